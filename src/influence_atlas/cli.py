@@ -1,0 +1,236 @@
+"""The `atlas` command: a thin layer over the library's public functions."""
+
+from __future__ import annotations
+
+import os
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from . import __version__
+from .errors import AtlasError
+
+app = typer.Typer(
+    name="atlas",
+    help="Influence Atlas: turn a pile of documents into an evidence-linked map of an influence campaign.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+err = Console(stderr=True)
+
+DbOption = typer.Option(None, "--db", help="Database path or URL (default: $ATLAS_DB, else ./atlas.db).", show_default=False)
+ActorsOption = typer.Option(None, "--actors", help="Extra actor gazetteer YAML file(s) extending the packaged one.", show_default=False)
+DEFAULT_DEMO_CORPUS = "../shared/corpus/seeds"
+
+
+def _fail(exc: AtlasError) -> None:
+    err.print(f"[bold red]error:[/] {escape(str(exc))}")
+    raise typer.Exit(2)
+
+
+@contextmanager
+def _progress(description: str, total: int | None = None):
+    """Yield (advance(name), set_total(n)) over a Rich progress bar on stderr."""
+    columns = [SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn(), TextColumn("{task.fields[item]}")]
+    with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
+        task = bar.add_task(description, total=total, item="")
+
+        def advance(name: str) -> None:
+            bar.update(task, advance=1, item=escape(name[-50:]))
+
+        def set_total(n: int) -> None:
+            bar.update(task, total=n)
+
+        yield advance, set_total
+
+
+def _open(db: Optional[str]):
+    from .store import open_store
+
+    try:
+        return open_store(db)
+    except AtlasError as exc:
+        _fail(exc)
+
+
+def version_callback(value: bool) -> None:
+    if value:
+        console.print(f"atlas {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(version: bool = typer.Option(False, "--version", callback=version_callback, is_eager=True, help="Show the version and exit.")) -> None:
+    """Influence Atlas: turn a pile of documents into an evidence-linked map of an influence campaign."""
+
+
+@app.command()
+def ingest(
+    paths: List[str] = typer.Argument(..., help="Files and folders (searched recursively) to ingest."),
+    db: Optional[str] = DbOption,
+    text_field: str = typer.Option("text", help="JSONL/CSV field holding the document text."),
+    title_field: str = typer.Option("title", help="JSONL/CSV field holding the title."),
+    url_field: str = typer.Option("url", help="JSONL/CSV field holding the URL."),
+    author_field: str = typer.Option("author", help="JSONL/CSV field holding the author(s)."),
+    published_field: str = typer.Option("published", help="JSONL/CSV field holding the publication date."),
+    outlet_field: str = typer.Option("outlet", help="JSONL/CSV field holding the outlet name."),
+    id_field: str = typer.Option("id", help="JSONL/CSV field naming each record."),
+    max_mb: float = typer.Option(25.0, help="Refuse files larger than this many megabytes."),
+    encoding: Optional[str] = typer.Option(None, help="Fallback encoding for files that are not UTF-8 (e.g. cp1252)."),
+) -> None:
+    """Read documents (.txt .md .html .pdf .jsonl .csv), normalise them and store them; unchanged content is skipped."""
+    from .pipeline import ingest as run_ingest
+    from .text.readers import ReadOptions
+
+    options = ReadOptions(text_field=text_field, title_field=title_field, url_field=url_field, author_field=author_field,
+                          published_field=published_field, outlet_field=outlet_field, id_field=id_field,
+                          max_bytes=int(max_mb * 1024 * 1024), encoding=encoding)
+    store = _open(db)
+    try:
+        with _progress("ingesting") as (advance, _):
+            report = run_ingest(store, paths, options, progress=advance)
+    except AtlasError as exc:
+        _fail(exc)
+    for failure in report.failed:
+        err.print(f"[red]failed:[/] {escape(str(failure))}")
+    console.print(f"ingested {len(report.added)} new, {len(report.unchanged)} unchanged, {len(report.failed)} failed")
+    if report.failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def analyze(
+    db: Optional[str] = DbOption,
+    redo_all: bool = typer.Option(False, "--all", help="Re-analyse every document, not only new or stale ones."),
+    actors: Optional[List[str]] = ActorsOption,
+) -> None:
+    """Analyse stored documents not yet analysed by this version: NER and actor linking."""
+    from .pipeline import analyze as run_analyze
+
+    store = _open(db)
+    try:
+        with _progress("analysing") as (advance, set_total):
+            report = run_analyze(store, redo_all=redo_all, actor_files=tuple(actors or ()), progress=advance, on_total=set_total)
+    except AtlasError as exc:
+        _fail(exc)
+    console.print(f"analysed {report.documents} document(s): {report.mentions} mentions of {report.actors} actors")
+
+
+@app.command()
+def export(
+    out: str = typer.Argument(..., help="File to write."),
+    fmt: str = typer.Option("json", "--format", "-f", help="Export format: json."),
+    db: Optional[str] = DbOption,
+) -> None:
+    """Export the analysed database (JSON contract of DESIGN.md: sorted arrays, stable ids)."""
+    from .export import export as run_export
+
+    store = _open(db)
+    try:
+        path = run_export(store, fmt, out)
+    except AtlasError as exc:
+        _fail(exc)
+    console.print(f"wrote {path}")
+
+
+@app.command()
+def search(
+    query: str = typer.Argument(..., help="Words to look for (a trailing * searches by prefix)."),
+    db: Optional[str] = DbOption,
+    limit: int = typer.Option(20, help="Most results to show."),
+) -> None:
+    """Full-text search over stored documents; prints document, title and a highlighted snippet."""
+    store = _open(db)
+    rows = store.search(query, limit)
+    if not rows:
+        console.print("no matches")
+        raise typer.Exit(1)
+    table = Table("document", "title", "snippet", show_lines=True)
+    for r in rows:
+        snippet = escape(r["snippet"] or "").replace("\\[", "[bold yellow]", ).replace("]", "[/]")
+        table.add_row(escape(r["name"]), escape(r["title"] or ""), snippet)
+    console.print(table)
+
+
+@app.command("eval")
+def evaluate_cmd(
+    gold_dir: str = typer.Argument(..., help="Folder of gold annotations (format of ../shared/corpus/gold)."),
+    db: Optional[str] = DbOption,
+    as_json: bool = typer.Option(False, "--json", help="Print the figures as one JSON object."),
+    details: bool = typer.Option(False, "--details", help="List false positives and misses per document."),
+) -> None:
+    """Score the analysed database against gold annotations (entity precision/recall/F1)."""
+    import json
+
+    from .evaluate import evaluate
+
+    store = _open(db)
+    try:
+        result = evaluate(store, gold_dir)
+    except AtlasError as exc:
+        _fail(exc)
+    summary = result.summary()
+    if as_json:
+        console.print_json(json.dumps(summary))
+        return
+    table = Table("document", "entity P", "entity R", "entity F1", "tp", "fp", "fn")
+    for key, c in result.per_doc.items():
+        table.add_row(key, f"{c.precision:.3f}", f"{c.recall:.3f}", f"{c.f1:.3f}", str(c.tp), str(c.fp), str(c.fn))
+    e = result.entities
+    table.add_row("[bold]overall", f"{e.precision:.3f}", f"{e.recall:.3f}", f"{e.f1:.3f}", str(e.tp), str(e.fp), str(e.fn))
+    console.print(table)
+    if result.missing:
+        err.print(f"[yellow]documents in the gold but not in the database:[/] {', '.join(result.missing)}")
+    if details:
+        for key, errs in result.errors.items():
+            console.print(f"[bold]{key}[/] false positives: {escape(', '.join(errs['false_positives']) or '-')}")
+            console.print(f"[bold]{key}[/] missed: {escape(', '.join(errs['missed']) or '-')}")
+    console.print("overall: " + " ".join(f"{k}={v}" for k, v in summary.items()))
+
+
+@app.command()
+def demo(
+    corpus: str = typer.Option(os.environ.get("ATLAS_DEMO_CORPUS", DEFAULT_DEMO_CORPUS), help="Folder of demo documents."),
+    out_dir: str = typer.Option("atlas-demo", "--out", help="Folder for atlas.db and atlas.json."),
+    gold: Optional[str] = typer.Option(None, help="Gold folder to score against (default: corpus/../gold when present)."),
+) -> None:
+    """Ingest and analyse the demo corpus; write OUT/atlas.db and OUT/atlas.json and print a summary."""
+    from .demo import run_demo
+
+    if not Path(corpus).is_dir():
+        err.print(f"[bold red]error:[/] demo corpus folder '{escape(corpus)}' not found; "
+                  "point at a folder of documents with --corpus DIR (or set ATLAS_DEMO_CORPUS)")
+        raise typer.Exit(2)
+    try:
+        with _progress("demo") as (advance, set_total):
+            result = run_demo(corpus, out_dir, gold, progress=advance, on_total=set_total)
+    except AtlasError as exc:
+        _fail(exc)
+    for failure in result.ingest.failed:
+        err.print(f"[red]failed:[/] {escape(str(failure))}")
+    table = Table("document", "title", "lang", "words", "published", "authors", "mentions", "actors", title="Influence Atlas demo")
+    for row in result.rows:
+        table.add_row(*[escape(str(v)) for v in row])
+    console.print(table)
+    console.print(f"database: {result.db}\nexport:   {result.export}")
+    if result.scores:
+        console.print("gold scores: " + " ".join(f"{k}={v}" for k, v in result.scores.items()))
+
+
+def run() -> None:
+    """Entry point that turns unexpected AtlasErrors into one readable line."""
+    try:
+        app()
+    except AtlasError as exc:
+        err.print(f"[bold red]error:[/] {escape(str(exc))}")
+        sys.exit(2)

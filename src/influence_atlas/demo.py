@@ -1,0 +1,54 @@
+"""The demo: ingest and analyse a corpus folder into OUT/atlas.db and OUT/atlas.json."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from .evaluate import evaluate
+from .export import export
+from .pipeline import IngestReport, analyze, ingest
+from .store import open_store
+
+
+@dataclass(slots=True)
+class DemoResult:
+    """Paths written, per-document summary rows, ingest report and gold scores (when a gold folder exists)."""
+
+    db: Path
+    export: Path
+    ingest: IngestReport
+    rows: list[tuple] = field(default_factory=list)
+    scores: dict = field(default_factory=dict)
+
+
+def run_demo(corpus: str | Path, out_dir: str | Path = "atlas-demo", gold: str | Path | None = None,
+             progress: Callable[[str], None] | None = None, on_total: Callable[[int], None] | None = None) -> DemoResult:
+    """Ingest and analyse corpus into out_dir/atlas.db, export out_dir/atlas.json, and score against gold if present."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    db_path = out / "atlas.db"
+    store = open_store(str(db_path))
+    try:
+        report = ingest(store, [corpus], progress=progress)
+        analyze(store, progress=progress, on_total=on_total)
+        json_path = export(store, "json", out / "atlas.json")
+        mentions = store.mentions()
+        per_doc = Counter(m.doc for m in mentions)
+        actors_per_doc: dict[str, set] = {}
+        for m in mentions:
+            if m.actor:
+                actors_per_doc.setdefault(m.doc, set()).add(m.actor)
+        rows = [
+            (d.name, (d.title or "")[:50], d.language or "?", d.words,
+             (d.published or "?") + (" (est.)" if d.published_estimated else ""), ", ".join(d.authors) or "-",
+             per_doc.get(d.id, 0), len(actors_per_doc.get(d.id, ())))
+            for d in store.documents()
+        ]
+        gold_dir = Path(gold) if gold else Path(corpus).resolve().parent / "gold"
+        scores = evaluate(store, gold_dir).summary() if gold_dir.is_dir() and any(gold_dir.glob("*.json")) else {}
+    finally:
+        store.close()
+    return DemoResult(db=db_path, export=json_path, ingest=report, rows=rows, scores=scores)

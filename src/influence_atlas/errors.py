@@ -1,0 +1,30 @@
+"""One exception hierarchy; every message tells the user what to do next."""
+
+
+class AtlasError(Exception):
+    """Base class of every error Influence Atlas raises on purpose."""
+
+
+class InputError(AtlasError):
+    """An input file or record cannot be read; the message names it and says why."""
+
+    def __init__(self, source: str, reason: str):
+        super().__init__(f"{source}: {reason}")
+        self.source = source
+        self.reason = reason
+
+
+class OntologyError(AtlasError):
+    """An ontology file (actors, narratives, ...) is malformed; names the file and entry."""
+
+
+class StoreError(AtlasError):
+    """The database cannot be opened, migrated or written."""
+
+
+class ModelError(AtlasError):
+    """A required NLP model package is missing or broken."""
+
+
+class GoldError(AtlasError):
+    """A gold annotation folder is missing or malformed."""

@@ -1,0 +1,124 @@
+"""Score the analysed store against gold annotations (the format of ../shared/corpus/gold)."""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import GoldError
+from .export import export_dict
+from .store import Store
+
+_SPECIAL = {"actors.json", "actors_extra.json", "narratives.json", "cross.json"}
+ENTITY_LABELS = {"PERSON", "PER", "ORG", "ORGANIZATION", "ACTOR", ""}
+
+
+def gold_key(name: str) -> str:
+    """Return the comparison form of a name: NFKC, no accents, collapsed spaces, casefolded, no leading 'the'."""
+    s = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", name or ""))
+    s = "".join(c for c in s if not unicodedata.combining(c))
+    s = re.sub(r"\s+", " ", s).strip().casefold().replace("’", "'")
+    return re.sub(r"^the ", "", s)
+
+
+@dataclass(slots=True)
+class Counts:
+    """True positives, false positives and false negatives, with precision, recall and F1."""
+
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+
+    @property
+    def precision(self) -> float:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 0.0
+
+    @property
+    def recall(self) -> float:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 0.0
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+
+@dataclass(slots=True)
+class EvalResult:
+    """Scores per metric, overall and per document, plus the documents the gold names but the store lacks."""
+
+    entities: Counts = field(default_factory=Counts)
+    per_doc: dict[str, Counts] = field(default_factory=dict)
+    errors: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    missing: list[str] = field(default_factory=list)
+
+    def summary(self) -> dict:
+        """Return the headline figures, rounded like the independent scorer."""
+        e = self.entities
+        return {"missing_docs": len(self.missing), "entity_p": round(e.precision, 3), "entity_r": round(e.recall, 3), "entity_f1": round(e.f1, 3)}
+
+
+class _Aliases:
+    def __init__(self, files: list[Path]):
+        self.canon: dict[str, str] = {}
+        for path in files:
+            if not path.exists():
+                continue
+            try:
+                table = json.loads(path.read_text(encoding="utf-8"))["actors"]
+            except (json.JSONDecodeError, KeyError) as exc:
+                raise GoldError(f"{path}: not an actors table ({exc})") from exc
+            for name, info in table.items():
+                for form in [name, *info.get("aliases", [])]:
+                    self.canon.setdefault(gold_key(form), gold_key(name))
+
+    def __call__(self, name: str) -> str:
+        key = gold_key(name)
+        return self.canon.get(key, key)
+
+
+def load_gold(gold_dir: str | Path) -> dict[str, dict]:
+    """Return gold annotations keyed by document file name."""
+    root = Path(gold_dir)
+    if not root.is_dir():
+        raise GoldError(f"{root}: gold folder not found; give the folder that holds the <doc>.json annotations")
+    golds = {}
+    for path in sorted(root.glob("*.json")):
+        if path.name in _SPECIAL:
+            continue
+        try:
+            g = json.loads(path.read_text(encoding="utf-8"))
+            golds[g["doc"]] = g
+        except (json.JSONDecodeError, KeyError) as exc:
+            raise GoldError(f"{path}: not a gold annotation ({exc})") from exc
+    if not golds:
+        raise GoldError(f"{root}: no gold annotations (<doc>.json files) found")
+    return golds
+
+
+def evaluate(store: Store, gold_dir: str | Path) -> EvalResult:
+    """Score the store's records against a gold folder; agrees with ../shared/tools/score_gold.py."""
+    root = Path(gold_dir)
+    golds = load_gold(root)
+    alias = _Aliases([root / "actors.json", root / "actors_extra.json"])
+    data = export_dict(store)
+    names = {d["id"]: Path(d["name"]).name for d in data["documents"]}
+    by_doc: dict[str, list[dict]] = {}
+    for m in data["mentions"]:
+        by_doc.setdefault(names.get(m["doc"], m["doc"]), []).append(m)
+    result = EvalResult(missing=[k for k in golds if k not in set(names.values())])
+    for key, g in golds.items():
+        system = {alias(m["actor"] or m["text"]) for m in by_doc.get(key, []) if (m["label"] or "").upper() in ENTITY_LABELS}
+        ents = g["entities"]
+        gold = {alias(x) for x in ents["person"] + ents["organization"]}
+        places = {alias(x) for x in ents["location"]}
+        c = Counts(tp=len(system & gold), fp=len(system - gold - places), fn=len(gold - system))
+        result.per_doc[key] = c
+        result.errors[key] = {"false_positives": sorted(system - gold - places), "missed": sorted(gold - system)}
+        result.entities.tp += c.tp
+        result.entities.fp += c.fp
+        result.entities.fn += c.fn
+    return result

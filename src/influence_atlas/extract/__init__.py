@@ -1,0 +1,1 @@
+"""Extraction: turn parsed text into plain records that point at their evidence."""

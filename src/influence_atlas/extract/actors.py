@@ -1,0 +1,333 @@
+"""Find actor mentions: gazetteer matches and named entities, linked to canonical actors."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+from ..ontology import ActorCatalog, ActorEntry
+from ..records import Actor, Mention
+
+EXTRACTOR_GAZETTEER = "gazetteer"
+EXTRACTOR_NER = "ner"
+EXTRACTOR_SHORT_FORM = "short-form"
+
+_TOKEN = re.compile(r"\w+|[^\w\s]")
+_FLAG = re.compile(r"[\U0001F1E6-\U0001F1FF]{2}")
+_LEADING = re.compile(r"^(?:the|a|an|la|le|les|l'|l’|des|du)\s+", re.I)
+_TRAILING = re.compile(r"(?:['’]s|['’])$|[\s,.;:!?()\[\]\"“”«»-]+$")
+_NAME_GLUE = {"de", "du", "des", "of", "the", "for", "and", "la", "le", "les", "pour", "et", "al", "el", "bin", "ben", "van", "von", "da", "-", "'", "&", "’"}
+_FACILITY = re.compile(r"\b(hotel|airport|stadium|palace|bridge|hospital|square|street|avenue|road|camp|base)$", re.I)
+_NON_ACTOR_HEAD = re.compile(r"^(operation|opération|operations|op\.)\b", re.I)
+_NER_LABELS = {"PERSON": "PERSON", "PER": "PERSON", "ORG": "ORG", "GPE": "GPE", "LOC": "LOC", "NORP": "NORP"}
+# Collective actors (the West, jihadist groups, ethnic and religious communities) are groups
+# of people, not named organisations: spaCy's NORP.
+_KIND_LABEL = {"person": "PERSON", "state": "GPE", "collective": "NORP"}
+_COORDINATION = {"&", "and", "et", "-", "/", "–"}
+
+
+def label_for_kind(kind: str) -> str:
+    """Return the mention label (PERSON, GPE or ORG) that fits an actor kind."""
+    return _KIND_LABEL.get(kind, "ORG")
+
+
+def _fold_char(c: str) -> str:
+    if c.isascii():
+        return c.lower()
+    d = unicodedata.normalize("NFKD", c)
+    d = "".join(x for x in d if not unicodedata.combining(x))
+    return d.replace("’", "'").replace("‘", "'").casefold()
+
+
+def fold_with_offsets(text: str) -> tuple[str, list[int]]:
+    """Return text folded (lower case, no accents) and, per folded character, its index in text."""
+    if text.isascii():
+        return text.lower(), list(range(len(text)))
+    out: list[str] = []
+    where: list[int] = []
+    for i, c in enumerate(text):
+        f = _fold_char(c)
+        out.append(f)
+        where.extend([i] * len(f))
+    return "".join(out), where
+
+
+def _tokens(s: str) -> tuple[str, ...]:
+    return tuple(_TOKEN.findall(s))
+
+
+def _case_sensitive(form: str) -> bool:
+    """Acronyms and stylised names (CAR, US, FAMa, DFRLab) must match with their case."""
+    letters = [c for c in form if c.isalpha()]
+    if not letters:
+        return True
+    upper = sum(c.isupper() for c in letters)
+    return upper == len(letters) or (" " not in form and upper >= 2)
+
+
+@dataclass(frozen=True, slots=True)
+class _Form:
+    entry: ActorEntry
+    demonym: bool
+
+
+class Gazetteer:
+    """Token-trie lookup of every actor name, alias, demonym and flag in an ActorCatalog."""
+
+    def __init__(self, catalog: ActorCatalog):
+        self.catalog = catalog
+        self.folded: dict[tuple[str, ...], _Form] = {}
+        self.exact: dict[tuple[str, ...], _Form] = {}
+        self.flags: dict[str, ActorEntry] = {}
+        self.max_len = 1
+        for entry in catalog.entries:
+            if entry.flag:
+                self.flags[entry.flag] = entry
+            forms = [(entry.name, False)] + [(a, False) for a in entry.aliases] + [(d, True) for d in entry.demonyms]
+            for form, demonym in forms:
+                form = _LEADING.sub("", form.strip())
+                if not form:
+                    continue
+                if _case_sensitive(form):
+                    key = _tokens(form)
+                    table = self.exact
+                else:
+                    key = _tokens(fold_with_offsets(form)[0])
+                    table = self.folded
+                if key and key not in table:
+                    table[key] = _Form(entry, demonym)
+                    self.max_len = max(self.max_len, len(key))
+        self.first_tokens = {k[0] for k in self.folded} | {k[0].lower() for k in self.exact}
+
+    def find(self, text: str) -> list[tuple[int, int, ActorEntry, bool]]:
+        """Return non-overlapping (start, end, entry, is_demonym) matches in text, longest first, left to right."""
+        folded, where = fold_with_offsets(text)
+        toks = [(m.start(), m.end()) for m in _TOKEN.finditer(folded)]
+        words = [folded[s:e] for s, e in toks]
+        found = []
+        i = 0
+        n = len(toks)
+        while i < n:
+            if words[i] not in self.first_tokens:
+                i += 1
+                continue
+            hit = None
+            for length in range(min(self.max_len, n - i), 0, -1):
+                key = tuple(words[i : i + length])
+                form = self.folded.get(key)
+                if form is None:
+                    start, end = where[toks[i][0]], where[toks[i + length - 1][1] - 1] + 1
+                    form = self.exact.get(_tokens(text[start:end]))
+                if form is not None:
+                    hit = (length, form)
+                    break
+            if hit is None:
+                i += 1
+                continue
+            length, form = hit
+            start, end = where[toks[i][0]], where[toks[i + length - 1][1] - 1] + 1
+            found.append((start, end, form.entry, form.demonym))
+            i += length
+        for m in _FLAG.finditer(text):
+            entry = self.flags.get(m.group(0))
+            if entry:
+                found.append((m.start(), m.end(), entry, False))
+        return sorted(found, key=lambda f: f[0])
+
+
+@lru_cache(maxsize=4)
+def gazetteer_for(catalog: ActorCatalog) -> Gazetteer:
+    """Return the Gazetteer of a catalog, built once."""
+    return Gazetteer(catalog)
+
+
+@dataclass(slots=True)
+class _Entity:
+    start: int
+    end: int
+    label: str
+
+
+def _clean_entity(text: str, start: int, end: int) -> tuple[int, int] | None:
+    """Trim determiners, possessives and punctuation from an entity span; None when it crosses a paragraph."""
+    span = text[start:end]
+    if "\n" in span:
+        return None
+    lead = _LEADING.match(span)
+    if lead:
+        start += lead.end()
+    while True:
+        span = text[start:end]
+        m = _TRAILING.search(span)
+        if not m or m.start() == 0:
+            break
+        end = start + m.start()
+    return (start, end) if end > start else None
+
+
+def _looks_like_name(span: str, label: str) -> bool:
+    toks = _tokens(span)
+    if not toks or not any(c.isupper() for c in span) or len(toks) > 10:
+        return False
+    if span.count("(") != span.count(")") or span.count("“") != span.count("”"):
+        return False
+    if any(t.isdigit() for t in toks) or span.lower().startswith(("pro-", "anti-")):
+        return False
+    if label == "PERSON":
+        words = [t for t in toks if t not in _NAME_GLUE]
+        return len(words) >= 2 and all(w[0].isupper() for w in words)
+    return not _NON_ACTOR_HEAD.match(span) and not _FACILITY.search(span)
+
+
+def _glue_only(text: str, outer: tuple[int, int], inner: tuple[int, int]) -> bool:
+    """True when the parts of outer outside inner are capitalised words or name glue (a longer proper name)."""
+    rest = _tokens(text[outer[0] : inner[0]]) + _tokens(text[inner[1] : outer[1]])
+    return bool(rest) and all(t in _NAME_GLUE or t.lower() in _NAME_GLUE or t[0].isupper() for t in rest)
+
+
+def _headline_spans(text: str) -> list[tuple[int, int]]:
+    """Return spans of paragraphs written in title case (headlines), where capitals prove nothing."""
+    spans = []
+    for m in re.finditer(r"[^\n]+", text):
+        para = m.group(0)
+        if len(para) > 200 or re.search(r"[.;:]$", para.strip()):
+            continue
+        words = [w for w in re.findall(r"[^\W\d_]{4,}", para)]
+        if len(words) >= 2 and sum(w[0].isupper() for w in words) / len(words) >= 0.7:
+            spans.append((m.start(), m.end()))
+    return spans
+
+
+def _inside(position: int, spans: list[tuple[int, int]]) -> bool:
+    return any(s <= position < e for s, e in spans)
+
+
+def _longer_name(text: str, ent: _Entity, match: tuple[int, int, ActorEntry, bool]) -> bool:
+    """True when a named entity is a longer proper name that merely contains one gazetteer word.
+
+    "Lucian French" is a person, "Groupe des Patriotes du Mali" an organisation; but
+    "Burkina Faso-Russia" or "European & North American" are lists, not names.
+    """
+    start, end, entry, _ = match
+    if ent.label not in ("PERSON", "ORG") or entry.kind == "person":
+        return False
+    if not (ent.start <= start and end <= ent.end) or (ent.start, ent.end) == (start, end):
+        return False
+    rest = _tokens(text[ent.start : start]) + _tokens(text[end : ent.end])
+    if any(t.lower() in _COORDINATION for t in rest):
+        return False
+    return _glue_only(text, (ent.start, ent.end), (start, end)) and _looks_like_name(text[ent.start : ent.end], ent.label)
+
+
+def link_actors(doc_id: str, text: str, entities: list[tuple[int, int, str]], catalog: ActorCatalog) -> tuple[list[Mention], list[Actor]]:
+    """Return the document's actor mentions and the actors they link to.
+
+    `entities` are named-entity spans (start, end, label) from the NER model. Gazetteer matches
+    win over entities they overlap, except when a person's or organisation's longer name merely
+    contains a gazetteer word ("Lucian French" is a person, not France). Short forms of a person's
+    name ("Goïta") resolve to the full name used elsewhere in the document.
+    """
+    gaz = gazetteer_for(catalog)
+    matches = gaz.find(text)
+    cleaned: list[_Entity] = []
+    for start, end, label in entities:
+        label = _NER_LABELS.get(label)
+        span = _clean_entity(text, start, end) if label else None
+        if span:
+            cleaned.append(_Entity(span[0], span[1], label))
+
+    headlines = _headline_spans(text)
+    body_names = {fold_with_offsets(text[e.start : e.end])[0] for e in cleaned if not _inside(e.start, headlines)}
+    dropped_matches: set[int] = set()
+    free_entities: list[_Entity] = []
+    for ent in cleaned:
+        in_headline = _inside(ent.start, headlines)
+        if in_headline and fold_with_offsets(text[ent.start : ent.end])[0] not in body_names:
+            # Title case makes every headline word look like a name; trust only names the body confirms.
+            continue
+        overlapping = [i for i, m in enumerate(matches) if m[0] < ent.end and ent.start < m[1]]
+        if not overlapping:
+            free_entities.append(ent)
+            continue
+        if len(overlapping) == 1 and not in_headline and _longer_name(text, ent, matches[overlapping[0]]):
+            dropped_matches.update(overlapping)
+            free_entities.append(ent)
+
+    mentions: list[Mention] = []
+    actors: dict[str, Actor] = {}
+    for i, (start, end, entry, demonym) in enumerate(matches):
+        if i in dropped_matches:
+            continue
+        label = "NORP" if demonym else label_for_kind(entry.kind)
+        conf = 0.8 if demonym else 0.9
+        mentions.append(Mention(doc_id, start, end, text[start:end], label, entry.name, EXTRACTOR_GAZETTEER, conf))
+        actors[entry.name] = entry.to_actor()
+
+    persons = _full_name_persons(text, mentions, free_entities)
+    for ent in free_entities:
+        span = text[ent.start : ent.end]
+        if ent.label in ("GPE", "LOC", "NORP"):
+            mentions.append(Mention(doc_id, ent.start, ent.end, span, ent.label, None, EXTRACTOR_NER, 0.6))
+            continue
+        resolved = _resolve_short_form(span, ent.start, persons)
+        if resolved:
+            mentions.append(Mention(doc_id, ent.start, ent.end, span, "PERSON", resolved, EXTRACTOR_SHORT_FORM, 0.75))
+            continue
+        if not _looks_like_name(span, ent.label):
+            continue
+        name = re.sub(r"\s+", " ", span)
+        mentions.append(Mention(doc_id, ent.start, ent.end, span, ent.label, name, EXTRACTOR_NER, 0.6))
+        if name not in actors:
+            actors[name] = Actor(name=name, kind="unknown", known=False)
+
+    mentions += _short_forms_missed(doc_id, text, mentions, persons)
+    mentions.sort(key=lambda m: (m.start, m.end))
+    return mentions, sorted(actors.values(), key=lambda a: a.name)
+
+
+def _full_name_persons(text: str, mentions: list[Mention], free: list[_Entity]) -> list[tuple[int, str, str]]:
+    """Return (position, surname, canonical name) for every person named in full in the document."""
+    out = []
+    for m in mentions:
+        if m.label == "PERSON" and len(m.text.split()) >= 2:
+            out.append((m.start, m.text.split()[-1], m.actor))
+            canon_last = m.actor.split()[-1]
+            if canon_last != m.text.split()[-1]:
+                out.append((m.start, canon_last, m.actor))
+    for ent in free:
+        span = text[ent.start : ent.end]
+        if ent.label == "PERSON" and _looks_like_name(span, "PERSON"):
+            out.append((ent.start, span.split()[-1], re.sub(r"\s+", " ", span)))
+    return sorted(out)
+
+
+def _resolve_short_form(span: str, position: int, persons: list[tuple[int, str, str]]) -> str | None:
+    """Return the person a one-word name refers to: same surname, accents exact first, nearest before."""
+    if len(span.split()) != 1:
+        return None
+    for exact in (True, False):
+        same = [p for p in persons if (p[1] == span if exact else p[1].casefold() == span.casefold())]
+        if len({p[2] for p in same}) == 0:
+            continue
+        before = [p for p in same if p[0] < position]
+        return (before[-1] if before else same[0])[2]
+    return None
+
+
+def _short_forms_missed(doc_id: str, text: str, mentions: list[Mention], persons) -> list[Mention]:
+    """Find surname-only references the NER model did not tag, outside existing mentions."""
+    if not persons:
+        return []
+    surnames = {p[1] for p in persons if len(p[1]) > 2}
+    covered = sorted((m.start, m.end) for m in mentions)
+    out = []
+    pattern = re.compile(r"(?<!\w)(" + "|".join(re.escape(s) for s in sorted(surnames, key=len, reverse=True)) + r")(?!\w)")
+    for m in pattern.finditer(text):
+        if any(s < m.end() and m.start() < e for s, e in covered):
+            continue
+        actor = _resolve_short_form(m.group(1), m.start(), persons)
+        if actor:
+            out.append(Mention(doc_id, m.start(), m.end(), m.group(1), "PERSON", actor, EXTRACTOR_SHORT_FORM, 0.7))
+    return out

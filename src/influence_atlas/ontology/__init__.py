@@ -1,0 +1,125 @@
+"""The ontology as data: packaged YAML files, validated on load, extensible with the user's own files."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from ..errors import OntologyError
+from ..records import Actor
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+ACTOR_KINDS = (
+    "state", "bloc", "alliance", "igo", "armed_group", "media", "civil_society", "company",
+    "research", "ngo", "person", "party", "government_body", "collective", "unknown",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ActorEntry:
+    """One gazetteer entry: a canonical actor with its surface forms."""
+
+    name: str
+    kind: str
+    country: str | None
+    aliases: tuple[str, ...]
+    demonyms: tuple[str, ...]
+    flag: str | None
+    source: str
+
+    def to_actor(self) -> Actor:
+        """Return the plain Actor record of this entry."""
+        return Actor(name=self.name, kind=self.kind, aliases=self.aliases, country=self.country, known=True)
+
+
+@dataclass(frozen=True, slots=True)
+class ActorCatalog:
+    """Validated actor entries from the packaged file and the user's files."""
+
+    entries: tuple[ActorEntry, ...]
+    fingerprint: str
+
+    def by_name(self) -> dict[str, ActorEntry]:
+        """Return entries keyed by canonical name."""
+        return {e.name: e for e in self.entries}
+
+
+def actor_files(extra: tuple[str, ...] = ()) -> tuple[Path, ...]:
+    """Return the packaged actor file followed by user files (ATLAS_ACTORS, then `extra`)."""
+    env = tuple(p for p in os.environ.get("ATLAS_ACTORS", "").split(os.pathsep) if p)
+    return (PACKAGE_DIR / "actors.yaml",) + tuple(Path(p) for p in env + tuple(extra))
+
+
+def load_actor_catalog(extra: tuple[str, ...] = ()) -> ActorCatalog:
+    """Return the merged, validated actor catalog; later files extend or override earlier entries."""
+    return _load(tuple(str(p) for p in actor_files(extra)))
+
+
+@lru_cache(maxsize=8)
+def _load(paths: tuple[str, ...]) -> ActorCatalog:
+    merged: dict[str, ActorEntry] = {}
+    digest = hashlib.sha256()
+    for path in paths:
+        p = Path(path)
+        if not p.exists():
+            raise OntologyError(f"{p}: actor file not found")
+        raw = p.read_bytes()
+        digest.update(raw)
+        try:
+            data = yaml.safe_load(raw)
+        except yaml.YAMLError as exc:
+            raise OntologyError(f"{p}: not valid YAML: {exc}") from exc
+        if not isinstance(data, dict) or not isinstance(data.get("actors"), list):
+            raise OntologyError(f"{p}: expected a mapping with an 'actors' list")
+        for i, item in enumerate(data["actors"]):
+            entry = _validate(p, i, item)
+            old = merged.get(entry.name)
+            if old is not None:
+                entry = ActorEntry(
+                    name=entry.name,
+                    kind=entry.kind,
+                    country=entry.country or old.country,
+                    aliases=tuple(dict.fromkeys(old.aliases + entry.aliases)),
+                    demonyms=tuple(dict.fromkeys(old.demonyms + entry.demonyms)),
+                    flag=entry.flag or old.flag,
+                    source=entry.source,
+                )
+            merged[entry.name] = entry
+    return ActorCatalog(entries=tuple(merged.values()), fingerprint=digest.hexdigest()[:16])
+
+
+def _validate(path: Path, index: int, item: object) -> ActorEntry:
+    where = f"{path}: actors[{index}]"
+    if not isinstance(item, dict):
+        raise OntologyError(f"{where}: expected a mapping, got {type(item).__name__}")
+    name = item.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise OntologyError(f"{where}: 'name' is required")
+    where = f"{path}: actor '{name}'"
+    kind = item.get("kind", "unknown")
+    if kind not in ACTOR_KINDS:
+        raise OntologyError(f"{where}: unknown kind '{kind}'; use one of {', '.join(ACTOR_KINDS)}")
+    lists = {}
+    for key in ("aliases", "demonyms"):
+        value = item.get(key) or []
+        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+            raise OntologyError(f"{where}: '{key}' must be a list of non-empty strings")
+        lists[key] = tuple(v.strip() for v in value)
+    country = item.get("country")
+    if country is not None and not isinstance(country, str):
+        raise OntologyError(f"{where}: 'country' must be a string or null")
+    flag = item.get("flag")
+    if flag is not None and not isinstance(flag, str):
+        raise OntologyError(f"{where}: 'flag' must be a string")
+    unknown = set(item) - {"name", "kind", "country", "aliases", "demonyms", "flag", "description"}
+    if unknown:
+        raise OntologyError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
+    return ActorEntry(
+        name=name.strip(), kind=kind, country=country, aliases=lists["aliases"], demonyms=lists["demonyms"],
+        flag=flag, source=str(path),
+    )

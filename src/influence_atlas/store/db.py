@@ -1,0 +1,236 @@
+"""The Store: every read and write of the database, in transactions, on SQLite or PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterator
+
+from sqlalchemy import create_engine, event, func, insert, select, text, update, delete
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
+from ..errors import StoreError
+from ..records import Actor, Document, Mention
+from . import schema
+from .schema import MIGRATIONS, actors, documents, mentions, schema_migrations
+
+DEFAULT_DB = "atlas.db"
+
+
+def database_url(db: str | None = None) -> str:
+    """Return the SQLAlchemy URL for a --db value, else $ATLAS_DB, else ./atlas.db."""
+    value = db or os.environ.get("ATLAS_DB") or DEFAULT_DB
+    if "://" in value:
+        if value.startswith("postgres://"):
+            value = "postgresql://" + value[len("postgres://") :]
+        if value.startswith("postgresql://"):
+            value = "postgresql+psycopg://" + value[len("postgresql://") :]
+        return value
+    return "sqlite:///" + str(Path(value).expanduser().resolve())
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+class Store:
+    """A database of documents and the records extracted from them."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self.dialect = engine.dialect.name
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def migrate(self) -> list[int]:
+        """Apply pending migrations in order; return the versions applied."""
+        applied = []
+        with self.transaction() as conn:
+            schema_migrations.create(conn, checkfirst=True)
+        with self.engine.connect() as conn:
+            done = {row[0] for row in conn.execute(select(schema_migrations.c.version))}
+        for version, name, fn in MIGRATIONS:
+            if version in done:
+                continue
+            with self.transaction() as conn:
+                fn(conn, self.dialect)
+                conn.execute(insert(schema_migrations).values(version=version, name=name, applied_at=_now()))
+            applied.append(version)
+        return applied
+
+    def schema_version(self) -> int:
+        """Return the highest applied migration version."""
+        with self.engine.connect() as conn:
+            return conn.execute(select(func.max(schema_migrations.c.version))).scalar() or 0
+
+    @contextmanager
+    def transaction(self):
+        """Yield a connection inside one transaction; commit on success, roll back on any error."""
+        try:
+            with self.engine.begin() as conn:
+                yield conn
+        except OperationalError as exc:
+            if "locked" in str(exc).lower():
+                raise StoreError(
+                    "the database is locked by another writer and stayed locked; wait for it to finish and retry"
+                ) from exc
+            raise StoreError(f"database error: {exc.orig}") from exc
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self.engine.dispose()
+
+    # -- documents -------------------------------------------------------------------------
+    def has_document(self, doc_id: str) -> bool:
+        """Return True when a document with this id is stored."""
+        with self.engine.connect() as conn:
+            return conn.execute(select(documents.c.id).where(documents.c.id == doc_id)).first() is not None
+
+    def add_document(self, doc: Document) -> bool:
+        """Store a document and its full-text entry in one transaction; False when it was already there."""
+        with self.transaction() as conn:
+            if conn.execute(select(documents.c.id).where(documents.c.id == doc.id)).first():
+                return False
+            conn.execute(insert(documents).values(
+                id=doc.id, name=doc.name, path=doc.path, title=doc.title, language=doc.language,
+                published=doc.published, published_estimated=doc.published_estimated,
+                authors=json.dumps(list(doc.authors), ensure_ascii=False), genre=doc.genre, url=doc.url,
+                outlet=doc.outlet, words=doc.words, text=doc.text, ingested_at=_now(),
+            ))
+            if self.dialect == "sqlite":
+                conn.execute(text("INSERT INTO documents_fts(doc_id, title, body) VALUES (:i, :t, :b)"),
+                             {"i": doc.id, "t": doc.title or "", "b": doc.text})
+        return True
+
+    def documents(self, ids: list[str] | None = None) -> list[Document]:
+        """Return stored documents (all, or those with the given ids), sorted by name then id."""
+        query = select(documents).order_by(documents.c.name, documents.c.id)
+        if ids is not None:
+            query = query.where(documents.c.id.in_(ids))
+        with self.engine.connect() as conn:
+            return [_row_document(r) for r in conn.execute(query).mappings()]
+
+    def document_ids_to_analyze(self, version: str, redo_all: bool = False) -> list[str]:
+        """Return ids of documents not yet analysed by this analysis version (or all of them), in name order."""
+        query = select(documents.c.id).order_by(documents.c.name, documents.c.id)
+        if not redo_all:
+            query = query.where(documents.c.analysis_version.is_(None) | (documents.c.analysis_version != version))
+        with self.engine.connect() as conn:
+            return [r[0] for r in conn.execute(query)]
+
+    def count_documents(self) -> int:
+        """Return the number of stored documents."""
+        with self.engine.connect() as conn:
+            return conn.execute(select(func.count()).select_from(documents)).scalar() or 0
+
+    # -- analysis --------------------------------------------------------------------------
+    def replace_analysis(self, doc_id: str, found_mentions: list[Mention], found_actors: list[Actor], version: str) -> None:
+        """Replace a document's extracted records in one transaction and mark it analysed."""
+        with self.transaction() as conn:
+            conn.execute(delete(mentions).where(mentions.c.doc == doc_id))
+            for actor in found_actors:
+                self._upsert_actor(conn, actor)
+            if found_mentions:
+                conn.execute(insert(mentions), [
+                    dict(doc=m.doc, start=m.start, end=m.end, text=m.text, label=m.label, actor=m.actor,
+                         extractor=m.extractor, confidence=m.confidence)
+                    for m in found_mentions
+                ])
+            conn.execute(update(documents).where(documents.c.id == doc_id).values(analysis_version=version, analyzed_at=_now()))
+
+    def _upsert_actor(self, conn, actor: Actor) -> None:
+        row = conn.execute(select(actors.c.known).where(actors.c.name == actor.name)).first()
+        values = dict(kind=actor.kind, aliases=json.dumps(list(actor.aliases), ensure_ascii=False), country=actor.country, known=actor.known)
+        if row is None:
+            conn.execute(insert(actors).values(name=actor.name, **values))
+        elif actor.known or not row[0]:
+            conn.execute(update(actors).where(actors.c.name == actor.name).values(**values))
+
+    def mentions(self, doc_id: str | None = None) -> list[Mention]:
+        """Return stored mentions (of one document or all), sorted by document and offset."""
+        query = select(mentions).order_by(mentions.c.doc, mentions.c.start, mentions.c.end, mentions.c.label)
+        if doc_id is not None:
+            query = query.where(mentions.c.doc == doc_id)
+        with self.engine.connect() as conn:
+            return [Mention(r.doc, r.start, r.end, r.text, r.label, r.actor, r.extractor, r.confidence) for r in conn.execute(query)]
+
+    def actors(self, mentioned_only: bool = True) -> list[Actor]:
+        """Return actors (by default only those some stored mention links to), sorted by name."""
+        query = select(actors).order_by(actors.c.name)
+        if mentioned_only:
+            query = query.where(actors.c.name.in_(select(mentions.c.actor).where(mentions.c.actor.is_not(None))))
+        with self.engine.connect() as conn:
+            return [Actor(r.name, r.kind, tuple(json.loads(r.aliases)), r.country, bool(r.known)) for r in conn.execute(query)]
+
+    # -- search ----------------------------------------------------------------------------
+    def search(self, query: str, limit: int = 20) -> list[dict]:
+        """Return documents matching a full-text query, best first, with a highlighted snippet."""
+        with self.engine.connect() as conn:
+            if self.dialect == "sqlite":
+                rows = conn.execute(text(
+                    "SELECT d.id, d.name, d.title, snippet(documents_fts, 2, '[', ']', ' … ', 16) AS snippet "
+                    "FROM documents_fts JOIN documents d ON d.id = documents_fts.doc_id "
+                    "WHERE documents_fts MATCH :q ORDER BY bm25(documents_fts) LIMIT :n"),
+                    {"q": _fts5_query(query), "n": limit}).mappings()
+            else:
+                rows = conn.execute(text(
+                    "SELECT id, name, title, ts_headline('simple', text, plainto_tsquery('simple', :q), "
+                    "'StartSel=[, StopSel=], MaxWords=30, MinWords=10') AS snippet FROM documents "
+                    "WHERE to_tsvector('simple', coalesce(title, '') || ' ' || text) @@ plainto_tsquery('simple', :q) "
+                    "ORDER BY ts_rank(to_tsvector('simple', coalesce(title, '') || ' ' || text), plainto_tsquery('simple', :q)) DESC "
+                    "LIMIT :n"), {"q": query, "n": limit}).mappings()
+            return [dict(r) for r in rows]
+
+
+def _fts5_query(query: str) -> str:
+    """Quote each word so user text cannot inject FTS5 syntax; keeps a trailing * as a prefix search."""
+    terms = []
+    for word in query.split():
+        prefix = word.endswith("*")
+        word = word.rstrip("*").replace('"', '""')
+        if word:
+            terms.append(f'"{word}"' + ("*" if prefix else ""))
+    return " ".join(terms) or '""'
+
+
+def _row_document(r) -> Document:
+    return Document(
+        id=r["id"], name=r["name"], path=r["path"], text=r["text"], title=r["title"], language=r["language"],
+        published=r["published"], published_estimated=bool(r["published_estimated"]),
+        authors=tuple(json.loads(r["authors"] or "[]")), genre=r["genre"], url=r["url"], outlet=r["outlet"], words=r["words"],
+    )
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=60000")
+    cur.close()
+
+
+def open_store(db: str | None = None, migrate: bool = True) -> Store:
+    """Open (creating and migrating when needed) the database named by --db, $ATLAS_DB or ./atlas.db."""
+    url = database_url(db)
+    if url.startswith("sqlite:///"):
+        parent = Path(url[len("sqlite:///") :]).parent
+        if not parent.exists():
+            parent.mkdir(parents=True, exist_ok=True)
+    try:
+        engine = create_engine(url, future=True)
+    except (SQLAlchemyError, ImportError, ValueError) as exc:
+        raise StoreError(f"cannot open database {url!r}: {exc}") from exc
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    store = Store(engine)
+    if migrate:
+        try:
+            store.migrate()
+        except OperationalError as exc:
+            raise StoreError(f"cannot open database {url!r}: {exc.orig}") from exc
+    return store

@@ -1,0 +1,1 @@
+"""Reading and normalising documents: the lowest layer, free of NLP and storage."""

@@ -1,0 +1,111 @@
+"""Document metadata read from the text itself: title, byline authors, publication date, language."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+_MONTHS_EN = "january|february|march|april|may|june|july|august|september|october|november|december"
+_MONTHS_ABBR = "jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec"
+_MONTHS_FR = "janvier|février|fevrier|mars|avril|mai|juin|juillet|août|aout|septembre|octobre|novembre|décembre|decembre"
+_MONTH = rf"(?:{_MONTHS_EN}|{_MONTHS_FR}|(?:{_MONTHS_ABBR})\.?)"
+_YEAR = r"(?:19|20)\d\d"
+_FULL_DATE = re.compile(
+    rf"\b(?:\d{{1,2}}(?:er)?\s+{_MONTH}\s+{_YEAR}|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+{_YEAR}|{_YEAR}-\d\d-\d\d)\b",
+    re.I,
+)
+_MONTH_YEAR = re.compile(rf"\b{_MONTH}\s+(?:of\s+)?{_YEAR}\b", re.I)
+# A year counts as an explicit date only when a preposition anchors it ("in 2019", "depuis 2020");
+# vague phrases such as "early 2022" do not bound anything.
+_ANCHORED_YEAR = re.compile(rf"\b(?:in|into|through|throughout|since|by|until|from|of|during|after|before|en|depuis|jusqu'en|avant|après)\s+({_YEAR})\b", re.I)
+_DATELINE = re.compile(
+    r"^(?:published|posted|updated|last updated|date|publié|mis à jour|paru)(?: on| le)?\s*:?\s*(.{6,40})$", re.I
+)
+_BYLINE = re.compile(r"^(?:by|par|written by|écrit par|authors?|auteurs?)\s*:?\s+(.+)$", re.I)
+_NAME = re.compile(r"^[A-ZÀ-ÖØ-Þ][\w.'’-]*(?:\s+(?:[A-ZÀ-ÖØ-Þ][\w.'’-]*|de|da|du|van|von|bin|ben|al-\w+|el-\w+)){0,4}$")
+
+LANGUAGES = ("en", "fr", "ar", "ru", "es", "pt", "de", "it")
+
+
+def guess_title(text: str) -> str | None:
+    """Return the first paragraph when it reads like a headline, else None."""
+    lines = text.split("\n")
+    if len(lines) < 2:
+        return None
+    first = lines[0].lstrip("#").strip()
+    words = first.split()
+    if 2 <= len(words) <= 25 and len(first) <= 200 and not re.search(r"[.;,:]$", first):
+        return first
+    return None
+
+
+def find_authors(text: str) -> list[str]:
+    """Return the authors named in a byline paragraph ("By A and B", "Par A et B"), or []."""
+    for para in text.split("\n")[:80]:
+        if len(para) > 150:
+            continue
+        match = _BYLINE.match(para.strip())
+        if not match:
+            continue
+        parts = re.split(r"\s*(?:,|;|&|\band\b|\bet\b)\s*", match.group(1).strip().rstrip("."))
+        names = [p.strip() for p in parts if p.strip()]
+        if names and all(_NAME.match(n) and len(n.split()) >= 2 for n in names):
+            return names
+    return []
+
+
+def stated_date(text: str) -> str | None:
+    """Return the ISO date given by a dateline near the top or bottom of the text, or None."""
+    paragraphs = [p for p in text.split("\n") if p.strip()]
+    candidates = paragraphs[:8] + paragraphs[-4:]
+    for para in candidates:
+        para = para.strip()
+        if len(para) > 80:
+            continue
+        m = _DATELINE.match(para)
+        body = m.group(1) if m else para
+        full = _FULL_DATE.fullmatch(body.strip().rstrip("."))
+        if full:
+            return parse_date(full.group(0))
+    return None
+
+
+def latest_explicit_year(text: str) -> str | None:
+    """Return the latest year the text states as a date (full date, month and year, or 'in YEAR'), or None."""
+    years = [int(m.group(0)[-4:]) for m in _FULL_DATE.finditer(text)]
+    years += [int(m.group(0)[-4:]) for m in _MONTH_YEAR.finditer(text)]
+    years += [int(m.group(1)) for m in _ANCHORED_YEAR.finditer(text)]
+    return str(max(years)) if years else None
+
+
+def parse_date(value: str) -> str | None:
+    """Return value as an ISO date (YYYY-MM-DD), or None when it is not a date."""
+    value = value.strip()
+    m = re.match(r"^(\d{4})-(\d\d)-(\d\d)", value)
+    if m:
+        return m.group(0)
+    import dateparser
+
+    parsed = dateparser.parse(
+        value,
+        languages=["en", "fr"],
+        settings={"PREFER_DAY_OF_MONTH": "first", "REQUIRE_PARTS": ["year"], "RETURN_AS_TIMEZONE_AWARE": False},
+    )
+    return parsed.date().isoformat() if parsed else None
+
+
+@lru_cache(maxsize=1)
+def _detector():
+    from lingua import IsoCode639_1, LanguageDetectorBuilder
+
+    codes = [getattr(IsoCode639_1, code.upper()) for code in LANGUAGES]
+    return LanguageDetectorBuilder.from_iso_codes_639_1(*codes).with_preloaded_language_models().build()
+
+
+def detect_language(text: str) -> str | None:
+    """Return the ISO 639-1 code of the text's language, or None when it cannot tell."""
+    sample = text[:3000]
+    if len(re.findall(r"\w+", sample)) < 3:
+        return None
+    language = _detector().detect_language_of(sample)
+    return language.iso_code_639_1.name.lower() if language else None

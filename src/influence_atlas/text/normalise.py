@@ -1,0 +1,106 @@
+"""Normalise raw document text: Unicode, spaces, joined hard breaks, dropped web boilerplate."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+
+# Space-like characters that web pages and PDFs scatter through text.
+_SPACES = dict.fromkeys(map(ord, "\u00a0\u2007\u202f\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2008\u2009\u200a\u205f\u3000\t"), " ")
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u2060\ufeff\u00ad"), None)
+
+# Boilerplate is recognised by what a line *does* on a web page, never by a site's wording.
+_SKIP_LINK = re.compile(r"\b(skip|jump) to (the )?(main )?(content|navigation|menu|search|footer)\b", re.I)
+_TRACKING_TOKEN = re.compile(r"^(fbpx|gtm|gtag|utm_\w+|pixel|noscript|wp-\w+|js-\w+|cookie_?\w*|_ga\w*)$", re.I)
+_BOILER_PHRASES = re.compile(
+    r"^\W*("
+    r"share (this|on|via)\b|share$|partager\b|tweet$|tweet this\b|click to (share|print|email)\b|"
+    r"(we|this (site|website)) uses? cookies\b|accept( all)? cookies\b|cookie (settings|policy|preferences)\b|"
+    r"manage (cookies|consent)\b|nous utilisons des cookies\b|accepter (les|tous les) cookies\b|"
+    r"subscribe to (our|the) newsletter\b|sign up for (our|the) newsletter\b|abonnez-vous\b|"
+    r"follow us on\b|suivez-nous\b|advertisement$|publicité$|read more$|lire la suite$|"
+    r"related (articles|posts|stories)$|articles similaires$|print this (page|article)\b|"
+    r"(copy|copied) link\b|email this\b|back to top$|retour en haut\b|"
+    r"(facebook|twitter|x|linkedin|whatsapp|telegram|email|print|reddit|pinterest)"
+    r"(\s*[|,/·•]\s*(facebook|twitter|x|linkedin|whatsapp|telegram|email|print|reddit|pinterest))+$"
+    r")",
+    re.I,
+)
+_TERMINAL = re.compile(r"[.!?:;…\"”»)\]]$")
+_CONTINUES = re.compile(r"[,(\[–—-]$|\b(and|or|of|the|a|an|to|in|on|for|with|by|from|et|ou|de|du|des|la|le|les|un|une|à|en|par|pour)$", re.I)
+_WORD = re.compile(r"\w+(?:[’'-]\w+)*")
+
+
+def normalise_text(raw: str) -> str:
+    """Return the canonical text of a document: NFC, plain spaces, joined hard breaks, no boilerplate."""
+    text = unicodedata.normalize("NFC", raw)
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n").replace("\u2029", "\n\n")
+    text = text.translate(_SPACES).translate(_INVISIBLE)
+    text = "".join(c for c in text if c == "\n" or unicodedata.category(c) != "Cc")
+    paragraphs = []
+    for block in re.split(r"\n\s*\n", text):
+        lines = [re.sub(r" {2,}", " ", ln).strip() for ln in block.split("\n")]
+        lines = [ln for ln in (_strip_boilerplate(ln) for ln in lines) if ln]
+        if lines:
+            paragraphs.append("\n".join(_join_hard_breaks(lines)))
+    return "\n\n".join(paragraphs)
+
+
+def _strip_boilerplate(line: str) -> str:
+    """Drop a web-boilerplate line, or a tracking token glued to the start of one."""
+    tokens = line.split()
+    while tokens and _TRACKING_TOKEN.match(tokens[0]):
+        tokens.pop(0)
+    line = " ".join(tokens)
+    if not line:
+        return ""
+    short = len(tokens) <= 12
+    if short and (_SKIP_LINK.search(line) or _BOILER_PHRASES.match(line)):
+        return ""
+    return line
+
+
+def _join_hard_breaks(lines: list[str]) -> list[str]:
+    """Join lines broken inside a sentence; keep breaks after headings and finished sentences."""
+    out = [lines[0]]
+    for line in lines[1:]:
+        prev = out[-1]
+        if _is_continuation(prev, line):
+            out[-1] = prev + " " + line
+        else:
+            out.append(line)
+    return out
+
+
+def _is_continuation(prev: str, line: str) -> bool:
+    if _TERMINAL.search(prev):
+        return False
+    first = line[0]
+    if first.islower() or first.isdigit() or _CONTINUES.search(prev):
+        return True
+    # A long line that stops mid-sentence is wrapped text, not a heading.
+    return len(prev) >= 60 and not line.startswith(("#", "-", "*", "•"))
+
+
+def document_id(text: str) -> str:
+    """Return the sha256 hex digest of normalised text: the document's identity."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def count_words(text: str) -> int:
+    """Return the number of word tokens in text."""
+    return sum(1 for _ in _WORD.finditer(text))
+
+
+def fold(s: str) -> str:
+    """Return s case-folded with accents stripped, apostrophes unified and spaces collapsed."""
+    s = unicodedata.normalize("NFKD", s)
+    s = "".join(c for c in s if not unicodedata.combining(c))
+    s = s.replace("’", "'").replace("‘", "'")
+    return re.sub(r"\s+", " ", s).strip().casefold()
+
+
+def slugify(s: str) -> str:
+    """Return an ASCII slug of s, stable across runs."""
+    return re.sub(r"[^a-z0-9]+", "-", fold(s)).strip("-") or "x"

@@ -1,0 +1,264 @@
+"""Read files of every supported format into raw sources (text plus metadata), one per document."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+from ..errors import InputError
+
+SUPPORTED = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".jsonl", ".ndjson", ".csv")
+DEFAULT_MAX_BYTES = 25 * 1024 * 1024
+# Fewer words than this after extraction is a menu or an empty shell, not an article.
+MIN_HTML_WORDS = 8
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Raw text of one document as read from disk, before normalisation."""
+
+    name: str
+    path: str
+    text: str
+    meta: dict = field(default_factory=dict)
+    # 'plain' texts get title and byline detection; structured sources bring their own.
+    kind: str = "plain"
+
+
+@dataclass(frozen=True, slots=True)
+class ReadOptions:
+    """How to read inputs: record field names, size limit, fallback encoding."""
+
+    text_field: str = "text"
+    title_field: str = "title"
+    url_field: str = "url"
+    author_field: str = "author"
+    published_field: str = "published"
+    outlet_field: str = "outlet"
+    id_field: str = "id"
+    max_bytes: int = DEFAULT_MAX_BYTES
+    encoding: str | None = None
+
+
+def iter_files(paths: list[str | Path]) -> Iterator[Path | InputError]:
+    """Yield supported files under the given files and folders (recursively, sorted), or an error per bad path."""
+    for raw in paths:
+        path = Path(raw)
+        if not path.exists():
+            yield InputError(str(raw), "no such file or folder")
+        elif path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUPPORTED and not _hidden(p, path))
+            if not found:
+                yield InputError(str(raw), f"folder holds no supported files ({', '.join(SUPPORTED)})")
+            yield from found
+        elif path.suffix.lower() not in SUPPORTED:
+            yield InputError(str(path), f"unsupported file type '{path.suffix or '(none)'}'; supported: {', '.join(SUPPORTED)}")
+        else:
+            yield path
+
+
+def _hidden(path: Path, root: Path) -> bool:
+    return any(part.startswith(".") for part in path.relative_to(root).parts)
+
+
+def read_sources(path: Path, options: ReadOptions = ReadOptions()) -> Iterator[Source | InputError]:
+    """Yield the documents in one file; a bad file or record yields an InputError and reading goes on."""
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        yield InputError(str(path), f"cannot read: {exc.strerror or exc}")
+        return
+    if size == 0:
+        yield InputError(str(path), "empty file")
+        return
+    if size > options.max_bytes:
+        yield InputError(
+            str(path),
+            f"file is {size / 1e6:.1f} MB, over the {options.max_bytes / 1e6:.0f} MB limit; "
+            "split it into smaller documents or raise --max-mb",
+        )
+        return
+    suffix = path.suffix.lower()
+    try:
+        data = path.read_bytes()
+        if suffix == ".pdf":
+            yield _read_pdf(path, data)
+        elif suffix in (".html", ".htm"):
+            yield _read_html(path, _decode(path, data, options))
+        elif suffix in (".jsonl", ".ndjson"):
+            yield from _read_jsonl(path, _decode(path, data, options), options)
+        elif suffix == ".csv":
+            yield from _read_csv(path, _decode(path, data, options), options)
+        else:
+            yield Source(name=path.name, path=str(path), text=_decode(path, data, options), kind="plain")
+    except InputError as exc:
+        yield exc
+    except OSError as exc:
+        yield InputError(str(path), f"cannot read: {exc.strerror or exc}")
+
+
+def _decode(path: Path, data: bytes, options: ReadOptions) -> str:
+    """Decode bytes as UTF-8 (or the user's fallback encoding); refuse binary data."""
+    head = data[:8192]
+    if b"\x00" in head:
+        raise InputError(str(path), "binary data, not text (contains NUL bytes)")
+    controls = sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13))
+    if head and controls / len(head) > 0.05:
+        raise InputError(str(path), "binary data, not text (too many control bytes)")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        if options.encoding:
+            try:
+                return data.decode(options.encoding)
+            except (UnicodeDecodeError, LookupError) as exc2:
+                raise InputError(str(path), f"cannot decode as {options.encoding}: {exc2}") from exc2
+        raise InputError(
+            str(path),
+            f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
+            "re-save it as UTF-8 or pass --encoding (e.g. --encoding cp1252)",
+        ) from exc
+
+
+def _read_pdf(path: Path, data: bytes) -> Source:
+    import logging
+
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
+
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
+    if not data.lstrip().startswith(b"%PDF"):
+        raise InputError(str(path), "corrupt PDF: no PDF header")
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        pages = [page.extract_text() or "" for page in reader.pages]
+        info = reader.metadata or {}
+    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError) as exc:
+        raise InputError(str(path), f"corrupt PDF: {exc.__class__.__name__}: {exc}") from exc
+    text = "\n\n".join(p.strip() for p in pages if p.strip())
+    if not text.strip():
+        raise InputError(str(path), f"PDF has no text layer ({len(pages)} page(s), scanned images?); run OCR first, e.g. ocrmypdf")
+    meta = {}
+    title = info.get("/Title") if hasattr(info, "get") else None
+    author = info.get("/Author") if hasattr(info, "get") else None
+    if title and str(title).strip():
+        meta["title"] = str(title).strip()
+    if author and str(author).strip():
+        meta["authors"] = [str(author).strip()]
+    return Source(name=path.name, path=str(path), text=text, meta=meta, kind="plain")
+
+
+def _read_html(path: Path, html: str) -> Source:
+    import logging
+
+    import trafilatura
+
+    logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
+    result = trafilatura.bare_extraction(html, with_metadata=True, include_comments=False, favor_precision=True)
+    if result is None:
+        raise InputError(str(path), "HTML page has no main text to extract")
+    data = result.as_dict() if hasattr(result, "as_dict") else dict(result)
+    text = data.get("text") or ""
+    if len(text.split()) < MIN_HTML_WORDS:
+        raise InputError(str(path), f"HTML page has no main text to extract (found {len(text.split())} words of navigation or boilerplate)")
+    meta = {}
+    if data.get("title"):
+        meta["title"] = data["title"]
+    if data.get("author"):
+        meta["authors"] = [a.strip() for a in str(data["author"]).split(";") if a.strip()]
+    if data.get("date"):
+        meta["published"] = str(data["date"])
+    if data.get("url"):
+        meta["url"] = data["url"]
+    if data.get("sitename"):
+        meta["outlet"] = data["sitename"]
+    return Source(name=path.name, path=str(path), text=text, meta=meta, kind="structured")
+
+
+def _record_source(path: Path, where: str, index: int, record: dict, options: ReadOptions) -> Source:
+    text = record.get(options.text_field)
+    if not isinstance(text, str) or not text.strip():
+        raise InputError(f"{path} {where}", f"no text in field '{options.text_field}' (set --text-field)")
+    meta = {}
+    for key, fld in (("title", options.title_field), ("url", options.url_field), ("published", options.published_field), ("outlet", options.outlet_field)):
+        value = record.get(fld)
+        if value not in (None, ""):
+            meta[key] = str(value).strip()
+    author = record.get(options.author_field)
+    if isinstance(author, list):
+        meta["authors"] = [str(a).strip() for a in author if str(a).strip()]
+    elif author not in (None, ""):
+        meta["authors"] = [a.strip() for a in str(author).replace(" and ", ";").split(";") if a.strip()]
+    for extra in ("genre", "language"):
+        if record.get(extra):
+            meta[extra] = str(record[extra])
+    rid = record.get(options.id_field)
+    name = f"{path.name}#{rid}" if rid not in (None, "") else f"{path.name}#{index}"
+    return Source(name=name, path=str(path), text=text, meta=meta, kind="structured")
+
+
+def _read_jsonl(path: Path, content: str, options: ReadOptions) -> Iterator[Source | InputError]:
+    count = 0
+    for lineno, line in enumerate(content.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield InputError(f"{path} line {lineno}", f"not valid JSON ({exc.msg} at column {exc.colno})")
+            continue
+        if not isinstance(record, dict):
+            yield InputError(f"{path} line {lineno}", "not a JSON object")
+            continue
+        try:
+            count += 1
+            yield _record_source(path, f"line {lineno}", lineno, record, options)
+        except InputError as exc:
+            yield exc
+    if count == 0:
+        yield InputError(str(path), "no records")
+
+
+def _read_csv(path: Path, content: str, options: ReadOptions) -> Iterator[Source | InputError]:
+    csv.field_size_limit(max(options.max_bytes, 131072))
+    reader = csv.reader(io.StringIO(content, newline=""))
+    try:
+        header = next(reader)
+    except (StopIteration, csv.Error) as exc:
+        yield InputError(str(path), f"no CSV header ({exc})" if str(exc) else "no CSV header")
+        return
+    header = [h.strip() for h in header]
+    if options.text_field not in header:
+        yield InputError(str(path), f"no '{options.text_field}' column (columns: {', '.join(header)}); set --text-field")
+        return
+    row_no = 1
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            row_no += 1
+            yield InputError(f"{path} row {row_no}", f"malformed CSV: {exc}")
+            continue
+        row_no += 1
+        if not row or not any(cell.strip() for cell in row):
+            continue
+        if len(row) != len(header):
+            yield InputError(f"{path} row {row_no}", f"has {len(row)} fields, the header has {len(header)}")
+            continue
+        try:
+            yield _record_source(path, f"row {row_no}", row_no, dict(zip(header, row)), options)
+        except InputError as exc:
+            yield exc
+
+
+def environment_max_bytes() -> int:
+    """Return the size limit from ATLAS_MAX_MB, else the default."""
+    value = os.environ.get("ATLAS_MAX_MB")
+    return int(float(value) * 1024 * 1024) if value else DEFAULT_MAX_BYTES

@@ -1,0 +1,27 @@
+from influence_atlas.text.metadata import detect_language, find_authors, guess_title, latest_explicit_year, stated_date
+
+
+def test_title_is_first_short_paragraph():
+    assert guess_title("After the Coup: What Next?\n\nThe body text goes on.") == "After the Coup: What Next?"
+    assert guess_title("A long first paragraph that is a sentence, clearly. It ends with a period.\n\nMore.") is None
+
+
+def test_byline_with_two_authors_and_french_byline():
+    assert find_authors("Title\n\nBy Jane Doe and John Smith\n\nText.") == ["Jane Doe", "John Smith"]
+    assert find_authors("Titre\n\nPar Awa Traoré et Jean Dupont\n\nTexte.") == ["Awa Traoré", "Jean Dupont"]
+    assert find_authors("Illustrations by Lucian French\n\nText.") == []
+
+
+def test_stated_date_from_dateline():
+    assert stated_date("Headline\n\nPublished on March 3, 2023\n\nBody.") == "2023-03-03"
+    assert stated_date("Titre\n\n12 mars 2024\n\nCorps du texte.") == "2024-03-12"
+
+
+def test_estimate_uses_explicit_dates_only():
+    assert latest_explicit_year("Troops left in 2021. By March 2023 the deal held. In early 2025 maybe.") == "2023"
+    assert latest_explicit_year("Things changed in early 2022.") is None
+
+
+def test_language_english_and_french():
+    assert detect_language("The junta expelled the French ambassador and welcomed Russian instructors.") == "en"
+    assert detect_language("La junte a expulsé l'ambassadeur de France et accueilli des instructeurs russes.") == "fr"
