@@ -215,3 +215,14 @@ def test_failed_transaction_leaves_nothing(store, tmp_path, monkeypatch):
         ingest(store, [tmp_path])
     monkeypatch.setattr(dbmod, "text", original)
     assert _count(store) == 0
+
+
+def test_markdown_markers_are_removed(store, tmp_path):
+    (tmp_path / "n.md").write_text(
+        "# Wagner in **Mali**\n\nA [report](https://example.org/r) says fighters *arrived* in 2021.\n\n- first point\n",
+        encoding="utf-8",
+    )
+    ingest(store, [tmp_path])
+    (doc,) = store.documents()
+    assert doc.title == "Wagner in Mali"
+    assert "A report says fighters arrived in 2021." in doc.text and "https://" not in doc.text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -155,10 +156,14 @@ def search(
     if not rows:
         console.print("no matches")
         raise typer.Exit(1)
+    from rich.text import Text
+
     table = Table("document", "title", "snippet", show_lines=True)
     for r in rows:
-        snippet = escape(r["snippet"] or "").replace("\\[", "[bold yellow]", ).replace("]", "[/]")
-        table.add_row(escape(r["name"]), escape(r["title"] or ""), snippet)
+        snippet = Text()
+        for i, part in enumerate(re.split(r"[\x02\x03]", r["snippet"] or "")):
+            snippet.append(part, style="bold yellow" if i % 2 else None)
+        table.add_row(Text(r["name"]), Text(r["title"] or ""), snippet)
     console.print(table)
 
 

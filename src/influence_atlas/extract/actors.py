@@ -7,7 +7,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-from ..ontology import ActorCatalog, ActorEntry
+from ..ontology import PLACE_KIND, ActorCatalog, ActorEntry
 from ..records import Actor, Mention
 
 EXTRACTOR_GAZETTEER = "gazetteer"
@@ -16,6 +16,7 @@ EXTRACTOR_SHORT_FORM = "short-form"
 
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 _FLAG = re.compile(r"[\U0001F1E6-\U0001F1FF]{2}")
+_THE = re.compile(r"^the\s+", re.I)
 _LEADING = re.compile(r"^(?:the|a|an|la|le|les|l'|l’|des|du)\s+", re.I)
 _TRAILING = re.compile(r"(?:['’]s|['’])$|[\s,.;:!?()\[\]\"“”«»-]+$")
 _NAME_GLUE = {"de", "du", "des", "of", "the", "for", "and", "la", "le", "les", "pour", "et", "al", "el", "bin", "ben", "van", "von", "da", "-", "'", "&", "’"}
@@ -58,13 +59,33 @@ def _tokens(s: str) -> tuple[str, ...]:
     return tuple(_TOKEN.findall(s))
 
 
-def _case_sensitive(form: str) -> bool:
-    """Acronyms and stylised names (CAR, US, FAMa, DFRLab) must match with their case."""
+_DETERMINERS = {"le", "la", "les", "l", "des", "du", "de"}
+
+
+def _case_sensitive(form: str, canonical: bool) -> bool:
+    """Forms that must match with their case.
+
+    Acronyms and stylised names (CAR, US, FAMa, DFRLab); one-word capitalised aliases, which are
+    often ordinary words in lower case ("West", "Chad", "Kremlin" is safe either way); and names
+    that start with a French article ("Le Monde" is a newspaper, "le monde" the world).
+    """
     letters = [c for c in form if c.isalpha()]
     if not letters:
         return True
     upper = sum(c.isupper() for c in letters)
-    return upper == len(letters) or (" " not in form and upper >= 2)
+    toks = _tokens(form)
+    if upper == len(letters) or (len(toks) == 1 and upper >= 2):
+        return True
+    if toks[0].lower() in _DETERMINERS and len(toks) > 1 and any(c.isupper() for c in form):
+        return True
+    return len(toks) == 1 and not canonical and form[0].isupper()
+
+
+def _exact_key(form: str) -> tuple[str, ...]:
+    toks = list(_tokens(form))
+    if toks and toks[0].lower() in _DETERMINERS:
+        toks[0] = toks[0].lower()
+    return tuple(toks)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,13 +106,13 @@ class Gazetteer:
         for entry in catalog.entries:
             if entry.flag:
                 self.flags[entry.flag] = entry
-            forms = [(entry.name, False)] + [(a, False) for a in entry.aliases] + [(d, True) for d in entry.demonyms]
-            for form, demonym in forms:
-                form = _LEADING.sub("", form.strip())
+            forms = [(entry.name, False, True)] + [(a, False, False) for a in entry.aliases] + [(d, True, True) for d in entry.demonyms]
+            for form, demonym, canonical in forms:
+                form = _THE.sub("", form.strip())
                 if not form:
                     continue
-                if _case_sensitive(form):
-                    key = _tokens(form)
+                if _case_sensitive(form, canonical):
+                    key = _exact_key(form)
                     table = self.exact
                 else:
                     key = _tokens(fold_with_offsets(form)[0])
@@ -119,7 +140,7 @@ class Gazetteer:
                 form = self.folded.get(key)
                 if form is None:
                     start, end = where[toks[i][0]], where[toks[i + length - 1][1] - 1] + 1
-                    form = self.exact.get(_tokens(text[start:end]))
+                    form = self.exact.get(_exact_key(text[start:end]))
                 if form is not None:
                     hit = (length, form)
                     break
@@ -215,6 +236,9 @@ def _longer_name(text: str, ent: _Entity, match: tuple[int, int, ActorEntry, boo
         return False
     if not (ent.start <= start and end <= ent.end) or (ent.start, ent.end) == (start, end):
         return False
+    if ent.label == "PERSON" and len(_tokens(text[start:end])) > 1:
+        # A surname is one word; "Burkina Faso Next" is a headline, not a person.
+        return False
     rest = _tokens(text[ent.start : start]) + _tokens(text[end : ent.end])
     if any(t.lower() in _COORDINATION for t in rest):
         return False
@@ -244,14 +268,15 @@ def link_actors(doc_id: str, text: str, entities: list[tuple[int, int, str]], ca
     free_entities: list[_Entity] = []
     for ent in cleaned:
         in_headline = _inside(ent.start, headlines)
-        if in_headline and fold_with_offsets(text[ent.start : ent.end])[0] not in body_names:
-            # Title case makes every headline word look like a name; trust only names the body confirms.
+        if in_headline and ent.label != "PERSON" and fold_with_offsets(text[ent.start : ent.end])[0] not in body_names:
+            # Title case makes every headline word look like an organisation; trust only names the body
+            # confirms. People's names survive: "Illustrations by Lucian French".
             continue
         overlapping = [i for i, m in enumerate(matches) if m[0] < ent.end and ent.start < m[1]]
         if not overlapping:
             free_entities.append(ent)
             continue
-        if len(overlapping) == 1 and not in_headline and _longer_name(text, ent, matches[overlapping[0]]):
+        if len(overlapping) == 1 and (not in_headline or ent.label == "PERSON") and _longer_name(text, ent, matches[overlapping[0]]):
             dropped_matches.update(overlapping)
             free_entities.append(ent)
 
@@ -259,6 +284,9 @@ def link_actors(doc_id: str, text: str, entities: list[tuple[int, int, str]], ca
     actors: dict[str, Actor] = {}
     for i, (start, end, entry, demonym) in enumerate(matches):
         if i in dropped_matches:
+            continue
+        if entry.kind == PLACE_KIND:
+            mentions.append(Mention(doc_id, start, end, text[start:end], "LOC", None, EXTRACTOR_GAZETTEER, 0.9))
             continue
         label = "NORP" if demonym else label_for_kind(entry.kind)
         conf = 0.8 if demonym else 0.9

@@ -18,6 +18,8 @@ ACTOR_KINDS = (
     "state", "bloc", "alliance", "igo", "armed_group", "media", "civil_society", "company",
     "research", "ngo", "person", "party", "government_body", "collective", "unknown",
 )
+# Places are matched only so that a region ("West Africa") is never read as an actor ("the West").
+PLACE_KIND = "place"
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,8 +47,8 @@ class ActorCatalog:
     fingerprint: str
 
     def by_name(self) -> dict[str, ActorEntry]:
-        """Return entries keyed by canonical name."""
-        return {e.name: e for e in self.entries}
+        """Return actor entries (not places) keyed by canonical name."""
+        return {e.name: e for e in self.entries if e.kind != PLACE_KIND}
 
 
 def actor_files(extra: tuple[str, ...] = ()) -> tuple[Path, ...]:
@@ -62,7 +64,7 @@ def load_actor_catalog(extra: tuple[str, ...] = ()) -> ActorCatalog:
 
 @lru_cache(maxsize=8)
 def _load(paths: tuple[str, ...]) -> ActorCatalog:
-    merged: dict[str, ActorEntry] = {}
+    merged: dict[tuple[bool, str], ActorEntry] = {}
     digest = hashlib.sha256()
     for path in paths:
         p = Path(path)
@@ -74,11 +76,14 @@ def _load(paths: tuple[str, ...]) -> ActorCatalog:
             data = yaml.safe_load(raw)
         except yaml.YAMLError as exc:
             raise OntologyError(f"{p}: not valid YAML: {exc}") from exc
-        if not isinstance(data, dict) or not isinstance(data.get("actors"), list):
-            raise OntologyError(f"{p}: expected a mapping with an 'actors' list")
-        for i, item in enumerate(data["actors"]):
-            entry = _validate(p, i, item)
-            old = merged.get(entry.name)
+        if not isinstance(data, dict) or not isinstance(data.get("actors", []), list) or not isinstance(data.get("places", []), list):
+            raise OntologyError(f"{p}: expected a mapping with an 'actors' list (and optionally a 'places' list)")
+        items = [(i, item, False) for i, item in enumerate(data.get("actors") or [])]
+        items += [(i, item, True) for i, item in enumerate(data.get("places") or [])]
+        for i, item, place in items:
+            entry = _validate(p, i, item, place)
+            key = (place, entry.name)
+            old = merged.get(key)
             if old is not None:
                 entry = ActorEntry(
                     name=entry.name,
@@ -89,20 +94,20 @@ def _load(paths: tuple[str, ...]) -> ActorCatalog:
                     flag=entry.flag or old.flag,
                     source=entry.source,
                 )
-            merged[entry.name] = entry
+            merged[key] = entry
     return ActorCatalog(entries=tuple(merged.values()), fingerprint=digest.hexdigest()[:16])
 
 
-def _validate(path: Path, index: int, item: object) -> ActorEntry:
-    where = f"{path}: actors[{index}]"
+def _validate(path: Path, index: int, item: object, place: bool = False) -> ActorEntry:
+    where = f"{path}: {'places' if place else 'actors'}[{index}]"
     if not isinstance(item, dict):
         raise OntologyError(f"{where}: expected a mapping, got {type(item).__name__}")
     name = item.get("name")
     if not isinstance(name, str) or not name.strip():
         raise OntologyError(f"{where}: 'name' is required")
-    where = f"{path}: actor '{name}'"
-    kind = item.get("kind", "unknown")
-    if kind not in ACTOR_KINDS:
+    where = f"{path}: {'place' if place else 'actor'} '{name}'"
+    kind = PLACE_KIND if place else item.get("kind", "unknown")
+    if not place and kind not in ACTOR_KINDS:
         raise OntologyError(f"{where}: unknown kind '{kind}'; use one of {', '.join(ACTOR_KINDS)}")
     lists = {}
     for key in ("aliases", "demonyms"):

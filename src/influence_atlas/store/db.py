@@ -168,18 +168,18 @@ class Store:
 
     # -- search ----------------------------------------------------------------------------
     def search(self, query: str, limit: int = 20) -> list[dict]:
-        """Return documents matching a full-text query, best first, with a highlighted snippet."""
+        """Return documents matching a full-text query, best first, with a snippet whose hits sit between \\x02 and \\x03."""
         with self.engine.connect() as conn:
             if self.dialect == "sqlite":
                 rows = conn.execute(text(
-                    "SELECT d.id, d.name, d.title, snippet(documents_fts, 2, '[', ']', ' … ', 16) AS snippet "
+                    "SELECT d.id, d.name, d.title, snippet(documents_fts, 2, char(2), char(3), ' … ', 16) AS snippet "
                     "FROM documents_fts JOIN documents d ON d.id = documents_fts.doc_id "
                     "WHERE documents_fts MATCH :q ORDER BY bm25(documents_fts) LIMIT :n"),
                     {"q": _fts5_query(query), "n": limit}).mappings()
             else:
                 rows = conn.execute(text(
                     "SELECT id, name, title, ts_headline('simple', text, plainto_tsquery('simple', :q), "
-                    "'StartSel=[, StopSel=], MaxWords=30, MinWords=10') AS snippet FROM documents "
+                    "'StartSel=\x02, StopSel=\x03, MaxWords=30, MinWords=10') AS snippet FROM documents "
                     "WHERE to_tsvector('simple', coalesce(title, '') || ' ' || text) @@ plainto_tsquery('simple', :q) "
                     "ORDER BY ts_rank(to_tsvector('simple', coalesce(title, '') || ' ' || text), plainto_tsquery('simple', :q)) DESC "
                     "LIMIT :n"), {"q": query, "n": limit}).mappings()

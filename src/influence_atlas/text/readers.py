@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
@@ -94,6 +95,8 @@ def read_sources(path: Path, options: ReadOptions = ReadOptions()) -> Iterator[S
             yield from _read_jsonl(path, _decode(path, data, options), options)
         elif suffix == ".csv":
             yield from _read_csv(path, _decode(path, data, options), options)
+        elif suffix in (".md", ".markdown"):
+            yield Source(name=path.name, path=str(path), text=markdown_to_text(_decode(path, data, options)), kind="plain")
         else:
             yield Source(name=path.name, path=str(path), text=_decode(path, data, options), kind="plain")
     except InputError as exc:
@@ -123,6 +126,24 @@ def _decode(path: Path, data: bytes, options: ReadOptions) -> str:
             f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
             "re-save it as UTF-8 or pass --encoding (e.g. --encoding cp1252)",
         ) from exc
+
+
+_MD_RULES = [
+    (re.compile(r"^\s{0,3}(?:#{1,6}\s+|>\s?|[-*+]\s+(?=\S)|\d+[.)]\s+)", re.M), ""),   # headings, quotes, list markers
+    (re.compile(r"!\[[^\]]*\]\([^)]*\)"), ""),                                   # images
+    (re.compile(r"\[([^\]]+)\]\([^)]*\)"), r"\1"),                                 # links keep their text
+    (re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1"), r"\2"),                         # bold
+    (re.compile(r"(?<![\w*])([*_])(?=\S)(.+?)(?<=\S)\1(?![\w*])"), r"\2"),          # italics
+    (re.compile(r"^\s{0,3}(?:[-*_]\s*){3,}$|^```.*$", re.M), ""),                    # rules and code fences
+    (re.compile(r"`([^`]+)`"), r"\1"),
+]
+
+
+def markdown_to_text(markdown: str) -> str:
+    """Return the readable text of Markdown: markers, link targets and images removed."""
+    for pattern, repl in _MD_RULES:
+        markdown = pattern.sub(repl, markdown)
+    return markdown
 
 
 def _read_pdf(path: Path, data: bytes) -> Source:

@@ -1,0 +1,99 @@
+"""Actor linking with the real spaCy pipelines and the packaged gazetteer."""
+
+from __future__ import annotations
+
+import pytest
+
+from influence_atlas.errors import OntologyError
+from influence_atlas.ontology import load_actor_catalog
+from influence_atlas.pipeline import analyze_document, build_document
+from influence_atlas.text.readers import Source
+
+
+def _mentions(text: str, language: str | None = None, actor_files=()):
+    doc = build_document(Source(name="t.txt", path="t.txt", text=text, meta={"language": language} if language else {}))
+    mentions, actors = analyze_document(doc, actor_files)
+    return mentions, {a.name: a for a in actors}
+
+
+def _linked(mentions) -> dict[str, str | None]:
+    return {m.text: m.actor for m in mentions}
+
+
+def test_gazetteer_is_broad_and_valid():
+    catalog = load_actor_catalog()
+    names = catalog.by_name()
+    assert len(names) >= 300
+    kinds = {e.kind for e in catalog.entries}
+    assert {"state", "armed_group", "igo", "media", "person", "civil_society", "research"} <= kinds
+    for name in ("ECOWAS", "Alliance of Sahel States", "MINUSMA", "JNIM", "Wagner Group", "Assimi Goïta", "Ibrahim Traoré",
+                 "Abdourahamane Tiani", "Yevgeny Prigozhin", "RT", "Central African Republic", "Sudan", "Libya"):
+        assert name in names, name
+
+
+def test_short_form_resolves_to_full_name_in_document():
+    mentions, _ = _mentions(
+        "Colonel Assimi Goïta seized power in August 2020. Nine months later Goïta removed the interim president."
+    )
+    assert {m.actor for m in mentions if m.text == "Goïta"} == {"Assimi Goïta"}
+
+
+def test_three_keitas_stay_three_people():
+    text = (
+        "Modibo Keita, Mali's first president, visited Moscow in 1961. Decades later Ibrahim Boubacar Keïta "
+        "was elected. Keïta's government collapsed in 2020. The report was written by Mohamed Keita, "
+        "a policy officer. Keita argues that the junta failed."
+    )
+    mentions, _ = _mentions(text)
+    by_text = {}
+    for m in mentions:
+        by_text.setdefault(m.text, set()).add(m.actor)
+    assert by_text["Modibo Keita"] == {"Modibo Keita"}
+    assert by_text["Ibrahim Boubacar Keïta"] == {"Ibrahim Boubacar Keïta"}
+    assert by_text["Keïta"] == {"Ibrahim Boubacar Keïta"}
+    assert "Mohamed Keita" in by_text["Mohamed Keita"]
+    assert by_text["Keita"] == {"Mohamed Keita"}
+
+
+def test_surname_that_is_a_demonym_is_not_a_country():
+    mentions, actors = _mentions("The essay, with illustrations by Lucian French, describes how French troops left Mali.")
+    linked = _linked(mentions)
+    assert linked["Lucian French"] == "Lucian French"
+    assert linked.get("French troops") == "France" or any(m.actor == "France" for m in mentions if "French" in m.text and m.start > 40)
+    assert not any(m.actor == "France" and m.start < 40 for m in mentions)
+    assert actors["Lucian French"].kind == "unknown"
+
+
+def test_flags_and_demonyms_link_to_states():
+    mentions, _ = _mentions("With Mali 🇲🇱 isolated, Russian diplomats arrived and Burkinabe officers cheered 🇧🇫.")
+    flags = {m.text: m.actor for m in mentions}
+    assert flags["🇲🇱"] == "Mali" and flags["🇧🇫"] == "Burkina Faso"
+    assert flags["Russian"] == "Russia"
+    assert next(m for m in mentions if m.text == "Russian").label == "NORP"
+
+
+def test_unknown_entities_are_kept_as_actors_of_unknown_kind():
+    mentions, actors = _mentions("Fatoumata Zeinabou Dembélé, a spokesperson for the Coalition for Sahel Dignity, spoke in Bamako.")
+    assert "Fatoumata Zeinabou Dembélé" in actors and actors["Fatoumata Zeinabou Dembélé"].kind == "unknown"
+
+
+def test_french_text_uses_french_pipeline_and_french_aliases():
+    text = ("La junte malienne dirigée par le colonel Assimi Goïta a annoncé le départ de la MINUSMA. "
+            "Le groupe Wagner et l'armée malienne sont accusés par Human Rights Watch.")
+    mentions, _ = _mentions(text)
+    actors = {m.actor for m in mentions}
+    assert {"Mali", "Assimi Goïta", "MINUSMA", "Wagner Group", "Human Rights Watch"} <= actors
+
+
+def test_user_file_extends_gazetteer(tmp_path):
+    extra = tmp_path / "mine.yaml"
+    extra.write_text("actors:\n  - name: Sahel Truth Network\n    kind: media\n    aliases: [STN]\n", encoding="utf-8")
+    mentions, actors = _mentions("The STN channel amplified the claim.", actor_files=(str(extra),))
+    assert actors["Sahel Truth Network"].kind == "media"
+
+
+def test_bad_user_file_names_file_and_entry(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("actors:\n  - name: Someone\n    kind: wizard\n", encoding="utf-8")
+    with pytest.raises(OntologyError, match=r"bad.yaml: actor 'Someone': unknown kind 'wizard'"):
+        load_actor_catalog((str(bad),))

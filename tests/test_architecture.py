@@ -1,0 +1,34 @@
+"""Imports flow one way: text → records → nlp → extract → store → pipeline → report/export/cli."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+PKG = Path(__file__).resolve().parent.parent / "src" / "influence_atlas"
+# Lower number = lower layer; a module may import only from its own layer or lower ones.
+LAYERS = {
+    "errors": 0, "text": 0, "records": 1, "nlp": 2, "ontology": 2, "extract": 3, "reconcile": 4, "store": 5,
+    "pipeline": 6, "export": 7, "evaluate": 7, "demo": 8, "report": 8, "web": 8, "cli": 9, "__main__": 10, "__init__": 0,
+}
+
+
+def _layer(module: str) -> int:
+    return LAYERS[module.split(".")[0]]
+
+
+def test_imports_flow_one_way():
+    bad = []
+    for path in PKG.rglob("*.py"):
+        rel = path.relative_to(PKG).with_suffix("")
+        own = rel.parts[0]
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level:
+                base = list(rel.parts[: len(rel.parts) - node.level])
+                target = ".".join(base + ([node.module] if node.module else []))
+                if not target:
+                    continue
+                head = target.split(".")[0]
+                if head in LAYERS and _layer(head) > _layer(own):
+                    bad.append(f"{'/'.join(rel.parts)} imports {target}")
+    assert not bad, bad

@@ -1,0 +1,42 @@
+"""Docs are tested: every command has help text and a README entry."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from typer.main import get_command
+from typer.testing import CliRunner
+
+from influence_atlas.cli import app
+
+README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+
+
+def _commands():
+    return get_command(app).commands
+
+
+def test_every_command_has_help_and_a_readme_entry():
+    runner = CliRunner()
+    for name, command in _commands().items():
+        assert command.help, f"{name} has no help text"
+        result = runner.invoke(app, [name, "--help"])
+        assert result.exit_code == 0 and "--help" in result.output
+        assert f"`atlas {name}" in README, f"README does not document `atlas {name}`"
+
+
+def test_every_documented_option_exists():
+    runner = CliRunner()
+    for name in _commands():
+        help_text = runner.invoke(app, [name, "--help"], env={"COLUMNS": "200"}).output
+        row = next((ln for ln in README.splitlines() if ln.startswith(f"| `atlas {name}")), "")
+        for option in re.findall(r"`(--[a-z-]+)", row):
+            assert option in help_text or option == "--db", f"README names {option} for {name}, but --help does not"
+
+
+def test_readme_first_section_gives_exactly_two_commands():
+    first = README.split("## ")[1]
+    block = re.search(r"```\n(.*?)```", first, re.S).group(1)
+    commands = [ln.split("#")[0].strip() for ln in block.strip().splitlines()]
+    assert commands == ["make demo", "make test"]
