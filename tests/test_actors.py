@@ -97,3 +97,17 @@ def test_bad_user_file_names_file_and_entry(tmp_path):
     bad.write_text("actors:\n  - name: Someone\n    kind: wizard\n", encoding="utf-8")
     with pytest.raises(OntologyError, match=r"bad.yaml: actor 'Someone': unknown kind 'wizard'"):
         load_actor_catalog((str(bad),))
+
+
+def test_long_texts_are_matched_block_by_block_with_the_same_result():
+    from influence_atlas.extract import actors as linker
+
+    gaz = linker.gazetteer_for(load_actor_catalog())
+    paragraph = "Wagner Group fighters and Malian troops met ECOWAS envoys; Assimi Goïta spoke to RFI 🇲🇱.\n"
+    text = paragraph * 4000
+    assert len(text) > 3 * linker._FIND_BLOCK
+    found = gaz.find(text)
+    one = gaz.find(paragraph)
+    assert len(found) == 4000 * len(one)
+    step = len(paragraph)
+    assert all(text[s:e] == paragraph[s % step : (s % step) + (e - s)] for s, e, _, _ in found)

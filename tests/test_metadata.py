@@ -25,3 +25,9 @@ def test_estimate_uses_explicit_dates_only():
 def test_language_english_and_french():
     assert detect_language("The junta expelled the French ambassador and welcomed Russian instructors.") == "en"
     assert detect_language("La junte a expulsé l'ambassadeur de France et accueilli des instructeurs russes.") == "fr"
+
+
+def test_opening_dateline_of_a_news_story():
+    assert stated_date("Headline\n\nNiamey, le 28 janvier 2024 — Les régimes militaires ont annoncé") == "2024-01-28"
+    assert stated_date("Headline\n\nBAMAKO, Mali (AP) — March 3, 2023 — The junta said") == "2023-03-03"
+    assert stated_date("Headline\n\nThe junta said on March 3, 2023 — nothing more.") is None

@@ -25,8 +25,9 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console()
-err = Console(stderr=True)
+# Piped output (CI logs, files) gets a wide fixed width instead of Rich's 80 columns.
+console = Console() if Console().is_terminal else Console(width=160)
+err = Console(stderr=True) if Console(stderr=True).is_terminal else Console(stderr=True, width=160)
 
 DbOption = typer.Option(None, "--db", help="Database path or URL (default: $ATLAS_DB, else ./atlas.db).", show_default=False)
 ActorsOption = typer.Option(None, "--actors", help="Extra actor gazetteer YAML file(s) extending the packaged one.", show_default=False)
@@ -223,7 +224,8 @@ def demo(
         _fail(exc)
     for failure in result.ingest.failed:
         err.print(f"[red]failed:[/] {escape(str(failure))}")
-    table = Table("document", "title", "lang", "words", "published", "authors", "mentions", "actors", title="Influence Atlas demo")
+    table = Table("document", "title", "lang", "words", "published", "authors", "mentions", "actors", "most named",
+                  title="Influence Atlas demo")
     for row in result.rows:
         table.add_row(*[escape(str(v)) for v in row])
     console.print(table)

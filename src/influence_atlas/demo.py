@@ -37,16 +37,19 @@ def run_demo(corpus: str | Path, out_dir: str | Path = "atlas-demo", gold: str |
         json_path = export(store, "json", out / "atlas.json")
         mentions = store.mentions()
         per_doc = Counter(m.doc for m in mentions)
-        actors_per_doc: dict[str, set] = {}
+        actors_per_doc: dict[str, Counter] = {}
         for m in mentions:
             if m.actor:
-                actors_per_doc.setdefault(m.doc, set()).add(m.actor)
-        rows = [
-            (d.name, (d.title or "")[:50], d.language or "?", d.words,
-             (d.published or "?") + (" (est.)" if d.published_estimated else ""), ", ".join(d.authors) or "-",
-             per_doc.get(d.id, 0), len(actors_per_doc.get(d.id, ())))
-            for d in store.documents()
-        ]
+                actors_per_doc.setdefault(m.doc, Counter())[m.actor] += 1
+        rows = []
+        for d in store.documents():
+            counts = actors_per_doc.get(d.id, Counter())
+            title = d.title or ""
+            rows.append((
+                d.name, title if len(title) <= 40 else title[:39] + "…", d.language or "?", d.words,
+                (d.published or "?") + (" (est.)" if d.published_estimated else ""), ", ".join(d.authors) or "-",
+                per_doc.get(d.id, 0), len(counts), ", ".join(name for name, _ in counts.most_common(3)),
+            ))
         gold_dir = Path(gold) if gold else Path(corpus).resolve().parent / "gold"
         scores = evaluate(store, gold_dir).summary() if gold_dir.is_dir() and any(gold_dir.glob("*.json")) else {}
     finally:

@@ -92,7 +92,8 @@ def analyze_document(doc: Document, actor_files: tuple[str, ...] = ()):
     catalog = load_actor_catalog(actor_files)
     entities = []
     for offset, sdoc in parse(doc.text, doc.language):
-        entities.extend((offset + e.start_char, offset + e.end_char, e.label_) for e in sdoc.ents)
+        # Entities made only of stop words ("Les", "This") are tagging noise.
+        entities.extend((offset + e.start_char, offset + e.end_char, e.label_) for e in sdoc.ents if not all(t.is_stop or t.is_punct for t in e))
     return link_actors(doc.id, doc.text, entities, catalog)
 
 

@@ -15,6 +15,7 @@ EXTRACTOR_NER = "ner"
 EXTRACTOR_SHORT_FORM = "short-form"
 
 _TOKEN = re.compile(r"\w+|[^\w\s]")
+_FIND_BLOCK = 100_000
 _FLAG = re.compile(r"[\U0001F1E6-\U0001F1FF]{2}")
 _THE = re.compile(r"^the\s+", re.I)
 _LEADING = re.compile(r"^(?:the|a|an|la|le|les|l'|l’|des|du)\s+", re.I)
@@ -108,7 +109,10 @@ class Gazetteer:
                 self.flags[entry.flag] = entry
             forms = [(entry.name, False, True)] + [(a, False, False) for a in entry.aliases] + [(d, True, True) for d in entry.demonyms]
             for form, demonym, canonical in forms:
-                form = _THE.sub("", form.strip())
+                stripped = _THE.sub("", form.strip())
+                # "The West" stripped to "West" is a capitalised common word like any alias.
+                canonical = canonical and stripped == form.strip()
+                form = stripped
                 if not form:
                     continue
                 if _case_sensitive(form, canonical):
@@ -124,6 +128,17 @@ class Gazetteer:
 
     def find(self, text: str) -> list[tuple[int, int, ActorEntry, bool]]:
         """Return non-overlapping (start, end, entry, is_demonym) matches in text, longest first, left to right."""
+        found = []
+        # Names never cross a line break, so long texts are matched line block by line block (flat memory).
+        offset = 0
+        while offset < len(text):
+            end = len(text) if len(text) - offset <= _FIND_BLOCK else text.find("\n", offset + _FIND_BLOCK)
+            end = len(text) if end < 0 else end
+            found += [(s + offset, e + offset, entry, dem) for s, e, entry, dem in self._find_block(text[offset:end])]
+            offset = end
+        return found
+
+    def _find_block(self, text: str) -> list[tuple[int, int, ActorEntry, bool]]:
         folded, where = fold_with_offsets(text)
         toks = [(m.start(), m.end()) for m in _TOKEN.finditer(folded)]
         words = [folded[s:e] for s, e in toks]

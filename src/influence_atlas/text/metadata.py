@@ -54,10 +54,20 @@ def find_authors(text: str) -> list[str]:
     return []
 
 
+# A news dateline opens the first paragraph: "BAMAKO, Mali (AP) — March 3, 2023 —", "Niamey, le 28 janvier 2024 —".
+_OPENING_DATELINE = re.compile(
+    rf"^(?:[A-ZÀ-Ý][\w'’.-]*(?:[ ,]+(?:\(?[A-ZÀ-Ý][\w'’.-]*\)?))*\s*,?\s*)?(?:\([^)]{{1,20}}\)\s*)?(?:[—–-]\s*)?(?:le\s+|on\s+)?"
+    rf"((?i:{_FULL_DATE.pattern}))\s*[—–:-]")
+
+
 def stated_date(text: str) -> str | None:
     """Return the ISO date given by a dateline near the top or bottom of the text, or None."""
     paragraphs = [p for p in text.split("\n") if p.strip()]
     candidates = paragraphs[:8] + paragraphs[-4:]
+    for para in paragraphs[:8]:
+        m = _OPENING_DATELINE.match(para.strip())
+        if m:
+            return parse_date(m.group(1))
     for para in candidates:
         para = para.strip()
         if len(para) > 80:
