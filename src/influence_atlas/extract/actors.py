@@ -186,14 +186,28 @@ class _Entity:
     label: str
 
 
-def _clean_entity(text: str, start: int, end: int) -> tuple[int, int] | None:
-    """Trim determiners, possessives and punctuation from an entity span; None when it crosses a paragraph."""
+# Titles and ranks are not part of a person's name: "Colonel Assimi Goïta" is Assimi Goïta.
+_TITLE = re.compile(
+    r"^(?:(?:the|le|la)\s+)?(?:(?:former|ex-|late|interim|transitional|self-proclaimed|acting|deputy|vice|then-)\s*)*"
+    r"(?:president|prime minister|minister|foreign minister|defence minister|defense minister|premier|general|gen\.|"
+    r"colonel|col\.|lieutenant[- ]colonel|lieutenant|lt\.|captain|capt\.|capitaine|commander|major|sergeant|"
+    r"ambassador|ambassadeur|spokesman|spokeswoman|spokesperson|secretary[- ]general|secrétaire général|"
+    r"président|présidente|ministre|général|chef|imam|sheikh|cheikh|mr\.?|mrs\.?|ms\.?|dr\.?|sir|madame|monsieur|m\.)\s+",
+    re.I,
+)
+
+
+def _clean_entity(text: str, start: int, end: int, label: str | None = None) -> tuple[int, int] | None:
+    """Trim determiners, titles, possessives and punctuation from an entity span; None when it crosses a paragraph."""
     span = text[start:end]
     if "\n" in span:
         return None
     lead = _LEADING.match(span)
     if lead:
         start += lead.end()
+    if label == "PERSON":
+        while (title := _TITLE.match(text[start:end])) and title.end() < end - start:
+            start += title.end()
     while True:
         span = text[start:end]
         m = _TRAILING.search(span)
@@ -273,7 +287,7 @@ def link_actors(doc_id: str, text: str, entities: list[tuple[int, int, str]], ca
     cleaned: list[_Entity] = []
     for start, end, label in entities:
         label = _NER_LABELS.get(label)
-        span = _clean_entity(text, start, end) if label else None
+        span = _clean_entity(text, start, end, label) if label else None
         if span:
             cleaned.append(_Entity(span[0], span[1], label))
 
