@@ -64,11 +64,13 @@ def read_normalised(corpus_dir: Path) -> list[str]:
 def measure_reference(corpus_dir: Path) -> dict:
     """Time bare spaCy `nlp.pipe` (n_process=1) over the normalised texts, model loaded beforehand."""
     from influence_atlas.nlp import load_pipeline
+    from influence_atlas.pipeline import ANALYSIS_NEEDS
     from influence_atlas.text.normalise import count_words
 
     texts = read_normalised(corpus_dir)
     started = time.perf_counter()
-    nlp = load_pipeline("en")
+    # The same pipeline, with the same components on, that `analyze` runs.
+    nlp = load_pipeline("en", ANALYSIS_NEEDS)
     nlp(WARM_UP_TEXT)
     load_s = time.perf_counter() - started
 

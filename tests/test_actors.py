@@ -12,8 +12,8 @@ from influence_atlas.text.readers import Source
 
 def _mentions(text: str, language: str | None = None, actor_files=()):
     doc = build_document(Source(name="t.txt", path="t.txt", text=text, meta={"language": language} if language else {}))
-    mentions, actors = analyze_document(doc, actor_files)
-    return mentions, {a.name: a for a in actors}
+    analysis = analyze_document(doc, actor_files)
+    return analysis.mentions, {a.name: a for a in analysis.actors}
 
 
 def _linked(mentions) -> dict[str, str | None]:

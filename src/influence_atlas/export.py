@@ -31,11 +31,23 @@ def export_dict(store: Store) -> dict:
              "extractor": m.extractor, "confidence": m.confidence}
             for m in store.mentions()
         ],
-        "events": [], "claims": [], "stances": [], "narratives": [], "techniques": [], "ttps": [], "links": [],
+        "events": [
+            {
+                "id": e.id, "doc": e.doc, "type": e.type, "date": e.date, "date_precision": e.date_precision,
+                "actors": [a.name for a in e.actors], "roles": {a.name: a.role for a in e.actors},
+                "location": e.location, "latitude": e.latitude, "longitude": e.longitude,
+                "fatalities": e.fatalities, "fatalities_qualifier": e.fatalities_qualifier, "modality": e.modality,
+                "start": e.start, "end": e.end, "evidence": e.evidence, "trigger": e.trigger,
+                "extractor": e.extractor, "confidence": e.confidence,
+            }
+            for e in store.events()
+        ],
+        "claims": [], "stances": [], "narratives": [], "techniques": [], "ttps": [], "links": [],
     }
     out["documents"].sort(key=lambda d: d["id"])
     out["actors"].sort(key=lambda a: a["id"])
     out["mentions"].sort(key=lambda m: (m["doc"], m["start"], m["end"], m["label"]))
+    out["events"].sort(key=lambda e: (e["doc"], e["start"], e["id"]))
     return out
 
 

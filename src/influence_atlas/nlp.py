@@ -46,8 +46,10 @@ def _load(name: str | None, needs: tuple[str, ...]):
     keep = set(needs) | _SHARED
     if "parser" in needs:
         keep |= {"tagger", "morphologizer", "attribute_ruler"}
-    for component in nlp.pipe_names:
-        if component not in keep:
+    for component in nlp.component_names:
+        if component in keep and component in nlp.disabled:
+            nlp.enable_pipe(component)
+        elif component not in keep and component not in nlp.disabled:
             nlp.disable_pipe(component)
     nlp.max_length = CHUNK_CHARS * 2
     return nlp

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
@@ -9,9 +10,10 @@ from typing import Callable, Iterable
 from . import __version__
 from .errors import InputError
 from .extract.actors import link_actors
+from .extract.events import extract_events
 from .nlp import parse
 from .ontology import load_actor_catalog
-from .records import Document
+from .records import Analysis, Document
 from .store import Store
 from .text.metadata import detect_language, find_authors, guess_title, latest_explicit_year, parse_date, stated_date
 from .text.normalise import count_words, document_id, normalise_text
@@ -36,6 +38,7 @@ class AnalyzeReport:
     documents: int = 0
     mentions: int = 0
     actors: int = 0
+    events: int = 0
 
 
 def build_document(source: Source) -> Document:
@@ -87,14 +90,37 @@ def analysis_version(actor_files: tuple[str, ...] = ()) -> str:
     return f"{__version__}+{load_actor_catalog(actor_files).fingerprint}"
 
 
-def analyze_document(doc: Document, actor_files: tuple[str, ...] = ()):
-    """Return (mentions, actors) extracted from one document."""
+ANALYSIS_NEEDS = ("ner", "senter")
+
+
+def analyze_document(doc: Document, actor_files: tuple[str, ...] = ()) -> Analysis:
+    """Return everything extracted from one document: mentions, actors, events."""
     catalog = load_actor_catalog(actor_files)
     entities = []
-    for offset, sdoc in parse(doc.text, doc.language):
+    sentences = []
+    for offset, sdoc in parse(doc.text, doc.language, ANALYSIS_NEEDS):
         # Entities made only of stop words ("Les", "This") are tagging noise.
         entities.extend((offset + e.start_char, offset + e.end_char, e.label_) for e in sdoc.ents if not all(t.is_stop or t.is_punct for t in e))
-    return link_actors(doc.id, doc.text, entities, catalog)
+        sentences.extend(_sentence_spans(doc.text, offset, sdoc))
+    mentions, actors = link_actors(doc.id, doc.text, entities, catalog)
+    published = doc.published if doc.published and not doc.published_estimated else None
+    events = extract_events(doc.id, doc.text, sentences, mentions, catalog, doc.language, published)
+    return Analysis(doc=doc.id, mentions=mentions, actors=actors, events=events)
+
+
+def _sentence_spans(text: str, offset: int, sdoc) -> list[tuple[int, int]]:
+    """Return sentence spans, also cut at line breaks (a heading never runs into its paragraph)."""
+    spans = []
+    for sent in sdoc.sents:
+        start, end = offset + sent.start_char, offset + sent.end_char
+        for piece in re.finditer(r"[^\n]+", text[start:end]):
+            if piece.group(0).strip():
+                s = start + piece.start()
+                e = start + piece.end()
+                while e > s and text[e - 1].isspace():
+                    e -= 1
+                spans.append((s, e))
+    return spans
 
 
 def analyze(store: Store, redo_all: bool = False, actor_files: tuple[str, ...] = (), progress: Progress | None = None,
@@ -109,9 +135,10 @@ def analyze(store: Store, redo_all: bool = False, actor_files: tuple[str, ...] =
         (doc,) = store.documents([doc_id])
         if progress:
             progress(doc.name)
-        mentions, actors = analyze_document(doc, actor_files)
-        store.replace_analysis(doc.id, mentions, actors, version)
+        analysis = analyze_document(doc, actor_files)
+        store.replace_analysis(analysis, version)
         report.documents += 1
-        report.mentions += len(mentions)
-        report.actors += len(actors)
+        report.mentions += len(analysis.mentions)
+        report.actors += len(analysis.actors)
+        report.events += len(analysis.events)
     return report

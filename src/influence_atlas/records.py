@@ -63,3 +63,38 @@ class Analysis:
     doc: str
     mentions: list[Mention] = field(default_factory=list)
     actors: list[Actor] = field(default_factory=list)
+    events: list["Event"] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class EventActor:
+    """An actor taking part in an event, with its role: agent, target or other."""
+
+    name: str
+    role: str
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """Something that happened (or is said to have), told by one document, with its evidence."""
+
+    id: str
+    doc: str
+    type: str
+    date: str | None
+    date_precision: str | None
+    actors: tuple[EventActor, ...]
+    location: str | None
+    latitude: float | None
+    longitude: float | None
+    fatalities: int | None
+    fatalities_qualifier: str | None
+    modality: str
+    start: int
+    end: int
+    evidence: str
+    trigger: str
+    extractor: str
+    confidence: float
+    # An undated bare mention of a kind of happening ("military coups"), kept only when nothing better tells it.
+    generic: bool = False

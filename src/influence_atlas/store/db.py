@@ -15,9 +15,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from ..errors import StoreError
-from ..records import Actor, Document, Mention
-from . import schema
-from .schema import MIGRATIONS, actors, documents, mentions, schema_migrations
+from ..records import Actor, Analysis, Document, Event, EventActor, Mention
+from .schema import MIGRATIONS, actors, documents, events, mentions, schema_migrations
 
 DEFAULT_DB = "atlas.db"
 
@@ -128,19 +127,31 @@ class Store:
             return conn.execute(select(func.count()).select_from(documents)).scalar() or 0
 
     # -- analysis --------------------------------------------------------------------------
-    def replace_analysis(self, doc_id: str, found_mentions: list[Mention], found_actors: list[Actor], version: str) -> None:
+    def replace_analysis(self, analysis: Analysis, version: str) -> None:
         """Replace a document's extracted records in one transaction and mark it analysed."""
+        doc_id = analysis.doc
         with self.transaction() as conn:
             conn.execute(delete(mentions).where(mentions.c.doc == doc_id))
-            for actor in found_actors:
+            conn.execute(delete(events).where(events.c.doc == doc_id))
+            for actor in analysis.actors:
                 self._upsert_actor(conn, actor)
-            if found_mentions:
+            if analysis.mentions:
                 conn.execute(insert(mentions), [
                     dict(doc=m.doc, start=m.start, end=m.end, text=m.text, label=m.label, actor=m.actor,
                          extractor=m.extractor, confidence=m.confidence)
-                    for m in found_mentions
+                    for m in analysis.mentions
                 ])
+            if analysis.events:
+                conn.execute(insert(events), [_event_row(e) for e in analysis.events])
             conn.execute(update(documents).where(documents.c.id == doc_id).values(analysis_version=version, analyzed_at=_now()))
+
+    def events(self, doc_id: str | None = None) -> list[Event]:
+        """Return stored events (of one document or all), sorted by document and offset."""
+        query = select(events).order_by(events.c.doc, events.c.start, events.c.id)
+        if doc_id is not None:
+            query = query.where(events.c.doc == doc_id)
+        with self.engine.connect() as conn:
+            return [_row_event(r) for r in conn.execute(query).mappings()]
 
     def _upsert_actor(self, conn, actor: Actor) -> None:
         row = conn.execute(select(actors.c.known).where(actors.c.name == actor.name)).first()
@@ -195,6 +206,26 @@ def _fts5_query(query: str) -> str:
         if word:
             terms.append(f'"{word}"' + ("*" if prefix else ""))
     return " ".join(terms) or '""'
+
+
+def _event_row(e: Event) -> dict:
+    return dict(
+        id=e.id, doc=e.doc, type=e.type, date=e.date, date_precision=e.date_precision,
+        actors=json.dumps([[a.name, a.role] for a in e.actors], ensure_ascii=False), location=e.location,
+        latitude=e.latitude, longitude=e.longitude, fatalities=e.fatalities, fatalities_qualifier=e.fatalities_qualifier,
+        modality=e.modality, start=e.start, end=e.end, evidence=e.evidence, trigger=e.trigger,
+        extractor=e.extractor, confidence=e.confidence,
+    )
+
+
+def _row_event(r) -> Event:
+    return Event(
+        id=r["id"], doc=r["doc"], type=r["type"], date=r["date"], date_precision=r["date_precision"],
+        actors=tuple(EventActor(n, role) for n, role in json.loads(r["actors"])), location=r["location"],
+        latitude=r["latitude"], longitude=r["longitude"], fatalities=r["fatalities"],
+        fatalities_qualifier=r["fatalities_qualifier"], modality=r["modality"], start=r["start"], end=r["end"],
+        evidence=r["evidence"], trigger=r["trigger"], extractor=r["extractor"], confidence=r["confidence"],
+    )
 
 
 def _row_document(r) -> Document:

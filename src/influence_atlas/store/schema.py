@@ -54,6 +54,30 @@ mentions = Table(
     Index("ix_mentions_actor", "actor"),
 )
 
+events = Table(
+    "events", metadata,
+    Column("id", String(40), primary_key=True),
+    Column("doc", String(64), ForeignKey("documents.id", ondelete="CASCADE"), nullable=False),
+    Column("type", String(32), nullable=False),
+    Column("date", String(10)),
+    Column("date_precision", String(8)),
+    Column("actors", Text, nullable=False, default="[]"),
+    Column("location", Text),
+    Column("latitude", Float),
+    Column("longitude", Float),
+    Column("fatalities", Integer),
+    Column("fatalities_qualifier", String(16)),
+    Column("modality", String(16), nullable=False),
+    Column("start", Integer, nullable=False),
+    Column("end", Integer, nullable=False),
+    Column("evidence", Text, nullable=False),
+    Column("trigger", Text, nullable=False),
+    Column("extractor", String(32), nullable=False),
+    Column("confidence", Float, nullable=False),
+    Index("ix_events_doc", "doc"),
+    Index("ix_events_type_date", "type", "date"),
+)
+
 schema_migrations = Table(
     "schema_migrations", metadata,
     Column("version", Integer, primary_key=True),
@@ -82,8 +106,14 @@ def _m2_fulltext(conn, dialect: str) -> None:
         ))
 
 
+def _m3_events(conn, dialect: str) -> None:
+    """Events extracted from documents."""
+    events.create(conn, checkfirst=True)
+
+
 # (version, name, function); append only, never edit an applied migration.
 MIGRATIONS: list[tuple[int, str, Callable]] = [
     (1, "core tables", _m1_core),
     (2, "full-text search", _m2_fulltext),
+    (3, "events", _m3_events),
 ]
