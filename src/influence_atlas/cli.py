@@ -131,10 +131,10 @@ def analyze(
 @app.command()
 def export(
     out: str = typer.Argument(..., help="File to write."),
-    fmt: str = typer.Option("json", "--format", "-f", help="Export format: json."),
+    fmt: str = typer.Option("json", "--format", "-f", help="Export format: json, acled-csv."),
     db: Optional[str] = DbOption,
 ) -> None:
-    """Export the analysed database (JSON contract of DESIGN.md: sorted arrays, stable ids)."""
+    """Export the analysed database: json (the contract of DESIGN.md: sorted arrays, stable ids) or acled-csv."""
     from .export import export as run_export
 
     store = _open(db)
@@ -143,6 +143,42 @@ def export(
     except AtlasError as exc:
         _fail(exc)
     console.print(f"wrote {path}")
+
+
+@app.command()
+def timeline(
+    db: Optional[str] = DbOption,
+    actor: Optional[str] = typer.Option(None, "--actor", help="Only events involving this actor (canonical name or alias)."),
+    country: Optional[str] = typer.Option(None, "--country", help="Only events in, or involving actors of, this country."),
+    date_from: Optional[str] = typer.Option(None, "--from", help="Only events on or after this date (YYYY, YYYY-MM or YYYY-MM-DD)."),
+    date_to: Optional[str] = typer.Option(None, "--to", help="Only events on or before this date."),
+    undated: bool = typer.Option(False, "--undated", help="Also list events the text gives no date for (when no period is set)."),
+    limit: int = typer.Option(0, help="Show at most this many events (0: all)."),
+) -> None:
+    """Print events from every source in date order, with each one's document and evidence."""
+    from rich.text import Text
+
+    from .timeline import timeline as run_timeline
+
+    store = _open(db)
+    try:
+        rows = run_timeline(store, actor, country, date_from, date_to, undated)
+    except AtlasError as exc:
+        _fail(exc)
+    if limit:
+        rows = rows[:limit]
+    if not rows:
+        console.print("no events match")
+        return
+    table = Table("date", "type", "actors", "place", "deaths", "source", "evidence", show_lines=True)
+    for r in rows:
+        e = r.event
+        deaths = "" if e.fatalities is None else (f"{e.fatalities_qualifier} " if e.fatalities_qualifier else "") + str(e.fatalities)
+        kind = e.type + ("" if e.modality == "asserted" else f" ({e.modality})")
+        table.add_row(e.date or "?", kind, Text(", ".join(f"{a.name} [{a.role}]" for a in e.actors)), Text(e.location or ""),
+                      deaths, Text(r.document), Text(e.evidence if len(e.evidence) <= 220 else e.evidence[:219] + "…"))
+    console.print(table)
+    console.print(f"{len(rows)} event(s)")
 
 
 @app.command()
@@ -175,7 +211,7 @@ def evaluate_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print the figures as one JSON object."),
     details: bool = typer.Option(False, "--details", help="List false positives and misses per document."),
 ) -> None:
-    """Score the analysed database against gold annotations (entity precision/recall/F1)."""
+    """Score the analysed database against gold annotations (entities and events: precision, recall, F1, date exactness)."""
     import json
 
     from .evaluate import evaluate
@@ -189,11 +225,12 @@ def evaluate_cmd(
     if as_json:
         console.print_json(json.dumps(summary))
         return
-    table = Table("document", "entity P", "entity R", "entity F1", "tp", "fp", "fn")
-    for key, c in result.per_doc.items():
-        table.add_row(key, f"{c.precision:.3f}", f"{c.recall:.3f}", f"{c.f1:.3f}", str(c.tp), str(c.fp), str(c.fn))
-    e = result.entities
-    table.add_row("[bold]overall", f"{e.precision:.3f}", f"{e.recall:.3f}", f"{e.f1:.3f}", str(e.tp), str(e.fp), str(e.fn))
+    table = Table("document", "metric", "P", "R", "F1", "tp", "fp", "fn")
+    for key in result.per_doc:
+        for metric, c in (("entities", result.per_doc[key]), ("events", result.per_doc_events[key])):
+            table.add_row(key, metric, f"{c.precision:.3f}", f"{c.recall:.3f}", f"{c.f1:.3f}", str(c.tp), str(c.fp), str(c.fn))
+    for metric, c in (("entities", result.entities), ("events", result.events)):
+        table.add_row("[bold]overall", metric, f"{c.precision:.3f}", f"{c.recall:.3f}", f"{c.f1:.3f}", str(c.tp), str(c.fp), str(c.fn))
     console.print(table)
     if result.missing:
         err.print(f"[yellow]documents in the gold but not in the database:[/] {', '.join(result.missing)}")
@@ -232,6 +269,26 @@ def demo(
     console.print(f"database: {result.db}\nexport:   {result.export}")
     if result.scores:
         console.print("gold scores: " + " ".join(f"{k}={v}" for k, v in result.scores.items()))
+
+
+@app.command()
+def checkworthiness(
+    tsv: str = typer.Argument(..., help="CheckThat!-format TSV: Sentence_id<TAB>Text[<TAB>...] per line, header allowed."),
+    threshold: Optional[float] = typer.Option(None, help="Score at or above which a sentence is Yes (default: the tuned threshold)."),
+) -> None:
+    """Score each sentence of a CheckThat! TSV for check-worthiness; print Sentence_id<TAB>score<TAB>Yes|No."""
+    from .extract.checkworthiness import THRESHOLD, is_checkworthy, read_checkthat_tsv, score_sentences
+
+    cut = THRESHOLD if threshold is None else threshold
+    try:
+        rows = read_checkthat_tsv(tsv)
+        scores = score_sentences([r.text for r in rows])
+    except AtlasError as exc:
+        _fail(exc)
+    out = sys.stdout
+    for row, score in zip(rows, scores):
+        out.write(f"{row.sentence_id}\t{score:.4f}\t{'Yes' if is_checkworthy(score, cut) else 'No'}\n")
+    out.flush()
 
 
 def run() -> None:

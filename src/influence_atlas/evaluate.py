@@ -51,14 +51,22 @@ class EvalResult:
     """Scores per metric, overall and per document, plus the documents the gold names but the store lacks."""
 
     entities: Counts = field(default_factory=Counts)
+    events: Counts = field(default_factory=Counts)
+    event_dates_exact: int = 0
     per_doc: dict[str, Counts] = field(default_factory=dict)
+    per_doc_events: dict[str, Counts] = field(default_factory=dict)
     errors: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     missing: list[str] = field(default_factory=list)
 
     def summary(self) -> dict:
         """Return the headline figures, rounded like the independent scorer."""
-        e = self.entities
-        return {"missing_docs": len(self.missing), "entity_p": round(e.precision, 3), "entity_r": round(e.recall, 3), "entity_f1": round(e.f1, 3)}
+        e, v = self.entities, self.events
+        return {
+            "missing_docs": len(self.missing),
+            "event_p": round(v.precision, 3), "event_r": round(v.recall, 3), "event_f1": round(v.f1, 3),
+            "event_date_exact": round(self.event_dates_exact / v.tp, 3) if v.tp else 0.0,
+            "entity_p": round(e.precision, 3), "entity_r": round(e.recall, 3), "entity_f1": round(e.f1, 3),
+        }
 
 
 class _Aliases:
@@ -109,6 +117,9 @@ def evaluate(store: Store, gold_dir: str | Path) -> EvalResult:
     by_doc: dict[str, list[dict]] = {}
     for m in data["mentions"]:
         by_doc.setdefault(names.get(m["doc"], m["doc"]), []).append(m)
+    events_by_doc: dict[str, list[dict]] = {}
+    for e in data["events"]:
+        events_by_doc.setdefault(names.get(e["doc"], e["doc"]), []).append(e)
     result = EvalResult(missing=[k for k in golds if k not in set(names.values())])
     for key, g in golds.items():
         system = {alias(m["actor"] or m["text"]) for m in by_doc.get(key, []) if (m["label"] or "").upper() in ENTITY_LABELS}
@@ -121,4 +132,47 @@ def evaluate(store: Store, gold_dir: str | Path) -> EvalResult:
         result.entities.tp += c.tp
         result.entities.fp += c.fp
         result.entities.fn += c.fn
+        ev, exact = score_events(events_by_doc.get(key, []), g["events"], alias)
+        result.per_doc_events[key] = ev
+        result.events.tp += ev.tp
+        result.events.fp += ev.fp
+        result.events.fn += ev.fn
+        result.event_dates_exact += exact
     return result
+
+
+def dates_compatible(a: str | None, b: str | None) -> bool:
+    """True when two ISO dates agree at the precision both give (a missing date agrees with any)."""
+    if not a or not b:
+        return True
+    k = min(len(a), len(b))
+    return a[:k] == b[:k]
+
+
+def score_events(system: list[dict], gold: list[dict], alias) -> tuple[Counts, int]:
+    """Match system events to gold events one-to-one, greedily in gold order (rules of the gold README).
+
+    Returns the counts and how many matched events carry exactly the gold date (both null counts).
+    Optional gold events are neither needed for recall nor counted against precision.
+    """
+    used: set[int] = set()
+    counts = Counts()
+    exact = 0
+    for ge in gold:
+        gold_actors = {alias(a) for a in ge["actors"]}
+        hit = next(
+            (i for i, se in enumerate(system)
+             if i not in used and se["type"] == ge["type"] and dates_compatible(ge["date"], se["date"])
+             and gold_actors & {alias(a) for a in se["actors"]}),
+            None,
+        )
+        if hit is None:
+            counts.fn += 0 if ge.get("optional") else 1
+            continue
+        used.add(hit)
+        if ge.get("optional"):
+            continue
+        counts.tp += 1
+        exact += int((system[hit]["date"] or None) == (ge["date"] or None))
+    counts.fp = len(system) - len(used)
+    return counts, exact

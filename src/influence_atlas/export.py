@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
 from .store import Store
 
-FORMATS = ("json",)
+FORMATS = ("json", "acled-csv")
+ACLED_COLUMNS = (
+    "event_id_cnty", "event_date", "year", "time_precision", "event_type", "sub_event_type", "actor1", "assoc_actor_1",
+    "actor2", "assoc_actor_2", "country", "location", "latitude", "longitude", "geo_precision", "source", "notes",
+    "fatalities", "tags",
+)
 
 
 def export_dict(store: Store) -> dict:
@@ -59,8 +65,52 @@ def export(store: Store, fmt: str, out: str | Path) -> Path:
         raise AtlasError(f"unknown export format '{fmt}'; choose one of: {', '.join(FORMATS)}")
     path = Path(out)
     path.parent.mkdir(parents=True, exist_ok=True)
-    data = export_dict(store)
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    if fmt == "json":
+        data = export_dict(store)
+        tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    else:
+        with tmp.open("w", encoding="utf-8", newline="") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(ACLED_COLUMNS)
+            writer.writerows(acled_rows(store))
     tmp.replace(path)
     return path
+
+
+def acled_rows(store: Store) -> list[list]:
+    """Return ACLED-style rows, one per dated event (ACLED codes only dated events), sorted by date.
+
+    Our types map onto ACLED's event and sub-event types through the event-type ontology; those
+    ACLED has no equivalent for go under Strategic developments with their own sub-type.
+    time_precision follows ACLED: 1 = the day, 2 = the week or so, 3 = the month or a wider span.
+    """
+    from .ontology.events import load_event_types
+
+    types = {t.id: t for t in load_event_types()}
+    docs = {d.id: d for d in store.documents()}
+    countries = {a.name: a.country for a in store.actors()}
+    rows = []
+    for e in store.events():
+        if not e.date:
+            continue
+        et = types.get(e.type)
+        agents = [a.name for a in e.actors if a.role == "agent"] or [a.name for a in e.actors][:1]
+        others = [a.name for a in e.actors if a.name not in agents]
+        targets = [a.name for a in e.actors if a.role == "target"] or others[:1]
+        assoc2 = [n for n in others if n not in targets]
+        first_day = e.date + ("-01-01" if len(e.date) == 4 else "-01" if len(e.date) == 7 else "")
+        country = countries.get(e.location or "") or next((countries.get(n) for n in agents + targets if countries.get(n)), None) or ""
+        tags = [t for t in (e.modality if e.modality != "asserted" else "", f"date:{e.date_precision}" if e.date_precision != "day" else "",
+                            f"fatalities:{e.fatalities_qualifier}" if e.fatalities_qualifier else "") if t]
+        doc = docs.get(e.doc)
+        rows.append([
+            e.id, first_day, e.date[:4], 1 if e.date_precision == "day" else 3,
+            et.acled_type if et else "Strategic developments", et.acled_sub_type if et else "Other",
+            agents[0] if agents else "", "; ".join(agents[1:]), targets[0] if targets else "", "; ".join(assoc2),
+            country, e.location or "", "" if e.latitude is None else e.latitude, "" if e.longitude is None else e.longitude,
+            "" if e.latitude is None else 1, (doc.title or doc.name) if doc else e.doc, e.evidence,
+            e.fatalities if e.fatalities is not None else 0, "; ".join(tags),
+        ])
+    rows.sort(key=lambda r: (r[1], r[0]))
+    return rows

@@ -48,7 +48,7 @@ _PATTERNS: list[tuple[str, re.Pattern]] = [
     ("rel_day", re.compile(r"\b(the following day|the next day|the day after|the day before|the previous day|le lendemain|la veille)\b", re.I)),
     ("same_month", re.compile(r"\b(that same month|the same month|that month|earlier that month|later that month|earlier this month|le même mois|ce même mois|plus tôt ce mois-là)\b", re.I)),
     ("same_year", re.compile(r"\b(that same year|the same year|that year|later that year|earlier that year|la même année|cette même année|cette année-là)\b", re.I)),
-    ("next_year", re.compile(r"\b(the following year|the next year|a year later|l'année suivante|l’année suivante)\b", re.I)),
+    ("next_year", re.compile(r"\b(the following year|the next year|l'année suivante|l’année suivante)\b", re.I)),
     ("shift", re.compile(rf"\b(a|an|one|two|three|four|five|six|several|\d+|un|une|deux|trois)\s+({_UNIT})\s+(before|after|later|earlier|avant|après|plus tard|plus tôt)\b", re.I)),
 ]
 
@@ -190,6 +190,9 @@ class DateContext:
                     y += 1
             elif (told := self.months_told.get(y)) is not None and m <= told:
                 y += 1
+            if self.published is not None and (y, m) > (self.published.year, self.published.month):
+                # A text does not tell of months after its own publication as past.
+                y -= 1
             if k == "month":
                 return ResolvedDate(f"{y:04d}-{m:02d}", "month")
             d = _day(g[1] if k == "md" else g[0])

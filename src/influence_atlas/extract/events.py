@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import re
+import sqlite3
 from dataclasses import dataclass, replace
 
 from ..ontology import ActorCatalog
 from ..ontology.events import EventType, load_event_types
 from ..records import Event, EventActor, Mention
 from .dates import DateContext, DateMention, ResolvedDate, find_dates
+from .places import country_code, geocode
 
 EXTRACTOR = "event-rules"
 # Reporting frames split a sentence into who says it and what is said.
@@ -26,12 +28,16 @@ _HEDGES = [
     ("planned", re.compile(r"\b(plans? to|planned|planning|will|would|intends? to|is expected to|prévoit|prévu|devrait)\b", re.I)),
 ]
 _NEGATION = re.compile(r"\b(not|never|no|did not|didn't|ne|n'|n’|pas|jamais)\s+(?:\w+\s+){0,2}$", re.I)
-_PLACE_PREP = re.compile(r"(?:\b(?:in|at|near|into|across|throughout|from|to|à|au|aux|en|dans|près de|vers)\s+(?:the\s+)?(?:\w+\s+){0,3})$", re.I)
+_PLACE_PREP = re.compile(
+    r"(?:\b(?:in|at|near|into|across|throughout|from|to|à|au|aux|en|dans|près de|vers)\s+(?:the\s+)?(?:\w+\s+){0,3}"
+    r"|\b(?:town|city|village|region|province|commune|district|area|ville|village|région|commune|localité) (?:of|de|d['’])\s*)$",
+    re.I,
+)
 _KILLED = re.compile(
     r"(?:(?P<q1>more than|over|at least|about|around|nearly|almost|some|up to|plus de|au moins|environ|près de)\s+)?"
     r"(?P<n>\d{1,3}(?:,\d{3})+|\d+)\s+(?:\w+\s+){0,3}?"
     r"(?:dead|deaths|killed|people|civilians|villagers|soldiers|victims|bodies|executed|died|fatalities|morts|tués|civils|victimes|personnes)\b"
-    r"|(?:left|leaving|killing|killed|faisant)\s+(?:(?P<q2>more than|over|at least|about|nearly|some|plus de|au moins)\s+)?(?P<n2>\d{1,3}(?:,\d{3})+|\d+)",
+    r"|(?:left|leaving|killing|killed|faisant|deaths? at|death toll (?:at|to|of)|toll (?:at|to|of)|bilan de)\s+(?:(?P<q2>more than|over|at least|about|nearly|some|plus de|au moins)\s+)?(?P<n2>\d{1,3}(?:,\d{3})+|\d+)",
     re.I,
 )
 _SUPPRESS_WINDOW = 60
@@ -97,6 +103,23 @@ def _find_triggers(sentence: str, types: tuple[EventType, ...], language: str | 
         t for t in found
         if not any(t.etype.id in o.etype.suppresses and abs(o.start - t.start) <= _SUPPRESS_WINDOW for o in found if o is not t)
     ]
+
+
+_TARGET_CUE = re.compile(r"\b(?:against|on|targeting|targeted|ousting|ousted|deposing|deposed|toppling|killing|attacking|contre|visant)\s+(?:the\s+|a\s+|les?\s+|la\s+)?(?:[\w-]+\s+){0,4}$", re.I)
+_AGENT_CUE = re.compile(r"^(?:\s+and\s+[\w’'-]+)?\s+(?:forces|troops|soldiers|fighters|militants|mercenaries|army|government|junta)\s+(?:have\s+|had\s+)?\w+(?:ed|ted)\b", re.I)
+
+
+def _role(sentence: str, start: int, end: int, trig: _Trigger) -> str:
+    """Return an actor's role in an event: agent, target or other, from the words around it."""
+    if _TARGET_CUE.search(sentence[max(0, start - 40) : start]):
+        return "target"
+    if _AGENT_CUE.match(sentence[end : end + 60]):
+        return "agent"
+    if start < trig.start:
+        return "agent"
+    word = sentence[trig.start : trig.end].split()[0].lower()
+    verb_like = word.endswith(("ed", "ing"))
+    return "target" if trig.etype.id in _TARGETED and verb_like else "other"
 
 
 def _modality(sentence: str, trigger_start: int) -> str:
@@ -200,8 +223,7 @@ def extract_events(
                 continue
             actors: dict[str, str] = {}
             for m in in_seg:
-                role = "agent" if m.start - s_start < trig.start else ("target" if trig.etype.id in _TARGETED else "other")
-                actors.setdefault(m.actor, role)
+                actors.setdefault(m.actor, _role(sentence, m.start - s_start, m.end - s_start, trig))
             if trig.etype.id in _NEEDS_TWO and len({m.actor for m in in_seg}) < 2:
                 continue
             seg_dates = [(dm, r) for dm, r in dated if seg[0] <= dm.start < seg[1]]
@@ -217,6 +239,7 @@ def extract_events(
                 pool = [(dm, r) for dm, r in seg_dates if not intro or dm.start < intro.end()] if intro else seg_dates
                 date = min(pool or seg_dates, key=lambda x: abs(x[0].start - trig.start))[1]
             location = _location(text, s_start, seg, trig, place_mentions, s_end)
+            point = _locate(location, [m.actor for m in in_seg], kinds) if location else None
             etype = trig.etype.id
             if etype == "attack" and not _CIVILIAN_TARGET.search(sentence):
                 # An attack on an army or a territory is a battle in ACLED's terms.
@@ -231,12 +254,32 @@ def extract_events(
                 id=_event_id(doc_id, etype, s_start + trig.start), doc=doc_id, type=etype,
                 date=date.value if date else None, date_precision=date.precision if date else None,
                 actors=tuple(EventActor(n, r) for n, r in actors.items()),
-                location=location, latitude=None, longitude=None, fatalities=deaths, fatalities_qualifier=qualifier,
+                location=location, latitude=point.latitude if point else None, longitude=point.longitude if point else None, fatalities=deaths, fatalities_qualifier=qualifier,
                 modality=modality, start=s_start, end=s_end, evidence=sentence,
                 trigger=sentence[trig.start : trig.end], extractor=EXTRACTOR,
                 confidence=round(confidence - 0.2, 2) if generic else confidence, generic=generic,
             ))
-    return merge_duplicate_events(events)
+    return merge_duplicate_events(_later_tolls(events, text, sentences))
+
+
+_VIOLENT = ("violence_against_civilians", "attack", "armed_clash")
+
+
+def _later_tolls(events: list[Event], text: str, sentences: list[tuple[int, int]]) -> list[Event]:
+    """Give a violent event the final death toll its paragraph goes on to report ("later, more than 500")."""
+    out = []
+    for ev in events:
+        if ev.type in _VIOLENT:
+            after = [sp for sp in sentences if sp[0] >= ev.end and "\n" not in text[ev.end : sp[0]]][:4]
+            for sp in after:
+                follow = text[sp[0] : sp[1]]
+                if any(d.kind not in ("shift",) for d in find_dates(follow)):
+                    break
+                deaths, qualifier = _fatalities(follow)
+                if deaths is not None:
+                    ev = replace(ev, fatalities=deaths, fatalities_qualifier=qualifier)
+        out.append(ev)
+    return out
 
 
 _DETERMINED = re.compile(r"\b(?:a|an|the|this|that|one|un|une|le|la|l['’]|ce|cette)\s+(?:\w+[\s-]+){0,2}$", re.I)
@@ -285,6 +328,23 @@ def _location(text: str, s_start: int, seg, trig, places: list[Mention], s_end: 
     pool.sort(key=lambda p: (p.actor is not None, abs(p.start - (s_start + trig.start))))
     p = pool[0]
     return p.actor or p.text
+
+
+def _locate(location: str, actors: list[str], kinds: dict[str, str]):
+    """Return the coordinates of an event's place, preferring a town in a country the event names."""
+    if kinds.get(location) == "state":
+        code = country_code(location)
+        return geocode(location, code) if code else None
+    hint = None
+    for name in actors:
+        if kinds.get(name) == "state":
+            hint = country_code(name)
+            if hint:
+                break
+    try:
+        return geocode(location, hint)
+    except (OSError, sqlite3.Error):
+        return None
 
 
 def _compatible(a: str | None, b: str | None) -> bool:

@@ -1,0 +1,53 @@
+"""Dates resolved the way a careful reader resolves them."""
+
+from datetime import date
+
+from influence_atlas.extract.dates import DateContext, find_dates
+
+
+def _resolve_all(text: str, ctx: DateContext | None = None) -> list[tuple[str, str | None]]:
+    ctx = ctx or DateContext()
+    out = []
+    for dm in find_dates(text):
+        r = ctx.resolve(dm)
+        out.append((text[dm.start : dm.end], r.value if r else None))
+    return out
+
+
+def test_explicit_dates_in_english_and_french():
+    got = dict(_resolve_all("It began on March 27, 2022 and again le 5 avril 2023, then on 2024-01-02."))
+    assert got == {"March 27, 2022": "2022-03-27", "le 5 avril 2023": "2023-04-05", "2024-01-02": "2024-01-02"}
+
+
+def test_relative_dates_follow_the_running_context():
+    text = ("In 2020 the crisis deepened. On Aug. 20 the officers struck. The following day, the envoy came. "
+            "Earlier that month, crowds gathered. A year later the talks failed.")
+    assert [v for _, v in _resolve_all(text)] == ["2020", "2020-08-20", "2020-08-21", "2020-08", "2021-08"]
+
+
+def test_bare_month_moves_forward_from_the_narrative():
+    text = "In August 2022, troops left. And in June, the council voted. That same month the mission ended."
+    assert [v for _, v in _resolve_all(text)] == ["2022-08", "2023-06", "2023-06"]
+
+
+def test_bare_month_after_a_whole_year_that_already_told_later_months():
+    text = "In April 2022 a ban came; in August 2022 troops left. Ties grew in 2022. In February, the minister came."
+    assert _resolve_all(text)[-1] == ("In February", "2023-02")
+
+
+def test_vague_dates_keep_year_precision_and_invent_nothing():
+    got = _resolve_all("In early 2022 things changed; the early 1960s were different. In May the rains came.")
+    assert got[0] == ("early 2022", "2022")
+    assert got[1][1] == "1960"
+    # "In May" now has a context year (2022) to lean on; a text with no year gives nothing.
+    assert _resolve_all("In May the rains came.") == [("In May", None)]
+
+
+def test_weekday_and_month_from_a_stated_publication_date():
+    ctx = DateContext(published=date(2024, 1, 30))
+    got = _resolve_all("The juntas announced on Sunday their exit. In December, talks had failed.", ctx)
+    assert got == [("on Sunday", "2024-01-28"), ("In December", "2023-12")]
+
+
+def test_modal_may_and_figures_are_not_dates():
+    assert _resolve_all("It may rain. More than 2,000 people and 1,500 troops; 59N6-TE radars.") == []
