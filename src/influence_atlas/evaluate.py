@@ -53,6 +53,10 @@ class EvalResult:
     entities: Counts = field(default_factory=Counts)
     events: Counts = field(default_factory=Counts)
     event_dates_exact: int = 0
+    claims_found: int = 0
+    claims_total: int = 0
+    attribution_ok: int = 0
+    attribution_total: int = 0
     per_doc: dict[str, Counts] = field(default_factory=dict)
     per_doc_events: dict[str, Counts] = field(default_factory=dict)
     errors: dict[str, dict[str, list[str]]] = field(default_factory=dict)
@@ -65,6 +69,8 @@ class EvalResult:
             "missing_docs": len(self.missing),
             "event_p": round(v.precision, 3), "event_r": round(v.recall, 3), "event_f1": round(v.f1, 3),
             "event_date_exact": round(self.event_dates_exact / v.tp, 3) if v.tp else 0.0,
+            "claim_recall": round(self.claims_found / self.claims_total, 3) if self.claims_total else 0.0,
+            "attribution_acc": round(self.attribution_ok / self.attribution_total, 3) if self.attribution_total else 0.0,
             "entity_p": round(e.precision, 3), "entity_r": round(e.recall, 3), "entity_f1": round(e.f1, 3),
         }
 
@@ -120,6 +126,9 @@ def evaluate(store: Store, gold_dir: str | Path) -> EvalResult:
     events_by_doc: dict[str, list[dict]] = {}
     for e in data["events"]:
         events_by_doc.setdefault(names.get(e["doc"], e["doc"]), []).append(e)
+    claims_by_doc: dict[str, list[dict]] = {}
+    for c in data["claims"]:
+        claims_by_doc.setdefault(names.get(c["doc"], c["doc"]), []).append(c)
     result = EvalResult(missing=[k for k in golds if k not in set(names.values())])
     for key, g in golds.items():
         system = {alias(m["actor"] or m["text"]) for m in by_doc.get(key, []) if (m["label"] or "").upper() in ENTITY_LABELS}
@@ -138,7 +147,24 @@ def evaluate(store: Store, gold_dir: str | Path) -> EvalResult:
         result.events.fp += ev.fp
         result.events.fn += ev.fn
         result.event_dates_exact += exact
+        for gc in g["claims"]:
+            result.claims_total += 1
+            words = _words(gc["evidence"])
+            hit = next((c for c in claims_by_doc.get(key, []) if words and len(words & _words(c["text"])) / len(words) >= 0.6), None)
+            if hit is None:
+                continue
+            result.claims_found += 1
+            if gc.get("attributed_to"):
+                result.attribution_total += 1
+                if gc["attributed_to"].islower():  # a described source ("polls and local reporting"): any source counts
+                    result.attribution_ok += int(bool(hit["attributed_to"]))
+                else:
+                    result.attribution_ok += int(alias(gc["attributed_to"]) == alias(hit["attributed_to"] or ""))
     return result
+
+
+def _words(text: str) -> set[str]:
+    return set(re.findall(r"\w+", gold_key(text)))
 
 
 def dates_compatible(a: str | None, b: str | None) -> bool:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from .store import Store
 
-FORMATS = ("json", "acled-csv")
+FORMATS = ("json", "acled-csv", "claimreview", "stix", "ftm", "gexf", "graphml")
 ACLED_COLUMNS = (
     "event_id_cnty", "event_date", "year", "time_precision", "event_type", "sub_event_type", "actor1", "assoc_actor_1",
     "actor2", "assoc_actor_2", "country", "location", "latitude", "longitude", "geo_precision", "source", "notes",
@@ -18,13 +18,21 @@ ACLED_COLUMNS = (
 
 def export_dict(store: Store) -> dict:
     """Return the JSON export as a dict of sorted arrays with stable ids."""
+    from .extract.claims import sourcing_profile
+
     docs = store.documents()
+    texts = {d.id: d.text for d in docs}
+    all_claims = store.claims()
+    claims_by_doc: dict[str, list] = {}
+    for c in all_claims:
+        claims_by_doc.setdefault(c.doc, []).append(c)
     out = {
         "documents": [
             {
                 "id": d.id, "name": d.name, "path": d.path, "title": d.title, "language": d.language,
                 "published": d.published, "published_estimated": d.published_estimated, "authors": list(d.authors),
                 "genre": d.genre, "url": d.url, "outlet": d.outlet, "words": d.words,
+                "sourcing": sourcing_profile(claims_by_doc.get(d.id, [])),
             }
             for d in docs
         ],
@@ -48,12 +56,49 @@ def export_dict(store: Store) -> dict:
             }
             for e in store.events()
         ],
-        "claims": [], "stances": [], "narratives": [], "techniques": [], "ttps": [], "links": [],
+        "claims": [
+            {
+                "id": c.id, "doc": c.doc, "start": c.start, "end": c.end, "text": c.text,
+                "checkworthiness": c.checkworthiness,
+                "quantities": [{"text": q.text, "value": q.value, "unit": q.unit, "qualifier": q.qualifier, "start": q.start, "end": q.end}
+                               for q in c.quantities],
+                "attributed_to": c.attributed_to, "attribution_text": c.attribution_text, "reporting_verb": c.reporting_verb,
+                "hedged": c.hedged, "hedges": list(c.hedges), "extractor": c.extractor, "confidence": c.confidence,
+            }
+            for c in all_claims
+        ],
+        "stances": [
+            {"doc": x.doc, "actor": x.actor, "score": x.score, "evidence": [texts[x.doc][a:b] for a, b in x.evidence],
+             "evidence_spans": [list(e) for e in x.evidence], "extractor": x.extractor, "confidence": x.confidence}
+            for x in store.stances()
+        ],
+        "narratives": [
+            {"doc": x.doc, "narrative": x.narrative, "mode": x.mode, "score": x.score,
+             "evidence": [texts[x.doc][a:b] for a, b in x.evidence], "evidence_spans": [list(e) for e in x.evidence],
+             "extractor": x.extractor}
+            for x in store.narratives()
+        ],
+        "techniques": [
+            {"doc": x.doc, "technique": x.technique, "start": x.start, "end": x.end, "text": x.text, "score": x.score, "extractor": x.extractor}
+            for x in store.techniques()
+        ],
+        "ttps": [
+            {"doc": x.doc, "disarm_id": x.disarm_id, "name": x.name, "start": x.start, "end": x.end, "evidence": x.evidence,
+             "confidence": x.confidence, "extractor": x.extractor}
+            for x in store.ttps()
+        ],
+        "links": [{"id": x.id, "kind": x.kind, "items": list(x.items), "detail": x.detail, "score": x.score} for x in store.links()],
     }
     out["documents"].sort(key=lambda d: d["id"])
     out["actors"].sort(key=lambda a: a["id"])
     out["mentions"].sort(key=lambda m: (m["doc"], m["start"], m["end"], m["label"]))
     out["events"].sort(key=lambda e: (e["doc"], e["start"], e["id"]))
+    out["claims"].sort(key=lambda c: (c["doc"], c["start"], c["id"]))
+    out["stances"].sort(key=lambda x: (x["doc"], x["actor"]))
+    out["narratives"].sort(key=lambda x: (x["doc"], x["narrative"], x["mode"]))
+    out["techniques"].sort(key=lambda x: (x["doc"], x["start"], x["end"], x["technique"]))
+    out["ttps"].sort(key=lambda x: (x["doc"], x["start"], x["disarm_id"]))
+    out["links"].sort(key=lambda x: x["id"])
     return out
 
 
@@ -69,6 +114,20 @@ def export(store: Store, fmt: str, out: str | Path) -> Path:
     if fmt == "json":
         data = export_dict(store)
         tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    elif fmt == "claimreview":
+        tmp.write_text(json.dumps(claimreview(store), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    elif fmt == "stix":
+        from .interchange.stix import stix_bundle
+
+        tmp.write_text(json.dumps(stix_bundle(store), ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    elif fmt == "ftm":
+        from .interchange.ftm import ftm_entities
+
+        tmp.write_text("".join(json.dumps(e, ensure_ascii=False, sort_keys=True) + "\n" for e in ftm_entities(store)), encoding="utf-8")
+    elif fmt in ("gexf", "graphml"):
+        from .interchange.graph import write_actor_graph
+
+        write_actor_graph(store, fmt, tmp)
     else:
         with tmp.open("w", encoding="utf-8", newline="") as fh:
             writer = csv.writer(fh)
@@ -114,3 +173,36 @@ def acled_rows(store: Store) -> list[list]:
         ])
     rows.sort(key=lambda r: (r[1], r[0]))
     return rows
+
+
+def claimreview(store: Store) -> dict:
+    """Return the claims as schema.org Claim objects in JSON-LD (text, appearance, author, date); no rating is invented.
+
+    The author is the source the text gives (an Organization or Person when the source is a known
+    actor) or, for a claim the document asserts itself, the document's authors; the appearance is
+    the document (its URL when known) with the claim's character offsets.
+    """
+    docs = {d.id: d for d in store.documents()}
+    kinds = {a.name: a.kind for a in store.actors(mentioned_only=False)}
+    graph = []
+    for c in store.claims():
+        d = docs[c.doc]
+        if c.attributed_to:
+            kind = kinds.get(c.attributed_to)
+            author = {"@type": "Person" if kind == "person" else "Organization" if kind else "Thing", "name": c.attributed_to}
+        elif d.authors:
+            author = [{"@type": "Person", "name": a} for a in d.authors]
+        else:
+            author = {"@type": "Organization", "name": d.outlet or d.title or d.name}
+        appearance = {"@type": "CreativeWork", "name": d.title or d.name, "identifier": f"atlas:document:{d.id}#{c.start}-{c.end}"}
+        if d.url:
+            appearance["url"] = d.url
+        if d.published:
+            appearance["datePublished"] = d.published
+        item = {"@type": "Claim", "@id": f"atlas:claim:{c.id}", "text": c.text, "appearance": appearance, "author": author}
+        if d.published:
+            item["datePublished"] = d.published
+        if c.reporting_verb:
+            item["description"] = f"attributed via '{c.attribution_text}'" if c.attribution_text else c.reporting_verb
+        graph.append(item)
+    return {"@context": "https://schema.org", "@graph": graph}

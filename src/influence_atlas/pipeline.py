@@ -10,9 +10,11 @@ from typing import Callable, Iterable
 from . import __version__
 from .errors import InputError
 from .extract.actors import link_actors
+from .extract.claims import find_claims
 from .extract.events import extract_events
 from .nlp import parse
 from .ontology import load_actor_catalog
+from .reconcile import link_claims, link_same_events
 from .records import Analysis, Document
 from .store import Store
 from .text.metadata import detect_language, find_authors, guess_title, latest_explicit_year, parse_date, stated_date
@@ -39,6 +41,7 @@ class AnalyzeReport:
     mentions: int = 0
     actors: int = 0
     events: int = 0
+    links: int = 0
 
 
 def build_document(source: Source) -> Document:
@@ -105,7 +108,8 @@ def analyze_document(doc: Document, actor_files: tuple[str, ...] = ()) -> Analys
     mentions, actors = link_actors(doc.id, doc.text, entities, catalog)
     published = doc.published if doc.published and not doc.published_estimated else None
     events = extract_events(doc.id, doc.text, sentences, mentions, catalog, doc.language, published)
-    return Analysis(doc=doc.id, mentions=mentions, actors=actors, events=events)
+    claims = find_claims(doc.id, doc.text, sentences, mentions, catalog)
+    return Analysis(doc=doc.id, mentions=mentions, actors=actors, events=events, claims=claims)
 
 
 def _sentence_spans(text: str, offset: int, sdoc) -> list[tuple[int, int]]:
@@ -141,4 +145,14 @@ def analyze(store: Store, redo_all: bool = False, actor_files: tuple[str, ...] =
         report.mentions += len(analysis.mentions)
         report.actors += len(analysis.actors)
         report.events += len(analysis.events)
+    if ids or redo_all:
+        report.links = len(reconcile(store))
     return report
+
+
+def reconcile(store: Store) -> list:
+    """Recompute the cross-document links and store them: the same happening told by several sources,
+    and claims that contradict or corroborate each other across documents."""
+    links = link_same_events(store.events()) + link_claims(store.claims(), store.mentions())
+    store.replace_links(links)
+    return links

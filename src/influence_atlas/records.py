@@ -64,6 +64,11 @@ class Analysis:
     mentions: list[Mention] = field(default_factory=list)
     actors: list[Actor] = field(default_factory=list)
     events: list["Event"] = field(default_factory=list)
+    claims: list["Claim"] = field(default_factory=list)
+    stances: list["Stance"] = field(default_factory=list)
+    narratives: list["NarrativeHit"] = field(default_factory=list)
+    techniques: list["TechniqueHit"] = field(default_factory=list)
+    ttps: list["TtpHit"] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,3 +103,97 @@ class Event:
     confidence: float
     # An undated bare mention of a kind of happening ("military coups"), kept only when nothing better tells it.
     generic: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Quantity:
+    """A figure in the text: its words, normalised value, unit and qualifier ("more than", "at least")."""
+
+    text: str
+    value: float
+    unit: str | None
+    qualifier: str | None
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A check-worthy statement, its figures, and who the text says it comes from (None: the author, unsourced)."""
+
+    id: str
+    doc: str
+    start: int
+    end: int
+    text: str
+    checkworthiness: float
+    quantities: tuple[Quantity, ...]
+    attributed_to: str | None
+    attribution_text: str | None
+    reporting_verb: str | None
+    hedged: bool
+    hedges: tuple[str, ...]
+    extractor: str
+    confidence: float
+
+
+@dataclass(frozen=True, slots=True)
+class Stance:
+    """How a document leans toward an actor: a score in [-2, 2] with the sentences (start, end) that show it."""
+
+    doc: str
+    actor: str
+    score: float
+    evidence: tuple[tuple[int, int], ...]
+    extractor: str
+    confidence: float
+
+
+@dataclass(frozen=True, slots=True)
+class NarrativeHit:
+    """A narrative a document advances in its own voice (endorsed) or only attributes to others (reported)."""
+
+    doc: str
+    narrative: str
+    mode: str
+    score: float
+    evidence: tuple[tuple[int, int], ...]
+    extractor: str
+
+
+@dataclass(frozen=True, slots=True)
+class TechniqueHit:
+    """A persuasion technique used in a span of a document."""
+
+    doc: str
+    technique: str
+    start: int
+    end: int
+    text: str
+    score: float
+    extractor: str
+
+
+@dataclass(frozen=True, slots=True)
+class TtpHit:
+    """An influence-operation behaviour the document describes, as a DISARM technique."""
+
+    doc: str
+    disarm_id: str
+    name: str
+    start: int
+    end: int
+    evidence: str
+    confidence: float
+    extractor: str
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """A relation across documents: same_event, corroborates or contradicts, between event or claim ids."""
+
+    id: str
+    kind: str
+    items: tuple[str, ...]
+    detail: str
+    score: float

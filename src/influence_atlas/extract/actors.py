@@ -231,6 +231,13 @@ def _looks_like_name(span: str, label: str) -> bool:
     return not _NON_ACTOR_HEAD.match(span) and not _FACILITY.search(span)
 
 
+def _known_place(span: str) -> bool:
+    """True for a place the packaged place supplement knows (taggers call such towns ORG or PERSON)."""
+    from .places import _supplement
+
+    return fold_with_offsets(span)[0] in _supplement()
+
+
 def _glue_only(text: str, outer: tuple[int, int], inner: tuple[int, int]) -> bool:
     """True when the parts of outer outside inner are capitalised words or name glue (a longer proper name)."""
     rest = _tokens(text[outer[0] : inner[0]]) + _tokens(text[inner[1] : outer[1]])
@@ -265,8 +272,9 @@ def _longer_name(text: str, ent: _Entity, match: tuple[int, int, ActorEntry, boo
         return False
     if not (ent.start <= start and end <= ent.end) or (ent.start, ent.end) == (start, end):
         return False
-    if ent.label == "PERSON" and len(_tokens(text[start:end])) > 1:
-        # A surname is one word; "Burkina Faso Next" is a headline, not a person.
+    if ent.label == "PERSON" and (len(_tokens(text[start:end])) > 1 or (not match[3] and entry.kind != "state")):
+        # A surname is one word, and a demonym or a country's name at most ("Lucian French"):
+        # "Burkina Faso Next" is a headline, "Selon RFI" a phrase, not people.
         return False
     rest = _tokens(text[ent.start : start]) + _tokens(text[end : ent.end])
     if any(t.lower() in _COORDINATION for t in rest):
@@ -332,7 +340,9 @@ def link_actors(doc_id: str, text: str, entities: list[tuple[int, int, str]], ca
         if resolved:
             mentions.append(Mention(doc_id, ent.start, ent.end, span, "PERSON", resolved, EXTRACTOR_SHORT_FORM, 0.75))
             continue
-        if not _looks_like_name(span, ent.label):
+        if not _looks_like_name(span, ent.label) or _known_place(span):
+            if _known_place(span):
+                mentions.append(Mention(doc_id, ent.start, ent.end, span, "LOC", None, EXTRACTOR_NER, 0.6))
             continue
         name = re.sub(r"\s+", " ", span)
         mentions.append(Mention(doc_id, ent.start, ent.end, span, ent.label, name, EXTRACTOR_NER, 0.6))

@@ -15,8 +15,15 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from ..errors import StoreError
-from ..records import Actor, Analysis, Document, Event, EventActor, Mention
-from .schema import MIGRATIONS, actors, documents, events, mentions, schema_migrations
+from ..records import (
+    Actor, Analysis, Claim, Document, Event, EventActor, Link, Mention, NarrativeHit, Quantity, Stance, TechniqueHit, TtpHit,
+)
+from .schema import (
+    MIGRATIONS, actors, claims, documents, events, links, mentions, narratives, schema_migrations, stances, techniques, ttps,
+)
+
+# Tables holding one document's extracted records, replaced together by each analysis.
+PER_DOCUMENT = (mentions, events, claims, stances, narratives, techniques, ttps)
 
 DEFAULT_DB = "atlas.db"
 
@@ -131,8 +138,8 @@ class Store:
         """Replace a document's extracted records in one transaction and mark it analysed."""
         doc_id = analysis.doc
         with self.transaction() as conn:
-            conn.execute(delete(mentions).where(mentions.c.doc == doc_id))
-            conn.execute(delete(events).where(events.c.doc == doc_id))
+            for table in PER_DOCUMENT:
+                conn.execute(delete(table).where(table.c.doc == doc_id))
             for actor in analysis.actors:
                 self._upsert_actor(conn, actor)
             if analysis.mentions:
@@ -143,6 +150,24 @@ class Store:
                 ])
             if analysis.events:
                 conn.execute(insert(events), [_event_row(e) for e in analysis.events])
+            if analysis.claims:
+                conn.execute(insert(claims), [_claim_row(c) for c in analysis.claims])
+            if analysis.stances:
+                conn.execute(insert(stances), [
+                    dict(doc=x.doc, actor=x.actor, score=x.score, evidence=json.dumps([list(e) for e in x.evidence]),
+                         extractor=x.extractor, confidence=x.confidence) for x in analysis.stances])
+            if analysis.narratives:
+                conn.execute(insert(narratives), [
+                    dict(doc=x.doc, narrative=x.narrative, mode=x.mode, score=x.score,
+                         evidence=json.dumps([list(e) for e in x.evidence]), extractor=x.extractor) for x in analysis.narratives])
+            if analysis.techniques:
+                conn.execute(insert(techniques), [
+                    dict(doc=x.doc, technique=x.technique, start=x.start, end=x.end, text=x.text, score=x.score,
+                         extractor=x.extractor) for x in analysis.techniques])
+            if analysis.ttps:
+                conn.execute(insert(ttps), [
+                    dict(doc=x.doc, disarm_id=x.disarm_id, name=x.name, start=x.start, end=x.end, evidence=x.evidence,
+                         confidence=x.confidence, extractor=x.extractor) for x in analysis.ttps])
             conn.execute(update(documents).where(documents.c.id == doc_id).values(analysis_version=version, analyzed_at=_now()))
 
     def events(self, doc_id: str | None = None) -> list[Event]:
@@ -152,6 +177,53 @@ class Store:
             query = query.where(events.c.doc == doc_id)
         with self.engine.connect() as conn:
             return [_row_event(r) for r in conn.execute(query).mappings()]
+
+    def _select(self, table, doc_id: str | None, *order):
+        query = select(table).order_by(*order)
+        if doc_id is not None:
+            query = query.where(table.c.doc == doc_id)
+        with self.engine.connect() as conn:
+            return list(conn.execute(query).mappings())
+
+    def claims(self, doc_id: str | None = None) -> list[Claim]:
+        """Return stored claims (of one document or all), sorted by document and offset."""
+        return [_row_claim(r) for r in self._select(claims, doc_id, claims.c.doc, claims.c.start, claims.c.id)]
+
+    def stances(self, doc_id: str | None = None) -> list[Stance]:
+        """Return stored stances, sorted by document and actor."""
+        return [Stance(r["doc"], r["actor"], r["score"], tuple(tuple(e) for e in json.loads(r["evidence"])), r["extractor"], r["confidence"])
+                for r in self._select(stances, doc_id, stances.c.doc, stances.c.actor)]
+
+    def narratives(self, doc_id: str | None = None) -> list[NarrativeHit]:
+        """Return stored narrative hits, sorted by document, narrative and mode."""
+        return [NarrativeHit(r["doc"], r["narrative"], r["mode"], r["score"], tuple(tuple(e) for e in json.loads(r["evidence"])), r["extractor"])
+                for r in self._select(narratives, doc_id, narratives.c.doc, narratives.c.narrative, narratives.c.mode)]
+
+    def techniques(self, doc_id: str | None = None) -> list[TechniqueHit]:
+        """Return stored persuasion-technique spans, sorted by document and offset."""
+        return [TechniqueHit(r["doc"], r["technique"], r["start"], r["end"], r["text"], r["score"], r["extractor"])
+                for r in self._select(techniques, doc_id, techniques.c.doc, techniques.c.start, techniques.c.end, techniques.c.technique)]
+
+    def ttps(self, doc_id: str | None = None) -> list[TtpHit]:
+        """Return stored DISARM technique hits, sorted by document and offset."""
+        return [TtpHit(r["doc"], r["disarm_id"], r["name"], r["start"], r["end"], r["evidence"], r["confidence"], r["extractor"])
+                for r in self._select(ttps, doc_id, ttps.c.doc, ttps.c.start, ttps.c.disarm_id)]
+
+    def links(self) -> list[Link]:
+        """Return stored cross-document links, sorted by id."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(links).order_by(links.c.id)).mappings()
+            return [Link(r["id"], r["kind"], tuple(json.loads(r["items"])), r["detail"], r["score"]) for r in rows]
+
+    def replace_links(self, found: list[Link], kinds: tuple[str, ...] | None = None) -> None:
+        """Replace the stored links (all, or those of the given kinds) in one transaction."""
+        with self.transaction() as conn:
+            query = delete(links)
+            if kinds is not None:
+                query = query.where(links.c.kind.in_(kinds))
+            conn.execute(query)
+            if found:
+                conn.execute(insert(links), [dict(id=x.id, kind=x.kind, items=json.dumps(list(x.items)), detail=x.detail, score=x.score) for x in found])
 
     def _upsert_actor(self, conn, actor: Actor) -> None:
         row = conn.execute(select(actors.c.known).where(actors.c.name == actor.name)).first()
@@ -215,6 +287,24 @@ def _event_row(e: Event) -> dict:
         latitude=e.latitude, longitude=e.longitude, fatalities=e.fatalities, fatalities_qualifier=e.fatalities_qualifier,
         modality=e.modality, start=e.start, end=e.end, evidence=e.evidence, trigger=e.trigger,
         extractor=e.extractor, confidence=e.confidence,
+    )
+
+
+def _claim_row(c: Claim) -> dict:
+    return dict(
+        id=c.id, doc=c.doc, start=c.start, end=c.end, text=c.text, checkworthiness=c.checkworthiness,
+        quantities=json.dumps([[q.text, q.value, q.unit, q.qualifier, q.start, q.end] for q in c.quantities], ensure_ascii=False),
+        attributed_to=c.attributed_to, attribution_text=c.attribution_text, reporting_verb=c.reporting_verb, hedged=c.hedged,
+        hedges=json.dumps(list(c.hedges), ensure_ascii=False), extractor=c.extractor, confidence=c.confidence,
+    )
+
+
+def _row_claim(r) -> Claim:
+    return Claim(
+        id=r["id"], doc=r["doc"], start=r["start"], end=r["end"], text=r["text"], checkworthiness=r["checkworthiness"],
+        quantities=tuple(Quantity(*q) for q in json.loads(r["quantities"])), attributed_to=r["attributed_to"],
+        attribution_text=r["attribution_text"], reporting_verb=r["reporting_verb"], hedged=bool(r["hedged"]),
+        hedges=tuple(json.loads(r["hedges"])), extractor=r["extractor"], confidence=r["confidence"],
     )
 
 

@@ -78,6 +78,81 @@ events = Table(
     Index("ix_events_type_date", "type", "date"),
 )
 
+claims = Table(
+    "claims", metadata,
+    Column("id", String(40), primary_key=True),
+    Column("doc", String(64), ForeignKey("documents.id", ondelete="CASCADE"), nullable=False),
+    Column("start", Integer, nullable=False),
+    Column("end", Integer, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("checkworthiness", Float, nullable=False),
+    Column("quantities", Text, nullable=False, default="[]"),
+    Column("attributed_to", Text),
+    Column("attribution_text", Text),
+    Column("reporting_verb", Text),
+    Column("hedged", Boolean, nullable=False, default=False),
+    Column("hedges", Text, nullable=False, default="[]"),
+    Column("extractor", String(32), nullable=False),
+    Column("confidence", Float, nullable=False),
+    Index("ix_claims_doc", "doc"),
+)
+
+stances = Table(
+    "stances", metadata,
+    Column("doc", String(64), ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True),
+    Column("actor", Text, primary_key=True),
+    Column("score", Float, nullable=False),
+    Column("evidence", Text, nullable=False, default="[]"),
+    Column("extractor", String(32), nullable=False),
+    Column("confidence", Float, nullable=False),
+)
+
+narratives = Table(
+    "narratives", metadata,
+    Column("doc", String(64), ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True),
+    Column("narrative", String(64), primary_key=True),
+    Column("mode", String(16), primary_key=True),
+    Column("score", Float, nullable=False),
+    Column("evidence", Text, nullable=False, default="[]"),
+    Column("extractor", String(32), nullable=False),
+)
+
+techniques = Table(
+    "techniques", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("doc", String(64), ForeignKey("documents.id", ondelete="CASCADE"), nullable=False),
+    Column("technique", String(64), nullable=False),
+    Column("start", Integer, nullable=False),
+    Column("end", Integer, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("score", Float, nullable=False),
+    Column("extractor", String(32), nullable=False),
+    Index("ix_techniques_doc", "doc"),
+)
+
+ttps = Table(
+    "ttps", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("doc", String(64), ForeignKey("documents.id", ondelete="CASCADE"), nullable=False),
+    Column("disarm_id", String(16), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("start", Integer, nullable=False),
+    Column("end", Integer, nullable=False),
+    Column("evidence", Text, nullable=False),
+    Column("confidence", Float, nullable=False),
+    Column("extractor", String(32), nullable=False),
+    Index("ix_ttps_doc", "doc"),
+)
+
+links = Table(
+    "links", metadata,
+    Column("id", String(40), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("items", Text, nullable=False),
+    Column("detail", Text, nullable=False, default=""),
+    Column("score", Float, nullable=False),
+)
+
 schema_migrations = Table(
     "schema_migrations", metadata,
     Column("version", Integer, primary_key=True),
@@ -111,9 +186,16 @@ def _m3_events(conn, dialect: str) -> None:
     events.create(conn, checkfirst=True)
 
 
+def _m4_records(conn, dialect: str) -> None:
+    """Claims, stances, narratives, techniques, DISARM techniques and cross-document links."""
+    for table in (claims, stances, narratives, techniques, ttps, links):
+        table.create(conn, checkfirst=True)
+
+
 # (version, name, function); append only, never edit an applied migration.
 MIGRATIONS: list[tuple[int, str, Callable]] = [
     (1, "core tables", _m1_core),
     (2, "full-text search", _m2_fulltext),
     (3, "events", _m3_events),
+    (4, "claims, stances, narratives, techniques, ttps, links", _m4_records),
 ]

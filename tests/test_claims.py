@@ -1,0 +1,108 @@
+"""Claims: figures, sources, hedges, sourcing profile and ClaimReview, on texts written for these tests."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from influence_atlas.extract.claims import attribute, find_claims, sourcing_profile
+from influence_atlas.extract.quantities import find_quantities
+from influence_atlas.ontology import load_actor_catalog
+from influence_atlas.pipeline import analyze_document, build_document
+from influence_atlas.text.readers import Source
+
+
+@pytest.mark.parametrize("text,value,unit,qualifier", [
+    ("more than 2,000 civilians", 2000, "civilians", "more than"),
+    ("$10 million a month", 10_000_000, "USD/month", None),
+    ("eight million signatures", 8_000_000, "signatures", None),
+    ("a third of the deaths", 1 / 3, None, None),
+    ("at least 58 women", 58, "women", "at least"),
+    ("several dozen civilians", 36, "civilians", "approximately"),
+    ("more than 80% of exports", 80, "%", "more than"),
+    ("plus de 500 civils", 500, "civils", "plus de"),
+    ("1,5 million de déplacés", 1_500_000, None, None),
+])
+def test_quantities(text, value, unit, qualifier):
+    (q,) = find_quantities(text)
+    assert q.value == pytest.approx(value) and q.unit == unit and q.qualifier == qualifier
+    assert text[q.start : q.end] == q.text
+
+
+def test_years_dates_and_ordinals_are_not_figures():
+    assert find_quantities("In 2021, on March 3, 2022, in the 19th century, a 28-minute video.") == []
+
+
+def _analysis(text, language=None):
+    doc = build_document(Source(name="t.txt", path="t.txt", text=text, meta={"language": language} if language else {}))
+    return doc, analyze_document(doc)
+
+
+def _claims(text, language=None):
+    doc, analysis = _analysis(text, language)
+    from influence_atlas.nlp import parse
+    from influence_atlas.pipeline import ANALYSIS_NEEDS, _sentence_spans
+
+    sentences = [sp for off, sd in parse(doc.text, doc.language, ANALYSIS_NEEDS) for sp in _sentence_spans(doc.text, off, sd)]
+    # A flat scorer isolates figures, sources and hedges from the check-worthiness model.
+    return find_claims(doc.id, doc.text, sentences, analysis.mentions, load_actor_catalog(), scorer=lambda xs: [0.8] * len(xs), budget=1.0)
+
+
+def test_sources_named_described_and_continued():
+    claims = _claims(
+        "In early 2023, ACLED reported that more than 2,000 civilians had been killed since 2021. "
+        "A third of those deaths involved foreign mercenaries.\n\n"
+        "According to diplomats in Bamako, the junta paid $10 million a month to the contractors.\n\n"
+        "A recent UN report found that at least 58 women were abused. "
+        "Selon RFI, plus de 500 civils ont été tués à Moura en mars 2022.\n\n"
+        "The junta allegedly received two attack helicopters in 2022."
+    )
+    by_start = {c.text.split()[0:3].__str__(): c for c in claims}
+    sources = [(c.text[:20], c.attributed_to, c.reporting_verb) for c in claims]
+    assert ("In early 2023, ACLE", "ACLED", "reported") in [(a[:19], b, v) for a, b, v in sources]
+    assert any(c.text.startswith("A third of those") and c.attributed_to == "ACLED" for c in claims)
+    assert any(c.text.startswith("According to diplomats") and c.attributed_to == "diplomats in bamako" for c in claims)
+    assert any(c.text.startswith("A recent UN report") and c.attributed_to == "United Nations" for c in claims)
+    assert any(c.text.startswith("Selon RFI") and c.attributed_to == "RFI" for c in claims)
+    hedged = next(c for c in claims if c.text.startswith("The junta allegedly"))
+    assert hedged.attributed_to is None and hedged.hedged and "allegedly" in hedged.hedges
+    assert by_start
+    for c in claims:
+        for q in c.quantities:
+            assert c.text[q.start - c.start : q.end - c.start] == q.text
+
+
+def test_a_source_line_cites_the_paragraph_above():
+    claims = _claims("The junta reportedly received a new shipment of four attack helicopters from Russia.\n\nThe Africa Report\n\nMore news follows here in a new paragraph about Mali today.")
+    first = claims[0]
+    assert first.attributed_to == "The Africa Report" and first.reporting_verb == "cited"
+
+
+def test_nouns_that_look_like_reporting_verbs_are_not_sources():
+    catalog = load_actor_catalog()
+    doc, analysis = _analysis("This belies the Soviet operations and satellite states in the region during the Cold War.")
+    source, _, _ = attribute(doc.text, 0, analysis.mentions, {e.name: e.kind for e in catalog.entries})
+    assert source is None
+
+
+def test_sourcing_profile_and_claimreview(store, tmp_path):
+    from influence_atlas.export import export
+    from influence_atlas.pipeline import analyze, ingest
+
+    (tmp_path / "a.txt").write_text(
+        "Sahel Report\n\nBy Awa Traoré\n\nIn 2023, Human Rights Watch reported that soldiers killed at least 40 civilians in Moura. "
+        "The junta allegedly paid $10 million a month to Wagner Group in 2022. "
+        "ACLED counted more than 2,000 civilian deaths in Mali since December 2021.", encoding="utf-8")
+    ingest(store, [tmp_path])
+    analyze(store)
+    claims = store.claims()
+    assert claims, "the pipeline stores claims"
+    prof = sourcing_profile(claims)
+    assert prof["claims"] == len(claims) and 0 < prof["sourced_share"] <= 1 and prof["distinct_sources"] >= 1
+    data = json.loads(export(store, "json", tmp_path / "o.json").read_text())
+    assert data["documents"][0]["sourcing"]["claims"] == len(claims)
+    ld = json.loads(export(store, "claimreview", tmp_path / "cr.json").read_text())
+    assert ld["@context"] == "https://schema.org"
+    assert all(item["@type"] == "Claim" and item["text"] and item["appearance"]["name"] for item in ld["@graph"])
+    assert not any("reviewRating" in json.dumps(item) for item in ld["@graph"]), "no rating is invented"
