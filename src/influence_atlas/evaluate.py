@@ -53,6 +53,8 @@ class EvalResult:
     entities: Counts = field(default_factory=Counts)
     events: Counts = field(default_factory=Counts)
     event_dates_exact: int = 0
+    cross_found: int = 0
+    cross_total: int = 0
     claims_found: int = 0
     claims_total: int = 0
     attribution_ok: int = 0
@@ -72,6 +74,7 @@ class EvalResult:
             "claim_recall": round(self.claims_found / self.claims_total, 3) if self.claims_total else 0.0,
             "attribution_acc": round(self.attribution_ok / self.attribution_total, 3) if self.attribution_total else 0.0,
             "entity_p": round(e.precision, 3), "entity_r": round(e.recall, 3), "entity_f1": round(e.f1, 3),
+            "cross_links": f"{self.cross_found}/{self.cross_total}",
         }
 
 
@@ -160,6 +163,18 @@ def evaluate(store: Store, gold_dir: str | Path) -> EvalResult:
                     result.attribution_ok += int(bool(hit["attributed_to"]))
                 else:
                     result.attribution_ok += int(alias(gc["attributed_to"]) == alias(hit["attributed_to"] or ""))
+    cross = root / "cross.json"
+    if cross.exists():
+        record_doc = {r["id"]: names.get(r["doc"], r["doc"]) for r in data["events"] + data["claims"]}
+        link_docs = [{record_doc.get(i) for i in link["items"]} for link in data["links"]]
+        table = json.loads(cross.read_text(encoding="utf-8"))
+        for group in ("same_event", "contradicting_claims"):
+            for item in table.get(group, []):
+                wanted = {x.split("#")[0] for x in item["items"]}
+                if not wanted <= set(golds):
+                    continue
+                result.cross_total += 1
+                result.cross_found += int(any(wanted <= docs for docs in link_docs))
     return result
 
 
