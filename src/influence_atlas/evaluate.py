@@ -53,6 +53,11 @@ class EvalResult:
     entities: Counts = field(default_factory=Counts)
     events: Counts = field(default_factory=Counts)
     event_dates_exact: int = 0
+    stance_sign_ok: int = 0
+    stance_total: int = 0
+    stance_abs_error: float = 0.0
+    narratives: Counts = field(default_factory=Counts)
+    ttps: Counts = field(default_factory=Counts)
     cross_found: int = 0
     cross_total: int = 0
     claims_found: int = 0
@@ -74,6 +79,11 @@ class EvalResult:
             "claim_recall": round(self.claims_found / self.claims_total, 3) if self.claims_total else 0.0,
             "attribution_acc": round(self.attribution_ok / self.attribution_total, 3) if self.attribution_total else 0.0,
             "entity_p": round(e.precision, 3), "entity_r": round(e.recall, 3), "entity_f1": round(e.f1, 3),
+            "stance_sign_acc": round(self.stance_sign_ok / self.stance_total, 3) if self.stance_total else 0.0,
+            "stance_mae": round(self.stance_abs_error / self.stance_total, 3) if self.stance_total else 0.0,
+            "narrative_p": round(self.narratives.precision, 3), "narrative_r": round(self.narratives.recall, 3),
+            "narrative_f1": round(self.narratives.f1, 3),
+            "ttp_p": round(self.ttps.precision, 3), "ttp_r": round(self.ttps.recall, 3), "ttp_f1": round(self.ttps.f1, 3),
             "cross_links": f"{self.cross_found}/{self.cross_total}",
         }
 
@@ -132,6 +142,10 @@ def evaluate(store: Store, gold_dir: str | Path) -> EvalResult:
     claims_by_doc: dict[str, list[dict]] = {}
     for c in data["claims"]:
         claims_by_doc.setdefault(names.get(c["doc"], c["doc"]), []).append(c)
+    grouped = {kind: {} for kind in ("stances", "narratives", "ttps")}
+    for kind, table in grouped.items():
+        for r in data[kind]:
+            table.setdefault(names.get(r["doc"], r["doc"]), []).append(r)
     result = EvalResult(missing=[k for k in golds if k not in set(names.values())])
     for key, g in golds.items():
         system = {alias(m["actor"] or m["text"]) for m in by_doc.get(key, []) if (m["label"] or "").upper() in ENTITY_LABELS}
@@ -163,6 +177,8 @@ def evaluate(store: Store, gold_dir: str | Path) -> EvalResult:
                     result.attribution_ok += int(bool(hit["attributed_to"]))
                 else:
                     result.attribution_ok += int(alias(gc["attributed_to"]) == alias(hit["attributed_to"] or ""))
+    for key, g in golds.items():
+        _score_leanings(result, g, {k: grouped[k].get(key, []) for k in grouped}, alias)
     cross = root / "cross.json"
     if cross.exists():
         record_doc = {r["id"]: names.get(r["doc"], r["doc"]) for r in data["events"] + data["claims"]}
@@ -176,6 +192,39 @@ def evaluate(store: Store, gold_dir: str | Path) -> EvalResult:
                 result.cross_total += 1
                 result.cross_found += int(any(wanted <= docs for docs in link_docs))
     return result
+
+
+def _sign(value: float) -> int:
+    return 0 if abs(value) < 0.5 else (1 if value > 0 else -1)
+
+
+def _score_leanings(result: EvalResult, g: dict, system: dict[str, list[dict]], alias) -> None:
+    """Add one document's stance, narrative and DISARM scores to the result (rules of the gold README)."""
+    stances = {alias(s["actor"]): float(s["score"]) for s in system["stances"]}
+    for actor, gold_score in g.get("stance", {}).items():
+        result.stance_total += 1
+        got = stances.get(alias(actor))
+        if got is None:
+            result.stance_abs_error += abs(gold_score)
+            continue
+        result.stance_sign_ok += int(_sign(got) == _sign(gold_score))
+        result.stance_abs_error += abs(got - gold_score)
+    found = {(n["narrative"], n["mode"]) for n in system["narratives"]}
+    wanted = {(n, mode) for mode in ("endorsed", "reported") for n in g.get("narratives", {}).get(mode, [])}
+    result.narratives.tp += len(found & wanted)
+    result.narratives.fp += len(found - wanted)
+    result.narratives.fn += len(wanted - found)
+    parent = lambda t: str(t or "").split(".")[0].upper()  # noqa: E731 - T0086.003 counts as T0086
+    techniques = {parent(t["disarm_id"]) for t in system["ttps"]}
+    accepted: set[str] = set()
+    for item in g.get("ttps", []):
+        ok = {parent(x) for x in item["accept"]} & techniques
+        if ok:
+            result.ttps.tp += 1
+            accepted |= ok
+        else:
+            result.ttps.fn += 1
+    result.ttps.fp += len(techniques - accepted - {""})
 
 
 def _words(text: str) -> set[str]:
