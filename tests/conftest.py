@@ -13,8 +13,14 @@ GOLD = SHARED / "corpus" / "gold"
 
 
 @pytest.fixture
-def store(tmp_path):
-    s = open_store(str(tmp_path / "atlas.db"))
+def atlas_db(tmp_path) -> str:
+    """The --db value of a new empty database."""
+    return str(tmp_path / "atlas.db")
+
+
+@pytest.fixture
+def store(atlas_db):
+    s = open_store(atlas_db)
     yield s
     s.close()
 

@@ -401,6 +401,72 @@ def checkworthiness(
     out.flush()
 
 
+@app.command()
+def narratives(
+    discover: bool = typer.Option(False, "--discover", help="Cluster stored sentences the taxonomy does not cover into candidate narratives."),
+    db: Optional[str] = DbOption,
+    narratives_file: Optional[str] = typer.Option(None, "--narratives", help="Narrative taxonomy YAML to use instead of the packaged one "
+                                                  "(default: $ATLAS_NARRATIVES, else the packaged taxonomy).", show_default=False),
+    min_size: int = typer.Option(3, "--min-size", help="Smallest cluster to show (with --discover)."),
+    limit: int = typer.Option(10, "--limit", help="Most candidate clusters to show (with --discover)."),
+) -> None:
+    """List the narrative taxonomy and each document's narratives (endorsed or reported); --discover proposes new ones."""
+    from rich.text import Text
+
+    from .ontology.narratives import load_taxonomy
+
+    try:
+        taxonomy = load_taxonomy(narratives_file)
+    except AtlasError as exc:
+        _fail(exc)
+    store = _open(db)
+    documents = store.documents()
+    if discover:
+        from .extract.narratives import discover_narratives
+        from .pipeline import document_sentences
+
+        sentences, sources = [], []
+        with _progress("splitting sentences", total=len(documents)) as (advance, _):
+            for doc in documents:
+                advance(doc.name)
+                for s, e in document_sentences(doc):
+                    sentences.append(doc.text[s:e])
+                    sources.append(doc.id)
+        if not sentences:
+            err.print("no stored documents: run `atlas ingest PATH` first")
+            raise typer.Exit(1)
+        found = discover_narratives(sentences, taxonomy, sources=sources, min_size=min_size, max_clusters=limit)
+        if not found:
+            console.print(f"no candidate narratives: every cluster of {len(sentences)} sentences is covered or smaller than {min_size}")
+            return
+        for k, cand in enumerate(found, 1):
+            table = Table("representative sentences", show_header=True, show_lines=True,
+                          title=escape(f"candidate {k}: {cand.label} — {cand.count} sentences in {cand.documents} document(s); "
+                                       f"nearest {cand.nearest} ({cand.similarity:.2f})"))
+            for sentence in cand.sentences:
+                table.add_row(Text(sentence))
+            console.print(table)
+        return
+    table = Table("id", "name", "side", "meaning", title=escape(f"narrative taxonomy ({taxonomy.source})"), show_lines=True)
+    for n in taxonomy.narratives:
+        table.add_row(n.id, Text(n.name), n.side or "", Text(n.description))
+    console.print(table)
+    hits = store.narratives()
+    if not hits:
+        console.print("no narrative hits stored yet: run `atlas analyze` (with `--all` after changing the taxonomy)")
+        return
+    names = {d.id: d.name for d in documents}
+    texts = {d.id: d.text for d in documents}
+    known = taxonomy.by_id()
+    table = Table("document", "narrative", "mode", "score", "evidence", show_lines=True)
+    for h in sorted(hits, key=lambda h: (names.get(h.doc, h.doc), h.mode, h.narrative)):
+        first = h.evidence[0] if h.evidence else None
+        quote = texts.get(h.doc, "")[first[0] : first[1]] if first else ""
+        label = f"{h.narrative} {known[h.narrative].name}" if h.narrative in known else h.narrative
+        table.add_row(Text(names.get(h.doc, h.doc)), Text(label), h.mode, f"{h.score:.2f}", Text(quote))
+    console.print(table)
+
+
 def run() -> None:
     """Entry point that turns unexpected AtlasErrors into one readable line."""
     try:

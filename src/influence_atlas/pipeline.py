@@ -12,6 +12,8 @@ from .errors import InputError
 from .extract.actors import link_actors
 from .extract.claims import find_claims
 from .extract.events import extract_events
+from .extract.narratives import find_narratives
+from .extract.stance import find_stances
 from .nlp import parse
 from .ontology import load_actor_catalog
 from .reconcile import link_claims, link_same_events
@@ -97,7 +99,7 @@ ANALYSIS_NEEDS = ("ner", "senter")
 
 
 def analyze_document(doc: Document, actor_files: tuple[str, ...] = ()) -> Analysis:
-    """Return everything extracted from one document: mentions, actors, events."""
+    """Return everything extracted from one document: mentions, actors, events, claims, stances, narratives."""
     catalog = load_actor_catalog(actor_files)
     entities = []
     sentences = []
@@ -109,7 +111,15 @@ def analyze_document(doc: Document, actor_files: tuple[str, ...] = ()) -> Analys
     published = doc.published if doc.published and not doc.published_estimated else None
     events = extract_events(doc.id, doc.text, sentences, mentions, catalog, doc.language, published)
     claims = find_claims(doc.id, doc.text, sentences, mentions, catalog)
-    return Analysis(doc=doc.id, mentions=mentions, actors=actors, events=events, claims=claims)
+    stances = find_stances(doc.id, doc.text, sentences, mentions, doc.language)
+    narratives = find_narratives(doc.id, doc.text, sentences, mentions, doc.language)
+    return Analysis(doc=doc.id, mentions=mentions, actors=actors, events=events, claims=claims, stances=stances,
+                    narratives=narratives)
+
+
+def document_sentences(doc: Document) -> list[tuple[int, int]]:
+    """Return the (start, end) sentence spans of a document, as analysis splits them."""
+    return [span for offset, sdoc in parse(doc.text, doc.language, ANALYSIS_NEEDS) for span in _sentence_spans(doc.text, offset, sdoc)]
 
 
 def _sentence_spans(text: str, offset: int, sdoc) -> list[tuple[int, int]]:

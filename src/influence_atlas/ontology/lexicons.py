@@ -1,0 +1,132 @@
+"""Word lists behind stance and narratives: voice cues (who is speaking) and the stance lexicon, validated on load."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from ..errors import OntologyError
+
+HERE = Path(__file__).resolve().parent
+VOICE_FILE = HERE / "voice.yaml"
+STANCE_FILE = HERE / "stance.yaml"
+VOICE_KEYS = ("claim_verbs", "spread_verbs", "connectives", "passive_attribution", "claim_nouns", "according_to", "holders", "holder_verbs", "debunk",
+              "first_person", "concessive", "contrast", "negation", "hedges")
+
+
+@dataclass(frozen=True, slots=True)
+class VoiceCues:
+    """Compiled cue patterns per language that tell the author's own voice from reported, debunked or hedged words."""
+
+    patterns: dict[str, dict[str, re.Pattern]]  # key -> language -> pattern
+
+    def get(self, key: str, language: str | None) -> re.Pattern | None:
+        """Return the pattern for a cue kind in a language (both languages' cues when the language is unknown)."""
+        by_lang = self.patterns.get(key, {})
+        if language in by_lang:
+            return by_lang[language]
+        return by_lang.get("*")
+
+
+@dataclass(frozen=True, slots=True)
+class StanceLexicon:
+    """Evaluative words with a polarity in [-2, 2], words that point at an actor, and words that make an actor a victim."""
+
+    polarity: dict[str, tuple[tuple[re.Pattern, float], ...]]  # language -> ((pattern, score), ...)
+    adjectives: dict[str, dict[str, re.Pattern]]  # actor -> language -> pattern
+    victim: dict[str, re.Pattern]
+    source_after: dict[str, re.Pattern]
+    source_before: dict[str, re.Pattern]
+    anaphora: dict[str, re.Pattern]
+    against: dict[str, re.Pattern]
+    source: str
+
+
+def _read(path: Path, what: str) -> dict:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise OntologyError(f"{path}: {what} file not found") from None
+    except (OSError, yaml.YAMLError) as exc:
+        raise OntologyError(f"{path}: cannot read {what}: {exc}") from None
+    if not isinstance(data, dict):
+        raise OntologyError(f"{path}: expected a mapping at the top of the {what} file")
+    return data
+
+
+def _alternation(where: str, patterns: object, wrap: bool = True) -> re.Pattern:
+    if not isinstance(patterns, list) or not patterns or not all(isinstance(p, str) and p.strip() for p in patterns):
+        raise OntologyError(f"{where}: expected a non-empty list of patterns")
+    body = "|".join(f"(?:{p})" for p in patterns)
+    try:
+        return re.compile(r"(?<!\w)(?:" + body + r")(?!\w)" if wrap else body, re.I)
+    except re.error:
+        for p in patterns:
+            try:
+                re.compile(p)
+            except re.error as exc:
+                raise OntologyError(f"{where}: bad pattern {p!r} ({exc})") from None
+        raise
+
+
+def _languages(where: str, value: object) -> dict[str, list[str]]:
+    if not isinstance(value, dict) or not value:
+        raise OntologyError(f"{where}: expected a mapping of language code (en, fr, ...) to a list of patterns")
+    return value  # type: ignore[return-value]
+
+
+@lru_cache(maxsize=4)
+def load_voice_cues(path: str | None = None) -> VoiceCues:
+    """Return the validated voice cues (packaged `voice.yaml` unless `path` names another file)."""
+    p = Path(path) if path else VOICE_FILE
+    data = _read(p, "voice cues")
+    compiled: dict[str, dict[str, re.Pattern]] = {}
+    for key in VOICE_KEYS:
+        if key not in data:
+            raise OntologyError(f"{p}: '{key}' is missing; every one of {', '.join(VOICE_KEYS)} is needed")
+        by_lang = _languages(f"{p}: {key}", data[key])
+        compiled[key] = {lang: _alternation(f"{p}: {key}.{lang}", pats) for lang, pats in by_lang.items()}
+        compiled[key]["*"] = _alternation(f"{p}: {key}", [x for pats in by_lang.values() for x in pats])
+    unknown = set(data) - set(VOICE_KEYS) - {"version"}
+    if unknown:
+        raise OntologyError(f"{p}: unknown section(s) {', '.join(sorted(unknown))}")
+    return VoiceCues(compiled)
+
+
+@lru_cache(maxsize=4)
+def load_stance_lexicon(path: str | None = None) -> StanceLexicon:
+    """Return the validated stance lexicon (packaged `stance.yaml` unless `path` names another file)."""
+    p = Path(path) if path else STANCE_FILE
+    data = _read(p, "stance lexicon")
+    polarity: dict[str, tuple[tuple[re.Pattern, float], ...]] = {}
+    for lang, entries in _languages(f"{p}: polarity", data.get("polarity")).items():
+        if not isinstance(entries, dict):
+            raise OntologyError(f"{p}: polarity.{lang}: expected a mapping of pattern to score")
+        rows = []
+        for pat, score in entries.items():
+            where = f"{p}: polarity.{lang} entry {pat!r}"
+            if not isinstance(score, (int, float)) or isinstance(score, bool) or not -2 <= score <= 2 or score == 0:
+                raise OntologyError(f"{where}: score must be a non-zero number between -2 and 2, got {score!r}")
+            try:
+                rows.append((re.compile(r"(?<!\w)(?:" + str(pat) + r")(?!\w)", re.I), float(score)))
+            except re.error as exc:
+                raise OntologyError(f"{where}: bad pattern ({exc})") from None
+        polarity[lang] = tuple(rows)
+    adjectives: dict[str, dict[str, re.Pattern]] = {}
+    for actor, by_lang in (data.get("adjectives") or {}).items():
+        adjectives[str(actor)] = {lang: _alternation(f"{p}: adjectives.{actor}.{lang}", pats)
+                                  for lang, pats in _languages(f"{p}: adjectives.{actor}", by_lang).items()}
+    lists = {}
+    for key in _LIST_SECTIONS:
+        lists[key] = {lang: _alternation(f"{p}: {key}.{lang}", pats) for lang, pats in _languages(f"{p}: {key}", data.get(key)).items()}
+    unknown = set(data) - {"version", "polarity", "adjectives", *_LIST_SECTIONS}
+    if unknown:
+        raise OntologyError(f"{p}: unknown section(s) {', '.join(sorted(unknown))}")
+    return StanceLexicon(polarity, adjectives, source=str(p), **lists)
+
+
+_LIST_SECTIONS = ("victim", "source_after", "source_before", "anaphora", "against")

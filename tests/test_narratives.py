@@ -1,0 +1,214 @@
+"""Narratives endorsed or reported, taxonomy files, discovery and the offline embeddings, with the real pipelines."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from influence_atlas.cli import app
+from influence_atlas.errors import OntologyError
+from influence_atlas.extract.embeddings import embed_sentences
+from influence_atlas.extract.narratives import discover_narratives, find_narratives
+from influence_atlas.ontology.narratives import load_taxonomy
+from influence_atlas.pipeline import ingest
+
+from test_stance import analyse  # pytest puts tests/ on sys.path
+
+
+def narratives(text: str, language: str | None = None, taxonomy=None) -> dict[str, object]:
+    doc, mentions, sentences = analyse(text, language)
+    hits = find_narratives(doc.id, doc.text, sentences, mentions, doc.language, taxonomy)
+    for h in hits:
+        assert h.mode in ("endorsed", "reported") and 0 < h.score <= 1
+        assert h.evidence and all((s, e) in sentences for s, e in h.evidence)
+    return {h.narrative: h for h in hits}
+
+
+def test_packaged_taxonomy_has_the_default_ids_with_both_languages():
+    tax = load_taxonomy()
+    ids = [n.id for n in tax.narratives]
+    assert ids == ["N1", "N2", "N3", "N4", "N5", "N6", "N7", "N8", "C1", "C2", "C3", "C4", "C5"]
+    for n in tax.narratives:
+        assert n.name and n.description
+        assert n.cues.get("en") and n.cues.get("fr"), n.id
+        assert n.examples.get("en") and n.examples.get("fr"), n.id
+
+
+def test_own_voice_endorses_and_quotes_only_report():
+    own = (
+        "For sixty years France has treated the Sahel as its backyard, and French companies kept looting African gold. "
+        "This neo-colonial order is finally collapsing. Russian instructors have helped the army recapture the north, "
+        "restoring security where Western forces had failed."
+    )
+    got = narratives(own, "en")
+    assert got["N2"].mode == "endorsed"
+    assert got["N3"].mode == "endorsed"
+    quoted = (
+        "Posts shared by pro-junta pages accuse France of neo-colonial looting of African gold. "
+        "“Russia restored security where the French failed,” a blogger told supporters in Bamako. "
+        "The authorities have postponed the elections twice and banned political parties. "
+        "Human rights groups say the junta keeps its grip on power with Russian backing."
+    )
+    got = narratives(quoted, "en")
+    assert got["N2"].mode == "reported"
+    assert got["N3"].mode == "reported"
+
+
+def test_debunked_claim_is_reported_and_negated_claim_is_dropped():
+    text = (
+        "A fact-checking site debunked stories that falsely claimed UN peacekeepers were colluding with jihadists in Mali. "
+        "The stories were traced to a network of fake accounts run by pro-Kremlin operators, part of a Russian "
+        "disinformation campaign."
+    )
+    got = narratives(text, "en")
+    assert got["N6"].mode == "reported"
+    assert got["C4"].mode == "endorsed"
+    denied = "Russian engagement in Mali is designed to avoid the extraction of gold or any mining concessions."
+    assert "C2" not in narratives(denied, "en")
+
+
+def test_french_text_endorsed_and_reported():
+    text = (
+        "Depuis 2022, les soldats maliens et les mercenaires russes du groupe Wagner ont commis des exactions contre les "
+        "civils. Notre enquête documente l'exécution sommaire de dizaines de villageois. "
+        "Sur les réseaux sociaux, des pages prorusses diffusent une propagande qui présente la Russie comme le libérateur "
+        "de l'Afrique face au néocolonialisme français. Selon ces publications, les casques bleus seraient complices des "
+        "terroristes."
+    )
+    got = narratives(text, "fr")
+    assert got["C1"].mode == "endorsed"
+    assert got["C4"].mode == "endorsed"
+    assert got["N1"].mode == "reported"
+    assert got["N6"].mode == "reported"
+
+
+TAXONOMY = r"""
+version: 1
+narratives:
+  - id: W1
+    name: Wind farms kill birds
+    description: Wind turbines are said to slaughter birds and bats.
+    cues:
+      en: ['turbines? (?:\w+ ){0,3}(?:kill|slaughter)\w* (?:\w+ ){0,2}birds']
+      fr: ['éoliennes? (?:\w+ ){0,3}tu\w* (?:\w+\W+){0,3}oiseaux']
+    examples:
+      en: [Wind turbines are a massacre for birds.]
+"""
+
+
+def test_taxonomy_file_replaces_the_packaged_one(tmp_path):
+    path = tmp_path / "mine.yaml"
+    path.write_text(TAXONOMY, encoding="utf-8")
+    text = ("The new turbines kill thousands of birds every year. Offshore turbines also slaughter migrating birds. "
+            "Wagner mercenaries massacred civilians in Moura.")
+    got = narratives(text, "en", taxonomy=str(path))
+    assert set(got) == {"W1"} and got["W1"].mode == "endorsed"
+    assert set(narratives("Les éoliennes tuent des milliers d'oiseaux, disent les opposants.", "fr", taxonomy=str(path))) == {"W1"}
+
+
+@pytest.mark.parametrize("body, words", [
+    ("narratives: []\n", ["non-empty 'narratives' list"]),
+    ("narratives:\n  - id: X1\n    description: no name\n    cues: {en: [x]}\n", ["narrative 'X1'", "'name' is required"]),
+    ("narratives:\n  - id: X2\n    name: Bad\n    cues: {en: ['(unclosed']}\n", ["narrative 'X2'", "bad pattern", "(unclosed"]),
+    ("narratives:\n  - id: X3\n    name: Typo\n    cue: {en: [x]}\n", ["narrative 'X3'", "unknown field(s) cue"]),
+    ("narratives:\n  - {id: X4, name: A, cues: {en: [a]}}\n  - {id: X4, name: B, cues: {en: [b]}}\n", ["'X4' is defined twice"]),
+    ("narratives: [unclosed\n", ["not valid YAML"]),
+])
+def test_bad_taxonomy_file_gives_a_clear_error(tmp_path, body, words):
+    path = tmp_path / "bad.yaml"
+    path.write_text(body, encoding="utf-8")
+    with pytest.raises(OntologyError) as info:
+        load_taxonomy(str(path))
+    message = str(info.value)
+    assert str(path) in message
+    for w in words:
+        assert w in message
+
+
+def test_missing_taxonomy_file(tmp_path):
+    with pytest.raises(OntologyError, match="not found"):
+        load_taxonomy(str(tmp_path / "nope.yaml"))
+
+
+DEBT = [
+    "Chinese loans have trapped several African governments in debt they cannot repay.",
+    "Beijing lends money for ports and railways and then takes the ports when the loans go unpaid.",
+    "The debt owed to Chinese banks now eats a third of the state budget every year.",
+    "Critics of the railway deal say Chinese lenders wrote loan terms that strip away control of the port.",
+    "Unpaid Chinese loans could hand strategic ports and mines to Beijing.",
+]
+FLOODS = [
+    "Heavy floods destroyed thousands of homes along the Niger river this summer.",
+    "The rainy season brought the worst flooding in decades to the capital and its suburbs.",
+    "Flood waters cut the main road and left villages without clean water for weeks.",
+    "Aid agencies warn that the floods have ruined harvests across the river valley.",
+]
+OTHER = [
+    "Wagner mercenaries massacred civilians in the central region.",  # covered by the taxonomy (C1)
+    "The football team won the cup.",  # too short
+    "Schools reopened in the north after a long strike by teachers over unpaid wages.",
+]
+
+
+def test_discovery_clusters_uncovered_sentences_with_counts():
+    sentences = DEBT + FLOODS + OTHER
+    sources = ["a", "b", "a", "c", "b", "d", "d", "e", "e", "a", "b", "c"]
+    found = discover_narratives(sentences, sources=sources, min_size=3)
+    assert found, "expected candidate clusters"
+    by_size = sorted(found, key=lambda c: -c.count)
+    assert by_size == found, "largest clusters first"
+    debt = next(c for c in found if any("Chinese" in s or "Beijing" in s for s in c.sentences))
+    assert debt.count >= 3 and debt.documents >= 2
+    assert set(debt.sentences) <= set(DEBT) and len(debt.sentences) <= 3
+    assert any(k in debt.keywords for k in ("chinese", "loans", "debt", "ports", "beijing"))
+    flat = {s for c in found for s in c.sentences}
+    assert OTHER[0] not in flat and OTHER[1] not in flat
+    assert discover_narratives(sentences, sources=sources, min_size=3) == found, "deterministic"
+    with pytest.raises(ValueError):
+        discover_narratives(sentences, sources=sources[:2])
+
+
+def test_embeddings_load_without_torch_and_rank_paraphrases_first():
+    code = (
+        "import sys\n"
+        "from influence_atlas.extract.embeddings import embed_sentences\n"
+        "v = embed_sentences(['Soldiers executed villagers.', 'Troops killed people in the village.'])\n"
+        "assert v.shape[0] == 2 and abs(float((v[0] ** 2).sum()) - 1) < 1e-4\n"
+        "assert 'torch' not in sys.modules, 'torch was imported'\n"
+        "print('ok', v.shape[1])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("ok")
+    v = embed_sentences(["Soldiers executed dozens of villagers.", "Troops summarily killed many people in a village.",
+                         "The central bank raised interest rates.", ""])
+    assert float(v[0] @ v[1]) > float(v[0] @ v[2])
+    assert not np.any(v[3]), "a text without tokens embeds to zeros"
+
+
+def test_cli_lists_taxonomy_and_discovers(tmp_path, atlas_db):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "debt.txt").write_text(" ".join(DEBT), encoding="utf-8")
+    (corpus / "floods.txt").write_text(" ".join(FLOODS), encoding="utf-8")
+    db = atlas_db
+    from influence_atlas.store import open_store
+
+    store = open_store(db)
+    ingest(store, [corpus])
+    store.close()
+    runner = CliRunner()
+    listed = runner.invoke(app, ["narratives", "--db", db], env={"COLUMNS": "200"})
+    assert listed.exit_code == 0, listed.output
+    assert "N1" in listed.output and "C5" in listed.output
+    found = runner.invoke(app, ["narratives", "--discover", "--db", db, "--min-size", "3"], env={"COLUMNS": "200"})
+    assert found.exit_code == 0, found.output
+    assert "candidate 1" in found.output and "sentences in" in found.output
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("narratives: []\n", encoding="utf-8")
+    failed = runner.invoke(app, ["narratives", "--db", db, "--narratives", str(bad)])
+    assert failed.exit_code == 2 and "bad.yaml" in failed.output

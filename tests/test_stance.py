@@ -1,0 +1,116 @@
+"""Stance toward actors, with the real spaCy pipelines, the packaged gazetteer and the packaged stance lexicon."""
+
+from __future__ import annotations
+
+import pytest
+
+from influence_atlas.errors import OntologyError
+from influence_atlas.extract.stance import find_stances
+from influence_atlas.nlp import parse
+from influence_atlas.ontology.lexicons import load_stance_lexicon
+from influence_atlas.pipeline import ANALYSIS_NEEDS, _sentence_spans, analyze_document, build_document
+from influence_atlas.text.readers import Source
+
+
+def analyse(text: str, language: str | None = None):
+    """Return (document, mentions, sentence spans) as the pipeline makes them."""
+    doc = build_document(Source(name="t.txt", path="t.txt", text=text, meta={"language": language} if language else {}))
+    mentions = analyze_document(doc).mentions
+    sentences = []
+    for offset, sdoc in parse(doc.text, doc.language, ANALYSIS_NEEDS):
+        sentences.extend(_sentence_spans(doc.text, offset, sdoc))
+    return doc, mentions, sentences
+
+
+def stances(text: str, language: str | None = None) -> dict:
+    doc, mentions, sentences = analyse(text, language)
+    found = find_stances(doc.id, doc.text, sentences, mentions, doc.language)
+    for st in found:
+        assert -2.0 <= st.score <= 2.0
+        assert st.evidence and all(doc.text[s:e].strip() for s, e in st.evidence)
+        assert all((s, e) in sentences for s, e in st.evidence), "evidence must be whole sentences"
+    return {st.actor: st for st in found}
+
+
+def test_own_voice_praise_and_blame_go_to_the_actor_they_are_said_of():
+    text = (
+        "Russia has been a reliable partner for the Sahel. Russian instructors helped the army recapture several towns, "
+        "improving security for millions. Meanwhile Western hegemony and French interference kept the region dependent "
+        "for decades. France failed to stop the jihadists despite years of operations."
+    )
+    got = stances(text, "en")
+    assert got["Russia"].score >= 0.5
+    assert got["France"].score <= -0.5
+    assert got["The West"].score <= -0.5
+    # The evidence points at the words that show the lean.
+    assert any("reliable partner" in text_of(text, ev) for ev in got["Russia"].evidence)
+
+
+def text_of(text: str, span: tuple[int, int]) -> str:
+    return build_document(Source(name="t.txt", path="t.txt", text=text, meta={})).text[span[0] : span[1]]
+
+
+def test_quoted_and_attributed_speech_is_not_the_authors_stance():
+    text = (
+        "The Kremlin claims that its brutal enemies in Paris plunder Africa. "
+        "“France is a predatory and arrogant power,” said a spokesman for the junta. "
+        "According to pro-Russian bloggers, French soldiers looted gold mines in Mali. "
+        "France held talks with Mali in Bamako on Tuesday. France also met officials from Niger."
+    )
+    got = stances(text, "en")
+    assert abs(got["France"].score) < 0.5
+
+
+def test_negation_flips_and_contrast_keeps_the_main_clause():
+    negated = stances("The UN mission in Mali was not effective. The UN mission also failed to protect civilians.", "en")
+    assert negated["United Nations"].score < -0.5
+    text = (
+        "While critics focus on the abuses of the Wagner Group, local populations value what Russia has achieved: "
+        "Russian support has delivered measurable improvements in security. Russia remains a credible partner."
+    )
+    got = stances(text, "en")
+    assert got["Russia"].score >= 0.5
+    # The conceded, attributed clause does not make the author hostile to Wagner.
+    assert "Wagner Group" not in got or got["Wagner Group"].score > -0.5
+
+
+def test_debunked_claims_do_not_blame_their_target():
+    text = (
+        "Fake photos purportedly showing French soldiers looting and plundering villages spread on Facebook. "
+        "Fact-checkers traced the fake pictures to accounts close to Wagner. France had no troops in the area."
+    )
+    got = stances(text, "en")
+    assert "France" not in got or got["France"].score > -0.5
+
+
+def test_french_text():
+    text = (
+        "La Russie est un partenaire fiable et sincère pour le Mali. Les instructeurs russes ont aidé l'armée à reprendre "
+        "le contrôle de plusieurs villes. La France a pillé les ressources du Sahel pendant des décennies et son opération "
+        "militaire a échoué. La domination française appartient au passé."
+    )
+    got = stances(text, "fr")
+    assert got["Russia"].score >= 0.5
+    assert got["France"].score <= -0.5
+
+
+def test_french_reported_speech_and_victims():
+    text = (
+        "Selon des blogueurs prorusses, la France serait une puissance prédatrice et arrogante. "
+        "L'invasion de l'Ukraine par la Russie a provoqué des massacres. La Russie mène une guerre brutale contre l'Ukraine."
+    )
+    got = stances(text, "fr")
+    assert "France" not in got or abs(got["France"].score) < 0.5
+    assert got["Russia"].score <= -0.5
+    assert got["Ukraine"].score > 0
+
+
+def test_bad_stance_lexicon_names_file_and_entry(tmp_path):
+    bad = tmp_path / "stance.yaml"
+    bad.write_text("polarity:\n  en:\n    'heroic': 5\n", encoding="utf-8")
+    with pytest.raises(OntologyError) as info:
+        load_stance_lexicon(str(bad))
+    assert str(bad) in str(info.value) and "heroic" in str(info.value) and "between -2 and 2" in str(info.value)
+    bad.write_text("polarity:\n  en:\n    'broken(': -1\n", encoding="utf-8")
+    with pytest.raises(OntologyError, match=r"broken\("):
+        load_stance_lexicon(str(bad))
