@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from databases import DIALECT, PG_ADMIN, drop_all, drop_database, freeze, new_database  # tests/ is on sys.path
 from influence_atlas.store import open_store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -12,10 +13,23 @@ SEEDS = SHARED / "corpus" / "seeds"
 GOLD = SHARED / "corpus" / "gold"
 
 
+def pytest_report_header(config):
+    where = f"PostgreSQL at {PG_ADMIN} ($ATLAS_TEST_DB)" if DIALECT == "postgresql" else "SQLite files in tmp folders"
+    return f"databases: {where}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_test_databases():
+    yield
+    drop_all()
+
+
 @pytest.fixture
 def atlas_db(tmp_path) -> str:
-    """The --db value of a new empty database."""
-    return str(tmp_path / "atlas.db")
+    """The --db value of a new empty database: a SQLite file, or a PostgreSQL database under $ATLAS_TEST_DB."""
+    value = new_database(tmp_path)
+    yield value
+    drop_database(value)
 
 
 @pytest.fixture
@@ -45,4 +59,6 @@ def demo_run(tmp_path_factory, seeds, gold):
     from influence_atlas.demo import run_demo
 
     out = tmp_path_factory.mktemp("demo")
-    return run_demo(seeds, out, gold)
+    result = run_demo(seeds, out, gold, db=new_database(out))
+    freeze(str(result.db))
+    return result

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from databases import ON_POSTGRES, new_database
+
 ATLAS = [sys.executable, "-m", "influence_atlas"]
 
 
@@ -19,7 +21,7 @@ def run(args, cwd, env=None, check=True):
 
 
 def test_ingest_analyze_export_search_with_atlas_db(tmp_path, seeds):
-    env = {"ATLAS_DB": str(tmp_path / "env.db")}
+    env = {"ATLAS_DB": new_database(tmp_path, "env.db")}
     out = run(["ingest", str(seeds)], tmp_path, env)
     assert "3 new" in out.stdout
     again = run(["ingest", str(seeds)], tmp_path, env)
@@ -31,13 +33,16 @@ def test_ingest_analyze_export_search_with_atlas_db(tmp_path, seeds):
     assert (tmp_path / "a.json").read_bytes() == (tmp_path / "b.json").read_bytes(), "exports must be deterministic"
     found = run(["search", "Moura"], tmp_path, env)
     assert "001_435e1632eaa19eed.txt" in found.stdout
-    assert (tmp_path / "env.db").exists() and not (tmp_path / "atlas.db").exists()
+    assert ON_POSTGRES or (tmp_path / "env.db").exists()
+    assert not (tmp_path / "atlas.db").exists()
 
 
 def test_db_option_wins_and_default_is_atlas_db(tmp_path):
     (tmp_path / "d.txt").write_text("Niger's junta expelled the French ambassador in 2023.", encoding="utf-8")
-    run(["ingest", "d.txt", "--db", "x.db"], tmp_path, {"ATLAS_DB": str(tmp_path / "ignored.db")})
-    assert (tmp_path / "x.db").exists() and not (tmp_path / "ignored.db").exists()
+    db = new_database(tmp_path, "x.db")
+    run(["ingest", "d.txt", "--db", db], tmp_path, {"ATLAS_DB": str(tmp_path / "ignored.db")})
+    assert "1 unchanged" in run(["ingest", "d.txt", "--db", db], tmp_path).stdout
+    assert not (tmp_path / "ignored.db").exists()
     env = {k: v for k, v in os.environ.items() if k != "ATLAS_DB"}
     proc = subprocess.run(ATLAS + ["ingest", "d.txt"], cwd=tmp_path, env=env, capture_output=True, text=True)
     assert proc.returncode == 0 and (tmp_path / "atlas.db").exists()
@@ -54,8 +59,8 @@ def test_failed_inputs_give_exit_code_and_one_line_each(tmp_path):
 
 
 def test_demo_writes_db_and_json_and_summary(tmp_path, seeds):
-    proc = run(["demo", "--corpus", str(seeds), "--out", "out"], tmp_path)
-    assert (tmp_path / "out" / "atlas.db").exists() and (tmp_path / "out" / "atlas.json").exists()
+    proc = run(["demo", "--corpus", str(seeds), "--out", "out"] + (["--db", new_database(tmp_path)] if ON_POSTGRES else []), tmp_path)
+    assert (ON_POSTGRES or (tmp_path / "out" / "atlas.db").exists()) and (tmp_path / "out" / "atlas.json").exists()
     assert "000_9b9d87ddfa60c46e.txt" in proc.stdout
 
 
@@ -65,8 +70,9 @@ def test_demo_without_corpus_says_how_to_point_it(tmp_path):
 
 
 def test_eval_prints_overall_line(tmp_path, seeds, gold):
-    run(["demo", "--corpus", str(seeds), "--out", "out"], tmp_path)
-    proc = run(["eval", str(gold), "--db", "out/atlas.db"], tmp_path)
+    db = new_database(tmp_path / "out")
+    run(["demo", "--corpus", str(seeds), "--out", "out", "--db", db], tmp_path)
+    proc = run(["eval", str(gold), "--db", db], tmp_path)
     overall = next(ln for ln in proc.stdout.splitlines() if ln.startswith("overall: missing_docs=0 "))
     assert "entity_p=" in overall and "event_f1=" in overall
 

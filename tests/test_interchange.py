@@ -7,7 +7,6 @@ the entities, networkx reading back the graph files.
 from __future__ import annotations
 
 import json
-import sqlite3
 
 import networkx as nx
 import pytest
@@ -25,6 +24,7 @@ from influence_atlas.interchange.graph import actor_graph
 from influence_atlas.interchange.stix import stix_bundle
 from influence_atlas.pipeline import analysis_version, build_document
 from influence_atlas.records import Actor, Analysis, Claim, Event, EventActor, Mention, TtpHit
+from databases import copy_database
 from influence_atlas.store import open_store
 from influence_atlas.text.readers import Source
 
@@ -54,10 +54,7 @@ def _seed_ttps(store):
 @pytest.fixture(scope="module")
 def seed_store(demo_run, tmp_path_factory):
     """A copy of the analysed seeds with DISARM technique hits stored through replace_analysis."""
-    path = tmp_path_factory.mktemp("interchange") / "atlas.db"
-    with sqlite3.connect(demo_run.db) as src, sqlite3.connect(path) as dst:
-        src.backup(dst)
-    store = open_store(str(path))
+    store = open_store(copy_database(demo_run.db, tmp_path_factory.mktemp("interchange")))
     hits = _seed_ttps(store)
     by_doc: dict[str, list[TtpHit]] = {}
     for h in hits:
@@ -182,8 +179,8 @@ def _event(eid, doc, etype, date, precision, roles, sentence, location=None, lat
 
 
 @pytest.fixture
-def small_store(tmp_path):
-    store = open_store(str(tmp_path / "small.db"))
+def small_store(atlas_db):
+    store = open_store(atlas_db)
     doc = build_document(Source(name="small.txt", path="small.txt", text=TEXT, meta={"title": "Small test", "published": "2023-01-15"}))
     assert store.add_document(doc)
     text = doc.text
@@ -340,7 +337,6 @@ def test_empty_store_exports_every_format(store, tmp_path):
 
 def test_cli_exports_stix(small_store, tmp_path):
     out = tmp_path / "atlas.stix.json"
-    db = str(small_store.engine.url.database)
-    result = CliRunner().invoke(app, ["export", "--format", "stix", str(out), "--db", db])
+    result = CliRunner().invoke(app, ["export", "--format", "stix", str(out), "--db", small_store.url])
     assert result.exit_code == 0, result.output
     assert json.loads(out.read_text())["type"] == "bundle"

@@ -115,17 +115,42 @@ def analyze(
     db: Optional[str] = DbOption,
     redo_all: bool = typer.Option(False, "--all", help="Re-analyse every document, not only new or stale ones."),
     actors: Optional[List[str]] = ActorsOption,
+    engine: str = typer.Option("local", "--engine", help="local: this process, one document at a time (run several processes "
+                               "on one database to share the work); ray: Ray Data batches on Ray workers."),
+    address: Optional[str] = typer.Option(None, "--address", help="Ray cluster to join (e.g. ray://head:10001 or auto; "
+                                          "default: start Ray on this machine). With --engine ray.", show_default=False),
+    workers: Optional[int] = typer.Option(None, "--workers", help="Ray analysis workers (default: one per CPU). With --engine ray.",
+                                          show_default=False),
+    inputs: Optional[List[str]] = typer.Option(None, "--input", help="Parquet/JSONL file or folder to ingest and analyse in one "
+                                               "pass instead of the stored documents (repeatable; --text-field etc. as for ingest "
+                                               "use their defaults). With --engine ray.", show_default=False),
 ) -> None:
     """Analyse stored documents not yet analysed by this version: NER and actor linking."""
     from .pipeline import analyze as run_analyze
 
+    if engine not in ("local", "ray"):
+        err.print("[bold red]error:[/] --engine must be local or ray")
+        raise typer.Exit(2)
+    if engine == "local" and (address or workers or inputs):
+        err.print("[bold red]error:[/] --address, --workers and --input go with --engine ray")
+        raise typer.Exit(2)
     store = _open(db)
     try:
         with _progress("analysing") as (advance, set_total):
-            report = run_analyze(store, redo_all=redo_all, actor_files=tuple(actors or ()), progress=advance, on_total=set_total)
+            if engine == "ray":
+                from .ray_engine import analyze_with_ray
+
+                report = analyze_with_ray(store, redo_all=redo_all, actor_files=tuple(actors or ()), address=address,
+                                          workers=workers, inputs=tuple(inputs or ()), progress=advance, on_total=set_total)
+            else:
+                report = run_analyze(store, redo_all=redo_all, actor_files=tuple(actors or ()), progress=advance, on_total=set_total)
     except AtlasError as exc:
         _fail(exc)
+    for failure in report.failed:
+        err.print(f"[red]failed:[/] {escape(failure)}")
     console.print(f"analysed {report.documents} document(s): {report.mentions} mentions of {report.actors} actors")
+    if report.failed:
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -356,6 +381,8 @@ def demo(
     corpus: str = typer.Option(os.environ.get("ATLAS_DEMO_CORPUS", DEFAULT_DEMO_CORPUS), help="Folder of demo documents."),
     out_dir: str = typer.Option("atlas-demo", "--out", help="Folder for atlas.db and atlas.json."),
     gold: Optional[str] = typer.Option(None, help="Gold folder to score against (default: corpus/../gold when present)."),
+    db: Optional[str] = typer.Option(None, "--db", help="Database path or URL to fill (default: OUT/atlas.db; $ATLAS_DB is not used).",
+                                     show_default=False),
 ) -> None:
     """Ingest and analyse the demo corpus; write OUT/atlas.db and OUT/atlas.json and print a summary."""
     from .demo import run_demo
@@ -366,7 +393,7 @@ def demo(
         raise typer.Exit(2)
     try:
         with _progress("demo") as (advance, set_total):
-            result = run_demo(corpus, out_dir, gold, progress=advance, on_total=set_total)
+            result = run_demo(corpus, out_dir, gold, progress=advance, on_total=set_total, db=db)
     except AtlasError as exc:
         _fail(exc)
     for failure in result.ingest.failed:
@@ -383,7 +410,7 @@ def demo(
 
 @app.command()
 def checkworthiness(
-    tsv: str = typer.Argument(..., help="CheckThat!-format TSV: Sentence_id<TAB>Text[<TAB>...] per line, header allowed."),
+    tsv: str = typer.Argument(..., metavar="FILE.tsv", help="CheckThat!-format TSV: Sentence_id<TAB>Text[<TAB>...] per line, header allowed."),
     threshold: Optional[float] = typer.Option(None, help="Score at or above which a sentence is Yes (default: the tuned threshold)."),
 ) -> None:
     """Score each sentence of a CheckThat! TSV for check-worthiness; print Sentence_id<TAB>score<TAB>Yes|No."""
@@ -399,6 +426,38 @@ def checkworthiness(
     for row, score in zip(rows, scores):
         out.write(f"{row.sentence_id}\t{score:.4f}\t{'Yes' if is_checkworthy(score, cut) else 'No'}\n")
     out.flush()
+
+
+@app.command()
+def serve(
+    db: Optional[str] = DbOption,
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on; the default serves this machine only (the app has no login)."),
+    port: int = typer.Option(8765, "--port", help="Port to listen on."),
+) -> None:
+    """Serve the web app (timeline, actor network, narratives, contradictions, map, documents) and its JSON API under /api/."""
+    from .web import serve as run_serve
+
+    store = _open(db)
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        err.print(f"[yellow]warning:[/] serving on {escape(host)}: anyone who can reach this address can read the database")
+    console.print(f"Influence Atlas on http://{escape(host)}:{port}/ (API: /docs); Ctrl-C stops it")
+    run_serve(host=host, port=port, store=store)
+
+
+@app.command()
+def report(
+    out: str = typer.Argument(..., help="HTML file to write."),
+    db: Optional[str] = DbOption,
+) -> None:
+    """Write every view of the web app into one self-contained HTML file that opens offline, with no server."""
+    from .report import write_report
+
+    store = _open(db)
+    try:
+        path = write_report(store, out)
+    except (AtlasError, OSError) as exc:
+        _fail(exc if isinstance(exc, AtlasError) else AtlasError(f"cannot write {out}: {exc}"))
+    console.print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
 
 
 @app.command()
@@ -465,6 +524,96 @@ def narratives(
         label = f"{h.narrative} {known[h.narrative].name}" if h.narrative in known else h.narrative
         table.add_row(Text(names.get(h.doc, h.doc)), Text(label), h.mode, f"{h.score:.2f}", Text(quote))
     console.print(table)
+
+
+@app.command()
+def coordination(
+    posts: str = typer.Argument(..., help="Posts file: .csv, .tsv, .jsonl or .parquet; one row per post (or per post and shared object)."),
+    db: Optional[str] = DbOption,
+    account: str = typer.Option("account", "--account", help="Column naming the account that posted."),
+    time_column: str = typer.Option("time", "--time", help="Column with the post time: epoch seconds (or milliseconds) or ISO 8601."),
+    object_column: str = typer.Option("object", "--object", help="Column with the shared object: URL, reposted post id, hashtag. Empty cells share nothing."),
+    text: Optional[str] = typer.Option(None, "--text", help="Column with the post text (needed by --mode co-text)."),
+    post_id: Optional[str] = typer.Option(None, "--id", help="Column with the post id: a post listed once per object counts once."),
+    fmt: Optional[str] = typer.Option(None, "--format", help="Input format when the suffix does not tell: csv, tsv, jsonl or parquet."),
+    mode: str = typer.Option("co-share", "--mode", help="co-share: the same object within the window; co-text: near-duplicate texts within the window."),
+    window: Optional[float] = typer.Option(None, "--window", help="Coordination window in seconds; without it, estimated from the data (--quantile, --share)."),
+    quantile: float = typer.Option(0.1, "--quantile", help="Window estimate: this quantile of the per-object times to reach --share of their shares."),
+    share: float = typer.Option(0.5, "--share", help="Window estimate: the fraction of an object's shares whose arrival time is measured."),
+    min_repeat: int = typer.Option(2, "--min-repeat", help="Keep account pairs that acted together at least this many times."),
+    similarity: float = typer.Option(0.8, "--similarity", help="co-text: Jaccard similarity of the texts' word sets needed to match (0-1)."),
+    directed: bool = typer.Option(False, "--directed", help="Directed weights as coordination-network-toolkit counts them: posts of A matched by B."),
+    method: str = typer.Option("leiden", "--method", help="Clusters: leiden or louvain communities on the weighted graph, or components."),
+    resolution: float = typer.Option(1.0, "--resolution", help="Community resolution: higher values give smaller clusters."),
+    seed: int = typer.Option(7, "--seed", help="Random seed of the community search (same seed, same clusters)."),
+    edges_out: Optional[str] = typer.Option(None, "--edges-out", help="Write the edges here as CSV: account_a,account_b,weight."),
+    graph_out: Optional[str] = typer.Option(None, "--graph-out", help="Write the network here as .gexf (Gephi) or .graphml."),
+    json_out: Optional[str] = typer.Option(None, "--json-out", help="Write settings, input report, clusters and edges here as JSON."),
+    top: int = typer.Option(15, "--top", help="How many clusters to list in the table."),
+    skip_bad_rows: bool = typer.Option(False, "--skip-bad-rows", help="Drop (and count) rows without a usable account or timestamp instead of stopping."),
+    store_run: bool = typer.Option(True, "--store/--no-store", help="Keep the run in the database beside the document analysis."),
+) -> None:
+    """Find accounts acting in concert in social-media posts: co-sharing or co-text network, clusters, exports."""
+    from .coordination import (CoordinationSettings, PostColumns, detect_coordination, write_edges_csv, write_graph,
+                               write_json)
+
+    columns = PostColumns(account=account, time=time_column, object=object_column if mode == "co-share" else None,
+                          text=text, post_id=post_id)
+    settings = CoordinationSettings(mode=mode, window=window, quantile=quantile, share=share, min_repeat=min_repeat,
+                                    directed=directed, similarity=similarity, method=method, resolution=resolution, seed=seed)
+    bar_columns = [SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(), TimeElapsedColumn()]
+    try:
+        with Progress(*bar_columns, console=err, transient=True, disable=not err.is_terminal) as bar:
+            task = bar.add_task("reading posts", total=None)
+
+            def progress(stage: str, done: int, total: int) -> None:
+                bar.update(task, description=stage, completed=done, total=total if total > 1 else None)
+
+            result = detect_coordination(posts, columns, settings, fmt=fmt, skip_bad_rows=skip_bad_rows, progress=progress)
+        written = []
+        if edges_out:
+            written.append(write_edges_csv(result.edges, edges_out))
+        if graph_out:
+            written.append(write_graph(result.edges, result.clusters, graph_out))
+        if json_out:
+            written.append(write_json(result, json_out))
+        stored = None
+        if store_run:
+            from .store.coordination import save_coordination
+
+            stored = save_coordination(_open(db), result)
+    except AtlasError as exc:
+        _fail(exc)
+
+    report, edges, found = result.report, result.edges, result.clusters
+    for note in report.notes():
+        err.print(f"[yellow]note:[/] {escape(note)}")
+    console.print(f"read {report.posts:,} posts by {report.accounts:,} accounts from {escape(report.source)} "
+                  f"({report.format}, times as {report.time_format})")
+    how = (f"estimated: {result.estimate.quantile:g} quantile over {result.estimate.objects:,} objects of the time to "
+           f"{result.estimate.share:.0%} of their shares" if result.estimate else "given")
+    console.print(f"window {result.window:g} s ({how})")
+    console.print(f"{edges.mode}: {edges.candidate_pairs:,} candidate post pairs → {edges.frame.height:,} "
+                  f"{'directed ' if edges.directed else ''}edges with weight ≥ {edges.min_repeat} "
+                  f"(weight = {escape(edges.weight_meaning)})")
+    console.print(f"{len(found.clusters):,} clusters ({found.method}) among {found.membership.height:,} accounts "
+                  f"in {found.components:,} connected components"
+                  + (f", modularity {found.modularity:.3f}" if found.modularity is not None else ""))
+    if found.clusters:
+        table = Table("#", "cluster", "accounts", "edges", "weight", "max", "density", "objects", "first", "last",
+                      "most shared", title="Coordinated clusters")
+        for c in found.clusters[:top]:
+            first = c.objects[0] if c.objects else None
+            table.add_row(str(c.rank), c.id, str(c.size), str(c.edges), str(c.weight_total), str(c.weight_max),
+                          f"{c.density:.2f}", str(c.objects_total), (c.first or "")[:16], (c.last or "")[:16],
+                          escape(f"{first.item[:60]} ({first.accounts} accounts)") if first else "")
+        console.print(table)
+        if len(found.clusters) > top:
+            console.print(f"… and {len(found.clusters) - top:,} more (--top N, --json-out FILE)")
+    for path in written:
+        console.print(f"wrote {escape(str(path))}")
+    if stored:
+        console.print(f"stored as {stored}")
 
 
 def run() -> None:

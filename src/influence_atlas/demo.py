@@ -17,7 +17,7 @@ from .store import open_store
 class DemoResult:
     """Paths written, per-document summary rows, ingest report and gold scores (when a gold folder exists)."""
 
-    db: Path
+    db: Path | str
     export: Path
     ingest: IngestReport
     rows: list[tuple] = field(default_factory=list)
@@ -25,11 +25,13 @@ class DemoResult:
 
 
 def run_demo(corpus: str | Path, out_dir: str | Path = "atlas-demo", gold: str | Path | None = None,
-             progress: Callable[[str], None] | None = None, on_total: Callable[[int], None] | None = None) -> DemoResult:
-    """Ingest and analyse corpus into out_dir/atlas.db, export out_dir/atlas.json, and score against gold if present."""
+             progress: Callable[[str], None] | None = None, on_total: Callable[[int], None] | None = None,
+             db: str | None = None) -> DemoResult:
+    """Ingest and analyse corpus into out_dir/atlas.db (or the database `db` names), export out_dir/atlas.json,
+    and score against gold if present."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    db_path = out / "atlas.db"
+    db_path: Path | str = db if db and "://" in db else Path(db) if db else out / "atlas.db"
     store = open_store(str(db_path))
     try:
         report = ingest(store, [corpus], progress=progress)

@@ -26,5 +26,9 @@ class ModelError(AtlasError):
     """A required NLP model package is missing or broken."""
 
 
+class ExtraError(AtlasError):
+    """A feature needs an optional extra that is not installed; the message gives the pip command."""
+
+
 class GoldError(AtlasError):
     """A gold annotation folder is missing or malformed."""

@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
+import os
 import re
+import socket
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 from . import __version__
 from .errors import InputError
 from .extract.actors import link_actors
 from .extract.claims import find_claims
+from .extract.disarm import find_ttps
 from .extract.events import extract_events
 from .extract.narratives import find_narratives
 from .extract.stance import find_stances
 from .nlp import parse
 from .ontology import load_actor_catalog
 from .reconcile import link_claims, link_same_events
-from .records import Analysis, Document
+from .records import Analysis, Document, TtpHit
 from .store import Store
 from .text.metadata import detect_language, find_authors, guess_title, latest_explicit_year, parse_date, stated_date
 from .text.normalise import count_words, document_id, normalise_text
@@ -44,6 +48,14 @@ class AnalyzeReport:
     actors: int = 0
     events: int = 0
     links: int = 0
+    failed: list[str] = field(default_factory=list)
+
+    def count(self, analysis: Analysis) -> None:
+        """Add one document's analysis to the figures."""
+        self.documents += 1
+        self.mentions += len(analysis.mentions)
+        self.actors += len(analysis.actors)
+        self.events += len(analysis.events)
 
 
 def build_document(source: Source) -> Document:
@@ -113,8 +125,10 @@ def analyze_document(doc: Document, actor_files: tuple[str, ...] = ()) -> Analys
     claims = find_claims(doc.id, doc.text, sentences, mentions, catalog)
     stances = find_stances(doc.id, doc.text, sentences, mentions, doc.language)
     narratives = find_narratives(doc.id, doc.text, sentences, mentions, doc.language)
+    ttps = [TtpHit(doc.id, disarm_id, name, start, end, doc.text[start:end], confidence, "disarm-cues")
+            for start, end, disarm_id, name, confidence in find_ttps(doc.text, doc.language)]
     return Analysis(doc=doc.id, mentions=mentions, actors=actors, events=events, claims=claims, stances=stances,
-                    narratives=narratives)
+                    narratives=narratives, ttps=ttps)
 
 
 def document_sentences(doc: Document) -> list[tuple[int, int]]:
@@ -139,30 +153,66 @@ def _sentence_spans(text: str, offset: int, sdoc) -> list[tuple[int, int]]:
 
 def analyze(store: Store, redo_all: bool = False, actor_files: tuple[str, ...] = (), progress: Progress | None = None,
             on_total: Callable[[int], None] | None = None) -> AnalyzeReport:
-    """Analyse every stored document not yet analysed (or all), replacing each one's records in one transaction."""
+    """Analyse every stored document not yet analysed (or all), replacing each one's records in one transaction.
+
+    Documents stream one at a time, each claimed first, so several `atlas analyze` processes on one database
+    share the work and never analyse a document twice. `redo_all` marks every document stale first.
+    """
     report = AnalyzeReport()
     version = analysis_version(actor_files)
-    ids = store.document_ids_to_analyze(version, redo_all)
+    if redo_all:
+        store.mark_stale()
     if on_total:
-        on_total(len(ids))
-    for doc_id in ids:
-        (doc,) = store.documents([doc_id])
-        if progress:
-            progress(doc.name)
-        analysis = analyze_document(doc, actor_files)
-        store.replace_analysis(analysis, version)
-        report.documents += 1
-        report.mentions += len(analysis.mentions)
-        report.actors += len(analysis.actors)
-        report.events += len(analysis.events)
-    if ids or redo_all:
-        report.links = len(reconcile(store))
+        on_total(store.count_to_analyze(version))
+    worker = worker_name()
+    changed: set[str] = set()
+    try:
+        for doc in claim_each(store, version, worker):
+            if progress:
+                progress(doc.name)
+            analysis = analyze_document(doc, actor_files)
+            store.replace_analysis(analysis, version)
+            report.count(analysis)
+            changed.add(doc.id)
+    finally:
+        store.release_claims(worker)
+    if report.documents or redo_all:
+        report.links = len(reconcile(store, None if redo_all else changed))
     return report
 
 
-def reconcile(store: Store) -> list:
-    """Recompute the cross-document links and store them: the same happening told by several sources,
-    and claims that contradict or corroborate each other across documents."""
-    links = link_same_events(store.events()) + link_claims(store.claims(), store.mentions())
-    store.replace_links(links)
+def worker_name() -> str:
+    """Return a name for this analysis worker that no other process shares: host, process id and a random tag."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def claim_each(store: Store, version: str, worker: str) -> Iterator[Document]:
+    """Yield, one by one and in (name, id) order, the documents this worker claims; then sweep again from the start
+    for claims that lapsed, until a sweep finds nothing."""
+    after = None
+    while True:
+        found = store.claim_documents(version, worker, after=after)
+        if not found:
+            if after is None:
+                return
+            after = None
+            continue
+        yield from found
+        after = (found[-1].name, found[-1].id)
+
+
+def reconcile(store: Store, changed: set[str] | None = None) -> list:
+    """Update the cross-document links and store them: the same happening told by several sources,
+    and claims that contradict or corroborate each other across documents.
+
+    With `changed` (the documents just analysed) only pairs involving them are scored and the other
+    links are kept; without it every pair is considered again.
+    """
+    # Under a lock from reading to writing: the last worker to finish reconciles last, over every document.
+    with store.exclusive("reconcile"):
+        existing = store.links() if changed is not None else []
+        focus = changed if existing else None
+        links = link_same_events(store.events(), focus=focus, existing=existing) + link_claims(
+            store.claims(), store.mentions(), focus=focus, existing=existing)
+        store.replace_links(links)
     return links

@@ -69,7 +69,8 @@ def _link_id(kind: str, items: list[str]) -> str:
     return "ln_" + hashlib.sha1(f"{kind}:{','.join(sorted(items))}".encode()).hexdigest()[:16]
 
 
-def link_claims(claims: list[Claim], mentions: list[Mention], min_gap: float = 0.6) -> list[Link]:
+def link_claims(claims: list[Claim], mentions: list[Mention], min_gap: float = 0.6, focus: set[str] | None = None,
+                existing: list[Link] = ()) -> list[Link]:
     """Return contradicts / corroborates links between claims of different documents.
 
     Two claims are compared when they touch a common topic field and are about common actors —
@@ -77,6 +78,9 @@ def link_claims(claims: list[Claim], mentions: list[Mention], min_gap: float = 0
     not name Mali in every sentence). Contradicts: polarities of opposite sign at least `min_gap`
     apart. Corroborates: the same clear sign, from independent sources (different documents and
     different named sources). Per pair of documents only the strongest few are kept.
+
+    Incremental use: with `focus` (the documents just analysed) only pairs involving them are
+    scored; `existing` links between other documents are kept as they are.
     """
     actors_in: dict[str, set[str]] = defaultdict(set)
     by_doc: dict[str, list[Mention]] = defaultdict(list)
@@ -98,7 +102,7 @@ def link_claims(claims: list[Claim], mentions: list[Mention], min_gap: float = 0
     for (actor, topic), members in blocks.items():
         for i, a in enumerate(members):
             for b in members[i + 1 :]:
-                if a.doc == b.doc:
+                if a.doc == b.doc or (focus is not None and a.doc not in focus and b.doc not in focus):
                     continue
                 key = (a.id, b.id) if a.id < b.id else (b.id, a.id)
                 pa, pb = pol[a.id], pol[b.id]
@@ -126,4 +130,8 @@ def link_claims(claims: list[Claim], mentions: list[Mention], min_gap: float = 0
                 continue
             used.update((x, y))
             links.append(Link(_link_id(kind, [x, y]), kind, tuple(sorted((x, y))), detail, round(min(1.0, strength), 3)))
+    if focus is not None:
+        known = {c.id: c.doc for c in claims}
+        links += [l for l in existing if l.kind in ("contradicts", "corroborates")
+                  and all(i in known and known[i] not in focus for i in l.items)]
     return sorted(links, key=lambda l: l.id)

@@ -89,6 +89,8 @@ def pair_score(a: Event, b: Event) -> float:
         if ratio <= 3:
             # Tolls of the same order; a mass killing of hundreds is rare enough to be telling.
             score += 0.3 if min(a.fatalities, b.fatalities) >= 100 else 0.15
+        elif ratio > 6:
+            score -= 0.3
     return max(0.0, min(1.0, score))
 
 
@@ -121,8 +123,14 @@ def disagreements(events: list[Event]) -> list[str]:
     return out
 
 
-def link_same_events(events: list[Event], threshold: float = 0.55) -> list[Link]:
-    """Return same_event links over events of different documents, each with its disagreements."""
+def link_same_events(events: list[Event], threshold: float = 0.55, focus: set[str] | None = None,
+                     existing: list[Link] = ()) -> list[Link]:
+    """Return same_event links over events of different documents, each with its disagreements.
+
+    Incremental use: with `focus` (the documents just analysed) only pairs that involve one of them
+    are scored, and the `existing` same_event links among the other documents are kept and joined
+    with the new pairs — adding a document does not redo the whole corpus.
+    """
     blocks: dict[tuple[str, str], list[Event]] = defaultdict(list)
     for ev in events:
         for actor in {x.name for x in ev.actors}:
@@ -130,7 +138,7 @@ def link_same_events(events: list[Event], threshold: float = 0.55) -> list[Link]
     best: dict[tuple[str, str], float] = {}
 
     def compare(a: Event, b: Event) -> None:
-        if a.doc == b.doc:
+        if a.doc == b.doc or (focus is not None and a.doc not in focus and b.doc not in focus):
             return
         key = (a.id, b.id) if a.id < b.id else (b.id, a.id)
         if key not in best:
@@ -189,12 +197,36 @@ def link_same_events(events: list[Event], threshold: float = 0.55) -> list[Link]
         return n
 
     scores: dict[str, float] = {}
-    for (me, _), (other, score) in chosen.items():
-        if chosen.get((other, by_id[me].doc), (None,))[0] == me:  # mutual best partners only
-            ra, rb = find(me), find(other)
-            parent[ra] = rb
-            scores[me] = max(scores.get(me, 0), score)
-            scores[other] = max(scores.get(other, 0), score)
+    if focus is not None:
+        for link in existing:
+            kept = [i for i in link.items if i in by_id and by_id[i].doc not in focus]
+            for a, b in zip(kept, kept[1:]):
+                parent[find(a)] = find(b)
+            for i in kept:
+                scores[i] = max(scores.get(i, 0), link.score)
+    members_of: dict[str, list[str]] = {}
+
+    def group(n: str) -> list[str]:
+        return members_of.setdefault(find(n), [n])
+
+    mutual = sorted(
+        {(score, min(me, other), max(me, other)) for (me, _), (other, score) in chosen.items()
+         if chosen.get((other, by_id[me].doc), (None,))[0] == me},
+        reverse=True,
+    )
+    for score, me, other in mutual:  # strongest pairs first
+        ga, gb = group(me), group(other)
+        if ga is gb:
+            continue
+        # Joining must not make one happening of tellings whose dates disagree (or two from one document).
+        if any(not _dates_compatible(by_id[x].date, by_id[y].date) or by_id[x].doc == by_id[y].doc for x in ga for y in gb):
+            continue
+        ra, rb = find(me), find(other)
+        parent[ra] = rb
+        members_of[rb] = ga + gb
+        members_of.pop(ra, None)
+        scores[me] = max(scores.get(me, 0), score)
+        scores[other] = max(scores.get(other, 0), score)
     groups: dict[str, list[str]] = defaultdict(list)
     for n in list(parent):
         groups[find(n)].append(n)

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
 import os
+import re
+import sqlite3
 import time
-from contextlib import contextmanager
-from datetime import datetime, timezone
+from contextlib import contextmanager, nullcontext
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator, Sequence
 
-from sqlalchemy import create_engine, event, func, insert, select, text, update, delete
+from sqlalchemy import create_engine, delete, event, func, insert, inspect, select, text, tuple_, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
@@ -19,13 +23,23 @@ from ..records import (
     Actor, Analysis, Claim, Document, Event, EventActor, Link, Mention, NarrativeHit, Quantity, Stance, TechniqueHit, TtpHit,
 )
 from .schema import (
-    MIGRATIONS, actors, claims, documents, events, links, mentions, narratives, schema_migrations, stances, techniques, ttps,
+    MIGRATIONS, PG_TEXT_SEARCH, PG_TEXT_SEARCH_FALLBACK, actors, claims, documents, events, links, mentions, narratives,
+    pg_fts_insert_sql, schema_migrations, stances, techniques, ttps,
 )
 
 # Tables holding one document's extracted records, replaced together by each analysis.
 PER_DOCUMENT = (mentions, events, claims, stances, narratives, techniques, ttps)
 
 DEFAULT_DB = "atlas.db"
+
+log = logging.getLogger("influence_atlas.store")
+
+# A worker's claim on a document lapses after this long, so a crashed worker's documents are picked up again.
+CLAIM_SECONDS = 30 * 60
+# SQLite takes one writer at a time: a write waits this long in silence, then says it is waiting, up to WRITER_WAIT_SECONDS.
+QUIET_WAIT_MS = 2000
+WRITER_WAIT_SECONDS = 600
+SQLITE_BUSY_TIMEOUT_MS = 60000
 
 
 def database_url(db: str | None = None) -> str:
@@ -50,23 +64,46 @@ class Store:
     def __init__(self, engine: Engine):
         self.engine = engine
         self.dialect = engine.dialect.name
+        self.writer_wait = WRITER_WAIT_SECONDS
+
+    @property
+    def url(self) -> str:
+        """Return the database URL, password included, for workers in other processes to open the same store."""
+        return self.engine.url.render_as_string(hide_password=False)
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        """Return the SQLite file, or None on a server database."""
+        return Path(self.engine.url.database) if self.dialect == "sqlite" and self.engine.url.database else None
 
     # -- lifecycle -------------------------------------------------------------------------
     def migrate(self) -> list[int]:
-        """Apply pending migrations in order; return the versions applied."""
+        """Apply pending migrations in order; return the versions applied.
+
+        An up-to-date database is only read (a read-only SQLite file opens); processes that open a new database
+        at the same moment apply each migration once (PostgreSQL: under an advisory lock; SQLite: one writer).
+        """
+        if not self._pending_migrations():
+            return []
         applied = []
-        with self.transaction() as conn:
-            schema_migrations.create(conn, checkfirst=True)
-        with self.engine.connect() as conn:
-            done = {row[0] for row in conn.execute(select(schema_migrations.c.version))}
-        for version, name, fn in MIGRATIONS:
-            if version in done:
-                continue
+        with self.exclusive("migrate") if self.dialect == "postgresql" else nullcontext():
             with self.transaction() as conn:
-                fn(conn, self.dialect)
-                conn.execute(insert(schema_migrations).values(version=version, name=name, applied_at=_now()))
-            applied.append(version)
+                schema_migrations.create(conn, checkfirst=True)
+            for version, name, fn in MIGRATIONS:
+                with self.transaction() as conn:
+                    if conn.execute(select(schema_migrations.c.version).where(schema_migrations.c.version == version)).first():
+                        continue
+                    fn(conn, self.dialect)
+                    conn.execute(insert(schema_migrations).values(version=version, name=name, applied_at=_now()))
+                applied.append(version)
         return applied
+
+    def _pending_migrations(self) -> list[int]:
+        with self.engine.connect() as conn:
+            if not inspect(conn).has_table("schema_migrations"):
+                return [m[0] for m in MIGRATIONS]
+            done = {row[0] for row in conn.execute(select(schema_migrations.c.version))}
+        return [m[0] for m in MIGRATIONS if m[0] not in done]
 
     def schema_version(self) -> int:
         """Return the highest applied migration version."""
@@ -75,16 +112,84 @@ class Store:
 
     @contextmanager
     def transaction(self):
-        """Yield a connection inside one transaction; commit on success, roll back on any error."""
+        """Yield a connection inside one transaction; commit on success, roll back on any error.
+
+        On SQLite the transaction takes the write lock before its first statement (BEGIN IMMEDIATE): a second
+        writer waits for it there, saying so, and never fails halfway through its writes.
+        """
         try:
-            with self.engine.begin() as conn:
-                yield conn
+            with self.engine.connect() as conn:
+                if self.dialect == "sqlite":
+                    self._begin_immediate(conn.connection.dbapi_connection)
+                with conn.begin():
+                    yield conn
         except OperationalError as exc:
             if "locked" in str(exc).lower():
                 raise StoreError(
                     "the database is locked by another writer and stayed locked; wait for it to finish and retry"
                 ) from exc
             raise StoreError(f"database error: {exc.orig}") from exc
+
+    def _begin_immediate(self, raw: sqlite3.Connection) -> None:
+        raw.execute(f"PRAGMA busy_timeout={QUIET_WAIT_MS}")
+        try:
+            try:
+                raw.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if not _locked(exc):
+                    raise
+            self._say_waiting()
+            raw.execute(f"PRAGMA busy_timeout={int(self.writer_wait * 1000)}")
+            try:
+                raw.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                if not _locked(exc):
+                    raise
+                raise StoreError(
+                    f"{self.sqlite_path} stayed locked by another writer for {self.writer_wait:.0f} s, so nothing was "
+                    "written; retry once the other process is done, or share a PostgreSQL database "
+                    "(ATLAS_DB=postgresql://...) between concurrent writers"
+                ) from exc
+        finally:
+            raw.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+
+    def _say_waiting(self) -> None:
+        log.warning(
+            "waiting: another process is writing to %s (SQLite takes one writer at a time); "
+            "this one goes on as soon as it is free (giving up after %.0f s)", self.sqlite_path, self.writer_wait)
+
+    @contextmanager
+    def exclusive(self, name: str):
+        """Hold the lock called `name` for every process on this database (one holder at a time) while the block runs.
+
+        For read-then-replace work such as reconciliation: PostgreSQL advisory locks, a lock file beside SQLite.
+        """
+        if self.dialect == "postgresql":
+            key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+            with self.engine.connect() as conn:
+                conn.execute(select(func.pg_advisory_lock(key)))
+                conn.commit()
+                try:
+                    yield
+                finally:
+                    conn.execute(select(func.pg_advisory_unlock(key)))
+                    conn.commit()
+        elif self.sqlite_path is not None:
+            import fcntl
+
+            with open(str(self.sqlite_path) + f".{name}.lock", "a") as handle:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    self._say_waiting()
+                    fcntl.flock(handle, fcntl.LOCK_EX)
+                try:
+                    yield
+                finally:
+                    fcntl.flock(handle, fcntl.LOCK_UN)
+        else:
+            yield
 
     def close(self) -> None:
         """Release the database connections."""
@@ -110,6 +215,8 @@ class Store:
             if self.dialect == "sqlite":
                 conn.execute(text("INSERT INTO documents_fts(doc_id, title, body) VALUES (:i, :t, :b)"),
                              {"i": doc.id, "t": doc.title or "", "b": doc.text})
+            elif self.dialect == "postgresql":
+                conn.execute(text(pg_fts_insert_sql("d.id = :i")), {"i": doc.id})
         return True
 
     def documents(self, ids: list[str] | None = None) -> list[Document]:
@@ -124,9 +231,46 @@ class Store:
         """Return ids of documents not yet analysed by this analysis version (or all of them), in name order."""
         query = select(documents.c.id).order_by(documents.c.name, documents.c.id)
         if not redo_all:
-            query = query.where(documents.c.analysis_version.is_(None) | (documents.c.analysis_version != version))
+            query = query.where(_stale(version))
         with self.engine.connect() as conn:
             return [r[0] for r in conn.execute(query)]
+
+    def count_to_analyze(self, version: str) -> int:
+        """Return how many stored documents this analysis version has not analysed yet."""
+        with self.engine.connect() as conn:
+            return conn.execute(select(func.count()).select_from(documents).where(_stale(version))).scalar() or 0
+
+    def mark_stale(self) -> None:
+        """Mark every document as not analysed, so that the next analysis (by any worker) redoes it; records stay until then."""
+        with self.transaction() as conn:
+            conn.execute(update(documents).values(analysis_version=None))
+
+    def claim_documents(self, version: str, worker: str, after: tuple[str, str] | None = None, limit: int = 1,
+                        lease: float = CLAIM_SECONDS) -> list[Document]:
+        """Claim for `worker` up to `limit` documents this version has not analysed, that no live claim holds,
+        after the (name, id) cursor; return them in (name, id) order.
+
+        Concurrent workers never get the same document: PostgreSQL skips rows another claim is locking
+        (FOR NO KEY UPDATE SKIP LOCKED) and re-checks the claim on rows it locks; SQLite runs one writer at a time.
+        A claim ends with the document's analysis (replace_analyses), with release_claims, or after `lease` seconds.
+        """
+        cutoff = (datetime.now(timezone.utc) - timedelta(seconds=lease)).isoformat(timespec="seconds")
+        query = (select(documents.c.id)
+                 .where(_stale(version), documents.c.claimed_at.is_(None) | (documents.c.claimed_at < cutoff))
+                 .order_by(documents.c.name, documents.c.id).limit(limit)
+                 .with_for_update(skip_locked=True, key_share=True))
+        if after is not None:
+            query = query.where(tuple_(documents.c.name, documents.c.id) > tuple_(*after))
+        with self.transaction() as conn:
+            ids = list(conn.execute(query).scalars())
+            if ids:
+                conn.execute(update(documents).where(documents.c.id.in_(ids)).values(claimed_by=worker, claimed_at=_now()))
+        return self.documents(ids) if ids else []
+
+    def release_claims(self, worker: str) -> None:
+        """Drop the claims a worker still holds (on documents it did not finish)."""
+        with self.transaction() as conn:
+            conn.execute(update(documents).where(documents.c.claimed_by == worker).values(claimed_by=None, claimed_at=None))
 
     def count_documents(self) -> int:
         """Return the number of stored documents."""
@@ -136,39 +280,40 @@ class Store:
     # -- analysis --------------------------------------------------------------------------
     def replace_analysis(self, analysis: Analysis, version: str) -> None:
         """Replace a document's extracted records in one transaction and mark it analysed."""
-        doc_id = analysis.doc
+        self.replace_analyses([analysis], version)
+
+    def replace_analyses(self, analyses: Sequence[Analysis], version: str) -> None:
+        """Replace the extracted records of several documents in one transaction, mark them analysed and end their claims.
+
+        The result is the same as replacing them one by one in this order.
+        """
+        if not analyses:
+            return
+        ids = [a.doc for a in analyses]
         with self.transaction() as conn:
             for table in PER_DOCUMENT:
-                conn.execute(delete(table).where(table.c.doc == doc_id))
-            for actor in analysis.actors:
-                self._upsert_actor(conn, actor)
-            if analysis.mentions:
-                conn.execute(insert(mentions), [
-                    dict(doc=m.doc, start=m.start, end=m.end, text=m.text, label=m.label, actor=m.actor,
-                         extractor=m.extractor, confidence=m.confidence)
-                    for m in analysis.mentions
-                ])
-            if analysis.events:
-                conn.execute(insert(events), [_event_row(e) for e in analysis.events])
-            if analysis.claims:
-                conn.execute(insert(claims), [_claim_row(c) for c in analysis.claims])
-            if analysis.stances:
-                conn.execute(insert(stances), [
-                    dict(doc=x.doc, actor=x.actor, score=x.score, evidence=json.dumps([list(e) for e in x.evidence]),
-                         extractor=x.extractor, confidence=x.confidence) for x in analysis.stances])
-            if analysis.narratives:
-                conn.execute(insert(narratives), [
-                    dict(doc=x.doc, narrative=x.narrative, mode=x.mode, score=x.score,
-                         evidence=json.dumps([list(e) for e in x.evidence]), extractor=x.extractor) for x in analysis.narratives])
-            if analysis.techniques:
-                conn.execute(insert(techniques), [
-                    dict(doc=x.doc, technique=x.technique, start=x.start, end=x.end, text=x.text, score=x.score,
-                         extractor=x.extractor) for x in analysis.techniques])
-            if analysis.ttps:
-                conn.execute(insert(ttps), [
-                    dict(doc=x.doc, disarm_id=x.disarm_id, name=x.name, start=x.start, end=x.end, evidence=x.evidence,
-                         confidence=x.confidence, extractor=x.extractor) for x in analysis.ttps])
-            conn.execute(update(documents).where(documents.c.id == doc_id).values(analysis_version=version, analyzed_at=_now()))
+                conn.execute(delete(table).where(table.c.doc.in_(ids)))
+            self._upsert_actors(conn, [actor for a in analyses for actor in a.actors])
+            rows = {
+                mentions: [dict(doc=m.doc, start=m.start, end=m.end, text=m.text, label=m.label, actor=m.actor,
+                                extractor=m.extractor, confidence=m.confidence) for a in analyses for m in a.mentions],
+                events: [_event_row(e) for a in analyses for e in a.events],
+                claims: [_claim_row(c) for a in analyses for c in a.claims],
+                stances: [dict(doc=x.doc, actor=x.actor, score=x.score, evidence=json.dumps([list(e) for e in x.evidence]),
+                               extractor=x.extractor, confidence=x.confidence) for a in analyses for x in a.stances],
+                narratives: [dict(doc=x.doc, narrative=x.narrative, mode=x.mode, score=x.score,
+                                  evidence=json.dumps([list(e) for e in x.evidence]), extractor=x.extractor)
+                             for a in analyses for x in a.narratives],
+                techniques: [dict(doc=x.doc, technique=x.technique, start=x.start, end=x.end, text=x.text, score=x.score,
+                                  extractor=x.extractor) for a in analyses for x in a.techniques],
+                ttps: [dict(doc=x.doc, disarm_id=x.disarm_id, name=x.name, start=x.start, end=x.end, evidence=x.evidence,
+                            confidence=x.confidence, extractor=x.extractor) for a in analyses for x in a.ttps],
+            }
+            for table, values in rows.items():
+                if values:
+                    conn.execute(insert(table), values)
+            conn.execute(update(documents).where(documents.c.id.in_(ids))
+                         .values(analysis_version=version, analyzed_at=_now(), claimed_by=None, claimed_at=None))
 
     def events(self, doc_id: str | None = None) -> list[Event]:
         """Return stored events (of one document or all), sorted by document and offset."""
@@ -202,12 +347,13 @@ class Store:
     def techniques(self, doc_id: str | None = None) -> list[TechniqueHit]:
         """Return stored persuasion-technique spans, sorted by document and offset."""
         return [TechniqueHit(r["doc"], r["technique"], r["start"], r["end"], r["text"], r["score"], r["extractor"])
-                for r in self._select(techniques, doc_id, techniques.c.doc, techniques.c.start, techniques.c.end, techniques.c.technique)]
+                for r in self._select(techniques, doc_id, techniques.c.doc, techniques.c.start, techniques.c.end, techniques.c.technique,
+                                     techniques.c.id)]
 
     def ttps(self, doc_id: str | None = None) -> list[TtpHit]:
         """Return stored DISARM technique hits, sorted by document and offset."""
         return [TtpHit(r["doc"], r["disarm_id"], r["name"], r["start"], r["end"], r["evidence"], r["confidence"], r["extractor"])
-                for r in self._select(ttps, doc_id, ttps.c.doc, ttps.c.start, ttps.c.disarm_id)]
+                for r in self._select(ttps, doc_id, ttps.c.doc, ttps.c.start, ttps.c.disarm_id, ttps.c.id)]
 
     def links(self) -> list[Link]:
         """Return stored cross-document links, sorted by id."""
@@ -225,17 +371,35 @@ class Store:
             if found:
                 conn.execute(insert(links), [dict(id=x.id, kind=x.kind, items=json.dumps(list(x.items)), detail=x.detail, score=x.score) for x in found])
 
-    def _upsert_actor(self, conn, actor: Actor) -> None:
-        row = conn.execute(select(actors.c.known).where(actors.c.name == actor.name)).first()
-        values = dict(kind=actor.kind, aliases=json.dumps(list(actor.aliases), ensure_ascii=False), country=actor.country, known=actor.known)
-        if row is None:
-            conn.execute(insert(actors).values(name=actor.name, **values))
-        elif actor.known or not row[0]:
-            conn.execute(update(actors).where(actors.c.name == actor.name).values(**values))
+    def _upsert_actors(self, conn, found: Iterable[Actor]) -> None:
+        """Insert new actors; update a stored one unless only an unknown-kind guess would replace a gazetteer entry."""
+        latest: dict[str, Actor] = {}
+        for actor in found:  # fold repeats in order with the rule the database applies below
+            held = latest.get(actor.name)
+            if held is None or actor.known or not held.known:
+                latest[actor.name] = actor
+        if not latest:
+            return
+        if self.dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as upsert
+        else:
+            from sqlalchemy.dialects.sqlite import insert as upsert
+        stmt = upsert(actors)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[actors.c.name],
+            set_={c: stmt.excluded[c] for c in ("kind", "aliases", "country", "known")},
+            where=(stmt.excluded.known == True) | (actors.c.known == False),  # noqa: E712 (SQL, not Python)
+        )
+        # One statement, rows in name order: concurrent workers lock shared actors in the same order, never deadlock.
+        conn.execute(stmt, [
+            dict(name=a.name, kind=a.kind, aliases=json.dumps(list(a.aliases), ensure_ascii=False), country=a.country, known=a.known)
+            for _, a in sorted(latest.items())
+        ])
 
     def mentions(self, doc_id: str | None = None) -> list[Mention]:
         """Return stored mentions (of one document or all), sorted by document and offset."""
-        query = select(mentions).order_by(mentions.c.doc, mentions.c.start, mentions.c.end, mentions.c.label)
+        # Ties keep insertion order (the id), as SQLite happens to and PostgreSQL does not.
+        query = select(mentions).order_by(mentions.c.doc, mentions.c.start, mentions.c.end, mentions.c.label, mentions.c.id)
         if doc_id is not None:
             query = query.where(mentions.c.doc == doc_id)
         with self.engine.connect() as conn:
@@ -260,13 +424,45 @@ class Store:
                     "WHERE documents_fts MATCH :q ORDER BY bm25(documents_fts) LIMIT :n"),
                     {"q": _fts5_query(query), "n": limit}).mappings()
             else:
+                tsquery = _tsquery(query)
+                if not tsquery:
+                    return []
+                configs = ", ".join(f"('{c}'::regconfig)" for c in sorted({*PG_TEXT_SEARCH.values(), PG_TEXT_SEARCH_FALLBACK}))
+                # Each document is matched with its own language's configuration (stemming, stop words).
                 rows = conn.execute(text(
-                    "SELECT id, name, title, ts_headline('simple', text, plainto_tsquery('simple', :q), "
-                    "'StartSel=\x02, StopSel=\x03, MaxWords=30, MinWords=10') AS snippet FROM documents "
-                    "WHERE to_tsvector('simple', coalesce(title, '') || ' ' || text) @@ plainto_tsquery('simple', :q) "
-                    "ORDER BY ts_rank(to_tsvector('simple', coalesce(title, '') || ' ' || text), plainto_tsquery('simple', :q)) DESC "
-                    "LIMIT :n"), {"q": query, "n": limit}).mappings()
+                    "SELECT d.id, d.name, d.title, ts_headline(h.config, d.text, h.query, :options) AS snippet FROM ("
+                    " SELECT f.doc_id, f.config, q.query, ts_rank(f.tsv, q.query) AS rank FROM documents_fts f"
+                    f" JOIN (SELECT c.config, to_tsquery(c.config, :q) AS query FROM (VALUES {configs}) AS c(config)) q"
+                    " ON q.config = f.config WHERE f.tsv @@ q.query ORDER BY rank DESC, f.doc_id LIMIT :n"
+                    ") h JOIN documents d ON d.id = h.doc_id ORDER BY h.rank DESC, h.doc_id"),
+                    {"q": tsquery, "n": limit, "options": PG_HEADLINE}).mappings()
             return [dict(r) for r in rows]
+
+
+# ts_headline settings close to the FTS5 snippet: hits between \x02 and \x03, a few short fragments.
+PG_HEADLINE = "StartSel=\x02, StopSel=\x03, MaxWords=24, MinWords=8, ShortWord=2, MaxFragments=2, FragmentDelimiter=\" … \""
+
+
+def _tsquery(query: str) -> str:
+    """Return a to_tsquery string requiring every word (a trailing * searches by prefix); user text cannot inject operators."""
+    terms = []
+    for word in query.split():
+        tokens = [f"'{t}'" for t in re.findall(r"\w+", word)]
+        if not tokens:
+            continue
+        if word.endswith("*"):
+            tokens[-1] += ":*"
+        terms.append(tokens[0] if len(tokens) == 1 else "(" + " <-> ".join(tokens) + ")")
+    return " & ".join(terms)
+
+
+def _stale(version: str):
+    """Return the condition of documents this analysis version has not analysed."""
+    return documents.c.analysis_version.is_(None) | (documents.c.analysis_version != version)
+
+
+def _locked(exc: Exception) -> bool:
+    return "locked" in str(exc).lower() or "busy" in str(exc).lower()
 
 
 def _fts5_query(query: str) -> str:
@@ -331,7 +527,7 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=60000")
+    cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cur.close()
 
 

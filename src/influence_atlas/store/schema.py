@@ -28,6 +28,10 @@ documents = Table(
     Column("ingested_at", String(32), nullable=False),
     Column("analysis_version", String(64)),
     Column("analyzed_at", String(32)),
+    # Which `atlas analyze` worker is analysing the document, and since when (migration 30).
+    Column("claimed_by", Text),
+    Column("claimed_at", String(32)),
+    Index("ix_documents_name_id", "name", "id"),
 )
 
 actors = Table(
@@ -192,10 +196,149 @@ def _m4_records(conn, dialect: str) -> None:
         table.create(conn, checkfirst=True)
 
 
+coord_runs = Table(
+    "coord_runs", metadata,
+    Column("id", String(40), primary_key=True),
+    Column("source", Text, nullable=False),
+    Column("mode", String(16), nullable=False),
+    Column("directed", Boolean, nullable=False),
+    Column("window", Float, nullable=False),
+    Column("window_estimated", Boolean, nullable=False),
+    Column("min_repeat", Integer, nullable=False),
+    Column("similarity", Float),
+    Column("method", String(16), nullable=False),
+    Column("posts", Integer, nullable=False),
+    Column("accounts", Integer, nullable=False),
+    Column("edges", Integer, nullable=False),
+    Column("clusters", Integer, nullable=False),
+    Column("modularity", Float),
+    Column("details", Text, nullable=False),  # JSON: settings, columns, input report, window estimate
+    Column("created_at", String(32), nullable=False),
+)
+
+coord_clusters = Table(
+    "coord_clusters", metadata,
+    Column("run", String(40), ForeignKey("coord_runs.id", ondelete="CASCADE"), primary_key=True),
+    Column("id", String(32), primary_key=True),
+    Column("rank", Integer, nullable=False),
+    Column("component", Integer, nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("edges", Integer, nullable=False),
+    Column("weight_total", Integer, nullable=False),
+    Column("weight_mean", Float, nullable=False),
+    Column("weight_median", Float, nullable=False),
+    Column("weight_max", Integer, nullable=False),
+    Column("density", Float, nullable=False),
+    Column("objects_total", Integer, nullable=False),
+    Column("objects", Text, nullable=False),  # JSON list of the most shared objects
+    Column("first", String(32)),
+    Column("last", String(32)),
+)
+
+coord_members = Table(
+    "coord_members", metadata,
+    Column("run", String(40), ForeignKey("coord_runs.id", ondelete="CASCADE"), primary_key=True),
+    Column("account", Text, primary_key=True),
+    Column("cluster", String(32), nullable=False),
+    Column("component", Integer, nullable=False),
+    Index("ix_coord_members_cluster", "run", "cluster"),
+)
+
+coord_edges = Table(
+    "coord_edges", metadata,
+    Column("run", String(40), ForeignKey("coord_runs.id", ondelete="CASCADE"), primary_key=True),
+    Column("account_a", Text, primary_key=True),
+    Column("account_b", Text, primary_key=True),
+    Column("weight", Integer, nullable=False),
+)
+
+
+def _m10_coordination(conn, dialect: str) -> None:
+    """Coordination runs over social-media posts: their clusters, cluster members and account edges."""
+    for table in (coord_runs, coord_clusters, coord_members, coord_edges):
+        table.create(conn, checkfirst=True)
+
+
+def _m20_web_indexes(conn, dialect: str) -> None:
+    """Indexes the web app's change check reads: the newest analysis and ingest times without a scan past each text."""
+    conn.execute(text("CREATE INDEX IF NOT EXISTS ix_documents_analyzed_at ON documents (analyzed_at)"))
+    conn.execute(text("CREATE INDEX IF NOT EXISTS ix_documents_ingested_at ON documents (ingested_at)"))
+    conn.execute(text("CREATE INDEX IF NOT EXISTS ix_links_kind ON links (kind)"))
+
+
+# Languages PostgreSQL ships a text-search configuration for; any other gets 'simple' (no stemming, no stop words).
+PG_TEXT_SEARCH = {
+    "en": "english", "fr": "french", "de": "german", "es": "spanish", "it": "italian", "pt": "portuguese",
+    "nl": "dutch", "ru": "russian",
+}
+PG_TEXT_SEARCH_FALLBACK = "simple"
+
+
+def pg_fts_insert_sql(where: str) -> str:
+    """Return the SQL that indexes the documents matching `where` (over `documents d`) into documents_fts on PostgreSQL.
+
+    Each document gets its language's configuration; the title weighs above the body. The body is cut at a
+    million characters, which keeps the tsvector under PostgreSQL's 1 MB limit.
+    """
+    cases = " ".join(f"WHEN '{code}' THEN '{cfg}'" for code, cfg in PG_TEXT_SEARCH.items())
+    return (
+        "INSERT INTO documents_fts (doc_id, config, tsv) "
+        "SELECT d.id, c.config, setweight(to_tsvector(c.config, coalesce(d.title, '')), 'A') || "
+        "setweight(to_tsvector(c.config, left(d.text, 1000000)), 'B') FROM documents d, "
+        f"LATERAL (SELECT CAST(CASE lower(coalesce(d.language, '')) {cases} ELSE '{PG_TEXT_SEARCH_FALLBACK}' END "
+        f"AS regconfig) AS config) c WHERE {where} ON CONFLICT (doc_id) DO NOTHING"
+    )
+
+
+def pg_code_point_text(conn, tables=None) -> None:
+    """On PostgreSQL, make every string column unbounded `text` compared by code point (COLLATE "C"), as on SQLite.
+
+    SQLite ignores VARCHAR lengths and sorts by code point; a PostgreSQL database created with a locale would
+    reject long values and sort 'al-Qaeda' among the A's. A migration after 30 that creates tables calls this too.
+    """
+    from sqlalchemy import inspect
+
+    existing = set(inspect(conn).get_table_names())
+    for table in tables or metadata.sorted_tables:
+        if table.name not in existing:
+            continue
+        columns = [c.name for c in table.columns if isinstance(c.type, (String, Text))]
+        if columns:
+            clauses = ", ".join(f'ALTER COLUMN "{c}" TYPE text COLLATE "C"' for c in columns)
+            conn.execute(text(f'ALTER TABLE "{table.name}" {clauses}'))
+
+
+def _m30_scale_out(conn, dialect: str) -> None:
+    """Work claims for concurrent workers; on PostgreSQL also code-point text and language-aware full-text search."""
+    from sqlalchemy import inspect
+
+    present = {c["name"] for c in inspect(conn).get_columns("documents")}
+    for name, kind in (("claimed_by", "TEXT"), ("claimed_at", "VARCHAR(32)")):
+        if name not in present:
+            conn.execute(text(f"ALTER TABLE documents ADD COLUMN {name} {kind}"))
+    # Workers walk the documents in (name, id) order, the order of every listing.
+    conn.execute(text("CREATE INDEX IF NOT EXISTS ix_documents_name_id ON documents (name, id)"))
+    if dialect != "postgresql":
+        return
+    pg_code_point_text(conn)
+    conn.execute(text(
+        "CREATE TABLE IF NOT EXISTS documents_fts ("
+        'doc_id text COLLATE "C" PRIMARY KEY REFERENCES documents(id) ON DELETE CASCADE, '
+        "config regconfig NOT NULL, tsv tsvector NOT NULL)"
+    ))
+    conn.execute(text("CREATE INDEX IF NOT EXISTS ix_documents_fts_tsv ON documents_fts USING GIN (tsv)"))
+    conn.execute(text(pg_fts_insert_sql("TRUE")))
+    # Migration 2's index ('simple' configuration over documents) is superseded by documents_fts.
+    conn.execute(text("DROP INDEX IF EXISTS ix_documents_fts"))
+
+
 # (version, name, function); append only, never edit an applied migration.
 MIGRATIONS: list[tuple[int, str, Callable]] = [
     (1, "core tables", _m1_core),
     (2, "full-text search", _m2_fulltext),
     (3, "events", _m3_events),
     (4, "claims, stances, narratives, techniques, ttps, links", _m4_records),
+    (10, "coordination runs, clusters, members, edges", _m10_coordination),
+    (20, "indexes for the web app", _m20_web_indexes),
+    (30, "work claims; PostgreSQL code-point text and language-aware full-text search", _m30_scale_out),
 ]

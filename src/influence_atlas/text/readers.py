@@ -223,6 +223,10 @@ def _record_source(path: Path, where: str, index: int, record: dict, options: Re
     return Source(name=name, path=str(path), text=text, meta=meta, kind="structured")
 
 
+# Public for engines that read records themselves (the Ray engine's Parquet/JSONL inputs).
+record_source = _record_source
+
+
 def _read_jsonl(path: Path, content: str, options: ReadOptions) -> Iterator[Source | InputError]:
     count = 0
     for lineno, line in enumerate(content.splitlines(), 1):

@@ -1,0 +1,268 @@
+"""Scale-out throughput and memory: documents/s and peak RSS of `analyze` for growing synthetic corpora.
+
+Usage: .venv/bin/python bench/bench_scale.py [--sizes 1000,10000] [--configs sqlite,postgres,ray1,ray2]
+                                             [--paragraphs 3] [--seed 7] [--seeds-dir DIR] [--pg-url URL] [--save]
+
+Corpus: synthetic variations of the seed texts (../shared/corpus/seeds), made at run time into a temporary
+JSONL file and never written into the repository: each document takes a few consecutive paragraphs of one
+seed, with its figures redrawn and a numbered dispatch line, so every document is distinct and analysable.
+
+Configurations, each in its own subprocess on a fresh database:
+  sqlite     the default engine (one process, one document at a time) on a SQLite file
+  postgres   the default engine on a PostgreSQL database (a throwaway server from scripts/pg_test_server.sh,
+             or --pg-url)
+  ray1/ray2  `--engine ray` with 1 or 2 analysis workers on a local Ray (SQLite store)
+
+Per run: ingest time, model load (default engine: warmed up before timing; Ray: inside the workers, so it
+counts in Ray's analysis time), analysis documents/s, reconciliation seconds, and the peak RSS summed over
+the run's whole process tree (Ray's raylet and workers included), sampled twice a second, split by phase.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT.parent / "shared" / "corpus" / "seeds"
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+# -- corpus ------------------------------------------------------------------------------------
+def synthetic_corpus(path: Path, count: int, paragraphs: int, seed: int, seeds_dir: Path = SEEDS) -> int:
+    """Write `count` JSONL records varied from the seed texts; return the number of words written."""
+    rng = random.Random(seed)
+    sources = []
+    for f in sorted(seeds_dir.glob("*.txt")):
+        paras = [p.strip() for p in re.split(r"\n\s*\n", f.read_text(encoding="utf-8")) if len(p.split()) >= 20]
+        if paras:
+            sources.append((f.stem, paras))
+    if not sources:
+        raise SystemExit(f"no seed texts in {seeds_dir}")
+    words = 0
+    with path.open("w", encoding="utf-8") as out:
+        for i in range(count):
+            name, paras = sources[i % len(sources)]
+            start = rng.randrange(max(1, len(paras) - paragraphs + 1))
+            chosen = paras[start:start + paragraphs]
+            body = [re.sub(r"\b\d{2,3}\b", lambda _: str(rng.randint(10, 999)), p) for p in chosen]
+            text = f"Dispatch {i} from the {name} desk.\n\n" + "\n\n".join(body)
+            words += len(text.split())
+            out.write(json.dumps({"id": f"s{i:07d}", "title": f"Dispatch {i}", "text": text}, ensure_ascii=False) + "\n")
+    return words
+
+
+# -- memory of a process tree ------------------------------------------------------------------
+class TreeRss:
+    """Samples the summed RSS of a process and all its descendants; keeps the peak per phase."""
+
+    def __init__(self, pid: int, every: float = 0.5):
+        self.pid, self.every = pid, every
+        self.phase = "start"
+        self.peaks: dict[str, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self):
+        while not self._stop.is_set():
+            mb = self.sample()
+            if mb:
+                self.peaks[self.phase] = max(self.peaks.get(self.phase, 0.0), mb)
+            self._stop.wait(self.every)
+
+    def sample(self) -> float:
+        children: dict[int, list[int]] = {}
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    stat = Path(f"/proc/{entry}/stat").read_text()
+                    ppid = int(stat[stat.rindex(")") + 2 :].split()[1])
+                except (OSError, ValueError, IndexError):
+                    continue
+                children.setdefault(ppid, []).append(int(entry))
+        total, todo = 0, [self.pid]
+        while todo:
+            pid = todo.pop()
+            try:
+                total += int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE
+            except (OSError, ValueError, IndexError):
+                pass
+            todo.extend(children.get(pid, []))
+        return total / 1e6
+
+
+# -- one run (child process) -------------------------------------------------------------------
+def run_part(config: str, jsonl: Path, db: str) -> dict:
+    """Ingest and analyse jsonl into db with one configuration; print phase markers; return the timings."""
+    sys.path.insert(0, str(ROOT / "src"))
+    from influence_atlas import pipeline, ray_engine
+    from influence_atlas.pipeline import analyze, ingest
+    from influence_atlas.store import open_store
+
+    def phase(name):
+        print(f"PHASE {name}", flush=True)
+
+    timings: dict = {"config": config}
+    store = open_store(db)
+    phase("ingest")
+    t = time.perf_counter()
+    report = ingest(store, [jsonl])
+    timings["ingest_s"] = time.perf_counter() - t
+    timings["documents"] = len(report.added)
+    assert not report.failed and not report.unchanged, (report.failed[:3], len(report.unchanged))
+
+    original = pipeline.reconcile
+    spent = {}
+
+    def timed_reconcile(s):
+        phase("reconcile")
+        t0 = time.perf_counter()
+        links = original(s)
+        spent["reconcile_s"] = time.perf_counter() - t0
+        return links
+
+    pipeline.reconcile = ray_engine.reconcile = timed_reconcile
+    if config.startswith("ray"):
+        import ray
+
+        workers = int(config[3:] or 1)
+        phase("ray-start")
+        t = time.perf_counter()
+        for attempt in range(3):  # Ray's start-up times out when its agents start slowly on a busy machine
+            try:
+                ray.init(num_cpus=workers, include_dashboard=False)
+                break
+            except Exception:
+                ray.shutdown()
+                if attempt == 2:
+                    raise
+        timings["load_s"] = time.perf_counter() - t  # Ray start-up; the models load inside the workers
+        phase("analyse")
+        t = time.perf_counter()
+        result = ray_engine.analyze_with_ray(store, workers=workers)
+        total = time.perf_counter() - t
+        ray.shutdown()
+    else:
+        phase("load")
+        t = time.perf_counter()
+        ray_engine.DocumentAnalyzer()  # the same warm-up the Ray workers do: every model loaded once
+        timings["load_s"] = time.perf_counter() - t
+        phase("analyse")
+        t = time.perf_counter()
+        result = analyze(store)
+        total = time.perf_counter() - t
+    timings["reconcile_s"] = spent.get("reconcile_s", 0.0)
+    timings["analyse_s"] = total - timings["reconcile_s"]
+    timings["analysed"] = result.documents
+    timings["links"] = result.links
+    store.close()
+    phase("done")
+    return timings
+
+
+# -- parent ------------------------------------------------------------------------------------
+def _pg_server(args) -> tuple[str, str | None]:
+    if args.pg_url:
+        return args.pg_url, None
+    out = subprocess.run(["bash", str(ROOT / "scripts" / "pg_test_server.sh"), "start"], check=True, capture_output=True, text=True)
+    url, folder = out.stdout.split()[:2]
+    return url, folder
+
+
+def _new_pg_database(admin: str, name: str) -> str:
+    import psycopg
+
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return admin.rpartition("/")[0] + "/" + name
+
+
+def measure(config: str, jsonl: Path, db: str) -> dict:
+    """Run one configuration in a subprocess; return its timings and the peak RSS of its process tree per phase."""
+    cmd = [sys.executable, __file__, "--part", config, "--jsonl", str(jsonl), "--db", db]
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    result = None
+    with TreeRss(proc.pid) as rss:
+        for line in proc.stdout:
+            if line.startswith("PHASE "):
+                rss.phase = line.split()[1]
+            elif line.startswith("{"):
+                result = json.loads(line)
+        proc.wait()
+    if proc.returncode or result is None:
+        raise SystemExit(f"{config} failed (exit {proc.returncode})")
+    result["wall_s"] = time.perf_counter() - started
+    result["peak_rss_mb"] = {k: round(v) for k, v in rss.peaks.items()}
+    result["analyse_docs_per_s"] = result["analysed"] / result["analyse_s"] if result["analyse_s"] else None
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,10000")
+    parser.add_argument("--configs", default="sqlite,postgres,ray1,ray2")
+    parser.add_argument("--paragraphs", type=int, default=3, help="seed paragraphs per synthetic document")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--seeds-dir", default=str(SEEDS), help="folder of seed *.txt texts (default ../shared/corpus/seeds)")
+    parser.add_argument("--pg-url", help="admin URL of a PostgreSQL server to use instead of a throwaway one")
+    parser.add_argument("--save", action="store_true", help="append the results to bench/results/scale.json")
+    parser.add_argument("--part", help=argparse.SUPPRESS)
+    parser.add_argument("--jsonl", help=argparse.SUPPRESS)
+    parser.add_argument("--db", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.part:
+        print(json.dumps(run_part(args.part, Path(args.jsonl), args.db)), flush=True)
+        return
+
+    configs = args.configs.split(",")
+    pg_url, pg_folder = _pg_server(args) if "postgres" in configs else (None, None)
+    rows = []
+    try:
+        with tempfile.TemporaryDirectory(prefix="atlas-scale-") as tmp:
+            for size in [int(s) for s in args.sizes.split(",")]:
+                jsonl = Path(tmp) / f"corpus-{size}.jsonl"
+                words = synthetic_corpus(jsonl, size, args.paragraphs, args.seed, Path(args.seeds_dir))
+                for config in configs:
+                    db = _new_pg_database(pg_url, f"scale_{size}") if config == "postgres" else str(Path(tmp) / f"{config}-{size}.db")
+                    row = measure(config, jsonl, db)
+                    row.update(size=size, words=words, cpus=os.cpu_count(), load_avg=round(os.getloadavg()[0], 1))
+                    rows.append(row)
+                    print(json.dumps(row), flush=True)
+    finally:
+        if pg_folder:
+            subprocess.run(["bash", str(ROOT / "scripts" / "pg_test_server.sh"), "stop", pg_folder], check=False)
+    print()
+    print(f"{'config':9} {'docs':>7} {'ingest/s':>9} {'load s':>7} {'analyse/s':>10} {'reconcile s':>12} "
+          f"{'RSS analyse MB':>15} {'RSS reconcile MB':>17} {'load avg':>9}")
+    for r in rows:
+        rss = r["peak_rss_mb"]
+        print(f"{r['config']:9} {r['size']:>7} {r['documents'] / r['ingest_s']:>9.1f} {r['load_s']:>7.1f} "
+              f"{r['analyse_docs_per_s']:>10.2f} {r['reconcile_s']:>12.1f} {rss.get('analyse', 0):>15} "
+              f"{rss.get('reconcile', 0):>17} {r['load_avg']:>9}")
+    if args.save:
+        out = ROOT / "bench" / "results" / "scale.json"
+        previous = json.loads(out.read_text()) if out.exists() else []
+        out.write_text(json.dumps(previous + rows, indent=1) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

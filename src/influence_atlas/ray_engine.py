@@ -1,0 +1,195 @@
+"""`atlas analyze --engine ray`: per-document analysis as Ray Data batches, on this machine or a Ray cluster.
+
+The driver lists the documents to analyse; Ray tasks read them from the store (or build them from the records
+of Parquet/JSONL files); a pool of Ray actors analyses them with `pipeline.analyze_document`, each actor
+loading the models once; the driver writes each batch's records in one transaction, in the order the default
+engine would, then reconciles across documents. On a cluster every node needs influence-atlas installed and
+the store must be reachable from every node: a PostgreSQL URL (a SQLite file serves one machine only).
+"""
+
+from __future__ import annotations
+
+import logging
+import pickle
+from dataclasses import replace
+from functools import lru_cache
+from pathlib import Path
+from typing import Callable, Sequence
+
+from .errors import ExtraError, InputError
+from .pipeline import AnalyzeReport, Progress, analysis_version, analyze_document, build_document, reconcile
+from .records import Document
+from .store import Store, open_store
+from .text.readers import ReadOptions, record_source
+
+RAY_EXTRA = "pip install 'influence-atlas[ray]'"
+# Documents per analysis batch: large enough to keep actors busy, small enough to write in one short transaction.
+BATCH_SIZE = 16
+INPUT_SUFFIXES = {".parquet": "parquet", ".jsonl": "json", ".json": "json", ".ndjson": "json"}
+
+
+def import_ray():
+    """Return the ray module, or raise ExtraError with the install command when the extra is missing."""
+    try:
+        import ray
+        import ray.data  # noqa: F401  (Ray Data ships in the extra's ray[data])
+    except ImportError as exc:
+        raise ExtraError(f"the ray engine needs Ray, an optional extra: {RAY_EXTRA}") from exc
+    return ray
+
+
+class DocumentAnalyzer:
+    """Ray Data callable class: loads the models once per worker, then analyses batches of pickled Documents."""
+
+    def __init__(self, actor_files: tuple[str, ...] = (), keep_documents: bool = False):
+        self.actor_files = tuple(actor_files)
+        self.keep_documents = keep_documents
+        for language, text in (("en", "Russia's Wagner Group deployed to Mali in December 2021, officials said."),
+                               ("fr", "Le groupe Wagner s'est déployé au Mali en décembre 2021, selon des officiels.")):
+            analyze_document(Document(id="warm-up", name="warm-up", path="", text=text, language=language), self.actor_files)
+
+    def __call__(self, batch: dict) -> dict:
+        import numpy as np
+
+        analyses = []
+        for payload, error in zip(batch["document"], batch["error"]):
+            analyses.append(b"" if error else pickle.dumps(analyze_document(pickle.loads(payload), self.actor_files)))
+        out = {"id": batch["id"], "error": batch["error"], "analysis": np.array(analyses, dtype=object)}
+        if self.keep_documents:
+            out["document"] = batch["document"]
+        return out
+
+
+@lru_cache(maxsize=4)
+def _worker_store(url: str) -> Store:
+    return open_store(url, migrate=False)
+
+
+def fetch_documents(batch: dict, url: str) -> dict:
+    """Ray task: read a batch of documents by id from the store, pickled, in the batch's order."""
+    import numpy as np
+
+    ids = [str(i) for i in batch["id"]]
+    found = {d.id: d for d in _worker_store(url).documents(ids)}
+    return {"id": batch["id"], "error": np.array([""] * len(ids), dtype=object),
+            "document": np.array([pickle.dumps(found[i]) for i in ids], dtype=object)}
+
+
+def documents_from_records(batch, options: ReadOptions) -> dict:
+    """Ray task: turn input records (a pandas batch with their file in `path`) into pickled Documents; bad ones carry an error."""
+    import numpy as np
+
+    rows = []  # (id, error, pickled document)
+    for record in batch.to_dict("records"):
+        path = Path(str(record.pop("path", "")))
+        record = {k: v for k, v in record.items() if not _missing(v)}
+        rid = record.get(options.id_field)
+        try:
+            doc = build_document(record_source(path, f"record {rid}" if rid is not None else "a record", 0, record, options))
+        except InputError as exc:
+            rows.append(("", str(exc), b""))
+            continue
+        if rid is None:  # files are read in parallel pieces: no line number, so the text's hash names the record
+            doc = replace(doc, name=f"{path.name}#{doc.id[:12]}")
+        rows.append((doc.id, "", pickle.dumps(doc)))
+    return {key: np.array([r[k] for r in rows], dtype=object) for k, key in enumerate(("id", "error", "document"))}
+
+
+def _missing(value) -> bool:
+    try:
+        return value is None or value != value  # NaN from pandas
+    except (TypeError, ValueError):
+        return False
+
+
+def input_files(inputs: Sequence[str | Path]) -> dict[str, list[str]]:
+    """Return the Parquet and JSONL files under inputs (files or folders), by Ray reader; raise InputError for others."""
+    found: dict[str, list[str]] = {"parquet": [], "json": []}
+    for item in inputs:
+        path = Path(item)
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        if not path.exists():
+            raise InputError(str(path), "no such file or folder")
+        for f in files:
+            kind = INPUT_SUFFIXES.get(f.suffix.lower())
+            if kind:
+                found[kind].append(str(f.resolve()))
+            elif not path.is_dir():
+                raise InputError(str(f), "the ray engine reads .parquet and .jsonl inputs")
+    if not any(found.values()):
+        raise InputError(", ".join(map(str, inputs)), "no .parquet or .jsonl files")
+    return found
+
+
+def analyze_with_ray(store: Store, redo_all: bool = False, actor_files: tuple[str, ...] = (), address: str | None = None,
+                     workers: int | None = None, inputs: Sequence[str | Path] = (), options: ReadOptions = ReadOptions(),
+                     progress: Progress | None = None, on_total: Callable[[int], None] | None = None,
+                     batch_size: int = BATCH_SIZE) -> AnalyzeReport:
+    """Analyse with Ray the stored documents not yet analysed (or all), or the records of Parquet/JSONL `inputs`
+    (stored as they come), writing each batch in one transaction; then reconcile. Return what was done."""
+    ray = import_ray()
+    started = not ray.is_initialized()
+    if started:
+        ray.init(address=address, num_cpus=None if address else workers, include_dashboard=False,
+                 logging_level=logging.WARNING, configure_logging=True)
+    try:
+        return _run(ray, store, redo_all, actor_files, workers, inputs, options, progress, on_total, batch_size)
+    finally:
+        if started:
+            ray.shutdown()
+
+
+def _run(ray, store, redo_all, actor_files, workers, inputs, options, progress, on_total, batch_size) -> AnalyzeReport:
+    context = ray.data.DataContext.get_current()
+    context.execution_options.preserve_order = True  # write in the default engine's order: same actors, same export
+    context.enable_progress_bars = False  # the CLI draws its own
+    logging.getLogger("ray.data").setLevel(logging.WARNING)
+    report = AnalyzeReport()
+    version = analysis_version(tuple(actor_files))
+    size = workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
+    if inputs:
+        files = input_files(inputs)
+        parts = [getattr(ray.data, f"read_{kind}")(paths, include_paths=True, **({"lines": True} if kind == "json" else {}))
+                 for kind, paths in files.items() if paths]
+        source = parts[0].union(*parts[1:]) if len(parts) > 1 else parts[0]
+        data = source.map_batches(documents_from_records, fn_kwargs={"options": options}, batch_format="pandas",
+                                  batch_size=batch_size)
+    else:
+        if redo_all:
+            store.mark_stale()
+        ids = store.document_ids_to_analyze(version)
+        if on_total:
+            on_total(len(ids))
+        if not ids:
+            if redo_all:
+                report.links = len(reconcile(store))
+            return report
+        data = ray.data.from_items([{"id": i} for i in ids]).map_batches(
+            fetch_documents, fn_kwargs={"url": store.url}, batch_format="numpy", batch_size=batch_size)
+    analysed = data.map_batches(
+        DocumentAnalyzer, fn_constructor_kwargs={"actor_files": tuple(actor_files), "keep_documents": bool(inputs)},
+        compute=ray.data.ActorPoolStrategy(size=size), batch_format="numpy", batch_size=batch_size, num_cpus=1)
+    seen: set[str] = set()
+    for batch in analysed.iter_batches(batch_format="numpy", batch_size=batch_size):
+        todo = []
+        for i, (doc_id, error, payload) in enumerate(zip(batch["id"], batch["error"], batch["analysis"])):
+            if error:
+                report.failed.append(str(error))
+                continue
+            if doc_id in seen:
+                continue
+            seen.add(doc_id)
+            if inputs:
+                doc = pickle.loads(batch["document"][i])
+                store.add_document(doc)
+                if progress:
+                    progress(doc.name)
+            elif progress:
+                progress(str(doc_id)[:16])
+            todo.append(pickle.loads(payload))
+        store.replace_analyses(todo, version)
+        for analysis in todo:
+            report.count(analysis)
+    if report.documents or redo_all:
+        report.links = len(reconcile(store))
+    return report

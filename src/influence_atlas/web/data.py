@@ -1,0 +1,791 @@
+"""What each view shows, computed from the store and shared by the web app and the one-file report.
+
+Every function returns plain JSON-ready dicts. Corpus-wide aggregates (events grouped into
+happenings, the actor network, per-document counts) are computed once per state of the
+database by `Corpus` and reused until the database changes, so that a page on a database of
+10,000 documents costs a filter over lists in memory, not a scan of every table.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from bisect import bisect_right
+from functools import lru_cache
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from importlib import resources
+from itertools import combinations
+
+from sqlalchemy import func, select, text
+
+from ..errors import AtlasError
+from ..evaluate import gold_key
+from ..records import Event, Link
+from ..store import Store
+from ..store.schema import (
+    claims as claims_t, documents as documents_t, events as events_t, links as links_t, mentions as mentions_t,
+    narratives as narratives_t, stances as stances_t,
+)
+from ..timeline import date_bounds
+
+UNDATED = "undated"
+# Evidence sentences on the timeline are clipped to this many characters (the document view shows them whole).
+EVIDENCE_CHARS = 400
+# Most view results a snapshot keeps before it starts over.
+MEMO_CAP = 20_000
+# Most full-text matches a filtered search ranks.
+SEARCH_CAP = 1000
+# Columns of the documents table a list needs; the text stays in the database until a document is opened.
+_DOC_COLUMNS = ("id", "name", "path", "title", "language", "genre", "published", "published_estimated", "words", "outlet", "url", "authors")
+
+
+class NotFound(AtlasError):
+    """A record the client asked for does not exist."""
+
+
+@lru_cache(maxsize=65536)
+def _bounds(date: str | None) -> tuple[str | None, str | None]:
+    """Return the first and last day a date covers, or (None, None) for no date or one that is not a date."""
+    if not date:
+        return None, None
+    try:
+        return date_bounds(date)
+    except AtlasError:
+        return None, None
+
+
+# -- the cached corpus ---------------------------------------------------------------------
+
+class Happening:
+    """One thing that happened: a single event, or the tellings of it that `same_event` links join."""
+
+    __slots__ = ("key", "events", "first", "last", "date", "actors", "countries", "links")
+
+    def __init__(self, key: str, events: list[Event], links: list[Link], country_keys: dict, key_of=gold_key):
+        self.key = key
+        self.events = events
+        self.links = links
+        dated = [e for e in events if _bounds(e.date)[0]]
+        # The most precise telling dates the happening; the others are shown beside it.
+        best = max(dated, key=lambda e: (len(e.date), e.date)) if dated else None
+        self.date = best.date if best else None
+        self.first, self.last = _bounds(self.date)
+        self.actors = frozenset(a.name for e in events for a in e.actors)
+        keys: set[str] = set()
+        for e in events:
+            keys.add(key_of(e.location or ""))
+            for a in e.actors:
+                keys.update(country_keys.get(a.name) or (key_of(a.name),))
+        keys.discard("")
+        self.countries = frozenset(keys)
+
+
+@dataclass(slots=True)
+class Snapshot:
+    """Corpus-wide aggregates for one state of the database."""
+
+    docs: dict[str, dict]
+    doc_order: list[str]
+    actors: dict[str, dict]
+    happenings: list[Happening]
+    undated: list[Happening]
+    dated_firsts: list[str]
+    event_index: dict[str, Event]
+    group_of: dict[str, Happening]
+    mentions_per_doc: Counter
+    events_per_doc: Counter
+    claims_per_doc: dict[str, dict]
+    narratives: list[tuple]
+    stances: list[tuple]
+    contradicts: list[Link]
+    links_by_kind: Counter
+    actor_options: list[dict]
+    country_options: list[dict]
+    network: dict
+    places: list[dict]
+    conflicting: list[Happening] = field(default_factory=list)
+    types: list[str] = field(default_factory=list)
+    years: list[str] = field(default_factory=list)
+    alias_index: dict[str, str] = field(default_factory=dict)
+    # Positions in happenings + undated of the happenings each actor, and each country key, takes part in.
+    by_actor: dict[str, list[int]] = field(default_factory=dict)
+    by_country: dict[str, list[int]] = field(default_factory=dict)
+    memo: dict = field(default_factory=dict)
+    totals: dict = field(default_factory=dict)
+
+
+class Corpus:
+    """The store plus aggregates cached until the database changes (checked on every read)."""
+
+    def __init__(self, store: Store):
+        self.store = store
+        self._lock = threading.Lock()
+        self._watch_lock = threading.Lock()
+        self._watch = None
+        self._snapshot: Snapshot | None = None
+        self._fingerprint: tuple | None = None
+
+    def fingerprint(self) -> tuple:
+        """Return a cheap summary of the database that changes whenever documents, records or links do.
+
+        On SQLite, `PRAGMA data_version` read on a connection kept for the purpose changes whenever any other
+        connection commits. Elsewhere, counts and the newest analysis time (each read from an index) stand in.
+        """
+        if self.store.dialect == "sqlite":
+            with self._watch_lock:
+                if self._watch is None:
+                    self._watch = self.store.engine.raw_connection()
+                cur = self._watch.cursor()
+                try:
+                    cur.execute("PRAGMA data_version")
+                    return ("data_version", cur.fetchone()[0])
+                finally:
+                    cur.close()
+        with self.store.engine.connect() as conn:
+            parts = [conn.execute(select(func.count()).select_from(t)).scalar() for t in (documents_t, events_t, claims_t, narratives_t, stances_t, links_t)]
+            parts += [conn.execute(select(func.max(c))).scalar() for c in (documents_t.c.analyzed_at, documents_t.c.ingested_at, links_t.c.id)]
+        return tuple(parts)
+
+    def snapshot(self) -> Snapshot:
+        """Return the aggregates for the database as it is now, rebuilding them when it changed."""
+        fp = self.fingerprint()
+        with self._lock:
+            if self._snapshot is None or fp != self._fingerprint:
+                self._snapshot = build_snapshot(self.store)
+                self._fingerprint = fp
+            return self._snapshot
+
+
+def build_snapshot(store: Store) -> Snapshot:
+    """Read documents, actors, events, links and per-document counts; group events into happenings."""
+    with store.engine.connect() as conn:
+        rows = conn.execute(select(*[documents_t.c[c] for c in _DOC_COLUMNS]).order_by(documents_t.c.name, documents_t.c.id)).mappings()
+        docs = {}
+        for r in rows:
+            d = dict(r)
+            d["authors"] = json.loads(d["authors"] or "[]")
+            d["published_estimated"] = bool(d["published_estimated"])
+            docs[d["id"]] = d
+        mentions_per_doc = Counter(dict(conn.execute(select(mentions_t.c.doc, func.count()).group_by(mentions_t.c.doc)).all()))
+        claims_per_doc: dict[str, dict] = {}
+        for doc, who, hedged in conn.execute(select(claims_t.c.doc, claims_t.c.attributed_to, claims_t.c.hedged)):
+            p = claims_per_doc.setdefault(doc, {"claims": 0, "attributed": 0, "unsourced": 0, "hedged": 0, "sources": Counter()})
+            p["claims"] += 1
+            p["attributed" if who else "unsourced"] += 1
+            p["hedged"] += bool(hedged)
+            if who:
+                p["sources"][who] += 1
+        narratives = [tuple(r) for r in conn.execute(select(
+            narratives_t.c.doc, narratives_t.c.narrative, narratives_t.c.mode, narratives_t.c.score, narratives_t.c.evidence))]
+        stances = [tuple(r) for r in conn.execute(select(
+            stances_t.c.doc, stances_t.c.actor, stances_t.c.score, stances_t.c.confidence, stances_t.c.evidence))]
+    for p in claims_per_doc.values():
+        p["sources"] = [name for name, _ in sorted(p["sources"].items(), key=lambda kv: (-kv[1], kv[0]))[:3]]
+
+    actors = {a.name: {"name": a.name, "kind": a.kind, "country": a.country, "aliases": list(a.aliases)}
+              for a in store.actors(mentioned_only=False)}
+    events = store.events()
+    links = store.links()
+    event_index = {e.id: e for e in events}
+    key_of = lru_cache(maxsize=None)(gold_key)
+    country_keys = {name: {key_of(a["country"] or ""), key_of(name)} for name, a in actors.items()}
+
+    # Tellings joined by same_event links (transitively) become one happening.
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        while parent.get(x, x) != x:
+            parent[x] = parent.get(parent[x], parent[x])
+            x = parent[x]
+        return x
+
+    same = [x for x in links if x.kind == "same_event"]
+    for link in same:
+        ids = [i for i in link.items if i in event_index]
+        for a, b in zip(ids, ids[1:]):
+            ra, rb = find(a), find(b)
+            if ra != rb:
+                parent[max(ra, rb)] = min(ra, rb)
+    members: dict[str, list[Event]] = defaultdict(list)
+    for e in events:
+        members[find(e.id)].append(e)
+    links_of: dict[str, list[Link]] = defaultdict(list)
+    for link in same:
+        ids = [i for i in link.items if i in event_index]
+        if ids:
+            links_of[find(ids[0])].append(link)
+    names = {d: docs[d]["name"] if d in docs else d for d in {e.doc for e in events}}
+    happenings, undated, group_of = [], [], {}
+    for root, evs in members.items():
+        evs.sort(key=lambda e: (names.get(e.doc, e.doc), e.start))
+        h = Happening(root, evs, links_of.get(root, []), country_keys, key_of)
+        for e in evs:
+            group_of[e.id] = h
+        (happenings if h.date else undated).append(h)
+    happenings.sort(key=lambda h: (h.first, h.last, names.get(h.events[0].doc, ""), h.events[0].start))
+    undated.sort(key=lambda h: (names.get(h.events[0].doc, ""), h.events[0].start))
+
+    activity = Counter(a.name for e in events for a in {x.name: x for x in e.actors}.values())
+    actor_options = [{"name": n, "count": c} for n, c in sorted(activity.items(), key=lambda kv: (-kv[1], kv[0]))]
+    countries: dict[str, str] = {}
+    for h in happenings + undated:
+        for e in h.events:
+            for a in e.actors:
+                c = (actors.get(a.name) or {}).get("country")
+                if c:
+                    countries.setdefault(key_of(c), c)
+    country_options = [{"key": k, "name": v} for k, v in sorted(countries.items(), key=lambda kv: kv[1])]
+
+    snap = Snapshot(
+        docs=docs, doc_order=list(docs), actors=actors, happenings=happenings, undated=undated,
+        dated_firsts=[h.first for h in happenings], event_index=event_index, group_of=group_of,
+        mentions_per_doc=mentions_per_doc, events_per_doc=Counter(e.doc for e in events), claims_per_doc=claims_per_doc,
+        narratives=narratives, stances=stances, contradicts=[x for x in links if x.kind == "contradicts"],
+        links_by_kind=Counter(x.kind for x in links), actor_options=actor_options, country_options=country_options,
+        network={}, places=[],
+    )
+    snap.types = sorted({e.type for e in events})
+    snap.years = sorted({h.first[:4] for h in happenings})
+    for actor in sorted(actors.values(), key=lambda a: a["name"], reverse=True):
+        for alias in actor["aliases"]:
+            snap.alias_index[gold_key(alias)] = actor["name"]
+    for name in sorted(actors, reverse=True):
+        snap.alias_index[gold_key(name)] = name
+    for i, h in enumerate(happenings + undated):
+        for name in h.actors:
+            snap.by_actor.setdefault(name, []).append(i)
+        for key in h.countries:
+            snap.by_country.setdefault(key, []).append(i)
+    snap.conflicting = [h for h in happenings + undated if len({e.doc for e in h.events}) > 1 and disagreements(snap, h.events)]
+    snap.network = _network(events, actors)
+    snap.places = _places(events, names)
+    snap.totals = {
+        "documents": len(docs), "events": len(events), "happenings": len(happenings) + len(undated),
+        "told_by_several": sum(1 for h in happenings + undated if len({e.doc for e in h.events}) > 1),
+        "mentions": sum(mentions_per_doc.values()), "actors": len(activity) or len(actors),
+        "claims": sum(p["claims"] for p in claims_per_doc.values()), "narratives": len(narratives), "stances": len(stances),
+        "links": dict(sorted(snap.links_by_kind.items())), "located_events": sum(p["count"] for p in snap.places),
+    }
+    return snap
+
+
+# -- shared pieces -------------------------------------------------------------------------
+
+def _doc_ref(snap: Snapshot, doc_id: str) -> dict:
+    d = snap.docs.get(doc_id)
+    return {"doc": doc_id, "name": d["name"] if d else doc_id, "title": d["title"] if d else None}
+
+
+def fatalities_text(e: Event) -> str | None:
+    """Return a toll as the text gives it ("more than 300"), or None."""
+    if e.fatalities is None:
+        return None
+    return (f"{e.fatalities_qualifier} " if e.fatalities_qualifier else "") + str(e.fatalities)
+
+
+def event_json(snap: Snapshot, e: Event) -> dict:
+    """Return an event as the views show it, with the name of the document that tells it."""
+    return {
+        "id": e.id, **_doc_ref(snap, e.doc), "type": e.type, "date": e.date, "date_precision": e.date_precision,
+        "actors": [{"name": a.name, "role": a.role} for a in e.actors], "location": e.location,
+        "latitude": e.latitude, "longitude": e.longitude, "fatalities": e.fatalities, "fatalities_text": fatalities_text(e),
+        "modality": e.modality, "evidence": e.evidence, "confidence": round(e.confidence, 3), "extractor": e.extractor,
+    }
+
+
+def disagreements(snap: Snapshot, events: list[Event]) -> list[dict]:
+    """Return the fields on which tellings of one happening differ: dates that cannot overlap, tolls, places, types, modality."""
+    out = []
+
+    def spread(field_name: str, value_of) -> None:
+        values: dict[str, list[str]] = {}
+        for e in events:
+            v = value_of(e)
+            if v is not None and v != "":
+                values.setdefault(str(v), [])
+                name = _doc_ref(snap, e.doc)["name"]
+                if name not in values[str(v)]:
+                    values[str(v)].append(name)
+        if len(values) > 1:
+            out.append({"field": field_name, "values": [{"value": v, "sources": s} for v, s in values.items()]})
+
+    bounds = [b for b in (_bounds(e.date) for e in events) if b[0]]
+    if any(a[1] < b[0] or b[1] < a[0] for a, b in combinations(bounds, 2)):
+        spread("date", lambda e: e.date)
+    spread("fatalities", fatalities_text)
+    spread("location", lambda e: e.location)
+    spread("type", lambda e: e.type)
+    spread("modality", lambda e: e.modality)
+    return out
+
+
+def happening_json(snap: Snapshot, h: Happening) -> dict:
+    """Return a happening with its tellings, sources and disagreements."""
+    sources, seen = [], set()
+    for e in h.events:
+        if e.doc not in seen:
+            seen.add(e.doc)
+            sources.append(_doc_ref(snap, e.doc))
+    types = Counter(e.type for e in h.events)
+    tolls = [e for e in h.events if e.fatalities is not None]
+    located = next((e for e in h.events if e.latitude is not None), None)
+    notes = []
+    if h.date and any(not e.date for e in h.events):
+        notes.append("undated in " + ", ".join(sorted({_doc_ref(snap, e.doc)["name"] for e in h.events if not e.date})))
+    return {
+        "key": h.key, "date": h.date, "first": h.first, "last": h.last,
+        "type": sorted(types.items(), key=lambda kv: (-kv[1], kv[0]))[0][0],
+        "location": next((e.location for e in h.events if e.location), None),
+        "latitude": located.latitude if located else None, "longitude": located.longitude if located else None,
+        "fatalities_text": " / ".join(dict.fromkeys(fatalities_text(e) for e in tolls)) or None,
+        "actors": sorted(h.actors), "countries": sorted(h.countries), "sources": sources,
+        "events": [dict(event_json(snap, e), evidence=_clip(e.evidence, EVIDENCE_CHARS)) for e in h.events],
+        "disagreements": disagreements(snap, h.events), "notes": notes,
+        "links": [{"id": x.id, "detail": x.detail, "score": x.score} for x in h.links],
+    }
+
+
+def _happening_cached(snap: Snapshot, h: Happening) -> dict:
+    """Return happening_json, kept with the snapshot (it cannot change until the database does)."""
+    key = ("happening", h.key)
+    if key not in snap.memo:
+        if len(snap.memo) > MEMO_CAP:
+            snap.memo.clear()
+        snap.memo[key] = happening_json(snap, h)
+    return snap.memo[key]
+
+
+def _clip(text: str, n: int) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def resolve_actor(snap: Snapshot, name: str) -> str:
+    """Return the canonical actor a name or alias refers to (the name itself when none does)."""
+    return snap.alias_index.get(gold_key(name), name)
+
+
+# -- views ---------------------------------------------------------------------------------
+
+def summary_view(corpus: Corpus) -> dict:
+    """Return corpus totals: documents, events, happenings told by several sources, claims, links by kind."""
+    snap = corpus.snapshot()
+    languages = Counter(d["language"] or "?" for d in snap.docs.values())
+    return {"totals": snap.totals, "languages": dict(sorted(languages.items()))}
+
+
+def sourcing_profile(snap: Snapshot, doc_id: str) -> dict:
+    """Return a document's sourcing profile: claims, how many are attributed, unsourced or hedged, and the main sources."""
+    p = snap.claims_per_doc.get(doc_id)
+    if not p:
+        return {"claims": 0, "attributed": 0, "unsourced": 0, "hedged": 0, "sources": []}
+    return dict(p)
+
+
+def documents_view(corpus: Corpus, q: str | None = None, language: str | None = None, genre: str | None = None,
+                   offset: int = 0, limit: int = 50) -> dict:
+    """Return one page of documents (all, or full-text matches of `q`) with language, genre, counts and sourcing profile."""
+    snap = corpus.snapshot()
+    snippets: dict[str, list] = {}
+    offset, limit = max(0, offset), max(1, limit)
+    more = False
+    if q and q.strip():
+        # Ranking every match (and cutting a snippet from each) costs time: ask for this page and one more,
+        # unless a language or genre filter is to thin the matches out.
+        wanted = SEARCH_CAP if (language or genre) else offset + limit + 1
+        hits = search(corpus.store, q, wanted)
+        more = len(hits) >= wanted and wanted < SEARCH_CAP
+        hits = hits[: offset + limit] if more else hits
+        order = [h["id"] for h in hits if h["id"] in snap.docs]
+        for h in hits[offset:]:
+            snippets[h["id"]] = _snippet_parts(h.get("snippet") or "")
+    else:
+        order = snap.doc_order
+    if language:
+        order = [i for i in order if (snap.docs[i]["language"] or "") == language]
+    if genre:
+        order = [i for i in order if (snap.docs[i]["genre"] or "") == genre]
+    rows = []
+    for doc_id in order[offset:offset + limit]:
+        d = snap.docs[doc_id]
+        rows.append({
+            "id": d["id"], "name": d["name"], "title": d["title"], "language": d["language"], "genre": d["genre"],
+            "published": d["published"], "published_estimated": d["published_estimated"], "authors": d["authors"],
+            "outlet": d["outlet"], "words": d["words"], "mentions": snap.mentions_per_doc.get(doc_id, 0),
+            "events": snap.events_per_doc.get(doc_id, 0), "profile": sourcing_profile(snap, doc_id),
+            "snippet": snippets.get(doc_id),
+        })
+    languages = Counter(d["language"] or "?" for d in snap.docs.values())
+    genres = Counter(d["genre"] or "unknown" for d in snap.docs.values())
+    return {
+        "query": q or "", "language": language or "", "genre": genre or "", "offset": offset, "limit": limit,
+        "total": len(order), "more": more, "documents": rows,
+        "languages": dict(sorted(languages.items())), "genres": dict(sorted(genres.items())),
+    }
+
+
+def search(store: Store, query: str, limit: int) -> list[dict]:
+    """Return full-text matches as `Store.search` does (at least id and snippet), best first.
+
+    On SQLite the matches are ranked first and snippets are cut only from the `limit` kept: asking FTS5
+    for a snippet of every match before ranking costs ten times more when most documents match.
+    """
+    if store.dialect != "sqlite":
+        return store.search(query, limit)
+    from ..store.db import _fts5_query
+
+    q = _fts5_query(query)
+    with store.engine.connect() as conn:
+        rowids = [int(r[0]) for r in conn.execute(
+            text("SELECT rowid FROM documents_fts WHERE documents_fts MATCH :q ORDER BY rank LIMIT :n"), {"q": q, "n": limit})]
+        if not rowids:
+            return []
+        # The list holds integers read back from the index, so it is safe to inline (FTS5 plans IN (...) on rowid well).
+        found = {r[0]: {"id": r[1], "snippet": r[2]} for r in conn.execute(text(
+            "SELECT rowid, doc_id, snippet(documents_fts, 2, char(2), char(3), ' … ', 16) FROM documents_fts "
+            f"WHERE documents_fts MATCH :q AND rowid IN ({','.join(map(str, rowids))})"), {"q": q})}
+    return [found[r] for r in rowids if r in found]
+
+
+def _snippet_parts(snippet: str) -> list[dict]:
+    """Split a search snippet into plain and matched parts (the store marks matches with \\x02 ... \\x03)."""
+    parts, hit, buf = [], False, ""
+    for ch in snippet:
+        if ch in "\x02\x03":
+            if buf:
+                parts.append({"t": buf, "hit": hit})
+            buf, hit = "", ch == "\x02"
+        else:
+            buf += ch
+    if buf:
+        parts.append({"t": buf, "hit": hit})
+    return parts
+
+
+def timeline_view(corpus: Corpus, actor: str | None = None, country: str | None = None, date_from: str | None = None,
+                  date_to: str | None = None, undated: bool = True, limit: int = 300) -> dict:
+    """Return happenings in date order (tellings by several sources grouped, disagreements marked), filtered.
+
+    The filters mean what they mean for `atlas timeline`: `actor` is a canonical name or alias; `country`
+    keeps happenings located in, or involving actors of, that country; the period keeps those whose date
+    overlaps it. Undated happenings come in their own list, and only when no period is set.
+    """
+    snap = corpus.snapshot()
+    wanted = resolve_actor(snap, actor) if actor else None
+    ckey = gold_key(country) if country else None
+    low = date_bounds(date_from)[0] if date_from else None
+    high = date_bounds(date_to)[1] if date_to else None
+    dated_count = len(snap.happenings)
+    cut = bisect_right(snap.dated_firsts, high) if high else dated_count
+    # Candidates from the per-actor and per-country indexes (positions keep date order), else every happening.
+    candidates = None
+    if wanted:
+        candidates = snap.by_actor.get(wanted, [])
+    if ckey:
+        in_country = snap.by_country.get(ckey, [])
+        candidates = in_country if candidates is None else sorted(set(candidates).intersection(in_country))
+    if candidates is None:
+        matched = snap.happenings[:cut]
+        if low:
+            matched = [h for h in matched if h.last >= low]
+        undated_matched = snap.undated
+    else:
+        matched = [snap.happenings[i] for i in candidates if i < cut and (not low or snap.happenings[i].last >= low)]
+        undated_matched = [snap.undated[i - dated_count] for i in candidates if i >= dated_count]
+    if not undated or low or high:
+        undated_matched = []
+    limit = max(1, limit)
+    return {
+        "filters": {"actor": wanted or "", "country": country or "", "from": date_from or "", "to": date_to or "", "undated": undated},
+        "actors": snap.actor_options, "countries": snap.country_options, "types": snap.types, "years": snap.years,
+        "total": len(matched), "truncated": len(matched) > limit,
+        "items": [_happening_cached(snap, h) for h in matched[:limit]],
+        "undated_total": len(undated_matched),
+        "undated": [_happening_cached(snap, h) for h in undated_matched[:limit]],
+    }
+
+
+def _network(events: list[Event], actors: dict[str, dict], top: int = 60) -> dict:
+    """Return the actor network: who acts on whom (agent → target) or with whom (agent — other), per year, laid out."""
+    activity: dict[str, Counter] = defaultdict(Counter)
+    edges: dict[tuple[str, str, str], Counter] = defaultdict(Counter)
+    for e in events:
+        year = e.date[:4] if e.date else UNDATED
+        roles = {a.name: a.role for a in e.actors}
+        for name in roles:
+            activity[name][year] += 1
+        agents = [n for n, r in roles.items() if r == "agent"]
+        for a in agents:
+            for b, r in roles.items():
+                if b != a and r in ("target", "other"):
+                    edges[(a, b, "acts_on" if r == "target" else "with")][year] += 1
+    ranked = sorted(activity, key=lambda n: (-sum(activity[n].values()), n))[:top]
+    keep = set(ranked)
+    kept_edges = {k: v for k, v in edges.items() if k[0] in keep and k[1] in keep}
+    positions = _layout(ranked, kept_edges)
+    years = sorted({y for c in activity.values() for y in c if y != UNDATED})
+    return {
+        "years": years,
+        "nodes": [{"name": n, "kind": (actors.get(n) or {}).get("kind", "unknown"), "country": (actors.get(n) or {}).get("country"),
+                   "x": positions[n][0], "y": positions[n][1], "activity": sum(activity[n].values()),
+                   "by_year": dict(sorted(activity[n].items()))} for n in ranked],
+        "edges": [{"source": a, "target": b, "kind": kind, "count": sum(c.values()), "by_year": dict(sorted(c.items()))}
+                  for (a, b, kind), c in sorted(kept_edges.items())],
+        "actors_total": len(activity),
+    }
+
+
+def _layout(nodes: list[str], edges: dict) -> dict[str, tuple[float, float]]:
+    """Return deterministic positions: each connected group laid out by networkx's spring layout (fixed seed), the
+    groups packed side by side, biggest first, so that a few isolated actors do not squeeze the main cluster."""
+    import networkx as nx
+
+    graph = nx.Graph()
+    graph.add_nodes_from(nodes)
+    graph.add_edges_from((a, b) for (a, b, _kind) in edges)
+    components = sorted((sorted(c) for c in nx.connected_components(graph)), key=lambda c: (-len(c), c[0]))
+    out: dict[str, tuple[float, float]] = {}
+    x_cursor, row_y, row_height = 0.0, 0.0, 0.0
+    for comp in components:
+        size = max(1.0, len(comp) ** 0.5)
+        if len(comp) == 1:
+            local = {comp[0]: (0.0, 0.0)}
+        else:
+            sub = graph.subgraph(comp)
+            local = {n: (float(p[0]), float(p[1])) for n, p in nx.spring_layout(sub, seed=7, k=1.0 / size, iterations=300).items()}
+        width = 2.2 * size
+        if x_cursor and x_cursor + width > 16:
+            x_cursor, row_y, row_height = 0.0, row_y - row_height - 1.0, 0.0
+        for n, (x, y) in local.items():
+            out[n] = (round(x_cursor + size * (x + 1.1), 4), round(row_y - size * (1.1 - y), 4))
+        x_cursor += width
+        row_height = max(row_height, 2.2 * size)
+    return out
+
+
+def network_view(corpus: Corpus) -> dict:
+    """Return the actor network with per-year counts on nodes and edges, so a period filter needs no new request."""
+    snap = corpus.snapshot()
+    return snap.network
+
+
+def _places(events: list[Event], names: dict[str, str]) -> list[dict]:
+    places: dict[tuple, dict] = {}
+    for e in events:
+        if e.latitude is None or e.longitude is None:
+            continue
+        key = (e.location or "", round(e.latitude, 4), round(e.longitude, 4))
+        p = places.setdefault(key, {"location": key[0], "latitude": key[1], "longitude": key[2], "count": 0,
+                                    "types": Counter(), "sources": set(), "dates": [], "fatalities": 0, "examples": []})
+        p["count"] += 1
+        p["types"][e.type] += 1
+        p["sources"].add(names.get(e.doc, e.doc))
+        if e.date:
+            p["dates"].append(e.date)
+        p["fatalities"] += e.fatalities or 0
+        if len(p["examples"]) < 5:
+            p["examples"].append({"id": e.id, "doc": e.doc, "type": e.type, "date": e.date, "source": names.get(e.doc, e.doc)})
+    out = []
+    for p in sorted(places.values(), key=lambda p: (-p["count"], p["location"])):
+        out.append({
+            "location": p["location"], "latitude": p["latitude"], "longitude": p["longitude"], "count": p["count"],
+            "type": sorted(p["types"].items(), key=lambda kv: (-kv[1], kv[0]))[0][0], "types": dict(sorted(p["types"].items())),
+            "sources": len(p["sources"]), "first": min(p["dates"]) if p["dates"] else None, "last": max(p["dates"]) if p["dates"] else None,
+            "fatalities": p["fatalities"], "examples": p["examples"],
+        })
+    return out
+
+
+def map_view(corpus: Corpus) -> dict:
+    """Return located events aggregated by place: coordinates, count, types, sources, dates and tolls."""
+    snap = corpus.snapshot()
+    return {"places": snap.places, "located_events": snap.totals["located_events"], "events": snap.totals["events"]}
+
+
+def narrative_names() -> dict[str, str]:
+    """Return narrative id → name from the packaged narratives file when there is one (ids alone otherwise)."""
+    try:
+        raw = resources.files("influence_atlas").joinpath("ontology", "narratives.json").read_text(encoding="utf-8")
+        data = json.loads(raw)
+    except (FileNotFoundError, OSError, ValueError):
+        return {}
+    items = data.get("narratives", data) if isinstance(data, dict) else {}
+    if isinstance(items, dict):
+        return {str(k): str(v.get("name", k)) if isinstance(v, dict) else str(v) for k, v in items.items()}
+    if isinstance(items, list):
+        return {str(x["id"]): str(x.get("name", x["id"])) for x in items if isinstance(x, dict) and "id" in x}
+    return {}
+
+
+def _texts(store: Store, doc_ids: list[str]) -> dict[str, str]:
+    if not doc_ids:
+        return {}
+    with store.engine.connect() as conn:
+        return dict(conn.execute(select(documents_t.c.id, documents_t.c.text).where(documents_t.c.id.in_(doc_ids))).all())
+
+
+def _evidence(text: str, spans_json: str) -> list[str]:
+    return [text[a:b] for a, b in json.loads(spans_json or "[]")][:5]
+
+
+def sources_view(corpus: Corpus, limit: int = 40) -> dict:
+    """Return the narratives × sources matrix (endorsed vs reported) and each source's stance toward the main actors.
+
+    Sources are the `limit` documents with the most narrative hits and stances; totals per narrative cover all.
+    """
+    snap = corpus.snapshot()
+    names = narrative_names()
+    if "sources" not in snap.memo:
+        per_narrative: dict[str, Counter] = defaultdict(Counter)
+        weight = Counter()
+        by_doc: dict[str, list] = defaultdict(list)
+        for row in snap.narratives:
+            per_narrative[row[1]][row[2]] += 1
+            weight[row[0]] += 1
+            by_doc[row[0]].append(("narrative", row))
+        stance_actor_docs = Counter()
+        for row in snap.stances:
+            weight[row[0]] += 1
+            stance_actor_docs[row[1]] += 1
+            by_doc[row[0]].append(("stance", row))
+        ranked = [d for d, _ in sorted(weight.items(), key=lambda kv: (-kv[1], snap.docs.get(kv[0], {}).get("name", kv[0])))]
+        actors = [a for a, _ in sorted(stance_actor_docs.items(), key=lambda kv: (-kv[1], kv[0]))[:30]]
+        snap.memo["sources"] = (per_narrative, ranked, actors, by_doc)
+    per_narrative, ranked, actors, by_doc = snap.memo["sources"]
+    shown = ranked[:max(1, limit)]
+    texts = _texts(corpus.store, shown)
+    wanted = set(actors)
+    cells, stances = [], []
+    for d in shown:
+        for kind, row in by_doc[d]:
+            if kind == "narrative":
+                _, n, m, sc, ev = row
+                cells.append({"narrative": n, "doc": d, "mode": m, "score": round(sc, 3), "evidence": _evidence(texts.get(d, ""), ev)})
+            elif row[1] in wanted:
+                _, a, sc, c, ev = row
+                stances.append({"doc": d, "actor": a, "score": round(sc, 3), "confidence": round(c, 3), "evidence": _evidence(texts.get(d, ""), ev)})
+    narrative_ids = sorted(per_narrative, key=lambda n: (n[:1], int(n[1:]) if n[1:].isdigit() else 0, n))
+    return {
+        "narratives": [{"id": n, "name": names.get(n, n), "endorsed": per_narrative[n]["endorsed"],
+                        "reported": per_narrative[n]["reported"]} for n in narrative_ids],
+        "sources": [_doc_ref(snap, d) for d in sorted(shown, key=lambda d: snap.docs.get(d, {}).get("name", d))],
+        "sources_total": len(ranked), "cells": cells, "stance_actors": actors, "stances": stances,
+    }
+
+
+def contradictions_view(corpus: Corpus, offset: int = 0, limit: int = 50) -> dict:
+    """Return contradicting claims (links of kind `contradicts`) and happenings whose sources disagree."""
+    snap = corpus.snapshot()
+    offset, limit = max(0, offset), max(1, limit)
+    page = snap.contradicts[offset:offset + limit]
+    wanted = sorted({i for x in page for i in x.items if i not in snap.event_index})
+    found: dict[str, dict] = {}
+    if wanted:
+        with corpus.store.engine.connect() as conn:
+            for r in conn.execute(select(claims_t.c.id, claims_t.c.doc, claims_t.c.text, claims_t.c.attributed_to,
+                                         claims_t.c.attribution_text, claims_t.c.hedged, claims_t.c.confidence)
+                                  .where(claims_t.c.id.in_(wanted))).mappings():
+                found[r["id"]] = {"kind": "claim", "id": r["id"], **_doc_ref(snap, r["doc"]), "text": r["text"],
+                                  "attributed_to": r["attributed_to"], "attribution_text": r["attribution_text"],
+                                  "hedged": bool(r["hedged"]), "confidence": round(r["confidence"], 3)}
+    items = []
+    for link in page:
+        parts = []
+        for i in link.items:
+            if i in snap.event_index:
+                e = snap.event_index[i]
+                parts.append({"kind": "event", **event_json(snap, e), "text": e.evidence})
+            else:
+                parts.append(found.get(i, {"kind": "missing", "id": i, "text": None}))
+        items.append({"id": link.id, "detail": link.detail, "score": round(link.score, 3), "items": parts})
+    return {"total": len(snap.contradicts), "offset": offset, "limit": limit, "contradictions": items,
+            "conflicting_total": len(snap.conflicting),
+            "conflicting_events": [happening_json(snap, h) for h in snap.conflicting[offset:offset + limit]]}
+
+
+# -- one document --------------------------------------------------------------------------
+
+def document_view(corpus: Corpus, doc_id: str) -> dict:
+    """Return a document's metadata, its text cut into segments, and the records (evidence) each segment carries."""
+    snap = corpus.snapshot()
+    store = corpus.store
+    found = store.documents([doc_id])
+    if not found:
+        raise NotFound(f"no document with id {doc_id!r}; list them at /api/documents")
+    doc = found[0]
+    text = doc.text
+    records: list[dict] = []
+
+    def add(kind: str, cls: str, start: int, end: int, label: str, fields: list) -> None:
+        if 0 <= start < end <= len(text):
+            records.append({"kind": kind, "class": cls, "start": start, "end": end, "label": label,
+                            "fields": [[k, "" if v is None else str(v)] for k, v in fields]})
+
+    for m in store.mentions(doc_id):
+        kind = (snap.actors.get(m.actor) or {}).get("kind", "unknown") if m.actor else "unlinked"
+        add("mention", "actor-" + kind, m.start, m.end, m.text,
+            [("actor", m.actor or "(not linked)"), ("actor kind", kind), ("label", m.label), ("extractor", m.extractor),
+             ("confidence", round(m.confidence, 3))])
+    for c in store.claims(doc_id):
+        figures = ", ".join((f"{q.qualifier} " if q.qualifier else "") + q.text for q in c.quantities)
+        add("claim", "claim", c.start, c.end, c.text,
+            [("attributed to", c.attributed_to or "unsourced (the author's own voice)"), ("attribution", c.attribution_text),
+             ("reporting verb", c.reporting_verb), ("hedged", ", ".join(c.hedges) if c.hedged else "no"), ("figures", figures or None),
+             ("check-worthiness", round(c.checkworthiness, 3)), ("confidence", round(c.confidence, 3)), ("extractor", c.extractor)])
+    for e in store.events(doc_id):
+        h = snap.group_of.get(e.id)
+        others = sorted({_doc_ref(snap, x.doc)["name"] for x in h.events if x.doc != doc_id}) if h else []
+        add("event", "event", e.start, e.end, f"{e.type} {e.date or '(undated)'}",
+            [("type", e.type), ("date", f"{e.date} ({e.date_precision})" if e.date else "not given"), ("modality", e.modality),
+             ("actors", "; ".join(f"{a.name} ({a.role})" for a in e.actors)), ("location", e.location),
+             ("fatalities", fatalities_text(e)), ("also told by", ", ".join(others) or None),
+             ("confidence", round(e.confidence, 3)), ("extractor", e.extractor)])
+    for t in store.techniques(doc_id):
+        add("technique", "technique", t.start, t.end, t.technique,
+            [("technique", t.technique), ("score", round(t.score, 3)), ("extractor", t.extractor)])
+    names = narrative_names()
+    for n in store.narratives(doc_id):
+        for a, b in n.evidence:
+            add("narrative", "narrative-" + n.mode, a, b, names.get(n.narrative, n.narrative),
+                [("narrative", f"{n.narrative} {names.get(n.narrative, '')}".strip()), ("mode", n.mode),
+                 ("score", round(n.score, 3)), ("extractor", n.extractor)])
+    for s in store.stances(doc_id):
+        for a, b in s.evidence:
+            add("stance", "stance", a, b, f"stance toward {s.actor}",
+                [("toward", s.actor), ("score", f"{s.score:+.2f} (−2 hostile … +2 favourable)"),
+                 ("confidence", round(s.confidence, 3)), ("extractor", s.extractor)])
+    for x in store.ttps(doc_id):
+        add("ttp", "ttp", x.start, x.end, f"{x.disarm_id} {x.name}",
+            [("DISARM", f"{x.disarm_id} {x.name}"), ("confidence", round(x.confidence, 3)), ("extractor", x.extractor)])
+    records.sort(key=lambda r: (r["start"], -r["end"], r["kind"]))
+    counts = Counter(r["kind"] for r in records)
+    actor_kinds = Counter(r["class"][len("actor-"):] for r in records if r["kind"] == "mention")
+    meta = dict(snap.docs.get(doc_id) or {"id": doc.id, "name": doc.name, "title": doc.title, "language": doc.language,
+                                           "genre": doc.genre, "published": doc.published, "words": doc.words})
+    return {
+        "document": meta, "segments": segments(text, records), "records": records,
+        "counts": dict(sorted(counts.items())), "actor_kinds": dict(sorted(actor_kinds.items())),
+        "profile": sourcing_profile(snap, doc_id), "text_length": len(text),
+    }
+
+
+def segments(text: str, records: list[dict]) -> list[dict]:
+    """Cut the text at every record boundary; each piece carries its text and the indexes of the records covering it.
+
+    Pieces carry their text (not offsets) because offsets count code points and a browser counts UTF-16 units.
+    """
+    cuts = sorted({0, len(text), *(r["start"] for r in records), *(r["end"] for r in records)})
+    starts: dict[int, list[int]] = defaultdict(list)
+    for i, r in enumerate(records):
+        starts[r["start"]].append(i)
+    active: set[int] = set()
+    out: list[dict] = []
+    for a, b in zip(cuts, cuts[1:]):
+        active = {i for i in active if records[i]["end"] > a}
+        active.update(starts.get(a, ()))
+        covering = sorted(active, key=lambda i: (records[i]["end"] - records[i]["start"], i))
+        if not covering and out and not out[-1]["r"]:
+            out[-1]["t"] += text[a:b]
+        else:
+            out.append({"t": text[a:b], "r": covering})
+    return out
