@@ -14,7 +14,7 @@ SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
 STIX = SHARED / "data" / "disarm" / "DISARM.json"
 
 # Floors on the seed gold (parent-technique level, README rules): raise them, never lower them.
-SEED_FLOORS = {"precision": 0.85, "recall": 0.85}
+SEED_FLOORS = {"precision": 0.95, "recall": 0.95}
 
 
 def _hits(text: str, language: str | None, framework=None) -> dict[str, str]:

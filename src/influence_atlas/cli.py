@@ -616,6 +616,46 @@ def coordination(
         console.print(f"stored as {stored}")
 
 
+techniques_app = typer.Typer(
+    help="Persuasion techniques (SemEval-2020 Task 11): find propaganda spans and label their technique.",
+    no_args_is_help=True,
+)
+app.add_typer(techniques_app, name="techniques")
+
+
+@techniques_app.command("spans")
+def techniques_spans(
+    articles_dir: str = typer.Argument(..., help="Folder of article<ID>.txt files."),
+    out: str = typer.Argument(..., help="File to write: one 'article_id<TAB>start<TAB>end' line per span."),
+) -> None:
+    """Find the spans that use a persuasion technique in every article (task SI format)."""
+    from .extract.techniques import write_span_predictions
+
+    try:
+        with _progress("finding spans") as (advance, _):
+            count = write_span_predictions(articles_dir, out, progress=advance)
+    except AtlasError as exc:
+        _fail(exc)
+    console.print(f"wrote {count} spans to {escape(out)}")
+
+
+@techniques_app.command("classify")
+def techniques_classify(
+    articles_dir: str = typer.Argument(..., help="Folder of article<ID>.txt files."),
+    spans_file: str = typer.Argument(..., help="Spans to label: 'article_id<TAB>start<TAB>end' lines."),
+    out: str = typer.Argument(..., help="File to write: one 'article_id<TAB>technique<TAB>start<TAB>end' line per span."),
+) -> None:
+    """Label each given span with one of the 14 persuasion techniques (task TC format)."""
+    from .extract.techniques import write_technique_predictions
+
+    try:
+        with _progress("classifying spans") as (advance, _):
+            count = write_technique_predictions(articles_dir, spans_file, out, progress=advance)
+    except AtlasError as exc:
+        _fail(exc)
+    console.print(f"wrote {count} labelled spans to {escape(out)}")
+
+
 def run() -> None:
     """Entry point that turns unexpected AtlasErrors into one readable line."""
     try:

