@@ -36,7 +36,17 @@ TOOLKIT_HEADER = ["message_id", "user_id", "username", "repost_id", "reply_id", 
 
 
 def own_peak_rss_mb() -> float:
-    """Return this process's peak resident set size in MB (ru_maxrss is KiB on Linux, bytes on macOS)."""
+    """Return this process's peak resident set size in MB.
+
+    On Linux this is VmHWM, the peak of this program's own memory: ru_maxrss would carry over the
+    peak of the parent that forked us (it survives exec), here the parent that generated the data.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
 
