@@ -10,6 +10,7 @@ from pathlib import Path
 
 from .errors import GoldError
 from .export import export_dict
+from .extract.dates import dates_compatible
 from .store import Store
 
 _SPECIAL = {"actors.json", "actors_extra.json", "narratives.json", "cross.json"}
@@ -229,14 +230,6 @@ def _score_leanings(result: EvalResult, g: dict, system: dict[str, list[dict]], 
 
 def _words(text: str) -> set[str]:
     return set(re.findall(r"\w+", gold_key(text)))
-
-
-def dates_compatible(a: str | None, b: str | None) -> bool:
-    """True when two ISO dates agree at the precision both give (a missing date agrees with any)."""
-    if not a or not b:
-        return True
-    k = min(len(a), len(b))
-    return a[:k] == b[:k]
 
 
 def score_events(system: list[dict], gold: list[dict], alias) -> tuple[Counts, int]:

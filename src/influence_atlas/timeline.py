@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import calendar
 from dataclasses import dataclass
 
 from .errors import AtlasError
 from .evaluate import gold_key
+from .extract.dates import date_span
 from .records import Event
 from .store import Store
 
@@ -21,18 +21,10 @@ class TimelineRow:
 
 def date_bounds(value: str) -> tuple[str, str]:
     """Return the first and last day an ISO date of any precision covers ("2022-03" → 2022-03-01, 2022-03-31)."""
-    parts = value.split("-")
-    try:
-        y = int(parts[0])
-        if len(parts) == 1:
-            return f"{y:04d}-01-01", f"{y:04d}-12-31"
-        m = int(parts[1])
-        if len(parts) == 2:
-            return f"{y:04d}-{m:02d}-01", f"{y:04d}-{m:02d}-{calendar.monthrange(y, m)[1]:02d}"
-        d = int(parts[2])
-        return f"{y:04d}-{m:02d}-{d:02d}", f"{y:04d}-{m:02d}-{d:02d}"
-    except (ValueError, IndexError, calendar.IllegalMonthError) as exc:
-        raise AtlasError(f"'{value}' is not a date; use YYYY, YYYY-MM or YYYY-MM-DD") from exc
+    span = date_span(value)
+    if span is None:
+        raise AtlasError(f"'{value}' is not a date; use YYYY, YYYY-MM or YYYY-MM-DD")
+    return span[0].isoformat(), span[1].isoformat()
 
 
 def timeline(store: Store, actor: str | None = None, country: str | None = None, date_from: str | None = None,

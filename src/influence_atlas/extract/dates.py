@@ -77,6 +77,31 @@ class ResolvedDate:
         return parts[0], parts[1], parts[2]
 
 
+def dates_compatible(a: str | None, b: str | None) -> bool:
+    """True when two ISO dates agree at the precision both give (a missing date agrees with any)."""
+    if not a or not b:
+        return True
+    k = min(len(a), len(b))
+    return a[:k] == b[:k]
+
+
+def date_span(value: str | None) -> tuple[date, date] | None:
+    """Return the first and last day an ISO date of any precision covers ("2022-03" → 1 and 31 March 2022), or None."""
+    if not value:
+        return None
+    try:
+        parts = [int(p) for p in value[:10].split("-")]
+        if len(parts) == 1:
+            return date(parts[0], 1, 1), date(parts[0], 12, 31)
+        if len(parts) == 2:
+            y, m = parts
+            return date(y, m, 1), date(y, m, calendar.monthrange(y, m)[1])
+        day = date(*parts[:3])
+        return day, day
+    except (ValueError, TypeError, calendar.IllegalMonthError):
+        return None
+
+
 def find_dates(text: str) -> list[DateMention]:
     """Return the non-overlapping date expressions in text, in order."""
     found: list[DateMention] = []

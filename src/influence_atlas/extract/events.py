@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from ..ontology import ActorCatalog
 from ..ontology.events import EventType, load_event_types
 from ..records import Event, EventActor, Mention
-from .dates import DateContext, DateMention, ResolvedDate, find_dates
+from .dates import DateContext, DateMention, ResolvedDate, dates_compatible, find_dates
 from .places import country_code, geocode
 
 EXTRACTOR = "event-rules"
@@ -347,12 +347,6 @@ def _locate(location: str, actors: list[str], kinds: dict[str, str]):
         return None
 
 
-def _compatible(a: str | None, b: str | None) -> bool:
-    if not a or not b:
-        return True
-    k = min(len(a), len(b))
-    return a[:k] == b[:k]
-
 
 def _absorb(keep: Event, ev: Event) -> Event:
     """Return keep with ev's extra actors, fatalities and confidence folded in."""
@@ -376,7 +370,7 @@ def merge_duplicate_events(events: list[Event]) -> list[Event]:
     dated: list[Event] = []
     for ev in (e for e in events if e.date):
         for i, other in enumerate(dated):
-            if other.type == ev.type and _compatible(other.date, ev.date) and _same_footing(ev, other) and {a.name for a in ev.actors} & {a.name for a in other.actors}:
+            if other.type == ev.type and dates_compatible(other.date, ev.date) and _same_footing(ev, other) and {a.name for a in ev.actors} & {a.name for a in other.actors}:
                 keep = other
                 if len(ev.date) > len(other.date):
                     keep = replace(other, date=ev.date, date_precision=ev.date_precision, start=ev.start, end=ev.end,

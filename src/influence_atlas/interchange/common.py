@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import calendar
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 
 from sqlalchemy import select
 
+from ..extract.dates import date_span  # noqa: F401 - one date span for every format
 from ..extract.places import country_code, geocode
 from ..records import Event
 from ..store import Store
@@ -45,23 +45,6 @@ def actor_pairs(event: Event) -> list[tuple[str, str, str]]:
             relation = ACTS_ON if (source_role, target_role) == ("agent", "target") else WITH
             pairs.append((source, target, relation))
     return pairs
-
-
-def date_span(value: str | None) -> tuple[date, date] | None:
-    """Return the first and last day an ISO date of any precision covers ("2022-03" → 1 and 31 March 2022), or None."""
-    if not value:
-        return None
-    try:
-        parts = [int(p) for p in value[:10].split("-")]
-        if len(parts) == 1:
-            return date(parts[0], 1, 1), date(parts[0], 12, 31)
-        if len(parts) == 2:
-            y, m = parts
-            return date(y, m, 1), date(y, m, calendar.monthrange(y, m)[1])
-        day = date(*parts[:3])
-        return day, day
-    except (ValueError, TypeError, calendar.IllegalMonthError):
-        return None
 
 
 def ingestion_times(store: Store) -> dict[str, datetime]:

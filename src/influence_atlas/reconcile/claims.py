@@ -8,7 +8,6 @@ negation flipping a cue, and figures compared when both give one with the same u
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections import defaultdict
 from functools import lru_cache
@@ -18,6 +17,7 @@ import yaml
 
 from ..errors import OntologyError
 from ..records import Claim, Link, Mention
+from .events import link_id
 
 POLARITY_FILE = Path(__file__).resolve().parent.parent / "ontology" / "polarity.yaml"
 _NEGATION = re.compile(r"\b(?:not|no|never|neither|nor|without|less|fewer|ne|pas|jamais|sans)\b", re.I)
@@ -63,10 +63,6 @@ def _main_actors(mentions: list[Mention], top: int = 3) -> set[str]:
         counts[m.actor] += 1
     ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
     return {name for name, n in ranked[:top] if n >= 3}
-
-
-def _link_id(kind: str, items: list[str]) -> str:
-    return "ln_" + hashlib.sha1(f"{kind}:{','.join(sorted(items))}".encode()).hexdigest()[:16]
 
 
 def link_claims(claims: list[Claim], mentions: list[Mention], min_gap: float = 0.6, focus: set[str] | None = None,
@@ -129,7 +125,7 @@ def link_claims(claims: list[Claim], mentions: list[Mention], min_gap: float = 0
             if len(used) >= 2 * MAX_LINKS[kind] or x in used or y in used:
                 continue
             used.update((x, y))
-            links.append(Link(_link_id(kind, [x, y]), kind, tuple(sorted((x, y))), detail, round(min(1.0, strength), 3)))
+            links.append(Link(link_id(kind, [x, y]), kind, tuple(sorted((x, y))), detail, round(min(1.0, strength), 3)))
     if focus is not None:
         known = {c.id: c.doc for c in claims}
         links += [l for l in existing if l.kind in ("contradicts", "corroborates")

@@ -13,6 +13,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 
+from ..extract.dates import dates_compatible
 from ..records import Event, Link
 
 # Actors so common that sharing them says little ("Russia" in a corpus about Russia); a pair
@@ -31,13 +32,6 @@ class _Candidate:
     score: float
 
 
-def _dates_compatible(a: str | None, b: str | None) -> bool:
-    if not a or not b:
-        return True
-    k = min(len(a), len(b))
-    return a[:k] == b[:k]
-
-
 def _words(text: str) -> set[str]:
     return {w.lower() for w in _WORD.findall(text)} - _STOP
 
@@ -54,7 +48,8 @@ def _words_of(e: Event) -> frozenset[str]:
     return words
 
 
-def _link_id(kind: str, items: list[str]) -> str:
+def link_id(kind: str, items: list[str]) -> str:
+    """Return the stable id of a link: a hash of its kind and its sorted items."""
     return "ln_" + hashlib.sha1(f"{kind}:{','.join(sorted(items))}".encode()).hexdigest()[:16]
 
 
@@ -65,7 +60,7 @@ def pair_score(a: Event, b: Event) -> float:
     similar words, dates that agree at a precision both give, the same place, death tolls of the
     same order. Evidence against: different places, incompatible dates (then 0).
     """
-    if a.type != b.type or a.doc == b.doc or not _dates_compatible(a.date, b.date):
+    if a.type != b.type or a.doc == b.doc or not dates_compatible(a.date, b.date):
         return 0.0
     ra, rb = {x.name: x.role for x in a.actors}, {x.name: x.role for x in b.actors}
     shared = ra.keys() & rb.keys()
@@ -219,7 +214,7 @@ def link_same_events(events: list[Event], threshold: float = 0.55, focus: set[st
         if ga is gb:
             continue
         # Joining must not make one happening of tellings whose dates disagree (or two from one document).
-        if any(not _dates_compatible(by_id[x].date, by_id[y].date) or by_id[x].doc == by_id[y].doc for x in ga for y in gb):
+        if any(not dates_compatible(by_id[x].date, by_id[y].date) or by_id[x].doc == by_id[y].doc for x in ga for y in gb):
             continue
         ra, rb = find(me), find(other)
         parent[ra] = rb
@@ -237,5 +232,5 @@ def link_same_events(events: list[Event], threshold: float = 0.55, focus: set[st
         items = sorted(members)
         evs = [by_id[i] for i in items]
         detail = "; ".join(disagreements(evs)) or "tellings agree"
-        links.append(Link(_link_id("same_event", items), "same_event", tuple(items), detail, round(max(scores[i] for i in items), 3)))
+        links.append(Link(link_id("same_event", items), "same_event", tuple(items), detail, round(max(scores[i] for i in items), 3)))
     return sorted(links, key=lambda l: l.id)
