@@ -14,22 +14,32 @@ README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encodi
 
 
 def _commands():
-    return get_command(app).commands
+    """Return (words after `atlas`, click command) for every command, the subcommands of groups included."""
+    out = []
+    for name, command in get_command(app).commands.items():
+        out.append(((name,), command))
+        for sub, subcommand in getattr(command, "commands", {}).items():
+            out.append(((name, sub), subcommand))
+    return out
 
 
 def test_every_command_has_help_and_a_readme_entry():
     runner = CliRunner()
-    for name, command in _commands().items():
+    for words, command in _commands():
+        name = " ".join(words)
         assert command.help, f"{name} has no help text"
-        result = runner.invoke(app, [name, "--help"])
+        result = runner.invoke(app, [*words, "--help"])
         assert result.exit_code == 0 and "--help" in result.output
         assert f"`atlas {name}" in README, f"README does not document `atlas {name}`"
 
 
 def test_every_documented_option_exists():
     runner = CliRunner()
-    for name in _commands():
-        help_text = runner.invoke(app, [name, "--help"], env={"COLUMNS": "200"}).output
+    for words, command in _commands():
+        if getattr(command, "commands", None):
+            continue  # a group: its subcommands have the rows
+        name = " ".join(words)
+        help_text = runner.invoke(app, [*words, "--help"], env={"COLUMNS": "200"}).output
         row = next((ln for ln in README.splitlines() if ln.startswith(f"| `atlas {name}")), "")
         for option in re.findall(r"`(--[a-z-]+)", row):
             assert option in help_text or option == "--db", f"README names {option} for {name}, but --help does not"

@@ -124,9 +124,13 @@ def analyze(
     inputs: Optional[List[str]] = typer.Option(None, "--input", help="Parquet/JSONL file or folder to ingest and analyse in one "
                                                "pass instead of the stored documents (repeatable; --text-field etc. as for ingest "
                                                "use their defaults). With --engine ray.", show_default=False),
+    skip: Optional[List[str]] = typer.Option(None, "--skip", help="Leave out an optional stage (repeatable): techniques "
+                                             "(persuasion-technique spans, about as costly as the rest of the analysis). "
+                                             "Changing the stages analyses every document again.", show_default=False),
 ) -> None:
-    """Analyse stored documents not yet analysed by this version: NER and actor linking."""
-    from .pipeline import analyze as run_analyze
+    """Analyse stored documents not yet analysed by this version: actors, events, claims, stance, narratives,
+    persuasion techniques and DISARM techniques; then link records across documents."""
+    from .pipeline import analyze as run_analyze, check_skip
 
     if engine not in ("local", "ray"):
         err.print("[bold red]error:[/] --engine must be local or ray")
@@ -134,6 +138,10 @@ def analyze(
     if engine == "local" and (address or workers or inputs):
         err.print("[bold red]error:[/] --address, --workers and --input go with --engine ray")
         raise typer.Exit(2)
+    try:
+        stages_off = check_skip(skip or ())
+    except AtlasError as exc:
+        _fail(exc)
     store = _open(db)
     try:
         with _progress("analysing") as (advance, set_total):
@@ -141,14 +149,22 @@ def analyze(
                 from .ray_engine import analyze_with_ray
 
                 report = analyze_with_ray(store, redo_all=redo_all, actor_files=tuple(actors or ()), address=address,
-                                          workers=workers, inputs=tuple(inputs or ()), progress=advance, on_total=set_total)
+                                          workers=workers, inputs=tuple(inputs or ()), progress=advance, on_total=set_total,
+                                          skip=tuple(stages_off))
             else:
-                report = run_analyze(store, redo_all=redo_all, actor_files=tuple(actors or ()), progress=advance, on_total=set_total)
+                report = run_analyze(store, redo_all=redo_all, actor_files=tuple(actors or ()), progress=advance,
+                                     on_total=set_total, skip=stages_off)
     except AtlasError as exc:
         _fail(exc)
     for failure in report.failed:
         err.print(f"[red]failed:[/] {escape(failure)}")
-    console.print(f"analysed {report.documents} document(s): {report.mentions} mentions of {report.actors} actors")
+    techniques = "persuasion techniques skipped" if "techniques" in stages_off else f"{report.techniques} persuasion-technique spans"
+    console.print(f"analysed {report.documents} document(s): {report.mentions} mentions of {report.actors} actors, "
+                  f"{report.events} events, {techniques}")
+    if report.techniques_unsupported:
+        langs = ", ".join(f"{n} in {lang}" for lang, n in sorted(report.techniques_unsupported.items()))
+        err.print(f"[yellow]note:[/] no persuasion techniques looked for in {sum(report.techniques_unsupported.values())} "
+                  f"document(s) ({escape(langs)}): the models are trained on English news only (SemEval-2020 Task 11)")
     if report.failed:
         raise typer.Exit(1)
 
@@ -211,11 +227,15 @@ def profile(
     document: str = typer.Argument(..., help="Document id (or its first characters) or file name."),
     db: Optional[str] = DbOption,
     claims: bool = typer.Option(True, "--claims/--no-claims", help="List the document's claims with their sources."),
+    techniques: bool = typer.Option(True, "--techniques/--no-techniques", help="List the document's persuasion techniques "
+                                    "and the DISARM techniques it describes, with their spans."),
 ) -> None:
-    """Show a document's sourcing profile: claims, share with a named source, distinct sources, hedged share."""
+    """Show a document's sourcing profile (claims, share with a named source, distinct sources, hedged share), its
+    persuasion techniques and the DISARM techniques it describes."""
     from rich.text import Text
 
     from .extract.claims import sourcing_profile
+    from .pipeline import TECHNIQUE_STATUS_TEXT, technique_status
 
     store = _open(db)
     docs = [d for d in store.documents() if d.id.startswith(document) or d.name == document]
@@ -241,6 +261,25 @@ def profile(
         for c in found:
             table.add_row(Text(c.attributed_to or "— (author)"), c.reporting_verb or "", ", ".join(c.hedges),
                           Text(", ".join(q.text for q in c.quantities)), f"{c.checkworthiness:.2f}", Text(c.text))
+        console.print(table)
+    hits, ttps = store.techniques(doc.id), store.ttps(doc.id)
+    status = technique_status(doc.language, store.document_metadata([doc.id])[0]["analysis_version"])
+    if status != "analysed":
+        console.print(escape(TECHNIQUE_STATUS_TEXT[status]))
+    else:
+        counts: dict[str, int] = {}
+        for h in hits:
+            counts[h.technique] = counts.get(h.technique, 0) + 1
+        ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        console.print(f"{len(hits)} persuasion techniques" + (": " + escape(", ".join(f"{k} {v}" for k, v in ranked)) if ranked else ""))
+    console.print(f"{len(ttps)} DISARM technique hits" + (": " + escape(", ".join(sorted({f"{x.disarm_id} {x.name}" for x in ttps})))
+                                                          if ttps else ""))
+    if techniques and (hits or ttps):
+        table = Table("kind", "what", "score", "span", show_lines=True)
+        for h in hits:
+            table.add_row("technique", Text(h.technique), f"{h.score:.2f}", Text(h.text))
+        for x in ttps:
+            table.add_row("DISARM", Text(f"{x.disarm_id} {x.name}"), f"{x.confidence:.2f}", Text(x.evidence))
         console.print(table)
 
 
@@ -654,6 +693,72 @@ def techniques_classify(
     except AtlasError as exc:
         _fail(exc)
     console.print(f"wrote {count} labelled spans to {escape(out)}")
+
+
+@techniques_app.command("summary")
+def techniques_summary(
+    db: Optional[str] = DbOption,
+    by: str = typer.Option("document", "--by", help="One row per document, or per source (the outlet, else the web site, "
+                           "else the file name)."),
+    fmt: str = typer.Option("table", "--format", "-f", help="table (for reading), csv (one column per technique and DISARM "
+                            "technique) or json."),
+    out: Optional[str] = typer.Option(None, "--out", "-o", help="Write csv/json here instead of standard output.", show_default=False),
+) -> None:
+    """Count the persuasion techniques each source uses and the DISARM techniques it describes, per document or per source."""
+    from rich.text import Text
+
+    from .technique_summary import FORMATS, summarize_techniques
+
+    if fmt not in FORMATS:
+        err.print(f"[bold red]error:[/] --format must be one of {', '.join(FORMATS)}")
+        raise typer.Exit(2)
+    store = _open(db)
+    try:
+        summary = summarize_techniques(store, by)
+    except AtlasError as exc:
+        _fail(exc)
+    if fmt != "table":
+        body = summary.csv_text() if fmt == "csv" else summary.json_text()
+        if out:
+            Path(out).write_text(body, encoding="utf-8")
+            err.print(f"wrote {escape(out)}")
+        else:
+            sys.stdout.write(body)
+            sys.stdout.flush()
+        return
+    if not summary.rows:
+        console.print("no documents: run `atlas ingest PATH` and `atlas analyze` first")
+        return
+
+    def top(counts, names=None, n=5) -> Text:
+        ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        shown = [f"{k}{' ' + names[k] if names and k in names else ''} {v}" for k, v in ranked[:n]]
+        return Text(", ".join(shown) + (f", +{len(ranked) - n} more" if len(ranked) > n else ""))
+
+    def looked_for(row) -> str:
+        done = row.status["analysed"]
+        if row.documents == 1:
+            status = row.status_text()
+            return "yes" if done else {"unsupported_language": "no: language", "skipped": "no: skipped"}.get(status, "not analysed")
+        return f"{done} of {row.documents} docs"
+
+    columns = ["document"] if by == "document" else ["source", "docs"]
+    table = Table(*columns, "lang", "words", "looked for", "persuasion techniques", "per 1k words", "most used", "DISARM",
+                  "DISARM techniques", title="Persuasion techniques (SemEval-2020 Task 11) and DISARM techniques", show_lines=True)
+    for row in [*summary.rows, summary.totals]:
+        total = sum(row.techniques.values())
+        looked = row.status["analysed"] > 0
+        first = [Text(row.label, style="bold" if row is summary.totals else "")]
+        if by != "document":
+            first.append(str(row.documents))
+        elif row is summary.totals:
+            first[0].append(f" ({row.documents} docs)")
+        table.add_row(*first, ",".join(sorted(row.languages)), str(row.words), looked_for(row), str(total) if looked else "—",
+                      f"{1000 * total / row.words:.1f}" if looked and row.words else "", top(row.techniques),
+                      str(sum(row.ttps.values())), top(row.ttps, summary.disarm))
+    console.print(table)
+    for note in summary.notes():
+        console.print(f"[yellow]note:[/] {escape(note)}")
 
 
 def run() -> None:

@@ -19,8 +19,10 @@ ACLED_COLUMNS = (
 def export_dict(store: Store) -> dict:
     """Return the JSON export as a dict of sorted arrays with stable ids."""
     from .extract.claims import sourcing_profile
+    from .pipeline import technique_status
 
     docs = store.documents()
+    versions = {m["id"]: m["analysis_version"] for m in store.document_metadata()}
     texts = {d.id: d.text for d in docs}
     all_claims = store.claims()
     claims_by_doc: dict[str, list] = {}
@@ -33,6 +35,8 @@ def export_dict(store: Store) -> dict:
                 "published": d.published, "published_estimated": d.published_estimated, "authors": list(d.authors),
                 "genre": d.genre, "url": d.url, "outlet": d.outlet, "words": d.words,
                 "sourcing": sourcing_profile(claims_by_doc.get(d.id, [])),
+                # Whether persuasion techniques were looked for: analysed, unsupported_language, skipped, not_analysed.
+                "techniques_status": technique_status(d.language, versions.get(d.id)),
             }
             for d in docs
         ],

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import socket
 import uuid
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from . import __version__
-from .errors import InputError
+from .errors import AtlasError, InputError
+from .extract import techniques as technique_models
 from .extract.actors import link_actors
 from .extract.claims import find_claims
 from .extract.disarm import find_ttps
@@ -21,7 +24,7 @@ from .extract.stance import find_stances
 from .nlp import parse
 from .ontology import load_actor_catalog
 from .reconcile import link_claims, link_same_events
-from .records import Analysis, Document, TtpHit
+from .records import Analysis, Document, TechniqueHit, TtpHit
 from .store import Store
 from .text.metadata import detect_language, find_authors, guess_title, latest_explicit_year, parse_date, stated_date
 from .text.normalise import count_words, document_id, normalise_text
@@ -47,7 +50,10 @@ class AnalyzeReport:
     mentions: int = 0
     actors: int = 0
     events: int = 0
+    techniques: int = 0
     links: int = 0
+    # Documents whose language the persuasion-technique models do not cover, by language ("?" when unknown).
+    techniques_unsupported: dict[str, int] = field(default_factory=dict)
     failed: list[str] = field(default_factory=list)
 
     def count(self, analysis: Analysis) -> None:
@@ -56,6 +62,13 @@ class AnalyzeReport:
         self.mentions += len(analysis.mentions)
         self.actors += len(analysis.actors)
         self.events += len(analysis.events)
+        self.techniques += len(analysis.techniques)
+
+    def note_language(self, language: str | None, skip: frozenset[str] = frozenset()) -> None:
+        """Count a document the persuasion-technique models could not read because of its language."""
+        if "techniques" not in skip and not techniques_supported(language):
+            key = language or "?"
+            self.techniques_unsupported[key] = self.techniques_unsupported.get(key, 0) + 1
 
 
 def build_document(source: Source) -> Document:
@@ -102,16 +115,86 @@ def ingest(store: Store, paths: Iterable[str | Path], options: ReadOptions = Rea
     return report
 
 
-def analysis_version(actor_files: tuple[str, ...] = ()) -> str:
-    """Return the tag stored with each analysis: package version plus ontology fingerprint."""
-    return f"{__version__}+{load_actor_catalog(actor_files).fingerprint}"
+# Stages of the analysis a user may leave out (`atlas analyze --skip STAGE`): the persuasion-technique models cost
+# about as much as the rest of the analysis together.
+OPTIONAL_STAGES = ("techniques",)
+# Languages the persuasion-technique models were trained on: SemEval-2020 Task 11 is English news. Documents in
+# other languages get no technique records (nothing is guessed), and the summary and the views say why.
+TECHNIQUE_LANGUAGES = ("en",)
+# Suffixes of the analysis version that tell whether the techniques stage ran.
+_TECHNIQUES_ON, _TECHNIQUES_OFF = "+ptc-", "+no-techniques"
+
+
+def check_skip(skip: Iterable[str] = ()) -> frozenset[str]:
+    """Return the stages to skip as a set; raises AtlasError naming the stages that can be skipped."""
+    found = frozenset(s.strip().lower() for s in skip if s and s.strip())
+    unknown = sorted(found - set(OPTIONAL_STAGES))
+    if unknown:
+        raise AtlasError(f"cannot skip {', '.join(repr(u) for u in unknown)}: the stages that can be skipped are "
+                         f"{', '.join(OPTIONAL_STAGES)}")
+    return found
+
+
+def techniques_supported(language: str | None) -> bool:
+    """Return True when the persuasion-technique models cover documents in this language."""
+    return language in TECHNIQUE_LANGUAGES
+
+
+@lru_cache(maxsize=1)
+def techniques_fingerprint() -> str:
+    """Return a short hash of the packaged technique models, so that new weights mean a new analysis version."""
+    digest = hashlib.sha256(technique_models.EXTRACTOR.encode())
+    for path in sorted(technique_models.MODEL_DIR.glob("*.npz")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:8]
+
+
+def analysis_version(actor_files: tuple[str, ...] = (), skip: Iterable[str] = ()) -> str:
+    """Return the tag stored with each analysis: package version, ontology fingerprint and the optional stages run."""
+    stages = _TECHNIQUES_OFF if "techniques" in check_skip(skip) else _TECHNIQUES_ON + techniques_fingerprint()
+    return f"{__version__}+{load_actor_catalog(actor_files).fingerprint}{stages}"
+
+
+def technique_status(language: str | None, version: str | None) -> str:
+    """Return whether a document's persuasion techniques were looked for: analysed, skipped, unsupported_language
+    or not_analysed, from its language and the analysis version stored with it."""
+    if not version:
+        return "not_analysed"
+    if version.endswith(_TECHNIQUES_OFF) or _TECHNIQUES_ON not in version:
+        return "skipped"  # `--skip techniques`, or an analysis from before the stage existed
+    return "analysed" if techniques_supported(language) else "unsupported_language"
+
+
+TECHNIQUE_STATUS_TEXT = {
+    "analysed": "persuasion techniques looked for",
+    "skipped": "persuasion techniques not looked for (analysed with --skip techniques, or before the stage existed): "
+               "run `atlas analyze` without --skip",
+    "unsupported_language": "persuasion techniques not looked for: the models are trained on English news "
+                            "(SemEval-2020 Task 11) and no labels are guessed for other languages",
+    "not_analysed": "not analysed yet: run `atlas analyze`",
+}
 
 
 ANALYSIS_NEEDS = ("ner", "senter")
 
 
-def analyze_document(doc: Document, actor_files: tuple[str, ...] = ()) -> Analysis:
-    """Return everything extracted from one document: mentions, actors, events, claims, stances, narratives."""
+def find_technique_hits(doc: Document) -> list[TechniqueHit]:
+    """Return the persuasion-technique spans of a document (none outside the models' languages), offsets into its text."""
+    if not techniques_supported(doc.language):
+        return []
+    hits = {}
+    for start, end, technique, score in technique_models.find_techniques(doc.text):
+        if 0 <= start < end <= len(doc.text) and doc.text[start:end].strip():
+            hits[(start, end, technique)] = TechniqueHit(doc.id, technique, start, end, doc.text[start:end], float(score),
+                                                         technique_models.EXTRACTOR)
+    return [hits[k] for k in sorted(hits)]
+
+
+def analyze_document(doc: Document, actor_files: tuple[str, ...] = (), skip: Iterable[str] = ()) -> Analysis:
+    """Return everything extracted from one document: mentions, actors, events, claims, stances, narratives,
+    persuasion techniques (unless skipped) and DISARM techniques."""
+    skip = check_skip(skip)
     catalog = load_actor_catalog(actor_files)
     entities = []
     sentences = []
@@ -127,8 +210,9 @@ def analyze_document(doc: Document, actor_files: tuple[str, ...] = ()) -> Analys
     narratives = find_narratives(doc.id, doc.text, sentences, mentions, doc.language)
     ttps = [TtpHit(doc.id, disarm_id, name, start, end, doc.text[start:end], confidence, "disarm-cues")
             for start, end, disarm_id, name, confidence in find_ttps(doc.text, doc.language)]
+    techniques = [] if "techniques" in skip else find_technique_hits(doc)
     return Analysis(doc=doc.id, mentions=mentions, actors=actors, events=events, claims=claims, stances=stances,
-                    narratives=narratives, ttps=ttps)
+                    narratives=narratives, techniques=techniques, ttps=ttps)
 
 
 def document_sentences(doc: Document) -> list[tuple[int, int]]:
@@ -152,14 +236,17 @@ def _sentence_spans(text: str, offset: int, sdoc) -> list[tuple[int, int]]:
 
 
 def analyze(store: Store, redo_all: bool = False, actor_files: tuple[str, ...] = (), progress: Progress | None = None,
-            on_total: Callable[[int], None] | None = None) -> AnalyzeReport:
+            on_total: Callable[[int], None] | None = None, skip: Iterable[str] = ()) -> AnalyzeReport:
     """Analyse every stored document not yet analysed (or all), replacing each one's records in one transaction.
 
     Documents stream one at a time, each claimed first, so several `atlas analyze` processes on one database
-    share the work and never analyse a document twice. `redo_all` marks every document stale first.
+    share the work and never analyse a document twice. `redo_all` marks every document stale first. `skip` names
+    optional stages to leave out (OPTIONAL_STAGES); the stage set is part of the analysis version, so changing it
+    analyses every document again.
     """
     report = AnalyzeReport()
-    version = analysis_version(actor_files)
+    skip = check_skip(skip)
+    version = analysis_version(actor_files, skip)
     if redo_all:
         store.mark_stale()
     if on_total:
@@ -170,9 +257,10 @@ def analyze(store: Store, redo_all: bool = False, actor_files: tuple[str, ...] =
         for doc in claim_each(store, version, worker):
             if progress:
                 progress(doc.name)
-            analysis = analyze_document(doc, actor_files)
+            analysis = analyze_document(doc, actor_files, skip)
             store.replace_analysis(analysis, version)
             report.count(analysis)
+            report.note_language(doc.language, skip)
             changed.add(doc.id)
     finally:
         store.release_claims(worker)

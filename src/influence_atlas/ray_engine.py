@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from .errors import ExtraError, InputError
-from .pipeline import AnalyzeReport, Progress, analysis_version, analyze_document, build_document, reconcile
+from .pipeline import AnalyzeReport, Progress, analysis_version, analyze_document, build_document, check_skip, reconcile
 from .records import Document
 from .store import Store, open_store
 from .text.readers import ReadOptions, record_source
@@ -41,19 +41,21 @@ def import_ray():
 class DocumentAnalyzer:
     """Ray Data callable class: loads the models once per worker, then analyses batches of pickled Documents."""
 
-    def __init__(self, actor_files: tuple[str, ...] = (), keep_documents: bool = False):
+    def __init__(self, actor_files: tuple[str, ...] = (), keep_documents: bool = False, skip: tuple[str, ...] = ()):
         self.actor_files = tuple(actor_files)
         self.keep_documents = keep_documents
+        self.skip = tuple(skip)
         for language, text in (("en", "Russia's Wagner Group deployed to Mali in December 2021, officials said."),
                                ("fr", "Le groupe Wagner s'est déployé au Mali en décembre 2021, selon des officiels.")):
-            analyze_document(Document(id="warm-up", name="warm-up", path="", text=text, language=language), self.actor_files)
+            analyze_document(Document(id="warm-up", name="warm-up", path="", text=text, language=language), self.actor_files,
+                             self.skip)
 
     def __call__(self, batch: dict) -> dict:
         import numpy as np
 
         analyses = []
         for payload, error in zip(batch["document"], batch["error"]):
-            analyses.append(b"" if error else pickle.dumps(analyze_document(pickle.loads(payload), self.actor_files)))
+            analyses.append(b"" if error else pickle.dumps(analyze_document(pickle.loads(payload), self.actor_files, self.skip)))
         out = {"id": batch["id"], "error": batch["error"], "analysis": np.array(analyses, dtype=object)}
         if self.keep_documents:
             out["document"] = batch["document"]
@@ -124,28 +126,30 @@ def input_files(inputs: Sequence[str | Path]) -> dict[str, list[str]]:
 def analyze_with_ray(store: Store, redo_all: bool = False, actor_files: tuple[str, ...] = (), address: str | None = None,
                      workers: int | None = None, inputs: Sequence[str | Path] = (), options: ReadOptions = ReadOptions(),
                      progress: Progress | None = None, on_total: Callable[[int], None] | None = None,
-                     batch_size: int = BATCH_SIZE) -> AnalyzeReport:
+                     batch_size: int = BATCH_SIZE, skip: Sequence[str] = ()) -> AnalyzeReport:
     """Analyse with Ray the stored documents not yet analysed (or all), or the records of Parquet/JSONL `inputs`
-    (stored as they come), writing each batch in one transaction; then reconcile. Return what was done."""
+    (stored as they come), writing each batch in one transaction; then reconcile. Return what was done.
+    `skip` names optional stages to leave out, as for `pipeline.analyze`."""
+    skip = tuple(sorted(check_skip(skip)))
     ray = import_ray()
     started = not ray.is_initialized()
     if started:
         ray.init(address=address, num_cpus=None if address else workers, include_dashboard=False,
                  logging_level=logging.WARNING, configure_logging=True)
     try:
-        return _run(ray, store, redo_all, actor_files, workers, inputs, options, progress, on_total, batch_size)
+        return _run(ray, store, redo_all, actor_files, workers, inputs, options, progress, on_total, batch_size, skip)
     finally:
         if started:
             ray.shutdown()
 
 
-def _run(ray, store, redo_all, actor_files, workers, inputs, options, progress, on_total, batch_size) -> AnalyzeReport:
+def _run(ray, store, redo_all, actor_files, workers, inputs, options, progress, on_total, batch_size, skip) -> AnalyzeReport:
     context = ray.data.DataContext.get_current()
     context.execution_options.preserve_order = True  # write in the default engine's order: same actors, same export
     context.enable_progress_bars = False  # the CLI draws its own
     logging.getLogger("ray.data").setLevel(logging.WARNING)
     report = AnalyzeReport()
-    version = analysis_version(tuple(actor_files))
+    version = analysis_version(tuple(actor_files), skip)
     size = workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
     if inputs:
         files = input_files(inputs)
@@ -167,7 +171,7 @@ def _run(ray, store, redo_all, actor_files, workers, inputs, options, progress, 
         data = ray.data.from_items([{"id": i} for i in ids]).map_batches(
             fetch_documents, fn_kwargs={"url": store.url}, batch_format="numpy", batch_size=batch_size)
     analysed = data.map_batches(
-        DocumentAnalyzer, fn_constructor_kwargs={"actor_files": tuple(actor_files), "keep_documents": bool(inputs)},
+        DocumentAnalyzer, fn_constructor_kwargs={"actor_files": tuple(actor_files), "keep_documents": bool(inputs), "skip": skip},
         compute=ray.data.ActorPoolStrategy(size=size), batch_format="numpy", batch_size=batch_size, num_cpus=1)
     seen: set[str] = set()
     for batch in analysed.iter_batches(batch_format="numpy", batch_size=batch_size):
@@ -182,6 +186,7 @@ def _run(ray, store, redo_all, actor_files, workers, inputs, options, progress, 
             if inputs:
                 doc = pickle.loads(batch["document"][i])
                 store.add_document(doc)
+                report.note_language(doc.language, frozenset(skip))
                 if progress:
                     progress(doc.name)
             elif progress:

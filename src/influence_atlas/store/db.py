@@ -235,6 +235,16 @@ class Store:
         with self.engine.connect() as conn:
             return [r[0] for r in conn.execute(query)]
 
+    def document_metadata(self, ids: list[str] | None = None) -> list[dict]:
+        """Return documents' metadata without their text (id, name, path, title, language, genre, published, words,
+        outlet, url, analysis_version; all documents or those with the given ids), sorted by name then id."""
+        columns = ("id", "name", "path", "title", "language", "genre", "published", "words", "outlet", "url", "analysis_version")
+        query = select(*[documents.c[c] for c in columns]).order_by(documents.c.name, documents.c.id)
+        if ids is not None:
+            query = query.where(documents.c.id.in_(ids))
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(query).mappings()]
+
     def count_to_analyze(self, version: str) -> int:
         """Return how many stored documents this analysis version has not analysed yet."""
         with self.engine.connect() as conn:
@@ -349,6 +359,18 @@ class Store:
         return [TechniqueHit(r["doc"], r["technique"], r["start"], r["end"], r["text"], r["score"], r["extractor"])
                 for r in self._select(techniques, doc_id, techniques.c.doc, techniques.c.start, techniques.c.end, techniques.c.technique,
                                      techniques.c.id)]
+
+    def technique_counts(self) -> list[tuple[str, str, int]]:
+        """Return (document id, persuasion technique, spans) for every technique a document uses, sorted."""
+        query = select(techniques.c.doc, techniques.c.technique, func.count()).group_by(techniques.c.doc, techniques.c.technique)
+        with self.engine.connect() as conn:  # sorted here: a server's collation would order the names differently
+            return sorted((d, t, int(n)) for d, t, n in conn.execute(query))
+
+    def ttp_counts(self) -> list[tuple[str, str, str, int]]:
+        """Return (document id, DISARM id, technique name, hits) for every DISARM technique a document describes, sorted."""
+        query = select(ttps.c.doc, ttps.c.disarm_id, func.min(ttps.c.name), func.count()).group_by(ttps.c.doc, ttps.c.disarm_id)
+        with self.engine.connect() as conn:
+            return sorted((d, i, name, int(n)) for d, i, name, n in conn.execute(query))
 
     def ttps(self, doc_id: str | None = None) -> list[TtpHit]:
         """Return stored DISARM technique hits, sorted by document and offset."""
