@@ -15,8 +15,8 @@ from influence_atlas.errors import InputError
 from influence_atlas.extract.checkworthiness import THRESHOLD, parse_checkthat_tsv, read_checkthat_tsv, score_sentences
 
 DEV_TEST = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "checkthat2024" / "CT24_dev-test.tsv"
-# Measured 0.XXXX with the shipped model (training/checkworthiness/README.md); floors only move up.
-DEV_TEST_F1_FLOOR = 0.0
+# Measured 0.7543 (66 of 108 Yes found, 1 false alarm) with the shipped model; floors only move up.
+DEV_TEST_F1_FLOOR = 0.75
 
 
 def _atlas(args, cwd):
