@@ -94,6 +94,22 @@ def test_french_documents_get_no_technique_labels_and_say_why(analysed):
         store.close()
 
 
+def test_document_view_says_why_a_french_document_has_no_techniques(analysed):
+    from influence_atlas.web import data
+
+    store = open_store(analysed[0])
+    try:
+        docs = _docs(store)
+        corpus = data.Corpus(store)
+        french = data.document_view(corpus, docs["wagner_fr.txt"].id)
+        english = data.document_view(corpus, docs[SHORT_SEED].id)
+    finally:
+        store.close()
+    assert french["techniques"] == [] and french["techniques_status"]["status"] == "unsupported_language"
+    assert "English" in french["techniques_status"]["text"] and french["ttps"]
+    assert english["techniques_status"]["status"] == "analysed" and english["techniques"]
+
+
 def test_skipping_techniques_changes_the_version_and_toggling_it_reanalyses(analysed, tmp_path):
     db = copy_database(analysed[0], tmp_path)
     store = open_store(db)

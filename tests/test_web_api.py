@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from databases import copy_database
-from influence_atlas.records import Analysis, Claim, Document, Link, Mention, NarrativeHit, Stance
+from influence_atlas.records import Analysis, Claim, Document, Link, Mention, NarrativeHit, Stance, TechniqueHit
 from influence_atlas.store import Store, open_store
 
 HOSTILE_TEXT = (
@@ -66,14 +66,15 @@ def _sentence(text: str, needle: str) -> tuple[int, int]:
     return start, min(end, len(text))
 
 
-def add_records(store: Store, doc_id: str, *, claims=(), stances=(), narratives=(), mentions=()) -> None:
+def add_records(store: Store, doc_id: str, *, claims=(), stances=(), narratives=(), mentions=(), techniques=()) -> None:
     """Add records to a document through Store.replace_analysis, keeping every record it already has."""
     from influence_atlas.pipeline import analysis_version
 
     store.replace_analysis(Analysis(
         doc=doc_id, mentions=store.mentions(doc_id) + list(mentions), events=store.events(doc_id),
         claims=store.claims(doc_id) + list(claims), stances=store.stances(doc_id) + list(stances),
-        narratives=store.narratives(doc_id) + list(narratives), techniques=store.techniques(doc_id), ttps=store.ttps(doc_id),
+        narratives=store.narratives(doc_id) + list(narratives), techniques=store.techniques(doc_id) + list(techniques),
+        ttps=store.ttps(doc_id),
     ), analysis_version())
 
 
@@ -133,7 +134,10 @@ def add_hostile_document(store: Store) -> Document:
     claim = Claim(id="claim_test_hostile", doc=doc.id, start=i, end=HOSTILE_TEXT.index("\n", i), text=HOSTILE_TEXT[i:HOSTILE_TEXT.index("\n", i)],
                   checkworthiness=0.5, quantities=(), attributed_to="<img src=x onerror=alert(1)>", attribution_text="<script>alert(2)</script>",
                   reporting_verb=None, hedged=False, hedges=(), extractor="test-sample", confidence=0.5)
-    add_records(store, doc.id, mentions=mentions, claims=[claim])
+    h = HOSTILE_TEXT.index("<a href")
+    technique = TechniqueHit(doc.id, "<b>Loaded_Language</b>", h, HOSTILE_TEXT.index("</a>") + 4,
+                             HOSTILE_TEXT[h:HOSTILE_TEXT.index("</a>") + 4], 0.5, "test-sample")
+    add_records(store, doc.id, mentions=mentions, claims=[claim], techniques=[technique])
     return doc
 
 
@@ -190,6 +194,24 @@ def test_document_carries_records_with_evidence(api):
     covered = [s for s in body["segments"] if body["records"].index(claim) in s["r"]]
     assert "Moura" in "".join(s["t"] for s in covered)
     assert api.get("/api/documents/not-a-document").status_code == 404
+
+
+def test_document_lists_its_techniques_and_disarm_hits_with_their_spans(api):
+    docs = {d["name"][:3]: d["id"] for d in api.get("/api/documents").json()["documents"]}
+    body = api.get(f"/api/documents/{docs['000']}").json()
+    assert body["techniques_status"]["status"] == "analysed"
+    text = "".join(s["t"] for s in body["segments"])
+    assert body["techniques"], "the pro-Kremlin opinion piece uses persuasion techniques"
+    for t in body["techniques"]:
+        assert text[t["start"]:t["end"]] == t["text"] and 0 < t["score"] <= 1
+        record = body["records"][t["record"]]
+        assert record["kind"] == "technique" and (record["start"], record["end"]) == (t["start"], t["end"])
+    assert [(t["start"], t["end"]) for t in body["techniques"]] == sorted((t["start"], t["end"]) for t in body["techniques"])
+    disarm = api.get(f"/api/documents/{docs['001']}").json()
+    text = "".join(s["t"] for s in disarm["segments"])
+    assert disarm["ttps"], "the NGO report describes the operation's behaviours"
+    for x in disarm["ttps"]:
+        assert text[x["start"]:x["end"]] == x["evidence"] and disarm["records"][x["record"]]["kind"] == "ttp"
 
 
 def test_timeline_groups_the_moura_event(api, web_db):

@@ -133,6 +133,42 @@ def test_clicking_a_highlighted_claim_shows_its_attribution(site, tab):
     assert not tab.errors, tab.errors
 
 
+def test_technique_highlights_and_list_in_the_document_view(site, tab):
+    base, db = site
+    doc_id = _doc_id(db, "000")
+    store = open_store(str(db))
+    try:
+        hits = store.techniques(doc_id)
+    finally:
+        store.close()
+    assert hits, "the pro-Kremlin opinion piece uses persuasion techniques"
+    page = tab.open(base + "/documents/" + doc_id, "document")
+    highlight = page.locator("#doc-text .hl.k-technique").first
+    assert highlight.count() == 1 and highlight.is_visible()
+    # The highlight is drawn (a wavy underline in the technique colour), and clicking it shows the technique and its score.
+    assert highlight.evaluate("e => [getComputedStyle(e).textDecorationLine, getComputedStyle(e).textDecorationStyle]") == ["underline", "wavy"]
+    highlight.click()
+    record = page.locator("#record-panel .record[data-kind='technique']").first
+    record.wait_for()
+    text = record.inner_text()
+    assert "persuasion technique" in text and "score" in text and any(h.technique in text for h in hits)
+    rows = page.locator("#technique-list tbody tr")
+    assert rows.count() == len(hits)
+    first = min(hits, key=lambda h: (h.start, h.end, h.technique))
+    assert first.technique.replace("_", " ") in rows.first.inner_text() and f"{first.score:.2f}" in rows.first.inner_text()
+    # A row of the list selects its passage in the text.
+    last = rows.nth(rows.count() - 1)
+    last.click()
+    selected = page.locator("#doc-text .hl.selected")
+    assert selected.count() == 1 and "k-technique" in selected.get_attribute("class")
+    latest = max(hits, key=lambda h: (h.start, h.end, h.technique))
+    assert selected.inner_text() in latest.text
+    # Turning the kind off removes the underline.
+    page.locator(".kinds label", has_text="Persuasion techniques").locator("input").uncheck()
+    assert highlight.evaluate("e => getComputedStyle(e).textDecorationLine") == "none"
+    assert not tab.errors, tab.errors
+
+
 def test_hostile_document_renders_inert(site, tab):
     base, db = site
     hostile = _doc_id(db, "hostile")
@@ -144,6 +180,9 @@ def test_hostile_document_renders_inert(site, tab):
     assert "<img src=x onerror=alert(1)>" in panel and "<script>alert(2)</script>" in panel
     assert page.evaluate("document.querySelectorAll('main img, main script, main a[href^=javascript]').length") == 0
     assert page.title().startswith("<script>alert(1)</script> title")
+    techniques = page.inner_text("#technique-list")
+    assert "<b>Loaded Language</b>" in techniques and '<a href="javascript:alert(1)">click</a>' in techniques
+    assert page.evaluate("document.querySelectorAll('#technique-list b, #technique-list a').length") == 0
     tab.open(base + "/documents", "documents")
     tab.open(base + "/timeline", "timeline")
     page.wait_for_timeout(300)
@@ -174,6 +213,8 @@ def test_report_opens_offline_with_every_view(site, browser, tmp_path):
                 assert page.locator("#map-chart .scatterlayer .point").count() >= 5
         t.open(f"{url}#timeline", "timeline")
         assert page.locator("#timeline-table tr", has_text="Moura").count() >= 1
+        t.open(f"{url}#document/{_doc_id(db, '000')}", "document")
+        assert page.locator("#doc-text .hl.k-technique").count() >= 1 and page.locator("#technique-list tbody tr").count() >= 1
         t.open(f"{url}#document/{_doc_id(db, 'hostile')}", "document")
         assert "<script>alert(1)</script>" in page.inner_text("main")
         assert [u for u in t.requests if not u.startswith(("file:", "data:", "blob:", "about:"))] == []

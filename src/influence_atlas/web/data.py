@@ -21,6 +21,7 @@ from sqlalchemy import func, select, text
 
 from ..errors import AtlasError
 from ..evaluate import gold_key
+from ..pipeline import TECHNIQUE_STATUS_TEXT, technique_status
 from ..records import Event, Link
 from ..store import Store
 from ..store.schema import (
@@ -740,9 +741,10 @@ def document_view(corpus: Corpus, doc_id: str) -> dict:
              ("actors", "; ".join(f"{a.name} ({a.role})" for a in e.actors)), ("location", e.location),
              ("fatalities", fatalities_text(e)), ("also told by", ", ".join(others) or None),
              ("confidence", round(e.confidence, 3)), ("extractor", e.extractor)])
-    for t in store.techniques(doc_id):
-        add("technique", "technique", t.start, t.end, t.technique,
-            [("technique", t.technique), ("score", round(t.score, 3)), ("extractor", t.extractor)])
+    found_techniques = store.techniques(doc_id)
+    for t in found_techniques:
+        add("technique", "technique", t.start, t.end, t.technique.replace("_", " "),
+            [("persuasion technique", t.technique), ("score", round(t.score, 3)), ("extractor", t.extractor)])
     names = narrative_names()
     for n in store.narratives(doc_id):
         for a, b in n.evidence:
@@ -754,10 +756,15 @@ def document_view(corpus: Corpus, doc_id: str) -> dict:
             add("stance", "stance", a, b, f"stance toward {s.actor}",
                 [("toward", s.actor), ("score", f"{s.score:+.2f} (−2 hostile … +2 favourable)"),
                  ("confidence", round(s.confidence, 3)), ("extractor", s.extractor)])
-    for x in store.ttps(doc_id):
+    found_ttps = store.ttps(doc_id)
+    for x in found_ttps:
         add("ttp", "ttp", x.start, x.end, f"{x.disarm_id} {x.name}",
             [("DISARM", f"{x.disarm_id} {x.name}"), ("confidence", round(x.confidence, 3)), ("extractor", x.extractor)])
     records.sort(key=lambda r: (r["start"], -r["end"], r["kind"]))
+    # Where each technique and DISARM hit sits among the records, so that its list entry can select its highlight.
+    index = {(r["kind"], r["start"], r["end"], r["label"]): i for i, r in reversed(list(enumerate(records)))}
+    version = (store.document_metadata([doc_id]) or [{}])[0].get("analysis_version")
+    status = technique_status(doc.language, version)
     counts = Counter(r["kind"] for r in records)
     actor_kinds = Counter(r["class"][len("actor-"):] for r in records if r["kind"] == "mention")
     meta = dict(snap.docs.get(doc_id) or {"id": doc.id, "name": doc.name, "title": doc.title, "language": doc.language,
@@ -766,6 +773,18 @@ def document_view(corpus: Corpus, doc_id: str) -> dict:
         "document": meta, "segments": segments(text, records), "records": records,
         "counts": dict(sorted(counts.items())), "actor_kinds": dict(sorted(actor_kinds.items())),
         "profile": sourcing_profile(snap, doc_id), "text_length": len(text),
+        "techniques_status": {"status": status, "text": TECHNIQUE_STATUS_TEXT[status]},
+        "techniques": [
+            {"technique": t.technique, "start": t.start, "end": t.end, "text": t.text, "score": round(t.score, 4),
+             "extractor": t.extractor, "record": index.get(("technique", t.start, t.end, t.technique.replace("_", " ")))}
+            for t in sorted(found_techniques, key=lambda t: (t.start, t.end, t.technique))
+        ],
+        "ttps": [
+            {"disarm_id": x.disarm_id, "name": x.name, "start": x.start, "end": x.end, "evidence": x.evidence,
+             "confidence": round(x.confidence, 4), "extractor": x.extractor,
+             "record": index.get(("ttp", x.start, x.end, f"{x.disarm_id} {x.name}"))}
+            for x in sorted(found_ttps, key=lambda x: (x.start, x.end, x.disarm_id))
+        ],
     }
 
 

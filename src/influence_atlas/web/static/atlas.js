@@ -447,6 +447,7 @@
           el("table", {}, el("tbody", {}, r.fields.filter(([, v]) => v !== "").map(([k, v]) => el("tr", {}, el("td", { text: k }), el("td", { text: v }))))));
       }));
     };
+    const firstSpan = {};  // record index → the first highlighted piece of its span
     for (const seg of data.segments) {
       if (!seg.r.length) { text.append(seg.t); continue; }
       const kinds = new Set(seg.r.map((i) => data.records[i].kind));
@@ -454,16 +455,42 @@
       const span = el("span", { class: "hl " + [...kinds].map((k) => "k-" + k).join(" "), dataset: { r: seg.r.join(" ") }, text: seg.t });
       if (mention) span.style.color = KIND_COLOURS[mention.class.slice("actor-".length)] || "#333";
       span.addEventListener("click", () => show(span, seg.r));
+      for (const i of seg.r) if (!(i in firstSpan)) firstSpan[i] = [span, seg.r];
       text.append(span);
     }
+    // A list entry selects its passage in the text and shows the records there.
+    const goTo = (i) => {
+      const found = firstSpan[i];
+      if (!found) return;
+      found[0].scrollIntoView({ block: "center" });
+      show(found[0], found[1]);
+    };
+    const status = data.techniques_status || { status: "analysed", text: "" };
+    const techniqueList = el("section", { class: "hitlist", id: "technique-list" },
+      el("h2", { text: "Persuasion techniques" + (status.status === "analysed" ? ` (${data.techniques.length})` : "") }),
+      status.status !== "analysed" ? el("p", { class: "muted small", text: status.text.charAt(0).toUpperCase() + status.text.slice(1) + "." })
+        : !data.techniques.length ? el("p", { class: "muted small", text: "The models found no persuasion technique in this document." })
+          : el("table", { class: "grid" }, el("thead", {}, el("tr", {}, ["technique", "score", "span"].map((h) => el("th", { text: h })))),
+            el("tbody", {}, data.techniques.map((t) => el("tr", { dataset: { technique: t.technique }, class: "pick", onclick: () => goTo(t.record) },
+              el("td", { text: t.technique.replace(/_/g, " ") }), el("td", { text: t.score.toFixed(2) }),
+              el("td", { class: "quote", text: `“${short(t.text, 240)}”` }))))),
+      data.techniques.length ? el("p", { class: "muted small", text: "SemEval-2020 Task 11 classes; the score is the span's likelihood times the technique's probability. Click a row to find it in the text." }) : null);
+    const ttpList = el("section", { class: "hitlist", id: "ttp-list" },
+      el("h2", { text: `DISARM behaviours described (${data.ttps.length})` }),
+      !data.ttps.length ? el("p", { class: "muted small", text: "No influence-operation behaviour from the DISARM framework is described in this document." })
+        : el("table", { class: "grid" }, el("thead", {}, el("tr", {}, ["DISARM technique", "confidence", "evidence"].map((h) => el("th", { text: h })))),
+          el("tbody", {}, data.ttps.map((x) => el("tr", { dataset: { disarm: x.disarm_id }, class: "pick", onclick: () => goTo(x.record) },
+            el("td", { text: `${x.disarm_id} ${x.name}` }), el("td", { text: x.confidence.toFixed(2) }),
+            el("td", { class: "quote", text: `“${short(x.evidence, 240)}”` }))))));
     const toggles = el("div", { class: "kinds" }, RECORD_KINDS.filter(([k]) => data.counts[k]).map(([k, label, colour]) =>
       el("label", {}, el("input", { type: "checkbox", checked: true, onchange: (e) => text.classList.toggle("off-" + k, !e.target.checked) }),
         colour ? el("span", { class: "swatch", style: { background: colour } }) : null, `${label} (${data.counts[k]})`)));
     const actorKinds = el("div", { class: "kinds" }, Object.entries(data.actor_kinds).map(([k, n]) =>
       el("span", {}, el("span", { class: "swatch", style: { background: KIND_COLOURS[k] || "#888" } }), `${k.replace("_", " ")} ${n}`)));
-    const missing = RECORD_KINDS.filter(([k]) => !data.counts[k]).map(([, label]) => label.toLowerCase());
+    // Techniques and DISARM behaviours have their own lists below the text, which say why one is empty.
+    const missing = RECORD_KINDS.filter(([k]) => !data.counts[k] && k !== "technique" && k !== "ttp").map(([, label]) => label.toLowerCase());
     const p = data.profile;
-    main.replaceChildren(
+    main.replaceChildren(...[
       el("p", { class: "small" }, el("a", { href: viewHref("documents"), text: "← documents" })),
       el("h1", { text: d.title || d.name }),
       el("div", { class: "meta" }, el("span", { text: d.name }), el("span", { text: "language: " + (d.language || "?") }),
@@ -474,7 +501,7 @@
         (p.sources.length ? ` — sources: ${p.sources.join(", ")}` : "") : "Sourcing: no claims extracted yet."),
       toggles, actorKinds,
       missing.length ? el("p", { class: "muted small", text: "Not yet in the database for this document: " + missing.join(", ") + "." }) : null,
-      el("div", { class: "docwrap" }, text, panel));
+      el("div", { class: "docwrap" }, text, panel), techniqueList, ttpList].filter((node) => node));
   };
 
   // -- routing --------------------------------------------------------------------------------
