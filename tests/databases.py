@@ -87,12 +87,3 @@ def drop_all() -> None:
     for name in list(_created):
         drop_database(_url(name))
 
-
-def database_exists(db: str) -> bool:
-    """Return True when the database named by a --db value exists (a file on SQLite)."""
-    if not ON_POSTGRES or "://" not in db:
-        return Path(db).exists()
-    import psycopg
-
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        return conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (_name(db),)).fetchone() is not None

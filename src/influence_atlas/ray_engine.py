@@ -77,12 +77,14 @@ def fetch_documents(batch: dict, url: str) -> dict:
             "document": np.array([pickle.dumps(found[i]) for i in ids], dtype=object)}
 
 
-def documents_from_records(batch, options: ReadOptions) -> dict:
-    """Ray task: turn input records (a pandas batch with their file in `path`) into pickled Documents; bad ones carry an error."""
+def documents_from_records(batch: dict, options: ReadOptions) -> dict:
+    """Ray task: turn input records (a batch of columns, their file in `path`) into pickled Documents; bad ones carry an error."""
     import numpy as np
 
     rows = []  # (id, error, pickled document)
-    for record in batch.to_dict("records"):
+    columns = list(batch)
+    for i in range(len(batch[columns[0]]) if columns else 0):
+        record = {k: batch[k][i] for k in columns}
         path = Path(str(record.pop("path", "")))
         record = {k: v for k, v in record.items() if not _missing(v)}
         rid = record.get(options.id_field)
@@ -99,7 +101,7 @@ def documents_from_records(batch, options: ReadOptions) -> dict:
 
 def _missing(value) -> bool:
     try:
-        return value is None or value != value  # NaN from pandas
+        return value is None or bool(value != value)  # NaN where a column has gaps
     except (TypeError, ValueError):
         return False
 
@@ -153,11 +155,11 @@ def _run(ray, store, redo_all, actor_files, workers, inputs, options, progress, 
     size = workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
     if inputs:
         files = input_files(inputs)
+        # Records become documents per reader, before the union: Parquet and JSON blocks must not share a batch.
         parts = [getattr(ray.data, f"read_{kind}")(paths, include_paths=True, **({"lines": True} if kind == "json" else {}))
+                 .map_batches(documents_from_records, fn_kwargs={"options": options}, batch_format="numpy", batch_size=batch_size)
                  for kind, paths in files.items() if paths]
-        source = parts[0].union(*parts[1:]) if len(parts) > 1 else parts[0]
-        data = source.map_batches(documents_from_records, fn_kwargs={"options": options}, batch_format="pandas",
-                                  batch_size=batch_size)
+        data = parts[0].union(*parts[1:]) if len(parts) > 1 else parts[0]
     else:
         if redo_all:
             store.mark_stale()

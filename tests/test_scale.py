@@ -1,0 +1,251 @@
+"""Scale-out: work claims and concurrent `atlas analyze` processes, SQLite's single writer, PostgreSQL text search,
+and the Ray engine against the default one (real processes, real databases, Ray started on this machine)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from databases import ON_POSTGRES, new_database
+from influence_atlas.errors import ExtraError
+from influence_atlas.export import export
+from influence_atlas.pipeline import analysis_version, ingest
+from influence_atlas.records import Actor, Analysis, Document
+from influence_atlas.store import open_store
+from influence_atlas.text.normalise import document_id
+
+ATLAS = [sys.executable, "-m", "influence_atlas"]
+PARAGRAPHS = [
+    "Russian instructors arrived in Bamako in December 2021, the transitional government said.",
+    "Human Rights Watch reported that soldiers and foreign fighters killed civilians in Moura in March 2022.",
+    "Mali expelled the French ambassador in January 2022 after the junta accused Paris of interference.",
+    "Burkina Faso's junta suspended Radio France Internationale, accusing it of spreading false information.",
+    "The Wagner Group denied any role in the killings and called the reports Western propaganda.",
+    "Le gouvernement de transition du Mali a accueilli des instructeurs russes à Bamako en décembre 2021.",
+]
+
+
+def _doc(name: str, text: str, language: str = "en") -> Document:
+    return Document(id=document_id(text), name=name, path=name, text=text, title=name, language=language, words=len(text.split()))
+
+
+def _corpus(folder: Path, count: int) -> Path:
+    """Write `count` short distinct documents (rotated paragraphs) into folder."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(count):
+        lines = [PARAGRAPHS[(i + k) % 5] for k in range(3)]
+        (folder / f"doc{i:03d}.txt").write_text(f"Dispatch {i}\n\n" + "\n\n".join(lines) + f"\n\nFiled as report {i}.\n", encoding="utf-8")
+    return folder
+
+
+def _atlas(args, cwd, env=None):
+    return subprocess.Popen(ATLAS + args, cwd=cwd, env=dict(os.environ, COLUMNS="200", **(env or {})),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _analysed_count(stdout: str) -> int:
+    line = next(ln for ln in stdout.splitlines() if ln.startswith("analysed "))
+    return int(line.split()[1])
+
+
+# -- claims ------------------------------------------------------------------------------------
+def test_workers_claim_different_documents_and_lapsed_claims_return(store):
+    for i in range(3):
+        store.add_document(_doc(f"d{i}.txt", f"Document number {i} about Mali."))
+    version = analysis_version()
+    assert store.count_to_analyze(version) == 3
+    (a,) = store.claim_documents(version, "worker-a")
+    (b,) = store.claim_documents(version, "worker-b")
+    (c,) = store.claim_documents(version, "worker-b", after=(b.name, b.id))
+    assert [a.name, b.name, c.name] == ["d0.txt", "d1.txt", "d2.txt"]
+    assert store.claim_documents(version, "worker-c") == []
+    # A worker that died holds its claim only until the lease runs out.
+    assert [d.name for d in store.claim_documents(version, "worker-c", lease=-1, limit=5)] == ["d0.txt", "d1.txt", "d2.txt"]
+    store.release_claims("worker-c")
+    store.replace_analysis(Analysis(doc=a.id, actors=[Actor("Mali", "state")]), version)
+    assert [d.name for d in store.claim_documents(version, "worker-a", limit=5)] == ["d1.txt", "d2.txt"]
+    assert store.count_to_analyze(version) == 2
+    store.mark_stale()
+    assert store.count_to_analyze(version) == 3
+
+
+def test_actor_upserts_in_one_batch_equal_one_by_one(tmp_path):
+    guesses = [Actor("Alpha", "unknown", known=False), Actor("Alpha", "person", ("A.",), known=True),
+               Actor("Alpha", "unknown", known=False), Actor("beta", "unknown", ("b",), known=False),
+               Actor("beta", "org", known=False)]
+    docs = [_doc(f"d{i}.txt", f"Text {i}.") for i in range(len(guesses))]
+    results = []
+    for batched in (False, True):
+        store = open_store(new_database(tmp_path / str(batched)))
+        for d in docs:
+            store.add_document(d)
+        analyses = [Analysis(doc=d.id, actors=[g]) for d, g in zip(docs, guesses)]
+        if batched:
+            store.replace_analyses(analyses, "v")
+        else:
+            for a in analyses:
+                store.replace_analysis(a, "v")
+        results.append(store.actors(mentioned_only=False))
+        store.close()
+    assert results[0] == results[1]
+    assert {a.name: (a.kind, a.known) for a in results[0]} == {"Alpha": ("person", True), "beta": ("org", False)}
+
+
+def test_text_columns_sort_by_code_point(store):
+    names = ["al-Qaeda", "Al Jazeera", "Économie", "Zeta", "état", "Ｚ"]
+    for i, n in enumerate(names):
+        store.add_document(_doc(n, f"Body {i}."))
+    assert [d.name for d in store.documents()] == sorted(names)
+
+
+# -- concurrent analyse processes --------------------------------------------------------------
+def test_two_analyze_processes_share_the_work_and_match_one(tmp_path):
+    """Two real `atlas analyze` processes on one database: every document analysed exactly once, same export as one."""
+    corpus = _corpus(tmp_path / "corpus", 24)
+    single, shared = new_database(tmp_path / "single"), new_database(tmp_path / "shared")
+    for db in (single, shared):
+        ingest_proc = _atlas(["ingest", str(corpus), "--db", db], tmp_path)
+        assert ingest_proc.wait(timeout=600) == 0, ingest_proc.stderr.read()
+    one = _atlas(["analyze", "--db", single], tmp_path)
+    workers = [_atlas(["analyze", "--db", shared], tmp_path) for _ in range(2)]
+    outputs = [p.communicate(timeout=900) for p in [one, *workers]]
+    for proc, (out, errs) in zip([one, *workers], outputs):
+        assert proc.returncode == 0, errs + out
+    counts = [_analysed_count(out) for out, _ in outputs[1:]]
+    assert sum(counts) == 24, f"workers analysed {counts} of 24 documents: none twice, none missed"
+    print(f"two workers on {'PostgreSQL' if ON_POSTGRES else 'SQLite'} analysed {counts} documents")
+    exports = []
+    for db in (single, shared):
+        s = open_store(db)
+        exports.append(export(s, "json", tmp_path / f"{len(exports)}.json").read_bytes())
+        s.close()
+    assert exports[0] == exports[1]
+
+
+def test_sqlite_second_writer_waits_with_a_clear_message(tmp_path):
+    """While another process holds SQLite's write lock, `atlas ingest` says it waits, then finishes (always SQLite)."""
+    db = tmp_path / "busy.db"
+    open_store(str(db)).close()
+    (tmp_path / "a.txt").write_text("Mali's junta welcomed Russian instructors in 2022.", encoding="utf-8")
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sqlite3, sys\n"
+         f"c = sqlite3.connect({str(db)!r}, isolation_level=None)\nc.execute('BEGIN IMMEDIATE')\n"
+         "print('locked', flush=True)\nsys.stdin.readline()\nc.execute('COMMIT')\n"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "locked"
+    proc = _atlas(["ingest", "a.txt", "--db", str(db)], tmp_path)
+    said = ""
+    for line in proc.stderr:  # the lock stays held until the waiting writer has said so
+        said += line
+        if "waiting:" in line:
+            break
+    holder.communicate("release\n", timeout=60)
+    out, errs = proc.communicate(timeout=300)
+    assert proc.returncode == 0, said + errs + out
+    assert "waiting: another process is writing to" in said and "SQLite takes one writer at a time" in said
+    assert "1 new" in out
+
+
+def test_sqlite_writer_gives_up_cleanly_after_its_wait(tmp_path):
+    db = tmp_path / "stuck.db"
+    store = open_store(str(db))
+    store.writer_wait = 1
+    import sqlite3
+
+    holder = sqlite3.connect(str(db), isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        from influence_atlas.errors import StoreError
+
+        with pytest.raises(StoreError, match="stayed locked by another writer .* nothing was written"):
+            store.add_document(_doc("a.txt", "Niger expelled the French ambassador."))
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert store.add_document(_doc("a.txt", "Niger expelled the French ambassador."))
+    store.close()
+
+
+# -- full-text search --------------------------------------------------------------------------
+def test_search_uses_each_documents_language(store):
+    store.add_document(_doc("en.txt", "Russian mercenaries were deployed to Mali; the deployment drew sanctions."))
+    store.add_document(_doc("fr.txt", "Les mercenaires russes ont été déployés au Mali, selon les journalistes.", "fr"))
+    hits = store.search("Mali")
+    assert {h["name"] for h in hits} == {"en.txt", "fr.txt"}
+    snippet = next(h["snippet"] for h in hits if h["name"] == "en.txt")
+    assert "\x02Mali\x03" in snippet
+    assert [h["name"] for h in store.search("merc*")] and {h["name"] for h in store.search("merc*")} == {"en.txt", "fr.txt"}
+    assert store.search('"unbalanced AND (') == [] and store.search("*") == []
+    if store.dialect == "postgresql":
+        # English and French stemming: other forms of the same word match in each language.
+        assert [h["name"] for h in store.search("deploying")] == ["en.txt"]
+        assert [h["name"] for h in store.search("journaliste")] == ["fr.txt"]
+
+
+# -- Ray ---------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def local_ray():
+    ray = pytest.importorskip("ray", reason="the ray extra is not installed (pip install 'influence-atlas[ray]')")
+    for attempt in range(2):  # Ray's own start-up can time out on a busy machine; one retry
+        try:
+            ray.init(num_cpus=2, include_dashboard=False)
+            break
+        except Exception:
+            ray.shutdown()
+            if attempt:
+                raise
+    yield ray
+    ray.shutdown()
+
+
+@pytest.mark.slow
+def test_ray_export_equals_default_engine_on_the_demo_corpus(local_ray, demo_run, seeds, tmp_path):
+    from influence_atlas.ray_engine import analyze_with_ray
+
+    store = open_store(new_database(tmp_path))
+    ingest(store, [seeds])
+    report = analyze_with_ray(store, workers=2, batch_size=1)
+    assert report.documents == 3 and report.links > 0
+    ray_json = export(store, "json", tmp_path / "ray.json")
+    again = analyze_with_ray(store)
+    assert again.documents == 0
+    store.close()
+    assert ray_json.read_bytes() == Path(demo_run.export).read_bytes()
+
+
+@pytest.mark.slow
+def test_ray_reads_jsonl_and_parquet_inputs(local_ray, tmp_path):
+    import pandas as pd
+
+    from influence_atlas.ray_engine import analyze_with_ray
+
+    records = [{"id": f"r{i}", "text": " ".join(PARAGRAPHS[i:i + 2]), "title": f"Record {i}"} for i in range(4)]
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records[:2]) + '{"id": "bad"}\n', encoding="utf-8")
+    pd.DataFrame(records[2:]).to_parquet(tmp_path / "in" / "b.parquet")
+    store = open_store(new_database(tmp_path))
+    report = analyze_with_ray(store, inputs=[tmp_path / "in"], workers=1)
+    assert report.documents == 4 and len(report.failed) == 1 and "no text in field 'text'" in report.failed[0]
+    assert sorted(d.name for d in store.documents()) == ["a.jsonl#r0", "a.jsonl#r1", "b.parquet#r2", "b.parquet#r3"]
+    assert store.mentions() and store.count_to_analyze(analysis_version()) == 0
+    store.close()
+
+
+def test_ray_engine_without_ray_names_the_extra(monkeypatch, store):
+    from influence_atlas.ray_engine import analyze_with_ray
+
+    monkeypatch.setitem(sys.modules, "ray", None)  # what a Python without the extra sees
+    with pytest.raises(ExtraError, match=r"pip install 'influence-atlas\[ray\]'"):
+        analyze_with_ray(store)
+
+
+def test_cli_engine_options_are_checked(tmp_path):
+    proc = _atlas(["analyze", "--engine", "spark"], tmp_path)
+    assert proc.wait(timeout=120) == 2 and "--engine must be local or ray" in proc.stderr.read()
+    proc = _atlas(["analyze", "--address", "auto"], tmp_path)
+    assert proc.wait(timeout=120) == 2 and "go with --engine ray" in proc.stderr.read()
