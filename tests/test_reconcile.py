@@ -6,7 +6,7 @@ import shutil
 
 from influence_atlas.pipeline import analyze, ingest
 from influence_atlas.reconcile.events import disagreements, link_same_events, pair_score
-from influence_atlas.records import Event, EventActor
+from influence_atlas.records import Claim, Event, EventActor, Mention
 
 
 def _event(id_, doc, etype="violence_against_civilians", date=None, actors=("Mali",), location=None, deaths=None, text="x"):
@@ -62,3 +62,24 @@ def test_incremental_linking_equals_a_full_pass(tmp_path, seeds):
 def store_docs(store, items):
     records = {e.id: e.doc for e in store.events()} | {c.id: c.doc for c in store.claims()}
     return {records[i] for i in items}
+
+
+def _claim(id_, doc, text):
+    return Claim(id_, doc, 0, len(text), text, 0.9, (), None, None, None, False, (), "test", 0.9)
+
+
+def test_claims_of_a_large_block_are_still_compared():
+    """A block of one actor and topic larger than the comparison window still links a late contradicting claim."""
+    from influence_atlas.reconcile.claims import _WINDOW, link_claims
+
+    accusing = "Wagner fighters massacred hundreds of civilians in Moura."
+    claims = [_claim(f"c{i:04d}", f"d{i:04d}", accusing) for i in range(_WINDOW + 50)]
+    denial = _claim("c9999", "d9999", "The operation in Moura was a success against terrorists, with no civilian victims.")
+    claims.append(denial)
+    mentions = [Mention(c.doc, 0, 6, "Wagner", "ORG", "Wagner Group", "test", 1.0) for c in claims]
+    links = link_claims(claims, mentions)
+    assert any(l.kind == "contradicts" and "c9999" in l.items for l in links)
+    # Incremental: the new document alone is compared, and it meets its neighbours in the block.
+    later = link_claims(claims, mentions, focus={"d9999"}, existing=[])
+    assert any(l.kind == "contradicts" and "c9999" in l.items for l in later)
+    assert all("c9999" in l.items for l in later)

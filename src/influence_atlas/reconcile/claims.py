@@ -23,7 +23,9 @@ POLARITY_FILE = Path(__file__).resolve().parent.parent / "ontology" / "polarity.
 _NEGATION = re.compile(r"\b(?:not|no|never|neither|nor|without|less|fewer|ne|pas|jamais|sans)\b", re.I)
 # Per pair of documents, the strongest few only: an analyst reads these, they are not a dump.
 MAX_LINKS = {"contradicts": 3, "corroborates": 1}
-_MAX_BLOCK = 300
+# In a block (an actor and a topic), a claim meets the next _WINDOW - 1 claims in store order: every pair of a
+# block up to that size, a bounded number per claim beyond it — and no claim is left out once a block is large.
+_WINDOW = 300
 
 
 @lru_cache(maxsize=2)
@@ -92,12 +94,11 @@ def link_claims(claims: list[Claim], mentions: list[Mention], min_gap: float = 0
     for c in claims:
         for actor in actors_in[c.id] | main.get(c.doc, set()):
             for topic in top[c.id]:
-                if len(blocks[(actor, topic)]) < _MAX_BLOCK:
-                    blocks[(actor, topic)].append(c)
+                blocks[(actor, topic)].append(c)
     scored: dict[tuple[str, str], tuple[str, float, str]] = {}
     for (actor, topic), members in blocks.items():
         for i, a in enumerate(members):
-            for b in members[i + 1 :]:
+            for b in members[i + 1 : i + _WINDOW]:
                 if a.doc == b.doc or (focus is not None and a.doc not in focus and b.doc not in focus):
                     continue
                 key = (a.id, b.id) if a.id < b.id else (b.id, a.id)

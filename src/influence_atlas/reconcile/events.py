@@ -18,7 +18,6 @@ from ..records import Event, Link
 
 # Actors so common that sharing them says little ("Russia" in a corpus about Russia); a pair
 # needs another shared party, or a shared place, a compatible date and similar words.
-_MAX_BLOCK = 400
 _WINDOW = 60
 _WORD = re.compile(r"[^\W\d_]{4,}", re.U)
 _STOP = {"that", "with", "from", "have", "been", "were", "their", "they", "this", "which", "when", "also", "after", "before",
