@@ -1,7 +1,7 @@
 """Scale-out throughput and memory: documents/s and peak RSS of `analyze` for growing synthetic corpora.
 
 Usage: .venv/bin/python bench/bench_scale.py [--sizes 1000,10000] [--configs spacy,sqlite,postgres,ray1,ray2]
-                                             [--paragraphs 3] [--seed 7] [--seeds-dir DIR] [--pg-url URL] [--save]
+                                             [--paragraphs 3] [--seed 7] [--seeds-dir DIR] [--pg-url URL] [--skip STAGE] [--save]
 
 Corpus: synthetic variations of the seed texts (../shared/corpus/seeds), made at run time into a temporary
 JSONL file and never written into the repository: each document takes a few consecutive paragraphs of one
@@ -122,7 +122,7 @@ class TreeRss:
 
 
 # -- one run (child process) -------------------------------------------------------------------
-def run_part(config: str, jsonl: Path, db: str) -> dict:
+def run_part(config: str, jsonl: Path, db: str, skip: tuple[str, ...] = ()) -> dict:
     """Ingest and analyse jsonl into db with one configuration; print phase markers; return the timings."""
     sys.path.insert(0, str(ROOT / "src"))
     from influence_atlas import pipeline, ray_engine
@@ -171,17 +171,17 @@ def run_part(config: str, jsonl: Path, db: str) -> dict:
         timings["load_s"] = time.perf_counter() - t  # Ray start-up; the models load inside the workers
         phase("analyse")
         t = time.perf_counter()
-        result = ray_engine.analyze_with_ray(store, workers=workers)
+        result = ray_engine.analyze_with_ray(store, workers=workers, skip=skip)
         total = time.perf_counter() - t
         ray.shutdown()
     else:
         phase("load")
         t = time.perf_counter()
-        ray_engine.DocumentAnalyzer()  # the same warm-up the Ray workers do: every model loaded once
+        ray_engine.DocumentAnalyzer(skip=skip)  # the same warm-up the Ray workers do: every model loaded once
         timings["load_s"] = time.perf_counter() - t
         phase("analyse")
         t = time.perf_counter()
-        result = analyze(store)
+        result = analyze(store, skip=skip)
         total = time.perf_counter() - t
     timings["reconcile_s"] = spent.get("reconcile_s", 0.0)
     timings["analyse_s"] = total - timings["reconcile_s"]
@@ -229,9 +229,9 @@ def _new_pg_database(admin: str, name: str) -> str:
     return admin.rpartition("/")[0] + "/" + name
 
 
-def measure(config: str, jsonl: Path, db: str) -> dict:
+def measure(config: str, jsonl: Path, db: str, skip: tuple[str, ...] = ()) -> dict:
     """Run one configuration in a subprocess; return its timings and the peak RSS of its process tree per phase."""
-    cmd = [sys.executable, __file__, "--part", config, "--jsonl", str(jsonl), "--db", db]
+    cmd = [sys.executable, __file__, "--part", config, "--jsonl", str(jsonl), "--db", db] + [f"--skip={s}" for s in skip]
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, cwd=ROOT)
     result = None
@@ -260,13 +260,14 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--seeds-dir", default=str(SEEDS), help="folder of seed *.txt texts (default ../shared/corpus/seeds)")
     parser.add_argument("--pg-url", help="admin URL of a PostgreSQL server to use instead of a throwaway one")
+    parser.add_argument("--skip", action="append", default=[], help="an analysis stage to leave out, as `atlas analyze --skip` (repeatable)")
     parser.add_argument("--save", action="store_true", help="append the results to bench/results/scale.json")
     parser.add_argument("--part", help=argparse.SUPPRESS)
     parser.add_argument("--jsonl", help=argparse.SUPPRESS)
     parser.add_argument("--db", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.part:
-        print(json.dumps(run_part(args.part, Path(args.jsonl), args.db)), flush=True)
+        print(json.dumps(run_part(args.part, Path(args.jsonl), args.db, tuple(args.skip))), flush=True)
         return
 
     configs = args.configs.split(",")
@@ -279,8 +280,8 @@ def main() -> None:
                 words = synthetic_corpus(jsonl, size, args.paragraphs, args.seed, Path(args.seeds_dir))
                 for config in configs:
                     db = _new_pg_database(pg_url, f"scale_{size}") if config == "postgres" else str(Path(tmp) / f"{config}-{size}.db")
-                    row = measure(config, jsonl, db)
-                    row.update(size=size, words=words, cpus=os.cpu_count(), load_avg=round(os.getloadavg()[0], 1))
+                    row = measure(config, jsonl, db, tuple(args.skip))
+                    row.update(size=size, words=words, cpus=os.cpu_count(), load_avg=round(os.getloadavg()[0], 1), skip=sorted(args.skip))
                     reference = next((r for r in rows if r["config"] == "spacy" and r["size"] == size), None)
                     if reference and config != "spacy":
                         # Slowdown against bare spaCy in the same run, in wall time and in CPU time.
