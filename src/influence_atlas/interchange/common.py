@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import select
 
 from ..extract.dates import date_span  # noqa: F401 - one date span for every format
 from ..extract.places import country_code, geocode
 from ..records import Event
 from ..store import Store
-from ..store.schema import documents as documents_table
 
 ROLE_RANK = {"agent": 0, "target": 1, "other": 2}
 ACTS_ON = "acts-on"
@@ -49,9 +47,7 @@ def actor_pairs(event: Event) -> list[tuple[str, str, str]]:
 
 def ingestion_times(store: Store) -> dict[str, datetime]:
     """Return when each document was ingested (UTC): the stable timestamp of every record drawn from it."""
-    with store.engine.connect() as conn:
-        rows = conn.execute(select(documents_table.c.id, documents_table.c.ingested_at)).all()
-    return {doc_id: parse_timestamp(value) for doc_id, value in rows}
+    return {doc_id: parse_timestamp(value) for doc_id, value in store.ingestion_times().items()}
 
 
 def parse_timestamp(value: str | None) -> datetime | None:

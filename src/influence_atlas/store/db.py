@@ -219,6 +219,11 @@ class Store:
                 conn.execute(text(pg_fts_insert_sql("d.id = :i")), {"i": doc.id})
         return True
 
+    def ingestion_times(self) -> dict[str, str]:
+        """Return when each stored document was ingested, as the ISO timestamps the store recorded, by document id."""
+        with self.engine.connect() as conn:
+            return dict(conn.execute(select(documents.c.id, documents.c.ingested_at).order_by(documents.c.id)).all())
+
     def documents(self, ids: list[str] | None = None) -> list[Document]:
         """Return stored documents (all, or those with the given ids), sorted by name then id."""
         query = select(documents).order_by(documents.c.name, documents.c.id)
