@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from itertools import combinations
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from ..errors import AtlasError
 from ..evaluate import gold_key
@@ -394,7 +394,7 @@ def documents_view(corpus: Corpus, q: str | None = None, language: str | None = 
         # Ranking every match (and cutting a snippet from each) costs time: ask for this page and one more,
         # unless a language or genre filter is to thin the matches out.
         wanted = SEARCH_CAP if (language or genre) else offset + limit + 1
-        hits = search(corpus.store, q, wanted)
+        hits = corpus.store.search(q, wanted)
         more = len(hits) >= wanted and wanted < SEARCH_CAP
         hits = hits[: offset + limit] if more else hits
         order = [h["id"] for h in hits if h["id"] in snap.docs]
@@ -423,29 +423,6 @@ def documents_view(corpus: Corpus, q: str | None = None, language: str | None = 
         "total": len(order), "more": more, "documents": rows,
         "languages": dict(sorted(languages.items())), "genres": dict(sorted(genres.items())),
     }
-
-
-def search(store: Store, query: str, limit: int) -> list[dict]:
-    """Return full-text matches as `Store.search` does (at least id and snippet), best first.
-
-    On SQLite the matches are ranked first and snippets are cut only from the `limit` kept: asking FTS5
-    for a snippet of every match before ranking costs ten times more when most documents match.
-    """
-    if store.dialect != "sqlite":
-        return store.search(query, limit)
-    from ..store.db import _fts5_query
-
-    q = _fts5_query(query)
-    with store.engine.connect() as conn:
-        rowids = [int(r[0]) for r in conn.execute(
-            text("SELECT rowid FROM documents_fts WHERE documents_fts MATCH :q ORDER BY rank LIMIT :n"), {"q": q, "n": limit})]
-        if not rowids:
-            return []
-        # The list holds integers read back from the index, so it is safe to inline (FTS5 plans IN (...) on rowid well).
-        found = {r[0]: {"id": r[1], "snippet": r[2]} for r in conn.execute(text(
-            "SELECT rowid, doc_id, snippet(documents_fts, 2, char(2), char(3), ' … ', 16) FROM documents_fts "
-            f"WHERE documents_fts MATCH :q AND rowid IN ({','.join(map(str, rowids))})"), {"q": q})}
-    return [found[r] for r in rowids if r in found]
 
 
 def _snippet_parts(snippet: str) -> list[dict]:
