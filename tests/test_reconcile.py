@@ -83,3 +83,22 @@ def test_claims_of_a_large_block_are_still_compared():
     later = link_claims(claims, mentions, focus={"d9999"}, existing=[])
     assert any(l.kind == "contradicts" and "c9999" in l.items for l in later)
     assert all("c9999" in l.items for l in later)
+
+
+def test_a_new_telling_joins_an_existing_group_only_if_every_member_agrees_on_the_date():
+    """Incremental: the group kept from before holds a precise date; a new telling at odds with it stays apart."""
+    from influence_atlas.reconcile.events import link_id
+    from influence_atlas.records import Link
+
+    month = _event("e1", "d1", date="2022-03", actors=("Mali", "Wagner Group"), location="Moura", deaths=500,
+                   text="Soldiers and mercenaries executed villagers in Moura.")
+    day = _event("e2", "d2", date="2022-03-27", actors=("Mali", "Wagner Group"), location="Moura", deaths=500,
+                 text="Soldiers and mercenaries executed villagers in Moura.")
+    other_day = _event("e3", "d3", date="2022-03-05", actors=("Mali", "Wagner Group"), location="Moura", deaths=500,
+                       text="Soldiers and mercenaries executed villagers in Moura.")
+    assert pair_score(month, other_day) >= 0.55 and pair_score(day, other_day) == 0.0
+    existing = [Link(link_id("same_event", ["e1", "e2"]), "same_event", ("e1", "e2"), "x", 0.9)]
+    links = link_same_events([month, day, other_day], focus={"d3"}, existing=existing)
+    assert [set(l.items) for l in links] == [{"e1", "e2"}]
+    # A full pass agrees: the day-precise tellings of the 5th and the 27th never share a group.
+    assert all(not {"e2", "e3"} <= set(l.items) for l in link_same_events([month, day, other_day]))

@@ -198,10 +198,26 @@ def link_same_events(events: list[Event], threshold: float = 0.55, focus: set[st
                 parent[find(a)] = find(b)
             for i in kept:
                 scores[i] = max(scores.get(i, 0), link.score)
-    members_of: dict[str, list[str]] = {}
+    # Per group (by its root): the most precise date among its tellings and the documents they come from. Dates
+    # that agree pairwise at their common precision are all prefixes of the most precise one, so two groups may join
+    # when their most precise dates agree and they share no document: one check per join, not one per member pair.
+    groups_info: dict[str, tuple[str | None, set[str]]] = {}
 
-    def group(n: str) -> list[str]:
-        return members_of.setdefault(find(n), [n])
+    def note(n: str) -> None:
+        root = find(n)
+        date, docs = groups_info.get(root, (None, set()))
+        mine = by_id[n].date
+        docs.add(by_id[n].doc)
+        groups_info[root] = (mine if mine and (not date or len(mine) > len(date)) else date, docs)
+
+    for n in list(parent):
+        note(n)
+
+    def info(n: str) -> tuple[str, str | None, set[str]]:
+        root = find(n)
+        if root not in groups_info:
+            note(n)
+        return (root, *groups_info[root])
 
     mutual = sorted(
         {(score, min(me, other), max(me, other)) for (me, _), (other, score) in chosen.items()
@@ -209,16 +225,19 @@ def link_same_events(events: list[Event], threshold: float = 0.55, focus: set[st
         reverse=True,
     )
     for score, me, other in mutual:  # strongest pairs first
-        ga, gb = group(me), group(other)
-        if ga is gb:
+        ra, date_a, docs_a = info(me)
+        rb, date_b, docs_b = info(other)
+        if ra == rb:
             continue
         # Joining must not make one happening of tellings whose dates disagree (or two from one document).
-        if any(not dates_compatible(by_id[x].date, by_id[y].date) or by_id[x].doc == by_id[y].doc for x in ga for y in gb):
+        if not dates_compatible(date_a, date_b) or not docs_a.isdisjoint(docs_b):
             continue
-        ra, rb = find(me), find(other)
         parent[ra] = rb
-        members_of[rb] = ga + gb
-        members_of.pop(ra, None)
+        small, large = (docs_a, docs_b) if len(docs_a) < len(docs_b) else (docs_b, docs_a)
+        large.update(small)
+        longer = date_a if date_a and (not date_b or len(date_a) > len(date_b)) else date_b
+        groups_info[rb] = (longer, large)
+        del groups_info[ra]
         scores[me] = max(scores.get(me, 0), score)
         scores[other] = max(scores.get(other, 0), score)
     groups: dict[str, list[str]] = defaultdict(list)
