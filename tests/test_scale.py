@@ -236,6 +236,18 @@ def test_ray_reads_jsonl_and_parquet_inputs(local_ray, tmp_path):
     store.close()
 
 
+@pytest.mark.slow
+def test_ray_reports_documents_whose_language_the_technique_models_do_not_cover(local_ray, tmp_path):
+    from influence_atlas.ray_engine import analyze_with_ray
+
+    store = open_store(new_database(tmp_path))
+    store.add_document(_doc("en.txt", " ".join(PARAGRAPHS[:3])))
+    store.add_document(_doc("fr.txt", PARAGRAPHS[5] + " Les autorités maliennes ont démenti ces accusations.", "fr"))
+    report = analyze_with_ray(store, workers=1)
+    assert report.documents == 2 and report.techniques_unsupported == {"fr": 1}
+    store.close()
+
+
 def test_ray_engine_without_ray_names_the_extra(monkeypatch, store):
     from influence_atlas.ray_engine import analyze_with_ray
 

@@ -53,10 +53,13 @@ class DocumentAnalyzer:
     def __call__(self, batch: dict) -> dict:
         import numpy as np
 
-        analyses = []
+        analyses, languages = [], []
         for payload, error in zip(batch["document"], batch["error"]):
-            analyses.append(b"" if error else pickle.dumps(analyze_document(pickle.loads(payload), self.actor_files, self.skip)))
-        out = {"id": batch["id"], "error": batch["error"], "analysis": np.array(analyses, dtype=object)}
+            doc = None if error else pickle.loads(payload)
+            analyses.append(b"" if doc is None else pickle.dumps(analyze_document(doc, self.actor_files, self.skip)))
+            languages.append((doc.language if doc else None) or "")
+        out = {"id": batch["id"], "error": batch["error"], "analysis": np.array(analyses, dtype=object),
+               "language": np.array(languages, dtype=object)}
         if self.keep_documents:
             out["document"] = batch["document"]
         return out
@@ -185,10 +188,10 @@ def _run(ray, store, redo_all, actor_files, workers, inputs, options, progress, 
             if doc_id in seen:
                 continue
             seen.add(doc_id)
+            report.note_language(str(batch["language"][i]) or None, frozenset(skip))
             if inputs:
                 doc = pickle.loads(batch["document"][i])
                 store.add_document(doc)
-                report.note_language(doc.language, frozenset(skip))
                 if progress:
                     progress(doc.name)
             elif progress:
