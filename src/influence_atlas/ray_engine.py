@@ -179,6 +179,7 @@ def _run(ray, store, redo_all, actor_files, workers, inputs, options, progress, 
         DocumentAnalyzer, fn_constructor_kwargs={"actor_files": tuple(actor_files), "keep_documents": bool(inputs), "skip": skip},
         compute=ray.data.ActorPoolStrategy(size=size), batch_format="numpy", batch_size=batch_size, num_cpus=1)
     seen: set[str] = set()
+    skipped = frozenset(skip)
     for batch in analysed.iter_batches(batch_format="numpy", batch_size=batch_size):
         todo = []
         for i, (doc_id, error, payload) in enumerate(zip(batch["id"], batch["error"], batch["analysis"])):
@@ -188,7 +189,7 @@ def _run(ray, store, redo_all, actor_files, workers, inputs, options, progress, 
             if doc_id in seen:
                 continue
             seen.add(doc_id)
-            report.note_language(str(batch["language"][i]) or None, frozenset(skip))
+            report.note_language(str(batch["language"][i]) or None, skipped)
             if inputs:
                 doc = pickle.loads(batch["document"][i])
                 store.add_document(doc)

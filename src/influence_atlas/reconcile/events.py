@@ -117,6 +117,11 @@ def disagreements(events: list[Event]) -> list[str]:
     return out
 
 
+def _more_precise(a: str | None, b: str | None) -> str | None:
+    """Return the more precise of two agreeing ISO dates (the longer one; a missing date gives way)."""
+    return a if a and (not b or len(a) > len(b)) else b
+
+
 def link_same_events(events: list[Event], threshold: float = 0.55, focus: set[str] | None = None,
                      existing: list[Link] = ()) -> list[Link]:
     """Return same_event links over events of different documents, each with its disagreements.
@@ -206,9 +211,8 @@ def link_same_events(events: list[Event], threshold: float = 0.55, focus: set[st
     def note(n: str) -> None:
         root = find(n)
         date, docs = groups_info.get(root, (None, set()))
-        mine = by_id[n].date
         docs.add(by_id[n].doc)
-        groups_info[root] = (mine if mine and (not date or len(mine) > len(date)) else date, docs)
+        groups_info[root] = (_more_precise(by_id[n].date, date), docs)
 
     for n in list(parent):
         note(n)
@@ -235,8 +239,7 @@ def link_same_events(events: list[Event], threshold: float = 0.55, focus: set[st
         parent[ra] = rb
         small, large = (docs_a, docs_b) if len(docs_a) < len(docs_b) else (docs_b, docs_a)
         large.update(small)
-        longer = date_a if date_a and (not date_b or len(date_a) > len(date_b)) else date_b
-        groups_info[rb] = (longer, large)
+        groups_info[rb] = (_more_precise(date_a, date_b), large)
         del groups_info[ra]
         scores[me] = max(scores.get(me, 0), score)
         scores[other] = max(scores.get(other, 0), score)
