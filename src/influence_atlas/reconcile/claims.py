@@ -110,23 +110,28 @@ def link_claims(claims: list[Claim], mentions: list[Mention], min_gap: float = 0
                 else:
                     continue
                 shared_topics = top[a.id] & top[b.id]
-                about = (actors_in[a.id] | main.get(a.doc, set())) & (actors_in[b.id] | main.get(b.doc, set()))
                 strength += 0.1 * len(actors_in[a.id] & actors_in[b.id]) + 0.1 * len(shared_topics) + 0.1 * bool(a.quantities or b.quantities)
-                detail = f"{kind} on {', '.join(sorted(shared_topics))} about {', '.join(sorted(about))}"
                 if key not in scored or strength > scored[key][1]:
-                    scored[key] = (kind, strength, detail)
+                    scored[key] = (kind, strength)
     per_pair: dict[tuple[str, str, str], list] = defaultdict(list)
-    docs = {c.id: c.doc for c in claims}
-    for (x, y), (kind, strength, detail) in scored.items():
-        per_pair[(kind, *sorted((docs[x], docs[y])))].append((strength, x, y, detail))
+    by_id = {c.id: c for c in claims}
+    for (x, y), (kind, strength) in scored.items():
+        per_pair[(kind, *sorted((by_id[x].doc, by_id[y].doc)))].append((strength, x, y))
+    del scored  # on a large corpus the candidate pairs are the biggest thing held; the links are far fewer
+
+    def detail(kind: str, a: Claim, b: Claim) -> str:  # written for kept links only (memory)
+        about = (actors_in[a.id] | main.get(a.doc, set())) & (actors_in[b.id] | main.get(b.doc, set()))
+        return f"{kind} on {', '.join(sorted(top[a.id] & top[b.id]))} about {', '.join(sorted(about))}"
+
     links = []
     for (kind, _, _), items in per_pair.items():
         used: set[str] = set()
-        for strength, x, y, detail in sorted(items, key=lambda t: (-t[0], t[1], t[2])):
+        for strength, x, y in sorted(items, key=lambda t: (-t[0], t[1], t[2])):
             if len(used) >= 2 * MAX_LINKS[kind] or x in used or y in used:
                 continue
             used.update((x, y))
-            links.append(Link(link_id(kind, [x, y]), kind, tuple(sorted((x, y))), detail, round(min(1.0, strength), 3)))
+            links.append(Link(link_id(kind, [x, y]), kind, tuple(sorted((x, y))), detail(kind, by_id[x], by_id[y]),
+                              round(min(1.0, strength), 3)))
     if focus is not None:
         known = {c.id: c.doc for c in claims}
         links += [l for l in existing if l.kind in ("contradicts", "corroborates")
