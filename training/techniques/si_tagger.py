@@ -21,8 +21,17 @@ import torch
 
 from influence_atlas.extract import techniques as T
 
-TOP = 2                     # fine-tuned top layers of MiniLM's six
-CUT = "layer_norm_8"        # the graph's name for the hidden states entering layer 5 (output of layer 4)
+TOP = 2                     # fine-tuned top layers of MiniLM's six (train.py --top)
+
+
+def cut_name(top: int) -> str:
+    """Return the int8 graph's name for the hidden states entering the top `top` layers (two layer norms a layer)."""
+    if not 1 <= top <= 6:
+        raise ValueError(f"top must be 1..6, not {top}")
+    return f"layer_norm_{2 * (6 - top)}" if top < 6 else "layer_norm"
+
+
+CUT = cut_name(TOP)         # layer_norm_8: the output of layer 4
 EPOCHS = 3
 LR = 5e-5                   # encoder layers; the head learns at HEAD_LR
 HEAD_LR = 1e-3

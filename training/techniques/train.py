@@ -190,7 +190,9 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, default=ROOT / ".venv-train" / "ptc-minilm-vectors.npz")
     parser.add_argument("--skip-cv", action="store_true", help="only fit and write the shipped models")
     parser.add_argument("--keep-probs", action="store_true", help="also save the cross-validated token probabilities")
+    parser.add_argument("--top", type=int, default=SI.TOP, help="fine-tuned top layers of MiniLM's six (default %(default)s)")
     args = parser.parse_args()
+    SI.TOP, SI.CUT = args.top, SI.cut_name(args.top)
 
     args.out.mkdir(parents=True, exist_ok=True)
     args.cv_out.mkdir(parents=True, exist_ok=True)
@@ -200,7 +202,7 @@ def main() -> None:
     tokenizer = export_tokenizer(args.out)
     vectors = encode_all(articles, tokenizer, args.cache)
     indexes = {a: T.ArticleIndex(articles[a]) for a in ids}
-    chunks = SI.encode_chunks(articles, indexes, tokenizer, args.cache.with_name("ptc-minilm-cut-states.npz"),
+    chunks = SI.encode_chunks(articles, indexes, tokenizer, args.cache.with_name(f"ptc-minilm-states-{SI.CUT}.npz"),
                               cache_key(articles, tokenizer, SI.CUT))
     pieces = SI.piece_labels(chunks, token_labels(indexes, gold))
     n_tokens = {a: len(indexes[a].tokens) for a in ids}
@@ -238,7 +240,7 @@ def main() -> None:
         score = si_score(gold_spans, nested)
         pooled, rule, _ = best_decoding(indexes, gold_spans, probs, ids)
         if args.keep_probs:  # for decoding experiments without refitting (kept out of the repository)
-            np.savez_compressed(args.cache.with_name("ptc-si-cv-probs.npz"), **probs)
+            np.savez_compressed(args.cache.with_name(f"ptc-si-cv-probs-top{SI.TOP}.npz"), **probs)
         (args.cv_out / "si_pred.txt").write_text("".join(f"{a}\t{s}\t{e}\n" for a in ids for s, e in nested[a]))
         report.update(si_precision=round(score[0], 4), si_recall=round(score[1], 4), si_f1=round(score[2], 4),
                       si_f1_one_rule=round(pooled[2], 4), si_decoding=[rule.low, rule.high, rule.gap])
