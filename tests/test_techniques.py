@@ -134,6 +134,23 @@ def test_quality_gate_on_held_out_ptc_articles(tmp_path):
         assert scores[key] >= floor, scores
 
 
+def test_span_decoding_mixes_in_the_sentence_mean():
+    """A lone likely token in an unlikely sentence fades once mixed with its sentence; old 3-value rules still load."""
+    import numpy as np
+
+    index = T.ArticleIndex("Calm words here today. Evil traitors destroy everything now!")
+    probs = np.array([0.05, 0.6, 0.05, 0.05, 0.0, 0.5, 0.55, 0.5, 0.45, 0.4, 0.0], np.float32)
+    mixed = T.sentence_mixed(index, probs, 0.5)
+    assert mixed[1] == pytest.approx(0.5 * 0.6 + 0.5 * probs[:5].mean())
+    assert mixed[6] == pytest.approx(0.5 * 0.55 + 0.5 * probs[5:].mean())
+    text = lambda rule: [index.text[s:e] for s, e, _ in T.decode_spans(index, probs, rule)]  # noqa: E731
+    assert text(T.SpanDecoding(0.3, 0.45, 0)) == ["words", "Evil traitors destroy everything now"]
+    assert text(T.SpanDecoding(0.3, 0.45, 0, 0.5)) == ["Evil traitors destroy everything now"]
+    assert T.SpanDecoding.from_array(np.array([0.2, 0.4, 4], np.float32)) == T.SpanDecoding(0.2, 0.4, 4, 0.0)
+    rule = T.SpanDecoding(0.15, 0.3, 1, 0.2)
+    assert T.SpanDecoding.from_array(rule.to_array()) == rule
+
+
 def _reference_layer(x, bias, w, heads=12):
     """BERT's post-LN encoder layer in plain numpy (torch weight layout), to check the tagger's ONNX nodes."""
     from math import erf, sqrt

