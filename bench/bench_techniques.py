@@ -5,7 +5,8 @@ Run from the repository root:
     .venv/bin/python bench/bench_techniques.py [--articles 40] [--repeat 3] [--models DIR] [--save]
 
 Three measurements over the same PTC articles (`../shared/data/ptc2020/articles`, the first N by id),
-each in this process, after a warm-up, CPU seconds (user + system) of the best of `--repeat` runs:
+each in this process, after a warm-up, CPU seconds (user + system) of the best of `--repeat` rounds
+(the three take turns within a round):
 - reference: `ContextEncoder` without a tagger — MiniLM's six int8 layers over every sentence chunk,
   with the chunking, tokenisation and batching the stage uses;
 - encoder + tagger: the same call with the shipped span tagger's layers appended to the graph (what
@@ -30,14 +31,17 @@ DEFAULT_ARTICLES = REPO_ROOT.parent / "shared" / "data" / "ptc2020" / "articles"
 RESULTS_FILE = BENCH_DIR / "results" / "techniques.json"
 
 
-def cpu_seconds(work, repeat: int) -> float:
-    """Return the smallest CPU time (user + system, this process) of `repeat` runs of `work()`."""
-    best = float("inf")
+def cpu_seconds(works: dict, repeat: int) -> dict[str, float]:
+    """Return, per named work, the smallest CPU time (user + system, this process) of `repeat` runs.
+
+    The works take turns within each round, so a change in the machine's load falls on all of them alike."""
+    best = {name: float("inf") for name in works}
     for _ in range(repeat):
-        t0 = os.times()
-        work()
-        t1 = os.times()
-        best = min(best, (t1.user - t0.user) + (t1.system - t0.system))
+        for name, work in works.items():
+            t0 = os.times()
+            work()
+            t1 = os.times()
+            best[name] = min(best[name], (t1.user - t0.user) + (t1.system - t0.system))
     return best
 
 
@@ -82,9 +86,8 @@ def main() -> int:
     for work in (reference, tagged, stage):  # warm-up: sessions, allocator, caches
         work()
     print(f"{len(files)} articles, {words:,} tokens; tagger of {tagger_layers} layers; best of {args.repeat}", file=sys.stderr)
-    ref = cpu_seconds(reference, args.repeat)
-    tag = cpu_seconds(tagged, args.repeat)
-    full = cpu_seconds(stage, args.repeat)
+    best = cpu_seconds({"reference": reference, "tagged": tagged, "stage": stage}, args.repeat)
+    ref, tag, full = best["reference"], best["tagged"], best["stage"]
     result = {
         "bench": "techniques", "python": sys.version.split()[0], "cpus": os.cpu_count(), "articles": len(files),
         "tokens": words, "tagger_layers": tagger_layers, "repeat": args.repeat,
