@@ -29,6 +29,8 @@ import threading
 import time
 from pathlib import Path
 
+from common import emit
+
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCH_DIR.parent
 RESULTS_FILE = BENCH_DIR / "results" / "coordination.json"
@@ -316,13 +318,8 @@ def main(argv: list[str] | None = None) -> int:
                                       results.get("toolkit-text"), results.get("atlas-text"), share_check, text_check, args))
                 print(json.dumps(rows[-1], sort_keys=True), file=sys.stderr)  # each row as soon as it is measured
     print_table(rows)
-    line = json.dumps({"bench": "coordination", "python": sys.version.split()[0], "cpus": os.cpu_count(), "runs": rows},
-                      sort_keys=True)
-    if args.save:
-        RESULTS_FILE.parent.mkdir(parents=True, exist_ok=True)
-        RESULTS_FILE.write_text(line + "\n", encoding="utf-8")
-        print(f"saved {RESULTS_FILE.relative_to(REPO_ROOT)}", file=sys.stderr)
-    print(line)
+    emit({"bench": "coordination", "python": sys.version.split()[0], "cpus": os.cpu_count(), "runs": rows},
+         RESULTS_FILE, args.save)
     return 0
 
 

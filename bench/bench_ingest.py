@@ -21,6 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from common import emit
+
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCH_DIR.parent
 DEFAULT_CORPUS = REPO_ROOT.parent / "shared" / "corpus" / "seeds"
@@ -223,12 +225,7 @@ def main(argv: list[str] | None = None) -> int:
                          f"vs {atlas['documents']} docs/{atlas['words']} words")
     result = summarise(atlas["words"], corpus, ref, atlas)
     print_table(result)
-    line = json.dumps(result, sort_keys=True)
-    if args.save:
-        RESULTS_FILE.parent.mkdir(parents=True, exist_ok=True)
-        RESULTS_FILE.write_text(line + "\n", encoding="utf-8")
-        print(f"saved {RESULTS_FILE.relative_to(REPO_ROOT)}", file=sys.stderr)
-    print(line)
+    emit(result, RESULTS_FILE, args.save)
     return 0
 
 

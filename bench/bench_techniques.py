@@ -19,16 +19,15 @@ The ratios (tagger / reference, stage / reference) are the figures to compare ac
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
 from pathlib import Path
 
-BENCH_DIR = Path(__file__).resolve().parent
-REPO_ROOT = BENCH_DIR.parent
+from common import REPO_ROOT, RESULTS_DIR, emit
+
 DEFAULT_ARTICLES = REPO_ROOT.parent / "shared" / "data" / "ptc2020" / "articles"
-RESULTS_FILE = BENCH_DIR / "results" / "techniques.json"
+RESULTS_FILE = RESULTS_DIR / "techniques.json"
 
 
 def cpu_seconds(works: dict, repeat: int) -> dict[str, float]:
@@ -100,12 +99,7 @@ def main() -> int:
     print(f"{'bare MiniLM (reference)':<32}{ref:>9.2f}{1.0:>13.2f}")
     print(f"{'MiniLM + span tagger':<32}{tag:>9.2f}{tag / ref:>13.2f}")
     print(f"{'whole stage (SI + TC)':<32}{full:>9.2f}{full / ref:>13.2f}")
-    line = json.dumps(result, sort_keys=True)
-    if args.save:
-        RESULTS_FILE.parent.mkdir(parents=True, exist_ok=True)
-        RESULTS_FILE.write_text(line + "\n", encoding="utf-8")
-        print(f"saved {RESULTS_FILE.relative_to(REPO_ROOT)}", file=sys.stderr)
-    print(line)
+    emit(result, RESULTS_FILE, args.save)
     return 0
 
 
