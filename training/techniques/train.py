@@ -193,7 +193,7 @@ def main() -> None:
     parser.add_argument("--keep-probs", action="store_true", help="also save the cross-validated token probabilities")
     parser.add_argument("--top", type=int, default=SI.TOP, help="fine-tuned top layers of MiniLM's six (default %(default)s)")
     args = parser.parse_args()
-    SI.TOP, SI.CUT = args.top, SI.cut_name(args.top)
+    cut = SI.cut_name(args.top)
 
     args.out.mkdir(parents=True, exist_ok=True)
     args.cv_out.mkdir(parents=True, exist_ok=True)
@@ -203,8 +203,8 @@ def main() -> None:
     tokenizer = export_tokenizer(args.out)
     vectors = encode_all(articles, tokenizer, args.cache)
     indexes = {a: T.ArticleIndex(articles[a]) for a in ids}
-    chunks = SI.encode_chunks(articles, indexes, tokenizer, args.cache.with_name(f"ptc-minilm-states-{SI.CUT}.npz"),
-                              cache_key(articles, tokenizer, SI.CUT))
+    chunks = SI.encode_chunks(articles, indexes, tokenizer, args.cache.with_name(f"ptc-minilm-states-{cut}.npz"),
+                              cache_key(articles, tokenizer, cut), args.top)
     pieces = SI.piece_labels(chunks, token_labels(indexes, gold))
     n_tokens = {a: len(indexes[a].tokens) for a in ids}
     gold_spans = {a: [] for a in ids}
@@ -225,7 +225,7 @@ def main() -> None:
                 for s, e, label, _ in T.label_spans(tc, indexes[a], vectors[a], spans):
                     tc_lines.append(f"{a}\t{label}\t{s}\t{e}")
             in_fold = np.array([fold[str(a)] == k for a in chunks.article])
-            tagger = SI.fit(chunks, pieces, np.flatnonzero(~in_fold))
+            tagger = SI.fit(chunks, pieces, np.flatnonzero(~in_fold), args.top)
             probs.update(SI.token_probs(tagger, chunks, np.flatnonzero(in_fold), n_tokens))
             print(f"fold {k}: {time.time() - t0:.0f}s", flush=True)
         (args.cv_out / "tc_pred.txt").write_text("\n".join(tc_lines) + "\n")
@@ -241,7 +241,7 @@ def main() -> None:
         score = si_score(gold_spans, nested)
         pooled, rule, _ = best_decoding(indexes, gold_spans, probs, ids)
         if args.keep_probs:  # for decoding experiments without refitting (kept out of the repository)
-            np.savez_compressed(args.cache.with_name(f"ptc-si-cv-probs-top{SI.TOP}.npz"), **probs)
+            np.savez_compressed(args.cache.with_name(f"ptc-si-cv-probs-top{args.top}.npz"), **probs)
         (args.cv_out / "si_pred.txt").write_text("".join(f"{a}\t{s}\t{e}\n" for a in ids for s, e in nested[a]))
         report.update(si_precision=round(score[0], 4), si_recall=round(score[1], 4), si_f1=round(score[2], 4),
                       si_f1_one_rule=round(pooled[2], 4), si_decoding=[rule.low, rule.high, rule.gap, rule.mix])
@@ -260,7 +260,7 @@ def main() -> None:
     tc.save(args.out / "tc.npz")
     kept_set = set(train)
     kept = np.array([str(a) in kept_set for a in chunks.article])
-    tagger = SI.fit(chunks, pieces, np.flatnonzero(kept)).to_numpy()
+    tagger = SI.fit(chunks, pieces, np.flatnonzero(kept), args.top).to_numpy()
     tagger.save(args.out / "si.npz", decoding=decoding.to_array())
     (args.out / "heldout.txt").write_text("".join(f"{a}\n" for a in heldout))
     sizes = {p.name: p.stat().st_size for p in sorted(args.out.iterdir()) if p.is_file()}
