@@ -62,3 +62,46 @@ def demo_run(tmp_path_factory, seeds, gold):
     result = run_demo(seeds, out, gold, db=new_database(out))
     freeze(str(result.db))
     return result
+
+
+def _scored_run(tmp_path_factory, name: str, gold_folders: list[Path], doc_folders: list[Path]):
+    """Ingest, analyse and export `doc_folders` into a new database; gold files are gathered in one folder."""
+    import shutil
+
+    from influence_atlas.export import export
+    from influence_atlas.pipeline import analyze, ingest
+
+    for folder in doc_folders + gold_folders:
+        if not folder.is_dir():
+            pytest.skip(f"{folder} not found (CI has ../shared beside the clone)")
+    out = tmp_path_factory.mktemp(name)
+    gold_dir = out / "gold"
+    gold_dir.mkdir()
+    for name_ in ("actors.json", "narratives.json"):
+        shutil.copy(GOLD / name_, gold_dir / name_)
+    for folder in gold_folders:
+        for path in folder.glob("*.json"):
+            if path.name not in ("actors.json", "narratives.json"):
+                shutil.copy(path, gold_dir / path.name)
+    db = new_database(out)
+    store = open_store(db)
+    ingest(store, doc_folders)
+    analyze(store)
+    export_path = export(store, "json", out / "export.json")
+    store.close()
+    freeze(str(db))
+    return {"db": db, "export": export_path, "gold": gold_dir}
+
+
+@pytest.fixture(scope="session")
+def dev_run(tmp_path_factory):
+    """The development set (../shared/corpus/dev and the seeds) analysed once for the session."""
+    dev = SHARED / "corpus" / "dev"
+    return _scored_run(tmp_path_factory, "devset", [dev / "gold", GOLD], [dev / "docs", SEEDS])
+
+
+@pytest.fixture(scope="session")
+def cross_run(tmp_path_factory):
+    """The cross-source development set (../shared/corpus/cross) analysed once for the session."""
+    cross = SHARED / "corpus" / "cross"
+    return _scored_run(tmp_path_factory, "crossset", [cross / "gold"], [cross / "docs"])
