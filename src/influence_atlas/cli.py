@@ -16,7 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from rich.table import Table
 
 from . import __version__
-from .errors import AtlasError
+from .errors import AtlasError, printable
 
 app = typer.Typer(
     name="atlas",
@@ -72,8 +72,14 @@ def version_callback(value: bool) -> None:
 
 
 @app.callback()
-def main(version: bool = typer.Option(False, "--version", callback=version_callback, is_eager=True, help="Show the version and exit.")) -> None:
-    """Influence Atlas: turn a pile of documents into an evidence-linked map of an influence campaign."""
+def main(version: bool = typer.Option(False, "--version", callback=version_callback, is_eager=True, help="Show the version and exit."),
+         debug: bool = typer.Option(False, "--debug", help="Show the traceback of unexpected errors (also $ATLAS_DEBUG=1).")) -> None:
+    """Influence Atlas: turn a pile of documents into an evidence-linked map of an influence campaign.
+
+    Exit codes: 0 all went well; 1 some inputs failed (each named on its own `failed:` line, the rest done);
+    2 the command could not run (bad option, unreadable database, missing model, or a bug: rerun with --debug)."""
+    if debug:
+        os.environ["ATLAS_DEBUG"] = "1"
 
 
 @app.command()
@@ -762,9 +768,15 @@ def techniques_summary(
 
 
 def run() -> None:
-    """Entry point that turns unexpected AtlasErrors into one readable line."""
+    """Entry point that turns AtlasErrors and unexpected errors into one readable line and exit code 2."""
     try:
         app()
     except AtlasError as exc:
-        err.print(f"[bold red]error:[/] {escape(str(exc))}")
+        err.print(f"[bold red]error:[/] {escape(printable(str(exc)))}")
+        sys.exit(2)
+    except Exception as exc:  # a bug of ours: say so in one line; --debug shows where
+        if os.environ.get("ATLAS_DEBUG"):
+            raise
+        err.print(f"[bold red]internal error:[/] {escape(printable(f'{type(exc).__name__}: {exc}'))} "
+                  "(a bug in Influence Atlas; rerun with `atlas --debug ...` for the traceback and report it)")
         sys.exit(2)

@@ -237,6 +237,10 @@ def _read_jsonl(path: Path, content: str, options: ReadOptions) -> Iterator[Sour
         except json.JSONDecodeError as exc:
             yield InputError(f"{path} line {lineno}", f"not valid JSON ({exc.msg} at column {exc.colno})")
             continue
+        except (RecursionError, ValueError) as exc:  # nesting too deep, or an integer too long to convert
+            reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc).split(";")[0]
+            yield InputError(f"{path} line {lineno}", f"not readable JSON ({reason})")
+            continue
         if not isinstance(record, dict):
             yield InputError(f"{path} line {lineno}", "not a JSON object")
             continue

@@ -1,0 +1,105 @@
+"""One bad input never stops a batch: each failure is named once, the rest is stored and analysed, exit codes tell
+"some inputs failed" (1) from "the tool broke" (2)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from influence_atlas.pipeline import analyze, ingest
+
+GOOD = "Russia sent 300 military instructors to the Central African Republic in December 2020, officials said."
+
+
+def _hostile_folder(tmp_path):
+    folder = tmp_path / "batch"
+    folder.mkdir()
+    (folder / "iso-date.txt").write_text("The attack took place on 2021-05-06 near Gao, witnesses said.\n")
+    (folder / "surrogates.jsonl").write_text(
+        '{"id": "a", "text": "broken \\ud800 escape in a text about Mali"}\n'
+        '{"id": "\\udc00", "title": "\\ud800", "author": "\\ud800", "text": "A record with broken metadata about Niger."}\n'
+        '{"id": "b", "text": "A good record about Wagner in Mali."}\n')
+    (folder / "nested.jsonl").write_text("[" * 5000 + "]" * 5000 + '\n{"id": "c", "text": "Good text after deep nesting."}\n')
+    (folder / "bigint.jsonl").write_text('{"id": ' + "9" * 5000 + ', "text": "x"}\n{"id": "d", "text": "Good text about Chad."}\n')
+    (folder / os.fsdecode(b"name-not-utf8-\xff.txt")).write_text("A file whose name is not UTF-8, about Burkina Faso.\n")
+    (folder / "good.txt").write_text(GOOD + "\n")
+    return folder
+
+
+def test_hostile_files_fail_alone_and_good_records_are_kept(store, tmp_path):
+    report = ingest(store, [_hostile_folder(tmp_path)])
+    failed = sorted(str(f) for f in report.failed)
+    assert len(failed) == 2, failed
+    assert "nested.jsonl line 1" in failed[1] and "nested too deeply" in failed[1]
+    assert "bigint.jsonl line 1" in failed[0] and "digits" in failed[0]
+    assert len(report.added) == 8, report.added
+    texts = {d.name: d for d in store.documents()}
+    assert any("\ufffd" in d.text for d in texts.values())  # a lone surrogate became U+FFFD, the record kept
+    assert any(name.startswith("name-not-utf8-") and "\\udcff" in name for name in texts)
+    for doc in texts.values():
+        doc.text.encode("utf-8")  # everything stored is valid Unicode
+        doc.name.encode("utf-8")
+
+
+def test_an_analysis_bug_on_one_document_fails_that_document_only(store, tmp_path, monkeypatch):
+    import influence_atlas.pipeline as pipeline
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "a.txt").write_text(GOOD + "\n")
+    (folder / "b.txt").write_text("TRIGGER-FAULT. Wagner fighters deployed to Mali in December 2021.\n")
+    (folder / "c.txt").write_text("Mali's junta suspended RFI and France 24 in March 2022, the government said.\n")
+    ingest(store, [folder])
+    real = pipeline.find_claims
+
+    def faulty(doc_id, text, *args, **kwargs):  # fault injection: a stage that raises on one document's content
+        if "TRIGGER-FAULT" in text:
+            raise TypeError("expected string or bytes-like object, got 'list'")
+        return real(doc_id, text, *args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "find_claims", faulty)
+    report = analyze(store)
+    assert report.documents == 2
+    assert len(report.failed) == 1 and report.failed[0].startswith("b.txt: unexpected TypeError")
+    monkeypatch.setattr(pipeline, "find_claims", real)
+    again = analyze(store)  # the failed document is retried by the next run
+    assert again.documents == 1 and not again.failed
+
+
+DRIVER = """
+import sys
+import influence_atlas.pipeline as pipeline
+from influence_atlas import cli
+mode = sys.argv.pop(1)
+def faulty(*args, **kwargs):
+    raise TypeError("injected fault")
+if mode == "stage":
+    pipeline.find_claims = faulty
+elif mode == "tool":
+    pipeline.analysis_version = faulty
+cli.run()
+"""
+
+
+def _atlas(tmp_path, mode, *args):
+    env = dict(os.environ, COLUMNS="200")
+    return subprocess.run([sys.executable, "-c", DRIVER, mode, *args], cwd=tmp_path, env=env, capture_output=True, text=True)
+
+
+def test_exit_codes_and_summary_always_printed(tmp_path, atlas_db):
+    folder = _hostile_folder(tmp_path)
+    out = _atlas(tmp_path, "none", "ingest", "--db", atlas_db, str(folder))
+    assert out.returncode == 1, out.stderr
+    assert "ingested 8 new, 0 unchanged, 2 failed" in out.stdout
+    assert out.stderr.count("failed:") == 2 and "Traceback" not in out.stderr
+    out = _atlas(tmp_path, "stage", "analyze", "--db", atlas_db)
+    assert out.returncode == 1 and "Traceback" not in out.stderr
+    assert out.stderr.count("unexpected TypeError: injected fault") == 8
+    assert "analysed 0 document(s)" in out.stdout
+    out = _atlas(tmp_path, "tool", "analyze", "--db", atlas_db)
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert "internal error" in out.stderr and "--debug" in out.stderr
+    out = _atlas(tmp_path, "tool", "--debug", "analyze", "--db", atlas_db, "--all")
+    assert out.returncode != 0 and "Traceback" in out.stderr and "injected fault" in out.stderr
