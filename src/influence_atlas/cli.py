@@ -162,6 +162,8 @@ def analyze(
                                      on_total=set_total, skip=stages_off)
     except AtlasError as exc:
         _fail(exc)
+    if report.retaken:
+        err.print(f"[yellow]note:[/] took up {report.retaken} document(s) left claimed by a stopped `atlas analyze` on this machine")
     for failure in report.failed:
         err.print(f"[red]failed:[/] {escape(failure)}")
     techniques = "persuasion techniques skipped" if "techniques" in stages_off else f"{report.techniques} persuasion-technique spans"

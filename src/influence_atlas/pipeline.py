@@ -56,6 +56,8 @@ class AnalyzeReport:
     # Documents whose language the persuasion-technique models do not cover, by language ("?" when unknown).
     techniques_unsupported: dict[str, int] = field(default_factory=dict)
     failed: list[str] = field(default_factory=list)
+    # Documents left claimed by a stopped worker on this host and taken up again.
+    retaken: int = 0
 
     def count(self, analysis: Analysis) -> None:
         """Add one document's analysis to the figures."""
@@ -306,6 +308,7 @@ def analyze(store: Store, redo_all: bool = False, actor_files: tuple[str, ...] =
         store.mark_stale()
     if on_total:
         on_total(store.count_to_analyze(version))
+    report.retaken = release_stopped_workers(store)
     worker = worker_name()
     changed: set[str] = set()
     try:
@@ -322,7 +325,7 @@ def analyze(store: Store, redo_all: bool = False, actor_files: tuple[str, ...] =
             changed.add(doc.id)
     finally:
         store.release_claims(worker)
-    if report.documents or redo_all:
+    if report.documents or redo_all or needs_reconciliation(store):
         report.links = len(reconcile(store, None if redo_all else changed))
     return report
 
@@ -330,6 +333,32 @@ def analyze(store: Store, redo_all: bool = False, actor_files: tuple[str, ...] =
 def worker_name() -> str:
     """Return a name for this analysis worker that no other process shares: host, process id and a random tag."""
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def _stopped_here(worker: str) -> bool:
+    """Return True when `worker` (a worker_name) ran on this host and its process is gone."""
+    host, _, rest = worker.partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # the process exists under another user
+        return False
+    return False
+
+
+def release_stopped_workers(store: Store) -> int:
+    """Release the claims of workers on this host whose process has stopped (killed mid-analysis), so their
+    documents are analysed now rather than when the lease lapses; return how many documents were released."""
+    released = 0
+    for worker, count in store.claim_holders().items():
+        if _stopped_here(worker):
+            store.release_claims(worker)
+            released += count
+    return released
 
 
 def claim_each(store: Store, version: str, worker: str) -> Iterator[Document]:
@@ -356,9 +385,16 @@ def reconcile(store: Store, changed: set[str] | None = None) -> list:
     """
     # Under a lock from reading to writing: the last worker to finish reconciles last, over every document.
     with store.exclusive("reconcile"):
+        # Documents analysed since the last completed reconciliation, by any worker (an interrupted run's too).
+        pending = store.unreconciled_documents()
         existing = store.links() if changed is not None else []
-        focus = changed if existing else None
+        focus = (set(changed) | pending) if existing else None
         links = link_same_events(store.events(), focus=focus, existing=existing) + link_claims(
             store.claims(), store.mentions(), focus=focus, existing=existing)
-        store.replace_links(links)
+        store.replace_links(links, reconciled=pending)
     return links
+
+
+def needs_reconciliation(store: Store) -> bool:
+    """Return True when some analysed document has not been seen by a completed reconciliation."""
+    return bool(store.unreconciled_documents())

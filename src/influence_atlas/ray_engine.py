@@ -18,7 +18,7 @@ from typing import Callable, Sequence
 
 from .errors import ExtraError, InputError
 from .pipeline import (AnalyzeReport, Progress, analysis_version, analyze_document, analyze_safely, build_document_safely,
-                       check_skip, reconcile, unexpected)
+                       check_skip, needs_reconciliation, reconcile, unexpected)
 from .records import Document
 from .store import Store, open_store
 from .text.readers import ReadOptions, record_source
@@ -182,7 +182,7 @@ def _run(ray, store, redo_all, actor_files, workers, inputs, options, progress, 
         if on_total:
             on_total(len(ids))
         if not ids:
-            if redo_all:
+            if redo_all or needs_reconciliation(store):
                 report.links = len(reconcile(store))
             return report
         data = ray.data.from_items([{"id": i} for i in ids]).map_batches(
@@ -213,6 +213,6 @@ def _run(ray, store, redo_all, actor_files, workers, inputs, options, progress, 
         store.replace_analyses(todo, version)
         for analysis in todo:
             report.count(analysis)
-    if report.documents or redo_all:
+    if report.documents or redo_all or needs_reconciliation(store):
         report.links = len(reconcile(store))
     return report

@@ -328,7 +328,8 @@ class Store:
                 if values:
                     conn.execute(insert(table), values)
             conn.execute(update(documents).where(documents.c.id.in_(ids))
-                         .values(analysis_version=version, analyzed_at=_now(), claimed_by=None, claimed_at=None))
+                         .values(analysis_version=version, analyzed_at=_now(), claimed_by=None, claimed_at=None,
+                                 reconciled=False))
 
     def events(self, doc_id: str | None = None) -> list[Event]:
         """Return stored events (of one document or all), sorted by document and offset."""
@@ -388,8 +389,9 @@ class Store:
             rows = conn.execute(select(links).order_by(links.c.id)).mappings()
             return [Link(r["id"], r["kind"], tuple(json.loads(r["items"])), r["detail"], r["score"]) for r in rows]
 
-    def replace_links(self, found: list[Link], kinds: tuple[str, ...] | None = None) -> None:
-        """Replace the stored links (all, or those of the given kinds) in one transaction."""
+    def replace_links(self, found: list[Link], kinds: tuple[str, ...] | None = None, reconciled: Iterable[str] = ()) -> None:
+        """Replace the stored links (all, or those of the given kinds) in one transaction, and mark the documents
+        `reconciled` names as seen by a completed reconciliation."""
         with self.transaction() as conn:
             query = delete(links)
             if kinds is not None:
@@ -397,6 +399,23 @@ class Store:
             conn.execute(query)
             if found:
                 conn.execute(insert(links), [dict(id=x.id, kind=x.kind, items=json.dumps(list(x.items)), detail=x.detail, score=x.score) for x in found])
+            done = sorted(set(reconciled))
+            for k in range(0, len(done), 500):
+                conn.execute(update(documents).where(documents.c.id.in_(done[k:k + 500])).values(reconciled=True))
+
+    def unreconciled_documents(self) -> set[str]:
+        """Return the ids of analysed documents no completed reconciliation has seen yet (by any worker)."""
+        with self.engine.connect() as conn:
+            query = select(documents.c.id).where(documents.c.analysis_version.is_not(None),
+                                                 documents.c.reconciled.is_not(True))
+            return set(conn.execute(query).scalars())
+
+    def claim_holders(self) -> dict[str, int]:
+        """Return how many documents each worker holds a claim on."""
+        with self.engine.connect() as conn:
+            query = (select(documents.c.claimed_by, func.count()).where(documents.c.claimed_by.is_not(None))
+                     .group_by(documents.c.claimed_by))
+            return {worker: n for worker, n in conn.execute(query)}
 
     def _upsert_actors(self, conn, found: Iterable[Actor]) -> None:
         """Insert new actors; update a stored one unless only an unknown-kind guess would replace a gazetteer entry."""
