@@ -103,3 +103,62 @@ def test_exit_codes_and_summary_always_printed(tmp_path, atlas_db):
     assert "internal error" in out.stderr and "--debug" in out.stderr
     out = _atlas(tmp_path, "tool", "--debug", "analyze", "--db", atlas_db, "--all")
     assert out.returncode != 0 and "Traceback" in out.stderr and "injected fault" in out.stderr
+
+
+def test_hard_wrapped_and_markdown_bombs_take_linear_time():
+    import time
+
+    from influence_atlas.text.normalise import normalise_text
+    from influence_atlas.text.readers import markdown_to_text
+
+    def cost(fn, text):
+        start = time.process_time()
+        fn(text)
+        return time.process_time() - start
+
+    # Ten times the input must cost far less than the hundred times a quadratic algorithm would.
+    wrapped = ["word " * 10 + "and" for _ in range(4000)]
+    small, big = cost(normalise_text, "\n".join(wrapped)), cost(normalise_text, "\n".join(wrapped * 10))
+    assert big < 30 * max(small, 0.005), (small, big)
+    small, big = cost(markdown_to_text, "**x " * 4000), cost(markdown_to_text, "**x " * 40000)
+    assert big < 30 * max(small, 0.005), (small, big)
+
+
+def test_symlinks_out_of_the_folder_are_not_read(store, tmp_path):
+    outside = tmp_path / "outside.txt"
+    outside.write_text("A private file outside the ingested folder, about Mali.\n")
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    (folder / "inside.txt").write_text(GOOD + "\n")
+    (folder / "link.txt").symlink_to(outside)
+    (folder / "loop.txt").symlink_to(folder / "loop.txt")
+    report = ingest(store, [folder])
+    assert report.added == ["inside.txt"]
+
+
+def test_text_over_the_character_limit_fails_alone(store, tmp_path):
+    from influence_atlas.text.readers import ReadOptions
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "huge.txt").write_text("Wagner in Mali. " * 1000)
+    (folder / "small.txt").write_text(GOOD + "\n")
+    report = ingest(store, [folder], ReadOptions(max_chars=5000))
+    assert report.added == ["small.txt"]
+    assert len(report.failed) == 1 and "huge.txt" in str(report.failed[0]) and "over the 5,000 limit" in str(report.failed[0])
+
+
+def test_pdf_that_expands_past_the_limit_stops_early(store, tmp_path):
+    import fpdf
+
+    from influence_atlas.text.readers import ReadOptions
+
+    pdf = fpdf.FPDF()
+    pdf.set_font("Helvetica", size=8)
+    for _ in range(6):
+        pdf.add_page()
+        pdf.multi_cell(0, 4, "Russian instructors arrived in Bangui in December 2020. " * 40)
+    pdf.output(str(tmp_path / "expands.pdf"))
+    report = ingest(store, [tmp_path / "expands.pdf"], ReadOptions(max_chars=4000))
+    assert not report.added and len(report.failed) == 1
+    assert "PDF expands to over 4,000 characters" in str(report.failed[0])

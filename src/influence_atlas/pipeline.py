@@ -144,6 +144,10 @@ def ingest(store: Store, paths: Iterable[str | Path], options: ReadOptions = Rea
         if progress:
             progress(printable(str(item)))
         for source in _sources(item, options):
+            if not isinstance(source, InputError) and len(source.text) > options.max_chars:
+                source = InputError(source.name if "#" in source.name else source.path,
+                                    f"text of {len(source.text):,} characters, over the {options.max_chars:,} limit "
+                                    "for one document: split it")
             doc = source if isinstance(source, InputError) else build_document_safely(source)
             if isinstance(doc, InputError):
                 report.failed.append(doc)

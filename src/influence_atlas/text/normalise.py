@@ -62,25 +62,33 @@ def _strip_boilerplate(line: str) -> str:
 
 
 def _join_hard_breaks(lines: list[str]) -> list[str]:
-    """Join lines broken inside a sentence; keep breaks after headings and finished sentences."""
-    out = [lines[0]]
+    """Join lines broken inside a sentence; keep breaks after headings and finished sentences.
+
+    Runs in time linear in the text: a joined line grows as a list of pieces, and the checks read only its end."""
+    out: list[list[str]] = [[lines[0]]]
+    length = len(lines[0])
     for line in lines[1:]:
-        prev = out[-1]
-        if _is_continuation(prev, line):
-            out[-1] = prev + " " + line
+        if _is_continuation(out[-1][-1][-_TAIL:], length, line):
+            out[-1].append(line)
+            length += 1 + len(line)
         else:
-            out.append(line)
-    return out
+            out.append([line])
+            length = len(line)
+    return [" ".join(pieces) for pieces in out]
 
 
-def _is_continuation(prev: str, line: str) -> bool:
-    if _TERMINAL.search(prev):
+# How much of the end of a line the continuation checks read: longer than any word they look for.
+_TAIL = 40
+
+
+def _is_continuation(prev_tail: str, prev_length: int, line: str) -> bool:
+    if _TERMINAL.search(prev_tail):
         return False
     first = line[0]
-    if first.islower() or first.isdigit() or _CONTINUES.search(prev):
+    if first.islower() or first.isdigit() or _CONTINUES.search(prev_tail):
         return True
     # A long line that stops mid-sentence is wrapped text, not a heading.
-    return len(prev) >= 60 and not line.startswith(("#", "-", "*", "•"))
+    return prev_length >= 60 and not line.startswith(("#", "-", "*", "•"))
 
 
 def document_id(text: str) -> str:

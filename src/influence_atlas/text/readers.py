@@ -15,6 +15,7 @@ from ..errors import InputError
 
 SUPPORTED = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".jsonl", ".ndjson", ".csv")
 DEFAULT_MAX_BYTES = 25 * 1024 * 1024
+DEFAULT_MAX_CHARS = 5_000_000
 # Fewer words than this after extraction is a menu or an empty shell, not an article.
 MIN_HTML_WORDS = 8
 
@@ -44,6 +45,8 @@ class ReadOptions:
     id_field: str = "id"
     max_bytes: int = DEFAULT_MAX_BYTES
     encoding: str | None = None
+    # Characters of text one document may hold once extracted (a small PDF or archive can expand far past its size).
+    max_chars: int = DEFAULT_MAX_CHARS
 
 
 def iter_files(paths: list[str | Path]) -> Iterator[Path | InputError]:
@@ -53,7 +56,9 @@ def iter_files(paths: list[str | Path]) -> Iterator[Path | InputError]:
         if not path.exists():
             yield InputError(str(raw), "no such file or folder")
         elif path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUPPORTED and not _hidden(p, path))
+            root = path.resolve()
+            found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUPPORTED
+                           and not _hidden(p, path) and _inside(p, root))
             if not found:
                 yield InputError(str(raw), f"folder holds no supported files ({', '.join(SUPPORTED)})")
             yield from found
@@ -61,6 +66,15 @@ def iter_files(paths: list[str | Path]) -> Iterator[Path | InputError]:
             yield InputError(str(path), f"unsupported file type '{path.suffix or '(none)'}'; supported: {', '.join(SUPPORTED)}")
         else:
             yield path
+
+
+def _inside(path: Path, root: Path) -> bool:
+    """Return True when path, links resolved, stays inside root: a folder's symlink to a file elsewhere (a system
+    file, another user's folder) is not read."""
+    try:
+        return path.resolve().is_relative_to(root)
+    except (OSError, RuntimeError):  # a link loop
+        return False
 
 
 def _hidden(path: Path, root: Path) -> bool:
@@ -80,7 +94,7 @@ def read_sources(path: Path, options: ReadOptions = ReadOptions()) -> Iterator[S
     if size > options.max_bytes:
         yield InputError(
             str(path),
-            f"file is {size / 1e6:.1f} MB, over the {options.max_bytes / 1e6:.0f} MB limit; "
+            f"file is {size / 2**20:.1f} MB, over the {options.max_bytes / 2**20:g} MB limit; "
             "split it into smaller documents or raise --max-mb",
         )
         return
@@ -88,7 +102,7 @@ def read_sources(path: Path, options: ReadOptions = ReadOptions()) -> Iterator[S
     try:
         data = path.read_bytes()
         if suffix == ".pdf":
-            yield _read_pdf(path, data)
+            yield _read_pdf(path, data, options.max_chars)
         elif suffix in (".html", ".htm"):
             yield _read_html(path, _decode(path, data, options))
         elif suffix in (".jsonl", ".ndjson"):
@@ -132,8 +146,10 @@ _MD_RULES = [
     (re.compile(r"^\s{0,3}(?:#{1,6}\s+|>\s?|[-*+]\s+(?=\S)|\d+[.)]\s+)", re.M), ""),   # headings, quotes, list markers
     (re.compile(r"!\[[^\]]*\]\([^)]*\)"), ""),                                   # images
     (re.compile(r"\[([^\]]+)\]\([^)]*\)"), r"\1"),                                 # links keep their text
-    (re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1"), r"\2"),                         # bold
-    (re.compile(r"(?<![\w*])([*_])(?=\S)(.+?)(?<=\S)\1(?![\w*])"), r"\2"),          # italics
+    # Emphasis spans are bounded (at most 200 characters, within a line) so that unmatched markers cost
+    # linear time, not a scan to the end of the line from each one.
+    (re.compile(r"(\*\*|__)(?=\S)([^\n]{1,%d}?)(?<=\S)\1" % 200), r"\2"),                        # bold
+    (re.compile(r"(?<![\w*])([*_])(?=\S)([^\n]{1,%d}?)(?<=\S)\1(?![\w*])" % 200), r"\2"),         # italics
     (re.compile(r"^\s{0,3}(?:[-*_]\s*){3,}$|^```.*$", re.M), ""),                    # rules and code fences
     (re.compile(r"`([^`]+)`"), r"\1"),
 ]
@@ -146,7 +162,7 @@ def markdown_to_text(markdown: str) -> str:
     return markdown
 
 
-def _read_pdf(path: Path, data: bytes) -> Source:
+def _read_pdf(path: Path, data: bytes, max_chars: int) -> Source:
     import logging
 
     from pypdf import PdfReader
@@ -157,7 +173,13 @@ def _read_pdf(path: Path, data: bytes) -> Source:
         raise InputError(str(path), "corrupt PDF: no PDF header")
     try:
         reader = PdfReader(io.BytesIO(data))
-        pages = [page.extract_text() or "" for page in reader.pages]
+        pages, chars = [], 0
+        for page in reader.pages:
+            pages.append(page.extract_text() or "")
+            chars += len(pages[-1])
+            if chars > max_chars:
+                raise InputError(str(path), f"PDF expands to over {max_chars:,} characters of text (a decompression bomb, "
+                                            "or a book): split it into smaller documents")
         info = reader.metadata or {}
     except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError) as exc:
         raise InputError(str(path), f"corrupt PDF: {exc.__class__.__name__}: {exc}") from exc
