@@ -480,15 +480,25 @@ def serve(
     db: Optional[str] = DbOption,
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on; the default serves this machine only (the app has no login)."),
     port: int = typer.Option(8765, "--port", help="Port to listen on."),
+    allowed_hosts: Optional[List[str]] = typer.Option(None, "--allowed-host", help="Another name the server may be reached "
+                                                      "by (repeatable; this machine's loopback names always are). Requests "
+                                                      "naming any other host are refused (DNS rebinding).", show_default=False),
 ) -> None:
-    """Serve the web app (timeline, actor network, narratives, contradictions, map, documents) and its JSON API under /api/."""
+    """Serve the web app (timeline, actor network, narratives, contradictions, map, documents) and its JSON API under /api/.
+
+    On a non-loopback address every request needs an access token: $ATLAS_TOKEN, else a new one printed at start."""
     from .web import serve as run_serve
+    from .web.security import LOOPBACK_HOSTS, new_token
 
     store = _open(db)
-    if host not in ("127.0.0.1", "localhost", "::1"):
-        err.print(f"[yellow]warning:[/] serving on {escape(host)}: anyone who can reach this address can read the database")
-    console.print(f"Influence Atlas on http://{escape(host)}:{port}/ (API: /docs); Ctrl-C stops it")
-    run_serve(host=host, port=port, store=store)
+    token = None
+    url = f"http://{'[' + host + ']' if ':' in host else host}:{port}/"
+    if host not in LOOPBACK_HOSTS:
+        token = os.environ.get("ATLAS_TOKEN") or new_token()
+        err.print(f"[yellow]note:[/] serving on {escape(host)}: every request needs the access token; open "
+                  f"{escape(url)}?token={escape(token)} once, or send `Authorization: Bearer TOKEN`")
+    console.print(f"Influence Atlas on {escape(url)} (API: /docs); Ctrl-C stops it")
+    run_serve(host=host, port=port, store=store, allowed_hosts=tuple(allowed_hosts or ()), token=token)
 
 
 @app.command()
