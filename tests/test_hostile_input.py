@@ -162,3 +162,23 @@ def test_pdf_that_expands_past_the_limit_stops_early(store, tmp_path):
     report = ingest(store, [tmp_path / "expands.pdf"], ReadOptions(max_chars=4000))
     assert not report.added and len(report.failed) == 1
     assert "PDF expands to over 4,000 characters" in str(report.failed[0])
+
+
+def test_low_level_oddities_are_read_not_refused(store, tmp_path):
+    folder = tmp_path / "odd"
+    folder.mkdir()
+    (folder / "utf16.txt").write_bytes("Wagner fighters arrived in Mali, officials said.\n".encode("utf-16"))
+    (folder / "utf32.txt").write_bytes("Russian instructors reached Bangui in December 2020.\n".encode("utf-32"))
+    (folder / "separators.jsonl").write_text('{"id": "s", "text": "Line one\u2028still the same record\u0085about Niger."}\n',
+                                            encoding="utf-8")
+    (folder / "escape-title.jsonl").write_text('{"id": "t", "title": "Title \\u001b[31mred\\u001b[0m", "text": "A text about Chad."}\n')
+    body = "<p>" + "The junta in Bamako suspended two French broadcasters after reports of abuses. " * 4 + "</p>"
+    (folder / "control-entity.html").write_text(f"<html><head><title>T</title></head><body><article>{body}&#1;{body}</article></body></html>")
+    (folder / "header-only.csv").write_text("id,text\n")
+    report = ingest(store, [folder])
+    assert sorted(report.added) == ["control-entity.html", "escape-title.jsonl#t", "separators.jsonl#s", "utf16.txt", "utf32.txt"], \
+        (report.added, [str(f) for f in report.failed])
+    assert len(report.failed) == 1 and "header-only.csv" in str(report.failed[0]) and "no records" in str(report.failed[0])
+    docs = {d.name: d for d in store.documents()}
+    assert "\x1b" not in docs["escape-title.jsonl#t"].title and "red" in docs["escape-title.jsonl#t"].title
+    assert "about Niger" in docs["separators.jsonl#s"].text

@@ -79,14 +79,21 @@ def _valid_unicode(value: str) -> str:
     return value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
 
 
+def _plain_field(value: str) -> str:
+    """Return a metadata value (title, author, outlet) as one plain line: valid Unicode, no control characters
+    (a title must not drive the user's terminal), white space collapsed."""
+    value = "".join(c if c.isprintable() else " " for c in _valid_unicode(value))
+    return " ".join(value.split())
+
+
 def build_document(source: Source) -> Document:
     """Return the normalised Document for a raw source, with its metadata; raises InputError when no text is left."""
     text = normalise_text(_valid_unicode(source.text))
     if not text.strip():
         raise InputError(source.name if "#" in source.name else source.path, "no text left after normalisation (only white space or boilerplate)")
-    meta = {k: _valid_unicode(v) if isinstance(v, str) else v for k, v in source.meta.items()}
+    meta = {k: _plain_field(v) if isinstance(v, str) else v for k, v in source.meta.items()}
     if isinstance(meta.get("authors"), (list, tuple)):
-        meta["authors"] = [_valid_unicode(str(a)) for a in meta["authors"]]
+        meta["authors"] = [a for a in (_plain_field(str(a)) for a in meta["authors"]) if a]
     title = meta.get("title") or (guess_title(text) if source.kind == "plain" else None)
     authors = tuple(meta.get("authors") or find_authors(text))
     published = parse_date(meta["published"]) if meta.get("published") else None

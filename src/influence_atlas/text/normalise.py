@@ -34,17 +34,18 @@ _WORD = re.compile(r"\w+(?:[’'-]\w+)*")
 
 def normalise_text(raw: str) -> str:
     """Return the canonical text of a document: NFC, plain spaces, joined hard breaks, no boilerplate."""
-    text = unicodedata.normalize("NFC", raw)
-    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n").replace("\u2029", "\n\n")
-    text = text.translate(_SPACES).translate(_INVISIBLE)
+    text = raw.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n").replace("\u2029", "\n\n")
+    text = text.replace("\u0085", "\n").translate(_SPACES).translate(_INVISIBLE)
     text = "".join(c for c in text if c == "\n" or unicodedata.category(c) != "Cc")
+    # Composed after the removals: a control character between a letter and its accent must not keep them apart.
+    text = unicodedata.normalize("NFC", text)
     paragraphs = []
     for block in re.split(r"\n\s*\n", text):
         lines = [re.sub(r" {2,}", " ", ln).strip() for ln in block.split("\n")]
         lines = [ln for ln in (_strip_boilerplate(ln) for ln in lines) if ln]
         if lines:
             paragraphs.append("\n".join(_join_hard_breaks(lines)))
-    return "\n\n".join(paragraphs)
+    return unicodedata.normalize("NFC", "\n\n".join(paragraphs))
 
 
 def _strip_boilerplate(line: str) -> str:

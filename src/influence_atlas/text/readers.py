@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
@@ -120,7 +121,14 @@ def read_sources(path: Path, options: ReadOptions = ReadOptions()) -> Iterator[S
 
 
 def _decode(path: Path, data: bytes, options: ReadOptions) -> str:
-    """Decode bytes as UTF-8 (or the user's fallback encoding); refuse binary data."""
+    """Decode bytes as UTF-8, UTF-16/32 with a byte-order mark, or the user's fallback encoding; refuse binary data."""
+    for bom, codec in ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF16_LE, "utf-16"),
+                       (codecs.BOM_UTF16_BE, "utf-16")):
+        if data.startswith(bom) or (options.encoding or "").lower().replace("_", "-").startswith(codec):
+            try:
+                return data.decode(codec if data.startswith(bom) else options.encoding)
+            except (UnicodeDecodeError, LookupError) as exc:
+                raise InputError(str(path), f"cannot decode as {codec}: {exc}") from exc
     head = data[:8192]
     if b"\x00" in head:
         raise InputError(str(path), "binary data, not text (contains NUL bytes)")
@@ -196,12 +204,18 @@ def _read_pdf(path: Path, data: bytes, max_chars: int) -> Source:
     return Source(name=path.name, path=str(path), text=text, meta=meta, kind="plain")
 
 
+_HTML_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|&#(?:0*(?:[0-8]|1[1-2]|1[4-9]|2\d|3[01]|127)|"
+                            r"[xX]0*(?:[0-8]|[bBcC]|1[0-9a-fA-F]|7[fF]));")
+
+
 def _read_html(path: Path, html: str) -> Source:
     import logging
 
     import trafilatura
 
     logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
+    # Control characters are not allowed in XML: lxml drops the whole tree over one raw or escaped (&#1;) control.
+    html = _HTML_CONTROLS.sub(" ", html)
     result = trafilatura.bare_extraction(html, with_metadata=True, include_comments=False, favor_precision=True)
     if result is None:
         raise InputError(str(path), "HTML page has no main text to extract")
@@ -251,7 +265,9 @@ record_source = _record_source
 
 def _read_jsonl(path: Path, content: str, options: ReadOptions) -> Iterator[Source | InputError]:
     count = 0
-    for lineno, line in enumerate(content.splitlines(), 1):
+    # JSON Lines end at "\n" only: str.splitlines() would also cut at U+2028, U+0085 and others, which JSON strings
+    # may hold raw.
+    for lineno, line in enumerate(content.split("\n"), 1):
         if not line.strip():
             continue
         try:
@@ -288,10 +304,13 @@ def _read_csv(path: Path, content: str, options: ReadOptions) -> Iterator[Source
         yield InputError(str(path), f"no '{options.text_field}' column (columns: {', '.join(header)}); set --text-field")
         return
     row_no = 1
+    records = 0
     while True:
         try:
             row = next(reader)
         except StopIteration:
+            if records == 0:
+                yield InputError(str(path), "no records: the CSV has a header and nothing else")
             break
         except csv.Error as exc:
             row_no += 1
@@ -303,6 +322,7 @@ def _read_csv(path: Path, content: str, options: ReadOptions) -> Iterator[Source
         if len(row) != len(header):
             yield InputError(f"{path} row {row_no}", f"has {len(row)} fields, the header has {len(header)}")
             continue
+        records += 1
         try:
             yield _record_source(path, f"row {row_no}", row_no, dict(zip(header, row)), options)
         except InputError as exc:
