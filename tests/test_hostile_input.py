@@ -182,3 +182,27 @@ def test_low_level_oddities_are_read_not_refused(store, tmp_path):
     docs = {d.name: d for d in store.documents()}
     assert "\x1b" not in docs["escape-title.jsonl#t"].title and "red" in docs["escape-title.jsonl#t"].title
     assert "about Niger" in docs["separators.jsonl#s"].text
+
+
+def test_coordination_refuses_out_of_range_settings_and_nested_columns(tmp_path):
+    import math
+
+    import polars as pl
+    import pytest
+
+    from influence_atlas.coordination import CoordinationSettings, PostColumns, detect_coordination, write_edges_csv
+    from influence_atlas.errors import AtlasError
+
+    posts = tmp_path / "posts.csv"
+    posts.write_text("account,time,object\na,1,x\nb,2,x\na,3,y\nb,4,y\n")
+    for bad in ({"window": 1e308}, {"window": -1.0}, {"window": math.nan}, {"resolution": math.nan}, {"resolution": -1.0},
+                {"quantile": 0.0}, {"share": 2.0}, {"similarity": 1.5}, {"min_repeat": 0}):
+        with pytest.raises(AtlasError, match="out of range"):
+            detect_coordination(posts, PostColumns(), CoordinationSettings(**bad))
+    nested = tmp_path / "nested.parquet"
+    pl.DataFrame({"account": [["a"], ["b"]], "time": [1, 2], "object": [{"u": 1}, {"u": 1}]}).write_parquet(nested)
+    with pytest.raises(AtlasError, match="lists or structs"):
+        detect_coordination(nested, PostColumns(), CoordinationSettings(window=60))
+    result = detect_coordination(posts, PostColumns(), CoordinationSettings(window=60))
+    with pytest.raises(AtlasError, match="is a folder"):
+        write_edges_csv(result.edges, tmp_path)

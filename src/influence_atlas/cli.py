@@ -606,7 +606,7 @@ def coordination(
     edges_out: Optional[str] = typer.Option(None, "--edges-out", help="Write the edges here as CSV: account_a,account_b,weight."),
     graph_out: Optional[str] = typer.Option(None, "--graph-out", help="Write the network here as .gexf (Gephi) or .graphml."),
     json_out: Optional[str] = typer.Option(None, "--json-out", help="Write settings, input report, clusters and edges here as JSON."),
-    top: int = typer.Option(15, "--top", help="How many clusters to list in the table."),
+    top: int = typer.Option(15, "--top", min=0, help="How many clusters to list in the table."),
     skip_bad_rows: bool = typer.Option(False, "--skip-bad-rows", help="Drop (and count) rows without a usable account or timestamp instead of stopping."),
     store_run: bool = typer.Option(True, "--store/--no-store", help="Keep the run in the database beside the document analysis."),
 ) -> None:
