@@ -8,11 +8,10 @@ import logging
 import os
 import re
 import sqlite3
-import time
 from contextlib import contextmanager, nullcontext
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
+from typing import Iterable, Sequence
 
 from sqlalchemy import create_engine, delete, event, func, insert, inspect, select, text, tuple_, update
 from sqlalchemy.engine import Engine
@@ -196,11 +195,6 @@ class Store:
         self.engine.dispose()
 
     # -- documents -------------------------------------------------------------------------
-    def has_document(self, doc_id: str) -> bool:
-        """Return True when a document with this id is stored."""
-        with self.engine.connect() as conn:
-            return conn.execute(select(documents.c.id).where(documents.c.id == doc_id)).first() is not None
-
     def add_document(self, doc: Document) -> bool:
         """Store a document and its full-text entry in one transaction; False when it was already there."""
         with self.transaction() as conn:
@@ -286,11 +280,6 @@ class Store:
         """Drop the claims a worker still holds (on documents it did not finish)."""
         with self.transaction() as conn:
             conn.execute(update(documents).where(documents.c.claimed_by == worker).values(claimed_by=None, claimed_at=None))
-
-    def count_documents(self) -> int:
-        """Return the number of stored documents."""
-        with self.engine.connect() as conn:
-            return conn.execute(select(func.count()).select_from(documents)).scalar() or 0
 
     # -- analysis --------------------------------------------------------------------------
     def replace_analysis(self, analysis: Analysis, version: str) -> None:

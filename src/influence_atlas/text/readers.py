@@ -6,7 +6,6 @@ import codecs
 import csv
 import io
 import json
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -327,9 +326,3 @@ def _read_csv(path: Path, content: str, options: ReadOptions) -> Iterator[Source
             yield _record_source(path, f"row {row_no}", row_no, dict(zip(header, row)), options)
         except InputError as exc:
             yield exc
-
-
-def environment_max_bytes() -> int:
-    """Return the size limit from ATLAS_MAX_MB, else the default."""
-    value = os.environ.get("ATLAS_MAX_MB")
-    return int(float(value) * 1024 * 1024) if value else DEFAULT_MAX_BYTES

@@ -60,7 +60,6 @@ class Guard:
         problem = self._refuse(scope, headers)
         if problem is not None:
             return await _plain(send, *problem)
-        set_cookie = None
         if self.token is not None:
             query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
             if hmac.compare_digest(query.get("token", [""])[0].encode(), self.token.encode()):
