@@ -292,37 +292,48 @@ def profile(
 @app.command()
 def contradictions(
     db: Optional[str] = DbOption,
-    kind: str = typer.Option("all", "--kind", help="Which conflicts: claims (contradicting claims), events (tellings of one event that differ), or all."),
+    kind: str = typer.Option("all", "--kind", help="Which links: claims (contradicting claims), events (tellings of one event that differ), corroborations (claims that agree), or all (conflicts only)."),
+    min_confidence: Optional[float] = typer.Option(None, "--min-confidence", min=0.0, max=1.0, help="Show links down to this confidence (default: the calibrated cut-off the analysis stored). A lower value recomputes the links and shows more, less certain ones."),
 ) -> None:
-    """List conflicts across sources with both sides' evidence: contradicting claims and differing tellings of one event."""
+    """List conflicts across sources, most confident first: both sides' words, the reason (figure or proposition) and the confidence."""
     from rich.text import Text
 
-    if kind not in ("all", "claims", "events"):
-        err.print("[bold red]error:[/] --kind must be all, claims or events")
+    if kind not in ("all", "claims", "events", "corroborations"):
+        err.print("[bold red]error:[/] --kind must be all, claims, events or corroborations")
         raise typer.Exit(2)
     store = _open(db)
     names = {d.id: d.name for d in store.documents()}
     claims = {c.id: c for c in store.claims()}
     events = {e.id: e for e in store.events()}
+    if min_confidence is None:
+        links = store.links()
+    else:
+        from .reconcile import link_across
+
+        links = link_across(store.documents(), list(events.values()), list(claims.values()), store.stances(),
+                            min_confidence=min_confidence)
     shown = 0
-    for link in store.links():
-        if link.kind == "contradicts" and kind in ("all", "claims"):
+    for link in sorted(links, key=lambda l: (-l.score, l.id)):
+        if link.kind in ("contradicts", "corroborates") and (
+                (link.kind == "contradicts" and kind in ("all", "claims")) or (link.kind == "corroborates" and kind == "corroborations")):
             sides = [claims[i] for i in link.items if i in claims]
-            table = Table("source", "says", title=f"contradicting claims — {link.detail} (score {link.score})", show_lines=True)
+            what = "contradicting claims" if link.kind == "contradicts" else "corroborating claims"
+            table = Table("source", "says", title=f"{what} — {link.detail} — confidence {link.score:.2f}", show_lines=True)
             for c in sides:
                 table.add_row(Text(f"{names.get(c.doc, c.doc)}\n{c.attributed_to or '(author)'}"), Text(c.text))
             console.print(table)
             shown += 1
         elif link.kind == "same_event" and kind in ("all", "events") and link.detail != "tellings agree":
             sides = [events[i] for i in link.items if i in events]
-            table = Table("source", "date", "deaths", "actors", "says", title=f"one event, told differently — {link.detail}", show_lines=True)
+            table = Table("source", "date", "deaths", "actors", "says",
+                          title=f"one event, told differently — {link.detail} — confidence {link.score:.2f}", show_lines=True)
             for e in sides:
                 table.add_row(Text(names.get(e.doc, e.doc)), e.date or "—", "" if e.fatalities is None else str(e.fatalities),
                               Text(", ".join(a.name for a in e.actors)), Text(e.evidence))
             console.print(table)
             shown += 1
     if not shown:
-        console.print("no conflicts found")
+        console.print("no conflicts found" + ("" if min_confidence is not None else " (lower the cut-off with --min-confidence)"))
 
 
 @app.command()

@@ -24,7 +24,7 @@ from .extract.narratives import find_narratives
 from .extract.stance import find_stances
 from .nlp import parse
 from .ontology import load_actor_catalog
-from .reconcile import link_claims, link_same_events
+from .reconcile import link_across
 from .records import Analysis, Document, TechniqueHit, TtpHit
 from .store import Store
 from .text.metadata import detect_language, find_authors, guess_title, latest_explicit_year, parse_date, stated_date
@@ -400,8 +400,8 @@ def reconcile(store: Store, changed: set[str] | None = None) -> list:
         pending = store.unreconciled_documents()
         existing = store.links() if changed is not None else []
         focus = (set(changed) | pending) if existing else None
-        links = link_same_events(store.events(), focus=focus, existing=existing) + link_claims(
-            store.claims(), store.mentions(), focus=focus, existing=existing)
+        links = link_across(store.documents(), store.events(), store.claims(), store.stances(), focus=focus,
+                            existing=existing)
         store.replace_links(links, reconciled=pending)
     return links
 

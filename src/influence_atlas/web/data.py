@@ -242,7 +242,7 @@ def build_snapshot(store: Store) -> Snapshot:
         docs=docs, doc_order=list(docs), actors=actors, happenings=happenings, undated=undated,
         dated_firsts=[h.first for h in happenings], event_index=event_index, group_of=group_of,
         mentions_per_doc=mentions_per_doc, events_per_doc=Counter(e.doc for e in events), claims_per_doc=claims_per_doc,
-        narratives=narratives, stances=stances, contradicts=[x for x in links if x.kind == "contradicts"],
+        narratives=narratives, stances=stances, contradicts=sorted((x for x in links if x.kind == "contradicts"), key=lambda x: (-x.score, x.id)),
         links_by_kind=Counter(x.kind for x in links), actor_options=actor_options, country_options=country_options,
         network={}, places=[],
     )
@@ -652,7 +652,8 @@ def sources_view(corpus: Corpus, limit: int = 40) -> dict:
 
 
 def contradictions_view(corpus: Corpus, offset: int = 0, limit: int = 50) -> dict:
-    """Return contradicting claims (links of kind `contradicts`) and happenings whose sources disagree."""
+    """Return contradicting claims (links of kind `contradicts`, most confident first, each with its reason and
+    confidence) and happenings whose sources disagree."""
     snap = corpus.snapshot()
     offset, limit = max(0, offset), max(1, limit)
     page = snap.contradicts[offset:offset + limit]
@@ -675,7 +676,8 @@ def contradictions_view(corpus: Corpus, offset: int = 0, limit: int = 50) -> dic
                 parts.append({"kind": "event", **event_json(snap, e), "text": e.evidence})
             else:
                 parts.append(found.get(i, {"kind": "missing", "id": i, "text": None}))
-        items.append({"id": link.id, "detail": link.detail, "score": round(link.score, 3), "items": parts})
+        items.append({"id": link.id, "detail": link.detail, "reason": link.detail, "score": round(link.score, 3),
+                      "confidence": round(link.score, 3), "items": parts})
     return {"total": len(snap.contradicts), "offset": offset, "limit": limit, "contradictions": items,
             "conflicting_total": len(snap.conflicting),
             "conflicting_events": [happening_json(snap, h) for h in snap.conflicting[offset:offset + limit]]}

@@ -315,13 +315,13 @@
 
   VIEWS.contradictions = async function () {
     const data = await load("contradictions");
-    const parts = [...header("Contradictions", "Claims that contradict each other across sources, and events whose tellings disagree on date, toll, place or kind.")];
+    const parts = [...header("Contradictions", "Claims that contradict each other across sources, most confident first (each with its reason: the figure or proposition at stake), and events whose tellings disagree on date, toll, place or kind.")];
     parts.push(el("h2", { text: `Contradicting claims (${data.total})` }));
     if (data.total > data.contradictions.length) parts.push(el("p", { class: "muted small", text: `The first ${data.contradictions.length} are shown; the API pages through the rest (/api/contradictions?offset=…).` }));
     if (!data.contradictions.length) parts.push(empty("No contradicting claims found yet. They appear here once the cross-document reconciliation has linked claims."));
     for (const c of data.contradictions) {
       parts.push(el("div", { class: "card contradiction" },
-        c.detail ? el("div", {}, el("b", { text: c.detail }), el("span", { class: "muted small", text: ` · score ${c.score}` })) : null,
+        c.detail ? el("div", {}, el("b", { text: c.detail }), el("span", { class: "muted small", text: ` · confidence ${c.confidence}` })) : null,
         el("div", { class: "pair" }, c.items.map((i) => el("div", { class: "side" },
           i.name ? docLink(i) : el("span", { class: "muted", text: i.id }),
           el("div", { class: "quote", text: i.text ? "“" + i.text + "”" : "(record no longer stored)" }),
