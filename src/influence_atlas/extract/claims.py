@@ -102,8 +102,9 @@ def _np_source(phrase: str, base: int, sent: _Sentence, cues: VoiceCues, languag
     head_at = a + (det.end() if det else 0)
     nouns = cues.get("source_nouns", language)
     # "two army sources", "un responsable local": a source noun, perhaps followed by an adjective or two.
+    core = re.sub(r"\s+(?:who|qui)\s+.*$", "", stripped, flags=re.I)
     described = bool(nouns and re.search(rf"(?:{nouns.pattern})(?:\s+(?!(?:of|in|at|to|for|de|du|des|à|au)\b)[a-zà-ÿ’'-]+){{0,2}}\W*$",
-                                         stripped, re.I))
+                                         core, re.I))
     actors = sent.inside(a, b)
     if actors and not described:
         first = actors[0]
@@ -146,14 +147,14 @@ def _subject_before(sent: _Sentence, end: int, cues: VoiceCues, language: str | 
     # A relative clause ("an activist who the EU accused") does not report the main clause.
     clause = re.split(r"[;:“”«»\"\[\]—–]|,\s*(?=(?:and|but|while|though|although|et|mais|alors)\b)", text[:stop])[-1]
     c0 = stop - len(clause)
-    rel = bool(re.search(r"\b(?:who|whom|which|qui|dont|whose)\s+\S+(?:\s+\S+){0,3}$", clause, re.I))
+    rel = bool(re.search(r"\b(?:who|whom|which|qui|dont|whose)\s+\S+(?:\s+\S+){0,1}$", clause, re.I))
     if re.search(r"\b(?:was|were|been|being|is|are|be|est|sont|été|était)\s*$", clause, re.I):
         return None  # passive: "sanctions were announced"
     # A named subject right before the verb, possibly with an apposition: "X, spokesperson for Y, said".
     # "X, spokesperson for Y, said": the subject stands before the apposition.
     appos = re.search(r",[^,]{2,90},\s*$", text[c0:end])
     candidates = [s for s in reversed(sent.spans) if s[1] <= stop and s[0] >= c0]
-    if appos and any(re.fullmatch(r"[\s’'s]*", text[s[1]:c0 + appos.start()]) for s in candidates):
+    if appos and any(s[1] <= c0 + appos.start() and re.fullmatch(r"[\s’'s]*", text[s[1]:c0 + appos.start()]) for s in candidates):
         candidates = [s for s in candidates if s[1] <= c0 + appos.start()]
         stop = c0 + appos.start()
     for s in candidates:
@@ -179,7 +180,9 @@ def _subject_before(sent: _Sentence, end: int, cues: VoiceCues, language: str | 
         if m and text[c0:stop][:m.start()].strip(" ,") in ("", "and", "but", "et", "mais", "puis") or (m and re.search(r"[,]\s*$", text[c0:stop][:m.start()])):
             return "", m.group(0), c0 + m.start()
     if nouns:
-        m = re.search(rf"((?:{_DETERMINER}\s+)?(?:[\w’'.-]+\s+(?:and\s+|et\s+)?){{0,4}}(?:{nouns.pattern}))\s*$", text[c0:stop], re.I)
+        # "two army sources", "a soldier who witnessed the attack": the described source, with its relative clause.
+        m = re.search(rf"((?:{_DETERMINER}\s+)?(?:[\w’'.-]+\s+(?:and\s+|et\s+)?){{0,4}}(?:{nouns.pattern})"
+                      r"(?:\s+(?:who|qui)\s+[^,;]{3,50}?)?)\s*$", text[c0:stop], re.I)
         if m:
             words = m.group(1)
             # Trim words that belong to the clause before the source ("Since 2020 officials said").
@@ -194,7 +197,8 @@ def _subject_after(sent: _Sentence, start: int, cues: VoiceCues, language: str |
     """Return (source, words) for an inverted subject after a trailing reporting verb ("..., said the minister")."""
     text = sent.text
     tail = text[start:]
-    m = re.match(r"\s*(?:(?:on|le|ce)\s+\w+\s+)?([^,.;:!?()\"“”«»]{2,90}?)(?:\s*[,.;:!?()]|\s*$)", tail)
+    m = re.match(r"\s*(?:(?:on|le|ce)\s+(?:\d+|\w+day|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)\s+)?"
+                 r"([^,.;:!?()\"“”«»]{2,90}?)(?:\s*[,.;:!?()]|\s*$)", tail)
     if not m:
         return None
     phrase = m.group(1)
@@ -300,9 +304,9 @@ def attribute(sentence: str, offset: int, mentions: list[Mention], kinds: dict[s
     return outer
 
 
-def _resolve(att: Attribution, thread: list[Attribution]) -> Attribution:
+def _resolve(att: Attribution, thread: list[Attribution], kinds: dict[str, str] | None = None) -> Attribution:
     """Return the attribution with a pronoun source ("he said") or a definite description of one named before
-    ("the sources said", "ajoute le responsable") replaced by the source named last before it."""
+    ("the sources said", "ajoute le responsable malien") replaced by the source named last before it."""
     named = [t for t in thread if t.source and not t.pronoun]
     if att.pronoun:
         if not named:
@@ -313,6 +317,11 @@ def _resolve(att: Attribution, thread: list[Attribution]) -> Attribution:
         earlier = named[-1].source
         # The same kind of source again: "the sources said" after "diplomatic sources told ...".
         if len(head) > 2 and earlier.lower().split()[-1].rstrip("s") == head:
+            return replace(att, source=earlier)
+        # A singular definite description after a named person ("the official", "le responsable malien") is that person.
+        person = (kinds or {}).get(earlier, "person" if earlier[:1].isupper() and " " in earlier else None) == "person"
+        first = att.source.split()[1] if len(att.source.split()) > 1 else ""
+        if person and not first.endswith(("s", "x")) and len(att.source.split()) <= 4:
             return replace(att, source=earlier)
     return att
 
@@ -436,10 +445,10 @@ def _attributions(text: str, spans: list[tuple[int, int]], mentions: list[Mentio
     runs = _quote_runs(text, spans)
     out: list[Attribution] = []
     for i, (s, e) in enumerate(spans):
-        att = _resolve(own[i], out[-6:])
+        att = _resolve(own[i], out[-6:], kinds)
         if att.source is None and i in runs and runs[i] != i:
             # A quotation that runs over several sentences: its speaker is named where it closes (or opens).
-            closing = _resolve(own[runs[i]], out[-6:])
+            closing = _resolve(own[runs[i]], out[-6:], kinds)
             opening = [o for j, o in enumerate(out) if runs.get(j) == runs[i] and o.source]
             att = closing if closing.source else (opening[0] if opening else att)
         if att.source is None and _CONTINUES.search(text[s:e]):
