@@ -263,10 +263,10 @@ def profile(
     if prof["sources"]:
         console.print("sources: " + escape(", ".join(prof["sources"])))
     if claims and found:
-        table = Table("source", "verb", "hedges", "figures", "score", "claim", show_lines=True)
+        table = Table("source", "relay", "verb", "hedges", "figures", "score", "claim", show_lines=True)
         for c in found:
-            table.add_row(Text(c.attributed_to or "— (author)"), c.reporting_verb or "", ", ".join(c.hedges),
-                          Text(", ".join(q.text for q in c.quantities)), f"{c.checkworthiness:.2f}", Text(c.text))
+            table.add_row(Text(c.attributed_to or "— (author)"), Text(c.relayed_by or ""), c.reporting_verb or "", ", ".join(c.hedges),
+                          Text(", ".join(q.text for q in c.quantities)), f"{c.confidence:.2f}", Text(c.text))
         console.print(table)
     hits, ttps = store.techniques(doc.id), store.ttps(doc.id)
     status = technique_status(doc.language, store.document_metadata([doc.id])[0]["analysis_version"])

@@ -64,10 +64,11 @@ def export_dict(store: Store) -> dict:
             {
                 "id": c.id, "doc": c.doc, "start": c.start, "end": c.end, "text": c.text,
                 "checkworthiness": c.checkworthiness,
-                "quantities": [{"text": q.text, "value": q.value, "unit": q.unit, "qualifier": q.qualifier, "start": q.start, "end": q.end}
+                "quantities": [{"text": q.text, "value": q.value, "unit": q.unit, "qualifier": q.qualifier, "start": q.start, "end": q.end,
+                                "upper": q.upper}
                                for q in c.quantities],
                 "attributed_to": c.attributed_to, "attribution_text": c.attribution_text, "reporting_verb": c.reporting_verb,
-                "hedged": c.hedged, "hedges": list(c.hedges), "extractor": c.extractor, "confidence": c.confidence,
+                "relayed_by": c.relayed_by, "hedged": c.hedged, "hedges": list(c.hedges), "extractor": c.extractor, "confidence": c.confidence,
             }
             for c in all_claims
         ],

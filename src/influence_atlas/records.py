@@ -107,7 +107,7 @@ class Event:
 
 @dataclass(frozen=True, slots=True)
 class Quantity:
-    """A figure in the text: its words, normalised value, unit and qualifier ("more than", "at least")."""
+    """A figure in the text: its words, normalised value (the bottom of a range), unit and qualifier ("more than", "between")."""
 
     text: str
     value: float
@@ -115,6 +115,8 @@ class Quantity:
     qualifier: str | None
     start: int
     end: int
+    # The top of a range ("between 20 and 30": value 20, upper 30); None for a single figure.
+    upper: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +137,8 @@ class Claim:
     hedges: tuple[str, ...]
     extractor: str
     confidence: float
+    # Who passes the claim on when the text names both (A in "A reports that B says"); None otherwise.
+    relayed_by: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

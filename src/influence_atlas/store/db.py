@@ -533,9 +533,11 @@ def _event_row(e: Event) -> dict:
 def _claim_row(c: Claim) -> dict:
     return dict(
         id=c.id, doc=c.doc, start=c.start, end=c.end, text=c.text, checkworthiness=c.checkworthiness,
-        quantities=json.dumps([[q.text, q.value, q.unit, q.qualifier, q.start, q.end] for q in c.quantities], ensure_ascii=False),
+        quantities=json.dumps([[q.text, q.value, q.unit, q.qualifier, q.start, q.end] + ([q.upper] if q.upper is not None else [])
+                               for q in c.quantities], ensure_ascii=False),
         attributed_to=c.attributed_to, attribution_text=c.attribution_text, reporting_verb=c.reporting_verb, hedged=c.hedged,
         hedges=json.dumps(list(c.hedges), ensure_ascii=False), extractor=c.extractor, confidence=c.confidence,
+        relayed_by=c.relayed_by,
     )
 
 
@@ -545,6 +547,7 @@ def _row_claim(r) -> Claim:
         quantities=tuple(Quantity(*q) for q in json.loads(r["quantities"])), attributed_to=r["attributed_to"],
         attribution_text=r["attribution_text"], reporting_verb=r["reporting_verb"], hedged=bool(r["hedged"]),
         hedges=tuple(json.loads(r["hedges"])), extractor=r["extractor"], confidence=r["confidence"],
+        relayed_by=r["relayed_by"],
     )
 
 

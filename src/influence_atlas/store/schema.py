@@ -96,6 +96,7 @@ claims = Table(
     Column("attributed_to", Text),
     Column("attribution_text", Text),
     Column("reporting_verb", Text),
+    Column("relayed_by", Text),
     Column("hedged", Boolean, nullable=False, default=False),
     Column("hedges", Text, nullable=False, default="[]"),
     Column("extractor", String(32), nullable=False),
@@ -334,6 +335,14 @@ def _m30_scale_out(conn, dialect: str) -> None:
     conn.execute(text("DROP INDEX IF EXISTS ix_documents_fts"))
 
 
+def _m45_claim_relays(conn, dialect: str) -> None:
+    """Claims keep who relays them (A in "A reports that B says")."""
+    from sqlalchemy import inspect
+
+    if "relayed_by" not in {c["name"] for c in inspect(conn).get_columns("claims")}:
+        conn.execute(text("ALTER TABLE claims ADD COLUMN relayed_by TEXT"))
+
+
 def _m40_reconciliation_state(conn, dialect: str) -> None:
     """Which analysed documents a completed reconciliation has seen, so an interrupted one is redone by the next run."""
     from sqlalchemy import inspect
@@ -352,5 +361,8 @@ MIGRATIONS: list[tuple[int, str, Callable]] = [
     (10, "coordination runs, clusters, members, edges", _m10_coordination),
     (20, "indexes for the web app", _m20_web_indexes),
     (30, "work claims; PostgreSQL code-point text and language-aware full-text search", _m30_scale_out),
+
+
     (40, "reconciliation state per document", _m40_reconciliation_state),
+    (45, "claim relays", _m45_claim_relays),
 ]
