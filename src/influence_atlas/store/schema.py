@@ -361,8 +361,6 @@ MIGRATIONS: list[tuple[int, str, Callable]] = [
     (10, "coordination runs, clusters, members, edges", _m10_coordination),
     (20, "indexes for the web app", _m20_web_indexes),
     (30, "work claims; PostgreSQL code-point text and language-aware full-text search", _m30_scale_out),
-
-
     (40, "reconciliation state per document", _m40_reconciliation_state),
     (45, "claim relays", _m45_claim_relays),
 ]
