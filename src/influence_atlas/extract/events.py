@@ -8,7 +8,7 @@ import sqlite3
 from dataclasses import dataclass, replace
 
 from ..ontology import ActorCatalog
-from ..ontology.events import EventType, load_event_types
+from ..ontology.events import ActorTypes, EventType, load_actor_types, load_event_types
 from ..records import Event, EventActor, Mention
 from .event_detector import EventDetector, load_detector
 from .dates import DateContext, DateMention, ResolvedDate, dates_compatible, find_dates
@@ -66,6 +66,82 @@ class _Trigger:
     etype: EventType
     start: int
     end: int
+
+
+@dataclass(slots=True)
+class _Party:
+    """An unnamed party of a sentence ("gunmen", "Malian soldiers"): offsets in the sentence, its candidate types, its country."""
+
+    start: int
+    end: int
+    types: tuple[str, ...]
+    country: str | None
+    named: str | None = None
+
+
+# Types of event whose parties ACLED codes whoever they are, named or not.
+_ANY_ACTOR_TYPES = {"armed_clash", "attack", "violence_against_civilians", "protest"}
+_OF_GAP = re.compile(r"^\s+(?:of|from|de|du|des)\s+(?:the\s+|l['’]|la\s+|le\s+)?(?:[\w-]+\s+){0,2}$", re.I)
+_DEMONYM_GAP = re.compile(r"^\s*$|^['’]s\s+$")
+
+
+def _find_parties(sentence: str, language: str | None, mentions: list[Mention], s_start: int,
+                  kinds: dict[str, str], actor_types: ActorTypes) -> list[_Party]:
+    """Return the unnamed parties a sentence names by a generic head, with the country a demonym next to them gives.
+
+    A head inside a gazetteer name ("Malian army") is not a party of its own: it types the named actor.
+    """
+    langs = [language] if language in ("en", "fr") else ["en", "fr"]
+    spans: dict[tuple[int, int], list[str]] = {}
+    for at in actor_types.types:
+        for lang in langs:
+            pattern = at.heads.get(lang)
+            if pattern is None:
+                continue
+            for m in pattern.finditer(sentence):
+                ids = spans.setdefault((m.start(), m.end()), [])
+                if at.id not in ids:
+                    ids.append(at.id)
+    taken: list[_Party] = []
+    for (a, b), ids in sorted(spans.items(), key=lambda x: (x[0][0], -(x[0][1] - x[0][0]))):
+        if any(p.start < b and a < p.end for p in taken):
+            continue
+        taken.append(_Party(a, b, tuple(ids), None))
+    local = [(m.start - s_start, m.end - s_start, m) for m in mentions]
+    for party in taken:
+        for a, b, m in local:
+            if a < party.end and party.start < b and m.label != "NORP":
+                party.named = m.actor
+            elif kinds.get(m.actor) == "state" and (
+                (b <= party.start and _DEMONYM_GAP.match(sentence[b : party.start]))
+                or (a >= party.end and not sentence[party.end : a].strip())
+            ):
+                party.country = m.actor
+    for party, nxt in zip(taken, taken[1:]):
+        # "soldiers from the Mozambican army", "des soldats de l'armée malienne": one party, its country said once.
+        if party.country is None and nxt.country and set(party.types) & set(nxt.types) and _OF_GAP.match(sentence[party.end : nxt.start]):
+            party.country = nxt.country
+    return taken
+
+
+def _party_type(party: _Party, etype: str) -> str:
+    """Pick the party's actor type for this kind of event ("students" protest, or are harmed)."""
+    if etype == "protest":
+        for t in ("protesters", "rioters"):
+            if t in party.types:
+                return t
+    return next((t for t in party.types if t not in ("protesters", "rioters")), party.types[0])
+
+
+def _party_name(type_id: str, country: str | None, actor_types: ActorTypes) -> str:
+    """Return an unnamed party's name: state forces by their country's canonical name, others by ACLED-style label."""
+    if type_id == "state_forces" and country:
+        return country
+    label = actor_types.by_id()[type_id].label
+    return f"{label} ({country})" if country else label
+
+
+_NAMED_TYPES = {"state": "state_forces", "government_body": "state_forces"}
 
 
 def _sentence_segments(sentence: str) -> list[tuple[int, int, bool]]:
@@ -192,6 +268,7 @@ def extract_events(
     event types (the packaged model by default; None leaves the decision to the trigger lexicons).
     """
     types = load_event_types()
+    actor_types = load_actor_types()
     if detector is PACKAGED:
         detector = load_detector() if (DETECTOR_VETO > 0 or DETECTOR_ADD <= 1) else None
     kinds = {e.name: e.kind for e in catalog.entries}
@@ -221,6 +298,7 @@ def extract_events(
             if s_start <= m.start and m.end <= s_end and not any(a <= m.start - s_start < b for a, b in asides)
         ]
         intro = _INTRO_CLAUSE.match(sentence)
+        s_parties = None
         for trig in triggers:
             before = sentence[: trig.start]
             if _DEMAND.search(before):
@@ -233,7 +311,7 @@ def extract_events(
             if (
                 _REFERENCE.search(before[-40:]) and not trig.etype.requires_source and not dated
                 and not _INTRODUCES_PARTIES.match(sentence[trig.end :])
-                and any(e.type == trig.etype.id and ({a.name for a in e.actors} & {m.actor for m in s_mentions} or s_start - e.end < 600) for e in events)
+                and any(e.type in (trig.etype.id, *(("armed_clash",) if trig.etype.id == "attack" else ())) and ({a.name for a in e.actors} & {m.actor for m in s_mentions} or s_start - e.end < 600) for e in events)
             ):
                 # "the agreement", "Mali's coup": a happening already told, unless the words name its parties.
                 continue
@@ -253,12 +331,18 @@ def extract_events(
                 in_seg = [m for m in in_seg if m.actor != reporter]
             if not in_seg:
                 in_seg = [m for m in s_mentions if not (seg[2] and m.actor == reporter)]
-            if not in_seg:
-                continue
-            actors: dict[str, str] = {}
-            for m in in_seg:
-                actors.setdefault(m.actor, _role(sentence, m.start - s_start, m.end - s_start, trig))
-            if trig.etype.id in _NEEDS_TWO and len({m.actor for m in in_seg}) < 2:
+            any_actor = trig.etype.id in _ANY_ACTOR_TYPES
+            parties = []
+            if any_actor:
+                if s_parties is None:
+                    s_parties = _find_parties(sentence, language, s_mentions, s_start, kinds, actor_types)
+                parties = [p for p in s_parties if seg[0] <= p.start < seg[1]]
+            unnamed = [p for p in parties if p.named is None]
+            if in_seg:
+                # Beside named actors, an unnamed party counts only with a country of its own ("Malian soldiers").
+                unnamed = [p for p in unnamed if p.country]
+            elif not any(_party_type(p, trig.etype.id) in actor_types.agent_types for p in unnamed):
+                # An event needs a party that acts: victims alone ("civilians") tell a toll, not who did it.
                 continue
             seg_dates = [(dm, r) for dm, r in dated if seg[0] <= dm.start < seg[1]]
             date = None
@@ -279,6 +363,26 @@ def extract_events(
                 # An attack on an army or a territory is a battle in ACLED's terms; shelling, bombs and
                 # strikes stay remote violence whoever they hit.
                 etype = "armed_clash"
+            typed = {p.named: _party_type(p, etype) for p in parties if p.named}
+            actors: dict[str, list] = {}
+            for m in in_seg:
+                if m.actor not in actors:
+                    kind_type = _NAMED_TYPES.get(kinds.get(m.actor, "")) if any_actor else None
+                    actors[m.actor] = [_role(sentence, m.start - s_start, m.end - s_start, trig), typed.get(m.actor, kind_type)]
+            if unnamed:
+                place_country = _place_country(location, point, kinds, catalog)
+                by_type = actor_types.by_id()
+                for p in unnamed:
+                    type_id = _party_type(p, etype)
+                    country = p.country or (place_country if by_type[type_id].country_from_place else None)
+                    name = _party_name(type_id, country, actor_types)
+                    role = "target" if type_id == "civilians" else _role(sentence, p.start, p.end, trig)
+                    if name in actors:
+                        actors[name][1] = actors[name][1] or type_id
+                    else:
+                        actors[name] = [role, type_id]
+            if (trig.etype.id in _NEEDS_TWO or (etype in _NEEDS_TWO and not in_seg)) and len(actors) < 2:
+                continue
             modality = _modality(sentence, trig.start)
             if modality == "planned" and not _ANNOUNCED.search(before):
                 continue
@@ -288,7 +392,7 @@ def extract_events(
             events.append(Event(
                 id=_event_id(doc_id, etype, s_start + trig.start), doc=doc_id, type=etype,
                 date=date.value if date else None, date_precision=date.precision if date else None,
-                actors=tuple(EventActor(n, r) for n, r in actors.items()),
+                actors=tuple(EventActor(n, r, t) for n, (r, t) in actors.items()),
                 location=location, latitude=point.latitude if point else None, longitude=point.longitude if point else None, fatalities=deaths, fatalities_qualifier=qualifier,
                 modality=modality, start=s_start, end=s_end, evidence=sentence,
                 trigger=sentence[trig.start : trig.end], extractor=EXTRACTOR,
@@ -363,6 +467,37 @@ def _location(text: str, s_start: int, seg, trig, places: list[Mention], s_end: 
     pool.sort(key=lambda p: (p.actor is not None, abs(p.start - (s_start + trig.start))))
     p = pool[0]
     return p.actor or p.text
+
+
+def _place_country(location: str | None, point, kinds: dict[str, str], catalog: ActorCatalog) -> str | None:
+    """Return the canonical name of the country an event's place lies in (the place itself when it is a state)."""
+    if not location:
+        return None
+    if kinds.get(location) == "state":
+        return location
+    if point is None or not point.country:
+        return None
+    return _states_by_code(catalog).get(point.country)
+
+
+_STATES_BY_CODE: dict[str, dict[str, str]] = {}
+
+
+def _states_by_code(catalog: ActorCatalog) -> dict[str, str]:
+    """Return the catalog's states keyed by ISO country code (built once per catalog)."""
+    table = _STATES_BY_CODE.get(catalog.fingerprint)
+    if table is None:
+        table = {}
+        for e in catalog.entries:
+            if e.kind == "state":
+                try:
+                    code = country_code(e.country or e.name) or country_code(e.name)
+                except (OSError, sqlite3.Error):
+                    code = None
+                if code:
+                    table.setdefault(code, e.name)
+        _STATES_BY_CODE[catalog.fingerprint] = table
+    return table
 
 
 def _locate(location: str, actors: list[str], kinds: dict[str, str]):
