@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -30,6 +30,7 @@ class EventType:
     suppresses: tuple[str, ...]
     requires_source: bool
     triggers: dict[str, re.Pattern]
+    weak_triggers: dict[str, re.Pattern] = field(default_factory=dict)
 
 
 @lru_cache(maxsize=4)
@@ -49,18 +50,21 @@ def load_event_types(path: str | None = None) -> tuple[EventType, ...]:
         acled = item.get("acled") or ["Strategic developments", "Other"]
         if not (isinstance(acled, list) and len(acled) == 2):
             raise OntologyError(f"{where}: 'acled' must be [event_type, sub_event_type]")
-        triggers = {}
-        for lang, patterns in (item.get("triggers") or {}).items():
-            try:
-                triggers[lang] = re.compile(r"(?<!\w)(?:" + "|".join(patterns) + r")(?!\w)", re.I)
-            except re.error as exc:
-                raise OntologyError(f"{where}: bad trigger pattern for '{lang}': {exc}") from exc
+        triggers, weak = {}, {}
+        for key, table in (("triggers", triggers), ("weak_triggers", weak)):
+            for lang, patterns in (item.get(key) or {}).items():
+                if not isinstance(patterns, list) or not all(isinstance(x, str) and x for x in patterns):
+                    raise OntologyError(f"{where}: '{key}' for '{lang}' must be a list of patterns")
+                try:
+                    table[lang] = re.compile(r"(?<!\w)(?:" + "|".join(patterns) + r")(?!\w)", re.I)
+                except re.error as exc:
+                    raise OntologyError(f"{where}: bad {key} pattern for '{lang}': {exc}") from exc
         suppresses = tuple(item.get("suppresses") or ())
         bad = [s for s in suppresses if s not in EVENT_TYPES]
         if bad:
             raise OntologyError(f"{where}: unknown type(s) in 'suppresses': {', '.join(bad)}")
         out.append(EventType(item["id"], acled[0], acled[1], int(item.get("priority", 5)), suppresses,
-                             bool(item.get("requires_source", False)), triggers))
+                             bool(item.get("requires_source", False)), triggers, weak))
     return tuple(out)
 
 
