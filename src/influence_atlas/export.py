@@ -53,6 +53,7 @@ def export_dict(store: Store) -> dict:
             {
                 "id": e.id, "doc": e.doc, "type": e.type, "date": e.date, "date_precision": e.date_precision,
                 "actors": [a.name for a in e.actors], "roles": {a.name: a.role for a in e.actors},
+                "actor_types": {a.name: a.actor_type for a in e.actors if a.actor_type},
                 "location": e.location, "latitude": e.latitude, "longitude": e.longitude,
                 "fatalities": e.fatalities, "fatalities_qualifier": e.fatalities_qualifier, "modality": e.modality,
                 "start": e.start, "end": e.end, "evidence": e.evidence, "trigger": e.trigger,

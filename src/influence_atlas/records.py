@@ -77,6 +77,8 @@ class EventActor:
 
     name: str
     role: str
+    # ACLED's actor type of the party (state_forces, rebels, protesters, civilians, ...), when the text says.
+    actor_type: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +105,10 @@ class Event:
     confidence: float
     # An undated bare mention of a kind of happening ("military coups"), kept only when nothing better tells it.
     generic: bool = False
+    # ACLED's precisions: geo 1 the named town itself, 2 near a town or a district, 3 a region or a country;
+    # time 1 the day, 2 a span of days ("between 5 and 7 June", "overnight 3-4 May"), 3 a month or a year.
+    geo_precision: int | None = None
+    time_precision: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ labelled with the types of the gold events whose evidence quote it contains. The
 from __future__ import annotations
 
 import json
+import os
 import pickle
 import re
 import unicodedata
@@ -25,7 +26,7 @@ from influence_atlas.text.readers import iter_files, read_sources
 ROOT = Path(__file__).resolve().parents[2]
 SHARED = ROOT.parent / "shared"
 CORPUS = SHARED / "corpus"
-CACHE = Path("/tmp/atlas-events-devset.pkl")
+CACHE = Path(os.environ.get("ATLAS_EVENTS_DEVSET_CACHE", "/tmp/atlas-events-devset.pkl"))
 
 
 @dataclass

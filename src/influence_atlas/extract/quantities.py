@@ -150,3 +150,11 @@ def _unit(m: re.Match) -> str | None:
     if not unit or low.split()[0] in _STOP_UNITS:
         return None
     return unit.split()[0].lower().rstrip(".,;:")
+
+
+def word_number(text: str) -> int | None:
+    """Return the whole number a phrase writes in words ("twenty-five", "trois"), or None when it is not one."""
+    parts = [p for p in re.split(r"[- ]", text.lower()) if p and p != "et"]
+    if not parts or not all(p in _UNITS for p in parts):
+        return None
+    return int(sum(_UNITS[p] for p in parts))

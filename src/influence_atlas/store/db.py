@@ -523,7 +523,7 @@ def _fts5_query(query: str) -> str:
 def _event_row(e: Event) -> dict:
     return dict(
         id=e.id, doc=e.doc, type=e.type, date=e.date, date_precision=e.date_precision,
-        actors=json.dumps([[a.name, a.role] for a in e.actors], ensure_ascii=False), location=e.location,
+        actors=json.dumps([[a.name, a.role] + ([a.actor_type] if a.actor_type else []) for a in e.actors], ensure_ascii=False), location=e.location,
         latitude=e.latitude, longitude=e.longitude, fatalities=e.fatalities, fatalities_qualifier=e.fatalities_qualifier,
         modality=e.modality, start=e.start, end=e.end, evidence=e.evidence, trigger=e.trigger,
         extractor=e.extractor, confidence=e.confidence,
@@ -554,7 +554,7 @@ def _row_claim(r) -> Claim:
 def _row_event(r) -> Event:
     return Event(
         id=r["id"], doc=r["doc"], type=r["type"], date=r["date"], date_precision=r["date_precision"],
-        actors=tuple(EventActor(n, role) for n, role in json.loads(r["actors"])), location=r["location"],
+        actors=tuple(EventActor(*a) for a in json.loads(r["actors"])), location=r["location"],
         latitude=r["latitude"], longitude=r["longitude"], fatalities=r["fatalities"],
         fatalities_qualifier=r["fatalities_qualifier"], modality=r["modality"], start=r["start"], end=r["end"],
         evidence=r["evidence"], trigger=r["trigger"], extractor=r["extractor"], confidence=r["confidence"],
