@@ -103,6 +103,9 @@ class Event:
     confidence: float
     # An undated bare mention of a kind of happening ("military coups"), kept only when nothing better tells it.
     generic: bool = False
+    # ACLED's coding of the event (ontology/acled.yaml): event type and sub-event type, None until coded.
+    acled_event_type: str | None = None
+    acled_sub_event_type: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from ..ontology import ActorCatalog
 from ..ontology.events import EventType, load_event_types
 from ..records import Event, EventActor, Mention
+from .acled import code_events
 from .dates import DateContext, DateMention, ResolvedDate, dates_compatible, find_dates
 from .places import country_code, geocode
 
@@ -259,7 +260,7 @@ def extract_events(
                 trigger=sentence[trig.start : trig.end], extractor=EXTRACTOR,
                 confidence=round(confidence - 0.2, 2) if generic else confidence, generic=generic,
             ))
-    return merge_duplicate_events(_later_tolls(events, text, sentences))
+    return code_events(merge_duplicate_events(_later_tolls(events, text, sentences)))
 
 
 _VIOLENT = ("violence_against_civilians", "attack", "armed_clash")

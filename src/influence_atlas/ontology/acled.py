@@ -43,6 +43,8 @@ class AcledTaxonomy:
     event_types: tuple[str, ...]
     sub_types: tuple[AcledSubType, ...]
     project_types: dict[str, ProjectMapping]
+    hedges: dict[str, re.Pattern]
+    inter_codes: dict[str, int]
     source: str
 
     def sub_type(self, key: str) -> AcledSubType:
@@ -94,7 +96,14 @@ def load_acled_taxonomy(path: str | None = None) -> AcledTaxonomy:
         for j, item in enumerate(items):
             subs.append(_sub_type(p, where, j, item, et["name"], subs))
     mappings = _project_types(p, data.get("project_types"), {s.name for s in subs})
-    return AcledTaxonomy(tuple(event_types), tuple(subs), mappings, str(p))
+    hedges = data.get("hedges") or {}
+    if not isinstance(hedges, dict) or set(hedges) - set(LANGUAGES):
+        raise OntologyError(f"{p}: 'hedges' must map languages ({', '.join(LANGUAGES)}) to pattern lists")
+    compiled = {lang: _compile(f"{p}: hedges.{lang}", pats) for lang, pats in hedges.items()}
+    inter = data.get("inter_codes") or {}
+    if not isinstance(inter, dict) or not all(isinstance(k, str) and isinstance(v, int) and 0 <= v <= 8 for k, v in inter.items()):
+        raise OntologyError(f"{p}: 'inter_codes' must map actor kinds to ACLED actor-type codes 0-8")
+    return AcledTaxonomy(tuple(event_types), tuple(subs), mappings, compiled, dict(inter), str(p))
 
 
 def _sub_type(p: Path, parent: str, j: int, item: object, event_type: str, seen: list[AcledSubType]) -> AcledSubType:

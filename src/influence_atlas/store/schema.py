@@ -78,6 +78,8 @@ events = Table(
     Column("trigger", Text, nullable=False),
     Column("extractor", String(32), nullable=False),
     Column("confidence", Float, nullable=False),
+    Column("acled_event_type", String(64)),
+    Column("acled_sub_event_type", String(64)),
     Index("ix_events_doc", "doc"),
     Index("ix_events_type_date", "type", "date"),
 )
@@ -332,6 +334,16 @@ def _m30_scale_out(conn, dialect: str) -> None:
     conn.execute(text("DROP INDEX IF EXISTS ix_documents_fts"))
 
 
+def _m40_acled(conn, dialect: str) -> None:
+    """ACLED event and sub-event type of each event (tables made by migration 3 before this one lack them)."""
+    from sqlalchemy import inspect
+
+    present = {c["name"] for c in inspect(conn).get_columns("events")}
+    for name in ("acled_event_type", "acled_sub_event_type"):
+        if name not in present:
+            conn.execute(text(f"ALTER TABLE events ADD COLUMN {name} VARCHAR(64)"))
+
+
 # (version, name, function); append only, never edit an applied migration.
 MIGRATIONS: list[tuple[int, str, Callable]] = [
     (1, "core tables", _m1_core),
@@ -341,4 +353,5 @@ MIGRATIONS: list[tuple[int, str, Callable]] = [
     (10, "coordination runs, clusters, members, edges", _m10_coordination),
     (20, "indexes for the web app", _m20_web_indexes),
     (30, "work claims; PostgreSQL code-point text and language-aware full-text search", _m30_scale_out),
+    (40, "ACLED event and sub-event type of events", _m40_acled),
 ]
