@@ -100,7 +100,7 @@ def test_timeline_filters_and_acled_export(store, tmp_path):
     vac = next(r for r in rows if r["event_type"] == "Violence against civilians")
     assert vac["event_date"] == "2022-03-01" and vac["time_precision"] == "3" and vac["fatalities"] == "300"
     assert vac["location"] == "Moura" and float(vac["latitude"]) > 10
-    assert any(r["sub_event_type"] == "Withdrawal" and r["event_type"] == "Strategic developments" for r in rows)
+    assert any(r["sub_event_type"] == "Non-violent transfer of territory" and r["event_type"] == "Strategic developments" for r in rows)
     data = json.loads(export(store, "json", tmp_path / "o.json").read_text())
     assert {e["type"] for e in data["events"]} >= {"violence_against_civilians", "withdrawal", "arms_transfer"}
 

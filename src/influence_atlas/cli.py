@@ -767,6 +767,30 @@ def techniques_summary(
         console.print(f"[yellow]note:[/] {escape(note)}")
 
 
+events_app = typer.Typer(
+    help="ACLED event coding of sentences: the event type and sub-event type of news snippets (CASE 2021 Task 2).",
+    no_args_is_help=True,
+)
+app.add_typer(events_app, name="events")
+
+
+@events_app.command("classify")
+def events_classify(
+    tsv: str = typer.Argument(..., metavar="FILE.tsv", help="CASE 2021 Task 2 TSV: id<TAB>EventSnippet[<TAB>SubType] per line, header allowed."),
+) -> None:
+    """Code each snippet of a CASE 2021 Task 2 TSV with ACLED's sub-event type; print id<TAB>SubType<TAB>probability<TAB>event|none."""
+    from .extract.acled import classify_case_file
+
+    try:
+        rows = classify_case_file(tsv)
+    except AtlasError as exc:
+        _fail(exc)
+    out = sys.stdout
+    for row, label in rows:
+        out.write(f"{row.snippet_id}\t{label.code}\t{label.probability:.4f}\t{'event' if label.is_event else 'none'}\n")
+    out.flush()
+
+
 def run() -> None:
     """Entry point that turns AtlasErrors and unexpected errors into one readable line and exit code 2."""
     try:

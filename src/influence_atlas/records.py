@@ -109,6 +109,9 @@ class Event:
     # time 1 the day, 2 a span of days ("between 5 and 7 June", "overnight 3-4 May"), 3 a month or a year.
     geo_precision: int | None = None
     time_precision: int | None = None
+    # ACLED's coding of the event (ontology/acled.yaml): event type and sub-event type, None until coded.
+    acled_event_type: str | None = None
+    acled_sub_event_type: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ from ..ontology import ActorCatalog
 from ..ontology.events import ActorTypes, EventType, load_actor_types, load_event_types
 from ..records import Event, EventActor, Mention
 from .event_detector import EventDetector, load_detector
+from .acled import code_events
 from .dates import MONTHS, WEEKDAYS, DateContext, DateMention, ResolvedDate, dates_compatible, find_dates
 from .places import country_code, geocode
 from .quantities import word_number
@@ -465,7 +466,7 @@ def extract_events(
                 confidence=round(confidence - 0.2, 2) if generic else confidence, generic=generic,
                 geo_precision=geo_precision, time_precision=_time_precision(date),
             ))
-    return merge_duplicate_events(_later_tolls(events, text, sentences, types, language))
+    return code_events(merge_duplicate_events(_later_tolls(events, text, sentences, types, language)))
 
 
 

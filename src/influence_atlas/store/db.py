@@ -527,6 +527,8 @@ def _event_row(e: Event) -> dict:
         latitude=e.latitude, longitude=e.longitude, fatalities=e.fatalities, fatalities_qualifier=e.fatalities_qualifier,
         modality=e.modality, start=e.start, end=e.end, evidence=e.evidence, trigger=e.trigger,
         extractor=e.extractor, confidence=e.confidence,
+        acled_event_type=e.acled_event_type, acled_sub_event_type=e.acled_sub_event_type,
+        geo_precision=e.geo_precision, time_precision=e.time_precision,
     )
 
 
@@ -558,6 +560,8 @@ def _row_event(r) -> Event:
         latitude=r["latitude"], longitude=r["longitude"], fatalities=r["fatalities"],
         fatalities_qualifier=r["fatalities_qualifier"], modality=r["modality"], start=r["start"], end=r["end"],
         evidence=r["evidence"], trigger=r["trigger"], extractor=r["extractor"], confidence=r["confidence"],
+        acled_event_type=r["acled_event_type"], acled_sub_event_type=r["acled_sub_event_type"],
+        geo_precision=r["geo_precision"], time_precision=r["time_precision"],
     )
 
 

@@ -80,6 +80,11 @@ events = Table(
     Column("trigger", Text, nullable=False),
     Column("extractor", String(32), nullable=False),
     Column("confidence", Float, nullable=False),
+    Column("acled_event_type", String(64)),
+    Column("acled_sub_event_type", String(64)),
+    # ACLED's geo_precision (1 town, 2 near it, 3 region or country) and time_precision (1 day, 2 span, 3 month+).
+    Column("geo_precision", Integer),
+    Column("time_precision", Integer),
     Index("ix_events_doc", "doc"),
     Index("ix_events_type_date", "type", "date"),
 )
@@ -352,6 +357,17 @@ def _m40_reconciliation_state(conn, dialect: str) -> None:
     conn.execute(text("UPDATE documents SET reconciled = (analysis_version IS NOT NULL)"))
 
 
+def _m46_event_coding(conn, dialect: str) -> None:
+    """ACLED event and sub-event type of each event, and its geo and time precision (tables made by migration 3 lack them)."""
+    from sqlalchemy import inspect
+
+    present = {c["name"] for c in inspect(conn).get_columns("events")}
+    for name, kind in (("acled_event_type", "VARCHAR(64)"), ("acled_sub_event_type", "VARCHAR(64)"), ("geo_precision", "INTEGER"),
+                       ("time_precision", "INTEGER")):
+        if name not in present:
+            conn.execute(text(f"ALTER TABLE events ADD COLUMN {name} {kind}"))
+
+
 # (version, name, function); append only, never edit an applied migration.
 MIGRATIONS: list[tuple[int, str, Callable]] = [
     (1, "core tables", _m1_core),
@@ -363,4 +379,7 @@ MIGRATIONS: list[tuple[int, str, Callable]] = [
     (30, "work claims; PostgreSQL code-point text and language-aware full-text search", _m30_scale_out),
     (40, "reconciliation state per document", _m40_reconciliation_state),
     (45, "claim relays", _m45_claim_relays),
+
+
+    (40, "ACLED event and sub-event type of events", _m46_event_coding),
 ]
