@@ -125,9 +125,9 @@ def test_acled_notes_through_the_event_stage():
         e = events[0]
         all_right += (e.acled_event_type == n["type"] and e.date == str(n["date"]) and e.location == n["place"]
                       and (e.fatalities or 0) == n["toll"])
-    # Measured 0.10 and 0.00: the stage still needs a named actor and a trigger pattern (the events rewrite lifts that).
-    assert got / len(NOTES) >= 0.08
-    assert all_right / len(NOTES) >= 0.0
+    # Measured with unnamed typed actors in the event stage: 0.52 of the notes give an event, 0.45 with every field right.
+    assert got / len(NOTES) >= 0.50
+    assert all_right / len(NOTES) >= 0.43
 
 
 def test_acled_csv_carries_sub_types_actor_types_and_precisions(store, tmp_path):
