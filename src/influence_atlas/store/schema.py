@@ -340,14 +340,6 @@ def _m30_scale_out(conn, dialect: str) -> None:
     conn.execute(text("DROP INDEX IF EXISTS ix_documents_fts"))
 
 
-def _m45_claim_relays(conn, dialect: str) -> None:
-    """Claims keep who relays them (A in "A reports that B says")."""
-    from sqlalchemy import inspect
-
-    if "relayed_by" not in {c["name"] for c in inspect(conn).get_columns("claims")}:
-        conn.execute(text("ALTER TABLE claims ADD COLUMN relayed_by TEXT"))
-
-
 def _m40_reconciliation_state(conn, dialect: str) -> None:
     """Which analysed documents a completed reconciliation has seen, so an interrupted one is redone by the next run."""
     from sqlalchemy import inspect
@@ -355,6 +347,14 @@ def _m40_reconciliation_state(conn, dialect: str) -> None:
     if "reconciled" not in {c["name"] for c in inspect(conn).get_columns("documents")}:
         conn.execute(text("ALTER TABLE documents ADD COLUMN reconciled BOOLEAN"))
     conn.execute(text("UPDATE documents SET reconciled = (analysis_version IS NOT NULL)"))
+
+
+def _m45_claim_relays(conn, dialect: str) -> None:
+    """Claims keep who relays them (A in "A reports that B says")."""
+    from sqlalchemy import inspect
+
+    if "relayed_by" not in {c["name"] for c in inspect(conn).get_columns("claims")}:
+        conn.execute(text("ALTER TABLE claims ADD COLUMN relayed_by TEXT"))
 
 
 def _m46_event_coding(conn, dialect: str) -> None:
@@ -379,7 +379,5 @@ MIGRATIONS: list[tuple[int, str, Callable]] = [
     (30, "work claims; PostgreSQL code-point text and language-aware full-text search", _m30_scale_out),
     (40, "reconciliation state per document", _m40_reconciliation_state),
     (45, "claim relays", _m45_claim_relays),
-
-
-    (40, "ACLED event and sub-event type of events", _m46_event_coding),
+    (46, "ACLED coding, geo and time precision of events", _m46_event_coding),
 ]
