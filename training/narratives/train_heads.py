@@ -51,8 +51,8 @@ def f1(system: list[set], gold: list[set]) -> tuple[float, float, float]:
 
 
 def predict(pres_w, mode_w, threshold, feats) -> set:
-    present = 1 / (1 + np.exp(-(feats.presence @ pres_w)))
-    endorsed = 1 / (1 + np.exp(-(feats.mode @ mode_w)))
+    heads = {"presence": {"weights": pres_w}, "mode": {"weights": mode_w}}
+    present, endorsed = nx.score_features(feats, heads)
     return {(n, "endorsed" if endorsed[j] >= 0.5 else "reported") for j, n in enumerate(feats.narratives) if present[j] >= threshold}
 
 
