@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from itertools import combinations
 
 import numpy as np
 import pytest
@@ -223,19 +224,22 @@ def test_cli_lists_taxonomy_and_discovers(tmp_path, atlas_db):
 
 SKIES = ["Air pollution over the city reached record levels and residents were told to stay indoors.",
          "Smog from factories and traffic chokes the capital every winter.",
-         "Doctors warn that dirty air is filling hospitals with children who cannot breathe."]
+         "Doctors warn that dirty air is filling hospitals with children who cannot breathe.",
+         "Exhaust fumes and coal plants left a grey haze over the region for a week.",
+         "Breathing the polluted air is as harmful as smoking a pack of cigarettes a day, a study found."]
 MATCHES = ["The national team won the cup after a late goal in the final.",
            "Fans celebrated in the streets after the striker scored twice.",
-           "The coach praised his players after a hard-fought victory in the league."]
+           "The coach praised his players after a hard-fought victory in the league.",
+           "The goalkeeper saved a penalty and the home side held on to win the match.",
+           "Supporters packed the stadium to watch the championship game."]
 
 
 def labelled_taxonomy(tmp_path, labels: str | None = None):
-    """Write a two-narrative taxonomy with sub-narratives and six labelled documents; return its path."""
+    """Write a two-narrative taxonomy with sub-narratives and twenty labelled documents; return its path."""
     docs = tmp_path / "docs"
     docs.mkdir()
     lines = []
-    for k in range(6):
-        pick = (k % 3, (k + 1 + k // 3) % 3)
+    for k, pick in enumerate(combinations(range(len(SKIES)), 2)):
         (docs / f"sky{k}.txt").write_text(" ".join(SKIES[i] for i in pick), encoding="utf-8")
         (docs / f"match{k}.txt").write_text(" ".join(MATCHES[i] for i in pick), encoding="utf-8")
         lines += [f"sky{k}.txt\tP\tP.1", f"match{k}.txt\tS\tS.1"]
@@ -250,7 +254,7 @@ def labelled_taxonomy(tmp_path, labels: str | None = None):
 def test_labelled_documents_train_a_classifier_and_classify_writes_subtask2_lines(tmp_path):
     path = labelled_taxonomy(tmp_path)
     tax = load_taxonomy(str(path))
-    assert tax.labelled is not None and len(tax.labelled.labels) == 12
+    assert tax.labelled is not None and len(tax.labelled.labels) == 20
     assert [n.id for n in tax.children("P")] == ["P.1"] and tax.by_id()["P.1"].parent == "P"
     articles = tmp_path / "articles"
     articles.mkdir()
