@@ -42,14 +42,14 @@ def store(atlas_db):
 @pytest.fixture(scope="session")
 def seeds() -> Path:
     if not SEEDS.is_dir():
-        pytest.skip(f"demo corpus not found at {SEEDS} (CI has ../shared beside the clone)")
+        pytest.fail(f"demo corpus not found at {SEEDS} (the tests need ../shared beside the clone, as CI has it)")
     return SEEDS
 
 
 @pytest.fixture(scope="session")
 def gold() -> Path:
     if not GOLD.is_dir():
-        pytest.skip(f"gold annotations not found at {GOLD}")
+        pytest.fail(f"gold annotations not found at {GOLD} (the tests need ../shared beside the clone, as CI has it)")
     return GOLD
 
 
@@ -73,7 +73,7 @@ def _scored_run(tmp_path_factory, name: str, gold_folders: list[Path], doc_folde
 
     for folder in doc_folders + gold_folders:
         if not folder.is_dir():
-            pytest.skip(f"{folder} not found (CI has ../shared beside the clone)")
+            pytest.fail(f"{folder} not found (the tests need ../shared beside the clone, as CI has it)")
     out = tmp_path_factory.mktemp(name)
     gold_dir = out / "gold"
     gold_dir.mkdir()

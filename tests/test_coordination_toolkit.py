@@ -29,7 +29,7 @@ def toolkit():
 @pytest.fixture(scope="module")
 def real_file() -> Path:
     if not REAL.is_file():
-        pytest.skip(f"the real retweet file is not at {REAL} (CI has ../shared beside the clone)")
+        pytest.fail(f"the real retweet file is not at {REAL} (the tests need ../shared beside the clone, as CI has it)")
     return REAL
 
 

@@ -35,14 +35,14 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server(db: str | Path):
+def running_server(db: str | Path, **app_options):
     """Run the web app over db in a real uvicorn server on 127.0.0.1 (a thread); yield its base URL; stop it after."""
     import uvicorn
 
     from influence_atlas.web import create_app
 
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(str(db)), host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(create_app(str(db), **app_options), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30

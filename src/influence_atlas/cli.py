@@ -10,16 +10,29 @@ from pathlib import Path
 from typing import List, Optional
 
 import typer
+import typer.core
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from . import __version__
-from .errors import AtlasError
+from .errors import AtlasError, printable
+
+class AtlasGroup(typer.core.TyperGroup):
+    """The command group that reports errors once for every command: an AtlasError (bad input named, missing model,
+    unreadable database) becomes one `error:` line and exit code 2."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except AtlasError as exc:
+            _fail(exc)
+
 
 app = typer.Typer(
     name="atlas",
+    cls=AtlasGroup,
     help="Influence Atlas: turn a pile of documents into an evidence-linked map of an influence campaign.",
     no_args_is_help=True,
     add_completion=False,
@@ -38,7 +51,7 @@ NarrativesOption = typer.Option(None, "--narratives", help="Narrative taxonomy Y
 
 
 def _fail(exc: AtlasError) -> None:
-    err.print(f"[bold red]error:[/] {escape(str(exc))}")
+    err.print(f"[bold red]error:[/] {escape(printable(str(exc)))}")
     raise typer.Exit(2)
 
 
@@ -75,8 +88,14 @@ def version_callback(value: bool) -> None:
 
 
 @app.callback()
-def main(version: bool = typer.Option(False, "--version", callback=version_callback, is_eager=True, help="Show the version and exit.")) -> None:
-    """Influence Atlas: turn a pile of documents into an evidence-linked map of an influence campaign."""
+def main(version: bool = typer.Option(False, "--version", callback=version_callback, is_eager=True, help="Show the version and exit."),
+         debug: bool = typer.Option(False, "--debug", help="Show the traceback of unexpected errors (also $ATLAS_DEBUG=1).")) -> None:
+    """Influence Atlas: turn a pile of documents into an evidence-linked map of an influence campaign.
+
+    Exit codes: 0 all went well; 1 some inputs failed (each named on its own `failed:` line, the rest done);
+    2 the command could not run (bad option, unreadable database, missing model, or a bug: rerun with --debug)."""
+    if debug:
+        os.environ["ATLAS_DEBUG"] = "1"
 
 
 @app.command()
@@ -101,11 +120,8 @@ def ingest(
                           published_field=published_field, outlet_field=outlet_field, id_field=id_field,
                           max_bytes=int(max_mb * 1024 * 1024), encoding=encoding)
     store = _open(db)
-    try:
-        with _progress("ingesting") as (advance, _):
-            report = run_ingest(store, paths, options, progress=advance)
-    except AtlasError as exc:
-        _fail(exc)
+    with _progress("ingesting") as (advance, _):
+        report = run_ingest(store, paths, options, progress=advance)
     for failure in report.failed:
         err.print(f"[red]failed:[/] {escape(str(failure))}")
     console.print(f"ingested {len(report.added)} new, {len(report.unchanged)} unchanged, {len(report.failed)} failed")
@@ -144,24 +160,20 @@ def analyze(
     if engine == "local" and (address or workers or inputs):
         err.print("[bold red]error:[/] --address, --workers and --input go with --engine ray")
         raise typer.Exit(2)
-    try:
-        stages_off = check_skip(skip or ())
-    except AtlasError as exc:
-        _fail(exc)
+    stages_off = check_skip(skip or ())
     store = _open(db)
-    try:
-        with _progress("analysing") as (advance, set_total):
-            if engine == "ray":
-                from .ray_engine import analyze_with_ray
+    with _progress("analysing") as (advance, set_total):
+        if engine == "ray":
+            from .ray_engine import analyze_with_ray
 
-                report = analyze_with_ray(store, redo_all=redo_all, actor_files=tuple(actors or ()), address=address,
-                                          workers=workers, inputs=tuple(inputs or ()), progress=advance, on_total=set_total,
-                                          skip=tuple(stages_off))
-            else:
-                report = run_analyze(store, redo_all=redo_all, actor_files=tuple(actors or ()), progress=advance,
-                                     on_total=set_total, skip=stages_off)
-    except AtlasError as exc:
-        _fail(exc)
+            report = analyze_with_ray(store, redo_all=redo_all, actor_files=tuple(actors or ()), address=address,
+                                      workers=workers, inputs=tuple(inputs or ()), progress=advance, on_total=set_total,
+                                      skip=tuple(stages_off))
+        else:
+            report = run_analyze(store, redo_all=redo_all, actor_files=tuple(actors or ()), progress=advance,
+                                 on_total=set_total, skip=stages_off)
+    if report.retaken:
+        err.print(f"[yellow]note:[/] took up {report.retaken} document(s) left claimed by a stopped `atlas analyze` on this machine")
     for failure in report.failed:
         err.print(f"[red]failed:[/] {escape(failure)}")
     techniques = "persuasion techniques skipped" if "techniques" in stages_off else f"{report.techniques} persuasion-technique spans"
@@ -185,10 +197,7 @@ def export(
     from .export import export as run_export
 
     store = _open(db)
-    try:
-        path = run_export(store, fmt, out)
-    except AtlasError as exc:
-        _fail(exc)
+    path = run_export(store, fmt, out)
     console.print(f"wrote {path}")
 
 
@@ -208,10 +217,7 @@ def timeline(
     from .timeline import timeline as run_timeline
 
     store = _open(db)
-    try:
-        rows = run_timeline(store, actor, country, date_from, date_to, undated)
-    except AtlasError as exc:
-        _fail(exc)
+    rows = run_timeline(store, actor, country, date_from, date_to, undated)
     if limit:
         rows = rows[:limit]
     if not rows:
@@ -397,10 +403,7 @@ def evaluate_cmd(
     from .evaluate import evaluate
 
     store = _open(db)
-    try:
-        result = evaluate(store, gold_dir)
-    except AtlasError as exc:
-        _fail(exc)
+    result = evaluate(store, gold_dir)
     summary = result.summary()
     if as_json:
         console.print_json(json.dumps(summary))
@@ -436,11 +439,8 @@ def demo(
         err.print(f"[bold red]error:[/] demo corpus folder '{escape(corpus)}' not found; "
                   "point at a folder of documents with --corpus DIR (or set ATLAS_DEMO_CORPUS)")
         raise typer.Exit(2)
-    try:
-        with _progress("demo") as (advance, set_total):
-            result = run_demo(corpus, out_dir, gold, progress=advance, on_total=set_total, db=db)
-    except AtlasError as exc:
-        _fail(exc)
+    with _progress("demo") as (advance, set_total):
+        result = run_demo(corpus, out_dir, gold, progress=advance, on_total=set_total, db=db)
     for failure in result.ingest.failed:
         err.print(f"[red]failed:[/] {escape(str(failure))}")
     table = Table("document", "title", "lang", "words", "published", "authors", "mentions", "actors", "most named",
@@ -462,11 +462,8 @@ def checkworthiness(
     from .extract.checkworthiness import THRESHOLD, is_checkworthy, read_checkthat_tsv, score_sentences
 
     cut = THRESHOLD if threshold is None else threshold
-    try:
-        rows = read_checkthat_tsv(tsv)
-        scores = score_sentences([r.text for r in rows])
-    except AtlasError as exc:
-        _fail(exc)
+    rows = read_checkthat_tsv(tsv)
+    scores = score_sentences([r.text for r in rows])
     out = sys.stdout
     for row, score in zip(rows, scores):
         out.write(f"{row.sentence_id}\t{score:.4f}\t{'Yes' if is_checkworthy(score, cut) else 'No'}\n")
@@ -478,15 +475,25 @@ def serve(
     db: Optional[str] = DbOption,
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on; the default serves this machine only (the app has no login)."),
     port: int = typer.Option(8765, "--port", help="Port to listen on."),
+    allowed_hosts: Optional[List[str]] = typer.Option(None, "--allowed-host", help="Another name the server may be reached "
+                                                      "by (repeatable; this machine's loopback names always are). Requests "
+                                                      "naming any other host are refused (DNS rebinding).", show_default=False),
 ) -> None:
-    """Serve the web app (timeline, actor network, narratives, contradictions, map, documents) and its JSON API under /api/."""
+    """Serve the web app (timeline, actor network, narratives, contradictions, map, documents) and its JSON API under /api/.
+
+    On a non-loopback address every request needs an access token: $ATLAS_TOKEN, else a new one printed at start."""
     from .web import serve as run_serve
+    from .web.security import LOOPBACK_HOSTS, new_token
 
     store = _open(db)
-    if host not in ("127.0.0.1", "localhost", "::1"):
-        err.print(f"[yellow]warning:[/] serving on {escape(host)}: anyone who can reach this address can read the database")
-    console.print(f"Influence Atlas on http://{escape(host)}:{port}/ (API: /docs); Ctrl-C stops it")
-    run_serve(host=host, port=port, store=store)
+    token = None
+    url = f"http://{'[' + host + ']' if ':' in host else host}:{port}/"
+    if host not in LOOPBACK_HOSTS:
+        token = os.environ.get("ATLAS_TOKEN") or new_token()
+        err.print(f"[yellow]note:[/] serving on {escape(host)}: every request needs the access token; open "
+                  f"{escape(url)}?token={escape(token)} once, or send `Authorization: Bearer TOKEN`")
+    console.print(f"Influence Atlas on {escape(url)} (API: /docs); Ctrl-C stops it")
+    run_serve(host=host, port=port, store=store, allowed_hosts=tuple(allowed_hosts or ()), token=token)
 
 
 @app.command()
@@ -637,7 +644,7 @@ def coordination(
     edges_out: Optional[str] = typer.Option(None, "--edges-out", help="Write the edges here as CSV: account_a,account_b,weight."),
     graph_out: Optional[str] = typer.Option(None, "--graph-out", help="Write the network here as .gexf (Gephi) or .graphml."),
     json_out: Optional[str] = typer.Option(None, "--json-out", help="Write settings, input report, clusters and edges here as JSON."),
-    top: int = typer.Option(15, "--top", help="How many clusters to list in the table."),
+    top: int = typer.Option(15, "--top", min=0, help="How many clusters to list in the table."),
     skip_bad_rows: bool = typer.Option(False, "--skip-bad-rows", help="Drop (and count) rows without a usable account or timestamp instead of stopping."),
     store_run: bool = typer.Option(True, "--store/--no-store", help="Keep the run in the database beside the document analysis."),
 ) -> None:
@@ -650,28 +657,25 @@ def coordination(
     settings = CoordinationSettings(mode=mode, window=window, quantile=quantile, share=share, min_repeat=min_repeat,
                                     directed=directed, similarity=similarity, method=method, resolution=resolution, seed=seed)
     bar_columns = [SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(), TimeElapsedColumn()]
-    try:
-        with Progress(*bar_columns, console=err, transient=True, disable=not err.is_terminal) as bar:
-            task = bar.add_task("reading posts", total=None)
+    with Progress(*bar_columns, console=err, transient=True, disable=not err.is_terminal) as bar:
+        task = bar.add_task("reading posts", total=None)
 
-            def progress(stage: str, done: int, total: int) -> None:
-                bar.update(task, description=stage, completed=done, total=total if total > 1 else None)
+        def progress(stage: str, done: int, total: int) -> None:
+            bar.update(task, description=stage, completed=done, total=total if total > 1 else None)
 
-            result = detect_coordination(posts, columns, settings, fmt=fmt, skip_bad_rows=skip_bad_rows, progress=progress)
-        written = []
-        if edges_out:
-            written.append(write_edges_csv(result.edges, edges_out))
-        if graph_out:
-            written.append(write_graph(result.edges, result.clusters, graph_out))
-        if json_out:
-            written.append(write_json(result, json_out))
-        stored = None
-        if store_run:
-            from .store.coordination import save_coordination
+        result = detect_coordination(posts, columns, settings, fmt=fmt, skip_bad_rows=skip_bad_rows, progress=progress)
+    written = []
+    if edges_out:
+        written.append(write_edges_csv(result.edges, edges_out))
+    if graph_out:
+        written.append(write_graph(result.edges, result.clusters, graph_out))
+    if json_out:
+        written.append(write_json(result, json_out))
+    stored = None
+    if store_run:
+        from .store.coordination import save_coordination
 
-            stored = save_coordination(_open(db), result)
-    except AtlasError as exc:
-        _fail(exc)
+        stored = save_coordination(_open(db), result)
 
     report, edges, found = result.report, result.edges, result.clusters
     for note in report.notes():
@@ -719,11 +723,8 @@ def techniques_spans(
     """Find the spans that use a persuasion technique in every article (task SI format)."""
     from .extract.techniques import write_span_predictions
 
-    try:
-        with _progress("finding spans") as (advance, _):
-            count = write_span_predictions(articles_dir, out, progress=advance)
-    except AtlasError as exc:
-        _fail(exc)
+    with _progress("finding spans") as (advance, _):
+        count = write_span_predictions(articles_dir, out, progress=advance)
     console.print(f"wrote {count} spans to {escape(out)}")
 
 
@@ -736,11 +737,8 @@ def techniques_classify(
     """Label each given span with one of the 14 persuasion techniques (task TC format)."""
     from .extract.techniques import write_technique_predictions
 
-    try:
-        with _progress("classifying spans") as (advance, _):
-            count = write_technique_predictions(articles_dir, spans_file, out, progress=advance)
-    except AtlasError as exc:
-        _fail(exc)
+    with _progress("classifying spans") as (advance, _):
+        count = write_technique_predictions(articles_dir, spans_file, out, progress=advance)
     console.print(f"wrote {count} labelled spans to {escape(out)}")
 
 
@@ -762,10 +760,7 @@ def techniques_summary(
         err.print(f"[bold red]error:[/] --format must be one of {', '.join(FORMATS)}")
         raise typer.Exit(2)
     store = _open(db)
-    try:
-        summary = summarize_techniques(store, by)
-    except AtlasError as exc:
-        _fail(exc)
+    summary = summarize_techniques(store, by)
     if fmt != "table":
         body = summary.csv_text() if fmt == "csv" else summary.json_text()
         if out:
@@ -811,9 +806,15 @@ def techniques_summary(
 
 
 def run() -> None:
-    """Entry point that turns unexpected AtlasErrors into one readable line."""
+    """Entry point that turns AtlasErrors and unexpected errors into one readable line and exit code 2."""
     try:
         app()
     except AtlasError as exc:
-        err.print(f"[bold red]error:[/] {escape(str(exc))}")
+        err.print(f"[bold red]error:[/] {escape(printable(str(exc)))}")
+        sys.exit(2)
+    except Exception as exc:  # a bug of ours: say so in one line; --debug shows where
+        if os.environ.get("ATLAS_DEBUG"):
+            raise
+        err.print(f"[bold red]internal error:[/] {escape(printable(f'{type(exc).__name__}: {exc}'))} "
+                  "(a bug in Influence Atlas; rerun with `atlas --debug ...` for the traceback and report it)")
         sys.exit(2)

@@ -6,6 +6,7 @@ import hashlib
 import os
 import re
 import socket
+import traceback
 import uuid
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -13,7 +14,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from . import __version__
-from .errors import AtlasError, InputError
+from .errors import AtlasError, InputError, printable
 from .extract import techniques as technique_models
 from .extract.actors import link_actors
 from .extract.claims import find_claims
@@ -56,6 +57,8 @@ class AnalyzeReport:
     # Documents whose language the persuasion-technique models do not cover, by language ("?" when unknown).
     techniques_unsupported: dict[str, int] = field(default_factory=dict)
     failed: list[str] = field(default_factory=list)
+    # Documents left claimed by a stopped worker on this host and taken up again.
+    retaken: int = 0
 
     def count(self, analysis: Analysis) -> None:
         """Add one document's analysis to the figures."""
@@ -72,12 +75,26 @@ class AnalyzeReport:
             self.techniques_unsupported[key] = self.techniques_unsupported.get(key, 0) + 1
 
 
+def _valid_unicode(value: str) -> str:
+    """Return value with lone surrogates (broken escapes in JSON, undecodable bytes) replaced by U+FFFD."""
+    return value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+
+
+def _plain_field(value: str) -> str:
+    """Return a metadata value (title, author, outlet) as one plain line: valid Unicode, no control characters
+    (a title must not drive the user's terminal), white space collapsed."""
+    value = "".join(c if c.isprintable() else " " for c in _valid_unicode(value))
+    return " ".join(value.split())
+
+
 def build_document(source: Source) -> Document:
     """Return the normalised Document for a raw source, with its metadata; raises InputError when no text is left."""
-    text = normalise_text(source.text)
+    text = normalise_text(_valid_unicode(source.text))
     if not text.strip():
         raise InputError(source.name if "#" in source.name else source.path, "no text left after normalisation (only white space or boilerplate)")
-    meta = source.meta
+    meta = {k: _plain_field(v) if isinstance(v, str) else v for k, v in source.meta.items()}
+    if isinstance(meta.get("authors"), (list, tuple)):
+        meta["authors"] = [a for a in (_plain_field(str(a)) for a in meta["authors"]) if a]
     title = meta.get("title") or (guess_title(text) if source.kind == "plain" else None)
     authors = tuple(meta.get("authors") or find_authors(text))
     published = parse_date(meta["published"]) if meta.get("published") else None
@@ -88,31 +105,69 @@ def build_document(source: Source) -> Document:
         published = latest_explicit_year(text)
         estimated = published is not None
     return Document(
-        id=document_id(text), name=source.name, path=source.path, text=text, title=title,
+        id=document_id(text), name=printable(source.name), path=printable(source.path), text=text, title=title,
         language=meta.get("language") or detect_language(text), published=published, published_estimated=estimated,
         authors=authors, genre=meta.get("genre"), url=meta.get("url"), outlet=meta.get("outlet"), words=count_words(text),
     )
 
 
+def unexpected(exc: BaseException) -> str:
+    """Return the reason to report for an unexpected error on one input: the exception type and message (with the
+    traceback when $ATLAS_DEBUG is set, as `atlas --debug` does)."""
+    line = f"unexpected {type(exc).__name__}: {exc}"
+    if os.environ.get("ATLAS_DEBUG"):
+        line += "\n" + "".join(traceback.format_exception(exc))
+    return line
+
+
+def build_document_safely(source: Source) -> Document | InputError:
+    """Return the Document for a source, or an InputError naming it when anything goes wrong (never raises)."""
+    try:
+        return build_document(source)
+    except InputError as exc:
+        return exc
+    except Exception as exc:  # one hostile record must not stop the batch: report it and go on
+        where = source.name if "#" in source.name else source.path
+        return InputError(where, unexpected(exc))
+
+
+def _sources(item: Path, options: ReadOptions) -> Iterator[Source | InputError]:
+    """Yield read_sources(item), turning an unexpected error while reading into one InputError for the file."""
+    try:
+        yield from read_sources(item, options)
+    except Exception as exc:  # a reader bug or a hostile file: the file fails, the batch goes on
+        yield InputError(str(item), unexpected(exc))
+
+
 def ingest(store: Store, paths: Iterable[str | Path], options: ReadOptions = ReadOptions(), progress: Progress | None = None) -> IngestReport:
-    """Read, normalise and store every document under paths; one transaction per document, errors collected."""
+    """Read, normalise and store every document under paths; one transaction per document, errors collected.
+
+    Nothing raised while reading or normalising one file or record stops the batch: it becomes one failure in
+    the report, naming the input and why."""
     report = IngestReport()
     for item in iter_files(list(paths)):
         if isinstance(item, InputError):
             report.failed.append(item)
             continue
         if progress:
-            progress(item.name)
-        for source in read_sources(item, options):
-            if isinstance(source, InputError):
-                report.failed.append(source)
+            progress(printable(str(item)))
+        for source in _sources(item, options):
+            if not isinstance(source, InputError) and len(source.text) > options.max_chars:
+                source = InputError(source.name if "#" in source.name else source.path,
+                                    f"text of {len(source.text):,} characters, over the {options.max_chars:,} limit "
+                                    "for one document: split it")
+            doc = source if isinstance(source, InputError) else build_document_safely(source)
+            if isinstance(doc, InputError):
+                report.failed.append(doc)
                 continue
             try:
-                doc = build_document(source)
-            except InputError as exc:
-                report.failed.append(exc)
+                added = store.add_document(doc)
+            except AtlasError:
+                raise
+            except Exception as exc:  # e.g. text the database refuses; the transaction rolled back
+                report.failed.append(InputError(doc.name, unexpected(exc)))
                 continue
-            (report.added if store.add_document(doc) else report.unchanged).append(doc.name)
+            (report.added if added else report.unchanged).append(doc.name)
     return report
 
 
@@ -216,6 +271,19 @@ def analyze_document(doc: Document, actor_files: tuple[str, ...] = (), skip: Ite
                     narratives=narratives, techniques=techniques, ttps=ttps)
 
 
+def analyze_safely(doc: Document, actor_files: tuple[str, ...] = (), skip: Iterable[str] = ()) -> Analysis | str:
+    """Return analyze_document(doc), or a one-line failure naming the document when any stage raises (never raises
+    for a document's content; a missing model or ontology error still raises, as it would fail every document)."""
+    try:
+        return analyze_document(doc, actor_files, skip)
+    except AtlasError as exc:
+        if isinstance(exc, InputError):
+            return printable(f"{doc.name}: {exc}")
+        raise
+    except Exception as exc:  # one document's content must not abort the batch: it is reported and retried next run
+        return printable(f"{doc.name}: {unexpected(exc)}")
+
+
 def document_sentences(doc: Document) -> list[tuple[int, int]]:
     """Return the (start, end) sentence spans of a document, as analysis splits them."""
     return [span for offset, sdoc in parse(doc.text, doc.language, ANALYSIS_NEEDS) for span in _sentence_spans(doc.text, offset, sdoc)]
@@ -252,20 +320,24 @@ def analyze(store: Store, redo_all: bool = False, actor_files: tuple[str, ...] =
         store.mark_stale()
     if on_total:
         on_total(store.count_to_analyze(version))
+    report.retaken = release_stopped_workers(store)
     worker = worker_name()
     changed: set[str] = set()
     try:
         for doc in claim_each(store, version, worker):
             if progress:
                 progress(doc.name)
-            analysis = analyze_document(doc, actor_files, skip)
+            analysis = analyze_safely(doc, actor_files, skip)
+            if isinstance(analysis, str):
+                report.failed.append(analysis)
+                continue
             store.replace_analysis(analysis, version)
             report.count(analysis)
             report.note_language(doc.language, skip)
             changed.add(doc.id)
     finally:
         store.release_claims(worker)
-    if report.documents or redo_all:
+    if report.documents or redo_all or needs_reconciliation(store):
         report.links = len(reconcile(store, None if redo_all else changed))
     return report
 
@@ -273,6 +345,32 @@ def analyze(store: Store, redo_all: bool = False, actor_files: tuple[str, ...] =
 def worker_name() -> str:
     """Return a name for this analysis worker that no other process shares: host, process id and a random tag."""
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def _stopped_here(worker: str) -> bool:
+    """Return True when `worker` (a worker_name) ran on this host and its process is gone."""
+    host, _, rest = worker.partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # the process exists under another user
+        return False
+    return False
+
+
+def release_stopped_workers(store: Store) -> int:
+    """Release the claims of workers on this host whose process has stopped (killed mid-analysis), so their
+    documents are analysed now rather than when the lease lapses; return how many documents were released."""
+    released = 0
+    for worker, count in store.claim_holders().items():
+        if _stopped_here(worker):
+            store.release_claims(worker)
+            released += count
+    return released
 
 
 def claim_each(store: Store, version: str, worker: str) -> Iterator[Document]:
@@ -299,9 +397,16 @@ def reconcile(store: Store, changed: set[str] | None = None) -> list:
     """
     # Under a lock from reading to writing: the last worker to finish reconciles last, over every document.
     with store.exclusive("reconcile"):
+        # Documents analysed since the last completed reconciliation, by any worker (an interrupted run's too).
+        pending = store.unreconciled_documents()
         existing = store.links() if changed is not None else []
-        focus = changed if existing else None
+        focus = (set(changed) | pending) if existing else None
         links = link_same_events(store.events(), focus=focus, existing=existing) + link_claims(
             store.claims(), store.mentions(), focus=focus, existing=existing)
-        store.replace_links(links)
+        store.replace_links(links, reconciled=pending)
     return links
+
+
+def needs_reconciliation(store: Store) -> bool:
+    """Return True when some analysed document has not been seen by a completed reconciliation."""
+    return bool(store.unreconciled_documents())

@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from .errors import ExtraError, InputError
-from .pipeline import AnalyzeReport, Progress, analysis_version, analyze_document, build_document, check_skip, reconcile
+from .pipeline import (AnalyzeReport, Progress, analysis_version, analyze_document, analyze_safely, build_document_safely,
+                       check_skip, needs_reconciliation, reconcile, unexpected)
 from .records import Document
 from .store import Store, open_store
 from .text.readers import ReadOptions, record_source
@@ -53,12 +54,16 @@ class DocumentAnalyzer:
     def __call__(self, batch: dict) -> dict:
         import numpy as np
 
-        analyses, languages = [], []
+        analyses, languages, errors = [], [], []
         for payload, error in zip(batch["document"], batch["error"]):
             doc = None if error else pickle.loads(payload)
-            analyses.append(b"" if doc is None else pickle.dumps(analyze_document(doc, self.actor_files, self.skip)))
+            analysis = None if doc is None else analyze_safely(doc, self.actor_files, self.skip)
+            if isinstance(analysis, str):  # this document failed; the batch goes on
+                error, analysis = analysis, None
+            analyses.append(b"" if analysis is None else pickle.dumps(analysis))
             languages.append((doc.language if doc else None) or "")
-        out = {"id": batch["id"], "error": batch["error"], "analysis": np.array(analyses, dtype=object),
+            errors.append(error)
+        out = {"id": batch["id"], "error": np.array(errors, dtype=object), "analysis": np.array(analyses, dtype=object),
                "language": np.array(languages, dtype=object)}
         if self.keep_documents:
             out["document"] = batch["document"]
@@ -92,9 +97,16 @@ def documents_from_records(batch: dict, options: ReadOptions) -> dict:
         record = {k: v for k, v in record.items() if not _missing(v)}
         rid = record.get(options.id_field)
         try:
-            doc = build_document(record_source(path, f"record {rid}" if rid is not None else "a record", 0, record, options))
+            source = record_source(path, f"record {rid}" if rid is not None else "a record", 0, record, options)
         except InputError as exc:
             rows.append(("", str(exc), b""))
+            continue
+        except Exception as exc:  # a hostile record fails alone
+            rows.append(("", str(InputError(f"{path.name}: record {rid}", unexpected(exc))), b""))
+            continue
+        doc = build_document_safely(source)
+        if isinstance(doc, InputError):
+            rows.append(("", str(doc), b""))
             continue
         if rid is None:  # files are read in parallel pieces: no line number, so the text's hash names the record
             doc = replace(doc, name=f"{path.name}#{doc.id[:12]}")
@@ -170,7 +182,7 @@ def _run(ray, store, redo_all, actor_files, workers, inputs, options, progress, 
         if on_total:
             on_total(len(ids))
         if not ids:
-            if redo_all:
+            if redo_all or needs_reconciliation(store):
                 report.links = len(reconcile(store))
             return report
         data = ray.data.from_items([{"id": i} for i in ids]).map_batches(
@@ -201,6 +213,6 @@ def _run(ray, store, redo_all, actor_files, workers, inputs, options, progress, 
         store.replace_analyses(todo, version)
         for analysis in todo:
             report.count(analysis)
-    if report.documents or redo_all:
+    if report.documents or redo_all or needs_reconciliation(store):
         report.links = len(reconcile(store))
     return report

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -58,6 +59,28 @@ def run_id(report: LoadReport, columns: PostColumns, settings: CoordinationSetti
     return "run-" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
 
 
+# The longest coordination window that makes sense: ten years, in seconds.
+MAX_WINDOW = 10 * 365.25 * 86400
+
+
+def check_settings(settings: CoordinationSettings) -> None:
+    """Raise AtlasError naming the option when a setting is out of range (NaN, infinite, negative, above its bound)."""
+    def bad(option: str, value, why: str) -> AtlasError:
+        return AtlasError(f"{option} {value!r} is out of range: {why}")
+
+    if settings.window is not None and not (math.isfinite(settings.window) and 0 < settings.window <= MAX_WINDOW):
+        raise bad("--window", settings.window, f"give seconds above 0 and at most {MAX_WINDOW:,.0f} (ten years)")
+    for option, value in (("--quantile", settings.quantile), ("--share", settings.share)):
+        if not (math.isfinite(value) and 0 < value <= 1):
+            raise bad(option, value, "give a fraction above 0 and at most 1")
+    if not (math.isfinite(settings.similarity) and 0 <= settings.similarity <= 1):
+        raise bad("--similarity", settings.similarity, "give a Jaccard similarity from 0 to 1")
+    if not (math.isfinite(settings.resolution) and settings.resolution > 0):
+        raise bad("--resolution", settings.resolution, "give a positive number (1 is the usual modularity)")
+    if settings.min_repeat < 1:
+        raise bad("--min-repeat", settings.min_repeat, "give 1 or more")
+
+
 def detect_coordination(path: str | Path, columns: PostColumns = PostColumns(),
                         settings: CoordinationSettings = CoordinationSettings(), *, fmt: str | None = None,
                         skip_bad_rows: bool = False, progress: StageProgress | None = None,
@@ -74,6 +97,7 @@ def detect_coordination(path: str | Path, columns: PostColumns = PostColumns(),
     if settings.window is None and not columns.object:
         raise AtlasError("the window estimate looks at how fast shared objects spread, and there is no object column: "
                          "pass --window SECONDS")
+    check_settings(settings)
     say = progress or (lambda stage, done, total: None)
     seconds: dict[str, float] = {}
     started = time.perf_counter()

@@ -126,6 +126,10 @@ def _read_table(path: Path, fmt: str, wanted: list[str]) -> pl.DataFrame:
         raise
     except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
         raise InputError(source, f"cannot read it as {fmt}: {str(exc).splitlines()[0]}") from exc
+    nested = [name for name, dtype in frame.schema.items() if dtype.is_nested()]
+    if nested:
+        raise InputError(source, f"column(s) {', '.join(nested)} hold lists or structs, not single values: "
+                                 "flatten them (one row per account and object) before reading")
     return frame
 
 

@@ -25,6 +25,8 @@ def write_edges_csv(edges: Edges, path: str | Path) -> Path:
 
 
 def _parent(path: Path) -> None:
+    if path.is_dir():
+        raise AtlasError(f"{path} is a folder: name a file to write, e.g. {path / 'edges.csv'}")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

@@ -8,11 +8,10 @@ import logging
 import os
 import re
 import sqlite3
-import time
 from contextlib import contextmanager, nullcontext
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
+from typing import Iterable, Sequence
 
 from sqlalchemy import create_engine, delete, event, func, insert, inspect, select, text, tuple_, update
 from sqlalchemy.engine import Engine
@@ -196,11 +195,6 @@ class Store:
         self.engine.dispose()
 
     # -- documents -------------------------------------------------------------------------
-    def has_document(self, doc_id: str) -> bool:
-        """Return True when a document with this id is stored."""
-        with self.engine.connect() as conn:
-            return conn.execute(select(documents.c.id).where(documents.c.id == doc_id)).first() is not None
-
     def add_document(self, doc: Document) -> bool:
         """Store a document and its full-text entry in one transaction; False when it was already there."""
         with self.transaction() as conn:
@@ -287,11 +281,6 @@ class Store:
         with self.transaction() as conn:
             conn.execute(update(documents).where(documents.c.claimed_by == worker).values(claimed_by=None, claimed_at=None))
 
-    def count_documents(self) -> int:
-        """Return the number of stored documents."""
-        with self.engine.connect() as conn:
-            return conn.execute(select(func.count()).select_from(documents)).scalar() or 0
-
     # -- analysis --------------------------------------------------------------------------
     def replace_analysis(self, analysis: Analysis, version: str) -> None:
         """Replace a document's extracted records in one transaction and mark it analysed."""
@@ -328,7 +317,8 @@ class Store:
                 if values:
                     conn.execute(insert(table), values)
             conn.execute(update(documents).where(documents.c.id.in_(ids))
-                         .values(analysis_version=version, analyzed_at=_now(), claimed_by=None, claimed_at=None))
+                         .values(analysis_version=version, analyzed_at=_now(), claimed_by=None, claimed_at=None,
+                                 reconciled=False))
 
     def events(self, doc_id: str | None = None) -> list[Event]:
         """Return stored events (of one document or all), sorted by document and offset."""
@@ -388,8 +378,9 @@ class Store:
             rows = conn.execute(select(links).order_by(links.c.id)).mappings()
             return [Link(r["id"], r["kind"], tuple(json.loads(r["items"])), r["detail"], r["score"]) for r in rows]
 
-    def replace_links(self, found: list[Link], kinds: tuple[str, ...] | None = None) -> None:
-        """Replace the stored links (all, or those of the given kinds) in one transaction."""
+    def replace_links(self, found: list[Link], kinds: tuple[str, ...] | None = None, reconciled: Iterable[str] = ()) -> None:
+        """Replace the stored links (all, or those of the given kinds) in one transaction, and mark the documents
+        `reconciled` names as seen by a completed reconciliation."""
         with self.transaction() as conn:
             query = delete(links)
             if kinds is not None:
@@ -397,6 +388,23 @@ class Store:
             conn.execute(query)
             if found:
                 conn.execute(insert(links), [dict(id=x.id, kind=x.kind, items=json.dumps(list(x.items)), detail=x.detail, score=x.score) for x in found])
+            done = sorted(set(reconciled))
+            for k in range(0, len(done), 500):
+                conn.execute(update(documents).where(documents.c.id.in_(done[k:k + 500])).values(reconciled=True))
+
+    def unreconciled_documents(self) -> set[str]:
+        """Return the ids of analysed documents no completed reconciliation has seen yet (by any worker)."""
+        with self.engine.connect() as conn:
+            query = select(documents.c.id).where(documents.c.analysis_version.is_not(None),
+                                                 documents.c.reconciled.is_not(True))
+            return set(conn.execute(query).scalars())
+
+    def claim_holders(self) -> dict[str, int]:
+        """Return how many documents each worker holds a claim on."""
+        with self.engine.connect() as conn:
+            query = (select(documents.c.claimed_by, func.count()).where(documents.c.claimed_by.is_not(None))
+                     .group_by(documents.c.claimed_by))
+            return {worker: n for worker, n in conn.execute(query)}
 
     def _upsert_actors(self, conn, found: Iterable[Actor]) -> None:
         """Insert new actors; update a stored one unless only an unknown-kind guess would replace a gazetteer entry."""

@@ -31,6 +31,8 @@ documents = Table(
     # Which `atlas analyze` worker is analysing the document, and since when (migration 30).
     Column("claimed_by", Text),
     Column("claimed_at", String(32)),
+    # False from a document's analysis until a reconciliation that saw it has stored its links (migration 40).
+    Column("reconciled", Boolean),
     Index("ix_documents_name_id", "name", "id"),
 )
 
@@ -332,6 +334,15 @@ def _m30_scale_out(conn, dialect: str) -> None:
     conn.execute(text("DROP INDEX IF EXISTS ix_documents_fts"))
 
 
+def _m40_reconciliation_state(conn, dialect: str) -> None:
+    """Which analysed documents a completed reconciliation has seen, so an interrupted one is redone by the next run."""
+    from sqlalchemy import inspect
+
+    if "reconciled" not in {c["name"] for c in inspect(conn).get_columns("documents")}:
+        conn.execute(text("ALTER TABLE documents ADD COLUMN reconciled BOOLEAN"))
+    conn.execute(text("UPDATE documents SET reconciled = (analysis_version IS NOT NULL)"))
+
+
 # (version, name, function); append only, never edit an applied migration.
 MIGRATIONS: list[tuple[int, str, Callable]] = [
     (1, "core tables", _m1_core),
@@ -341,4 +352,5 @@ MIGRATIONS: list[tuple[int, str, Callable]] = [
     (10, "coordination runs, clusters, members, edges", _m10_coordination),
     (20, "indexes for the web app", _m20_web_indexes),
     (30, "work claims; PostgreSQL code-point text and language-aware full-text search", _m30_scale_out),
+    (40, "reconciliation state per document", _m40_reconciliation_state),
 ]

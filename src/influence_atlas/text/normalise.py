@@ -34,17 +34,18 @@ _WORD = re.compile(r"\w+(?:[’'-]\w+)*")
 
 def normalise_text(raw: str) -> str:
     """Return the canonical text of a document: NFC, plain spaces, joined hard breaks, no boilerplate."""
-    text = unicodedata.normalize("NFC", raw)
-    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n").replace("\u2029", "\n\n")
-    text = text.translate(_SPACES).translate(_INVISIBLE)
+    text = raw.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n").replace("\u2029", "\n\n")
+    text = text.replace("\u0085", "\n").translate(_SPACES).translate(_INVISIBLE)
     text = "".join(c for c in text if c == "\n" or unicodedata.category(c) != "Cc")
+    # Composed after the removals: a control character between a letter and its accent must not keep them apart.
+    text = unicodedata.normalize("NFC", text)
     paragraphs = []
     for block in re.split(r"\n\s*\n", text):
         lines = [re.sub(r" {2,}", " ", ln).strip() for ln in block.split("\n")]
         lines = [ln for ln in (_strip_boilerplate(ln) for ln in lines) if ln]
         if lines:
             paragraphs.append("\n".join(_join_hard_breaks(lines)))
-    return "\n\n".join(paragraphs)
+    return unicodedata.normalize("NFC", "\n\n".join(paragraphs))
 
 
 def _strip_boilerplate(line: str) -> str:
@@ -62,25 +63,33 @@ def _strip_boilerplate(line: str) -> str:
 
 
 def _join_hard_breaks(lines: list[str]) -> list[str]:
-    """Join lines broken inside a sentence; keep breaks after headings and finished sentences."""
-    out = [lines[0]]
+    """Join lines broken inside a sentence; keep breaks after headings and finished sentences.
+
+    Runs in time linear in the text: a joined line grows as a list of pieces, and the checks read only its end."""
+    out: list[list[str]] = [[lines[0]]]
+    length = len(lines[0])
     for line in lines[1:]:
-        prev = out[-1]
-        if _is_continuation(prev, line):
-            out[-1] = prev + " " + line
+        if _is_continuation(out[-1][-1][-_TAIL:], length, line):
+            out[-1].append(line)
+            length += 1 + len(line)
         else:
-            out.append(line)
-    return out
+            out.append([line])
+            length = len(line)
+    return [" ".join(pieces) for pieces in out]
 
 
-def _is_continuation(prev: str, line: str) -> bool:
-    if _TERMINAL.search(prev):
+# How much of the end of a line the continuation checks read: longer than any word they look for.
+_TAIL = 40
+
+
+def _is_continuation(prev_tail: str, prev_length: int, line: str) -> bool:
+    if _TERMINAL.search(prev_tail):
         return False
     first = line[0]
-    if first.islower() or first.isdigit() or _CONTINUES.search(prev):
+    if first.islower() or first.isdigit() or _CONTINUES.search(prev_tail):
         return True
     # A long line that stops mid-sentence is wrapped text, not a heading.
-    return len(prev) >= 60 and not line.startswith(("#", "-", "*", "•"))
+    return prev_length >= 60 and not line.startswith(("#", "-", "*", "•"))
 
 
 def document_id(text: str) -> str:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +15,7 @@ from ..errors import InputError
 
 SUPPORTED = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".jsonl", ".ndjson", ".csv")
 DEFAULT_MAX_BYTES = 25 * 1024 * 1024
+DEFAULT_MAX_CHARS = 5_000_000
 # Fewer words than this after extraction is a menu or an empty shell, not an article.
 MIN_HTML_WORDS = 8
 
@@ -44,6 +45,8 @@ class ReadOptions:
     id_field: str = "id"
     max_bytes: int = DEFAULT_MAX_BYTES
     encoding: str | None = None
+    # Characters of text one document may hold once extracted (a small PDF or archive can expand far past its size).
+    max_chars: int = DEFAULT_MAX_CHARS
 
 
 def iter_files(paths: list[str | Path]) -> Iterator[Path | InputError]:
@@ -53,7 +56,9 @@ def iter_files(paths: list[str | Path]) -> Iterator[Path | InputError]:
         if not path.exists():
             yield InputError(str(raw), "no such file or folder")
         elif path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUPPORTED and not _hidden(p, path))
+            root = path.resolve()
+            found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUPPORTED
+                           and not _hidden(p, path) and _inside(p, root))
             if not found:
                 yield InputError(str(raw), f"folder holds no supported files ({', '.join(SUPPORTED)})")
             yield from found
@@ -61,6 +66,15 @@ def iter_files(paths: list[str | Path]) -> Iterator[Path | InputError]:
             yield InputError(str(path), f"unsupported file type '{path.suffix or '(none)'}'; supported: {', '.join(SUPPORTED)}")
         else:
             yield path
+
+
+def _inside(path: Path, root: Path) -> bool:
+    """Return True when path, links resolved, stays inside root: a folder's symlink to a file elsewhere (a system
+    file, another user's folder) is not read."""
+    try:
+        return path.resolve().is_relative_to(root)
+    except (OSError, RuntimeError):  # a link loop
+        return False
 
 
 def _hidden(path: Path, root: Path) -> bool:
@@ -80,7 +94,7 @@ def read_sources(path: Path, options: ReadOptions = ReadOptions()) -> Iterator[S
     if size > options.max_bytes:
         yield InputError(
             str(path),
-            f"file is {size / 1e6:.1f} MB, over the {options.max_bytes / 1e6:.0f} MB limit; "
+            f"file is {size / 2**20:.1f} MB, over the {options.max_bytes / 2**20:g} MB limit; "
             "split it into smaller documents or raise --max-mb",
         )
         return
@@ -88,7 +102,7 @@ def read_sources(path: Path, options: ReadOptions = ReadOptions()) -> Iterator[S
     try:
         data = path.read_bytes()
         if suffix == ".pdf":
-            yield _read_pdf(path, data)
+            yield _read_pdf(path, data, options.max_chars)
         elif suffix in (".html", ".htm"):
             yield _read_html(path, _decode(path, data, options))
         elif suffix in (".jsonl", ".ndjson"):
@@ -106,7 +120,14 @@ def read_sources(path: Path, options: ReadOptions = ReadOptions()) -> Iterator[S
 
 
 def _decode(path: Path, data: bytes, options: ReadOptions) -> str:
-    """Decode bytes as UTF-8 (or the user's fallback encoding); refuse binary data."""
+    """Decode bytes as UTF-8, UTF-16/32 with a byte-order mark, or the user's fallback encoding; refuse binary data."""
+    for bom, codec in ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF16_LE, "utf-16"),
+                       (codecs.BOM_UTF16_BE, "utf-16")):
+        if data.startswith(bom) or (options.encoding or "").lower().replace("_", "-").startswith(codec):
+            try:
+                return data.decode(codec if data.startswith(bom) else options.encoding)
+            except (UnicodeDecodeError, LookupError) as exc:
+                raise InputError(str(path), f"cannot decode as {codec}: {exc}") from exc
     head = data[:8192]
     if b"\x00" in head:
         raise InputError(str(path), "binary data, not text (contains NUL bytes)")
@@ -132,8 +153,10 @@ _MD_RULES = [
     (re.compile(r"^\s{0,3}(?:#{1,6}\s+|>\s?|[-*+]\s+(?=\S)|\d+[.)]\s+)", re.M), ""),   # headings, quotes, list markers
     (re.compile(r"!\[[^\]]*\]\([^)]*\)"), ""),                                   # images
     (re.compile(r"\[([^\]]+)\]\([^)]*\)"), r"\1"),                                 # links keep their text
-    (re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1"), r"\2"),                         # bold
-    (re.compile(r"(?<![\w*])([*_])(?=\S)(.+?)(?<=\S)\1(?![\w*])"), r"\2"),          # italics
+    # Emphasis spans are bounded (at most 200 characters, within a line) so that unmatched markers cost
+    # linear time, not a scan to the end of the line from each one.
+    (re.compile(r"(\*\*|__)(?=\S)([^\n]{1,%d}?)(?<=\S)\1" % 200), r"\2"),                        # bold
+    (re.compile(r"(?<![\w*])([*_])(?=\S)([^\n]{1,%d}?)(?<=\S)\1(?![\w*])" % 200), r"\2"),         # italics
     (re.compile(r"^\s{0,3}(?:[-*_]\s*){3,}$|^```.*$", re.M), ""),                    # rules and code fences
     (re.compile(r"`([^`]+)`"), r"\1"),
 ]
@@ -146,7 +169,7 @@ def markdown_to_text(markdown: str) -> str:
     return markdown
 
 
-def _read_pdf(path: Path, data: bytes) -> Source:
+def _read_pdf(path: Path, data: bytes, max_chars: int) -> Source:
     import logging
 
     from pypdf import PdfReader
@@ -157,7 +180,13 @@ def _read_pdf(path: Path, data: bytes) -> Source:
         raise InputError(str(path), "corrupt PDF: no PDF header")
     try:
         reader = PdfReader(io.BytesIO(data))
-        pages = [page.extract_text() or "" for page in reader.pages]
+        pages, chars = [], 0
+        for page in reader.pages:
+            pages.append(page.extract_text() or "")
+            chars += len(pages[-1])
+            if chars > max_chars:
+                raise InputError(str(path), f"PDF expands to over {max_chars:,} characters of text (a decompression bomb, "
+                                            "or a book): split it into smaller documents")
         info = reader.metadata or {}
     except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError) as exc:
         raise InputError(str(path), f"corrupt PDF: {exc.__class__.__name__}: {exc}") from exc
@@ -174,12 +203,18 @@ def _read_pdf(path: Path, data: bytes) -> Source:
     return Source(name=path.name, path=str(path), text=text, meta=meta, kind="plain")
 
 
+_HTML_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|&#(?:0*(?:[0-8]|1[1-2]|1[4-9]|2\d|3[01]|127)|"
+                            r"[xX]0*(?:[0-8]|[bBcC]|1[0-9a-fA-F]|7[fF]));")
+
+
 def _read_html(path: Path, html: str) -> Source:
     import logging
 
     import trafilatura
 
     logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
+    # Control characters are not allowed in XML: lxml drops the whole tree over one raw or escaped (&#1;) control.
+    html = _HTML_CONTROLS.sub(" ", html)
     result = trafilatura.bare_extraction(html, with_metadata=True, include_comments=False, favor_precision=True)
     if result is None:
         raise InputError(str(path), "HTML page has no main text to extract")
@@ -229,13 +264,19 @@ record_source = _record_source
 
 def _read_jsonl(path: Path, content: str, options: ReadOptions) -> Iterator[Source | InputError]:
     count = 0
-    for lineno, line in enumerate(content.splitlines(), 1):
+    # JSON Lines end at "\n" only: str.splitlines() would also cut at U+2028, U+0085 and others, which JSON strings
+    # may hold raw.
+    for lineno, line in enumerate(content.split("\n"), 1):
         if not line.strip():
             continue
         try:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
             yield InputError(f"{path} line {lineno}", f"not valid JSON ({exc.msg} at column {exc.colno})")
+            continue
+        except (RecursionError, ValueError) as exc:  # nesting too deep, or an integer too long to convert
+            reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc).split(";")[0]
+            yield InputError(f"{path} line {lineno}", f"not readable JSON ({reason})")
             continue
         if not isinstance(record, dict):
             yield InputError(f"{path} line {lineno}", "not a JSON object")
@@ -262,10 +303,13 @@ def _read_csv(path: Path, content: str, options: ReadOptions) -> Iterator[Source
         yield InputError(str(path), f"no '{options.text_field}' column (columns: {', '.join(header)}); set --text-field")
         return
     row_no = 1
+    records = 0
     while True:
         try:
             row = next(reader)
         except StopIteration:
+            if records == 0:
+                yield InputError(str(path), "no records: the CSV has a header and nothing else")
             break
         except csv.Error as exc:
             row_no += 1
@@ -277,13 +321,8 @@ def _read_csv(path: Path, content: str, options: ReadOptions) -> Iterator[Source
         if len(row) != len(header):
             yield InputError(f"{path} row {row_no}", f"has {len(row)} fields, the header has {len(header)}")
             continue
+        records += 1
         try:
             yield _record_source(path, f"row {row_no}", row_no, dict(zip(header, row)), options)
         except InputError as exc:
             yield exc
-
-
-def environment_max_bytes() -> int:
-    """Return the size limit from ATLAS_MAX_MB, else the default."""
-    value = os.environ.get("ATLAS_MAX_MB")
-    return int(float(value) * 1024 * 1024) if value else DEFAULT_MAX_BYTES

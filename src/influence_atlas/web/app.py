@@ -15,15 +15,23 @@ from .. import __version__
 from ..errors import AtlasError
 from ..store import Store, open_store
 from . import data
+from .security import LOOPBACK_HOSTS, Guard
 from .render import SERVER_CSP, STATIC, VIEWS, plotly_js_path, render_page, topojson_path
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
-_SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY"}
+# Bounds of the query parameters: a bad value gets a 4xx, never a 500 or a long computation.
+MAX_OFFSET = 1_000_000
+MAX_QUERY = 500
+MAX_QUERY_TERMS = 20
 
 
-def create_app(db: str | None = None, store: Store | None = None) -> FastAPI:
-    """Return the web app over the database named by `db` ($ATLAS_DB, else ./atlas.db), or over an open store."""
+def create_app(db: str | None = None, store: Store | None = None, allowed_hosts: tuple[str, ...] = (),
+               token: str | None = None) -> FastAPI:
+    """Return the web app over the database named by `db` ($ATLAS_DB, else ./atlas.db), or over an open store.
+
+    Requests must name this machine (or one of `allowed_hosts`) in their Host header; with a `token`, every request
+    must carry it (see web.security.Guard)."""
     store = store or open_store(db)
     corpus = data.Corpus(store)
 
@@ -41,12 +49,7 @@ def create_app(db: str | None = None, store: Store | None = None) -> FastAPI:
     app.state.corpus = corpus
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
 
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next):
-        response = await call_next(request)
-        for k, v in _SECURITY_HEADERS.items():
-            response.headers.setdefault(k, v)
-        return response
+    app.add_middleware(Guard, allowed_hosts=frozenset(allowed_hosts) | LOOPBACK_HOSTS, token=token)
 
     @app.exception_handler(AtlasError)
     async def atlas_error(_request: Request, exc: AtlasError):
@@ -91,11 +94,11 @@ def create_app(db: str | None = None, store: Store | None = None) -> FastAPI:
         return JSONResponse(data.summary_view(corpus))
 
     @app.get("/api/documents", tags=["documents"])
-    def api_documents(q: str | None = Query(None, description="full-text query (a trailing * searches by prefix)"),
-                      language: str | None = None, genre: str | None = None,
-                      offset: int = Query(0, ge=0), limit: int = Query(50, ge=1, le=500)) -> JSONResponse:
+    def api_documents(q: str | None = Query(None, max_length=MAX_QUERY, description="full-text query (a trailing * searches by prefix)"),
+                      language: str | None = Query(None, max_length=16), genre: str | None = Query(None, max_length=64),
+                      offset: int = Query(0, ge=0, le=MAX_OFFSET), limit: int = Query(50, ge=1, le=500)) -> JSONResponse:
         """One page of documents (id, name, title, language, genre, counts, sourcing profile), or of full-text matches."""
-        return JSONResponse(data.documents_view(corpus, q, language, genre, offset, limit))
+        return JSONResponse(data.documents_view(corpus, search_terms(q), language, genre, offset, limit))
 
     @app.get("/api/documents/{doc_id}", tags=["documents"])
     def api_document(doc_id: str) -> JSONResponse:
@@ -127,7 +130,7 @@ def create_app(db: str | None = None, store: Store | None = None) -> FastAPI:
         return JSONResponse(data.sources_view(corpus, limit, offset, q, narrative, sort))
 
     @app.get("/api/contradictions", tags=["views"])
-    def api_contradictions(offset: int = Query(0, ge=0), limit: int = Query(50, ge=1, le=500)) -> JSONResponse:
+    def api_contradictions(offset: int = Query(0, ge=0, le=MAX_OFFSET), limit: int = Query(50, ge=1, le=500)) -> JSONResponse:
         """Contradicting claims (links of kind contradicts) and events whose sources disagree."""
         return JSONResponse(data.contradictions_view(corpus, offset, limit))
 
@@ -139,8 +142,23 @@ def create_app(db: str | None = None, store: Store | None = None) -> FastAPI:
     return app
 
 
-def serve(db: str | None = None, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, store: Store | None = None) -> None:
+def search_terms(q: str | None) -> str | None:
+    """Return a full-text query with control characters refused (400), repeated terms dropped and at most
+    MAX_QUERY_TERMS terms kept, so a crafted query costs no more than a plain one."""
+    if q is None:
+        return None
+    if any(ord(c) < 32 or ord(c) == 127 for c in q):
+        raise HTTPException(400, "the search query holds control characters")
+    seen: dict[str, None] = {}
+    for term in q.split():
+        seen.setdefault(term, None)
+    return " ".join(list(seen)[:MAX_QUERY_TERMS])
+
+
+def serve(db: str | None = None, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, store: Store | None = None,
+          allowed_hosts: tuple[str, ...] = (), token: str | None = None) -> None:
     """Serve the web app with uvicorn until interrupted (on 127.0.0.1 unless another host is given)."""
     import uvicorn
 
-    uvicorn.run(create_app(db, store), host=host, port=port, log_level="warning")
+    names = tuple(allowed_hosts) + (() if host in ("0.0.0.0", "::") else (host,))
+    uvicorn.run(create_app(db, store, names, token), host=host, port=port, log_level="warning")
