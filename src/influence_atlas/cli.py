@@ -518,10 +518,7 @@ def _use_narratives(path: Optional[str]) -> None:
 
     if path:
         os.environ["ATLAS_NARRATIVES"] = str(Path(path).resolve())
-    try:
-        load_taxonomy()
-    except AtlasError as exc:
-        _fail(exc)
+    load_taxonomy()
 
 
 narratives_app = typer.Typer(
@@ -548,11 +545,7 @@ def narratives(
 
     if ctx.invoked_subcommand:
         return
-
-    try:
-        taxonomy = load_taxonomy(narratives_file)
-    except AtlasError as exc:
-        _fail(exc)
+    taxonomy = load_taxonomy(narratives_file)
     store = _open(db)
     documents = store.documents()
     if discover:
@@ -612,11 +605,8 @@ def narratives_classify(
     from .extract.narratives import classify_articles, write_subtask2
     from .ontology.narratives import load_taxonomy
 
-    try:
-        rows = classify_articles(articles_dir, load_taxonomy(narratives_file))
-        write_subtask2(rows, out)
-    except AtlasError as exc:
-        _fail(exc)
+    rows = classify_articles(articles_dir, load_taxonomy(narratives_file))
+    write_subtask2(rows, out)
     labelled = sum(1 for _, n, _ in rows if n)
     console.print(f"wrote {len(rows)} articles to {escape(out)} ({labelled} with a narrative, {len(rows) - labelled} Other)")
 

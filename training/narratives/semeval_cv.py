@@ -17,9 +17,11 @@ import argparse
 import random
 from pathlib import Path
 
+import numpy as np
 import yaml
 
 from influence_atlas.extract import narratives as nx
+from influence_atlas.extract.encoder import load_encoder
 from influence_atlas.ontology.narratives import load_taxonomy
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -60,7 +62,14 @@ def main() -> None:
     ap.add_argument("--work", default="/tmp/narratives-semeval")
     ap.add_argument("--thresholds", default="0.6,0.7,0.8,0.9", help="probabilities from which a narrative counts, to compare")
     ap.add_argument("--zero-shot", action="store_true", help="also score the taxonomy without labelled documents")
+    ap.add_argument("--vectors", default=None, help="keep the sentence vectors in this .npz file and reuse them "
+                    "(a rerun then skips the encoder)")
     a = ap.parse_args()
+    encoder = load_encoder()
+    if a.vectors and Path(a.vectors).exists():
+        with np.load(a.vectors, allow_pickle=False) as z:
+            for text, vec in zip(z["texts"].tolist(), z["vectors"]):
+                encoder._memo[text] = vec
     if not DOCS.is_dir():
         raise SystemExit(f"{DATA} not found: this benchmark reads ../shared/data/semeval2025-task10")
     work = Path(a.work)
@@ -91,6 +100,8 @@ def main() -> None:
             for article, coarse, fine in nx.classify_articles(fold / "test", tax):
                 preds[t][article] = (set(coarse), set(fine))
         print(f"fold {k}: {len(test)} articles", flush=True)
+        if a.vectors and k == 0:
+            np.savez(a.vectors, texts=np.array(list(encoder._memo)), vectors=np.stack(list(encoder._memo.values())))
     for t in thresholds:
         order = sorted(preds[t])
         coarse = f1_samples([preds[t][n][0] for n in order], [gold[n][0] for n in order])
