@@ -13,6 +13,7 @@ does not cover.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import re
@@ -282,6 +283,14 @@ def load_heads() -> dict:
     if tuple(data["presence"]["features"]) != PRESENCE_FEATURES or tuple(data["mode"]["features"]) != MODE_FEATURES:
         raise ModelError(f"narrative heads in {path} were trained on other features; rebuild them with training/narratives/train_heads.py")
     return data
+
+
+def narratives_fingerprint(taxonomy: Taxonomy | str | Path | None = None) -> str:
+    """Return a short hash of the taxonomy in use (file and labelled documents) and the packaged heads: a change in
+    either is a new analysis version."""
+    digest = hashlib.sha256(_taxonomy(taxonomy).fingerprint.encode())
+    digest.update(resources.files("influence_atlas").joinpath(HEADS_FILE).read_bytes())
+    return digest.hexdigest()[:12]
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
