@@ -576,7 +576,7 @@ def narratives(
         return
     table = Table("id", "name", "side", "meaning", title=escape(f"narrative taxonomy ({taxonomy.source})"), show_lines=True)
     for n in taxonomy.narratives:
-        table.add_row(n.id, Text(n.name), n.side or "", Text(n.description))
+        table.add_row(n.id, Text(n.name if n.parent is None else f"{n.name} (under {n.parent})"), n.side or "", Text(n.description))
     console.print(table)
     hits = store.narratives()
     if not hits:
