@@ -45,6 +45,9 @@ err = Console(stderr=True) if Console(stderr=True).is_terminal else Console(stde
 DbOption = typer.Option(None, "--db", help="Database path or URL (default: $ATLAS_DB, else ./atlas.db).", show_default=False)
 ActorsOption = typer.Option(None, "--actors", help="Extra actor gazetteer YAML file(s) extending the packaged one.", show_default=False)
 DEFAULT_DEMO_CORPUS = "../shared/corpus/seeds"
+NarrativesOption = typer.Option(None, "--narratives", help="Narrative taxonomy YAML to use instead of the packaged one "
+                                "(default: $ATLAS_NARRATIVES, else the packaged taxonomy); a changed taxonomy is a new "
+                                "analysis version, so documents are analysed again.", show_default=False)
 
 
 def _fail(exc: AtlasError) -> None:
@@ -143,10 +146,13 @@ def analyze(
     skip: Optional[List[str]] = typer.Option(None, "--skip", help="Leave out an optional stage (repeatable): techniques "
                                              "(persuasion-technique spans, about as costly as the rest of the analysis). "
                                              "Changing the stages analyses every document again.", show_default=False),
+    narratives_file: Optional[str] = NarrativesOption,
 ) -> None:
     """Analyse stored documents not yet analysed by this version: actors, events, claims, stance, narratives,
     persuasion techniques and DISARM techniques; then link records across documents."""
     from .pipeline import analyze as run_analyze, check_skip
+
+    _use_narratives(narratives_file)
 
     if engine not in ("local", "ray"):
         err.print("[bold red]error:[/] --engine must be local or ray")
@@ -517,12 +523,29 @@ def report(
     console.print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
 
 
-@app.command()
+def _use_narratives(path: Optional[str]) -> None:
+    """Check the narrative taxonomy file and make it the one analysis uses ($ATLAS_NARRATIVES, part of the analysis version)."""
+    from .ontology.narratives import load_taxonomy
+
+    if path:
+        os.environ["ATLAS_NARRATIVES"] = str(Path(path).resolve())
+    load_taxonomy()
+
+
+narratives_app = typer.Typer(
+    help="List the narrative taxonomy and each document's narratives (endorsed or reported); --discover proposes new ones; "
+         "`classify` labels a folder of articles (SemEval-2025 Task 10 subtask 2).",
+    invoke_without_command=True,
+)
+app.add_typer(narratives_app, name="narratives")
+
+
+@narratives_app.callback()
 def narratives(
+    ctx: typer.Context,
     discover: bool = typer.Option(False, "--discover", help="Cluster stored sentences the taxonomy does not cover into candidate narratives."),
     db: Optional[str] = DbOption,
-    narratives_file: Optional[str] = typer.Option(None, "--narratives", help="Narrative taxonomy YAML to use instead of the packaged one "
-                                                  "(default: $ATLAS_NARRATIVES, else the packaged taxonomy).", show_default=False),
+    narratives_file: Optional[str] = NarrativesOption,
     min_size: int = typer.Option(3, "--min-size", help="Smallest cluster to show (with --discover)."),
     limit: int = typer.Option(10, "--limit", help="Most candidate clusters to show (with --discover)."),
 ) -> None:
@@ -531,10 +554,9 @@ def narratives(
 
     from .ontology.narratives import load_taxonomy
 
-    try:
-        taxonomy = load_taxonomy(narratives_file)
-    except AtlasError as exc:
-        _fail(exc)
+    if ctx.invoked_subcommand:
+        return
+    taxonomy = load_taxonomy(narratives_file)
     store = _open(db)
     documents = store.documents()
     if discover:
@@ -565,7 +587,7 @@ def narratives(
         return
     table = Table("id", "name", "side", "meaning", title=escape(f"narrative taxonomy ({taxonomy.source})"), show_lines=True)
     for n in taxonomy.narratives:
-        table.add_row(n.id, Text(n.name), n.side or "", Text(n.description))
+        table.add_row(n.id, Text(n.name if n.parent is None else f"{n.name} (under {n.parent})"), n.side or "", Text(n.description))
     console.print(table)
     hits = store.narratives()
     if not hits:
@@ -581,6 +603,23 @@ def narratives(
         label = f"{h.narrative} {known[h.narrative].name}" if h.narrative in known else h.narrative
         table.add_row(Text(names.get(h.doc, h.doc)), Text(label), h.mode, f"{h.score:.2f}", Text(quote))
     console.print(table)
+
+
+@narratives_app.command("classify")
+def narratives_classify(
+    articles_dir: str = typer.Argument(..., help="Folder of articles, one UTF-8 .txt file each."),
+    out: str = typer.Argument(..., help="File to write: one 'article<TAB>narratives<TAB>sub-narratives' line per article."),
+    narratives_file: Optional[str] = NarrativesOption,
+) -> None:
+    """Label every article with the taxonomy's narratives and sub-narratives (SemEval-2025 Task 10 subtask-2 lines:
+    ids `;`-separated, Other when none)."""
+    from .extract.narratives import classify_articles, write_subtask2
+    from .ontology.narratives import load_taxonomy
+
+    rows = classify_articles(articles_dir, load_taxonomy(narratives_file))
+    write_subtask2(rows, out)
+    labelled = sum(1 for _, n, _ in rows if n)
+    console.print(f"wrote {len(rows)} articles to {escape(out)} ({labelled} with a narrative, {len(rows) - labelled} Other)")
 
 
 @app.command()

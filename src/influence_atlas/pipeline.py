@@ -20,7 +20,7 @@ from .extract.actors import link_actors
 from .extract.claims import find_claims
 from .extract.disarm import find_ttps
 from .extract.events import extract_events
-from .extract.narratives import find_narratives
+from .extract.narratives import find_narratives, narratives_fingerprint
 from .extract.stance import find_stances
 from .nlp import parse
 from .ontology import load_actor_catalog
@@ -208,7 +208,7 @@ def techniques_fingerprint() -> str:
 def analysis_version(actor_files: tuple[str, ...] = (), skip: Iterable[str] = ()) -> str:
     """Return the tag stored with each analysis: package version, ontology fingerprint and the optional stages run."""
     stages = _TECHNIQUES_OFF if "techniques" in check_skip(skip) else _TECHNIQUES_ON + techniques_fingerprint()
-    return f"{__version__}+{load_actor_catalog(actor_files).fingerprint}{stages}"
+    return f"{__version__}+{load_actor_catalog(actor_files).fingerprint}+n{narratives_fingerprint()}{stages}"
 
 
 def technique_status(language: str | None, version: str | None) -> str:
