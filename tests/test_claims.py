@@ -124,6 +124,11 @@ def test_nested_source_has_a_relay_and_pronouns_follow_the_named_source():
     assert third.attributed_to == "Amnesty International"
 
 
+def test_the_outlet_a_source_told_relays_it():
+    (claim,) = _claims("Seven mercenaries were killed in two ambushes in October, two army sources told Reuters on Thursday.", "en")
+    assert (claim.attributed_to, claim.relayed_by, claim.reporting_verb) == ("two army sources", "Reuters", "told")
+
+
 def test_a_quotation_over_several_sentences_belongs_to_its_speaker():
     claims = _claims("\"Les soldats sont arrivés au marché vers midi avec des camions. Ils ont arrêté plus de vingt hommes du village. "
                      "Nous ne les avons jamais revus\", a déclaré Amadou Diallo, un habitant de la commune.", "fr")

@@ -16,7 +16,7 @@ from . import __version__
 from .errors import AtlasError, InputError
 from .extract import techniques as technique_models
 from .extract.actors import link_actors
-from .extract.claims import find_claims
+from .extract.claims import claims_worth_linking, find_claims
 from .extract.disarm import find_ttps
 from .extract.events import extract_events
 from .extract.narratives import find_narratives
@@ -301,6 +301,6 @@ def reconcile(store: Store, changed: set[str] | None = None) -> list:
         existing = store.links() if changed is not None else []
         focus = changed if existing else None
         links = link_same_events(store.events(), focus=focus, existing=existing) + link_claims(
-            store.claims(), store.mentions(), focus=focus, existing=existing)
+            claims_worth_linking(store.claims()), store.mentions(), focus=focus, existing=existing)
         store.replace_links(links)
     return links
