@@ -142,6 +142,16 @@ def test_nothing_is_attributed_that_the_text_does_not_attribute():
     assert len(claims) == 3 and all(c.attributed_to is None and c.relayed_by is None for c in claims)
 
 
+def test_a_document_the_stage_cannot_read_yields_no_claims_and_a_warning():
+    doc, analysis = _analysis("The junta expelled the French ambassador in January 2022 after months of tension.")
+
+    def broken(texts):
+        raise ValueError("scorer failed on this document")
+
+    with pytest.warns(RuntimeWarning, match="skipped"):
+        assert find_claims(doc.id, doc.text, [(0, len(doc.text))], analysis.mentions, load_actor_catalog(), scorer=broken) == []
+
+
 def test_questions_and_repeated_headlines_are_not_claims():
     claims = _claims("Junta expels French ambassador from Mali\n\nThe junta expels French ambassador from Mali after a row over "
                      "remarks by the French foreign minister.\n\nWill Russia fill the gap left by France in the Sahel?", "en")

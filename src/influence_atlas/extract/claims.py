@@ -14,12 +14,13 @@ import hashlib
 import json
 import math
 import re
+import warnings
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import resources
 from typing import Callable
 
-from ..errors import ModelError
+from ..errors import AtlasError, ModelError
 from ..ontology import ActorCatalog
 from ..ontology.lexicons import VoiceCues, load_voice_cues
 from ..records import Claim, Mention
@@ -478,7 +479,22 @@ def find_claims(
     threshold: float | None = None,
 ) -> list[Claim]:
     """Return the document's claims in text order: every statement whose claim-head score reaches `threshold`
-    (default: the head's calibrated threshold), with its figures, source, relay, reporting verb and hedges."""
+    (default: the head's calibrated threshold), with its figures, source, relay, reporting verb and hedges.
+
+    A document the stage cannot read (an unexpected error on odd text) yields no claims and a warning, so one
+    document never stops a batch; a missing or damaged model (ModelError) is raised, since every document needs it.
+    """
+    try:
+        return _find_claims(doc_id, text, sentences, mentions, catalog, scorer, language, threshold)
+    except AtlasError:
+        raise
+    except Exception as exc:  # one odd document must not abort the analysis of the others
+        warnings.warn(f"claims: document {doc_id} skipped ({type(exc).__name__}: {exc})", RuntimeWarning, stacklevel=2)
+        return []
+
+
+def _find_claims(doc_id: str, text: str, sentences: list[tuple[int, int]], mentions: list[Mention], catalog: ActorCatalog,
+                 scorer: Callable[[list[str]], list[float]] | None, language: str | None, threshold: float | None) -> list[Claim]:
     cues = load_voice_cues()
     hedges = cues.get("hedges", language)
     cut = load_claim_head()["threshold"] if threshold is None else threshold
