@@ -21,7 +21,7 @@ DEV_FLOORS = {
     "event_f1": 0.55,
     "event_date_exact": 0.80,
     "claim_recall": 0.97,
-    "attribution_acc": 0.50,
+    "attribution_acc": 0.53,
     "stance_sign_acc": 0.52,
     "narrative_f1": 0.55,
     "entity_p": 0.87,

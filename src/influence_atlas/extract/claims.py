@@ -251,7 +251,7 @@ def attribute(sentence: str, offset: int, mentions: list[Mention], kinds: dict[s
                 continue
             phrase = re.split(r"\s+(?:that|which|who|qui|que|in which|saying|dans lequel)\b", src.group(1))[0]
             got = _np_source(phrase, m.end() + src.start(1), sent, cues, language)
-            if got is None and not re.match(r"according|selon|d.après|in the words|aux dires|à en croire|de l.avis", m.group(0), re.I):
+            if got is None and not re.match(r"according|selon|d.après|in the words|aux dires|à en croire|de l.avis|for ", m.group(0), re.I):
                 continue  # "citing their failure ...", "as described in": only a named or described source counts
             if got is None:
                 # "according to diplomats in Bamako": the phrase itself, before where it is.
@@ -266,7 +266,9 @@ def attribute(sentence: str, offset: int, mentions: list[Mention], kinds: dict[s
         for v in verbs.finditer(sentence):
             before = sentence[:v.start()]
             # A trailing frame: ', said X' / '» a déclaré X' / ', a-t-il déclaré'.
-            if re.search(r"[,\"”»’]\s*$", before) and not re.search(r"\b(?:and|et)\s*,?\s*$", before):
+            # (Not when an object follows the verb: "X, which ..., attributed this operation to Y".)
+            if re.search(r"[,\"”»’]\s*$", before) and not re.search(r"\b(?:and|et)\s*,?\s*$", before) and not re.match(
+                    r"\s+(?:this|that|these|those|it|them|ce|cet|cette|ces)\b", sentence[v.end():], re.I):
                 if re.match(r"a-t-|ont-", v.group(0), re.I):
                     found.append((v.start(), Attribution(None, v.group(0), v.group(0).lower(), pronoun=True)))
                     continue
