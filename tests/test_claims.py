@@ -124,6 +124,11 @@ def test_nested_source_has_a_relay_and_pronouns_follow_the_named_source():
     assert third.attributed_to == "Amnesty International"
 
 
+def test_the_outlet_a_source_told_relays_it():
+    (claim,) = _claims("Seven mercenaries were killed in two ambushes in October, two army sources told Reuters on Thursday.", "en")
+    assert (claim.attributed_to, claim.relayed_by, claim.reporting_verb) == ("two army sources", "Reuters", "told")
+
+
 def test_a_quotation_over_several_sentences_belongs_to_its_speaker():
     claims = _claims("\"Les soldats sont arrivés au marché vers midi avec des camions. Ils ont arrêté plus de vingt hommes du village. "
                      "Nous ne les avons jamais revus\", a déclaré Amadou Diallo, un habitant de la commune.", "fr")
@@ -135,6 +140,16 @@ def test_nothing_is_attributed_that_the_text_does_not_attribute():
                      "Thousands of protesters marched through the capital waving Russian flags on Friday. "
                      "The government announced new elections for 2024, months later than promised.", "en")
     assert len(claims) == 3 and all(c.attributed_to is None and c.relayed_by is None for c in claims)
+
+
+def test_a_document_the_stage_cannot_read_yields_no_claims_and_a_warning():
+    doc, analysis = _analysis("The junta expelled the French ambassador in January 2022 after months of tension.")
+
+    def broken(texts):
+        raise ValueError("scorer failed on this document")
+
+    with pytest.warns(RuntimeWarning, match="skipped"):
+        assert find_claims(doc.id, doc.text, [(0, len(doc.text))], analysis.mentions, load_actor_catalog(), scorer=broken) == []
 
 
 def test_questions_and_repeated_headlines_are_not_claims():
