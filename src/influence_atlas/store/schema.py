@@ -111,6 +111,18 @@ stances = Table(
     Column("confidence", Float, nullable=False),
 )
 
+# Stances the document quotes or attributes: `holder` is the speaker the words are given to, not the author.
+held_stances = Table(
+    "held_stances", metadata,
+    Column("doc", String(64), ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True),
+    Column("holder", Text, primary_key=True),
+    Column("actor", Text, primary_key=True),
+    Column("score", Float, nullable=False),
+    Column("evidence", Text, nullable=False, default="[]"),
+    Column("extractor", String(32), nullable=False),
+    Column("confidence", Float, nullable=False),
+)
+
 narratives = Table(
     "narratives", metadata,
     Column("doc", String(64), ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True),
@@ -194,6 +206,11 @@ def _m4_records(conn, dialect: str) -> None:
     """Claims, stances, narratives, techniques, DISARM techniques and cross-document links."""
     for table in (claims, stances, narratives, techniques, ttps, links):
         table.create(conn, checkfirst=True)
+
+
+def _m40_held_stances(conn, dialect: str) -> None:
+    """Stances held by the speakers a document quotes or cites."""
+    held_stances.create(conn, checkfirst=True)
 
 
 coord_runs = Table(
@@ -341,4 +358,5 @@ MIGRATIONS: list[tuple[int, str, Callable]] = [
     (10, "coordination runs, clusters, members, edges", _m10_coordination),
     (20, "indexes for the web app", _m20_web_indexes),
     (30, "work claims; PostgreSQL code-point text and language-aware full-text search", _m30_scale_out),
+    (40, "stances held by quoted speakers", _m40_held_stances),
 ]
