@@ -29,7 +29,7 @@ def stances(text: str, language: str | None = None) -> dict:
         assert -2.0 <= st.score <= 2.0
         assert st.evidence and all(doc.text[s:e].strip() for s, e in st.evidence)
         assert all((s, e) in sentences for s, e in st.evidence), "evidence must be whole sentences"
-    return {st.actor: st for st in found}
+    return {st.actor: st for st in found if not st.holder}  # the author's own stances
 
 
 def test_own_voice_praise_and_blame_go_to_the_actor_they_are_said_of():
@@ -134,11 +134,11 @@ def test_quoted_words_are_the_speakers_stance_not_the_authors():
 def test_target_model_reads_the_treatment_of_each_target():
     from influence_atlas.extract.target_sentiment import TargetItem, target_polarities
 
-    sentence = "The brave Malian soldiers defended the town, while Wagner mercenaries executed dozens of unarmed villagers."
-    soldiers, wagner = sentence.index("Malian soldiers"), sentence.index("Wagner")
-    got = target_polarities([TargetItem(sentence, soldiers, soldiers + len("Malian soldiers")),
-                             TargetItem(sentence, wagner, wagner + len("Wagner"))])
-    assert got == [1, -1]
+    hostile = "Critics say the corrupt general stole millions and lied to the soldiers' families."
+    kind = "The brave Malian soldiers defended the town and saved hundreds of lives."
+    got = target_polarities([TargetItem(hostile, hostile.index("general"), hostile.index("general") + 7),
+                             TargetItem(kind, kind.index("Malian soldiers"), kind.index("Malian soldiers") + 15)])
+    assert got == [-1, 1]
 
 
 def test_stance_score_command_prints_id_and_polarity(tmp_path):

@@ -296,8 +296,15 @@ class _Reading:
         return float(self.probs[2] - self.probs[0])
 
 
-def _speaker(text: str, seg: Segment, segments: list[Segment], named: list[Mention], target: str) -> str:
-    """Return the actor a reported stretch is given to: the nearest actor named in the author's words of the sentence."""
+def _speaker(text: str, seg: Segment, segments: list[Segment], named: list[Mention], target: str,
+             according: re.Pattern | None = None) -> str:
+    """Return the actor a reported stretch is given to: the actor named right after "according to", else the
+    nearest actor named in the author's words of the sentence."""
+    if according is not None:
+        for cue in according.finditer(text, seg.start, seg.end):
+            for m in named:
+                if m.actor != target and 0 <= m.start - cue.end() <= 12:
+                    return m.actor
     best, gap = "", None
     for m in named:
         if m.actor == target:
@@ -339,7 +346,8 @@ def read_mentions(text: str, sentences: list[tuple[int, int]], mentions: list[Me
             seg = segment_at(segments, m.start)
             voice = seg.voice if seg is not None else AUTHOR
             weight = seg.weight if seg is not None else 1.0
-            holder = _speaker(text, seg, segments, named, m.actor) if seg is not None and voice != AUTHOR else ""
+            holder = (_speaker(text, seg, segments, named, m.actor, cues.get("according_to", lang))
+                      if seg is not None and voice != AUTHOR else "")
             items.append(TargetItem(text[s:e], m.start - s, m.end - s))
             readings.append(_Reading(m.actor, index, voice, weight, np.zeros(3), holder))
     probs = load_target_model().probabilities(items)
@@ -409,8 +417,9 @@ def stance_features(readings: list[_Reading], lexicon: dict[str, float], n_sente
 
 
 FR_FEATURES = ("model_mean", "lexicon")
-FEATURES = ("model_mean", "model_neg_share", "model_pos_share", "model_sum", "quoted_mean", "doc_mean", "lexicon",
-            "mentions", "share", *(f"fr_{k}" for k in FR_FEATURES), "fr")
+# The features the shipped aggregation weighs (stance_features computes more; calibrate.py compares subsets:
+# all of them cross-validate at sign 0.63 / MAE 0.59, these three at 0.66 / 0.58).
+FEATURES = ("lexicon", "model_sum", "doc_mean")
 
 
 def find_stances(doc_id: str, text: str, sentences: list[tuple[int, int]], mentions: list[Mention], language: str | None,
