@@ -211,6 +211,8 @@ def _m4_records(conn, dialect: str) -> None:
 def _m40_held_stances(conn, dialect: str) -> None:
     """Stances held by the speakers a document quotes or cites."""
     held_stances.create(conn, checkfirst=True)
+    if dialect == "postgresql":
+        pg_code_point_text(conn, [held_stances])
 
 
 coord_runs = Table(
