@@ -318,14 +318,19 @@ def _speaker(text: str, seg: Segment, segments: list[Segment], named: list[Menti
     return best
 
 
-def read_mentions(text: str, sentences: list[tuple[int, int]], mentions: list[Mention], language: str | None) -> list[_Reading]:
-    """Return the target model's reading of each actor mention, with who speaks at the mention."""
+def read_mentions(text: str, sentences: list[tuple[int, int]], mentions: list[Mention], language: str | None,
+                  author_voice: bool = True) -> list[_Reading]:
+    """Return the target model's reading of each actor mention, with who speaks at the mention.
+
+    With `author_voice` False the model reads only quoted and attributed mentions (the held stances need them); the
+    author's mentions keep neutral readings, which costs nothing when the aggregation does not weigh the model."""
     lang = language if language in ("en", "fr") else None
     cues = load_voice_cues()
     quotes = quoted_spans(text)
     mentions = actor_mentions(mentions)
     items: list[TargetItem] = []
     readings: list[_Reading] = []
+    read: list[_Reading] = []  # the readings the model gives values to, in the order of `items`
     k = 0
     for index, (s, e) in enumerate(sentences):
         while k < len(mentions) and mentions[k].start < s:
@@ -348,11 +353,13 @@ def read_mentions(text: str, sentences: list[tuple[int, int]], mentions: list[Me
             weight = seg.weight if seg is not None else 1.0
             holder = (_speaker(text, seg, segments, named, m.actor, cues.get("according_to", lang))
                       if seg is not None and voice != AUTHOR else "")
-            items.append(TargetItem(text[s:e], m.start - s, m.end - s))
             readings.append(_Reading(m.actor, index, voice, weight, np.zeros(3), holder))
-    probs = load_target_model().probabilities(items)
-    for r, p in zip(readings, probs):
-        r.probs = p
+            if author_voice or voice != AUTHOR:
+                items.append(TargetItem(text[s:e], m.start - s, m.end - s))
+                read.append(readings[-1])
+    if items:
+        for r, p in zip(read, load_target_model().probabilities(items)):
+            r.probs = p
     return readings
 
 
@@ -375,6 +382,11 @@ class Aggregation:
         except (OSError, KeyError, TypeError, ValueError) as exc:
             raise ModelError(f"the stance calibration {where} cannot be read ({exc}); reinstall influence-atlas "
                              "(pip install -e .) or rerun training/stance/calibrate.py") from exc
+
+    @property
+    def weighs_model(self) -> bool:
+        """True when the author's stance depends on the model's readings (any model feature has a weight)."""
+        return any(w != 0.0 for k, w in self.weights.items() if k != "lexicon")
 
     def score(self, features: dict[str, float]) -> float:
         """Return the stance in [-2, 2] for one actor's features."""
@@ -428,8 +440,8 @@ def find_stances(doc_id: str, text: str, sentences: list[tuple[int, int]], menti
     actors it quotes (`holder` the speaker), each with the sentences that show it."""
     lexicon = {st.actor: st for st in lexicon_stances(doc_id, text, sentences, mentions, language, lexicon_path)}
     try:
-        readings = read_mentions(text, sentences, mentions, language)
         aggregation = Aggregation.load()
+        readings = read_mentions(text, sentences, mentions, language, author_voice=aggregation.weighs_model)
     except Exception as exc:  # one document's failure must not stop a batch: keep the lexicon's reading
         log.warning("stance model failed on document %s (%s); using the stance lexicon alone", doc_id, exc)
         return sorted(lexicon.values(), key=lambda st: st.actor)
