@@ -393,18 +393,22 @@ def _date_precision(value: str | None) -> str | None:
 
 # -- validation -------------------------------------------------------------------------------------
 
+def _a(kind: str) -> str:
+    return ("an " if kind[0] in "aeiou" else "a ") + kind
+
+
 def _check_fields(kind: str, fields: dict) -> dict:
     """Return edit fields checked and normalised; raises CorrectionError naming the field and what it may hold."""
     allowed = EDITABLE.get(kind)
     if not allowed:
         editable = "; ".join(f"{k}: {', '.join(v)}" for k, v in EDITABLE.items())
-        raise CorrectionError(f"a {kind} cannot be edited (editable fields: {editable}); reject or confirm it instead")
+        raise CorrectionError(f"{_a(kind)} cannot be edited (editable fields: {editable}); reject or confirm it instead")
     if not fields:
         raise CorrectionError(f"nothing to edit: give one or more of {', '.join(allowed)}")
     out = {}
     for name, value in fields.items():
         if name not in allowed:
-            raise CorrectionError(f"'{name}' is not an editable field of a {kind}; editable: {', '.join(allowed)}")
+            raise CorrectionError(f"'{name}' is not an editable field of {_a(kind)}; editable: {', '.join(allowed)}")
         if isinstance(value, str) and value.strip().lower() in ("", "null", "none"):
             value = None
         out[name] = _check_value(kind, name, value)
