@@ -11,6 +11,7 @@ from sqlalchemy import update
 from typer.testing import CliRunner
 
 from databases import copy_database, drop_database  # tests/ is on sys.path
+from test_web_browser import browser  # noqa: F401 (the headless Chromium fixture)
 from influence_atlas import corrections as C
 from influence_atlas.cli import app
 from influence_atlas.export import export, export_dict
@@ -264,3 +265,102 @@ def test_keys_do_not_use_row_ids(demo_copy):
     items = {e.id: C.record_key("event", e) for e in store.events()} | {c.id: C.record_key("claim", c) for c in store.claims()}
     assert all(i not in C.record_key("link", link, items) for i in link.items)
     store.close()
+
+
+def test_web_api_writes_only_with_allow_edits_and_token(demo_copy):
+    import httpx
+
+    from test_web_api import running_server
+
+    store = open_store(demo_copy)
+    ev = next(e for e in store.events() if e.date)
+    link = next(x for x in store.links() if x.kind == "contradicts")
+    store.close()
+    body = {"operation": "edit", "kind": "event", "ref": ev.id, "fields": {"date": "2018-05-04"}, "who": WHO, "reason": "api"}
+    with running_server(demo_copy) as base:  # read-only by default
+        assert httpx.post(base + "/api/corrections", json=body).status_code == 403
+        assert httpx.get(base + "/api/corrections").json() == {"allow_edits": False, "corrections": []}
+    with running_server(demo_copy, allow_edits=True, token="s3cret") as base:
+        assert httpx.post(base + "/api/corrections", json=body).status_code == 401
+        auth = {"Authorization": "Bearer s3cret"}
+        assert httpx.post(base + "/api/corrections", content=b"operation=edit", headers={**auth, "Content-Type":
+                                                                                     "application/x-www-form-urlencoded"}).status_code == 415
+        assert httpx.post(base + "/api/corrections", json=body, headers={**auth, "Origin": "https://elsewhere.example"}).status_code == 403
+        bad = httpx.post(base + "/api/corrections", json={**body, "fields": {"date": "2018-02-30"}}, headers=auth)
+        assert bad.status_code == 400 and "YYYY-MM-DD" in bad.json()["detail"]
+        assert httpx.post(base + "/api/corrections", json={**body, "ref": "ev_nope"}, headers=auth).status_code == 404
+        made = httpx.post(base + "/api/corrections", json=body, headers=auth)
+        assert made.status_code == 201 and made.json()["state"] == "applied"
+        rejected = httpx.post(base + "/api/corrections", headers=auth,
+                              json={"operation": "reject", "kind": "link", "ref": link.id, "who": WHO, "reason": "false"})
+        assert rejected.status_code == 201
+        # The views show the corrected store at once.
+        timeline = httpx.get(base + "/api/timeline", headers=auth).json()
+        told = [e for h in timeline["items"] + timeline["undated"] for e in h["events"] if e["id"] == ev.id]
+        assert told and told[0]["date"] == "2018-05-04" and told[0]["review"] == "corrected"
+        assert link.id not in {c["id"] for c in httpx.get(base + "/api/contradictions", headers=auth).json()["contradictions"]}
+        schema = httpx.get(base + "/openapi.json", headers=auth).json()
+        assert {"get", "post"} <= set(schema["paths"]["/api/corrections"])
+        assert "post" in schema["paths"]["/api/corrections/{correction_id}/undo"]
+        listed = httpx.get(base + "/api/corrections", headers=auth).json()
+        assert listed["allow_edits"] is True and len(listed["corrections"]) == 2
+        undone = httpx.post(base + f"/api/corrections/{made.json()['id']}/undo", json={}, headers=auth)
+        assert undone.status_code == 200 and undone.json()["state"] == "undone" and ev.doc in undone.json()["reanalyse"]
+
+
+@pytest.mark.slow
+def test_browser_rejects_a_contradiction_and_fixes_a_date_that_survive_reload_and_reanalysis(demo_copy, browser):
+    from influence_atlas.pipeline import analyze
+    from test_web_api import running_server
+    from test_web_browser import Page
+
+    store = open_store(demo_copy)
+    grouped = {i for x in store.links() if x.kind == "same_event" for i in x.items}
+    ev = next(e for e in store.events() if e.date and e.id not in grouped)
+    store.close()
+    new_date = "2017-06-05" if ev.date != "2017-06-05" else "2016-01-02"
+    tab = Page(browser)
+    try:
+        with running_server(demo_copy, allow_edits=True) as base:
+            page = tab.open(base + "/contradictions", "contradictions")
+            card = page.locator(".card.contradiction").first
+            link_id = card.get_attribute("data-link")
+            card.locator("summary").click()
+            card.locator("input[name=who]").fill(WHO)
+            card.locator("input[name=reason]").fill("the figures count different things")
+            card.locator("button[name=reject]").click()
+            page.wait_for_function(f"!document.querySelector('.card[data-link=\"{link_id}\"]') && document.body.dataset.ready === 'contradictions'")
+
+            page = tab.open(base + "/timeline", "timeline")
+            quote = page.locator(f".quote[data-event='{ev.id}']").first
+            quote.locator("summary").click()
+            assert quote.locator("input[name=who]").input_value() == WHO  # remembered from the first form
+            quote.locator("input[name=date]").fill(new_date)
+            quote.locator("button[name=save]").click()
+            page.wait_for_selector(f".quote[data-event='{ev.id}'] .review-corrected", timeout=30_000)
+
+            def check(page):
+                row = page.locator(f"tr:has(.quote[data-event='{ev.id}'])").first
+                assert row.locator("td").first.inner_text().startswith(new_date)
+                assert page.locator(f".quote[data-event='{ev.id}'] .review-corrected").count() == 1
+                page.goto(base + "/contradictions")
+                page.wait_for_selector("body[data-ready='contradictions']", timeout=30_000)
+                assert page.locator(f".card[data-link='{link_id}']").count() == 0
+
+            page.reload()
+            page.wait_for_selector("body[data-ready='timeline']", timeout=30_000)
+            check(page)
+
+            store = open_store(demo_copy)
+            analyze(store, redo_all=True, skip=("techniques",))
+            data = export_dict(store)
+            store.close()
+            page = tab.open(base + "/timeline", "timeline")
+            check(page)
+        assert link_id not in {x["id"] for x in data["links"]}
+        assert {e["id"]: (e["date"], e["review"]) for e in data["events"]}[ev.id] == (new_date, "corrected")
+        assert {c["operation"] for c in data["corrections"]} == {"reject", "edit"}
+        assert all(c["state"] == "applied" for c in data["corrections"])
+        assert not tab.errors, tab.errors
+    finally:
+        tab.close()

@@ -488,6 +488,8 @@ def serve(
     allowed_hosts: Optional[List[str]] = typer.Option(None, "--allowed-host", help="Another name the server may be reached "
                                                       "by (repeatable; this machine's loopback names always are). Requests "
                                                       "naming any other host are refused (DNS rebinding).", show_default=False),
+    allow_edits: bool = typer.Option(False, "--allow-edits", help="Let analysts correct records from the app (forms on the "
+                                     "document, timeline and contradiction views; POST /api/corrections). Read-only without it."),
 ) -> None:
     """Serve the web app (timeline, actor network, narratives, contradictions, map, documents) and its JSON API under /api/.
 
@@ -503,7 +505,10 @@ def serve(
         err.print(f"[yellow]note:[/] serving on {escape(host)}: every request needs the access token; open "
                   f"{escape(url)}?token={escape(token)} once, or send `Authorization: Bearer TOKEN`")
     console.print(f"Influence Atlas on {escape(url)} (API: /docs); Ctrl-C stops it")
-    run_serve(host=host, port=port, store=store, allowed_hosts=tuple(allowed_hosts or ()), token=token)
+    if allow_edits:
+        console.print("analyst corrections are allowed (--allow-edits): each is stored with who made it" +
+                      (" and needs the access token" if token else ""))
+    run_serve(host=host, port=port, store=store, allowed_hosts=tuple(allowed_hosts or ()), token=token, allow_edits=allow_edits)
 
 
 @app.command()

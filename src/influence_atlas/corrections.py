@@ -14,6 +14,7 @@ import json
 import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
+from collections.abc import Mapping
 from typing import Iterable
 
 from .errors import AtlasError
@@ -87,7 +88,7 @@ class ReplayReport:
 # -- stable keys -----------------------------------------------------------------------------------
 
 def _get(record, name: str):
-    return record[name] if isinstance(record, dict) else getattr(record, name)
+    return record[name] if isinstance(record, Mapping) else getattr(record, name)
 
 
 def _digest(parts: Iterable[str]) -> str:
