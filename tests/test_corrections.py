@@ -329,7 +329,8 @@ def test_browser_rejects_a_contradiction_and_fixes_a_date_that_survive_reload_an
             card.locator("input[name=who]").fill(WHO)
             card.locator("input[name=reason]").fill("the figures count different things")
             card.locator("button[name=reject]").click()
-            page.wait_for_function(f"!document.querySelector('.card[data-link=\"{link_id}\"]') && document.body.dataset.ready === 'contradictions'")
+            page.wait_for_selector(f".card[data-link='{link_id}']", state="detached", timeout=30_000)
+            page.wait_for_selector("body[data-ready='contradictions']", timeout=30_000)
 
             page = tab.open(base + "/timeline", "timeline")
             quote = page.locator(f".quote[data-event='{ev.id}']").first
