@@ -86,6 +86,9 @@ def test_every_kind_of_correction_survives_reanalysis(demo_copy):
     assert all(c.state == "applied" for c in made.values()), {k: c.state for k, c in made.items()}
     merged, kept = _two_actors(store)
     made["merge"] = C.add_correction(store, "merge", "actor", merged, {"into": kept}, WHO)
+    # Split off an alias: a mention whose words differ from its actor's canonical name (an actor not merged above).
+    alias = next(m for m in store.mentions() if m.actor and m.actor not in (merged, kept) and m.text.casefold() != m.actor.casefold())
+    made["split"] = C.add_correction(store, "split", "actor", alias.actor, {"alias": alias.text, "into": "Split-off test actor"}, WHO)
 
     # An edit whose record the next analysis no longer produces: the stored record of an earlier analysis (here a
     # span and type the extractors do not give) is corrected, then re-analysis replaces it.
@@ -127,6 +130,9 @@ def test_every_kind_of_correction_survives_reanalysis(demo_copy):
     assert (p["ttp"].start, p["ttp"].disarm_id) not in {(t.start, t.disarm_id) for t in store.ttps(p["ttp"].doc)}
     assert (p["mention"].start, p["mention"].end) not in {(m.start, m.end) for m in store.mentions(p["mention"].doc)}
     assert merged not in {m.actor for m in store.mentions()}
+    relinked = [m for m in store.mentions() if m.text.casefold() == alias.text.casefold() and m.actor in (alias.actor, "Split-off test actor")]
+    assert relinked and all(m.actor == "Split-off test actor" for m in relinked)
+    assert alias.text not in next(a.aliases for a in store.actors(False) if a.name == alias.actor)
 
     # ...and in the JSON export, with each record's review state and the corrections log.
     data = export_dict(store)

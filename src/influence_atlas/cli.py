@@ -900,7 +900,8 @@ def correct_list(db: Optional[str] = DbOption,
     table = Table("id", "when", "who", "operation", "target", "fields", "reason", "state", show_lines=True)
     for c in found:
         fields = ", ".join(f"{k}={v}" for k, v in c.fields.items() if k != "items")
-        table.add_row(c.id, c.when[:19], Text(c.who), c.operation, Text(c.key), Text(fields), Text(c.reason),
+        target = re.sub(r"\b([0-9a-f]{12})[0-9a-f]{52}\b", r"\1…", c.key)  # document ids shortened
+        table.add_row(c.id, c.when[:19], Text(c.who), c.operation, Text(target), Text(fields), Text(c.reason),
                       f"[red]{c.state}[/]" if c.state == "orphaned" else c.state)
     console.print(table)
     orphans = sum(c.state == "orphaned" for c in found)
