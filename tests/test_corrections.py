@@ -134,6 +134,14 @@ def test_every_kind_of_correction_survives_reanalysis(demo_copy):
     assert relinked and all(m.actor == "Split-off test actor" for m in relinked)
     assert alias.text not in next(a.aliases for a in store.actors(False) if a.name == alias.actor)
 
+    # ...in the other exports, which read the corrected store...
+    from influence_atlas.export import acled_rows, claimreview
+
+    row = next(r for r in acled_rows(store) if r[0] == edited.id)
+    assert (row[1], row[11], row[17]) == ("2019-07-14", "Gao", 7)
+    item = next(x for x in claimreview(store)["@graph"] if x["@id"] == f"atlas:claim:{p['claim'].id}")
+    assert item["author"]["name"] == "Human Rights Watch"
+
     # ...and in the JSON export, with each record's review state and the corrections log.
     data = export_dict(store)
     assert {c["id"] for c in data["corrections"]} == set(states)
@@ -338,6 +346,18 @@ def test_browser_rejects_a_contradiction_and_fixes_a_date_that_survive_reload_an
             page.wait_for_selector(f".card[data-link='{link_id}']", state="detached", timeout=30_000)
             page.wait_for_selector("body[data-ready='contradictions']", timeout=30_000)
 
+            # The document page: confirm a claim from the evidence panel of its highlighted passage.
+            page = tab.open(base + "/documents/" + ev.doc, "document")
+            page.locator("#doc-text .hl.k-claim").first.click()
+            record = page.locator("#record-panel .record[data-kind='claim']").first
+            claim_ref = record.get_attribute("data-ref")
+            record.locator("summary").click()
+            record.locator("button[name=confirm]").click()
+            page.wait_for_selector("#record-panel .record", state="detached", timeout=30_000)  # the view is drawn anew
+            page.wait_for_selector("body[data-ready='document']", timeout=30_000)
+            page.locator(f"#doc-text .hl.k-claim").first.click()
+            page.wait_for_selector(f"#record-panel .record[data-ref='{claim_ref}'] .review-confirmed", timeout=30_000)
+
             page = tab.open(base + "/timeline", "timeline")
             quote = page.locator(f".quote[data-event='{ev.id}']").first
             quote.locator("summary").click()
@@ -366,7 +386,8 @@ def test_browser_rejects_a_contradiction_and_fixes_a_date_that_survive_reload_an
             check(page)
         assert link_id not in {x["id"] for x in data["links"]}
         assert {e["id"]: (e["date"], e["review"]) for e in data["events"]}[ev.id] == (new_date, "corrected")
-        assert {c["operation"] for c in data["corrections"]} == {"reject", "edit"}
+        assert {c["operation"] for c in data["corrections"]} == {"reject", "edit", "confirm"}
+        assert {c["id"]: c["review"] for c in data["claims"]}[claim_ref] == "confirmed"
         assert all(c["state"] == "applied" for c in data["corrections"])
         assert not tab.errors, tab.errors
     finally:
