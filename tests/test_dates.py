@@ -51,3 +51,23 @@ def test_weekday_and_month_from_a_stated_publication_date():
 
 def test_modal_may_and_figures_are_not_dates():
     assert _resolve_all("It may rain. More than 2,000 people and 1,500 troops; 59N6-TE radars.") == []
+
+
+def test_a_span_of_days_is_dated_by_its_first_day():
+    ctx = DateContext(year=2021)
+    got = {}
+    for text in ("between 5 and 7 June 2021", "overnight 3–4 May", "du 12 au 14 mars 2022", "from June 28 to 30, 2021"):
+        (dm,) = find_dates(text)
+        r = ctx.resolve(dm, update=False)
+        got[text] = (r.value, r.precision, r.qualifier)
+    assert got == {
+        "between 5 and 7 June 2021": ("2021-06-05", "day", "span"),
+        "overnight 3–4 May": ("2021-05-03", "day", "span"),
+        "du 12 au 14 mars 2022": ("2022-03-12", "day", "span"),
+        "from June 28 to 30, 2021": ("2021-06-28", "day", "span"),
+    }
+
+
+def test_french_day_and_month_take_the_running_year():
+    text = "En septembre 2022, la mission a pris fin. Le 4 octobre, les troupes sont parties; le 1er novembre aussi."
+    assert [v for _, v in _resolve_all(text)] == ["2022-09", "2022-10-04", "2022-11-01"]

@@ -100,6 +100,81 @@ def test_timeline_filters_and_acled_export(store, tmp_path):
     vac = next(r for r in rows if r["event_type"] == "Violence against civilians")
     assert vac["event_date"] == "2022-03-01" and vac["time_precision"] == "3" and vac["fatalities"] == "300"
     assert vac["location"] == "Moura" and float(vac["latitude"]) > 10
-    assert any(r["sub_event_type"] == "Withdrawal" and r["event_type"] == "Strategic developments" for r in rows)
+    assert any(r["sub_event_type"] == "Non-violent transfer of territory" and r["event_type"] == "Strategic developments" for r in rows)
     data = json.loads(export(store, "json", tmp_path / "o.json").read_text())
     assert {e["type"] for e in data["events"]} >= {"violence_against_civilians", "withdrawal", "arms_transfer"}
+
+
+# One-sentence incident reports in the style of ACLED's notes, written from the codebook's definitions:
+# each gives one event with its type, date, place, toll and typed (possibly unnamed) actors.
+def _one(text: str, language_hint: str = ""):
+    evs = [e for e in _events(text) if e.type in ("attack", "violence_against_civilians", "armed_clash", "protest")]
+    assert len(evs) == 1, [(e.type, e.evidence) for e in evs]
+    return evs[0]
+
+
+def test_unnamed_armed_group_killing_a_civilian_is_violence_against_civilians():
+    ev = _one("On 3 March 2021, an unidentified armed group killed a health worker near Kaga-Bandoro.")
+    assert ev.type == "violence_against_civilians" and ev.date == "2021-03-03" and ev.time_precision == 1
+    assert ev.location == "Kaga-Bandoro" and ev.fatalities == 1
+    types = {a.actor_type: a for a in ev.actors}
+    assert types["unidentified_armed_group"].role == "agent" and types["civilians"].role == "target"
+    assert "Central African Republic" in types["unidentified_armed_group"].name
+
+
+def test_students_demonstrating_are_protesters_of_the_place_country():
+    ev = _one("On 12 May 2022, students staged a peaceful demonstration in Segou demanding the reopening of schools.")
+    assert ev.type == "protest" and ev.date == "2022-05-12" and ev.location == "Segou" and ev.fatalities is None
+    (party,) = ev.actors
+    assert party.actor_type == "protesters" and party.role == "agent" and party.name == "Protesters (Mali)"
+
+
+def test_state_forces_take_the_country_a_demonym_gives_and_a_later_toll():
+    ev = _one("On 4 June 2021, a Nigerien army truck hit an IED near Tillaberi. Two soldiers were killed.")
+    assert ev.type == "attack" and ev.date == "2021-06-04" and ev.fatalities == 2 and ev.geo_precision == 2
+    assert [(a.name, a.actor_type) for a in ev.actors] == [("Niger", "state_forces")]
+
+
+def test_hedges_set_the_modality_and_never_the_type():
+    plain = _one("On 9 August 2022, JNIM militants shelled a military camp near Boulkessi; no casualties were reported.")
+    hedged = _one("On 9 August 2022, JNIM militants reportedly shelled a military camp near Boulkessi; no casualties were reported.")
+    alleged = _one("On 9 August 2022, JNIM militants allegedly shelled a military camp near Boulkessi.")
+    assert plain.type == hedged.type == alleged.type == "attack"
+    assert plain.modality == "asserted" and hedged.modality == "alleged" and alleged.modality == "alleged"
+    assert hedged.fatalities == 0 and alleged.fatalities is None
+    assert ("JNIM", "agent") in {(a.name, a.role) for a in hedged.actors}
+    assert any(a.actor_type == "state_forces" and a.role == "target" for a in hedged.actors)
+
+
+def test_as_reported_aside_keeps_the_date_and_counts_number_words():
+    ev = _one("Around 12 April 2021 (as reported), armed pastoralists attacked farmers in Boni, killing four.")
+    assert ev.type == "attack" and ev.date == "2021-04-12" and ev.modality == "alleged" and ev.fatalities == 4
+    assert {a.actor_type for a in ev.actors} == {"identity_militia", "civilians"}
+
+
+def test_span_of_days_counted_victim_and_french_unnamed_gunmen():
+    ev = _one("Between 5 and 7 June 2021, gunmen attacked a village near Mopti, killing a student and injuring another.")
+    assert ev.date == "2021-06-05" and ev.time_precision == 2 and ev.fatalities == 1
+    fr = _one("Le 14 février 2023, des hommes armés ont tué trois civils à Bambari.")
+    assert fr.type == "violence_against_civilians" and fr.date == "2023-02-14" and fr.fatalities == 3
+    assert {a.actor_type for a in fr.actors} == {"unidentified_armed_group", "civilians"}
+
+
+def test_dozens_is_a_qualifier_and_a_clash_needs_two_sides():
+    ev = _one("Overnight 3-4 May 2022, Malian soldiers clashed with militants near Mopti. Dozens were killed.")
+    assert ev.type == "armed_clash" and ev.date == "2022-05-03" and ev.time_precision == 2
+    assert ev.fatalities is None and ev.fatalities_qualifier == "dozens"
+    assert {a.actor_type for a in ev.actors} == {"state_forces", "unidentified_armed_group"}
+
+
+def test_victims_alone_or_a_passive_killing_make_no_event():
+    assert not [e for e in _events("Three civilians were killed in Mopti on 3 May 2022.") if e.type != "publication"]
+    assert not _events("The report describes the lives of farmers and students in the region.")
+
+
+def test_actor_types_reach_the_json_export(store, tmp_path):
+    (tmp_path / "a.txt").write_text("On 3 March 2021, an unidentified armed group killed a health worker near Kaga-Bandoro.\n")
+    ingest(store, [tmp_path])
+    analyze(store)
+    (ev,) = json.loads(export(store, "json", tmp_path / "x.json").read_text())["events"]
+    assert set(ev["actor_types"].values()) == {"unidentified_armed_group", "civilians"}

@@ -1,12 +1,18 @@
-"""Across sources: same-event links with disagreements, claim links, blocking, incremental updates."""
+"""Across sources: same-event groups with disagreements, claims compared by proposition, blocking, incremental updates."""
 
 from __future__ import annotations
 
 import shutil
 
+import numpy as np
+
 from influence_atlas.pipeline import analyze, ingest
+from influence_atlas.reconcile import link_across
+from influence_atlas.reconcile.claims import PairFindings, reason
 from influence_atlas.reconcile.events import disagreements, link_same_events, pair_score
-from influence_atlas.records import Claim, Event, EventActor, Mention
+from influence_atlas.reconcile.features import CLAIM_FEATURES, claim_pair_features, describe, load_link_models
+from influence_atlas.reconcile.links import candidate_documents
+from influence_atlas.records import Claim, Document, Event, EventActor
 
 
 def _event(id_, doc, etype="violence_against_civilians", date=None, actors=("Mali",), location=None, deaths=None, text="x"):
@@ -14,31 +20,97 @@ def _event(id_, doc, etype="violence_against_civilians", date=None, actors=("Mal
                  None, "asserted", 0, 1, text, "t", "test", 0.5)
 
 
-def test_one_massacre_told_twice_with_different_tolls():
+def _claim(id_, doc, text):
+    return Claim(id_, doc, 0, len(text), text, 0.9, (), None, None, None, False, (), "test", 0.9)
+
+
+def test_tellings_of_one_massacre_score_above_unrelated_and_incompatible_dates_never_link():
     a = _event("e1", "d1", date="2022-03", actors=("Mali", "Wagner Group"), location="Moura", deaths=500,
-               text="Soldiers and mercenaries executed villagers in Moura.")
-    b = _event("e2", "d2", actors=("Mali",), deaths=300, text="Soldiers slaughtered a village of 300 civilians.")
-    c = _event("e3", "d3", date="2019", actors=("Mali",), deaths=300, text="Another killing.")
-    d = _event("e4", "d4", date="2022-03", actors=("Mali",), deaths=12, text="A clash.")
-    assert pair_score(a, b) >= 0.55
+               text="Malian soldiers and Wagner mercenaries executed hundreds of villagers in Moura in March 2022.")
+    b = _event("e2", "d2", actors=("Mali", "Wagner Group"), location="Moura", deaths=300,
+               text="In Moura, the Malian army and Russian mercenaries killed some 300 civilians.")
+    c = _event("e3", "d3", date="2019", actors=("Mali",), deaths=300, text="Another killing in 2019.")
+    d = _event("e4", "d4", "election", date="2022-03", actors=("Senegal",), text="Senegal held a peaceful presidential vote.")
+    assert pair_score(a, b) > pair_score(a, d)
     assert pair_score(a, c) == 0.0, "incompatible dates never link"
-    links = link_same_events([a, b, c, d])
-    # b could be either a (dated 2022-03) or c (2019); a group never joins tellings whose dates disagree.
-    for link in links:
-        dates = {x.date for x in (a, b, c, d) if x.id in link.items and x.date}
-        assert len({dt[:4] for dt in dates}) <= 1, link
-    (link,) = link_same_events([a, b, d])
-    assert set(link.items) == {"e1", "e2"}
-    assert "fatalities: 300 vs 500" in link.detail and "date: 2022-03 vs undated" in link.detail
+    assert pair_score(a, _event("e5", "d1", date="2022-03")) == 0.0, "one document never links to itself"
+    assert "fatalities: 300 vs 500" in "; ".join(disagreements([a, b]))
+    assert "date: 2022-03 vs undated" in "; ".join(disagreements([a, b]))
     assert disagreements([a, a]) == []
 
 
-def test_same_document_and_different_places_do_not_link():
-    a = _event("e1", "d1", date="2022-03", location="Moura", deaths=500)
-    b = _event("e2", "d1", date="2022-03", location="Moura", deaths=500)
-    c = _event("e3", "d2", date="2022-03", location="Gao", deaths=480)
-    assert link_same_events([a, b]) == []
-    assert pair_score(a, c) < pair_score(a, _event("e4", "d2", date="2022-03", location="Moura", deaths=480))
+def test_a_group_needs_every_two_documents_to_be_a_confident_pair_and_agreeing_dates():
+    """Chains of look-alikes do not make one happening; dates that disagree never share a group."""
+    month = _event("e1", "d1", date="2022-03")
+    day = _event("e2", "d2", date="2022-03-27")
+    other_day = _event("e3", "d3", date="2022-03-05")
+    conf = lambda c: {"same_event": c, "corroborates": 0.0, "contradicts": 0.0}  # noqa: E731
+    found = {("d1", "d2"): PairFindings(conf(0.95), [], [(0.9, "e1", "e2")]),
+             ("d1", "d3"): PairFindings(conf(0.95), [], [(0.9, "e1", "e3")]),
+             ("d2", "d3"): PairFindings(conf(0.95), [], [(0.9, "e2", "e3")])}
+    links = link_same_events([month, day, other_day], threshold=0.5, found=found)
+    for link in links:
+        assert not {"e2", "e3"} <= set(link.items), "the 5th and the 27th are two days"
+    # Without a confident d2-d3 pair, d3 cannot join a group holding d2 even if its date fitted.
+    same_day = _event("e3", "d3", date="2022-03-27")
+    found[("d2", "d3")] = PairFindings(conf(0.1), [], [(0.9, "e2", "e3")])
+    links = link_same_events([month, day, same_day], threshold=0.5, found=found)
+    assert all(len(l.items) == 2 for l in links)
+    assert all(l.score >= 0.5 for l in links)
+
+
+def test_figures_are_compared_numerically_and_denials_are_seen():
+    low = describe("c1", "d1", "The attack killed 300 civilians in the village.", "en")
+    high = describe("c2", "d2", "The attack killed 500 civilians in the village.", "en")
+    same = describe("c3", "d3", "Some 300 civilians died in the attack on the village.", "en")
+    row_hi = claim_pair_features(low, high, 0.9, 0.8, 0.0)
+    row_same = claim_pair_features(low, same, 0.9, 0.8, 0.0)
+    col = CLAIM_FEATURES.index
+    assert row_hi[col("figure_conflict")] > 0 and row_hi[col("figure_same")] == 0
+    assert row_same[col("figure_same")] == 1 and row_same[col("figure_conflict")] == 0
+    assert "300 vs 500" in reason("contradicts", low, high, 0.9)
+    denial = describe("c4", "d4", "There are no Wagner forces in Mali.", "en")
+    assertion = describe("c5", "d5", "Wagner forces are deployed in Mali.", "en")
+    assert denial.negated and not assertion.negated
+    assert {"Wagner Group", "Mali"} <= denial.actors & assertion.actors
+    assert "denies" in reason("contradicts", denial, assertion, 0.8)
+    french = describe("c6", "d6", "Il n'y a pas de mercenaires de Wagner au Mali.", "fr")
+    assert french.negated and "Wagner Group" in french.actors
+
+
+def test_the_claim_model_prefers_a_denial_of_the_same_proposition_to_an_unrelated_pair():
+    models = load_link_models()
+    denial = describe("c1", "d1", "There are no Wagner forces in Mali, the Malian government said.", "en")
+    assertion = describe("c2", "d2", "Wagner forces are deployed in Mali, Western governments said.", "en")
+    unrelated = describe("c3", "d3", "Senegal's economy grew by 5 percent last year.", "en")
+    rows = np.stack([claim_pair_features(denial, assertion, 0.8, 0.8, 1.0), claim_pair_features(denial, unrelated, 0.1, 0.2, 0.0)])
+    p = models.claim_probabilities(rows)
+    assert p[0, 2] > p[1, 2] and p[1, 0] > 0.5
+
+
+def test_blocking_bounds_the_pairs_per_document():
+    rng = np.random.default_rng(3)
+    vecs = {f"d{i:03d}": v / np.linalg.norm(v) for i, v in enumerate(rng.normal(size=(200, 16)).astype(np.float32))}
+    keys = {d: {"Russia"} for d in vecs}
+    pairs = candidate_documents(vecs, keys, neighbours=5)
+    assert len(pairs) <= 200 * 5
+    assert all(a < b for a, b in pairs)
+    only = candidate_documents(vecs, keys, focus={"d007"}, neighbours=5)
+    assert len(only) == 5 and all("d007" in p for p in only)
+    assert candidate_documents(vecs, {d: {d} for d in vecs}) == set(), "documents with no shared key are never compared"
+
+
+def test_unrelated_documents_get_no_links():
+    docs = [Document("d1", "a", "a", "Senegal held a peaceful presidential election. Turnout was high in Dakar."),
+            Document("d2", "b", "b", "Wagner mercenaries killed 300 civilians in Moura, Mali. The army denied it.")]
+    claims = [_claim("c1", "d1", "Senegal held a peaceful presidential election."),
+              _claim("c2", "d2", "Wagner mercenaries killed 300 civilians in Moura, Mali.")]
+    assert link_across(docs, [], claims) == []
+
+
+def store_docs(store, items):
+    records = {e.id: e.doc for e in store.events()} | {c.id: c.doc for c in store.claims()}
+    return {records[i] for i in items}
 
 
 def test_incremental_linking_equals_a_full_pass(tmp_path, seeds):
@@ -55,50 +127,5 @@ def test_incremental_linking_equals_a_full_pass(tmp_path, seeds):
         ingest(step, [one])
         analyze(step)
     kinds = lambda store: sorted((l.kind, tuple(sorted(store_docs(store, l.items)))) for l in store.links())  # noqa: E731
-    assert {k for k in kinds(step) if k[0] == "same_event"} == {k for k in kinds(full) if k[0] == "same_event"}
+    assert set(kinds(step)) == set(kinds(full))
     assert any(k[0] == "contradicts" for k in kinds(step))
-
-
-def store_docs(store, items):
-    records = {e.id: e.doc for e in store.events()} | {c.id: c.doc for c in store.claims()}
-    return {records[i] for i in items}
-
-
-def _claim(id_, doc, text):
-    return Claim(id_, doc, 0, len(text), text, 0.9, (), None, None, None, False, (), "test", 0.9)
-
-
-def test_claims_of_a_large_block_are_still_compared():
-    """A block of one actor and topic larger than the comparison window still links a late contradicting claim."""
-    from influence_atlas.reconcile.claims import _WINDOW, link_claims
-
-    accusing = "Wagner fighters massacred hundreds of civilians in Moura."
-    claims = [_claim(f"c{i:04d}", f"d{i:04d}", accusing) for i in range(_WINDOW + 50)]
-    denial = _claim("c9999", "d9999", "The operation in Moura was a success against terrorists, with no civilian victims.")
-    claims.append(denial)
-    mentions = [Mention(c.doc, 0, 6, "Wagner", "ORG", "Wagner Group", "test", 1.0) for c in claims]
-    links = link_claims(claims, mentions)
-    assert any(l.kind == "contradicts" and "c9999" in l.items for l in links)
-    # Incremental: the new document alone is compared, and it meets its neighbours in the block.
-    later = link_claims(claims, mentions, focus={"d9999"}, existing=[])
-    assert any(l.kind == "contradicts" and "c9999" in l.items for l in later)
-    assert all("c9999" in l.items for l in later)
-
-
-def test_a_new_telling_joins_an_existing_group_only_if_every_member_agrees_on_the_date():
-    """Incremental: the group kept from before holds a precise date; a new telling at odds with it stays apart."""
-    from influence_atlas.reconcile.events import link_id
-    from influence_atlas.records import Link
-
-    month = _event("e1", "d1", date="2022-03", actors=("Mali", "Wagner Group"), location="Moura", deaths=500,
-                   text="Soldiers and mercenaries executed villagers in Moura.")
-    day = _event("e2", "d2", date="2022-03-27", actors=("Mali", "Wagner Group"), location="Moura", deaths=500,
-                 text="Soldiers and mercenaries executed villagers in Moura.")
-    other_day = _event("e3", "d3", date="2022-03-05", actors=("Mali", "Wagner Group"), location="Moura", deaths=500,
-                       text="Soldiers and mercenaries executed villagers in Moura.")
-    assert pair_score(month, other_day) >= 0.55 and pair_score(day, other_day) == 0.0
-    existing = [Link(link_id("same_event", ["e1", "e2"]), "same_event", ("e1", "e2"), "x", 0.9)]
-    links = link_same_events([month, day, other_day], focus={"d3"}, existing=existing)
-    assert [set(l.items) for l in links] == [{"e1", "e2"}]
-    # A full pass agrees: the day-precise tellings of the 5th and the 27th never share a group.
-    assert all(not {"e2", "e3"} <= set(l.items) for l in link_same_events([month, day, other_day]))

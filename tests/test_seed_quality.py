@@ -68,15 +68,6 @@ def test_every_mention_points_at_its_words(demo_run):
     assert linked == {a["name"] for a in data["actors"]}
 
 
-def test_claims_stay_within_twice_the_gold_per_document(demo_run, gold):
-    data = json.loads(demo_run.export.read_text())
-    names = {d["id"]: d["name"] for d in data["documents"]}
-    for path in sorted(gold.glob("0*.json")):
-        g = json.loads(path.read_text())
-        n = sum(1 for c in data["claims"] if names[c["doc"]] == g["doc"])
-        assert n <= 2 * len(g["claims"]), (g["doc"], n, len(g["claims"]))
-
-
 def test_cross_document_links_found_within_budget(demo_run, gold):
     theirs = _independent_scores(demo_run.export, gold)
     found, total = map(int, theirs["cross_links"].split("/"))

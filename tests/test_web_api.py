@@ -241,6 +241,16 @@ def test_network_map_sources_contradictions(api):
     sources = api.get("/api/sources").json()
     assert any(c["narrative"] == "N3" and c["mode"] == "endorsed" for c in sources["cells"])
     assert sources["stances"]
+    # Narratives are named from the taxonomy, not shown as bare ids.
+    assert {n["id"]: n["name"] for n in sources["narratives"]}["N3"] == "Russia delivers security where the West failed"
+    assert all(s["outlet"] for s in sources["sources"]) and sources["outlets"]
+    page = api.get("/api/sources", params={"limit": 1, "offset": 1, "sort": "name"}).json()
+    assert len(page["sources"]) == 1 and page["offset"] == 1
+    assert page["sources"][0]["name"] == sorted(s["name"] for s in sources["sources"])[1]
+    only = api.get("/api/sources", params={"narrative": "N3"}).json()
+    assert only["sources"] and all(any(c["doc"] == s["doc"] and c["narrative"] == "N3" for c in only["cells"]) for s in only["sources"])
+    assert api.get("/api/sources", params={"q": "no-such-source-name"}).json()["sources_matching"] == 0
+    assert api.get("/api/sources", params={"sort": "sideways"}).status_code == 422
     contra = api.get("/api/contradictions").json()
     pair = next(c for c in contra["contradictions"] if c["id"] == "link_test_contradicts")
     assert [i["kind"] for i in pair["items"]] == ["claim", "claim"]

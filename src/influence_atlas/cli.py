@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import List, Optional
 
 import typer
+import typer.core
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -18,8 +19,20 @@ from rich.table import Table
 from . import __version__
 from .errors import AtlasError, printable
 
+class AtlasGroup(typer.core.TyperGroup):
+    """The command group that reports errors once for every command: an AtlasError (bad input named, missing model,
+    unreadable database) becomes one `error:` line and exit code 2."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except AtlasError as exc:
+            _fail(exc)
+
+
 app = typer.Typer(
     name="atlas",
+    cls=AtlasGroup,
     help="Influence Atlas: turn a pile of documents into an evidence-linked map of an influence campaign.",
     no_args_is_help=True,
     add_completion=False,
@@ -32,10 +45,13 @@ err = Console(stderr=True) if Console(stderr=True).is_terminal else Console(stde
 DbOption = typer.Option(None, "--db", help="Database path or URL (default: $ATLAS_DB, else ./atlas.db).", show_default=False)
 ActorsOption = typer.Option(None, "--actors", help="Extra actor gazetteer YAML file(s) extending the packaged one.", show_default=False)
 DEFAULT_DEMO_CORPUS = "../shared/corpus/seeds"
+NarrativesOption = typer.Option(None, "--narratives", help="Narrative taxonomy YAML to use instead of the packaged one "
+                                "(default: $ATLAS_NARRATIVES, else the packaged taxonomy); a changed taxonomy is a new "
+                                "analysis version, so documents are analysed again.", show_default=False)
 
 
 def _fail(exc: AtlasError) -> None:
-    err.print(f"[bold red]error:[/] {escape(str(exc))}")
+    err.print(f"[bold red]error:[/] {escape(printable(str(exc)))}")
     raise typer.Exit(2)
 
 
@@ -104,11 +120,8 @@ def ingest(
                           published_field=published_field, outlet_field=outlet_field, id_field=id_field,
                           max_bytes=int(max_mb * 1024 * 1024), encoding=encoding)
     store = _open(db)
-    try:
-        with _progress("ingesting") as (advance, _):
-            report = run_ingest(store, paths, options, progress=advance)
-    except AtlasError as exc:
-        _fail(exc)
+    with _progress("ingesting") as (advance, _):
+        report = run_ingest(store, paths, options, progress=advance)
     for failure in report.failed:
         err.print(f"[red]failed:[/] {escape(str(failure))}")
     console.print(f"ingested {len(report.added)} new, {len(report.unchanged)} unchanged, {len(report.failed)} failed")
@@ -133,10 +146,13 @@ def analyze(
     skip: Optional[List[str]] = typer.Option(None, "--skip", help="Leave out an optional stage (repeatable): techniques "
                                              "(persuasion-technique spans, about as costly as the rest of the analysis). "
                                              "Changing the stages analyses every document again.", show_default=False),
+    narratives_file: Optional[str] = NarrativesOption,
 ) -> None:
     """Analyse stored documents not yet analysed by this version: actors, events, claims, stance, narratives,
     persuasion techniques and DISARM techniques; then link records across documents."""
     from .pipeline import analyze as run_analyze, check_skip
+
+    _use_narratives(narratives_file)
 
     if engine not in ("local", "ray"):
         err.print("[bold red]error:[/] --engine must be local or ray")
@@ -144,24 +160,18 @@ def analyze(
     if engine == "local" and (address or workers or inputs):
         err.print("[bold red]error:[/] --address, --workers and --input go with --engine ray")
         raise typer.Exit(2)
-    try:
-        stages_off = check_skip(skip or ())
-    except AtlasError as exc:
-        _fail(exc)
+    stages_off = check_skip(skip or ())
     store = _open(db)
-    try:
-        with _progress("analysing") as (advance, set_total):
-            if engine == "ray":
-                from .ray_engine import analyze_with_ray
+    with _progress("analysing") as (advance, set_total):
+        if engine == "ray":
+            from .ray_engine import analyze_with_ray
 
-                report = analyze_with_ray(store, redo_all=redo_all, actor_files=tuple(actors or ()), address=address,
-                                          workers=workers, inputs=tuple(inputs or ()), progress=advance, on_total=set_total,
-                                          skip=tuple(stages_off))
-            else:
-                report = run_analyze(store, redo_all=redo_all, actor_files=tuple(actors or ()), progress=advance,
-                                     on_total=set_total, skip=stages_off)
-    except AtlasError as exc:
-        _fail(exc)
+            report = analyze_with_ray(store, redo_all=redo_all, actor_files=tuple(actors or ()), address=address,
+                                      workers=workers, inputs=tuple(inputs or ()), progress=advance, on_total=set_total,
+                                      skip=tuple(stages_off))
+        else:
+            report = run_analyze(store, redo_all=redo_all, actor_files=tuple(actors or ()), progress=advance,
+                                 on_total=set_total, skip=stages_off)
     if report.retaken:
         err.print(f"[yellow]note:[/] took up {report.retaken} document(s) left claimed by a stopped `atlas analyze` on this machine")
     for failure in report.failed:
@@ -192,10 +202,7 @@ def export(
     from .export import export as run_export
 
     store = _open(db)
-    try:
-        path = run_export(store, fmt, out)
-    except AtlasError as exc:
-        _fail(exc)
+    path = run_export(store, fmt, out)
     console.print(f"wrote {path}")
 
 
@@ -215,10 +222,7 @@ def timeline(
     from .timeline import timeline as run_timeline
 
     store = _open(db)
-    try:
-        rows = run_timeline(store, actor, country, date_from, date_to, undated)
-    except AtlasError as exc:
-        _fail(exc)
+    rows = run_timeline(store, actor, country, date_from, date_to, undated)
     if limit:
         rows = rows[:limit]
     if not rows:
@@ -270,10 +274,10 @@ def profile(
     if prof["sources"]:
         console.print("sources: " + escape(", ".join(prof["sources"])))
     if claims and found:
-        table = Table("source", "verb", "hedges", "figures", "score", "claim", show_lines=True)
+        table = Table("source", "relay", "verb", "hedges", "figures", "score", "claim", show_lines=True)
         for c in found:
-            table.add_row(Text(c.attributed_to or "— (author)"), c.reporting_verb or "", ", ".join(c.hedges),
-                          Text(", ".join(q.text for q in c.quantities)), f"{c.checkworthiness:.2f}", Text(c.text))
+            table.add_row(Text(c.attributed_to or "— (author)"), Text(c.relayed_by or ""), c.reporting_verb or "", ", ".join(c.hedges),
+                          Text(", ".join(q.text for q in c.quantities)), f"{c.confidence:.2f}", Text(c.text))
         console.print(table)
     hits, ttps = store.techniques(doc.id), store.ttps(doc.id)
     status = technique_status(doc.language, store.document_metadata([doc.id])[0]["analysis_version"])
@@ -299,37 +303,48 @@ def profile(
 @app.command()
 def contradictions(
     db: Optional[str] = DbOption,
-    kind: str = typer.Option("all", "--kind", help="Which conflicts: claims (contradicting claims), events (tellings of one event that differ), or all."),
+    kind: str = typer.Option("all", "--kind", help="Which links: claims (contradicting claims), events (tellings of one event that differ), corroborations (claims that agree), or all (conflicts only)."),
+    min_confidence: Optional[float] = typer.Option(None, "--min-confidence", min=0.0, max=1.0, help="Show links down to this confidence (default: the calibrated cut-off the analysis stored). A lower value recomputes the links and shows more, less certain ones."),
 ) -> None:
-    """List conflicts across sources with both sides' evidence: contradicting claims and differing tellings of one event."""
+    """List conflicts across sources, most confident first: both sides' words, the reason (figure or proposition) and the confidence."""
     from rich.text import Text
 
-    if kind not in ("all", "claims", "events"):
-        err.print("[bold red]error:[/] --kind must be all, claims or events")
+    if kind not in ("all", "claims", "events", "corroborations"):
+        err.print("[bold red]error:[/] --kind must be all, claims, events or corroborations")
         raise typer.Exit(2)
     store = _open(db)
     names = {d.id: d.name for d in store.documents()}
     claims = {c.id: c for c in store.claims()}
     events = {e.id: e for e in store.events()}
+    if min_confidence is None:
+        links = store.links()
+    else:
+        from .reconcile import link_across
+
+        links = link_across(store.documents(), list(events.values()), list(claims.values()), store.stances(),
+                            min_confidence=min_confidence)
     shown = 0
-    for link in store.links():
-        if link.kind == "contradicts" and kind in ("all", "claims"):
+    for link in sorted(links, key=lambda l: (-l.score, l.id)):
+        if link.kind in ("contradicts", "corroborates") and (
+                (link.kind == "contradicts" and kind in ("all", "claims")) or (link.kind == "corroborates" and kind == "corroborations")):
             sides = [claims[i] for i in link.items if i in claims]
-            table = Table("source", "says", title=f"contradicting claims — {link.detail} (score {link.score})", show_lines=True)
+            what = "contradicting claims" if link.kind == "contradicts" else "corroborating claims"
+            table = Table("source", "says", title=f"{what} — {link.detail} — confidence {link.score:.2f}", show_lines=True)
             for c in sides:
                 table.add_row(Text(f"{names.get(c.doc, c.doc)}\n{c.attributed_to or '(author)'}"), Text(c.text))
             console.print(table)
             shown += 1
         elif link.kind == "same_event" and kind in ("all", "events") and link.detail != "tellings agree":
             sides = [events[i] for i in link.items if i in events]
-            table = Table("source", "date", "deaths", "actors", "says", title=f"one event, told differently — {link.detail}", show_lines=True)
+            table = Table("source", "date", "deaths", "actors", "says",
+                          title=f"one event, told differently — {link.detail} — confidence {link.score:.2f}", show_lines=True)
             for e in sides:
                 table.add_row(Text(names.get(e.doc, e.doc)), e.date or "—", "" if e.fatalities is None else str(e.fatalities),
                               Text(", ".join(a.name for a in e.actors)), Text(e.evidence))
             console.print(table)
             shown += 1
     if not shown:
-        console.print("no conflicts found")
+        console.print("no conflicts found" + ("" if min_confidence is not None else " (lower the cut-off with --min-confidence)"))
 
 
 @app.command()
@@ -404,10 +419,7 @@ def evaluate_cmd(
     from .evaluate import evaluate
 
     store = _open(db)
-    try:
-        result = evaluate(store, gold_dir)
-    except AtlasError as exc:
-        _fail(exc)
+    result = evaluate(store, gold_dir)
     summary = result.summary()
     if as_json:
         console.print_json(json.dumps(summary))
@@ -443,11 +455,8 @@ def demo(
         err.print(f"[bold red]error:[/] demo corpus folder '{escape(corpus)}' not found; "
                   "point at a folder of documents with --corpus DIR (or set ATLAS_DEMO_CORPUS)")
         raise typer.Exit(2)
-    try:
-        with _progress("demo") as (advance, set_total):
-            result = run_demo(corpus, out_dir, gold, progress=advance, on_total=set_total, db=db)
-    except AtlasError as exc:
-        _fail(exc)
+    with _progress("demo") as (advance, set_total):
+        result = run_demo(corpus, out_dir, gold, progress=advance, on_total=set_total, db=db)
     for failure in result.ingest.failed:
         err.print(f"[red]failed:[/] {escape(str(failure))}")
     table = Table("document", "title", "lang", "words", "published", "authors", "mentions", "actors", "most named",
@@ -469,11 +478,8 @@ def checkworthiness(
     from .extract.checkworthiness import THRESHOLD, is_checkworthy, read_checkthat_tsv, score_sentences
 
     cut = THRESHOLD if threshold is None else threshold
-    try:
-        rows = read_checkthat_tsv(tsv)
-        scores = score_sentences([r.text for r in rows])
-    except AtlasError as exc:
-        _fail(exc)
+    rows = read_checkthat_tsv(tsv)
+    scores = score_sentences([r.text for r in rows])
     out = sys.stdout
     for row, score in zip(rows, scores):
         out.write(f"{row.sentence_id}\t{score:.4f}\t{'Yes' if is_checkworthy(score, cut) else 'No'}\n")
@@ -527,12 +533,29 @@ def report(
     console.print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
 
 
-@app.command()
+def _use_narratives(path: Optional[str]) -> None:
+    """Check the narrative taxonomy file and make it the one analysis uses ($ATLAS_NARRATIVES, part of the analysis version)."""
+    from .ontology.narratives import load_taxonomy
+
+    if path:
+        os.environ["ATLAS_NARRATIVES"] = str(Path(path).resolve())
+    load_taxonomy()
+
+
+narratives_app = typer.Typer(
+    help="List the narrative taxonomy and each document's narratives (endorsed or reported); --discover proposes new ones; "
+         "`classify` labels a folder of articles (SemEval-2025 Task 10 subtask 2).",
+    invoke_without_command=True,
+)
+app.add_typer(narratives_app, name="narratives")
+
+
+@narratives_app.callback()
 def narratives(
+    ctx: typer.Context,
     discover: bool = typer.Option(False, "--discover", help="Cluster stored sentences the taxonomy does not cover into candidate narratives."),
     db: Optional[str] = DbOption,
-    narratives_file: Optional[str] = typer.Option(None, "--narratives", help="Narrative taxonomy YAML to use instead of the packaged one "
-                                                  "(default: $ATLAS_NARRATIVES, else the packaged taxonomy).", show_default=False),
+    narratives_file: Optional[str] = NarrativesOption,
     min_size: int = typer.Option(3, "--min-size", help="Smallest cluster to show (with --discover)."),
     limit: int = typer.Option(10, "--limit", help="Most candidate clusters to show (with --discover)."),
 ) -> None:
@@ -541,10 +564,9 @@ def narratives(
 
     from .ontology.narratives import load_taxonomy
 
-    try:
-        taxonomy = load_taxonomy(narratives_file)
-    except AtlasError as exc:
-        _fail(exc)
+    if ctx.invoked_subcommand:
+        return
+    taxonomy = load_taxonomy(narratives_file)
     store = _open(db)
     documents = store.documents()
     if discover:
@@ -575,7 +597,7 @@ def narratives(
         return
     table = Table("id", "name", "side", "meaning", title=escape(f"narrative taxonomy ({taxonomy.source})"), show_lines=True)
     for n in taxonomy.narratives:
-        table.add_row(n.id, Text(n.name), n.side or "", Text(n.description))
+        table.add_row(n.id, Text(n.name if n.parent is None else f"{n.name} (under {n.parent})"), n.side or "", Text(n.description))
     console.print(table)
     hits = store.narratives()
     if not hits:
@@ -591,6 +613,23 @@ def narratives(
         label = f"{h.narrative} {known[h.narrative].name}" if h.narrative in known else h.narrative
         table.add_row(Text(names.get(h.doc, h.doc)), Text(label), h.mode, f"{h.score:.2f}", Text(quote))
     console.print(table)
+
+
+@narratives_app.command("classify")
+def narratives_classify(
+    articles_dir: str = typer.Argument(..., help="Folder of articles, one UTF-8 .txt file each."),
+    out: str = typer.Argument(..., help="File to write: one 'article<TAB>narratives<TAB>sub-narratives' line per article."),
+    narratives_file: Optional[str] = NarrativesOption,
+) -> None:
+    """Label every article with the taxonomy's narratives and sub-narratives (SemEval-2025 Task 10 subtask-2 lines:
+    ids `;`-separated, Other when none)."""
+    from .extract.narratives import classify_articles, write_subtask2
+    from .ontology.narratives import load_taxonomy
+
+    rows = classify_articles(articles_dir, load_taxonomy(narratives_file))
+    write_subtask2(rows, out)
+    labelled = sum(1 for _, n, _ in rows if n)
+    console.print(f"wrote {len(rows)} articles to {escape(out)} ({labelled} with a narrative, {len(rows) - labelled} Other)")
 
 
 @app.command()
@@ -629,28 +668,25 @@ def coordination(
     settings = CoordinationSettings(mode=mode, window=window, quantile=quantile, share=share, min_repeat=min_repeat,
                                     directed=directed, similarity=similarity, method=method, resolution=resolution, seed=seed)
     bar_columns = [SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(), TimeElapsedColumn()]
-    try:
-        with Progress(*bar_columns, console=err, transient=True, disable=not err.is_terminal) as bar:
-            task = bar.add_task("reading posts", total=None)
+    with Progress(*bar_columns, console=err, transient=True, disable=not err.is_terminal) as bar:
+        task = bar.add_task("reading posts", total=None)
 
-            def progress(stage: str, done: int, total: int) -> None:
-                bar.update(task, description=stage, completed=done, total=total if total > 1 else None)
+        def progress(stage: str, done: int, total: int) -> None:
+            bar.update(task, description=stage, completed=done, total=total if total > 1 else None)
 
-            result = detect_coordination(posts, columns, settings, fmt=fmt, skip_bad_rows=skip_bad_rows, progress=progress)
-        written = []
-        if edges_out:
-            written.append(write_edges_csv(result.edges, edges_out))
-        if graph_out:
-            written.append(write_graph(result.edges, result.clusters, graph_out))
-        if json_out:
-            written.append(write_json(result, json_out))
-        stored = None
-        if store_run:
-            from .store.coordination import save_coordination
+        result = detect_coordination(posts, columns, settings, fmt=fmt, skip_bad_rows=skip_bad_rows, progress=progress)
+    written = []
+    if edges_out:
+        written.append(write_edges_csv(result.edges, edges_out))
+    if graph_out:
+        written.append(write_graph(result.edges, result.clusters, graph_out))
+    if json_out:
+        written.append(write_json(result, json_out))
+    stored = None
+    if store_run:
+        from .store.coordination import save_coordination
 
-            stored = save_coordination(_open(db), result)
-    except AtlasError as exc:
-        _fail(exc)
+        stored = save_coordination(_open(db), result)
 
     report, edges, found = result.report, result.edges, result.clusters
     for note in report.notes():
@@ -698,11 +734,8 @@ def techniques_spans(
     """Find the spans that use a persuasion technique in every article (task SI format)."""
     from .extract.techniques import write_span_predictions
 
-    try:
-        with _progress("finding spans") as (advance, _):
-            count = write_span_predictions(articles_dir, out, progress=advance)
-    except AtlasError as exc:
-        _fail(exc)
+    with _progress("finding spans") as (advance, _):
+        count = write_span_predictions(articles_dir, out, progress=advance)
     console.print(f"wrote {count} spans to {escape(out)}")
 
 
@@ -715,11 +748,8 @@ def techniques_classify(
     """Label each given span with one of the 14 persuasion techniques (task TC format)."""
     from .extract.techniques import write_technique_predictions
 
-    try:
-        with _progress("classifying spans") as (advance, _):
-            count = write_technique_predictions(articles_dir, spans_file, out, progress=advance)
-    except AtlasError as exc:
-        _fail(exc)
+    with _progress("classifying spans") as (advance, _):
+        count = write_technique_predictions(articles_dir, spans_file, out, progress=advance)
     console.print(f"wrote {count} labelled spans to {escape(out)}")
 
 
@@ -741,10 +771,7 @@ def techniques_summary(
         err.print(f"[bold red]error:[/] --format must be one of {', '.join(FORMATS)}")
         raise typer.Exit(2)
     store = _open(db)
-    try:
-        summary = summarize_techniques(store, by)
-    except AtlasError as exc:
-        _fail(exc)
+    summary = summarize_techniques(store, by)
     if fmt != "table":
         body = summary.csv_text() if fmt == "csv" else summary.json_text()
         if out:
@@ -787,6 +814,30 @@ def techniques_summary(
     console.print(table)
     for note in summary.notes():
         console.print(f"[yellow]note:[/] {escape(note)}")
+
+
+events_app = typer.Typer(
+    help="ACLED event coding of sentences: the event type and sub-event type of news snippets (CASE 2021 Task 2).",
+    no_args_is_help=True,
+)
+app.add_typer(events_app, name="events")
+
+
+@events_app.command("classify")
+def events_classify(
+    tsv: str = typer.Argument(..., metavar="FILE.tsv", help="CASE 2021 Task 2 TSV: id<TAB>EventSnippet[<TAB>SubType] per line, header allowed."),
+) -> None:
+    """Code each snippet of a CASE 2021 Task 2 TSV with ACLED's sub-event type; print id<TAB>SubType<TAB>probability<TAB>event|none."""
+    from .extract.acled import classify_case_file
+
+    try:
+        rows = classify_case_file(tsv)
+    except AtlasError as exc:
+        _fail(exc)
+    out = sys.stdout
+    for row, label in rows:
+        out.write(f"{row.snippet_id}\t{label.code}\t{label.probability:.4f}\t{'event' if label.is_event else 'none'}\n")
+    out.flush()
 
 
 correct_app = typer.Typer(

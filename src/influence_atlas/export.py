@@ -11,8 +11,8 @@ from .store import Store
 FORMATS = ("json", "acled-csv", "claimreview", "stix", "ftm", "gexf", "graphml")
 ACLED_COLUMNS = (
     "event_id_cnty", "event_date", "year", "time_precision", "event_type", "sub_event_type", "actor1", "assoc_actor_1",
-    "actor2", "assoc_actor_2", "country", "location", "latitude", "longitude", "geo_precision", "source", "notes",
-    "fatalities", "tags",
+    "inter1", "actor2", "assoc_actor_2", "inter2", "interaction", "country", "location", "latitude", "longitude",
+    "geo_precision", "source", "notes", "fatalities", "tags",
 )
 
 
@@ -51,8 +51,11 @@ def export_dict(store: Store) -> dict:
         ],
         "events": [
             {
-                "id": e.id, "doc": e.doc, "type": e.type, "date": e.date, "date_precision": e.date_precision,
+                "id": e.id, "doc": e.doc, "type": e.type, "acled_event_type": e.acled_event_type,
+                "acled_sub_event_type": e.acled_sub_event_type, "date": e.date, "date_precision": e.date_precision,
+                "geo_precision": e.geo_precision, "time_precision": e.time_precision,
                 "actors": [a.name for a in e.actors], "roles": {a.name: a.role for a in e.actors},
+                "actor_types": {a.name: a.actor_type for a in e.actors if a.actor_type},
                 "location": e.location, "latitude": e.latitude, "longitude": e.longitude,
                 "fatalities": e.fatalities, "fatalities_qualifier": e.fatalities_qualifier, "modality": e.modality,
                 "start": e.start, "end": e.end, "evidence": e.evidence, "trigger": e.trigger,
@@ -64,10 +67,11 @@ def export_dict(store: Store) -> dict:
             {
                 "id": c.id, "doc": c.doc, "start": c.start, "end": c.end, "text": c.text,
                 "checkworthiness": c.checkworthiness,
-                "quantities": [{"text": q.text, "value": q.value, "unit": q.unit, "qualifier": q.qualifier, "start": q.start, "end": q.end}
+                "quantities": [{"text": q.text, "value": q.value, "unit": q.unit, "qualifier": q.qualifier, "start": q.start, "end": q.end,
+                                "upper": q.upper}
                                for q in c.quantities],
                 "attributed_to": c.attributed_to, "attribution_text": c.attribution_text, "reporting_verb": c.reporting_verb,
-                "hedged": c.hedged, "hedges": list(c.hedges), "extractor": c.extractor, "confidence": c.confidence,
+                "relayed_by": c.relayed_by, "hedged": c.hedged, "hedges": list(c.hedges), "extractor": c.extractor, "confidence": c.confidence,
             }
             for c in all_claims
         ],
@@ -166,39 +170,95 @@ def export(store: Store, fmt: str, out: str | Path) -> Path:
 def acled_rows(store: Store) -> list[list]:
     """Return ACLED-style rows, one per dated event (ACLED codes only dated events), sorted by date.
 
-    Our types map onto ACLED's event and sub-event types through the event-type ontology; those
-    ACLED has no equivalent for go under Strategic developments with their own sub-type.
-    time_precision follows ACLED: 1 = the day, 2 = the week or so, 3 = the month or a wider span.
+    event_type/sub_event_type are the event's ACLED coding (extract/acled.py), else the default
+    ontology/acled.yaml gives its project type. inter1/inter2 are ACLED's actor-type codes of
+    actor1/actor2 (1 state forces ... 8 external forces, 0 none) and `interaction` their pair.
+    time_precision: 1 = the day, 2 = a span of days or a week, 3 = a month or wider.
+    geo_precision: 1 = the named town or village, 2 = near it or a part of a region, 3 = only a
+    region or the country.
     """
-    from .ontology.events import load_event_types
+    from .ontology.acled import load_acled_taxonomy
+    from .ontology.events import load_actor_types
 
-    types = {t.id: t for t in load_event_types()}
+    tax = load_acled_taxonomy()
+    # Unnamed parties ("gunmen", "the army") carry the actor type the text gave them; its inter code wins.
+    inter_of_type = {t.id: t.inter for t in load_actor_types().types}
     docs = {d.id: d for d in store.documents()}
-    countries = {a.name: a.country for a in store.actors()}
+    actors = {a.name: a for a in store.actors()}
+    countries = {a.name: a.country for a in actors.values()}
     rows = []
     for e in store.events():
         if not e.date:
             continue
-        et = types.get(e.type)
+        mapping = tax.project_types.get(e.type) or tax.project_types["other"]
+        sub = e.acled_sub_event_type or mapping.default
+        event_type = e.acled_event_type or tax.sub_type(sub).event_type
         agents = [a.name for a in e.actors if a.role == "agent"] or [a.name for a in e.actors][:1]
         others = [a.name for a in e.actors if a.name not in agents]
         targets = [a.name for a in e.actors if a.role == "target"] or others[:1]
         assoc2 = [n for n in others if n not in targets]
         first_day = e.date + ("-01-01" if len(e.date) == 4 else "-01" if len(e.date) == 7 else "")
         country = countries.get(e.location or "") or next((countries.get(n) for n in agents + targets if countries.get(n)), None) or ""
+        typed = {a.name: inter_of_type[a.actor_type] for a in e.actors if a.actor_type in inter_of_type}
+        inter1 = typed.get(agents[0]) if agents and agents[0] in typed else \
+            _inter_code(actors.get(agents[0]) if agents else None, country, event_type, tax.inter_codes)
+        inter2 = typed.get(targets[0]) if targets and targets[0] in typed else \
+            _inter_code(actors.get(targets[0]) if targets else None, country, event_type, tax.inter_codes)
         tags = [t for t in (e.modality if e.modality != "asserted" else "", f"date:{e.date_precision}" if e.date_precision != "day" else "",
                             f"fatalities:{e.fatalities_qualifier}" if e.fatalities_qualifier else "") if t]
         doc = docs.get(e.doc)
         rows.append([
-            e.id, first_day, e.date[:4], 1 if e.date_precision == "day" else 3,
-            et.acled_type if et else "Strategic developments", et.acled_sub_type if et else "Other",
-            agents[0] if agents else "", "; ".join(agents[1:]), targets[0] if targets else "", "; ".join(assoc2),
-            country, e.location or "", "" if e.latitude is None else e.latitude, "" if e.longitude is None else e.longitude,
-            "" if e.latitude is None else 1, (doc.title or doc.name) if doc else e.doc, e.evidence,
+            e.id, first_day, e.date[:4], e.time_precision or _time_precision(e.date_precision), event_type, sub,
+            agents[0] if agents else "", "; ".join(agents[1:]), inter1, targets[0] if targets else "", "; ".join(assoc2), inter2,
+            _interaction(inter1, inter2), country, e.location or "", "" if e.latitude is None else e.latitude,
+            "" if e.longitude is None else e.longitude, e.geo_precision or _geo_precision(e, actors), (doc.title or doc.name) if doc else e.doc, e.evidence,
             e.fatalities if e.fatalities is not None else 0, "; ".join(tags),
         ])
     rows.sort(key=lambda r: (r[1], r[0]))
     return rows
+
+
+def _time_precision(precision: str | None) -> int:
+    """ACLED's time_precision of a date precision: 1 day, 2 week or span of days, 3 month or wider."""
+    return {"day": 1, "week": 2, "span": 2, "days": 2}.get(precision or "", 3)
+
+
+def _geo_precision(e, actors: dict) -> int | str:
+    """ACLED's geo_precision of an event's place: 1 the town itself, 2 near it, 3 a region or the country; blank if none."""
+    import re
+
+    if not e.location:
+        return ""
+    actor = actors.get(e.location)
+    if actor is not None and actor.kind == "state":
+        return 3
+    near = re.search(r"\b(?:near|outside|around|close to|in the area of|près de|aux environs de|non loin de|dans les environs de)\s+(?:the\s+)?(?:\w+\s+){0,2}"
+                     + re.escape(e.location), e.evidence, re.I)
+    if near:
+        return 2
+    return 1 if e.latitude is not None else 2
+
+
+def _inter_code(actor, country: str, event_type: str, codes: dict[str, int]) -> int:
+    """ACLED's actor-type code of an actor in an event of a country (0 when there is no actor)."""
+    if actor is None:
+        return 0
+    code = codes.get(actor.kind, 0)
+    if code in (1, 2) and actor.country and country and actor.country != country:
+        return 8
+    if code == 7 and event_type == "Protests":
+        return 6
+    if code == 7 and event_type == "Riots":
+        return 5
+    return code
+
+
+def _interaction(inter1: int, inter2: int) -> int:
+    """ACLED's interaction code: the two actor-type codes, lower first (a lone actor: its code times ten)."""
+    if not inter2:
+        return inter1 * 10
+    low, high = sorted((inter1, inter2))
+    return low * 10 + high
 
 
 def claimreview(store: Store) -> dict:

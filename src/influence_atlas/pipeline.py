@@ -21,11 +21,11 @@ from .extract.actors import link_actors
 from .extract.claims import find_claims
 from .extract.disarm import find_ttps
 from .extract.events import extract_events
-from .extract.narratives import find_narratives
+from .extract.narratives import find_narratives, narratives_fingerprint
 from .extract.stance import find_stances
 from .nlp import parse
 from .ontology import load_actor_catalog
-from .reconcile import link_claims, link_same_events
+from .reconcile import link_across
 from .records import Analysis, Document, TechniqueHit, TtpHit
 from .store import Store
 from .text.metadata import detect_language, find_authors, guess_title, latest_explicit_year, parse_date, stated_date
@@ -217,7 +217,7 @@ def techniques_fingerprint() -> str:
 def analysis_version(actor_files: tuple[str, ...] = (), skip: Iterable[str] = ()) -> str:
     """Return the tag stored with each analysis: package version, ontology fingerprint and the optional stages run."""
     stages = _TECHNIQUES_OFF if "techniques" in check_skip(skip) else _TECHNIQUES_ON + techniques_fingerprint()
-    return f"{__version__}+{load_actor_catalog(actor_files).fingerprint}{stages}"
+    return f"{__version__}+{load_actor_catalog(actor_files).fingerprint}+n{narratives_fingerprint()}{stages}"
 
 
 def technique_status(language: str | None, version: str | None) -> str:
@@ -269,7 +269,7 @@ def analyze_document(doc: Document, actor_files: tuple[str, ...] = (), skip: Ite
     mentions, actors = link_actors(doc.id, doc.text, entities, catalog)
     published = doc.published if doc.published and not doc.published_estimated else None
     events = extract_events(doc.id, doc.text, sentences, mentions, catalog, doc.language, published)
-    claims = find_claims(doc.id, doc.text, sentences, mentions, catalog)
+    claims = find_claims(doc.id, doc.text, sentences, mentions, catalog, language=doc.language)
     stances = find_stances(doc.id, doc.text, sentences, mentions, doc.language)
     narratives = find_narratives(doc.id, doc.text, sentences, mentions, doc.language)
     ttps = [TtpHit(doc.id, disarm_id, name, start, end, doc.text[start:end], confidence, "disarm-cues")
@@ -413,8 +413,8 @@ def reconcile(store: Store, changed: set[str] | None = None, report: AnalyzeRepo
         pending = store.unreconciled_documents()
         existing = store.links() if changed is not None else []
         focus = (set(changed) | pending) if existing else None
-        links = link_same_events(store.events(), focus=focus, existing=existing) + link_claims(
-            store.claims(), store.mentions(), focus=focus, existing=existing)
+        links = link_across(store.documents(), store.events(), store.claims(), store.stances(), focus=focus,
+                            existing=existing)
         store.replace_links(links, reconciled=pending)
         # -- analyst corrections (issue 23): links rejected, added or confirmed by hand
         replayed = replay_link_corrections(store)

@@ -77,6 +77,8 @@ class EventActor:
 
     name: str
     role: str
+    # ACLED's actor type of the party (state_forces, rebels, protesters, civilians, ...), when the text says.
+    actor_type: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,11 +105,18 @@ class Event:
     confidence: float
     # An undated bare mention of a kind of happening ("military coups"), kept only when nothing better tells it.
     generic: bool = False
+    # ACLED's precisions: geo 1 the named town itself, 2 near a town or a district, 3 a region or a country;
+    # time 1 the day, 2 a span of days ("between 5 and 7 June", "overnight 3-4 May"), 3 a month or a year.
+    geo_precision: int | None = None
+    time_precision: int | None = None
+    # ACLED's coding of the event (ontology/acled.yaml): event type and sub-event type, None until coded.
+    acled_event_type: str | None = None
+    acled_sub_event_type: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Quantity:
-    """A figure in the text: its words, normalised value, unit and qualifier ("more than", "at least")."""
+    """A figure in the text: its words, normalised value (the bottom of a range), unit and qualifier ("more than", "between")."""
 
     text: str
     value: float
@@ -115,6 +124,8 @@ class Quantity:
     qualifier: str | None
     start: int
     end: int
+    # The top of a range ("between 20 and 30": value 20, upper 30); None for a single figure.
+    upper: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +146,8 @@ class Claim:
     hedges: tuple[str, ...]
     extractor: str
     confidence: float
+    # Who passes the claim on when the text names both (A in "A reports that B says"); None otherwise.
+    relayed_by: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,6 +35,9 @@ _UNIT = r"(?:day|week|month|year|jour|semaine|mois|an|année)s?"
 # Ordered: the first pattern that matches at a position wins.
 _PATTERNS: list[tuple[str, re.Pattern]] = [
     ("iso", re.compile(rf"\b({_YEAR})-(\d\d)-(\d\d)\b")),
+    # A span of days is dated by its first day: "between 5 and 7 June 2021", "overnight 3-4 May", "du 5 au 7 juin".
+    ("span_dmy", re.compile(rf"\b(?:(?i:between|from|overnight|the night of|la nuit du|entre le|du)\s+)?({_DAY})\s*(?:-|–|and|to|au|et le|et)\s*({_DAY})\s+({_MONTH})(?:,?\s+({_YEAR}))?\b")),
+    ("span_mdy", re.compile(rf"\b(?:(?i:between|from|overnight|the night of)\s+)?({_EN_MONTH})\s+({_DAY})\s*(?:-|–|and|to)\s*({_DAY})(?:,?\s+({_YEAR}))?\b")),
     ("mdy", re.compile(rf"\b({_MONTH})\s+({_DAY}),?\s+({_YEAR})\b")),
     ("dmy", re.compile(rf"\b(?:le\s+)?({_DAY})\s+({_MONTH})\s+({_YEAR})\b")),
     ("decade", re.compile(rf"\b(?:the\s+)?(?:(early|mid|late)[- ])?({_DECADE})s\b|\b(?:les\s+années|(?:au\s+)?(?:début|milieu|fin)\s+des\s+années)\s+({_DECADE})\b", re.I)),
@@ -175,6 +178,11 @@ class DateContext:
             mon, day = (g[0], g[1]) if k == "mdy" else (g[1], g[0])
             y, m, d = int(g[2]), _month(mon), _day(day)
             return ResolvedDate(f"{y:04d}-{m:02d}-{d:02d}", "day") if _valid(y, m, d) else None
+        if k in ("span_dmy", "span_mdy"):
+            first, mon = (g[0], g[2]) if k == "span_dmy" else (g[1], g[0])
+            inner = DateMention(dm.start, dm.end, "dmy" if g[3] else "dm", (first, mon, g[3]) if g[3] else (first, mon))
+            r = self._resolve(inner, anchor)
+            return ResolvedDate(r.value, r.precision, "span") if r is not None else None
         if k == "month_year":
             return ResolvedDate(f"{int(g[1]):04d}-{_month(g[0]):02d}", "month")
         if k == "decade":

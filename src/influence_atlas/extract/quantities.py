@@ -1,8 +1,9 @@
-"""Figures in text — digits and words, English and French — with value, unit and qualifier."""
+"""Figures in text — digits and words, English and French, single figures and ranges — with value, unit and qualifier."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from ..records import Quantity
 from .dates import find_dates
@@ -40,9 +41,12 @@ _PATTERN = re.compile(
     rf"|(?P<word>\b(?:{_NUMBER_WORD})(?:[- ](?:{_NUMBER_WORD}))?\b)(?:\s(?P<wscale>{_SCALE_WORD})\b)?)"
     rf"(?!st\b|nd\b|rd\b|th\b|e\b|er\b|ème\b|-\w)"
     rf"(?P<pct>\s?(?:%|per ?cent|pour ?cent))?"
-    rf"(?:\s(?P<unit>(?:(?:a|per|par)\s(?:month|year|day|week|mois|an|jour))|(?:[a-zA-Zàâçéèêëîïôûùüÿœ’'-]+)(?:\s(?:a|per|par)\s(?:month|year|day|week|mois|an|jour))?))?",
+    rf"(?:\s(?:(?:de|d['’])\s?)?(?P<unit>(?:(?:a|per|par)\s(?:month|year|day|week|mois|an|jour))|(?:[a-zA-Zàâçéèêëîïôûùüÿœ’'-]+)(?:\s(?:a|per|par)\s(?:month|year|day|week|mois|an|jour))?))?",
     re.I,
 )
+# "between 20 and 30", "from 100 to 200", "20-30", "entre 20 et 30", "de 100 à 200".
+_RANGE_OPEN = re.compile(r"(?:between|from|entre|de)\s+$", re.I)
+_RANGE_JOIN = re.compile(r"\s*(?:and|to|-|–|et|à)\s*", re.I)
 _STOP_UNITS = {"of", "the", "and", "or", "in", "to", "a", "an", "were", "was", "had", "have", "has", "de", "des", "et", "the"}
 
 
@@ -72,7 +76,36 @@ def find_quantities(text: str) -> list[Quantity]:
         if m.group("vague") and qual is None:
             qual = "approximately"
         out.append(Quantity(text[start:end].strip(), value, unit, qual, start, start + len(text[start:end].rstrip())))
+    return _ranges(text, out)
+
+
+def _ranges(text: str, found: list[Quantity]) -> list[Quantity]:
+    """Join two figures that make a range ("between 20 and 30 soldiers") into one, value the bottom, upper the top."""
+    out: list[Quantity] = []
+    i = 0
+    while i < len(found):
+        low = found[i]
+        high = found[i + 1] if i + 1 < len(found) else None
+        opener = _RANGE_OPEN.search(text[max(0, low.start - 12):low.start])
+        joined = high and _RANGE_JOIN.fullmatch(text[low.end:high.start]) and low.qualifier is None and high.qualifier is None
+        dash = joined and text[low.end:high.start].strip() in ("-", "–") and high.start - low.end <= 1
+        if joined and (opener or dash) and (low.unit is None or low.unit == high.unit or high.unit is None):
+            bottom, top = low.value, high.value
+            if top >= 1000 and bottom < top / 1000 and not re.search(r"[a-z]", low.text.lower().lstrip("0123456789.,")):
+                bottom *= _scale_of(high.text)  # "between 1 and 2 million"
+            start = low.start - (len(opener.group(0)) if opener else 0)
+            out.append(replace(high, text=text[start:high.end], value=bottom, unit=high.unit or low.unit, qualifier="between",
+                               start=start, upper=top))
+            i += 2
+            continue
+        out.append(low)
+        i += 1
     return out
+
+
+def _scale_of(figure: str) -> float:
+    words = re.findall(r"[a-zA-Z]+", figure.lower())
+    return float(next((_SCALES[w] for w in words if w in _SCALES and w not in ("m", "k")), 1))
 
 
 def _value(m: re.Match) -> float | None:
@@ -117,3 +150,11 @@ def _unit(m: re.Match) -> str | None:
     if not unit or low.split()[0] in _STOP_UNITS:
         return None
     return unit.split()[0].lower().rstrip(".,;:")
+
+
+def word_number(text: str) -> int | None:
+    """Return the whole number a phrase writes in words ("twenty-five", "trois"), or None when it is not one."""
+    parts = [p for p in re.split(r"[- ]", text.lower()) if p and p != "et"]
+    if not parts or not all(p in _UNITS for p in parts):
+        return None
+    return int(sum(_UNITS[p] for p in parts))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -30,6 +30,7 @@ class EventType:
     suppresses: tuple[str, ...]
     requires_source: bool
     triggers: dict[str, re.Pattern]
+    weak_triggers: dict[str, re.Pattern] = field(default_factory=dict)
 
 
 @lru_cache(maxsize=4)
@@ -49,16 +50,88 @@ def load_event_types(path: str | None = None) -> tuple[EventType, ...]:
         acled = item.get("acled") or ["Strategic developments", "Other"]
         if not (isinstance(acled, list) and len(acled) == 2):
             raise OntologyError(f"{where}: 'acled' must be [event_type, sub_event_type]")
-        triggers = {}
-        for lang, patterns in (item.get("triggers") or {}).items():
-            try:
-                triggers[lang] = re.compile(r"(?<!\w)(?:" + "|".join(patterns) + r")(?!\w)", re.I)
-            except re.error as exc:
-                raise OntologyError(f"{where}: bad trigger pattern for '{lang}': {exc}") from exc
+        triggers, weak = {}, {}
+        for key, table in (("triggers", triggers), ("weak_triggers", weak)):
+            for lang, patterns in (item.get(key) or {}).items():
+                if not isinstance(patterns, list) or not all(isinstance(x, str) and x for x in patterns):
+                    raise OntologyError(f"{where}: '{key}' for '{lang}' must be a list of patterns")
+                try:
+                    table[lang] = re.compile(r"(?<!\w)(?:" + "|".join(patterns) + r")(?!\w)", re.I)
+                except re.error as exc:
+                    raise OntologyError(f"{where}: bad {key} pattern for '{lang}': {exc}") from exc
         suppresses = tuple(item.get("suppresses") or ())
         bad = [s for s in suppresses if s not in EVENT_TYPES]
         if bad:
             raise OntologyError(f"{where}: unknown type(s) in 'suppresses': {', '.join(bad)}")
         out.append(EventType(item["id"], acled[0], acled[1], int(item.get("priority", 5)), suppresses,
-                             bool(item.get("requires_source", False)), triggers))
+                             bool(item.get("requires_source", False)), triggers, weak))
     return tuple(out)
+
+
+ACTOR_TYPES_FILE = Path(__file__).resolve().parent / "actor_types.yaml"
+ACTOR_TYPE_IDS = (
+    "state_forces", "rebels", "political_militia", "unidentified_armed_group", "identity_militia", "rioters",
+    "protesters", "civilians", "external_forces",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ActorType:
+    """One actor type: ACLED's `inter` code, the label of an unnamed party, and its compiled heads per language."""
+
+    id: str
+    inter: int
+    label: str
+    country_from_place: bool
+    heads: dict[str, re.Pattern]
+
+
+@dataclass(frozen=True, slots=True)
+class ActorTypes:
+    """The validated actor-type vocabulary and which types act rather than suffer."""
+
+    types: tuple[ActorType, ...]
+    agent_types: tuple[str, ...]
+
+    def by_id(self) -> dict[str, ActorType]:
+        """Return the actor types keyed by id."""
+        return {t.id: t for t in self.types}
+
+
+@lru_cache(maxsize=4)
+def load_actor_types(path: str | None = None) -> ActorTypes:
+    """Return the validated actor types of the packaged file (or another file of the same shape)."""
+    p = Path(path) if path else ACTOR_TYPES_FILE
+    try:
+        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise OntologyError(f"{p}: cannot read actor types: {exc}") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("actor_types"), list):
+        raise OntologyError(f"{p}: expected a mapping with an 'actor_types' list")
+    out = []
+    for i, item in enumerate(data["actor_types"]):
+        where = f"{p}: actor_types[{i}]"
+        if not isinstance(item, dict) or item.get("id") not in ACTOR_TYPE_IDS:
+            raise OntologyError(f"{where}: 'id' must be one of {', '.join(ACTOR_TYPE_IDS)}")
+        where = f"{p}: actor type '{item['id']}'"
+        inter = item.get("inter")
+        if not isinstance(inter, int) or not 1 <= inter <= 8:
+            raise OntologyError(f"{where}: 'inter' must be ACLED's actor code, an integer from 1 to 8")
+        label = item.get("label")
+        if not isinstance(label, str) or not label.strip():
+            raise OntologyError(f"{where}: 'label' is required")
+        heads = {}
+        for lang, patterns in (item.get("heads") or {}).items():
+            if not isinstance(patterns, list) or not all(isinstance(x, str) and x for x in patterns):
+                raise OntologyError(f"{where}: heads for '{lang}' must be a list of patterns")
+            try:
+                heads[lang] = re.compile(r"(?<!\w)(?:" + "|".join(patterns) + r")(?!\w)", re.I)
+            except re.error as exc:
+                raise OntologyError(f"{where}: bad head pattern for '{lang}': {exc}") from exc
+        out.append(ActorType(item["id"], inter, label.strip(), bool(item.get("country_from_place", True)), heads))
+    ids = {t.id for t in out}
+    agents = tuple(data.get("agent_types") or ())
+    bad = [a for a in agents if a not in ids]
+    if bad:
+        raise OntologyError(f"{p}: unknown type(s) in 'agent_types': {', '.join(bad)}")
+    return ActorTypes(tuple(out), agents)

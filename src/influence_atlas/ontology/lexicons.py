@@ -1,4 +1,4 @@
-"""Word lists behind stance and narratives: voice cues (who is speaking) and the stance lexicon, validated on load."""
+"""Word lists behind claims, stance and narratives: voice cues (who is speaking) and the stance lexicon, validated on load."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ HERE = Path(__file__).resolve().parent
 VOICE_FILE = HERE / "voice.yaml"
 STANCE_FILE = HERE / "stance.yaml"
 VOICE_KEYS = ("claim_verbs", "spread_verbs", "connectives", "passive_attribution", "claim_nouns", "according_to", "holders", "holder_verbs", "debunk",
-              "first_person", "concessive", "contrast", "negation", "hedges")
+              "first_person", "concessive", "contrast", "negation", "hedges", "reporting_verbs", "source_nouns", "pronouns")
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,10 @@
-"""The narrative taxonomy: ids, meanings, cue patterns and example phrasings, loaded from YAML and validated."""
+"""The narrative taxonomy: ids, names, meanings, parents, example phrasings and cue patterns, loaded from YAML and validated.
+
+A taxonomy file may also name labelled documents (`labelled: {documents: DIR, labels: FILE}`, the labels in
+SemEval-2025 Task 10 subtask-2 format: `article<TAB>narrative ids<TAB>sub-narrative ids`, `;`-separated, `Other`
+for none); the narrative stage then fits a classifier on them. The taxonomy's fingerprint covers the file and the
+labelled data, so changing either is a new analysis version.
+"""
 
 from __future__ import annotations
 
@@ -15,8 +21,10 @@ from ..errors import OntologyError
 
 NARRATIVES_FILE = Path(__file__).resolve().parent / "narratives.yaml"
 LANGUAGES = ("en", "fr")
-_ID = re.compile(r"^[A-Za-z][\w.-]{0,31}$")
-_FIELDS = {"id", "name", "description", "side", "cues", "examples", "about"}
+# Ids are written verbatim in benchmark files (`;`-separated, tab-separated), so they hold neither.
+_ID = re.compile(r"^[^\t\n\r;]{1,160}$")
+_FIELDS = {"id", "name", "description", "side", "parent", "cues", "examples", "about"}
+ANY_LANGUAGE = "*"  # key of examples given as a plain list
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +35,7 @@ class Narrative:
     name: str
     description: str
     side: str | None
+    parent: str | None
     cues: dict[str, tuple[re.Pattern, ...]]
     examples: dict[str, tuple[str, ...]]
     about_actors: tuple[str, ...]
@@ -34,16 +43,33 @@ class Narrative:
 
 
 @dataclass(frozen=True, slots=True)
+class Labelled:
+    """Labelled documents for a taxonomy: the folder of texts and, per file name, its narrative ids (parents and children)."""
+
+    documents: Path
+    labels: dict[str, tuple[str, ...]]
+
+
+@dataclass(frozen=True, slots=True)
 class Taxonomy:
-    """A validated narrative taxonomy and the file it came from."""
+    """A validated narrative taxonomy, the file it came from, and its labelled documents if it names any."""
 
     narratives: tuple[Narrative, ...]
     source: str
     fingerprint: str
+    labelled: Labelled | None = None
 
     def by_id(self) -> dict[str, Narrative]:
         """Return the narratives keyed by id."""
         return {n.id: n for n in self.narratives}
+
+    def top_level(self) -> tuple[Narrative, ...]:
+        """Return the narratives without a parent."""
+        return tuple(n for n in self.narratives if n.parent is None)
+
+    def children(self, nid: str) -> tuple[Narrative, ...]:
+        """Return the sub-narratives of one narrative."""
+        return tuple(n for n in self.narratives if n.parent == nid)
 
 
 def taxonomy_path(path: str | Path | None = None) -> Path:
@@ -73,6 +99,9 @@ def _load(path: str) -> Taxonomy:
     if not isinstance(data, dict) or not isinstance(data.get("narratives"), list) or not data["narratives"]:
         raise OntologyError(f"{p}: expected a mapping with a non-empty 'narratives' list "
                             "(see src/influence_atlas/ontology/narratives.yaml for the format)")
+    unknown = set(data) - {"version", "narratives", "labelled"}
+    if unknown:
+        raise OntologyError(f"{p}: unknown top-level key(s) {', '.join(sorted(map(str, unknown)))}; allowed: version, narratives, labelled")
     out: list[Narrative] = []
     seen: set[str] = set()
     for i, item in enumerate(data["narratives"]):
@@ -81,7 +110,56 @@ def _load(path: str) -> Taxonomy:
             raise OntologyError(f"{p}: narrative '{n.id}' is defined twice")
         seen.add(n.id)
         out.append(n)
-    return Taxonomy(tuple(out), str(p), hashlib.sha256(raw).hexdigest()[:16])
+    by_id = {n.id: n for n in out}
+    for n in out:
+        if n.parent is None:
+            continue
+        if n.parent not in by_id:
+            raise OntologyError(f"{p}: narrative '{n.id}': parent '{n.parent}' is not a narrative of this file")
+        if by_id[n.parent].parent is not None:
+            raise OntologyError(f"{p}: narrative '{n.id}': parent '{n.parent}' is itself a sub-narrative (two levels at most)")
+    digest = hashlib.sha256(raw)
+    labelled = _labelled(p, data.get("labelled"), by_id, digest)
+    return Taxonomy(tuple(out), str(p), digest.hexdigest()[:16], labelled)
+
+
+def _labelled(path: Path, value: object, by_id: dict[str, Narrative], digest) -> Labelled | None:
+    """Return the labelled documents a taxonomy names (paths relative to the file), validated; their bytes feed `digest`."""
+    if value is None:
+        return None
+    where = f"{path}: labelled"
+    if not isinstance(value, dict) or set(value) != {"documents", "labels"} or not all(isinstance(v, str) for v in value.values()):
+        raise OntologyError(f"{where}: expected a mapping with 'documents' (a folder of texts) and 'labels' (a file of "
+                            "article<TAB>narratives<TAB>sub-narratives lines)")
+    folder = (path.parent / value["documents"]).resolve()
+    labels_file = (path.parent / value["labels"]).resolve()
+    if not folder.is_dir():
+        raise OntologyError(f"{where}: documents folder {folder} not found")
+    try:
+        lines = labels_file.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise OntologyError(f"{where}: cannot read the labels file {labels_file} ({exc.strerror})") from None
+    labels: dict[str, tuple[str, ...]] = {}
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        cols = line.split("\t")
+        if len(cols) < 2:
+            raise OntologyError(f"{labels_file}:{number}: expected article<TAB>narratives[<TAB>sub-narratives]")
+        ids = {x.strip() for col in cols[1:3] for x in col.split(";") if x.strip() and x.strip() != "Other"}
+        bad = sorted(ids - set(by_id))
+        if bad:
+            raise OntologyError(f"{labels_file}:{number}: unknown narrative id(s) {', '.join(repr(b) for b in bad[:3])}; "
+                                "labels must use the ids of the taxonomy (or Other)")
+        doc = folder / cols[0].strip()
+        if not doc.is_file():
+            raise OntologyError(f"{labels_file}:{number}: document {cols[0].strip()!r} not found in {folder}")
+        labels[cols[0].strip()] = tuple(sorted(ids))
+        digest.update(line.encode())
+        digest.update(doc.read_bytes())
+    if not labels:
+        raise OntologyError(f"{labels_file}: no labelled documents")
+    return Labelled(folder, labels)
 
 
 def _strings(where: str, key: str, value: object) -> tuple[str, ...]:
@@ -96,7 +174,7 @@ def _per_language(where: str, key: str, value: object) -> dict[str, tuple[str, .
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise OntologyError(f"{where}: '{key}' must map a language code (en, fr, ...) to a list")
+        raise OntologyError(f"{where}: '{key}' must be a list, or map a language code (en, fr, ...) to a list")
     return {str(lang): _strings(where, f"{key}.{lang}", v) for lang, v in value.items()}
 
 
@@ -115,8 +193,9 @@ def _validate(path: Path, index: int, item: object) -> Narrative:
     if not isinstance(item, dict):
         raise OntologyError(f"{where}: expected a mapping, got {type(item).__name__}")
     nid = item.get("id")
-    if not isinstance(nid, str) or not _ID.match(nid):
-        raise OntologyError(f"{where}: 'id' is required (a short code such as N1 or C3)")
+    if not isinstance(nid, str) or not nid.strip() or not _ID.match(nid):
+        raise OntologyError(f"{where}: 'id' is required (a short code such as N1 or C3; no tab, line break or ';')")
+    nid = nid.strip()
     where = f"{path}: narrative '{nid}'"
     unknown = set(item) - _FIELDS
     if unknown:
@@ -130,10 +209,17 @@ def _validate(path: Path, index: int, item: object) -> Narrative:
     side = item.get("side")
     if side is not None and not isinstance(side, str):
         raise OntologyError(f"{where}: 'side' must be a string")
+    parent = item.get("parent")
+    if parent is not None and (not isinstance(parent, str) or not parent.strip()):
+        raise OntologyError(f"{where}: 'parent' must be the id of another narrative")
+    if parent is not None and parent.strip() == nid:
+        raise OntologyError(f"{where}: 'parent' names the narrative itself")
     cues = {lang: _compile(where, f"cues.{lang}", pats) for lang, pats in _per_language(where, "cues", item.get("cues")).items()}
-    examples = _per_language(where, "examples", item.get("examples"))
-    if not any(cues.values()) and not any(examples.values()):
-        raise OntologyError(f"{where}: give 'cues' or 'examples' (or both) so that the narrative can be found")
+    raw_examples = item.get("examples")
+    if isinstance(raw_examples, list):
+        examples = {ANY_LANGUAGE: _strings(where, "examples", raw_examples)}
+    else:
+        examples = _per_language(where, "examples", raw_examples)
     about = item.get("about") or {}
     if not isinstance(about, dict) or set(about) - {"actors", "words"}:
         raise OntologyError(f"{where}: 'about' must be a mapping with 'actors' and/or 'words'")
@@ -143,6 +229,7 @@ def _validate(path: Path, index: int, item: object) -> Narrative:
     if all_words:
         about_words = _compile(where, "about.words", ("|".join(all_words),))[0]
     return Narrative(
-        id=nid, name=name.strip(), description=" ".join(description.split()), side=side, cues=cues,
+        id=nid, name=name.strip(), description=" ".join(description.split()), side=side,
+        parent=parent.strip() if parent else None, cues=cues,
         examples=examples, about_actors=_strings(where, "about.actors", about.get("actors")), about_words=about_words,
     )

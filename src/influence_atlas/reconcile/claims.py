@@ -1,137 +1,180 @@
-"""Claims of different documents that pull opposite ways on one topic (contradicts) or agree (corroborates).
+"""Claims of different documents that assert the same fact (corroborates) or cannot both be true (contradicts).
 
-Candidates are pairs of claims from different documents that name a common actor and touch a
-common topic field (blocking by actor × topic keeps the comparison near-linear). The decision is
-rule-based and explainable: the balance of evaluative cues (positive vs negative) of each claim,
-negation flipping a cue, and figures compared when both give one with the same unit.
+Claims are compared by what they assert, not by a topic label: two documents are candidates when
+they share a main actor and are near each other in meaning (blocking: a bounded number of
+neighbours per document); their claims are then compared pair by pair by a learned model
+(`models/links/links.json`, trained by `training/links/train.py` on gold sentences, cross-validated
+by story) over relation features: meaning similarity, shared actors, places and figures, figures
+of one thing that differ (300 vs 500 dead), a denial on one side only, sources that lean opposite
+ways. A second learned step decides, per document pair, whether a link of each kind is there at
+all, and gives the link its calibrated confidence; only links at or above the cut-off are kept.
+Each link names its reason (which figure, which proposition) in `detail`.
 """
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
-from functools import lru_cache
-from pathlib import Path
+from dataclasses import dataclass
 
-import yaml
+import numpy as np
 
-from ..errors import OntologyError
-from ..records import Claim, Link, Mention
+from ..extract.encoder import encode_sentences
+from ..records import Claim, Document, Event, Link, Mention, Stance
 from .events import link_id
+from .features import (LINK_KINDS, Statement, claim_pair_features, describe, doc_pair_features, event_pair_features,
+                       load_link_models, stance_opposition)
+from .links import candidate_documents, document_sentences, event_view, sentence_pair_rows
 
-POLARITY_FILE = Path(__file__).resolve().parent.parent / "ontology" / "polarity.yaml"
-_NEGATION = re.compile(r"\b(?:not|no|never|neither|nor|without|less|fewer|ne|pas|jamais|sans)\b", re.I)
-# Per pair of documents, the strongest few only: an analyst reads these, they are not a dump.
-MAX_LINKS = {"contradicts": 3, "corroborates": 1}
-# In a block (an actor and a topic), a claim meets the next _WINDOW - 1 claims in store order: every pair of a
-# block up to that size, a bounded number per claim beyond it — and no claim is left out once a block is large.
-_WINDOW = 300
-
-
-@lru_cache(maxsize=2)
-def _lexicon(path: str = str(POLARITY_FILE)):
-    try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-        pos = re.compile(r"\b(?:" + "|".join(data["positive"]) + r")\w*", re.I)
-        neg = re.compile(r"\b(?:" + "|".join(data["negative"]) + r")\w*", re.I)
-        topics = {name: re.compile(r"\b(?:" + "|".join(words) + r")", re.I) for name, words in data["topics"].items()}
-    except (OSError, KeyError, TypeError, yaml.YAMLError, re.error) as exc:
-        raise OntologyError(f"{path}: polarity lexicon cannot be loaded: {exc}") from exc
-    return pos, neg, topics
+# Per document pair and kind, the strongest few claim pairs: an analyst reads these, they are not a dump.
+MAX_LINKS = 2
+# Blocking: a document is filed under its most named actors.
+MAIN_ACTORS = 4
 
 
-def polarity(text: str) -> float:
-    """Return the balance of evaluative cues in a claim, in [-1, 1]; a negation just before a cue flips it."""
-    pos, neg, _ = _lexicon()
-    score = 0
-    for pattern, sign in ((pos, 1), (neg, -1)):
-        for m in pattern.finditer(text):
-            flipped = bool(_NEGATION.search(text[max(0, m.start() - 25) : m.start()]))
-            score += -sign if flipped else sign
-    total = len(pos.findall(text)) + len(neg.findall(text))
-    return score / total if total else 0.0
+@dataclass
+class PairFindings:
+    """What the pair models found between two documents: per kind, the document-level confidence and the item pairs."""
+
+    confidence: dict[str, float]
+    claim_pairs: list[tuple[float, float, Statement, Statement, np.ndarray]]  # (p corroborates, p contradicts, a, b, row)
+    event_pairs: list[tuple[float, str, str]]  # (p same, event id, event id)
 
 
-def topics(text: str) -> set[str]:
-    """Return the topic fields a claim touches."""
-    _, _, fields = _lexicon()
-    return {name for name, pattern in fields.items() if pattern.search(text)}
-
-
-def _main_actors(mentions: list[Mention], top: int = 3) -> set[str]:
-    """Return the actors a document names most (at least three times)."""
+def _main_actors(statements: list[Statement], top: int = MAIN_ACTORS) -> set[str]:
     counts: dict[str, int] = defaultdict(int)
-    for m in mentions:
-        counts[m.actor] += 1
-    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-    return {name for name, n in ranked[:top] if n >= 3}
+    for s in statements:
+        for a in s.actors:
+            counts[a] += 1
+    return {name for name, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:top]}
 
 
-def link_claims(claims: list[Claim], mentions: list[Mention], min_gap: float = 0.6, focus: set[str] | None = None,
-                existing: list[Link] = ()) -> list[Link]:
-    """Return contradicts / corroborates links between claims of different documents.
+def compare_documents(documents: list[Document], claims: list[Claim], events: list[Event] = (),
+                      stances: list[Stance] = (), focus: set[str] | None = None) -> dict[tuple[str, str], PairFindings]:
+    """Return, for each candidate pair of documents (involving `focus` when given), what the pair models found."""
+    models = load_link_models()
+    texts = {d.id: d.text for d in documents}
+    language = {d.id: d.language for d in documents}
+    by_doc: dict[str, list[Statement]] = defaultdict(list)
+    for c in claims:
+        if c.doc in texts:
+            by_doc[c.doc].append(describe(c.id, c.doc, c.text, language.get(c.doc)))
+    ev_by_doc: dict[str, list[Event]] = defaultdict(list)
+    for e in events:
+        if e.doc in texts and not e.generic:
+            ev_by_doc[e.doc].append(e)
+    stance: dict[str, dict[str, float]] = defaultdict(dict)
+    for s in stances:
+        stance[s.doc][s.actor] = s.score
+    docs = sorted(d for d in texts if by_doc.get(d) or ev_by_doc.get(d))
+    told = document_sentences({d: texts[d] for d in docs}, language)
+    vectors = {d: v[0] for d, v in told.items()}
+    keys = {d: _main_actors(told[d][1]) for d in docs}
+    pairs = candidate_documents(vectors, keys, focus=focus)
+    claim_vec = {}
+    all_claims = [s for d in docs for s in by_doc.get(d, [])]
+    for s, v in zip(all_claims, encode_sentences([s.text for s in all_claims])):
+        claim_vec[s.id] = v
+    all_events = [e for d in docs for e in ev_by_doc.get(d, [])]
+    event_vec = dict(zip([e.id for e in all_events], encode_sentences([e.evidence for e in all_events])))
+    views = {e.id: event_view(e.type, e.date, {x.name for x in e.actors}, e.location, e.fatalities, e.evidence)
+             for e in all_events}
+    found = {}
+    for a, b in sorted(pairs):
+        doc_cos = float(vectors[a] @ vectors[b])
+        opposed = stance_opposition(stance.get(a, {}), stance.get(b, {}))
+        rows, sides = [], []
+        for x in by_doc.get(a, []):
+            for y in by_doc.get(b, []):
+                rows.append(claim_pair_features(x, y, float(claim_vec[x.id] @ claim_vec[y.id]), doc_cos, opposed))
+                sides.append((x, y))
+        probs = models.claim_probabilities(np.stack(rows)) if rows else np.zeros((0, 3))
+        erows, eids = [], []
+        for x in ev_by_doc.get(a, []):
+            for y in ev_by_doc.get(b, []):
+                erows.append(event_pair_features(views[x.id], views[y.id], float(event_vec[x.id] @ event_vec[y.id]), doc_cos))
+                eids.append((x.id, y.id))
+        eprobs = models.event_probabilities(np.stack(erows)) if erows else np.zeros(0)
+        srows = sentence_pair_rows(told[a], told[b], doc_cos, opposed)
+        sprobs = models.claim_probabilities(srows) if len(srows) else np.zeros((0, 3))
+        row = doc_pair_features(doc_cos, language.get(a) == language.get(b), opposed, sprobs[:, 1].tolist(),
+                                sprobs[:, 2].tolist(), eprobs.tolist())[None, :]
+        confidence = {kind: float(models.document_probabilities(kind, row.copy())[0]) for kind in LINK_KINDS}
+        found[(a, b)] = PairFindings(
+            confidence,
+            [(float(p[1]), float(p[2]), x, y, r) for p, (x, y), r in zip(probs, sides, rows)],
+            [(float(p), x, y) for p, (x, y) in zip(eprobs, eids)],
+        )
+    return found
 
-    Two claims are compared when they touch a common topic field and are about common actors —
-    named in the claims themselves, or the main actors of both documents (a report on Mali need
-    not name Mali in every sentence). Contradicts: polarities of opposite sign at least `min_gap`
-    apart. Corroborates: the same clear sign, from independent sources (different documents and
-    different named sources). Per pair of documents only the strongest few are kept.
+
+def reason(kind: str, a: Statement, b: Statement, cos: float) -> str:
+    """Return why two claims are linked, in an analyst's words: the figure or the proposition at stake."""
+    shared = sorted(a.actors & b.actors)
+    about = f" about {', '.join(shared)}" if shared else ""
+    parts = []
+    if kind == "contradicts":
+        fa, fb = {u: v for v, u in a.figures}, {u: v for v, u in b.figures}
+        diff = [(u, fa[u], fb[u]) for u in fa.keys() & fb.keys() if fa[u] != fb[u]]
+        if diff:
+            u, x, y = diff[0]
+            parts.append(f"figures differ: {x:g} vs {y:g}" + (f" ({u}…)" if u else ""))
+        if a.negated != b.negated:
+            parts.append("one side denies what the other asserts")
+        if a.debunks or b.debunks:
+            parts.append("one side calls the other's account false")
+        if not parts:
+            parts.append("opposite accounts of one matter")
+    else:
+        same = sorted({v for v, _ in a.figures} & {v for v, _ in b.figures})
+        if same:
+            parts.append(f"same figure: {same[0]:g}")
+        parts.append("same assertion")
+    return f"{kind}{about}: " + "; ".join(parts) + f" (meaning similarity {cos:.2f})"
+
+
+def link_claims_from(found: dict[tuple[str, str], PairFindings], min_confidence: float | None = None) -> list[Link]:
+    """Return corroborates / contradicts links for the document pairs whose confidence reaches the cut-off."""
+    models = load_link_models()
+    links = []
+    for (a, b), f in sorted(found.items()):
+        for kind, col in (("corroborates", 0), ("contradicts", 1)):
+            conf = f.confidence[kind]
+            cut = models.thresholds[kind] if min_confidence is None else min_confidence
+            if conf < cut or not f.claim_pairs:
+                continue
+            ranked = sorted(f.claim_pairs, key=lambda t: (-t[col], t[2].id, t[3].id))
+            best = ranked[0][col]
+            used: set[str] = set()
+            for item in ranked:
+                p, x, y, row = item[col], item[2], item[3], item[4]
+                if len(used) >= 2 * MAX_LINKS or p < 0.8 * best:
+                    break
+                if x.id in used or y.id in used:
+                    continue
+                used.update((x.id, y.id))
+                score = round(conf * (p / best if best else 1.0), 3)
+                links.append(Link(link_id(kind, [x.id, y.id]), kind, tuple(sorted((x.id, y.id))),
+                                  reason(kind, x, y, float(row[1])), score))
+    return links
+
+
+def link_claims(claims: list[Claim], mentions: list[Mention] = (), focus: set[str] | None = None,
+                existing: list[Link] = (), documents: list[Document] = (), events: list[Event] = (),
+                stances: list[Stance] = (), min_confidence: float | None = None) -> list[Link]:
+    """Return contradicts / corroborates links between claims of different documents (see the module doc).
 
     Incremental use: with `focus` (the documents just analysed) only pairs involving them are
-    scored; `existing` links between other documents are kept as they are.
+    scored; `existing` links between other documents are kept as they are. `mentions` is accepted
+    for callers of the former interface; the linker reads actors from the claims' own words.
     """
-    actors_in: dict[str, set[str]] = defaultdict(set)
-    by_doc: dict[str, list[Mention]] = defaultdict(list)
-    for m in mentions:
-        if m.actor and m.label != "LOC":
-            by_doc[m.doc].append(m)
-    main = {doc: _main_actors(ms) for doc, ms in by_doc.items()}
-    for c in claims:
-        actors_in[c.id] = {m.actor for m in by_doc[c.doc] if c.start <= m.start and m.end <= c.end}
-    pol = {c.id: polarity(c.text) for c in claims}
-    top = {c.id: topics(c.text) for c in claims}
-    blocks: dict[tuple[str, str], list[Claim]] = defaultdict(list)
-    for c in claims:
-        for actor in actors_in[c.id] | main.get(c.doc, set()):
-            for topic in top[c.id]:
-                blocks[(actor, topic)].append(c)
-    scored: dict[tuple[str, str], tuple[str, float, str]] = {}
-    for (actor, topic), members in blocks.items():
-        for i, a in enumerate(members):
-            for b in members[i + 1 : i + _WINDOW]:
-                if a.doc == b.doc or (focus is not None and a.doc not in focus and b.doc not in focus):
-                    continue
-                key = (a.id, b.id) if a.id < b.id else (b.id, a.id)
-                pa, pb = pol[a.id], pol[b.id]
-                if pa * pb < 0 and abs(pa - pb) >= min_gap:
-                    kind, strength = "contradicts", abs(pa - pb) / 2
-                elif pa * pb > 0 and min(abs(pa), abs(pb)) >= 0.5 and (a.attributed_to or "author:" + a.doc) != (b.attributed_to or "author:" + b.doc):
-                    kind, strength = "corroborates", min(abs(pa), abs(pb)) * 0.8
-                else:
-                    continue
-                shared_topics = top[a.id] & top[b.id]
-                strength += 0.1 * len(actors_in[a.id] & actors_in[b.id]) + 0.1 * len(shared_topics) + 0.1 * bool(a.quantities or b.quantities)
-                if key not in scored or strength > scored[key][1]:
-                    scored[key] = (kind, strength)
-    per_pair: dict[tuple[str, str, str], list] = defaultdict(list)
-    by_id = {c.id: c for c in claims}
-    for (x, y), (kind, strength) in scored.items():
-        per_pair[(kind, *sorted((by_id[x].doc, by_id[y].doc)))].append((strength, x, y))
-    del scored  # on a large corpus the candidate pairs are the biggest thing held; the links are far fewer
-
-    def detail(kind: str, a: Claim, b: Claim) -> str:  # written for kept links only (memory)
-        about = (actors_in[a.id] | main.get(a.doc, set())) & (actors_in[b.id] | main.get(b.doc, set()))
-        return f"{kind} on {', '.join(sorted(top[a.id] & top[b.id]))} about {', '.join(sorted(about))}"
-
-    links = []
-    for (kind, _, _), items in per_pair.items():
-        used: set[str] = set()
-        for strength, x, y in sorted(items, key=lambda t: (-t[0], t[1], t[2])):
-            if len(used) >= 2 * MAX_LINKS[kind] or x in used or y in used:
-                continue
-            used.update((x, y))
-            links.append(Link(link_id(kind, [x, y]), kind, tuple(sorted((x, y))), detail(kind, by_id[x], by_id[y]),
-                              round(min(1.0, strength), 3)))
+    if not documents:
+        # Without the documents, each claim's own words stand for its document.
+        by_doc: dict[str, list[str]] = defaultdict(list)
+        for c in claims:
+            by_doc[c.doc].append(c.text)
+        documents = [Document(d, d, d, "\n".join(t)) for d, t in by_doc.items()]
+    found = compare_documents(documents, claims, events, stances, focus)
+    links = link_claims_from(found, min_confidence)
     if focus is not None:
         known = {c.id: c.doc for c in claims}
         links += [l for l in existing if l.kind in ("contradicts", "corroborates")

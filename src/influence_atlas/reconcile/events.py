@@ -1,50 +1,18 @@
 """Link events from different documents that tell one real happening, and record where the tellings differ.
 
-Candidates come from blocking: an event is filed under (type, actor) for each of its actors, so
-only events that share a type and a party are ever compared — cost grows with the number of
-events times the (bounded) size of a block, not with its square across the corpus.
+Candidates come from blocking at the document level (reconcile.links.candidate_documents: a
+bounded number of neighbours per document within a shared main actor), so cost grows with the
+number of documents, not with its square; the tellings of two candidate documents are compared
+by the learned event-pair model.
 """
 
 from __future__ import annotations
 
-import bisect
 import hashlib
-import re
 from collections import defaultdict
-from dataclasses import dataclass
 
 from ..extract.dates import dates_compatible
 from ..records import Event, Link
-
-# Actors so common that sharing them says little ("Russia" in a corpus about Russia); a pair
-# needs another shared party, or a shared place, a compatible date and similar words.
-_WINDOW = 60
-_WORD = re.compile(r"[^\W\d_]{4,}", re.U)
-_STOP = {"that", "with", "from", "have", "been", "were", "their", "they", "this", "which", "when", "also", "after", "before",
-         "into", "over", "more", "than", "about", "while", "since", "where", "would", "could", "dans", "avec", "pour", "sont", "leur"}
-
-
-@dataclass(frozen=True, slots=True)
-class _Candidate:
-    a: Event
-    b: Event
-    score: float
-
-
-def _words(text: str) -> set[str]:
-    return {w.lower() for w in _WORD.findall(text)} - _STOP
-
-
-_WORDS_CACHE: dict[str, frozenset[str]] = {}
-
-
-def _words_of(e: Event) -> frozenset[str]:
-    words = _WORDS_CACHE.get(e.id)
-    if words is None:
-        if len(_WORDS_CACHE) > 500_000:
-            _WORDS_CACHE.clear()
-        words = _WORDS_CACHE[e.id] = frozenset(_words(e.evidence))
-    return words
 
 
 def link_id(kind: str, items: list[str]) -> str:
@@ -53,49 +21,23 @@ def link_id(kind: str, items: list[str]) -> str:
 
 
 def pair_score(a: Event, b: Event) -> float:
-    """Return how likely two tellings (same type, different documents) are one happening, in [0, 1].
+    """Return the learned probability that two tellings from different documents are one happening, in [0, 1].
 
-    Evidence for: a shared party in the same role (above all the agent), more shared parties,
-    similar words, dates that agree at a precision both give, the same place, death tolls of the
-    same order. Evidence against: different places, incompatible dates (then 0).
+    Compared: type, date window (precise agreement counts more; a vague or missing date is not
+    held against it), shared participants, place, toll and meaning. Without their documents, the
+    tellings' own sentences stand for them. Incompatible dates or one document give 0.
     """
-    if a.type != b.type or a.doc == b.doc or not dates_compatible(a.date, b.date):
+    from ..extract.encoder import encode_sentences
+    from .features import event_pair_features, load_link_models
+    from .links import event_view
+
+    if a.doc == b.doc or not dates_compatible(a.date, b.date):
         return 0.0
-    ra, rb = {x.name: x.role for x in a.actors}, {x.name: x.role for x in b.actors}
-    shared = ra.keys() & rb.keys()
-    if not shared:
-        return 0.0
-    same_role = any(ra[n] == rb[n] for n in shared)
-    score = 0.3 if same_role else 0.15
-    score += 0.15 * len(shared) / len(ra.keys() | rb.keys())
-    wa, wb = _words_of(a), _words_of(b)
-    score += 0.3 * len(wa & wb) / max(1, min(len(wa), len(wb)))
-    if a.date and b.date:
-        score += 0.2 + (0.1 if len(a.date) >= 7 and len(b.date) >= 7 else 0.0)
-    if a.location and b.location:
-        if a.location != b.location:
-            score -= 0.3
-        else:
-            # The same town says much; the same country little.
-            score += 0.05 if _country_level(a.location) else 0.25
-    if a.fatalities and b.fatalities:
-        ratio = max(a.fatalities, b.fatalities) / min(a.fatalities, b.fatalities)
-        if ratio <= 3:
-            # Tolls of the same order; a mass killing of hundreds is rare enough to be telling.
-            score += 0.3 if min(a.fatalities, b.fatalities) >= 100 else 0.15
-        elif ratio > 6:
-            score -= 0.3
-    return max(0.0, min(1.0, score))
-
-
-def _country_level(location: str) -> bool:
-    try:
-        from ..extract.places import geocode
-
-        place = geocode(location)
-    except Exception:  # the place index is optional here: without it, treat the place as precise
-        return False
-    return place is not None and place.precision == "country"
+    va, vb = encode_sentences([a.evidence, b.evidence])
+    cos = float(va @ vb)
+    views = [event_view(e.type, e.date, {x.name for x in e.actors}, e.location, e.fatalities, e.evidence) for e in (a, b)]
+    row = event_pair_features(views[0], views[1], cos, cos)[None, :]
+    return round(float(load_link_models().event_probabilities(row)[0]), 3)
 
 
 def disagreements(events: list[Event]) -> list[str]:
@@ -122,72 +64,54 @@ def _more_precise(a: str | None, b: str | None) -> str | None:
     return a if a and (not b or len(a) > len(b)) else b
 
 
-def link_same_events(events: list[Event], threshold: float = 0.55, focus: set[str] | None = None,
-                     existing: list[Link] = ()) -> list[Link]:
-    """Return same_event links over events of different documents, each with its disagreements.
+def link_same_events(events: list[Event], threshold: float | None = None, focus: set[str] | None = None,
+                     existing: list[Link] = (), found: dict | None = None, documents: list = ()) -> list[Link]:
+    """Return same_event links over events of different documents, one group per happening, with its disagreements.
+
+    The pair models (`compare_documents` in reconcile.claims, or `found` when the caller already
+    has them) say which documents tell a common happening (document-level confidence, kept at or
+    above the `threshold` cut-off, the calibrated one by default) and which of their tellings match
+    (type, date window, participants, place, toll and meaning compared by a learned model). A group
+    never holds two tellings from one document or dates that disagree, and every two of its documents
+    must themselves be a confident pair, so a chain of look-alikes does not make one happening.
 
     Incremental use: with `focus` (the documents just analysed) only pairs that involve one of them
     are scored, and the `existing` same_event links among the other documents are kept and joined
     with the new pairs — adding a document does not redo the whole corpus.
     """
-    blocks: dict[tuple[str, str], list[Event]] = defaultdict(list)
-    for ev in events:
-        for actor in {x.name for x in ev.actors}:
-            blocks[(ev.type, actor)].append(ev)
-    best: dict[tuple[str, str], float] = {}
+    from .claims import compare_documents
+    from .features import load_link_models
 
-    def compare(a: Event, b: Event) -> None:
-        if a.doc == b.doc or (focus is not None and a.doc not in focus and b.doc not in focus):
-            return
-        key = (a.id, b.id) if a.id < b.id else (b.id, a.id)
-        if key not in best:
-            best[key] = pair_score(a, b)
+    if found is None:
+        docs = list(documents)
+        if not docs:
+            from ..records import Document
 
-    for members in blocks.values():
-        if len(members) < 2:
-            continue
-        dated = sorted((e for e in members if e.date), key=lambda e: (e.date, e.id))
-        undated = [e for e in members if not e.date]
-        # Sorted neighbourhood: a dated telling meets only the tellings nearest to it in time.
-        for i, a in enumerate(dated):
-            for b in dated[i + 1 : i + 1 + _WINDOW]:
-                if b.date[:4] > a.date[:4] and len(a.date) >= 4 and b.date[: len(a.date)] != a.date:
-                    break
-                compare(a, b)
-        # An undated telling may be any of them: it meets those that share its place, else those
-        # with a death toll of the same order, else the block's latest — a bounded number either way.
-        by_place: dict[str, list[Event]] = defaultdict(list)
-        with_toll: list[Event] = []
-        for e in members:
-            if e.location:
-                by_place[e.location].append(e)
-            if e.fatalities:
-                with_toll.append(e)
-        with_toll.sort(key=lambda e: e.fatalities)
-        tolls = [e.fatalities for e in with_toll]
-        for a in undated:
-            if a.location and len(by_place[a.location]) > 1:
-                pool = by_place[a.location][:_WINDOW]
-            elif a.fatalities:
-                lo = bisect.bisect_left(tolls, a.fatalities / 3)
-                hi = bisect.bisect_right(tolls, a.fatalities * 3)
-                pool = with_toll[lo:hi][:_WINDOW]
-            else:
-                pool = dated[-_WINDOW:] + undated[:_WINDOW]
-            for b in pool:
-                if b is not a:
-                    compare(a, b)
-    # Keep each event's strongest partner per other document, then join pairs into groups.
+            texts: dict[str, list[str]] = defaultdict(list)
+            for e in events:
+                texts[e.doc].append(e.evidence)
+            docs = [Document(d, d, d, "\n".join(t)) for d, t in texts.items()]
+        found = compare_documents(docs, [], events, focus=focus)
+    cut = load_link_models().thresholds["same_event"] if threshold is None else threshold
     by_id = {e.id: e for e in events}
-    chosen: dict[tuple[str, str], tuple[str, float]] = {}
-    for (x, y), score in best.items():
-        if score < threshold:
+    confident: dict[tuple[str, str], float] = {}
+    edges: list[tuple[float, str, str]] = []
+    for (da, db), f in found.items():
+        conf = f.confidence["same_event"]
+        if conf < cut or not f.event_pairs:
             continue
-        for me, other in ((x, y), (y, x)):
-            k = (me, by_id[other].doc)
-            if k not in chosen or score > chosen[k][1]:
-                chosen[k] = (other, score)
-    parent = {}
+        confident[(da, db)] = conf
+        ranked = sorted(f.event_pairs, key=lambda t: (-t[0], t[1], t[2]))
+        best_of: dict[str, tuple[float, str]] = {}
+        for p, x, y in ranked:
+            best_of.setdefault(x, (p, y))
+            best_of.setdefault(y, (p, x))
+        top = ranked[0]
+        edges.append((conf * 1.0, top[1], top[2]))
+        for p, x, y in ranked[1:]:
+            if p >= 0.5 and best_of[x][1] == y and best_of[y][1] == x:
+                edges.append((conf * p / top[0], x, y))
+    parent: dict[str, str] = {}
 
     def find(n):
         while parent.setdefault(n, n) != n:
@@ -196,51 +120,47 @@ def link_same_events(events: list[Event], threshold: float = 0.55, focus: set[st
         return n
 
     scores: dict[str, float] = {}
+    kept_pairs: set[tuple[str, str]] = set()
     if focus is not None:
         for link in existing:
+            if link.kind != "same_event":
+                continue
             kept = [i for i in link.items if i in by_id and by_id[i].doc not in focus]
             for a, b in zip(kept, kept[1:]):
                 parent[find(a)] = find(b)
             for i in kept:
                 scores[i] = max(scores.get(i, 0), link.score)
-    # Per group (by its root): the most precise date among its tellings and the documents they come from. Dates
-    # that agree pairwise at their common precision are all prefixes of the most precise one, so two groups may join
-    # when their most precise dates agree and they share no document: one check per join, not one per member pair.
+            ds = sorted({by_id[i].doc for i in kept})
+            kept_pairs |= {(x, y) for k, x in enumerate(ds) for y in ds[k + 1:]}
+    # Per group (by its root): the most precise date among its tellings and the documents they come from.
     groups_info: dict[str, tuple[str | None, set[str]]] = {}
-
-    def note(n: str) -> None:
-        root = find(n)
-        date, docs = groups_info.get(root, (None, set()))
-        docs.add(by_id[n].doc)
-        groups_info[root] = (_more_precise(by_id[n].date, date), docs)
-
-    for n in list(parent):
-        note(n)
 
     def info(n: str) -> tuple[str, str | None, set[str]]:
         root = find(n)
         if root not in groups_info:
-            note(n)
+            date, docs_ = None, set()
+            for m in [k for k in parent if find(k) == root] or [n]:
+                date = _more_precise(by_id[m].date, date)
+                docs_.add(by_id[m].doc)
+            groups_info[root] = (date, docs_)
         return (root, *groups_info[root])
 
-    mutual = sorted(
-        {(score, min(me, other), max(me, other)) for (me, _), (other, score) in chosen.items()
-         if chosen.get((other, by_id[me].doc), (None,))[0] == me},
-        reverse=True,
-    )
-    for score, me, other in mutual:  # strongest pairs first
+    def agreed(x: str, y: str) -> bool:
+        key = (x, y) if x < y else (y, x)
+        return key in confident or key in kept_pairs
+
+    for score, me, other in sorted(edges, key=lambda t: (-t[0], t[1], t[2])):  # strongest pairs first
         ra, date_a, docs_a = info(me)
         rb, date_b, docs_b = info(other)
         if ra == rb:
             continue
-        # Joining must not make one happening of tellings whose dates disagree (or two from one document).
         if not dates_compatible(date_a, date_b) or not docs_a.isdisjoint(docs_b):
             continue
+        if not all(agreed(x, y) for x in docs_a for y in docs_b):
+            continue
         parent[ra] = rb
-        small, large = (docs_a, docs_b) if len(docs_a) < len(docs_b) else (docs_b, docs_a)
-        large.update(small)
-        groups_info[rb] = (_more_precise(date_a, date_b), large)
-        del groups_info[ra]
+        groups_info[rb] = (_more_precise(date_a, date_b), docs_a | docs_b)
+        groups_info.pop(ra, None)
         scores[me] = max(scores.get(me, 0), score)
         scores[other] = max(scores.get(other, 0), score)
     groups: dict[str, list[str]] = defaultdict(list)
@@ -253,5 +173,8 @@ def link_same_events(events: list[Event], threshold: float = 0.55, focus: set[st
         items = sorted(members)
         evs = [by_id[i] for i in items]
         detail = "; ".join(disagreements(evs)) or "tellings agree"
-        links.append(Link(link_id("same_event", items), "same_event", tuple(items), detail, round(max(scores[i] for i in items), 3)))
+        ds = sorted({e.doc for e in evs})
+        conf = min((confident.get((x, y), scores.get(items[0], 0.0)) for k, x in enumerate(ds) for y in ds[k + 1:]),
+                   default=0.0)
+        links.append(Link(link_id("same_event", items), "same_event", tuple(items), detail, round(conf, 3)))
     return sorted(links, key=lambda l: l.id)

@@ -598,10 +598,12 @@ def _fts5_query(query: str) -> str:
 def _event_row(e: Event) -> dict:
     return dict(
         id=e.id, doc=e.doc, type=e.type, date=e.date, date_precision=e.date_precision,
-        actors=json.dumps([[a.name, a.role] for a in e.actors], ensure_ascii=False), location=e.location,
+        actors=json.dumps([[a.name, a.role] + ([a.actor_type] if a.actor_type else []) for a in e.actors], ensure_ascii=False), location=e.location,
         latitude=e.latitude, longitude=e.longitude, fatalities=e.fatalities, fatalities_qualifier=e.fatalities_qualifier,
         modality=e.modality, start=e.start, end=e.end, evidence=e.evidence, trigger=e.trigger,
         extractor=e.extractor, confidence=e.confidence,
+        acled_event_type=e.acled_event_type, acled_sub_event_type=e.acled_sub_event_type,
+        geo_precision=e.geo_precision, time_precision=e.time_precision,
     )
 
 
@@ -652,9 +654,11 @@ def _now_precise() -> str:
 def _claim_row(c: Claim) -> dict:
     return dict(
         id=c.id, doc=c.doc, start=c.start, end=c.end, text=c.text, checkworthiness=c.checkworthiness,
-        quantities=json.dumps([[q.text, q.value, q.unit, q.qualifier, q.start, q.end] for q in c.quantities], ensure_ascii=False),
+        quantities=json.dumps([[q.text, q.value, q.unit, q.qualifier, q.start, q.end] + ([q.upper] if q.upper is not None else [])
+                               for q in c.quantities], ensure_ascii=False),
         attributed_to=c.attributed_to, attribution_text=c.attribution_text, reporting_verb=c.reporting_verb, hedged=c.hedged,
         hedges=json.dumps(list(c.hedges), ensure_ascii=False), extractor=c.extractor, confidence=c.confidence,
+        relayed_by=c.relayed_by,
     )
 
 
@@ -664,16 +668,19 @@ def _row_claim(r) -> Claim:
         quantities=tuple(Quantity(*q) for q in json.loads(r["quantities"])), attributed_to=r["attributed_to"],
         attribution_text=r["attribution_text"], reporting_verb=r["reporting_verb"], hedged=bool(r["hedged"]),
         hedges=tuple(json.loads(r["hedges"])), extractor=r["extractor"], confidence=r["confidence"],
+        relayed_by=r["relayed_by"],
     )
 
 
 def _row_event(r) -> Event:
     return Event(
         id=r["id"], doc=r["doc"], type=r["type"], date=r["date"], date_precision=r["date_precision"],
-        actors=tuple(EventActor(n, role) for n, role in json.loads(r["actors"])), location=r["location"],
+        actors=tuple(EventActor(*a) for a in json.loads(r["actors"])), location=r["location"],
         latitude=r["latitude"], longitude=r["longitude"], fatalities=r["fatalities"],
         fatalities_qualifier=r["fatalities_qualifier"], modality=r["modality"], start=r["start"], end=r["end"],
         evidence=r["evidence"], trigger=r["trigger"], extractor=r["extractor"], confidence=r["confidence"],
+        acled_event_type=r["acled_event_type"], acled_sub_event_type=r["acled_sub_event_type"],
+        geo_precision=r["geo_precision"], time_precision=r["time_precision"],
     )
 
 

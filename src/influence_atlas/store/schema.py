@@ -80,6 +80,11 @@ events = Table(
     Column("trigger", Text, nullable=False),
     Column("extractor", String(32), nullable=False),
     Column("confidence", Float, nullable=False),
+    Column("acled_event_type", String(64)),
+    Column("acled_sub_event_type", String(64)),
+    # ACLED's geo_precision (1 town, 2 near it, 3 region or country) and time_precision (1 day, 2 span, 3 month+).
+    Column("geo_precision", Integer),
+    Column("time_precision", Integer),
     Index("ix_events_doc", "doc"),
     Index("ix_events_type_date", "type", "date"),
 )
@@ -96,6 +101,7 @@ claims = Table(
     Column("attributed_to", Text),
     Column("attribution_text", Text),
     Column("reporting_verb", Text),
+    Column("relayed_by", Text),
     Column("hedged", Boolean, nullable=False, default=False),
     Column("hedges", Text, nullable=False, default="[]"),
     Column("extractor", String(32), nullable=False),
@@ -343,6 +349,25 @@ def _m40_reconciliation_state(conn, dialect: str) -> None:
     conn.execute(text("UPDATE documents SET reconciled = (analysis_version IS NOT NULL)"))
 
 
+def _m45_claim_relays(conn, dialect: str) -> None:
+    """Claims keep who relays them (A in "A reports that B says")."""
+    from sqlalchemy import inspect
+
+    if "relayed_by" not in {c["name"] for c in inspect(conn).get_columns("claims")}:
+        conn.execute(text("ALTER TABLE claims ADD COLUMN relayed_by TEXT"))
+
+
+def _m46_event_coding(conn, dialect: str) -> None:
+    """ACLED event and sub-event type of each event, and its geo and time precision (tables made by migration 3 lack them)."""
+    from sqlalchemy import inspect
+
+    present = {c["name"] for c in inspect(conn).get_columns("events")}
+    for name, kind in (("acled_event_type", "VARCHAR(64)"), ("acled_sub_event_type", "VARCHAR(64)"), ("geo_precision", "INTEGER"),
+                       ("time_precision", "INTEGER")):
+        if name not in present:
+            conn.execute(text(f"ALTER TABLE events ADD COLUMN {name} {kind}"))
+
+
 corrections = Table(
     "corrections", metadata,
     Column("id", String(40), primary_key=True),
@@ -382,5 +407,7 @@ MIGRATIONS: list[tuple[int, str, Callable]] = [
     (20, "indexes for the web app", _m20_web_indexes),
     (30, "work claims; PostgreSQL code-point text and language-aware full-text search", _m30_scale_out),
     (40, "reconciliation state per document", _m40_reconciliation_state),
+    (45, "claim relays", _m45_claim_relays),
+    (46, "ACLED coding, geo and time precision of events", _m46_event_coding),
     (50, "analyst corrections", _m50_corrections),
 ]

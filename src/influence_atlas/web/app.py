@@ -130,9 +130,13 @@ def create_app(db: str | None = None, store: Store | None = None, allowed_hosts:
         return JSONResponse(data.network_view(corpus))
 
     @app.get("/api/sources", tags=["views"])
-    def api_sources(limit: int = Query(40, ge=1, le=200)) -> JSONResponse:
-        """Narratives × sources (endorsed vs reported) and stance per source toward the main actors."""
-        return JSONResponse(data.sources_view(corpus, limit))
+    def api_sources(limit: int = Query(40, ge=1, le=200), offset: int = Query(0, ge=0),
+                    q: str | None = Query(None, description="a word of the source's name, title or outlet"),
+                    narrative: str | None = Query(None, description="only sources carrying this narrative id"),
+                    sort: str = Query("outlet", pattern="^(hits|name|outlet)$",
+                                      description="outlet (grouped, busiest first), hits or name")) -> JSONResponse:
+        """Narratives × sources (endorsed vs reported) and stance per source toward the main actors, one page at a time."""
+        return JSONResponse(data.sources_view(corpus, limit, offset, q, narrative, sort))
 
     @app.get("/api/contradictions", tags=["views"])
     def api_contradictions(offset: int = Query(0, ge=0, le=MAX_OFFSET), limit: int = Query(50, ge=1, le=500)) -> JSONResponse:

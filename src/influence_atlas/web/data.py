@@ -14,7 +14,6 @@ from bisect import bisect_right
 from functools import lru_cache
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from importlib import resources
 from itertools import combinations
 
 from sqlalchemy import func, select
@@ -24,11 +23,13 @@ from ..errors import AtlasError
 from ..evaluate import gold_key
 from ..pipeline import TECHNIQUE_STATUS_TEXT, technique_status
 from ..records import Event, Link
+from ..ontology.narratives import load_taxonomy
 from ..store import Store
 from ..store.schema import (
     claims as claims_t, corrections as corrections_t, documents as documents_t, events as events_t, links as links_t,
     mentions as mentions_t, narratives as narratives_t, stances as stances_t,
 )
+from ..technique_summary import source_of
 from ..timeline import date_bounds
 
 UNDATED = "undated"
@@ -246,7 +247,7 @@ def build_snapshot(store: Store) -> Snapshot:
         docs=docs, doc_order=list(docs), actors=actors, happenings=happenings, undated=undated,
         dated_firsts=[h.first for h in happenings], event_index=event_index, group_of=group_of,
         mentions_per_doc=mentions_per_doc, events_per_doc=Counter(e.doc for e in events), claims_per_doc=claims_per_doc,
-        narratives=narratives, stances=stances, contradicts=[x for x in links if x.kind == "contradicts"],
+        narratives=narratives, stances=stances, contradicts=sorted((x for x in links if x.kind == "contradicts"), key=lambda x: (-x.score, x.id)),
         links_by_kind=Counter(x.kind for x in links), actor_options=actor_options, country_options=country_options,
         network={}, places=[],
     )
@@ -349,7 +350,9 @@ def happening_json(snap: Snapshot, h: Happening) -> dict:
         "actors": sorted(h.actors), "countries": sorted(h.countries), "sources": sources,
         "events": [dict(event_json(snap, e), evidence=_clip(e.evidence, EVIDENCE_CHARS)) for e in h.events],
         "disagreements": disagreements(snap, h.events), "notes": notes,
-        "links": [{"id": x.id, "detail": x.detail, "score": x.score} for x in h.links],
+        "links": [{"id": x.id, "detail": x.detail, "score": x.score,
+                   "review": snap.reviews.get(record_key("link", x, {e.id: record_key("event", e) for e in h.events}), "unreviewed")}
+                  for x in h.links],
     }
 
 
@@ -587,18 +590,11 @@ def map_view(corpus: Corpus) -> dict:
 
 
 def narrative_names() -> dict[str, str]:
-    """Return narrative id → name from the packaged narratives file when there is one (ids alone otherwise)."""
+    """Return narrative id → name from the taxonomy in use ($ATLAS_NARRATIVES, else the packaged one); {} if it cannot be read."""
     try:
-        raw = resources.files("influence_atlas").joinpath("ontology", "narratives.json").read_text(encoding="utf-8")
-        data = json.loads(raw)
-    except (FileNotFoundError, OSError, ValueError):
+        return {n.id: n.name for n in load_taxonomy().narratives}
+    except AtlasError:
         return {}
-    items = data.get("narratives", data) if isinstance(data, dict) else {}
-    if isinstance(items, dict):
-        return {str(k): str(v.get("name", k)) if isinstance(v, dict) else str(v) for k, v in items.items()}
-    if isinstance(items, list):
-        return {str(x["id"]): str(x.get("name", x["id"])) for x in items if isinstance(x, dict) and "id" in x}
-    return {}
 
 
 def _texts(store: Store, doc_ids: list[str]) -> dict[str, str]:
@@ -612,11 +608,20 @@ def _evidence(text: str, spans_json: str) -> list[str]:
     return [text[a:b] for a, b in json.loads(spans_json or "[]")][:5]
 
 
-def sources_view(corpus: Corpus, limit: int = 40) -> dict:
-    """Return the narratives × sources matrix (endorsed vs reported) and each source's stance toward the main actors.
+SOURCE_SORTS = ("hits", "name", "outlet")
 
-    Sources are the `limit` documents with the most narrative hits and stances; totals per narrative cover all.
+
+def sources_view(corpus: Corpus, limit: int = 40, offset: int = 0, q: str | None = None, narrative: str | None = None,
+                 sort: str = "outlet") -> dict:
+    """Return one page of the narratives × sources matrix (endorsed vs reported) and each source's stance toward the main
+    actors, with the sources' outlets so that hundreds of sources stay readable.
+
+    Sources can be filtered by a word of their name, title or outlet (`q`) and to those carrying one `narrative`, sorted
+    by `hits` (most narrative hits and stances first), `name`, or `outlet` (grouped by outlet, the busiest first), and
+    paged (`offset`, `limit`). Totals per narrative and the outlet list cover every source.
     """
+    if sort not in SOURCE_SORTS:
+        raise AtlasError(f"unknown sort '{sort}'; choose one of: {', '.join(SOURCE_SORTS)}")
     snap = corpus.snapshot()
     names = narrative_names()
     if "sources" not in snap.memo:
@@ -634,9 +639,24 @@ def sources_view(corpus: Corpus, limit: int = 40) -> dict:
             by_doc[row[0]].append(("stance", row))
         ranked = [d for d, _ in sorted(weight.items(), key=lambda kv: (-kv[1], snap.docs.get(kv[0], {}).get("name", kv[0])))]
         actors = [a for a, _ in sorted(stance_actor_docs.items(), key=lambda kv: (-kv[1], kv[0]))[:30]]
-        snap.memo["sources"] = (per_narrative, ranked, actors, by_doc)
-    per_narrative, ranked, actors, by_doc = snap.memo["sources"]
-    shown = ranked[:max(1, limit)]
+        outlets = {d: source_of(snap.docs.get(d) or {"id": d}) for d in ranked}
+        snap.memo["sources"] = (per_narrative, ranked, actors, by_doc, outlets)
+    per_narrative, ranked, actors, by_doc, outlets = snap.memo["sources"]
+    outlet_docs = Counter(outlets[d] for d in ranked)
+    chosen = ranked
+    if narrative:
+        chosen = [d for d in chosen if any(k == "narrative" and row[1] == narrative for k, row in by_doc[d])]
+    if q and q.strip():
+        needle = q.strip().lower()
+        chosen = [d for d in chosen if needle in " ".join(str(x or "") for x in (
+            snap.docs.get(d, {}).get("name"), snap.docs.get(d, {}).get("title"), outlets[d])).lower()]
+    doc_name = lambda d: snap.docs.get(d, {}).get("name", d)  # noqa: E731
+    if sort == "name":
+        chosen = sorted(chosen, key=doc_name)
+    elif sort == "outlet":
+        chosen = sorted(chosen, key=lambda d: (-outlet_docs[outlets[d]], outlets[d], doc_name(d)))
+    offset, limit = max(0, offset), max(1, limit)
+    shown = chosen[offset:offset + limit]
     texts = _texts(corpus.store, shown)
     wanted = set(actors)
     cells, stances = [], []
@@ -648,17 +668,21 @@ def sources_view(corpus: Corpus, limit: int = 40) -> dict:
             elif row[1] in wanted:
                 _, a, sc, c, ev = row
                 stances.append({"doc": d, "actor": a, "score": round(sc, 3), "confidence": round(c, 3), "evidence": _evidence(texts.get(d, ""), ev)})
-    narrative_ids = sorted(per_narrative, key=lambda n: (n[:1], int(n[1:]) if n[1:].isdigit() else 0, n))
+    order = {n: k for k, n in enumerate(names)}
+    narrative_ids = sorted(per_narrative, key=lambda n: (order.get(n, len(order)), n))
     return {
         "narratives": [{"id": n, "name": names.get(n, n), "endorsed": per_narrative[n]["endorsed"],
                         "reported": per_narrative[n]["reported"]} for n in narrative_ids],
-        "sources": [_doc_ref(snap, d) for d in sorted(shown, key=lambda d: snap.docs.get(d, {}).get("name", d))],
-        "sources_total": len(ranked), "cells": cells, "stance_actors": actors, "stances": stances,
+        "sources": [{**_doc_ref(snap, d), "outlet": outlets[d]} for d in shown],
+        "sources_total": len(ranked), "sources_matching": len(chosen), "offset": offset, "limit": limit, "sort": sort,
+        "outlets": [{"outlet": o, "documents": c} for o, c in sorted(outlet_docs.items(), key=lambda kv: (-kv[1], kv[0]))],
+        "cells": cells, "stance_actors": actors, "stances": stances,
     }
 
 
 def contradictions_view(corpus: Corpus, offset: int = 0, limit: int = 50) -> dict:
-    """Return contradicting claims (links of kind `contradicts`) and happenings whose sources disagree."""
+    """Return contradicting claims (links of kind `contradicts`, most confident first, each with its reason and
+    confidence) and happenings whose sources disagree."""
     snap = corpus.snapshot()
     offset, limit = max(0, offset), max(1, limit)
     page = snap.contradicts[offset:offset + limit]
@@ -684,7 +708,8 @@ def contradictions_view(corpus: Corpus, offset: int = 0, limit: int = 50) -> dic
                 parts.append({"kind": "event", **event_json(snap, e), "text": e.evidence})
             else:
                 parts.append(found.get(i, {"kind": "missing", "id": i, "text": None}))
-        items.append({"id": link.id, "detail": link.detail, "score": round(link.score, 3), "items": parts,
+        items.append({"id": link.id, "detail": link.detail, "reason": link.detail, "score": round(link.score, 3),
+                      "confidence": round(link.score, 3), "items": parts,
                       "review": snap.reviews.get(record_key("link", link, item_keys), "unreviewed")})
     return {"total": len(snap.contradicts), "offset": offset, "limit": limit, "contradictions": items,
             "conflicting_total": len(snap.conflicting),

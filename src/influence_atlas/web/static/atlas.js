@@ -236,7 +236,9 @@
       el("td", {},
         h.disagreements.map((d) => el("div", { class: "badge warn", title: "the sources disagree" },
           "⚠ " + d.field + ": " + d.values.map((v) => `${v.value} (${v.sources.join(", ")})`).join(" vs "))),
-        h.links.filter((l) => l.detail).map((l) => el("div", { class: "small muted", text: l.detail })),
+        h.links.filter((l) => l.detail || EDITS).map((l) => el("div", { class: "link-note", dataset: { link: l.id } },
+          l.detail ? el("span", { class: "small muted", text: l.detail }) : null, reviewBadge(l.review),
+          correctionForm("link", l.id, null))),
         h.events.map((e) => el("div", { class: "quote", dataset: { event: e.id } }, el("span", { class: "who", text: e.name + ":" }),
           e.modality !== "asserted" ? el("span", { class: "badge", text: e.modality }) : null, reviewBadge(e.review), short(e.evidence, 300),
           correctionForm("event", e.id, { date: e.date || "", type: e.type, location: e.location || "",
@@ -302,9 +304,45 @@
       legend: { orientation: "h", y: -0.05 }, margin: { l: 10, r: 10, t: 10, b: 40 }, hovermode: "closest" });
   };
 
+  const SOURCES_PAGE = 40;
+  const sourcesState = { q: "", narrative: "", sort: "outlet", offset: 0 };
+
+  // The static report carries every source: filter, sort and page them here as the API does on the server.
+  function pageSources(data, st) {
+    let list = data.sources;
+    if (st.narrative) list = list.filter((s) => data.cells.some((c) => c.doc === s.doc && c.narrative === st.narrative));
+    if (st.q) { const q = st.q.toLowerCase(); list = list.filter((s) => [s.name, s.title, s.outlet].join(" ").toLowerCase().includes(q)); }
+    const count = {}; data.sources.forEach((s) => { count[s.outlet] = (count[s.outlet] || 0) + 1; });
+    if (st.sort === "name") list = [...list].sort((a, b) => a.name.localeCompare(b.name));
+    else if (st.sort === "outlet") list = [...list].sort((a, b) => (count[b.outlet] - count[a.outlet]) || a.outlet.localeCompare(b.outlet) || a.name.localeCompare(b.name));
+    return Object.assign({}, data, { sources: list.slice(st.offset, st.offset + SOURCES_PAGE), sources_matching: list.length, offset: st.offset });
+  }
+
+  function groupOutlets(sources) {
+    const runs = [];
+    sources.forEach((s) => { const o = s.outlet || ""; if (runs.length && runs[runs.length - 1][0] === o) runs[runs.length - 1][1] += 1; else runs.push([o, 1]); });
+    return runs;
+  }
+
   VIEWS.sources = async function () {
-    const data = await load("sources");
+    const st = sourcesState;
+    let data = await load("sources", { q: st.q, narrative: st.narrative, sort: st.sort, offset: st.offset, limit: SOURCES_PAGE });
+    if (REPORT) data = pageSources(data, st);
     const parts = [...header("Narratives & stance", "Which narratives each source advances in its own voice (endorsed) or only attributes to others (reported), and how it leans toward each actor.")];
+    const rerun = () => VIEWS.sources();
+    const filter = el("input", { type: "search", id: "sources-filter", placeholder: "filter sources (name, title, outlet)", value: st.q });
+    filter.addEventListener("change", () => { st.q = filter.value; st.offset = 0; rerun(); });
+    const pick = el("select", { id: "sources-narrative" }, el("option", { value: "", text: "any narrative" }),
+      data.narratives.map((n) => el("option", { value: n.id, text: `${n.id} ${n.name !== n.id ? n.name : ""}`, selected: n.id === st.narrative })));
+    pick.addEventListener("change", () => { st.narrative = pick.value; st.offset = 0; rerun(); });
+    const sort = el("select", { id: "sources-sort" }, [["outlet", "group by outlet"], ["hits", "most hits first"], ["name", "by name"]].map(
+      ([v, t]) => el("option", { value: v, text: t, selected: v === st.sort })));
+    sort.addEventListener("change", () => { st.sort = sort.value; st.offset = 0; rerun(); });
+    const matching = data.sources_matching ?? data.sources_total;
+    const prev = el("button", { text: "← previous", disabled: st.offset === 0, onclick: () => { st.offset = Math.max(0, st.offset - SOURCES_PAGE); rerun(); } });
+    const next = el("button", { text: "next →", disabled: st.offset + SOURCES_PAGE >= matching, onclick: () => { st.offset += SOURCES_PAGE; rerun(); } });
+    parts.push(el("div", { class: "controls", id: "sources-controls" }, filter, pick, sort, prev,
+      el("span", { class: "small muted", text: matching ? `sources ${st.offset + 1}–${Math.min(matching, st.offset + data.sources.length)} of ${matching}` : "no source matches" }), next));
     parts.push(el("h2", { text: "Narratives × sources" }));
     const evidence = el("div", { class: "card", id: "narrative-evidence", hidden: true });
     if (!data.cells.length) {
@@ -329,7 +367,9 @@
             } }, modes.join(" + "));
         })));
       parts.push(el("div", { style: { overflowX: "auto" } }, el("table", { class: "grid matrix", id: "narrative-matrix" },
-        el("thead", {}, el("tr", {}, el("th", { text: "narrative" }), data.sources.map((s) => el("th", {}, docLink(s))))),
+        el("thead", {},
+          el("tr", { class: "outlets" }, el("th", { text: "outlet" }), groupOutlets(data.sources).map(([o, n]) => el("th", { colspan: n, class: "outlet", text: o }))),
+          el("tr", {}, el("th", { text: "narrative" }), data.sources.map((s) => el("th", {}, docLink(s))))),
         el("tbody", {}, rows))));
       parts.push(el("p", { class: "small muted", text: `Dark: endorsed in the source's own voice. Light: only reported. ${data.sources.length} of ${data.sources_total} sources shown. Click a cell for the evidence.` }));
       parts.push(evidence);
@@ -364,13 +404,13 @@
   VIEWS.contradictions = async function () {
     afterCorrection = () => refresh("contradictions");
     const data = await load("contradictions");
-    const parts = [...header("Contradictions", "Claims that contradict each other across sources, and events whose tellings disagree on date, toll, place or kind.")];
+    const parts = [...header("Contradictions", "Claims that contradict each other across sources, most confident first (each with its reason: the figure or proposition at stake), and events whose tellings disagree on date, toll, place or kind.")];
     parts.push(el("h2", { text: `Contradicting claims (${data.total})` }));
     if (data.total > data.contradictions.length) parts.push(el("p", { class: "muted small", text: `The first ${data.contradictions.length} are shown; the API pages through the rest (/api/contradictions?offset=…).` }));
     if (!data.contradictions.length) parts.push(empty("No contradicting claims found yet. They appear here once the cross-document reconciliation has linked claims."));
     for (const c of data.contradictions) {
       parts.push(el("div", { class: "card contradiction", dataset: { link: c.id } },
-        c.detail ? el("div", {}, el("b", { text: c.detail }), el("span", { class: "muted small", text: ` · score ${c.score}` }), reviewBadge(c.review)) : reviewBadge(c.review),
+        c.detail ? el("div", {}, el("b", { text: c.detail }), el("span", { class: "muted small", text: ` · confidence ${c.confidence}` }), reviewBadge(c.review)) : reviewBadge(c.review),
         correctionForm("link", c.id, null),
         el("div", { class: "pair" }, c.items.map((i) => el("div", { class: "side" },
           i.name ? docLink(i) : el("span", { class: "muted", text: i.id }),

@@ -1,0 +1,133 @@
+#!/usr/bin/env python3
+"""Train the narrative presence and mode heads on the development set, with leave-one-document-out figures.
+
+The development set (`../shared/corpus/dev` + the seeds) must first be ingested and analysed into a
+database, e.g. by `scripts/score_devset.py --work /tmp/narratives-dev`. For every document and narrative of
+the packaged taxonomy the features of `extract/narratives.py` are computed; the presence head (is the
+narrative in the document, in either mode) and the mode head (endorsed rather than reported, fitted on the
+present narratives) are class-balanced logistic regressions. The presence threshold is chosen inside each
+leave-one-document-out fold on the other documents, so the printed figures are cross-validated; the shipped
+heads are then fitted on all documents with the threshold chosen over all folds.
+
+    .venv/bin/python training/narratives/train_heads.py --db /tmp/narratives-dev/atlas.db
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import pickle
+from pathlib import Path
+
+import numpy as np
+
+from influence_atlas.extract import narratives as nx
+from influence_atlas.ontology.narratives import load_taxonomy
+from influence_atlas.pipeline import document_sentences
+from influence_atlas.store import open_store
+
+ROOT = Path(__file__).resolve().parents[2]
+CORPUS = ROOT.parent / "shared" / "corpus"
+OUT = ROOT / "src" / "influence_atlas" / nx.HEADS_FILE
+L2 = 0.01
+MODE_L2 = 1.0
+THRESHOLDS = [round(t, 2) for t in np.arange(0.3, 0.91, 0.025)]
+
+
+def gold_pairs() -> dict[str, dict]:
+    out = {}
+    for path in sorted((CORPUS / "dev" / "gold").glob("*.json")) + sorted((CORPUS / "gold").glob("0*.json")):
+        g = json.loads(path.read_text())
+        out[g["doc"]] = {"language": g.get("language", "en"), "pairs": {(n, m) for m in ("endorsed", "reported") for n in g["narratives"][m]}}
+    return out
+
+
+def f1(system: list[set], gold: list[set]) -> tuple[float, float, float]:
+    tp = sum(len(s & g) for s, g in zip(system, gold))
+    ns, ng = sum(map(len, system)), sum(map(len, gold))
+    p = tp / ns if ns else 0.0
+    r = tp / ng if ng else 0.0
+    return round(p, 3), round(r, 3), round(2 * p * r / (p + r) if p + r else 0.0, 3)
+
+
+def predict(pres_w, mode_w, threshold, feats) -> set:
+    heads = {"presence": {"weights": pres_w}, "mode": {"weights": mode_w}}
+    present, endorsed = nx.score_features(feats, heads)
+    return {(n, "endorsed" if endorsed[j] >= 0.5 else "reported") for j, n in enumerate(feats.narratives) if present[j] >= threshold}
+
+
+def fit(items) -> tuple[np.ndarray, np.ndarray]:
+    """Return the presence and mode weights (bias last); presence features are standardised, folded into the weights."""
+    xp = np.vstack([f.presence for f, _ in items])
+    yp = np.concatenate([[any(p[0] == n for p in pairs) for n in f.narratives] for f, pairs in items]).astype(float)
+    mu, sd = xp[:, :-1].mean(axis=0), xp[:, :-1].std(axis=0) + 1e-6
+    # The feature rows carry their own bias column; the fitted bias takes its place.
+    w = nx._fit_logistic((xp[:, :-1] - mu) / sd, yp, L2)
+    wp = np.append(w[:-1] / sd, w[-1] - float((w[:-1] * mu / sd).sum()))
+    xm = np.vstack([f.mode[[j for j, n in enumerate(f.narratives) if any(p[0] == n for p in pairs)]] for f, pairs in items])
+    ym = np.array([any(p == (n, "endorsed") for p in pairs) for f, pairs in items for n in f.narratives
+                   if any(p[0] == n for p in pairs)], float)
+    wm = nx._fit_logistic(xm[:, :-1], ym, MODE_L2)
+    return wp.astype(np.float32), wm.astype(np.float32)
+
+
+def best_threshold(pres_w, mode_w, items) -> float:
+    scored = [(f1([predict(pres_w, mode_w, t, f) for f, _ in items], [g for _, g in items])[2], -abs(t - 0.5), t) for t in THRESHOLDS]
+    return max(scored)[2]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--db", required=True, help="analysed development-set database")
+    ap.add_argument("--cache", action="store_true", help="keep the features next to the database and reuse them")
+    ap.add_argument("--dry-run", action="store_true", help="print the figures without writing the heads")
+    a = ap.parse_args()
+    gold = gold_pairs()
+    tax = load_taxonomy()
+    store = open_store(a.db)
+    items, langs, names = [], [], []
+    cache = Path(a.db).with_suffix(".features.pkl")
+    if cache.exists() and a.cache:
+        items, langs, names = pickle.loads(cache.read_bytes())
+    for doc in ([] if items else store.documents()):
+        if doc.name not in gold:
+            continue
+        feats = nx.narrative_features(doc.text, document_sentences(doc), store.mentions(doc.id), doc.language, tax)
+        items.append((feats, gold[doc.name]["pairs"]))
+        langs.append(gold[doc.name]["language"])
+        names.append(doc.name)
+    if a.cache:
+        cache.write_bytes(pickle.dumps((items, langs, names)))
+    print(f"{len(items)} documents")
+    cv_pred = []
+    for k in range(len(items)):
+        train = items[:k] + items[k + 1 :]
+        wp, wm = fit(train)
+        t = best_threshold(wp, wm, train)
+        cv_pred.append(predict(wp, wm, t, items[k][0]))
+    golds = [g for _, g in items]
+    figures = {}
+    for label, keep in (("all", lambda i: True), ("dev28", lambda i: not names[i][:3].isdigit()),
+                        ("en", lambda i: langs[i] == "en"), ("fr", lambda i: langs[i] == "fr")):
+        idx = [i for i in range(len(items)) if keep(i)]
+        figures[label] = dict(zip(("p", "r", "f1"), f1([cv_pred[i] for i in idx], [golds[i] for i in idx])))
+        print(f"leave-one-document-out {label:6s} P/R/F1 {figures[label]}")
+    wp, wm = fit(items)
+    t = best_threshold(wp, wm, items)
+    print("presence weights", dict(zip(nx.PRESENCE_FEATURES, np.round(wp, 3).tolist())), "threshold", t)
+    print("mode weights", dict(zip(nx.MODE_FEATURES, np.round(wm, 3).tolist())))
+    if a.dry_run:
+        return
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    OUT.write_text(json.dumps({
+        "about": "narrative presence and mode heads: logistic weights over extract/narratives.py features (last: bias); "
+                 "trained by training/narratives/train_heads.py on the development set",
+        "presence": {"features": list(nx.PRESENCE_FEATURES), "weights": [round(float(w), 5) for w in wp], "threshold": t},
+        "mode": {"features": list(nx.MODE_FEATURES), "weights": [round(float(w), 5) for w in wm]},
+        "cross_validation": {"scheme": "leave-one-document-out, threshold chosen within each fold", **figures},
+    }, indent=1) + "\n")
+    print("wrote", OUT)
+
+
+if __name__ == "__main__":
+    main()
