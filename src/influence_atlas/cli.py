@@ -176,6 +176,11 @@ def analyze(
         err.print(f"[yellow]note:[/] took up {report.retaken} document(s) left claimed by a stopped `atlas analyze` on this machine")
     for failure in report.failed:
         err.print(f"[red]failed:[/] {escape(failure)}")
+    if report.corrections_orphaned:
+        err.print(f"[yellow]note:[/] {len(set(report.corrections_orphaned))} analyst correction(s) no longer find their record "
+                  f"(orphaned): {escape(', '.join(sorted(set(report.corrections_orphaned))))}; see `atlas correct list --state orphaned`")
+    if report.corrections_applied:
+        console.print(f"replayed {len(set(report.corrections_applied))} analyst correction(s)")
     techniques = "persuasion techniques skipped" if "techniques" in stages_off else f"{report.techniques} persuasion-technique spans"
     console.print(f"analysed {report.documents} document(s): {report.mentions} mentions of {report.actors} actors, "
                   f"{report.events} events, {techniques}")
@@ -489,6 +494,8 @@ def serve(
     allowed_hosts: Optional[List[str]] = typer.Option(None, "--allowed-host", help="Another name the server may be reached "
                                                       "by (repeatable; this machine's loopback names always are). Requests "
                                                       "naming any other host are refused (DNS rebinding).", show_default=False),
+    allow_edits: bool = typer.Option(False, "--allow-edits", help="Let analysts correct records from the app (forms on the "
+                                     "document, timeline and contradiction views; POST /api/corrections). Read-only without it."),
 ) -> None:
     """Serve the web app (timeline, actor network, narratives, contradictions, map, documents) and its JSON API under /api/.
 
@@ -504,7 +511,10 @@ def serve(
         err.print(f"[yellow]note:[/] serving on {escape(host)}: every request needs the access token; open "
                   f"{escape(url)}?token={escape(token)} once, or send `Authorization: Bearer TOKEN`")
     console.print(f"Influence Atlas on {escape(url)} (API: /docs); Ctrl-C stops it")
-    run_serve(host=host, port=port, store=store, allowed_hosts=tuple(allowed_hosts or ()), token=token)
+    if allow_edits:
+        console.print("analyst corrections are allowed (--allow-edits): each is stored with who made it" +
+                      (" and needs the access token" if token else ""))
+    run_serve(host=host, port=port, store=store, allowed_hosts=tuple(allowed_hosts or ()), token=token, allow_edits=allow_edits)
 
 
 @app.command()
@@ -852,6 +862,180 @@ def events_classify(
     for row, label in rows:
         out.write(f"{row.snippet_id}\t{label.code}\t{label.probability:.4f}\t{'event' if label.is_event else 'none'}\n")
     out.flush()
+
+
+correct_app = typer.Typer(
+    help="Analyst corrections that survive re-analysis: reject, edit, merge, confirm, link; list, undo, share as a file.",
+    no_args_is_help=True,
+)
+app.add_typer(correct_app, name="correct")
+
+WhoOption = typer.Option(None, "--who", help="Who makes the correction (default: $ATLAS_USER).", show_default=False)
+ReasonOption = typer.Option("", "--reason", help="Why: kept with the correction and shown beside the record.")
+KindArgument = typer.Argument(..., help="Record kind: event, claim, link, stance, narrative, technique, ttp, mention.")
+RefArgument = typer.Argument(..., help="The record: EVENT_ID, CLAIM_ID or LINK_ID (as the export and the web app show them); "
+                             "DOC/ACTOR (stance), DOC/NARRATIVE or DOC/NARRATIVE/MODE, DOC/START-END, optionally followed by "
+                             "/TECHNIQUE or /DISARM_ID (DOC: id, unique id prefix or name).")
+
+
+def _correct(db: Optional[str], operation: str, kind: str, ref, fields: dict | None, who: Optional[str], reason: str) -> None:
+    from .corrections import add_correction
+
+    store = _open(db)
+    try:
+        done = add_correction(store, operation, kind, ref, fields, who or os.environ.get("ATLAS_USER"), reason)
+    except AtlasError as exc:
+        _fail(exc)
+    console.print(f"{done.id}: {done.operation} {escape(done.key)} ({done.state}); `atlas correct undo {done.id}` withdraws it")
+
+
+@correct_app.command("reject")
+def correct_reject(kind: str = KindArgument, ref: str = RefArgument, db: Optional[str] = DbOption, who: Optional[str] = WhoOption,
+                   reason: str = ReasonOption) -> None:
+    """Reject a record (a false event, claim, contradiction, narrative, stance, technique, mention): it leaves every view and export."""
+    _correct(db, "reject", kind, ref, None, who, reason)
+
+
+@correct_app.command("edit")
+def correct_edit(kind: str = KindArgument, ref: str = RefArgument,
+                 values: List[str] = typer.Option(..., "--set", help="FIELD=VALUE (repeatable; VALUE null clears). Event: type, "
+                                                  "date (YYYY, YYYY-MM or YYYY-MM-DD), location, fatalities, actors (NAME or NAME:ROLE, "
+                                                  "comma-separated); claim: "
+                                                  "attributed_to, hedged; stance: score (-2..2); narrative: mode (endorsed|reported)."),
+                 db: Optional[str] = DbOption, who: Optional[str] = WhoOption, reason: str = ReasonOption) -> None:
+    """Edit fields of a record: an event's type, date, place, toll or actors; a claim's source; a stance score; a narrative's mode."""
+    fields = {}
+    for item in values:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            _fail(AtlasError(f"--set {item!r}: use FIELD=VALUE"))
+        fields[name.strip()] = value
+    _correct(db, "edit", kind, ref, fields, who, reason)
+
+
+@correct_app.command("merge")
+def correct_merge(actor: str = typer.Argument(..., help="Actor to merge away (canonical name)."),
+                  into: str = typer.Argument(..., help="Actor that stays (canonical name)."),
+                  db: Optional[str] = DbOption, who: Optional[str] = WhoOption, reason: str = ReasonOption) -> None:
+    """Merge two actors: mentions, events, claim sources and stances of ACTOR go to INTO, whose aliases gain ACTOR."""
+    _correct(db, "merge", "actor", actor, {"into": into}, who, reason)
+
+
+@correct_app.command("split")
+def correct_split(actor: str = typer.Argument(..., help="Actor an alias was wrongly linked to (canonical name)."),
+                  alias: str = typer.Argument(..., help="The alias, as the mentions read it."),
+                  into: Optional[str] = typer.Option(None, "--into", help="Actor the alias names (default: the alias itself).",
+                                                     show_default=False),
+                  db: Optional[str] = DbOption, who: Optional[str] = WhoOption, reason: str = ReasonOption) -> None:
+    """Split an alias off an actor: its mentions (and the events and claims told through them) go to an actor of its own."""
+    _correct(db, "split", "actor", actor, {"alias": alias, "into": into or alias}, who, reason)
+
+
+@correct_app.command("confirm")
+def correct_confirm(kind: str = typer.Argument(..., help="Record kind (as for reject), or actor."), ref: str = RefArgument,
+                    db: Optional[str] = DbOption, who: Optional[str] = WhoOption, reason: str = ReasonOption) -> None:
+    """Confirm a record as right: its review state becomes confirmed in the views and exports."""
+    _correct(db, "confirm", kind, ref, None, who, reason)
+
+
+@correct_app.command("link")
+def correct_link(kind: str = typer.Argument(..., help="Link kind: same_event (events), contradicts or corroborates (claims)."),
+                 items: List[str] = typer.Argument(..., help="Two or more event or claim ids."),
+                 db: Optional[str] = DbOption, who: Optional[str] = WhoOption, reason: str = ReasonOption) -> None:
+    """Add a missing cross-document link: the same event told twice, or claims that contradict or corroborate each other."""
+    _correct(db, "add_link", kind, list(items), None, who, reason)
+
+
+@correct_app.command("narrative")
+def correct_narrative(doc: str = typer.Argument(..., help="Document id, unique id prefix or name."),
+                      narrative: str = typer.Argument(..., help="Narrative id of the taxonomy (see `atlas narratives`)."),
+                      span: List[str] = typer.Option(..., "--span", help="START-END of the words that carry it (repeatable)."),
+                      mode: str = typer.Option("endorsed", "--mode", help="endorsed (the source's own voice) or reported."),
+                      db: Optional[str] = DbOption, who: Optional[str] = WhoOption, reason: str = ReasonOption) -> None:
+    """Add a narrative the analysis missed to a document, pointing at the words that carry it."""
+    _correct(db, "add_narrative", "narrative", f"{doc}/{narrative}", {"mode": mode, "evidence": list(span)}, who, reason)
+
+
+@correct_app.command("list")
+def correct_list(db: Optional[str] = DbOption,
+                 state: Optional[str] = typer.Option(None, "--state", help="Only corrections in this state: applied, orphaned or undone.",
+                                                     show_default=False)) -> None:
+    """List the corrections in the order they were made, with their state (orphaned: the target is gone since re-analysis)."""
+    from rich.text import Text
+
+    from .corrections import STATES, list_corrections
+
+    if state and state not in STATES:
+        _fail(AtlasError(f"unknown state '{state}': use one of {', '.join(STATES)}"))
+    store = _open(db)
+    found = list_corrections(store, states=[state] if state else None)
+    if not found:
+        console.print("no corrections" + (f" in state {state}" if state else ""))
+        return
+    table = Table("id", "when", "who", "operation", "target", "fields", "reason", "state", show_lines=True)
+    for c in found:
+        fields = ", ".join(f"{k}={v}" for k, v in c.fields.items() if k != "items")
+        target = re.sub(r"\b([0-9a-f]{12})[0-9a-f]{52}\b", r"\1…", c.key)  # document ids shortened
+        table.add_row(c.id, c.when[:19], Text(c.who), c.operation, Text(target), Text(fields), Text(c.reason),
+                      f"[red]{c.state}[/]" if c.state == "orphaned" else c.state)
+    console.print(table)
+    orphans = sum(c.state == "orphaned" for c in found)
+    if orphans:
+        err.print(f"[yellow]note:[/] {orphans} orphaned correction(s): their record is gone since re-analysis; check them, "
+                  "then undo them or correct the new record")
+
+
+@correct_app.command("undo")
+def correct_undo(correction_id: str = typer.Argument(..., help="Correction id (see `atlas correct list`)."),
+                 db: Optional[str] = DbOption) -> None:
+    """Withdraw a correction: it is kept as undone and the documents it touched are analysed again by the next `atlas analyze`."""
+    from .corrections import undo
+
+    store = _open(db)
+    try:
+        done, docs = undo(store, correction_id)
+    except AtlasError as exc:
+        _fail(exc)
+    console.print(f"{done.id} undone" + (f"; run `atlas analyze` to restore the extracted records of {len(docs)} document(s)" if docs else ""))
+
+
+@correct_app.command("export")
+def correct_export(out: str = typer.Argument(..., help="JSON file to write."), db: Optional[str] = DbOption) -> None:
+    """Write every correction to a JSON file a team can share (`atlas correct import` reads it)."""
+    import json
+
+    from .corrections import export_corrections
+
+    store = _open(db)
+    data = export_corrections(store)
+    try:
+        Path(out).write_text(json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    except OSError as exc:
+        _fail(AtlasError(f"cannot write {out}: {exc}"))
+    console.print(f"wrote {len(data['corrections'])} correction(s) to {escape(out)}")
+
+
+@correct_app.command("import")
+def correct_import(path: str = typer.Argument(..., help="Corrections file written by `atlas correct export`."),
+                   db: Optional[str] = DbOption) -> None:
+    """Add the corrections of a shared file that this database lacks, applying each one; print those whose target is missing."""
+    import json
+
+    from .corrections import import_corrections
+
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        _fail(AtlasError(f"cannot read corrections from {path}: {exc}"))
+    store = _open(db)
+    try:
+        added, held = import_corrections(store, data)
+    except AtlasError as exc:
+        _fail(exc)
+    orphans = [c for c in added if c.state == "orphaned"]
+    for c in orphans:
+        err.print(f"[yellow]orphaned:[/] {c.id} {c.operation} {escape(c.key)}: no such record in this database")
+    console.print(f"imported {len(added)} correction(s) ({len(orphans)} orphaned), {held} already here")
 
 
 def run() -> None:

@@ -114,7 +114,29 @@ def export_dict(store: Store) -> dict:
     out["techniques"].sort(key=lambda x: (x["doc"], x["start"], x["end"], x["technique"]))
     out["ttps"].sort(key=lambda x: (x["doc"], x["start"], x["disarm_id"]))
     out["links"].sort(key=lambda x: x["id"])
+    add_reviews(store, out)
     return out
+
+
+# Arrays of the JSON export and the record kind of their items, for analyst corrections.
+REVIEWED = {"actors": "actor", "mentions": "mention", "events": "event", "claims": "claim", "stances": "stance",
+            "narratives": "narrative", "techniques": "technique", "ttps": "ttp", "links": "link"}
+
+
+def add_reviews(store: Store, out: dict) -> None:
+    """Once corrections exist, give every record of an export dict its `review` (unreviewed, confirmed, corrected)
+    and add the `corrections` log (DESIGN.md's contract); an export of a database without corrections is unchanged."""
+    from .corrections import list_corrections, record_key, review_states
+
+    log = [c for c in list_corrections(store) if c.state != "undone"]
+    if not log:
+        return
+    states = review_states(store)
+    item_keys = {x["id"]: record_key(kind, x) for name, kind in (("events", "event"), ("claims", "claim")) for x in out[name]}
+    for name, kind in REVIEWED.items():
+        for item in out[name]:
+            item["review"] = states.get(record_key(kind, item, item_keys), "unreviewed")
+    out["corrections"] = [c.as_json() for c in log]
 
 
 def export(store: Store, fmt: str, out: str | Path) -> Path:

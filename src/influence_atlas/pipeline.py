@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from . import __version__
+from .corrections import replay_corrections, replay_link_corrections
 from .errors import AtlasError, InputError, printable
 from .extract import techniques as technique_models
 from .extract.actors import link_actors
@@ -58,6 +59,14 @@ class AnalyzeReport:
     failed: list[str] = field(default_factory=list)
     # Documents left claimed by a stopped worker on this host and taken up again.
     retaken: int = 0
+    # Analyst corrections replayed onto the new records, and those whose target is gone (ids; issue 23).
+    corrections_applied: list[str] = field(default_factory=list)
+    corrections_orphaned: list[str] = field(default_factory=list)
+
+    def note_corrections(self, replay) -> None:
+        """Add a corrections replay's outcome (corrections.ReplayReport) to the report."""
+        self.corrections_applied.extend(replay.applied)
+        self.corrections_orphaned.extend(replay.orphaned)
 
     def count(self, analysis: Analysis) -> None:
         """Add one document's analysis to the figures."""
@@ -336,8 +345,11 @@ def analyze(store: Store, redo_all: bool = False, actor_files: tuple[str, ...] =
             changed.add(doc.id)
     finally:
         store.release_claims(worker)
+    # -- analyst corrections (issue 23): replayed onto the new records before reconciliation sees them
+    if changed:
+        report.note_corrections(replay_corrections(store, None if redo_all else changed))
     if report.documents or redo_all or needs_reconciliation(store):
-        report.links = len(reconcile(store, None if redo_all else changed))
+        report.links = len(reconcile(store, None if redo_all else changed, report))
     return report
 
 
@@ -387,12 +399,13 @@ def claim_each(store: Store, version: str, worker: str) -> Iterator[Document]:
         after = (found[-1].name, found[-1].id)
 
 
-def reconcile(store: Store, changed: set[str] | None = None) -> list:
+def reconcile(store: Store, changed: set[str] | None = None, report: AnalyzeReport | None = None) -> list:
     """Update the cross-document links and store them: the same happening told by several sources,
     and claims that contradict or corroborate each other across documents.
 
     With `changed` (the documents just analysed) only pairs involving them are scored and the other
-    links are kept; without it every pair is considered again.
+    links are kept; without it every pair is considered again. Analyst corrections of links are replayed on
+    the result (their outcome added to `report` when given).
     """
     # Under a lock from reading to writing: the last worker to finish reconciles last, over every document.
     with store.exclusive("reconcile"):
@@ -403,6 +416,10 @@ def reconcile(store: Store, changed: set[str] | None = None) -> list:
         links = link_across(store.documents(), store.events(), store.claims(), store.stances(), focus=focus,
                             existing=existing)
         store.replace_links(links, reconciled=pending)
+        # -- analyst corrections (issue 23): links rejected, added or confirmed by hand
+        replayed = replay_link_corrections(store)
+    if report is not None:
+        report.note_corrections(replayed)
     return links
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from .errors import ExtraError, InputError
+from .corrections import replay_corrections
 from .pipeline import (AnalyzeReport, Progress, analysis_version, analyze_document, analyze_safely, build_document_safely,
                        check_skip, needs_reconciliation, reconcile, unexpected)
 from .records import Document
@@ -183,7 +184,7 @@ def _run(ray, store, redo_all, actor_files, workers, inputs, options, progress, 
             on_total(len(ids))
         if not ids:
             if redo_all or needs_reconciliation(store):
-                report.links = len(reconcile(store))
+                report.links = len(reconcile(store, report=report))
             return report
         data = ray.data.from_items([{"id": i} for i in ids]).map_batches(
             fetch_documents, fn_kwargs={"url": store.url}, batch_format="numpy", batch_size=batch_size)
@@ -213,6 +214,9 @@ def _run(ray, store, redo_all, actor_files, workers, inputs, options, progress, 
         store.replace_analyses(todo, version)
         for analysis in todo:
             report.count(analysis)
+    # -- analyst corrections (issue 23): replayed onto the new records before reconciliation sees them
+    if seen:
+        report.note_corrections(replay_corrections(store, None if redo_all and not inputs else seen))
     if report.documents or redo_all or needs_reconciliation(store):
-        report.links = len(reconcile(store))
+        report.links = len(reconcile(store, report=report))
     return report

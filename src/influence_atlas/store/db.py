@@ -9,6 +9,7 @@ import os
 import re
 import sqlite3
 from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -22,12 +23,34 @@ from ..records import (
     Actor, Analysis, Claim, Document, Event, EventActor, Link, Mention, NarrativeHit, Quantity, Stance, TechniqueHit, TtpHit,
 )
 from .schema import (
-    MIGRATIONS, PG_TEXT_SEARCH, PG_TEXT_SEARCH_FALLBACK, actors, claims, documents, events, held_stances, links, mentions, narratives,
-    pg_fts_insert_sql, schema_migrations, stances, techniques, ttps,
+    MIGRATIONS, PG_TEXT_SEARCH, PG_TEXT_SEARCH_FALLBACK, actors, claims, corrections, documents, events, held_stances, links,
+    mentions, narratives, pg_fts_insert_sql, schema_migrations, stances, techniques, ttps,
 )
 
 # Tables holding one document's extracted records, replaced together by each analysis.
 PER_DOCUMENT = (mentions, events, claims, stances, held_stances, narratives, techniques, ttps)
+
+# Record kinds analyst corrections act on: their table and the columns that name one row (never an autoincrement id).
+RECORD_TABLES = {"event": events, "claim": claims, "mention": mentions, "stance": stances, "narrative": narratives,
+                 "technique": techniques, "ttp": ttps, "link": links}
+NATURAL_KEYS = {
+    "event": ("id",), "claim": ("id",), "link": ("id",), "mention": ("doc", "start", "end", "label"),
+    "stance": ("doc", "actor"), "narrative": ("doc", "narrative", "mode"), "technique": ("doc", "technique", "start", "end"),
+    "ttp": ("doc", "disarm_id", "start", "end"),
+}
+
+
+@dataclass(slots=True)
+class RecordChanges:
+    """Records to delete (natural keys, by kind), records to write (by kind) and actors to overwrite or delete."""
+
+    delete: dict[str, list[tuple]] = field(default_factory=dict)
+    put: dict[str, list] = field(default_factory=dict)
+    actors: list[Actor] = field(default_factory=list)
+    delete_actors: list[str] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(any(self.delete.values()) or any(self.put.values()) or self.actors or self.delete_actors)
 
 DEFAULT_DB = "atlas.db"
 
@@ -299,23 +322,16 @@ class Store:
                 conn.execute(delete(table).where(table.c.doc.in_(ids)))
             self._upsert_actors(conn, [actor for a in analyses for actor in a.actors])
             rows = {
-                mentions: [dict(doc=m.doc, start=m.start, end=m.end, text=m.text, label=m.label, actor=m.actor,
-                                extractor=m.extractor, confidence=m.confidence) for a in analyses for m in a.mentions],
+                mentions: [_mention_row(m) for a in analyses for m in a.mentions],
                 events: [_event_row(e) for a in analyses for e in a.events],
                 claims: [_claim_row(c) for a in analyses for c in a.claims],
-                stances: [dict(doc=x.doc, actor=x.actor, score=x.score, evidence=json.dumps([list(e) for e in x.evidence]),
-                               extractor=x.extractor, confidence=x.confidence) for a in analyses for x in a.stances
-                          if not x.holder],
+                stances: [_stance_row(x) for a in analyses for x in a.stances if not x.holder],
                 held_stances: [dict(doc=x.doc, holder=x.holder, actor=x.actor, score=x.score,
                                     evidence=json.dumps([list(e) for e in x.evidence]), extractor=x.extractor,
                                     confidence=x.confidence) for a in analyses for x in a.stances if x.holder],
-                narratives: [dict(doc=x.doc, narrative=x.narrative, mode=x.mode, score=x.score,
-                                  evidence=json.dumps([list(e) for e in x.evidence]), extractor=x.extractor)
-                             for a in analyses for x in a.narratives],
-                techniques: [dict(doc=x.doc, technique=x.technique, start=x.start, end=x.end, text=x.text, score=x.score,
-                                  extractor=x.extractor) for a in analyses for x in a.techniques],
-                ttps: [dict(doc=x.doc, disarm_id=x.disarm_id, name=x.name, start=x.start, end=x.end, evidence=x.evidence,
-                            confidence=x.confidence, extractor=x.extractor) for a in analyses for x in a.ttps],
+                narratives: [_narrative_row(x) for a in analyses for x in a.narratives],
+                techniques: [_technique_row(x) for a in analyses for x in a.techniques],
+                ttps: [_ttp_row(x) for a in analyses for x in a.ttps],
             }
             for table, values in rows.items():
                 if values:
@@ -345,8 +361,7 @@ class Store:
 
     def stances(self, doc_id: str | None = None) -> list[Stance]:
         """Return stored stances, sorted by document and actor."""
-        return [Stance(r["doc"], r["actor"], r["score"], tuple(tuple(e) for e in json.loads(r["evidence"])), r["extractor"], r["confidence"])
-                for r in self._select(stances, doc_id, stances.c.doc, stances.c.actor)]
+        return [_row_stance(r) for r in self._select(stances, doc_id, stances.c.doc, stances.c.actor)]
 
     def held_stances(self, doc_id: str | None = None) -> list[Stance]:
         """Return the stored stances of quoted or cited speakers (`holder` set), sorted by document, holder and actor."""
@@ -356,8 +371,7 @@ class Store:
 
     def narratives(self, doc_id: str | None = None) -> list[NarrativeHit]:
         """Return stored narrative hits, sorted by document, narrative and mode."""
-        return [NarrativeHit(r["doc"], r["narrative"], r["mode"], r["score"], tuple(tuple(e) for e in json.loads(r["evidence"])), r["extractor"])
-                for r in self._select(narratives, doc_id, narratives.c.doc, narratives.c.narrative, narratives.c.mode)]
+        return [_row_narrative(r) for r in self._select(narratives, doc_id, narratives.c.doc, narratives.c.narrative, narratives.c.mode)]
 
     def techniques(self, doc_id: str | None = None) -> list[TechniqueHit]:
         """Return stored persuasion-technique spans, sorted by document and offset."""
@@ -386,7 +400,7 @@ class Store:
         """Return stored cross-document links, sorted by id."""
         with self.engine.connect() as conn:
             rows = conn.execute(select(links).order_by(links.c.id)).mappings()
-            return [Link(r["id"], r["kind"], tuple(json.loads(r["items"])), r["detail"], r["score"]) for r in rows]
+            return [_row_link(r) for r in rows]
 
     def replace_links(self, found: list[Link], kinds: tuple[str, ...] | None = None, reconciled: Iterable[str] = ()) -> None:
         """Replace the stored links (all, or those of the given kinds) in one transaction, and mark the documents
@@ -397,7 +411,7 @@ class Store:
                 query = query.where(links.c.kind.in_(kinds))
             conn.execute(query)
             if found:
-                conn.execute(insert(links), [dict(id=x.id, kind=x.kind, items=json.dumps(list(x.items)), detail=x.detail, score=x.score) for x in found])
+                conn.execute(insert(links), [_link_row(x) for x in found])
             done = sorted(set(reconciled))
             for k in range(0, len(done), 500):
                 conn.execute(update(documents).where(documents.c.id.in_(done[k:k + 500])).values(reconciled=True))
@@ -457,6 +471,66 @@ class Store:
             query = query.where(actors.c.name.in_(select(mentions.c.actor).where(mentions.c.actor.is_not(None))))
         with self.engine.connect() as conn:
             return [Actor(r.name, r.kind, tuple(json.loads(r.aliases)), r.country, bool(r.known)) for r in conn.execute(query)]
+
+    # -- analyst corrections -------------------------------------------------------------------
+    def find_records(self, kind: str, **equals) -> list:
+        """Return the stored records of a kind (event, claim, mention, stance, narrative, technique, ttp, link) whose
+        columns equal the given values, in table order."""
+        table = RECORD_TABLES[kind]
+        query = select(table).where(*[table.c[k] == v for k, v in equals.items()])
+        with self.engine.connect() as conn:
+            return [_ROW_READERS[kind](r) for r in conn.execute(query).mappings()]
+
+    def corrections(self, ids: Iterable[str] | None = None, states: Iterable[str] | None = None) -> list[dict]:
+        """Return stored corrections (all, or those with the given ids or states) in the order they were made,
+        their JSON columns decoded."""
+        query = select(corrections).order_by(corrections.c.created_at, corrections.c.id)
+        if ids is not None:
+            query = query.where(corrections.c.id.in_(list(ids)))
+        if states is not None:
+            query = query.where(corrections.c.state.in_(list(states)))
+        with self.engine.connect() as conn:
+            rows = [dict(r) for r in conn.execute(query).mappings()]
+        for r in rows:
+            for name in ("target", "fields", "affected"):
+                r[name] = json.loads(r[name])
+        return rows
+
+    def corrections_changed_at(self) -> str | None:
+        """Return when a correction was last written or replayed (None when there is none)."""
+        with self.engine.connect() as conn:
+            return conn.execute(select(func.max(corrections.c.applied_at))).scalar()
+
+    def write_corrections(self, rows: Sequence[dict], changes: RecordChanges | None = None, stale: Iterable[str] = ()) -> None:
+        """In one transaction: insert or replace correction rows (by id), apply record changes, and mark the
+        documents in `stale` for re-analysis."""
+        with self.transaction() as conn:
+            if rows:
+                ids = [r["id"] for r in rows]
+                conn.execute(delete(corrections).where(corrections.c.id.in_(ids)))
+                conn.execute(insert(corrections), [
+                    {**r, **{n: json.dumps(r[n], ensure_ascii=False, sort_keys=True) for n in ("target", "fields", "affected")},
+                     "applied_at": _now_precise()} for r in rows])
+            if changes:
+                self._apply_changes(conn, changes)
+            stale = sorted(set(stale))
+            for k in range(0, len(stale), 500):
+                conn.execute(update(documents).where(documents.c.id.in_(stale[k:k + 500])).values(analysis_version=None))
+
+    def _apply_changes(self, conn, changes: RecordChanges) -> None:
+        for kind, keys in changes.delete.items():
+            table, columns = RECORD_TABLES[kind], NATURAL_KEYS[kind]
+            for key in keys:
+                conn.execute(delete(table).where(*[table.c[c] == v for c, v in zip(columns, key)]))
+        for kind, found in changes.put.items():
+            if found:
+                conn.execute(insert(RECORD_TABLES[kind]), [_ROW_WRITERS[kind](x) for x in found])
+        if changes.delete_actors:
+            conn.execute(delete(actors).where(actors.c.name.in_(changes.delete_actors)))
+        for a in changes.actors:
+            conn.execute(delete(actors).where(actors.c.name == a.name))
+            conn.execute(insert(actors).values(name=a.name, kind=a.kind, aliases=json.dumps(list(a.aliases), ensure_ascii=False),
+                                               country=a.country, known=a.known))
 
     # -- search ----------------------------------------------------------------------------
     def search(self, query: str, limit: int = 20) -> list[dict]:
@@ -542,6 +616,50 @@ def _event_row(e: Event) -> dict:
     )
 
 
+def _mention_row(m: Mention) -> dict:
+    return dict(doc=m.doc, start=m.start, end=m.end, text=m.text, label=m.label, actor=m.actor, extractor=m.extractor,
+                confidence=m.confidence)
+
+
+def _stance_row(x: Stance) -> dict:
+    return dict(doc=x.doc, actor=x.actor, score=x.score, evidence=json.dumps([list(e) for e in x.evidence]),
+                extractor=x.extractor, confidence=x.confidence)
+
+
+def _narrative_row(x: NarrativeHit) -> dict:
+    return dict(doc=x.doc, narrative=x.narrative, mode=x.mode, score=x.score, evidence=json.dumps([list(e) for e in x.evidence]),
+                extractor=x.extractor)
+
+
+def _technique_row(x: TechniqueHit) -> dict:
+    return dict(doc=x.doc, technique=x.technique, start=x.start, end=x.end, text=x.text, score=x.score, extractor=x.extractor)
+
+
+def _ttp_row(x: TtpHit) -> dict:
+    return dict(doc=x.doc, disarm_id=x.disarm_id, name=x.name, start=x.start, end=x.end, evidence=x.evidence,
+                confidence=x.confidence, extractor=x.extractor)
+
+
+def _link_row(x: Link) -> dict:
+    return dict(id=x.id, kind=x.kind, items=json.dumps(list(x.items)), detail=x.detail, score=x.score)
+
+
+def _row_stance(r) -> Stance:
+    return Stance(r["doc"], r["actor"], r["score"], tuple(tuple(e) for e in json.loads(r["evidence"])), r["extractor"], r["confidence"])
+
+
+def _row_narrative(r) -> NarrativeHit:
+    return NarrativeHit(r["doc"], r["narrative"], r["mode"], r["score"], tuple(tuple(e) for e in json.loads(r["evidence"])), r["extractor"])
+
+
+def _row_link(r) -> Link:
+    return Link(r["id"], r["kind"], tuple(json.loads(r["items"])), r["detail"], r["score"])
+
+
+def _now_precise() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+
+
 def _claim_row(c: Claim) -> dict:
     return dict(
         id=c.id, doc=c.doc, start=c.start, end=c.end, text=c.text, checkworthiness=c.checkworthiness,
@@ -581,6 +699,16 @@ def _row_document(r) -> Document:
         published=r["published"], published_estimated=bool(r["published_estimated"]),
         authors=tuple(json.loads(r["authors"] or "[]")), genre=r["genre"], url=r["url"], outlet=r["outlet"], words=r["words"],
     )
+
+
+_ROW_WRITERS = {"event": _event_row, "claim": _claim_row, "mention": _mention_row, "stance": _stance_row,
+                "narrative": _narrative_row, "technique": _technique_row, "ttp": _ttp_row, "link": _link_row}
+_ROW_READERS = {
+    "event": _row_event, "claim": _row_claim, "stance": _row_stance, "narrative": _row_narrative, "link": _row_link,
+    "mention": lambda r: Mention(r["doc"], r["start"], r["end"], r["text"], r["label"], r["actor"], r["extractor"], r["confidence"]),
+    "technique": lambda r: TechniqueHit(r["doc"], r["technique"], r["start"], r["end"], r["text"], r["score"], r["extractor"]),
+    "ttp": lambda r: TtpHit(r["doc"], r["disarm_id"], r["name"], r["start"], r["end"], r["evidence"], r["confidence"], r["extractor"]),
+}
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:

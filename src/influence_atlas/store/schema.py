@@ -387,6 +387,35 @@ def _m46_event_coding(conn, dialect: str) -> None:
             conn.execute(text(f"ALTER TABLE events ADD COLUMN {name} {kind}"))
 
 
+corrections = Table(
+    "corrections", metadata,
+    Column("id", String(40), primary_key=True),
+    Column("who", Text, nullable=False),
+    Column("created_at", String(32), nullable=False),
+    # What the correction targets: a record kind and a stable key built from the document, the evidence span and
+    # the record's content (never a row id), so that it finds its record again after re-extraction.
+    Column("kind", String(16), nullable=False),
+    Column("key", Text, nullable=False),
+    Column("doc", String(64)),
+    Column("target", Text, nullable=False),  # JSON: the fields the key is built from, and the evidence text
+    Column("operation", String(16), nullable=False),
+    Column("fields", Text, nullable=False, default="{}"),  # JSON: new values, merge target, added link items...
+    Column("reason", Text, nullable=False, default=""),
+    Column("state", String(16), nullable=False),  # applied | orphaned | undone
+    Column("affected", Text, nullable=False, default="[]"),  # JSON: keys of the records the last replay touched
+    Column("applied_at", String(32)),
+    Index("ix_corrections_doc", "doc"),
+    Index("ix_corrections_created", "created_at", "id"),
+)
+
+
+def _m50_corrections(conn, dialect: str) -> None:
+    """Analyst corrections, replayed onto the records after each analysis and reconciliation."""
+    corrections.create(conn, checkfirst=True)
+    if dialect == "postgresql":
+        pg_code_point_text(conn, [corrections])
+
+
 # (version, name, function); append only, never edit an applied migration.
 MIGRATIONS: list[tuple[int, str, Callable]] = [
     (1, "core tables", _m1_core),
@@ -400,4 +429,5 @@ MIGRATIONS: list[tuple[int, str, Callable]] = [
     (45, "claim relays", _m45_claim_relays),
     (46, "ACLED coding, geo and time precision of events", _m46_event_coding),
     (47, "stances held by quoted speakers", _m47_held_stances),
+    (50, "analyst corrections", _m50_corrections),
 ]

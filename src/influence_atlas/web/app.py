@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from contextlib import asynccontextmanager
 from typing import Callable
@@ -10,8 +11,10 @@ from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
+from starlette.concurrency import run_in_threadpool
 
 from .. import __version__
+from .. import corrections as corrections_lib
 from ..errors import AtlasError
 from ..store import Store, open_store
 from . import data
@@ -24,14 +27,19 @@ DEFAULT_PORT = 8765
 MAX_OFFSET = 1_000_000
 MAX_QUERY = 500
 MAX_QUERY_TERMS = 20
+# Bounds of a correction sent to the API: a form's worth, never a bulk load.
+MAX_CORRECTION_BYTES = 20_000
+
+log = logging.getLogger("influence_atlas.web")
 
 
 def create_app(db: str | None = None, store: Store | None = None, allowed_hosts: tuple[str, ...] = (),
-               token: str | None = None) -> FastAPI:
+               token: str | None = None, allow_edits: bool = False) -> FastAPI:
     """Return the web app over the database named by `db` ($ATLAS_DB, else ./atlas.db), or over an open store.
 
     Requests must name this machine (or one of `allowed_hosts`) in their Host header; with a `token`, every request
-    must carry it (see web.security.Guard)."""
+    must carry it (see web.security.Guard). The app only reads the database unless `allow_edits` is set, which
+    lets analysts post corrections (/api/corrections)."""
     store = store or open_store(db)
     corpus = data.Corpus(store)
 
@@ -47,18 +55,19 @@ def create_app(db: str | None = None, store: Store | None = None, allowed_hosts:
         description="JSON API of every view of the web app. Document text and records are returned as data: escape them when you display them.",
     )
     app.state.corpus = corpus
+    app.state.allow_edits = allow_edits
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
 
     app.add_middleware(Guard, allowed_hosts=frozenset(allowed_hosts) | LOOPBACK_HOSTS, token=token)
 
     @app.exception_handler(AtlasError)
     async def atlas_error(_request: Request, exc: AtlasError):
-        status = 404 if isinstance(exc, data.NotFound) else 400
+        status = 404 if isinstance(exc, (data.NotFound, corrections_lib.UnknownRecord)) else 400
         return JSONResponse({"detail": str(exc)}, status_code=status)
 
     # -- pages ---------------------------------------------------------------------------------
     def page(view: str, title: str, doc_id: str | None = None) -> HTMLResponse:
-        return HTMLResponse(render_page(view, title, doc_id=doc_id), headers={"Content-Security-Policy": SERVER_CSP})
+        return HTMLResponse(render_page(view, title, doc_id=doc_id, edits=allow_edits), headers={"Content-Security-Policy": SERVER_CSP})
 
     def add_page(view: str, label: str) -> None:
         path = "/" if view == "overview" else f"/{view}"
@@ -139,6 +148,76 @@ def create_app(db: str | None = None, store: Store | None = None, allowed_hosts:
         """Located events aggregated by place."""
         return JSONResponse(data.map_view(corpus))
 
+    # -- analyst corrections -------------------------------------------------------------------
+    async def correction_body(request: Request) -> dict:
+        """Return the JSON object a correction request carries: writes need --allow-edits and a JSON body (which a
+        form on another site cannot send without the Origin header the Guard refuses)."""
+        if not allow_edits:
+            raise HTTPException(403, "this server is read-only: start it with `atlas serve --allow-edits` to correct records")
+        if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
+            raise HTTPException(415, "send the correction as JSON (Content-Type: application/json)")
+        raw = await request.body()
+        if len(raw) > MAX_CORRECTION_BYTES:
+            raise HTTPException(413, "a correction is a form's worth of JSON")
+        import json
+
+        try:
+            body = json.loads(raw or b"{}")
+        except ValueError:
+            raise HTTPException(400, "the body is not valid JSON") from None
+        if not isinstance(body, dict):
+            raise HTTPException(400, "the body must be a JSON object")
+        return body
+
+    @app.get("/api/corrections", tags=["corrections"])
+    def api_corrections(state: str | None = Query(None, pattern="^(applied|orphaned|undone)$")) -> JSONResponse:
+        """The analysts' corrections in the order they were made (who, when, target, operation, fields, reason, state),
+        and whether this server accepts new ones (`allow_edits`)."""
+        found = corrections_lib.list_corrections(corpus.store, states=[state] if state else None)
+        return JSONResponse({"allow_edits": allow_edits, "corrections": [c.as_json() for c in found]})
+
+    @app.post("/api/corrections", tags=["corrections"], status_code=201, openapi_extra={"requestBody": {
+        "required": True, "content": {"application/json": {"schema": {
+            "type": "object", "required": ["operation", "kind", "ref", "who"],
+            "properties": {
+                "operation": {"type": "string", "enum": list(corrections_lib.OPERATIONS),
+                              "description": "reject, edit, confirm a record; merge two actors or split an alias off one; "
+                                             "add_link (missing same_event, contradicts, corroborates); add_narrative"},
+                "kind": {"type": "string", "description": "record kind (" + ", ".join(corrections_lib.KINDS) + "); for add_link "
+                                                          "the link kind (" + ", ".join(corrections_lib.LINK_KINDS) + ")"},
+                "ref": {"description": "the record: " + "; ".join(f"{k}: {v}" for k, v in corrections_lib.REF_FORMATS.items())
+                                       + "; add_link: a list of event or claim ids; add_narrative: DOC/NARRATIVE",
+                        "oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
+                "fields": {"type": "object", "description": "edit: new values (" + "; ".join(
+                    f"{k}: {', '.join(v)}" for k, v in corrections_lib.EDITABLE.items()) + "); merge: {into}; split: {alias, into}; "
+                    "add_narrative: {mode, evidence: [[start, end]]}"},
+                "reason": {"type": "string"},
+                "who": {"type": "string", "description": "who makes the correction"},
+            }}}}}})
+    async def api_add_correction(request: Request) -> JSONResponse:
+        """Make a correction (one transaction with the change it makes); it is replayed after every re-analysis.
+        Needs a server started with --allow-edits (and the access token off this machine). 400 for an invalid value,
+        404 for an unknown record."""
+        body = await correction_body(request)
+        ref = body.get("ref")
+        if not isinstance(ref, (str, list)) or (isinstance(ref, list) and not all(isinstance(r, str) for r in ref)):
+            raise HTTPException(400, "ref must be a string or a list of ids")
+        fields = body.get("fields")
+        if fields is not None and not isinstance(fields, dict):
+            raise HTTPException(400, "fields must be a JSON object")
+        done = await run_in_threadpool(corrections_lib.add_correction, corpus.store, str(body.get("operation", "")),
+                                       str(body.get("kind", "")), ref, fields, str(body.get("who") or ""), str(body.get("reason") or ""))
+        log.warning("correction %s by %s: %s %s (%s)", done.id, done.who, done.operation, done.key, done.state)
+        return JSONResponse(done.as_json(), status_code=201)
+
+    @app.post("/api/corrections/{correction_id}/undo", tags=["corrections"])
+    async def api_undo_correction(correction_id: str, request: Request) -> JSONResponse:
+        """Withdraw a correction (kept, marked undone); the documents it touched are re-analysed by the next `atlas analyze`."""
+        await correction_body(request)
+        done, docs = await run_in_threadpool(corrections_lib.undo, corpus.store, correction_id)
+        log.warning("correction %s undone; %d document(s) marked for re-analysis", done.id, len(docs))
+        return JSONResponse({**done.as_json(), "reanalyse": docs})
+
     return app
 
 
@@ -156,9 +235,11 @@ def search_terms(q: str | None) -> str | None:
 
 
 def serve(db: str | None = None, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, store: Store | None = None,
-          allowed_hosts: tuple[str, ...] = (), token: str | None = None) -> None:
+          allowed_hosts: tuple[str, ...] = (), token: str | None = None, allow_edits: bool = False) -> None:
     """Serve the web app with uvicorn until interrupted (on 127.0.0.1 unless another host is given)."""
     import uvicorn
 
+    if allow_edits and token is None and host not in LOOPBACK_HOSTS:
+        raise AtlasError("edits from other machines need the access token: serve with a token (atlas serve sets one)")
     names = tuple(allowed_hosts) + (() if host in ("0.0.0.0", "::") else (host,))
-    uvicorn.run(create_app(db, store, names, token), host=host, port=port, log_level="warning")
+    uvicorn.run(create_app(db, store, names, token, allow_edits), host=host, port=port, log_level="warning")

@@ -18,6 +18,7 @@ from itertools import combinations
 
 from sqlalchemy import func, select
 
+from ..corrections import record_key, review_states
 from ..errors import AtlasError
 from ..evaluate import gold_key
 from ..pipeline import TECHNIQUE_STATUS_TEXT, technique_status
@@ -25,8 +26,8 @@ from ..records import Event, Link
 from ..ontology.narratives import load_taxonomy
 from ..store import Store
 from ..store.schema import (
-    claims as claims_t, documents as documents_t, events as events_t, links as links_t, mentions as mentions_t,
-    narratives as narratives_t, stances as stances_t,
+    claims as claims_t, corrections as corrections_t, documents as documents_t, events as events_t, links as links_t,
+    mentions as mentions_t, narratives as narratives_t, stances as stances_t,
 )
 from ..technique_summary import source_of
 from ..timeline import date_bounds
@@ -115,6 +116,8 @@ class Snapshot:
     by_country: dict[str, list[int]] = field(default_factory=dict)
     memo: dict = field(default_factory=dict)
     totals: dict = field(default_factory=dict)
+    # Review state of the records analyst corrections touched, by stable key (corrections.record_key).
+    reviews: dict[str, str] = field(default_factory=dict)
 
 
 class Corpus:
@@ -146,7 +149,8 @@ class Corpus:
                     cur.close()
         with self.store.engine.connect() as conn:
             parts = [conn.execute(select(func.count()).select_from(t)).scalar() for t in (documents_t, events_t, claims_t, narratives_t, stances_t, links_t)]
-            parts += [conn.execute(select(func.max(c))).scalar() for c in (documents_t.c.analyzed_at, documents_t.c.ingested_at, links_t.c.id)]
+            parts += [conn.execute(select(func.max(c))).scalar() for c in (documents_t.c.analyzed_at, documents_t.c.ingested_at, links_t.c.id,
+                                                                          corrections_t.c.applied_at)]
         return tuple(parts)
 
     def snapshot(self) -> Snapshot:
@@ -247,6 +251,7 @@ def build_snapshot(store: Store) -> Snapshot:
         links_by_kind=Counter(x.kind for x in links), actor_options=actor_options, country_options=country_options,
         network={}, places=[],
     )
+    snap.reviews = review_states(store)
     snap.types = sorted({e.type for e in events})
     snap.years = sorted({h.first[:4] for h in happenings})
     for actor in sorted(actors.values(), key=lambda a: a["name"], reverse=True):
@@ -293,6 +298,7 @@ def event_json(snap: Snapshot, e: Event) -> dict:
         "actors": [{"name": a.name, "role": a.role} for a in e.actors], "location": e.location,
         "latitude": e.latitude, "longitude": e.longitude, "fatalities": e.fatalities, "fatalities_text": fatalities_text(e),
         "modality": e.modality, "evidence": e.evidence, "confidence": round(e.confidence, 3), "extractor": e.extractor,
+        "review": snap.reviews.get(record_key("event", e), "unreviewed"),
     }
 
 
@@ -344,7 +350,9 @@ def happening_json(snap: Snapshot, h: Happening) -> dict:
         "actors": sorted(h.actors), "countries": sorted(h.countries), "sources": sources,
         "events": [dict(event_json(snap, e), evidence=_clip(e.evidence, EVIDENCE_CHARS)) for e in h.events],
         "disagreements": disagreements(snap, h.events), "notes": notes,
-        "links": [{"id": x.id, "detail": x.detail, "score": x.score} for x in h.links],
+        "links": [{"id": x.id, "detail": x.detail, "score": x.score,
+                   "review": snap.reviews.get(record_key("link", x, {e.id: record_key("event", e) for e in h.events}), "unreviewed")}
+                  for x in h.links],
     }
 
 
@@ -680,11 +688,14 @@ def contradictions_view(corpus: Corpus, offset: int = 0, limit: int = 50) -> dic
     page = snap.contradicts[offset:offset + limit]
     wanted = sorted({i for x in page for i in x.items if i not in snap.event_index})
     found: dict[str, dict] = {}
+    item_keys = {i: record_key("event", snap.event_index[i]) for x in page for i in x.items if i in snap.event_index}
     if wanted:
         with corpus.store.engine.connect() as conn:
             for r in conn.execute(select(claims_t.c.id, claims_t.c.doc, claims_t.c.text, claims_t.c.attributed_to,
-                                         claims_t.c.attribution_text, claims_t.c.hedged, claims_t.c.confidence)
+                                         claims_t.c.attribution_text, claims_t.c.hedged, claims_t.c.confidence,
+                                         claims_t.c.start, claims_t.c.end)
                                   .where(claims_t.c.id.in_(wanted))).mappings():
+                item_keys[r["id"]] = record_key("claim", r)
                 found[r["id"]] = {"kind": "claim", "id": r["id"], **_doc_ref(snap, r["doc"]), "text": r["text"],
                                   "attributed_to": r["attributed_to"], "attribution_text": r["attribution_text"],
                                   "hedged": bool(r["hedged"]), "confidence": round(r["confidence"], 3)}
@@ -698,7 +709,8 @@ def contradictions_view(corpus: Corpus, offset: int = 0, limit: int = 50) -> dic
             else:
                 parts.append(found.get(i, {"kind": "missing", "id": i, "text": None}))
         items.append({"id": link.id, "detail": link.detail, "reason": link.detail, "score": round(link.score, 3),
-                      "confidence": round(link.score, 3), "items": parts})
+                      "confidence": round(link.score, 3), "items": parts,
+                      "review": snap.reviews.get(record_key("link", link, item_keys), "unreviewed")})
     return {"total": len(snap.contradicts), "offset": offset, "limit": limit, "contradictions": items,
             "conflicting_total": len(snap.conflicting),
             "conflicting_events": [happening_json(snap, h) for h in snap.conflicting[offset:offset + limit]]}
@@ -717,22 +729,27 @@ def document_view(corpus: Corpus, doc_id: str) -> dict:
     text = doc.text
     records: list[dict] = []
 
-    def add(kind: str, cls: str, start: int, end: int, label: str, fields: list) -> None:
+    def add(kind: str, cls: str, start: int, end: int, label: str, fields: list, record=None, ref: str = "",
+            values: dict | None = None) -> None:
         if 0 <= start < end <= len(text):
+            # ref names the record for a correction (POST /api/corrections); review is its review state.
+            review = snap.reviews.get(record_key(kind, record), "unreviewed") if record is not None else "unreviewed"
             records.append({"kind": kind, "class": cls, "start": start, "end": end, "label": label,
-                            "fields": [[k, "" if v is None else str(v)] for k, v in fields]})
+                            "fields": [[k, "" if v is None else str(v)] for k, v in fields] + ([["review", review]] if review != "unreviewed" else []),
+                            "ref": ref, "review": review, **({"values": values} if values else {})})
 
     for m in store.mentions(doc_id):
         kind = (snap.actors.get(m.actor) or {}).get("kind", "unknown") if m.actor else "unlinked"
         add("mention", "actor-" + kind, m.start, m.end, m.text,
             [("actor", m.actor or "(not linked)"), ("actor kind", kind), ("label", m.label), ("extractor", m.extractor),
-             ("confidence", round(m.confidence, 3))])
+             ("confidence", round(m.confidence, 3))], m, f"{doc_id}/{m.start}-{m.end}")
     for c in store.claims(doc_id):
         figures = ", ".join((f"{q.qualifier} " if q.qualifier else "") + q.text for q in c.quantities)
         add("claim", "claim", c.start, c.end, c.text,
             [("attributed to", c.attributed_to or "unsourced (the author's own voice)"), ("attribution", c.attribution_text),
              ("reporting verb", c.reporting_verb), ("hedged", ", ".join(c.hedges) if c.hedged else "no"), ("figures", figures or None),
-             ("check-worthiness", round(c.checkworthiness, 3)), ("confidence", round(c.confidence, 3)), ("extractor", c.extractor)])
+             ("check-worthiness", round(c.checkworthiness, 3)), ("confidence", round(c.confidence, 3)), ("extractor", c.extractor)],
+            c, c.id, {"attributed_to": c.attributed_to or ""})
     for e in store.events(doc_id):
         h = snap.group_of.get(e.id)
         others = sorted({_doc_ref(snap, x.doc)["name"] for x in h.events if x.doc != doc_id}) if h else []
@@ -740,26 +757,30 @@ def document_view(corpus: Corpus, doc_id: str) -> dict:
             [("type", e.type), ("date", f"{e.date} ({e.date_precision})" if e.date else "not given"), ("modality", e.modality),
              ("actors", "; ".join(f"{a.name} ({a.role})" for a in e.actors)), ("location", e.location),
              ("fatalities", fatalities_text(e)), ("also told by", ", ".join(others) or None),
-             ("confidence", round(e.confidence, 3)), ("extractor", e.extractor)])
+             ("confidence", round(e.confidence, 3)), ("extractor", e.extractor)],
+            e, e.id, {"type": e.type, "date": e.date or "", "location": e.location or "",
+                      "fatalities": "" if e.fatalities is None else str(e.fatalities)})
     found_techniques = store.techniques(doc_id)
     for t in found_techniques:
         add("technique", "technique", t.start, t.end, t.technique.replace("_", " "),
-            [("persuasion technique", t.technique), ("score", round(t.score, 3)), ("extractor", t.extractor)])
+            [("persuasion technique", t.technique), ("score", round(t.score, 3)), ("extractor", t.extractor)],
+            t, f"{doc_id}/{t.start}-{t.end}/{t.technique}")
     names = narrative_names()
     for n in store.narratives(doc_id):
         for a, b in n.evidence:
             add("narrative", "narrative-" + n.mode, a, b, names.get(n.narrative, n.narrative),
                 [("narrative", f"{n.narrative} {names.get(n.narrative, '')}".strip()), ("mode", n.mode),
-                 ("score", round(n.score, 3)), ("extractor", n.extractor)])
+                 ("score", round(n.score, 3)), ("extractor", n.extractor)], n, f"{doc_id}/{n.narrative}/{n.mode}", {"mode": n.mode})
     for s in store.stances(doc_id):
         for a, b in s.evidence:
             add("stance", "stance", a, b, f"stance toward {s.actor}",
                 [("toward", s.actor), ("score", f"{s.score:+.2f} (−2 hostile … +2 favourable)"),
-                 ("confidence", round(s.confidence, 3)), ("extractor", s.extractor)])
+                 ("confidence", round(s.confidence, 3)), ("extractor", s.extractor)], s, f"{doc_id}/{s.actor}", {"score": str(s.score)})
     found_ttps = store.ttps(doc_id)
     for x in found_ttps:
         add("ttp", "ttp", x.start, x.end, f"{x.disarm_id} {x.name}",
-            [("DISARM", f"{x.disarm_id} {x.name}"), ("confidence", round(x.confidence, 3)), ("extractor", x.extractor)])
+            [("DISARM", f"{x.disarm_id} {x.name}"), ("confidence", round(x.confidence, 3)), ("extractor", x.extractor)],
+            x, f"{doc_id}/{x.start}-{x.end}/{x.disarm_id}")
     records.sort(key=lambda r: (r["start"], -r["end"], r["kind"]))
     # Where each technique and DISARM hit sits among the records, so that its list entry can select its highlight.
     index = {(r["kind"], r["start"], r["end"], r["label"]): i for i, r in reversed(list(enumerate(records)))}

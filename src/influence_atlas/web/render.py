@@ -68,9 +68,11 @@ def topojson_path() -> Path | None:
     return None
 
 
-def render_page(view: str, title: str, *, doc_id: str | None = None, report: dict | None = None) -> str:
-    """Return a page: in the app it loads its data from /api/; in the report everything is inline."""
-    context = {"view": view, "title": title, "doc_id": doc_id or "", "views": VIEWS, "report": report is not None}
+def render_page(view: str, title: str, *, doc_id: str | None = None, report: dict | None = None, edits: bool = False) -> str:
+    """Return a page: in the app it loads its data from /api/; in the report everything is inline. `edits` shows the
+    correction forms (a server started with --allow-edits)."""
+    context = {"view": view, "title": title, "doc_id": doc_id or "", "views": VIEWS, "report": report is not None,
+               "edits": edits and report is None}
     if report is not None:
         topo = topojson_path()
         context.update(

@@ -62,6 +62,51 @@
     return Plotly.newPlot(div, traces, Object.assign(base, layout), PLOT_CONFIG);
   }
 
+  // -- analyst corrections (a server started with --allow-edits) ------------------------------
+  const EDITS = !REPORT && document.body.dataset.edits === "1";
+  let afterCorrection = () => route();  // each view that offers corrections redraws itself with its own filters
+  function reviewBadge(review) {
+    return review && review !== "unreviewed" ? el("span", { class: "badge review review-" + review, text: review }) : null;
+  }
+  async function postCorrection(body) {
+    const res = await fetch("/api/corrections", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+    const out = await res.json().catch(() => ({}));
+    if (!res.ok) throw new Error(out.detail || res.statusText);
+    return out;
+  }
+  // A small form that rejects, confirms or edits one record (values: the editable fields and their current values).
+  function correctionForm(kind, ref, values) {
+    if (!EDITS || !ref) return null;
+    values = values || {};
+    const inputs = {};
+    const form = el("form", { class: "correct", dataset: { kind, ref } });
+    for (const [name, value] of Object.entries(values)) {
+      inputs[name] = el("input", { name, value, size: 12 });
+      form.append(el("label", {}, name.replace("_", " ") + " ", inputs[name]));
+    }
+    const who = el("input", { name: "who", value: localStorage.getItem("atlas-who") || "", placeholder: "your name", size: 12 });
+    const reason = el("input", { name: "reason", placeholder: "why", size: 20 });
+    const msg = el("span", { class: "small msg", role: "status" });
+    const send = async (operation) => {
+      localStorage.setItem("atlas-who", who.value);
+      const fields = {};
+      if (operation === "edit") for (const [n, input] of Object.entries(inputs)) if (input.value !== String(values[n])) fields[n] = input.value;
+      if (operation === "edit" && !Object.keys(fields).length) { msg.textContent = "change a field first"; return; }
+      msg.textContent = "saving…";
+      try {
+        await postCorrection({ operation, kind, ref, fields, who: who.value, reason: reason.value });
+        msg.textContent = "saved";
+        await afterCorrection();
+      } catch (err) { msg.textContent = err.message; msg.classList.add("error"); }
+    };
+    form.addEventListener("submit", (e) => { e.preventDefault(); send("edit"); });
+    form.append(el("label", {}, "who ", who), el("label", {}, "reason ", reason),
+      Object.keys(values).length ? el("button", { type: "submit", name: "save", text: "Save" }) : null,
+      el("button", { type: "button", name: "confirm", text: "Confirm", onclick: () => send("confirm") }),
+      el("button", { type: "button", name: "reject", text: "Reject", onclick: () => send("reject") }), msg);
+    return el("details", { class: "correct-box" }, el("summary", { text: "correct" }), form);
+  }
+
   // -- data: /api/ in the app, the inline payload in the report -------------------------------
   async function load(view, params) {
     if (REPORT) return fromReport(view, params || {});
@@ -131,6 +176,7 @@
 
   VIEWS.timeline = async function (params) {
     params = Object.assign({ undated: true }, params || {});
+    afterCorrection = () => refresh("timeline", params);
     const data = await load("timeline", params);
     const years = data.years.map((y) => [y, y]);
     const rerun = () => {
@@ -190,9 +236,13 @@
       el("td", {},
         h.disagreements.map((d) => el("div", { class: "badge warn", title: "the sources disagree" },
           "⚠ " + d.field + ": " + d.values.map((v) => `${v.value} (${v.sources.join(", ")})`).join(" vs "))),
-        h.links.filter((l) => l.detail).map((l) => el("div", { class: "small muted", text: l.detail })),
-        h.events.map((e) => el("div", { class: "quote" }, el("span", { class: "who", text: e.name + ":" }),
-          e.modality !== "asserted" ? el("span", { class: "badge", text: e.modality }) : null, short(e.evidence, 300))))));
+        h.links.filter((l) => l.detail || EDITS).map((l) => el("div", { class: "link-note", dataset: { link: l.id } },
+          l.detail ? el("span", { class: "small muted", text: l.detail }) : null, reviewBadge(l.review),
+          correctionForm("link", l.id, null))),
+        h.events.map((e) => el("div", { class: "quote", dataset: { event: e.id } }, el("span", { class: "who", text: e.name + ":" }),
+          e.modality !== "asserted" ? el("span", { class: "badge", text: e.modality }) : null, reviewBadge(e.review), short(e.evidence, 300),
+          correctionForm("event", e.id, { date: e.date || "", type: e.type, location: e.location || "",
+            fatalities: e.fatalities === null || e.fatalities === undefined ? "" : String(e.fatalities) }))))));
     return el("table", { class: "grid", id },
       el("thead", {}, el("tr", {}, ["date", "type", "place", "dead", "sources", "what each source says"].map((h) => el("th", { text: h })))),
       el("tbody", {}, body));
@@ -352,14 +402,16 @@
   };
 
   VIEWS.contradictions = async function () {
+    afterCorrection = () => refresh("contradictions");
     const data = await load("contradictions");
     const parts = [...header("Contradictions", "Claims that contradict each other across sources, most confident first (each with its reason: the figure or proposition at stake), and events whose tellings disagree on date, toll, place or kind.")];
     parts.push(el("h2", { text: `Contradicting claims (${data.total})` }));
     if (data.total > data.contradictions.length) parts.push(el("p", { class: "muted small", text: `The first ${data.contradictions.length} are shown; the API pages through the rest (/api/contradictions?offset=…).` }));
     if (!data.contradictions.length) parts.push(empty("No contradicting claims found yet. They appear here once the cross-document reconciliation has linked claims."));
     for (const c of data.contradictions) {
-      parts.push(el("div", { class: "card contradiction" },
-        c.detail ? el("div", {}, el("b", { text: c.detail }), el("span", { class: "muted small", text: ` · confidence ${c.confidence}` })) : null,
+      parts.push(el("div", { class: "card contradiction", dataset: { link: c.id } },
+        c.detail ? el("div", {}, el("b", { text: c.detail }), el("span", { class: "muted small", text: ` · confidence ${c.confidence}` }), reviewBadge(c.review)) : reviewBadge(c.review),
+        correctionForm("link", c.id, null),
         el("div", { class: "pair" }, c.items.map((i) => el("div", { class: "side" },
           i.name ? docLink(i) : el("span", { class: "muted", text: i.id }),
           el("div", { class: "quote", text: i.text ? "“" + i.text + "”" : "(record no longer stored)" }),
@@ -469,6 +521,7 @@
   };
 
   VIEWS.document = async function (docId) {
+    afterCorrection = () => refresh("document", docId);
     const data = await load("documents/" + encodeURIComponent(docId));
     const d = data.document;
     const panel = el("aside", { class: "panel", id: "record-panel" }, el("h3", { text: "Evidence" }),
@@ -480,9 +533,10 @@
       selected = span; span.classList.add("selected");
       panel.replaceChildren(el("h3", { text: "Evidence" }), ...ids.map((i) => {
         const r = data.records[i];
-        return el("div", { class: "record", dataset: { kind: r.kind } },
-          el("span", { class: "badge", text: r.kind }), el("b", { text: short(r.label, 120) }),
-          el("table", {}, el("tbody", {}, r.fields.filter(([, v]) => v !== "").map(([k, v]) => el("tr", {}, el("td", { text: k }), el("td", { text: v }))))));
+        return el("div", { class: "record", dataset: { kind: r.kind, ref: r.ref || "" } },
+          el("span", { class: "badge", text: r.kind }), reviewBadge(r.review), el("b", { text: short(r.label, 120) }),
+          el("table", {}, el("tbody", {}, r.fields.filter(([, v]) => v !== "").map(([k, v]) => el("tr", {}, el("td", { text: k }), el("td", { text: v }))))),
+          correctionForm(r.kind, r.ref, r.values));
       }));
     };
     const firstSpan = {};  // record index → the first highlighted piece of its span
