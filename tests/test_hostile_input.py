@@ -105,23 +105,16 @@ def test_exit_codes_and_summary_always_printed(tmp_path, atlas_db):
     assert out.returncode != 0 and "Traceback" in out.stderr and "injected fault" in out.stderr
 
 
-def test_hard_wrapped_and_markdown_bombs_take_linear_time():
-    import time
-
+def test_hard_wrapped_lines_and_unmatched_markdown_markers():
+    # Their cost is measured in bench/bench_ingest.py; here, what they give.
     from influence_atlas.text.normalise import normalise_text
     from influence_atlas.text.readers import markdown_to_text
 
-    def cost(fn, text):
-        start = time.process_time()
-        fn(text)
-        return time.process_time() - start
-
-    # Ten times the input must cost far less than the hundred times a quadratic algorithm would.
     wrapped = ["word " * 10 + "and" for _ in range(4000)]
-    small, big = cost(normalise_text, "\n".join(wrapped)), cost(normalise_text, "\n".join(wrapped * 10))
-    assert big < 30 * max(small, 0.005), (small, big)
-    small, big = cost(markdown_to_text, "**x " * 4000), cost(markdown_to_text, "**x " * 40000)
-    assert big < 30 * max(small, 0.005), (small, big)
+    joined = normalise_text("\n".join(wrapped))
+    assert "\n" not in joined and joined.count(" and word ") == 3999
+    assert markdown_to_text("**x " * 4000) == "**x " * 4000
+    assert markdown_to_text("a **bold** and _it_ word") == "a bold and it word"
 
 
 def test_symlinks_out_of_the_folder_are_not_read(store, tmp_path):
@@ -206,3 +199,13 @@ def test_coordination_refuses_out_of_range_settings_and_nested_columns(tmp_path)
     result = detect_coordination(posts, PostColumns(), CoordinationSettings(window=60))
     with pytest.raises(AtlasError, match="is a folder"):
         write_edges_csv(result.edges, tmp_path)
+
+
+def test_html_attribute_and_nesting_bombs_are_read(store, tmp_path):
+    body = "<p>" + "The junta in Bamako suspended two French broadcasters after reports of abuses. " * 4 + "</p>"
+    attrs = " ".join(f'a{i}="x"' for i in range(40000))
+    (tmp_path / "attributes.html").write_text(f"<html><body><div {attrs}>{body}</div><article>{body}</article></body></html>")
+    (tmp_path / "nested.html").write_text("<html><body><article>" + "<div>" * 300 + body + "</div>" * 300 + "</article></body></html>")
+    report = ingest(store, [tmp_path])
+    assert sorted(report.added) == ["attributes.html", "nested.html"], [str(f) for f in report.failed]
+    assert all("suspended two French broadcasters" in d.text for d in store.documents())

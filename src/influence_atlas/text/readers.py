@@ -207,6 +207,22 @@ _HTML_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|&#(?:0*(?:[0-8]|1
                             r"[xX]0*(?:[0-8]|[bBcC]|1[0-9a-fA-F]|7[fF]));")
 
 
+# A tag whose attributes run past this many characters keeps only its name (text is never in attributes).
+_MAX_ATTRIBUTES = 2000
+_TAG = re.compile(r"<([a-zA-Z][\w:-]*)([^<>]*)>")
+# Twenty or more identical tags opened (or closed) in a row become one: the parser gives up on trees deeper than 256.
+_NESTED_OPEN = re.compile(r"(<([a-zA-Z][\w:-]*)\b[^<>]{0,200}>\s*)(?:<\2\b[^<>]{0,200}>\s*){19,}")
+_NESTED_CLOSE = re.compile(r"(</([a-zA-Z][\w:-]*)>\s*)(?:</\2>\s*){19,}")
+
+
+def _tame_html(html: str) -> str:
+    """Return html with what makes parsers slow or give up removed, in linear time: huge attribute lists and
+    deep runs of the same tag."""
+    html = _TAG.sub(lambda m: f"<{m.group(1)}>" if len(m.group(2)) > _MAX_ATTRIBUTES else m.group(0), html)
+    html = _NESTED_OPEN.sub(lambda m: m.group(1), html)
+    return _NESTED_CLOSE.sub(lambda m: m.group(1), html)
+
+
 def _read_html(path: Path, html: str) -> Source:
     import logging
 
@@ -215,6 +231,7 @@ def _read_html(path: Path, html: str) -> Source:
     logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
     # Control characters are not allowed in XML: lxml drops the whole tree over one raw or escaped (&#1;) control.
     html = _HTML_CONTROLS.sub(" ", html)
+    html = _tame_html(html)
     result = trafilatura.bare_extraction(html, with_metadata=True, include_comments=False, favor_precision=True)
     if result is None:
         raise InputError(str(path), "HTML page has no main text to extract")
