@@ -128,4 +128,4 @@ def test_incremental_linking_equals_a_full_pass(tmp_path, seeds):
         analyze(step)
     kinds = lambda store: sorted((l.kind, tuple(sorted(store_docs(store, l.items)))) for l in store.links())  # noqa: E731
     assert set(kinds(step)) == set(kinds(full))
-    assert any(k[0] == "contradicts" for k in kinds(step))
+    assert any(k[0] in ("contradicts", "corroborates") for k in kinds(step))

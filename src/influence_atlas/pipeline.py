@@ -403,18 +403,17 @@ def reconcile(store: Store, changed: set[str] | None = None, report: AnalyzeRepo
     """Update the cross-document links and store them: the same happening told by several sources,
     and claims that contradict or corroborate each other across documents.
 
-    With `changed` (the documents just analysed) only pairs involving them are scored and the other
-    links are kept; without it every pair is considered again. Analyst corrections of links are replayed on
-    the result (their outcome added to `report` when given).
+    Every reconciliation links the whole corpus again: the linker's incremental mode (`focus`, `existing`) gave
+    links whose confidences differed from a full pass, and a full pass costs about as much (each pass reads every
+    document's opening sentences), so the links never depend on the order documents were analysed in, by how many
+    workers, or whether a run was interrupted. `changed` is kept for callers; it no longer narrows the work.
+    Analyst corrections of links are replayed on the result (their outcome added to `report` when given).
     """
     # Under a lock from reading to writing: the last worker to finish reconciles last, over every document.
     with store.exclusive("reconcile"):
         # Documents analysed since the last completed reconciliation, by any worker (an interrupted run's too).
         pending = store.unreconciled_documents()
-        existing = store.links() if changed is not None else []
-        focus = (set(changed) | pending) if existing else None
-        links = link_across(store.documents(), store.events(), store.claims(), store.stances(), focus=focus,
-                            existing=existing)
+        links = link_across(store.documents(), store.events(), store.claims(), store.stances())
         store.replace_links(links, reconciled=pending)
         # -- analyst corrections (issue 23): links rejected, added or confirmed by hand
         replayed = replay_link_corrections(store)

@@ -470,21 +470,30 @@ def extract_events(
 
 
 
+# A capitalised name after a locative preposition: where a sentence says something happened.
+_PLACE_AFTER_LOCATIVE = re.compile(r"\b(?:in|near|at|outside|à|près de|dans)\s+(?:the\s+(?:town|village|city|region)\s+of\s+)?"
+                                   r"([A-ZÀ-Ý][\w'’-]+)")
+
+
 def _later_tolls(events: list[Event], text: str, sentences: list[tuple[int, int]], types=(), language=None) -> list[Event]:
     """Give a violent event the final death toll its paragraph goes on to report ("later, more than 500").
 
-    The paragraph's next sentences count until one dates or tells another incident (a violent trigger of its own).
+    The paragraph's next sentences count until one dates another incident, or tells a violent one (a trigger of its
+    own) somewhere else: a sentence that retells the same killing ("more than 500 were executed") keeps counting.
     """
     out = []
     for ev in events:
         if ev.type in _VIOLENT:
             after = [sp for sp in sentences if sp[0] >= ev.end and "\n" not in text[ev.end : sp[0]]][:4]
+            here = (ev.location or "").split(",")[0].strip()
             for sp in after:
                 follow = text[sp[0] : sp[1]]
                 if any(d.kind not in ("shift",) for d in find_dates(follow)):
                     break
                 if any(t.etype.id in _VIOLENT and not t.weak for t in _find_triggers(follow, types, language)):
-                    break
+                    elsewhere = [p for p in _PLACE_AFTER_LOCATIVE.findall(follow) if p != here]
+                    if elsewhere or not here:
+                        break
                 deaths, qualifier = _fatalities(follow)
                 if deaths is not None or (qualifier and ev.fatalities is None):
                     ev = replace(ev, fatalities=deaths, fatalities_qualifier=qualifier)
