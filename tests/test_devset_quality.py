@@ -22,7 +22,7 @@ DEV_FLOORS = {
     "event_date_exact": 0.80,
     "claim_recall": 0.97,
     "attribution_acc": 0.53,
-    "stance_sign_acc": 0.52,
+    "stance_sign_acc": 0.61,
     "narrative_f1": 0.60,
     "entity_p": 0.87,
     "entity_r": 0.86,

@@ -29,7 +29,7 @@ def stances(text: str, language: str | None = None) -> dict:
         assert -2.0 <= st.score <= 2.0
         assert st.evidence and all(doc.text[s:e].strip() for s, e in st.evidence)
         assert all((s, e) in sentences for s, e in st.evidence), "evidence must be whole sentences"
-    return {st.actor: st for st in found}
+    return {st.actor: st for st in found if not st.holder}  # the author's own stances
 
 
 def test_own_voice_praise_and_blame_go_to_the_actor_they_are_said_of():
@@ -114,3 +114,66 @@ def test_bad_stance_lexicon_names_file_and_entry(tmp_path):
     bad.write_text("polarity:\n  en:\n    'broken(': -1\n", encoding="utf-8")
     with pytest.raises(OntologyError, match=r"broken\("):
         load_stance_lexicon(str(bad))
+
+
+def test_quoted_words_are_the_speakers_stance_not_the_authors():
+    text = (
+        "Russia's foreign ministry spoke about France on Monday. "
+        "“France is a predatory and arrogant power that plunders Africa,” Russia's foreign ministry said. "
+        "France held talks with Mali in Bamako on Tuesday."
+    )
+    doc, mentions, sentences = analyse(text, "en")
+    found = find_stances(doc.id, doc.text, sentences, mentions, doc.language)
+    own = {st.actor: st for st in found if not st.holder}
+    held = {(st.holder, st.actor): st for st in found if st.holder}
+    assert abs(own["France"].score) < 0.5
+    assert held[("Russia", "France")].score <= -0.5
+    assert all(doc.text[s:e].strip() for s, e in held[("Russia", "France")].evidence)
+
+
+def test_target_model_reads_the_treatment_of_each_target():
+    from influence_atlas.extract.target_sentiment import TargetItem, target_polarities
+
+    hostile = "Critics say the corrupt general stole millions and lied to the soldiers' families."
+    kind = "The brave Malian soldiers defended the town and saved hundreds of lives."
+    got = target_polarities([TargetItem(hostile, hostile.index("general"), hostile.index("general") + 7),
+                             TargetItem(kind, kind.index("Malian soldiers"), kind.index("Malian soldiers") + 15)])
+    assert got == [-1, 1]
+
+
+def test_stance_score_command_prints_id_and_polarity(tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from influence_atlas.cli import app
+
+    rows = [
+        {"id": "a", "sentence": "Critics say the corrupt minister stole millions and lied to voters.", "from": 15, "to": 32},
+        {"id": "b", "sentence": "The minister met the delegation on Tuesday.", "from": 4, "to": 12},
+    ]
+    path = tmp_path / "in.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["stance", "score", str(path)])
+    assert result.exit_code == 0, result.output
+    lines = [line.split("\t") for line in result.output.strip().splitlines()]
+    assert [line[0] for line in lines] == ["a", "b"]
+    assert all(line[1] in ("-1", "0", "1") for line in lines)
+    assert lines[0][1] == "-1"
+
+
+@pytest.mark.parametrize("line, message", [
+    ("{not json", "not valid JSON"),
+    ('{"sentence": "Mali voted.", "from": 0, "id": "x"}', "missing field(s) to"),
+    ('{"sentence": "Mali voted.", "from": 0, "to": 40, "id": "x"}', "outside the sentence"),
+    ('{"sentence": "Mali voted.", "from": "0", "to": 4, "id": "x"}', "must be integers"),
+])
+def test_malformed_newsmtsc_lines_name_file_and_line(tmp_path, line, message):
+    from influence_atlas.errors import InputError
+    from influence_atlas.extract.target_sentiment import read_target_lines
+
+    path = tmp_path / "in.jsonl"
+    path.write_text('{"sentence": "Mali voted.", "from": 0, "to": 4, "id": "ok"}\n' + line + "\n", encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        read_target_lines(path)
+    assert str(path) in str(info.value) and "line 2" in str(info.value) and message in str(info.value)

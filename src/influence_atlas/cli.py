@@ -719,6 +719,30 @@ def coordination(
         console.print(f"stored as {stored}")
 
 
+stance_app = typer.Typer(
+    help="Stance toward named targets: score NewsMTSC-format sentences with the stance stage's target-sentiment model.",
+    no_args_is_help=True,
+)
+app.add_typer(stance_app, name="stance")
+
+
+@stance_app.command("score")
+def stance_score(
+    jsonl: str = typer.Argument(..., metavar="FILE.jsonl", help="NewsMTSC-format JSON lines: sentence, from, to, id per line."),
+) -> None:
+    """Print id<TAB>polarity (-1, 0 or 1) for the target of each line: how the sentence treats it."""
+    from .extract.target_sentiment import score_target_file
+
+    try:
+        scored = score_target_file(jsonl)
+    except AtlasError as exc:
+        _fail(exc)
+    out = sys.stdout
+    for rid, polarity in scored:
+        out.write(f"{rid}\t{polarity}\n")
+    out.flush()
+
+
 techniques_app = typer.Typer(
     help="Persuasion techniques (SemEval-2020 Task 11): find propaganda spans and label their technique.",
     no_args_is_help=True,

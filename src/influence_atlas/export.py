@@ -80,6 +80,12 @@ def export_dict(store: Store) -> dict:
              "evidence_spans": [list(e) for e in x.evidence], "extractor": x.extractor, "confidence": x.confidence}
             for x in store.stances()
         ],
+        "held_stances": [
+            {"doc": x.doc, "holder": x.holder, "actor": x.actor, "score": x.score,
+             "evidence": [texts[x.doc][a:b] for a, b in x.evidence], "evidence_spans": [list(e) for e in x.evidence],
+             "extractor": x.extractor, "confidence": x.confidence}
+            for x in store.held_stances()
+        ],
         "narratives": [
             {"doc": x.doc, "narrative": x.narrative, "mode": x.mode, "score": x.score,
              "evidence": [texts[x.doc][a:b] for a, b in x.evidence], "evidence_spans": [list(e) for e in x.evidence],
@@ -103,6 +109,7 @@ def export_dict(store: Store) -> dict:
     out["events"].sort(key=lambda e: (e["doc"], e["start"], e["id"]))
     out["claims"].sort(key=lambda c: (c["doc"], c["start"], c["id"]))
     out["stances"].sort(key=lambda x: (x["doc"], x["actor"]))
+    out["held_stances"].sort(key=lambda x: (x["doc"], x["holder"], x["actor"]))
     out["narratives"].sort(key=lambda x: (x["doc"], x["narrative"], x["mode"]))
     out["techniques"].sort(key=lambda x: (x["doc"], x["start"], x["end"], x["technique"]))
     out["ttps"].sort(key=lambda x: (x["doc"], x["start"], x["disarm_id"]))

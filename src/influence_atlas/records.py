@@ -152,7 +152,10 @@ class Claim:
 
 @dataclass(frozen=True, slots=True)
 class Stance:
-    """How a document leans toward an actor: a score in [-2, 2] with the sentences (start, end) that show it."""
+    """How a document leans toward an actor: a score in [-2, 2] with the sentences (start, end) that show it.
+
+    `holder` is empty for the author's own stance; for words the document quotes or attributes, it names the
+    actor they are given to (the stance is that speaker's, not the author's)."""
 
     doc: str
     actor: str
@@ -160,6 +163,7 @@ class Stance:
     evidence: tuple[tuple[int, int], ...]
     extractor: str
     confidence: float
+    holder: str = ""
 
 
 @dataclass(frozen=True, slots=True)

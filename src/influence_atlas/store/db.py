@@ -23,12 +23,12 @@ from ..records import (
     Actor, Analysis, Claim, Document, Event, EventActor, Link, Mention, NarrativeHit, Quantity, Stance, TechniqueHit, TtpHit,
 )
 from .schema import (
-    MIGRATIONS, PG_TEXT_SEARCH, PG_TEXT_SEARCH_FALLBACK, actors, claims, corrections, documents, events, links, mentions,
-    narratives, pg_fts_insert_sql, schema_migrations, stances, techniques, ttps,
+    MIGRATIONS, PG_TEXT_SEARCH, PG_TEXT_SEARCH_FALLBACK, actors, claims, corrections, documents, events, held_stances, links,
+    mentions, narratives, pg_fts_insert_sql, schema_migrations, stances, techniques, ttps,
 )
 
 # Tables holding one document's extracted records, replaced together by each analysis.
-PER_DOCUMENT = (mentions, events, claims, stances, narratives, techniques, ttps)
+PER_DOCUMENT = (mentions, events, claims, stances, held_stances, narratives, techniques, ttps)
 
 # Record kinds analyst corrections act on: their table and the columns that name one row (never an autoincrement id).
 RECORD_TABLES = {"event": events, "claim": claims, "mention": mentions, "stance": stances, "narrative": narratives,
@@ -325,7 +325,10 @@ class Store:
                 mentions: [_mention_row(m) for a in analyses for m in a.mentions],
                 events: [_event_row(e) for a in analyses for e in a.events],
                 claims: [_claim_row(c) for a in analyses for c in a.claims],
-                stances: [_stance_row(x) for a in analyses for x in a.stances],
+                stances: [_stance_row(x) for a in analyses for x in a.stances if not x.holder],
+                held_stances: [dict(doc=x.doc, holder=x.holder, actor=x.actor, score=x.score,
+                                    evidence=json.dumps([list(e) for e in x.evidence]), extractor=x.extractor,
+                                    confidence=x.confidence) for a in analyses for x in a.stances if x.holder],
                 narratives: [_narrative_row(x) for a in analyses for x in a.narratives],
                 techniques: [_technique_row(x) for a in analyses for x in a.techniques],
                 ttps: [_ttp_row(x) for a in analyses for x in a.ttps],
@@ -359,6 +362,12 @@ class Store:
     def stances(self, doc_id: str | None = None) -> list[Stance]:
         """Return stored stances, sorted by document and actor."""
         return [_row_stance(r) for r in self._select(stances, doc_id, stances.c.doc, stances.c.actor)]
+
+    def held_stances(self, doc_id: str | None = None) -> list[Stance]:
+        """Return the stored stances of quoted or cited speakers (`holder` set), sorted by document, holder and actor."""
+        return [Stance(r["doc"], r["actor"], r["score"], tuple(tuple(e) for e in json.loads(r["evidence"])), r["extractor"],
+                       r["confidence"], r["holder"])
+                for r in self._select(held_stances, doc_id, held_stances.c.doc, held_stances.c.holder, held_stances.c.actor)]
 
     def narratives(self, doc_id: str | None = None) -> list[NarrativeHit]:
         """Return stored narrative hits, sorted by document, narrative and mode."""

@@ -119,6 +119,18 @@ stances = Table(
     Column("confidence", Float, nullable=False),
 )
 
+# Stances the document quotes or attributes: `holder` is the speaker the words are given to, not the author.
+held_stances = Table(
+    "held_stances", metadata,
+    Column("doc", String(64), ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True),
+    Column("holder", Text, primary_key=True),
+    Column("actor", Text, primary_key=True),
+    Column("score", Float, nullable=False),
+    Column("evidence", Text, nullable=False, default="[]"),
+    Column("extractor", String(32), nullable=False),
+    Column("confidence", Float, nullable=False),
+)
+
 narratives = Table(
     "narratives", metadata,
     Column("doc", String(64), ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True),
@@ -202,6 +214,13 @@ def _m4_records(conn, dialect: str) -> None:
     """Claims, stances, narratives, techniques, DISARM techniques and cross-document links."""
     for table in (claims, stances, narratives, techniques, ttps, links):
         table.create(conn, checkfirst=True)
+
+
+def _m47_held_stances(conn, dialect: str) -> None:
+    """Stances held by the speakers a document quotes or cites."""
+    held_stances.create(conn, checkfirst=True)
+    if dialect == "postgresql":
+        pg_code_point_text(conn, [held_stances])
 
 
 coord_runs = Table(
@@ -409,5 +428,6 @@ MIGRATIONS: list[tuple[int, str, Callable]] = [
     (40, "reconciliation state per document", _m40_reconciliation_state),
     (45, "claim relays", _m45_claim_relays),
     (46, "ACLED coding, geo and time precision of events", _m46_event_coding),
+    (47, "stances held by quoted speakers", _m47_held_stances),
     (50, "analyst corrections", _m50_corrections),
 ]

@@ -1,0 +1,201 @@
+"""Sentiment toward a named target in one sentence: -1 hostile, 0 neutral, +1 favourable, learned on NewsMTSC.
+
+MiniLM's top layers, fine-tuned by `training/stance/train.py`, read the int8 graph's hidden states where
+those layers start (`encoder.encode_pieces`). A learned vector is added to the target's word pieces, so the
+layers know whom the sentence is judged toward; the mean of all pieces and the mean of the target's
+pieces feed a softmax over (-1, 0, +1). The weights are float16 numpy arrays in `models/stance/`; the
+arithmetic is numpy (no torch at run time) and matches the training script's torch module.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import InputError, ModelError
+from .encoder import PieceStates, encode_pieces
+
+MODEL = "models/stance/target_sentiment.npz"
+LABELS = (-1, 0, 1)
+HEADS = 12
+_BATCH = 32
+_LAYER_KEYS = ("wq", "bq", "wk", "bk", "wv", "bv", "wo", "bo", "g1", "b1", "wi", "bi", "wf", "bf", "g2", "b2")
+
+
+def _layer_norm(x: np.ndarray, g: np.ndarray, b: np.ndarray) -> np.ndarray:
+    mu = x.mean(-1, keepdims=True)
+    var = ((x - mu) ** 2).mean(-1, keepdims=True)
+    return (x - mu) / np.sqrt(var + 1e-12) * g + b
+
+
+def _gelu(x: np.ndarray) -> np.ndarray:
+    # The tanh form, as the training script computes it.
+    return 0.5 * x * (1.0 + np.tanh(0.7978845608028654 * (x + 0.044715 * x ** 3)))
+
+
+def _softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
+    z = z - z.max(axis=axis, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+@dataclass(frozen=True, slots=True)
+class TargetItem:
+    """One sentence and the (start, end) characters of the target whose treatment is asked."""
+
+    sentence: str
+    start: int
+    end: int
+
+
+class TargetSentimentModel:
+    """Fine-tuned top MiniLM layers, a target-marking vector and a three-way head (numpy, float32)."""
+
+    def __init__(self, layers: list[dict[str, np.ndarray]], mark: np.ndarray, head_w: np.ndarray, head_b: np.ndarray,
+                 cut: str):
+        # Weights arrive in torch layout (out x in); keep the transposes for x @ W.
+        self.layers = [{k: (v.T if k.startswith("w") else v).astype(np.float32) for k, v in w.items()} for w in layers]
+        self.mark = mark.astype(np.float32)
+        self.head_w = head_w.astype(np.float32)  # 3 x 2·dim
+        self.head_b = head_b.astype(np.float32)
+        self.cut = cut
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> "TargetSentimentModel":
+        """Read the weights written by the training script (the packaged model by default)."""
+        where = Path(path) if path is not None else resources.files("influence_atlas").joinpath(MODEL)
+        try:
+            with where.open("rb") as fh, np.load(fh, allow_pickle=False) as z:
+                n = int(z["n_layers"][0])
+                layers = [{k: z[f"l{i}.{k}"] for k in _LAYER_KEYS} for i in range(n)]
+                return cls(layers, z["mark"], z["head_w"], z["head_b"], z["cut"].tobytes().decode())
+        except (OSError, KeyError, ValueError) as exc:
+            raise ModelError(f"the stance model {where} cannot be read ({exc}); reinstall influence-atlas "
+                             "(pip install -e .) or retrain it with training/stance/train.py") from exc
+
+    def save(self, path: Path, **extra: np.ndarray) -> None:
+        """Write float16 weights, the cut name and any extra arrays to one `.npz` file (no pickles)."""
+        arrays = {f"l{i}.{k}": (v.T if k.startswith("w") else v).astype(np.float16)
+                  for i, w in enumerate(self.layers) for k, v in w.items()}
+        np.savez_compressed(path, **arrays, n_layers=np.array([len(self.layers)]), mark=self.mark.astype(np.float16),
+                            head_w=self.head_w, head_b=self.head_b, cut=np.frombuffer(self.cut.encode(), dtype=np.uint8),
+                            **extra)
+
+    def forward(self, x: np.ndarray, mask: np.ndarray, target: np.ndarray) -> np.ndarray:
+        """Return logits (batch x 3) from cut states (batch x width x dim), the piece mask and the target mask."""
+        b, n, d = x.shape
+        x = x + target[:, :, None] * self.mark
+        bias = ((1.0 - mask) * -1e4)[:, None, None, :]
+        h = HEADS
+        for w in self.layers:
+            def split(t: np.ndarray) -> np.ndarray:
+                return t.reshape(b, n, h, d // h).transpose(0, 2, 1, 3)
+
+            q, k, v = (split(x @ w[f"w{c}"] + w[f"b{c}"]) for c in "qkv")
+            att = _softmax(q @ k.transpose(0, 1, 3, 2) / math.sqrt(d // h) + bias)
+            ctx = (att @ v).transpose(0, 2, 1, 3).reshape(b, n, d)
+            x = _layer_norm(ctx @ w["wo"] + w["bo"] + x, w["g1"], w["b1"])
+            x = _layer_norm(_gelu(x @ w["wi"] + w["bi"]) @ w["wf"] + w["bf"] + x, w["g2"], w["b2"])
+        pooled = (x * mask[:, :, None]).sum(1) / np.maximum(mask.sum(1, keepdims=True), 1.0)
+        on_target = (x * target[:, :, None]).sum(1) / np.maximum(target.sum(1, keepdims=True), 1.0)
+        return np.concatenate([pooled, on_target], axis=1) @ self.head_w.T + self.head_b
+
+    def probabilities(self, items: list[TargetItem]) -> np.ndarray:
+        """Return P(-1), P(0), P(+1) per item (rows align with `items`); a target outside the encoded pieces is neutral."""
+        out = np.tile(np.array([0.0, 1.0, 0.0], np.float32), (len(items), 1))
+        if not items:
+            return out
+        texts = sorted({it.sentence for it in items})
+        states = dict(zip(texts, encode_pieces(texts, self.cut)))
+        ready: list[tuple[int, PieceStates, np.ndarray]] = []
+        for k, it in enumerate(items):
+            ps = states[it.sentence]
+            on = target_pieces(ps.offsets, it.start, it.end)
+            if on.any():
+                ready.append((k, ps, on))
+        ready.sort(key=lambda r: len(r[1].states))
+        for b0 in range(0, len(ready), _BATCH):
+            group = ready[b0:b0 + _BATCH]
+            width = max(len(ps.states) for _, ps, _ in group)
+            x = np.zeros((len(group), width, self.mark.shape[0]), np.float32)
+            mask = np.zeros((len(group), width), np.float32)
+            target = np.zeros((len(group), width), np.float32)
+            for r, (_, ps, on) in enumerate(group):
+                x[r, :len(ps.states)] = ps.states
+                mask[r, :len(ps.states)] = 1.0
+                target[r, 1:1 + len(on)] = on
+            probs = _softmax(self.forward(x, mask, target))
+            for r, (k, _, _) in enumerate(group):
+                out[k] = probs[r]
+        return out
+
+
+def target_pieces(offsets: np.ndarray, start: int, end: int) -> np.ndarray:
+    """Return 1.0 for each word piece overlapping characters [start, end), else 0.0."""
+    if len(offsets) == 0:
+        return np.zeros(0, np.float32)
+    return ((offsets[:, 0] < end) & (offsets[:, 1] > start)).astype(np.float32)
+
+
+_model: TargetSentimentModel | None = None
+_lock = threading.Lock()
+
+
+def load_target_model() -> TargetSentimentModel:
+    """Return the packaged target-sentiment model, loaded once per process."""
+    global _model
+    with _lock:
+        if _model is None:
+            _model = TargetSentimentModel.load()
+        return _model
+
+
+def target_polarities(items: list[TargetItem]) -> list[int]:
+    """Return -1, 0 or +1 per item: the most likely treatment of its target."""
+    probs = load_target_model().probabilities(items)
+    return [LABELS[int(i)] for i in probs.argmax(axis=1)]
+
+
+def read_target_lines(path: str | Path) -> list[tuple[str, TargetItem]]:
+    """Return (id, item) for each line of a NewsMTSC-format JSON-lines file (`sentence`, `from`, `to`, `id`)."""
+    source = str(path)
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(source, f"cannot be read ({exc})") from exc
+    out: list[tuple[str, TargetItem]] = []
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        where = f"{source}, line {n}"
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputError(where, f"not valid JSON ({exc.msg})") from exc
+        if not isinstance(row, dict):
+            raise InputError(where, "expected a JSON object with sentence, from, to and id")
+        missing = [k for k in ("sentence", "from", "to", "id") if k not in row]
+        if missing:
+            raise InputError(where, f"missing field(s) {', '.join(missing)}")
+        sentence, start, end = row["sentence"], row["from"], row["to"]
+        if not isinstance(sentence, str):
+            raise InputError(where, "`sentence` must be a string")
+        if not (isinstance(start, int) and isinstance(end, int)) or isinstance(start, bool) or isinstance(end, bool):
+            raise InputError(where, "`from` and `to` must be integers (character offsets into `sentence`)")
+        if not 0 <= start < end <= len(sentence):
+            raise InputError(where, f"target span {start}..{end} lies outside the sentence ({len(sentence)} characters)")
+        out.append((str(row["id"]), TargetItem(sentence, start, end)))
+    return out
+
+
+def score_target_file(path: str | Path) -> list[tuple[str, int]]:
+    """Return (id, polarity -1/0/+1) for each line of a NewsMTSC-format file."""
+    rows = read_target_lines(path)
+    polarities = target_polarities([item for _, item in rows])
+    return [(rid, p) for (rid, _), p in zip(rows, polarities)]

@@ -1,0 +1,168 @@
+#!/usr/bin/env python3
+"""Calibrate how the stance stage turns per-mention readings into a document's stance (-2..+2) per actor.
+
+Reads the development set as `scripts/score_devset.py` left it (its database: documents and actor mentions;
+its combined gold folder: the `stance` field of each gold file), computes each (document, actor)'s features
+with the run-time code (`extract.stance.stance_features`), and fits the linear aggregation by ridge regression.
+Figures are leave-one-document-out: each document is scored by weights fitted on the other thirty, with the
+independent scorer's rules (sign with a 0.5 dead zone; an actor the system leaves out counts as a miss and
+its whole gold score as error). Writes `src/influence_atlas/models/stance/aggregation.json` (weights fitted on
+every document) and `training/stance/calibration.json` (the cross-validated figures).
+
+    .venv/bin/python scripts/score_devset.py --work /tmp/stance-dev      # builds the database and gold folder
+    .venv/bin/python training/stance/calibrate.py --work /tmp/stance-dev [--features-cache FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[2]
+SHARED = ROOT.parent / "shared"
+sys.path.insert(0, str(ROOT / "src"))
+
+from influence_atlas.extract import stance as S  # noqa: E402
+from influence_atlas.pipeline import document_sentences  # noqa: E402
+from influence_atlas.store import open_store  # noqa: E402
+
+spec = importlib.util.spec_from_file_location("score_gold", SHARED / "tools" / "score_gold.py")
+score_gold = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(score_gold)
+
+
+def prepare(work: Path) -> dict[str, dict]:
+    """Return per document id its sentences and lexicon scores (the parts that do not need the model), cached."""
+    cache = work / "stance-prep.json"
+    if cache.exists():
+        return json.loads(cache.read_text())
+    store = open_store(str(work / "atlas.db"))
+    out = {}
+    for doc in store.documents():
+        sentences = document_sentences(doc)
+        mentions = store.mentions(doc.id)
+        lexicon = {st.actor: st.score for st in S.lexicon_stances(doc.id, doc.text, sentences, mentions, doc.language)}
+        out[doc.id] = {"sentences": sentences, "lexicon": lexicon}
+    cache.write_text(json.dumps(out))
+    return out
+
+
+def collect(work: Path) -> list[dict]:
+    """Return one row per gold (document, actor): language, gold score and the system's features (or None)."""
+    gold_dir = work / "gold"
+    alias = score_gold.Aliases(gold_dir / "actors.json", SHARED / "corpus" / "gold" / "actors.json",
+                               SHARED / "corpus" / "dev" / "actors_extra.json")
+    golds = {}
+    for f in sorted(gold_dir.glob("*.json")):
+        if f.name in ("actors.json", "narratives.json", "cross.json"):
+            continue
+        g = json.loads(f.read_text())
+        golds[g["doc"]] = g
+    prepared = prepare(work)
+    store = open_store(str(work / "atlas.db"))
+    rows = []
+    for doc in store.documents():
+        key = Path(doc.name or doc.path).name
+        if key not in golds:
+            continue
+        sentences = [tuple(s) for s in prepared[doc.id]["sentences"]]
+        lexicon = prepared[doc.id]["lexicon"]
+        mentions = store.mentions(doc.id)
+        readings = S.read_mentions(doc.text, sentences, mentions, doc.language)
+        feats = S.stance_features(readings, lexicon, len(sentences), doc.language)
+        by_alias = {alias(a): f for a, f in feats.items()}
+        for actor, gs in golds[key]["stance"].items():
+            rows.append({"doc": key, "language": golds[key].get("language", "en"), "actor": actor, "gold": gs,
+                         "features": by_alias.get(alias(actor))})
+        print(f"  {key}: {len(feats)} actors", flush=True)
+    return rows
+
+
+def design(rows: list[dict], names: tuple[str, ...]) -> np.ndarray:
+    return np.array([[r["features"][k] for k in names] for r in rows], np.float64)
+
+
+def fit(rows: list[dict], names: tuple[str, ...], alpha: float) -> tuple[np.ndarray, float]:
+    """Return ridge weights and bias fitted to the gold scores of the rows that have features."""
+    x = design(rows, names)
+    y = np.array([r["gold"] for r in rows], np.float64)
+    mu = x.mean(0)
+    xc = x - mu
+    w = np.linalg.solve(xc.T @ xc + alpha * np.eye(len(names)), xc.T @ (y - y.mean()))
+    return w, float(y.mean() - mu @ w)
+
+
+def sign(v: float) -> int:
+    return 0 if abs(v) < 0.5 else (1 if v > 0 else -1)
+
+
+def figures(rows: list[dict], preds: list[float | None]) -> dict:
+    ok = sum(int(p is not None and sign(p) == sign(r["gold"])) for r, p in zip(rows, preds))
+    err = sum(abs(r["gold"]) if p is None else abs(p - r["gold"]) for r, p in zip(rows, preds))
+    n = max(len(rows), 1)
+    return {"n": len(rows), "sign_acc": round(ok / n, 3), "mae": round(err / n, 3)}
+
+
+def cross_validate(rows: list[dict], names: tuple[str, ...], alpha: float) -> list[float | None]:
+    """Return leave-one-document-out predictions (None where the system has no stance for the actor)."""
+    preds: list[float | None] = [None] * len(rows)
+    for doc in sorted({r["doc"] for r in rows}):
+        train = [r for r in rows if r["doc"] != doc and r["features"] is not None]
+        w, b = fit(train, names, alpha)
+        for i, r in enumerate(rows):
+            if r["doc"] == doc and r["features"] is not None:
+                preds[i] = max(-2.0, min(2.0, b + float(design([r], names)[0] @ w)))
+    return preds
+
+
+def report(rows: list[dict], preds: list[float | None]) -> dict:
+    out = {"all": figures(rows, preds)}
+    for lang in ("en", "fr"):
+        keep = [i for i, r in enumerate(rows) if r["language"] == lang]
+        out[lang] = figures([rows[i] for i in keep], [preds[i] for i in keep])
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--work", default="/tmp/atlas-dev", help="the folder score_devset.py analysed the set in")
+    ap.add_argument("--features-cache", default="", help="JSON file to keep the features in (reused when present)")
+    ap.add_argument("--alpha", type=float, default=0.0, help="ridge penalty (default: chosen by cross-validation)")
+    ap.add_argument("--prepare-only", action="store_true", help="only cache the sentences and lexicon scores")
+    a = ap.parse_args()
+    if a.prepare_only:
+        prepare(Path(a.work))
+        return
+    cache = Path(a.features_cache) if a.features_cache else None
+    if cache and cache.exists():
+        rows = json.loads(cache.read_text())
+    else:
+        rows = collect(Path(a.work))
+        if cache:
+            cache.write_text(json.dumps(rows))
+    names = S.FEATURES
+    results = {}
+    for alpha in ([a.alpha] if a.alpha else [0.3, 1.0, 3.0, 10.0, 30.0]):
+        results[alpha] = report(rows, cross_validate(rows, names, alpha))
+        print(f"alpha {alpha}: {results[alpha]}")
+    best = max(results, key=lambda k: (results[k]["all"]["sign_acc"], -results[k]["all"]["mae"]))
+    lexicon_only = report(rows, [None if r["features"] is None else max(-2.0, min(2.0, r["features"]["lexicon"]))
+                                 for r in rows])
+    print(f"lexicon alone (no fitting): {lexicon_only}")
+    w, b = fit([r for r in rows if r["features"] is not None], names, best)
+    fitted = {"weights": {k: round(float(v), 5) for k, v in zip(names, w)}, "bias": round(b, 5)}
+    model_dir = ROOT / "src" / "influence_atlas" / "models" / "stance"
+    (model_dir / "aggregation.json").write_text(json.dumps({**fitted, "alpha": best}, indent=1) + "\n")
+    (ROOT / "training" / "stance" / "calibration.json").write_text(json.dumps(
+        {"alpha": best, "leave_one_document_out": results[best], "lexicon_alone": lexicon_only,
+         "missing_actors": sum(r["features"] is None for r in rows), **fitted}, indent=1) + "\n")
+    print(json.dumps({"alpha": best, **results[best]}, indent=1))
+
+
+if __name__ == "__main__":
+    main()
