@@ -13,6 +13,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field, replace
+from dataclasses import fields as dataclass_fields
 from datetime import datetime, timezone
 from collections.abc import Mapping
 from typing import Iterable
@@ -291,6 +292,7 @@ def _apply(work: _Working, c: Correction) -> list[str] | None:
     # edit
     values = dict(c.fields)
     if c.kind == "event":
+        values.update(_event_follow_ups(record, values))
         if "date" in values:
             values["date_precision"] = _date_precision(values["date"])
         if "location" in values:
@@ -384,6 +386,31 @@ def _apply_actor(work: _Working, c: Correction) -> list[str] | None:
                                       source.country if source else None, False)
     touched.append(f"actor|{into}")
     return touched
+
+
+def _event_follow_ups(event, values: dict) -> dict:
+    """Return the fields an event edit changes along with the ones the analyst set: ACLED's time precision follows the
+    date, the geo precision is unknown for a new place, and an ACLED sub-type the new type does not allow is dropped
+    (the export then codes the event with the new type's default)."""
+    have = {f.name for f in dataclass_fields(event)}
+    out = {}
+    if "date" in values and "time_precision" in have:
+        out["time_precision"] = None if not values["date"] else 1 if len(values["date"]) == 10 else 3
+    if "location" in values and "geo_precision" in have:
+        out["geo_precision"] = None
+    sub = getattr(event, "acled_sub_event_type", None)
+    if "type" in values and sub:
+        from .ontology.acled import load_acled_taxonomy
+
+        tax = load_acled_taxonomy()
+        mapping = tax.project_types.get(values["type"]) or tax.project_types.get("other")
+        try:
+            names = {tax.sub_type(sub).name, tax.sub_type(sub).code}
+        except KeyError:
+            names = set()
+        if mapping is None or not names & set(mapping.allowed):
+            out.update(acled_event_type=None, acled_sub_event_type=None)
+    return out
 
 
 def _date_precision(value: str | None) -> str | None:
