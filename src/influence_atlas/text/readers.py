@@ -49,6 +49,21 @@ class ReadOptions:
     max_chars: int = DEFAULT_MAX_CHARS
 
 
+def read_utf8_file(path: str | Path, kind: str = "a TSV file") -> str:
+    """Return the UTF-8 text of one input file (a benchmark TSV, a labels file); InputError names it and says why not."""
+    p = Path(path)
+    try:
+        return p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(str(p), "file not found") from None
+    except IsADirectoryError:
+        raise InputError(str(p), f"is a folder, not {kind}") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(str(p), f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except OSError as exc:
+        raise InputError(str(p), f"cannot be read ({exc.strerror})") from None
+
+
 def iter_files(paths: list[str | Path]) -> Iterator[Path | InputError]:
     """Yield supported files under the given files and folders (recursively, sorted), or an error per bad path."""
     for raw in paths:
