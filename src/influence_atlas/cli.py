@@ -75,10 +75,7 @@ def _progress(description: str, total: int | None = None):
 def _open(db: Optional[str]):
     from .store import open_store
 
-    try:
-        return open_store(db)
-    except AtlasError as exc:
-        _fail(exc)
+    return open_store(db)
 
 
 def version_callback(value: bool) -> None:
@@ -733,10 +730,7 @@ def stance_score(
     """Print id<TAB>polarity (-1, 0 or 1) for the target of each line: how the sentence treats it."""
     from .extract.target_sentiment import score_target_file
 
-    try:
-        scored = score_target_file(jsonl)
-    except AtlasError as exc:
-        _fail(exc)
+    scored = score_target_file(jsonl)
     out = sys.stdout
     for rid, polarity in scored:
         out.write(f"{rid}\t{polarity}\n")
@@ -854,10 +848,7 @@ def events_classify(
     """Code each snippet of a CASE 2021 Task 2 TSV with ACLED's sub-event type; print id<TAB>SubType<TAB>probability<TAB>event|none."""
     from .extract.acled import classify_case_file
 
-    try:
-        rows = classify_case_file(tsv)
-    except AtlasError as exc:
-        _fail(exc)
+    rows = classify_case_file(tsv)
     out = sys.stdout
     for row, label in rows:
         out.write(f"{row.snippet_id}\t{label.code}\t{label.probability:.4f}\t{'event' if label.is_event else 'none'}\n")
@@ -882,10 +873,7 @@ def _correct(db: Optional[str], operation: str, kind: str, ref, fields: dict | N
     from .corrections import add_correction
 
     store = _open(db)
-    try:
-        done = add_correction(store, operation, kind, ref, fields, who or os.environ.get("ATLAS_USER"), reason)
-    except AtlasError as exc:
-        _fail(exc)
+    done = add_correction(store, operation, kind, ref, fields, who or os.environ.get("ATLAS_USER"), reason)
     console.print(f"{done.id}: {done.operation} {escape(done.key)} ({done.state}); `atlas correct undo {done.id}` withdraws it")
 
 
@@ -992,10 +980,7 @@ def correct_undo(correction_id: str = typer.Argument(..., help="Correction id (s
     from .corrections import undo
 
     store = _open(db)
-    try:
-        done, docs = undo(store, correction_id)
-    except AtlasError as exc:
-        _fail(exc)
+    done, docs = undo(store, correction_id)
     console.print(f"{done.id} undone" + (f"; run `atlas analyze` to restore the extracted records of {len(docs)} document(s)" if docs else ""))
 
 
@@ -1028,10 +1013,7 @@ def correct_import(path: str = typer.Argument(..., help="Corrections file writte
     except (OSError, ValueError) as exc:
         _fail(AtlasError(f"cannot read corrections from {path}: {exc}"))
     store = _open(db)
-    try:
-        added, held = import_corrections(store, data)
-    except AtlasError as exc:
-        _fail(exc)
+    added, held = import_corrections(store, data)
     orphans = [c for c in added if c.state == "orphaned"]
     for c in orphans:
         err.print(f"[yellow]orphaned:[/] {c.id} {c.operation} {escape(c.key)}: no such record in this database")
