@@ -293,3 +293,19 @@ def test_analysis_version_follows_the_taxonomy(tmp_path, monkeypatch):
     path.write_text(TAXONOMY, encoding="utf-8")
     monkeypatch.setenv("ATLAS_NARRATIVES", str(path))
     assert analysis_version() != before
+
+
+def test_a_narrative_voiced_only_by_others_is_reported_even_on_the_leading_side():
+    from influence_atlas.extract.narratives import MODE_FEATURES, DocumentFeatures, load_heads, score_features
+
+    def endorsed(own: float, others: float, side: float) -> float:
+        mode = np.zeros((1, len(MODE_FEATURES)), np.float32)
+        mode[0, [MODE_FEATURES.index(k) for k in ("cue_endorsed", "cue_reported", "same_side", "bias")]] = (own, others, side, 1.0)
+        presence = np.zeros((1, len(load_heads()["presence"]["weights"])), np.float32)
+        return float(score_features(DocumentFeatures(("C1",), presence, mode, [[]], np.zeros(1)))[1][0])
+
+    assert endorsed(0.5, 0.0, 1.0) == 1.0
+    assert endorsed(0.5, 0.5, 1.0) == 1.0      # the author voices it too
+    assert endorsed(0.0, 0.5, 1.0) == 0.0      # only quoted or attributed words carry it
+    assert endorsed(0.0, 0.0, 1.0) == 1.0      # no cue at all: the side decides
+    assert endorsed(0.0, 0.0, -1.0) == 0.0

@@ -302,13 +302,20 @@ def score_features(features: DocumentFeatures, heads: dict | None = None) -> tup
 
     A narrative on the document's leading side is endorsed and one on the other side reported (cross-validated on
     the development set, this beats the mode head); narratives without a side, or documents without a leading side,
-    are left to the mode head.
+    are left to the mode head. A narrative whose cues all sit in quoted, attributed or debunked words, with at least
+    the mode head's `reported_cues_min` weight of them, is reported whatever its side: a critical news story relays
+    the accusations it attributes to others ("has been accused of ...") without making them its own.
     """
     heads = heads or load_heads()
     present = _sigmoid(features.presence @ heads["presence"]["weights"])
     endorsed = _sigmoid(features.mode @ heads["mode"]["weights"])
     side = features.mode[:, MODE_FEATURES.index("same_side")]
     endorsed = np.where(side > 0, 1.0, np.where(side < 0, 0.0, endorsed))
+    floor = heads["mode"].get("reported_cues_min")
+    if floor is not None:
+        own = features.mode[:, MODE_FEATURES.index("cue_endorsed")]
+        others = features.mode[:, MODE_FEATURES.index("cue_reported")]
+        endorsed = np.where((own <= 0) & (others >= floor), 0.0, endorsed)
     return present, endorsed
 
 
