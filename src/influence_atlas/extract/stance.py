@@ -277,15 +277,13 @@ def _tally_lexicon(text: str, sentences: list[tuple[int, int]], mentions: list[M
         around_neg = around_pos = 0.0
         for c0, c1, polarity in _cues(sentence, lexicon, lang):
             seg = segment_at(segments, s + c0)
-            if seg is None:
+            if seg is None or seg.voice != AUTHOR:
+                continue
+            if first_debunk and c0 >= first_debunk.end():
                 continue
             value = polarity * seg.weight
             if is_negated(text, seg, s + c0, lang, cues):
                 value *= NEGATED_FACTOR
-            if seg.voice != AUTHOR:
-                continue
-            if first_debunk and c0 >= first_debunk.end():
-                continue
             if value < 0:
                 around_neg -= value
             else:
@@ -471,8 +469,8 @@ class Aggregation:
 
 
 def stance_features(tally: _Tally) -> dict[str, dict[str, float]]:
-    """Return per actor named in the author's words the features the aggregation may weigh (all language-independent:
-    they count the stance lexicon's words, which exist in English and French)."""
+    """Return per actor the document names the features the aggregation may weigh (all language-independent: they
+    count the stance lexicon's words, which exist in English and French)."""
     n = max(tally.n_sentences, 1)
     tone = math.tanh((tally.pos - tally.neg) / n)
     top = max((len(t.named) for t in tally.actors.values()), default=1) or 1
