@@ -22,14 +22,14 @@ DEV_FLOORS = {
     "event_date_exact": 0.80,
     "claim_recall": 0.97,
     "attribution_acc": 0.53,
-    "stance_sign_acc": 0.61,
+    "stance_sign_acc": 0.66,
     "narrative_f1": 0.62,
     "entity_p": 0.87,
     "entity_r": 0.86,
 }
 # Errors on the development set that may only shrink.
 DEV_CEILINGS = {
-    "stance_mae": 0.55,
+    "stance_mae": 0.48,
 }
 # The 28 dev documents alone.
 DEV28_FLOORS = {

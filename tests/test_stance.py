@@ -105,6 +105,30 @@ def test_french_reported_speech_and_victims():
     assert got["Ukraine"].score > 0
 
 
+def test_influence_operations_are_blamed_on_who_runs_them():
+    text = (
+        "Yevgeny Prigozhin bankrolled a notorious troll factory. Companies run by Prigozhin ran covert influence "
+        "operations on Facebook. Facebook removed the networks in October. Facebook published its findings."
+    )
+    got = stances(text, "en")
+    assert got["Yevgeny Prigozhin"].score <= -0.5
+    # The platform that takes the operation down is not blamed for it.
+    assert "Facebook" not in got or abs(got["Facebook"].score) < 0.5
+    fr = stances("La Russie mène des opérations d'influence clandestines en Afrique. "
+                 "La Russie a signé un accord avec le Tchad en mai.", "fr")
+    assert fr["Russia"].score <= -0.5
+
+
+def test_words_inside_names_and_what_actors_fight_do_not_judge_them():
+    text = (
+        "Mali and Niger agreed to create joint forces to fight terrorists in the Sahel. Mali held talks with Niger. "
+        "Grain for the United Nations left port aboard the chartered Brave Commander. The United Nations thanked donors."
+    )
+    got = stances(text, "en")
+    assert abs(got["Mali"].score) < 0.5 and abs(got["Niger"].score) < 0.5
+    assert abs(got["United Nations"].score) < 0.5
+
+
 def test_bad_stance_lexicon_names_file_and_entry(tmp_path):
     bad = tmp_path / "stance.yaml"
     bad.write_text("polarity:\n  en:\n    'heroic': 5\n", encoding="utf-8")

@@ -3,7 +3,8 @@
 
 Reads the development set as `scripts/score_devset.py` left it (its database: documents and actor mentions;
 its combined gold folder: the `stance` field of each gold file), computes each (document, actor)'s features
-with the run-time code (`extract.stance.stance_features`), and fits the linear aggregation by ridge regression.
+with the run-time code (`extract.stance.stance_features`: counts of the stance lexicon's words in the author's
+voice and in relayed speech), and fits the linear aggregation by ridge regression.
 Figures are leave-one-document-out: each document is scored by weights fitted on the other thirty, with the
 independent scorer's rules (sign with a 0.5 dead zone; an actor the system leaves out counts as a miss and
 its whole gold score as error). Writes `src/influence_atlas/models/stance/aggregation.json` (weights fitted on
@@ -36,22 +37,6 @@ score_gold = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(score_gold)
 
 
-def prepare(work: Path) -> dict[str, dict]:
-    """Return per document id its sentences and lexicon scores (the parts that do not need the model), cached."""
-    cache = work / "stance-prep.json"
-    if cache.exists():
-        return json.loads(cache.read_text())
-    store = open_store(str(work / "atlas.db"))
-    out = {}
-    for doc in store.documents():
-        sentences = document_sentences(doc)
-        mentions = store.mentions(doc.id)
-        lexicon = {st.actor: st.score for st in S.lexicon_stances(doc.id, doc.text, sentences, mentions, doc.language)}
-        out[doc.id] = {"sentences": sentences, "lexicon": lexicon}
-    cache.write_text(json.dumps(out))
-    return out
-
-
 def collect(work: Path) -> list[dict]:
     """Return one row per gold (document, actor): language, gold score and the system's features (or None)."""
     gold_dir = work / "gold"
@@ -63,18 +48,15 @@ def collect(work: Path) -> list[dict]:
             continue
         g = json.loads(f.read_text())
         golds[g["doc"]] = g
-    prepared = prepare(work)
     store = open_store(str(work / "atlas.db"))
     rows = []
     for doc in store.documents():
         key = Path(doc.name or doc.path).name
         if key not in golds:
             continue
-        sentences = [tuple(s) for s in prepared[doc.id]["sentences"]]
-        lexicon = prepared[doc.id]["lexicon"]
-        mentions = store.mentions(doc.id)
-        readings = S.read_mentions(doc.text, sentences, mentions, doc.language)
-        feats = S.stance_features(readings, lexicon, len(sentences), doc.language)
+        sentences = document_sentences(doc)
+        tally = S._tally_lexicon(doc.text, sentences, store.mentions(doc.id), doc.language)
+        feats = S.stance_features(tally)
         by_alias = {alias(a): f for a, f in feats.items()}
         for actor, gs in golds[key]["stance"].items():
             rows.append({"doc": key, "language": golds[key].get("language", "en"), "actor": actor, "gold": gs,
@@ -133,11 +115,7 @@ def main() -> None:
     ap.add_argument("--work", default="/tmp/atlas-dev", help="the folder score_devset.py analysed the set in")
     ap.add_argument("--features-cache", default="", help="JSON file to keep the features in (reused when present)")
     ap.add_argument("--alpha", type=float, default=0.0, help="ridge penalty (default: chosen by cross-validation)")
-    ap.add_argument("--prepare-only", action="store_true", help="only cache the sentences and lexicon scores")
     a = ap.parse_args()
-    if a.prepare_only:
-        prepare(Path(a.work))
-        return
     cache = Path(a.features_cache) if a.features_cache else None
     if cache and cache.exists():
         rows = json.loads(cache.read_text())
@@ -150,17 +128,32 @@ def main() -> None:
     for alpha in ([a.alpha] if a.alpha else [0.3, 1.0, 3.0, 10.0, 30.0]):
         results[alpha] = report(rows, cross_validate(rows, names, alpha))
         print(f"alpha {alpha}: {results[alpha]}")
+    every = tuple(next(r["features"] for r in rows if r["features"] is not None))
+    subsets = {}
+    for subset in (("lexicon",), names, every):
+        best_alpha = a.alpha or 1.0
+        subsets[",".join(subset)] = report(rows, cross_validate(rows, subset, best_alpha))
+        print(f"features {','.join(subset)} (alpha {best_alpha}): {subsets[','.join(subset)]}")
     best = max(results, key=lambda k: (results[k]["all"]["sign_acc"], -results[k]["all"]["mae"]))
     lexicon_only = report(rows, [None if r["features"] is None else max(-2.0, min(2.0, r["features"]["lexicon"]))
                                  for r in rows])
     print(f"lexicon alone (no fitting): {lexicon_only}")
     w, b = fit([r for r in rows if r["features"] is not None], names, best)
     fitted = {"weights": {k: round(float(v), 5) for k, v in zip(names, w)}, "bias": round(b, 5)}
+    # Ship the fit only when it cross-validates better than the lexicon's own score on sign accuracy without a worse
+    # error; else the lexicon's score alone.
+    learned = (results[best]["all"]["sign_acc"] > lexicon_only["all"]["sign_acc"]
+               and results[best]["all"]["mae"] <= lexicon_only["all"]["mae"])
+    shipped = fitted if learned else {"weights": {k: float(k == "lexicon") for k in names}, "bias": 0.0}
+    note = ("ridge fit on every document, alpha chosen by leave-one-document-out" if learned else
+            "the lexicon's score alone: the ridge fit does not cross-validate better on sign and error together "
+            "(training/stance/calibration.json)")
     model_dir = ROOT / "src" / "influence_atlas" / "models" / "stance"
-    (model_dir / "aggregation.json").write_text(json.dumps({**fitted, "alpha": best}, indent=1) + "\n")
+    (model_dir / "aggregation.json").write_text(json.dumps({**shipped, "note": note}, indent=1) + "\n")
     (ROOT / "training" / "stance" / "calibration.json").write_text(json.dumps(
-        {"alpha": best, "leave_one_document_out": results[best], "lexicon_alone": lexicon_only,
-         "missing_actors": sum(r["features"] is None for r in rows), **fitted}, indent=1) + "\n")
+        {"alpha": best, "features": list(names), "leave_one_document_out": results[best], "lexicon_alone": lexicon_only,
+         "subsets_leave_one_document_out": subsets, "shipped": "ridge" if learned else "lexicon alone",
+         "missing_actors": sum(r["features"] is None for r in rows), "ridge": fitted}, indent=1) + "\n")
     print(json.dumps({"alpha": best, **results[best]}, indent=1))
 
 

@@ -39,6 +39,8 @@ NEGATED_FACTOR = -0.5
 VICTIM_WEIGHT = 0.75
 MIN_MENTIONS = 2
 MAX_EVIDENCE = 8
+LATER_WORDS = 10
+_WORDS = re.compile(r"\w+")
 _OF_NAME = re.compile(r"^\s*(?:of|du|de|des|d['’])\s*(?:the\s+)?$", re.I)
 
 
@@ -109,9 +111,24 @@ def _cues(sentence: str, lexicon: StanceLexicon, language: str | None) -> list[t
     hits.sort(key=lambda h: (h[0], -(h[1] - h[0])))
     kept: list[tuple[int, int, float]] = []
     for h in hits:
-        if not any(h[0] < k[1] and k[0] < h[1] for k in kept):
+        if not any(h[0] < k[1] and k[0] < h[1] for k in kept) and not _in_name(sentence, h[0], h[1]):
             kept.append(h)
     return kept
+
+
+_CAPITALISED = re.compile(r"[A-ZÀ-Ý][\w'’-]*")
+
+
+def _in_name(sentence: str, start: int, end: int) -> bool:
+    """Return whether a capitalised match inside a sentence sits in a run of capitalised words (a name such as a ship,
+    a party or a front): the word names something there, it does not judge."""
+    if not sentence[start:start + 1].isupper() or not sentence[:start].strip():
+        return False
+    before = sentence[:start].rstrip()
+    prev = re.search(r"([\w'’-]+)\W*$", before)
+    nxt = re.match(r"[\s-]+([\w'’-]+)", sentence[end:])
+    return bool((nxt and _CAPITALISED.fullmatch(nxt.group(1))) or (prev and not re.search(r"[.:;!?]\s*$", before)
+                                                                     and _CAPITALISED.fullmatch(prev.group(1))))
 
 
 def _holders(text: str, cue_start: int, cue_end: int, polarity: float, seg: Segment, targets: list[_Target],
@@ -128,6 +145,14 @@ def _holders(text: str, cue_start: int, cue_end: int, polarity: float, seg: Segm
         gap = text[max(seg.start, t.start - 30) : t.start]
         return any(p.search(gap) for p in against) or (t.start >= cue_end and bool(_OF.match(text[cue_end : t.start])))
 
+    if polarity < 0:
+        window = max(seg.start, cue_start - 40)
+        for p in _pick(lexicon.opposing, language):
+            m = re.compile(r"(?:" + p.pattern + r")\s+(?:[\w'’-]+\s+){0,2}$", re.I).search(text[window:cue_start])
+            # "forces to fight terrorists", "mandated to investigate war crimes": the word is what they oppose;
+            # "to investigate Wagner's abuses" still blames the actor named in between.
+            if m and not any(window + m.start() <= t.start and t.end <= cue_start for t in inside):
+                return []
     chosen: _Target | None = None
     overlapping = [t for t in inside if t.start < cue_end and cue_start < t.end]
     before = [t for t in inside if t.end <= cue_start]
@@ -154,7 +179,9 @@ def _holders(text: str, cue_start: int, cue_end: int, polarity: float, seg: Segm
         elif candidates:
             chosen = candidates[-1]
         else:
-            later = [t for t in after if not victim(t)]
+            # A word before any actor judges the first one after it only within a few words ("Brutal and corrupt, the
+            # junta ..."); farther on, the actor stands in another phrase ("The failure ... backed by France").
+            later = [t for t in after if not victim(t) and len(_WORDS.findall(text[cue_end : t.start])) <= LATER_WORDS]
             chosen = later[0] if later else None
     if chosen is None:
         return []
@@ -186,78 +213,130 @@ def _carried(text: str, seg: Segment, previous: list[_Target], lexicon: StanceLe
     return None
 
 
-def lexicon_stances(doc_id: str, text: str, sentences: list[tuple[int, int]], mentions: list[Mention], language: str | None,
-                    lexicon_path: str | None = None) -> list[Stance]:
-    """Return the stance lexicon's view of the document toward each actor it discusses (evaluative words in the
-    author's voice said of the actor), with the sentences that show it, by actor name."""
+@dataclass(slots=True)
+class _ActorTally:
+    """What the author's words do to one actor across a document (see `_tally_lexicon`)."""
+
+    named: set[int]                                # sentences that name it
+    judged: set[int]                               # sentences whose evaluative words are said of it
+    total: float = 0.0                             # evaluative words said of it, weighted
+    evidence: dict[tuple[int, int], float] | None = None
+    around_neg: float = 0.0                        # hostile words anywhere in its sentences, in the author's voice
+    around_pos: float = 0.0                        # favourable ones
+    reported: int = 0                              # its mentions inside quoted, attributed or debunked stretches
+    mentions: int = 0
+
+
+@dataclass(slots=True)
+class _Tally:
+    """The stance lexicon's reading of a whole document: per actor, and the author's overall tone."""
+
+    actors: dict[str, _ActorTally]
+    n_sentences: int
+    neg: float = 0.0        # hostile words in the author's voice, weighted, whole document
+    pos: float = 0.0
+    debunk: int = 0         # sentences that debunk something
+
+
+def _tally_lexicon(text: str, sentences: list[tuple[int, int]], mentions: list[Mention], language: str | None,
+                   lexicon_path: str | None = None) -> _Tally:
+    """Return, per actor, the evaluative words of the author's voice said of it and around it, and the document's tone."""
     lexicon = load_stance_lexicon(lexicon_path)
     cues = load_voice_cues()
     mentions = actor_mentions(mentions)
     quotes = quoted_spans(text)
     lang = language if language in ("en", "fr") else None
-    total: dict[str, float] = {}
-    named_in: dict[str, set[int]] = {}
-    evidence: dict[str, dict[tuple[int, int], float]] = {}
-    judged_in: dict[str, set[int]] = {}
+    tally = _Tally({}, len(sentences))
     debunk = cues.get("debunk", lang)
     previous: list[_Target] = []
 
+    def of(actor: str) -> _ActorTally:
+        return tally.actors.setdefault(actor, _ActorTally(set(), set(), evidence={}))
+
     def add(actor: str, value: float, index: int) -> None:
         span = sentences[index]
-        total[actor] = total.get(actor, 0.0) + value
-        per = evidence.setdefault(actor, {})
-        per[span] = per.get(span, 0.0) + value
-        judged_in.setdefault(actor, set()).add(index)
+        t = of(actor)
+        t.total += value
+        t.evidence[span] = t.evidence.get(span, 0.0) + value
+        t.judged.add(index)
 
     for index, (s, e) in enumerate(sentences):
         targets = _targets(text, s, e, mentions, lexicon, lang)
-        for t in targets:
-            named_in.setdefault(t.actor, set()).add(index)
         segments = sentence_segments(text, s, e, lang, quotes, cues)
+        for t in targets:
+            at = of(t.actor)
+            at.named.add(index)
+            at.mentions += 1
+            seg = segment_at(segments, t.start)
+            if seg is not None and (seg.voice != AUTHOR or seg.debunked):
+                at.reported += 1
         sentence = text[s:e]
         # Words after "fake", "falsely", "debunked" describe the false claim, not the author's view.
         first_debunk = debunk.search(sentence) if debunk else None
+        tally.debunk += int(first_debunk is not None)
+        around_neg = around_pos = 0.0
         for c0, c1, polarity in _cues(sentence, lexicon, lang):
             seg = segment_at(segments, s + c0)
             if seg is None or seg.voice != AUTHOR:
                 continue
             if first_debunk and c0 >= first_debunk.end():
                 continue
+            value = polarity * seg.weight
+            if is_negated(text, seg, s + c0, lang, cues):
+                value *= NEGATED_FACTOR
+            if value < 0:
+                around_neg -= value
+            else:
+                around_pos += value
             carried = _carried(text, seg, previous, lexicon, lang)
             candidates = targets
             if first_debunk and c0 >= first_debunk.start():
                 # "Fake photos showing French soldiers ...": the fake is not France's; blame only its maker.
                 candidates = [t for t in targets if t.end <= s + c0 or (t.start >= s + c1 and _BY.match(text[s + c1 : t.start]))]
             holders = _holders(text, s + c0, s + c1, polarity, seg, candidates, lexicon, lang, carried)
-            if not holders:
-                continue
-            value = polarity * seg.weight
-            if is_negated(text, seg, s + c0, lang, cues):
-                value *= NEGATED_FACTOR
             for h in holders:
                 add(h.actor, value, index)
+        tally.neg += around_neg
+        tally.pos += around_pos
+        for actor in {t.actor for t in targets}:
+            of(actor).around_neg += around_neg
+            of(actor).around_pos += around_pos
         for t in targets:
             seg = segment_at(segments, t.start)
             if seg is not None and seg.voice == AUTHOR and _is_victim(text, seg, t, lexicon, lang):
                 add(t.actor, VICTIM_WEIGHT * seg.weight, index)
         if targets:
             previous = [t for t in targets if not t.source] or previous
+    return tally
 
+
+def _lexicon_score(t: _ActorTally) -> float:
+    """Return the lexicon's stance in [-2, 2]: the squashed sum of words said of the actor, damped by neutral mentions."""
+    neutral = len(t.named - t.judged)
+    return max(-2.0, min(2.0, 2.0 * math.tanh(t.total / (SCALE * (1.0 + NEUTRAL_DAMPING * neutral)))))
+
+
+def lexicon_stances(doc_id: str, text: str, sentences: list[tuple[int, int]], mentions: list[Mention], language: str | None,
+                    lexicon_path: str | None = None) -> list[Stance]:
+    """Return the stance lexicon's view of the document toward each actor it discusses (evaluative words in the
+    author's voice said of the actor), with the sentences that show it, by actor name."""
+    return _lexicon_records(doc_id, _tally_lexicon(text, sentences, mentions, language, lexicon_path), sentences)
+
+
+def _lexicon_records(doc_id: str, tally: _Tally, sentences: list[tuple[int, int]]) -> list[Stance]:
     out: list[Stance] = []
-    for actor, where in named_in.items():
-        s_sum = total.get(actor, 0.0)
-        if len(where) < MIN_MENTIONS and abs(s_sum) < 0.5:
+    for actor, t in tally.actors.items():
+        if not t.named or (len(t.named) < MIN_MENTIONS and abs(t.total) < 0.5):
             continue
-        neutral = len(where - judged_in.get(actor, set()))
-        score = 2.0 * math.tanh(s_sum / (SCALE * (1.0 + NEUTRAL_DAMPING * neutral)))
-        spans = evidence.get(actor, {})
+        score = _lexicon_score(t)
+        spans = t.evidence or {}
         if spans:
             strongest = sorted(spans, key=lambda sp: (-abs(spans[sp]), sp))[:MAX_EVIDENCE]
             ev = tuple(sorted(strongest))
         else:
-            ev = tuple(sorted(sentences[i] for i in sorted(where)[:3]))
+            ev = tuple(sorted(sentences[i] for i in sorted(t.named)[:3]))
         confidence = round(min(0.95, 0.35 + 0.1 * len(spans) + 0.1 * abs(score)), 3)
-        out.append(Stance(doc=doc_id, actor=actor, score=round(max(-2.0, min(2.0, score)), 2), evidence=ev,
+        out.append(Stance(doc=doc_id, actor=actor, score=round(score, 2), evidence=ev,
                           extractor=LEXICON_EXTRACTOR, confidence=confidence))
     return sorted(out, key=lambda st: st.actor)
 
@@ -365,7 +444,7 @@ def read_mentions(text: str, sentences: list[tuple[int, int]], mentions: list[Me
 
 @dataclass(frozen=True, slots=True)
 class Aggregation:
-    """How per-mention readings and the lexicon become a document's stance: a linear map of FEATURES, clipped to
+    """How a document's lexicon tally becomes its stance toward an actor: a linear map of FEATURES, clipped to
     [-2, 2], fitted by `training/stance/calibrate.py` with cross-validation by document."""
 
     weights: dict[str, float]
@@ -383,83 +462,65 @@ class Aggregation:
             raise ModelError(f"the stance calibration {where} cannot be read ({exc}); reinstall influence-atlas "
                              "(pip install -e .) or rerun training/stance/calibrate.py") from exc
 
-    @property
-    def weighs_model(self) -> bool:
-        """True when the author's stance depends on the model's readings (any model feature has a weight)."""
-        return any(w != 0.0 for k, w in self.weights.items() if k != "lexicon")
-
     def score(self, features: dict[str, float]) -> float:
         """Return the stance in [-2, 2] for one actor's features."""
         raw = self.bias + sum(w * features[k] for k, w in self.weights.items())
         return max(-2.0, min(2.0, raw))
 
 
-def stance_features(readings: list[_Reading], lexicon: dict[str, float], n_sentences: int,
-                    language: str | None) -> dict[str, dict[str, float]]:
-    """Return per actor the FEATURES the aggregation weighs, from the author-voice readings and the lexicon score."""
-    own = [r for r in readings if r.voice == AUTHOR]
-    doc_mean = float(np.mean([r.value for r in own])) if own else 0.0
-    actors = sorted({r.actor for r in readings} | set(lexicon))
+def stance_features(tally: _Tally) -> dict[str, dict[str, float]]:
+    """Return per actor the document names the features the aggregation may weigh (all language-independent: they
+    count the stance lexicon's words, which exist in English and French)."""
+    n = max(tally.n_sentences, 1)
+    tone = math.tanh((tally.pos - tally.neg) / n)
+    top = max((len(t.named) for t in tally.actors.values()), default=1) or 1
     out: dict[str, dict[str, float]] = {}
-    for actor in actors:
-        mine = [r for r in own if r.actor == actor]
-        quoted = [r for r in readings if r.actor == actor and r.voice != AUTHOR]
-        weights = np.array([r.weight for r in mine]) if mine else np.zeros(0)
-        values = np.array([r.value for r in mine]) if mine else np.zeros(0)
-        mean = float((weights * values).sum() / weights.sum()) if mine and weights.sum() > 0 else 0.0
-        neg = float(np.mean([r.probs.argmax() == 0 for r in mine])) if mine else 0.0
-        pos = float(np.mean([r.probs.argmax() == 2 for r in mine])) if mine else 0.0
-        named = len({r.sentence for r in readings if r.actor == actor})
-        f = {
-            "model_mean": mean,
-            "model_neg_share": neg,
-            "model_pos_share": pos,
-            "model_sum": float(np.tanh((weights * values).sum() / 3.0)) if mine else 0.0,
-            "quoted_mean": float(np.mean([r.value for r in quoted])) if quoted else 0.0,
-            "doc_mean": doc_mean,
-            "lexicon": lexicon.get(actor, 0.0),
-            "mentions": math.log1p(named),
-            "share": named / max(n_sentences, 1),
+    for actor, t in sorted(tally.actors.items()):
+        if not t.named:
+            continue
+        prominence = len(t.named) / top
+        out[actor] = {
+            "lexicon": _lexicon_score(t),
+            "tone": tone,
+            "around": math.tanh((t.around_pos - t.around_neg) / (2.0 + len(t.named))),
+            "prominence": prominence,
+            "tone_prominence": tone * prominence,
+            "reported_share": t.reported / max(t.mentions, 1),
+            "debunking": tally.debunk / n,
         }
-        fr = 1.0 if language == "fr" else 0.0
-        f.update({f"fr_{k}": fr * f[k] for k in FR_FEATURES})
-        f["fr"] = fr
-        out[actor] = f
     return out
 
 
-FR_FEATURES = ("model_mean", "lexicon")
-# The features the shipped aggregation weighs (stance_features computes more; calibrate.py compares subsets:
-# all of them cross-validate at sign 0.63 / MAE 0.59, these three at 0.66 / 0.58).
-FEATURES = ("lexicon", "model_sum", "doc_mean")
+# The features the shipped aggregation weighs (stance_features computes more; calibrate.py reports subsets).
+FEATURES = ("lexicon", "tone")
 
 
 def find_stances(doc_id: str, text: str, sentences: list[tuple[int, int]], mentions: list[Mention], language: str | None,
                  lexicon_path: str | None = None) -> list[Stance]:
     """Return the document's stance toward each actor it names (the author's, `holder` empty) and the stances of the
     actors it quotes (`holder` the speaker), each with the sentences that show it."""
-    lexicon = {st.actor: st for st in lexicon_stances(doc_id, text, sentences, mentions, language, lexicon_path)}
+    tally = _tally_lexicon(text, sentences, mentions, language, lexicon_path)
+    out: list[Stance] = []
     try:
         aggregation = Aggregation.load()
-        readings = read_mentions(text, sentences, mentions, language, author_voice=aggregation.weighs_model)
-    except Exception as exc:  # one document's failure must not stop a batch: keep the lexicon's reading
-        log.warning("stance model failed on document %s (%s); using the stance lexicon alone", doc_id, exc)
-        return sorted(lexicon.values(), key=lambda st: st.actor)
-    features = stance_features(readings, {a: st.score for a, st in lexicon.items()}, len(sentences), language)
-    out: list[Stance] = []
-    for actor, f in features.items():
+    except ModelError as exc:  # one document's failure must not stop a batch: keep the lexicon's reading
+        log.warning("stance calibration unavailable for document %s (%s); using the stance lexicon alone", doc_id, exc)
+        return _lexicon_records(doc_id, tally, sentences)
+    for actor, f in stance_features(tally).items():
+        t = tally.actors[actor]
         score = aggregation.score(f)
-        own = [r for r in readings if r.actor == actor and r.voice == AUTHOR]
-        ev = _evidence(own, score, sentences)
-        if not ev and actor in lexicon:
-            ev = lexicon[actor].evidence
-        if not ev:
-            ev = tuple(sorted({sentences[r.sentence] for r in readings if r.actor == actor}))[:3]
-        if not ev:
-            continue
-        confidence = round(min(0.95, 0.35 + 0.05 * len(own) + 0.15 * abs(score)), 3)
+        if t.evidence and t.judged:
+            ev = tuple(sorted(sorted(t.evidence, key=lambda sp: (-abs(t.evidence[sp]), sp))[:MAX_EVIDENCE]))
+        else:
+            ev = tuple(sorted(sentences[i] for i in sorted(t.named)[:3]))
+        confidence = round(min(0.95, 0.35 + 0.1 * len(t.judged) + 0.15 * abs(score)), 3)
         out.append(Stance(doc=doc_id, actor=actor, score=round(score, 2), evidence=ev, extractor=EXTRACTOR,
                           confidence=confidence))
+    try:
+        readings = read_mentions(text, sentences, mentions, language, author_voice=False)
+    except Exception as exc:  # one document's failure must not stop a batch: keep the author's stances
+        log.warning("stance model failed on document %s (%s); no stances of quoted speakers", doc_id, exc)
+        readings = []
     held: dict[tuple[str, str], list[_Reading]] = {}
     for r in readings:
         if r.voice != AUTHOR and r.holder:

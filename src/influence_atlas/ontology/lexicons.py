@@ -43,6 +43,7 @@ class StanceLexicon:
     source_before: dict[str, re.Pattern]
     anaphora: dict[str, re.Pattern]
     against: dict[str, re.Pattern]
+    opposing: dict[str, re.Pattern]  # verbs whose object is what the subject fights or investigates
     source: str
 
 
@@ -129,4 +130,4 @@ def load_stance_lexicon(path: str | None = None) -> StanceLexicon:
     return StanceLexicon(polarity, adjectives, source=str(p), **lists)
 
 
-_LIST_SECTIONS = ("victim", "source_after", "source_before", "anaphora", "against")
+_LIST_SECTIONS = ("victim", "source_after", "source_before", "anaphora", "against", "opposing")
