@@ -49,6 +49,7 @@ _PATTERNS: list[tuple[str, re.Pattern]] = [
     ("year", re.compile(rf"(?<![\d$€£,.])\b({_YEAR})\b(?![\d%]|[.,]\d)")),
     ("weekday", re.compile(r"\b(?:on\s+|le\s+|ce\s+)?((?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)|(?i:lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche))\b(?!\s+\d)")),
     ("rel_day", re.compile(r"\b(the following day|the next day|the day after|the day before|the previous day|le lendemain|la veille)\b", re.I)),
+    ("same_day", re.compile(r"\b((?:on )?(?:that|the) same day|on that day|le même jour|ce même jour|ce jour-là|le jour même)\b", re.I)),
     ("same_month", re.compile(r"\b(that same month|the same month|that month|earlier that month|later that month|earlier this month|le même mois|ce même mois|plus tôt ce mois-là)\b", re.I)),
     ("same_year", re.compile(r"\b(that same year|the same year|that year|later that year|earlier that year|la même année|cette même année|cette année-là)\b", re.I)),
     ("next_year", re.compile(r"\b(the following year|the next year|l'année suivante|l’année suivante)\b", re.I)),
@@ -86,6 +87,14 @@ def dates_compatible(a: str | None, b: str | None) -> bool:
         return True
     k = min(len(a), len(b))
     return a[:k] == b[:k]
+
+
+def published_context(published: str | None) -> DateContext:
+    """Return the time context a document's stated publication date (an ISO day or month) opens its text with."""
+    span = date_span(published) if published and re.fullmatch(r"\d{4}-\d\d(?:-\d\d)?", published) else None
+    if span is None:
+        return DateContext()
+    return DateContext(published=span[1], published_precision="day" if len(published) == 10 else "month")
 
 
 def date_span(value: str | None) -> tuple[date, date] | None:
@@ -148,6 +157,8 @@ class DateContext:
     fallback_year: int | None = None
     # The stated publication date: "on Sunday" or "in February" in a news story point back from it.
     published: date | None = None
+    # "month" when the document states only the month it came out (`published` is then that month's last day).
+    published_precision: str = "day"
     anchors: dict[str, ResolvedDate] = field(default_factory=dict)
 
     def _set(self, r: ResolvedDate) -> None:
@@ -195,7 +206,7 @@ class DateContext:
         if k == "weekday":
             if self.year is not None and self.month and self.day:
                 base = date(self.year, self.month, self.day)
-            elif self.year is None and self.published is not None:
+            elif self.year is None and self.published is not None and self.published_precision == "day":
                 base = self.published
             else:
                 return None
@@ -237,6 +248,10 @@ class DateContext:
             step = -1 if re.search(r"before|previous|veille", g[0], re.I) else 1
             nd = base + timedelta(days=step)
             return ResolvedDate(nd.isoformat(), "day")
+        if k == "same_day":
+            if self.year is None or self.month is None or self.day is None:
+                return None
+            return ResolvedDate(f"{self.year:04d}-{self.month:02d}-{self.day:02d}", "day")
         if k == "same_month":
             if self.year is None or self.month is None:
                 return None

@@ -12,7 +12,7 @@ from ..ontology.events import ActorTypes, EventType, load_actor_types, load_even
 from ..records import Event, EventActor, Mention
 from .event_detector import EventDetector, load_detector
 from .acled import code_events
-from .dates import MONTHS, WEEKDAYS, DateContext, DateMention, ResolvedDate, dates_compatible, find_dates
+from .dates import MONTHS, WEEKDAYS, DateMention, ResolvedDate, dates_compatible, find_dates, published_context
 from .places import country_code, geocode
 from .quantities import word_number
 
@@ -69,6 +69,7 @@ _ANNOUNCED = re.compile(r"\b(?:announced|pledged|promised|vowed|declared|said|st
 _POSSIBLE = re.compile(r"\b(?:can|could|may|might|pourrait|peut|pourraient|peuvent)\s+(?:\w+\s+){0,3}$", re.I)
 # "After Russia's invasion of Ukraine in February 2022, ...": the intro clause dates another happening.
 _INTRO_CLAUSE = re.compile(r"^(?P<word>After|Following|Since|Before|Après|Depuis|Avant)\b[^,;]{3,120},", re.I)
+_ONSET = re.compile(r"\b(?:since|depuis)\s+$", re.I)
 _CIVILIAN_TARGET = re.compile(r"\b(civilians?|hotels?|villages?|villagers|markets?|schools?|church(?:es)?|mosques?|buses|residents|worshippers|patrons|civils|hôtel|marché|école|église|mosquée)\b", re.I)
 _REMOTE = re.compile(r"shell|bomb|strike|drone|IED|explosive|missile|rocket|artillery|mortar|grenade|obus|frappe|bombard|engin", re.I)
 _NEEDS_TWO = {"armed_clash", "agreement", "vote"}
@@ -307,7 +308,7 @@ def extract_events(
 ) -> list[Event]:
     """Return the document's events, one per real happening, in text order.
 
-    `published` is the document's stated publication date (ISO), which anchors "on Sunday" or
+    `published` is the document's stated publication date (an ISO day or month), which anchors "on Sunday" or
     "in February" before the text gives any date of its own. `detector` scores each sentence's
     event types (the packaged model by default; None leaves the decision to the trigger lexicons).
     """
@@ -318,7 +319,7 @@ def extract_events(
     kinds = {e.name: e.kind for e in catalog.entries}
     actor_mentions = [m for m in mentions if m.actor]
     place_mentions = [m for m in mentions if m.label in ("GPE", "LOC") and (m.actor is None or kinds.get(m.actor) == "state")]
-    ctx = DateContext(published=_iso_day(published))
+    ctx = published_context(published)
     events: list[Event] = []
     scores = detector.scores([text[a:b] for a, b in sentences]) if detector is not None else None
     by_id = {t.id: t for t in types}
@@ -400,6 +401,9 @@ def extract_events(
                 # An event needs a party that acts: victims alone ("civilians") tell a toll, not who did it.
                 continue
             seg_dates = [(dm, r) for dm, r in dated if seg[0] <= dm.start < seg[1]]
+            if any(not _ONSET.search(sentence[max(0, dm.start - 12) : dm.start]) for dm, _ in seg_dates):
+                # "since 2017" dates the start of a state of affairs, not the happening beside it.
+                seg_dates = [(dm, r) for dm, r in seg_dates if not _ONSET.search(sentence[max(0, dm.start - 12) : dm.start])]
             date = None
             if intro and trig.start >= intro.end():
                 own = [(dm, r) for dm, r in seg_dates if dm.start >= intro.end()]
@@ -510,17 +514,6 @@ def _is_generic(sentence: str, trig: _Trigger) -> bool:
     if word.endswith(("ed", "é", "ée", "és")) or (word.endswith("ing") and trig.etype.id != "training"):
         return False
     return not _DETERMINED.search(sentence[max(0, trig.start - 40) : trig.start])
-
-
-def _iso_day(value: str | None):
-    from datetime import date
-
-    if value and re.fullmatch(r"\d{4}-\d\d-\d\d", value):
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            return None
-    return None
 
 
 def _anchor_event(after: str, events: list[Event], types: tuple[EventType, ...]) -> ResolvedDate | None:
