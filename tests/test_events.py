@@ -178,3 +178,14 @@ def test_actor_types_reach_the_json_export(store, tmp_path):
     analyze(store)
     (ev,) = json.loads(export(store, "json", tmp_path / "x.json").read_text())["events"]
     assert set(ev["actor_types"].values()) == {"unidentified_armed_group", "civilians"}
+
+
+def test_a_quoted_label_is_no_attack_and_a_verbal_reaction_is_an_other_event():
+    ev = _by_type(_events("The European Union regretted the decision, which it described as an “attack on freedom of information”."))
+    assert "armed_clash" not in ev and "attack" not in ev
+    assert "European Union" in {a.name for a in ev["other"][0].actors}
+
+
+def test_month_last_year_counts_back_from_the_publication_date():
+    ev = _by_type(_events("Burkina Faso expelled three French diplomats in April last year.", {"published": "2025-05-19"}))
+    assert ev["other"][0].date == "2024-04"

@@ -43,6 +43,8 @@ _PATTERNS: list[tuple[str, re.Pattern]] = [
     ("decade", re.compile(rf"\b(?:the\s+)?(?:(early|mid|late)[- ])?({_DECADE})s\b|\b(?:les\s+années|(?:au\s+)?(?:début|milieu|fin)\s+des\s+années)\s+({_DECADE})\b", re.I)),
     ("vague_year", re.compile(rf"\b(early|mid|late|début|mi|fin|the start of|the end of|the beginning of)[\s-]+({_YEAR})\b", re.I)),
     ("month_year", re.compile(rf"\b({_MONTH})\s+(?:of\s+)?({_YEAR})\b")),
+    # "in April last year", "en avril de l'année dernière": a month of the year before publication.
+    ("month_last_year", re.compile(rf"\b({_MONTH})\s+(?:of\s+)?(?i:last year|l['’]an dernier|l['’]année dernière|de l['’]année dernière|de l['’]an dernier)\b")),
     ("md", re.compile(rf"\b({_EN_MONTH})\s+({_DAY})\b(?!\s*,?\s*{_YEAR})(?![\d,])")),
     ("dm", re.compile(rf"\b(?:le\s+)?({_DAY})\s+((?i:{_FR_MONTH})|{_EN_MONTH})\b(?!\s+{_YEAR})")),
     ("month", re.compile(rf"\b(?i:in|by|since|until|from|during|through|early|late|mid|en|depuis|jusqu'en|dès|début|fin|in early|in late|in mid)[\s-]+({_MONTH})\b(?!\s+{_YEAR})(?!\s+{_DAY}\b)")),
@@ -50,6 +52,7 @@ _PATTERNS: list[tuple[str, re.Pattern]] = [
     ("weekday", re.compile(r"\b(?:on\s+|le\s+|ce\s+)?((?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)|(?i:lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche))\b(?!\s+\d)")),
     ("rel_day", re.compile(r"\b(the following day|the next day|the day after|the day before|the previous day|le lendemain|la veille)\b", re.I)),
     ("same_day", re.compile(r"\b((?:on )?(?:that|the) same day|on that day|le même jour|ce même jour|ce jour-là|le jour même)\b", re.I)),
+    ("last_year", re.compile(r"\b(last year|l['’]an dernier|l['’]année dernière|l['’]an passé|l['’]année passée)\b", re.I)),
     ("same_month", re.compile(r"\b(that same month|the same month|that month|earlier that month|later that month|earlier this month|le même mois|ce même mois|plus tôt ce mois-là)\b", re.I)),
     ("same_year", re.compile(r"\b(that same year|the same year|that year|later that year|earlier that year|la même année|cette même année|cette année-là)\b", re.I)),
     ("next_year", re.compile(r"\b(the following year|the next year|l'année suivante|l’année suivante)\b", re.I)),
@@ -248,6 +251,12 @@ class DateContext:
             step = -1 if re.search(r"before|previous|veille", g[0], re.I) else 1
             nd = base + timedelta(days=step)
             return ResolvedDate(nd.isoformat(), "day")
+        if k in ("month_last_year", "last_year"):
+            # Counted back from the publication date only: the running context is not "now".
+            if self.published is None:
+                return None
+            y = self.published.year - 1
+            return ResolvedDate(f"{y:04d}-{_month(g[0]):02d}", "month") if k == "month_last_year" else ResolvedDate(f"{y:04d}", "year")
         if k == "same_day":
             if self.year is None or self.month is None or self.day is None:
                 return None

@@ -62,6 +62,7 @@ _VIOLENT = ("violence_against_civilians", "attack", "armed_clash")
 _DEMAND = re.compile(r"\b(?:call(?:ed|ing|s)? (?:for|on)|ask(?:ed|ing|s)?|demand(?:ed|ing|s)?|urg(?:ed|ing|es)|request(?:ed|ing|s)?|exig(?:é|eant|e)|appel(?:é|le|ant) à|demand(?:é|ant|e))\b[^.;]{0,60}$", re.I)
 # "the coup", "the second coup", "this agreement": a reference to a happening already told.
 _REFERENCE = re.compile(r"(?:\b(?:the|this|these|those|la|le|ce|cette|ces)\s+(?:\w+\s+){0,2}|\bl['’]|\w['’]s\s+(?:\w+\s+)?)$", re.I)
+_SHORT_QUOTE = re.compile(r"“[^“”]{1,60}”|\"[^\"]{1,60}\"|«[^«»]{1,60}»|‘[^‘’]{1,60}’(?!\w)")
 _INTRODUCES_PARTIES = re.compile(r"\s+(?:between|among|signed|struck|reached|concluded|entre|conclu|signé)\b", re.I)
 # "Macron announced France would end operations": an announced plan, kept apart from what happened.
 _ANNOUNCED = re.compile(r"\b(?:announced|pledged|promised|vowed|declared|said|stated|annonc[ée]|promis|déclaré)\b", re.I)
@@ -344,8 +345,12 @@ def extract_events(
         ]
         intro = _INTRO_CLAUSE.match(sentence)
         s_parties = None
+        quoted = [(m.start(), m.end()) for m in _SHORT_QUOTE.finditer(sentence)]
         for trig in triggers:
             before = sentence[: trig.start]
+            if any(a < trig.start and trig.end < b for a, b in quoted):
+                # A trigger inside a short quoted phrase ("an 'attack on freedom of information'") is a label, not a happening.
+                continue
             if _DEMAND.search(before):
                 continue
             if _POSSIBLE.search(before[-40:]):
