@@ -189,3 +189,8 @@ def test_a_quoted_label_is_no_attack_and_a_verbal_reaction_is_an_other_event():
 def test_month_last_year_counts_back_from_the_publication_date():
     ev = _by_type(_events("Burkina Faso expelled three French diplomats in April last year.", {"published": "2025-05-19"}))
     assert ev["other"][0].date == "2024-04"
+
+
+def test_a_report_released_by_a_named_outlet_is_a_publication():
+    ev = _by_type(_events("The junta cited a report released on March 14 by RFI about abuses in central Mali."))
+    assert "RFI" in {a.name for a in ev["publication"][0].actors}

@@ -63,6 +63,7 @@ _DEMAND = re.compile(r"\b(?:call(?:ed|ing|s)? (?:for|on)|ask(?:ed|ing|s)?|demand
 # "the coup", "the second coup", "this agreement": a reference to a happening already told.
 _REFERENCE = re.compile(r"(?:\b(?:the|this|these|those|la|le|ce|cette|ces)\s+(?:\w+\s+){0,2}|\bl['’]|\w['’]s\s+(?:\w+\s+)?)$", re.I)
 _SHORT_QUOTE = re.compile(r"“[^“”]{1,60}”|\"[^\"]{1,60}\"|«[^«»]{1,60}»|‘[^‘’]{1,60}’(?!\w)")
+_BY_AGENT = re.compile(r"\b(?:by|par)\b(?:\s+[\w’'-]+){0,5}\s*$", re.I)
 _INTRODUCES_PARTIES = re.compile(r"\s+(?:between|among|signed|struck|reached|concluded|entre|conclu|signé)\b", re.I)
 # "Macron announced France would end operations": an announced plan, kept apart from what happened.
 _ANNOUNCED = re.compile(r"\b(?:announced|pledged|promised|vowed|declared|said|stated|annonc[ée]|promis|déclaré)\b", re.I)
@@ -374,6 +375,9 @@ def extract_events(
             in_seg = [m for m in s_mentions if seg[0] <= m.start - s_start < seg[1]]
             if trig.etype.requires_source:
                 before = [m for m in s_mentions if 0 <= trig.start - (m.end - s_start) <= 60 and kinds.get(m.actor, "unknown") in _PUBLISHER_KINDS]
+                # "a report released on 14 March by RFI", "révélé par RFI": the publisher follows "by".
+                before += [m for m in s_mentions if 0 <= (m.start - s_start) - trig.end <= 60 and kinds.get(m.actor, "unknown") in _PUBLISHER_KINDS
+                           and _BY_AGENT.search(sentence[trig.end : m.start - s_start])]
                 if not before:
                     continue
                 in_seg = s_mentions
