@@ -194,3 +194,10 @@ def test_month_last_year_counts_back_from_the_publication_date():
 def test_a_report_released_by_a_named_outlet_is_a_publication():
     ev = _by_type(_events("The junta cited a report released on March 14 by RFI about abuses in central Mali."))
     assert "RFI" in {a.name for a in ev["publication"][0].actors}
+
+
+def test_a_sanctioned_group_is_no_sanction_and_a_rally_is_no_deployment():
+    ev = _by_type(_events("Satellite images analyzed by CNN show a plane used by the sanctioned Russian group."))
+    assert "sanction" not in ev and "CNN" in {a.name for a in ev["publication"][0].actors}
+    ev = _by_type(_events("Protesters held a rally in support of Russia's presence in the Central African Republic on March 22, 2023."))
+    assert "protest" in ev and "deployment" not in ev

@@ -377,7 +377,7 @@ def extract_events(
                 before = [m for m in s_mentions if 0 <= trig.start - (m.end - s_start) <= 60 and kinds.get(m.actor, "unknown") in _PUBLISHER_KINDS]
                 # "a report released on 14 March by RFI", "révélé par RFI": the publisher follows "by".
                 before += [m for m in s_mentions if 0 <= (m.start - s_start) - trig.end <= 60 and kinds.get(m.actor, "unknown") in _PUBLISHER_KINDS
-                           and _BY_AGENT.search(sentence[trig.end : m.start - s_start])]
+                           and _BY_AGENT.search(sentence[trig.start : m.start - s_start])]
                 if not before:
                     continue
                 in_seg = s_mentions
