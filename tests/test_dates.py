@@ -88,3 +88,7 @@ def test_a_month_only_publication_date_anchors_days_but_not_weekdays():
     assert _resolve_all("On Sunday they left.", published_context("2022-09")) == [("Sunday", None)]
     assert _resolve_all("On Sunday they left.", published_context("2022-09-07")) == [("Sunday", "2022-09-04")]
     assert published_context(None).published is None and published_context("2021").published is None
+
+
+def test_an_iso_month_is_a_month():
+    assert _resolve_all("date 2021-11 Photos circulated.") == [("2021-11", "2021-11")]

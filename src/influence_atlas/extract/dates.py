@@ -35,6 +35,7 @@ _UNIT = r"(?:day|week|month|year|jour|semaine|mois|an|année)s?"
 # Ordered: the first pattern that matches at a position wins.
 _PATTERNS: list[tuple[str, re.Pattern]] = [
     ("iso", re.compile(rf"\b({_YEAR})-(\d\d)-(\d\d)\b")),
+    ("iso_month", re.compile(rf"\b({_YEAR})-(0[1-9]|1[0-2])\b(?!-\d)")),
     # A span of days is dated by its first day: "between 5 and 7 June 2021", "overnight 3-4 May", "du 5 au 7 juin".
     ("span_dmy", re.compile(rf"\b(?:(?i:between|from|overnight|the night of|la nuit du|entre le|du)\s+)?({_DAY})\s*(?:-|–|and|to|au|et le|et)\s*({_DAY})\s+({_MONTH})(?:,?\s+({_YEAR}))?\b")),
     ("span_mdy", re.compile(rf"\b(?:(?i:between|from|overnight|the night of)\s+)?({_EN_MONTH})\s+({_DAY})\s*(?:-|–|and|to)\s*({_DAY})(?:,?\s+({_YEAR}))?\b")),
@@ -188,6 +189,8 @@ class DateContext:
         if k == "iso":
             y, m, d = int(g[0]), int(g[1]), int(g[2])
             return ResolvedDate(f"{y:04d}-{m:02d}-{d:02d}", "day") if _valid(y, m, d) else None
+        if k == "iso_month":
+            return ResolvedDate(f"{int(g[0]):04d}-{int(g[1]):02d}", "month")
         if k in ("mdy", "dmy"):
             mon, day = (g[0], g[1]) if k == "mdy" else (g[1], g[0])
             y, m, d = int(g[2]), _month(mon), _day(day)

@@ -72,6 +72,7 @@ _POSSIBLE = re.compile(r"\b(?:can|could|may|might|pourrait|peut|pourraient|peuve
 # "After Russia's invasion of Ukraine in February 2022, ...": the intro clause dates another happening.
 _INTRO_CLAUSE = re.compile(r"^(?P<word>After|Following|Since|Before|Après|Depuis|Avant)\b[^,;]{3,120},", re.I)
 _ONSET = re.compile(r"\b(?:since|depuis)\s+$", re.I)
+_CLAUSE_BREAK = re.compile(r"[,;:()“”\"]")
 _CIVILIAN_TARGET = re.compile(r"\b(civilians?|hotels?|villages?|villagers|markets?|schools?|church(?:es)?|mosques?|buses|residents|worshippers|patrons|civils|hôtel|marché|école|église|mosquée)\b", re.I)
 _REMOTE = re.compile(r"shell|bomb|strike|drone|IED|explosive|missile|rocket|artillery|mortar|grenade|obus|frappe|bombard|engin", re.I)
 _NEEDS_TWO = {"armed_clash", "agreement", "vote"}
@@ -410,9 +411,13 @@ def extract_events(
                 # An event needs a party that acts: victims alone ("civilians") tell a toll, not who did it.
                 continue
             seg_dates = [(dm, r) for dm, r in dated if seg[0] <= dm.start < seg[1]]
-            if any(not _ONSET.search(sentence[max(0, dm.start - 12) : dm.start]) for dm, _ in seg_dates):
-                # "since 2017" dates the start of a state of affairs, not the happening beside it.
-                seg_dates = [(dm, r) for dm, r in seg_dates if not _ONSET.search(sentence[max(0, dm.start - 12) : dm.start])]
+            onset = [(dm, r) for dm, r in seg_dates if _ONSET.search(sentence[max(0, dm.start - 12) : dm.start])]
+            if onset:
+                # "since 2017" dates the start of a state of affairs: the happening's own date when the words run on
+                # from its trigger ("have executed civilians since December"), not across a clause or beside another date.
+                others = [x for x in seg_dates if x not in onset]
+                seg_dates = others or [(dm, r) for dm, r in onset if not _CLAUSE_BREAK.search(
+                    sentence[min(trig.end, dm.start) : max(trig.start, dm.end)])]
             date = None
             if intro and trig.start >= intro.end():
                 own = [(dm, r) for dm, r in seg_dates if dm.start >= intro.end()]
