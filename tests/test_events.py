@@ -201,3 +201,8 @@ def test_a_sanctioned_group_is_no_sanction_and_a_rally_is_no_deployment():
     assert "sanction" not in ev and "CNN" in {a.name for a in ev["publication"][0].actors}
     ev = _by_type(_events("Protesters held a rally in support of Russia's presence in the Central African Republic on March 22, 2023."))
     assert "protest" in ev and "deployment" not in ev
+
+
+def test_what_must_happen_is_no_happening():
+    ev = _by_type(_events("The next step must be the departure of the 5,100 French troops deployed in Mali, the movement said."))
+    assert "withdrawal" not in ev

@@ -68,12 +68,12 @@ _INTRODUCES_PARTIES = re.compile(r"\s+(?:between|among|signed|struck|reached|con
 # "Macron announced France would end operations": an announced plan, kept apart from what happened.
 _ANNOUNCED = re.compile(r"\b(?:announced|pledged|promised|vowed|declared|said|stated|annonc[ée]|promis|déclaré)\b", re.I)
 # "can provide", "could deploy": a capability, not a happening.
-_POSSIBLE = re.compile(r"\b(?:can|could|may|might|pourrait|peut|pourraient|peuvent)\s+(?:\w+\s+){0,3}$", re.I)
+_POSSIBLE = re.compile(r"\b(?:can|could|may|might|must|should|pourrait|peut|pourraient|peuvent|doit|doivent|devrait|devraient)\s+(?:\w+\s+){0,3}$", re.I)
 # "After Russia's invasion of Ukraine in February 2022, ...": the intro clause dates another happening.
 _INTRO_CLAUSE = re.compile(r"^(?P<word>After|Following|Since|Before|Après|Depuis|Avant)\b[^,;]{3,120},", re.I)
 _ONSET = re.compile(r"\b(?:since|depuis)\s+$", re.I)
 _CLAUSE_BREAK = re.compile(r"[,;:()“”\"]")
-_CIVILIAN_TARGET = re.compile(r"\b(civilians?|hotels?|villages?|villagers|markets?|schools?|church(?:es)?|mosques?|buses|residents|worshippers|patrons|civils|hôtel|marché|école|église|mosquée)\b", re.I)
+_CIVILIAN_TARGET = re.compile(r"\b(civilians?|capital|cities|city|towns?|hotels?|villages?|villagers|markets?|schools?|church(?:es)?|mosques?|buses|residents|worshippers|patrons|civils|hôtel|marché|école|église|mosquée)\b", re.I)
 _REMOTE = re.compile(r"shell|bomb|strike|drone|IED|explosive|missile|rocket|artillery|mortar|grenade|obus|frappe|bombard|engin", re.I)
 _NEEDS_TWO = {"armed_clash", "agreement", "vote"}
 _PUBLISHER_KINDS = {"media", "research", "ngo", "igo", "government_body", "state", "person", "civil_society", "unknown", "company"}
