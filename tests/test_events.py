@@ -206,3 +206,23 @@ def test_a_sanctioned_group_is_no_sanction_and_a_rally_is_no_deployment():
 def test_what_must_happen_is_no_happening():
     ev = _by_type(_events("The next step must be the departure of the 5,100 French troops deployed in Mali, the movement said."))
     assert "withdrawal" not in ev
+
+
+def test_event_cue_word_lists_load_from_the_ontology_with_clear_errors(tmp_path):
+    import pytest
+
+    from influence_atlas.errors import OntologyError
+    from influence_atlas.ontology.events import load_event_cues
+
+    cues = load_event_cues()
+    assert [name for name, _ in cues.hedges] == ["denied", "suspected", "alleged", "planned"]
+    assert "since" in cues.cues["onset"] and "depuis" in cues.cues["onset"]
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("cues:\n  reporting: {en: ['said']}\n", encoding="utf-8")
+    with pytest.raises(OntologyError, match="missing"):
+        load_event_cues(str(bad))
+    bad.write_text("cues:\n  reporting: {en: ['(said']}\n  possible: {en: [can]}\n  onset: {en: [since]}\n  by_agent: {en: [by]}\n"
+                   "  civilian_target: {en: [civilians]}\n  hedges: {denied: {en: [denied]}, suspected: {en: [x]}, alleged: {en: [y]}, planned: {en: [z]}}\n",
+                   encoding="utf-8")
+    with pytest.raises(OntologyError, match="bad pattern"):
+        load_event_cues(str(bad))
