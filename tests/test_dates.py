@@ -71,3 +71,24 @@ def test_a_span_of_days_is_dated_by_its_first_day():
 def test_french_day_and_month_take_the_running_year():
     text = "En septembre 2022, la mission a pris fin. Le 4 octobre, les troupes sont parties; le 1er novembre aussi."
     assert [v for _, v in _resolve_all(text)] == ["2022-09", "2022-10-04", "2022-11-01"]
+
+
+def test_the_same_day_takes_the_day_in_context():
+    got = _resolve_all("On 23 January 2024 the channel opened. A post went viral the same day.")
+    assert got[-1] == ("the same day", "2024-01-23")
+    assert _resolve_all("A post went viral the same day.") == [("the same day", None)]
+
+
+def test_a_month_only_publication_date_anchors_days_but_not_weekdays():
+    from influence_atlas.extract.dates import published_context
+
+    ctx = published_context("2022-09")
+    assert ctx.published_precision == "month"
+    assert _resolve_all("Soldiers raided the village le 4 septembre.", ctx) == [("le 4 septembre", "2022-09-04")]
+    assert _resolve_all("On Sunday they left.", published_context("2022-09")) == [("Sunday", None)]
+    assert _resolve_all("On Sunday they left.", published_context("2022-09-07")) == [("Sunday", "2022-09-04")]
+    assert published_context(None).published is None and published_context("2021").published is None
+
+
+def test_an_iso_month_is_a_month():
+    assert _resolve_all("date 2021-11 Photos circulated.") == [("2021-11", "2021-11")]

@@ -178,3 +178,51 @@ def test_actor_types_reach_the_json_export(store, tmp_path):
     analyze(store)
     (ev,) = json.loads(export(store, "json", tmp_path / "x.json").read_text())["events"]
     assert set(ev["actor_types"].values()) == {"unidentified_armed_group", "civilians"}
+
+
+def test_a_quoted_label_is_no_attack_and_a_verbal_reaction_is_an_other_event():
+    ev = _by_type(_events("The European Union regretted the decision, which it described as an “attack on freedom of information”."))
+    assert "armed_clash" not in ev and "attack" not in ev
+    assert "European Union" in {a.name for a in ev["other"][0].actors}
+
+
+def test_month_last_year_counts_back_from_the_publication_date():
+    ev = _by_type(_events("Burkina Faso expelled three French diplomats in April last year.", {"published": "2025-05-19"}))
+    assert ev["other"][0].date == "2024-04"
+
+
+def test_a_report_released_by_a_named_outlet_is_a_publication():
+    ev = _by_type(_events("The junta cited a report released on March 14 by RFI about abuses in central Mali."))
+    assert "RFI" in {a.name for a in ev["publication"][0].actors}
+
+
+def test_a_sanctioned_group_is_no_sanction_and_a_rally_is_no_deployment():
+    ev = _by_type(_events("Satellite images analyzed by CNN show a plane used by the sanctioned Russian group."))
+    assert "sanction" not in ev and "CNN" in {a.name for a in ev["publication"][0].actors}
+    ev = _by_type(_events("Protesters held a rally in support of Russia's presence in the Central African Republic on March 22, 2023."))
+    assert "protest" in ev and "deployment" not in ev
+
+
+def test_what_must_happen_is_no_happening():
+    ev = _by_type(_events("The next step must be the departure of the 5,100 French troops deployed in Mali, the movement said."))
+    assert "withdrawal" not in ev
+
+
+def test_event_cue_word_lists_load_from_the_ontology_with_clear_errors(tmp_path):
+    import pytest
+
+    from influence_atlas.errors import OntologyError
+    from influence_atlas.ontology.events import load_event_cues
+
+    cues = load_event_cues()
+    assert [name for name, _ in cues.hedges] == ["denied", "suspected", "alleged", "planned"]
+    assert "since" in cues.cues["onset"] and "depuis" in cues.cues["onset"]
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("cues:\n  reporting: {en: ['said']}\n", encoding="utf-8")
+    with pytest.raises(OntologyError, match="missing"):
+        load_event_cues(str(bad))
+    bad.write_text("cues:\n  reporting: {en: ['(said']}\n  possible: {en: [can]}\n  onset: {en: [since]}\n  by_agent: {en: [by]}\n"
+                   "  civilian_target: {en: [civilians]}\n  hedges: {denied: {en: [denied]}, suspected: {en: [x]}, alleged: {en: [y]}, planned: {en: [z]}}\n",
+                   encoding="utf-8")
+    with pytest.raises(OntologyError, match="bad pattern"):
+        load_event_cues(str(bad))

@@ -31,3 +31,12 @@ def test_opening_dateline_of_a_news_story():
     assert stated_date("Headline\n\nNiamey, le 28 janvier 2024 — Les régimes militaires ont annoncé") == "2024-01-28"
     assert stated_date("Headline\n\nBAMAKO, Mali (AP) — March 3, 2023 — The junta said") == "2023-03-03"
     assert stated_date("Headline\n\nThe junta said on March 3, 2023 — nothing more.") is None
+
+
+def test_stated_date_from_a_labelled_iso_date_or_a_numeric_date_line():
+    assert stated_date(" date 2022-09 Ce sont des témoignages recueillis par téléphone.") == "2022-09"
+    assert stated_date("date 2019-10-31 Seven mercenaries were killed this month.") == "2019-10-31"
+    assert stated_date("Headline\n\nOutlet19-05-2025\n\nBody of the article goes on here.") == "2025-05-19"
+    # Day and month cannot be told apart: no date rather than a guess.
+    assert stated_date("Headline\n\nOutlet 03-04-2025\n\nBody.") is None
+    assert stated_date("The plan for 2021-11 was dropped.") is None

@@ -35,6 +35,7 @@ _UNIT = r"(?:day|week|month|year|jour|semaine|mois|an|année)s?"
 # Ordered: the first pattern that matches at a position wins.
 _PATTERNS: list[tuple[str, re.Pattern]] = [
     ("iso", re.compile(rf"\b({_YEAR})-(\d\d)-(\d\d)\b")),
+    ("iso_month", re.compile(rf"\b({_YEAR})-(0[1-9]|1[0-2])\b(?!-\d)")),
     # A span of days is dated by its first day: "between 5 and 7 June 2021", "overnight 3-4 May", "du 5 au 7 juin".
     ("span_dmy", re.compile(rf"\b(?:(?i:between|from|overnight|the night of|la nuit du|entre le|du)\s+)?({_DAY})\s*(?:-|–|and|to|au|et le|et)\s*({_DAY})\s+({_MONTH})(?:,?\s+({_YEAR}))?\b")),
     ("span_mdy", re.compile(rf"\b(?:(?i:between|from|overnight|the night of)\s+)?({_EN_MONTH})\s+({_DAY})\s*(?:-|–|and|to)\s*({_DAY})(?:,?\s+({_YEAR}))?\b")),
@@ -43,12 +44,16 @@ _PATTERNS: list[tuple[str, re.Pattern]] = [
     ("decade", re.compile(rf"\b(?:the\s+)?(?:(early|mid|late)[- ])?({_DECADE})s\b|\b(?:les\s+années|(?:au\s+)?(?:début|milieu|fin)\s+des\s+années)\s+({_DECADE})\b", re.I)),
     ("vague_year", re.compile(rf"\b(early|mid|late|début|mi|fin|the start of|the end of|the beginning of)[\s-]+({_YEAR})\b", re.I)),
     ("month_year", re.compile(rf"\b({_MONTH})\s+(?:of\s+)?({_YEAR})\b")),
+    # "in April last year", "en avril de l'année dernière": a month of the year before publication.
+    ("month_last_year", re.compile(rf"\b({_MONTH})\s+(?:of\s+)?(?i:last year|l['’]an dernier|l['’]année dernière|de l['’]année dernière|de l['’]an dernier)\b")),
     ("md", re.compile(rf"\b({_EN_MONTH})\s+({_DAY})\b(?!\s*,?\s*{_YEAR})(?![\d,])")),
     ("dm", re.compile(rf"\b(?:le\s+)?({_DAY})\s+((?i:{_FR_MONTH})|{_EN_MONTH})\b(?!\s+{_YEAR})")),
     ("month", re.compile(rf"\b(?i:in|by|since|until|from|during|through|early|late|mid|en|depuis|jusqu'en|dès|début|fin|in early|in late|in mid)[\s-]+({_MONTH})\b(?!\s+{_YEAR})(?!\s+{_DAY}\b)")),
     ("year", re.compile(rf"(?<![\d$€£,.])\b({_YEAR})\b(?![\d%]|[.,]\d)")),
     ("weekday", re.compile(r"\b(?:on\s+|le\s+|ce\s+)?((?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)|(?i:lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche))\b(?!\s+\d)")),
     ("rel_day", re.compile(r"\b(the following day|the next day|the day after|the day before|the previous day|le lendemain|la veille)\b", re.I)),
+    ("same_day", re.compile(r"\b((?:on )?(?:that|the) same day|on that day|le même jour|ce même jour|ce jour-là|le jour même)\b", re.I)),
+    ("last_year", re.compile(r"\b(last year|l['’]an dernier|l['’]année dernière|l['’]an passé|l['’]année passée)\b", re.I)),
     ("same_month", re.compile(r"\b(that same month|the same month|that month|earlier that month|later that month|earlier this month|le même mois|ce même mois|plus tôt ce mois-là)\b", re.I)),
     ("same_year", re.compile(r"\b(that same year|the same year|that year|later that year|earlier that year|la même année|cette même année|cette année-là)\b", re.I)),
     ("next_year", re.compile(r"\b(the following year|the next year|l'année suivante|l’année suivante)\b", re.I)),
@@ -86,6 +91,14 @@ def dates_compatible(a: str | None, b: str | None) -> bool:
         return True
     k = min(len(a), len(b))
     return a[:k] == b[:k]
+
+
+def published_context(published: str | None) -> DateContext:
+    """Return the time context a document's stated publication date (an ISO day or month) opens its text with."""
+    span = date_span(published) if published and re.fullmatch(r"\d{4}-\d\d(?:-\d\d)?", published) else None
+    if span is None:
+        return DateContext()
+    return DateContext(published=span[1], published_precision="day" if len(published) == 10 else "month")
 
 
 def date_span(value: str | None) -> tuple[date, date] | None:
@@ -148,6 +161,8 @@ class DateContext:
     fallback_year: int | None = None
     # The stated publication date: "on Sunday" or "in February" in a news story point back from it.
     published: date | None = None
+    # "month" when the document states only the month it came out (`published` is then that month's last day).
+    published_precision: str = "day"
     anchors: dict[str, ResolvedDate] = field(default_factory=dict)
 
     def _set(self, r: ResolvedDate) -> None:
@@ -174,6 +189,8 @@ class DateContext:
         if k == "iso":
             y, m, d = int(g[0]), int(g[1]), int(g[2])
             return ResolvedDate(f"{y:04d}-{m:02d}-{d:02d}", "day") if _valid(y, m, d) else None
+        if k == "iso_month":
+            return ResolvedDate(f"{int(g[0]):04d}-{int(g[1]):02d}", "month")
         if k in ("mdy", "dmy"):
             mon, day = (g[0], g[1]) if k == "mdy" else (g[1], g[0])
             y, m, d = int(g[2]), _month(mon), _day(day)
@@ -195,7 +212,7 @@ class DateContext:
         if k == "weekday":
             if self.year is not None and self.month and self.day:
                 base = date(self.year, self.month, self.day)
-            elif self.year is None and self.published is not None:
+            elif self.year is None and self.published is not None and self.published_precision == "day":
                 base = self.published
             else:
                 return None
@@ -237,6 +254,16 @@ class DateContext:
             step = -1 if re.search(r"before|previous|veille", g[0], re.I) else 1
             nd = base + timedelta(days=step)
             return ResolvedDate(nd.isoformat(), "day")
+        if k in ("month_last_year", "last_year"):
+            # Counted back from the publication date only: the running context is not "now".
+            if self.published is None:
+                return None
+            y = self.published.year - 1
+            return ResolvedDate(f"{y:04d}-{_month(g[0]):02d}", "month") if k == "month_last_year" else ResolvedDate(f"{y:04d}", "year")
+        if k == "same_day":
+            if self.year is None or self.month is None or self.day is None:
+                return None
+            return ResolvedDate(f"{self.year:04d}-{self.month:02d}-{self.day:02d}", "day")
         if k == "same_month":
             if self.year is None or self.month is None:
                 return None

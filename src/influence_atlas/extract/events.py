@@ -6,31 +6,41 @@ import hashlib
 import re
 import sqlite3
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from ..ontology import ActorCatalog
-from ..ontology.events import ActorTypes, EventType, load_actor_types, load_event_types
+from ..ontology.events import ActorTypes, EventCues, EventType, load_actor_types, load_event_cues, load_event_types
 from ..records import Event, EventActor, Mention
 from .event_detector import EventDetector, load_detector
 from .acled import code_events
-from .dates import MONTHS, WEEKDAYS, DateContext, DateMention, ResolvedDate, dates_compatible, find_dates
+from .dates import MONTHS, WEEKDAYS, DateMention, ResolvedDate, dates_compatible, find_dates, published_context
 from .places import country_code, geocode
 from .quantities import word_number
 
 EXTRACTOR = "event-rules"
 PACKAGED = object()
-# Reporting frames split a sentence into who says it and what is said.
-_REPORTING = re.compile(
-    r"(?<!\w)(?:reported|reports|said|says|stated|claimed|claims|found|alleged|announced|accused|argued|noted|warned|"
-    r"documented|revealed|told|according to|selon|a déclaré|ont déclaré|a affirmé|affirme|a annoncé|a rapporté|"
-    r"ont rapporté|accuse|a dénoncé)(?:\s+that|\s+qu[e'’])?(?!\w)",
-    re.I,
-)
-_HEDGES = [
-    ("denied", re.compile(r"\b(denied|denies|deny|denying|rejected claims|a démenti|dément|nie|nié)\b", re.I)),
-    ("suspected", re.compile(r"\b(suspected|suspicion|believed to|soupçonné|soupçonnée)\b", re.I)),
-    ("alleged", re.compile(r"\b(allegedly|alleged|purportedly|accused of|claimed|reportedly|as reported|présumé|présumée|aurait|auraient|prétendument)\b", re.I)),
-    ("planned", re.compile(r"\b(plans? to|planned|planning|will|would|intends? to|is expected to|prévoit|prévu|devrait)\b", re.I)),
-]
+
+
+class _Cues:
+    """The event stage's cue patterns, built from the word lists in ontology/event_types.yaml (`cues`)."""
+
+    def __init__(self, cues: EventCues):
+        c = cues.cues
+        # Reporting frames split a sentence into who says it and what is said.
+        self.reporting = re.compile(rf"(?<!\w){c['reporting']}(?:\s+that|\s+qu[e'’])?(?!\w)", re.I)
+        self.hedges = [(name, re.compile(rf"\b({pattern})\b", re.I)) for name, pattern in cues.hedges]
+        # "can provide", "must be the departure": a capability or a demand, not a happening.
+        self.possible = re.compile(rf"\b{c['possible']}\s+(?:\w+\s+){{0,3}}$", re.I)
+        self.onset = re.compile(rf"\b{c['onset']}\s+$", re.I)
+        self.by_agent = re.compile(rf"\b{c['by_agent']}\b(?:\s+[\w’'-]+){{0,5}}\s*$", re.I)
+        self.civilian_target = re.compile(rf"\b({c['civilian_target']})\b", re.I)
+
+
+@lru_cache(maxsize=1)
+def _cues() -> _Cues:
+    return _Cues(load_event_cues())
+
+
 _NEGATION = re.compile(r"\b(not|never|no|did not|didn't|ne|n'|n’|pas|jamais)\s+(?:\w+\s+){0,2}$", re.I)
 _PLACE_PREP = re.compile(
     r"(?:\b(?:in|at|near|into|across|throughout|from|to|à|au|aux|en|dans|près de|vers)\s+(?:the\s+)?(?:\w+\s+){0,3}"
@@ -62,14 +72,13 @@ _VIOLENT = ("violence_against_civilians", "attack", "armed_clash")
 _DEMAND = re.compile(r"\b(?:call(?:ed|ing|s)? (?:for|on)|ask(?:ed|ing|s)?|demand(?:ed|ing|s)?|urg(?:ed|ing|es)|request(?:ed|ing|s)?|exig(?:é|eant|e)|appel(?:é|le|ant) à|demand(?:é|ant|e))\b[^.;]{0,60}$", re.I)
 # "the coup", "the second coup", "this agreement": a reference to a happening already told.
 _REFERENCE = re.compile(r"(?:\b(?:the|this|these|those|la|le|ce|cette|ces)\s+(?:\w+\s+){0,2}|\bl['’]|\w['’]s\s+(?:\w+\s+)?)$", re.I)
+_SHORT_QUOTE = re.compile(r"“[^“”]{1,60}”|\"[^\"]{1,60}\"|«[^«»]{1,60}»|‘[^‘’]{1,60}’(?!\w)")
 _INTRODUCES_PARTIES = re.compile(r"\s+(?:between|among|signed|struck|reached|concluded|entre|conclu|signé)\b", re.I)
 # "Macron announced France would end operations": an announced plan, kept apart from what happened.
 _ANNOUNCED = re.compile(r"\b(?:announced|pledged|promised|vowed|declared|said|stated|annonc[ée]|promis|déclaré)\b", re.I)
-# "can provide", "could deploy": a capability, not a happening.
-_POSSIBLE = re.compile(r"\b(?:can|could|may|might|pourrait|peut|pourraient|peuvent)\s+(?:\w+\s+){0,3}$", re.I)
 # "After Russia's invasion of Ukraine in February 2022, ...": the intro clause dates another happening.
 _INTRO_CLAUSE = re.compile(r"^(?P<word>After|Following|Since|Before|Après|Depuis|Avant)\b[^,;]{3,120},", re.I)
-_CIVILIAN_TARGET = re.compile(r"\b(civilians?|hotels?|villages?|villagers|markets?|schools?|church(?:es)?|mosques?|buses|residents|worshippers|patrons|civils|hôtel|marché|école|église|mosquée)\b", re.I)
+_CLAUSE_BREAK = re.compile(r"[,;:()“”\"]")
 _REMOTE = re.compile(r"shell|bomb|strike|drone|IED|explosive|missile|rocket|artillery|mortar|grenade|obus|frappe|bombard|engin", re.I)
 _NEEDS_TWO = {"armed_clash", "agreement", "vote"}
 _PUBLISHER_KINDS = {"media", "research", "ngo", "igo", "government_body", "state", "person", "civil_society", "unknown", "company"}
@@ -172,7 +181,7 @@ def _sentence_segments(sentence: str) -> list[tuple[int, int, bool]]:
     """
     # "(as reported)", "(selon RFI)": an aside hedges the sentence, it does not frame it.
     asides = [(a.start(), a.end()) for a in re.finditer(r"\([^()]*\)", sentence)]
-    m = next((r for r in _REPORTING.finditer(sentence) if not any(a <= r.start() < b for a, b in asides)), None)
+    m = next((r for r in _cues().reporting.finditer(sentence) if not any(a <= r.start() < b for a, b in asides)), None)
     if not m:
         return [(0, len(sentence), False)]
     if re.match(r"according to|selon", m.group(0), re.I):
@@ -260,7 +269,7 @@ def _modality(sentence: str, trigger_start: int) -> str:
     if _NEGATION.search(sentence[max(0, trigger_start - 30) : trigger_start]):
         return "negated"
     before = sentence[max(0, trigger_start - 60) : trigger_start]
-    for name, pattern in _HEDGES:
+    for name, pattern in _cues().hedges:
         if name == "planned":
             if pattern.search(before):
                 return name
@@ -307,7 +316,7 @@ def extract_events(
 ) -> list[Event]:
     """Return the document's events, one per real happening, in text order.
 
-    `published` is the document's stated publication date (ISO), which anchors "on Sunday" or
+    `published` is the document's stated publication date (an ISO day or month), which anchors "on Sunday" or
     "in February" before the text gives any date of its own. `detector` scores each sentence's
     event types (the packaged model by default; None leaves the decision to the trigger lexicons).
     """
@@ -318,7 +327,7 @@ def extract_events(
     kinds = {e.name: e.kind for e in catalog.entries}
     actor_mentions = [m for m in mentions if m.actor]
     place_mentions = [m for m in mentions if m.label in ("GPE", "LOC") and (m.actor is None or kinds.get(m.actor) == "state")]
-    ctx = DateContext(published=_iso_day(published))
+    ctx = published_context(published)
     events: list[Event] = []
     scores = detector.scores([text[a:b] for a, b in sentences]) if detector is not None else None
     by_id = {t.id: t for t in types}
@@ -343,11 +352,15 @@ def extract_events(
         ]
         intro = _INTRO_CLAUSE.match(sentence)
         s_parties = None
+        quoted = [(m.start(), m.end()) for m in _SHORT_QUOTE.finditer(sentence)]
         for trig in triggers:
             before = sentence[: trig.start]
+            if any(a < trig.start and trig.end < b for a, b in quoted):
+                # A trigger inside a short quoted phrase ("an 'attack on freedom of information'") is a label, not a happening.
+                continue
             if _DEMAND.search(before):
                 continue
-            if _POSSIBLE.search(before[-40:]):
+            if _cues().possible.search(before[-40:]):
                 continue
             if any(dm.kind == "shift" and 0 <= trig.start - dm.end <= 12 for dm, _ in dated):
                 # "a month before the coup" dates another happening by this one.
@@ -368,6 +381,9 @@ def extract_events(
             in_seg = [m for m in s_mentions if seg[0] <= m.start - s_start < seg[1]]
             if trig.etype.requires_source:
                 before = [m for m in s_mentions if 0 <= trig.start - (m.end - s_start) <= 60 and kinds.get(m.actor, "unknown") in _PUBLISHER_KINDS]
+                # "a report released on 14 March by RFI", "révélé par RFI": the publisher follows "by".
+                before += [m for m in s_mentions if 0 <= (m.start - s_start) - trig.end <= 60 and kinds.get(m.actor, "unknown") in _PUBLISHER_KINDS
+                           and _cues().by_agent.search(sentence[trig.start : m.start - s_start])]
                 if not before:
                     continue
                 in_seg = s_mentions
@@ -400,6 +416,13 @@ def extract_events(
                 # An event needs a party that acts: victims alone ("civilians") tell a toll, not who did it.
                 continue
             seg_dates = [(dm, r) for dm, r in dated if seg[0] <= dm.start < seg[1]]
+            onset = [(dm, r) for dm, r in seg_dates if _cues().onset.search(sentence[max(0, dm.start - 12) : dm.start])]
+            if onset:
+                # "since 2017" dates the start of a state of affairs: the happening's own date when the words run on
+                # from its trigger ("have executed civilians since December"), not across a clause or beside another date.
+                others = [x for x in seg_dates if x not in onset]
+                seg_dates = others or [(dm, r) for dm, r in onset if not _CLAUSE_BREAK.search(
+                    sentence[min(trig.end, dm.start) : max(trig.start, dm.end)])]
             date = None
             if intro and trig.start >= intro.end():
                 own = [(dm, r) for dm, r in seg_dates if dm.start >= intro.end()]
@@ -424,7 +447,7 @@ def extract_events(
             if trig.weak and harmed and harmed[0] in actor_types.agent_types:
                 # "killed two soldiers": the victims bear arms, so it is a battle.
                 etype = "armed_clash"
-            if etype == "attack" and not _CIVILIAN_TARGET.search(sentence) and "civilians" not in harmed and not _REMOTE.search(sentence[trig.start:trig.end]):
+            if etype == "attack" and not _cues().civilian_target.search(sentence) and "civilians" not in harmed and not _REMOTE.search(sentence[trig.start:trig.end]):
                 # An attack on an army or a territory is a battle in ACLED's terms; shelling, bombs and
                 # strikes stay remote violence whoever they hit.
                 etype = "armed_clash"
@@ -510,17 +533,6 @@ def _is_generic(sentence: str, trig: _Trigger) -> bool:
     if word.endswith(("ed", "é", "ée", "és")) or (word.endswith("ing") and trig.etype.id != "training"):
         return False
     return not _DETERMINED.search(sentence[max(0, trig.start - 40) : trig.start])
-
-
-def _iso_day(value: str | None):
-    from datetime import date
-
-    if value and re.fullmatch(r"\d{4}-\d\d-\d\d", value):
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            return None
-    return None
 
 
 def _anchor_event(after: str, events: list[Event], types: tuple[EventType, ...]) -> ResolvedDate | None:

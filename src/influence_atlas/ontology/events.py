@@ -68,6 +68,56 @@ def load_event_types(path: str | None = None) -> tuple[EventType, ...]:
     return tuple(out)
 
 
+CUE_NAMES = ("reporting", "possible", "onset", "by_agent", "civilian_target")
+HEDGE_NAMES = ("denied", "suspected", "alleged", "planned")
+
+
+@dataclass(frozen=True, slots=True)
+class EventCues:
+    """The word lists the event stage reads around triggers, each an alternation of English and French patterns
+    (no boundaries of its own: the stage puts each in its context). `hedges` keeps the file's order."""
+
+    cues: dict[str, str]
+    hedges: tuple[tuple[str, str], ...]
+
+
+def _alternation(where: str, table) -> str:
+    if not isinstance(table, dict) or not table:
+        raise OntologyError(f"{where}: expected a mapping of language to a list of patterns")
+    patterns = []
+    for lang, items in table.items():
+        if not isinstance(items, list) or not all(isinstance(x, str) and x for x in items):
+            raise OntologyError(f"{where}: patterns for '{lang}' must be a list of non-empty strings")
+        patterns += items
+    pattern = "(?:" + "|".join(patterns) + ")"
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise OntologyError(f"{where}: bad pattern: {exc}") from exc
+    return pattern
+
+
+@lru_cache(maxsize=4)
+def load_event_cues(path: str | None = None) -> EventCues:
+    """Return the validated cue word lists of the event-types file (its `cues` section)."""
+    p = Path(path) if path else EVENT_TYPES_FILE
+    try:
+        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise OntologyError(f"{p}: cannot read event cues: {exc}") from exc
+    section = data.get("cues") if isinstance(data, dict) else None
+    if not isinstance(section, dict):
+        raise OntologyError(f"{p}: expected a 'cues' mapping")
+    missing = [n for n in (*CUE_NAMES, "hedges") if n not in section]
+    if missing:
+        raise OntologyError(f"{p}: cues: missing {', '.join(missing)}")
+    cues = {name: _alternation(f"{p}: cues.{name}", section[name]) for name in CUE_NAMES}
+    hedges = section["hedges"]
+    if not isinstance(hedges, dict) or set(hedges) != set(HEDGE_NAMES):
+        raise OntologyError(f"{p}: cues.hedges must give exactly {', '.join(HEDGE_NAMES)}")
+    return EventCues(cues, tuple((name, _alternation(f"{p}: cues.hedges.{name}", table)) for name, table in hedges.items()))
+
+
 ACTOR_TYPES_FILE = Path(__file__).resolve().parent / "actor_types.yaml"
 ACTOR_TYPE_IDS = (
     "state_forces", "rebels", "political_militia", "unidentified_armed_group", "identity_militia", "rioters",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from functools import lru_cache
 
 _MONTHS_EN = "january|february|march|april|may|june|july|august|september|october|november|december"
@@ -61,10 +62,42 @@ _OPENING_DATELINE = re.compile(
     rf"((?i:{_FULL_DATE.pattern}))\s*[—–:-]")
 
 
+# A labelled ISO date opening the text, the body running on after it: "date 2022-09-04 The junta ...",
+# "Published: 2021-11". A month-precision label gives a month ("2021-11").
+_LABELLED_ISO = re.compile(
+    r"^(?:date|dated|published|posted|updated|publié|paru|mis en ligne)(?:\s+(?:on|le))?\s*:?\s*((?:19|20)\d\d-(?:0[1-9]|1[0-2])(?:-(?:0[1-9]|[12]\d|3[01]))?)(?![\d-])",
+    re.I,
+)
+# A short line ending in a numeric day-month-year date ("Outlet 19-05-2025", "Publié le 19/05/2025").
+_NUMERIC_DMY = re.compile(r"(?<!\d)(\d{1,2})[-/.](\d{1,2})[-/.]((?:19|20)\d\d)$")
+
+
+def _numeric_date(para: str) -> str | None:
+    """Return the ISO date a short line ends with in numeric form, when the order of day and month is unambiguous."""
+    m = _NUMERIC_DMY.search(para)
+    if not m:
+        return None
+    a, b, year = int(m.group(1)), int(m.group(2)), int(m.group(3))
+    day, month = (a, b) if a > 12 >= b else (b, a) if b > 12 >= a else (a, b) if a == b else (None, None)
+    if day is None:
+        return None
+    try:
+        return date(year, month, day).isoformat()
+    except ValueError:
+        return None
+
+
 def stated_date(text: str) -> str | None:
-    """Return the ISO date given by a dateline near the top or bottom of the text, or None."""
+    """Return the ISO date given by a dateline near the top or bottom of the text, or None.
+
+    The date is a day ("2023-03-03"), or a month ("2021-11") when a labelled date at the top gives no more.
+    """
     paragraphs = [p for p in text.split("\n") if p.strip()]
     candidates = paragraphs[:8] + paragraphs[-4:]
+    if paragraphs:
+        m = _LABELLED_ISO.match(paragraphs[0].strip())
+        if m:
+            return m.group(1)
     for para in paragraphs[:8]:
         m = _OPENING_DATELINE.match(para.strip())
         if m:
@@ -78,6 +111,9 @@ def stated_date(text: str) -> str | None:
         full = _FULL_DATE.fullmatch(body.strip().rstrip("."))
         if full:
             return parse_date(full.group(0))
+        numeric = _numeric_date(body.rstrip("."))
+        if numeric:
+            return numeric
     return None
 
 
