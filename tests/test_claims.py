@@ -114,6 +114,48 @@ def test_sources_in_every_shape(text, language, source, verb):
     assert (claim.attributed_to, claim.reporting_verb) == (source, verb)
 
 
+@pytest.mark.parametrize("text,language,source", [
+    # The agent of a passive verb of saying or blaming.
+    ("Its fighters are regularly accused of looting by local witnesses and rights groups in the region.", "en", "local witnesses"),
+    ("Ses hommes sont souvent accusés de pillages par des habitants du district.", "fr", "des habitants"),
+    # Coordinated speakers: the first named leads.
+    ("The Malian foreign minister, Abdoulaye Diop, and his Russian counterpart, Sergey Lavrov, denied any contract with the group.",
+     "en", "Abdoulaye Diop"),
+    # A participle of saying after a clause: the clause's subject speaks.
+    ("Vladimir Putin welcomed the delegations in Sochi in October, saying Russia would double its trade with Africa.", "en",
+     "Vladimir Putin"),
+    # A described source, then what it says, across a comma.
+    ("There have been other reports of sightings of the contractors near the airport, also indicating that they guard the president.",
+     "en", "other reports"),
+    # The subject of a relative clause, when nothing else names a source.
+    ("The activist, whom the European Union accused of funding the militia, was arrested in March.", "en", "European Union"),
+    # Statements handed to reports nobody names.
+    ("Russia has reportedly sent up to 200 troops to protect the presidency.", "en", "reports"),
+    ("Facebook announced that it had removed three networks of fake accounts targeting eight countries.", "en", "Facebook"),
+    # More verbs of saying, English and French.
+    ("Local officials pointed out that the convoy had left the base two days before the attack.", "en", "local officials"),
+    ("Des habitants ont nié toute présence de soldats étrangers dans le village.", "fr", "des habitants"),
+])
+def test_sources_in_other_shapes(text, language, source):
+    (claim,) = _claims(text, language)
+    assert claim.attributed_to == source
+
+
+def test_two_statements_with_sources_of_their_own_are_two_claims():
+    first, second = _claims("The Kremlin denies any link to the contractors, but Western diplomats call them an arm of the Russian state.", "en")
+    assert (first.attributed_to, second.attributed_to) == ("Russia", "western diplomats")
+    assert first.text.endswith("contractors") and second.text.startswith("but Western diplomats")
+
+
+@pytest.mark.parametrize("text,language", [
+    ("Criticised by France and by its neighbours, the junta postponed the elections until 2024.", "en"),
+    ("Sur la photo partagée par les internautes, on voit une quinzaine de véhicules garés dans le désert.", "fr"),
+])
+def test_a_participle_that_only_qualifies_a_noun_attributes_nothing(text, language):
+    (claim,) = _claims(text, language)
+    assert claim.attributed_to is None
+
+
 def test_nested_source_has_a_relay_and_pronouns_follow_the_named_source():
     claims = _claims("Human Rights Watch reported that witnesses said soldiers executed at least 30 men in the market.\n\n"
                      "Amnesty International documented the killings of several herders near the river last year.\n\n"

@@ -61,6 +61,8 @@ class Attribution:
 
 
 _NONE = Attribution(None, None, None)
+# The source of a statement the text hands to reports it does not name ("has reportedly sent").
+UNNAMED_REPORTS = "reports"
 
 
 def _claim_id(doc: str, start: int) -> str:
@@ -128,7 +130,7 @@ def _np_source(phrase: str, base: int, sent: _Sentence, cues: VoiceCues, languag
     return None
 
 
-_LEADING = re.compile(r"^(?:.*?\b(?:with|by|from|of|in|on|at|to|up|since|after|before|when|as|that|which|who|avec|par|sur|dans|depuis|"
+_LEADING = re.compile(r"^(?:.*?\b(?:with|by|from|of|in|on|at|to|up|since|after|before|when|as|that|which|who|been|is|are|was|were|behind|about|against|through|though|although|whereas|while|but|yet|mais|avec|par|sur|dans|depuis|"
                       r"après|avant|lorsque|quand|en|du|des|de|que|qu['’]|qui)\s+)(?=\S)", re.I)
 
 
@@ -136,17 +138,19 @@ def _trim_np(words: str) -> str:
     """Return a source phrase without the words of the clause before it ("up with local media reports" -> "local media reports")."""
     while True:
         m = _LEADING.match(words)
-        if not m or len(words) - m.end() < 3:
-            return words
+        if not m or len(words) - m.end() < 3 or re.fullmatch(r"(?:des|du|de)\s+", words[:m.end()], re.I):
+            return words  # (a leading "des" / "du" is the phrase's own determiner: "Des habitants ont nié ...")
         words = words[m.end():]
 
 
-def _subject_before(sent: _Sentence, end: int, cues: VoiceCues, language: str | None) -> tuple[str, str, int] | None:
-    """Return (source, words, start) for the subject that ends right before `end` (a reporting verb), if any."""
+def _subject_before(sent: _Sentence, end: int, cues: VoiceCues, language: str | None) -> tuple[str, str, int, bool] | None:
+    """Return (source, words, start, weak) for the subject that ends right before `end` (a reporting verb), if any.
+
+    `weak` marks the subject of a relative clause ("an activist who the EU accused of ..."): it is the source of
+    the sentence only when nothing else in the sentence names one."""
     text = sent.text
     gap = _BETWEEN.search(text[:end])
     stop = gap.start() if gap else end
-    # A relative clause ("an activist who the EU accused") does not report the main clause.
     clause = re.split(r"[;:“”«»\"\[\]—–]|,\s*(?=(?:and|but|while|though|although|et|mais|alors)\b)", text[:stop])[-1]
     c0 = stop - len(clause)
     rel = bool(re.search(r"\b(?:who|whom|which|qui|dont|whose)\s+\S+(?:\s+\S+){0,1}$", clause, re.I))
@@ -163,16 +167,21 @@ def _subject_before(sent: _Sentence, end: int, cues: VoiceCues, language: str | 
         between = text[s[1]:stop]
         if between.strip(" ’'s") == "" or re.fullmatch(r"\s*\([^)]{1,40}\)\s*", between) or (
                 s[0] > 0 and text[s[0] - 1] == "(" and re.fullmatch(r"\)\s*", between)):
-            if rel and not between.strip():
-                return None
+            weak = rel and not between.strip()
+            # "A and B denied", "A, minister of X, and B, his counterpart, said": the first named speaker leads.
+            s = _first_conjunct(sent, s, c0)
             start = s[0]
+            nouns = cues.get("source_nouns", language)
+            if s[3] == "state" and nouns and nouns.search(text[s[0]:s[1]]):
+                # The linker read the whole phrase as the state ("U.S. authorities", "le gouvernement malien").
+                return s[2], text[start:end], start, weak
             # "two Mozambique army sources", "Kremlin spokesman Dmitry Peskov": the phrase up to the verb decides.
             phrase_m = re.search(rf"(?:{_DETERMINER}\s+)?(?:[\w’'.-]+\s+){{0,5}}$", text[c0:s[0]], re.I)
             phrase_start = c0 + phrase_m.start() if phrase_m and s[3] == "state" else start
             found = _np_source(text[phrase_start:s[1]] if s[3] != "state" else text[phrase_start:stop], phrase_start, sent, cues, language)
             if found and found[0]:
-                return found[0], text[phrase_start:end], phrase_start
-            return s[2], text[start:end], start
+                return found[0], text[phrase_start:end], phrase_start, weak
+            return s[2], text[start:end], start, weak
         break
     if rel:
         return None
@@ -180,7 +189,7 @@ def _subject_before(sent: _Sentence, end: int, cues: VoiceCues, language: str | 
     if pronouns:
         m = re.search(rf"(?<!\w)(?:{pronouns.pattern})\s*$", text[c0:stop], re.I)
         if m and text[c0:stop][:m.start()].strip(" ,") in ("", "and", "but", "et", "mais", "puis") or (m and re.search(r"[,]\s*$", text[c0:stop][:m.start()])):
-            return "", m.group(0), c0 + m.start()
+            return "", m.group(0), c0 + m.start(), False
     if nouns:
         # "two army sources", "a soldier who witnessed the attack": the described source, with its relative clause.
         m = re.search(rf"((?:{_DETERMINER}\s+)?(?:[\w’'.-]+\s+(?:and\s+|et\s+)?){{0,4}}(?:{nouns.pattern})"
@@ -193,8 +202,49 @@ def _subject_before(sent: _Sentence, end: int, cues: VoiceCues, language: str | 
                 return None  # "claims by X, suggests ...": X is not the verb's subject
             found = _np_source(words, stop - len(words), sent, cues, language)
             if found and found[0]:
-                return found[0], text[stop - len(words):end], stop - len(words)
+                return found[0], text[stop - len(words):end], stop - len(words), False
     return None
+
+
+def _clause_subject(sent: _Sentence, end: int) -> tuple[int, int, str] | None:
+    """Return (start, end, source) of the named subject of the clause that ends at `end`: the first person or body named
+    in it that no preposition governs ("Ayant été vu au Mali, X a fait ..." -> X)."""
+    text = sent.text
+    c0 = max([m.end() for m in re.finditer(r"[;:“”«»\"—–]", text[:end])] + [0])
+    for s in sent.spans:
+        if s[0] < c0 or s[1] > end:
+            continue
+        if "," in text[s[1]:end]:
+            continue  # the subject governs the clause the participle ends, with no other clause between them
+        if re.search(r"\w", text[c0:s[0]]) and not re.search(r",\s*$", text[c0:s[0]]):
+            continue  # it opens the clause, or follows an introductory phrase
+        if re.search(r"\b(?:to|by|of|in|at|on|for|from|with|into|than|against|between|à|au|aux|de|du|des|d['’]|par|en|pour|sur|avec|contre|chez|"
+                     r"vers|dans|entre)\s+(?:the\s+|la\s+|le\s+|les\s+|l['’])?$", text[c0:s[0]], re.I):
+            continue
+        if re.search(r"\b(?:who|whom|which|that|qui|que|dont)\s+$", text[c0:s[0]], re.I):
+            continue
+        return s[0], s[1], s[2]
+    return None
+
+
+def _first_conjunct(sent: _Sentence, span: tuple[int, int, str, str], c0: int) -> tuple[int, int, str, str]:
+    """Return the first of coordinated speakers ending at `span` ("Diop, ..., and his counterpart Lavrov" -> Diop)."""
+    text = sent.text
+    c0 = min(c0, max([m.end() for m in re.finditer(r"[;:“”«»\"\[\]—–]", text[:span[0]])] + [0]))
+    while True:
+        m = re.search(r"(?:,\s*)?\b(?:and|et)\s+(?:[\w’'-]+,?\s+){0,3}$", text[c0:span[0]], re.I)
+        if not m:
+            return span
+        joint = c0 + m.start()
+        before = [s for s in sent.spans if c0 <= s[0] and s[1] <= joint]
+        if not before or any(joint < s[0] < span[0] for s in sent.spans):
+            return span
+        prev = before[-1]
+        gap = text[prev[1]:joint]
+        # Nothing, or an apposition ("X, minister of Y,") stands between the first speaker and "and".
+        if not (gap.strip() == "" or re.fullmatch(r",[^,.;:]{2,80},?\s*", gap)):
+            return span
+        span = prev
 
 
 def _subject_after(sent: _Sentence, start: int, cues: VoiceCues, language: str | None) -> tuple[str, str] | None:
@@ -242,6 +292,7 @@ def attribute(sentence: str, offset: int, mentions: list[Mention], kinds: dict[s
     cues = cues or load_voice_cues()
     sent = _Sentence(sentence, offset, mentions, kinds)
     found: list[tuple[int, Attribution]] = []
+    weak: list[tuple[int, Attribution]] = []  # used only when nothing else names a source
     # Source frames are read in every language: a French quotation in an English text keeps its "selon".
     according = cues.get("according_to", None)
     if according:
@@ -282,19 +333,44 @@ def attribute(sentence: str, offset: int, mentions: list[Mention], kinds: dict[s
                 # "sources told CNN": the outlet they spoke to passes the claim on.
                 heard = [s for s in sent.spans if v.end() < s[0] <= v.end() + 6 and s[3] == "media"] if re.match(
                     r"tel|tol|a dit à|ont dit à|a déclaré à|ont déclaré à", v.group(0), re.I) else []
-                found.append((got[2], Attribution(got[0] or None, got[1], v.group(0).lower(), relay=heard[0][2] if heard else None,
-                                                  pronoun=got[0] == "")))
-    # "local media reports saying ...", "des publications affirmant ...": a described source followed by what it says.
-    nouns = cues.get("source_nouns", language)
-    if nouns:
-        for m in re.finditer(rf"((?:{_DETERMINER}\s+)?(?:[\w’'.-]+\s+){{0,3}}(?:{nouns.pattern})(?:\s+(?:{nouns.pattern}))?)(?:\s+[^,.;]{{0,40}}?)?\s+"
-                             r"(?:saying|indicating|suggesting|claiming|alleging|showing|stating|selon lesquel\w*|affirmant|indiquant|"
-                             r"prétendant|accusant|assurant)\b", sentence, re.I):
+                (weak if got[3] else found).append((got[2], Attribution(got[0] or None, got[1], v.group(0).lower(),
+                                                                        relay=heard[0][2] if heard else None, pronoun=got[0] == "")))
+    nouns, participles = cues.get("source_nouns", language), cues.get("reporting_participles", language)
+    if nouns and participles:
+        # "local media reports saying ...", "other reports of sightings, also indicating ...": a described source, then what it says.
+        for m in re.finditer(rf"((?:{_DETERMINER}\s+)?(?:[\w’'.-]+\s+){{0,3}}(?:{nouns.pattern})(?:\s+(?:{nouns.pattern}))?)"
+                             rf"(?:\s+[^,.;]{{0,40}}?\s+|\s+[^.;]{{0,60}}?,\s*(?:also\s+|aussi\s+)?|\s+)(?:{participles.pattern})\b", sentence, re.I):
             phrase = _trim_np(m.group(1))
             at = m.end(1) - len(phrase)
             got = _np_source(phrase, at, sent, cues, language)
             if got and got[0]:
                 found.append((at, Attribution(got[0], sentence[at:m.end()], re.search(r"\S+$", m.group(0)).group(0).lower())))
+    if participles:
+        # "X visited Chad, saying it was his second visit": the subject of the clause before the participle.
+        for m in re.finditer(rf",\s*(?:also\s+|aussi\s+|tout en\s+)?(?:{participles.pattern})\b", sentence, re.I):
+            subject = _clause_subject(sent, m.start())
+            if subject:
+                weak.append((subject[0], Attribution(subject[2], sentence[subject[0]:subject[1]] + " … " + m.group(0).strip(", "),
+                                                     re.search(r"\S+$", m.group(0)).group(0).lower())))
+            break
+    agents = cues.get("passive_agents", language)
+    if agents:
+        # "accused of abuses by witnesses, NGOs and UN experts", "images analysed by CNN": the agent is the source.
+        for m in re.finditer(rf"\b(?:{agents.pattern})(?:\s+[^,.;:()]{{0,60}}?)?\s+(?:by|par)\s+([^,.;:!?()“”«»\"]{{2,80}})", sentence, re.I):
+            if not re.search(r"\w", sentence[:m.start()]):
+                continue  # a participle opening the sentence ("Criticised by X, the junta ...") qualifies the subject
+            phrase = re.split(r"\s+(?:and|et|of|de|du|des|for|pour|in|en|à|at|on|sur|over|to|who|which|qui|que)\s+", m.group(1))[0]
+            if _DETERMINER and re.fullmatch(rf"{_DETERMINER}", phrase.strip(), re.I):
+                continue
+            got = _np_source(phrase, m.start(1), sent, cues, language)
+            if got and got[0]:
+                found.append((m.start(1), Attribution(got[0], sentence[m.start():m.start(1) + len(phrase)], m.group(0).split()[0].lower())))
+    unnamed = cues.get("unnamed_reports", language)
+    m = unnamed.search(sentence) if unnamed else None
+    if m:
+        weak.append((m.start(), Attribution(UNNAMED_REPORTS, m.group(0), m.group(0).lower())))
+    if not found:
+        found = weak
     if not found:
         return _NONE
     found.sort(key=lambda x: (x[0], -len(x[1].source or "")))
@@ -500,19 +576,43 @@ def _find_claims(doc_id: str, text: str, sentences: list[tuple[int, int]], menti
     cues = load_voice_cues()
     hedges = cues.get("hedges", language)
     cut = load_claim_head()["threshold"] if threshold is None else threshold
+    kinds = {e.name: e.kind for e in catalog.entries}
     claims: list[Claim] = []
-    for (s, e), model_score, score, att in statement_scores(doc_id, text, sentences, mentions, catalog, scorer, language, cues):
+    for (s0, e0), model_score, score, sentence_att in statement_scores(doc_id, text, sentences, mentions, catalog, scorer, language, cues):
         if score < cut:
             continue
-        sentence = text[s:e]
-        found = tuple(sorted({h.group(0).lower() for h in hedges.finditer(sentence)})) if hedges else ()
-        claims.append(Claim(
-            id=_claim_id(doc_id, s), doc=doc_id, start=s, end=e, text=sentence, checkworthiness=round(model_score, 4),
-            quantities=tuple(replace(q, start=q.start + s, end=q.end + s) for q in _figures(sentence)),
-            attributed_to=att.source, attribution_text=att.words, reporting_verb=att.verb, hedged=bool(found), hedges=found,
-            extractor=EXTRACTOR, confidence=round(score, 3), relayed_by=att.relay,
-        ))
-    return _cited_paragraphs(claims, text, mentions, {e.name: e.kind for e in catalog.entries})
+        for s, e, att in source_parts(text, s0, e0, sentence_att, mentions, kinds, language, cues):
+            sentence = text[s:e]
+            found = tuple(sorted({h.group(0).lower() for h in hedges.finditer(sentence)})) if hedges else ()
+            claims.append(Claim(
+                id=_claim_id(doc_id, s), doc=doc_id, start=s, end=e, text=sentence, checkworthiness=round(model_score, 4),
+                quantities=tuple(replace(q, start=q.start + s, end=q.end + s) for q in _figures(sentence)),
+                attributed_to=att.source, attribution_text=att.words, reporting_verb=att.verb, hedged=bool(found), hedges=found,
+                extractor=EXTRACTOR, confidence=round(score, 3), relayed_by=att.relay,
+            ))
+    return _cited_paragraphs(claims, text, mentions, kinds)
+
+
+def source_parts(text: str, start: int, end: int, att: Attribution, mentions: list[Mention], kinds: dict[str, str],
+                 language: str | None, cues: VoiceCues) -> list[tuple[int, int, Attribution]]:
+    """Return the (start, end, attribution) claims of one sentence: the whole sentence, or two claims when a contrast or
+    concession joins two statements each with a source of its own ("X denies A, though Y call it B")."""
+    sentence = text[start:end]
+    contrast, concessive = cues.get("contrast", language), cues.get("concessive", language)
+    joints = "|".join(p.pattern for p in (contrast, concessive) if p)
+    if not joints:
+        return [(start, end, att)]
+    for m in re.finditer(rf"[,;]\s*(?:(?:and|et)\s+)?(?:{joints})", sentence, re.I):
+        cut = m.start()
+        if cut < 15 or len(sentence) - m.end() < 15:
+            continue
+        first = attribute(sentence[:cut], start, mentions, kinds, language, cues)
+        second = attribute(sentence[m.start() + 1:], start + m.start() + 1, mentions, kinds, language, cues)
+        if (first.source and second.source and first.source != second.source and not first.pronoun and not second.pronoun
+                and not re.search(r"[\"“”«»]", sentence)):
+            lead = len(sentence[m.start() + 1:]) - len(sentence[m.start() + 1:].lstrip())
+            return [(start, start + cut, first), (start + m.start() + 1 + lead, end, second)]
+    return [(start, end, att)]
 
 
 def _cited_paragraphs(claims: list[Claim], text: str, mentions: list[Mention], kinds: dict[str, str]) -> list[Claim]:
@@ -532,7 +632,7 @@ def _cited_paragraphs(claims: list[Claim], text: str, mentions: list[Mention], k
         para_end = text.find("\n", c.end)
         para_end = len(text) if para_end < 0 else para_end
         cite = cites.get(para_end)
-        if c.attributed_to is None and cite:
+        if (c.attributed_to is None or c.attributed_to == UNNAMED_REPORTS) and cite:
             c = replace(c, attributed_to=cite[0], attribution_text=cite[1], reporting_verb="cited")
         out.append(c)
     return out

@@ -15,7 +15,8 @@ HERE = Path(__file__).resolve().parent
 VOICE_FILE = HERE / "voice.yaml"
 STANCE_FILE = HERE / "stance.yaml"
 VOICE_KEYS = ("claim_verbs", "spread_verbs", "connectives", "passive_attribution", "claim_nouns", "according_to", "holders", "holder_verbs", "debunk",
-              "first_person", "concessive", "contrast", "negation", "hedges", "reporting_verbs", "source_nouns", "pronouns")
+              "first_person", "concessive", "contrast", "negation", "hedges", "reporting_verbs", "source_nouns", "pronouns",
+              "reporting_participles", "passive_agents", "unnamed_reports")
 
 
 @dataclass(frozen=True, slots=True)
