@@ -31,6 +31,16 @@ def test_framework_loads_from_pymispgalaxies():
     assert fw.get("T0086.002") is not None and fw.get("T0086").tactics
 
 
+def test_shipped_cluster_file_reads_as_pymispgalaxies_does():
+    from pymispgalaxies import Cluster
+
+    from influence_atlas.extract.disarm import _from_misp
+
+    cluster = Cluster("disarm-techniques")
+    expected = _from_misp({"values": [cluster[name].to_dict() for name in cluster]}, "pymispgalaxies")
+    assert load_disarm().techniques == expected
+
+
 def test_framework_loads_from_the_stix_bundle():
     if not STIX.exists():
         pytest.fail(f"DISARM STIX bundle not found at {STIX} (the tests need ../shared beside the clone, as CI has it)")

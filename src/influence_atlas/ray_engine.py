@@ -19,7 +19,7 @@ from typing import Callable, Sequence
 from .errors import ExtraError, InputError
 from .corrections import replay_corrections
 from .pipeline import (AnalyzeReport, Progress, analysis_version, analyze_document, analyze_safely, build_document_safely,
-                       check_skip, needs_reconciliation, reconcile, unexpected)
+                       check_skip, needs_reconciliation, one_blas_thread, reconcile, unexpected)
 from .records import Document
 from .store import Store, open_store
 from .text.readers import ReadOptions, record_source
@@ -56,14 +56,15 @@ class DocumentAnalyzer:
         import numpy as np
 
         analyses, languages, errors = [], [], []
-        for payload, error in zip(batch["document"], batch["error"]):
-            doc = None if error else pickle.loads(payload)
-            analysis = None if doc is None else analyze_safely(doc, self.actor_files, self.skip)
-            if isinstance(analysis, str):  # this document failed; the batch goes on
-                error, analysis = analysis, None
-            analyses.append(b"" if analysis is None else pickle.dumps(analysis))
-            languages.append((doc.language if doc else None) or "")
-            errors.append(error)
+        with one_blas_thread():
+            for payload, error in zip(batch["document"], batch["error"]):
+                doc = None if error else pickle.loads(payload)
+                analysis = None if doc is None else analyze_safely(doc, self.actor_files, self.skip)
+                if isinstance(analysis, str):  # this document failed; the batch goes on
+                    error, analysis = analysis, None
+                analyses.append(b"" if analysis is None else pickle.dumps(analysis))
+                languages.append((doc.language if doc else None) or "")
+                errors.append(error)
         out = {"id": batch["id"], "error": np.array(errors, dtype=object), "analysis": np.array(analyses, dtype=object),
                "language": np.array(languages, dtype=object)}
         if self.keep_documents:

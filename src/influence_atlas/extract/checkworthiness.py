@@ -113,6 +113,8 @@ class _Scorer:
         except ImportError as exc:
             raise ModelError(f"the check-worthiness model needs {exc.name}: pip install -e . "
                              "(or pip install influence-atlas) installs it") from exc
+        from .encoder import session_options
+
         self.np = np
         folder = resources.files("influence_atlas").joinpath(MODEL_DIR)
         self.max_tokens = int(_META["max_tokens"])
@@ -120,18 +122,16 @@ class _Scorer:
         self.tokenizer.no_padding()
         self.tokenizer.enable_truncation(self.max_tokens)
         self.embeddings = base_word_embeddings()
-        options = ort.SessionOptions()
-        options.log_severity_level = 3
-        self.session = ort.InferenceSession(folder.joinpath("encoder.onnx").read_bytes(), options,
+        self.session = ort.InferenceSession(folder.joinpath("encoder.onnx").read_bytes(), session_options(),
                                             providers=["CPUExecutionProvider"])
 
     def score(self, texts: list[str]) -> list[float]:
+        from .encoder import length_batches
+
         np = self.np
         encodings = self.tokenizer.encode_batch(list(texts))
-        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
         scores = np.zeros(len(texts), dtype=np.float32)
-        for start in range(0, len(order), _BATCH):
-            batch = order[start:start + _BATCH]
+        for batch in length_batches([len(e.ids) for e in encodings], _BATCH):
             width = max(len(encodings[i].ids) for i in batch)
             ids = np.zeros((len(batch), width), dtype=np.int64)
             mask = np.zeros((len(batch), width), dtype=np.int64)

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError, ModelError
+from .encoder import length_batches, session_options
 
 # The 14 technique classes of SemEval-2020 Task 11, with the task's own spelling.
 TECHNIQUES: tuple[str, ...] = (
@@ -416,11 +417,8 @@ class ContextEncoder:
             from tokenizers import Tokenizer
         except ImportError as exc:  # pragma: no cover - both are pinned dependencies
             raise ModelError(f"{exc.name} is missing; reinstall with `pip install -e .`") from exc
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = 2
-        options.inter_op_num_threads = 1
         graph = str(onnx_path) if tagger is None else _graph_with_tagger(onnx_path, tagger)
-        self.session = ort.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
+        self.session = ort.InferenceSession(graph, session_options(), providers=["CPUExecutionProvider"])
         self.tagger = tagger
         self.tokenizer = Tokenizer.from_file(str(tokenizer_path))
         self.tokenizer.no_truncation()
@@ -463,9 +461,8 @@ class ContextEncoder:
                 if ids:
                     starts = np.array([a + s for a, _ in enc.offsets[k:k + self.max_pieces]], dtype=np.int64)
                     pieces.append((ids, _piece_tokens(index, starts)))
-        order = sorted(range(len(pieces)), key=lambda k: len(pieces[k][0]))
-        for b in range(0, len(order), self.batch):
-            chunk = [pieces[k] for k in order[b:b + self.batch]]
+        for rows in length_batches([len(ids) for ids, _ in pieces], self.batch):
+            chunk = [pieces[k] for k in rows]
             width = max(len(ids) for ids, _ in chunk) + 2
             input_ids = np.zeros((len(chunk), width), np.int64)
             mask = np.zeros((len(chunk), width), np.int64)

@@ -1,0 +1,46 @@
+"""The shared MiniLM encoder: batching changes the cost of a pass, never its results."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from influence_atlas.extract import encoder
+from influence_atlas.extract.encoder import length_batches, load_encoder
+
+SENTENCES = [
+    "Short.",
+    "The council met on Tuesday to discuss the budget.",
+    "Critics called the plan a shameful betrayal of voters, and the mayor said the vote would take place next week "
+    "after a long debate in which every member spoke at length about the cost of roads, schools and the new hospital.",
+    "Le groupe s'est déployé au Mali en décembre 2021, selon des officiels.",
+    "Officials said on Monday that the talks had failed.",
+    "",
+]
+
+
+@given(st.lists(st.integers(min_value=0, max_value=300), max_size=80), st.integers(min_value=1, max_value=40))
+@settings(max_examples=200, deadline=None)
+def test_length_batches_cover_every_row_once_shortest_first(lengths, max_rows):
+    batches = length_batches(lengths, max_rows)
+    rows = [k for b in batches for k in b]
+    assert sorted(rows) == list(range(len(lengths)))
+    assert [lengths[k] for k in rows] == sorted(lengths)
+    for b in batches:
+        assert 1 <= len(b) <= max_rows
+        assert lengths[b[-1]] <= encoder._WIDTH_SLACK * lengths[b[0]] + 2
+
+
+def test_sentence_vectors_do_not_depend_on_the_batch():
+    enc = load_encoder()
+    together = enc._run([s for s in SENTENCES if s])  # the memo is bypassed: every row is computed here
+    alone = np.vstack([enc._run([s]) for s in SENTENCES if s])
+    reordered = enc._run([s for s in reversed(SENTENCES) if s])[::-1]
+    assert np.array_equal(together, alone)
+    assert np.array_equal(together, reordered)
+
+
+def test_analysis_sessions_do_not_spin():
+    options = encoder.session_options()
+    assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
