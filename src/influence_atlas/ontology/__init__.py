@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -12,8 +11,8 @@ import yaml
 
 from ..errors import OntologyError
 from ..records import Actor
+from .files import PACKAGE_DIR, user_files
 
-PACKAGE_DIR = Path(__file__).resolve().parent
 ACTOR_KINDS = (
     "state", "bloc", "alliance", "igo", "armed_group", "media", "civil_society", "company",
     "research", "ngo", "person", "party", "government_body", "collective", "unknown",
@@ -53,8 +52,7 @@ class ActorCatalog:
 
 def actor_files(extra: tuple[str, ...] = ()) -> tuple[Path, ...]:
     """Return the packaged actor file followed by user files (ATLAS_ACTORS, then `extra`)."""
-    env = tuple(p for p in os.environ.get("ATLAS_ACTORS", "").split(os.pathsep) if p)
-    return (PACKAGE_DIR / "actors.yaml",) + tuple(Path(p) for p in env + tuple(extra))
+    return user_files(PACKAGE_DIR / "actors.yaml", "ATLAS_ACTORS", extra)
 
 
 def load_actor_catalog(extra: tuple[str, ...] = ()) -> ActorCatalog:
