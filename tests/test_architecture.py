@@ -9,7 +9,7 @@ PKG = Path(__file__).resolve().parent.parent / "src" / "influence_atlas"
 # Lower number = lower layer; a module may import only from its own layer or lower ones.
 LAYERS = {
     "errors": 0, "text": 0, "records": 1, "nlp": 2, "ontology": 2, "extract": 3, "reconcile": 4, "coordination": 4, "store": 5,
-    "corrections": 6, "pipeline": 6, "ray_engine": 7, "export": 7, "interchange": 7, "evaluate": 7, "timeline": 8, "technique_summary": 8, "demo": 8, "report": 8, "web": 8, "cli": 9, "__main__": 10, "__init__": 0,
+    "corrections": 6, "pipeline": 6, "versions": 6, "ray_engine": 7, "export": 7, "interchange": 7, "evaluate": 7, "timeline": 8, "queries": 8, "technique_summary": 8, "demo": 8, "report": 8, "web": 8, "cli": 9, "__main__": 10, "__init__": 0,
 }
 
 

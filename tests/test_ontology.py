@@ -12,7 +12,7 @@ from influence_atlas.ontology import files
 from influence_atlas.ontology.disarm import load_cues
 from influence_atlas.ontology.events import load_actor_types, load_event_types
 from influence_atlas.ontology.places import load_place_supplement
-from influence_atlas.pipeline import analysis_inputs, analysis_version
+from influence_atlas.versions import analysis_inputs, analysis_version
 
 
 def test_every_packaged_file_loads_and_counts_in_the_version():

@@ -248,21 +248,12 @@ def profile(
     persuasion techniques and the DISARM techniques it describes."""
     from rich.text import Text
 
-    from .extract.claims import sourcing_profile
-    from .pipeline import TECHNIQUE_STATUS_TEXT, technique_status
+    from .queries import document_profile
+    from .versions import TECHNIQUE_STATUS_TEXT
 
-    store = _open(db)
-    docs = [d for d in store.documents() if d.id.startswith(document) or d.name == document]
-    if not docs:
-        docs = [d for d in store.documents() if d.name.startswith(document)]
-    if len(docs) != 1:
-        err.print(f"[bold red]error:[/] {'no' if not docs else len(docs)} document(s) match '{escape(document)}'; "
-                  "give a longer id prefix or the exact name (see `atlas search` or the export)")
-        raise typer.Exit(2)
-    doc = docs[0]
-    found = store.claims(doc.id)
-    prof = sourcing_profile(found)
-    console.print(f"[bold]{escape(doc.name)}[/] {escape(doc.title or '')}")
+    found = document_profile(_open(db), document)
+    doc, prof = found.document, found.profile
+    console.print(f"[bold]{escape(doc['name'])}[/] {escape(doc['title'] or '')}")
     console.print(
         f"{prof['claims']} claims: {prof['sourced']} with a named source ({prof['sourced_share']:.0%}), "
         f"{prof['unsourced']} asserted by the author; {prof['distinct_sources']} distinct sources; "
@@ -270,21 +261,17 @@ def profile(
     )
     if prof["sources"]:
         console.print("sources: " + escape(", ".join(prof["sources"])))
-    if claims and found:
+    if claims and found.claims:
         table = Table("source", "relay", "verb", "hedges", "figures", "score", "claim", show_lines=True)
-        for c in found:
+        for c in found.claims:
             table.add_row(Text(c.attributed_to or "— (author)"), Text(c.relayed_by or ""), c.reporting_verb or "", ", ".join(c.hedges),
                           Text(", ".join(q.text for q in c.quantities)), f"{c.confidence:.2f}", Text(c.text))
         console.print(table)
-    hits, ttps = store.techniques(doc.id), store.ttps(doc.id)
-    status = technique_status(doc.language, store.document_metadata([doc.id])[0]["analysis_version"])
-    if status != "analysed":
-        console.print(escape(TECHNIQUE_STATUS_TEXT[status]))
+    hits, ttps = found.techniques, found.ttps
+    if found.technique_status != "analysed":
+        console.print(escape(TECHNIQUE_STATUS_TEXT[found.technique_status]))
     else:
-        counts: dict[str, int] = {}
-        for h in hits:
-            counts[h.technique] = counts.get(h.technique, 0) + 1
-        ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        ranked = found.technique_counts()
         console.print(f"{len(hits)} persuasion techniques" + (": " + escape(", ".join(f"{k} {v}" for k, v in ranked)) if ranked else ""))
     console.print(f"{len(ttps)} DISARM technique hits" + (": " + escape(", ".join(sorted({f"{x.disarm_id} {x.name}" for x in ttps})))
                                                           if ttps else ""))
@@ -306,41 +293,23 @@ def contradictions(
     """List conflicts across sources, most confident first: both sides' words, the reason (figure or proposition) and the confidence."""
     from rich.text import Text
 
-    if kind not in ("all", "claims", "events", "corroborations"):
-        err.print("[bold red]error:[/] --kind must be all, claims, events or corroborations")
-        raise typer.Exit(2)
-    store = _open(db)
-    names = {d.id: d.name for d in store.documents()}
-    claims = {c.id: c for c in store.claims()}
-    events = {e.id: e for e in store.events()}
-    if min_confidence is None:
-        links = store.links()
-    else:
-        from .reconcile import link_across
+    from .queries import conflicts
 
-        links = link_across(store.documents(), list(events.values()), list(claims.values()), store.stances(),
-                            min_confidence=min_confidence)
-    shown = 0
-    for link in sorted(links, key=lambda l: (-l.score, l.id)):
-        if link.kind in ("contradicts", "corroborates") and (
-                (link.kind == "contradicts" and kind in ("all", "claims")) or (link.kind == "corroborates" and kind == "corroborations")):
-            sides = [claims[i] for i in link.items if i in claims]
-            what = "contradicting claims" if link.kind == "contradicts" else "corroborating claims"
-            table = Table("source", "says", title=f"{what} — {link.detail} — confidence {link.score:.2f}", show_lines=True)
-            for c in sides:
+    found, names = conflicts(_open(db), kind, min_confidence)
+    for conflict in found:
+        link = conflict.link
+        if link.kind != "same_event":
+            table = Table("source", "says", title=f"{conflict.what} — {link.detail} — confidence {link.score:.2f}", show_lines=True)
+            for c in conflict.claims:
                 table.add_row(Text(f"{names.get(c.doc, c.doc)}\n{c.attributed_to or '(author)'}"), Text(c.text))
-            console.print(table)
-            shown += 1
-        elif link.kind == "same_event" and kind in ("all", "events") and link.detail != "tellings agree":
-            sides = [events[i] for i in link.items if i in events]
+        else:
             table = Table("source", "date", "deaths", "actors", "says",
-                          title=f"one event, told differently — {link.detail} — confidence {link.score:.2f}", show_lines=True)
-            for e in sides:
+                          title=f"{conflict.what} — {link.detail} — confidence {link.score:.2f}", show_lines=True)
+            for e in conflict.events:
                 table.add_row(Text(names.get(e.doc, e.doc)), e.date or "—", "" if e.fatalities is None else str(e.fatalities),
                               Text(", ".join(a.name for a in e.actors)), Text(e.evidence))
-            console.print(table)
-            shown += 1
-    if not shown:
+        console.print(table)
+    if not found:
         console.print("no conflicts found" + ("" if min_confidence is not None else " (lower the cut-off with --min-confidence)"))
 
 
@@ -352,20 +321,12 @@ def event(
     """Show every account of one event side by side: each source's date, place, toll, actors and words."""
     from rich.text import Text
 
-    store = _open(db)
-    events = {e.id: e for e in store.events()}
-    matches = [i for i in events if i.startswith(event_id) or i == f"ev_{event_id}"]
-    if len(matches) != 1:
-        err.print(f"[bold red]error:[/] {'no' if not matches else len(matches)} event(s) match '{escape(event_id)}'; "
-                  "copy an id from `atlas timeline` or the export")
-        raise typer.Exit(2)
-    group = [matches[0]]
-    detail = "told by one source"
-    for link in store.links():
-        if link.kind == "same_event" and matches[0] in link.items:
-            group, detail = list(link.items), link.detail
-    names = {d.id: d.name for d in store.documents()}
-    table = Table("", *[escape(names.get(events[i].doc, events[i].doc)) for i in group], title=escape(f"{events[group[0]].type}: {detail}"), show_lines=True)
+    from .queries import event_accounts
+
+    found = event_accounts(_open(db), event_id)
+    names = found.names
+    table = Table("", *[escape(names.get(e.doc, e.doc)) for e in found.events], title=escape(f"{found.events[0].type}: {found.detail}"),
+                  show_lines=True)
     rows = [
         ("date", lambda e: e.date or "—"),
         ("place", lambda e: e.location or "—"),
@@ -376,7 +337,7 @@ def event(
         ("id", lambda e: e.id),
     ]
     for label, get in rows:
-        table.add_row(label, *[Text(get(events[i])) for i in group])
+        table.add_row(label, *[Text(get(e)) for e in found.events])
     console.print(table)
 
 
@@ -560,29 +521,19 @@ def narratives(
     from rich.text import Text
 
     from .ontology.narratives import load_taxonomy
+    from .queries import narrative_rows
 
     if ctx.invoked_subcommand:
         return
     taxonomy = load_taxonomy(narratives_file)
     store = _open(db)
-    documents = store.documents()
     if discover:
-        from .extract.narratives import discover_narratives
-        from .pipeline import document_sentences
+        from .queries import discover_in_store
 
-        sentences, sources = [], []
-        with _progress("splitting sentences", total=len(documents)) as (advance, _):
-            for doc in documents:
-                advance(doc.name)
-                for s, e in document_sentences(doc):
-                    sentences.append(doc.text[s:e])
-                    sources.append(doc.id)
-        if not sentences:
-            err.print("no stored documents: run `atlas ingest PATH` first")
-            raise typer.Exit(1)
-        found = discover_narratives(sentences, taxonomy, sources=sources, min_size=min_size, max_clusters=limit)
+        with _progress("splitting sentences", total=len(store.document_names())) as (advance, _):
+            found, read = discover_in_store(store, taxonomy, min_size, limit, advance)
         if not found:
-            console.print(f"no candidate narratives: every cluster of {len(sentences)} sentences is covered or smaller than {min_size}")
+            console.print(f"no candidate narratives: every cluster of {read} sentences is covered or smaller than {min_size}")
             return
         for k, cand in enumerate(found, 1):
             table = Table("representative sentences", show_header=True, show_lines=True,
@@ -596,19 +547,16 @@ def narratives(
     for n in taxonomy.narratives:
         table.add_row(n.id, Text(n.name if n.parent is None else f"{n.name} (under {n.parent})"), n.side or "", Text(n.description))
     console.print(table)
-    hits = store.narratives()
-    if not hits:
+    rows = narrative_rows(store)
+    if not rows:
         console.print("no narrative hits stored yet: run `atlas analyze` (with `--all` after changing the taxonomy)")
         return
-    names = {d.id: d.name for d in documents}
-    texts = {d.id: d.text for d in documents}
     known = taxonomy.by_id()
     table = Table("document", "narrative", "mode", "score", "evidence", show_lines=True)
-    for h in sorted(hits, key=lambda h: (names.get(h.doc, h.doc), h.mode, h.narrative)):
-        first = h.evidence[0] if h.evidence else None
-        quote = texts.get(h.doc, "")[first[0] : first[1]] if first else ""
+    for r in rows:
+        h = r.hit
         label = f"{h.narrative} {known[h.narrative].name}" if h.narrative in known else h.narrative
-        table.add_row(Text(names.get(h.doc, h.doc)), Text(label), h.mode, f"{h.score:.2f}", Text(quote))
+        table.add_row(Text(r.document), Text(label), h.mode, f"{h.score:.2f}", Text(r.quote))
     console.print(table)
 
 

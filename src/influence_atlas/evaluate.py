@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,17 +11,10 @@ from .errors import GoldError
 from .export import export_dict
 from .extract.dates import dates_compatible
 from .store import Store
+from .text.normalise import name_key
 
 _SPECIAL = {"actors.json", "actors_extra.json", "narratives.json", "cross.json"}
 ENTITY_LABELS = {"PERSON", "PER", "ORG", "ORGANIZATION", "ACTOR", ""}
-
-
-def gold_key(name: str) -> str:
-    """Return the comparison form of a name: NFKC, no accents, collapsed spaces, casefolded, no leading 'the'."""
-    s = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", name or ""))
-    s = "".join(c for c in s if not unicodedata.combining(c))
-    s = re.sub(r"\s+", " ", s).strip().casefold().replace("’", "'")
-    return re.sub(r"^the ", "", s)
 
 
 @dataclass(slots=True)
@@ -101,10 +93,10 @@ class _Aliases:
                 raise GoldError(f"{path}: not an actors table ({exc})") from exc
             for name, info in table.items():
                 for form in [name, *info.get("aliases", [])]:
-                    self.canon.setdefault(gold_key(form), gold_key(name))
+                    self.canon.setdefault(name_key(form), name_key(name))
 
     def __call__(self, name: str) -> str:
-        key = gold_key(name)
+        key = name_key(name)
         return self.canon.get(key, key)
 
 
@@ -229,7 +221,7 @@ def _score_leanings(result: EvalResult, g: dict, system: dict[str, list[dict]], 
 
 
 def _words(text: str) -> set[str]:
-    return set(re.findall(r"\w+", gold_key(text)))
+    return set(re.findall(r"\w+", name_key(text)))
 
 
 def score_events(system: list[dict], gold: list[dict], alias) -> tuple[Counts, int]:
