@@ -32,3 +32,20 @@ def test_imports_flow_one_way():
                 if head in LAYERS and _layer(head) > _layer(own):
                     bad.append(f"{'/'.join(rel.parts)} imports {target}")
     assert not bad, bad
+
+
+def test_the_web_reads_through_the_store_and_public_names():
+    bad = []
+    for path in (PKG / "web").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                bad += [f"{path.name} imports {a.name}" for a in node.names if a.name.split(".")[0] == "sqlalchemy"]
+            elif isinstance(node, ast.ImportFrom):
+                if (node.module or "").split(".")[0] == "sqlalchemy" or (node.level >= 2 and "schema" in (node.module or "")):
+                    bad.append(f"{path.name} imports {node.module}")
+                if node.level >= 2:
+                    bad += [f"{path.name} imports private {node.module}.{a.name}" for a in node.names
+                        if a.name.startswith("_") and not a.name.endswith("__")]
+            elif isinstance(node, ast.Attribute) and node.attr in ("engine", "raw_connection"):
+                bad.append(f"{path.name} uses the store's {node.attr}")
+    assert not bad, bad

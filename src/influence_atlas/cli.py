@@ -50,8 +50,12 @@ NarrativesOption = typer.Option(None, "--narratives", help="Narrative taxonomy Y
                                 "analysis version, so documents are analysed again.", show_default=False)
 
 
-def _fail(exc: AtlasError) -> None:
+def _report_error(exc: AtlasError) -> None:
     err.print(f"[bold red]error:[/] {escape(printable(str(exc)))}")
+
+
+def _fail(exc: AtlasError) -> None:
+    _report_error(exc)
     raise typer.Exit(2)
 
 
@@ -70,6 +74,14 @@ def _progress(description: str, total: int | None = None):
             bar.update(task, total=n)
 
         yield advance, set_total
+
+
+def _print_lines(lines) -> None:
+    """Write plain lines to standard output (no Rich markup or wrapping: the output is a file format)."""
+    out = sys.stdout
+    for line in lines:
+        out.write(line + "\n")
+    out.flush()
 
 
 def _open(db: Optional[str]):
@@ -152,11 +164,9 @@ def analyze(
     _use_narratives(narratives_file)
 
     if engine not in ("local", "ray"):
-        err.print("[bold red]error:[/] --engine must be local or ray")
-        raise typer.Exit(2)
+        raise AtlasError("--engine must be local or ray")
     if engine == "local" and (address or workers or inputs):
-        err.print("[bold red]error:[/] --address, --workers and --input go with --engine ray")
-        raise typer.Exit(2)
+        raise AtlasError("--address, --workers and --input go with --engine ray")
     stages_off = check_skip(skip or ())
     store = _open(db)
     with _progress("analysing") as (advance, set_total):
@@ -410,9 +420,8 @@ def demo(
     from .demo import run_demo
 
     if not Path(corpus).is_dir():
-        err.print(f"[bold red]error:[/] demo corpus folder '{escape(corpus)}' not found; "
-                  "point at a folder of documents with --corpus DIR (or set ATLAS_DEMO_CORPUS)")
-        raise typer.Exit(2)
+        raise AtlasError(f"demo corpus folder '{corpus}' not found; "
+                         "point at a folder of documents with --corpus DIR (or set ATLAS_DEMO_CORPUS)")
     with _progress("demo") as (advance, set_total):
         result = run_demo(corpus, out_dir, gold, progress=advance, on_total=set_total, db=db)
     for failure in result.ingest.failed:
@@ -438,10 +447,7 @@ def checkworthiness(
     cut = THRESHOLD if threshold is None else threshold
     rows = read_checkthat_tsv(tsv)
     scores = score_sentences([r.text for r in rows])
-    out = sys.stdout
-    for row, score in zip(rows, scores):
-        out.write(f"{row.sentence_id}\t{score:.4f}\t{'Yes' if is_checkworthy(score, cut) else 'No'}\n")
-    out.flush()
+    _print_lines(f"{row.sentence_id}\t{score:.4f}\t{'Yes' if is_checkworthy(score, cut) else 'No'}" for row, score in zip(rows, scores))
 
 
 @app.command()
@@ -605,8 +611,7 @@ def coordination(
     store_run: bool = typer.Option(True, "--store/--no-store", help="Keep the run in the database beside the document analysis."),
 ) -> None:
     """Find accounts acting in concert in social-media posts: co-sharing or co-text network, clusters, exports."""
-    from .coordination import (CoordinationSettings, PostColumns, detect_coordination, write_edges_csv, write_graph,
-                               write_json)
+    from .coordination import CoordinationSettings, PostColumns, detect_coordination
 
     columns = PostColumns(account=account, time=time_column, object=object_column if mode == "co-share" else None,
                           text=text, post_id=post_id)
@@ -620,6 +625,23 @@ def coordination(
             bar.update(task, description=stage, completed=done, total=total if total > 1 else None)
 
         result = detect_coordination(posts, columns, settings, fmt=fmt, skip_bad_rows=skip_bad_rows, progress=progress)
+    written = _write_coordination(result, edges_out, graph_out, json_out)
+    stored = None
+    if store_run:
+        from .store.coordination import save_coordination
+
+        stored = save_coordination(_open(db), result)
+    _print_coordination(result, top)
+    for path in written:
+        console.print(f"wrote {escape(str(path))}")
+    if stored:
+        console.print(f"stored as {stored}")
+
+
+def _write_coordination(result, edges_out: Optional[str], graph_out: Optional[str], json_out: Optional[str]) -> list:
+    """Write the files a coordination run was asked for; return their paths."""
+    from .coordination import write_edges_csv, write_graph, write_json
+
     written = []
     if edges_out:
         written.append(write_edges_csv(result.edges, edges_out))
@@ -627,12 +649,11 @@ def coordination(
         written.append(write_graph(result.edges, result.clusters, graph_out))
     if json_out:
         written.append(write_json(result, json_out))
-    stored = None
-    if store_run:
-        from .store.coordination import save_coordination
+    return written
 
-        stored = save_coordination(_open(db), result)
 
+def _print_coordination(result, top: int) -> None:
+    """Print what a coordination run read, the window, the network and its largest clusters."""
     report, edges, found = result.report, result.edges, result.clusters
     for note in report.notes():
         err.print(f"[yellow]note:[/] {escape(note)}")
@@ -658,10 +679,6 @@ def coordination(
         console.print(table)
         if len(found.clusters) > top:
             console.print(f"… and {len(found.clusters) - top:,} more (--top N, --json-out FILE)")
-    for path in written:
-        console.print(f"wrote {escape(str(path))}")
-    if stored:
-        console.print(f"stored as {stored}")
 
 
 stance_app = typer.Typer(
@@ -678,11 +695,7 @@ def stance_score(
     """Print id<TAB>polarity (-1, 0 or 1) for the target of each line: how the sentence treats it."""
     from .extract.target_sentiment import score_target_file
 
-    scored = score_target_file(jsonl)
-    out = sys.stdout
-    for rid, polarity in scored:
-        out.write(f"{rid}\t{polarity}\n")
-    out.flush()
+    _print_lines(f"{rid}\t{polarity}" for rid, polarity in score_target_file(jsonl))
 
 
 techniques_app = typer.Typer(
@@ -734,8 +747,7 @@ def techniques_summary(
     from .technique_summary import FORMATS, summarize_techniques
 
     if fmt not in FORMATS:
-        err.print(f"[bold red]error:[/] --format must be one of {', '.join(FORMATS)}")
-        raise typer.Exit(2)
+        raise AtlasError(f"--format must be one of {', '.join(FORMATS)}")
     store = _open(db)
     summary = summarize_techniques(store, by)
     if fmt != "table":
@@ -796,11 +808,8 @@ def events_classify(
     """Code each snippet of a CASE 2021 Task 2 TSV with ACLED's sub-event type; print id<TAB>SubType<TAB>probability<TAB>event|none."""
     from .extract.acled import classify_case_file
 
-    rows = classify_case_file(tsv)
-    out = sys.stdout
-    for row, label in rows:
-        out.write(f"{row.snippet_id}\t{label.code}\t{label.probability:.4f}\t{'event' if label.is_event else 'none'}\n")
-    out.flush()
+    _print_lines(f"{row.snippet_id}\t{label.code}\t{label.probability:.4f}\t{'event' if label.is_event else 'none'}"
+                 for row, label in classify_case_file(tsv))
 
 
 correct_app = typer.Typer(
@@ -972,8 +981,8 @@ def run() -> None:
     """Entry point that turns AtlasErrors and unexpected errors into one readable line and exit code 2."""
     try:
         app()
-    except AtlasError as exc:
-        err.print(f"[bold red]error:[/] {escape(printable(str(exc)))}")
+    except AtlasError as exc:  # raised outside a command (the group reports those inside one)
+        _report_error(exc)
         sys.exit(2)
     except Exception as exc:  # a bug of ours: say so in one line; --debug shows where
         if os.environ.get("ATLAS_DEBUG"):

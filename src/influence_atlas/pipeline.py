@@ -28,7 +28,7 @@ from .store import Store
 from .text.metadata import detect_language, find_authors, guess_title, latest_explicit_year, parse_date, stated_date
 from .text.normalise import count_words, document_id, normalise_text
 from .text.readers import ReadOptions, Source, iter_files, read_sources
-from .versions import OPTIONAL_STAGES, analysis_version, check_skip, techniques_supported  # noqa: F401 (OPTIONAL_STAGES: public)
+from .versions import analysis_version, check_skip, techniques_supported
 
 Progress = Callable[[str], None]
 

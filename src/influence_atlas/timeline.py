@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import combinations
 from typing import Callable, Iterable
 
@@ -102,7 +103,8 @@ def fatalities_text(e: Event) -> str | None:
     return (f"{e.fatalities_qualifier} " if e.fatalities_qualifier else "") + str(e.fatalities)
 
 
-def _bounds(date: str | None) -> tuple[str | None, str | None]:
+@lru_cache(maxsize=65536)
+def day_bounds(date: str | None) -> tuple[str | None, str | None]:
     """Return the first and last day a date covers, or (None, None) for no date or one that is not a date."""
     if not date:
         return None, None
@@ -129,7 +131,7 @@ def disagreements(events: list[Event], source_of: Callable[[str], str]) -> list[
         if len(values) > 1:
             out.append({"field": field_name, "values": [{"value": v, "sources": s} for v, s in values.items()]})
 
-    bounds = [b for b in (_bounds(e.date) for e in events) if b[0]]
+    bounds = [b for b in (day_bounds(e.date) for e in events) if b[0]]
     if any(a[1] < b[0] or b[1] < a[0] for a, b in combinations(bounds, 2)):
         spread("date", lambda e: e.date)
     spread("fatalities", fatalities_text)

@@ -7,11 +7,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
-
 from ..errors import OntologyError
 from ..records import Actor
-from .files import PACKAGE_DIR, user_files
+from .files import PACKAGE_DIR, read_yaml_bytes, user_files
 
 ACTOR_KINDS = (
     "state", "bloc", "alliance", "igo", "armed_group", "media", "civil_society", "company",
@@ -66,15 +64,9 @@ def _load(paths: tuple[str, ...]) -> ActorCatalog:
     digest = hashlib.sha256()
     for path in paths:
         p = Path(path)
-        if not p.exists():
-            raise OntologyError(f"{p}: actor file not found")
-        raw = p.read_bytes()
+        raw, data = read_yaml_bytes(p, "actor")
         digest.update(raw)
-        try:
-            data = yaml.safe_load(raw)
-        except yaml.YAMLError as exc:
-            raise OntologyError(f"{p}: not valid YAML: {exc}") from exc
-        if not isinstance(data, dict) or not isinstance(data.get("actors", []), list) or not isinstance(data.get("places", []), list):
+        if not isinstance(data.get("actors", []), list) or not isinstance(data.get("places", []), list):
             raise OntologyError(f"{p}: expected a mapping with an 'actors' list (and optionally a 'places' list)")
         items = [(i, item, False) for i, item in enumerate(data.get("actors") or [])]
         items += [(i, item, True) for i, item in enumerate(data.get("places") or [])]

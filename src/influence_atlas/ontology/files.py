@@ -19,19 +19,24 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 def read_yaml(path: Path, what: str) -> dict:
     """Return the mapping at the top of a YAML file; OntologyError naming the file when it is missing, unreadable,
     not YAML, or not a mapping."""
+    return read_yaml_bytes(path, what)[1]
+
+
+def read_yaml_bytes(path: Path, what: str) -> tuple[bytes, dict]:
+    """Return a YAML file's bytes (for a fingerprint) and the mapping at its top; errors as read_yaml."""
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
         raise OntologyError(f"{path}: {what} file not found") from None
     except OSError as exc:
-        raise OntologyError(f"{path}: cannot read {what}: {exc.strerror or exc}") from None
+        raise OntologyError(f"{path}: cannot read the {what} file: {exc.strerror or exc}") from None
     try:
         data = yaml.safe_load(raw)
     except yaml.YAMLError as exc:
         raise OntologyError(f"{path}: {what} is not valid YAML: {exc}") from None
     if not isinstance(data, dict):
         raise OntologyError(f"{path}: expected a mapping at the top of the {what} file")
-    return data
+    return raw, data
 
 
 def compile_words(where: str, patterns: object, wrap: bool = True) -> re.Pattern:

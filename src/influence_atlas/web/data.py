@@ -12,7 +12,6 @@ import threading
 from bisect import bisect_right
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 from ..corrections import record_key, review_states
 from ..errors import AtlasError
@@ -23,7 +22,7 @@ from ..store import Store
 from ..technique_summary import source_of
 from ..versions import TECHNIQUE_STATUS_TEXT, technique_status
 from ..text.normalise import name_key
-from ..timeline import actor_index, date_bounds, disagreements as told_differently, fatalities_text, group_events, place_keys
+from ..timeline import actor_index, day_bounds, disagreements as told_differently, fatalities_text, group_events, place_keys
 from ..timeline import overlaps, period, resolve_actor as resolve_name
 
 UNDATED = "undated"
@@ -37,21 +36,12 @@ SEARCH_CAP = 1000
 _DOC_FIELDS = ("id", "name", "path", "title", "language", "genre", "published", "published_estimated", "words", "outlet", "url", "authors")
 # Main sources a document's sourcing profile names, most claims first.
 PROFILE_SOURCES = 3
+# Actors the sources view shows stances toward: those most sources take a stance on.
+STANCE_ACTORS = 30
 
 
 class NotFound(AtlasError):
     """A record the client asked for does not exist."""
-
-
-@lru_cache(maxsize=65536)
-def _bounds(date: str | None) -> tuple[str | None, str | None]:
-    """Return the first and last day a date covers, or (None, None) for no date or one that is not a date."""
-    if not date:
-        return None, None
-    try:
-        return date_bounds(date)
-    except AtlasError:
-        return None, None
 
 
 # -- the cached corpus ---------------------------------------------------------------------
@@ -65,11 +55,11 @@ class Happening:
         self.key = key
         self.events = events
         self.links = links
-        dated = [e for e in events if _bounds(e.date)[0]]
+        dated = [e for e in events if day_bounds(e.date)[0]]
         # The most precise telling dates the happening; the others are shown beside it.
         best = max(dated, key=lambda e: (len(e.date), e.date)) if dated else None
         self.date = best.date if best else None
-        self.first, self.last = _bounds(self.date)
+        self.first, self.last = day_bounds(self.date)
         self.actors = frozenset(a.name for e in events for a in e.actors)
         self.countries = frozenset().union(*(place_keys(e, country_of) for e in events))
 
@@ -516,6 +506,27 @@ def _evidence(text: str, spans: tuple[tuple[int, int], ...]) -> list[str]:
 SOURCE_SORTS = ("hits", "name", "outlet")
 
 
+def _sources_index(snap: Snapshot) -> tuple:
+    """Return what the sources view pages through: hits per narrative and mode, the sources ranked by how much they
+    carry, the STANCE_ACTORS actors most stances are about, each source's narrative hits and stances, and each source's outlet."""
+    per_narrative: dict[str, Counter] = defaultdict(Counter)
+    weight = Counter()
+    by_doc: dict[str, list] = defaultdict(list)
+    for hit in snap.narratives:
+        per_narrative[hit.narrative][hit.mode] += 1
+        weight[hit.doc] += 1
+        by_doc[hit.doc].append(hit)
+    stance_actor_docs = Counter()
+    for st in snap.stances:
+        weight[st.doc] += 1
+        stance_actor_docs[st.actor] += 1
+        by_doc[st.doc].append(st)
+    ranked = [d for d, _ in sorted(weight.items(), key=lambda kv: (-kv[1], snap.docs.get(kv[0], {}).get("name", kv[0])))]
+    actors = [a for a, _ in sorted(stance_actor_docs.items(), key=lambda kv: (-kv[1], kv[0]))[:STANCE_ACTORS]]
+    outlets = {d: source_of(snap.docs.get(d) or {"id": d}) for d in ranked}
+    return per_narrative, ranked, actors, by_doc, outlets
+
+
 def sources_view(corpus: Corpus, limit: int = 40, offset: int = 0, q: str | None = None, narrative: str | None = None,
                  sort: str = "outlet") -> dict:
     """Return one page of the narratives × sources matrix (endorsed vs reported) and each source's stance toward the main
@@ -530,22 +541,7 @@ def sources_view(corpus: Corpus, limit: int = 40, offset: int = 0, q: str | None
     snap = corpus.snapshot()
     names = narrative_names()
     if "sources" not in snap.memo:
-        per_narrative: dict[str, Counter] = defaultdict(Counter)
-        weight = Counter()
-        by_doc: dict[str, list] = defaultdict(list)
-        for hit in snap.narratives:
-            per_narrative[hit.narrative][hit.mode] += 1
-            weight[hit.doc] += 1
-            by_doc[hit.doc].append(hit)
-        stance_actor_docs = Counter()
-        for st in snap.stances:
-            weight[st.doc] += 1
-            stance_actor_docs[st.actor] += 1
-            by_doc[st.doc].append(st)
-        ranked = [d for d, _ in sorted(weight.items(), key=lambda kv: (-kv[1], snap.docs.get(kv[0], {}).get("name", kv[0])))]
-        actors = [a for a, _ in sorted(stance_actor_docs.items(), key=lambda kv: (-kv[1], kv[0]))[:30]]
-        outlets = {d: source_of(snap.docs.get(d) or {"id": d}) for d in ranked}
-        snap.memo["sources"] = (per_narrative, ranked, actors, by_doc, outlets)
+        snap.memo["sources"] = _sources_index(snap)
     per_narrative, ranked, actors, by_doc, outlets = snap.memo["sources"]
     outlet_docs = Counter(outlets[d] for d in ranked)
     chosen = ranked
@@ -617,15 +613,9 @@ def contradictions_view(corpus: Corpus, offset: int = 0, limit: int = 50) -> dic
 
 # -- one document --------------------------------------------------------------------------
 
-def document_view(corpus: Corpus, doc_id: str) -> dict:
-    """Return a document's metadata, its text cut into segments, and the records (evidence) each segment carries."""
-    snap = corpus.snapshot()
-    store = corpus.store
-    found = store.documents([doc_id])
-    if not found:
-        raise NotFound(f"no document with id {doc_id!r}; list them at /api/documents")
-    doc = found[0]
-    text = doc.text
+def _document_records(snap: Snapshot, store: Store, doc_id: str, text: str) -> tuple[list[dict], list, list]:
+    """Return the records of one document as the document view highlights them (mentions, claims, events, persuasion
+    techniques, narratives, stances, DISARM techniques), with the document's technique and DISARM hits."""
     records: list[dict] = []
 
     def add(kind: str, cls: str, start: int, end: int, label: str, fields: list, record=None, ref: str = "",
@@ -680,6 +670,19 @@ def document_view(corpus: Corpus, doc_id: str) -> dict:
         add("ttp", "ttp", x.start, x.end, f"{x.disarm_id} {x.name}",
             [("DISARM", f"{x.disarm_id} {x.name}"), ("confidence", round(x.confidence, 3)), ("extractor", x.extractor)],
             x, f"{doc_id}/{x.start}-{x.end}/{x.disarm_id}")
+    return records, found_techniques, found_ttps
+
+
+def document_view(corpus: Corpus, doc_id: str) -> dict:
+    """Return a document's metadata, its text cut into segments, and the records (evidence) each segment carries."""
+    snap = corpus.snapshot()
+    store = corpus.store
+    found = store.documents([doc_id])
+    if not found:
+        raise NotFound(f"no document with id {doc_id!r}; list them at /api/documents")
+    doc = found[0]
+    text = doc.text
+    records, found_techniques, found_ttps = _document_records(snap, store, doc_id, text)
     records.sort(key=lambda r: (r["start"], -r["end"], r["kind"]))
     # Where each technique and DISARM hit sits among the records, so that its list entry can select its highlight.
     index = {(r["kind"], r["start"], r["end"], r["label"]): i for i, r in reversed(list(enumerate(records)))}
