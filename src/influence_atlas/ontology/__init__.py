@@ -9,12 +9,13 @@ from pathlib import Path
 
 from ..errors import OntologyError
 from ..records import Actor
-from .files import PACKAGE_DIR, read_yaml_bytes, user_files
+from .files import PACKAGE_DIR, check_entry, read_yaml_bytes, user_files
 
 ACTOR_KINDS = (
     "state", "bloc", "alliance", "igo", "armed_group", "media", "civil_society", "company",
     "research", "ngo", "person", "party", "government_body", "collective", "unknown",
 )
+_ACTOR_FIELDS = {"name", "kind", "country", "aliases", "demonyms", "flag", "description"}
 # Places are matched only so that a region ("West Africa") is never read as an actor ("the West").
 PLACE_KIND = "place"
 
@@ -89,13 +90,8 @@ def _load(paths: tuple[str, ...]) -> ActorCatalog:
 
 
 def _validate(path: Path, index: int, item: object, place: bool = False) -> ActorEntry:
-    where = f"{path}: {'places' if place else 'actors'}[{index}]"
-    if not isinstance(item, dict):
-        raise OntologyError(f"{where}: expected a mapping, got {type(item).__name__}")
-    name = item.get("name")
-    if not isinstance(name, str) or not name.strip():
-        raise OntologyError(f"{where}: 'name' is required")
-    where = f"{path}: {'place' if place else 'actor'} '{name}'"
+    where = check_entry(path, "places" if place else "actors", index, item, "place" if place else "actor", fields=_ACTOR_FIELDS)
+    name = item["name"]
     kind = PLACE_KIND if place else item.get("kind", "unknown")
     if not place and kind not in ACTOR_KINDS:
         raise OntologyError(f"{where}: unknown kind '{kind}'; use one of {', '.join(ACTOR_KINDS)}")
@@ -111,9 +107,6 @@ def _validate(path: Path, index: int, item: object, place: bool = False) -> Acto
     flag = item.get("flag")
     if flag is not None and not isinstance(flag, str):
         raise OntologyError(f"{where}: 'flag' must be a string")
-    unknown = set(item) - {"name", "kind", "country", "aliases", "demonyms", "flag", "description"}
-    if unknown:
-        raise OntologyError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
     return ActorEntry(
         name=name.strip(), kind=kind, country=country, aliases=lists["aliases"], demonyms=lists["demonyms"],
         flag=flag, source=str(path),

@@ -9,7 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from ..errors import OntologyError
-from .files import PACKAGE_DIR, read_yaml, user_files
+from .files import PACKAGE_DIR, check_entry, read_yaml, user_files
 
 CUES_FILE = PACKAGE_DIR / "disarm_cues.yaml"
 # DISARM technique and sub-technique ids: T0086, T0086.003.
@@ -68,13 +68,8 @@ def _load_cues(paths: tuple[str, ...]) -> tuple[Cue, ...]:
 
 
 def _validate_cue(path: Path, index: int, item: object, macros: dict[str, str]) -> Cue:
-    where = f"{path}: cues[{index}]"
-    if not isinstance(item, dict):
-        raise OntologyError(f"{where}: expected a mapping, got {type(item).__name__}")
-    name = item.get("name")
-    if not isinstance(name, str) or not name.strip():
-        raise OntologyError(f"{where}: 'name' is required")
-    where = f"{path}: cue '{name}'"
+    where = check_entry(path, "cues", index, item, "cue")
+    name = item["name"]
     techniques = item.get("techniques")
     if not isinstance(techniques, list) or not techniques or not all(isinstance(t, str) and TECHNIQUE_ID.match(t) for t in techniques):
         raise OntologyError(f"{where}: 'techniques' must be a non-empty list of DISARM ids like T0086 or T0086.003")

@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from ..errors import OntologyError
-from .files import compile_words, read_yaml
+from .files import check_entry, compile_words, read_yaml
 
 EVENT_TYPES_FILE = Path(__file__).resolve().parent / "event_types.yaml"
 EVENT_TYPES = (
@@ -40,13 +40,7 @@ def load_event_types(path: str | None = None) -> tuple[EventType, ...]:
     data = read_yaml(p, "event types")
     out = []
     for i, item in enumerate(data.get("event_types") or []):
-        where = f"{p}: event_types[{i}]"
-        if not isinstance(item, dict) or item.get("id") not in EVENT_TYPES:
-            raise OntologyError(f"{where}: 'id' must be one of {', '.join(EVENT_TYPES)}")
-        where = f"{p}: event type '{item['id']}'"
-        unknown = set(item) - _EVENT_TYPE_FIELDS
-        if unknown:
-            raise OntologyError(f"{where}: unknown field(s) {', '.join(sorted(map(str, unknown)))}")
+        where = check_entry(p, "event_types", i, item, "event type", "id", EVENT_TYPES, _EVENT_TYPE_FIELDS)
         acled = item.get("acled") or ["Strategic developments", "Other"]
         if not (isinstance(acled, list) and len(acled) == 2):
             raise OntologyError(f"{where}: 'acled' must be [event_type, sub_event_type]")
@@ -104,13 +98,7 @@ def load_actor_types(path: str | None = None) -> ActorTypes:
         raise OntologyError(f"{p}: expected a mapping with an 'actor_types' list")
     out = []
     for i, item in enumerate(data["actor_types"]):
-        where = f"{p}: actor_types[{i}]"
-        if not isinstance(item, dict) or item.get("id") not in ACTOR_TYPE_IDS:
-            raise OntologyError(f"{where}: 'id' must be one of {', '.join(ACTOR_TYPE_IDS)}")
-        where = f"{p}: actor type '{item['id']}'"
-        unknown = set(item) - _ACTOR_TYPE_FIELDS
-        if unknown:
-            raise OntologyError(f"{where}: unknown field(s) {', '.join(sorted(map(str, unknown)))}")
+        where = check_entry(p, "actor_types", i, item, "actor type", "id", ACTOR_TYPE_IDS, _ACTOR_TYPE_FIELDS)
         inter = item.get("inter")
         if not isinstance(inter, int) or not 1 <= inter <= 8:
             raise OntologyError(f"{where}: 'inter' must be ACLED's actor code, an integer from 1 to 8")

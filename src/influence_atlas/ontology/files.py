@@ -39,6 +39,26 @@ def read_yaml_bytes(path: Path, what: str) -> tuple[bytes, dict]:
     return raw, data
 
 
+def check_entry(path: Path, section: str, index: int, item: object, label: str, key: str = "name",
+                choices: tuple[str, ...] | None = None, fields: set[str] | None = None) -> str:
+    """Check one entry of a list in an ontology file: a mapping whose `key` is a non-empty string (one of `choices`
+    when given) and whose fields are all among `fields` (when given). Return where the entry is, for the caller's
+    own errors ("FILE: event type 'coup'"); OntologyError naming the file and the entry otherwise."""
+    where = f"{path}: {section}[{index}]"
+    if not isinstance(item, dict):
+        raise OntologyError(f"{where}: expected a mapping, got {type(item).__name__}")
+    value = item.get(key)
+    if choices is not None and value not in choices:
+        raise OntologyError(f"{where}: '{key}' must be one of {', '.join(choices)}")
+    if not isinstance(value, str) or not value.strip():
+        raise OntologyError(f"{where}: '{key}' is required")
+    where = f"{path}: {label} '{value}'"
+    unknown = set(item) - fields if fields is not None else set()
+    if unknown:
+        raise OntologyError(f"{where}: unknown field(s) {', '.join(sorted(map(str, unknown)))}")
+    return where
+
+
 def compile_words(where: str, patterns: object, wrap: bool = True) -> re.Pattern:
     """Return one case-insensitive pattern matching any of `patterns` (as whole words when `wrap`); OntologyError
     naming `where` and the bad pattern otherwise."""
