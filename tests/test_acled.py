@@ -38,7 +38,7 @@ def test_taxonomy_has_six_types_and_the_25_sub_types_mapped_both_ways():
 
 @pytest.mark.parametrize("change, message", [
     (lambda d: d["event_types"][0]["sub_event_types"][0].update(to_project="skirmish"), "sub-event type 'Armed clash'"),
-    (lambda d: d["event_types"][0]["sub_event_types"][0]["cues"].update(en=["(unclosed"]), "bad cue pattern"),
+    (lambda d: d["event_types"][0]["sub_event_types"][0]["cues"].update(en=["(unclosed"]), "cues.en: bad pattern"),
     (lambda d: d["project_types"]["coup"].update(default="Putsch"), "project type 'coup'"),
     (lambda d: d["event_types"][1]["sub_event_types"].append(dict(d["event_types"][1]["sub_event_types"][0])), "used twice"),
 ])

@@ -16,7 +16,8 @@ from databases import copy_database, new_database
 from influence_atlas.errors import AtlasError
 from influence_atlas.export import export_dict
 from influence_atlas.extract.techniques import EXTRACTOR, TECHNIQUES
-from influence_atlas.pipeline import analysis_version, analyze, check_skip, ingest, technique_status
+from influence_atlas.pipeline import analysis_version, analyze, check_skip, ingest
+from influence_atlas.versions import technique_status
 from influence_atlas.store import open_store
 from influence_atlas.technique_summary import source_of, summarize_techniques
 

@@ -50,8 +50,12 @@ NarrativesOption = typer.Option(None, "--narratives", help="Narrative taxonomy Y
                                 "analysis version, so documents are analysed again.", show_default=False)
 
 
-def _fail(exc: AtlasError) -> None:
+def _report_error(exc: AtlasError) -> None:
     err.print(f"[bold red]error:[/] {escape(printable(str(exc)))}")
+
+
+def _fail(exc: AtlasError) -> None:
+    _report_error(exc)
     raise typer.Exit(2)
 
 
@@ -70,6 +74,14 @@ def _progress(description: str, total: int | None = None):
             bar.update(task, total=n)
 
         yield advance, set_total
+
+
+def _print_lines(lines) -> None:
+    """Write plain lines to standard output (no Rich markup or wrapping: the output is a file format)."""
+    out = sys.stdout
+    for line in lines:
+        out.write(line + "\n")
+    out.flush()
 
 
 def _open(db: Optional[str]):
@@ -152,11 +164,9 @@ def analyze(
     _use_narratives(narratives_file)
 
     if engine not in ("local", "ray"):
-        err.print("[bold red]error:[/] --engine must be local or ray")
-        raise typer.Exit(2)
+        raise AtlasError("--engine must be local or ray")
     if engine == "local" and (address or workers or inputs):
-        err.print("[bold red]error:[/] --address, --workers and --input go with --engine ray")
-        raise typer.Exit(2)
+        raise AtlasError("--address, --workers and --input go with --engine ray")
     stages_off = check_skip(skip or ())
     store = _open(db)
     with _progress("analysing") as (advance, set_total):
@@ -248,21 +258,12 @@ def profile(
     persuasion techniques and the DISARM techniques it describes."""
     from rich.text import Text
 
-    from .extract.claims import sourcing_profile
-    from .pipeline import TECHNIQUE_STATUS_TEXT, technique_status
+    from .queries import document_profile
+    from .versions import TECHNIQUE_STATUS_TEXT
 
-    store = _open(db)
-    docs = [d for d in store.documents() if d.id.startswith(document) or d.name == document]
-    if not docs:
-        docs = [d for d in store.documents() if d.name.startswith(document)]
-    if len(docs) != 1:
-        err.print(f"[bold red]error:[/] {'no' if not docs else len(docs)} document(s) match '{escape(document)}'; "
-                  "give a longer id prefix or the exact name (see `atlas search` or the export)")
-        raise typer.Exit(2)
-    doc = docs[0]
-    found = store.claims(doc.id)
-    prof = sourcing_profile(found)
-    console.print(f"[bold]{escape(doc.name)}[/] {escape(doc.title or '')}")
+    found = document_profile(_open(db), document)
+    doc, prof = found.document, found.profile
+    console.print(f"[bold]{escape(doc['name'])}[/] {escape(doc['title'] or '')}")
     console.print(
         f"{prof['claims']} claims: {prof['sourced']} with a named source ({prof['sourced_share']:.0%}), "
         f"{prof['unsourced']} asserted by the author; {prof['distinct_sources']} distinct sources; "
@@ -270,21 +271,17 @@ def profile(
     )
     if prof["sources"]:
         console.print("sources: " + escape(", ".join(prof["sources"])))
-    if claims and found:
+    if claims and found.claims:
         table = Table("source", "relay", "verb", "hedges", "figures", "score", "claim", show_lines=True)
-        for c in found:
+        for c in found.claims:
             table.add_row(Text(c.attributed_to or "— (author)"), Text(c.relayed_by or ""), c.reporting_verb or "", ", ".join(c.hedges),
                           Text(", ".join(q.text for q in c.quantities)), f"{c.confidence:.2f}", Text(c.text))
         console.print(table)
-    hits, ttps = store.techniques(doc.id), store.ttps(doc.id)
-    status = technique_status(doc.language, store.document_metadata([doc.id])[0]["analysis_version"])
-    if status != "analysed":
-        console.print(escape(TECHNIQUE_STATUS_TEXT[status]))
+    hits, ttps = found.techniques, found.ttps
+    if found.technique_status != "analysed":
+        console.print(escape(TECHNIQUE_STATUS_TEXT[found.technique_status]))
     else:
-        counts: dict[str, int] = {}
-        for h in hits:
-            counts[h.technique] = counts.get(h.technique, 0) + 1
-        ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        ranked = found.technique_counts()
         console.print(f"{len(hits)} persuasion techniques" + (": " + escape(", ".join(f"{k} {v}" for k, v in ranked)) if ranked else ""))
     console.print(f"{len(ttps)} DISARM technique hits" + (": " + escape(", ".join(sorted({f"{x.disarm_id} {x.name}" for x in ttps})))
                                                           if ttps else ""))
@@ -306,41 +303,23 @@ def contradictions(
     """List conflicts across sources, most confident first: both sides' words, the reason (figure or proposition) and the confidence."""
     from rich.text import Text
 
-    if kind not in ("all", "claims", "events", "corroborations"):
-        err.print("[bold red]error:[/] --kind must be all, claims, events or corroborations")
-        raise typer.Exit(2)
-    store = _open(db)
-    names = {d.id: d.name for d in store.documents()}
-    claims = {c.id: c for c in store.claims()}
-    events = {e.id: e for e in store.events()}
-    if min_confidence is None:
-        links = store.links()
-    else:
-        from .reconcile import link_across
+    from .queries import conflicts
 
-        links = link_across(store.documents(), list(events.values()), list(claims.values()), store.stances(),
-                            min_confidence=min_confidence)
-    shown = 0
-    for link in sorted(links, key=lambda l: (-l.score, l.id)):
-        if link.kind in ("contradicts", "corroborates") and (
-                (link.kind == "contradicts" and kind in ("all", "claims")) or (link.kind == "corroborates" and kind == "corroborations")):
-            sides = [claims[i] for i in link.items if i in claims]
-            what = "contradicting claims" if link.kind == "contradicts" else "corroborating claims"
-            table = Table("source", "says", title=f"{what} — {link.detail} — confidence {link.score:.2f}", show_lines=True)
-            for c in sides:
+    found, names = conflicts(_open(db), kind, min_confidence)
+    for conflict in found:
+        link = conflict.link
+        if link.kind != "same_event":
+            table = Table("source", "says", title=f"{conflict.what} — {link.detail} — confidence {link.score:.2f}", show_lines=True)
+            for c in conflict.claims:
                 table.add_row(Text(f"{names.get(c.doc, c.doc)}\n{c.attributed_to or '(author)'}"), Text(c.text))
-            console.print(table)
-            shown += 1
-        elif link.kind == "same_event" and kind in ("all", "events") and link.detail != "tellings agree":
-            sides = [events[i] for i in link.items if i in events]
+        else:
             table = Table("source", "date", "deaths", "actors", "says",
-                          title=f"one event, told differently — {link.detail} — confidence {link.score:.2f}", show_lines=True)
-            for e in sides:
+                          title=f"{conflict.what} — {link.detail} — confidence {link.score:.2f}", show_lines=True)
+            for e in conflict.events:
                 table.add_row(Text(names.get(e.doc, e.doc)), e.date or "—", "" if e.fatalities is None else str(e.fatalities),
                               Text(", ".join(a.name for a in e.actors)), Text(e.evidence))
-            console.print(table)
-            shown += 1
-    if not shown:
+        console.print(table)
+    if not found:
         console.print("no conflicts found" + ("" if min_confidence is not None else " (lower the cut-off with --min-confidence)"))
 
 
@@ -352,20 +331,12 @@ def event(
     """Show every account of one event side by side: each source's date, place, toll, actors and words."""
     from rich.text import Text
 
-    store = _open(db)
-    events = {e.id: e for e in store.events()}
-    matches = [i for i in events if i.startswith(event_id) or i == f"ev_{event_id}"]
-    if len(matches) != 1:
-        err.print(f"[bold red]error:[/] {'no' if not matches else len(matches)} event(s) match '{escape(event_id)}'; "
-                  "copy an id from `atlas timeline` or the export")
-        raise typer.Exit(2)
-    group = [matches[0]]
-    detail = "told by one source"
-    for link in store.links():
-        if link.kind == "same_event" and matches[0] in link.items:
-            group, detail = list(link.items), link.detail
-    names = {d.id: d.name for d in store.documents()}
-    table = Table("", *[escape(names.get(events[i].doc, events[i].doc)) for i in group], title=escape(f"{events[group[0]].type}: {detail}"), show_lines=True)
+    from .queries import event_accounts
+
+    found = event_accounts(_open(db), event_id)
+    names = found.names
+    table = Table("", *[escape(names.get(e.doc, e.doc)) for e in found.events], title=escape(f"{found.events[0].type}: {found.detail}"),
+                  show_lines=True)
     rows = [
         ("date", lambda e: e.date or "—"),
         ("place", lambda e: e.location or "—"),
@@ -376,7 +347,7 @@ def event(
         ("id", lambda e: e.id),
     ]
     for label, get in rows:
-        table.add_row(label, *[Text(get(events[i])) for i in group])
+        table.add_row(label, *[Text(get(e)) for e in found.events])
     console.print(table)
 
 
@@ -449,9 +420,8 @@ def demo(
     from .demo import run_demo
 
     if not Path(corpus).is_dir():
-        err.print(f"[bold red]error:[/] demo corpus folder '{escape(corpus)}' not found; "
-                  "point at a folder of documents with --corpus DIR (or set ATLAS_DEMO_CORPUS)")
-        raise typer.Exit(2)
+        raise AtlasError(f"demo corpus folder '{corpus}' not found; "
+                         "point at a folder of documents with --corpus DIR (or set ATLAS_DEMO_CORPUS)")
     with _progress("demo") as (advance, set_total):
         result = run_demo(corpus, out_dir, gold, progress=advance, on_total=set_total, db=db)
     for failure in result.ingest.failed:
@@ -477,10 +447,7 @@ def checkworthiness(
     cut = THRESHOLD if threshold is None else threshold
     rows = read_checkthat_tsv(tsv)
     scores = score_sentences([r.text for r in rows])
-    out = sys.stdout
-    for row, score in zip(rows, scores):
-        out.write(f"{row.sentence_id}\t{score:.4f}\t{'Yes' if is_checkworthy(score, cut) else 'No'}\n")
-    out.flush()
+    _print_lines(f"{row.sentence_id}\t{score:.4f}\t{'Yes' if is_checkworthy(score, cut) else 'No'}" for row, score in zip(rows, scores))
 
 
 @app.command()
@@ -560,29 +527,19 @@ def narratives(
     from rich.text import Text
 
     from .ontology.narratives import load_taxonomy
+    from .queries import narrative_rows
 
     if ctx.invoked_subcommand:
         return
     taxonomy = load_taxonomy(narratives_file)
     store = _open(db)
-    documents = store.documents()
     if discover:
-        from .extract.narratives import discover_narratives
-        from .pipeline import document_sentences
+        from .queries import discover_in_store
 
-        sentences, sources = [], []
-        with _progress("splitting sentences", total=len(documents)) as (advance, _):
-            for doc in documents:
-                advance(doc.name)
-                for s, e in document_sentences(doc):
-                    sentences.append(doc.text[s:e])
-                    sources.append(doc.id)
-        if not sentences:
-            err.print("no stored documents: run `atlas ingest PATH` first")
-            raise typer.Exit(1)
-        found = discover_narratives(sentences, taxonomy, sources=sources, min_size=min_size, max_clusters=limit)
+        with _progress("splitting sentences", total=len(store.document_names())) as (advance, _):
+            found, read = discover_in_store(store, taxonomy, min_size, limit, advance)
         if not found:
-            console.print(f"no candidate narratives: every cluster of {len(sentences)} sentences is covered or smaller than {min_size}")
+            console.print(f"no candidate narratives: every cluster of {read} sentences is covered or smaller than {min_size}")
             return
         for k, cand in enumerate(found, 1):
             table = Table("representative sentences", show_header=True, show_lines=True,
@@ -596,19 +553,16 @@ def narratives(
     for n in taxonomy.narratives:
         table.add_row(n.id, Text(n.name if n.parent is None else f"{n.name} (under {n.parent})"), n.side or "", Text(n.description))
     console.print(table)
-    hits = store.narratives()
-    if not hits:
+    rows = narrative_rows(store)
+    if not rows:
         console.print("no narrative hits stored yet: run `atlas analyze` (with `--all` after changing the taxonomy)")
         return
-    names = {d.id: d.name for d in documents}
-    texts = {d.id: d.text for d in documents}
     known = taxonomy.by_id()
     table = Table("document", "narrative", "mode", "score", "evidence", show_lines=True)
-    for h in sorted(hits, key=lambda h: (names.get(h.doc, h.doc), h.mode, h.narrative)):
-        first = h.evidence[0] if h.evidence else None
-        quote = texts.get(h.doc, "")[first[0] : first[1]] if first else ""
+    for r in rows:
+        h = r.hit
         label = f"{h.narrative} {known[h.narrative].name}" if h.narrative in known else h.narrative
-        table.add_row(Text(names.get(h.doc, h.doc)), Text(label), h.mode, f"{h.score:.2f}", Text(quote))
+        table.add_row(Text(r.document), Text(label), h.mode, f"{h.score:.2f}", Text(r.quote))
     console.print(table)
 
 
@@ -657,8 +611,7 @@ def coordination(
     store_run: bool = typer.Option(True, "--store/--no-store", help="Keep the run in the database beside the document analysis."),
 ) -> None:
     """Find accounts acting in concert in social-media posts: co-sharing or co-text network, clusters, exports."""
-    from .coordination import (CoordinationSettings, PostColumns, detect_coordination, write_edges_csv, write_graph,
-                               write_json)
+    from .coordination import CoordinationSettings, PostColumns, detect_coordination
 
     columns = PostColumns(account=account, time=time_column, object=object_column if mode == "co-share" else None,
                           text=text, post_id=post_id)
@@ -672,6 +625,23 @@ def coordination(
             bar.update(task, description=stage, completed=done, total=total if total > 1 else None)
 
         result = detect_coordination(posts, columns, settings, fmt=fmt, skip_bad_rows=skip_bad_rows, progress=progress)
+    written = _write_coordination(result, edges_out, graph_out, json_out)
+    stored = None
+    if store_run:
+        from .store.coordination import save_coordination
+
+        stored = save_coordination(_open(db), result)
+    _print_coordination(result, top)
+    for path in written:
+        console.print(f"wrote {escape(str(path))}")
+    if stored:
+        console.print(f"stored as {stored}")
+
+
+def _write_coordination(result, edges_out: Optional[str], graph_out: Optional[str], json_out: Optional[str]) -> list:
+    """Write the files a coordination run was asked for; return their paths."""
+    from .coordination import write_edges_csv, write_graph, write_json
+
     written = []
     if edges_out:
         written.append(write_edges_csv(result.edges, edges_out))
@@ -679,12 +649,11 @@ def coordination(
         written.append(write_graph(result.edges, result.clusters, graph_out))
     if json_out:
         written.append(write_json(result, json_out))
-    stored = None
-    if store_run:
-        from .store.coordination import save_coordination
+    return written
 
-        stored = save_coordination(_open(db), result)
 
+def _print_coordination(result, top: int) -> None:
+    """Print what a coordination run read, the window, the network and its largest clusters."""
     report, edges, found = result.report, result.edges, result.clusters
     for note in report.notes():
         err.print(f"[yellow]note:[/] {escape(note)}")
@@ -710,10 +679,6 @@ def coordination(
         console.print(table)
         if len(found.clusters) > top:
             console.print(f"… and {len(found.clusters) - top:,} more (--top N, --json-out FILE)")
-    for path in written:
-        console.print(f"wrote {escape(str(path))}")
-    if stored:
-        console.print(f"stored as {stored}")
 
 
 stance_app = typer.Typer(
@@ -730,11 +695,7 @@ def stance_score(
     """Print id<TAB>polarity (-1, 0 or 1) for the target of each line: how the sentence treats it."""
     from .extract.target_sentiment import score_target_file
 
-    scored = score_target_file(jsonl)
-    out = sys.stdout
-    for rid, polarity in scored:
-        out.write(f"{rid}\t{polarity}\n")
-    out.flush()
+    _print_lines(f"{rid}\t{polarity}" for rid, polarity in score_target_file(jsonl))
 
 
 techniques_app = typer.Typer(
@@ -786,8 +747,7 @@ def techniques_summary(
     from .technique_summary import FORMATS, summarize_techniques
 
     if fmt not in FORMATS:
-        err.print(f"[bold red]error:[/] --format must be one of {', '.join(FORMATS)}")
-        raise typer.Exit(2)
+        raise AtlasError(f"--format must be one of {', '.join(FORMATS)}")
     store = _open(db)
     summary = summarize_techniques(store, by)
     if fmt != "table":
@@ -848,11 +808,8 @@ def events_classify(
     """Code each snippet of a CASE 2021 Task 2 TSV with ACLED's sub-event type; print id<TAB>SubType<TAB>probability<TAB>event|none."""
     from .extract.acled import classify_case_file
 
-    rows = classify_case_file(tsv)
-    out = sys.stdout
-    for row, label in rows:
-        out.write(f"{row.snippet_id}\t{label.code}\t{label.probability:.4f}\t{'event' if label.is_event else 'none'}\n")
-    out.flush()
+    _print_lines(f"{row.snippet_id}\t{label.code}\t{label.probability:.4f}\t{'event' if label.is_event else 'none'}"
+                 for row, label in classify_case_file(tsv))
 
 
 correct_app = typer.Typer(
@@ -1024,8 +981,8 @@ def run() -> None:
     """Entry point that turns AtlasErrors and unexpected errors into one readable line and exit code 2."""
     try:
         app()
-    except AtlasError as exc:
-        err.print(f"[bold red]error:[/] {escape(printable(str(exc)))}")
+    except AtlasError as exc:  # raised outside a command (the group reports those inside one)
+        _report_error(exc)
         sys.exit(2)
     except Exception as exc:  # a bug of ours: say so in one line; --debug shows where
         if os.environ.get("ATLAS_DEBUG"):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,17 +11,12 @@ from .errors import GoldError
 from .export import export_dict
 from .extract.dates import dates_compatible
 from .store import Store
+from .text.normalise import name_key
 
 _SPECIAL = {"actors.json", "actors_extra.json", "narratives.json", "cross.json"}
 ENTITY_LABELS = {"PERSON", "PER", "ORG", "ORGANIZATION", "ACTOR", ""}
-
-
-def gold_key(name: str) -> str:
-    """Return the comparison form of a name: NFKC, no accents, collapsed spaces, casefolded, no leading 'the'."""
-    s = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", name or ""))
-    s = "".join(c for c in s if not unicodedata.combining(c))
-    s = re.sub(r"\s+", " ", s).strip().casefold().replace("’", "'")
-    return re.sub(r"^the ", "", s)
+# Share of a gold claim's words a system claim must hold to count as finding it.
+CLAIM_OVERLAP = 0.6
 
 
 @dataclass(slots=True)
@@ -101,10 +95,10 @@ class _Aliases:
                 raise GoldError(f"{path}: not an actors table ({exc})") from exc
             for name, info in table.items():
                 for form in [name, *info.get("aliases", [])]:
-                    self.canon.setdefault(gold_key(form), gold_key(name))
+                    self.canon.setdefault(name_key(form), name_key(name))
 
     def __call__(self, name: str) -> str:
-        key = gold_key(name)
+        key = name_key(name)
         return self.canon.get(key, key)
 
 
@@ -134,65 +128,75 @@ def evaluate(store: Store, gold_dir: str | Path) -> EvalResult:
     alias = _Aliases([root / "actors.json", root / "actors_extra.json"])
     data = export_dict(store)
     names = {d["id"]: Path(d["name"]).name for d in data["documents"]}
-    by_doc: dict[str, list[dict]] = {}
-    for m in data["mentions"]:
-        by_doc.setdefault(names.get(m["doc"], m["doc"]), []).append(m)
-    events_by_doc: dict[str, list[dict]] = {}
-    for e in data["events"]:
-        events_by_doc.setdefault(names.get(e["doc"], e["doc"]), []).append(e)
-    claims_by_doc: dict[str, list[dict]] = {}
-    for c in data["claims"]:
-        claims_by_doc.setdefault(names.get(c["doc"], c["doc"]), []).append(c)
-    grouped = {kind: {} for kind in ("stances", "narratives", "ttps")}
-    for kind, table in grouped.items():
-        for r in data[kind]:
-            table.setdefault(names.get(r["doc"], r["doc"]), []).append(r)
+    found = {kind: _by_document(data[kind], names) for kind in ("mentions", "events", "claims", "stances", "narratives", "ttps")}
     result = EvalResult(missing=[k for k in golds if k not in set(names.values())])
     for key, g in golds.items():
-        system = {alias(m["actor"] or m["text"]) for m in by_doc.get(key, []) if (m["label"] or "").upper() in ENTITY_LABELS}
-        ents = g["entities"]
-        gold = {alias(x) for x in ents["person"] + ents["organization"]}
-        places = {alias(x) for x in ents["location"]}
-        c = Counts(tp=len(system & gold), fp=len(system - gold - places), fn=len(gold - system))
-        result.per_doc[key] = c
-        result.errors[key] = {"false_positives": sorted(system - gold - places), "missed": sorted(gold - system)}
-        result.entities.tp += c.tp
-        result.entities.fp += c.fp
-        result.entities.fn += c.fn
-        ev, exact = score_events(events_by_doc.get(key, []), g["events"], alias)
+        _score_entities(result, key, g, found["mentions"].get(key, []), alias)
+        ev, exact = score_events(found["events"].get(key, []), g["events"], alias)
         result.per_doc_events[key] = ev
         result.events.tp += ev.tp
         result.events.fp += ev.fp
         result.events.fn += ev.fn
         result.event_dates_exact += exact
-        for gc in g["claims"]:
-            result.claims_total += 1
-            words = _words(gc["evidence"])
-            hit = next((c for c in claims_by_doc.get(key, []) if words and len(words & _words(c["text"])) / len(words) >= 0.6), None)
-            if hit is None:
-                continue
-            result.claims_found += 1
-            if gc.get("attributed_to"):
-                result.attribution_total += 1
-                if gc["attributed_to"].islower():  # a described source ("polls and local reporting"): any source counts
-                    result.attribution_ok += int(bool(hit["attributed_to"]))
-                else:
-                    result.attribution_ok += int(alias(gc["attributed_to"]) == alias(hit["attributed_to"] or ""))
+        _score_claims(result, g, found["claims"].get(key, []), alias)
     for key, g in golds.items():
-        _score_leanings(result, g, {k: grouped[k].get(key, []) for k in grouped}, alias)
-    cross = root / "cross.json"
-    if cross.exists():
-        record_doc = {r["id"]: names.get(r["doc"], r["doc"]) for r in data["events"] + data["claims"]}
-        link_docs = [{record_doc.get(i) for i in link["items"]} for link in data["links"]]
-        table = json.loads(cross.read_text(encoding="utf-8"))
-        for group in ("same_event", "contradicting_claims"):
-            for item in table.get(group, []):
-                wanted = {x.split("#")[0] for x in item["items"]}
-                if not wanted <= set(golds):
-                    continue
-                result.cross_total += 1
-                result.cross_found += int(any(wanted <= docs for docs in link_docs))
+        _score_leanings(result, g, {k: found[k].get(key, []) for k in ("stances", "narratives", "ttps")}, alias)
+    if (root / "cross.json").exists():
+        _score_cross(result, root / "cross.json", data, names, set(golds))
     return result
+
+
+def _by_document(rows: list[dict], names: dict[str, str]) -> dict[str, list[dict]]:
+    """Return exported records grouped by the file name of their document."""
+    out: dict[str, list[dict]] = {}
+    for r in rows:
+        out.setdefault(names.get(r["doc"], r["doc"]), []).append(r)
+    return out
+
+
+def _score_entities(result: EvalResult, key: str, g: dict, mentions: list[dict], alias) -> None:
+    """Add one document's named people and organisations to the figures (places named are neither right nor wrong)."""
+    system = {alias(m["actor"] or m["text"]) for m in mentions if (m["label"] or "").upper() in ENTITY_LABELS}
+    ents = g["entities"]
+    gold = {alias(x) for x in ents["person"] + ents["organization"]}
+    places = {alias(x) for x in ents["location"]}
+    c = Counts(tp=len(system & gold), fp=len(system - gold - places), fn=len(gold - system))
+    result.per_doc[key] = c
+    result.errors[key] = {"false_positives": sorted(system - gold - places), "missed": sorted(gold - system)}
+    result.entities.tp += c.tp
+    result.entities.fp += c.fp
+    result.entities.fn += c.fn
+
+
+def _score_claims(result: EvalResult, g: dict, claims: list[dict], alias) -> None:
+    """Add one document's gold claims found (most of their words in one system claim) and attributed right."""
+    for gc in g["claims"]:
+        result.claims_total += 1
+        words = _words(gc["evidence"])
+        hit = next((c for c in claims if words and len(words & _words(c["text"])) / len(words) >= CLAIM_OVERLAP), None)
+        if hit is None:
+            continue
+        result.claims_found += 1
+        if gc.get("attributed_to"):
+            result.attribution_total += 1
+            if gc["attributed_to"].islower():  # a described source ("polls and local reporting"): any source counts
+                result.attribution_ok += int(bool(hit["attributed_to"]))
+            else:
+                result.attribution_ok += int(alias(gc["attributed_to"]) == alias(hit["attributed_to"] or ""))
+
+
+def _score_cross(result: EvalResult, cross: Path, data: dict, names: dict[str, str], gold_names: set[str]) -> None:
+    """Add the gold cross-document groups (among scored documents) that some system link covers."""
+    record_doc = {r["id"]: names.get(r["doc"], r["doc"]) for r in data["events"] + data["claims"]}
+    link_docs = [{record_doc.get(i) for i in link["items"]} for link in data["links"]]
+    table = json.loads(cross.read_text(encoding="utf-8"))
+    for group in ("same_event", "contradicting_claims"):
+        for item in table.get(group, []):
+            wanted = {x.split("#")[0] for x in item["items"]}
+            if not wanted <= gold_names:
+                continue
+            result.cross_total += 1
+            result.cross_found += int(any(wanted <= docs for docs in link_docs))
 
 
 def _sign(value: float) -> int:
@@ -229,7 +233,7 @@ def _score_leanings(result: EvalResult, g: dict, system: dict[str, list[dict]], 
 
 
 def _words(text: str) -> set[str]:
-    return set(re.findall(r"\w+", gold_key(text)))
+    return set(re.findall(r"\w+", name_key(text)))
 
 
 def score_events(system: list[dict], gold: list[dict], alias) -> tuple[Counts, int]:

@@ -19,7 +19,7 @@ ACLED_COLUMNS = (
 def export_dict(store: Store) -> dict:
     """Return the JSON export as a dict of sorted arrays with stable ids."""
     from .extract.claims import sourcing_profile
-    from .pipeline import technique_status
+    from .versions import technique_status
 
     docs = store.documents()
     versions = {m["id"]: m["analysis_version"] for m in store.document_metadata()}

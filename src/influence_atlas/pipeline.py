@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import socket
@@ -10,11 +9,9 @@ import traceback
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from . import __version__
 from .corrections import replay_corrections, replay_link_corrections
 from .errors import AtlasError, InputError, printable
 from .extract import techniques as technique_models
@@ -22,7 +19,7 @@ from .extract.actors import link_actors
 from .extract.claims import find_claims
 from .extract.disarm import find_ttps
 from .extract.events import extract_events
-from .extract.narratives import find_narratives, narratives_fingerprint
+from .extract.narratives import find_narratives
 from .extract.stance import find_stances
 from .nlp import parse
 from .ontology import load_actor_catalog
@@ -32,6 +29,7 @@ from .store import Store
 from .text.metadata import detect_language, find_authors, guess_title, latest_explicit_year, parse_date, stated_date
 from .text.normalise import count_words, document_id, normalise_text
 from .text.readers import ReadOptions, Source, iter_files, read_sources
+from .versions import analysis_version, check_skip, techniques_supported
 
 Progress = Callable[[str], None]
 
@@ -178,67 +176,6 @@ def ingest(store: Store, paths: Iterable[str | Path], options: ReadOptions = Rea
                 continue
             (report.added if added else report.unchanged).append(doc.name)
     return report
-
-
-# Stages of the analysis a user may leave out (`atlas analyze --skip STAGE`): the persuasion-technique models cost
-# about as much as the rest of the analysis together.
-OPTIONAL_STAGES = ("techniques",)
-# Languages the persuasion-technique models were trained on: SemEval-2020 Task 11 is English news. Documents in
-# other languages get no technique records (nothing is guessed), and the summary and the views say why.
-TECHNIQUE_LANGUAGES = ("en",)
-# Suffixes of the analysis version that tell whether the techniques stage ran.
-_TECHNIQUES_ON, _TECHNIQUES_OFF = "+ptc-", "+no-techniques"
-
-
-def check_skip(skip: Iterable[str] = ()) -> frozenset[str]:
-    """Return the stages to skip as a set; raises AtlasError naming the stages that can be skipped."""
-    found = frozenset(s.strip().lower() for s in skip if s and s.strip())
-    unknown = sorted(found - set(OPTIONAL_STAGES))
-    if unknown:
-        raise AtlasError(f"cannot skip {', '.join(repr(u) for u in unknown)}: the stages that can be skipped are "
-                         f"{', '.join(OPTIONAL_STAGES)}")
-    return found
-
-
-def techniques_supported(language: str | None) -> bool:
-    """Return True when the persuasion-technique models cover documents in this language."""
-    return language in TECHNIQUE_LANGUAGES
-
-
-@lru_cache(maxsize=1)
-def techniques_fingerprint() -> str:
-    """Return a short hash of the packaged technique models, so that new weights mean a new analysis version."""
-    digest = hashlib.sha256(technique_models.EXTRACTOR.encode())
-    for path in sorted(technique_models.MODEL_DIR.glob("*.npz")):
-        digest.update(path.name.encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:8]
-
-
-def analysis_version(actor_files: tuple[str, ...] = (), skip: Iterable[str] = ()) -> str:
-    """Return the tag stored with each analysis: package version, ontology fingerprint and the optional stages run."""
-    stages = _TECHNIQUES_OFF if "techniques" in check_skip(skip) else _TECHNIQUES_ON + techniques_fingerprint()
-    return f"{__version__}+{load_actor_catalog(actor_files).fingerprint}+n{narratives_fingerprint()}{stages}"
-
-
-def technique_status(language: str | None, version: str | None) -> str:
-    """Return whether a document's persuasion techniques were looked for: analysed, skipped, unsupported_language
-    or not_analysed, from its language and the analysis version stored with it."""
-    if not version:
-        return "not_analysed"
-    if version.endswith(_TECHNIQUES_OFF) or _TECHNIQUES_ON not in version:
-        return "skipped"  # `--skip techniques`, or an analysis from before the stage existed
-    return "analysed" if techniques_supported(language) else "unsupported_language"
-
-
-TECHNIQUE_STATUS_TEXT = {
-    "analysed": "persuasion techniques looked for",
-    "skipped": "persuasion techniques not looked for (analysed with --skip techniques, or before the stage existed): "
-               "run `atlas analyze` without --skip",
-    "unsupported_language": "persuasion techniques not looked for: the models are trained on English news "
-                            "(SemEval-2020 Task 11) and no labels are guessed for other languages",
-    "not_analysed": "not analysed yet: run `atlas analyze`",
-}
 
 
 ANALYSIS_NEEDS = ("ner", "senter")

@@ -12,7 +12,7 @@ from urllib.parse import urlparse
 
 from .errors import AtlasError
 from .extract.techniques import TECHNIQUES
-from .pipeline import TECHNIQUE_STATUS_TEXT, technique_status
+from .versions import TECHNIQUE_STATUS_TEXT, technique_status
 from .store import Store
 
 GROUPS = ("document", "source")

@@ -10,27 +10,17 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
-
 from ..errors import OntologyError
-from ..ontology import PACKAGE_DIR
+from ..ontology.disarm import TECHNIQUE_ID, Cue, CueSection, load_cues
 from .actors import fold_with_offsets
 from .techniques import sentence_bounds
 
 EXTRACTOR = "disarm-cues"
-CUES_FILE = PACKAGE_DIR / "disarm_cues.yaml"
 MISP_CLUSTER = "disarm-techniques"
-_TECHNIQUE_ID = re.compile(r"^T\d{4}(?:\.\d{3})?$")
-_MACRO = re.compile(r"<([a-z_][a-z0-9_]*)>")
-_LANGUAGE = re.compile(r"^[a-z]{2}$")
-_ENTRY_FIELDS = {"name", "techniques", "confidence", "description"}
-_SECTION_FIELDS = {"match", "context", "unless"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,26 +43,6 @@ class DisarmFramework:
     def get(self, technique_id: str) -> DisarmTechnique | None:
         """Return the technique with this id, or None when this version of the framework lacks it."""
         return self.techniques.get(technique_id)
-
-
-@dataclass(frozen=True, slots=True)
-class CueSection:
-    """The compiled patterns of one cue entry for one language."""
-
-    match: tuple[re.Pattern, ...]
-    context: tuple[re.Pattern, ...]
-    unless: tuple[re.Pattern, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Cue:
-    """A behaviour to recognise: its DISARM techniques (in order of preference) and patterns per language."""
-
-    name: str
-    techniques: tuple[str, ...]
-    confidence: float
-    languages: dict[str, CueSection]
-    source: str
 
 
 def load_disarm(path: str | Path | None = None) -> DisarmFramework:
@@ -134,7 +104,7 @@ def _from_stix(bundle: dict, where: str) -> dict[str, DisarmTechnique]:
         if not isinstance(o, dict) or o.get("type") != "attack-pattern" or o.get("revoked"):
             continue
         ids = [r.get("external_id", "") for r in o.get("external_references", []) if isinstance(r, dict)]
-        tid = next((i for i in ids if _TECHNIQUE_ID.match(i or "")), None)
+        tid = next((i for i in ids if TECHNIQUE_ID.match(i or "")), None)
         if tid is None or not o.get("name"):
             continue
         tactics = tuple(tactic_names.get(k.get("phase_name"), k.get("phase_name", ""))
@@ -148,97 +118,13 @@ def _from_misp(cluster: dict, where: str) -> dict[str, DisarmTechnique]:
     for v in cluster.get("values", []):
         meta = v.get("meta") or {}
         tid = meta.get("external_id")
-        if not isinstance(tid, str) or not _TECHNIQUE_ID.match(tid) or not v.get("value"):
+        if not isinstance(tid, str) or not TECHNIQUE_ID.match(tid) or not v.get("value"):
             continue
         tactics = tuple(k.split(":", 1)[-1] for k in meta.get("kill_chain", []) if isinstance(k, str))
         out[tid] = DisarmTechnique(tid, v["value"], tactics, v.get("description") or "")
     if not out:
         raise OntologyError(f"{where}: no DISARM techniques with external ids in the cluster")
     return out
-
-
-def cue_files(extra: tuple[str, ...] = ()) -> tuple[Path, ...]:
-    """Return the packaged cue file followed by user files (ATLAS_DISARM_CUES, then `extra`)."""
-    env = tuple(p for p in os.environ.get("ATLAS_DISARM_CUES", "").split(os.pathsep) if p)
-    return (CUES_FILE,) + tuple(Path(p) for p in env + tuple(extra))
-
-
-def load_cues(extra: tuple[str, ...] = ()) -> tuple[Cue, ...]:
-    """Return the validated cue entries; an entry in a later file replaces one of the same name."""
-    return _load_cues(tuple(str(p) for p in cue_files(extra)))
-
-
-@lru_cache(maxsize=8)
-def _load_cues(paths: tuple[str, ...]) -> tuple[Cue, ...]:
-    merged: dict[str, Cue] = {}
-    for path in paths:
-        p = Path(path)
-        if not p.exists():
-            raise OntologyError(f"{p}: DISARM cue file not found")
-        try:
-            data = yaml.safe_load(p.read_text(encoding="utf-8"))
-        except yaml.YAMLError as exc:
-            raise OntologyError(f"{p}: not valid YAML: {exc}") from exc
-        if not isinstance(data, dict) or not isinstance(data.get("cues"), list):
-            raise OntologyError(f"{p}: expected a mapping with a 'cues' list (and optionally 'macros')")
-        macros = data.get("macros") or {}
-        if not isinstance(macros, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in macros.items()):
-            raise OntologyError(f"{p}: 'macros' must map names to regular expressions")
-        for i, item in enumerate(data["cues"]):
-            cue = _validate_cue(p, i, item, macros)
-            merged[cue.name] = cue
-    return tuple(merged.values())
-
-
-def _validate_cue(path: Path, index: int, item: object, macros: dict[str, str]) -> Cue:
-    where = f"{path}: cues[{index}]"
-    if not isinstance(item, dict):
-        raise OntologyError(f"{where}: expected a mapping, got {type(item).__name__}")
-    name = item.get("name")
-    if not isinstance(name, str) or not name.strip():
-        raise OntologyError(f"{where}: 'name' is required")
-    where = f"{path}: cue '{name}'"
-    techniques = item.get("techniques")
-    if not isinstance(techniques, list) or not techniques or not all(isinstance(t, str) and _TECHNIQUE_ID.match(t) for t in techniques):
-        raise OntologyError(f"{where}: 'techniques' must be a non-empty list of DISARM ids like T0086 or T0086.003")
-    confidence = item.get("confidence", 0.7)
-    if not isinstance(confidence, (int, float)) or not 0 < confidence <= 1:
-        raise OntologyError(f"{where}: 'confidence' must be a number in (0, 1]")
-    languages: dict[str, CueSection] = {}
-    for key, section in item.items():
-        if key in _ENTRY_FIELDS:
-            continue
-        if not _LANGUAGE.match(str(key)):
-            raise OntologyError(f"{where}: unknown field '{key}'; use {', '.join(sorted(_ENTRY_FIELDS))} or a language code (en, fr)")
-        if not isinstance(section, dict) or set(section) - _SECTION_FIELDS:
-            raise OntologyError(f"{where}: section '{key}' must be a mapping with 'match' (and optionally 'context', 'unless')")
-        compiled = {}
-        for field in _SECTION_FIELDS:
-            patterns = section.get(field) or []
-            if not isinstance(patterns, list) or not all(isinstance(x, str) and x for x in patterns):
-                raise OntologyError(f"{where}: '{key}.{field}' must be a list of regular expressions")
-            compiled[field] = tuple(_compile(where, f"{key}.{field}", x, macros) for x in patterns)
-        if not compiled["match"]:
-            raise OntologyError(f"{where}: section '{key}' needs at least one 'match' pattern")
-        languages[key] = CueSection(**compiled)
-    if not languages:
-        raise OntologyError(f"{where}: give patterns for at least one language (en:, fr:)")
-    return Cue(name.strip(), tuple(techniques), float(confidence), languages, str(path))
-
-
-def _compile(where: str, field: str, pattern: str, macros: dict[str, str]) -> re.Pattern:
-    def expand(m: re.Match) -> str:
-        if m.group(1) not in macros:
-            raise OntologyError(f"{where}: {field} uses undefined macro <{m.group(1)}>: {pattern}")
-        return f"(?:{macros[m.group(1)]})"
-
-    expanded = pattern
-    for _ in range(3):  # macros may use other macros
-        expanded = _MACRO.sub(expand, expanded)
-    try:
-        return re.compile(expanded, re.IGNORECASE)
-    except re.error as exc:
-        raise OntologyError(f"{where}: {field} is not a valid regular expression ({exc}): {pattern}") from exc
 
 
 def find_ttps(text: str, language: str | None = None, framework: DisarmFramework | None = None,

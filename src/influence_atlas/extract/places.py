@@ -15,12 +15,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
-
-from ..errors import OntologyError
+from ..ontology.places import load_place_supplement
 from ..text.normalise import fold
 
-SUPPLEMENT = Path(__file__).resolve().parent.parent / "ontology" / "places_supplement.yaml"
 INDEX_VERSION = 1
 _LOCK = threading.Lock()
 
@@ -43,17 +40,10 @@ def cache_dir() -> Path:
 
 @lru_cache(maxsize=1)
 def _supplement() -> dict[str, Place]:
-    try:
-        data = yaml.safe_load(SUPPLEMENT.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise OntologyError(f"{SUPPLEMENT}: cannot read place supplement: {exc}") from exc
     out = {}
-    for i, item in enumerate(data.get("places") or []):
-        try:
-            place = Place(item["name"], item["country"], float(item["latitude"]), float(item["longitude"]), "town")
-        except (KeyError, TypeError, ValueError) as exc:
-            raise OntologyError(f"{SUPPLEMENT}: places[{i}]: needs name, country, latitude, longitude ({exc})") from exc
-        for form in [item["name"], *(item.get("aliases") or [])]:
+    for item in load_place_supplement():
+        place = Place(item.name, item.country, item.latitude, item.longitude, "town")
+        for form in (item.name, *item.aliases):
             out[fold(form)] = place
     return out
 

@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 import hashlib
-import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
-
 from ..errors import OntologyError
 from ..records import Actor
+from .files import PACKAGE_DIR, check_entry, read_yaml_bytes, user_files
 
-PACKAGE_DIR = Path(__file__).resolve().parent
 ACTOR_KINDS = (
     "state", "bloc", "alliance", "igo", "armed_group", "media", "civil_society", "company",
     "research", "ngo", "person", "party", "government_body", "collective", "unknown",
 )
+_ACTOR_FIELDS = {"name", "kind", "country", "aliases", "demonyms", "flag", "description"}
 # Places are matched only so that a region ("West Africa") is never read as an actor ("the West").
 PLACE_KIND = "place"
 
@@ -53,8 +51,7 @@ class ActorCatalog:
 
 def actor_files(extra: tuple[str, ...] = ()) -> tuple[Path, ...]:
     """Return the packaged actor file followed by user files (ATLAS_ACTORS, then `extra`)."""
-    env = tuple(p for p in os.environ.get("ATLAS_ACTORS", "").split(os.pathsep) if p)
-    return (PACKAGE_DIR / "actors.yaml",) + tuple(Path(p) for p in env + tuple(extra))
+    return user_files(PACKAGE_DIR / "actors.yaml", "ATLAS_ACTORS", extra)
 
 
 def load_actor_catalog(extra: tuple[str, ...] = ()) -> ActorCatalog:
@@ -68,15 +65,9 @@ def _load(paths: tuple[str, ...]) -> ActorCatalog:
     digest = hashlib.sha256()
     for path in paths:
         p = Path(path)
-        if not p.exists():
-            raise OntologyError(f"{p}: actor file not found")
-        raw = p.read_bytes()
+        raw, data = read_yaml_bytes(p, "actor")
         digest.update(raw)
-        try:
-            data = yaml.safe_load(raw)
-        except yaml.YAMLError as exc:
-            raise OntologyError(f"{p}: not valid YAML: {exc}") from exc
-        if not isinstance(data, dict) or not isinstance(data.get("actors", []), list) or not isinstance(data.get("places", []), list):
+        if not isinstance(data.get("actors", []), list) or not isinstance(data.get("places", []), list):
             raise OntologyError(f"{p}: expected a mapping with an 'actors' list (and optionally a 'places' list)")
         items = [(i, item, False) for i, item in enumerate(data.get("actors") or [])]
         items += [(i, item, True) for i, item in enumerate(data.get("places") or [])]
@@ -99,13 +90,8 @@ def _load(paths: tuple[str, ...]) -> ActorCatalog:
 
 
 def _validate(path: Path, index: int, item: object, place: bool = False) -> ActorEntry:
-    where = f"{path}: {'places' if place else 'actors'}[{index}]"
-    if not isinstance(item, dict):
-        raise OntologyError(f"{where}: expected a mapping, got {type(item).__name__}")
-    name = item.get("name")
-    if not isinstance(name, str) or not name.strip():
-        raise OntologyError(f"{where}: 'name' is required")
-    where = f"{path}: {'place' if place else 'actor'} '{name}'"
+    where = check_entry(path, "places" if place else "actors", index, item, "place" if place else "actor", fields=_ACTOR_FIELDS)
+    name = item["name"]
     kind = PLACE_KIND if place else item.get("kind", "unknown")
     if not place and kind not in ACTOR_KINDS:
         raise OntologyError(f"{where}: unknown kind '{kind}'; use one of {', '.join(ACTOR_KINDS)}")
@@ -121,9 +107,6 @@ def _validate(path: Path, index: int, item: object, place: bool = False) -> Acto
     flag = item.get("flag")
     if flag is not None and not isinstance(flag, str):
         raise OntologyError(f"{where}: 'flag' must be a string")
-    unknown = set(item) - {"name", "kind", "country", "aliases", "demonyms", "flag", "description"}
-    if unknown:
-        raise OntologyError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
     return ActorEntry(
         name=name.strip(), kind=kind, country=country, aliases=lists["aliases"], demonyms=lists["demonyms"],
         flag=flag, source=str(path),

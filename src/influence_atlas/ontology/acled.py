@@ -7,10 +7,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
-
 from ..errors import OntologyError
 from .events import EVENT_TYPES
+from .files import compile_words, read_yaml
 
 ACLED_FILE = Path(__file__).resolve().parent / "acled.yaml"
 LANGUAGES = ("en", "fr")
@@ -59,26 +58,12 @@ class AcledTaxonomy:
         return tuple(s.code for s in self.sub_types)
 
 
-def _compile(where: str, patterns: object) -> re.Pattern:
-    if not isinstance(patterns, list) or not patterns or not all(isinstance(p, str) and p for p in patterns):
-        raise OntologyError(f"{where}: cues must be a non-empty list of patterns")
-    try:
-        return re.compile(r"(?<!\w)(?:" + "|".join(patterns) + r")(?!\w)", re.I)
-    except re.error as exc:
-        raise OntologyError(f"{where}: bad cue pattern: {exc}") from None
-
-
 @lru_cache(maxsize=4)
 def load_acled_taxonomy(path: str | None = None) -> AcledTaxonomy:
     """Return the validated ACLED taxonomy of the packaged file (or another file of the same shape)."""
     p = Path(path) if path else ACLED_FILE
-    try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise OntologyError(f"{p}: ACLED taxonomy file not found") from None
-    except (OSError, yaml.YAMLError) as exc:
-        raise OntologyError(f"{p}: cannot read the ACLED taxonomy: {exc}") from None
-    if not isinstance(data, dict) or not isinstance(data.get("event_types"), list):
+    data = read_yaml(p, "ACLED taxonomy")
+    if not isinstance(data.get("event_types"), list):
         raise OntologyError(f"{p}: expected a mapping with an 'event_types' list")
     event_types: list[str] = []
     subs: list[AcledSubType] = []
@@ -99,7 +84,7 @@ def load_acled_taxonomy(path: str | None = None) -> AcledTaxonomy:
     hedges = data.get("hedges") or {}
     if not isinstance(hedges, dict) or set(hedges) - set(LANGUAGES):
         raise OntologyError(f"{p}: 'hedges' must map languages ({', '.join(LANGUAGES)}) to pattern lists")
-    compiled = {lang: _compile(f"{p}: hedges.{lang}", pats) for lang, pats in hedges.items()}
+    compiled = {lang: compile_words(f"{p}: hedges.{lang}", pats) for lang, pats in hedges.items()}
     inter = data.get("inter_codes") or {}
     if not isinstance(inter, dict) or not all(isinstance(k, str) and isinstance(v, int) and 0 <= v <= 8 for k, v in inter.items()):
         raise OntologyError(f"{p}: 'inter_codes' must map actor kinds to ACLED actor-type codes 0-8")
@@ -127,7 +112,7 @@ def _sub_type(p: Path, parent: str, j: int, item: object, event_type: str, seen:
     cues = item.get("cues") or {}
     if not isinstance(cues, dict) or set(cues) - set(LANGUAGES):
         raise OntologyError(f"{where}: 'cues' must map languages ({', '.join(LANGUAGES)}) to pattern lists")
-    compiled = {lang: _compile(f"{where}: cues.{lang}", pats) for lang, pats in cues.items()}
+    compiled = {lang: compile_words(f"{where}: cues.{lang}", pats) for lang, pats in cues.items()}
     return AcledSubType(item["name"], code, event_type, item["to_project"], definition.strip(), compiled)
 
 

@@ -7,9 +7,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
-
 from ..errors import OntologyError
+from .files import check_entry, compile_words, read_yaml
 
 EVENT_TYPES_FILE = Path(__file__).resolve().parent / "event_types.yaml"
 EVENT_TYPES = (
@@ -18,15 +17,16 @@ EVENT_TYPES = (
     "media_restriction", "information_operation", "publication", "other",
 )
 
+_EVENT_TYPE_FIELDS = {"id", "acled", "suppresses", "requires_source", "triggers", "weak_triggers", "description"}
+
 
 @dataclass(frozen=True, slots=True)
 class EventType:
-    """One event type: its ACLED event and sub-event type, priority, and compiled triggers per language."""
+    """One event type: its ACLED event and sub-event type, the types it suppresses, and compiled triggers per language."""
 
     id: str
     acled_type: str
     acled_sub_type: str
-    priority: int
     suppresses: tuple[str, ...]
     requires_source: bool
     triggers: dict[str, re.Pattern]
@@ -37,33 +37,22 @@ class EventType:
 def load_event_types(path: str | None = None) -> tuple[EventType, ...]:
     """Return the validated event types of the packaged file (or another file of the same shape)."""
     p = Path(path) if path else EVENT_TYPES_FILE
-    try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise OntologyError(f"{p}: cannot read event types: {exc}") from exc
+    data = read_yaml(p, "event types")
     out = []
     for i, item in enumerate(data.get("event_types") or []):
-        where = f"{p}: event_types[{i}]"
-        if not isinstance(item, dict) or item.get("id") not in EVENT_TYPES:
-            raise OntologyError(f"{where}: 'id' must be one of {', '.join(EVENT_TYPES)}")
-        where = f"{p}: event type '{item['id']}'"
+        where = check_entry(p, "event_types", i, item, "event type", "id", EVENT_TYPES, _EVENT_TYPE_FIELDS)
         acled = item.get("acled") or ["Strategic developments", "Other"]
         if not (isinstance(acled, list) and len(acled) == 2):
             raise OntologyError(f"{where}: 'acled' must be [event_type, sub_event_type]")
         triggers, weak = {}, {}
         for key, table in (("triggers", triggers), ("weak_triggers", weak)):
             for lang, patterns in (item.get(key) or {}).items():
-                if not isinstance(patterns, list) or not all(isinstance(x, str) and x for x in patterns):
-                    raise OntologyError(f"{where}: '{key}' for '{lang}' must be a list of patterns")
-                try:
-                    table[lang] = re.compile(r"(?<!\w)(?:" + "|".join(patterns) + r")(?!\w)", re.I)
-                except re.error as exc:
-                    raise OntologyError(f"{where}: bad {key} pattern for '{lang}': {exc}") from exc
+                table[lang] = compile_words(f"{where}: {key}.{lang}", patterns)
         suppresses = tuple(item.get("suppresses") or ())
         bad = [s for s in suppresses if s not in EVENT_TYPES]
         if bad:
             raise OntologyError(f"{where}: unknown type(s) in 'suppresses': {', '.join(bad)}")
-        out.append(EventType(item["id"], acled[0], acled[1], int(item.get("priority", 5)), suppresses,
+        out.append(EventType(item["id"], acled[0], acled[1], suppresses,
                              bool(item.get("requires_source", False)), triggers, weak))
     return tuple(out)
 
@@ -124,6 +113,8 @@ ACTOR_TYPE_IDS = (
     "protesters", "civilians", "external_forces",
 )
 
+_ACTOR_TYPE_FIELDS = {"id", "inter", "label", "country_from_place", "heads", "description"}
+
 
 @dataclass(frozen=True, slots=True)
 class ActorType:
@@ -152,18 +143,12 @@ class ActorTypes:
 def load_actor_types(path: str | None = None) -> ActorTypes:
     """Return the validated actor types of the packaged file (or another file of the same shape)."""
     p = Path(path) if path else ACTOR_TYPES_FILE
-    try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise OntologyError(f"{p}: cannot read actor types: {exc}") from exc
-    if not isinstance(data, dict) or not isinstance(data.get("actor_types"), list):
+    data = read_yaml(p, "actor types")
+    if not isinstance(data.get("actor_types"), list):
         raise OntologyError(f"{p}: expected a mapping with an 'actor_types' list")
     out = []
     for i, item in enumerate(data["actor_types"]):
-        where = f"{p}: actor_types[{i}]"
-        if not isinstance(item, dict) or item.get("id") not in ACTOR_TYPE_IDS:
-            raise OntologyError(f"{where}: 'id' must be one of {', '.join(ACTOR_TYPE_IDS)}")
-        where = f"{p}: actor type '{item['id']}'"
+        where = check_entry(p, "actor_types", i, item, "actor type", "id", ACTOR_TYPE_IDS, _ACTOR_TYPE_FIELDS)
         inter = item.get("inter")
         if not isinstance(inter, int) or not 1 <= inter <= 8:
             raise OntologyError(f"{where}: 'inter' must be ACLED's actor code, an integer from 1 to 8")
@@ -172,12 +157,7 @@ def load_actor_types(path: str | None = None) -> ActorTypes:
             raise OntologyError(f"{where}: 'label' is required")
         heads = {}
         for lang, patterns in (item.get("heads") or {}).items():
-            if not isinstance(patterns, list) or not all(isinstance(x, str) and x for x in patterns):
-                raise OntologyError(f"{where}: heads for '{lang}' must be a list of patterns")
-            try:
-                heads[lang] = re.compile(r"(?<!\w)(?:" + "|".join(patterns) + r")(?!\w)", re.I)
-            except re.error as exc:
-                raise OntologyError(f"{where}: bad head pattern for '{lang}': {exc}") from exc
+            heads[lang] = compile_words(f"{where}: heads.{lang}", patterns)
         out.append(ActorType(item["id"], inter, label.strip(), bool(item.get("country_from_place", True)), heads))
     ids = {t.id for t in out}
     agents = tuple(data.get("agent_types") or ())

@@ -7,9 +7,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
-
 from ..errors import OntologyError
+from .files import compile_words, read_yaml
 
 HERE = Path(__file__).resolve().parent
 VOICE_FILE = HERE / "voice.yaml"
@@ -48,33 +47,6 @@ class StanceLexicon:
     source: str
 
 
-def _read(path: Path, what: str) -> dict:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise OntologyError(f"{path}: {what} file not found") from None
-    except (OSError, yaml.YAMLError) as exc:
-        raise OntologyError(f"{path}: cannot read {what}: {exc}") from None
-    if not isinstance(data, dict):
-        raise OntologyError(f"{path}: expected a mapping at the top of the {what} file")
-    return data
-
-
-def _alternation(where: str, patterns: object, wrap: bool = True) -> re.Pattern:
-    if not isinstance(patterns, list) or not patterns or not all(isinstance(p, str) and p.strip() for p in patterns):
-        raise OntologyError(f"{where}: expected a non-empty list of patterns")
-    body = "|".join(f"(?:{p})" for p in patterns)
-    try:
-        return re.compile(r"(?<!\w)(?:" + body + r")(?!\w)" if wrap else body, re.I)
-    except re.error:
-        for p in patterns:
-            try:
-                re.compile(p)
-            except re.error as exc:
-                raise OntologyError(f"{where}: bad pattern {p!r} ({exc})") from None
-        raise
-
-
 def _languages(where: str, value: object) -> dict[str, list[str]]:
     if not isinstance(value, dict) or not value:
         raise OntologyError(f"{where}: expected a mapping of language code (en, fr, ...) to a list of patterns")
@@ -85,14 +57,14 @@ def _languages(where: str, value: object) -> dict[str, list[str]]:
 def load_voice_cues(path: str | None = None) -> VoiceCues:
     """Return the validated voice cues (packaged `voice.yaml` unless `path` names another file)."""
     p = Path(path) if path else VOICE_FILE
-    data = _read(p, "voice cues")
+    data = read_yaml(p, "voice cues")
     compiled: dict[str, dict[str, re.Pattern]] = {}
     for key in VOICE_KEYS:
         if key not in data:
             raise OntologyError(f"{p}: '{key}' is missing; every one of {', '.join(VOICE_KEYS)} is needed")
         by_lang = _languages(f"{p}: {key}", data[key])
-        compiled[key] = {lang: _alternation(f"{p}: {key}.{lang}", pats) for lang, pats in by_lang.items()}
-        compiled[key]["*"] = _alternation(f"{p}: {key}", [x for pats in by_lang.values() for x in pats])
+        compiled[key] = {lang: compile_words(f"{p}: {key}.{lang}", pats) for lang, pats in by_lang.items()}
+        compiled[key]["*"] = compile_words(f"{p}: {key}", [x for pats in by_lang.values() for x in pats])
     unknown = set(data) - set(VOICE_KEYS) - {"version"}
     if unknown:
         raise OntologyError(f"{p}: unknown section(s) {', '.join(sorted(unknown))}")
@@ -103,7 +75,7 @@ def load_voice_cues(path: str | None = None) -> VoiceCues:
 def load_stance_lexicon(path: str | None = None) -> StanceLexicon:
     """Return the validated stance lexicon (packaged `stance.yaml` unless `path` names another file)."""
     p = Path(path) if path else STANCE_FILE
-    data = _read(p, "stance lexicon")
+    data = read_yaml(p, "stance lexicon")
     polarity: dict[str, tuple[tuple[re.Pattern, float], ...]] = {}
     for lang, entries in _languages(f"{p}: polarity", data.get("polarity")).items():
         if not isinstance(entries, dict):
@@ -120,11 +92,11 @@ def load_stance_lexicon(path: str | None = None) -> StanceLexicon:
         polarity[lang] = tuple(rows)
     adjectives: dict[str, dict[str, re.Pattern]] = {}
     for actor, by_lang in (data.get("adjectives") or {}).items():
-        adjectives[str(actor)] = {lang: _alternation(f"{p}: adjectives.{actor}.{lang}", pats)
+        adjectives[str(actor)] = {lang: compile_words(f"{p}: adjectives.{actor}.{lang}", pats)
                                   for lang, pats in _languages(f"{p}: adjectives.{actor}", by_lang).items()}
     lists = {}
     for key in _LIST_SECTIONS:
-        lists[key] = {lang: _alternation(f"{p}: {key}.{lang}", pats) for lang, pats in _languages(f"{p}: {key}", data.get(key)).items()}
+        lists[key] = {lang: compile_words(f"{p}: {key}.{lang}", pats) for lang, pats in _languages(f"{p}: {key}", data.get(key)).items()}
     unknown = set(data) - {"version", "polarity", "adjectives", *_LIST_SECTIONS}
     if unknown:
         raise OntologyError(f"{p}: unknown section(s) {', '.join(sorted(unknown))}")

@@ -15,9 +15,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
-
 from ..errors import OntologyError
+from .files import read_yaml_bytes
 
 NARRATIVES_FILE = Path(__file__).resolve().parent / "narratives.yaml"
 LANGUAGES = ("en", "fr")
@@ -86,17 +85,8 @@ def load_taxonomy(path: str | Path | None = None) -> Taxonomy:
 @lru_cache(maxsize=8)
 def _load(path: str) -> Taxonomy:
     p = Path(path)
-    try:
-        raw = p.read_bytes()
-    except FileNotFoundError:
-        raise OntologyError(f"{p}: narrative taxonomy file not found") from None
-    except OSError as exc:
-        raise OntologyError(f"{p}: cannot read the narrative taxonomy ({exc.strerror})") from None
-    try:
-        data = yaml.safe_load(raw)
-    except yaml.YAMLError as exc:
-        raise OntologyError(f"{p}: not valid YAML: {exc}") from None
-    if not isinstance(data, dict) or not isinstance(data.get("narratives"), list) or not data["narratives"]:
+    raw, data = read_yaml_bytes(p, "narrative taxonomy")
+    if not isinstance(data.get("narratives"), list) or not data["narratives"]:
         raise OntologyError(f"{p}: expected a mapping with a non-empty 'narratives' list "
                             "(see src/influence_atlas/ontology/narratives.yaml for the format)")
     unknown = set(data) - {"version", "narratives", "labelled"}

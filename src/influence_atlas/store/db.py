@@ -8,6 +8,7 @@ import logging
 import os
 import re
 import sqlite3
+import threading
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -87,6 +88,8 @@ class Store:
         self.engine = engine
         self.dialect = engine.dialect.name
         self.writer_wait = WRITER_WAIT_SECONDS
+        self._watch = None
+        self._watch_lock = threading.Lock()
 
     @property
     def url(self) -> str:
@@ -215,7 +218,33 @@ class Store:
 
     def close(self) -> None:
         """Release the database connections."""
+        with self._watch_lock:
+            if self._watch is not None:
+                self._watch.close()
+                self._watch = None
         self.engine.dispose()
+
+    def change_marker(self) -> tuple:
+        """Return a cheap summary of the database that changes whenever documents, records, links or corrections do.
+
+        On SQLite, `PRAGMA data_version` read on a connection kept for the purpose changes whenever any other
+        connection commits. Elsewhere, counts and the newest analysis time (each read from an index) stand in.
+        """
+        if self.dialect == "sqlite":
+            with self._watch_lock:
+                if self._watch is None:
+                    self._watch = self.engine.raw_connection()
+                cur = self._watch.cursor()
+                try:
+                    cur.execute("PRAGMA data_version")
+                    return ("data_version", cur.fetchone()[0])
+                finally:
+                    cur.close()
+        with self.engine.connect() as conn:
+            parts = [conn.execute(select(func.count()).select_from(t)).scalar() for t in (documents, events, claims, narratives, stances, links)]
+            parts += [conn.execute(select(func.max(c))).scalar() for c in (documents.c.analyzed_at, documents.c.ingested_at, links.c.id,
+                                                                          corrections.c.applied_at)]
+        return tuple(parts)
 
     # -- documents -------------------------------------------------------------------------
     def add_document(self, doc: Document) -> bool:
@@ -258,14 +287,43 @@ class Store:
             return [r[0] for r in conn.execute(query)]
 
     def document_metadata(self, ids: list[str] | None = None) -> list[dict]:
-        """Return documents' metadata without their text (id, name, path, title, language, genre, published, words,
-        outlet, url, analysis_version; all documents or those with the given ids), sorted by name then id."""
-        columns = ("id", "name", "path", "title", "language", "genre", "published", "words", "outlet", "url", "analysis_version")
+        """Return documents' metadata without their text (id, name, path, title, language, genre, published,
+        published_estimated, words, outlet, url, authors, analysis_version; all documents or those with the given ids),
+        sorted by name then id."""
+        columns = ("id", "name", "path", "title", "language", "genre", "published", "published_estimated", "words", "outlet",
+                   "url", "authors", "analysis_version")
         query = select(*[documents.c[c] for c in columns]).order_by(documents.c.name, documents.c.id)
         if ids is not None:
             query = query.where(documents.c.id.in_(ids))
         with self.engine.connect() as conn:
-            return [dict(r) for r in conn.execute(query).mappings()]
+            rows = [dict(r) for r in conn.execute(query).mappings()]
+        for r in rows:
+            r["authors"] = json.loads(r["authors"] or "[]")
+            r["published_estimated"] = bool(r["published_estimated"])
+        return rows
+
+    def document_texts(self, ids: Iterable[str]) -> dict[str, str]:
+        """Return the stored text of the documents with the given ids, by id."""
+        wanted = list(ids)
+        if not wanted:
+            return {}
+        with self.engine.connect() as conn:
+            return dict(conn.execute(select(documents.c.id, documents.c.text).where(documents.c.id.in_(wanted))).all())
+
+    def find_documents(self, ref: str) -> list[dict]:
+        """Return the metadata (as document_metadata) of the documents a reference names: an id or its first characters,
+        or an exact file name; failing those, names that start with it."""
+        with self.engine.connect() as conn:
+            ids = [r[0] for r in conn.execute(select(documents.c.id).where(
+                documents.c.id.startswith(ref, autoescape=True) | (documents.c.name == ref)))]
+            if not ids:
+                ids = [r[0] for r in conn.execute(select(documents.c.id).where(documents.c.name.startswith(ref, autoescape=True)))]
+        return self.document_metadata(ids) if ids else []
+
+    def document_names(self) -> dict[str, str]:
+        """Return every stored document's name, by id."""
+        with self.engine.connect() as conn:
+            return dict(conn.execute(select(documents.c.id, documents.c.name)).all())
 
     def count_to_analyze(self, version: str) -> int:
         """Return how many stored documents this analysis version has not analysed yet."""
@@ -355,9 +413,30 @@ class Store:
         with self.engine.connect() as conn:
             return list(conn.execute(query).mappings())
 
-    def claims(self, doc_id: str | None = None) -> list[Claim]:
-        """Return stored claims (of one document or all), sorted by document and offset."""
-        return [_row_claim(r) for r in self._select(claims, doc_id, claims.c.doc, claims.c.start, claims.c.id)]
+    def claims(self, doc_id: str | None = None, ids: Iterable[str] | None = None) -> list[Claim]:
+        """Return stored claims (of one document, those with the given ids, or all), sorted by document and offset."""
+        if ids is None:
+            return [_row_claim(r) for r in self._select(claims, doc_id, claims.c.doc, claims.c.start, claims.c.id)]
+        wanted = list(ids)
+        if not wanted:
+            return []
+        query = select(claims).where(claims.c.id.in_(wanted)).order_by(claims.c.doc, claims.c.start, claims.c.id)
+        if doc_id is not None:
+            query = query.where(claims.c.doc == doc_id)
+        with self.engine.connect() as conn:
+            return [_row_claim(r) for r in conn.execute(query).mappings()]
+
+    def find_events(self, ref: str) -> list[Event]:
+        """Return the stored events whose id starts with `ref` (with or without its `ev_` prefix), sorted by id."""
+        query = select(events).where(events.c.id.startswith(ref, autoescape=True)
+                                     | events.c.id.startswith(f"ev_{ref}", autoescape=True)).order_by(events.c.id)
+        with self.engine.connect() as conn:
+            return [_row_event(r) for r in conn.execute(query).mappings()]
+
+    def mention_counts(self) -> dict[str, int]:
+        """Return how many mentions each document has, by document id (documents without any left out)."""
+        with self.engine.connect() as conn:
+            return {d: int(n) for d, n in conn.execute(select(mentions.c.doc, func.count()).group_by(mentions.c.doc))}
 
     def stances(self, doc_id: str | None = None) -> list[Stance]:
         """Return stored stances, sorted by document and actor."""

@@ -110,6 +110,11 @@ def fold(s: str) -> str:
     return re.sub(r"\s+", " ", s).strip().casefold()
 
 
+def name_key(name: str) -> str:
+    """Return the form names are compared in: NFKC, folded (see fold), without a leading 'the'."""
+    return re.sub(r"^the ", "", fold(unicodedata.normalize("NFKC", name or "")))
+
+
 def slugify(s: str) -> str:
     """Return an ASCII slug of s, stable across runs."""
     return re.sub(r"[^a-z0-9]+", "-", fold(s)).strip("-") or "x"

@@ -8,29 +8,22 @@ database by `Corpus` and reused until the database changes, so that a page on a 
 
 from __future__ import annotations
 
-import json
 import threading
 from bisect import bisect_right
-from functools import lru_cache
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from itertools import combinations
-
-from sqlalchemy import func, select
 
 from ..corrections import record_key, review_states
 from ..errors import AtlasError
-from ..evaluate import gold_key
-from ..pipeline import TECHNIQUE_STATUS_TEXT, technique_status
-from ..records import Event, Link
+from ..extract.claims import sourcing_profile as claims_profile
 from ..ontology.narratives import load_taxonomy
+from ..records import Claim, Event, Link, NarrativeHit, Stance
 from ..store import Store
-from ..store.schema import (
-    claims as claims_t, corrections as corrections_t, documents as documents_t, events as events_t, links as links_t,
-    mentions as mentions_t, narratives as narratives_t, stances as stances_t,
-)
 from ..technique_summary import source_of
-from ..timeline import date_bounds
+from ..versions import TECHNIQUE_STATUS_TEXT, technique_status
+from ..text.normalise import name_key
+from ..timeline import actor_index, day_bounds, disagreements as told_differently, fatalities_text, group_events, place_keys
+from ..timeline import overlaps, period, resolve_actor as resolve_name
 
 UNDATED = "undated"
 # Evidence sentences on the timeline are clipped to this many characters (the document view shows them whole).
@@ -39,23 +32,16 @@ EVIDENCE_CHARS = 400
 MEMO_CAP = 20_000
 # Most full-text matches a filtered search ranks.
 SEARCH_CAP = 1000
-# Columns of the documents table a list needs; the text stays in the database until a document is opened.
-_DOC_COLUMNS = ("id", "name", "path", "title", "language", "genre", "published", "published_estimated", "words", "outlet", "url", "authors")
+# Fields of a document a list shows; the text stays in the database until a document is opened.
+_DOC_FIELDS = ("id", "name", "path", "title", "language", "genre", "published", "published_estimated", "words", "outlet", "url", "authors")
+# Main sources a document's sourcing profile names, most claims first.
+PROFILE_SOURCES = 3
+# Actors the sources view shows stances toward: those most sources take a stance on.
+STANCE_ACTORS = 30
 
 
 class NotFound(AtlasError):
     """A record the client asked for does not exist."""
-
-
-@lru_cache(maxsize=65536)
-def _bounds(date: str | None) -> tuple[str | None, str | None]:
-    """Return the first and last day a date covers, or (None, None) for no date or one that is not a date."""
-    if not date:
-        return None, None
-    try:
-        return date_bounds(date)
-    except AtlasError:
-        return None, None
 
 
 # -- the cached corpus ---------------------------------------------------------------------
@@ -65,23 +51,17 @@ class Happening:
 
     __slots__ = ("key", "events", "first", "last", "date", "actors", "countries", "links")
 
-    def __init__(self, key: str, events: list[Event], links: list[Link], country_keys: dict, key_of=gold_key):
+    def __init__(self, key: str, events: list[Event], links: list[Link], country_of: dict[str, str | None]):
         self.key = key
         self.events = events
         self.links = links
-        dated = [e for e in events if _bounds(e.date)[0]]
+        dated = [e for e in events if day_bounds(e.date)[0]]
         # The most precise telling dates the happening; the others are shown beside it.
         best = max(dated, key=lambda e: (len(e.date), e.date)) if dated else None
         self.date = best.date if best else None
-        self.first, self.last = _bounds(self.date)
+        self.first, self.last = day_bounds(self.date)
         self.actors = frozenset(a.name for e in events for a in e.actors)
-        keys: set[str] = set()
-        for e in events:
-            keys.add(key_of(e.location or ""))
-            for a in e.actors:
-                keys.update(country_keys.get(a.name) or (key_of(a.name),))
-        keys.discard("")
-        self.countries = frozenset(keys)
+        self.countries = frozenset().union(*(place_keys(e, country_of) for e in events))
 
 
 @dataclass(slots=True)
@@ -99,8 +79,8 @@ class Snapshot:
     mentions_per_doc: Counter
     events_per_doc: Counter
     claims_per_doc: dict[str, dict]
-    narratives: list[tuple]
-    stances: list[tuple]
+    narratives: list[NarrativeHit]
+    stances: list[Stance]
     contradicts: list[Link]
     links_by_kind: Counter
     actor_options: list[dict]
@@ -126,126 +106,83 @@ class Corpus:
     def __init__(self, store: Store):
         self.store = store
         self._lock = threading.Lock()
-        self._watch_lock = threading.Lock()
-        self._watch = None
         self._snapshot: Snapshot | None = None
-        self._fingerprint: tuple | None = None
-
-    def fingerprint(self) -> tuple:
-        """Return a cheap summary of the database that changes whenever documents, records or links do.
-
-        On SQLite, `PRAGMA data_version` read on a connection kept for the purpose changes whenever any other
-        connection commits. Elsewhere, counts and the newest analysis time (each read from an index) stand in.
-        """
-        if self.store.dialect == "sqlite":
-            with self._watch_lock:
-                if self._watch is None:
-                    self._watch = self.store.engine.raw_connection()
-                cur = self._watch.cursor()
-                try:
-                    cur.execute("PRAGMA data_version")
-                    return ("data_version", cur.fetchone()[0])
-                finally:
-                    cur.close()
-        with self.store.engine.connect() as conn:
-            parts = [conn.execute(select(func.count()).select_from(t)).scalar() for t in (documents_t, events_t, claims_t, narratives_t, stances_t, links_t)]
-            parts += [conn.execute(select(func.max(c))).scalar() for c in (documents_t.c.analyzed_at, documents_t.c.ingested_at, links_t.c.id,
-                                                                          corrections_t.c.applied_at)]
-        return tuple(parts)
+        self._marker: tuple | None = None
 
     def snapshot(self) -> Snapshot:
         """Return the aggregates for the database as it is now, rebuilding them when it changed."""
-        fp = self.fingerprint()
+        marker = self.store.change_marker()
         with self._lock:
-            if self._snapshot is None or fp != self._fingerprint:
+            if self._snapshot is None or marker != self._marker:
                 self._snapshot = build_snapshot(self.store)
-                self._fingerprint = fp
+                self._marker = marker
             return self._snapshot
 
 
-def build_snapshot(store: Store) -> Snapshot:
-    """Read documents, actors, events, links and per-document counts; group events into happenings."""
-    with store.engine.connect() as conn:
-        rows = conn.execute(select(*[documents_t.c[c] for c in _DOC_COLUMNS]).order_by(documents_t.c.name, documents_t.c.id)).mappings()
-        docs = {}
-        for r in rows:
-            d = dict(r)
-            d["authors"] = json.loads(d["authors"] or "[]")
-            d["published_estimated"] = bool(d["published_estimated"])
-            docs[d["id"]] = d
-        mentions_per_doc = Counter(dict(conn.execute(select(mentions_t.c.doc, func.count()).group_by(mentions_t.c.doc)).all()))
-        claims_per_doc: dict[str, dict] = {}
-        for doc, who, hedged in conn.execute(select(claims_t.c.doc, claims_t.c.attributed_to, claims_t.c.hedged)):
-            p = claims_per_doc.setdefault(doc, {"claims": 0, "attributed": 0, "unsourced": 0, "hedged": 0, "sources": Counter()})
-            p["claims"] += 1
-            p["attributed" if who else "unsourced"] += 1
-            p["hedged"] += bool(hedged)
-            if who:
-                p["sources"][who] += 1
-        narratives = [tuple(r) for r in conn.execute(select(
-            narratives_t.c.doc, narratives_t.c.narrative, narratives_t.c.mode, narratives_t.c.score, narratives_t.c.evidence))]
-        stances = [tuple(r) for r in conn.execute(select(
-            stances_t.c.doc, stances_t.c.actor, stances_t.c.score, stances_t.c.confidence, stances_t.c.evidence))]
-    for p in claims_per_doc.values():
-        p["sources"] = [name for name, _ in sorted(p["sources"].items(), key=lambda kv: (-kv[1], kv[0]))[:3]]
+def _documents(store: Store) -> dict[str, dict]:
+    """Return every document's listed fields (no text), by id in name order."""
+    return {m["id"]: {k: m[k] for k in _DOC_FIELDS} for m in store.document_metadata()}
 
-    actors = {a.name: {"name": a.name, "kind": a.kind, "country": a.country, "aliases": list(a.aliases)}
-              for a in store.actors(mentioned_only=False)}
-    events = store.events()
-    links = store.links()
-    event_index = {e.id: e for e in events}
-    key_of = lru_cache(maxsize=None)(gold_key)
-    country_keys = {name: {key_of(a["country"] or ""), key_of(name)} for name, a in actors.items()}
 
-    # Tellings joined by same_event links (transitively) become one happening.
-    parent: dict[str, str] = {}
+def _profiles(claims: list[Claim]) -> dict[str, dict]:
+    """Return each document's sourcing profile as the views show it: claims, attributed, unsourced, hedged, main sources."""
+    by_doc: dict[str, list[Claim]] = defaultdict(list)
+    for c in claims:
+        by_doc[c.doc].append(c)
+    out = {}
+    for doc, found in by_doc.items():
+        p = claims_profile(found)
+        counts = Counter(c.attributed_to for c in found if c.attributed_to)
+        main = [name for name, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:PROFILE_SOURCES]]
+        out[doc] = {"claims": p["claims"], "attributed": p["sourced"], "unsourced": p["unsourced"], "hedged": p["hedged"],
+                    "sources": main}
+    return out
 
-    def find(x: str) -> str:
-        while parent.get(x, x) != x:
-            parent[x] = parent.get(parent[x], parent[x])
-            x = parent[x]
-        return x
 
-    same = [x for x in links if x.kind == "same_event"]
-    for link in same:
-        ids = [i for i in link.items if i in event_index]
-        for a, b in zip(ids, ids[1:]):
-            ra, rb = find(a), find(b)
-            if ra != rb:
-                parent[max(ra, rb)] = min(ra, rb)
-    members: dict[str, list[Event]] = defaultdict(list)
-    for e in events:
-        members[find(e.id)].append(e)
-    links_of: dict[str, list[Link]] = defaultdict(list)
-    for link in same:
-        ids = [i for i in link.items if i in event_index]
-        if ids:
-            links_of[find(ids[0])].append(link)
-    names = {d: docs[d]["name"] if d in docs else d for d in {e.doc for e in events}}
+def _happenings(events: list[Event], links: list[Link], country_of: dict, names: dict[str, str]):
+    """Return the dated happenings in date order, the undated ones in source order, and each event's happening."""
     happenings, undated, group_of = [], [], {}
-    for root, evs in members.items():
+    for evs, joined in group_events(events, links):
         evs.sort(key=lambda e: (names.get(e.doc, e.doc), e.start))
-        h = Happening(root, evs, links_of.get(root, []), country_keys, key_of)
+        h = Happening(min(e.id for e in evs), evs, joined, country_of)
         for e in evs:
             group_of[e.id] = h
         (happenings if h.date else undated).append(h)
     happenings.sort(key=lambda h: (h.first, h.last, names.get(h.events[0].doc, ""), h.events[0].start))
     undated.sort(key=lambda h: (names.get(h.events[0].doc, ""), h.events[0].start))
+    return happenings, undated, group_of
 
+
+def _filter_options(events: list[Event], actors: dict[str, dict]) -> tuple[Counter, list[dict], list[dict]]:
+    """Return each actor's event count, and the actor and country choices of the timeline filters (events in
+    timeline order: the first spelling of a country met names it)."""
     activity = Counter(a.name for e in events for a in {x.name: x for x in e.actors}.values())
     actor_options = [{"name": n, "count": c} for n, c in sorted(activity.items(), key=lambda kv: (-kv[1], kv[0]))]
     countries: dict[str, str] = {}
-    for h in happenings + undated:
-        for e in h.events:
-            for a in e.actors:
-                c = (actors.get(a.name) or {}).get("country")
-                if c:
-                    countries.setdefault(key_of(c), c)
+    for e in events:
+        for a in e.actors:
+            c = (actors.get(a.name) or {}).get("country")
+            if c:
+                countries.setdefault(name_key(c), c)
     country_options = [{"key": k, "name": v} for k, v in sorted(countries.items(), key=lambda kv: kv[1])]
+    return activity, actor_options, country_options
 
+
+def build_snapshot(store: Store) -> Snapshot:
+    """Read documents, actors, events, links and per-document counts; group events into happenings."""
+    docs = _documents(store)
+    found_actors = store.actors(mentioned_only=False)
+    actors = {a.name: {"name": a.name, "kind": a.kind, "country": a.country, "aliases": list(a.aliases)} for a in found_actors}
+    events, links = store.events(), store.links()
+    claims_per_doc = _profiles(store.claims())
+    narratives, stances = store.narratives(), store.stances()
+    mentions_per_doc = Counter(store.mention_counts())
+    names = {d: docs[d]["name"] if d in docs else d for d in {e.doc for e in events}}
+    happenings, undated, group_of = _happenings(events, links, {a.name: a.country for a in found_actors}, names)
+    activity, actor_options, country_options = _filter_options([e for h in happenings + undated for e in h.events], actors)
     snap = Snapshot(
         docs=docs, doc_order=list(docs), actors=actors, happenings=happenings, undated=undated,
-        dated_firsts=[h.first for h in happenings], event_index=event_index, group_of=group_of,
+        dated_firsts=[h.first for h in happenings], event_index={e.id: e for e in events}, group_of=group_of,
         mentions_per_doc=mentions_per_doc, events_per_doc=Counter(e.doc for e in events), claims_per_doc=claims_per_doc,
         narratives=narratives, stances=stances, contradicts=sorted((x for x in links if x.kind == "contradicts"), key=lambda x: (-x.score, x.id)),
         links_by_kind=Counter(x.kind for x in links), actor_options=actor_options, country_options=country_options,
@@ -254,11 +191,7 @@ def build_snapshot(store: Store) -> Snapshot:
     snap.reviews = review_states(store)
     snap.types = sorted({e.type for e in events})
     snap.years = sorted({h.first[:4] for h in happenings})
-    for actor in sorted(actors.values(), key=lambda a: a["name"], reverse=True):
-        for alias in actor["aliases"]:
-            snap.alias_index[gold_key(alias)] = actor["name"]
-    for name in sorted(actors, reverse=True):
-        snap.alias_index[gold_key(name)] = name
+    snap.alias_index = actor_index(found_actors)
     for i, h in enumerate(happenings + undated):
         for name in h.actors:
             snap.by_actor.setdefault(name, []).append(i)
@@ -284,13 +217,6 @@ def _doc_ref(snap: Snapshot, doc_id: str) -> dict:
     return {"doc": doc_id, "name": d["name"] if d else doc_id, "title": d["title"] if d else None}
 
 
-def fatalities_text(e: Event) -> str | None:
-    """Return a toll as the text gives it ("more than 300"), or None."""
-    if e.fatalities is None:
-        return None
-    return (f"{e.fatalities_qualifier} " if e.fatalities_qualifier else "") + str(e.fatalities)
-
-
 def event_json(snap: Snapshot, e: Event) -> dict:
     """Return an event as the views show it, with the name of the document that tells it."""
     return {
@@ -303,29 +229,8 @@ def event_json(snap: Snapshot, e: Event) -> dict:
 
 
 def disagreements(snap: Snapshot, events: list[Event]) -> list[dict]:
-    """Return the fields on which tellings of one happening differ: dates that cannot overlap, tolls, places, types, modality."""
-    out = []
-
-    def spread(field_name: str, value_of) -> None:
-        values: dict[str, list[str]] = {}
-        for e in events:
-            v = value_of(e)
-            if v is not None and v != "":
-                values.setdefault(str(v), [])
-                name = _doc_ref(snap, e.doc)["name"]
-                if name not in values[str(v)]:
-                    values[str(v)].append(name)
-        if len(values) > 1:
-            out.append({"field": field_name, "values": [{"value": v, "sources": s} for v, s in values.items()]})
-
-    bounds = [b for b in (_bounds(e.date) for e in events) if b[0]]
-    if any(a[1] < b[0] or b[1] < a[0] for a, b in combinations(bounds, 2)):
-        spread("date", lambda e: e.date)
-    spread("fatalities", fatalities_text)
-    spread("location", lambda e: e.location)
-    spread("type", lambda e: e.type)
-    spread("modality", lambda e: e.modality)
-    return out
+    """Return the fields on which tellings of one happening differ, each value with the documents that give it."""
+    return told_differently(events, lambda doc: _doc_ref(snap, doc)["name"])
 
 
 def happening_json(snap: Snapshot, h: Happening) -> dict:
@@ -372,7 +277,7 @@ def _clip(text: str, n: int) -> str:
 
 def resolve_actor(snap: Snapshot, name: str) -> str:
     """Return the canonical actor a name or alias refers to (the name itself when none does)."""
-    return snap.alias_index.get(gold_key(name), name)
+    return resolve_name(snap.alias_index, name)
 
 
 # -- views ---------------------------------------------------------------------------------
@@ -459,9 +364,8 @@ def timeline_view(corpus: Corpus, actor: str | None = None, country: str | None 
     """
     snap = corpus.snapshot()
     wanted = resolve_actor(snap, actor) if actor else None
-    ckey = gold_key(country) if country else None
-    low = date_bounds(date_from)[0] if date_from else None
-    high = date_bounds(date_to)[1] if date_to else None
+    ckey = name_key(country) if country else None
+    low, high = period(date_from, date_to)
     dated_count = len(snap.happenings)
     cut = bisect_right(snap.dated_firsts, high) if high else dated_count
     # Candidates from the per-actor and per-country indexes (positions keep date order), else every happening.
@@ -472,12 +376,10 @@ def timeline_view(corpus: Corpus, actor: str | None = None, country: str | None 
         in_country = snap.by_country.get(ckey, [])
         candidates = in_country if candidates is None else sorted(set(candidates).intersection(in_country))
     if candidates is None:
-        matched = snap.happenings[:cut]
-        if low:
-            matched = [h for h in matched if h.last >= low]
+        matched = [h for h in snap.happenings[:cut] if overlaps(h.first, h.last, low, high)]
         undated_matched = snap.undated
     else:
-        matched = [snap.happenings[i] for i in candidates if i < cut and (not low or snap.happenings[i].last >= low)]
+        matched = [snap.happenings[i] for i in candidates if i < cut and overlaps(snap.happenings[i].first, snap.happenings[i].last, low, high)]
         undated_matched = [snap.undated[i - dated_count] for i in candidates if i >= dated_count]
     if not undated or low or high:
         undated_matched = []
@@ -597,18 +499,32 @@ def narrative_names() -> dict[str, str]:
         return {}
 
 
-def _texts(store: Store, doc_ids: list[str]) -> dict[str, str]:
-    if not doc_ids:
-        return {}
-    with store.engine.connect() as conn:
-        return dict(conn.execute(select(documents_t.c.id, documents_t.c.text).where(documents_t.c.id.in_(doc_ids))).all())
-
-
-def _evidence(text: str, spans_json: str) -> list[str]:
-    return [text[a:b] for a, b in json.loads(spans_json or "[]")][:5]
+def _evidence(text: str, spans: tuple[tuple[int, int], ...]) -> list[str]:
+    return [text[a:b] for a, b in spans][:5]
 
 
 SOURCE_SORTS = ("hits", "name", "outlet")
+
+
+def _sources_index(snap: Snapshot) -> tuple:
+    """Return what the sources view pages through: hits per narrative and mode, the sources ranked by how much they
+    carry, the STANCE_ACTORS actors most stances are about, each source's narrative hits and stances, and each source's outlet."""
+    per_narrative: dict[str, Counter] = defaultdict(Counter)
+    weight = Counter()
+    by_doc: dict[str, list] = defaultdict(list)
+    for hit in snap.narratives:
+        per_narrative[hit.narrative][hit.mode] += 1
+        weight[hit.doc] += 1
+        by_doc[hit.doc].append(hit)
+    stance_actor_docs = Counter()
+    for st in snap.stances:
+        weight[st.doc] += 1
+        stance_actor_docs[st.actor] += 1
+        by_doc[st.doc].append(st)
+    ranked = [d for d, _ in sorted(weight.items(), key=lambda kv: (-kv[1], snap.docs.get(kv[0], {}).get("name", kv[0])))]
+    actors = [a for a, _ in sorted(stance_actor_docs.items(), key=lambda kv: (-kv[1], kv[0]))[:STANCE_ACTORS]]
+    outlets = {d: source_of(snap.docs.get(d) or {"id": d}) for d in ranked}
+    return per_narrative, ranked, actors, by_doc, outlets
 
 
 def sources_view(corpus: Corpus, limit: int = 40, offset: int = 0, q: str | None = None, narrative: str | None = None,
@@ -625,27 +541,12 @@ def sources_view(corpus: Corpus, limit: int = 40, offset: int = 0, q: str | None
     snap = corpus.snapshot()
     names = narrative_names()
     if "sources" not in snap.memo:
-        per_narrative: dict[str, Counter] = defaultdict(Counter)
-        weight = Counter()
-        by_doc: dict[str, list] = defaultdict(list)
-        for row in snap.narratives:
-            per_narrative[row[1]][row[2]] += 1
-            weight[row[0]] += 1
-            by_doc[row[0]].append(("narrative", row))
-        stance_actor_docs = Counter()
-        for row in snap.stances:
-            weight[row[0]] += 1
-            stance_actor_docs[row[1]] += 1
-            by_doc[row[0]].append(("stance", row))
-        ranked = [d for d, _ in sorted(weight.items(), key=lambda kv: (-kv[1], snap.docs.get(kv[0], {}).get("name", kv[0])))]
-        actors = [a for a, _ in sorted(stance_actor_docs.items(), key=lambda kv: (-kv[1], kv[0]))[:30]]
-        outlets = {d: source_of(snap.docs.get(d) or {"id": d}) for d in ranked}
-        snap.memo["sources"] = (per_narrative, ranked, actors, by_doc, outlets)
+        snap.memo["sources"] = _sources_index(snap)
     per_narrative, ranked, actors, by_doc, outlets = snap.memo["sources"]
     outlet_docs = Counter(outlets[d] for d in ranked)
     chosen = ranked
     if narrative:
-        chosen = [d for d in chosen if any(k == "narrative" and row[1] == narrative for k, row in by_doc[d])]
+        chosen = [d for d in chosen if any(isinstance(r, NarrativeHit) and r.narrative == narrative for r in by_doc[d])]
     if q and q.strip():
         needle = q.strip().lower()
         chosen = [d for d in chosen if needle in " ".join(str(x or "") for x in (
@@ -657,17 +558,17 @@ def sources_view(corpus: Corpus, limit: int = 40, offset: int = 0, q: str | None
         chosen = sorted(chosen, key=lambda d: (-outlet_docs[outlets[d]], outlets[d], doc_name(d)))
     offset, limit = max(0, offset), max(1, limit)
     shown = chosen[offset:offset + limit]
-    texts = _texts(corpus.store, shown)
+    texts = corpus.store.document_texts(shown)
     wanted = set(actors)
     cells, stances = [], []
     for d in shown:
-        for kind, row in by_doc[d]:
-            if kind == "narrative":
-                _, n, m, sc, ev = row
-                cells.append({"narrative": n, "doc": d, "mode": m, "score": round(sc, 3), "evidence": _evidence(texts.get(d, ""), ev)})
-            elif row[1] in wanted:
-                _, a, sc, c, ev = row
-                stances.append({"doc": d, "actor": a, "score": round(sc, 3), "confidence": round(c, 3), "evidence": _evidence(texts.get(d, ""), ev)})
+        for r in by_doc[d]:
+            if isinstance(r, NarrativeHit):
+                cells.append({"narrative": r.narrative, "doc": d, "mode": r.mode, "score": round(r.score, 3),
+                              "evidence": _evidence(texts.get(d, ""), r.evidence)})
+            elif r.actor in wanted:
+                stances.append({"doc": d, "actor": r.actor, "score": round(r.score, 3), "confidence": round(r.confidence, 3),
+                                "evidence": _evidence(texts.get(d, ""), r.evidence)})
     order = {n: k for k, n in enumerate(names)}
     narrative_ids = sorted(per_narrative, key=lambda n: (order.get(n, len(order)), n))
     return {
@@ -689,16 +590,10 @@ def contradictions_view(corpus: Corpus, offset: int = 0, limit: int = 50) -> dic
     wanted = sorted({i for x in page for i in x.items if i not in snap.event_index})
     found: dict[str, dict] = {}
     item_keys = {i: record_key("event", snap.event_index[i]) for x in page for i in x.items if i in snap.event_index}
-    if wanted:
-        with corpus.store.engine.connect() as conn:
-            for r in conn.execute(select(claims_t.c.id, claims_t.c.doc, claims_t.c.text, claims_t.c.attributed_to,
-                                         claims_t.c.attribution_text, claims_t.c.hedged, claims_t.c.confidence,
-                                         claims_t.c.start, claims_t.c.end)
-                                  .where(claims_t.c.id.in_(wanted))).mappings():
-                item_keys[r["id"]] = record_key("claim", r)
-                found[r["id"]] = {"kind": "claim", "id": r["id"], **_doc_ref(snap, r["doc"]), "text": r["text"],
-                                  "attributed_to": r["attributed_to"], "attribution_text": r["attribution_text"],
-                                  "hedged": bool(r["hedged"]), "confidence": round(r["confidence"], 3)}
+    for c in corpus.store.claims(ids=wanted):
+        item_keys[c.id] = record_key("claim", c)
+        found[c.id] = {"kind": "claim", "id": c.id, **_doc_ref(snap, c.doc), "text": c.text, "attributed_to": c.attributed_to,
+                       "attribution_text": c.attribution_text, "hedged": c.hedged, "confidence": round(c.confidence, 3)}
     items = []
     for link in page:
         parts = []
@@ -718,15 +613,9 @@ def contradictions_view(corpus: Corpus, offset: int = 0, limit: int = 50) -> dic
 
 # -- one document --------------------------------------------------------------------------
 
-def document_view(corpus: Corpus, doc_id: str) -> dict:
-    """Return a document's metadata, its text cut into segments, and the records (evidence) each segment carries."""
-    snap = corpus.snapshot()
-    store = corpus.store
-    found = store.documents([doc_id])
-    if not found:
-        raise NotFound(f"no document with id {doc_id!r}; list them at /api/documents")
-    doc = found[0]
-    text = doc.text
+def _document_records(snap: Snapshot, store: Store, doc_id: str, text: str) -> tuple[list[dict], list, list]:
+    """Return the records of one document as the document view highlights them (mentions, claims, events, persuasion
+    techniques, narratives, stances, DISARM techniques), with the document's technique and DISARM hits."""
     records: list[dict] = []
 
     def add(kind: str, cls: str, start: int, end: int, label: str, fields: list, record=None, ref: str = "",
@@ -781,6 +670,19 @@ def document_view(corpus: Corpus, doc_id: str) -> dict:
         add("ttp", "ttp", x.start, x.end, f"{x.disarm_id} {x.name}",
             [("DISARM", f"{x.disarm_id} {x.name}"), ("confidence", round(x.confidence, 3)), ("extractor", x.extractor)],
             x, f"{doc_id}/{x.start}-{x.end}/{x.disarm_id}")
+    return records, found_techniques, found_ttps
+
+
+def document_view(corpus: Corpus, doc_id: str) -> dict:
+    """Return a document's metadata, its text cut into segments, and the records (evidence) each segment carries."""
+    snap = corpus.snapshot()
+    store = corpus.store
+    found = store.documents([doc_id])
+    if not found:
+        raise NotFound(f"no document with id {doc_id!r}; list them at /api/documents")
+    doc = found[0]
+    text = doc.text
+    records, found_techniques, found_ttps = _document_records(snap, store, doc_id, text)
     records.sort(key=lambda r: (r["start"], -r["end"], r["kind"]))
     # Where each technique and DISARM hit sits among the records, so that its list entry can select its highlight.
     index = {(r["kind"], r["start"], r["end"], r["label"]): i for i, r in reversed(list(enumerate(records)))}

@@ -1,0 +1,99 @@
+"""Reading ontology files: YAML with errors that name the file, pattern lists compiled with errors that name the
+entry, the user's extra files, and one fingerprint over every file that changes what analysis finds."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from pathlib import Path
+from typing import Iterable
+
+import yaml
+
+from ..errors import OntologyError
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def read_yaml(path: Path, what: str) -> dict:
+    """Return the mapping at the top of a YAML file; OntologyError naming the file when it is missing, unreadable,
+    not YAML, or not a mapping."""
+    return read_yaml_bytes(path, what)[1]
+
+
+def read_yaml_bytes(path: Path, what: str) -> tuple[bytes, dict]:
+    """Return a YAML file's bytes (for a fingerprint) and the mapping at its top; errors as read_yaml."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise OntologyError(f"{path}: {what} file not found") from None
+    except OSError as exc:
+        raise OntologyError(f"{path}: cannot read the {what} file: {exc.strerror or exc}") from None
+    try:
+        data = yaml.safe_load(raw)
+    except yaml.YAMLError as exc:
+        raise OntologyError(f"{path}: {what} is not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise OntologyError(f"{path}: expected a mapping at the top of the {what} file")
+    return raw, data
+
+
+def check_entry(path: Path, section: str, index: int, item: object, label: str, key: str = "name",
+                choices: tuple[str, ...] | None = None, fields: set[str] | None = None) -> str:
+    """Check one entry of a list in an ontology file: a mapping whose `key` is a non-empty string (one of `choices`
+    when given) and whose fields are all among `fields` (when given). Return where the entry is, for the caller's
+    own errors ("FILE: event type 'coup'"); OntologyError naming the file and the entry otherwise."""
+    where = f"{path}: {section}[{index}]"
+    if not isinstance(item, dict):
+        raise OntologyError(f"{where}: expected a mapping, got {type(item).__name__}")
+    value = item.get(key)
+    if choices is not None and value not in choices:
+        raise OntologyError(f"{where}: '{key}' must be one of {', '.join(choices)}")
+    if not isinstance(value, str) or not value.strip():
+        raise OntologyError(f"{where}: '{key}' is required")
+    where = f"{path}: {label} '{value}'"
+    unknown = set(item) - fields if fields is not None else set()
+    if unknown:
+        raise OntologyError(f"{where}: unknown field(s) {', '.join(sorted(map(str, unknown)))}")
+    return where
+
+
+def compile_words(where: str, patterns: object, wrap: bool = True) -> re.Pattern:
+    """Return one case-insensitive pattern matching any of `patterns` (as whole words when `wrap`); OntologyError
+    naming `where` and the bad pattern otherwise."""
+    if not isinstance(patterns, list) or not patterns or not all(isinstance(p, str) and p.strip() for p in patterns):
+        raise OntologyError(f"{where}: expected a non-empty list of patterns")
+    body = "|".join(f"(?:{p})" for p in patterns)
+    try:
+        return re.compile(r"(?<!\w)(?:" + body + r")(?!\w)" if wrap else body, re.I)
+    except re.error:
+        for p in patterns:
+            try:
+                re.compile(p)
+            except re.error as exc:
+                raise OntologyError(f"{where}: bad pattern {p!r} ({exc})") from None
+        raise
+
+
+def user_files(packaged: Path, variable: str, extra: Iterable[str] = ()) -> tuple[Path, ...]:
+    """Return the packaged file followed by the user's files: those in $`variable` (os.pathsep-separated), then `extra`."""
+    env = tuple(p for p in os.environ.get(variable, "").split(os.pathsep) if p)
+    return (packaged,) + tuple(Path(p) for p in env + tuple(extra))
+
+
+def packaged_files() -> tuple[Path, ...]:
+    """Return every ontology file shipped in the package, sorted by name."""
+    return tuple(sorted(PACKAGE_DIR.glob("*.yaml")))
+
+
+def fingerprint(paths: Iterable[Path], parts: Iterable[str] = ()) -> str:
+    """Return a short hash of the files' names and bytes (a missing file counts as missing) and of the extra `parts`."""
+    digest = hashlib.sha256()
+    for path in paths:
+        digest.update(path.name.encode() + b"\0")
+        digest.update(path.read_bytes() if path.is_file() else b"(missing)")
+        digest.update(b"\0")
+    for part in parts:
+        digest.update(part.encode() + b"\0")
+    return digest.hexdigest()[:16]

@@ -1,0 +1,67 @@
+"""The ontology loader package: every file validated with errors naming file and entry; the analysis version covers
+every input that changes results."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from influence_atlas.errors import OntologyError
+from influence_atlas.ontology import files
+from influence_atlas.ontology.disarm import load_cues
+from influence_atlas.ontology.events import load_actor_types, load_event_types
+from influence_atlas.ontology.places import load_place_supplement
+from influence_atlas.versions import analysis_inputs, analysis_version
+
+
+def test_every_packaged_file_loads_and_counts_in_the_version():
+    assert load_event_types() and load_actor_types().types and load_place_supplement() and load_cues()
+    inputs = set(analysis_inputs())
+    assert set(files.packaged_files()) <= inputs
+    assert any(p.suffix == ".npz" for p in inputs) and any(p.suffix == ".onnx" for p in inputs)
+
+
+def test_changing_one_ontology_file_changes_the_analysis_version(tmp_path, monkeypatch):
+    copy = tmp_path / "ontology"
+    shutil.copytree(files.PACKAGE_DIR, copy, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    monkeypatch.setattr(files, "PACKAGE_DIR", copy)
+    before = analysis_version()
+    assert analysis_version() == before
+    voice = copy / "voice.yaml"
+    voice.write_text(voice.read_text(encoding="utf-8") + "\n# one more line\n", encoding="utf-8")
+    assert analysis_version() != before
+
+
+def test_user_files_change_the_analysis_version(tmp_path, monkeypatch):
+    monkeypatch.delenv("ATLAS_DISARM_CUES", raising=False)
+    before = analysis_version()
+    actors = tmp_path / "actors.yaml"
+    actors.write_text("actors:\n  - name: Someone New\n    kind: person\n", encoding="utf-8")
+    with_actors = analysis_version((str(actors),))
+    assert with_actors != before
+    cues = tmp_path / "cues.yaml"
+    cues.write_text("cues:\n  - name: paid posters\n    techniques: [T0049]\n    en:\n      match: ['paid posters?']\n",
+                    encoding="utf-8")
+    monkeypatch.setenv("ATLAS_DISARM_CUES", str(cues))
+    assert analysis_version() not in (before, with_actors)
+
+
+@pytest.mark.parametrize("loader, name, body, message", [
+    (load_event_types, "event_types.yaml", "event_types:\n  - id: coup\n    priority: 3\n",
+     r"event_types.yaml: event type 'coup': unknown field\(s\) priority"),
+    (load_event_types, "event_types.yaml", "event_types:\n  - id: coup\n    triggers:\n      en: ['coup(']\n",
+     r"event_types.yaml: event type 'coup': triggers.en: bad pattern 'coup\('"),
+    (load_actor_types, "actor_types.yaml", "actor_types:\n  - id: rebels\n    inter: 2\n    label: rebels\n    colour: red\n",
+     r"actor_types.yaml: actor type 'rebels': unknown field\(s\) colour"),
+    (load_place_supplement, "places.yaml", "places:\n  - name: Nowhere\n    country: ML\n",
+     r"places.yaml: places\[0\]: needs name, country, latitude, longitude"),
+    (load_event_types, "event_types.yaml", "- just a list\n", r"event_types.yaml: expected a mapping"),
+    (load_event_types, "missing.yaml", None, r"missing.yaml: event types file not found"),
+])
+def test_errors_name_the_file_and_the_entry(tmp_path, loader, name, body, message):
+    path = tmp_path / name
+    if body is not None:
+        path.write_text(body, encoding="utf-8")
+    with pytest.raises(OntologyError, match=message):
+        loader(str(path))
