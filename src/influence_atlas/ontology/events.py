@@ -90,11 +90,8 @@ def _alternation(where: str, table) -> str:
 def load_event_cues(path: str | None = None) -> EventCues:
     """Return the validated cue word lists of the event-types file (its `cues` section)."""
     p = Path(path) if path else EVENT_TYPES_FILE
-    try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise OntologyError(f"{p}: cannot read event cues: {exc}") from exc
-    section = data.get("cues") if isinstance(data, dict) else None
+    data = read_yaml(p, "event cues")
+    section = data.get("cues")
     if not isinstance(section, dict):
         raise OntologyError(f"{p}: expected a 'cues' mapping")
     missing = [n for n in (*CUE_NAMES, "hedges") if n not in section]
