@@ -7,7 +7,9 @@ import pytest
 from influence_atlas.errors import OntologyError
 from influence_atlas.extract.stance import find_stances
 from influence_atlas.nlp import parse
+from influence_atlas.ontology import load_actor_catalog
 from influence_atlas.ontology.lexicons import load_stance_lexicon
+from influence_atlas.records import Mention
 from influence_atlas.pipeline import ANALYSIS_NEEDS, _sentence_spans, analyze_document, build_document
 from influence_atlas.text.readers import Source
 
@@ -201,3 +203,31 @@ def test_malformed_newsmtsc_lines_name_file_and_line(tmp_path, line, message):
     with pytest.raises(InputError) as info:
         read_target_lines(path)
     assert str(path) in str(info.value) and "line 2" in str(info.value) and message in str(info.value)
+
+
+def test_stance_reads_actor_kinds_from_the_users_actor_files(tmp_path):
+    """An actor the user's `--actors` file lists as a place holds no stance, like the packaged places."""
+    extra = tmp_path / "actors.yaml"
+    extra.write_text(
+        "version: 1\nactors:\n"
+        "  - name: Zarandia Brigade\n    kind: armed_group\n    country: Mali\n    aliases: [Zarandian Brigade]\n"
+        "places:\n  - name: Zarandia Valley\n    country: Mali\n    aliases: [Zarandia]\n",
+        encoding="utf-8")
+    text = ("Zarandia is a wonderful, peaceful and prosperous valley. "
+            "The Zarandian Brigade committed brutal atrocities and looted villages there.")
+    doc = build_document(Source(name="t.txt", path="t.txt", text=text, meta={"language": "en"}))
+    mentions = analyze_document(doc, actor_files=(str(extra),)).mentions
+    assert "Zarandia Brigade" in {m.actor for m in mentions}
+    # The tagger may not take an unknown valley for a place name; link it as the gazetteer would.
+    place = Mention(doc=doc.id, start=0, end=len("Zarandia"), text="Zarandia", label="GPE", actor="Zarandia Valley",
+                    extractor="test", confidence=1.0)
+    mentions = [place] + [m for m in mentions if m.end <= place.start or m.start >= place.end]
+    sentences = []
+    for offset, sdoc in parse(doc.text, doc.language, ANALYSIS_NEEDS):
+        sentences.extend(_sentence_spans(doc.text, offset, sdoc))
+    catalog = load_actor_catalog((str(extra),))
+    found = {st.actor: st for st in find_stances(doc.id, doc.text, sentences, mentions, doc.language, catalog=catalog)}
+    assert "Zarandia Valley" not in found
+    assert found["Zarandia Brigade"].score < 0
+    # Without the user's catalog the place's kind is unknown and it would be given a stance.
+    assert "Zarandia Valley" in {st.actor for st in find_stances(doc.id, doc.text, sentences, mentions, doc.language)}

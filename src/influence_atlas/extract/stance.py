@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ModelError
-from ..ontology import PLACE_KIND, load_actor_catalog
+from ..ontology import PLACE_KIND, ActorCatalog, load_actor_catalog
 from ..ontology.lexicons import StanceLexicon, load_stance_lexicon, load_voice_cues
 from ..records import Mention, Stance
 from .target_sentiment import TargetItem, load_target_model
@@ -239,11 +239,11 @@ class _Tally:
 
 
 def _tally_lexicon(text: str, sentences: list[tuple[int, int]], mentions: list[Mention], language: str | None,
-                   lexicon_path: str | None = None) -> _Tally:
+                   lexicon_path: str | None = None, catalog: ActorCatalog | None = None) -> _Tally:
     """Return, per actor, the evaluative words of the author's voice said of it and around it, and the document's tone."""
     lexicon = load_stance_lexicon(lexicon_path)
     cues = load_voice_cues()
-    mentions = actor_mentions(mentions)
+    mentions = actor_mentions(mentions, catalog)
     quotes = quoted_spans(text)
     lang = language if language in ("en", "fr") else None
     tally = _Tally({}, len(sentences))
@@ -317,10 +317,10 @@ def _lexicon_score(t: _ActorTally) -> float:
 
 
 def lexicon_stances(doc_id: str, text: str, sentences: list[tuple[int, int]], mentions: list[Mention], language: str | None,
-                    lexicon_path: str | None = None) -> list[Stance]:
+                    lexicon_path: str | None = None, catalog: ActorCatalog | None = None) -> list[Stance]:
     """Return the stance lexicon's view of the document toward each actor it discusses (evaluative words in the
     author's voice said of the actor), with the sentences that show it, by actor name."""
-    return _lexicon_records(doc_id, _tally_lexicon(text, sentences, mentions, language, lexicon_path), sentences)
+    return _lexicon_records(doc_id, _tally_lexicon(text, sentences, mentions, language, lexicon_path, catalog), sentences)
 
 
 def _lexicon_records(doc_id: str, tally: _Tally, sentences: list[tuple[int, int]]) -> list[Stance]:
@@ -353,9 +353,10 @@ def _is_victim(text: str, seg: Segment, target: _Target, lexicon: StanceLexicon,
     return False
 
 
-def actor_mentions(mentions: list[Mention]) -> list[Mention]:
-    """Return the mentions linked to an actor that can hold a stance (places cannot)."""
-    kinds = {e.name: e.kind for e in load_actor_catalog().entries}
+def actor_mentions(mentions: list[Mention], catalog: ActorCatalog | None = None) -> list[Mention]:
+    """Return the mentions linked to an actor that can hold a stance (places cannot), by the catalog the mentions were
+    linked with (the packaged one by default)."""
+    kinds = {e.name: e.kind for e in (catalog or load_actor_catalog()).entries}
     return [m for m in mentions if m.actor and kinds.get(m.actor) != PLACE_KIND]
 
 
@@ -398,7 +399,7 @@ def _speaker(text: str, seg: Segment, segments: list[Segment], named: list[Menti
 
 
 def read_mentions(text: str, sentences: list[tuple[int, int]], mentions: list[Mention], language: str | None,
-                  author_voice: bool = True) -> list[_Reading]:
+                  author_voice: bool = True, catalog: ActorCatalog | None = None) -> list[_Reading]:
     """Return the target model's reading of each actor mention, with who speaks at the mention.
 
     With `author_voice` False the model reads only quoted and attributed mentions (the held stances need them); the
@@ -406,7 +407,7 @@ def read_mentions(text: str, sentences: list[tuple[int, int]], mentions: list[Me
     lang = language if language in ("en", "fr") else None
     cues = load_voice_cues()
     quotes = quoted_spans(text)
-    mentions = actor_mentions(mentions)
+    mentions = actor_mentions(mentions, catalog)
     items: list[TargetItem] = []
     readings: list[_Reading] = []
     read: list[_Reading] = []  # the readings the model gives values to, in the order of `items`
@@ -496,10 +497,11 @@ FEATURES = ("lexicon", "tone")
 
 
 def find_stances(doc_id: str, text: str, sentences: list[tuple[int, int]], mentions: list[Mention], language: str | None,
-                 lexicon_path: str | None = None) -> list[Stance]:
+                 lexicon_path: str | None = None, catalog: ActorCatalog | None = None) -> list[Stance]:
     """Return the document's stance toward each actor it names (the author's, `holder` empty) and the stances of the
-    actors it quotes (`holder` the speaker), each with the sentences that show it."""
-    tally = _tally_lexicon(text, sentences, mentions, language, lexicon_path)
+    actors it quotes (`holder` the speaker), each with the sentences that show it. `catalog` is the actor catalog the
+    mentions were linked with (the user's `--actors` files included; the packaged one by default)."""
+    tally = _tally_lexicon(text, sentences, mentions, language, lexicon_path, catalog)
     out: list[Stance] = []
     try:
         aggregation = Aggregation.load()
@@ -517,7 +519,7 @@ def find_stances(doc_id: str, text: str, sentences: list[tuple[int, int]], menti
         out.append(Stance(doc=doc_id, actor=actor, score=round(score, 2), evidence=ev, extractor=EXTRACTOR,
                           confidence=confidence))
     try:
-        readings = read_mentions(text, sentences, mentions, language, author_voice=False)
+        readings = read_mentions(text, sentences, mentions, language, author_voice=False, catalog=catalog)
     except Exception as exc:  # one document's failure must not stop a batch: keep the author's stances
         log.warning("stance model failed on document %s (%s); no stances of quoted speakers", doc_id, exc)
         readings = []
