@@ -30,6 +30,8 @@ from .encoder import encode_sentences
 
 MODEL_DIR = "models/acled"
 NONE = "none"
+# Share of the event probability at which the classifier's sub-type overrides an open project type's `allowed`.
+SURE = 0.6
 _FIRST_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-ZÀ-Ý\"“])")
 
 
@@ -149,6 +151,10 @@ def classify_events(texts: list[str]) -> list[AcledLabel]:
     return out
 
 
+def _none_probability(row: np.ndarray, head: AcledHead) -> float:
+    return float(row[head.classes.index(NONE)]) if NONE in head.classes else 0.0
+
+
 def acled_for(project_type: str, sentence: str) -> tuple[str, str]:
     """Return the (ACLED event type, sub-event type) of an event of a project type told by `sentence`.
 
@@ -168,6 +174,9 @@ def acled_for_many(items: list[tuple[str, str]]) -> list[tuple[str, str]]:
         head, probs = _probabilities([items[i][1] for i in need])
         for row, i in zip(probs, need):
             allowed = {tax.sub_type(n).code for n in mappings[i].allowed}
+            if mappings[i].open:
+                sure = [c for p, c in zip(row, head.classes) if c != NONE and p >= SURE * (1 - _none_probability(row, head))]
+                allowed |= set(sure)
             ranked = [(float(p), c) for p, c in zip(row, head.classes) if c in allowed]
             if ranked:
                 picks[i] = tax.sub_type(max(ranked)[1]).name
