@@ -126,9 +126,9 @@ def test_acled_notes_through_the_event_stage():
         all_right += (e.acled_event_type == n["type"] and e.date == str(n["date"]) and e.location == n["place"]
                       and (e.fatalities or 0) == n["toll"])
     # Measured on 125 notes with the ACLED detector's events beside the lexicons: 0.95 of the notes give an
-    # event, 0.82 with type, date, place and toll right (before it: 0.54 and 0.42).
+    # event, 0.86 with type, date, place and toll right (before it: 0.54 and 0.42).
     assert got / len(NOTES) >= 0.93
-    assert all_right / len(NOTES) >= 0.80
+    assert all_right / len(NOTES) >= 0.83
 
 
 def test_acled_csv_carries_sub_types_actor_types_and_precisions(store, tmp_path):

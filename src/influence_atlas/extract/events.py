@@ -46,7 +46,7 @@ _KILLED = re.compile(
     r"(?:(?P<q1>more than|over|at least|about|around|nearly|almost|some|up to|plus de|au moins|environ|près de)\s+)?"
     rf"(?<![\w,.])(?P<n>{_NUM})\s+(?:\w+\s+){{0,3}}?"
     r"(?:dead|deaths|killed|people|civilians|villagers|soldiers|victims|bodies|executed|died|fatalities|morts|tués|civils|victimes|personnes|soldats)\b"
-    r"|(?:left|leaving|killing|killed|shot dead|gunned down|faisant|tuant|(?:ont |a )?abattu|deaths? at|death toll (?:at|to|of)|toll (?:at|to|of)|bilan de)\s+(?:(?P<q2>more than|over|at least|about|nearly|some|plus de|au moins)\s+)?"
+    r"|(?:left|leaving|killing|killed|shot dead|gunned down|beat to death|lynched|faisant|tuant|(?:ont |a )?(?:abattu|tué|lynché)|deaths? at|death toll (?:at|to|of)|toll (?:at|to|of)|bilan de)\s+(?:(?P<q2>more than|over|at least|about|nearly|some|plus de|au moins)\s+)?"
     rf"(?P<n2>{_NUM})(?!\w)",
     re.I,
 )
@@ -59,7 +59,7 @@ _NO_DEATHS = re.compile(
     r"\b(?:no (?:casualties|fatalities|deaths|one was (?:killed|hurt|injured)|injuries|victims)|without (?:causing )?(?:casualties|fatalities)|"
     r"sans (?:faire de )?(?:victimes?|morts?)|aucune victime|pas de victimes?|aucun mort)\b", re.I)
 # "killing a student and injuring another": one victim counted by its article.
-_ONE_KILLED = re.compile(r"\b(?:kill(?:ed|ing)|shot dead|murder(?:ed|ing)|tuant|(?:a|ont) tué)\s+(?:a|an|one|un|une)\s+(?!\w+\s+of\b)[\w-]+", re.I)
+_ONE_KILLED = re.compile(r"\b(?:kill(?:ed|ing)|shot dead|murder(?:ed|ing)|lynch(?:ed|ing)|tuant|(?:a|ont) (?:tué|lynché))\s+(?:a|an|one|un|une)\s+(?!\w+\s+of\b)[\w-]+", re.I)
 _MANY_KILLED = re.compile(r"\b(?P<q>dozens|scores|hundreds|several|many|des dizaines|des centaines|plusieurs)\b(?:\s+\w+){0,3}?\s+(?:were |have been |ont été )?(?:killed|dead|died|tués|morts)\b", re.I)
 _SUPPRESS_WINDOW = 60
 _VIOLENT = ("violence_against_civilians", "attack", "armed_clash")
