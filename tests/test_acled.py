@@ -61,7 +61,7 @@ def test_acled_notes_get_their_type_and_sub_type(note_labels):
     assert len(NOTES) >= 60 and sum(n["t"].startswith("Le ") for n in NOTES) >= 10
     type_right = sum(lab.event_type == n["type"] for lab, n in zip(note_labels, NOTES)) / len(NOTES)
     sub_right = sum(lab.sub_event_type == n["sub"] for lab, n in zip(note_labels, NOTES)) / len(NOTES)
-    # Measured 0.96 and 0.95 on these notes (written from the codebook, never trained on).
+    # Measured 0.94 and 0.93 on these 125 notes (written from the codebook, never trained on; 0.96 and 0.95 on the first 73).
     assert type_right >= 0.93
     assert sub_right >= 0.92
     assert sum(lab.is_event for lab in note_labels) / len(NOTES) >= 0.95
@@ -125,9 +125,10 @@ def test_acled_notes_through_the_event_stage():
         e = events[0]
         all_right += (e.acled_event_type == n["type"] and e.date == str(n["date"]) and e.location == n["place"]
                       and (e.fatalities or 0) == n["toll"])
-    # Measured with unnamed typed actors in the event stage: 0.52 of the notes give an event, 0.45 with every field right.
-    assert got / len(NOTES) >= 0.50
-    assert all_right / len(NOTES) >= 0.43
+    # Measured on 125 notes with the ACLED detector's events beside the lexicons: 0.95 of the notes give an
+    # event, 0.86 with type, date, place and toll right (before it: 0.54 and 0.42).
+    assert got / len(NOTES) >= 0.93
+    assert all_right / len(NOTES) >= 0.83
 
 
 def test_acled_csv_carries_sub_types_actor_types_and_precisions(store, tmp_path):
@@ -147,3 +148,37 @@ def test_acled_csv_carries_sub_types_actor_types_and_precisions(store, tmp_path)
     assert vac["time_precision"] == "1" and vac["geo_precision"] == "1" and vac["inter1"] in ("1", "8")
     month = next(r for r in rows if r["event_date"].startswith("2022-08"))
     assert month["time_precision"] == "3"
+
+
+def _note_events(text: str, published: str = "2022-05-04"):
+    from influence_atlas.pipeline import analyze_document, build_document
+    from influence_atlas.text.readers import Source
+
+    doc = build_document(Source(name="note.txt", path="note.txt", text=text, meta={"published": published}))
+    return analyze_document(doc).events
+
+
+@pytest.mark.parametrize("text", [
+    "The ministry of finance presented next year's budget to parliament.",
+    "Le ministre des affaires étrangères a reçu l'ambassadeur pour parler du commerce.",
+    "Heavy rains are expected across the south of the country this week.",
+])
+def test_a_document_without_an_event_gives_none(text):
+    assert _note_events(text) == []
+
+
+def test_no_date_place_or_toll_is_invented():
+    events = _note_events("Gunmen abducted a trader and his driver.")
+    assert events and all(e.date is None and e.location is None and e.fatalities is None for e in events)
+    # Counts of the wounded or abducted are not a toll.
+    wounded = _note_events("On 20 November 2021, unidentified men threw a grenade into a bar in Bujumbura, wounding twelve people.")
+    assert wounded and not wounded[0].fatalities
+
+
+def test_a_hedge_sets_the_modality_and_keeps_the_type():
+    plain = _note_events("On 28 September 2022, JNIM militants shelled a military camp near Boulkessi.")
+    hedged = _note_events("On 28 September 2022, JNIM militants reportedly shelled a military camp near Boulkessi.")
+    assert plain and hedged
+    assert hedged[0].modality == "alleged" and plain[0].modality == "asserted"
+    assert (hedged[0].type, hedged[0].acled_sub_event_type) == (plain[0].type, plain[0].acled_sub_event_type)
+    assert hedged[0].acled_sub_event_type == "Shelling/artillery/missile attack"

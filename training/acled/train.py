@@ -30,7 +30,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "src"))
 
-from influence_atlas.extract.acled import NONE, features  # noqa: E402
+from influence_atlas.extract.acled import FEATURES, NONE, features  # noqa: E402
 from influence_atlas.ontology.acled import load_acled_taxonomy  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data"
@@ -134,7 +134,7 @@ def cached_features(texts: list[str], cue_weight: float, cache: str | None) -> n
 
     from influence_atlas.ontology.acled import ACLED_FILE
 
-    key = hashlib.sha1(("\n".join(texts) + f"|{cue_weight}|" + ACLED_FILE.read_text(encoding="utf-8")).encode()).hexdigest()[:16]
+    key = hashlib.sha1(("\n".join(texts) + f"|{cue_weight}|{FEATURES}|" + ACLED_FILE.read_text(encoding="utf-8")).encode()).hexdigest()[:16]
     path = Path(cache) / f"{key}.npy"
     if path.exists():
         return np.load(path)
@@ -157,7 +157,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--cue-weight", type=float, default=0.3)
-    ap.add_argument("--l2", type=float, default=1e-4)
+    ap.add_argument("--l2", type=float, default=1e-3, help="L2 of the sub-type head")
+    ap.add_argument("--presence-l2", type=float, default=1e-4,
+                    help="L2 of the head whose `none` probability says whether there is an event (sharper than the sub-type head)")
     ap.add_argument("--extra-weight", type=float, default=1.0, help="sample weight of the written notes and PLOVER sentences")
     ap.add_argument("--threshold", type=float, default=0.5, help="event probability at or above which a text holds an event")
     ap.add_argument("--no-save", action="store_true")
@@ -186,7 +188,9 @@ def main() -> None:
         sw = balanced_weights(y, len(classes))
         sw[len(train):] *= args.extra_weight
         w, b = fit_softmax(x, y, len(classes), args.l2, sw)
-        labs, pe = predict(w, b, x_case[fold], classes, none_index)
+        labs, _ = predict(w, b, x_case[fold], classes, none_index)
+        pw, pb = fit_softmax(x, y, len(classes), args.presence_l2, sw)
+        _, pe = predict(pw, pb, x_case[fold], classes, none_index)
         for i, lab, q in zip(fold, labs, pe):
             pred[i], p_event[i] = lab, q
     acled_rows = [i for i, g in enumerate(case_gold) if g in codes]
@@ -207,10 +211,12 @@ def main() -> None:
     sw = balanced_weights(y, len(classes))
     sw[len(case_texts):] *= args.extra_weight
     w, b = fit_softmax(x, y, len(classes), args.l2, sw)
+    pw, pb = fit_softmax(x, y, len(classes), args.presence_l2, sw)
     OUT.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(OUT / "head.npz", weights=w.astype(np.float32), bias=b.astype(np.float32))
+    np.savez_compressed(OUT / "head.npz", weights=w.astype(np.float32), bias=b.astype(np.float32),
+                        presence_weights=pw.astype(np.float32), presence_bias=pb.astype(np.float32))
     meta = {
-        "classes": classes, "cue_weight": args.cue_weight, "threshold": args.threshold, "l2": args.l2,
+        "classes": classes, "features": FEATURES, "cue_weight": args.cue_weight, "threshold": args.threshold, "l2": args.l2, "presence_l2": args.presence_l2,
         "extra_weight": args.extra_weight, "encoder": "all-MiniLM-L6-v2 int8 (extract/encoder.py)",
         "training": {"case2021_dev": len(case_texts), "extra": len(extra_texts)},
         "cv": {"folds": args.folds, "weighted_f1_25": round(score, 3), "event_type_accuracy": round(type_acc, 3),

@@ -30,6 +30,10 @@ from .encoder import encode_sentences
 
 MODEL_DIR = "models/acled"
 NONE = "none"
+# The layout of the head's input rows (features()); a head trained on another layout is refused.
+FEATURES = "minilm-text+minilm-first-sentence+cues"
+# Share of the event probability at which the classifier's sub-type overrides an open project type's `allowed`.
+SURE = 0.6
 _FIRST_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-ZÀ-Ý\"“])")
 
 
@@ -71,18 +75,26 @@ def cue_features(texts: list[str], taxonomy: AcledTaxonomy | None = None) -> np.
 
 
 def features(texts: list[str], cue_weight: float, taxonomy: AcledTaxonomy | None = None) -> np.ndarray:
-    """Return the head's input rows for `texts` (hedges removed): MiniLM vector, then weighted cue features."""
+    """Return the head's input rows for `texts` (hedges removed): MiniLM vector of the text, of its first sentence, then weighted cue features.
+
+    The first sentence gets a vector of its own because a news snippet tells its main event first and
+    the rest dilutes it; for a one-sentence text both vectors are the same (and encoded once).
+    """
     tax = taxonomy or load_acled_taxonomy()
     plain = [strip_hedges(t, tax) for t in texts]
-    return np.hstack([encode_sentences(plain), cue_weight * cue_features(plain, tax)]).astype(np.float32)
+    first = [_FIRST_SENTENCE.split(t, maxsplit=1)[0] for t in plain]
+    return np.hstack([encode_sentences(plain), encode_sentences(first), cue_weight * cue_features(plain, tax)]).astype(np.float32)
 
 
 class AcledHead:
     """The trained softmax head: weights, bias, class codes (25 ACLED codes and `none`) and settings."""
 
-    def __init__(self, weights: np.ndarray, bias: np.ndarray, classes: tuple[str, ...], cue_weight: float, threshold: float):
+    def __init__(self, weights: np.ndarray, bias: np.ndarray, classes: tuple[str, ...], cue_weight: float, threshold: float,
+                 presence: tuple[np.ndarray, np.ndarray] | None = None):
         self.weights, self.bias, self.classes = weights, bias, classes
         self.cue_weight, self.threshold = cue_weight, threshold
+        # A second, less regularised softmax of the same shape: its `none` probability says whether there is an event.
+        self.presence = presence
 
     @classmethod
     def load(cls) -> AcledHead:
@@ -93,22 +105,33 @@ class AcledHead:
             with folder.joinpath("head.npz").open("rb") as fh:
                 arrays = np.load(fh)
                 weights, bias = arrays["weights"], arrays["bias"]
+                presence = arrays["presence_weights"], arrays["presence_bias"]
         except (OSError, ValueError, KeyError) as exc:
             raise ModelError(f"the ACLED head in {MODEL_DIR} cannot be read ({exc}); rebuild it with "
                              "`python training/acled/train.py` or reinstall influence-atlas") from exc
         classes = tuple(meta["classes"])
         known = set(load_acled_taxonomy().codes()) | {NONE}
-        if weights.shape[1] != len(classes) or set(classes) - known:
+        if weights.shape[1] != len(classes) or set(classes) - known or meta.get("features") != FEATURES:
             raise ModelError(f"the ACLED head in {MODEL_DIR} does not match ontology/acled.yaml; "
                              "retrain it with `python training/acled/train.py`")
-        return cls(weights, bias, classes, float(meta["cue_weight"]), float(meta["threshold"]))
+        return cls(weights, bias, classes, float(meta["cue_weight"]), float(meta["threshold"]), presence)
 
     def probabilities(self, rows: np.ndarray) -> np.ndarray:
-        """Return class probabilities (rows x classes)."""
-        logits = rows @ self.weights + self.bias
-        logits -= logits.max(axis=1, keepdims=True)
-        e = np.exp(logits)
-        return e / e.sum(axis=1, keepdims=True)
+        """Return class probabilities (rows x classes); `none` is the presence head's, the sub-types share the rest."""
+        probs = _softmax(rows @ self.weights + self.bias)
+        if self.presence is None or NONE not in self.classes:
+            return probs
+        k = self.classes.index(NONE)
+        p_none = _softmax(rows @ self.presence[0] + self.presence[1])[:, k]
+        subs = np.delete(probs, k, axis=1)
+        subs = subs / np.maximum(subs.sum(axis=1, keepdims=True), 1e-12) * (1 - p_none)[:, None]
+        return np.insert(subs, k, p_none, axis=1)
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    logits = logits - logits.max(axis=1, keepdims=True)
+    e = np.exp(logits)
+    return e / e.sum(axis=1, keepdims=True)
 
 
 _head: AcledHead | None = None
@@ -149,6 +172,10 @@ def classify_events(texts: list[str]) -> list[AcledLabel]:
     return out
 
 
+def _none_probability(row: np.ndarray, head: AcledHead) -> float:
+    return float(row[head.classes.index(NONE)]) if NONE in head.classes else 0.0
+
+
 def acled_for(project_type: str, sentence: str) -> tuple[str, str]:
     """Return the (ACLED event type, sub-event type) of an event of a project type told by `sentence`.
 
@@ -168,6 +195,9 @@ def acled_for_many(items: list[tuple[str, str]]) -> list[tuple[str, str]]:
         head, probs = _probabilities([items[i][1] for i in need])
         for row, i in zip(probs, need):
             allowed = {tax.sub_type(n).code for n in mappings[i].allowed}
+            if mappings[i].open:
+                sure = [c for p, c in zip(row, head.classes) if c != NONE and p >= SURE * (1 - _none_probability(row, head))]
+                allowed |= set(sure)
             ranked = [(float(p), c) for p, c in zip(row, head.classes) if c in allowed]
             if ranked:
                 picks[i] = tax.sub_type(max(ranked)[1]).name

@@ -9,10 +9,11 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from ..ontology import ActorCatalog
+from ..ontology.acled import load_acled_taxonomy
 from ..ontology.events import ActorTypes, EventCues, EventType, load_actor_types, load_event_cues, load_event_types
 from ..records import Event, EventActor, Mention
 from .event_detector import EventDetector, load_detector
-from .acled import code_events
+from .acled import code_events, confident_events
 from .dates import MONTHS, WEEKDAYS, DateMention, ResolvedDate, dates_compatible, find_dates, published_context
 from .places import country_code, geocode
 from .quantities import word_number
@@ -55,16 +56,20 @@ _KILLED = re.compile(
     r"(?:(?P<q1>more than|over|at least|about|around|nearly|almost|some|up to|plus de|au moins|environ|près de)\s+)?"
     rf"(?<![\w,.])(?P<n>{_NUM})\s+(?:\w+\s+){{0,3}}?"
     r"(?:dead|deaths|killed|people|civilians|villagers|soldiers|victims|bodies|executed|died|fatalities|morts|tués|civils|victimes|personnes|soldats)\b"
-    r"|(?:left|leaving|killing|killed|faisant|tuant|deaths? at|death toll (?:at|to|of)|toll (?:at|to|of)|bilan de)\s+(?:(?P<q2>more than|over|at least|about|nearly|some|plus de|au moins)\s+)?"
+    r"|(?:left|leaving|killing|killed|shot dead|gunned down|beat to death|lynched|faisant|tuant|(?:ont |a )?(?:abattu|tué|lynché)|deaths? at|death toll (?:at|to|of)|toll (?:at|to|of)|bilan de)\s+(?:(?P<q2>more than|over|at least|about|nearly|some|plus de|au moins)\s+)?"
     rf"(?P<n2>{_NUM})(?!\w)",
     re.I,
 )
+# "wounding twelve people", "abducted eight civilians": a count of the hurt or taken, not of the dead.
+_NOT_KILLED_BEFORE = re.compile(
+    r"\b(?:wound(?:ed|ing|s)?|injur(?:ed|ing|es)|hurt|abduct(?:ed|ing|s)?|kidnapp(?:ed|ing)|arrest(?:ed|ing|s)?|detain(?:ed|ing|s)?|"
+    r"rescued|freed|displac(?:ed|ing)|bless(?:ant|é|és|ées|ent)|enlev(?:é|és|ées|ant)|arrêt(?:é|és|ant))\s+(?:\w+\s+){0,2}$", re.I)
 # "no casualties reported", "sans faire de victimes": the toll is known to be nil.
 _NO_DEATHS = re.compile(
     r"\b(?:no (?:casualties|fatalities|deaths|one was (?:killed|hurt|injured)|injuries|victims)|without (?:causing )?(?:casualties|fatalities)|"
     r"sans (?:faire de )?(?:victimes?|morts?)|aucune victime|pas de victimes?|aucun mort)\b", re.I)
 # "killing a student and injuring another": one victim counted by its article.
-_ONE_KILLED = re.compile(r"\b(?:kill(?:ed|ing)|shot dead|murder(?:ed|ing)|tuant|(?:a|ont) tué)\s+(?:a|an|one|un|une)\s+(?!\w+\s+of\b)[\w-]+", re.I)
+_ONE_KILLED = re.compile(r"\b(?:kill(?:ed|ing)|shot dead|murder(?:ed|ing)|lynch(?:ed|ing)|tuant|(?:a|ont) (?:tué|lynché))\s+(?:a|an|one|un|une)\s+(?!\w+\s+of\b)[\w-]+", re.I)
 _MANY_KILLED = re.compile(r"\b(?P<q>dozens|scores|hundreds|several|many|des dizaines|des centaines|plusieurs)\b(?:\s+\w+){0,3}?\s+(?:were |have been |ont été )?(?:killed|dead|died|tués|morts)\b", re.I)
 _SUPPRESS_WINDOW = 60
 _VIOLENT = ("violence_against_civilians", "attack", "armed_clash")
@@ -91,6 +96,7 @@ class _Trigger:
     start: int
     end: int
     weak: bool = False
+    learned: bool = False
 
 
 @dataclass(slots=True)
@@ -291,6 +297,8 @@ def _fatalities(sentence: str) -> tuple[int | None, str | None]:
         value = int(n.replace(",", "")) if n[0].isdigit() else word_number(n)
         if value is None or (1900 <= value <= 2100 and not q):
             continue
+        if m.group("n") and _NOT_KILLED_BEFORE.search(sentence[max(0, m.start() - 40) : m.start()]):
+            continue
         best = (value, q.lower() if q else None)
     if best:
         return best
@@ -331,6 +339,7 @@ def extract_events(
     events: list[Event] = []
     scores = detector.scores([text[a:b] for a, b in sentences]) if detector is not None else None
     by_id = {t.id: t for t in types}
+    learned = _learned_triggers(text, sentences, by_id)
     for si, (s_start, s_end) in enumerate(sentences):
         sentence = text[s_start:s_end]
         dated: list[tuple[DateMention, ResolvedDate]] = []
@@ -342,7 +351,7 @@ def extract_events(
         triggers = _find_triggers(sentence, types, language)
         if scores is not None:
             triggers = _weigh_triggers(triggers, scores[si], detector, by_id, sentence, actor_mentions, s_start, s_end)
-        if not triggers:
+        if not triggers and learned[si] is None:
             continue
         segments = _sentence_segments(sentence)
         asides = [(m.start(), m.end()) for m in re.finditer(r"\([^()]*\)", sentence)]
@@ -353,10 +362,10 @@ def extract_events(
         intro = _INTRO_CLAUSE.match(sentence)
         s_parties = None
         quoted = [(m.start(), m.end()) for m in _SHORT_QUOTE.finditer(sentence)]
-        for trig in triggers:
+        for trig in _with_fallback(triggers, learned[si], events, len(events)):
             before = sentence[: trig.start]
             if any(a < trig.start and trig.end < b for a, b in quoted):
-                # A trigger inside a short quoted phrase ("an 'attack on freedom of information'") is a label, not a happening.
+                # A trigger inside a short quoted phrase is a label someone gave, not a happening the sentence tells.
                 continue
             if _DEMAND.search(before):
                 continue
@@ -391,7 +400,7 @@ def extract_events(
                 in_seg = [m for m in in_seg if m.actor != reporter]
             if not in_seg:
                 in_seg = [m for m in s_mentions if not (seg[2] and m.actor == reporter)]
-            any_actor = trig.etype.id in _ANY_ACTOR_TYPES
+            any_actor = trig.etype.id in _ANY_ACTOR_TYPES or trig.learned
             parties = []
             if any_actor:
                 if s_parties is None:
@@ -408,9 +417,14 @@ def extract_events(
                 doers = [m for m in in_seg if m.end - s_start <= trig.start] + [p for p in unnamed if p.end <= trig.start]
                 if not doers or _PASSIVE.search(sentence[max(0, trig.start - 14) : trig.start]):
                     continue
-            if not in_seg and not unnamed:
+            # The detector's event may have no party the text names ("a landmine killed eight passengers").
+            unknown_agent = trig.learned and not in_seg and not any(
+                _party_type(p, trig.etype.id) in actor_types.agent_types for p in unnamed)
+            if unknown_agent:
+                pass
+            elif not in_seg and not unnamed:
                 continue
-            if in_seg:
+            elif in_seg:
                 pass
             elif not any(_party_type(p, trig.etype.id) in actor_types.agent_types for p in unnamed):
                 # An event needs a party that acts: victims alone ("civilians") tell a toll, not who did it.
@@ -436,6 +450,12 @@ def extract_events(
                 date = min(pool or seg_dates, key=lambda x: abs(x[0].start - trig.start))[1]
             found_place = _location(text, s_start, seg, trig, place_mentions, s_end)
             location, geo_precision = found_place if found_place else (None, None)
+            date_at = next((dm.start for dm, r in seg_dates if r is date), 0)
+            if trig.learned and (date is None or date.precision != "day" or (unknown_agent and not location)
+                                 or load_acled_taxonomy().dates_a_publication(sentence[:date_at])):
+                # The detector reads any wording, so its event must be an incident as ACLED codes one: told with
+                # its day (and its place when no party is named), not an ongoing war or a background fact.
+                continue
             point = None
             if location:
                 context = [p.actor or p.text for p in place_mentions if s_start <= p.start < s_end and (p.actor or p.text) != location]
@@ -471,12 +491,12 @@ def extract_events(
                         actors[name][1] = actors[name][1] or type_id
                     else:
                         actors[name] = [role, type_id]
-            if (trig.etype.id in _NEEDS_TWO or (etype in _NEEDS_TWO and not in_seg)) and len(actors) < 2:
+            if not trig.learned and (trig.etype.id in _NEEDS_TWO or (etype in _NEEDS_TWO and not in_seg)) and len(actors) < 2:
                 continue
             modality = _modality(sentence, trig.start)
             if modality == "planned" and not _ANNOUNCED.search(before):
                 continue
-            deaths, qualifier = _fatalities(sentence) if etype in ("violence_against_civilians", "attack", "armed_clash") else (None, None)
+            deaths, qualifier = _fatalities(sentence) if etype in (*_VIOLENT, "protest") else (None, None)
             confidence = round(min(0.95, 0.5 + 0.15 * bool(date) + 0.1 * min(len(actors), 2) + 0.05 * bool(location)), 2)
             generic = date is None and _is_generic(sentence, trig)
             events.append(Event(
@@ -491,6 +511,23 @@ def extract_events(
             ))
     return code_events(merge_duplicate_events(_later_tolls(events, text, sentences, types, language)))
 
+
+
+def _learned_triggers(text: str, sentences: list[tuple[int, int]], by_id: dict[str, EventType]) -> list[_Trigger | None]:
+    """Per sentence, the trigger the ACLED detector is sure of (its sub-type's project type, at its cue), else None."""
+    found = confident_events([text[a:b] for a, b in sentences])
+    return [_Trigger(by_id[f[0]], f[1], f[2], learned=True) if f and f[0] in by_id else None for f in found]
+
+
+def _with_fallback(triggers: list[_Trigger], fallback: _Trigger | None, events: list[Event], before: int):
+    """Yield the lexicon triggers, then the detector's trigger when they gave the sentence no event.
+
+    Lexicons enumerate wording; the learned detector reads any wording of an ACLED event, and any party
+    ("gunmen", "a mob", "police") may act in it.
+    """
+    yield from triggers
+    if fallback is not None and len(events) == before:
+        yield fallback
 
 
 # A capitalised name after a locative preposition: where a sentence says something happened.
@@ -573,12 +610,16 @@ def _location(text: str, s_start: int, seg, trig, places: list[Mention], s_end: 
             point = None
         if point is not None and point.precision == "town":
             return name, 2 if m.group("near") else 1
+    if in_sentence:
+        # "regained control of Bossangoa": a place the sentence names without a locative preposition.
+        p = min(in_sentence, key=lambda p: (p.actor is not None, p.start))
+        return p.actor or p.text, 3 if p.actor else 1
     return None
 
 
 _NEAR = re.compile(r"\b(?:near|outside|close to|around|près de|non loin de|aux environs de)\s+(?:the\s+)?(?:\w+\s+){0,2}$", re.I)
 _UNTAGGED_PLACE = re.compile(
-    r"\b(?:(?P<near>near|outside|close to|près de|non loin de)|in|at|à|dans)\s+(?:the\s+(?:village|town|city|commune|locality)\s+of\s+|le\s+village\s+de\s+|la\s+localité\s+de\s+)?"
+    r"\b(?:(?P<near>near|outside|close to|près de|non loin de)|in|at|à|dans|of|on|de|sur)\s+(?:the\s+(?:village|town|city|commune|locality)\s+of\s+|le\s+village\s+de\s+|la\s+localité\s+de\s+)?"
     r"(?P<name>[A-Z][\w’'-]+(?:[ -][A-Z][\w’'-]+){0,2})"
 )
 

@@ -29,10 +29,15 @@ class AcledSubType:
 
 @dataclass(frozen=True, slots=True)
 class ProjectMapping:
-    """The ACLED sub-types an event of one project type may carry, and the one to use when nothing decides."""
+    """The ACLED sub-types an event of one project type may carry, and the one to use when nothing decides.
+
+    `open`: the classifier may code an event of this type with any sub-type it is sure of (a lexicon's
+    "attack" may be a defused bomb or a protest met with live fire).
+    """
 
     default: str
     allowed: tuple[str, ...]
+    open: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +50,12 @@ class AcledTaxonomy:
     hedges: dict[str, re.Pattern]
     inter_codes: dict[str, int]
     source: str
+    publication_dates: dict[str, re.Pattern] | None = None
+
+    def dates_a_publication(self, before: str) -> bool:
+        """True when the words just before a date make it a publication's date ("released on", "publiée le")."""
+        tail = before[-30:]
+        return any(p.search(tail) for p in (self.publication_dates or {}).values())
 
     def sub_type(self, key: str) -> AcledSubType:
         """Return the sub-type of a name ("Armed clash") or CASE code ("ARMED_CLASH"); KeyError if unknown."""
@@ -85,10 +96,14 @@ def load_acled_taxonomy(path: str | None = None) -> AcledTaxonomy:
     if not isinstance(hedges, dict) or set(hedges) - set(LANGUAGES):
         raise OntologyError(f"{p}: 'hedges' must map languages ({', '.join(LANGUAGES)}) to pattern lists")
     compiled = {lang: compile_words(f"{p}: hedges.{lang}", pats) for lang, pats in hedges.items()}
+    publication = data.get("publication_dates") or {}
+    if not isinstance(publication, dict) or set(publication) - set(LANGUAGES):
+        raise OntologyError(f"{p}: 'publication_dates' must map languages ({', '.join(LANGUAGES)}) to pattern lists")
+    publication_dates = {lang: compile_words(f"{p}: publication_dates.{lang}", pats) for lang, pats in publication.items()}
     inter = data.get("inter_codes") or {}
     if not isinstance(inter, dict) or not all(isinstance(k, str) and isinstance(v, int) and 0 <= v <= 8 for k, v in inter.items()):
         raise OntologyError(f"{p}: 'inter_codes' must map actor kinds to ACLED actor-type codes 0-8")
-    return AcledTaxonomy(tuple(event_types), tuple(subs), mappings, compiled, dict(inter), str(p))
+    return AcledTaxonomy(tuple(event_types), tuple(subs), mappings, compiled, dict(inter), str(p), publication_dates)
 
 
 def _sub_type(p: Path, parent: str, j: int, item: object, event_type: str, seen: list[AcledSubType]) -> AcledSubType:
@@ -134,5 +149,7 @@ def _project_types(p: Path, data: object, names: set[str]) -> dict[str, ProjectM
             raise OntologyError(f"{where}: unknown ACLED sub-event type(s) {', '.join(map(str, bad))}")
         if value["default"] not in value["allowed"]:
             raise OntologyError(f"{where}: default '{value['default']}' is not in 'allowed'")
-        out[key] = ProjectMapping(value["default"], tuple(value["allowed"]))
+        if not isinstance(value.get("open", False), bool):
+            raise OntologyError(f"{where}: 'open' must be true or false")
+        out[key] = ProjectMapping(value["default"], tuple(value["allowed"]), value.get("open", False))
     return out
