@@ -331,7 +331,7 @@ def contradictions(
                 table.add_row(Text(f"{names.get(c.doc, c.doc)}\n{c.attributed_to or '(author)'}"), Text(c.text))
             console.print(table)
             shown += 1
-        elif link.kind == "same_event" and kind in ("all", "events") and link.detail != "tellings agree":
+        elif link.kind == "same_event" and kind in ("all", "events") and not link.detail.startswith("tellings agree"):
             sides = [events[i] for i in link.items if i in events]
             table = Table("source", "date", "deaths", "actors", "says",
                           title=f"one event, told differently — {link.detail} — confidence {link.score:.2f}", show_lines=True)

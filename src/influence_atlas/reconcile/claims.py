@@ -8,7 +8,9 @@ by story) over relation features: meaning similarity, shared actors, places and 
 of one thing that differ (300 vs 500 dead), a denial on one side only, sources that lean opposite
 ways. A second learned step decides, per document pair, whether a link of each kind is there at
 all, and gives the link its calibrated confidence; only links at or above the cut-off are kept.
-Each link names its reason (which figure, which proposition) in `detail`.
+An item pair becomes a link only with an anchor (`features.shared_anchor`, `event_anchor`): a figure,
+town, month or rare name the two sentences share, so that a shared topic or country never makes one
+proposition. Each link names its reason (which figure, which proposition, which anchor) in `detail`.
 """
 
 from __future__ import annotations
@@ -18,11 +20,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..extract.dates import dates_compatible
 from ..extract.encoder import encode_sentences
 from ..records import Claim, Document, Event, Link, Mention, Stance
 from .events import link_id
-from .features import (LINK_KINDS, Statement, claim_pair_features, describe, doc_pair_features, event_pair_features,
-                       load_link_models, stance_opposition)
+from .features import (LINK_KINDS, NAME_ANCHOR_SIMILARITY, Statement, claim_pair_features, conflicting_figures,
+                       corpus_context, describe, doc_pair_features, document_figures, document_names,
+                       event_pair_features, load_link_models, rare_names_of, shared_anchor, specific_place,
+                       stance_opposition)
 from .links import candidate_documents, document_sentences, event_view, sentence_pair_rows
 
 # Per document pair and kind, the strongest few claim pairs: an analyst reads these, they are not a dump.
@@ -36,8 +41,10 @@ class PairFindings:
     """What the pair models found between two documents: per kind, the document-level confidence and the item pairs."""
 
     confidence: dict[str, float]
-    claim_pairs: list[tuple[float, float, Statement, Statement, np.ndarray]]  # (p corroborates, p contradicts, a, b, row)
+    # Only pairs with an anchor (shared_anchor / conflicting_figures) are kept as linkable items.
+    claim_pairs: list[tuple[float, float, Statement, Statement, np.ndarray, str]]  # (p corroborates, p contradicts, a, b, row, anchor)
     event_pairs: list[tuple[float, str, str]]  # (p same, event id, event id)
+    event_anchors: dict[tuple[str, str], str] = None  # (event id, event id) -> what the two tellings share
 
 
 def _main_actors(statements: list[Statement], top: int = MAIN_ACTORS) -> set[str]:
@@ -75,12 +82,18 @@ def compare_documents(documents: list[Document], claims: list[Claim], events: li
     for s, v in zip(all_claims, encode_sentences([s.text for s in all_claims])):
         claim_vec[s.id] = v
     all_events = [e for d in docs for e in ev_by_doc.get(d, [])]
+    by_id = {e.id: e for e in all_events}
     event_vec = dict(zip([e.id for e in all_events], encode_sentences([e.evidence for e in all_events])))
     views = {e.id: event_view(e.type, e.date, {x.name for x in e.actors}, e.location, e.fatalities, e.evidence)
              for e in all_events}
+    doc_cos_of = {p: float(vectors[p[0]] @ vectors[p[1]]) for p in pairs}
+    names = {d: document_names(texts[d]) for d in docs}
+    rare = rare_names_of(names)
+    context = corpus_context(sorted(pairs), doc_cos_of, names, {d: document_figures(told[d][1]) for d in docs}, language)
+    ev_statement = {e.id: describe(e.id, e.doc, e.evidence, language.get(e.doc)) for e in all_events}
     found = {}
     for a, b in sorted(pairs):
-        doc_cos = float(vectors[a] @ vectors[b])
+        doc_cos = doc_cos_of[(a, b)]
         opposed = stance_opposition(stance.get(a, {}), stance.get(b, {}))
         rows, sides = [], []
         for x in by_doc.get(a, []):
@@ -97,17 +110,49 @@ def compare_documents(documents: list[Document], claims: list[Claim], events: li
         srows = sentence_pair_rows(told[a], told[b], doc_cos, opposed)
         sprobs = models.claim_probabilities(srows) if len(srows) else np.zeros((0, 3))
         row = doc_pair_features(doc_cos, language.get(a) == language.get(b), opposed, sprobs[:, 1].tolist(),
-                                sprobs[:, 2].tolist(), eprobs.tolist())[None, :]
+                                sprobs[:, 2].tolist(), eprobs.tolist(), context[(a, b)])[None, :]
         confidence = {kind: float(models.document_probabilities(kind, row.copy())[0]) for kind in LINK_KINDS}
-        found[(a, b)] = PairFindings(
-            confidence,
-            [(float(p[1]), float(p[2]), x, y, r) for p, (x, y), r in zip(probs, sides, rows)],
-            [(float(p), x, y) for p, (x, y) in zip(eprobs, eids)],
-        )
+        claim_items = []
+        for p, (x, y), r in zip(probs, sides, rows):
+            anchor = shared_anchor(x, y, rare, float(r[1])) or conflicting_figures(x, y)
+            if anchor:
+                claim_items.append((float(p[1]), float(p[2]), x, y, r, anchor))
+        event_items, anchors = [], {}
+        # Two documents the model is very sure tell one story may share only the country of a happening's telling.
+        country_ok = confidence["same_event"] >= models.thresholds.get("same_event_country", 2.0)
+        for p, (x, y) in zip(eprobs, eids):
+            anchor = event_anchor(by_id[x], by_id[y], ev_statement[x], ev_statement[y], rare,
+                                  float(event_vec[x] @ event_vec[y]), country_ok)
+            if anchor:
+                event_items.append((float(p), x, y))
+                anchors[(x, y)] = anchors[(y, x)] = anchor
+        found[(a, b)] = PairFindings(confidence, claim_items, event_items, anchors)
     return found
 
 
-def reason(kind: str, a: Statement, b: Statement, cos: float) -> str:
+def event_anchor(a: Event, b: Event, sa: Statement, sb: Statement, rare: frozenset[str],
+                 similarity: float = 1.0, country_ok: bool = False) -> str | None:
+    """Return what makes two tellings of one type the same happening, or None: a month both date it to, the same
+    place, tolls within a factor of three, or a figure, town or rare name their sentences share."""
+    if a.type != b.type:
+        return None
+    if a.date and b.date and len(a.date) >= 7 and len(b.date) >= 7 and dates_compatible(a.date, b.date):
+        return f"same {a.type}, dated {min(a.date, b.date, key=len)}"
+    if a.location and a.location == b.location and specific_place(a.location):
+        return f"same {a.type} at {a.location}"
+    if a.date and b.date and dates_compatible(a.date, b.date) and a.location and a.location == b.location:
+        return f"same {a.type} in {a.location}, {min(a.date, b.date, key=len)}"
+    if a.fatalities and b.fatalities and max(a.fatalities, b.fatalities) <= 3 * min(a.fatalities, b.fatalities):
+        return f"same {a.type}, tolls {a.fatalities} and {b.fatalities}"
+    shared = shared_anchor(sa, sb, rare, similarity)
+    if shared:
+        return f"same {a.type}; {shared}"
+    if country_ok and a.location and a.location == b.location:
+        return f"same {a.type} in {a.location}, in two documents telling one story"
+    return None
+
+
+def reason(kind: str, a: Statement, b: Statement, cos: float, anchor: str | None = None) -> str:
     """Return why two claims are linked, in an analyst's words: the figure or the proposition at stake."""
     shared = sorted(a.actors & b.actors)
     about = f" about {', '.join(shared)}" if shared else ""
@@ -129,6 +174,8 @@ def reason(kind: str, a: Statement, b: Statement, cos: float) -> str:
         if same:
             parts.append(f"same figure: {same[0]:g}")
         parts.append("same assertion")
+    if anchor and not any(anchor in p for p in parts):
+        parts.append(f"both give {anchor}")
     return f"{kind}{about}: " + "; ".join(parts) + f" (meaning similarity {cos:.2f})"
 
 
@@ -142,11 +189,23 @@ def link_claims_from(found: dict[tuple[str, str], PairFindings], min_confidence:
             cut = models.thresholds[kind] if min_confidence is None else min_confidence
             if conf < cut or not f.claim_pairs:
                 continue
-            ranked = sorted(f.claim_pairs, key=lambda t: (-t[col], t[2].id, t[3].id))
+            if kind == "contradicts":
+                # Below the stricter cut-off a contradiction must show its cue: figures that differ, one side calling
+                # the other's account false, or a denial of a sentence that means nearly the same (a negation
+                # anywhere in a long sentence about something else is no denial of it).
+                strict = models.thresholds.get("contradicts_uncued", models.thresholds[kind])
+                uncued_ok = conf >= strict + (cut - models.thresholds[kind])
+                pairs = [t for t in f.claim_pairs if uncued_ok or t[5].startswith("figures ") or t[2].debunks
+                         or t[3].debunks or (t[2].negated != t[3].negated and t[4][1] >= NAME_ANCHOR_SIMILARITY)]
+            else:
+                pairs = [t for t in f.claim_pairs if not t[5].startswith("figures ")]
+            if not pairs:
+                continue
+            ranked = sorted(pairs, key=lambda t: (-t[col], t[2].id, t[3].id))
             best = ranked[0][col]
             used: set[str] = set()
             for item in ranked:
-                p, x, y, row = item[col], item[2], item[3], item[4]
+                p, x, y, row, anchor = item[col], item[2], item[3], item[4], item[5]
                 if len(used) >= 2 * MAX_LINKS or p < 0.8 * best:
                     break
                 if x.id in used or y.id in used:
@@ -154,7 +213,7 @@ def link_claims_from(found: dict[tuple[str, str], PairFindings], min_confidence:
                 used.update((x.id, y.id))
                 score = round(conf * (p / best if best else 1.0), 3)
                 links.append(Link(link_id(kind, [x.id, y.id]), kind, tuple(sorted((x.id, y.id))),
-                                  reason(kind, x, y, float(row[1])), score))
+                                  reason(kind, x, y, float(row[1]), anchor), score))
     return links
 
 
