@@ -186,3 +186,23 @@ def test_documents_are_ranked_among_partners_of_their_own_language():
     figures = {"en1": frozenset({300.0}), "en2": frozenset(), "fr1": frozenset({300.0}), "fr2": frozenset()}
     ctx = corpus_context(sorted(scores), scores, names, figures, language)
     assert ctx[("en1", "fr1")][2] > 0 and ctx[("en1", "fr1")][5] > 0 and ctx[("en1", "fr2")][2] == 0
+
+
+def test_sources_opposed_on_several_actors_contradict_and_one_actor_is_not_enough():
+    """Two documents that take opposite sides on two or more actors (summed strength >= 2.5) contradict as wholes: the
+    link joins their claims about the most disputed actor nearest in meaning; one disputed actor, or weak sides, do not."""
+    from influence_atlas.reconcile.claims import opposed_sides, same_assertion
+
+    xs = [describe("a1", "d1", "Russia brought security to Mali.", "en"),
+          describe("a2", "d1", "France failed the Sahel for a decade.", "en")]
+    ys = [describe("b1", "d2", "Russia's mercenaries killed civilians in Mali.", "en"),
+          describe("b2", "d2", "France trained Malian soldiers.", "en")]
+    rng = np.random.default_rng(0)
+    vec = {s.id: v / np.linalg.norm(v) for s, v in zip(xs + ys, rng.normal(size=(4, 8)))}
+    pro, critic = {"Russia": 1.5, "France": -1.2}, {"Russia": -2.0, "France": 1.0}
+    strength, actor, x, y = opposed_sides(pro, critic, xs, ys, vec)
+    assert actor == "Russia" and abs(strength - 2.5) < 1e-9 and (x.id, y.id) == ("a1", "b1")
+    assert opposed_sides({"Russia": 1.5}, {"Russia": -2.0}, xs, ys, vec) is None, "one disputed actor is not enough"
+    assert opposed_sides({"Russia": 1.5, "France": -0.4}, critic, xs, ys, vec) is None, "a weak side takes no side"
+    assert opposed_sides(pro, {"Russia": -2.0, "France": -1.0}, xs, ys, vec) is None, "agreeing on France"
+    assert same_assertion(0.9).startswith("one assertion") and same_assertion(0.3) is None

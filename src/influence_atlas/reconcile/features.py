@@ -217,6 +217,21 @@ def _jaccard(x: frozenset, y: frozenset) -> float:
     return len(x & y) / len(x | y) if x or y else 0.0
 
 
+# Stance scores run from -2 to 2; a side is taken from 0.5 on (as the stance stage's sign does).
+SIDE_TAKEN = 0.5
+
+
+def stance_disagreement(a: dict[str, float], b: dict[str, float]) -> list[tuple[float, str]]:
+    """Return the actors two documents take opposite sides on (both at least SIDE_TAKEN), with the weaker side's
+    strength, strongest first."""
+    out = []
+    for actor in a.keys() & b.keys():
+        sa, sb = a[actor], b[actor]
+        if sa * sb < 0 and min(abs(sa), abs(sb)) >= SIDE_TAKEN:
+            out.append((min(abs(sa), abs(sb)), actor))
+    return sorted(out, key=lambda t: (-t[0], t[1]))
+
+
 def stance_opposition(a: dict[str, float], b: dict[str, float]) -> float:
     """Return how far two documents lean opposite ways on an actor both take a side on, in [0, 1]."""
     worst = 0.0
