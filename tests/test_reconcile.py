@@ -129,3 +129,80 @@ def test_incremental_linking_equals_a_full_pass(tmp_path, seeds):
     kinds = lambda store: sorted((l.kind, tuple(sorted(store_docs(store, l.items)))) for l in store.links())  # noqa: E731
     assert set(kinds(step)) == set(kinds(full))
     assert any(k[0] in ("contradicts", "corroborates") for k in kinds(step))
+
+
+def test_a_link_needs_a_specific_anchor_not_a_shared_country():
+    """Two statements are one proposition only when they share a figure, a town, a month or (meaning the same) a rare
+    name; naming Russia and Mali is not enough, and a French month meets its English telling."""
+    from influence_atlas.reconcile.features import broad_names, conflicting_figures, shared_anchor
+
+    a = describe("c1", "d1", "Russia is expanding its influence in Mali and across Africa.", "en")
+    b = describe("c2", "d2", "Mali and Russia signed new deals as Moscow courts African states.", "en")
+    assert {"Russia", "Mali"} <= a.actors & b.actors
+    assert shared_anchor(a, b, rare_names=a.names | b.names) is None
+    en = describe("c3", "d3", "Russia sent 300 military instructors to the Central African Republic in December 2020.", "en")
+    fr = describe("c4", "d4", "La Russie a envoyé 300 instructeurs militaires en Centrafrique le 21 décembre 2020.", "fr")
+    assert shared_anchor(en, fr).startswith("figure 300")
+    undated = describe("c5", "d5", "Les instructeurs russes sont arrivés en Centrafrique le 21 décembre 2020.", "fr")
+    assert shared_anchor(en, undated) == "month 2020-12"
+    one = describe("c6", "d6", "Observers in Bangui said Touadéra asked Moscow for help.", "en")
+    two = describe("c7", "d7", "In the capital, Touadera thanked the instructors.", "en")
+    assert "touade" in one.names & two.names and "touade" not in broad_names()
+    assert shared_anchor(one, two, {"touade"}, similarity=0.8) == "name touade…"
+    assert shared_anchor(one, two, {"touade"}, similarity=0.2) is None, "a name alone does not make one proposition"
+    assert shared_anchor(one, two, frozenset(), similarity=0.8) is None, "a name most documents use is no anchor"
+    low = describe("c8", "d8", "The attack killed 300 civilians.", "en")
+    high = describe("c9", "d9", "The attack killed 500 civilians.", "en")
+    assert conflicting_figures(low, high) == "figures 300 vs 500 (civi…)"
+
+
+def test_tellings_need_the_same_type_and_a_specific_anchor_to_be_one_happening():
+    from influence_atlas.reconcile.claims import event_anchor
+
+    a = _event("e1", "d1", "coup", date="2020-08-18", location="Mali", text="Soldiers seized power in Bamako.")
+    b = _event("e2", "d2", "coup", date="2020-08", location="Mali", text="La junte a pris le pouvoir en août 2020.")
+    c = _event("e3", "d3", "coup", location="Mali", text="A coup took place.")
+    d = _event("e4", "d4", "election", date="2020-08", location="Mali", text="An election.")
+    st = {e.id: describe(e.id, e.doc, e.evidence, "en") for e in (a, b, c, d)}
+    assert event_anchor(a, b, st["e1"], st["e2"], frozenset()) == "same coup, dated 2020-08"
+    assert event_anchor(a, c, st["e1"], st["e3"], frozenset()) is None, "one country is not one happening"
+    assert event_anchor(b, d, st["e2"], st["e4"], frozenset()) is None, "another kind of happening"
+    town = _event("e5", "d5", "coup", location="Kati", text="x")
+    assert event_anchor(town, _event("e6", "d6", "coup", location="Kati", text="y"), st["e1"], st["e3"], frozenset())
+
+
+def test_documents_are_ranked_among_partners_of_their_own_language():
+    """A French telling is judged by how it ranks among French documents, not against English ones on an English encoder."""
+    from influence_atlas.reconcile.features import corpus_context, reciprocal_ranks
+
+    language = {"en1": "en", "en2": "en", "fr1": "fr", "fr2": "fr"}
+    scores = {("en1", "en2"): 0.8, ("en1", "fr1"): 0.45, ("en1", "fr2"): 0.3, ("en2", "fr1"): 0.35, ("en2", "fr2"): 0.3,
+              ("fr1", "fr2"): 0.6}
+    ranks = reciprocal_ranks(scores, language)
+    assert ranks[("en1", "fr1")] == (1.0, 1.0), "each is the other's nearest of its language"
+    assert ranks[("en2", "fr2")][1] < 1.0
+    names = {"en1": frozenset({"gossi", "barkha"}), "en2": frozenset({"touade"}), "fr1": frozenset({"gossi"}),
+             "fr2": frozenset({"touade", "bangui"})}
+    figures = {"en1": frozenset({300.0}), "en2": frozenset(), "fr1": frozenset({300.0}), "fr2": frozenset()}
+    ctx = corpus_context(sorted(scores), scores, names, figures, language)
+    assert ctx[("en1", "fr1")][2] > 0 and ctx[("en1", "fr1")][5] > 0 and ctx[("en1", "fr2")][2] == 0
+
+
+def test_sources_opposed_on_several_actors_contradict_and_one_actor_is_not_enough():
+    """Two documents that take opposite sides on two or more actors (summed strength >= 2.5) contradict as wholes: the
+    link joins their claims about the most disputed actor nearest in meaning; one disputed actor, or weak sides, do not."""
+    from influence_atlas.reconcile.claims import opposed_sides, same_assertion
+
+    xs = [describe("a1", "d1", "Russia brought security to Mali.", "en"),
+          describe("a2", "d1", "France failed the Sahel for a decade.", "en")]
+    ys = [describe("b1", "d2", "Russia's mercenaries killed civilians in Mali.", "en"),
+          describe("b2", "d2", "France trained Malian soldiers.", "en")]
+    rng = np.random.default_rng(0)
+    vec = {s.id: v / np.linalg.norm(v) for s, v in zip(xs + ys, rng.normal(size=(4, 8)))}
+    pro, critic = {"Russia": 1.5, "France": -1.2}, {"Russia": -2.0, "France": 1.0}
+    strength, actor, x, y = opposed_sides(pro, critic, xs, ys, vec)
+    assert actor == "Russia" and abs(strength - 2.5) < 1e-9 and (x.id, y.id) == ("a1", "b1")
+    assert opposed_sides({"Russia": 1.5}, {"Russia": -2.0}, xs, ys, vec) is None, "one disputed actor is not enough"
+    assert opposed_sides({"Russia": 1.5, "France": -0.4}, critic, xs, ys, vec) is None, "a weak side takes no side"
+    assert opposed_sides(pro, {"Russia": -2.0, "France": -1.0}, xs, ys, vec) is None, "agreeing on France"
+    assert same_assertion(0.9).startswith("one assertion") and same_assertion(0.3) is None

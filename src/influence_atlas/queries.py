@@ -86,7 +86,7 @@ def conflicts(store: Store, kind: str = "all", min_confidence: float | None = No
         if (link.kind == "contradicts" and kind in ("all", "claims")) or (link.kind == "corroborates" and kind == "corroborations"):
             what = "contradicting claims" if link.kind == "contradicts" else "corroborating claims"
             out.append(Conflict(what, link, claims=[claims[i] for i in link.items if i in claims]))
-        elif link.kind == "same_event" and kind in ("all", "events") and link.detail != AGREEING:
+        elif link.kind == "same_event" and kind in ("all", "events") and not link.detail.startswith(AGREEING):
             out.append(Conflict("one event, told differently", link, events=[events[i] for i in link.items if i in events]))
     return out, store.document_names()
 

@@ -26,7 +26,8 @@ sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(HERE))
 
 from influence_atlas.reconcile.features import (CLAIM_FEATURES, DOC_FEATURES, EVENT_FEATURES, LINK_KINDS,  # noqa: E402
-                                                doc_pair_features, softmax_rows, stance_opposition)
+                                                corpus_context, doc_pair_features, document_figures, document_names,
+                                                softmax_rows, stance_opposition)
 from influence_atlas.reconcile.links import sentence_pair_rows  # noqa: E402
 
 OUT = ROOT / "src" / "influence_atlas" / "models" / "links" / "links.json"
@@ -120,16 +121,37 @@ def choose_cut(best: dict, gold: set, target: float, beta: float = 0.5) -> float
     return chosen
 
 
+def corpus_contexts(all_sets: dict, vecs: dict, told: dict, info: dict) -> dict:
+    """Return the corpus context (CONTEXT_FEATURES) of every document pair, each set read as one corpus the way
+    analysis reads it (the seeds are analysed with the 28 development documents)."""
+    import data
+
+    corpora = [["cross"], ["seeds", "dev"]]
+    out = {}
+    for names in corpora:
+        docs = sorted(d for n in names if n in all_sets for d in all_sets[n]["docs"])
+        texts = {d: v["text"] for n in names if n in all_sets for d, v in data.load_set(n)["docs"].items()}
+        pairs = [(a, b) for i, a in enumerate(docs) for b in docs[i + 1:]]
+        out.update(corpus_context(pairs, {p: float(vecs[p[0]] @ vecs[p[1]]) for p in pairs},
+                                  {d: document_names(texts[d]) for d in docs},
+                                  {d: document_figures(told[d][1]) for d in docs}, {d: info[d]["language"] for d in docs}))
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--target", type=float, default=0.5, help="least out-of-fold precision a kind's cut-off may have")
     ap.add_argument("--cache", default="/tmp/links-data.pkl")
     ap.add_argument("--floor-cut", action="append", default=[], metavar="KIND=VALUE",
                     help="never let a kind's cut-off fall below VALUE (see README: corroborates=0.85)")
+    ap.add_argument("--set-cut", action="append", default=[], metavar="KIND=VALUE",
+                    help="ship this document-level cut-off for a kind (see README: links also need an item anchor)")
+    ap.add_argument("--dump", default="", help="also write the document-pair rows to this pickle (for experiments)")
     ap.add_argument("--no-dev", action="store_true",
                     help="leave the 28 development documents out of the document-level step")
     a = ap.parse_args()
     floors = {k: float(v) for k, v in (x.split("=") for x in a.floor_cut)}
+    fixed = {k: float(v) for k, v in (x.split("=") for x in a.set_cut)}
     all_sets = load(Path(a.cache))
     if a.no_dev:
         all_sets.pop("dev", None)
@@ -193,10 +215,15 @@ def main() -> None:
         k = (da, db) if da < db else (db, da)
         items[k]["same_event"].append(float(p))
     dpairs = sorted(items)
+    context = corpus_contexts(all_sets, vecs, told, info)
     dx_all = np.array([doc_pair_features(float(vecs[a] @ vecs[b]), info[a]["language"] == info[b]["language"],
                                      stance_opposition(info[a]["stance"], info[b]["stance"]), items[(a, b)]["corroborates"],
-                                     items[(a, b)]["contradicts"], items[(a, b)]["same_event"]) for a, b in dpairs])
+                                     items[(a, b)]["contradicts"], items[(a, b)]["same_event"], context[(a, b)])
+                       for a, b in dpairs])
     ds = [(stories[a], stories[b]) for a, b in dpairs]
+    if a.dump:
+        Path(a.dump).write_bytes(pickle.dumps(dict(dx=dx_all, dpairs=dpairs, ds=ds, gold=dict(gold),
+                                                   dev_docs=set(all_sets.get("dev", {}).get("docs", ())))))
     thresholds, report, doc_models = {}, {}, {}
     tot = [0, 0, 0]
     for kind in LINK_KINDS:
@@ -226,21 +253,26 @@ def main() -> None:
             seen[~tr] += 1
         oof /= seen
         best = dict(zip(dpairs_k, oof))
-        cut = max(choose_cut(best, gold[kind], a.target), floors.get(kind, 0.0))
+        cut = fixed.get(kind, max(choose_cut(best, gold[kind], a.target), floors.get(kind, 0.0)))
         thresholds[kind] = cut
         right, emitted, wanted = pr_at(best, gold[kind], cut)
         tot = [tot[0] + right, tot[1] + emitted, tot[2] + wanted]
         report[kind] = dict(cut=cut, right=right, emitted=emitted, gold=wanted,
                             precision=round(right / emitted, 3) if emitted else 0.0, recall=round(right / wanted, 3))
-        print(f"CV {kind:13s} cut {cut:.3f}: {right}/{emitted} right, {wanted} in gold  P={report[kind]['precision']} R={report[kind]['recall']}")
-        for c in (0.3, 0.5, 0.7, 0.9):
+        dev_at = lambda c: sum(1 for k, v in best.items() if v >= c and set(k) & dev_docs)  # noqa: E731
+        report[kind]["dev_pairs_emitted"] = dev_at(cut)
+        print(f"CV {kind:13s} cut {cut:.3f}: {right}/{emitted} right, {wanted} in gold  P={report[kind]['precision']} "
+              f"R={report[kind]['recall']}  (of them, development-document pairs: {dev_at(cut)})")
+        for c in (0.3, 0.5, 0.7, 0.8, 0.9):
             r, e, w = pr_at(best, gold[kind], c)
-            print(f"    at {c}: P={r / e if e else 0:.2f} R={r / w:.2f} ({r}/{e})")
+            print(f"    at {c}: P={r / e if e else 0:.2f} R={r / w:.2f} ({r}/{e}; development pairs {dev_at(c)})")
         m = fit_softmax(dx, dy, 2, weight_pos=3.0, l2=3.0)
         doc_models[kind] = {"weights": np.round(m[0][:, 1] - m[0][:, 0], 5).tolist(), "mean": np.round(m[1], 5).tolist(),
                             "scale": np.round(m[2], 5).tolist()}
         print("   weights:", ", ".join(f"{f}={v:.2f}" for f, v in zip(DOC_FEATURES, doc_models[kind]["weights"])))
     print(f"CV all document pairs: P={tot[0] / max(1, tot[1]):.3f} R={tot[0] / tot[2]:.3f}")
+    # Other cut-offs set by hand (contradicts_uncued: contradictions without a cue need this confidence).
+    thresholds.update({k: v for k, v in fixed.items() if k not in LINK_KINDS})
     cmodel = fit_softmax(cx, cy, 3)
     emodel = fit_softmax(ex, ey, 2, weight_pos=10.0)
     out = {

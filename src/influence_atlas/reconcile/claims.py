@@ -8,7 +8,11 @@ by story) over relation features: meaning similarity, shared actors, places and 
 of one thing that differ (300 vs 500 dead), a denial on one side only, sources that lean opposite
 ways. A second learned step decides, per document pair, whether a link of each kind is there at
 all, and gives the link its calibrated confidence; only links at or above the cut-off are kept.
-Each link names its reason (which figure, which proposition) in `detail`.
+An item pair becomes a link only with an anchor (`features.shared_anchor`, `event_anchor`): a figure,
+town, month or rare name the two sentences share, or a meaning so near (`SAME_ASSERTION`) that the two read
+as one assertion, so that a shared topic or country never makes one proposition. Two sources that take
+opposite sides on several actors (`opposed_sides`, from the stance stage) contradict as wholes: one link
+shows what each asserts about the most disputed actor. Each link names its reason (which figure, which proposition, which anchor) in `detail`.
 """
 
 from __future__ import annotations
@@ -18,15 +22,25 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..extract.dates import dates_compatible
 from ..extract.encoder import encode_sentences
 from ..records import Claim, Document, Event, Link, Mention, Stance
 from .events import link_id
-from .features import (LINK_KINDS, Statement, claim_pair_features, describe, doc_pair_features, event_pair_features,
-                       load_link_models, stance_opposition)
+from .features import (LINK_KINDS, NAME_ANCHOR_SIMILARITY, Statement, claim_pair_features, conflicting_figures,
+                       corpus_context, describe, doc_pair_features, document_figures, document_names,
+                       event_pair_features, load_link_models, rare_names_of, shared_anchor, specific_place,
+                       stance_disagreement, stance_opposition)
 from .links import candidate_documents, document_sentences, event_view, sentence_pair_rows
 
 # Per document pair and kind, the strongest few claim pairs: an analyst reads these, they are not a dump.
 MAX_LINKS = 2
+# Encoder cosine from which two sentences of different sources are read as one assertion (an anchor by itself;
+# 0.6 and 0.7 bracket it on the cross-source and development sets, see training/links/README.md).
+SAME_ASSERTION = 0.65
+# Documents that take opposite sides (stance) on at least this many actors, with at least this summed strength
+# (each actor counts the weaker side's score, 0.5 to 2), contradict each other as wholes.
+OPPOSED_ACTORS = 2
+OPPOSED_STRENGTH = 2.5
 # Blocking: a document is filed under its most named actors.
 MAIN_ACTORS = 4
 
@@ -36,8 +50,11 @@ class PairFindings:
     """What the pair models found between two documents: per kind, the document-level confidence and the item pairs."""
 
     confidence: dict[str, float]
-    claim_pairs: list[tuple[float, float, Statement, Statement, np.ndarray]]  # (p corroborates, p contradicts, a, b, row)
+    # Only pairs with an anchor (shared_anchor / conflicting_figures) are kept as linkable items.
+    claim_pairs: list[tuple[float, float, Statement, Statement, np.ndarray, str]]  # (p corroborates, p contradicts, a, b, row, anchor)
     event_pairs: list[tuple[float, str, str]]  # (p same, event id, event id)
+    event_anchors: dict[tuple[str, str], str] = None  # (event id, event id) -> what the two tellings share
+    opposed: tuple[float, str, Statement, Statement] | None = None  # opposed_sides: strength, actor, claim, claim
 
 
 def _main_actors(statements: list[Statement], top: int = MAIN_ACTORS) -> set[str]:
@@ -63,8 +80,16 @@ def compare_documents(documents: list[Document], claims: list[Claim], events: li
         if e.doc in texts and not e.generic:
             ev_by_doc[e.doc].append(e)
     stance: dict[str, dict[str, float]] = defaultdict(dict)
+    shows: dict[str, set[str]] = defaultdict(set)  # actor -> claims inside a sentence that shows a lean toward it
+    spans: dict[str, list[Claim]] = defaultdict(list)
+    for c in claims:
+        spans[c.doc].append(c)
     for s in stances:
+        if s.holder:  # a quoted speaker's lean is not the source's
+            continue
         stance[s.doc][s.actor] = s.score
+        for start, end in s.evidence:
+            shows[s.actor].update(c.id for c in spans.get(s.doc, ()) if c.start < end and start < c.end)
     docs = sorted(d for d in texts if by_doc.get(d) or ev_by_doc.get(d))
     told = document_sentences({d: texts[d] for d in docs}, language)
     vectors = {d: v[0] for d, v in told.items()}
@@ -75,12 +100,18 @@ def compare_documents(documents: list[Document], claims: list[Claim], events: li
     for s, v in zip(all_claims, encode_sentences([s.text for s in all_claims])):
         claim_vec[s.id] = v
     all_events = [e for d in docs for e in ev_by_doc.get(d, [])]
+    by_id = {e.id: e for e in all_events}
     event_vec = dict(zip([e.id for e in all_events], encode_sentences([e.evidence for e in all_events])))
     views = {e.id: event_view(e.type, e.date, {x.name for x in e.actors}, e.location, e.fatalities, e.evidence)
              for e in all_events}
+    doc_cos_of = {p: float(vectors[p[0]] @ vectors[p[1]]) for p in pairs}
+    names = {d: document_names(texts[d]) for d in docs}
+    rare = rare_names_of(names)
+    context = corpus_context(sorted(pairs), doc_cos_of, names, {d: document_figures(told[d][1]) for d in docs}, language)
+    ev_statement = {e.id: describe(e.id, e.doc, e.evidence, language.get(e.doc)) for e in all_events}
     found = {}
     for a, b in sorted(pairs):
-        doc_cos = float(vectors[a] @ vectors[b])
+        doc_cos = doc_cos_of[(a, b)]
         opposed = stance_opposition(stance.get(a, {}), stance.get(b, {}))
         rows, sides = [], []
         for x in by_doc.get(a, []):
@@ -97,17 +128,86 @@ def compare_documents(documents: list[Document], claims: list[Claim], events: li
         srows = sentence_pair_rows(told[a], told[b], doc_cos, opposed)
         sprobs = models.claim_probabilities(srows) if len(srows) else np.zeros((0, 3))
         row = doc_pair_features(doc_cos, language.get(a) == language.get(b), opposed, sprobs[:, 1].tolist(),
-                                sprobs[:, 2].tolist(), eprobs.tolist())[None, :]
+                                sprobs[:, 2].tolist(), eprobs.tolist(), context[(a, b)])[None, :]
         confidence = {kind: float(models.document_probabilities(kind, row.copy())[0]) for kind in LINK_KINDS}
-        found[(a, b)] = PairFindings(
-            confidence,
-            [(float(p[1]), float(p[2]), x, y, r) for p, (x, y), r in zip(probs, sides, rows)],
-            [(float(p), x, y) for p, (x, y) in zip(eprobs, eids)],
-        )
+        claim_items = []
+        for p, (x, y), r in zip(probs, sides, rows):
+            anchor = (shared_anchor(x, y, rare, float(r[1])) or conflicting_figures(x, y)
+                      or same_assertion(float(r[1])))
+            if anchor:
+                claim_items.append((float(p[1]), float(p[2]), x, y, r, anchor))
+        event_items, anchors = [], {}
+        # Two documents the model is very sure tell one story may share only the country of a happening's telling.
+        country_ok = confidence["same_event"] >= models.thresholds.get("same_event_country", 2.0)
+        for p, (x, y) in zip(eprobs, eids):
+            anchor = event_anchor(by_id[x], by_id[y], ev_statement[x], ev_statement[y], rare,
+                                  float(event_vec[x] @ event_vec[y]), country_ok)
+            if anchor:
+                event_items.append((float(p), x, y))
+                anchors[(x, y)] = anchors[(y, x)] = anchor
+        sides = opposed_sides(stance.get(a, {}), stance.get(b, {}), by_doc.get(a, []), by_doc.get(b, []), claim_vec,
+                              shows)
+        found[(a, b)] = PairFindings(confidence, claim_items, event_items, anchors, sides)
     return found
 
 
-def reason(kind: str, a: Statement, b: Statement, cos: float) -> str:
+def same_assertion(similarity: float) -> str | None:
+    """Return an anchor for two sentences the encoder reads as one assertion (cosine >= SAME_ASSERTION), or None."""
+    if similarity >= SAME_ASSERTION:
+        return f"one assertion (meaning similarity {similarity:.2f})"
+    return None
+
+
+def opposed_sides(stance_a: dict[str, float], stance_b: dict[str, float], claims_a: list[Statement],
+                  claims_b: list[Statement], vec: dict[str, np.ndarray],
+                  shows: dict[str, set[str]] | None = None) -> tuple[float, str, Statement, Statement] | None:
+    """Return (strength, actor, claim, claim) when two documents take opposite sides on several actors, or None.
+
+    Two sources that praise what the other condemns on at least OPPOSED_ACTORS actors, with a summed strength of at
+    least OPPOSED_STRENGTH, disagree as wholes; the link shows, for the most disputed actor, the two claims nearest in
+    meaning among those naming it, preferring the claims that show each side's lean (`shows`: actor -> claim ids
+    inside the stance's evidence sentences, both documents' ids in one set).
+    """
+    sides = stance_disagreement(stance_a, stance_b)
+    strength = sum(s for s, _ in sides)
+    if len(sides) < OPPOSED_ACTORS or strength < OPPOSED_STRENGTH:
+        return None
+    for _, actor in sides:
+        xs = [x for x in claims_a if actor in x.actors]
+        ys = [y for y in claims_b if actor in y.actors]
+        shown = (shows or {}).get(actor, set())
+        xs = [x for x in xs if x.id in shown] or xs
+        ys = [y for y in ys if y.id in shown] or ys
+        if xs and ys:
+            cos, x, y = max(((float(vec[x.id] @ vec[y.id]), x, y) for x in xs for y in ys),
+                            key=lambda t: (t[0], t[1].id, t[2].id))
+            return strength, actor, x, y
+    return None
+
+
+def event_anchor(a: Event, b: Event, sa: Statement, sb: Statement, rare: frozenset[str],
+                 similarity: float = 1.0, country_ok: bool = False) -> str | None:
+    """Return what makes two tellings of one type the same happening, or None: a month both date it to, the same
+    place, tolls within a factor of three, or a figure, town or rare name their sentences share."""
+    if a.type != b.type:
+        return None
+    if a.date and b.date and len(a.date) >= 7 and len(b.date) >= 7 and dates_compatible(a.date, b.date):
+        return f"same {a.type}, dated {min(a.date, b.date, key=len)}"
+    if a.location and a.location == b.location and specific_place(a.location):
+        return f"same {a.type} at {a.location}"
+    if a.date and b.date and dates_compatible(a.date, b.date) and a.location and a.location == b.location:
+        return f"same {a.type} in {a.location}, {min(a.date, b.date, key=len)}"
+    if a.fatalities and b.fatalities and max(a.fatalities, b.fatalities) <= 3 * min(a.fatalities, b.fatalities):
+        return f"same {a.type}, tolls {a.fatalities} and {b.fatalities}"
+    shared = shared_anchor(sa, sb, rare, similarity)
+    if shared:
+        return f"same {a.type}; {shared}"
+    if country_ok and a.location and a.location == b.location:
+        return f"same {a.type} in {a.location}, in two documents telling one story"
+    return None
+
+
+def reason(kind: str, a: Statement, b: Statement, cos: float, anchor: str | None = None) -> str:
     """Return why two claims are linked, in an analyst's words: the figure or the proposition at stake."""
     shared = sorted(a.actors & b.actors)
     about = f" about {', '.join(shared)}" if shared else ""
@@ -129,6 +229,9 @@ def reason(kind: str, a: Statement, b: Statement, cos: float) -> str:
         if same:
             parts.append(f"same figure: {same[0]:g}")
         parts.append("same assertion")
+    if anchor and not any(anchor in p for p in parts):
+        if not anchor.startswith("one assertion"):  # the meaning similarity closes every reason
+            parts.append(f"both give {anchor}")
     return f"{kind}{about}: " + "; ".join(parts) + f" (meaning similarity {cos:.2f})"
 
 
@@ -137,16 +240,29 @@ def link_claims_from(found: dict[tuple[str, str], PairFindings], min_confidence:
     models = load_link_models()
     links = []
     for (a, b), f in sorted(found.items()):
+        before = len(links)
         for kind, col in (("corroborates", 0), ("contradicts", 1)):
             conf = f.confidence[kind]
             cut = models.thresholds[kind] if min_confidence is None else min_confidence
             if conf < cut or not f.claim_pairs:
                 continue
-            ranked = sorted(f.claim_pairs, key=lambda t: (-t[col], t[2].id, t[3].id))
+            if kind == "contradicts":
+                # Below the stricter cut-off a contradiction must show its cue: figures that differ, one side calling
+                # the other's account false, or a denial of a sentence that means nearly the same (a negation
+                # anywhere in a long sentence about something else is no denial of it).
+                strict = models.thresholds.get("contradicts_uncued", models.thresholds[kind])
+                uncued_ok = conf >= strict + (cut - models.thresholds[kind])
+                pairs = [t for t in f.claim_pairs if uncued_ok or t[5].startswith("figures ") or t[2].debunks
+                         or t[3].debunks or (t[2].negated != t[3].negated and t[4][1] >= NAME_ANCHOR_SIMILARITY)]
+            else:
+                pairs = [t for t in f.claim_pairs if not t[5].startswith("figures ")]
+            if not pairs:
+                continue
+            ranked = sorted(pairs, key=lambda t: (-t[col], t[2].id, t[3].id))
             best = ranked[0][col]
             used: set[str] = set()
             for item in ranked:
-                p, x, y, row = item[col], item[2], item[3], item[4]
+                p, x, y, row, anchor = item[col], item[2], item[3], item[4], item[5]
                 if len(used) >= 2 * MAX_LINKS or p < 0.8 * best:
                     break
                 if x.id in used or y.id in used:
@@ -154,7 +270,15 @@ def link_claims_from(found: dict[tuple[str, str], PairFindings], min_confidence:
                 used.update((x.id, y.id))
                 score = round(conf * (p / best if best else 1.0), 3)
                 links.append(Link(link_id(kind, [x.id, y.id]), kind, tuple(sorted((x.id, y.id))),
-                                  reason(kind, x, y, float(row[1])), score))
+                                  reason(kind, x, y, float(row[1]), anchor), score))
+        if f.opposed is not None and not any(l.kind == "contradicts" for l in links[before:]):
+            strength, actor, x, y = f.opposed
+            # Not calibrated (two document pairs of the development set reach it): the strength read as a share of 4.
+            score = round(min(1.0, strength / 4.0), 3)
+            if min_confidence is None or score >= min_confidence:
+                links.append(Link(link_id("contradicts", [x.id, y.id]), "contradicts", tuple(sorted((x.id, y.id))),
+                                  f"contradicts: the two sources take opposite sides on {actor} and on other actors; "
+                                  f"what each asserts about {actor} (side strength {strength:.2f})", score))
     return links
 
 

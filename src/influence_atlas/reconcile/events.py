@@ -94,6 +94,7 @@ def link_same_events(events: list[Event], threshold: float | None = None, focus:
         found = compare_documents(docs, [], events, focus=focus)
     cut = load_link_models().thresholds["same_event"] if threshold is None else threshold
     by_id = {e.id: e for e in events}
+    anchors: dict[tuple[str, str], str] = {}
     confident: dict[tuple[str, str], float] = {}
     edges: list[tuple[float, str, str]] = []
     for (da, db), f in found.items():
@@ -101,6 +102,7 @@ def link_same_events(events: list[Event], threshold: float | None = None, focus:
         if conf < cut or not f.event_pairs:
             continue
         confident[(da, db)] = conf
+        anchors.update(f.event_anchors or {})
         ranked = sorted(f.event_pairs, key=lambda t: (-t[0], t[1], t[2]))
         best_of: dict[str, tuple[float, str]] = {}
         for p, x, y in ranked:
@@ -173,6 +175,9 @@ def link_same_events(events: list[Event], threshold: float | None = None, focus:
         items = sorted(members)
         evs = [by_id[i] for i in items]
         detail = "; ".join(disagreements(evs)) or "tellings agree"
+        why = sorted({anchors[(x, y)] for x in items for y in items if (x, y) in anchors})
+        if why:
+            detail += " (one happening: " + "; ".join(why) + ")"
         ds = sorted({e.doc for e in evs})
         conf = min((confident.get((x, y), scores.get(items[0], 0.0)) for k, x in enumerate(ds) for y in ds[k + 1:]),
                    default=0.0)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -21,6 +22,7 @@ import numpy as np
 
 from ..errors import ModelError
 from ..extract.actors import gazetteer_for
+from ..extract.dates import MONTHS, WEEKDAYS, find_dates
 from ..extract.quantities import find_quantities
 from ..ontology import load_actor_catalog
 from ..text.normalise import fold
@@ -32,7 +34,7 @@ _CAPITALISED = re.compile(r"(?<![\w’'-])[A-ZÀ-Ý][a-zà-ÿ]{3,}(?:[ -][A-ZÀ-
 
 
 @lru_cache(maxsize=20000)
-def _town(name: str) -> str | None:
+def town_of(name: str) -> str | None:
     """Return the canonical name of a town or site a capitalised word names, or None (countries are actors)."""
     from ..extract.places import geocode
 
@@ -59,6 +61,8 @@ class Statement:
     negated: bool
     debunks: bool
     words: frozenset[str]
+    names: frozenset[str] = frozenset()  # proper names (as document_names folds them) used inside the sentence
+    months: frozenset[str] = frozenset()  # the months (YYYY-MM) its dates fall in
 
 
 @lru_cache(maxsize=1)
@@ -76,7 +80,7 @@ def describe(id_: str, doc: str, text: str, language: str | None = None) -> Stat
     for m in _CAPITALISED.finditer(text):
         if m.start() == 0 or any(s <= m.start() < e for s, e in taken):
             continue
-        place = _town(m.group(0))
+        place = town_of(m.group(0))
         if place:
             places.add(place)
     # Units compared by their first letters, so "instructors" and "instructeurs" count as one thing.
@@ -87,7 +91,109 @@ def describe(id_: str, doc: str, text: str, language: str | None = None) -> Stat
     words = frozenset(w.lower() for w in _WORD.findall(text) if not w.isdigit()) | frozenset(
         w for w in re.findall(r"\d{2,}", text))
     return Statement(id_, doc, text, language, frozenset(actors), frozenset(places), figures,
-                     bool(neg and neg.search(text)), bool(deb and deb.search(text)), words)
+                     bool(neg and neg.search(text)), bool(deb and deb.search(text)), words,
+                     sentence_names(text), months_named(text))
+
+
+def sentence_names(text: str) -> frozenset[str]:
+    """Return the proper names a sentence uses inside it (not as its first word), folded as document_names does."""
+    return frozenset(fold(m.group(0))[:6] for m in _NAME.finditer(text) if m.start() > 0
+                     and not _OPENING.search(text[max(0, m.start() - 3):m.start()]) and not _calendar_word(m.group(0)))
+
+
+def _calendar_word(word: str) -> bool:
+    w = fold(word)
+    return w in MONTHS or w in WEEKDAYS
+
+
+def months_named(text: str) -> frozenset[str]:
+    """Return the months (YYYY-MM) of the dates a text gives with at least a month and a year."""
+    out = set()
+    for d in find_dates(text):
+        parts = [g for g in d.groups if g]
+        year = next((g for g in parts if re.fullmatch(r"(?:1[89]|20)\d\d", g)), None)
+        month = next((MONTHS[g.lower().rstrip(".")] for g in parts if g.lower().rstrip(".") in MONTHS), None)
+        if d.kind == "iso":
+            month = int(parts[1])
+        if year and month:
+            out.add(f"{year}-{month:02d}")
+    return frozenset(out)
+
+
+# A shared rare name anchors two statements only when they also mean nearly the same (encoder cosine): a person or a
+# town named in two sentences about different things is not one proposition.
+NAME_ANCHOR_SIMILARITY = 0.55
+
+
+def shared_anchor(a: Statement, b: Statement, rare_names: frozenset[str] | set[str] = frozenset(),
+                  similarity: float = 1.0) -> str | None:
+    """Return what specific two statements share, in an analyst's words, or None: the same figure of one thing, the
+    same town or site, the same month, or (when they mean nearly the same) a proper name few documents of the corpus
+    use (`rare_names`), never a country, platform or outlet.
+
+    A link between statements of two sources needs such an anchor: sharing only a topic or a country
+    (Russia, Mali, Wagner) does not make two sentences one proposition or one happening.
+    """
+    for va, ua in a.figures:
+        for vb, ub in b.figures:
+            if va == vb and (va >= 10 or va >= 2 and (ua == ub or not ua or not ub)):
+                return f"figure {va:g}" + (f" ({ua or ub}…)" if ua or ub else "")
+    places = sorted(a.places & b.places)
+    if places:
+        return f"place {places[0]}"
+    months = sorted(a.months & b.months)
+    if months:
+        return f"month {months[0]}"
+    names = sorted((a.names & b.names & set(rare_names)) - broad_names())
+    if names and similarity >= NAME_ANCHOR_SIMILARITY:
+        return f"name {names[0]}…"
+    return None
+
+
+def specific_place(name: str | None) -> bool:
+    """True when a place name is more precise than a country (a town, a site, a region)."""
+    if not name:
+        return False
+    return fold(name) not in _country_names()
+
+
+@lru_cache(maxsize=1)
+def _country_names() -> frozenset[str]:
+    return frozenset(fold(form) for e in load_actor_catalog().entries if e.kind == "state" for form in (e.name, *e.aliases))
+
+
+# Actors of these kinds name a country, a platform, an outlet or a bloc: sharing one says little about the happening.
+BROAD_KINDS = frozenset({"state", "company", "media", "igo", "bloc", "alliance"})
+
+
+@lru_cache(maxsize=1)
+def broad_names() -> frozenset[str]:
+    """Return the words (folded as document_names folds them) of the catalogue's countries, platforms, outlets and blocs."""
+    out = set()
+    for entry in load_actor_catalog().entries:
+        if entry.kind in BROAD_KINDS:
+            for form in (entry.name, *entry.aliases):
+                out |= {fold(w)[:6] for w in _NAME.findall(form)}
+    return frozenset(out)
+
+
+def conflicting_figures(a: Statement, b: Statement) -> str | None:
+    """Return the figures of one counted thing two statements give differently ("figures 300 vs 500 (dead…)"), or None."""
+    for va, ua in a.figures:
+        for vb, ub in b.figures:
+            if ua and ua == ub and va != vb and max(va, vb) / max(1e-9, min(va, vb)) <= 10:
+                return f"figures {va:g} vs {vb:g} ({ua}…)"
+    return None
+
+
+def rare_names_of(names: dict[str, frozenset[str]], share: float = 0.25) -> frozenset[str]:
+    """Return the proper names at most `share` of the documents use (at least two may): the specific ones."""
+    df: dict[str, int] = defaultdict(int)
+    for v in names.values():
+        for x in v:
+            df[x] += 1
+    most = max(2, int(share * len(names)))
+    return frozenset(x for x, c in df.items() if c <= most)
 
 
 def _figures_relation(a: Statement, b: Statement) -> tuple[float, float]:
@@ -109,6 +215,21 @@ def _figures_relation(a: Statement, b: Statement) -> tuple[float, float]:
 
 def _jaccard(x: frozenset, y: frozenset) -> float:
     return len(x & y) / len(x | y) if x or y else 0.0
+
+
+# Stance scores run from -2 to 2; a side is taken from 0.5 on (as the stance stage's sign does).
+SIDE_TAKEN = 0.5
+
+
+def stance_disagreement(a: dict[str, float], b: dict[str, float]) -> list[tuple[float, str]]:
+    """Return the actors two documents take opposite sides on (both at least SIDE_TAKEN), with the weaker side's
+    strength, strongest first."""
+    out = []
+    for actor in a.keys() & b.keys():
+        sa, sb = a[actor], b[actor]
+        if sa * sb < 0 and min(abs(sa), abs(sb)) >= SIDE_TAKEN:
+            out.append((min(abs(sa), abs(sb)), actor))
+    return sorted(out, key=lambda t: (-t[0], t[1]))
 
 
 def stance_opposition(a: dict[str, float], b: dict[str, float]) -> float:
@@ -172,9 +293,80 @@ def event_pair_features(a: dict, b: dict, cos: float, doc_cos: float) -> np.ndar
     ], np.float32)
 
 
+_NAME = re.compile(r"(?<![\w’'-])[A-ZÀ-Ý][\w’'-]{3,}", re.U)
+_LOWER_WORD = re.compile(r"(?<![\w’'-])[a-zà-ÿ][\w’'-]{3,}", re.U)
+_OPENING = re.compile(r"(?:^|[.!?:;\n\"«“(—-])\s*$")
+
+
+def document_names(text: str) -> frozenset[str]:
+    """Return the proper names a text uses: capitalised words it never writes in lower case, seen at least once
+    inside a sentence; folded and cut to six letters, so spellings and languages meet (Touadéra / Touadera)."""
+    lower = {fold(w) for w in _LOWER_WORD.findall(text)}
+    out = set()
+    for m in _NAME.finditer(text):
+        name = fold(m.group(0))
+        if name in lower or _OPENING.search(text[max(0, m.start() - 3):m.start()]) or _calendar_word(name):
+            continue
+        out.add(name[:6])
+    return frozenset(out)
+
+
+def names_similarity(a: frozenset[str], b: frozenset[str], df: dict[str, int], n: int) -> float:
+    """Return the rarity-weighted cosine of two documents' proper names (a name most documents use counts little)."""
+    if not a or not b or n < 2:
+        return 0.0
+
+    def weight(name: str) -> float:
+        return (math.log(1 + n / max(1, df.get(name, 1))) / math.log(1 + n)) ** 2
+
+    shared = sum(weight(x) for x in a & b)
+    return shared / math.sqrt(sum(weight(x) for x in a) * sum(weight(x) for x in b)) if shared else 0.0
+
+
+def reciprocal_ranks(scores: dict[tuple[str, str], float], language: dict[str, str | None]) -> dict[tuple[str, str], tuple[float, float]]:
+    """Return, per document pair, (best, mutual) reciprocal rank of each among the other's partners of its language.
+
+    Ranking within the partner's language keeps a French telling of a story from losing to every English
+    document on an English-trained similarity: what counts is being the nearest of its kind. `best` is the
+    stronger of the two directions, `mutual` the weaker.
+    """
+    partners: dict[tuple[str, str | None], list[tuple[float, str]]] = defaultdict(list)
+    for (a, b), v in scores.items():
+        partners[(a, language.get(b))].append((v, b))
+        partners[(b, language.get(a))].append((v, a))
+    rank: dict[tuple[str, str], float] = {}
+    for (a, _), items in partners.items():
+        for r, (_, b) in enumerate(sorted(items, key=lambda t: (-t[0], t[1])), 1):
+            rank[(a, b)] = 1.0 / r
+    return {(a, b): (max(rank[(a, b)], rank[(b, a)]), min(rank[(a, b)], rank[(b, a)])) for a, b in scores}
+
+
+def document_figures(statements: list[Statement]) -> frozenset[float]:
+    """Return the figures of ten or more (counts, tolls, sums) a document's statements give."""
+    return frozenset(v for s in statements for v, _ in s.figures if v >= 10)
+
+
+def corpus_context(pairs: list[tuple[str, str]], doc_cos: dict[tuple[str, str], float], names: dict[str, frozenset[str]],
+                   figures: dict[str, frozenset[float]], language: dict[str, str | None]) -> dict[tuple[str, str], tuple]:
+    """Return, per document pair, the CONTEXT_FEATURES values: how each ranks among the other's partners by meaning and
+    by shared rare names, the names' cosine, and the figures both give. Pairs are the candidate pairs of one corpus."""
+    df: dict[str, int] = defaultdict(int)
+    for v in names.values():
+        for x in v:
+            df[x] += 1
+    n = len(names)
+    name_sim = {p: names_similarity(names.get(p[0], frozenset()), names.get(p[1], frozenset()), df, n) for p in pairs}
+    cos_rank = reciprocal_ranks({p: doc_cos[p] for p in pairs}, language)
+    name_rank = reciprocal_ranks(name_sim, language)
+    return {p: (*cos_rank[p], name_sim[p], *name_rank[p],
+                min(3, len(figures.get(p[0], frozenset()) & figures.get(p[1], frozenset()))) / 3) for p in pairs}
+
+
+CONTEXT_FEATURES = ("cos_rank_best", "cos_rank_mutual", "names_cos", "names_rank_best", "names_rank_mutual",
+                    "figures_shared")
 DOC_FEATURES = ("bias", "doc_cos", "doc_cos_high", "same_language", "stance_opposed", "corroborates_max",
                 "corroborates_second", "corroborates_top3", "contradicts_max", "contradicts_second", "contradicts_top3",
-                "same_event_max", "same_event_second", "same_event_top3")
+                "same_event_max", "same_event_second", "same_event_top3", *CONTEXT_FEATURES)
 LINK_KINDS = ("same_event", "corroborates", "contradicts")
 
 
@@ -184,10 +376,12 @@ def _top(values: list[float]) -> tuple[float, float, float]:
 
 
 def doc_pair_features(doc_cos: float, same_language: bool, opposed: float, corroborates: list[float],
-                      contradicts: list[float], same_event: list[float]) -> np.ndarray:
-    """Return the feature row (DOC_FEATURES order) of two documents from their item pairs' probabilities."""
+                      contradicts: list[float], same_event: list[float], context: tuple = ()) -> np.ndarray:
+    """Return the feature row (DOC_FEATURES order) of two documents from their item pairs' probabilities and their
+    corpus context (`corpus_context`; zeros when not given)."""
+    context = tuple(context) or (0.0,) * len(CONTEXT_FEATURES)
     return np.array([1.0, doc_cos, max(0.0, doc_cos - 0.6), float(same_language), opposed,
-                     *_top(corroborates), *_top(contradicts), *_top(same_event)], np.float32)
+                     *_top(corroborates), *_top(contradicts), *_top(same_event), *context], np.float32)
 
 
 def softmax_rows(z: np.ndarray) -> np.ndarray:
