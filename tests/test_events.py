@@ -226,3 +226,12 @@ def test_event_cue_word_lists_load_from_the_ontology_with_clear_errors(tmp_path)
                    encoding="utf-8")
     with pytest.raises(OntologyError, match="bad pattern"):
         load_event_cues(str(bad))
+
+
+def test_a_place_named_without_a_locative_is_a_known_town_not_a_party():
+    """Without 'in'/'near', a town the gazetteer knows is the place; a state the sentence names is a party."""
+    ev = _by_type(_events("Government forces regained control of Bossangoa after heavy fighting with the rebels on 2 May 2023."))
+    assert ev and all(e.location == "Bossangoa" for es in ev.values() for e in es)
+    delivered = [e for es in _by_type(_events("On 4 June 2023 Russia delivered armoured vehicles and attack helicopters "
+                                               "to the national army.")).values() for e in es]
+    assert delivered and all(e.location != "Russia" for e in delivered)

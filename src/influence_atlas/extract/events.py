@@ -610,11 +610,22 @@ def _location(text: str, s_start: int, seg, trig, places: list[Mention], s_end: 
             point = None
         if point is not None and point.precision == "town":
             return name, 2 if m.group("near") else 1
-    if in_sentence:
-        # "regained control of Bossangoa": a place the sentence names without a locative preposition.
-        p = min(in_sentence, key=lambda p: (p.actor is not None, p.start))
-        return p.actor or p.text, 3 if p.actor else 1
+    for p in sorted(in_sentence, key=lambda p: p.start):
+        # A known town or region the sentence names without a locative preposition ("took control of" a town). A
+        # state named so is mostly a party of the event, not its place, and a tagged word the gazetteer does not
+        # know is not taken for a place.
+        if p.actor is None and _known_place(p.text):
+            return p.text, 1
     return None
+
+
+def _known_place(name: str) -> bool:
+    """Whether the gazetteer knows a town by this name."""
+    try:
+        point = geocode(name)
+    except (OSError, sqlite3.Error):
+        return False
+    return point is not None and point.precision == "town"
 
 
 _NEAR = re.compile(r"\b(?:near|outside|close to|around|près de|non loin de|aux environs de)\s+(?:the\s+)?(?:\w+\s+){0,2}$", re.I)
