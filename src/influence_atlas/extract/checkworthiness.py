@@ -108,12 +108,11 @@ class _Scorer:
     def __init__(self) -> None:
         try:
             import numpy as np
-            import onnxruntime as ort
             from tokenizers import Tokenizer
         except ImportError as exc:
             raise ModelError(f"the check-worthiness model needs {exc.name}: pip install -e . "
                              "(or pip install influence-atlas) installs it") from exc
-        from .encoder import session_options
+        from .encoder import onnx_session
 
         self.np = np
         folder = resources.files("influence_atlas").joinpath(MODEL_DIR)
@@ -122,23 +121,17 @@ class _Scorer:
         self.tokenizer.no_padding()
         self.tokenizer.enable_truncation(self.max_tokens)
         self.embeddings = base_word_embeddings()
-        self.session = ort.InferenceSession(folder.joinpath("encoder.onnx").read_bytes(), session_options(),
-                                            providers=["CPUExecutionProvider"])
+        self.session = onnx_session(folder.joinpath("encoder.onnx").read_bytes(), "the check-worthiness encoder")
 
     def score(self, texts: list[str]) -> list[float]:
-        from .encoder import length_batches
+        from .encoder import length_batches, padded_ids
 
         np = self.np
         encodings = self.tokenizer.encode_batch(list(texts))
         scores = np.zeros(len(texts), dtype=np.float32)
-        for batch in length_batches([len(e.ids) for e in encodings], _BATCH):
-            width = max(len(encodings[i].ids) for i in batch)
-            ids = np.zeros((len(batch), width), dtype=np.int64)
-            mask = np.zeros((len(batch), width), dtype=np.int64)
-            for row, i in enumerate(batch):
-                n = len(encodings[i].ids)
-                ids[row, :n] = encodings[i].ids
-                mask[row, :n] = 1
+        pieces = [e.ids for e in encodings]
+        for batch in length_batches([len(x) for x in pieces], _BATCH):
+            ids, mask = padded_ids(pieces, batch, wrap=False)
             (out,) = self.session.run(None, {"inputs_embeds": self.embeddings[ids], "attention_mask": mask})
             scores[batch] = out
         return [float(s) for s in scores]
