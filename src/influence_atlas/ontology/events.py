@@ -57,7 +57,8 @@ def load_event_types(path: str | None = None) -> tuple[EventType, ...]:
     return tuple(out)
 
 
-CUE_NAMES = ("reporting", "possible", "onset", "by_agent", "civilian_target")
+CUE_NAMES = ("reporting", "possible", "onset", "by_agent", "civilian_target", "negation", "place_preposition", "place_noun",
+             "toll_victim", "toll_verb", "remote_weapon")
 HEDGE_NAMES = ("denied", "suspected", "alleged", "planned")
 
 
