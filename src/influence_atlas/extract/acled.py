@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -26,7 +25,7 @@ import numpy as np
 from ..errors import InputError, ModelError
 from ..ontology.acled import AcledTaxonomy, load_acled_taxonomy
 from ..text.readers import read_utf8_file
-from .encoder import encode_sentences, softmax
+from .encoder import encode_sentences, loaded_once, softmax
 
 MODEL_DIR = "models/acled"
 NONE = "none"
@@ -128,17 +127,12 @@ class AcledHead:
         return np.insert(subs, k, p_none, axis=1)
 
 
-_head: AcledHead | None = None
-_lock = threading.Lock()
+_head = loaded_once(AcledHead.load)
 
 
 def load_head() -> AcledHead:
     """Return the process's ACLED head, loaded once."""
-    global _head
-    with _lock:
-        if _head is None:
-            _head = AcledHead.load()
-        return _head
+    return _head()
 
 
 def _probabilities(texts: list[str]) -> tuple[AcledHead, np.ndarray]:

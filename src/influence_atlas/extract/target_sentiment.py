@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import math
-import threading
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -19,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError, ModelError
-from .encoder import PieceStates, encode_pieces, softmax
+from .encoder import PieceStates, encode_pieces, loaded_once, softmax
 
 MODEL = "models/stance/target_sentiment.npz"
 LABELS = (-1, 0, 1)
@@ -137,17 +136,12 @@ def target_pieces(offsets: np.ndarray, start: int, end: int) -> np.ndarray:
     return ((offsets[:, 0] < end) & (offsets[:, 1] > start)).astype(np.float32)
 
 
-_model: TargetSentimentModel | None = None
-_lock = threading.Lock()
+_model = loaded_once(TargetSentimentModel.load)
 
 
 def load_target_model() -> TargetSentimentModel:
     """Return the packaged target-sentiment model, loaded once per process."""
-    global _model
-    with _lock:
-        if _model is None:
-            _model = TargetSentimentModel.load()
-        return _model
+    return _model()
 
 
 def target_polarities(items: list[TargetItem]) -> list[int]:

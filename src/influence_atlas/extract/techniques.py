@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import math
 import re
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import InputError, ModelError
-from .encoder import model_batches, onnx_session, softmax
+from .encoder import loaded_once, model_batches, onnx_session, softmax
 
 # The 14 technique classes of SemEval-2020 Task 11, with the task's own spelling.
 TECHNIQUES: tuple[str, ...] = (
@@ -633,17 +632,12 @@ def label_spans(tc: SparseLinear, index: ArticleIndex, vectors: np.ndarray,
     return out
 
 
-_MODELS: TechniqueModels | None = None
-_MODELS_LOCK = threading.Lock()
+_models = loaded_once(TechniqueModels)
 
 
 def load_models() -> TechniqueModels:
     """Return the packaged technique models, loaded once per process."""
-    global _MODELS
-    with _MODELS_LOCK:
-        if _MODELS is None:
-            _MODELS = TechniqueModels()
-        return _MODELS
+    return _models()
 
 
 def find_technique_spans(text: str) -> list[tuple[int, int, float]]:
