@@ -42,12 +42,17 @@ class _Cues:
                                      rf"|\b{c['place_noun']} (?:of|de|d['’])\s*)$", re.I)
         # A death toll: a count before a victim word, or a killing/toll word before a count.
         self.killed = re.compile(
-            r"(?:(?P<q1>more than|over|at least|about|around|nearly|almost|some|up to|plus de|au moins|environ|près de)\s+)?"
+            rf"(?:(?P<q1>{c['toll_qualifier']})\s+)?"
             rf"(?<![\w,.])(?P<n>{_NUM})\s+(?:\w+\s+){{0,3}}?{c['toll_victim']}\b"
-            rf"|{c['toll_verb']}\s+(?:(?P<q2>more than|over|at least|about|nearly|some|plus de|au moins)\s+)?"
+            rf"|{c['toll_verb']}\s+(?:(?P<q2>{c['toll_verb_qualifier']})\s+)?"
             rf"(?P<n2>{_NUM})(?!\w)",
             re.I,
         )
+        # "wounding twelve people", "abducted eight civilians": a count of the hurt or taken, not of the dead.
+        self.not_killed_before = re.compile(rf"\b{c['harm_not_death']}\s+(?:\w+\s+){{0,2}}$", re.I)
+        # "dozens were killed": a toll given as a vague quantity.
+        self.many_killed = re.compile(rf"\b(?P<q>{c['toll_many']})\b(?:\s+\w+){{0,3}}?\s+(?:were |have been |ont été )?"
+                                      r"(?:killed|dead|died|tués|morts)\b", re.I)
         # A trigger naming a weapon used from afar: its victims may be anyone, not a chosen target.
         self.remote = re.compile(c["remote_weapon"], re.I)
 
@@ -61,17 +66,12 @@ _NUMBER_WORDS = (r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|tw
                  r"seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|deux|trois|quatre|cinq|"
                  r"six|sept|huit|neuf|dix|onze|douze|quinze|vingt|trente|quarante|cinquante)")
 _NUM = rf"\d{{1,3}}(?:,\d{{3}})+|\d+|{_NUMBER_WORDS}(?:[- ]{_NUMBER_WORDS})?"
-# "wounding twelve people", "abducted eight civilians": a count of the hurt or taken, not of the dead.
-_NOT_KILLED_BEFORE = re.compile(
-    r"\b(?:wound(?:ed|ing|s)?|injur(?:ed|ing|es)|hurt|abduct(?:ed|ing|s)?|kidnapp(?:ed|ing)|arrest(?:ed|ing|s)?|detain(?:ed|ing|s)?|"
-    r"rescued|freed|displac(?:ed|ing)|bless(?:ant|é|és|ées|ent)|enlev(?:é|és|ées|ant)|arrêt(?:é|és|ant))\s+(?:\w+\s+){0,2}$", re.I)
 # "no casualties reported", "sans faire de victimes": the toll is known to be nil.
 _NO_DEATHS = re.compile(
     r"\b(?:no (?:casualties|fatalities|deaths|one was (?:killed|hurt|injured)|injuries|victims)|without (?:causing )?(?:casualties|fatalities)|"
     r"sans (?:faire de )?(?:victimes?|morts?)|aucune victime|pas de victimes?|aucun mort)\b", re.I)
 # "killing a student and injuring another": one victim counted by its article.
 _ONE_KILLED = re.compile(r"\b(?:kill(?:ed|ing)|shot dead|murder(?:ed|ing)|lynch(?:ed|ing)|tuant|(?:a|ont) (?:tué|lynché))\s+(?:a|an|one|un|une)\s+(?!\w+\s+of\b)[\w-]+", re.I)
-_MANY_KILLED = re.compile(r"\b(?P<q>dozens|scores|hundreds|several|many|des dizaines|des centaines|plusieurs)\b(?:\s+\w+){0,3}?\s+(?:were |have been |ont été )?(?:killed|dead|died|tués|morts)\b", re.I)
 _SUPPRESS_WINDOW = 60
 _VIOLENT = ("violence_against_civilians", "attack", "armed_clash")
 # "calling for Russia to withdraw", "asked the force to leave": a demand, not a happening.
@@ -297,14 +297,14 @@ def _fatalities(sentence: str) -> tuple[int | None, str | None]:
         value = int(n.replace(",", "")) if n[0].isdigit() else word_number(n)
         if value is None or (1900 <= value <= 2100 and not q):
             continue
-        if m.group("n") and _NOT_KILLED_BEFORE.search(sentence[max(0, m.start() - 40) : m.start()]):
+        if m.group("n") and _cues().not_killed_before.search(sentence[max(0, m.start() - 40) : m.start()]):
             continue
         best = (value, q.lower() if q else None)
     if best:
         return best
     if _ONE_KILLED.search(sentence):
         return 1, None
-    many = _MANY_KILLED.search(sentence)
+    many = _cues().many_killed.search(sentence)
     if many:
         return None, many.group("q").lower()
     if _NO_DEATHS.search(sentence):

@@ -58,7 +58,7 @@ def load_event_types(path: str | None = None) -> tuple[EventType, ...]:
 
 
 CUE_NAMES = ("reporting", "possible", "onset", "by_agent", "civilian_target", "negation", "place_preposition", "place_noun",
-             "toll_victim", "toll_verb", "remote_weapon")
+             "toll_victim", "toll_verb", "toll_qualifier", "toll_verb_qualifier", "toll_many", "harm_not_death", "remote_weapon")
 HEDGE_NAMES = ("denied", "suspected", "alleged", "planned")
 
 
