@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -26,7 +25,7 @@ import numpy as np
 from ..errors import InputError, ModelError
 from ..ontology.acled import AcledTaxonomy, load_acled_taxonomy
 from ..text.readers import read_utf8_file
-from .encoder import encode_sentences
+from .encoder import encode_sentences, loaded_once, softmax
 
 MODEL_DIR = "models/acled"
 NONE = "none"
@@ -118,33 +117,22 @@ class AcledHead:
 
     def probabilities(self, rows: np.ndarray) -> np.ndarray:
         """Return class probabilities (rows x classes); `none` is the presence head's, the sub-types share the rest."""
-        probs = _softmax(rows @ self.weights + self.bias)
+        probs = softmax(rows @ self.weights + self.bias)
         if self.presence is None or NONE not in self.classes:
             return probs
         k = self.classes.index(NONE)
-        p_none = _softmax(rows @ self.presence[0] + self.presence[1])[:, k]
+        p_none = softmax(rows @ self.presence[0] + self.presence[1])[:, k]
         subs = np.delete(probs, k, axis=1)
         subs = subs / np.maximum(subs.sum(axis=1, keepdims=True), 1e-12) * (1 - p_none)[:, None]
         return np.insert(subs, k, p_none, axis=1)
 
 
-def _softmax(logits: np.ndarray) -> np.ndarray:
-    logits = logits - logits.max(axis=1, keepdims=True)
-    e = np.exp(logits)
-    return e / e.sum(axis=1, keepdims=True)
-
-
-_head: AcledHead | None = None
-_lock = threading.Lock()
+_head = loaded_once(AcledHead.load)
 
 
 def load_head() -> AcledHead:
     """Return the process's ACLED head, loaded once."""
-    global _head
-    with _lock:
-        if _head is None:
-            _head = AcledHead.load()
-        return _head
+    return _head()
 
 
 def _probabilities(texts: list[str]) -> tuple[AcledHead, np.ndarray]:

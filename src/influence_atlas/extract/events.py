@@ -35,6 +35,26 @@ class _Cues:
         self.onset = re.compile(rf"\b{c['onset']}\s+$", re.I)
         self.by_agent = re.compile(rf"\b{c['by_agent']}\b(?:\s+[\w’'-]+){{0,5}}\s*$", re.I)
         self.civilian_target = re.compile(rf"\b({c['civilian_target']})\b", re.I)
+        # A negation shortly before a trigger: the event did not happen.
+        self.negation = re.compile(rf"\b({c['negation']})\s+(?:\w+\s+){{0,2}}$", re.I)
+        # A place named right after a locative preposition or a "town of" head is where the event was.
+        self.place_prep = re.compile(rf"(?:\b{c['place_preposition']}\s+(?:the\s+)?(?:\w+\s+){{0,3}}"
+                                     rf"|\b{c['place_noun']} (?:of|de|d['’])\s*)$", re.I)
+        # A death toll: a count before a victim word, or a killing/toll word before a count.
+        self.killed = re.compile(
+            rf"(?:(?P<q1>{c['toll_qualifier']})\s+)?"
+            rf"(?<![\w,.])(?P<n>{_NUM})\s+(?:\w+\s+){{0,3}}?{c['toll_victim']}\b"
+            rf"|{c['toll_verb']}\s+(?:(?P<q2>{c['toll_verb_qualifier']})\s+)?"
+            rf"(?P<n2>{_NUM})(?!\w)",
+            re.I,
+        )
+        # "wounding twelve people", "abducted eight civilians": a count of the hurt or taken, not of the dead.
+        self.not_killed_before = re.compile(rf"\b{c['harm_not_death']}\s+(?:\w+\s+){{0,2}}$", re.I)
+        # "dozens were killed": a toll given as a vague quantity.
+        self.many_killed = re.compile(rf"\b(?P<q>{c['toll_many']})\b(?:\s+\w+){{0,3}}?\s+(?:were |have been |ont été )?"
+                                      r"(?:killed|dead|died|tués|morts)\b", re.I)
+        # A trigger naming a weapon used from afar: its victims may be anyone, not a chosen target.
+        self.remote = re.compile(c["remote_weapon"], re.I)
 
 
 @lru_cache(maxsize=1)
@@ -42,35 +62,16 @@ def _cues() -> _Cues:
     return _Cues(load_event_cues())
 
 
-_NEGATION = re.compile(r"\b(not|never|no|did not|didn't|ne|n'|n’|pas|jamais)\s+(?:\w+\s+){0,2}$", re.I)
-_PLACE_PREP = re.compile(
-    r"(?:\b(?:in|at|near|into|across|throughout|from|to|à|au|aux|en|dans|près de|vers)\s+(?:the\s+)?(?:\w+\s+){0,3}"
-    r"|\b(?:town|city|village|region|province|commune|district|area|ville|village|région|commune|localité) (?:of|de|d['’])\s*)$",
-    re.I,
-)
 _NUMBER_WORDS = (r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|"
                  r"seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|deux|trois|quatre|cinq|"
                  r"six|sept|huit|neuf|dix|onze|douze|quinze|vingt|trente|quarante|cinquante)")
 _NUM = rf"\d{{1,3}}(?:,\d{{3}})+|\d+|{_NUMBER_WORDS}(?:[- ]{_NUMBER_WORDS})?"
-_KILLED = re.compile(
-    r"(?:(?P<q1>more than|over|at least|about|around|nearly|almost|some|up to|plus de|au moins|environ|près de)\s+)?"
-    rf"(?<![\w,.])(?P<n>{_NUM})\s+(?:\w+\s+){{0,3}}?"
-    r"(?:dead|deaths|killed|people|civilians|villagers|soldiers|victims|bodies|executed|died|fatalities|morts|tués|civils|victimes|personnes|soldats)\b"
-    r"|(?:left|leaving|killing|killed|shot dead|gunned down|beat to death|lynched|faisant|tuant|(?:ont |a )?(?:abattu|tué|lynché)|deaths? at|death toll (?:at|to|of)|toll (?:at|to|of)|bilan de)\s+(?:(?P<q2>more than|over|at least|about|nearly|some|plus de|au moins)\s+)?"
-    rf"(?P<n2>{_NUM})(?!\w)",
-    re.I,
-)
-# "wounding twelve people", "abducted eight civilians": a count of the hurt or taken, not of the dead.
-_NOT_KILLED_BEFORE = re.compile(
-    r"\b(?:wound(?:ed|ing|s)?|injur(?:ed|ing|es)|hurt|abduct(?:ed|ing|s)?|kidnapp(?:ed|ing)|arrest(?:ed|ing|s)?|detain(?:ed|ing|s)?|"
-    r"rescued|freed|displac(?:ed|ing)|bless(?:ant|é|és|ées|ent)|enlev(?:é|és|ées|ant)|arrêt(?:é|és|ant))\s+(?:\w+\s+){0,2}$", re.I)
 # "no casualties reported", "sans faire de victimes": the toll is known to be nil.
 _NO_DEATHS = re.compile(
     r"\b(?:no (?:casualties|fatalities|deaths|one was (?:killed|hurt|injured)|injuries|victims)|without (?:causing )?(?:casualties|fatalities)|"
     r"sans (?:faire de )?(?:victimes?|morts?)|aucune victime|pas de victimes?|aucun mort)\b", re.I)
 # "killing a student and injuring another": one victim counted by its article.
 _ONE_KILLED = re.compile(r"\b(?:kill(?:ed|ing)|shot dead|murder(?:ed|ing)|lynch(?:ed|ing)|tuant|(?:a|ont) (?:tué|lynché))\s+(?:a|an|one|un|une)\s+(?!\w+\s+of\b)[\w-]+", re.I)
-_MANY_KILLED = re.compile(r"\b(?P<q>dozens|scores|hundreds|several|many|des dizaines|des centaines|plusieurs)\b(?:\s+\w+){0,3}?\s+(?:were |have been |ont été )?(?:killed|dead|died|tués|morts)\b", re.I)
 _SUPPRESS_WINDOW = 60
 _VIOLENT = ("violence_against_civilians", "attack", "armed_clash")
 # "calling for Russia to withdraw", "asked the force to leave": a demand, not a happening.
@@ -84,7 +85,6 @@ _ANNOUNCED = re.compile(r"\b(?:announced|pledged|promised|vowed|declared|said|st
 # "After Russia's invasion of Ukraine in February 2022, ...": the intro clause dates another happening.
 _INTRO_CLAUSE = re.compile(r"^(?P<word>After|Following|Since|Before|Après|Depuis|Avant)\b[^,;]{3,120},", re.I)
 _CLAUSE_BREAK = re.compile(r"[,;:()“”\"]")
-_REMOTE = re.compile(r"shell|bomb|strike|drone|IED|explosive|missile|rocket|artillery|mortar|grenade|obus|frappe|bombard|engin", re.I)
 _NEEDS_TWO = {"armed_clash", "agreement", "vote"}
 _PUBLISHER_KINDS = {"media", "research", "ngo", "igo", "government_body", "state", "person", "civil_society", "unknown", "company"}
 _TARGETED = {"attack", "violence_against_civilians", "armed_clash", "sanction", "coup", "media_restriction", "withdrawal"}
@@ -272,7 +272,7 @@ def _role(sentence: str, start: int, end: int, trig: _Trigger) -> str:
 
 def _modality(sentence: str, trigger_start: int) -> str:
     """Return how the text holds the event: asserted, negated, denied, suspected, alleged or planned."""
-    if _NEGATION.search(sentence[max(0, trigger_start - 30) : trigger_start]):
+    if _cues().negation.search(sentence[max(0, trigger_start - 30) : trigger_start]):
         return "negated"
     before = sentence[max(0, trigger_start - 60) : trigger_start]
     for name, pattern in _cues().hedges:
@@ -291,20 +291,20 @@ def _fatalities(sentence: str) -> tuple[int | None, str | None]:
     qualifier without a number.
     """
     best = None
-    for m in _KILLED.finditer(sentence):
+    for m in _cues().killed.finditer(sentence):
         n = m.group("n") or m.group("n2")
         q = m.group("q1") or m.group("q2")
         value = int(n.replace(",", "")) if n[0].isdigit() else word_number(n)
         if value is None or (1900 <= value <= 2100 and not q):
             continue
-        if m.group("n") and _NOT_KILLED_BEFORE.search(sentence[max(0, m.start() - 40) : m.start()]):
+        if m.group("n") and _cues().not_killed_before.search(sentence[max(0, m.start() - 40) : m.start()]):
             continue
         best = (value, q.lower() if q else None)
     if best:
         return best
     if _ONE_KILLED.search(sentence):
         return 1, None
-    many = _MANY_KILLED.search(sentence)
+    many = _cues().many_killed.search(sentence)
     if many:
         return None, many.group("q").lower()
     if _NO_DEATHS.search(sentence):
@@ -467,7 +467,7 @@ def extract_events(
             if trig.weak and harmed and harmed[0] in actor_types.agent_types:
                 # "killed two soldiers": the victims bear arms, so it is a battle.
                 etype = "armed_clash"
-            if etype == "attack" and not _cues().civilian_target.search(sentence) and "civilians" not in harmed and not _REMOTE.search(sentence[trig.start:trig.end]):
+            if etype == "attack" and not _cues().civilian_target.search(sentence) and "civilians" not in harmed and not _cues().remote.search(sentence[trig.start:trig.end]):
                 # An attack on an army or a territory is a battle in ACLED's terms; shelling, bombs and
                 # strikes stay remote violence whoever they hit.
                 etype = "armed_clash"
@@ -593,7 +593,7 @@ def _location(text: str, s_start: int, seg, trig, places: list[Mention], s_end: 
     capitalised name after "in", "near", "à" is a known town. Precision: 1 the town itself, 2 near it, 3 a country.
     """
     in_sentence = [p for p in places if s_start <= p.start and p.end <= s_end]
-    preferred = [p for p in in_sentence if _PLACE_PREP.search(text[max(s_start, p.start - 40) : p.start])]
+    preferred = [p for p in in_sentence if _cues().place_prep.search(text[max(s_start, p.start - 40) : p.start])]
     if preferred:
         preferred.sort(key=lambda p: (p.actor is not None, abs(p.start - (s_start + trig.start))))
         p = preferred[0]

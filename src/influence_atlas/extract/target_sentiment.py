@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import math
-import threading
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -19,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError, ModelError
-from .encoder import PieceStates, encode_pieces
+from .encoder import PieceStates, encode_pieces, loaded_once, softmax
 
 MODEL = "models/stance/target_sentiment.npz"
 LABELS = (-1, 0, 1)
@@ -37,12 +36,6 @@ def _layer_norm(x: np.ndarray, g: np.ndarray, b: np.ndarray) -> np.ndarray:
 def _gelu(x: np.ndarray) -> np.ndarray:
     # The tanh form, as the training script computes it.
     return 0.5 * x * (1.0 + np.tanh(0.7978845608028654 * (x + 0.044715 * x ** 3)))
-
-
-def _softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
-    z = z - z.max(axis=axis, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=axis, keepdims=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +91,7 @@ class TargetSentimentModel:
                 return t.reshape(b, n, h, d // h).transpose(0, 2, 1, 3)
 
             q, k, v = (split(x @ w[f"w{c}"] + w[f"b{c}"]) for c in "qkv")
-            att = _softmax(q @ k.transpose(0, 1, 3, 2) / math.sqrt(d // h) + bias)
+            att = softmax(q @ k.transpose(0, 1, 3, 2) / math.sqrt(d // h) + bias)
             ctx = (att @ v).transpose(0, 2, 1, 3).reshape(b, n, d)
             x = _layer_norm(ctx @ w["wo"] + w["bo"] + x, w["g1"], w["b1"])
             x = _layer_norm(_gelu(x @ w["wi"] + w["bi"]) @ w["wf"] + w["bf"] + x, w["g2"], w["b2"])
@@ -130,7 +123,7 @@ class TargetSentimentModel:
                 x[r, :len(ps.states)] = ps.states
                 mask[r, :len(ps.states)] = 1.0
                 target[r, 1:1 + len(on)] = on
-            probs = _softmax(self.forward(x, mask, target))
+            probs = softmax(self.forward(x, mask, target))
             for r, (k, _, _) in enumerate(group):
                 out[k] = probs[r]
         return out
@@ -143,17 +136,12 @@ def target_pieces(offsets: np.ndarray, start: int, end: int) -> np.ndarray:
     return ((offsets[:, 0] < end) & (offsets[:, 1] > start)).astype(np.float32)
 
 
-_model: TargetSentimentModel | None = None
-_lock = threading.Lock()
+_model = loaded_once(TargetSentimentModel.load)
 
 
 def load_target_model() -> TargetSentimentModel:
     """Return the packaged target-sentiment model, loaded once per process."""
-    global _model
-    with _lock:
-        if _model is None:
-            _model = TargetSentimentModel.load()
-        return _model
+    return _model()
 
 
 def target_polarities(items: list[TargetItem]) -> list[int]:

@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import math
 import re
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import InputError, ModelError
-from .encoder import length_batches, session_options
+from .encoder import loaded_once, model_batches, onnx_session, softmax
 
 # The 14 technique classes of SemEval-2020 Task 11, with the task's own spelling.
 TECHNIQUES: tuple[str, ...] = (
@@ -413,12 +412,11 @@ class ContextEncoder:
     def __init__(self, onnx_path: Path, tokenizer_path: Path, max_pieces: int = 192, batch: int = 32,
                  tagger: SpanTagger | None = None):
         try:
-            import onnxruntime as ort
             from tokenizers import Tokenizer
-        except ImportError as exc:  # pragma: no cover - both are pinned dependencies
+        except ImportError as exc:  # pragma: no cover - a pinned dependency
             raise ModelError(f"{exc.name} is missing; reinstall with `pip install -e .`") from exc
         graph = str(onnx_path) if tagger is None else _graph_with_tagger(onnx_path, tagger)
-        self.session = ort.InferenceSession(graph, session_options(), providers=["CPUExecutionProvider"])
+        self.session = onnx_session(graph, "the technique encoder")
         self.tagger = tagger
         self.tokenizer = Tokenizer.from_file(str(tokenizer_path))
         self.tokenizer.no_truncation()
@@ -461,17 +459,9 @@ class ContextEncoder:
                 if ids:
                     starts = np.array([a + s for a, _ in enc.offsets[k:k + self.max_pieces]], dtype=np.int64)
                     pieces.append((ids, _piece_tokens(index, starts)))
-        for rows in length_batches([len(ids) for ids, _ in pieces], self.batch):
-            chunk = [pieces[k] for k in rows]
-            width = max(len(ids) for ids, _ in chunk) + 2
-            input_ids = np.zeros((len(chunk), width), np.int64)
-            mask = np.zeros((len(chunk), width), np.int64)
-            for r, (ids, _) in enumerate(chunk):
-                input_ids[r, :len(ids) + 2] = [101, *ids, 102]  # [CLS] ... [SEP]
-                mask[r, :len(ids) + 2] = 1
-            outputs = self.session.run(None, {"input_ids": input_ids, "attention_mask": mask,
-                                              "token_type_ids": np.zeros_like(input_ids)})
-            yield mask, [tok for _, tok in chunk], outputs
+        for rows, inputs in model_batches([ids for ids, _ in pieces], self.batch):
+            outputs = self.session.run(None, inputs)
+            yield inputs["attention_mask"], [pieces[k][1] for k in rows], outputs
 
 
 def _piece_tokens(index: ArticleIndex, starts: np.ndarray) -> np.ndarray:
@@ -631,7 +621,7 @@ def label_spans(tc: SparseLinear, index: ArticleIndex, vectors: np.ndarray,
     same = same_text_counts(index.text, spans)
     rows = [span_terms(index, s, e, c) for (s, e), c in zip(spans, same)]
     dense = np.stack([span_features(index, vectors, s, e) for s, e in spans])
-    probs = _softmax(tc.scores(rows, dense))
+    probs = softmax(tc.scores(rows, dense))
     seen: dict[tuple[int, int], int] = {}
     out = []
     for (s, e), p in zip(spans, probs):
@@ -642,23 +632,12 @@ def label_spans(tc: SparseLinear, index: ArticleIndex, vectors: np.ndarray,
     return out
 
 
-def _softmax(z: np.ndarray) -> np.ndarray:
-    z = z - z.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)
-
-
-_MODELS: TechniqueModels | None = None
-_MODELS_LOCK = threading.Lock()
+_models = loaded_once(TechniqueModels)
 
 
 def load_models() -> TechniqueModels:
     """Return the packaged technique models, loaded once per process."""
-    global _MODELS
-    with _MODELS_LOCK:
-        if _MODELS is None:
-            _MODELS = TechniqueModels()
-        return _MODELS
+    return _models()
 
 
 def find_technique_spans(text: str) -> list[tuple[int, int, float]]:

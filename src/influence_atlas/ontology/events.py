@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from ..errors import OntologyError
-from .files import check_entry, compile_words, read_yaml
+from .files import check_entry, compile_words, language_alternation, read_yaml
 
 EVENT_TYPES_FILE = Path(__file__).resolve().parent / "event_types.yaml"
 EVENT_TYPES = (
@@ -57,7 +57,8 @@ def load_event_types(path: str | None = None) -> tuple[EventType, ...]:
     return tuple(out)
 
 
-CUE_NAMES = ("reporting", "possible", "onset", "by_agent", "civilian_target")
+CUE_NAMES = ("reporting", "possible", "onset", "by_agent", "civilian_target", "negation", "place_preposition", "place_noun",
+             "toll_victim", "toll_verb", "toll_qualifier", "toll_verb_qualifier", "toll_many", "harm_not_death", "remote_weapon")
 HEDGE_NAMES = ("denied", "suspected", "alleged", "planned")
 
 
@@ -68,22 +69,6 @@ class EventCues:
 
     cues: dict[str, str]
     hedges: tuple[tuple[str, str], ...]
-
-
-def _alternation(where: str, table) -> str:
-    if not isinstance(table, dict) or not table:
-        raise OntologyError(f"{where}: expected a mapping of language to a list of patterns")
-    patterns = []
-    for lang, items in table.items():
-        if not isinstance(items, list) or not all(isinstance(x, str) and x for x in items):
-            raise OntologyError(f"{where}: patterns for '{lang}' must be a list of non-empty strings")
-        patterns += items
-    pattern = "(?:" + "|".join(patterns) + ")"
-    try:
-        re.compile(pattern)
-    except re.error as exc:
-        raise OntologyError(f"{where}: bad pattern: {exc}") from exc
-    return pattern
 
 
 @lru_cache(maxsize=4)
@@ -97,11 +82,11 @@ def load_event_cues(path: str | None = None) -> EventCues:
     missing = [n for n in (*CUE_NAMES, "hedges") if n not in section]
     if missing:
         raise OntologyError(f"{p}: cues: missing {', '.join(missing)}")
-    cues = {name: _alternation(f"{p}: cues.{name}", section[name]) for name in CUE_NAMES}
+    cues = {name: language_alternation(f"{p}: cues.{name}", section[name]) for name in CUE_NAMES}
     hedges = section["hedges"]
     if not isinstance(hedges, dict) or set(hedges) != set(HEDGE_NAMES):
         raise OntologyError(f"{p}: cues.hedges must give exactly {', '.join(HEDGE_NAMES)}")
-    return EventCues(cues, tuple((name, _alternation(f"{p}: cues.hedges.{name}", table)) for name, table in hedges.items()))
+    return EventCues(cues, tuple((name, language_alternation(f"{p}: cues.hedges.{name}", table)) for name, table in hedges.items()))
 
 
 ACTOR_TYPES_FILE = Path(__file__).resolve().parent / "actor_types.yaml"

@@ -59,21 +59,41 @@ def check_entry(path: Path, section: str, index: int, item: object, label: str, 
     return where
 
 
-def compile_words(where: str, patterns: object, wrap: bool = True) -> re.Pattern:
-    """Return one case-insensitive pattern matching any of `patterns` (as whole words when `wrap`); OntologyError
-    naming `where` and the bad pattern otherwise."""
+def alternation(where: str, patterns: object) -> str:
+    """Return the regular-expression source `(?:(?:p1)|(?:p2)|...)` of a non-empty list of patterns (no word
+    boundaries of its own); OntologyError naming `where` and the bad pattern otherwise."""
     if not isinstance(patterns, list) or not patterns or not all(isinstance(p, str) and p.strip() for p in patterns):
         raise OntologyError(f"{where}: expected a non-empty list of patterns")
-    body = "|".join(f"(?:{p})" for p in patterns)
+    body = "(?:" + "|".join(f"(?:{p})" for p in patterns) + ")"
     try:
-        return re.compile(r"(?<!\w)(?:" + body + r")(?!\w)" if wrap else body, re.I)
+        re.compile(body, re.I)
     except re.error:
         for p in patterns:
             try:
                 re.compile(p)
             except re.error as exc:
                 raise OntologyError(f"{where}: bad pattern {p!r} ({exc})") from None
-        raise
+        raise OntologyError(f"{where}: the patterns do not combine into one expression") from None
+    return body
+
+
+def language_alternation(where: str, table: object) -> str:
+    """Return the `alternation` of every language's patterns in a mapping of language to pattern list."""
+    if not isinstance(table, dict) or not table:
+        raise OntologyError(f"{where}: expected a mapping of language to a list of patterns")
+    patterns: list = []
+    for lang, items in table.items():
+        if not isinstance(items, list):
+            raise OntologyError(f"{where}: patterns for '{lang}' must be a list of non-empty strings")
+        patterns += items
+    return alternation(where, patterns)
+
+
+def compile_words(where: str, patterns: object, wrap: bool = True) -> re.Pattern:
+    """Return one case-insensitive pattern matching any of `patterns` (as whole words when `wrap`); OntologyError
+    naming `where` and the bad pattern otherwise."""
+    body = alternation(where, patterns)
+    return re.compile(r"(?<!\w)" + body + r"(?!\w)" if wrap else body, re.I)
 
 
 def user_files(packaged: Path, variable: str, extra: Iterable[str] = ()) -> tuple[Path, ...]:
