@@ -239,3 +239,23 @@ def test_a_place_named_without_a_locative_is_a_known_town_not_a_party():
     delivered = [e for es in _by_type(_events("On 4 June 2023 Russia delivered armoured vehicles and attack helicopters "
                                                "to the national army.")).values() for e in es]
     assert delivered and all(e.location != "Russia" for e in delivered)
+
+
+def test_a_date_past_another_trigger_dates_that_one_and_an_undated_revelation_takes_the_publication_month():
+    text = ("As first revealed by Reuters, Malian soldiers and Wagner fighters raided the village of Moura on 27 March 2022, "
+            "killing dozens of civilians.")
+    found = _by_type(_events(text, {"published": "2022-04-05"}))
+    assert [e.date for e in found["violence_against_civilians"]] == ["2022-03-27"]
+    assert [e.date for e in found["publication"]] == ["2022-04"]
+    # Without a stated publication date the revelation stays undated rather than taking the raid's day.
+    found = _by_type(_events(text))
+    assert [e.date for e in found["publication"]] == [None]
+
+
+def test_a_bare_month_takes_its_year_from_the_next_sentence_full_date():
+    follow = " On 11 November 2021, the Malian foreign minister denied any contract."
+    lead = "In {}, Reuters revealed that the Malian government was negotiating with the Wagner Group."
+    assert [e.date for e in _events(lead.format("September") + follow) if e.type == "publication"] == ["2021-09"]
+    # A month later in the calendar than the next date's month is the year before.
+    assert [e.date for e in _events(lead.format("December") + follow) if e.type == "publication"] == ["2020-12"]
+    assert [e.date for e in _events(lead.format("September")) if e.type == "publication"] == [None]

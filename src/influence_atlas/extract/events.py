@@ -14,7 +14,7 @@ from ..ontology.events import ActorTypes, EventCues, EventType, load_actor_types
 from ..records import Event, EventActor, Mention
 from .event_detector import EventDetector, load_detector
 from .acled import code_events, confident_events
-from .dates import MONTHS, WEEKDAYS, DateMention, ResolvedDate, dates_compatible, find_dates, published_context
+from .dates import MONTHS, WEEKDAYS, DateContext, DateMention, ResolvedDate, dates_compatible, find_dates, published_context
 from .places import country_code, geocode
 from .quantities import word_number
 
@@ -346,6 +346,8 @@ def extract_events(
         for dm in find_dates(sentence):
             anchor = _anchor_event(sentence[dm.end :], events, types) if dm.kind == "shift" else None
             resolved = ctx.resolve(dm, anchor)
+            if resolved is None and dm.kind in ("md", "dm", "month") and si + 1 < len(sentences):
+                resolved = _year_from_next(dm, text[sentences[si + 1][0] : sentences[si + 1][1]], ctx)
             if resolved is not None and resolved.precision != "decade":
                 dated.append((dm, resolved))
         triggers = _find_triggers(sentence, types, language)
@@ -437,6 +439,11 @@ def extract_events(
                 others = [x for x in seg_dates if x not in onset]
                 seg_dates = others or [(dm, r) for dm, r in onset if not _CLAUSE_BREAK.search(
                     sentence[min(trig.end, dm.start) : max(trig.start, dm.end)])]
+            # A date after a later trigger is that one's: "X revealed that soldiers raided the village on 4 September"
+            # dates the raid, not the revealing.
+            # A trigger in an aside ("(as reported)") hedges the sentence and owns no date.
+            told = [t for t in triggers if not any(a <= t.start < b for a, b in asides)]
+            seg_dates = [(dm, r) for dm, r in seg_dates if not _beyond_trigger(dm, trig, told)]
             date = None
             if intro and trig.start >= intro.end():
                 own = [(dm, r) for dm, r in seg_dates if dm.start >= intro.end()]
@@ -448,6 +455,8 @@ def extract_events(
             elif seg_dates:
                 pool = [(dm, r) for dm, r in seg_dates if not intro or dm.start < intro.end()] if intro else seg_dates
                 date = min(pool or seg_dates, key=lambda x: abs(x[0].start - trig.start))[1]
+            if date is None and trig.etype.id == "publication" and published and not intro:
+                date = ResolvedDate(published[:7], "month")
             found_place = _location(text, s_start, seg, trig, place_mentions, s_end)
             location, geo_precision = found_place if found_place else (None, None)
             date_at = next((dm.start for dm, r in seg_dates if r is date), 0)
@@ -562,6 +571,38 @@ def _later_tolls(events: list[Event], text: str, sentences: list[tuple[int, int]
 
 
 _DETERMINED = re.compile(r"\b(?:a|an|the|this|that|one|un|une|le|la|l['’]|ce|cette)\s+(?:\w+[\s-]+){0,2}$", re.I)
+
+
+def _year_from_next(dm: DateMention, following: str, ctx) -> ResolvedDate | None:
+    """Date a bare month or day the context cannot place by the next sentence's full date.
+
+    "In September, X revealed ... On 11 November 2021, ...": a story told in order gives the earlier
+    month the same year (the year before when the month comes later in the calendar).
+    """
+    full = next((d for d in find_dates(following) if d.kind in ("iso", "mdy", "dmy", "month_year")), None)
+    if full is None:
+        return None
+    ahead = DateContext().resolve(full, update=False)
+    if ahead is None:
+        return None
+    year, month = ahead.key[0], ahead.key[1]
+    probe = DateContext(year=year - (1 if _month_of(dm) > month else 0))
+    return probe.resolve(dm)
+
+
+def _month_of(dm: DateMention) -> int:
+    return MONTHS[(dm.groups[1] if dm.kind == "dm" else dm.groups[0]).lower().rstrip(".")]
+
+
+def _beyond_trigger(dm: DateMention, trig: _Trigger, triggers: list[_Trigger]) -> bool:
+    """True when the date follows another trigger that follows this one (the date is that one's).
+
+    Only forward: a date opening the sentence ("On 23 December, sixteen states published a statement
+    condemning the deployment") stays the date of what the sentence tells, whichever trigger it names first.
+    """
+    if dm.start < trig.end:
+        return False
+    return any(trig.end <= t.start and t.end <= dm.start for t in triggers)
 
 
 def _is_generic(sentence: str, trig: _Trigger) -> bool:
