@@ -73,7 +73,7 @@ def test_negation_flips_and_contrast_keeps_the_main_clause():
     got = stances(text, "en")
     assert got["Russia"].score >= 0.5
     # The conceded, attributed clause does not make the author hostile to Wagner.
-    assert "Wagner Group" not in got or got["Wagner Group"].score > -0.5
+    assert got["Wagner Group"].score > -0.5
 
 
 def test_debunked_claims_do_not_blame_their_target():
@@ -82,7 +82,7 @@ def test_debunked_claims_do_not_blame_their_target():
         "Fact-checkers traced the fake pictures to accounts close to Wagner. France had no troops in the area."
     )
     got = stances(text, "en")
-    assert "France" not in got or got["France"].score > -0.5
+    assert got["France"].score > -0.5
 
 
 def test_french_text():
@@ -102,7 +102,7 @@ def test_french_reported_speech_and_victims():
         "L'invasion de l'Ukraine par la Russie a provoqué des massacres. La Russie mène une guerre brutale contre l'Ukraine."
     )
     got = stances(text, "fr")
-    assert "France" not in got or abs(got["France"].score) < 0.5
+    assert abs(got["France"].score) < 0.5
     assert got["Russia"].score <= -0.5
     assert got["Ukraine"].score > 0
 
@@ -115,7 +115,7 @@ def test_influence_operations_are_blamed_on_who_runs_them():
     got = stances(text, "en")
     assert got["Yevgeny Prigozhin"].score <= -0.5
     # The platform that takes the operation down is not blamed for it.
-    assert "Facebook" not in got or abs(got["Facebook"].score) < 0.5
+    assert abs(got["Facebook"].score) < 0.5
     fr = stances("La Russie mène des opérations d'influence clandestines en Afrique. "
                  "La Russie a signé un accord avec le Tchad en mai.", "fr")
     assert fr["Russia"].score <= -0.5
