@@ -65,3 +65,14 @@ def test_errors_name_the_file_and_the_entry(tmp_path, loader, name, body, messag
         path.write_text(body, encoding="utf-8")
     with pytest.raises(OntologyError, match=message):
         loader(str(path))
+
+
+def test_one_list_of_analysed_languages():
+    """The languages with a spaCy pipeline are the languages the word lists and lexicons are written for."""
+    from influence_atlas.nlp import PIPELINES
+    from influence_atlas.ontology.acled import LANGUAGES as ACLED_LANGUAGES
+    from influence_atlas.ontology.narratives import LANGUAGES as NARRATIVE_LANGUAGES
+    from influence_atlas.text.metadata import ANALYSED_LANGUAGES, LANGUAGES
+
+    assert set(PIPELINES) == set(ANALYSED_LANGUAGES) == set(ACLED_LANGUAGES) == set(NARRATIVE_LANGUAGES)
+    assert set(ANALYSED_LANGUAGES) <= set(LANGUAGES)

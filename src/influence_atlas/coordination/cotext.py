@@ -9,7 +9,6 @@ passes the threshold is missed and nothing below it is kept.
 
 from __future__ import annotations
 
-import math
 
 import numpy as np
 import polars as pl

@@ -12,6 +12,7 @@ from ..ontology import ActorCatalog
 from ..ontology.acled import load_acled_taxonomy
 from ..ontology.events import ActorTypes, EventCues, EventType, load_actor_types, load_event_cues, load_event_types
 from ..records import Event, EventActor, Mention
+from ..text.metadata import ANALYSED_LANGUAGES
 from .event_detector import EventDetector, load_detector
 from .acled import code_events, confident_events
 from .dates import MONTHS, WEEKDAYS, DateContext, DateMention, ResolvedDate, dates_compatible, find_dates, published_context
@@ -123,7 +124,7 @@ def _find_parties(sentence: str, language: str | None, mentions: list[Mention], 
 
     A head inside a gazetteer name ("Malian army") is not a party of its own: it types the named actor.
     """
-    langs = [language] if language in ("en", "fr") else ["en", "fr"]
+    langs = [language] if language in ANALYSED_LANGUAGES else list(ANALYSED_LANGUAGES)
     spans: dict[tuple[int, int], list[str]] = {}
     for at in actor_types.types:
         for lang in langs:
@@ -203,7 +204,7 @@ def _event_id(doc: str, etype: str, start: int) -> str:
 
 
 def _find_triggers(sentence: str, types: tuple[EventType, ...], language: str | None) -> list[_Trigger]:
-    langs = [language] if language in ("en", "fr") else ["en", "fr"]
+    langs = [language] if language in ANALYSED_LANGUAGES else list(ANALYSED_LANGUAGES)
     found = []
     for et in types:
         for lang in langs:

@@ -29,6 +29,7 @@ from ..errors import InputError, ModelError
 from ..ontology.lexicons import VoiceCues, load_voice_cues
 from ..ontology.narratives import Narrative, Taxonomy, load_taxonomy
 from ..records import Mention, NarrativeHit
+from ..text.metadata import ANALYSED_LANGUAGES
 from .encoder import DIM, encode_sentences
 from .voice import AUTHOR, Segment, is_negated, quoted_spans, segment_at, sentence_segments
 
@@ -202,7 +203,7 @@ def narrative_features(text: str, sentences: list[tuple[int, int]], mentions: li
     """Return the presence and mode features of every narrative of the taxonomy for one document."""
     tax = _taxonomy(taxonomy)
     cues = load_voice_cues()
-    lang = language if language in ("en", "fr") else None
+    lang = language if language in ANALYSED_LANGUAGES else None
     quotes = quoted_spans(text)
     sentences = [(s, e) for s, e in sentences if len(text[s:e].split()) >= MIN_WORDS] or list(sentences)
     actors = _actors_by_sentence(sentences, mentions)

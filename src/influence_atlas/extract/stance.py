@@ -23,6 +23,7 @@ from ..errors import ModelError
 from ..ontology import PLACE_KIND, ActorCatalog, load_actor_catalog
 from ..ontology.lexicons import StanceLexicon, load_stance_lexicon, load_voice_cues
 from ..records import Mention, Stance
+from ..text.metadata import ANALYSED_LANGUAGES
 from .target_sentiment import TargetItem, load_target_model
 from .voice import AUTHOR, Segment, is_negated, quoted_spans, segment_at, sentence_segments
 
@@ -70,7 +71,7 @@ _COORDINATED = re.compile(r"^\s*(?:,|,?\s*(?:and|&|et|or|ou|as well as|ainsi que
 
 
 def _pick(lexicon_part: dict[str, re.Pattern], language: str | None) -> list[re.Pattern]:
-    return [p for lang, p in lexicon_part.items() if language not in ("en", "fr") or lang == language]
+    return [p for lang, p in lexicon_part.items() if language not in ANALYSED_LANGUAGES or lang == language]
 
 
 def _targets(text: str, start: int, end: int, mentions: list[Mention], lexicon: StanceLexicon, language: str | None) -> list[_Target]:
@@ -245,7 +246,7 @@ def _tally_lexicon(text: str, sentences: list[tuple[int, int]], mentions: list[M
     cues = load_voice_cues()
     mentions = actor_mentions(mentions, catalog)
     quotes = quoted_spans(text)
-    lang = language if language in ("en", "fr") else None
+    lang = language if language in ANALYSED_LANGUAGES else None
     tally = _Tally({}, len(sentences))
     debunk = cues.get("debunk", lang)
     previous: list[_Target] = []
@@ -345,7 +346,7 @@ def _is_victim(text: str, seg: Segment, target: _Target, lexicon: StanceLexicon,
     """Return whether the actor stands right after an act of aggression ("invasion of Ukraine", "war against X")."""
     before = text[max(seg.start, target.start - 60) : target.start]
     for lang, pattern in lexicon.victim.items():
-        if language in ("en", "fr") and lang != language:
+        if language in ANALYSED_LANGUAGES and lang != language:
             continue
         for m in pattern.finditer(before):
             if re.fullmatch(r"\s*(?:the\s+|la\s+|le\s+|les\s+|l['’]|its\s+|their\s+|\w+\s+)?", before[m.end() :], re.I):
@@ -404,7 +405,7 @@ def read_mentions(text: str, sentences: list[tuple[int, int]], mentions: list[Me
 
     With `author_voice` False the model reads only quoted and attributed mentions (the held stances need them); the
     author's mentions keep neutral readings, which costs nothing when the aggregation does not weigh the model."""
-    lang = language if language in ("en", "fr") else None
+    lang = language if language in ANALYSED_LANGUAGES else None
     cues = load_voice_cues()
     quotes = quoted_spans(text)
     mentions = actor_mentions(mentions, catalog)

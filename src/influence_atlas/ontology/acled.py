@@ -8,11 +8,12 @@ from functools import lru_cache
 from pathlib import Path
 
 from ..errors import OntologyError
+from ..text.metadata import ANALYSED_LANGUAGES
 from .events import EVENT_TYPES
 from .files import compile_words, read_yaml
 
 ACLED_FILE = Path(__file__).resolve().parent / "acled.yaml"
-LANGUAGES = ("en", "fr")
+LANGUAGES = ANALYSED_LANGUAGES
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,10 +16,11 @@ from functools import lru_cache
 from pathlib import Path
 
 from ..errors import OntologyError
+from ..text.metadata import ANALYSED_LANGUAGES
 from .files import read_yaml_bytes
 
 NARRATIVES_FILE = Path(__file__).resolve().parent / "narratives.yaml"
-LANGUAGES = ("en", "fr")
+LANGUAGES = ANALYSED_LANGUAGES
 # Ids are written verbatim in benchmark files (`;`-separated, tab-separated), so they hold neither.
 _ID = re.compile(r"^[^\t\n\r;]{1,160}$")
 _FIELDS = {"id", "name", "description", "side", "parent", "cues", "examples", "about"}

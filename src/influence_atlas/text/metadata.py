@@ -26,7 +26,11 @@ _DATELINE = re.compile(
 _BYLINE = re.compile(r"^(?:by|par|written by|écrit par|authors?|auteurs?)\s*:?\s+(.+)$", re.I)
 _NAME = re.compile(r"^[A-ZÀ-ÖØ-Þ][\w.'’-]*(?:\s+(?:[A-ZÀ-ÖØ-Þ][\w.'’-]*|de|da|du|van|von|bin|ben|al-\w+|el-\w+)){0,4}$")
 
-LANGUAGES = ("en", "fr", "ar", "ru", "es", "pt", "de", "it")
+# The languages the analysis reads: spaCy pipelines, word lists and lexicons exist for these (other texts are read
+# with the English pipeline and every language's word lists).
+ANALYSED_LANGUAGES = ("en", "fr")
+# The languages told apart when a text's language is guessed.
+LANGUAGES = ANALYSED_LANGUAGES + ("ar", "ru", "es", "pt", "de", "it")
 
 
 def guess_title(text: str) -> str | None:
@@ -135,7 +139,7 @@ def parse_date(value: str) -> str | None:
 
     parsed = dateparser.parse(
         value,
-        languages=["en", "fr"],
+        languages=list(ANALYSED_LANGUAGES),
         settings={"PREFER_DAY_OF_MONTH": "first", "REQUIRE_PARTS": ["year"], "RETURN_AS_TIMEZONE_AWARE": False},
     )
     return parsed.date().isoformat() if parsed else None
