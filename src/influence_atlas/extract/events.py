@@ -646,22 +646,18 @@ def _location(text: str, s_start: int, seg, trig, places: list[Mention], s_end: 
         name = m.group("name")
         if name.lower() in MONTHS or name.lower() in WEEKDAYS or any(a < m.end() and m.start("name") < b for a, b in taken):
             continue
-        try:
-            point = geocode(name)
-        except (OSError, sqlite3.Error):
-            point = None
-        if point is not None and point.precision == "town":
+        if _known_town(name):
             return name, 2 if m.group("near") else 1
     for p in sorted(in_sentence, key=lambda p: p.start):
-        # A known town or region the sentence names without a locative preposition ("took control of" a town). A
-        # state named so is mostly a party of the event, not its place, and a tagged word the gazetteer does not
-        # know is not taken for a place.
-        if p.actor is None and _known_place(p.text):
+        # A known town the sentence names without a locative preposition ("took control of" a town). A state named
+        # so is mostly a party of the event, not its place, and a tagged word the gazetteer does not know is not
+        # taken for a place.
+        if p.actor is None and _known_town(p.text):
             return p.text, 1
     return None
 
 
-def _known_place(name: str) -> bool:
+def _known_town(name: str) -> bool:
     """Whether the gazetteer knows a town by this name."""
     try:
         point = geocode(name)
