@@ -140,7 +140,8 @@ def build(name: str) -> dict:
             epairs.append((a["doc"], b["doc"], a["key"], b["key"]))
     return dict(docs={d: dict(language=v["language"], stance=v["stance"]) for d, v in docs.items()},
                 doc_vec=doc_vec, told=told, story=story_vectors({d: v["text"] for d, v in docs.items()}),
-                claim_xrows={d: encode_multilingual([c["sentence"] for c in cl if c["doc"] == d]) for d in docs}, claim_x=np.array(rows), claim_y=np.array(labels), claim_pairs=pairs,
+                claim_xrows={d: encode_multilingual([c["sentence"] for c in cl if c["doc"] == d]) for d in docs},
+                claim_x=np.array(rows), claim_y=np.array(labels), claim_pairs=pairs,
                 event_x=np.array(erows), event_y=np.array(elabels), event_pairs=epairs, cross=data["cross"])
 
 

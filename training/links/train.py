@@ -134,10 +134,9 @@ def corpus_contexts(all_sets: dict, vecs: dict, told: dict, info: dict) -> dict:
         texts = {d: v["text"] for n in names if n in all_sets for d, v in data.load_set(n)["docs"].items()}
         pairs = [(a, b) for i, a in enumerate(docs) for b in docs[i + 1:]]
         language = {d: info[d]["language"] for d in docs}
-        story = story_similarities({d: all_sets[n]["story"][d] for n in names if n in all_sets for d in all_sets[n]["docs"]},
-                                   language, pairs)
-        xrows = centred({d: all_sets[n]["claim_xrows"][d] for n in names if n in all_sets for d in all_sets[n]["docs"]},
-                        language)
+        members = [(n, d) for n in names if n in all_sets for d in all_sets[n]["docs"]]
+        story = story_similarities({d: all_sets[n]["story"][d] for n, d in members}, language, pairs)
+        xrows = centred({d: all_sets[n]["claim_xrows"][d] for n, d in members}, language)
         assertion = {p: assertion_similarity(xrows[p[0]], xrows[p[1]]) for p in pairs}
         out.update(corpus_context(pairs, {p: float(vecs[p[0]] @ vecs[p[1]]) for p in pairs},
                                   {d: document_names(texts[d]) for d in docs},

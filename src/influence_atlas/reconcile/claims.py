@@ -116,8 +116,8 @@ def compare_documents(documents: list[Document], claims: list[Claim], events: li
     xrows = centred({d: encode_multilingual([s.text for s in by_doc.get(d, [])]) for d in docs}, language)
     xclaim = {s.id: xrows[d][k] for d in docs for k, s in enumerate(by_doc.get(d, []))}
     assertion = {p: assertion_similarity(xrows[p[0]], xrows[p[1]]) for p in pairs}
-    context = corpus_context(sorted(pairs), doc_cos_of, names, {d: document_figures(told[d][1]) for d in docs}, language,
-                             story, assertion)
+    context = corpus_context(sorted(pairs), doc_cos_of, names, {d: document_figures(told[d][1]) for d in docs},
+                             language, story, assertion)
     ev_statement = {e.id: describe(e.id, e.doc, e.evidence, language.get(e.doc)) for e in all_events}
     found = {}
     for a, b in sorted(pairs):
