@@ -28,6 +28,7 @@ class _Cues:
 
     def __init__(self, cues: EventCues):
         c = cues.cues
+        num = rf"\d{{1,3}}(?:,\d{{3}})+|\d+|{c['number_words']}(?:[- ]{c['number_words']})?"
         # Reporting frames split a sentence into who says it and what is said.
         self.reporting = re.compile(rf"(?<!\w){c['reporting']}(?:\s+that|\s+qu[e'’])?(?!\w)", re.I)
         self.hedges = [(name, re.compile(rf"\b({pattern})\b", re.I)) for name, pattern in cues.hedges]
@@ -44,9 +45,9 @@ class _Cues:
         # A death toll: a count before a victim word, or a killing/toll word before a count.
         self.killed = re.compile(
             rf"(?:(?P<q1>{c['toll_qualifier']})\s+)?"
-            rf"(?<![\w,.])(?P<n>{_NUM})\s+(?:\w+\s+){{0,3}}?{c['toll_victim']}\b"
+            rf"(?<![\w,.])(?P<n>{num})\s+(?:\w+\s+){{0,3}}?{c['toll_victim']}\b"
             rf"|{c['toll_verb']}\s+(?:(?P<q2>{c['toll_verb_qualifier']})\s+)?"
-            rf"(?P<n2>{_NUM})(?!\w)",
+            rf"(?P<n2>{num})(?!\w)",
             re.I,
         )
         # "wounding twelve people", "abducted eight civilians": a count of the hurt or taken, not of the dead.
@@ -56,6 +57,36 @@ class _Cues:
                                       r"(?:killed|dead|died|tués|morts)\b", re.I)
         # A trigger naming a weapon used from afar: its victims may be anyone, not a chosen target.
         self.remote = re.compile(c["remote_weapon"], re.I)
+        # "no casualties reported", "sans faire de victimes": the toll is known to be nil.
+        self.no_deaths = re.compile(rf"\b{c['no_deaths']}\b", re.I)
+        # "killing a student and injuring another": one victim counted by its article.
+        self.one_killed = re.compile(rf"\b{c['one_killed']}\s+{c['one']}\s+(?!\w+\s+of\b)[\w-]+", re.I)
+        # "calling for Russia to withdraw", "asked the force to leave": a demand, not a happening.
+        self.demand = re.compile(rf"\b{c['demand']}\b[^.;]{{0,60}}$", re.I)
+        # "the coup", "the second coup", "this agreement": a reference to a happening already told.
+        self.reference = re.compile(rf"(?:\b{c['reference_determiner']}\s+(?:\w+\s+){{0,2}}|\b{c['elided_article']}|\w['’]s\s+(?:\w+\s+)?)$", re.I)
+        self.introduces_parties = re.compile(rf"\s+{c['introduces_parties']}\b", re.I)
+        # "Macron announced France would end operations": an announced plan, kept apart from what happened.
+        self.announced = re.compile(rf"\b{c['announced']}\b", re.I)
+        # "After Russia's invasion of Ukraine in February 2022, ...": the intro clause dates another happening.
+        self.intro_clause = re.compile(rf"^(?P<word>{c['intro_clause']})\b[^,;]{{3,120}},", re.I)
+        self.intro_after = re.compile(c["intro_after"], re.I)
+        self.passive = re.compile(rf"\b{c['passive']}\s+(?:\w+\s+)?$", re.I)
+        # "soldiers from the Mozambican army": the gap between two heads of one party.
+        self.of_gap = re.compile(rf"^\s+{c['of_gap']}\s+(?:{c['article']}\s+|{c['elided_article']})?(?:[\w-]+\s+){{0,2}}$", re.I)
+        self.target = re.compile(rf"\b{c['target']}\s+(?:{c['article']}\s+)?(?:[\w-]+\s+){{0,4}}$", re.I)
+        self.agent = re.compile(rf"^(?:\s+{c['conjunction']}\s+[\w’'-]+)?\s+{c['agent_head']}\s+(?:{c['perfect_auxiliary']}\s+)?\w+(?:ed|ted)\b", re.I)
+        self.according_to = re.compile(c["according_to"], re.I)
+        self.determined = re.compile(rf"\b{c['singular_determiner']}\s+(?:\w+[\s-]+){{0,2}}$", re.I)
+        self.definite_noun = re.compile(rf"\s*{c['definite_article']}\s+(\w+(?:\s+\w+)?)", re.I)
+        self.near = re.compile(rf"\b{c['near']}\s+(?:{c['definite_article']}\s+)?(?:\w+\s+){{0,2}}$", re.I)
+        # A capitalised name after a preposition (case matters): a place the parser may not have tagged.
+        self.untagged_place = re.compile(
+            rf"\b(?:(?P<near>{c['untagged_place_near']})|{c['untagged_place_preposition']})\s+(?:{c['untagged_place_head']}\s+)?"
+            r"(?P<name>[A-Z][\w’'-]+(?:[ -][A-Z][\w’'-]+){0,2})"
+        )
+        # A capitalised name after a locative preposition: where a sentence says something happened.
+        self.place_after_locative = re.compile(rf"\b{c['locative']}\s+(?:{c['locative_head']}\s+)?([A-ZÀ-Ý][\w'’-]+)")
 
 
 @lru_cache(maxsize=1)
@@ -63,28 +94,9 @@ def _cues() -> _Cues:
     return _Cues(load_event_cues())
 
 
-_NUMBER_WORDS = (r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|"
-                 r"seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|deux|trois|quatre|cinq|"
-                 r"six|sept|huit|neuf|dix|onze|douze|quinze|vingt|trente|quarante|cinquante)")
-_NUM = rf"\d{{1,3}}(?:,\d{{3}})+|\d+|{_NUMBER_WORDS}(?:[- ]{_NUMBER_WORDS})?"
-# "no casualties reported", "sans faire de victimes": the toll is known to be nil.
-_NO_DEATHS = re.compile(
-    r"\b(?:no (?:casualties|fatalities|deaths|one was (?:killed|hurt|injured)|injuries|victims)|without (?:causing )?(?:casualties|fatalities)|"
-    r"sans (?:faire de )?(?:victimes?|morts?)|aucune victime|pas de victimes?|aucun mort)\b", re.I)
-# "killing a student and injuring another": one victim counted by its article.
-_ONE_KILLED = re.compile(r"\b(?:kill(?:ed|ing)|shot dead|murder(?:ed|ing)|lynch(?:ed|ing)|tuant|(?:a|ont) (?:tué|lynché))\s+(?:a|an|one|un|une)\s+(?!\w+\s+of\b)[\w-]+", re.I)
 _SUPPRESS_WINDOW = 60
 _VIOLENT = ("violence_against_civilians", "attack", "armed_clash")
-# "calling for Russia to withdraw", "asked the force to leave": a demand, not a happening.
-_DEMAND = re.compile(r"\b(?:call(?:ed|ing|s)? (?:for|on)|ask(?:ed|ing|s)?|demand(?:ed|ing|s)?|urg(?:ed|ing|es)|request(?:ed|ing|s)?|exig(?:é|eant|e)|appel(?:é|le|ant) à|demand(?:é|ant|e))\b[^.;]{0,60}$", re.I)
-# "the coup", "the second coup", "this agreement": a reference to a happening already told.
-_REFERENCE = re.compile(r"(?:\b(?:the|this|these|those|la|le|ce|cette|ces)\s+(?:\w+\s+){0,2}|\bl['’]|\w['’]s\s+(?:\w+\s+)?)$", re.I)
 _SHORT_QUOTE = re.compile(r"“[^“”]{1,60}”|\"[^\"]{1,60}\"|«[^«»]{1,60}»|‘[^‘’]{1,60}’(?!\w)")
-_INTRODUCES_PARTIES = re.compile(r"\s+(?:between|among|signed|struck|reached|concluded|entre|conclu|signé)\b", re.I)
-# "Macron announced France would end operations": an announced plan, kept apart from what happened.
-_ANNOUNCED = re.compile(r"\b(?:announced|pledged|promised|vowed|declared|said|stated|annonc[ée]|promis|déclaré)\b", re.I)
-# "After Russia's invasion of Ukraine in February 2022, ...": the intro clause dates another happening.
-_INTRO_CLAUSE = re.compile(r"^(?P<word>After|Following|Since|Before|Après|Depuis|Avant)\b[^,;]{3,120},", re.I)
 _CLAUSE_BREAK = re.compile(r"[,;:()“”\"]")
 _NEEDS_TWO = {"armed_clash", "agreement", "vote"}
 _PUBLISHER_KINDS = {"media", "research", "ngo", "igo", "government_body", "state", "person", "civil_society", "unknown", "company"}
@@ -113,8 +125,6 @@ class _Party:
 
 # Types of event whose parties ACLED codes whoever they are, named or not.
 _ANY_ACTOR_TYPES = {"armed_clash", "attack", "violence_against_civilians", "protest"}
-_PASSIVE = re.compile(r"\b(?:was|were|been|being|is|are|été|être|est|sont)\s+(?:\w+\s+)?$", re.I)
-_OF_GAP = re.compile(r"^\s+(?:of|from|de|du|des)\s+(?:the\s+|l['’]|la\s+|le\s+)?(?:[\w-]+\s+){0,2}$", re.I)
 _DEMONYM_GAP = re.compile(r"^\s*$|^['’]s\s+$")
 
 
@@ -155,7 +165,7 @@ def _find_parties(sentence: str, language: str | None, mentions: list[Mention], 
                 party.country = m.actor
     for party, nxt in zip(taken, taken[1:]):
         # "soldiers from the Mozambican army", "des soldats de l'armée malienne": one party, its country said once.
-        if party.country is None and nxt.country and set(party.types) & set(nxt.types) and _OF_GAP.match(sentence[party.end : nxt.start]):
+        if party.country is None and nxt.country and set(party.types) & set(nxt.types) and _cues().of_gap.match(sentence[party.end : nxt.start]):
             party.country = nxt.country
     return taken
 
@@ -191,7 +201,7 @@ def _sentence_segments(sentence: str) -> list[tuple[int, int, bool]]:
     m = next((r for r in _cues().reporting.finditer(sentence) if not any(a <= r.start() < b for a, b in asides)), None)
     if not m:
         return [(0, len(sentence), False)]
-    if re.match(r"according to|selon", m.group(0), re.I):
+    if _cues().according_to.match(m.group(0)):
         comma = sentence.find(",", m.end())
         stop = comma + 1 if comma > 0 else len(sentence)
         parts = [(0, m.start(), True), (m.start(), stop, False), (stop, len(sentence), True)]
@@ -254,15 +264,13 @@ def _weigh_triggers(triggers: list[_Trigger], probs, detector: EventDetector, by
     return kept
 
 
-_TARGET_CUE = re.compile(r"\b(?:against|on|targeting|targeted|ousting|ousted|deposing|deposed|toppling|killing|attacking|contre|visant)\s+(?:the\s+|a\s+|les?\s+|la\s+)?(?:[\w-]+\s+){0,4}$", re.I)
-_AGENT_CUE = re.compile(r"^(?:\s+and\s+[\w’'-]+)?\s+(?:forces|troops|soldiers|fighters|militants|mercenaries|army|government|junta)\s+(?:have\s+|had\s+)?\w+(?:ed|ted)\b", re.I)
 
 
 def _role(sentence: str, start: int, end: int, trig: _Trigger) -> str:
     """Return an actor's role in an event: agent, target or other, from the words around it."""
-    if _TARGET_CUE.search(sentence[max(0, start - 40) : start]):
+    if _cues().target.search(sentence[max(0, start - 40) : start]):
         return "target"
-    if _AGENT_CUE.match(sentence[end : end + 60]):
+    if _cues().agent.match(sentence[end : end + 60]):
         return "agent"
     if start < trig.start:
         return "agent"
@@ -303,12 +311,12 @@ def _fatalities(sentence: str) -> tuple[int | None, str | None]:
         best = (value, q.lower() if q else None)
     if best:
         return best
-    if _ONE_KILLED.search(sentence):
+    if _cues().one_killed.search(sentence):
         return 1, None
     many = _cues().many_killed.search(sentence)
     if many:
         return None, many.group("q").lower()
-    if _NO_DEATHS.search(sentence):
+    if _cues().no_deaths.search(sentence):
         return 0, None
     return None, None
 
@@ -362,7 +370,7 @@ def extract_events(
             m for m in actor_mentions
             if s_start <= m.start and m.end <= s_end and not any(a <= m.start - s_start < b for a, b in asides)
         ]
-        intro = _INTRO_CLAUSE.match(sentence)
+        intro = _cues().intro_clause.match(sentence)
         s_parties = None
         quoted = [(m.start(), m.end()) for m in _SHORT_QUOTE.finditer(sentence)]
         for trig in _with_fallback(triggers, learned[si], events, len(events)):
@@ -370,7 +378,7 @@ def extract_events(
             if any(a < trig.start and trig.end < b for a, b in quoted):
                 # A trigger inside a short quoted phrase is a label someone gave, not a happening the sentence tells.
                 continue
-            if _DEMAND.search(before):
+            if _cues().demand.search(before):
                 continue
             if _cues().possible.search(before[-40:]):
                 continue
@@ -378,8 +386,8 @@ def extract_events(
                 # "a month before the coup" dates another happening by this one.
                 continue
             if (
-                _REFERENCE.search(before[-40:]) and not trig.etype.requires_source and not dated
-                and not _INTRODUCES_PARTIES.match(sentence[trig.end :])
+                _cues().reference.search(before[-40:]) and not trig.etype.requires_source and not dated
+                and not _cues().introduces_parties.match(sentence[trig.end :])
                 and any(e.type in (trig.etype.id, *(("armed_clash",) if trig.etype.id == "attack" else ())) and ({a.name for a in e.actors} & {m.actor for m in s_mentions} or s_start - e.end < 600) for e in events)
             ):
                 # "the agreement", "Mali's coup": a happening already told, unless the words name its parties.
@@ -418,7 +426,7 @@ def extract_events(
             if trig.weak:
                 # A bare "killed" tells an event only with a party that does the killing, before the verb in the active voice.
                 doers = [m for m in in_seg if m.end - s_start <= trig.start] + [p for p in unnamed if p.end <= trig.start]
-                if not doers or _PASSIVE.search(sentence[max(0, trig.start - 14) : trig.start]):
+                if not doers or _cues().passive.search(sentence[max(0, trig.start - 14) : trig.start]):
                     continue
             # The detector's event may have no party the text names ("a landmine killed eight passengers").
             unknown_agent = trig.learned and not in_seg and not any(
@@ -451,7 +459,7 @@ def extract_events(
                 clause = [(dm, r) for dm, r in seg_dates if dm.start < intro.end()]
                 if own:
                     date = min(own, key=lambda x: abs(x[0].start - trig.start))[1]
-                elif clause and intro.group("word").lower() in ("after", "following", "après"):
+                elif clause and _cues().intro_after.fullmatch(intro.group("word")):
                     date = ResolvedDate(clause[-1][1].value[:4], "year")
             elif seg_dates:
                 pool = [(dm, r) for dm, r in seg_dates if not intro or dm.start < intro.end()] if intro else seg_dates
@@ -469,7 +477,7 @@ def extract_events(
             point = None
             if location:
                 context = [p.actor or p.text for p in place_mentions if s_start <= p.start < s_end and (p.actor or p.text) != location]
-                context += [m.group("name") for m in _UNTAGGED_PLACE.finditer(sentence) if m.group("name") != location]
+                context += [m.group("name") for m in _cues().untagged_place.finditer(sentence) if m.group("name") != location]
                 context += [m.actor for m in reversed(actor_mentions) if m.start < s_end and kinds.get(m.actor) == "state"][:3]
                 point = _locate(location, [m.actor for m in in_seg], kinds, context)
             etype = trig.etype.id
@@ -504,7 +512,7 @@ def extract_events(
             if not trig.learned and (trig.etype.id in _NEEDS_TWO or (etype in _NEEDS_TWO and not in_seg)) and len(actors) < 2:
                 continue
             modality = _modality(sentence, trig.start)
-            if modality == "planned" and not _ANNOUNCED.search(before):
+            if modality == "planned" and not _cues().announced.search(before):
                 continue
             deaths, qualifier = _fatalities(sentence) if etype in (*_VIOLENT, "protest") else (None, None)
             confidence = round(min(0.95, 0.5 + 0.15 * bool(date) + 0.1 * min(len(actors), 2) + 0.05 * bool(location)), 2)
@@ -540,9 +548,6 @@ def _with_fallback(triggers: list[_Trigger], fallback: _Trigger | None, events: 
         yield fallback
 
 
-# A capitalised name after a locative preposition: where a sentence says something happened.
-_PLACE_AFTER_LOCATIVE = re.compile(r"\b(?:in|near|at|outside|à|près de|dans)\s+(?:the\s+(?:town|village|city|region)\s+of\s+)?"
-                                   r"([A-ZÀ-Ý][\w'’-]+)")
 
 
 def _later_tolls(events: list[Event], text: str, sentences: list[tuple[int, int]], types=(), language=None) -> list[Event]:
@@ -561,7 +566,7 @@ def _later_tolls(events: list[Event], text: str, sentences: list[tuple[int, int]
                 if any(d.kind not in ("shift",) for d in find_dates(follow)):
                     break
                 if any(t.etype.id in _VIOLENT and not t.weak for t in _find_triggers(follow, types, language)):
-                    elsewhere = [p for p in _PLACE_AFTER_LOCATIVE.findall(follow) if p != here]
+                    elsewhere = [p for p in _cues().place_after_locative.findall(follow) if p != here]
                     if elsewhere or not here:
                         break
                 deaths, qualifier = _fatalities(follow)
@@ -571,7 +576,6 @@ def _later_tolls(events: list[Event], text: str, sentences: list[tuple[int, int]
     return out
 
 
-_DETERMINED = re.compile(r"\b(?:a|an|the|this|that|one|un|une|le|la|l['’]|ce|cette)\s+(?:\w+[\s-]+){0,2}$", re.I)
 
 
 def _year_from_next(dm: DateMention, following: str, ctx) -> ResolvedDate | None:
@@ -611,12 +615,12 @@ def _is_generic(sentence: str, trig: _Trigger) -> bool:
     word = (sentence[trig.start : trig.end].split() or [""])[0].lower()
     if word.endswith(("ed", "é", "ée", "és")) or (word.endswith("ing") and trig.etype.id != "training"):
         return False
-    return not _DETERMINED.search(sentence[max(0, trig.start - 40) : trig.start])
+    return not _cues().determined.search(sentence[max(0, trig.start - 40) : trig.start])
 
 
 def _anchor_event(after: str, events: list[Event], types: tuple[EventType, ...]) -> ResolvedDate | None:
     """For "a month before the coup", return the date of the latest dated event of the type named."""
-    m = re.match(r"\s*(?:the|la|le|l'|l’)\s+(\w+(?:\s+\w+)?)", after, re.I)
+    m = _cues().definite_noun.match(after)
     if not m:
         return None
     noun = m.group(1)
@@ -639,10 +643,10 @@ def _location(text: str, s_start: int, seg, trig, places: list[Mention], s_end: 
     if preferred:
         preferred.sort(key=lambda p: (p.actor is not None, abs(p.start - (s_start + trig.start))))
         p = preferred[0]
-        near = _NEAR.search(text[max(s_start, p.start - 40) : p.start])
+        near = _cues().near.search(text[max(s_start, p.start - 40) : p.start])
         return p.actor or p.text, 3 if p.actor else (2 if near else 1)
     taken = [(p.start - s_start, p.end - s_start) for p in in_sentence]
-    for m in _UNTAGGED_PLACE.finditer(text[s_start:s_end]):
+    for m in _cues().untagged_place.finditer(text[s_start:s_end]):
         name = m.group("name")
         if name.lower() in MONTHS or name.lower() in WEEKDAYS or any(a < m.end() and m.start("name") < b for a, b in taken):
             continue
@@ -664,13 +668,6 @@ def _known_town(name: str) -> bool:
     except (OSError, sqlite3.Error):
         return False
     return point is not None and point.precision == "town"
-
-
-_NEAR = re.compile(r"\b(?:near|outside|close to|around|près de|non loin de|aux environs de)\s+(?:the\s+)?(?:\w+\s+){0,2}$", re.I)
-_UNTAGGED_PLACE = re.compile(
-    r"\b(?:(?P<near>near|outside|close to|près de|non loin de)|in|at|à|dans|of|on|de|sur)\s+(?:the\s+(?:village|town|city|commune|locality)\s+of\s+|le\s+village\s+de\s+|la\s+localité\s+de\s+)?"
-    r"(?P<name>[A-Z][\w’'-]+(?:[ -][A-Z][\w’'-]+){0,2})"
-)
 
 
 def _time_precision(date: ResolvedDate | None) -> int | None:
