@@ -218,16 +218,18 @@ def test_event_cue_word_lists_load_from_the_ontology_with_clear_errors(tmp_path)
     assert [name for name, _ in cues.hedges] == ["denied", "suspected", "alleged", "planned"]
     assert "since" in cues.cues["onset"] and "depuis" in cues.cues["onset"]
     assert "jamais" in cues.cues["negation"] and "obus" in cues.cues["remote_weapon"]
+    assert "twelve" in cues.cues["number_words"] and "exig" in cues.cues["demand"]
     bad = tmp_path / "bad.yaml"
     bad.write_text("cues:\n  reporting: {en: ['said']}\n", encoding="utf-8")
     with pytest.raises(OntologyError, match="missing"):
         load_event_cues(str(bad))
-    bad.write_text("cues:\n  reporting: {en: ['(said']}\n  possible: {en: [can]}\n  onset: {en: [since]}\n  by_agent: {en: [by]}\n"
-                   "  civilian_target: {en: [civilians]}\n  negation: {en: [not]}\n  place_preposition: {en: [in]}\n"
-                   "  place_noun: {en: [town]}\n  toll_victim: {en: [dead]}\n  toll_verb: {en: [killing]}\n"
-                   "  remote_weapon: {en: [bomb]}\n  toll_qualifier: {en: [over]}\n  toll_verb_qualifier: {en: [over]}\n"
-                   "  toll_many: {en: [dozens]}\n  harm_not_death: {en: [hurt]}\n  hedges: {denied: {en: [denied]}, suspected: {en: [x]}, alleged: {en: [y]}, planned: {en: [z]}}\n",
-                   encoding="utf-8")
+    import yaml
+
+    from influence_atlas.ontology.events import EVENT_TYPES_FILE
+
+    data = yaml.safe_load(EVENT_TYPES_FILE.read_text(encoding="utf-8"))
+    data["cues"]["reporting"] = {"en": ["(said"]}
+    bad.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     with pytest.raises(OntologyError, match="bad pattern"):
         load_event_cues(str(bad))
 

@@ -321,6 +321,40 @@ def _fatalities(sentence: str) -> tuple[int | None, str | None]:
     return None, None
 
 
+@dataclass(slots=True)
+class _Sentence:
+    """One sentence as the event stage reads it: its offsets, resolved dates, triggers, reporting segments and actors."""
+
+    text: str
+    start: int
+    end: int
+    dated: list[tuple[DateMention, ResolvedDate]]
+    triggers: list[_Trigger]
+    segments: list[tuple[int, int, bool]]
+    asides: list[tuple[int, int]]
+    mentions: list[Mention]
+    intro: re.Match | None
+    quoted: list[tuple[int, int]]
+    parties: list[_Party] | None = None
+
+
+@dataclass(slots=True)
+class _Stage:
+    """What the event stage knows of the document while it reads its sentences."""
+
+    doc_id: str
+    text: str
+    sentences: list[tuple[int, int]]
+    catalog: ActorCatalog
+    language: str | None
+    published: str | None
+    types: tuple[EventType, ...]
+    actor_types: ActorTypes
+    kinds: dict[str, str]
+    actor_mentions: list[Mention]
+    place_mentions: list[Mention]
+
+
 def extract_events(
     doc_id: str,
     text: str,
@@ -338,12 +372,14 @@ def extract_events(
     event types (the packaged model by default; None leaves the decision to the trigger lexicons).
     """
     types = load_event_types()
-    actor_types = load_actor_types()
     if detector is PACKAGED:
         detector = load_detector() if (DETECTOR_VETO > 0 or DETECTOR_ADD <= 1) else None
     kinds = {e.name: e.kind for e in catalog.entries}
-    actor_mentions = [m for m in mentions if m.actor]
-    place_mentions = [m for m in mentions if m.label in ("GPE", "LOC") and (m.actor is None or kinds.get(m.actor) == "state")]
+    stage = _Stage(
+        doc_id, text, sentences, catalog, language, published, types, load_actor_types(), kinds,
+        actor_mentions=[m for m in mentions if m.actor],
+        place_mentions=[m for m in mentions if m.label in ("GPE", "LOC") and (m.actor is None or kinds.get(m.actor) == "state")],
+    )
     ctx = published_context(published)
     events: list[Event] = []
     scores = detector.scores([text[a:b] for a, b in sentences]) if detector is not None else None
@@ -351,184 +387,242 @@ def extract_events(
     learned = _learned_triggers(text, sentences, by_id)
     for si, (s_start, s_end) in enumerate(sentences):
         sentence = text[s_start:s_end]
-        dated: list[tuple[DateMention, ResolvedDate]] = []
-        for dm in find_dates(sentence):
-            anchor = _anchor_event(sentence[dm.end :], events, types) if dm.kind == "shift" else None
-            resolved = ctx.resolve(dm, anchor)
-            if resolved is None and dm.kind in ("md", "dm", "month") and si + 1 < len(sentences):
-                resolved = _year_from_next(dm, text[sentences[si + 1][0] : sentences[si + 1][1]], ctx)
-            if resolved is not None and resolved.precision != "decade":
-                dated.append((dm, resolved))
+        dated = _sentence_dates(stage, si, ctx, events)
         triggers = _find_triggers(sentence, types, language)
         if scores is not None:
-            triggers = _weigh_triggers(triggers, scores[si], detector, by_id, sentence, actor_mentions, s_start, s_end)
+            triggers = _weigh_triggers(triggers, scores[si], detector, by_id, sentence, stage.actor_mentions, s_start, s_end)
         if not triggers and learned[si] is None:
             continue
-        segments = _sentence_segments(sentence)
-        asides = [(m.start(), m.end()) for m in re.finditer(r"\([^()]*\)", sentence)]
-        s_mentions = [
-            m for m in actor_mentions
-            if s_start <= m.start and m.end <= s_end and not any(a <= m.start - s_start < b for a, b in asides)
-        ]
-        intro = _cues().intro_clause.match(sentence)
-        s_parties = None
-        quoted = [(m.start(), m.end()) for m in _SHORT_QUOTE.finditer(sentence)]
+        snt = _read_sentence(stage, s_start, s_end, dated, triggers)
         for trig in _with_fallback(triggers, learned[si], events, len(events)):
-            before = sentence[: trig.start]
-            if any(a < trig.start and trig.end < b for a, b in quoted):
-                # A trigger inside a short quoted phrase is a label someone gave, not a happening the sentence tells.
-                continue
-            if _cues().demand.search(before):
-                continue
-            if _cues().possible.search(before[-40:]):
-                continue
-            if any(dm.kind == "shift" and 0 <= trig.start - dm.end <= 12 for dm, _ in dated):
-                # "a month before the coup" dates another happening by this one.
-                continue
-            if (
-                _cues().reference.search(before[-40:]) and not trig.etype.requires_source and not dated
-                and not _cues().introduces_parties.match(sentence[trig.end :])
-                and any(e.type in (trig.etype.id, *(("armed_clash",) if trig.etype.id == "attack" else ())) and ({a.name for a in e.actors} & {m.actor for m in s_mentions} or s_start - e.end < 600) for e in events)
-            ):
-                # "the agreement", "Mali's coup": a happening already told, unless the words name its parties.
-                continue
-            seg = next(seg for seg in segments if seg[0] <= trig.start < seg[1])
-            reporter = None
-            frames = [sg for sg in segments if not sg[2]]
-            if len(segments) > 1 and frames:
-                frame = [m for m in s_mentions if frames[0][0] <= m.start - s_start < frames[0][1]]
-                reporter = frame[-1].actor if frame else None
-            in_seg = [m for m in s_mentions if seg[0] <= m.start - s_start < seg[1]]
-            if trig.etype.requires_source:
-                before = [m for m in s_mentions if 0 <= trig.start - (m.end - s_start) <= 60 and kinds.get(m.actor, "unknown") in _PUBLISHER_KINDS]
-                # "a report released on 14 March by RFI", "révélé par RFI": the publisher follows "by".
-                before += [m for m in s_mentions if 0 <= (m.start - s_start) - trig.end <= 60 and kinds.get(m.actor, "unknown") in _PUBLISHER_KINDS
-                           and _cues().by_agent.search(sentence[trig.start : m.start - s_start])]
-                if not before:
-                    continue
-                in_seg = s_mentions
-            elif seg[2] and reporter:
-                in_seg = [m for m in in_seg if m.actor != reporter]
-            if not in_seg:
-                in_seg = [m for m in s_mentions if not (seg[2] and m.actor == reporter)]
-            any_actor = trig.etype.id in _ANY_ACTOR_TYPES or trig.learned
-            parties = []
-            if any_actor:
-                if s_parties is None:
-                    s_parties = _find_parties(sentence, language, s_mentions, s_start, kinds, actor_types)
-                parties = [p for p in s_parties if seg[0] <= p.start < seg[1]]
-            unnamed = [p for p in parties if p.named is None]
-            if in_seg:
-                # Beside named actors, an unnamed party counts when it has a country of its own ("Malian soldiers")
-                # or takes part close to the trigger ("JNIM clashed with soldiers").
-                unnamed = [p for p in unnamed if p.country or (
-                    _party_type(p, trig.etype.id) != "civilians" and min(abs(p.start - trig.end), abs(trig.start - p.end)) <= 60)]
-            if trig.weak:
-                # A bare "killed" tells an event only with a party that does the killing, before the verb in the active voice.
-                doers = [m for m in in_seg if m.end - s_start <= trig.start] + [p for p in unnamed if p.end <= trig.start]
-                if not doers or _cues().passive.search(sentence[max(0, trig.start - 14) : trig.start]):
-                    continue
-            # The detector's event may have no party the text names ("a landmine killed eight passengers").
-            unknown_agent = trig.learned and not in_seg and not any(
-                _party_type(p, trig.etype.id) in actor_types.agent_types for p in unnamed)
-            if unknown_agent:
-                pass
-            elif not in_seg and not unnamed:
-                continue
-            elif in_seg:
-                pass
-            elif not any(_party_type(p, trig.etype.id) in actor_types.agent_types for p in unnamed):
-                # An event needs a party that acts: victims alone ("civilians") tell a toll, not who did it.
-                continue
-            seg_dates = [(dm, r) for dm, r in dated if seg[0] <= dm.start < seg[1]]
-            onset = [(dm, r) for dm, r in seg_dates if _cues().onset.search(sentence[max(0, dm.start - 12) : dm.start])]
-            if onset:
-                # "since 2017" dates the start of a state of affairs: the happening's own date when the words run on
-                # from its trigger ("have executed civilians since December"), not across a clause or beside another date.
-                others = [x for x in seg_dates if x not in onset]
-                seg_dates = others or [(dm, r) for dm, r in onset if not _CLAUSE_BREAK.search(
-                    sentence[min(trig.end, dm.start) : max(trig.start, dm.end)])]
-            # A date after a later trigger is that one's: "X revealed that soldiers raided the village on 4 September"
-            # dates the raid, not the revealing.
-            # A trigger in an aside ("(as reported)") hedges the sentence and owns no date.
-            told = [t for t in triggers if not any(a <= t.start < b for a, b in asides)]
-            seg_dates = [(dm, r) for dm, r in seg_dates if not _beyond_trigger(dm, trig, told)]
-            date = None
-            if intro and trig.start >= intro.end():
-                own = [(dm, r) for dm, r in seg_dates if dm.start >= intro.end()]
-                clause = [(dm, r) for dm, r in seg_dates if dm.start < intro.end()]
-                if own:
-                    date = min(own, key=lambda x: abs(x[0].start - trig.start))[1]
-                elif clause and _cues().intro_after.fullmatch(intro.group("word")):
-                    date = ResolvedDate(clause[-1][1].value[:4], "year")
-            elif seg_dates:
-                pool = [(dm, r) for dm, r in seg_dates if not intro or dm.start < intro.end()] if intro else seg_dates
-                date = min(pool or seg_dates, key=lambda x: abs(x[0].start - trig.start))[1]
-            if date is None and trig.etype.id == "publication" and published and not intro:
-                date = ResolvedDate(published[:7], "month")
-            found_place = _location(text, s_start, seg, trig, place_mentions, s_end)
-            location, geo_precision = found_place if found_place else (None, None)
-            date_at = next((dm.start for dm, r in seg_dates if r is date), 0)
-            if trig.learned and (date is None or date.precision != "day" or (unknown_agent and not location)
-                                 or load_acled_taxonomy().dates_a_publication(sentence[:date_at])):
-                # The detector reads any wording, so its event must be an incident as ACLED codes one: told with
-                # its day (and its place when no party is named), not an ongoing war or a background fact.
-                continue
-            point = None
-            if location:
-                context = [p.actor or p.text for p in place_mentions if s_start <= p.start < s_end and (p.actor or p.text) != location]
-                context += [m.group("name") for m in _cues().untagged_place.finditer(sentence) if m.group("name") != location]
-                context += [m.actor for m in reversed(actor_mentions) if m.start < s_end and kinds.get(m.actor) == "state"][:3]
-                point = _locate(location, [m.actor for m in in_seg], kinds, context)
-            etype = trig.etype.id
-            harmed = [_party_type(p, etype) for p in unnamed if p.start >= trig.start]
-            if trig.weak and harmed and harmed[0] in actor_types.agent_types:
-                # "killed two soldiers": the victims bear arms, so it is a battle.
-                etype = "armed_clash"
-            if etype == "attack" and not _cues().civilian_target.search(sentence) and "civilians" not in harmed and not _cues().remote.search(sentence[trig.start:trig.end]):
-                # An attack on an army or a territory is a battle in ACLED's terms; shelling, bombs and
-                # strikes stay remote violence whoever they hit.
-                etype = "armed_clash"
-            typed = {p.named: _party_type(p, etype) for p in parties if p.named}
-            actors: dict[str, list] = {}
-            for m in in_seg:
-                if m.actor not in actors:
-                    kind_type = _NAMED_TYPES.get(kinds.get(m.actor, "")) if etype in _VIOLENT else None
-                    actors[m.actor] = [_role(sentence, m.start - s_start, m.end - s_start, trig), typed.get(m.actor, kind_type)]
-            if unnamed:
-                # The place says the country of unnamed parties in a bare incident report; beside named actors it is too loose a tie.
-                place_country = None if in_seg else _place_country(location, point, kinds, catalog)
-                by_type = actor_types.by_id()
-                for p in unnamed:
-                    type_id = _party_type(p, etype)
-                    country = p.country or (place_country if by_type[type_id].country_from_place else None)
-                    name = _party_name(type_id, country, actor_types)
-                    role = ("target" if type_id == "civilians" else "agent" if p.start < trig.end and trig.start < p.end
-                            else _role(sentence, p.start, p.end, trig))
-                    if name in actors:
-                        actors[name][1] = actors[name][1] or type_id
-                    else:
-                        actors[name] = [role, type_id]
-            if not trig.learned and (trig.etype.id in _NEEDS_TWO or (etype in _NEEDS_TWO and not in_seg)) and len(actors) < 2:
-                continue
-            modality = _modality(sentence, trig.start)
-            if modality == "planned" and not _cues().announced.search(before):
-                continue
-            deaths, qualifier = _fatalities(sentence) if etype in (*_VIOLENT, "protest") else (None, None)
-            confidence = round(min(0.95, 0.5 + 0.15 * bool(date) + 0.1 * min(len(actors), 2) + 0.05 * bool(location)), 2)
-            generic = date is None and _is_generic(sentence, trig)
-            events.append(Event(
-                id=_event_id(doc_id, etype, s_start + trig.start), doc=doc_id, type=etype,
-                date=date.value if date else None, date_precision=date.precision if date else None,
-                actors=tuple(EventActor(n, r, t) for n, (r, t) in actors.items()),
-                location=location, latitude=point.latitude if point else None, longitude=point.longitude if point else None, fatalities=deaths, fatalities_qualifier=qualifier,
-                modality=modality, start=s_start, end=s_end, evidence=sentence,
-                trigger=sentence[trig.start : trig.end], extractor=EXTRACTOR,
-                confidence=round(confidence - 0.2, 2) if generic else confidence, generic=generic,
-                geo_precision=geo_precision, time_precision=_time_precision(date),
-            ))
+            event = _event_of_trigger(stage, snt, trig, events)
+            if event is not None:
+                events.append(event)
     return code_events(merge_duplicate_events(_later_tolls(events, text, sentences, types, language)))
 
+
+def _sentence_dates(stage: _Stage, si: int, ctx: DateContext, events: list[Event]) -> list[tuple[DateMention, ResolvedDate]]:
+    """Return the dates of sentence `si` resolved in the running context (a bare month by the next sentence's year)."""
+    s_start, s_end = stage.sentences[si]
+    sentence = stage.text[s_start:s_end]
+    dated: list[tuple[DateMention, ResolvedDate]] = []
+    for dm in find_dates(sentence):
+        anchor = _anchor_event(sentence[dm.end :], events, stage.types) if dm.kind == "shift" else None
+        resolved = ctx.resolve(dm, anchor)
+        if resolved is None and dm.kind in ("md", "dm", "month") and si + 1 < len(stage.sentences):
+            nxt = stage.sentences[si + 1]
+            resolved = _year_from_next(dm, stage.text[nxt[0] : nxt[1]], ctx)
+        if resolved is not None and resolved.precision != "decade":
+            dated.append((dm, resolved))
+    return dated
+
+
+def _read_sentence(stage: _Stage, s_start: int, s_end: int, dated, triggers: list[_Trigger]) -> _Sentence:
+    """Return the sentence with its reporting segments, asides, quoted phrases, intro clause and actors outside asides."""
+    sentence = stage.text[s_start:s_end]
+    asides = [(m.start(), m.end()) for m in re.finditer(r"\([^()]*\)", sentence)]
+    s_mentions = [
+        m for m in stage.actor_mentions
+        if s_start <= m.start and m.end <= s_end and not any(a <= m.start - s_start < b for a, b in asides)
+    ]
+    return _Sentence(sentence, s_start, s_end, dated, triggers, _sentence_segments(sentence), asides, s_mentions,
+                     _cues().intro_clause.match(sentence), [(m.start(), m.end()) for m in _SHORT_QUOTE.finditer(sentence)])
+
+
+def _tells_no_happening(snt: _Sentence, trig: _Trigger, events: list[Event]) -> bool:
+    """True when the words around the trigger name no happening of their own: a quoted label, a demand, a capability,
+    a date shifted from it, or a reference to a happening already told."""
+    sentence, before = snt.text, snt.text[: trig.start]
+    if any(a < trig.start and trig.end < b for a, b in snt.quoted):
+        # A trigger inside a short quoted phrase is a label someone gave, not a happening the sentence tells.
+        return True
+    if _cues().demand.search(before):
+        return True
+    if _cues().possible.search(before[-40:]):
+        return True
+    if any(dm.kind == "shift" and 0 <= trig.start - dm.end <= 12 for dm, _ in snt.dated):
+        # "a month before the coup" dates another happening by this one.
+        return True
+    # "the agreement", "Mali's coup": a happening already told, unless the words name its parties.
+    return bool(
+        _cues().reference.search(before[-40:]) and not trig.etype.requires_source and not snt.dated
+        and not _cues().introduces_parties.match(sentence[trig.end :])
+        and any(e.type in (trig.etype.id, *(("armed_clash",) if trig.etype.id == "attack" else ())) and ({a.name for a in e.actors} & {m.actor for m in snt.mentions} or snt.start - e.end < 600) for e in events)
+    )
+
+
+def _named_in_segment(stage: _Stage, snt: _Sentence, trig: _Trigger, seg) -> list[Mention] | None:
+    """Return the named actors of the trigger's segment (a reporter is not a party of what it reports); None when an
+    event that needs a publisher has none."""
+    sentence, s_start = snt.text, snt.start
+    reporter = None
+    frames = [sg for sg in snt.segments if not sg[2]]
+    if len(snt.segments) > 1 and frames:
+        frame = [m for m in snt.mentions if frames[0][0] <= m.start - s_start < frames[0][1]]
+        reporter = frame[-1].actor if frame else None
+    in_seg = [m for m in snt.mentions if seg[0] <= m.start - s_start < seg[1]]
+    if trig.etype.requires_source:
+        kinds = stage.kinds
+        before = [m for m in snt.mentions if 0 <= trig.start - (m.end - s_start) <= 60 and kinds.get(m.actor, "unknown") in _PUBLISHER_KINDS]
+        # "a report released on 14 March by RFI", "révélé par RFI": the publisher follows "by".
+        before += [m for m in snt.mentions if 0 <= (m.start - s_start) - trig.end <= 60 and kinds.get(m.actor, "unknown") in _PUBLISHER_KINDS
+                   and _cues().by_agent.search(sentence[trig.start : m.start - s_start])]
+        if not before:
+            return None
+        in_seg = snt.mentions
+    elif seg[2] and reporter:
+        in_seg = [m for m in in_seg if m.actor != reporter]
+    if not in_seg:
+        in_seg = [m for m in snt.mentions if not (seg[2] and m.actor == reporter)]
+    return in_seg
+
+
+def _event_date(stage: _Stage, snt: _Sentence, trig: _Trigger, seg) -> tuple[ResolvedDate | None, list]:
+    """Return the trigger's date and the segment's dates it was chosen from.
+
+    The nearest date of the trigger's segment, skipping dates of a later trigger and an intro clause's date
+    ("After the invasion in 2022, ...") which belongs to another happening.
+    """
+    sentence, intro = snt.text, snt.intro
+    seg_dates = [(dm, r) for dm, r in snt.dated if seg[0] <= dm.start < seg[1]]
+    onset = [(dm, r) for dm, r in seg_dates if _cues().onset.search(sentence[max(0, dm.start - 12) : dm.start])]
+    if onset:
+        # "since 2017" dates the start of a state of affairs: the happening's own date when the words run on
+        # from its trigger ("have executed civilians since December"), not across a clause or beside another date.
+        others = [x for x in seg_dates if x not in onset]
+        seg_dates = others or [(dm, r) for dm, r in onset if not _CLAUSE_BREAK.search(
+            sentence[min(trig.end, dm.start) : max(trig.start, dm.end)])]
+    # A date after a later trigger is that one's: "X revealed that soldiers raided the village on 4 September"
+    # dates the raid, not the revealing.
+    # A trigger in an aside ("(as reported)") hedges the sentence and owns no date.
+    told = [t for t in snt.triggers if not any(a <= t.start < b for a, b in snt.asides)]
+    seg_dates = [(dm, r) for dm, r in seg_dates if not _beyond_trigger(dm, trig, told)]
+    date = None
+    if intro and trig.start >= intro.end():
+        own = [(dm, r) for dm, r in seg_dates if dm.start >= intro.end()]
+        clause = [(dm, r) for dm, r in seg_dates if dm.start < intro.end()]
+        if own:
+            date = min(own, key=lambda x: abs(x[0].start - trig.start))[1]
+        elif clause and _cues().intro_after.fullmatch(intro.group("word")):
+            date = ResolvedDate(clause[-1][1].value[:4], "year")
+    elif seg_dates:
+        pool = [(dm, r) for dm, r in seg_dates if not intro or dm.start < intro.end()] if intro else seg_dates
+        date = min(pool or seg_dates, key=lambda x: abs(x[0].start - trig.start))[1]
+    if date is None and trig.etype.id == "publication" and stage.published and not intro:
+        date = ResolvedDate(stage.published[:7], "month")
+    return date, seg_dates
+
+
+def _event_type(snt: _Sentence, trig: _Trigger, harmed: list[str], actor_types: ActorTypes) -> str:
+    """Return the trigger's type as ACLED would code it from who is harmed."""
+    etype = trig.etype.id
+    if trig.weak and harmed and harmed[0] in actor_types.agent_types:
+        # "killed two soldiers": the victims bear arms, so it is a battle.
+        etype = "armed_clash"
+    if etype == "attack" and not _cues().civilian_target.search(snt.text) and "civilians" not in harmed and not _cues().remote.search(snt.text[trig.start:trig.end]):
+        # An attack on an army or a territory is a battle in ACLED's terms; shelling, bombs and
+        # strikes stay remote violence whoever they hit.
+        etype = "armed_clash"
+    return etype
+
+
+def _event_actors(stage: _Stage, snt: _Sentence, trig: _Trigger, etype: str, in_seg: list[Mention], parties: list[_Party],
+                  unnamed: list[_Party], location: str | None, point) -> dict[str, list]:
+    """Return the event's actors, name to [role, actor type]: the named ones, then the unnamed parties by type."""
+    sentence, s_start, kinds = snt.text, snt.start, stage.kinds
+    typed = {p.named: _party_type(p, etype) for p in parties if p.named}
+    actors: dict[str, list] = {}
+    for m in in_seg:
+        if m.actor not in actors:
+            kind_type = _NAMED_TYPES.get(kinds.get(m.actor, "")) if etype in _VIOLENT else None
+            actors[m.actor] = [_role(sentence, m.start - s_start, m.end - s_start, trig), typed.get(m.actor, kind_type)]
+    if unnamed:
+        # The place says the country of unnamed parties in a bare incident report; beside named actors it is too loose a tie.
+        place_country = None if in_seg else _place_country(location, point, kinds, stage.catalog)
+        by_type = stage.actor_types.by_id()
+        for p in unnamed:
+            type_id = _party_type(p, etype)
+            country = p.country or (place_country if by_type[type_id].country_from_place else None)
+            name = _party_name(type_id, country, stage.actor_types)
+            role = ("target" if type_id == "civilians" else "agent" if p.start < trig.end and trig.start < p.end
+                    else _role(sentence, p.start, p.end, trig))
+            if name in actors:
+                actors[name][1] = actors[name][1] or type_id
+            else:
+                actors[name] = [role, type_id]
+    return actors
+
+
+def _event_of_trigger(stage: _Stage, snt: _Sentence, trig: _Trigger, events: list[Event]) -> Event | None:
+    """Return the event a trigger tells, with its parties, date, place and toll; None when it tells none."""
+    sentence, s_start, s_end = snt.text, snt.start, snt.end
+    actor_types, kinds = stage.actor_types, stage.kinds
+    if _tells_no_happening(snt, trig, events):
+        return None
+    seg = next(seg for seg in snt.segments if seg[0] <= trig.start < seg[1])
+    in_seg = _named_in_segment(stage, snt, trig, seg)
+    if in_seg is None:
+        return None
+    any_actor = trig.etype.id in _ANY_ACTOR_TYPES or trig.learned
+    parties = []
+    if any_actor:
+        if snt.parties is None:
+            snt.parties = _find_parties(sentence, stage.language, snt.mentions, s_start, kinds, actor_types)
+        parties = [p for p in snt.parties if seg[0] <= p.start < seg[1]]
+    unnamed = [p for p in parties if p.named is None]
+    if in_seg:
+        # Beside named actors, an unnamed party counts when it has a country of its own ("Malian soldiers")
+        # or takes part close to the trigger ("JNIM clashed with soldiers").
+        unnamed = [p for p in unnamed if p.country or (
+            _party_type(p, trig.etype.id) != "civilians" and min(abs(p.start - trig.end), abs(trig.start - p.end)) <= 60)]
+    if trig.weak:
+        # A bare "killed" tells an event only with a party that does the killing, before the verb in the active voice.
+        doers = [m for m in in_seg if m.end - s_start <= trig.start] + [p for p in unnamed if p.end <= trig.start]
+        if not doers or _cues().passive.search(sentence[max(0, trig.start - 14) : trig.start]):
+            return None
+    # The detector's event may have no party the text names ("a landmine killed eight passengers").
+    unknown_agent = trig.learned and not in_seg and not any(
+        _party_type(p, trig.etype.id) in actor_types.agent_types for p in unnamed)
+    if not unknown_agent and not in_seg:
+        # An event needs a party that acts: victims alone ("civilians") tell a toll, not who did it.
+        if not unnamed or not any(_party_type(p, trig.etype.id) in actor_types.agent_types for p in unnamed):
+            return None
+    date, seg_dates = _event_date(stage, snt, trig, seg)
+    found_place = _location(stage.text, s_start, seg, trig, stage.place_mentions, s_end)
+    location, geo_precision = found_place if found_place else (None, None)
+    date_at = next((dm.start for dm, r in seg_dates if r is date), 0)
+    if trig.learned and (date is None or date.precision != "day" or (unknown_agent and not location)
+                         or load_acled_taxonomy().dates_a_publication(sentence[:date_at])):
+        # The detector reads any wording, so its event must be an incident as ACLED codes one: told with
+        # its day (and its place when no party is named), not an ongoing war or a background fact.
+        return None
+    point = None
+    if location:
+        context = [p.actor or p.text for p in stage.place_mentions if s_start <= p.start < s_end and (p.actor or p.text) != location]
+        context += [m.group("name") for m in _cues().untagged_place.finditer(sentence) if m.group("name") != location]
+        context += [m.actor for m in reversed(stage.actor_mentions) if m.start < s_end and kinds.get(m.actor) == "state"][:3]
+        point = _locate(location, [m.actor for m in in_seg], kinds, context)
+    harmed = [_party_type(p, trig.etype.id) for p in unnamed if p.start >= trig.start]
+    etype = _event_type(snt, trig, harmed, actor_types)
+    actors = _event_actors(stage, snt, trig, etype, in_seg, parties, unnamed, location, point)
+    if not trig.learned and (trig.etype.id in _NEEDS_TWO or (etype in _NEEDS_TWO and not in_seg)) and len(actors) < 2:
+        return None
+    modality = _modality(sentence, trig.start)
+    if modality == "planned" and not _cues().announced.search(sentence[: trig.start]):
+        return None
+    deaths, qualifier = _fatalities(sentence) if etype in (*_VIOLENT, "protest") else (None, None)
+    confidence = round(min(0.95, 0.5 + 0.15 * bool(date) + 0.1 * min(len(actors), 2) + 0.05 * bool(location)), 2)
+    generic = date is None and _is_generic(sentence, trig)
+    return Event(
+        id=_event_id(stage.doc_id, etype, s_start + trig.start), doc=stage.doc_id, type=etype,
+        date=date.value if date else None, date_precision=date.precision if date else None,
+        actors=tuple(EventActor(n, r, t) for n, (r, t) in actors.items()),
+        location=location, latitude=point.latitude if point else None, longitude=point.longitude if point else None, fatalities=deaths, fatalities_qualifier=qualifier,
+        modality=modality, start=s_start, end=s_end, evidence=sentence,
+        trigger=sentence[trig.start : trig.end], extractor=EXTRACTOR,
+        confidence=round(confidence - 0.2, 2) if generic else confidence, generic=generic,
+        geo_precision=geo_precision, time_precision=_time_precision(date),
+    )
 
 
 def _learned_triggers(text: str, sentences: list[tuple[int, int]], by_id: dict[str, EventType]) -> list[_Trigger | None]:
