@@ -12,7 +12,7 @@ from ..ontology import ActorCatalog
 from ..ontology.acled import load_acled_taxonomy
 from ..ontology.events import ActorTypes, EventCues, EventType, load_actor_types, load_event_cues, load_event_types
 from ..records import Event, EventActor, Mention
-from ..text.metadata import ANALYSED_LANGUAGES
+from ..text.metadata import ANALYSED_LANGUAGES, latest_explicit_year
 from .event_detector import EventDetector, load_detector
 from .acled import code_events, confident_events
 from .dates import MONTHS, WEEKDAYS, DateContext, DateMention, ResolvedDate, dates_compatible, find_dates, published_context
@@ -71,7 +71,13 @@ class _Cues:
         # "After Russia's invasion of Ukraine in February 2022, ...": the intro clause dates another happening.
         self.intro_clause = re.compile(rf"^(?P<word>{c['intro_clause']})\b[^,;]{{3,120}},", re.I)
         self.intro_after = re.compile(c["intro_after"], re.I)
+        self.speech_opening = re.compile(rf"(?:\b{c['speech_opening']}|:)(?:\s+[\w’'-]+){{0,2}}\s*$", re.I)
+        self.self_reference = re.compile(rf"\s*{c['self_reference']}\b", re.I)
+        self.denied_existence = re.compile(rf"\b{c['denied_existence']}\s+$", re.I)
+        self.habitual = re.compile(rf"\b{c['habitual']}\b", re.I)
         self.passive = re.compile(rf"\b{c['passive']}\s+(?:\w+\s+)?$", re.I)
+        # "fighters killed in Mali": a killing verb followed straight by a preposition has no object, so its noun is the victim.
+        self.no_object = re.compile(rf"\s+{c['no_object']}\b", re.I)
         # "soldiers from the Mozambican army": the gap between two heads of one party.
         self.of_gap = re.compile(rf"^\s+{c['of_gap']}\s+(?:{c['article']}\s+|{c['elided_article']})?(?:[\w-]+\s+){{0,2}}$", re.I)
         self.target = re.compile(rf"\b{c['target']}\s+(?:{c['article']}\s+)?(?:[\w-]+\s+){{0,4}}$", re.I)
@@ -381,6 +387,10 @@ def extract_events(
         place_mentions=[m for m in mentions if m.label in ("GPE", "LOC") and (m.actor is None or kinds.get(m.actor) == "state")],
     )
     ctx = published_context(published)
+    if published is None:
+        # Without a stated publication date, the latest year the text states bounds its narrative.
+        latest = latest_explicit_year(text)
+        ctx.latest_year = int(latest) if latest else None
     events: list[Event] = []
     scores = detector.scores([text[a:b] for a, b in sentences]) if detector is not None else None
     by_id = {t.id: t for t in types}
@@ -433,10 +443,14 @@ def _tells_no_happening(snt: _Sentence, trig: _Trigger, events: list[Event]) -> 
     """True when the words around the trigger name no happening of their own: a quoted label, a demand, a capability,
     a date shifted from it, or a reference to a happening already told."""
     sentence, before = snt.text, snt.text[: trig.start]
-    if any(a < trig.start and trig.end < b for a, b in snt.quoted):
-        # A trigger inside a short quoted phrase is a label someone gave, not a happening the sentence tells.
+    if any(a < trig.start and trig.end < b and not _cues().speech_opening.search(sentence[max(0, a - 30) : a]) for a, b in snt.quoted):
+        # A trigger inside a short quoted phrase is a label someone gave, not a happening the sentence tells; a quotation
+        # opened as speech ("said that it “deplores ...”") tells what the speaker did.
         return True
     if _cues().demand.search(before):
+        return True
+    if _cues().denied_existence.search(before[-40:]):
+        # "denied any contract": the speakers say there is none.
         return True
     if _cues().possible.search(before[-40:]):
         return True
@@ -449,6 +463,12 @@ def _tells_no_happening(snt: _Sentence, trig: _Trigger, events: list[Event]) -> 
         and not _cues().introduces_parties.match(sentence[trig.end :])
         and any(e.type in (trig.etype.id, *(("armed_clash",) if trig.etype.id == "attack" else ())) and ({a.name for a in e.actors} & {m.actor for m in snt.mentions} or snt.start - e.end < 600) for e in events)
     )
+
+
+# How far around an undated trigger a habitual adverb makes it a kind of repeated happening.
+_HABITUAL_WINDOW = 50
+# How far into what a reporter says its own verb may lie ("that it had swiftly removed").
+_SELF_REFERENCE_SPAN = 30
 
 
 def _named_in_segment(stage: _Stage, snt: _Sentence, trig: _Trigger, seg) -> list[Mention] | None:
@@ -470,7 +490,11 @@ def _named_in_segment(stage: _Stage, snt: _Sentence, trig: _Trigger, seg) -> lis
         if not before:
             return None
         in_seg = snt.mentions
-    elif seg[2] and reporter:
+    if seg[2] and reporter and trig.start - seg[0] <= _SELF_REFERENCE_SPAN and _cues().self_reference.match(sentence[seg[0] : seg[1]]):
+        # What a reporter says is about others, unless it tells what it did itself ("X announced that it had removed").
+        in_seg = [frame[-1]] + [m for m in in_seg if m.actor != reporter]
+        reporter = None
+    elif not trig.etype.requires_source and seg[2] and reporter:
         in_seg = [m for m in in_seg if m.actor != reporter]
     if not in_seg:
         in_seg = [m for m in snt.mentions if not (seg[2] and m.actor == reporter)]
@@ -578,7 +602,7 @@ def _event_of_trigger(stage: _Stage, snt: _Sentence, trig: _Trigger, events: lis
     if trig.weak:
         # A bare "killed" tells an event only with a party that does the killing, before the verb in the active voice.
         doers = [m for m in in_seg if m.end - s_start <= trig.start] + [p for p in unnamed if p.end <= trig.start]
-        if not doers or _cues().passive.search(sentence[max(0, trig.start - 14) : trig.start]):
+        if not doers or _cues().passive.search(sentence[max(0, trig.start - 14) : trig.start]) or _cues().no_object.match(sentence[trig.end :]):
             return None
     # The detector's event may have no party the text names ("a landmine killed eight passengers").
     unknown_agent = trig.learned and not in_seg and not any(
@@ -609,6 +633,9 @@ def _event_of_trigger(stage: _Stage, snt: _Sentence, trig: _Trigger, events: lis
         return None
     modality = _modality(sentence, trig.start)
     if modality == "planned" and not _cues().announced.search(sentence[: trig.start]):
+        return None
+    if date is None and _cues().habitual.search(sentence[max(0, trig.start - _HABITUAL_WINDOW) : trig.end + _HABITUAL_WINDOW]):
+        # "are regularly accused of abuses", "the coups of recent years": a kind of repeated happening, not one.
         return None
     deaths, qualifier = _fatalities(sentence) if etype in (*_VIOLENT, "protest") else (None, None)
     confidence = round(min(0.95, 0.5 + 0.15 * bool(date) + 0.1 * min(len(actors), 2) + 0.05 * bool(location)), 2)
