@@ -297,3 +297,11 @@ def test_a_denial_of_any_contract_and_a_habitual_accusation_are_no_events():
     ev = _by_type(_events("On 2 May 2022, Wagner fighters massacred villagers in Moura, as they regularly do."))
     assert ev["violence_against_civilians"][0].date == "2022-05-02"
 
+
+def test_an_undated_happening_that_places_another_in_time_is_not_told():
+    ev = _by_type(_events("After the attack on the Wagner convoy, Ukrainian sources claimed the rebels held prisoners."))
+    assert "armed_clash" not in ev and "attack" not in ev
+    ev = _by_type(_events("On 5 May 2023, after an attack on a Malian army convoy near Gao, the junta thanked Russia."))
+    assert "armed_clash" in ev or "attack" in ev
+    ev = _by_type(_events("Students organised a protest in Bamako on 3 March 2023 before the European Union announced sanctions."))
+    assert "European Union" not in {a.name for e in ev.get("protest", []) for a in e.actors}

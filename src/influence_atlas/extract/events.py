@@ -75,6 +75,8 @@ class _Cues:
         self.self_reference = re.compile(rf"\s*{c['self_reference']}\b", re.I)
         self.denied_existence = re.compile(rf"\b{c['denied_existence']}\s+$", re.I)
         self.habitual = re.compile(rf"\b{c['habitual']}\b", re.I)
+        self.time_anchor = re.compile(rf"\b{c['time_anchor']}\s+(?:{c['definite_article']}\s+)?$", re.I)
+        self.time_anchor_word = re.compile(rf"\b{c['time_anchor']}\b", re.I)
         self.passive = re.compile(rf"\b{c['passive']}\s+(?:\w+\s+)?$", re.I)
         # "fighters killed in Mali": a killing verb followed straight by a preposition has no object, so its noun is the victim.
         self.no_object = re.compile(rf"\s+{c['no_object']}\b", re.I)
@@ -454,6 +456,10 @@ def _tells_no_happening(snt: _Sentence, trig: _Trigger, events: list[Event]) -> 
         return True
     if _cues().possible.search(before[-40:]):
         return True
+    if not snt.dated and _cues().time_anchor.search(before[-30:]):
+        # "after the attack on the convoy, ...", "before talks broke down": an undated happening named to place
+        # another in time, not told.
+        return True
     if any(dm.kind == "shift" and 0 <= trig.start - dm.end <= 12 for dm, _ in snt.dated):
         # "a month before the coup" dates another happening by this one.
         return True
@@ -480,7 +486,12 @@ def _named_in_segment(stage: _Stage, snt: _Sentence, trig: _Trigger, seg) -> lis
     if len(snt.segments) > 1 and frames:
         frame = [m for m in snt.mentions if frames[0][0] <= m.start - s_start < frames[0][1]]
         reporter = frame[-1].actor if frame else None
-    in_seg = [m for m in snt.mentions if seg[0] <= m.start - s_start < seg[1]]
+    # Names in a clause that places the happening in time by another ("... before the EU sanctions were announced")
+    # are that other happening's parties.
+    anchor = _cues().time_anchor_word.search(sentence, trig.end)
+    stop = anchor.start() if anchor else len(sentence)
+    mentions = [m for m in snt.mentions if m.start - s_start < stop]
+    in_seg = [m for m in mentions if seg[0] <= m.start - s_start < seg[1]]
     if trig.etype.requires_source:
         kinds = stage.kinds
         before = [m for m in snt.mentions if 0 <= trig.start - (m.end - s_start) <= 60 and kinds.get(m.actor, "unknown") in _PUBLISHER_KINDS]
@@ -490,14 +501,15 @@ def _named_in_segment(stage: _Stage, snt: _Sentence, trig: _Trigger, seg) -> lis
         if not before:
             return None
         in_seg = snt.mentions
-    if seg[2] and reporter and trig.start - seg[0] <= _SELF_REFERENCE_SPAN and _cues().self_reference.match(sentence[seg[0] : seg[1]]):
+    if seg[2] and reporter and not trig.weak and trig.start - seg[0] <= _SELF_REFERENCE_SPAN and _cues().self_reference.match(sentence[seg[0] : seg[1]]):
         # What a reporter says is about others, unless it tells what it did itself ("X announced that it had removed").
+        # A bare killing verb is left out: its doer must be named in the clause, not claimed by a speaker.
         in_seg = [frame[-1]] + [m for m in in_seg if m.actor != reporter]
         reporter = None
     elif not trig.etype.requires_source and seg[2] and reporter:
         in_seg = [m for m in in_seg if m.actor != reporter]
     if not in_seg:
-        in_seg = [m for m in snt.mentions if not (seg[2] and m.actor == reporter)]
+        in_seg = [m for m in mentions if not (seg[2] and m.actor == reporter)]
     return in_seg
 
 
@@ -577,21 +589,15 @@ def _event_actors(stage: _Stage, snt: _Sentence, trig: _Trigger, etype: str, in_
     return actors
 
 
-def _event_of_trigger(stage: _Stage, snt: _Sentence, trig: _Trigger, events: list[Event]) -> Event | None:
-    """Return the event a trigger tells, with its parties, date, place and toll; None when it tells none."""
-    sentence, s_start, s_end = snt.text, snt.start, snt.end
-    actor_types, kinds = stage.actor_types, stage.kinds
-    if _tells_no_happening(snt, trig, events):
-        return None
-    seg = next(seg for seg in snt.segments if seg[0] <= trig.start < seg[1])
-    in_seg = _named_in_segment(stage, snt, trig, seg)
-    if in_seg is None:
-        return None
+def _acting_parties(stage: _Stage, snt: _Sentence, trig: _Trigger, seg, in_seg: list[Mention]):
+    """Return (parties, unnamed parties, whether no party acts) of the trigger's segment; None when the event has no
+    party that acts (victims alone tell a toll, not who did it) or a bare killing verb no doer in the active voice."""
+    sentence, s_start, actor_types = snt.text, snt.start, stage.actor_types
     any_actor = trig.etype.id in _ANY_ACTOR_TYPES or trig.learned
     parties = []
     if any_actor:
         if snt.parties is None:
-            snt.parties = _find_parties(sentence, stage.language, snt.mentions, s_start, kinds, actor_types)
+            snt.parties = _find_parties(sentence, stage.language, snt.mentions, s_start, stage.kinds, actor_types)
         parties = [p for p in snt.parties if seg[0] <= p.start < seg[1]]
     unnamed = [p for p in parties if p.named is None]
     if in_seg:
@@ -611,6 +617,32 @@ def _event_of_trigger(stage: _Stage, snt: _Sentence, trig: _Trigger, events: lis
         # An event needs a party that acts: victims alone ("civilians") tell a toll, not who did it.
         if not unnamed or not any(_party_type(p, trig.etype.id) in actor_types.agent_types for p in unnamed):
             return None
+    return parties, unnamed, unknown_agent
+
+
+def _event_point(stage: _Stage, snt: _Sentence, location: str, in_seg: list[Mention]):
+    """Return the coordinates of the event's place, placed by the other places and states the text names nearby."""
+    s_start, s_end, kinds = snt.start, snt.end, stage.kinds
+    context = [p.actor or p.text for p in stage.place_mentions if s_start <= p.start < s_end and (p.actor or p.text) != location]
+    context += [m.group("name") for m in _cues().untagged_place.finditer(snt.text) if m.group("name") != location]
+    context += [m.actor for m in reversed(stage.actor_mentions) if m.start < s_end and kinds.get(m.actor) == "state"][:3]
+    return _locate(location, [m.actor for m in in_seg], kinds, context)
+
+
+def _event_of_trigger(stage: _Stage, snt: _Sentence, trig: _Trigger, events: list[Event]) -> Event | None:
+    """Return the event a trigger tells, with its parties, date, place and toll; None when it tells none."""
+    sentence, s_start, s_end = snt.text, snt.start, snt.end
+    actor_types, kinds = stage.actor_types, stage.kinds
+    if _tells_no_happening(snt, trig, events):
+        return None
+    seg = next(seg for seg in snt.segments if seg[0] <= trig.start < seg[1])
+    in_seg = _named_in_segment(stage, snt, trig, seg)
+    if in_seg is None:
+        return None
+    found = _acting_parties(stage, snt, trig, seg, in_seg)
+    if found is None:
+        return None
+    parties, unnamed, unknown_agent = found
     date, seg_dates = _event_date(stage, snt, trig, seg)
     found_place = _location(stage.text, s_start, seg, trig, stage.place_mentions, s_end)
     location, geo_precision = found_place if found_place else (None, None)
@@ -620,12 +652,7 @@ def _event_of_trigger(stage: _Stage, snt: _Sentence, trig: _Trigger, events: lis
         # The detector reads any wording, so its event must be an incident as ACLED codes one: told with
         # its day (and its place when no party is named), not an ongoing war or a background fact.
         return None
-    point = None
-    if location:
-        context = [p.actor or p.text for p in stage.place_mentions if s_start <= p.start < s_end and (p.actor or p.text) != location]
-        context += [m.group("name") for m in _cues().untagged_place.finditer(sentence) if m.group("name") != location]
-        context += [m.actor for m in reversed(stage.actor_mentions) if m.start < s_end and kinds.get(m.actor) == "state"][:3]
-        point = _locate(location, [m.actor for m in in_seg], kinds, context)
+    point = _event_point(stage, snt, location, in_seg) if location else None
     harmed = [_party_type(p, trig.etype.id) for p in unnamed if p.start >= trig.start]
     etype = _event_type(snt, trig, harmed, actor_types)
     actors = _event_actors(stage, snt, trig, etype, in_seg, parties, unnamed, location, point)
