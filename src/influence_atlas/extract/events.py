@@ -30,7 +30,7 @@ class _Cues:
         c = cues.cues
         num = rf"\d{{1,3}}(?:,\d{{3}})+|\d+|{c['number_words']}(?:[- ]{c['number_words']})?"
         # Reporting frames split a sentence into who says it and what is said.
-        self.reporting = re.compile(rf"(?<!\w){c['reporting']}(?:\s+that|\s+qu[e'’])?(?!\w)", re.I)
+        self.reporting = re.compile(rf"(?<!\w){c['reporting']}(?:\s+{c['speech_opening']})?(?!\w)", re.I)
         self.hedges = [(name, re.compile(rf"\b({pattern})\b", re.I)) for name, pattern in cues.hedges]
         # "can provide", "must be the departure": a capability or a demand, not a happening.
         self.possible = re.compile(rf"\b{c['possible']}\s+(?:\w+\s+){{0,3}}$", re.I)
@@ -53,8 +53,8 @@ class _Cues:
         # "wounding twelve people", "abducted eight civilians": a count of the hurt or taken, not of the dead.
         self.not_killed_before = re.compile(rf"\b{c['harm_not_death']}\s+(?:\w+\s+){{0,2}}$", re.I)
         # "dozens were killed": a toll given as a vague quantity.
-        self.many_killed = re.compile(rf"\b(?P<q>{c['toll_many']})\b(?:\s+\w+){{0,3}}?\s+(?:were |have been |ont été )?"
-                                      r"(?:killed|dead|died|tués|morts)\b", re.I)
+        self.many_killed = re.compile(rf"\b(?P<q>{c['toll_many']})\b(?:\s+\w+){{0,3}}?\s+(?:{c['passive_perfect']}\s)?"
+                                      rf"{c['death_word']}\b", re.I)
         # A trigger naming a weapon used from afar: its victims may be anyone, not a chosen target.
         self.remote = re.compile(c["remote_weapon"], re.I)
         # "no casualties reported", "sans faire de victimes": the toll is known to be nil.
