@@ -92,3 +92,20 @@ def test_a_month_only_publication_date_anchors_days_but_not_weekdays():
 
 def test_an_iso_month_is_a_month():
     assert _resolve_all("date 2021-11 Photos circulated.") == [("2021-11", "2021-11")]
+
+
+def test_a_month_and_day_before_a_comma_and_a_span_naming_the_month_twice():
+    ctx = DateContext(year=2022, month=7)
+    assert _resolve_all("On September 1, the channel reported it.", ctx) == [("September 1", "2022-09-01")]
+    (dm,) = find_dates("Between July 25 and July 28, rebels ambushed a convoy.")
+    r = DateContext(year=2024).resolve(dm)
+    assert (r.value, r.qualifier) == ("2024-07-25", "span")
+    assert _resolve_all("On May 5, 2021, and again later.") == [("May 5, 2021", "2021-05-05")]
+
+
+def test_a_bare_month_does_not_roll_past_the_latest_year_stated():
+    ctx = DateContext(latest_year=2024)
+    assert [v for _, v in _resolve_all("On August 4, 2024, a memorial opened. In late July, rebels attacked.", ctx)] == [
+        "2024-08-04", "2024-07"]
+    assert [v for _, v in _resolve_all("On August 4, 2024, a memorial opened. In late July, rebels attacked.")] == [
+        "2024-08-04", "2025-07"]

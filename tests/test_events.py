@@ -218,16 +218,18 @@ def test_event_cue_word_lists_load_from_the_ontology_with_clear_errors(tmp_path)
     assert [name for name, _ in cues.hedges] == ["denied", "suspected", "alleged", "planned"]
     assert "since" in cues.cues["onset"] and "depuis" in cues.cues["onset"]
     assert "jamais" in cues.cues["negation"] and "obus" in cues.cues["remote_weapon"]
+    assert "twelve" in cues.cues["number_words"] and "exig" in cues.cues["demand"]
     bad = tmp_path / "bad.yaml"
     bad.write_text("cues:\n  reporting: {en: ['said']}\n", encoding="utf-8")
     with pytest.raises(OntologyError, match="missing"):
         load_event_cues(str(bad))
-    bad.write_text("cues:\n  reporting: {en: ['(said']}\n  possible: {en: [can]}\n  onset: {en: [since]}\n  by_agent: {en: [by]}\n"
-                   "  civilian_target: {en: [civilians]}\n  negation: {en: [not]}\n  place_preposition: {en: [in]}\n"
-                   "  place_noun: {en: [town]}\n  toll_victim: {en: [dead]}\n  toll_verb: {en: [killing]}\n"
-                   "  remote_weapon: {en: [bomb]}\n  toll_qualifier: {en: [over]}\n  toll_verb_qualifier: {en: [over]}\n"
-                   "  toll_many: {en: [dozens]}\n  harm_not_death: {en: [hurt]}\n  hedges: {denied: {en: [denied]}, suspected: {en: [x]}, alleged: {en: [y]}, planned: {en: [z]}}\n",
-                   encoding="utf-8")
+    import yaml
+
+    from influence_atlas.ontology.events import EVENT_TYPES_FILE
+
+    data = yaml.safe_load(EVENT_TYPES_FILE.read_text(encoding="utf-8"))
+    data["cues"]["reporting"] = {"en": ["(said"]}
+    bad.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     with pytest.raises(OntologyError, match="bad pattern"):
         load_event_cues(str(bad))
 
@@ -259,3 +261,47 @@ def test_a_bare_month_takes_its_year_from_the_next_sentence_full_date():
     # A month later in the calendar than the next date's month is the year before.
     assert [e.date for e in _events(lead.format("December") + follow) if e.type == "publication"] == ["2020-12"]
     assert [e.date for e in _events(lead.format("September")) if e.type == "publication"] == [None]
+
+
+def test_a_quotation_opened_as_speech_tells_what_the_speaker_did():
+    ev = _by_type(_events("The European Union said that it “deplores the decision of the junta”."))
+    assert "European Union" in {a.name for a in ev["other"][0].actors}
+
+
+def test_a_reporter_telling_what_it_did_itself_is_a_party_of_it():
+    ev = _by_type(_events("On 30 October 2019, Facebook announced that it had removed three networks of accounts run from Russia."))
+    assert "Facebook" in {a.name for a in ev["media_restriction"][0].actors}
+
+
+def test_a_killing_verb_with_no_object_is_passive_and_tells_no_killing():
+    ev = _by_type(_events("Wagner fighters killed in Mali were honoured at a ceremony in Moscow on 4 August 2024."))
+    assert not set(ev) & {"violence_against_civilians", "armed_clash", "attack"}
+
+
+def test_a_shipment_of_grain_is_no_arms_transfer():
+    assert "arms_transfer" not in _by_type(_events("The first shipment of Ukrainian grain for Ethiopia left Odesa on 16 August 2022."))
+    assert "arms_transfer" in _by_type(_events("Russia sent a shipment of attack helicopters to Mali on 30 September 2021."))
+
+
+def test_a_bare_month_does_not_roll_past_the_latest_year_the_text_states():
+    text = ("Photo: mourners at a memorial in Bamako on 12 October 2023. "
+            "In September, Malian troops and the Wagner Group clashed with rebels near Kidal.")
+    assert _by_type(_events(text))["armed_clash"][0].date == "2023-09"
+
+
+def test_a_denial_of_any_contract_and_a_habitual_accusation_are_no_events():
+    ev = _by_type(_events("Le 11 novembre 2021, le ministre malien Abdoulaye Diop a démenti tout contrat entre le Mali et Wagner."))
+    assert "agreement" not in ev
+    ev = _by_type(_events("In the Central African Republic, Wagner fighters are regularly accused of massacres by witnesses."))
+    assert "violence_against_civilians" not in ev
+    ev = _by_type(_events("On 2 May 2022, Wagner fighters massacred villagers in Moura, as they regularly do."))
+    assert ev["violence_against_civilians"][0].date == "2022-05-02"
+
+
+def test_an_undated_happening_that_places_another_in_time_is_not_told():
+    ev = _by_type(_events("After the attack on the Wagner convoy, Ukrainian sources claimed the rebels held prisoners."))
+    assert "armed_clash" not in ev and "attack" not in ev
+    ev = _by_type(_events("On 5 May 2023, after an attack on a Malian army convoy near Gao, the junta thanked Russia."))
+    assert "armed_clash" in ev or "attack" in ev
+    ev = _by_type(_events("Students organised a protest in Bamako on 3 March 2023 before the European Union announced sanctions."))
+    assert "European Union" not in {a.name for e in ev.get("protest", []) for a in e.actors}

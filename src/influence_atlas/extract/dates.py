@@ -38,7 +38,7 @@ _PATTERNS: list[tuple[str, re.Pattern]] = [
     ("iso_month", re.compile(rf"\b({_YEAR})-(0[1-9]|1[0-2])\b(?!-\d)")),
     # A span of days is dated by its first day: "between 5 and 7 June 2021", "overnight 3-4 May", "du 5 au 7 juin".
     ("span_dmy", re.compile(rf"\b(?:(?i:between|from|overnight|the night of|la nuit du|entre le|du)\s+)?({_DAY})\s*(?:-|–|and|to|au|et le|et)\s*({_DAY})\s+({_MONTH})(?:,?\s+({_YEAR}))?\b")),
-    ("span_mdy", re.compile(rf"\b(?:(?i:between|from|overnight|the night of)\s+)?({_EN_MONTH})\s+({_DAY})\s*(?:-|–|and|to)\s*({_DAY})(?:,?\s+({_YEAR}))?\b")),
+    ("span_mdy", re.compile(rf"\b(?:(?i:between|from|overnight|the night of)\s+)?({_EN_MONTH})\s+({_DAY})\s*(?:-|–|and|to)\s*(?:{_EN_MONTH}\s+)?({_DAY})(?:,?\s+({_YEAR}))?\b")),
     ("mdy", re.compile(rf"\b({_MONTH})\s+({_DAY}),?\s+({_YEAR})\b")),
     ("dmy", re.compile(rf"\b(?:le\s+)?({_DAY})\s+({_MONTH})\s+({_YEAR})\b")),
     ("decade", re.compile(rf"\b(?:the\s+)?(?:(early|mid|late)[- ])?({_DECADE})s\b|\b(?:les\s+années|(?:au\s+)?(?:début|milieu|fin)\s+des\s+années)\s+({_DECADE})\b", re.I)),
@@ -46,7 +46,7 @@ _PATTERNS: list[tuple[str, re.Pattern]] = [
     ("month_year", re.compile(rf"\b({_MONTH})\s+(?:of\s+)?({_YEAR})\b")),
     # "in April last year", "en avril de l'année dernière": a month of the year before publication.
     ("month_last_year", re.compile(rf"\b({_MONTH})\s+(?:of\s+)?(?i:last year|l['’]an dernier|l['’]année dernière|de l['’]année dernière|de l['’]an dernier)\b")),
-    ("md", re.compile(rf"\b({_EN_MONTH})\s+({_DAY})\b(?!\s*,?\s*{_YEAR})(?![\d,])")),
+    ("md", re.compile(rf"\b({_EN_MONTH})\s+({_DAY})\b(?!\s*,?\s*{_YEAR})(?!\d|,\s*\d)")),
     ("dm", re.compile(rf"\b(?:le\s+)?({_DAY})\s+((?i:{_FR_MONTH})|{_EN_MONTH})\b(?!\s+{_YEAR})")),
     ("month", re.compile(rf"\b(?i:in|by|since|until|from|during|through|early|late|mid|en|depuis|jusqu'en|dès|début|fin|in early|in late|in mid)[\s-]+({_MONTH})\b(?!\s+{_YEAR})(?!\s+{_DAY}\b)")),
     ("year", re.compile(rf"(?<![\d$€£,.])\b({_YEAR})\b(?![\d%]|[.,]\d)")),
@@ -164,6 +164,8 @@ class DateContext:
     # "month" when the document states only the month it came out (`published` is then that month's last day).
     published_precision: str = "day"
     anchors: dict[str, ResolvedDate] = field(default_factory=dict)
+    # The latest year the text states: a narrative moving forward does not roll a bare month past it.
+    latest_year: int | None = None
 
     def _set(self, r: ResolvedDate) -> None:
         y, m, d = r.key
@@ -235,7 +237,11 @@ class DateContext:
             # ("In June" after "In August 2022" is June 2023; "In February" after a passage on "2022"
             # that already told August 2022 is February 2023.)
             # The reference is the month in context; after a bare year, the latest month told of that year.
-            if self.month is not None and self.year == y:
+            if self.latest_year is not None and y >= self.latest_year:
+                # A text that states no later year tells no month of the year after: a bare month before the one in
+                # context goes back to an earlier passage of the same year (a caption dated ahead of the story).
+                pass
+            elif self.month is not None and self.year == y:
                 if m < self.month:
                     y += 1
             elif (told := self.months_told.get(y)) is not None and m <= told:

@@ -12,7 +12,7 @@ from ..ontology import ActorCatalog
 from ..ontology.acled import load_acled_taxonomy
 from ..ontology.events import ActorTypes, EventCues, EventType, load_actor_types, load_event_cues, load_event_types
 from ..records import Event, EventActor, Mention
-from ..text.metadata import ANALYSED_LANGUAGES
+from ..text.metadata import ANALYSED_LANGUAGES, latest_explicit_year
 from .event_detector import EventDetector, load_detector
 from .acled import code_events, confident_events
 from .dates import MONTHS, WEEKDAYS, DateContext, DateMention, ResolvedDate, dates_compatible, find_dates, published_context
@@ -28,8 +28,9 @@ class _Cues:
 
     def __init__(self, cues: EventCues):
         c = cues.cues
+        num = rf"\d{{1,3}}(?:,\d{{3}})+|\d+|{c['number_words']}(?:[- ]{c['number_words']})?"
         # Reporting frames split a sentence into who says it and what is said.
-        self.reporting = re.compile(rf"(?<!\w){c['reporting']}(?:\s+that|\s+qu[e'’])?(?!\w)", re.I)
+        self.reporting = re.compile(rf"(?<!\w){c['reporting']}(?:\s+{c['speech_opening']})?(?!\w)", re.I)
         self.hedges = [(name, re.compile(rf"\b({pattern})\b", re.I)) for name, pattern in cues.hedges]
         # "can provide", "must be the departure": a capability or a demand, not a happening.
         self.possible = re.compile(rf"\b{c['possible']}\s+(?:\w+\s+){{0,3}}$", re.I)
@@ -44,18 +45,56 @@ class _Cues:
         # A death toll: a count before a victim word, or a killing/toll word before a count.
         self.killed = re.compile(
             rf"(?:(?P<q1>{c['toll_qualifier']})\s+)?"
-            rf"(?<![\w,.])(?P<n>{_NUM})\s+(?:\w+\s+){{0,3}}?{c['toll_victim']}\b"
+            rf"(?<![\w,.])(?P<n>{num})\s+(?:\w+\s+){{0,3}}?{c['toll_victim']}\b"
             rf"|{c['toll_verb']}\s+(?:(?P<q2>{c['toll_verb_qualifier']})\s+)?"
-            rf"(?P<n2>{_NUM})(?!\w)",
+            rf"(?P<n2>{num})(?!\w)",
             re.I,
         )
         # "wounding twelve people", "abducted eight civilians": a count of the hurt or taken, not of the dead.
         self.not_killed_before = re.compile(rf"\b{c['harm_not_death']}\s+(?:\w+\s+){{0,2}}$", re.I)
         # "dozens were killed": a toll given as a vague quantity.
-        self.many_killed = re.compile(rf"\b(?P<q>{c['toll_many']})\b(?:\s+\w+){{0,3}}?\s+(?:were |have been |ont été )?"
-                                      r"(?:killed|dead|died|tués|morts)\b", re.I)
+        self.many_killed = re.compile(rf"\b(?P<q>{c['toll_many']})\b(?:\s+\w+){{0,3}}?\s+(?:{c['passive_perfect']}\s)?"
+                                      rf"{c['death_word']}\b", re.I)
         # A trigger naming a weapon used from afar: its victims may be anyone, not a chosen target.
         self.remote = re.compile(c["remote_weapon"], re.I)
+        # "no casualties reported", "sans faire de victimes": the toll is known to be nil.
+        self.no_deaths = re.compile(rf"\b{c['no_deaths']}\b", re.I)
+        # "killing a student and injuring another": one victim counted by its article.
+        self.one_killed = re.compile(rf"\b{c['one_killed']}\s+{c['one']}\s+(?!\w+\s+of\b)[\w-]+", re.I)
+        # "calling for Russia to withdraw", "asked the force to leave": a demand, not a happening.
+        self.demand = re.compile(rf"\b{c['demand']}\b[^.;]{{0,60}}$", re.I)
+        # "the coup", "the second coup", "this agreement": a reference to a happening already told.
+        self.reference = re.compile(rf"(?:\b{c['reference_determiner']}\s+(?:\w+\s+){{0,2}}|\b{c['elided_article']}|\w['’]s\s+(?:\w+\s+)?)$", re.I)
+        self.introduces_parties = re.compile(rf"\s+{c['introduces_parties']}\b", re.I)
+        # "Macron announced France would end operations": an announced plan, kept apart from what happened.
+        self.announced = re.compile(rf"\b{c['announced']}\b", re.I)
+        # "After Russia's invasion of Ukraine in February 2022, ...": the intro clause dates another happening.
+        self.intro_clause = re.compile(rf"^(?P<word>{c['intro_clause']})\b[^,;]{{3,120}},", re.I)
+        self.intro_after = re.compile(c["intro_after"], re.I)
+        self.speech_opening = re.compile(rf"(?:\b{c['speech_opening']}|:)(?:\s+[\w’'-]+){{0,2}}\s*$", re.I)
+        self.self_reference = re.compile(rf"\s*{c['self_reference']}\b", re.I)
+        self.denied_existence = re.compile(rf"\b{c['denied_existence']}\s+$", re.I)
+        self.habitual = re.compile(rf"\b{c['habitual']}\b", re.I)
+        self.time_anchor = re.compile(rf"\b{c['time_anchor']}\s+(?:{c['definite_article']}\s+)?$", re.I)
+        self.time_anchor_word = re.compile(rf"\b{c['time_anchor']}\b", re.I)
+        self.passive = re.compile(rf"\b{c['passive']}\s+(?:\w+\s+)?$", re.I)
+        # "fighters killed in Mali": a killing verb followed straight by a preposition has no object, so its noun is the victim.
+        self.no_object = re.compile(rf"\s+{c['no_object']}\b", re.I)
+        # "soldiers from the Mozambican army": the gap between two heads of one party.
+        self.of_gap = re.compile(rf"^\s+{c['of_gap']}\s+(?:{c['article']}\s+|{c['elided_article']})?(?:[\w-]+\s+){{0,2}}$", re.I)
+        self.target = re.compile(rf"\b{c['target']}\s+(?:{c['article']}\s+)?(?:[\w-]+\s+){{0,4}}$", re.I)
+        self.agent = re.compile(rf"^(?:\s+{c['conjunction']}\s+[\w’'-]+)?\s+{c['agent_head']}\s+(?:{c['perfect_auxiliary']}\s+)?\w+(?:ed|ted)\b", re.I)
+        self.according_to = re.compile(c["according_to"], re.I)
+        self.determined = re.compile(rf"\b{c['singular_determiner']}\s+(?:\w+[\s-]+){{0,2}}$", re.I)
+        self.definite_noun = re.compile(rf"\s*{c['definite_article']}\s+(\w+(?:\s+\w+)?)", re.I)
+        self.near = re.compile(rf"\b{c['near']}\s+(?:{c['definite_article']}\s+)?(?:\w+\s+){{0,2}}$", re.I)
+        # A capitalised name after a preposition (case matters): a place the parser may not have tagged.
+        self.untagged_place = re.compile(
+            rf"\b(?:(?P<near>{c['untagged_place_near']})|{c['untagged_place_preposition']})\s+(?:{c['untagged_place_head']}\s+)?"
+            r"(?P<name>[A-Z][\w’'-]+(?:[ -][A-Z][\w’'-]+){0,2})"
+        )
+        # A capitalised name after a locative preposition: where a sentence says something happened.
+        self.place_after_locative = re.compile(rf"\b{c['locative']}\s+(?:{c['locative_head']}\s+)?([A-ZÀ-Ý][\w'’-]+)")
 
 
 @lru_cache(maxsize=1)
@@ -63,28 +102,9 @@ def _cues() -> _Cues:
     return _Cues(load_event_cues())
 
 
-_NUMBER_WORDS = (r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|"
-                 r"seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|deux|trois|quatre|cinq|"
-                 r"six|sept|huit|neuf|dix|onze|douze|quinze|vingt|trente|quarante|cinquante)")
-_NUM = rf"\d{{1,3}}(?:,\d{{3}})+|\d+|{_NUMBER_WORDS}(?:[- ]{_NUMBER_WORDS})?"
-# "no casualties reported", "sans faire de victimes": the toll is known to be nil.
-_NO_DEATHS = re.compile(
-    r"\b(?:no (?:casualties|fatalities|deaths|one was (?:killed|hurt|injured)|injuries|victims)|without (?:causing )?(?:casualties|fatalities)|"
-    r"sans (?:faire de )?(?:victimes?|morts?)|aucune victime|pas de victimes?|aucun mort)\b", re.I)
-# "killing a student and injuring another": one victim counted by its article.
-_ONE_KILLED = re.compile(r"\b(?:kill(?:ed|ing)|shot dead|murder(?:ed|ing)|lynch(?:ed|ing)|tuant|(?:a|ont) (?:tué|lynché))\s+(?:a|an|one|un|une)\s+(?!\w+\s+of\b)[\w-]+", re.I)
 _SUPPRESS_WINDOW = 60
 _VIOLENT = ("violence_against_civilians", "attack", "armed_clash")
-# "calling for Russia to withdraw", "asked the force to leave": a demand, not a happening.
-_DEMAND = re.compile(r"\b(?:call(?:ed|ing|s)? (?:for|on)|ask(?:ed|ing|s)?|demand(?:ed|ing|s)?|urg(?:ed|ing|es)|request(?:ed|ing|s)?|exig(?:é|eant|e)|appel(?:é|le|ant) à|demand(?:é|ant|e))\b[^.;]{0,60}$", re.I)
-# "the coup", "the second coup", "this agreement": a reference to a happening already told.
-_REFERENCE = re.compile(r"(?:\b(?:the|this|these|those|la|le|ce|cette|ces)\s+(?:\w+\s+){0,2}|\bl['’]|\w['’]s\s+(?:\w+\s+)?)$", re.I)
 _SHORT_QUOTE = re.compile(r"“[^“”]{1,60}”|\"[^\"]{1,60}\"|«[^«»]{1,60}»|‘[^‘’]{1,60}’(?!\w)")
-_INTRODUCES_PARTIES = re.compile(r"\s+(?:between|among|signed|struck|reached|concluded|entre|conclu|signé)\b", re.I)
-# "Macron announced France would end operations": an announced plan, kept apart from what happened.
-_ANNOUNCED = re.compile(r"\b(?:announced|pledged|promised|vowed|declared|said|stated|annonc[ée]|promis|déclaré)\b", re.I)
-# "After Russia's invasion of Ukraine in February 2022, ...": the intro clause dates another happening.
-_INTRO_CLAUSE = re.compile(r"^(?P<word>After|Following|Since|Before|Après|Depuis|Avant)\b[^,;]{3,120},", re.I)
 _CLAUSE_BREAK = re.compile(r"[,;:()“”\"]")
 _NEEDS_TWO = {"armed_clash", "agreement", "vote"}
 _PUBLISHER_KINDS = {"media", "research", "ngo", "igo", "government_body", "state", "person", "civil_society", "unknown", "company"}
@@ -113,8 +133,6 @@ class _Party:
 
 # Types of event whose parties ACLED codes whoever they are, named or not.
 _ANY_ACTOR_TYPES = {"armed_clash", "attack", "violence_against_civilians", "protest"}
-_PASSIVE = re.compile(r"\b(?:was|were|been|being|is|are|été|être|est|sont)\s+(?:\w+\s+)?$", re.I)
-_OF_GAP = re.compile(r"^\s+(?:of|from|de|du|des)\s+(?:the\s+|l['’]|la\s+|le\s+)?(?:[\w-]+\s+){0,2}$", re.I)
 _DEMONYM_GAP = re.compile(r"^\s*$|^['’]s\s+$")
 
 
@@ -155,7 +173,7 @@ def _find_parties(sentence: str, language: str | None, mentions: list[Mention], 
                 party.country = m.actor
     for party, nxt in zip(taken, taken[1:]):
         # "soldiers from the Mozambican army", "des soldats de l'armée malienne": one party, its country said once.
-        if party.country is None and nxt.country and set(party.types) & set(nxt.types) and _OF_GAP.match(sentence[party.end : nxt.start]):
+        if party.country is None and nxt.country and set(party.types) & set(nxt.types) and _cues().of_gap.match(sentence[party.end : nxt.start]):
             party.country = nxt.country
     return taken
 
@@ -191,7 +209,7 @@ def _sentence_segments(sentence: str) -> list[tuple[int, int, bool]]:
     m = next((r for r in _cues().reporting.finditer(sentence) if not any(a <= r.start() < b for a, b in asides)), None)
     if not m:
         return [(0, len(sentence), False)]
-    if re.match(r"according to|selon", m.group(0), re.I):
+    if _cues().according_to.match(m.group(0)):
         comma = sentence.find(",", m.end())
         stop = comma + 1 if comma > 0 else len(sentence)
         parts = [(0, m.start(), True), (m.start(), stop, False), (stop, len(sentence), True)]
@@ -254,15 +272,13 @@ def _weigh_triggers(triggers: list[_Trigger], probs, detector: EventDetector, by
     return kept
 
 
-_TARGET_CUE = re.compile(r"\b(?:against|on|targeting|targeted|ousting|ousted|deposing|deposed|toppling|killing|attacking|contre|visant)\s+(?:the\s+|a\s+|les?\s+|la\s+)?(?:[\w-]+\s+){0,4}$", re.I)
-_AGENT_CUE = re.compile(r"^(?:\s+and\s+[\w’'-]+)?\s+(?:forces|troops|soldiers|fighters|militants|mercenaries|army|government|junta)\s+(?:have\s+|had\s+)?\w+(?:ed|ted)\b", re.I)
 
 
 def _role(sentence: str, start: int, end: int, trig: _Trigger) -> str:
     """Return an actor's role in an event: agent, target or other, from the words around it."""
-    if _TARGET_CUE.search(sentence[max(0, start - 40) : start]):
+    if _cues().target.search(sentence[max(0, start - 40) : start]):
         return "target"
-    if _AGENT_CUE.match(sentence[end : end + 60]):
+    if _cues().agent.match(sentence[end : end + 60]):
         return "agent"
     if start < trig.start:
         return "agent"
@@ -303,14 +319,48 @@ def _fatalities(sentence: str) -> tuple[int | None, str | None]:
         best = (value, q.lower() if q else None)
     if best:
         return best
-    if _ONE_KILLED.search(sentence):
+    if _cues().one_killed.search(sentence):
         return 1, None
     many = _cues().many_killed.search(sentence)
     if many:
         return None, many.group("q").lower()
-    if _NO_DEATHS.search(sentence):
+    if _cues().no_deaths.search(sentence):
         return 0, None
     return None, None
+
+
+@dataclass(slots=True)
+class _Sentence:
+    """One sentence as the event stage reads it: its offsets, resolved dates, triggers, reporting segments and actors."""
+
+    text: str
+    start: int
+    end: int
+    dated: list[tuple[DateMention, ResolvedDate]]
+    triggers: list[_Trigger]
+    segments: list[tuple[int, int, bool]]
+    asides: list[tuple[int, int]]
+    mentions: list[Mention]
+    intro: re.Match | None
+    quoted: list[tuple[int, int]]
+    parties: list[_Party] | None = None
+
+
+@dataclass(slots=True)
+class _Stage:
+    """What the event stage knows of the document while it reads its sentences."""
+
+    doc_id: str
+    text: str
+    sentences: list[tuple[int, int]]
+    catalog: ActorCatalog
+    language: str | None
+    published: str | None
+    types: tuple[EventType, ...]
+    actor_types: ActorTypes
+    kinds: dict[str, str]
+    actor_mentions: list[Mention]
+    place_mentions: list[Mention]
 
 
 def extract_events(
@@ -330,197 +380,303 @@ def extract_events(
     event types (the packaged model by default; None leaves the decision to the trigger lexicons).
     """
     types = load_event_types()
-    actor_types = load_actor_types()
     if detector is PACKAGED:
         detector = load_detector() if (DETECTOR_VETO > 0 or DETECTOR_ADD <= 1) else None
     kinds = {e.name: e.kind for e in catalog.entries}
-    actor_mentions = [m for m in mentions if m.actor]
-    place_mentions = [m for m in mentions if m.label in ("GPE", "LOC") and (m.actor is None or kinds.get(m.actor) == "state")]
+    stage = _Stage(
+        doc_id, text, sentences, catalog, language, published, types, load_actor_types(), kinds,
+        actor_mentions=[m for m in mentions if m.actor],
+        place_mentions=[m for m in mentions if m.label in ("GPE", "LOC") and (m.actor is None or kinds.get(m.actor) == "state")],
+    )
     ctx = published_context(published)
+    if published is None:
+        # Without a stated publication date, the latest year the text states bounds its narrative.
+        latest = latest_explicit_year(text)
+        ctx.latest_year = int(latest) if latest else None
     events: list[Event] = []
     scores = detector.scores([text[a:b] for a, b in sentences]) if detector is not None else None
     by_id = {t.id: t for t in types}
     learned = _learned_triggers(text, sentences, by_id)
     for si, (s_start, s_end) in enumerate(sentences):
         sentence = text[s_start:s_end]
-        dated: list[tuple[DateMention, ResolvedDate]] = []
-        for dm in find_dates(sentence):
-            anchor = _anchor_event(sentence[dm.end :], events, types) if dm.kind == "shift" else None
-            resolved = ctx.resolve(dm, anchor)
-            if resolved is None and dm.kind in ("md", "dm", "month") and si + 1 < len(sentences):
-                resolved = _year_from_next(dm, text[sentences[si + 1][0] : sentences[si + 1][1]], ctx)
-            if resolved is not None and resolved.precision != "decade":
-                dated.append((dm, resolved))
+        dated = _sentence_dates(stage, si, ctx, events)
         triggers = _find_triggers(sentence, types, language)
         if scores is not None:
-            triggers = _weigh_triggers(triggers, scores[si], detector, by_id, sentence, actor_mentions, s_start, s_end)
+            triggers = _weigh_triggers(triggers, scores[si], detector, by_id, sentence, stage.actor_mentions, s_start, s_end)
         if not triggers and learned[si] is None:
             continue
-        segments = _sentence_segments(sentence)
-        asides = [(m.start(), m.end()) for m in re.finditer(r"\([^()]*\)", sentence)]
-        s_mentions = [
-            m for m in actor_mentions
-            if s_start <= m.start and m.end <= s_end and not any(a <= m.start - s_start < b for a, b in asides)
-        ]
-        intro = _INTRO_CLAUSE.match(sentence)
-        s_parties = None
-        quoted = [(m.start(), m.end()) for m in _SHORT_QUOTE.finditer(sentence)]
+        snt = _read_sentence(stage, s_start, s_end, dated, triggers)
         for trig in _with_fallback(triggers, learned[si], events, len(events)):
-            before = sentence[: trig.start]
-            if any(a < trig.start and trig.end < b for a, b in quoted):
-                # A trigger inside a short quoted phrase is a label someone gave, not a happening the sentence tells.
-                continue
-            if _DEMAND.search(before):
-                continue
-            if _cues().possible.search(before[-40:]):
-                continue
-            if any(dm.kind == "shift" and 0 <= trig.start - dm.end <= 12 for dm, _ in dated):
-                # "a month before the coup" dates another happening by this one.
-                continue
-            if (
-                _REFERENCE.search(before[-40:]) and not trig.etype.requires_source and not dated
-                and not _INTRODUCES_PARTIES.match(sentence[trig.end :])
-                and any(e.type in (trig.etype.id, *(("armed_clash",) if trig.etype.id == "attack" else ())) and ({a.name for a in e.actors} & {m.actor for m in s_mentions} or s_start - e.end < 600) for e in events)
-            ):
-                # "the agreement", "Mali's coup": a happening already told, unless the words name its parties.
-                continue
-            seg = next(seg for seg in segments if seg[0] <= trig.start < seg[1])
-            reporter = None
-            frames = [sg for sg in segments if not sg[2]]
-            if len(segments) > 1 and frames:
-                frame = [m for m in s_mentions if frames[0][0] <= m.start - s_start < frames[0][1]]
-                reporter = frame[-1].actor if frame else None
-            in_seg = [m for m in s_mentions if seg[0] <= m.start - s_start < seg[1]]
-            if trig.etype.requires_source:
-                before = [m for m in s_mentions if 0 <= trig.start - (m.end - s_start) <= 60 and kinds.get(m.actor, "unknown") in _PUBLISHER_KINDS]
-                # "a report released on 14 March by RFI", "révélé par RFI": the publisher follows "by".
-                before += [m for m in s_mentions if 0 <= (m.start - s_start) - trig.end <= 60 and kinds.get(m.actor, "unknown") in _PUBLISHER_KINDS
-                           and _cues().by_agent.search(sentence[trig.start : m.start - s_start])]
-                if not before:
-                    continue
-                in_seg = s_mentions
-            elif seg[2] and reporter:
-                in_seg = [m for m in in_seg if m.actor != reporter]
-            if not in_seg:
-                in_seg = [m for m in s_mentions if not (seg[2] and m.actor == reporter)]
-            any_actor = trig.etype.id in _ANY_ACTOR_TYPES or trig.learned
-            parties = []
-            if any_actor:
-                if s_parties is None:
-                    s_parties = _find_parties(sentence, language, s_mentions, s_start, kinds, actor_types)
-                parties = [p for p in s_parties if seg[0] <= p.start < seg[1]]
-            unnamed = [p for p in parties if p.named is None]
-            if in_seg:
-                # Beside named actors, an unnamed party counts when it has a country of its own ("Malian soldiers")
-                # or takes part close to the trigger ("JNIM clashed with soldiers").
-                unnamed = [p for p in unnamed if p.country or (
-                    _party_type(p, trig.etype.id) != "civilians" and min(abs(p.start - trig.end), abs(trig.start - p.end)) <= 60)]
-            if trig.weak:
-                # A bare "killed" tells an event only with a party that does the killing, before the verb in the active voice.
-                doers = [m for m in in_seg if m.end - s_start <= trig.start] + [p for p in unnamed if p.end <= trig.start]
-                if not doers or _PASSIVE.search(sentence[max(0, trig.start - 14) : trig.start]):
-                    continue
-            # The detector's event may have no party the text names ("a landmine killed eight passengers").
-            unknown_agent = trig.learned and not in_seg and not any(
-                _party_type(p, trig.etype.id) in actor_types.agent_types for p in unnamed)
-            if unknown_agent:
-                pass
-            elif not in_seg and not unnamed:
-                continue
-            elif in_seg:
-                pass
-            elif not any(_party_type(p, trig.etype.id) in actor_types.agent_types for p in unnamed):
-                # An event needs a party that acts: victims alone ("civilians") tell a toll, not who did it.
-                continue
-            seg_dates = [(dm, r) for dm, r in dated if seg[0] <= dm.start < seg[1]]
-            onset = [(dm, r) for dm, r in seg_dates if _cues().onset.search(sentence[max(0, dm.start - 12) : dm.start])]
-            if onset:
-                # "since 2017" dates the start of a state of affairs: the happening's own date when the words run on
-                # from its trigger ("have executed civilians since December"), not across a clause or beside another date.
-                others = [x for x in seg_dates if x not in onset]
-                seg_dates = others or [(dm, r) for dm, r in onset if not _CLAUSE_BREAK.search(
-                    sentence[min(trig.end, dm.start) : max(trig.start, dm.end)])]
-            # A date after a later trigger is that one's: "X revealed that soldiers raided the village on 4 September"
-            # dates the raid, not the revealing.
-            # A trigger in an aside ("(as reported)") hedges the sentence and owns no date.
-            told = [t for t in triggers if not any(a <= t.start < b for a, b in asides)]
-            seg_dates = [(dm, r) for dm, r in seg_dates if not _beyond_trigger(dm, trig, told)]
-            date = None
-            if intro and trig.start >= intro.end():
-                own = [(dm, r) for dm, r in seg_dates if dm.start >= intro.end()]
-                clause = [(dm, r) for dm, r in seg_dates if dm.start < intro.end()]
-                if own:
-                    date = min(own, key=lambda x: abs(x[0].start - trig.start))[1]
-                elif clause and intro.group("word").lower() in ("after", "following", "après"):
-                    date = ResolvedDate(clause[-1][1].value[:4], "year")
-            elif seg_dates:
-                pool = [(dm, r) for dm, r in seg_dates if not intro or dm.start < intro.end()] if intro else seg_dates
-                date = min(pool or seg_dates, key=lambda x: abs(x[0].start - trig.start))[1]
-            if date is None and trig.etype.id == "publication" and published and not intro:
-                date = ResolvedDate(published[:7], "month")
-            found_place = _location(text, s_start, seg, trig, place_mentions, s_end)
-            location, geo_precision = found_place if found_place else (None, None)
-            date_at = next((dm.start for dm, r in seg_dates if r is date), 0)
-            if trig.learned and (date is None or date.precision != "day" or (unknown_agent and not location)
-                                 or load_acled_taxonomy().dates_a_publication(sentence[:date_at])):
-                # The detector reads any wording, so its event must be an incident as ACLED codes one: told with
-                # its day (and its place when no party is named), not an ongoing war or a background fact.
-                continue
-            point = None
-            if location:
-                context = [p.actor or p.text for p in place_mentions if s_start <= p.start < s_end and (p.actor or p.text) != location]
-                context += [m.group("name") for m in _UNTAGGED_PLACE.finditer(sentence) if m.group("name") != location]
-                context += [m.actor for m in reversed(actor_mentions) if m.start < s_end and kinds.get(m.actor) == "state"][:3]
-                point = _locate(location, [m.actor for m in in_seg], kinds, context)
-            etype = trig.etype.id
-            harmed = [_party_type(p, etype) for p in unnamed if p.start >= trig.start]
-            if trig.weak and harmed and harmed[0] in actor_types.agent_types:
-                # "killed two soldiers": the victims bear arms, so it is a battle.
-                etype = "armed_clash"
-            if etype == "attack" and not _cues().civilian_target.search(sentence) and "civilians" not in harmed and not _cues().remote.search(sentence[trig.start:trig.end]):
-                # An attack on an army or a territory is a battle in ACLED's terms; shelling, bombs and
-                # strikes stay remote violence whoever they hit.
-                etype = "armed_clash"
-            typed = {p.named: _party_type(p, etype) for p in parties if p.named}
-            actors: dict[str, list] = {}
-            for m in in_seg:
-                if m.actor not in actors:
-                    kind_type = _NAMED_TYPES.get(kinds.get(m.actor, "")) if etype in _VIOLENT else None
-                    actors[m.actor] = [_role(sentence, m.start - s_start, m.end - s_start, trig), typed.get(m.actor, kind_type)]
-            if unnamed:
-                # The place says the country of unnamed parties in a bare incident report; beside named actors it is too loose a tie.
-                place_country = None if in_seg else _place_country(location, point, kinds, catalog)
-                by_type = actor_types.by_id()
-                for p in unnamed:
-                    type_id = _party_type(p, etype)
-                    country = p.country or (place_country if by_type[type_id].country_from_place else None)
-                    name = _party_name(type_id, country, actor_types)
-                    role = ("target" if type_id == "civilians" else "agent" if p.start < trig.end and trig.start < p.end
-                            else _role(sentence, p.start, p.end, trig))
-                    if name in actors:
-                        actors[name][1] = actors[name][1] or type_id
-                    else:
-                        actors[name] = [role, type_id]
-            if not trig.learned and (trig.etype.id in _NEEDS_TWO or (etype in _NEEDS_TWO and not in_seg)) and len(actors) < 2:
-                continue
-            modality = _modality(sentence, trig.start)
-            if modality == "planned" and not _ANNOUNCED.search(before):
-                continue
-            deaths, qualifier = _fatalities(sentence) if etype in (*_VIOLENT, "protest") else (None, None)
-            confidence = round(min(0.95, 0.5 + 0.15 * bool(date) + 0.1 * min(len(actors), 2) + 0.05 * bool(location)), 2)
-            generic = date is None and _is_generic(sentence, trig)
-            events.append(Event(
-                id=_event_id(doc_id, etype, s_start + trig.start), doc=doc_id, type=etype,
-                date=date.value if date else None, date_precision=date.precision if date else None,
-                actors=tuple(EventActor(n, r, t) for n, (r, t) in actors.items()),
-                location=location, latitude=point.latitude if point else None, longitude=point.longitude if point else None, fatalities=deaths, fatalities_qualifier=qualifier,
-                modality=modality, start=s_start, end=s_end, evidence=sentence,
-                trigger=sentence[trig.start : trig.end], extractor=EXTRACTOR,
-                confidence=round(confidence - 0.2, 2) if generic else confidence, generic=generic,
-                geo_precision=geo_precision, time_precision=_time_precision(date),
-            ))
+            event = _event_of_trigger(stage, snt, trig, events)
+            if event is not None:
+                events.append(event)
     return code_events(merge_duplicate_events(_later_tolls(events, text, sentences, types, language)))
 
+
+def _sentence_dates(stage: _Stage, si: int, ctx: DateContext, events: list[Event]) -> list[tuple[DateMention, ResolvedDate]]:
+    """Return the dates of sentence `si` resolved in the running context (a bare month by the next sentence's year)."""
+    s_start, s_end = stage.sentences[si]
+    sentence = stage.text[s_start:s_end]
+    dated: list[tuple[DateMention, ResolvedDate]] = []
+    for dm in find_dates(sentence):
+        anchor = _anchor_event(sentence[dm.end :], events, stage.types) if dm.kind == "shift" else None
+        resolved = ctx.resolve(dm, anchor)
+        if resolved is None and dm.kind in ("md", "dm", "month") and si + 1 < len(stage.sentences):
+            nxt = stage.sentences[si + 1]
+            resolved = _year_from_next(dm, stage.text[nxt[0] : nxt[1]], ctx)
+        if resolved is not None and resolved.precision != "decade":
+            dated.append((dm, resolved))
+    return dated
+
+
+def _read_sentence(stage: _Stage, s_start: int, s_end: int, dated, triggers: list[_Trigger]) -> _Sentence:
+    """Return the sentence with its reporting segments, asides, quoted phrases, intro clause and actors outside asides."""
+    sentence = stage.text[s_start:s_end]
+    asides = [(m.start(), m.end()) for m in re.finditer(r"\([^()]*\)", sentence)]
+    s_mentions = [
+        m for m in stage.actor_mentions
+        if s_start <= m.start and m.end <= s_end and not any(a <= m.start - s_start < b for a, b in asides)
+    ]
+    return _Sentence(sentence, s_start, s_end, dated, triggers, _sentence_segments(sentence), asides, s_mentions,
+                     _cues().intro_clause.match(sentence), [(m.start(), m.end()) for m in _SHORT_QUOTE.finditer(sentence)])
+
+
+def _tells_no_happening(snt: _Sentence, trig: _Trigger, events: list[Event]) -> bool:
+    """True when the words around the trigger name no happening of their own: a quoted label, a demand, a capability,
+    a date shifted from it, or a reference to a happening already told."""
+    sentence, before = snt.text, snt.text[: trig.start]
+    if any(a < trig.start and trig.end < b and not _cues().speech_opening.search(sentence[max(0, a - 30) : a]) for a, b in snt.quoted):
+        # A trigger inside a short quoted phrase is a label someone gave, not a happening the sentence tells; a quotation
+        # opened as speech ("said that it “deplores ...”") tells what the speaker did.
+        return True
+    if _cues().demand.search(before):
+        return True
+    if _cues().denied_existence.search(before[-40:]):
+        # "denied any contract": the speakers say there is none.
+        return True
+    if _cues().possible.search(before[-40:]):
+        return True
+    if not snt.dated and _cues().time_anchor.search(before[-30:]):
+        # "after the attack on the convoy, ...", "before talks broke down": an undated happening named to place
+        # another in time, not told.
+        return True
+    if any(dm.kind == "shift" and 0 <= trig.start - dm.end <= 12 for dm, _ in snt.dated):
+        # "a month before the coup" dates another happening by this one.
+        return True
+    # "the agreement", "Mali's coup": a happening already told, unless the words name its parties.
+    return bool(
+        _cues().reference.search(before[-40:]) and not trig.etype.requires_source and not snt.dated
+        and not _cues().introduces_parties.match(sentence[trig.end :])
+        and any(e.type in (trig.etype.id, *(("armed_clash",) if trig.etype.id == "attack" else ())) and ({a.name for a in e.actors} & {m.actor for m in snt.mentions} or snt.start - e.end < 600) for e in events)
+    )
+
+
+# How far around an undated trigger a habitual adverb makes it a kind of repeated happening.
+_HABITUAL_WINDOW = 50
+# How far into what a reporter says its own verb may lie ("that it had swiftly removed").
+_SELF_REFERENCE_SPAN = 30
+
+
+def _named_in_segment(stage: _Stage, snt: _Sentence, trig: _Trigger, seg) -> list[Mention] | None:
+    """Return the named actors of the trigger's segment (a reporter is not a party of what it reports); None when an
+    event that needs a publisher has none."""
+    sentence, s_start = snt.text, snt.start
+    reporter = None
+    frames = [sg for sg in snt.segments if not sg[2]]
+    if len(snt.segments) > 1 and frames:
+        frame = [m for m in snt.mentions if frames[0][0] <= m.start - s_start < frames[0][1]]
+        reporter = frame[-1].actor if frame else None
+    # Names in a clause that places the happening in time by another ("... before the EU sanctions were announced")
+    # are that other happening's parties.
+    anchor = _cues().time_anchor_word.search(sentence, trig.end)
+    stop = anchor.start() if anchor else len(sentence)
+    mentions = [m for m in snt.mentions if m.start - s_start < stop]
+    in_seg = [m for m in mentions if seg[0] <= m.start - s_start < seg[1]]
+    if trig.etype.requires_source:
+        kinds = stage.kinds
+        before = [m for m in snt.mentions if 0 <= trig.start - (m.end - s_start) <= 60 and kinds.get(m.actor, "unknown") in _PUBLISHER_KINDS]
+        # "a report released on 14 March by RFI", "révélé par RFI": the publisher follows "by".
+        before += [m for m in snt.mentions if 0 <= (m.start - s_start) - trig.end <= 60 and kinds.get(m.actor, "unknown") in _PUBLISHER_KINDS
+                   and _cues().by_agent.search(sentence[trig.start : m.start - s_start])]
+        if not before:
+            return None
+        in_seg = snt.mentions
+    if seg[2] and reporter and not trig.weak and trig.start - seg[0] <= _SELF_REFERENCE_SPAN and _cues().self_reference.match(sentence[seg[0] : seg[1]]):
+        # What a reporter says is about others, unless it tells what it did itself ("X announced that it had removed").
+        # A bare killing verb is left out: its doer must be named in the clause, not claimed by a speaker.
+        in_seg = [frame[-1]] + [m for m in in_seg if m.actor != reporter]
+        reporter = None
+    elif not trig.etype.requires_source and seg[2] and reporter:
+        in_seg = [m for m in in_seg if m.actor != reporter]
+    if not in_seg:
+        in_seg = [m for m in mentions if not (seg[2] and m.actor == reporter)]
+    return in_seg
+
+
+def _event_date(stage: _Stage, snt: _Sentence, trig: _Trigger, seg) -> tuple[ResolvedDate | None, list]:
+    """Return the trigger's date and the segment's dates it was chosen from.
+
+    The nearest date of the trigger's segment, skipping dates of a later trigger and an intro clause's date
+    ("After the invasion in 2022, ...") which belongs to another happening.
+    """
+    sentence, intro = snt.text, snt.intro
+    seg_dates = [(dm, r) for dm, r in snt.dated if seg[0] <= dm.start < seg[1]]
+    onset = [(dm, r) for dm, r in seg_dates if _cues().onset.search(sentence[max(0, dm.start - 12) : dm.start])]
+    if onset:
+        # "since 2017" dates the start of a state of affairs: the happening's own date when the words run on
+        # from its trigger ("have executed civilians since December"), not across a clause or beside another date.
+        others = [x for x in seg_dates if x not in onset]
+        seg_dates = others or [(dm, r) for dm, r in onset if not _CLAUSE_BREAK.search(
+            sentence[min(trig.end, dm.start) : max(trig.start, dm.end)])]
+    # A date after a later trigger is that one's: "X revealed that soldiers raided the village on 4 September"
+    # dates the raid, not the revealing.
+    # A trigger in an aside ("(as reported)") hedges the sentence and owns no date.
+    told = [t for t in snt.triggers if not any(a <= t.start < b for a, b in snt.asides)]
+    seg_dates = [(dm, r) for dm, r in seg_dates if not _beyond_trigger(dm, trig, told)]
+    date = None
+    if intro and trig.start >= intro.end():
+        own = [(dm, r) for dm, r in seg_dates if dm.start >= intro.end()]
+        clause = [(dm, r) for dm, r in seg_dates if dm.start < intro.end()]
+        if own:
+            date = min(own, key=lambda x: abs(x[0].start - trig.start))[1]
+        elif clause and _cues().intro_after.fullmatch(intro.group("word")):
+            date = ResolvedDate(clause[-1][1].value[:4], "year")
+    elif seg_dates:
+        pool = [(dm, r) for dm, r in seg_dates if not intro or dm.start < intro.end()] if intro else seg_dates
+        date = min(pool or seg_dates, key=lambda x: abs(x[0].start - trig.start))[1]
+    if date is None and trig.etype.id == "publication" and stage.published and not intro:
+        date = ResolvedDate(stage.published[:7], "month")
+    return date, seg_dates
+
+
+def _event_type(snt: _Sentence, trig: _Trigger, harmed: list[str], actor_types: ActorTypes) -> str:
+    """Return the trigger's type as ACLED would code it from who is harmed."""
+    etype = trig.etype.id
+    if trig.weak and harmed and harmed[0] in actor_types.agent_types:
+        # "killed two soldiers": the victims bear arms, so it is a battle.
+        etype = "armed_clash"
+    if etype == "attack" and not _cues().civilian_target.search(snt.text) and "civilians" not in harmed and not _cues().remote.search(snt.text[trig.start:trig.end]):
+        # An attack on an army or a territory is a battle in ACLED's terms; shelling, bombs and
+        # strikes stay remote violence whoever they hit.
+        etype = "armed_clash"
+    return etype
+
+
+def _event_actors(stage: _Stage, snt: _Sentence, trig: _Trigger, etype: str, in_seg: list[Mention], parties: list[_Party],
+                  unnamed: list[_Party], location: str | None, point) -> dict[str, list]:
+    """Return the event's actors, name to [role, actor type]: the named ones, then the unnamed parties by type."""
+    sentence, s_start, kinds = snt.text, snt.start, stage.kinds
+    typed = {p.named: _party_type(p, etype) for p in parties if p.named}
+    actors: dict[str, list] = {}
+    for m in in_seg:
+        if m.actor not in actors:
+            kind_type = _NAMED_TYPES.get(kinds.get(m.actor, "")) if etype in _VIOLENT else None
+            actors[m.actor] = [_role(sentence, m.start - s_start, m.end - s_start, trig), typed.get(m.actor, kind_type)]
+    if unnamed:
+        # The place says the country of unnamed parties in a bare incident report; beside named actors it is too loose a tie.
+        place_country = None if in_seg else _place_country(location, point, kinds, stage.catalog)
+        by_type = stage.actor_types.by_id()
+        for p in unnamed:
+            type_id = _party_type(p, etype)
+            country = p.country or (place_country if by_type[type_id].country_from_place else None)
+            name = _party_name(type_id, country, stage.actor_types)
+            role = ("target" if type_id == "civilians" else "agent" if p.start < trig.end and trig.start < p.end
+                    else _role(sentence, p.start, p.end, trig))
+            if name in actors:
+                actors[name][1] = actors[name][1] or type_id
+            else:
+                actors[name] = [role, type_id]
+    return actors
+
+
+def _acting_parties(stage: _Stage, snt: _Sentence, trig: _Trigger, seg, in_seg: list[Mention]):
+    """Return (parties, unnamed parties, whether no party acts) of the trigger's segment; None when the event has no
+    party that acts (victims alone tell a toll, not who did it) or a bare killing verb no doer in the active voice."""
+    sentence, s_start, actor_types = snt.text, snt.start, stage.actor_types
+    any_actor = trig.etype.id in _ANY_ACTOR_TYPES or trig.learned
+    parties = []
+    if any_actor:
+        if snt.parties is None:
+            snt.parties = _find_parties(sentence, stage.language, snt.mentions, s_start, stage.kinds, actor_types)
+        parties = [p for p in snt.parties if seg[0] <= p.start < seg[1]]
+    unnamed = [p for p in parties if p.named is None]
+    if in_seg:
+        # Beside named actors, an unnamed party counts when it has a country of its own ("Malian soldiers")
+        # or takes part close to the trigger ("JNIM clashed with soldiers").
+        unnamed = [p for p in unnamed if p.country or (
+            _party_type(p, trig.etype.id) != "civilians" and min(abs(p.start - trig.end), abs(trig.start - p.end)) <= 60)]
+    if trig.weak:
+        # A bare "killed" tells an event only with a party that does the killing, before the verb in the active voice.
+        doers = [m for m in in_seg if m.end - s_start <= trig.start] + [p for p in unnamed if p.end <= trig.start]
+        if not doers or _cues().passive.search(sentence[max(0, trig.start - 14) : trig.start]) or _cues().no_object.match(sentence[trig.end :]):
+            return None
+    # The detector's event may have no party the text names ("a landmine killed eight passengers").
+    unknown_agent = trig.learned and not in_seg and not any(
+        _party_type(p, trig.etype.id) in actor_types.agent_types for p in unnamed)
+    if not unknown_agent and not in_seg:
+        # An event needs a party that acts: victims alone ("civilians") tell a toll, not who did it.
+        if not unnamed or not any(_party_type(p, trig.etype.id) in actor_types.agent_types for p in unnamed):
+            return None
+    return parties, unnamed, unknown_agent
+
+
+def _event_point(stage: _Stage, snt: _Sentence, location: str, in_seg: list[Mention]):
+    """Return the coordinates of the event's place, placed by the other places and states the text names nearby."""
+    s_start, s_end, kinds = snt.start, snt.end, stage.kinds
+    context = [p.actor or p.text for p in stage.place_mentions if s_start <= p.start < s_end and (p.actor or p.text) != location]
+    context += [m.group("name") for m in _cues().untagged_place.finditer(snt.text) if m.group("name") != location]
+    context += [m.actor for m in reversed(stage.actor_mentions) if m.start < s_end and kinds.get(m.actor) == "state"][:3]
+    return _locate(location, [m.actor for m in in_seg], kinds, context)
+
+
+def _event_of_trigger(stage: _Stage, snt: _Sentence, trig: _Trigger, events: list[Event]) -> Event | None:
+    """Return the event a trigger tells, with its parties, date, place and toll; None when it tells none."""
+    sentence, s_start, s_end = snt.text, snt.start, snt.end
+    actor_types, kinds = stage.actor_types, stage.kinds
+    if _tells_no_happening(snt, trig, events):
+        return None
+    seg = next(seg for seg in snt.segments if seg[0] <= trig.start < seg[1])
+    in_seg = _named_in_segment(stage, snt, trig, seg)
+    if in_seg is None:
+        return None
+    found = _acting_parties(stage, snt, trig, seg, in_seg)
+    if found is None:
+        return None
+    parties, unnamed, unknown_agent = found
+    date, seg_dates = _event_date(stage, snt, trig, seg)
+    found_place = _location(stage.text, s_start, seg, trig, stage.place_mentions, s_end)
+    location, geo_precision = found_place if found_place else (None, None)
+    date_at = next((dm.start for dm, r in seg_dates if r is date), 0)
+    if trig.learned and (date is None or date.precision != "day" or (unknown_agent and not location)
+                         or load_acled_taxonomy().dates_a_publication(sentence[:date_at])):
+        # The detector reads any wording, so its event must be an incident as ACLED codes one: told with
+        # its day (and its place when no party is named), not an ongoing war or a background fact.
+        return None
+    point = _event_point(stage, snt, location, in_seg) if location else None
+    harmed = [_party_type(p, trig.etype.id) for p in unnamed if p.start >= trig.start]
+    etype = _event_type(snt, trig, harmed, actor_types)
+    actors = _event_actors(stage, snt, trig, etype, in_seg, parties, unnamed, location, point)
+    if not trig.learned and (trig.etype.id in _NEEDS_TWO or (etype in _NEEDS_TWO and not in_seg)) and len(actors) < 2:
+        return None
+    modality = _modality(sentence, trig.start)
+    if modality == "planned" and not _cues().announced.search(sentence[: trig.start]):
+        return None
+    if date is None and _cues().habitual.search(sentence[max(0, trig.start - _HABITUAL_WINDOW) : trig.end + _HABITUAL_WINDOW]):
+        # "are regularly accused of abuses", "the coups of recent years": a kind of repeated happening, not one.
+        return None
+    deaths, qualifier = _fatalities(sentence) if etype in (*_VIOLENT, "protest") else (None, None)
+    confidence = round(min(0.95, 0.5 + 0.15 * bool(date) + 0.1 * min(len(actors), 2) + 0.05 * bool(location)), 2)
+    generic = date is None and _is_generic(sentence, trig)
+    return Event(
+        id=_event_id(stage.doc_id, etype, s_start + trig.start), doc=stage.doc_id, type=etype,
+        date=date.value if date else None, date_precision=date.precision if date else None,
+        actors=tuple(EventActor(n, r, t) for n, (r, t) in actors.items()),
+        location=location, latitude=point.latitude if point else None, longitude=point.longitude if point else None, fatalities=deaths, fatalities_qualifier=qualifier,
+        modality=modality, start=s_start, end=s_end, evidence=sentence,
+        trigger=sentence[trig.start : trig.end], extractor=EXTRACTOR,
+        confidence=round(confidence - 0.2, 2) if generic else confidence, generic=generic,
+        geo_precision=geo_precision, time_precision=_time_precision(date),
+    )
 
 
 def _learned_triggers(text: str, sentences: list[tuple[int, int]], by_id: dict[str, EventType]) -> list[_Trigger | None]:
@@ -540,9 +696,6 @@ def _with_fallback(triggers: list[_Trigger], fallback: _Trigger | None, events: 
         yield fallback
 
 
-# A capitalised name after a locative preposition: where a sentence says something happened.
-_PLACE_AFTER_LOCATIVE = re.compile(r"\b(?:in|near|at|outside|à|près de|dans)\s+(?:the\s+(?:town|village|city|region)\s+of\s+)?"
-                                   r"([A-ZÀ-Ý][\w'’-]+)")
 
 
 def _later_tolls(events: list[Event], text: str, sentences: list[tuple[int, int]], types=(), language=None) -> list[Event]:
@@ -561,7 +714,7 @@ def _later_tolls(events: list[Event], text: str, sentences: list[tuple[int, int]
                 if any(d.kind not in ("shift",) for d in find_dates(follow)):
                     break
                 if any(t.etype.id in _VIOLENT and not t.weak for t in _find_triggers(follow, types, language)):
-                    elsewhere = [p for p in _PLACE_AFTER_LOCATIVE.findall(follow) if p != here]
+                    elsewhere = [p for p in _cues().place_after_locative.findall(follow) if p != here]
                     if elsewhere or not here:
                         break
                 deaths, qualifier = _fatalities(follow)
@@ -571,7 +724,6 @@ def _later_tolls(events: list[Event], text: str, sentences: list[tuple[int, int]
     return out
 
 
-_DETERMINED = re.compile(r"\b(?:a|an|the|this|that|one|un|une|le|la|l['’]|ce|cette)\s+(?:\w+[\s-]+){0,2}$", re.I)
 
 
 def _year_from_next(dm: DateMention, following: str, ctx) -> ResolvedDate | None:
@@ -611,12 +763,12 @@ def _is_generic(sentence: str, trig: _Trigger) -> bool:
     word = (sentence[trig.start : trig.end].split() or [""])[0].lower()
     if word.endswith(("ed", "é", "ée", "és")) or (word.endswith("ing") and trig.etype.id != "training"):
         return False
-    return not _DETERMINED.search(sentence[max(0, trig.start - 40) : trig.start])
+    return not _cues().determined.search(sentence[max(0, trig.start - 40) : trig.start])
 
 
 def _anchor_event(after: str, events: list[Event], types: tuple[EventType, ...]) -> ResolvedDate | None:
     """For "a month before the coup", return the date of the latest dated event of the type named."""
-    m = re.match(r"\s*(?:the|la|le|l'|l’)\s+(\w+(?:\s+\w+)?)", after, re.I)
+    m = _cues().definite_noun.match(after)
     if not m:
         return None
     noun = m.group(1)
@@ -639,10 +791,10 @@ def _location(text: str, s_start: int, seg, trig, places: list[Mention], s_end: 
     if preferred:
         preferred.sort(key=lambda p: (p.actor is not None, abs(p.start - (s_start + trig.start))))
         p = preferred[0]
-        near = _NEAR.search(text[max(s_start, p.start - 40) : p.start])
+        near = _cues().near.search(text[max(s_start, p.start - 40) : p.start])
         return p.actor or p.text, 3 if p.actor else (2 if near else 1)
     taken = [(p.start - s_start, p.end - s_start) for p in in_sentence]
-    for m in _UNTAGGED_PLACE.finditer(text[s_start:s_end]):
+    for m in _cues().untagged_place.finditer(text[s_start:s_end]):
         name = m.group("name")
         if name.lower() in MONTHS or name.lower() in WEEKDAYS or any(a < m.end() and m.start("name") < b for a, b in taken):
             continue
@@ -664,13 +816,6 @@ def _known_town(name: str) -> bool:
     except (OSError, sqlite3.Error):
         return False
     return point is not None and point.precision == "town"
-
-
-_NEAR = re.compile(r"\b(?:near|outside|close to|around|près de|non loin de|aux environs de)\s+(?:the\s+)?(?:\w+\s+){0,2}$", re.I)
-_UNTAGGED_PLACE = re.compile(
-    r"\b(?:(?P<near>near|outside|close to|près de|non loin de)|in|at|à|dans|of|on|de|sur)\s+(?:the\s+(?:village|town|city|commune|locality)\s+of\s+|le\s+village\s+de\s+|la\s+localité\s+de\s+)?"
-    r"(?P<name>[A-Z][\w’'-]+(?:[ -][A-Z][\w’'-]+){0,2})"
-)
 
 
 def _time_precision(date: ResolvedDate | None) -> int | None:
