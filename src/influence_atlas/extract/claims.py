@@ -204,18 +204,51 @@ def _subject_before(sent: _Sentence, end: int, cues: VoiceCues, language: str | 
         if m and re.fullmatch(rf"(?:{w['pronoun_leads']})?", text[c0:stop][:m.start()].strip(" ,")) or (m and re.search(r"[,]\s*$", text[c0:stop][:m.start()])):
             return "", m.group(0), c0 + m.start(), False
     if nouns:
-        # "two army sources", "a soldier who witnessed the attack": the described source, with its relative clause.
-        m = re.search(rf"((?:{wd.determiner}\s+)?(?:[\w’'.-]+\s+(?:{w['coordinators']}\s+)?){{0,4}}(?:{nouns.pattern})"
-                      rf"(?:\s+{w['relative_person']}\s+[^,;]{{3,50}}?)?)\s*$", text[c0:stop], re.I)
-        if m:
-            words = m.group(1)
-            # Trim words that belong to the clause before the source ("Since 2020 officials said").
-            words = _trim_np(words)
-            if re.search(rf"\b{w['governing']}\s*$", text[c0:stop - len(words)], re.I):
-                return None  # "claims by X, suggests ...": X is not the verb's subject
-            found = _np_source(words, stop - len(words), sent, cues, language)
-            if found and found[0]:
-                return found[0], text[stop - len(words):end], stop - len(words), False
+        found = _described_subject(sent, c0, stop, end, cues, language)
+        if found is None and "," in text[stop:end]:
+            # "A Malian army officer, who requested anonymity, said": the described source before the apposition.
+            appos = re.search(r",[^,]{2,90}$", text[c0:stop])
+            if appos:
+                found = _described_subject(sent, c0, c0 + appos.start(), end, cues, language)
+        return found
+    return None
+
+
+def _described_subject(sent: _Sentence, c0: int, stop: int, end: int, cues: VoiceCues, language: str | None) -> tuple[str, str, int, bool] | None:
+    """Return (source, words, start, weak) for a described source ending at `stop` ("two army sources", "a soldier who
+    witnessed the attack", "un responsable malien", "diplomats at the foreign ministry"), if the words end with one."""
+    text = sent.text
+    wd = _words()
+    w = wd.w
+    nouns = cues.get("source_nouns", language)
+    # "two army sources", "a soldier who witnessed the attack": the described source, with its relative clause.
+    ending = re.compile(rf"((?:{wd.determiner}\s+)?(?:[\w’'.-]+\s+(?:{w['coordinators']}\s+)?){{0,4}}(?:{nouns.pattern}))"
+                        rf"(\s+{w['relative_person']}\s+[^,;]{{3,50}}?)?\s*$", re.I)
+    # A clause (or the words after a comma) that opens with the described source, up to two words after the noun that qualify it ("un responsable
+    # local", "ce militaire français") and where or with whom it is ("the ambassador in Bangui", "sources close to X").
+    after = rf"(?:\s+(?!{w['noun_complements']}\b|{w['relative_person']}\b)(?-i:[a-zà-ÿ’'-]+)){{0,2}}" if language != "en" else ""
+    verbs = cues.get("reporting_verbs", language)
+    not_in_phrase = w["source_qualifiers"] + (rf"|{verbs.pattern}" if verbs else "")
+    opening = re.compile(rf"(?:^|,)\s*((?:{wd.determiner}\s+)?(?:(?!(?:{not_in_phrase})\s)[\w’'.-]+\s+(?:{w['coordinators']}\s+)?){{0,4}}(?:{nouns.pattern}){after})"
+                         rf"(\s+{w['source_qualifiers']}\s*[^,;:]{{1,60}}?)?\s*$", re.I)
+    for pattern in (ending, opening):
+        m = pattern.search(text[c0:stop])
+        if not m:
+            continue
+        # Trim words that belong to the clause before the source ("Since 2020 officials said").
+        head = _trim_np(m.group(1))
+        words = head + (m.group(2) or "")
+        at = c0 + m.end(1) - len(head)
+        if re.search(rf"\b{w['governing']}\s*$", text[c0:at], re.I):
+            continue  # "claims by X, suggests ...": X is not the verb's subject
+        found = _np_source(words, at, sent, cues, language)
+        if (found is None or not found[0]) and m.group(2) and pattern is opening:
+            # "the ambassador in Bangui": a described source, where it is (a place) only qualifies the words.
+            found = _np_source(head, at, sent, cues, language)
+            if found and found[0] == found[0].lower():
+                found = (re.sub(rf"^{w['vague_quantifiers']}\s+", "", words.strip(), flags=re.I).lower(), words)
+        if found and found[0]:
+            return found[0], text[at:end], at, False
     return None
 
 
@@ -413,21 +446,49 @@ def _resolve(att: Attribution, thread: list[Attribution], kinds: dict[str, str] 
     ("the sources said", "ajoute le responsable malien") replaced by the source named last before it."""
     named = [t for t in thread if t.source and not t.pronoun]
     if att.pronoun:
+        # "he added" refers back to the last person (or source described as one) named, "it said" to the last body.
+        named = [t for t in named if _agrees(att.words or "", t.source, kinds or {})]
         if not named:
             return _NONE
         return replace(att, source=named[-1].source, relay=att.relay or named[-1].relay, pronoun=False)
     if att.source and named and re.match(rf"{_words().w['definite']}\s", att.source) and att.source != named[-1].source:
-        head = att.source.split()[-1].rstrip("s")
-        earlier = named[-1].source
-        # The same kind of source again: "the sources said" after "diplomatic sources told ...".
-        if len(head) > 2 and earlier.lower().split()[-1].rstrip("s") == head:
-            return replace(att, source=earlier)
+        desc = _core(att.source).split()
+        head = desc[-1].rstrip("s")
+        # The same kind of source again: "the sources said" after "diplomatic sources told ...", "the source" after
+        # "a separate FADM source" (the last source of that kind named).
+        for t in reversed(named):
+            if len(head) > 2 and t.source != att.source and _core(t.source).lower().split()[-1].rstrip("s") == head:
+                return replace(att, source=t.source)
         # A singular definite description after a named person ("the official", "le responsable malien") is that person.
-        person = (kinds or {}).get(earlier, "person" if earlier[:1].isupper() and " " in earlier else None) == "person"
-        first = att.source.split()[1] if len(att.source.split()) > 1 else ""
-        if person and not first.endswith(("s", "x")) and len(att.source.split()) <= 4:
-            return replace(att, source=earlier)
+        people = [t.source for t in named if (kinds or {}).get(t.source, "person" if t.source[:1].isupper() and " " in t.source else None) == "person"]
+        first = desc[1] if len(desc) > 1 else ""
+        if people and not first.endswith(("s", "x")) and len(desc) <= 4:
+            return replace(att, source=people[-1])
     return att
+
+
+def _core(source: str) -> str:
+    """Return a described source without its relative clause or the phrase that says where it is ("the ambassador in
+    Bangui" -> "the ambassador"); a name as it is."""
+    w = _words().w
+    return re.split(rf"\s+(?:{w['relative_person']}|{w['source_qualifiers']}|{w['governing']})\s", source)[0] or source
+
+
+def _agrees(words: str, source: str, kinds: dict[str, str]) -> bool:
+    """Whether a pronoun source ("he", "elle", "it"; any other pronoun agrees with any source) can refer to `source`."""
+    w = _words().w
+    kind = kinds.get(source)
+    if kind is None and source[:1].isupper():
+        kind = "named"  # a name the catalogue lacks: most often a person's
+    one = re.search(rf"(?<!\w){w['personal_pronouns']}(?!\w)", words, re.I)
+    if one:
+        if kind is None:  # a described source: one person ("the source", "un responsable"), not several
+            head = (_core(source).split() or [""])[-1]
+            return not head.endswith(("s", "x")) or head.endswith("ss")  # "a witness", not "witnesses"
+        return kind in ("person", "named")
+    if re.search(rf"(?<!\w){w['thing_pronouns']}(?!\w)", words, re.I):
+        return kind not in ("person", "named")
+    return True
 
 
 def _quote_runs(text: str, sentences: list[tuple[int, int]]) -> dict[int, int]:

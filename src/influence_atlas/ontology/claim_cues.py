@@ -16,7 +16,8 @@ CLAIM_CUE_NAMES = (
     "clause_openers", "partitives", "clause_joints", "passive_auxiliaries", "pronoun_leads", "coordinators", "governing",
     "prepositions", "day_leads", "days", "listener_prepositions", "naming_frames", "place_prepositions", "verb_objects",
     "inverted_verbs", "listener_verbs", "participle_adverbs", "agent_prepositions", "agent_phrase_end", "relay_links",
-    "relay_breaks", "bare_sources", "definite", "citation_words",
+    "relay_breaks", "bare_sources", "definite", "citation_words", "personal_pronouns", "thing_pronouns",
+    "source_qualifiers",
 )
 
 
