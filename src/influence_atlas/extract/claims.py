@@ -50,6 +50,7 @@ class Attribution:
     verb: str | None
     relay: str | None = None
     pronoun: bool = False  # the source is "he" / "il": the one named last
+    trailing: bool = False  # read from a frame after the words it reports (", said X", ", rapporte l'AFP")
 
 
 _NONE = Attribution(None, None, None)
@@ -93,7 +94,9 @@ class _Sentence:
             if not (offset <= m.start and m.end <= offset + len(sentence)):
                 continue
             kind = kinds.get(m.actor, "unknown") if m.actor else None
-            if m.actor and m.label != "NORP" and kind in _SPEAKER_KINDS:
+            if kind == "unknown" and m.label in ("PERSON", "PER"):
+                kind = "named"  # a person the catalogue lacks
+            if m.actor and m.label != "NORP" and kind in _SPEAKER_KINDS | {"named"}:
                 self.spans.append((m.start - offset, m.end - offset, m.actor, kind))
             elif not m.actor and m.label in _SOURCE_LABELS:
                 self.spans.append((m.start - offset, m.end - offset, m.text, "named"))
@@ -166,16 +169,29 @@ def _subject_before(sent: _Sentence, end: int, cues: VoiceCues, language: str | 
     stop = gap.start() if gap else end
     clause = re.split(rf"[;:“”«»\"\[\]—–]|,\s*(?={w['clause_joints']}\b)", text[:stop])[-1]
     c0 = stop - len(clause)
-    rel = bool(re.search(rf"\b{w['relatives']}\s+\S+(?:\s+\S+){{0,1}}$", clause, re.I))
+    # (Not a relative clause closed by a comma before the verb: "an officer, who requested anonymity, said".)
+    rel = bool(re.search(rf"\b{w['relatives']}\s+\S+(?:\s+\S+){{0,1}}$", clause, re.I)) and "," not in text[stop:end]
     if re.search(rf"\b{w['passive_auxiliaries']}\s*$", clause, re.I):
         return None  # passive: "sanctions were announced"
     # A named subject right before the verb, possibly with an apposition: "X, spokesperson for Y, said".
     # "X, spokesperson for Y, said": the subject stands before the apposition.
-    appos = re.search(r",[^,]{2,90},\s*$", text[c0:end])
+    appos = re.search(r",[^,]{2,90},\s*$", text[c0:stop] + ("," if text[stop:end].lstrip().startswith(",") else ""))
     candidates = [s for s in reversed(sent.spans) if s[1] <= stop and s[0] >= c0]
+    named = [s for s in candidates if s[3] in ("person", "named") and text[c0 + appos.start():stop].strip(" ,") == text[s[0]:s[1]]] if appos else []
+    if named:
+        # "Russian Ambassador to the CAR, Vladimir Titorenko, said": the name in the apposition is the speaker (the first
+        # of coordinated speakers: "X, minister of Y, and his counterpart, Z, said": X).
+        first = _first_conjunct(sent, named[0], c0)
+        return first[2], text[first[0]:end], first[0], False
     if appos and any(s[1] <= c0 + appos.start() and re.fullmatch(r"[\s’'s]*", text[s[1]:c0 + appos.start()]) for s in candidates):
         candidates = [s for s in candidates if s[1] <= c0 + appos.start()]
         stop = c0 + appos.start()
+    if len(candidates) > 1 and candidates[1][3] in ("person", "named") and re.fullmatch(
+            rf"\s+{w['prepositions']}\s+(?:{w['articles']}\s*)?", text[candidates[1][1]:candidates[0][0]], re.I):
+        # "Ambassador Alexander Bikantov to the CAR said": the person speaks, not the place the phrase names.
+        if not text[candidates[0][1]:stop].strip(" ’'s"):
+            stop = candidates[1][1]
+            candidates = candidates[1:]
     for s in candidates:
         between = text[s[1]:stop]
         if between.strip(" ’'s") == "" or re.fullmatch(r"\s*\([^)]{1,40}\)\s*", between) or (
@@ -301,7 +317,10 @@ def _subject_after(sent: _Sentence, start: int, cues: VoiceCues, language: str |
     m = re.match(rf"\s*(?:{w['day_leads']}\s+{w['days']}\s+)?"
                  r"([^,.;:!?()\"“”«»]{2,90}?)(?:\s*[,.;:!?()]|\s*$)", tail)
     if not m:
-        return None
+        # A long phrase before the next punctuation: its first words ("a déclaré Prigozhin dans une vidéo publiée ...").
+        m = re.match(r"\s*([^,.;:!?()\"“”«»]{2,90})", tail)
+        if not m or not any(start + m.start(1) <= s[0] <= start + m.start(1) + 3 and s[3] in ("person", "named") for s in sent.spans):
+            return None
     phrase = m.group(1)
     a = start + m.start(1)
     found = _np_source(phrase, a, sent, cues, language)
@@ -375,7 +394,7 @@ def attribute(sentence: str, offset: int, mentions: list[Mention], kinds: dict[s
                 got = _subject_after(sent, v.end(), cues, language)
                 if got:
                     found.append((v.start(), Attribution(got[0] or None, sentence[v.start():v.end()] + " " + got[1], v.group(0).lower(),
-                                                         pronoun=got[0] == "")))
+                                                         pronoun=got[0] == "", trailing=True)))
                     continue
             got = _subject_before(sent, v.start(), cues, language)
             if got:
@@ -433,6 +452,11 @@ def attribute(sentence: str, offset: int, mentions: list[Mention], kinds: dict[s
         if not re.search(rf"\b{w['relay_links']}\b", between, re.I) or re.search(
                 rf"[;]|\b{w['relay_breaks']}\b", between, re.I):
             break
+        if (inner.source and inner.source != outer.source and not inner.pronoun and inner.trailing and outer.source and not outer.pronoun
+                and not re.search(r"[\"“”«»]", between)):
+            # "X a déclaré que ..., rapporte l'AFP": the frame after the words passes on what X said (a quotation's words
+            # are the speaker's, whoever they name).
+            return replace(outer, relay=inner.source)
         if inner.source and inner.source != outer.source and not inner.pronoun:
             bare = re.fullmatch(rf"(?:{wd.determiner}\s+)?{w['bare_sources']}", inner.source or "", re.I)
             if outer.source and not bare:
@@ -489,6 +513,55 @@ def _agrees(words: str, source: str, kinds: dict[str, str]) -> bool:
     if re.search(rf"(?<!\w){w['thing_pronouns']}(?!\w)", words, re.I):
         return kind not in ("person", "named")
     return True
+
+
+def _quoted_sentences(text: str, sentences: list[tuple[int, int]]) -> dict[int, tuple[int, int]]:
+    """Return, for each sentence wholly inside a quotation (quotation marks aside), the quotation's (start, end)."""
+    from .voice import quoted_spans
+
+    quotes = quoted_spans(text)
+    out: dict[int, tuple[int, int]] = {}
+    for i, (s, e) in enumerate(sentences):
+        body = text[s:e]
+        a = s + len(body) - len(body.lstrip(" \"'“”«»‘’"))
+        b = s + len(body.rstrip(" \"'“”«»‘’"))
+        inside = [q for q in quotes if q[0] <= a and b <= q[1] and b > a]
+        if inside:
+            out[i] = max(inside, key=lambda q: q[1] - q[0])
+    return out
+
+
+def _introduced(text: str, sentences: list[tuple[int, int]], quote: tuple[int, int], done: list[Attribution]) -> Attribution | None:
+    """Return the attribution of the sentence that introduces a quotation with a colon right before it ("X said:")."""
+    for j in range(len(done) - 1, -1, -1):
+        s, e = sentences[j]
+        if e > quote[0]:
+            continue
+        if text[s:e].rstrip().endswith(":") and not text[e:quote[0]].strip() and done[j].source:
+            return done[j]
+        return None
+    return None
+
+
+def _named_above(text: str, quote: tuple[int, int], mentions: list[Mention], kinds: dict[str, str]) -> Attribution | None:
+    """Return the speaker of a quotation that opens its paragraph under a line naming only one person or body (a caption
+    such as "RT (Russia Today)" above the words it said)."""
+    line_start = text.rfind("\n", 0, quote[0]) + 1
+    if text[line_start:quote[0]].strip():
+        return None
+    above = [m for m in re.finditer(r"[^\n]*\S[^\n]*", text[:line_start])]
+    if not above:
+        return None
+    a, b = above[-1].start(), above[-1].end()
+    named = [m for m in mentions if a <= m.start and m.end <= b and m.actor]
+    if not named or len({m.actor for m in named}) > 1 or kinds.get(named[0].actor) not in _BODY_KINDS:
+        return None
+    rest = text[a:b]
+    for m in sorted(named, key=lambda m: -m.start):
+        rest = rest[:m.start - a] + rest[m.end - a:]
+    if re.sub(r"\([^)]*\)", "", rest).strip(" \t()[]-–—:,.") or len(text[a:b]) > 80:
+        return None
+    return Attribution(named[0].actor, text[a:b].strip(), "quoted")
 
 
 def _quote_runs(text: str, sentences: list[tuple[int, int]]) -> dict[int, int]:
@@ -610,14 +683,24 @@ def _attributions(text: str, spans: list[tuple[int, int]], mentions: list[Mentio
     wd = _words()
     own = [attribute(text[s:e], s, mentions, kinds, language, cues) for s, e in spans]
     runs = _quote_runs(text, spans)
+    quoted = _quoted_sentences(text, spans)
     out: list[Attribution] = []
     for i, (s, e) in enumerate(spans):
         att = _resolve(own[i], out[-6:], kinds)
-        if att.source is None and i in runs and runs[i] != i:
+        if i in runs and runs[i] != i and att.source is None:
             # A quotation that runs over several sentences: its speaker is named where it closes (or opens).
             closing = _resolve(own[runs[i]], out[-6:], kinds)
             opening = [o for j, o in enumerate(out) if runs.get(j) == runs[i] and o.source]
             att = closing if closing.source else (opening[0] if opening else att)
+        elif i in runs and runs[i] != i and i in quoted and runs[i] not in quoted:
+            # What a sentence inside the quotation cites is still the speaker's words.
+            closing = _resolve(own[runs[i]], out[-6:], kinds)
+            att = closing if closing.source else att
+        if i in quoted:
+            # A sentence wholly inside a quotation is its speaker's, whatever it cites: the speaker introduced before it
+            # ("RT said on Twitter: “...”") or named on the line above it.
+            speaker = _introduced(text, spans, quoted[i], out) or _named_above(text, quoted[i], mentions, kinds)
+            att = speaker if speaker else att
         if att.source is None and wd.continues.search(text[s:e]):
             # "In addition, ...", "A third of those ...": the sentence goes on with the finding cited just before.
             findings = [t for t in out[-2:] if t.source and t.verb and wd.finding.match(t.verb)]
