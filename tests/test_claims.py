@@ -254,3 +254,11 @@ def test_a_quotation_belongs_to_the_speaker_who_introduces_it_or_is_named_above_
     assert len(claims) >= 2 and all(c.attributed_to == "Human Rights Watch" for c in claims if c.text.startswith(("“", "UN")))
     claims = _claims("Human Rights Watch\n\n“Soldiers executed at least 30 men in the market on the first day of the operation.”", "en")
     assert claims[-1].attributed_to == "Human Rights Watch"
+
+
+def test_a_name_in_an_apposition_speaks_and_a_trailing_frame_relays():
+    (claim,) = _claims("The foreign minister of Mali, Abdoulaye Diop, said that the Russian instructors arrived in December.", "en")
+    assert claim.attributed_to == "Abdoulaye Diop"
+    (claim,) = _claims("Le ministre malien des Affaires étrangères, Abdoulaye Diop, a déclaré que les forces russes étaient des "
+                       "instructeurs, rapporte l'AFP.", "fr")
+    assert (claim.attributed_to, claim.relayed_by) == ("Abdoulaye Diop", "AFP")

@@ -217,7 +217,8 @@ def _subject_before(sent: _Sentence, end: int, cues: VoiceCues, language: str | 
     nouns, pronouns = cues.get("source_nouns", language), cues.get("pronouns", language)
     if pronouns:
         m = re.search(rf"(?<!\w)(?:{pronouns.pattern})\s*$", text[c0:stop], re.I)
-        if m and re.fullmatch(rf"(?:{w['pronoun_leads']})?", text[c0:stop][:m.start()].strip(" ,")) or (m and re.search(r"[,]\s*$", text[c0:stop][:m.start()])):
+        lead = text[c0:stop][:m.start()] if m else ""
+        if m and re.fullmatch(rf"(?:{w['pronoun_leads']})?", lead.strip(" ,")) or (m and re.search(r"[,]\s*$", lead)):
             return "", m.group(0), c0 + m.start(), False
     if nouns:
         found = _described_subject(sent, c0, stop, end, cues, language)
@@ -245,7 +246,8 @@ def _described_subject(sent: _Sentence, c0: int, stop: int, end: int, cues: Voic
     after = rf"(?:\s+(?!{w['noun_complements']}\b|{w['relative_person']}\b)(?-i:[a-zà-ÿ’'-]+)){{0,2}}" if language != "en" else ""
     verbs = cues.get("reporting_verbs", language)
     not_in_phrase = w["source_qualifiers"] + (rf"|{verbs.pattern}" if verbs else "")
-    opening = re.compile(rf"(?:^|,)\s*((?:{wd.determiner}\s+)?(?:(?!(?:{not_in_phrase})\s)[\w’'.-]+\s+(?:{w['coordinators']}\s+)?){{0,4}}(?:{nouns.pattern}){after})"
+    opening = re.compile(rf"(?:^|,)\s*((?:{wd.determiner}\s+)?(?:(?!(?:{not_in_phrase})\s)[\w’'.-]+\s+(?:{w['coordinators']}\s+)?){{0,4}}"
+                         rf"(?:{nouns.pattern}){after})"
                          rf"(\s+{w['source_qualifiers']}\s*[^,;:]{{1,60}}?)?\s*$", re.I)
     for pattern in (ending, opening):
         m = pattern.search(text[c0:stop])
@@ -385,9 +387,9 @@ def attribute(sentence: str, offset: int, mentions: list[Mention], kinds: dict[s
         for v in verbs.finditer(sentence):
             before = sentence[:v.start()]
             # A trailing frame: ', said X' / '» a déclaré X' / ', a-t-il déclaré'.
-            # (Not when an object follows the verb: "X, which ..., attributed this operation to Y".)
+            # (Not when an object or "that" follows the verb: "X, which ..., attributed this operation to Y", "X, minister of Y, said that".)
             if re.search(r"[,\"”»’]\s*$", before) and not re.search(rf"\b{w['coordinators']}\s*,?\s*$", before) and not re.match(
-                    rf"\s+{w['verb_objects']}\b", sentence[v.end():], re.I):
+                    rf"\s+(?:{w['verb_objects']}|{w['complementizers']})\b", sentence[v.end():], re.I):
                 if re.match(w["inverted_verbs"], v.group(0), re.I):
                     found.append((v.start(), Attribution(None, v.group(0), v.group(0).lower(), pronoun=True)))
                     continue
@@ -484,7 +486,8 @@ def _resolve(att: Attribution, thread: list[Attribution], kinds: dict[str, str] 
             if len(head) > 2 and t.source != att.source and _core(t.source).lower().split()[-1].rstrip("s") == head:
                 return replace(att, source=t.source)
         # A singular definite description after a named person ("the official", "le responsable malien") is that person.
-        people = [t.source for t in named if (kinds or {}).get(t.source, "person" if t.source[:1].isupper() and " " in t.source else None) == "person"]
+        people = [t.source for t in named
+                  if (kinds or {}).get(t.source, "person" if t.source[:1].isupper() and " " in t.source else None) == "person"]
         first = desc[1] if len(desc) > 1 else ""
         if people and not first.endswith(("s", "x")) and len(desc) <= 4:
             return replace(att, source=people[-1])

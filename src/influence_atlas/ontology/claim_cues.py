@@ -17,7 +17,7 @@ CLAIM_CUE_NAMES = (
     "prepositions", "day_leads", "days", "listener_prepositions", "naming_frames", "place_prepositions", "verb_objects",
     "inverted_verbs", "listener_verbs", "participle_adverbs", "agent_prepositions", "agent_phrase_end", "relay_links",
     "relay_breaks", "bare_sources", "definite", "citation_words", "personal_pronouns", "thing_pronouns",
-    "source_qualifiers",
+    "source_qualifiers", "complementizers",
 )
 
 
