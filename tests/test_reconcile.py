@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 
 import numpy as np
+import pytest
 
 from influence_atlas.pipeline import analyze, ingest
 from influence_atlas.reconcile import link_across
@@ -57,6 +58,22 @@ def test_a_group_needs_every_two_documents_to_be_a_confident_pair_and_agreeing_d
     links = link_same_events([month, day, same_day], threshold=0.5, found=found)
     assert all(len(l.items) == 2 for l in links)
     assert all(l.score >= 0.5 for l in links)
+
+
+def test_a_third_telling_joins_a_group_whose_documents_are_all_at_least_plausible_partners():
+    """Each join is a confident pair; a document joins a group only when every member's document is at least a
+    plausible partner of its own (the packaged same_event_join cut-off), never an unlikely one."""
+    join = load_link_models().thresholds["same_event_join"]
+    cut = load_link_models().thresholds["same_event"]
+    assert join < cut
+    evs = [_event("e1", "d1", date="2022-03"), _event("e2", "d2", date="2022-03"), _event("e3", "d3", date="2022-03")]
+    conf = lambda c: {"same_event": c, "corroborates": 0.0, "contradicts": 0.0}  # noqa: E731
+    found = {("d1", "d2"): PairFindings(conf(0.95), [], [(0.9, "e1", "e2")]),
+             ("d2", "d3"): PairFindings(conf(0.9), [], [(0.8, "e2", "e3")]),
+             ("d1", "d3"): PairFindings(conf((join + cut) / 2), [], [])}
+    assert [sorted(l.items) for l in link_same_events(evs, found=found)] == [["e1", "e2", "e3"]]
+    found[("d1", "d3")] = PairFindings(conf(join / 2), [], [])
+    assert all(len(l.items) == 2 for l in link_same_events(evs, found=found))
 
 
 def test_figures_are_compared_numerically_and_denials_are_seen():
@@ -206,3 +223,38 @@ def test_sources_opposed_on_several_actors_contradict_and_one_actor_is_not_enoug
     assert opposed_sides({"Russia": 1.5, "France": -0.4}, critic, xs, ys, vec) is None, "a weak side takes no side"
     assert opposed_sides(pro, {"Russia": -2.0, "France": -1.0}, xs, ys, vec) is None, "agreeing on France"
     assert same_assertion(0.9).startswith("one assertion") and same_assertion(0.3) is None
+
+
+def test_centring_each_language_lets_two_tellings_of_one_story_meet():
+    """Multilingual rows carry their language: after each language's mean is taken off, a story told in English and in
+    French is nearer to itself than to another story told in the same language."""
+    from influence_atlas.reconcile.links import assertion_similarity, centred, story_similarities
+
+    rng = np.random.default_rng(1)
+    stories = rng.normal(size=(3, 16))
+    accent = {"en": rng.normal(size=16) * 3, "fr": rng.normal(size=16) * 3}
+    docs, language = {}, {}
+    for lang in ("en", "fr"):
+        for k in range(3):
+            v = stories[k] + accent[lang] + rng.normal(size=16) * 0.1
+            docs[f"{lang}{k}"] = (v / np.linalg.norm(v))[None, :].astype(np.float32)
+            language[f"{lang}{k}"] = lang
+    raw = float(docs["en0"][0] @ docs["fr0"][0])
+    assert raw < float(docs["en0"][0] @ docs["en1"][0]), "before centring, the language dominates"
+    flat = centred(docs, language)
+    assert assertion_similarity(flat["en0"], flat["fr0"]) > assertion_similarity(flat["en0"], flat["en1"])
+    sims = story_similarities(docs, language, [("en0", "fr0"), ("en0", "en1")])
+    assert sims[("en0", "fr0")][0] > sims[("en0", "en1")][0] and sims[("en0", "fr0")][1] == pytest.approx(raw, abs=1e-5)
+    assert assertion_similarity(np.zeros((0, 16)), flat["en0"]) == 0.0
+
+
+def test_a_rare_name_anchors_across_languages_only_when_the_multilingual_meaning_is_near():
+    from influence_atlas.reconcile.features import CROSS_NAME_SIMILARITY, shared_anchor
+
+    a = describe("x", "d1", "The boss of the group, Prigozhin, was on the plane that crashed.", "en")
+    b = describe("y", "d2", "Le patron du groupe, Prigozhin, figurait parmi les passagers de l'avion.", "fr")
+    rare = frozenset(a.names & b.names)
+    assert rare
+    assert shared_anchor(a, b, rare, similarity=0.3) is None
+    assert shared_anchor(a, b, rare, similarity=0.3, cross_similarity=CROSS_NAME_SIMILARITY)
+    assert shared_anchor(a, b, rare, similarity=0.3, cross_similarity=CROSS_NAME_SIMILARITY - 0.1) is None

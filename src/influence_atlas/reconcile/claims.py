@@ -24,13 +24,15 @@ import numpy as np
 
 from ..extract.dates import dates_compatible
 from ..extract.encoder import encode_sentences
+from ..extract.multilingual import encode_multilingual
 from ..records import Claim, Document, Event, Link, Mention, Stance
 from .events import link_id
 from .features import (LINK_KINDS, NAME_ANCHOR_SIMILARITY, Statement, claim_pair_features, conflicting_figures,
                        corpus_context, describe, doc_pair_features, document_figures, document_names,
                        event_pair_features, load_link_models, rare_names_of, shared_anchor, specific_place,
                        stance_disagreement, stance_opposition)
-from .links import candidate_documents, document_sentences, event_view, sentence_pair_rows
+from .links import (assertion_similarity, candidate_documents, centred, document_sentences, event_view,
+                    sentence_pair_rows, story_similarities, story_vectors)
 
 # Per document pair and kind, the strongest few claim pairs: an analyst reads these, they are not a dump.
 MAX_LINKS = 2
@@ -102,12 +104,20 @@ def compare_documents(documents: list[Document], claims: list[Claim], events: li
     all_events = [e for d in docs for e in ev_by_doc.get(d, [])]
     by_id = {e.id: e for e in all_events}
     event_vec = dict(zip([e.id for e in all_events], encode_sentences([e.evidence for e in all_events])))
+    xev_rows = centred({d: encode_multilingual([e.evidence for e in ev_by_doc.get(d, [])]) for d in docs}, language)
+    xevent = {e.id: xev_rows[d][k] for d in docs for k, e in enumerate(ev_by_doc.get(d, []))}
     views = {e.id: event_view(e.type, e.date, {x.name for x in e.actors}, e.location, e.fatalities, e.evidence)
              for e in all_events}
     doc_cos_of = {p: float(vectors[p[0]] @ vectors[p[1]]) for p in pairs}
     names = {d: document_names(texts[d]) for d in docs}
     rare = rare_names_of(names)
-    context = corpus_context(sorted(pairs), doc_cos_of, names, {d: document_figures(told[d][1]) for d in docs}, language)
+    story = story_similarities(story_vectors({d: texts[d] for d in docs}), language, sorted(pairs))
+    # Claims in multilingual meaning, each language centred on its mean, so an English and a French telling can meet.
+    xrows = centred({d: encode_multilingual([s.text for s in by_doc.get(d, [])]) for d in docs}, language)
+    xclaim = {s.id: xrows[d][k] for d in docs for k, s in enumerate(by_doc.get(d, []))}
+    assertion = {p: assertion_similarity(xrows[p[0]], xrows[p[1]]) for p in pairs}
+    context = corpus_context(sorted(pairs), doc_cos_of, names, {d: document_figures(told[d][1]) for d in docs},
+                             language, story, assertion)
     ev_statement = {e.id: describe(e.id, e.doc, e.evidence, language.get(e.doc)) for e in all_events}
     found = {}
     for a, b in sorted(pairs):
@@ -132,7 +142,8 @@ def compare_documents(documents: list[Document], claims: list[Claim], events: li
         confidence = {kind: float(models.document_probabilities(kind, row.copy())[0]) for kind in LINK_KINDS}
         claim_items = []
         for p, (x, y), r in zip(probs, sides, rows):
-            anchor = (shared_anchor(x, y, rare, float(r[1])) or conflicting_figures(x, y)
+            xcos = float(xclaim[x.id] @ xclaim[y.id])
+            anchor = (shared_anchor(x, y, rare, float(r[1]), xcos) or conflicting_figures(x, y)
                       or same_assertion(float(r[1])))
             if anchor:
                 claim_items.append((float(p[1]), float(p[2]), x, y, r, anchor))
@@ -141,7 +152,7 @@ def compare_documents(documents: list[Document], claims: list[Claim], events: li
         country_ok = confidence["same_event"] >= models.thresholds.get("same_event_country", 2.0)
         for p, (x, y) in zip(eprobs, eids):
             anchor = event_anchor(by_id[x], by_id[y], ev_statement[x], ev_statement[y], rare,
-                                  float(event_vec[x] @ event_vec[y]), country_ok)
+                                  float(event_vec[x] @ event_vec[y]), country_ok, float(xevent[x] @ xevent[y]))
             if anchor:
                 event_items.append((float(p), x, y))
                 anchors[(x, y)] = anchors[(y, x)] = anchor
@@ -186,9 +197,11 @@ def opposed_sides(stance_a: dict[str, float], stance_b: dict[str, float], claims
 
 
 def event_anchor(a: Event, b: Event, sa: Statement, sb: Statement, rare: frozenset[str],
-                 similarity: float = 1.0, country_ok: bool = False) -> str | None:
+                 similarity: float = 0.0, country_ok: bool = False, cross_similarity: float = 0.0) -> str | None:
     """Return what makes two tellings of one type the same happening, or None: a month both date it to, the same
-    place, tolls within a factor of three, or a figure, town or rare name their sentences share."""
+    place, tolls within a factor of three, a figure, town or rare name their sentences share (a name when the two
+    sentences are near in meaning in either encoder), or sentences that read as one assertion (`same_assertion`).
+    `similarity` is the two sentences' MiniLM cosine, `cross_similarity` their centred multilingual one."""
     if a.type != b.type:
         return None
     if a.date and b.date and len(a.date) >= 7 and len(b.date) >= 7 and dates_compatible(a.date, b.date):
@@ -199,7 +212,7 @@ def event_anchor(a: Event, b: Event, sa: Statement, sb: Statement, rare: frozens
         return f"same {a.type} in {a.location}, {min(a.date, b.date, key=len)}"
     if a.fatalities and b.fatalities and max(a.fatalities, b.fatalities) <= 3 * min(a.fatalities, b.fatalities):
         return f"same {a.type}, tolls {a.fatalities} and {b.fatalities}"
-    shared = shared_anchor(sa, sb, rare, similarity)
+    shared = shared_anchor(sa, sb, rare, similarity, cross_similarity) or same_assertion(similarity)
     if shared:
         return f"same {a.type}; {shared}"
     if country_ok and a.location and a.location == b.location:
@@ -255,7 +268,12 @@ def link_claims_from(found: dict[tuple[str, str], PairFindings], min_confidence:
                 pairs = [t for t in f.claim_pairs if uncued_ok or t[5].startswith("figures ") or t[2].debunks
                          or t[3].debunks or (t[2].negated != t[3].negated and t[4][1] >= NAME_ANCHOR_SIMILARITY)]
             else:
-                pairs = [t for t in f.claim_pairs if not t[5].startswith("figures ")]
+                # Below the stricter cut-off a corroboration needs something specific both sides give (a figure, place,
+                # month or rare name): two general statements that merely read alike (one assertion) are not enough.
+                strict = models.thresholds.get("corroborates_uncued", models.thresholds[kind])
+                uncued_ok = conf >= strict + (cut - models.thresholds[kind])
+                pairs = [t for t in f.claim_pairs if not t[5].startswith("figures ")
+                         and (uncued_ok or not t[5].startswith("one assertion"))]
             if not pairs:
                 continue
             ranked = sorted(pairs, key=lambda t: (-t[col], t[2].id, t[3].id))

@@ -72,8 +72,9 @@ def link_same_events(events: list[Event], threshold: float | None = None, focus:
     has them) say which documents tell a common happening (document-level confidence, kept at or
     above the `threshold` cut-off, the calibrated one by default) and which of their tellings match
     (type, date window, participants, place, toll and meaning compared by a learned model). A group
-    never holds two tellings from one document or dates that disagree, and every two of its documents
-    must themselves be a confident pair, so a chain of look-alikes does not make one happening.
+    never holds two tellings from one document or dates that disagree; each join is a confident pair, and every
+    two of its documents must be at least a plausible pair (same_event confidence >= the `same_event_join` cut-off),
+    so a chain of look-alikes does not make one happening.
 
     Incremental use: with `focus` (the documents just analysed) only pairs that involve one of them
     are scored, and the `existing` same_event links among the other documents are kept and joined
@@ -97,8 +98,12 @@ def link_same_events(events: list[Event], threshold: float | None = None, focus:
     anchors: dict[tuple[str, str], str] = {}
     confident: dict[tuple[str, str], float] = {}
     edges: list[tuple[float, str, str]] = []
+    plausible: set[tuple[str, str]] = set()
+    join = load_link_models().thresholds.get("same_event_join", cut) if threshold is None else threshold
     for (da, db), f in found.items():
         conf = f.confidence["same_event"]
+        if conf >= join:
+            plausible.add((da, db) if da < db else (db, da))
         if conf < cut or not f.event_pairs:
             continue
         confident[(da, db)] = conf
@@ -149,7 +154,7 @@ def link_same_events(events: list[Event], threshold: float | None = None, focus:
 
     def agreed(x: str, y: str) -> bool:
         key = (x, y) if x < y else (y, x)
-        return key in confident or key in kept_pairs
+        return key in confident or key in kept_pairs or key in plausible
 
     for score, me, other in sorted(edges, key=lambda t: (-t[0], t[1], t[2])):  # strongest pairs first
         ra, date_a, docs_a = info(me)

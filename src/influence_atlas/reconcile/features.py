@@ -123,10 +123,13 @@ def months_named(text: str) -> frozenset[str]:
 # A shared rare name anchors two statements only when they also mean nearly the same (encoder cosine): a person or a
 # town named in two sentences about different things is not one proposition.
 NAME_ANCHOR_SIMILARITY = 0.55
+# The same check across languages (MiniLM is English-trained): the cosine of the two statements' multilingual vectors
+# after centring each language on its mean (links.centred), where unrelated statements of one corpus sit near 0.
+CROSS_NAME_SIMILARITY = 0.35
 
 
 def shared_anchor(a: Statement, b: Statement, rare_names: frozenset[str] | set[str] = frozenset(),
-                  similarity: float = 1.0) -> str | None:
+                  similarity: float = 1.0, cross_similarity: float = 0.0) -> str | None:
     """Return what specific two statements share, in an analyst's words, or None: the same figure of one thing, the
     same town or site, the same month, or (when they mean nearly the same) a proper name few documents of the corpus
     use (`rare_names`), never a country, platform or outlet.
@@ -147,6 +150,8 @@ def shared_anchor(a: Statement, b: Statement, rare_names: frozenset[str] | set[s
     names = sorted((a.names & b.names & set(rare_names)) - broad_names())
     if names and similarity >= NAME_ANCHOR_SIMILARITY:
         return f"name {names[0]}…"
+    if names and cross_similarity >= CROSS_NAME_SIMILARITY:
+        return f"name {names[0]}… (multilingual similarity {cross_similarity:.2f})"
     return None
 
 
@@ -347,9 +352,14 @@ def document_figures(statements: list[Statement]) -> frozenset[float]:
 
 
 def corpus_context(pairs: list[tuple[str, str]], doc_cos: dict[tuple[str, str], float], names: dict[str, frozenset[str]],
-                   figures: dict[str, frozenset[float]], language: dict[str, str | None]) -> dict[tuple[str, str], tuple]:
+                   figures: dict[str, frozenset[float]], language: dict[str, str | None],
+                   story: dict[tuple[str, str], tuple[float, float]] | None = None,
+                   assertion: dict[tuple[str, str], float] | None = None) -> dict[tuple[str, str], tuple]:
     """Return, per document pair, the CONTEXT_FEATURES values: how each ranks among the other's partners by meaning and
-    by shared rare names, the names' cosine, and the figures both give. Pairs are the candidate pairs of one corpus."""
+    by shared rare names, the names' cosine, the figures both give, and the multilingual story similarity of their
+    leads (`story`: (centred, raw) from links.story_similarities; zeros when not given) with the ranks of the raw one,
+    and the nearest two claims in centred multilingual meaning (`assertion`, links.assertion_similarity).
+    Pairs are the candidate pairs of one corpus."""
     df: dict[str, int] = defaultdict(int)
     for v in names.values():
         for x in v:
@@ -358,12 +368,16 @@ def corpus_context(pairs: list[tuple[str, str]], doc_cos: dict[tuple[str, str], 
     name_sim = {p: names_similarity(names.get(p[0], frozenset()), names.get(p[1], frozenset()), df, n) for p in pairs}
     cos_rank = reciprocal_ranks({p: doc_cos[p] for p in pairs}, language)
     name_rank = reciprocal_ranks(name_sim, language)
+    story = story or {}
+    story_rank = reciprocal_ranks({p: story.get(p, (0.0, 0.0))[1] for p in pairs}, language)
     return {p: (*cos_rank[p], name_sim[p], *name_rank[p],
-                min(3, len(figures.get(p[0], frozenset()) & figures.get(p[1], frozenset()))) / 3) for p in pairs}
+                min(3, len(figures.get(p[0], frozenset()) & figures.get(p[1], frozenset()))) / 3,
+                story.get(p, (0.0, 0.0))[0], *(story_rank[p] if p in story else (0.0, 0.0)),
+                (assertion or {}).get(p, 0.0)) for p in pairs}
 
 
 CONTEXT_FEATURES = ("cos_rank_best", "cos_rank_mutual", "names_cos", "names_rank_best", "names_rank_mutual",
-                    "figures_shared")
+                    "figures_shared", "story_centred", "story_rank_best", "story_rank_mutual", "assertion_centred")
 DOC_FEATURES = ("bias", "doc_cos", "doc_cos_high", "same_language", "stance_opposed", "corroborates_max",
                 "corroborates_second", "corroborates_top3", "contradicts_max", "contradicts_second", "contradicts_top3",
                 "same_event_max", "same_event_second", "same_event_top3", *CONTEXT_FEATURES)

@@ -15,6 +15,11 @@ _WORD = re.compile(r"[^\W_]{3,}", re.U)
 DOC_SENTENCES = 40
 # Each document meets at most this many others (its nearest by vector within a shared actor): near-linear.
 NEIGHBOURS = 40
+# A document's story, for the multilingual encoder, is told by its lead: this many opening sentences (the encoder costs
+# about three times MiniLM, so it reads the lead, not the whole text).
+STORY_SENTENCES = 10
+# Languages with fewer documents than this are centred on the whole corpus's mean, not their own.
+STORY_CENTRE_MIN = 3
 
 
 def sentences(text: str, limit: int = DOC_SENTENCES) -> list[str]:
@@ -50,6 +55,75 @@ def document_sentences(texts: dict[str, str], language: dict[str, str | None] | 
         lang = (language or {}).get(doc)
         out[doc] = (v / n if n else v, [describe(f"{doc}:s{i}", doc, t, lang) for i, t in enumerate(sents)], vecs)
     return out
+
+
+def story_vectors(texts: dict[str, str]) -> dict[str, np.ndarray]:
+    """Return per document the multilingual (e5) vectors of its lead sentences (STORY_SENTENCES)."""
+    from ..extract.multilingual import DIM as XDIM, encode_multilingual
+
+    out = {}
+    for doc, text in texts.items():
+        sents = sentences(text, STORY_SENTENCES)
+        out[doc] = encode_multilingual(sents) if sents else np.zeros((0, XDIM), np.float32)
+    return out
+
+
+def _top_mean(sims: np.ndarray, k: int = 3) -> float:
+    flat = np.sort(sims.ravel())[::-1]
+    return float(flat[:k].mean()) if flat.size else 0.0
+
+
+def centred(vectors: dict[str, np.ndarray], language: dict[str, str | None]) -> dict[str, np.ndarray]:
+    """Return each document's multilingual rows with its language's mean row taken off, re-normalised.
+
+    multilingual-e5 puts two texts of one language closer than a story told in two, and every text of a corpus on
+    one topic close to every other: what remains after centring is what the texts say. A language with fewer than
+    STORY_CENTRE_MIN documents is centred on the whole corpus's mean.
+    """
+    rows = [v for v in vectors.values() if len(v)]
+    if not rows:
+        return dict(vectors)
+    overall = np.concatenate(rows).mean(axis=0)
+    by_lang: dict[str | None, list[np.ndarray]] = defaultdict(list)
+    for d, v in vectors.items():
+        if len(v):
+            by_lang[language.get(d)].append(v)
+    means = {lang: (np.concatenate(vs).mean(axis=0) if len(vs) >= STORY_CENTRE_MIN else overall)
+             for lang, vs in by_lang.items()}
+    out = {}
+    for d, v in vectors.items():
+        if not len(v):
+            out[d] = v
+            continue
+        w = v - means.get(language.get(d), overall)
+        n = np.linalg.norm(w, axis=1, keepdims=True)
+        out[d] = (w / np.where(n > 0, n, 1.0)).astype(np.float32)
+    return out
+
+
+def story_similarities(vectors: dict[str, np.ndarray], language: dict[str, str | None],
+                       pairs: list[tuple[str, str]]) -> dict[tuple[str, str], tuple[float, float]]:
+    """Return, per document pair, (centred, raw) story similarity: the mean of the three closest lead-sentence pairs.
+
+    Raw: multilingual-e5 cosines, which sit higher for two texts of one language than for a story told in two;
+    centred: the same on `centred` rows.
+    """
+    flat = centred(vectors, language)
+    out = {}
+    for a, b in pairs:
+        va, vb = vectors.get(a), vectors.get(b)
+        if va is None or vb is None or not len(va) or not len(vb):
+            out[(a, b)] = (0.0, 0.0)
+            continue
+        out[(a, b)] = (_top_mean(flat[a] @ flat[b].T), _top_mean(va @ vb.T))
+    return out
+
+
+def assertion_similarity(a: np.ndarray, b: np.ndarray) -> float:
+    """Return the highest cosine between two documents' centred multilingual claim rows (0 when one has none)."""
+    if not len(a) or not len(b):
+        return 0.0
+    return float((a @ b.T).max())
 
 
 def document_vectors(texts: dict[str, str]) -> dict[str, np.ndarray]:
