@@ -37,6 +37,8 @@ def test_quantities(text, value, unit, qualifier):
     ("from 20 to 30 soldiers", 20, 30, "soldiers"),
     ("between 1 and 2 million people", 1_000_000, 2_000_000, "people"),
     ("entre 20 et 30 morts", 20, 30, "morts"),
+    ("de 20 à 30 morts", 20, 30, "morts"),
+    ("entre 1 et 2 millions de dollars", 1_000_000, 2_000_000, "USD"),
 ])
 def test_ranges(text, low, high, unit):
     (q,) = find_quantities(text)
@@ -220,3 +222,43 @@ def test_sourcing_profile_and_claimreview(store, tmp_path):
     assert ld["@context"] == "https://schema.org"
     assert all(item["@type"] == "Claim" and item["text"] and item["appearance"]["name"] for item in ld["@graph"])
     assert not any("reviewRating" in json.dumps(item) for item in ld["@graph"]), "no rating is invented"
+
+
+@pytest.mark.parametrize("text,language,source", [
+    # A described source with where it is, or before an apposition.
+    ("The video was part of a growing influence campaign in West Africa, two diplomats at the foreign ministry said.", "en",
+     "two diplomats at the foreign ministry"),
+    ("A Malian army officer, who requested anonymity, said about 400 Russian military personnel were active in the country.", "en",
+     "a malian army officer"),
+    # French qualifies the source noun after it.
+    ("Ce militaire français rappelle que quinze pays s'étaient inquiétés de la présence des mercenaires au Mali.", "fr",
+     "ce militaire français"),
+])
+def test_described_sources_with_where_they_are(text, language, source):
+    (claim,) = _claims(text, language)
+    assert claim.attributed_to == source
+
+
+def test_he_refers_back_to_a_person_never_to_a_body():
+    claims = _claims("Human Rights Watch reported that soldiers executed at least 30 men in the market last March.\n\n"
+                     "“The soldiers came at noon and took every man they found in the market,” he added.", "en")
+    assert claims[0].attributed_to == "Human Rights Watch" and claims[1].attributed_to is None
+    claims = _claims("The ambassador, Alexander Bikantov, said that 1,135 Russian instructors were working in the country.\n\n"
+                     "“They do not take part in the fighting against the rebels in the north,” he added.", "en")
+    assert [c.attributed_to for c in claims] == ["Alexander Bikantov", "Alexander Bikantov"]
+
+
+def test_a_quotation_belongs_to_the_speaker_who_introduces_it_or_is_named_above_it():
+    claims = _claims("On September 1, Human Rights Watch said on Twitter:\n\n"
+                     "“Soldiers executed at least 30 men in the market. UN records show that the army was there that day.”", "en")
+    assert len(claims) >= 2 and all(c.attributed_to == "Human Rights Watch" for c in claims if c.text.startswith(("“", "UN")))
+    claims = _claims("Human Rights Watch\n\n“Soldiers executed at least 30 men in the market on the first day of the operation.”", "en")
+    assert claims[-1].attributed_to == "Human Rights Watch"
+
+
+def test_a_name_in_an_apposition_speaks_and_a_trailing_frame_relays():
+    (claim,) = _claims("The foreign minister of Mali, Abdoulaye Diop, said that the Russian instructors arrived in December.", "en")
+    assert claim.attributed_to == "Abdoulaye Diop"
+    (claim,) = _claims("Le ministre malien des Affaires étrangères, Abdoulaye Diop, a déclaré que les forces russes étaient des "
+                       "instructeurs, rapporte l'AFP.", "fr")
+    assert (claim.attributed_to, claim.relayed_by) == ("Abdoulaye Diop", "AFP")

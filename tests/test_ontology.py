@@ -9,6 +9,7 @@ import pytest
 
 from influence_atlas.errors import OntologyError
 from influence_atlas.ontology import files
+from influence_atlas.ontology.claim_cues import load_claim_cues
 from influence_atlas.ontology.disarm import load_cues
 from influence_atlas.ontology.events import load_actor_types, load_event_types
 from influence_atlas.ontology.places import load_place_supplement
@@ -16,7 +17,7 @@ from influence_atlas.versions import analysis_inputs, analysis_version
 
 
 def test_every_packaged_file_loads_and_counts_in_the_version():
-    assert load_event_types() and load_actor_types().types and load_place_supplement() and load_cues()
+    assert load_event_types() and load_actor_types().types and load_place_supplement() and load_cues() and load_claim_cues()
     inputs = set(analysis_inputs())
     assert set(files.packaged_files()) <= inputs
     assert any(p.suffix == ".npz" for p in inputs) and any(p.suffix == ".onnx" for p in inputs)
@@ -57,6 +58,7 @@ def test_user_files_change_the_analysis_version(tmp_path, monkeypatch):
     (load_place_supplement, "places.yaml", "places:\n  - name: Nowhere\n    country: ML\n",
      r"places.yaml: places\[0\]: needs name, country, latitude, longitude"),
     (load_event_types, "event_types.yaml", "- just a list\n", r"event_types.yaml: expected a mapping"),
+    (load_claim_cues, "claim_cues.yaml", "determiners:\n  en: ['the']\n", r"claim_cues.yaml: missing section\(s\) vague_quantifiers"),
     (load_event_types, "missing.yaml", None, r"missing.yaml: event types file not found"),
 ])
 def test_errors_name_the_file_and_the_entry(tmp_path, loader, name, body, message):
@@ -76,3 +78,16 @@ def test_one_list_of_analysed_languages():
 
     assert set(PIPELINES) == set(ANALYSED_LANGUAGES) == set(ACLED_LANGUAGES) == set(NARRATIVE_LANGUAGES)
     assert set(ANALYSED_LANGUAGES) <= set(LANGUAGES)
+
+
+def test_claim_cues_bad_pattern_and_unknown_section(tmp_path):
+    import yaml
+
+    data = yaml.safe_load(files.PACKAGE_DIR.joinpath("claim_cues.yaml").read_text(encoding="utf-8"))
+    path = tmp_path / "claim_cues.yaml"
+    path.write_text(yaml.safe_dump({**data, "relatives": {"en": ["who("]}}), encoding="utf-8")
+    with pytest.raises(OntologyError, match=r"claim_cues.yaml: relatives: bad pattern 'who\('"):
+        load_claim_cues(str(path))
+    path.write_text(yaml.safe_dump({**data, "adverbs": {"en": ["also"]}}), encoding="utf-8")
+    with pytest.raises(OntologyError, match=r"claim_cues.yaml: unknown section\(s\) adverbs"):
+        load_claim_cues(str(path))

@@ -22,6 +22,7 @@ from typing import Callable
 
 from ..errors import AtlasError, ModelError
 from ..ontology import ActorCatalog
+from ..ontology.claim_cues import load_claim_cues
 from ..ontology.lexicons import VoiceCues, load_voice_cues
 from ..records import Claim, Mention
 from .dates import find_dates
@@ -36,15 +37,6 @@ _SOURCE_LABELS = {"PERSON", "PER", "ORG"}
 _BODY_KINDS = {"media", "research", "ngo", "igo", "government_body", "company", "party", "armed_group", "alliance", "bloc",
                "person", "civil_society"}
 _SPEAKER_KINDS = _BODY_KINDS | {"state", "unknown"}
-_DETERMINER = r"(?:the|a|an|one|two|three|four|five|several|some|many|other|le|la|les|l['’]|un|une|des|deux|trois|plusieurs|certain(?:e)?s|d['’]autres)"
-# Words that may stand between a subject and its reporting verb ("Reuters has also reported").
-_BETWEEN = re.compile(r"(?:\s*(?:\b(?:has|have|had|also|later|then|previously|publicly|officially|repeatedly|again|already|"
-                      r"recently|first|a|ont|aussi|également|déjà|encore|n['’]a|ne|pas)\b|[,]))*\s*$", re.I)
-_CONTINUES = re.compile(r"^\W*(?:in addition|additionally|also|moreover|furthermore|the same (?:report|study|survey|data)|"
-                        r"(?:\w+\s+){0,3}(?:of\s+)?(?:those|these)\b|this figure|that figure|en outre|de plus|parmi eux|parmi ces)", re.I)
-_FINDING = re.compile(r"found|finds|reported|reports|documented|documents|recorded|counted|estimated|estimates|showed|shows|"
-                      r"revealed|concluded|confirmed|a rapporté|ont rapporté|rapporte|a révélé|révèle|estime|a estimé", re.I)
-_FIRST_PERSON = re.compile(r"(?<!\w)(?:I|we|my|our|us|je|j['’]|nous|notre|nos|mon|ma|mes)(?!\w)")
 _NOISE = re.compile(r"https?:|www\.|@\w|pic\.twitter|\||©", re.I)
 
 
@@ -58,9 +50,30 @@ class Attribution:
     verb: str | None
     relay: str | None = None
     pronoun: bool = False  # the source is "he" / "il": the one named last
+    trailing: bool = False  # read from a frame after the words it reports (", said X", ", rapporte l'AFP")
 
 
 _NONE = Attribution(None, None, None)
+
+
+class _Words:
+    """The claim cues of `ontology/claim_cues.yaml` (`w[name]`: one alternation per section) and the patterns built on them."""
+
+    def __init__(self, w: dict[str, str]):
+        self.w = w
+        self.determiner = w["determiners"]
+        # Words that may stand between a subject and its reporting verb ("Reuters has also reported").
+        self.between = re.compile(rf"(?:\s*(?:\b{w['subject_verb_gap']}\b|[,]))*\s*$", re.I)
+        self.continues = re.compile(rf"^\W*{w['continuation']}", re.I)
+        self.finding = re.compile(w["finding_verbs"], re.I)
+        self.first_person = re.compile(rf"(?<!\w){w['first_person']}(?!\w)")  # with case: "I", not "i"
+        # Words of the clause before a source phrase ("up with local media reports" -> "local media reports").
+        self.leading = re.compile(rf"^(?:.*?\b{w['clause_openers']}\s+)(?=\S)", re.I)
+
+
+@lru_cache(maxsize=1)
+def _words() -> _Words:
+    return _Words(load_claim_cues())
 # The source of a statement the text hands to reports it does not name ("has reportedly sent").
 UNNAMED_REPORTS = "reports"
 
@@ -81,7 +94,9 @@ class _Sentence:
             if not (offset <= m.start and m.end <= offset + len(sentence)):
                 continue
             kind = kinds.get(m.actor, "unknown") if m.actor else None
-            if m.actor and m.label != "NORP" and kind in _SPEAKER_KINDS:
+            if kind == "unknown" and m.label in ("PERSON", "PER"):
+                kind = "named"  # a person the catalogue lacks
+            if m.actor and m.label != "NORP" and kind in _SPEAKER_KINDS | {"named"}:
                 self.spans.append((m.start - offset, m.end - offset, m.actor, kind))
             elif not m.actor and m.label in _SOURCE_LABELS:
                 self.spans.append((m.start - offset, m.end - offset, m.text, "named"))
@@ -101,12 +116,14 @@ def _np_source(phrase: str, base: int, sent: _Sentence, cues: VoiceCues, languag
     pronouns = cues.get("pronouns", language)
     if pronouns and pronouns.fullmatch(stripped):
         return "", stripped
-    det = re.match(rf"{_DETERMINER}\s+", stripped, re.I)
+    wd = _words()
+    w = wd.w
+    det = re.match(rf"{wd.determiner}\s+", stripped, re.I)
     head_at = a + (det.end() if det else 0)
     nouns = cues.get("source_nouns", language)
     # "two army sources", "un responsable local": a source noun, perhaps followed by an adjective or two.
-    core = re.sub(r"\s+(?:who|qui)\s+.*$", "", stripped, flags=re.I)
-    described = bool(nouns and re.search(rf"(?:{nouns.pattern})(?:\s+(?!(?:of|in|at|to|for|de|du|des|à|au)\b)[a-zà-ÿ’'-]+){{0,2}}\W*$",
+    core = re.sub(rf"\s+{w['relative_person']}\s+.*$", "", stripped, flags=re.I)
+    described = bool(nouns and re.search(rf"(?:{nouns.pattern})(?:\s+(?!{w['noun_complements']}\b)[a-zà-ÿ’'-]+){{0,2}}\W*$",
                                          core, re.I))
     actors = sent.inside(a, b)
     if actors and not described:
@@ -118,27 +135,24 @@ def _np_source(phrase: str, base: int, sent: _Sentence, cues: VoiceCues, languag
         if person:
             return person[-1][2], sent.text[a:b]
         # "nos confrères de RFI", "analysts of the UN": the body the described source belongs to.
-        if re.search(r"\b(?:of|from|by|de|du|des|d['’]|par)\s*(?:the\s+|la\s+|le\s+|l['’]\s*)?$", sent.text[a:first[0]], re.I) and first[3] in _BODY_KINDS:
+        if re.search(rf"\b{w['belonging']}\s*(?:{w['articles']}\s*)?$", sent.text[a:first[0]], re.I) and first[3] in _BODY_KINDS:
             return first[2], sent.text[a:b]
         return None
     if described:
         bodies = [s for s in actors if s[3] in _BODY_KINDS and s[3] != "person"]
-        if bodies and not re.search(r"(?:witness|source|official|spokes|diplomat|analyst|expert|témoin|responsable|diplomate)", stripped, re.I):
+        if bodies and not re.search(w["person_stems"], stripped, re.I):
             return bodies[0][2], sent.text[a:b]
         # A vague quantifier says nothing of who the source is: "some Ukrainian sources" are "Ukrainian sources".
-        return re.sub(r"^(?:some|certain(?:e)?s)\s+", "", stripped, flags=re.I).lower(), sent.text[a:b]
+        return re.sub(rf"^{w['vague_quantifiers']}\s+", "", stripped, flags=re.I).lower(), sent.text[a:b]
     return None
-
-
-_LEADING = re.compile(r"^(?:.*?\b(?:with|by|from|of|in|on|at|to|up|since|after|before|when|as|that|which|who|been|is|are|was|were|behind|about|against|through|though|although|whereas|while|but|yet|mais|avec|par|sur|dans|depuis|"
-                      r"après|avant|lorsque|quand|en|du|des|de|que|qu['’]|qui)\s+)(?=\S)", re.I)
 
 
 def _trim_np(words: str) -> str:
     """Return a source phrase without the words of the clause before it ("up with local media reports" -> "local media reports")."""
+    wd = _words()
     while True:
-        m = _LEADING.match(words)
-        if not m or len(words) - m.end() < 3 or re.fullmatch(r"(?:des|du|de)\s+", words[:m.end()], re.I):
+        m = wd.leading.match(words)
+        if not m or len(words) - m.end() < 3 or re.fullmatch(rf"{wd.w['partitives']}\s+", words[:m.end()], re.I):
             return words  # (a leading "des" / "du" is the phrase's own determiner: "Des habitants ont nié ...")
         words = words[m.end():]
 
@@ -149,20 +163,35 @@ def _subject_before(sent: _Sentence, end: int, cues: VoiceCues, language: str | 
     `weak` marks the subject of a relative clause ("an activist who the EU accused of ..."): it is the source of
     the sentence only when nothing else in the sentence names one."""
     text = sent.text
-    gap = _BETWEEN.search(text[:end])
+    wd = _words()
+    w = wd.w
+    gap = wd.between.search(text[:end])
     stop = gap.start() if gap else end
-    clause = re.split(r"[;:“”«»\"\[\]—–]|,\s*(?=(?:and|but|while|though|although|et|mais|alors)\b)", text[:stop])[-1]
+    clause = re.split(rf"[;:“”«»\"\[\]—–]|,\s*(?={w['clause_joints']}\b)", text[:stop])[-1]
     c0 = stop - len(clause)
-    rel = bool(re.search(r"\b(?:who|whom|which|qui|dont|whose)\s+\S+(?:\s+\S+){0,1}$", clause, re.I))
-    if re.search(r"\b(?:was|were|been|being|is|are|be|est|sont|été|était)\s*$", clause, re.I):
+    # (Not a relative clause closed by a comma before the verb: "an officer, who requested anonymity, said".)
+    rel = bool(re.search(rf"\b{w['relatives']}\s+\S+(?:\s+\S+){{0,1}}$", clause, re.I)) and "," not in text[stop:end]
+    if re.search(rf"\b{w['passive_auxiliaries']}\s*$", clause, re.I):
         return None  # passive: "sanctions were announced"
     # A named subject right before the verb, possibly with an apposition: "X, spokesperson for Y, said".
     # "X, spokesperson for Y, said": the subject stands before the apposition.
-    appos = re.search(r",[^,]{2,90},\s*$", text[c0:end])
+    appos = re.search(r",[^,]{2,90},\s*$", text[c0:stop] + ("," if text[stop:end].lstrip().startswith(",") else ""))
     candidates = [s for s in reversed(sent.spans) if s[1] <= stop and s[0] >= c0]
+    named = [s for s in candidates if s[3] in ("person", "named") and text[c0 + appos.start():stop].strip(" ,") == text[s[0]:s[1]]] if appos else []
+    if named:
+        # "Russian Ambassador to the CAR, Vladimir Titorenko, said": the name in the apposition is the speaker (the first
+        # of coordinated speakers: "X, minister of Y, and his counterpart, Z, said": X).
+        first = _first_conjunct(sent, named[0], c0)
+        return first[2], text[first[0]:end], first[0], False
     if appos and any(s[1] <= c0 + appos.start() and re.fullmatch(r"[\s’'s]*", text[s[1]:c0 + appos.start()]) for s in candidates):
         candidates = [s for s in candidates if s[1] <= c0 + appos.start()]
         stop = c0 + appos.start()
+    if len(candidates) > 1 and candidates[1][3] in ("person", "named") and re.fullmatch(
+            rf"\s+{w['prepositions']}\s+(?:{w['articles']}\s*)?", text[candidates[1][1]:candidates[0][0]], re.I):
+        # "Ambassador Alexander Bikantov to the CAR said": the person speaks, not the place the phrase names.
+        if not text[candidates[0][1]:stop].strip(" ’'s"):
+            stop = candidates[1][1]
+            candidates = candidates[1:]
     for s in candidates:
         between = text[s[1]:stop]
         if between.strip(" ’'s") == "" or re.fullmatch(r"\s*\([^)]{1,40}\)\s*", between) or (
@@ -176,7 +205,7 @@ def _subject_before(sent: _Sentence, end: int, cues: VoiceCues, language: str | 
                 # The linker read the whole phrase as the state ("U.S. authorities", "le gouvernement malien").
                 return s[2], text[start:end], start, weak
             # "two Mozambique army sources", "Kremlin spokesman Dmitry Peskov": the phrase up to the verb decides.
-            phrase_m = re.search(rf"(?:{_DETERMINER}\s+)?(?:[\w’'.-]+\s+){{0,5}}$", text[c0:s[0]], re.I)
+            phrase_m = re.search(rf"(?:{wd.determiner}\s+)?(?:[\w’'.-]+\s+){{0,5}}$", text[c0:s[0]], re.I)
             phrase_start = c0 + phrase_m.start() if phrase_m and s[3] == "state" else start
             found = _np_source(text[phrase_start:s[1]] if s[3] != "state" else text[phrase_start:stop], phrase_start, sent, cues, language)
             if found and found[0]:
@@ -188,21 +217,56 @@ def _subject_before(sent: _Sentence, end: int, cues: VoiceCues, language: str | 
     nouns, pronouns = cues.get("source_nouns", language), cues.get("pronouns", language)
     if pronouns:
         m = re.search(rf"(?<!\w)(?:{pronouns.pattern})\s*$", text[c0:stop], re.I)
-        if m and text[c0:stop][:m.start()].strip(" ,") in ("", "and", "but", "et", "mais", "puis") or (m and re.search(r"[,]\s*$", text[c0:stop][:m.start()])):
+        lead = text[c0:stop][:m.start()] if m else ""
+        if m and re.fullmatch(rf"(?:{w['pronoun_leads']})?", lead.strip(" ,")) or (m and re.search(r"[,]\s*$", lead)):
             return "", m.group(0), c0 + m.start(), False
     if nouns:
-        # "two army sources", "a soldier who witnessed the attack": the described source, with its relative clause.
-        m = re.search(rf"((?:{_DETERMINER}\s+)?(?:[\w’'.-]+\s+(?:and\s+|et\s+)?){{0,4}}(?:{nouns.pattern})"
-                      r"(?:\s+(?:who|qui)\s+[^,;]{3,50}?)?)\s*$", text[c0:stop], re.I)
-        if m:
-            words = m.group(1)
-            # Trim words that belong to the clause before the source ("Since 2020 officials said").
-            words = _trim_np(words)
-            if re.search(r"\b(?:by|with|of|from|to|in|on|at|for|par|avec|de|des|du|pour|sur)\s*$", text[c0:stop - len(words)], re.I):
-                return None  # "claims by X, suggests ...": X is not the verb's subject
-            found = _np_source(words, stop - len(words), sent, cues, language)
-            if found and found[0]:
-                return found[0], text[stop - len(words):end], stop - len(words), False
+        found = _described_subject(sent, c0, stop, end, cues, language)
+        if found is None and "," in text[stop:end]:
+            # "A Malian army officer, who requested anonymity, said": the described source before the apposition.
+            appos = re.search(r",[^,]{2,90}$", text[c0:stop])
+            if appos:
+                found = _described_subject(sent, c0, c0 + appos.start(), end, cues, language)
+        return found
+    return None
+
+
+def _described_subject(sent: _Sentence, c0: int, stop: int, end: int, cues: VoiceCues, language: str | None) -> tuple[str, str, int, bool] | None:
+    """Return (source, words, start, weak) for a described source ending at `stop` ("two army sources", "a soldier who
+    witnessed the attack", "un responsable malien", "diplomats at the foreign ministry"), if the words end with one."""
+    text = sent.text
+    wd = _words()
+    w = wd.w
+    nouns = cues.get("source_nouns", language)
+    # "two army sources", "a soldier who witnessed the attack": the described source, with its relative clause.
+    ending = re.compile(rf"((?:{wd.determiner}\s+)?(?:[\w’'.-]+\s+(?:{w['coordinators']}\s+)?){{0,4}}(?:{nouns.pattern}))"
+                        rf"(\s+{w['relative_person']}\s+[^,;]{{3,50}}?)?\s*$", re.I)
+    # A clause (or the words after a comma) that opens with the described source, up to two words after the noun that qualify it ("un responsable
+    # local", "ce militaire français") and where or with whom it is ("the ambassador in Bangui", "sources close to X").
+    after = rf"(?:\s+(?!{w['noun_complements']}\b|{w['relative_person']}\b)(?-i:[a-zà-ÿ’'-]+)){{0,2}}" if language != "en" else ""
+    verbs = cues.get("reporting_verbs", language)
+    not_in_phrase = w["source_qualifiers"] + (rf"|{verbs.pattern}" if verbs else "")
+    opening = re.compile(rf"(?:^|,)\s*((?:{wd.determiner}\s+)?(?:(?!(?:{not_in_phrase})\s)[\w’'.-]+\s+(?:{w['coordinators']}\s+)?){{0,4}}"
+                         rf"(?:{nouns.pattern}){after})"
+                         rf"(\s+{w['source_qualifiers']}\s*[^,;:]{{1,60}}?)?\s*$", re.I)
+    for pattern in (ending, opening):
+        m = pattern.search(text[c0:stop])
+        if not m:
+            continue
+        # Trim words that belong to the clause before the source ("Since 2020 officials said").
+        head = _trim_np(m.group(1))
+        words = head + (m.group(2) or "")
+        at = c0 + m.end(1) - len(head)
+        if re.search(rf"\b{w['governing']}\s*$", text[c0:at], re.I):
+            continue  # "claims by X, suggests ...": X is not the verb's subject
+        found = _np_source(words, at, sent, cues, language)
+        if (found is None or not found[0]) and m.group(2) and pattern is opening:
+            # "the ambassador in Bangui": a described source, where it is (a place) only qualifies the words.
+            found = _np_source(head, at, sent, cues, language)
+            if found and found[0] == found[0].lower():
+                found = (re.sub(rf"^{w['vague_quantifiers']}\s+", "", words.strip(), flags=re.I).lower(), words)
+        if found and found[0]:
+            return found[0], text[at:end], at, False
     return None
 
 
@@ -210,6 +274,7 @@ def _clause_subject(sent: _Sentence, end: int) -> tuple[int, int, str] | None:
     """Return (start, end, source) of the named subject of the clause that ends at `end`: the first person or body named
     in it that no preposition governs ("Ayant été vu au Mali, X a fait ..." -> X)."""
     text = sent.text
+    w = _words().w
     c0 = max([m.end() for m in re.finditer(r"[;:“”«»\"—–]", text[:end])] + [0])
     for s in sent.spans:
         if s[0] < c0 or s[1] > end:
@@ -218,10 +283,9 @@ def _clause_subject(sent: _Sentence, end: int) -> tuple[int, int, str] | None:
             continue  # the subject governs the clause the participle ends, with no other clause between them
         if re.search(r"\w", text[c0:s[0]]) and not re.search(r",\s*$", text[c0:s[0]]):
             continue  # it opens the clause, or follows an introductory phrase
-        if re.search(r"\b(?:to|by|of|in|at|on|for|from|with|into|than|against|between|à|au|aux|de|du|des|d['’]|par|en|pour|sur|avec|contre|chez|"
-                     r"vers|dans|entre)\s+(?:the\s+|la\s+|le\s+|les\s+|l['’])?$", text[c0:s[0]], re.I):
+        if re.search(rf"\b{w['prepositions']}\s+(?:{w['articles']}\s*)?$", text[c0:s[0]], re.I):
             continue
-        if re.search(r"\b(?:who|whom|which|that|qui|que|dont)\s+$", text[c0:s[0]], re.I):
+        if re.search(rf"\b{w['relatives_or_that']}\s+$", text[c0:s[0]], re.I):
             continue
         return s[0], s[1], s[2]
     return None
@@ -232,7 +296,7 @@ def _first_conjunct(sent: _Sentence, span: tuple[int, int, str, str], c0: int) -
     text = sent.text
     c0 = min(c0, max([m.end() for m in re.finditer(r"[;:“”«»\"\[\]—–]", text[:span[0]])] + [0]))
     while True:
-        m = re.search(r"(?:,\s*)?\b(?:and|et)\s+(?:[\w’'-]+,?\s+){0,3}$", text[c0:span[0]], re.I)
+        m = re.search(rf"(?:,\s*)?\b{_words().w['coordinators']}\s+(?:[\w’'-]+,?\s+){{0,3}}$", text[c0:span[0]], re.I)
         if not m:
             return span
         joint = c0 + m.start()
@@ -251,16 +315,20 @@ def _subject_after(sent: _Sentence, start: int, cues: VoiceCues, language: str |
     """Return (source, words) for an inverted subject after a trailing reporting verb ("..., said the minister")."""
     text = sent.text
     tail = text[start:]
-    m = re.match(r"\s*(?:(?:on|le|ce)\s+(?:\d+|\w+day|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)\s+)?"
+    w = _words().w
+    m = re.match(rf"\s*(?:{w['day_leads']}\s+{w['days']}\s+)?"
                  r"([^,.;:!?()\"“”«»]{2,90}?)(?:\s*[,.;:!?()]|\s*$)", tail)
     if not m:
-        return None
+        # A long phrase before the next punctuation: its first words ("a déclaré Prigozhin dans une vidéo publiée ...").
+        m = re.match(r"\s*([^,.;:!?()\"“”«»]{2,90})", tail)
+        if not m or not any(start + m.start(1) <= s[0] <= start + m.start(1) + 3 and s[3] in ("person", "named") for s in sent.spans):
+            return None
     phrase = m.group(1)
     a = start + m.start(1)
     found = _np_source(phrase, a, sent, cues, language)
     if found is None:
         # "a déclaré un responsable local à la presse": the speaker before whom they spoke to.
-        cut = re.search(r"\s(?:à|au|aux|to|at|in|on|for|pour|dans|devant|before)\s", phrase)
+        cut = re.search(rf"\s{w['listener_prepositions']}\s", phrase)
         if cut:
             phrase = phrase[:cut.start()]
             found = _np_source(phrase, a, sent, cues, language)
@@ -290,6 +358,8 @@ def attribute(sentence: str, offset: int, mentions: list[Mention], kinds: dict[s
     A the relay.
     """
     cues = cues or load_voice_cues()
+    wd = _words()
+    w = wd.w
     sent = _Sentence(sentence, offset, mentions, kinds)
     found: list[tuple[int, Attribution]] = []
     weak: list[tuple[int, Attribution]] = []  # used only when nothing else names a source
@@ -300,13 +370,13 @@ def attribute(sentence: str, offset: int, mentions: list[Mention], kinds: dict[s
             src = re.match(r"\s*((?:[^,.;:!?()“”«»\"]|\.(?=\S)|(?<=[A-Z])\.(?=\s+[a-z]))+)", sentence[m.end():])
             if not src:
                 continue
-            phrase = re.split(r"\s+(?:that|which|who|qui|que|in which|saying|dans lequel)\b", src.group(1))[0]
+            phrase = re.split(rf"\s+{w['source_phrase_end']}\b", src.group(1))[0]
             got = _np_source(phrase, m.end() + src.start(1), sent, cues, language)
-            if got is None and not re.match(r"according|selon|d.après|in the words|aux dires|à en croire|de l.avis|for ", m.group(0), re.I):
+            if got is None and not re.match(w["naming_frames"], m.group(0), re.I):
                 continue  # "citing their failure ...", "as described in": only a named or described source counts
             if got is None:
                 # "according to diplomats in Bamako": the phrase itself, before where it is.
-                words = re.split(r"\s+(?:in|at|from|on|à|au|en|de|du)\s+", phrase.strip())[0] if not sent.inside(
+                words = re.split(rf"\s+{w['place_prepositions']}\s+", phrase.strip())[0] if not sent.inside(
                     m.end(), m.end() + len(phrase)) else phrase.strip()
                 got = (phrase.strip().lower(), phrase) if words else None
             if got:
@@ -317,29 +387,30 @@ def attribute(sentence: str, offset: int, mentions: list[Mention], kinds: dict[s
         for v in verbs.finditer(sentence):
             before = sentence[:v.start()]
             # A trailing frame: ', said X' / '» a déclaré X' / ', a-t-il déclaré'.
-            # (Not when an object follows the verb: "X, which ..., attributed this operation to Y".)
-            if re.search(r"[,\"”»’]\s*$", before) and not re.search(r"\b(?:and|et)\s*,?\s*$", before) and not re.match(
-                    r"\s+(?:this|that|these|those|it|them|ce|cet|cette|ces)\b", sentence[v.end():], re.I):
-                if re.match(r"a-t-|ont-", v.group(0), re.I):
+            # (Not when an object or "that" follows the verb: "X, which ..., attributed this operation to Y", "X, minister of Y, said that".)
+            if re.search(r"[,\"”»’]\s*$", before) and not re.search(rf"\b{w['coordinators']}\s*,?\s*$", before) and not re.match(
+                    rf"\s+(?:{w['verb_objects']}|{w['complementizers']})\b", sentence[v.end():], re.I):
+                if re.match(w["inverted_verbs"], v.group(0), re.I):
                     found.append((v.start(), Attribution(None, v.group(0), v.group(0).lower(), pronoun=True)))
                     continue
                 got = _subject_after(sent, v.end(), cues, language)
                 if got:
                     found.append((v.start(), Attribution(got[0] or None, sentence[v.start():v.end()] + " " + got[1], v.group(0).lower(),
-                                                         pronoun=got[0] == "")))
+                                                         pronoun=got[0] == "", trailing=True)))
                     continue
             got = _subject_before(sent, v.start(), cues, language)
             if got:
                 # "sources told CNN": the outlet they spoke to passes the claim on.
                 heard = [s for s in sent.spans if v.end() < s[0] <= v.end() + 6 and s[3] == "media"] if re.match(
-                    r"tel|tol|a dit à|ont dit à|a déclaré à|ont déclaré à", v.group(0), re.I) else []
+                    w["listener_verbs"], v.group(0), re.I) else []
                 (weak if got[3] else found).append((got[2], Attribution(got[0] or None, got[1], v.group(0).lower(),
                                                                         relay=heard[0][2] if heard else None, pronoun=got[0] == "")))
     nouns, participles = cues.get("source_nouns", language), cues.get("reporting_participles", language)
     if nouns and participles:
         # "local media reports saying ...", "other reports of sightings, also indicating ...": a described source, then what it says.
-        for m in re.finditer(rf"((?:{_DETERMINER}\s+)?(?:[\w’'.-]+\s+){{0,3}}(?:{nouns.pattern})(?:\s+(?:{nouns.pattern}))?)"
-                             rf"(?:\s+[^,.;]{{0,40}}?\s+|\s+[^.;]{{0,60}}?,\s*(?:also\s+|aussi\s+)?|\s+)(?:{participles.pattern})\b", sentence, re.I):
+        for m in re.finditer(rf"((?:{wd.determiner}\s+)?(?:[\w’'.-]+\s+){{0,3}}(?:{nouns.pattern})(?:\s+(?:{nouns.pattern}))?)"
+                             rf"(?:\s+[^,.;]{{0,40}}?\s+|\s+[^.;]{{0,60}}?,\s*(?:{w['participle_adverbs']}\s+)?|\s+)(?:{participles.pattern})\b",
+                             sentence, re.I):
             phrase = _trim_np(m.group(1))
             at = m.end(1) - len(phrase)
             got = _np_source(phrase, at, sent, cues, language)
@@ -347,7 +418,7 @@ def attribute(sentence: str, offset: int, mentions: list[Mention], kinds: dict[s
                 found.append((at, Attribution(got[0], sentence[at:m.end()], re.search(r"\S+$", m.group(0)).group(0).lower())))
     if participles:
         # "X visited Chad, saying it was his second visit": the subject of the clause before the participle.
-        for m in re.finditer(rf",\s*(?:also\s+|aussi\s+|tout en\s+)?(?:{participles.pattern})\b", sentence, re.I):
+        for m in re.finditer(rf",\s*(?:{w['participle_adverbs']}\s+)?(?:{participles.pattern})\b", sentence, re.I):
             subject = _clause_subject(sent, m.start())
             if subject:
                 weak.append((subject[0], Attribution(subject[2], sentence[subject[0]:subject[1]] + " … " + m.group(0).strip(", "),
@@ -356,11 +427,12 @@ def attribute(sentence: str, offset: int, mentions: list[Mention], kinds: dict[s
     agents = cues.get("passive_agents", language)
     if agents:
         # "accused of abuses by witnesses, NGOs and UN experts", "images analysed by CNN": the agent is the source.
-        for m in re.finditer(rf"\b(?:{agents.pattern})(?:\s+[^,.;:()]{{0,60}}?)?\s+(?:by|par)\s+([^,.;:!?()“”«»\"]{{2,80}})", sentence, re.I):
+        for m in re.finditer(rf"\b(?:{agents.pattern})(?:\s+[^,.;:()]{{0,60}}?)?\s+{w['agent_prepositions']}\s+([^,.;:!?()“”«»\"]{{2,80}})",
+                             sentence, re.I):
             if not re.search(r"\w", sentence[:m.start()]):
                 continue  # a participle opening the sentence ("Criticised by X, the junta ...") qualifies the subject
-            phrase = re.split(r"\s+(?:and|et|of|de|du|des|for|pour|in|en|à|at|on|sur|over|to|who|which|qui|que)\s+", m.group(1))[0]
-            if _DETERMINER and re.fullmatch(rf"{_DETERMINER}", phrase.strip(), re.I):
+            phrase = re.split(rf"\s+{w['agent_phrase_end']}\s+", m.group(1))[0]
+            if re.fullmatch(wd.determiner, phrase.strip(), re.I):
                 continue
             got = _np_source(phrase, m.start(1), sent, cues, language)
             if got and got[0]:
@@ -379,11 +451,16 @@ def attribute(sentence: str, offset: int, mentions: list[Mention], kinds: dict[s
     first = found[0][0]
     for at, inner in found[1:]:
         between = sentence[first:at]
-        if not re.search(r"\b(?:that|saying|quot\w+|citing|que|qu['’]|citant)\b", between, re.I) or re.search(
-                r"[;]|\b(?:though|although|while|but|whereas|mais|alors|tandis)\b", between, re.I):
+        if not re.search(rf"\b{w['relay_links']}\b", between, re.I) or re.search(
+                rf"[;]|\b{w['relay_breaks']}\b", between, re.I):
             break
+        if (inner.source and inner.source != outer.source and not inner.pronoun and inner.trailing and outer.source and not outer.pronoun
+                and not re.search(r"[\"“”«»]", between)):
+            # "X a déclaré que ..., rapporte l'AFP": the frame after the words passes on what X said (a quotation's words
+            # are the speaker's, whoever they name).
+            return replace(outer, relay=inner.source)
         if inner.source and inner.source != outer.source and not inner.pronoun:
-            bare = re.fullmatch(rf"(?:{_DETERMINER}\s+)?(?:sources?|a source|une source)", inner.source or "", re.I)
+            bare = re.fullmatch(rf"(?:{wd.determiner}\s+)?{w['bare_sources']}", inner.source or "", re.I)
             if outer.source and not bare:
                 return replace(inner, relay=outer.source)
             break
@@ -395,21 +472,99 @@ def _resolve(att: Attribution, thread: list[Attribution], kinds: dict[str, str] 
     ("the sources said", "ajoute le responsable malien") replaced by the source named last before it."""
     named = [t for t in thread if t.source and not t.pronoun]
     if att.pronoun:
+        # "he added" refers back to the last person (or source described as one) named, "it said" to the last body.
+        named = [t for t in named if _agrees(att.words or "", t.source, kinds or {})]
         if not named:
             return _NONE
         return replace(att, source=named[-1].source, relay=att.relay or named[-1].relay, pronoun=False)
-    if att.source and named and re.match(r"(?:the|le|la|les|l['’]|ce|cet|cette|ces)\s", att.source) and att.source != named[-1].source:
-        head = att.source.split()[-1].rstrip("s")
-        earlier = named[-1].source
-        # The same kind of source again: "the sources said" after "diplomatic sources told ...".
-        if len(head) > 2 and earlier.lower().split()[-1].rstrip("s") == head:
-            return replace(att, source=earlier)
+    if att.source and named and re.match(rf"{_words().w['definite']}\s", att.source) and att.source != named[-1].source:
+        desc = _core(att.source).split()
+        head = desc[-1].rstrip("s")
+        # The same kind of source again: "the sources said" after "diplomatic sources told ...", "the source" after
+        # "a separate FADM source" (the last source of that kind named).
+        for t in reversed(named):
+            if len(head) > 2 and t.source != att.source and _core(t.source).lower().split()[-1].rstrip("s") == head:
+                return replace(att, source=t.source)
         # A singular definite description after a named person ("the official", "le responsable malien") is that person.
-        person = (kinds or {}).get(earlier, "person" if earlier[:1].isupper() and " " in earlier else None) == "person"
-        first = att.source.split()[1] if len(att.source.split()) > 1 else ""
-        if person and not first.endswith(("s", "x")) and len(att.source.split()) <= 4:
-            return replace(att, source=earlier)
+        people = [t.source for t in named
+                  if (kinds or {}).get(t.source, "person" if t.source[:1].isupper() and " " in t.source else None) == "person"]
+        first = desc[1] if len(desc) > 1 else ""
+        if people and not first.endswith(("s", "x")) and len(desc) <= 4:
+            return replace(att, source=people[-1])
     return att
+
+
+def _core(source: str) -> str:
+    """Return a described source without its relative clause or the phrase that says where it is ("the ambassador in
+    Bangui" -> "the ambassador"); a name as it is."""
+    w = _words().w
+    return re.split(rf"\s+(?:{w['relative_person']}|{w['source_qualifiers']}|{w['governing']})\s", source)[0] or source
+
+
+def _agrees(words: str, source: str, kinds: dict[str, str]) -> bool:
+    """Whether a pronoun source ("he", "elle", "it"; any other pronoun agrees with any source) can refer to `source`."""
+    w = _words().w
+    kind = kinds.get(source)
+    if kind is None and source[:1].isupper():
+        kind = "named"  # a name the catalogue lacks: most often a person's
+    one = re.search(rf"(?<!\w){w['personal_pronouns']}(?!\w)", words, re.I)
+    if one:
+        if kind is None:  # a described source: one person ("the source", "un responsable"), not several
+            head = (_core(source).split() or [""])[-1]
+            return not head.endswith(("s", "x")) or head.endswith("ss")  # "a witness", not "witnesses"
+        return kind in ("person", "named")
+    if re.search(rf"(?<!\w){w['thing_pronouns']}(?!\w)", words, re.I):
+        return kind not in ("person", "named")
+    return True
+
+
+def _quoted_sentences(text: str, sentences: list[tuple[int, int]]) -> dict[int, tuple[int, int]]:
+    """Return, for each sentence wholly inside a quotation (quotation marks aside), the quotation's (start, end)."""
+    from .voice import quoted_spans
+
+    quotes = quoted_spans(text)
+    out: dict[int, tuple[int, int]] = {}
+    for i, (s, e) in enumerate(sentences):
+        body = text[s:e]
+        a = s + len(body) - len(body.lstrip(" \"'“”«»‘’"))
+        b = s + len(body.rstrip(" \"'“”«»‘’"))
+        inside = [q for q in quotes if q[0] <= a and b <= q[1] and b > a]
+        if inside:
+            out[i] = max(inside, key=lambda q: q[1] - q[0])
+    return out
+
+
+def _introduced(text: str, sentences: list[tuple[int, int]], quote: tuple[int, int], done: list[Attribution]) -> Attribution | None:
+    """Return the attribution of the sentence that introduces a quotation with a colon right before it ("X said:")."""
+    for j in range(len(done) - 1, -1, -1):
+        s, e = sentences[j]
+        if e > quote[0]:
+            continue
+        if text[s:e].rstrip().endswith(":") and not text[e:quote[0]].strip() and done[j].source:
+            return done[j]
+        return None
+    return None
+
+
+def _named_above(text: str, quote: tuple[int, int], mentions: list[Mention], kinds: dict[str, str]) -> Attribution | None:
+    """Return the speaker of a quotation that opens its paragraph under a line naming only one person or body (a caption
+    such as "RT (Russia Today)" above the words it said)."""
+    line_start = text.rfind("\n", 0, quote[0]) + 1
+    if text[line_start:quote[0]].strip():
+        return None
+    above = [m for m in re.finditer(r"[^\n]*\S[^\n]*", text[:line_start])]
+    if not above:
+        return None
+    a, b = above[-1].start(), above[-1].end()
+    named = [m for m in mentions if a <= m.start and m.end <= b and m.actor]
+    if not named or len({m.actor for m in named}) > 1 or kinds.get(named[0].actor) not in _BODY_KINDS:
+        return None
+    rest = text[a:b]
+    for m in sorted(named, key=lambda m: -m.start):
+        rest = rest[:m.start - a] + rest[m.end - a:]
+    if re.sub(r"\([^)]*\)", "", rest).strip(" \t()[]-–—:,.") or len(text[a:b]) > 80:
+        return None
+    return Attribution(named[0].actor, text[a:b].strip(), "quoted")
 
 
 def _quote_runs(text: str, sentences: list[tuple[int, int]]) -> dict[int, int]:
@@ -452,6 +607,7 @@ def statement_features(text: str, sentences: list[tuple[int, int]], mentions: li
     """Return one row of FEATURES per sentence (the head's cheap features; the sentence vector is added by the head)."""
     cues = cues or load_voice_cues()
     hedges = cues.get("hedges", language)
+    first_person = _words().first_person
     token_sets = [set(re.findall(r"\w+", text[s:e].casefold())) for s, e in sentences]
     rows = []
     for i, ((s, e), score, att) in enumerate(zip(sentences, model_scores, attributions)):
@@ -465,7 +621,7 @@ def statement_features(text: str, sentences: list[tuple[int, int]], mentions: li
             math.log(p / (1 - p)), math.log(len(words)), float(bool(_figures(sentence))), float(bool(find_dates(sentence))),
             float(min(3, len({m.actor for m in inside if m.actor}))), float(min(3, len(inside))),
             float(bool(re.search(r"[.!»”\")]\s*$", sentence))), float(sentence[:1].islower()), float(repeat >= 0.8),
-            i / max(1, len(sentences)), float(bool(_FIRST_PERSON.search(sentence))), float(bool(hedges and hedges.search(sentence))),
+            i / max(1, len(sentences)), float(bool(first_person.search(sentence))), float(bool(hedges and hedges.search(sentence))),
             float(bool(_NOISE.search(sentence))), sum(w[:1].isupper() for w in words) / len(words), float(len(words) < 6),
             float(bool(att.source)), float(language == "fr"),
         ])
@@ -527,19 +683,30 @@ def statement_scores(doc_id: str, text: str, sentences: list[tuple[int, int]], m
 def _attributions(text: str, spans: list[tuple[int, int]], mentions: list[Mention], kinds: dict[str, str], language: str | None,
                   cues: VoiceCues) -> list[Attribution]:
     """Return each sentence's attribution, with pronouns resolved, quotations carried and findings continued."""
+    wd = _words()
     own = [attribute(text[s:e], s, mentions, kinds, language, cues) for s, e in spans]
     runs = _quote_runs(text, spans)
+    quoted = _quoted_sentences(text, spans)
     out: list[Attribution] = []
     for i, (s, e) in enumerate(spans):
         att = _resolve(own[i], out[-6:], kinds)
-        if att.source is None and i in runs and runs[i] != i:
+        if i in runs and runs[i] != i and att.source is None:
             # A quotation that runs over several sentences: its speaker is named where it closes (or opens).
             closing = _resolve(own[runs[i]], out[-6:], kinds)
             opening = [o for j, o in enumerate(out) if runs.get(j) == runs[i] and o.source]
             att = closing if closing.source else (opening[0] if opening else att)
-        if att.source is None and _CONTINUES.search(text[s:e]):
+        elif i in runs and runs[i] != i and i in quoted and runs[i] not in quoted:
+            # What a sentence inside the quotation cites is still the speaker's words.
+            closing = _resolve(own[runs[i]], out[-6:], kinds)
+            att = closing if closing.source else att
+        if i in quoted:
+            # A sentence wholly inside a quotation is its speaker's, whatever it cites: the speaker introduced before it
+            # ("RT said on Twitter: “...”") or named on the line above it.
+            speaker = _introduced(text, spans, quoted[i], out) or _named_above(text, quoted[i], mentions, kinds)
+            att = speaker if speaker else att
+        if att.source is None and wd.continues.search(text[s:e]):
             # "In addition, ...", "A third of those ...": the sentence goes on with the finding cited just before.
-            findings = [t for t in out[-2:] if t.source and t.verb and _FINDING.match(t.verb)]
+            findings = [t for t in out[-2:] if t.source and t.verb and wd.finding.match(t.verb)]
             if findings:
                 att = findings[-1]
         out.append(att)
@@ -602,7 +769,7 @@ def source_parts(text: str, start: int, end: int, att: Attribution, mentions: li
     joints = "|".join(p.pattern for p in (contrast, concessive) if p)
     if not joints:
         return [(start, end, att)]
-    for m in re.finditer(rf"[,;]\s*(?:(?:and|et)\s+)?(?:{joints})", sentence, re.I):
+    for m in re.finditer(rf"[,;]\s*(?:{_words().w['coordinators']}\s+)?(?:{joints})", sentence, re.I):
         cut = m.start()
         if cut < 15 or len(sentence) - m.end() < 15:
             continue
@@ -625,7 +792,7 @@ def _cited_paragraphs(claims: list[Claim], text: str, mentions: list[Mention], k
         if len(named) != 1:
             continue
         rest = (text[a : named[0].start] + text[named[0].end : b]).strip().lower()
-        if re.fullmatch(r"(?:(?:source|sources|via|credit|photo)\s*:?\s*)?(?:the\b\s*)?[\W_]*", rest):
+        if re.fullmatch(rf"(?:{_words().w['citation_words']}\s*:?\s*)?(?:the\b\s*)?[\W_]*", rest):
             cites[lines[i - 1][1]] = (named[0].actor, text[a:b])
     out = []
     for c in claims:

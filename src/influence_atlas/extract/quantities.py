@@ -47,7 +47,7 @@ _PATTERN = re.compile(
 # "between 20 and 30", "from 100 to 200", "20-30", "entre 20 et 30", "de 100 à 200".
 _RANGE_OPEN = re.compile(r"(?:between|from|entre|de)\s+$", re.I)
 _RANGE_JOIN = re.compile(r"\s*(?:and|to|-|–|et|à)\s*", re.I)
-_STOP_UNITS = {"of", "the", "and", "or", "in", "to", "a", "an", "were", "was", "had", "have", "has", "de", "des", "et", "the"}
+_STOP_UNITS = {"of", "the", "and", "or", "in", "to", "a", "an", "were", "was", "had", "have", "has", "de", "des", "et", "à", "au", "ou"}
 
 
 def find_quantities(text: str) -> list[Quantity]:
