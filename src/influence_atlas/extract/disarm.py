@@ -17,7 +17,7 @@ from pathlib import Path
 from ..errors import OntologyError
 from ..ontology.disarm import TECHNIQUE_ID, Cue, CueSection, load_cues
 from ..text.normalise import fold_with_offsets
-from .techniques import sentence_bounds
+from ..text.sentences import sentence_bounds
 
 EXTRACTOR = "disarm-cues"
 MISP_CLUSTER = "disarm-techniques"
