@@ -1,16 +1,17 @@
 """Versioned migrations; each runs once, in a transaction, on every dialect.
 
-Each migration is self-contained: it states the tables and columns as they were when it was written, never the
-live definitions in schema.py, so that a later change to a table cannot change what an old migration does. A
-change to a table in schema.py therefore needs a new migration here; tests/test_migrations.py checks that the
-migrations, applied one by one, build the tables schema.py defines.
+Each migration is self-contained: it states the tables and columns as they were when it was written, as SQL that
+runs on SQLite and PostgreSQL alike, never through the live definitions in schema.py (nor through SQLAlchemy's
+rendering of them), so that a later change to a table cannot change what an old migration does. A change to a
+table in schema.py therefore needs a new migration here; tests/test_migrations.py checks that the migrations,
+applied one by one, build the tables schema.py defines.
 """
 
 from __future__ import annotations
 
 from typing import Callable
 
-from sqlalchemy import Boolean, Column, Float, ForeignKey, Index, Integer, MetaData, String, Table, Text, inspect, text
+from sqlalchemy import Column, Integer, MetaData, String, Table, Text, inspect, text
 
 # Which migrations a database has had (read and written by Store.migrate).
 schema_migrations = Table(
@@ -21,9 +22,11 @@ schema_migrations = Table(
 )
 
 
-def _documents_key(md: MetaData) -> None:
-    """Name documents.id in `md` so that a table created there can refer to it (the table itself is not created)."""
-    Table("documents", md, Column("id", String(64), primary_key=True))
+def _run_ddl(conn, dialect: str, ddl: str) -> None:
+    """Execute `;`-separated DDL written for both dialects; `{serial}` is an autoincrementing integer key's type."""
+    for statement in ddl.split(";"):
+        if statement.strip():
+            conn.execute(text(statement.replace("{serial}", "SERIAL" if dialect == "postgresql" else "INTEGER")))
 
 
 def _add_columns(conn, table: str, columns: tuple[tuple[str, str], ...]) -> None:
@@ -53,49 +56,51 @@ def _pg_code_point_text(conn, tables: tuple[str, ...], only: tuple[str, ...] = (
 
 def _m1_core(conn, dialect: str) -> None:
     """Documents, actors, mentions."""
-    md = MetaData()
-    Table(
-        "documents", md,
-        Column("id", String(64), primary_key=True),
-        Column("name", Text, nullable=False),
-        Column("path", Text, nullable=False),
-        Column("title", Text),
-        Column("language", String(8)),
-        Column("published", String(32)),
-        Column("published_estimated", Boolean, nullable=False),
-        Column("authors", Text, nullable=False),
-        Column("genre", String(32)),
-        Column("url", Text),
-        Column("outlet", Text),
-        Column("words", Integer, nullable=False),
-        Column("text", Text, nullable=False),
-        Column("ingested_at", String(32), nullable=False),
-        Column("analysis_version", String(64)),
-        Column("analyzed_at", String(32)),
-    )
-    Table(
-        "actors", md,
-        Column("name", Text, primary_key=True),
-        Column("kind", String(32), nullable=False),
-        Column("aliases", Text, nullable=False),
-        Column("country", Text),
-        Column("known", Boolean, nullable=False),
-    )
-    Table(
-        "mentions", md,
-        Column("id", Integer, primary_key=True, autoincrement=True),
-        Column("doc", String(64), ForeignKey("documents.id", ondelete="CASCADE"), nullable=False),
-        Column("start", Integer, nullable=False),
-        Column("end", Integer, nullable=False),
-        Column("text", Text, nullable=False),
-        Column("label", String(16), nullable=False),
-        Column("actor", Text),
-        Column("extractor", String(32), nullable=False),
-        Column("confidence", Float, nullable=False),
-        Index("ix_mentions_doc", "doc"),
-        Index("ix_mentions_actor", "actor"),
-    )
-    md.create_all(conn, checkfirst=True)
+    _run_ddl(conn, dialect, """
+CREATE TABLE IF NOT EXISTS documents (
+    id VARCHAR(64) NOT NULL,
+    name TEXT NOT NULL,
+    path TEXT NOT NULL,
+    title TEXT,
+    language VARCHAR(8),
+    published VARCHAR(32),
+    published_estimated BOOLEAN NOT NULL,
+    authors TEXT NOT NULL,
+    genre VARCHAR(32),
+    url TEXT,
+    outlet TEXT,
+    words INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    ingested_at VARCHAR(32) NOT NULL,
+    analysis_version VARCHAR(64),
+    analyzed_at VARCHAR(32),
+    PRIMARY KEY (id)
+);
+CREATE TABLE IF NOT EXISTS actors (
+    name TEXT NOT NULL,
+    kind VARCHAR(32) NOT NULL,
+    aliases TEXT NOT NULL,
+    country TEXT,
+    known BOOLEAN NOT NULL,
+    PRIMARY KEY (name)
+);
+CREATE TABLE IF NOT EXISTS mentions (
+    id {serial} NOT NULL,
+    doc VARCHAR(64) NOT NULL,
+    start INTEGER NOT NULL,
+    "end" INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    label VARCHAR(16) NOT NULL,
+    actor TEXT,
+    extractor VARCHAR(32) NOT NULL,
+    confidence FLOAT NOT NULL,
+    PRIMARY KEY (id),
+    FOREIGN KEY(doc) REFERENCES documents (id) ON DELETE CASCADE
+);
+CREATE INDEX IF NOT EXISTS ix_mentions_actor ON mentions (actor);
+CREATE INDEX IF NOT EXISTS ix_mentions_doc ON mentions (doc)
+""")
+
 
 
 def _m2_fulltext(conn, dialect: str) -> None:
@@ -114,172 +119,176 @@ def _m2_fulltext(conn, dialect: str) -> None:
 
 def _m3_events(conn, dialect: str) -> None:
     """Events extracted from documents."""
-    md = MetaData()
-    _documents_key(md)
-    Table(
-        "events", md,
-        Column("id", String(40), primary_key=True),
-        Column("doc", String(64), ForeignKey("documents.id", ondelete="CASCADE"), nullable=False),
-        Column("type", String(32), nullable=False),
-        Column("date", String(10)),
-        Column("date_precision", String(8)),
-        Column("actors", Text, nullable=False),
-        Column("location", Text),
-        Column("latitude", Float),
-        Column("longitude", Float),
-        Column("fatalities", Integer),
-        Column("fatalities_qualifier", String(16)),
-        Column("modality", String(16), nullable=False),
-        Column("start", Integer, nullable=False),
-        Column("end", Integer, nullable=False),
-        Column("evidence", Text, nullable=False),
-        Column("trigger", Text, nullable=False),
-        Column("extractor", String(32), nullable=False),
-        Column("confidence", Float, nullable=False),
-        Index("ix_events_doc", "doc"),
-        Index("ix_events_type_date", "type", "date"),
-    ).create(conn, checkfirst=True)
+    _run_ddl(conn, dialect, """
+CREATE TABLE IF NOT EXISTS events (
+    id VARCHAR(40) NOT NULL,
+    doc VARCHAR(64) NOT NULL,
+    type VARCHAR(32) NOT NULL,
+    date VARCHAR(10),
+    date_precision VARCHAR(8),
+    actors TEXT NOT NULL,
+    location TEXT,
+    latitude FLOAT,
+    longitude FLOAT,
+    fatalities INTEGER,
+    fatalities_qualifier VARCHAR(16),
+    modality VARCHAR(16) NOT NULL,
+    start INTEGER NOT NULL,
+    "end" INTEGER NOT NULL,
+    evidence TEXT NOT NULL,
+    "trigger" TEXT NOT NULL,
+    extractor VARCHAR(32) NOT NULL,
+    confidence FLOAT NOT NULL,
+    PRIMARY KEY (id),
+    FOREIGN KEY(doc) REFERENCES documents (id) ON DELETE CASCADE
+);
+CREATE INDEX IF NOT EXISTS ix_events_type_date ON events (type, date);
+CREATE INDEX IF NOT EXISTS ix_events_doc ON events (doc)
+""")
+
 
 
 def _m4_records(conn, dialect: str) -> None:
     """Claims, stances, narratives, techniques, DISARM techniques and cross-document links."""
-    md = MetaData()
-    _documents_key(md)
+    _run_ddl(conn, dialect, """
+CREATE TABLE IF NOT EXISTS claims (
+    id VARCHAR(40) NOT NULL,
+    doc VARCHAR(64) NOT NULL,
+    start INTEGER NOT NULL,
+    "end" INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    checkworthiness FLOAT NOT NULL,
+    quantities TEXT NOT NULL,
+    attributed_to TEXT,
+    attribution_text TEXT,
+    reporting_verb TEXT,
+    hedged BOOLEAN NOT NULL,
+    hedges TEXT NOT NULL,
+    extractor VARCHAR(32) NOT NULL,
+    confidence FLOAT NOT NULL,
+    PRIMARY KEY (id),
+    FOREIGN KEY(doc) REFERENCES documents (id) ON DELETE CASCADE
+);
+CREATE INDEX IF NOT EXISTS ix_claims_doc ON claims (doc);
+CREATE TABLE IF NOT EXISTS stances (
+    doc VARCHAR(64) NOT NULL,
+    actor TEXT NOT NULL,
+    score FLOAT NOT NULL,
+    evidence TEXT NOT NULL,
+    extractor VARCHAR(32) NOT NULL,
+    confidence FLOAT NOT NULL,
+    PRIMARY KEY (doc, actor),
+    FOREIGN KEY(doc) REFERENCES documents (id) ON DELETE CASCADE
+);
+CREATE TABLE IF NOT EXISTS narratives (
+    doc VARCHAR(64) NOT NULL,
+    narrative VARCHAR(64) NOT NULL,
+    mode VARCHAR(16) NOT NULL,
+    score FLOAT NOT NULL,
+    evidence TEXT NOT NULL,
+    extractor VARCHAR(32) NOT NULL,
+    PRIMARY KEY (doc, narrative, mode),
+    FOREIGN KEY(doc) REFERENCES documents (id) ON DELETE CASCADE
+);
+CREATE TABLE IF NOT EXISTS techniques (
+    id {serial} NOT NULL,
+    doc VARCHAR(64) NOT NULL,
+    technique VARCHAR(64) NOT NULL,
+    start INTEGER NOT NULL,
+    "end" INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    score FLOAT NOT NULL,
+    extractor VARCHAR(32) NOT NULL,
+    PRIMARY KEY (id),
+    FOREIGN KEY(doc) REFERENCES documents (id) ON DELETE CASCADE
+);
+CREATE INDEX IF NOT EXISTS ix_techniques_doc ON techniques (doc);
+CREATE TABLE IF NOT EXISTS ttps (
+    id {serial} NOT NULL,
+    doc VARCHAR(64) NOT NULL,
+    disarm_id VARCHAR(16) NOT NULL,
+    name TEXT NOT NULL,
+    start INTEGER NOT NULL,
+    "end" INTEGER NOT NULL,
+    evidence TEXT NOT NULL,
+    confidence FLOAT NOT NULL,
+    extractor VARCHAR(32) NOT NULL,
+    PRIMARY KEY (id),
+    FOREIGN KEY(doc) REFERENCES documents (id) ON DELETE CASCADE
+);
+CREATE INDEX IF NOT EXISTS ix_ttps_doc ON ttps (doc);
+CREATE TABLE IF NOT EXISTS links (
+    id VARCHAR(40) NOT NULL,
+    kind VARCHAR(16) NOT NULL,
+    items TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    score FLOAT NOT NULL,
+    PRIMARY KEY (id)
+)
+""")
 
-    def doc(primary_key: bool = False) -> Column:
-        if primary_key:
-            return Column("doc", String(64), ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True)
-        return Column("doc", String(64), ForeignKey("documents.id", ondelete="CASCADE"), nullable=False)
-
-    tables = [
-        Table(
-            "claims", md,
-            Column("id", String(40), primary_key=True), doc(),
-            Column("start", Integer, nullable=False),
-            Column("end", Integer, nullable=False),
-            Column("text", Text, nullable=False),
-            Column("checkworthiness", Float, nullable=False),
-            Column("quantities", Text, nullable=False),
-            Column("attributed_to", Text),
-            Column("attribution_text", Text),
-            Column("reporting_verb", Text),
-            Column("hedged", Boolean, nullable=False),
-            Column("hedges", Text, nullable=False),
-            Column("extractor", String(32), nullable=False),
-            Column("confidence", Float, nullable=False),
-            Index("ix_claims_doc", "doc"),
-        ),
-        Table(
-            "stances", md,
-            doc(primary_key=True),
-            Column("actor", Text, primary_key=True),
-            Column("score", Float, nullable=False),
-            Column("evidence", Text, nullable=False),
-            Column("extractor", String(32), nullable=False),
-            Column("confidence", Float, nullable=False),
-        ),
-        Table(
-            "narratives", md,
-            doc(primary_key=True),
-            Column("narrative", String(64), primary_key=True),
-            Column("mode", String(16), primary_key=True),
-            Column("score", Float, nullable=False),
-            Column("evidence", Text, nullable=False),
-            Column("extractor", String(32), nullable=False),
-        ),
-        Table(
-            "techniques", md,
-            Column("id", Integer, primary_key=True, autoincrement=True), doc(),
-            Column("technique", String(64), nullable=False),
-            Column("start", Integer, nullable=False),
-            Column("end", Integer, nullable=False),
-            Column("text", Text, nullable=False),
-            Column("score", Float, nullable=False),
-            Column("extractor", String(32), nullable=False),
-            Index("ix_techniques_doc", "doc"),
-        ),
-        Table(
-            "ttps", md,
-            Column("id", Integer, primary_key=True, autoincrement=True), doc(),
-            Column("disarm_id", String(16), nullable=False),
-            Column("name", Text, nullable=False),
-            Column("start", Integer, nullable=False),
-            Column("end", Integer, nullable=False),
-            Column("evidence", Text, nullable=False),
-            Column("confidence", Float, nullable=False),
-            Column("extractor", String(32), nullable=False),
-            Index("ix_ttps_doc", "doc"),
-        ),
-        Table(
-            "links", md,
-            Column("id", String(40), primary_key=True),
-            Column("kind", String(16), nullable=False),
-            Column("items", Text, nullable=False),
-            Column("detail", Text, nullable=False),
-            Column("score", Float, nullable=False),
-        ),
-    ]
-    for table in tables:
-        table.create(conn, checkfirst=True)
 
 
 def _m10_coordination(conn, dialect: str) -> None:
     """Coordination runs over social-media posts: their clusters, cluster members and account edges."""
-    md = MetaData()
-    Table(
-        "coord_runs", md,
-        Column("id", String(40), primary_key=True),
-        Column("source", Text, nullable=False),
-        Column("mode", String(16), nullable=False),
-        Column("directed", Boolean, nullable=False),
-        Column("window", Float, nullable=False),
-        Column("window_estimated", Boolean, nullable=False),
-        Column("min_repeat", Integer, nullable=False),
-        Column("similarity", Float),
-        Column("method", String(16), nullable=False),
-        Column("posts", Integer, nullable=False),
-        Column("accounts", Integer, nullable=False),
-        Column("edges", Integer, nullable=False),
-        Column("clusters", Integer, nullable=False),
-        Column("modularity", Float),
-        Column("details", Text, nullable=False),
-        Column("created_at", String(32), nullable=False),
-    )
-    run = lambda: Column("run", String(40), ForeignKey("coord_runs.id", ondelete="CASCADE"), primary_key=True)  # noqa: E731
-    Table(
-        "coord_clusters", md,
-        run(),
-        Column("id", String(32), primary_key=True),
-        Column("rank", Integer, nullable=False),
-        Column("component", Integer, nullable=False),
-        Column("size", Integer, nullable=False),
-        Column("edges", Integer, nullable=False),
-        Column("weight_total", Integer, nullable=False),
-        Column("weight_mean", Float, nullable=False),
-        Column("weight_median", Float, nullable=False),
-        Column("weight_max", Integer, nullable=False),
-        Column("density", Float, nullable=False),
-        Column("objects_total", Integer, nullable=False),
-        Column("objects", Text, nullable=False),
-        Column("first", String(32)),
-        Column("last", String(32)),
-    )
-    Table(
-        "coord_members", md,
-        run(),
-        Column("account", Text, primary_key=True),
-        Column("cluster", String(32), nullable=False),
-        Column("component", Integer, nullable=False),
-        Index("ix_coord_members_cluster", "run", "cluster"),
-    )
-    Table(
-        "coord_edges", md,
-        run(),
-        Column("account_a", Text, primary_key=True),
-        Column("account_b", Text, primary_key=True),
-        Column("weight", Integer, nullable=False),
-    )
-    md.create_all(conn, checkfirst=True)
+    _run_ddl(conn, dialect, """
+CREATE TABLE IF NOT EXISTS coord_runs (
+    id VARCHAR(40) NOT NULL,
+    source TEXT NOT NULL,
+    mode VARCHAR(16) NOT NULL,
+    directed BOOLEAN NOT NULL,
+    "window" FLOAT NOT NULL,
+    window_estimated BOOLEAN NOT NULL,
+    min_repeat INTEGER NOT NULL,
+    similarity FLOAT,
+    method VARCHAR(16) NOT NULL,
+    posts INTEGER NOT NULL,
+    accounts INTEGER NOT NULL,
+    edges INTEGER NOT NULL,
+    clusters INTEGER NOT NULL,
+    modularity FLOAT,
+    details TEXT NOT NULL,
+    created_at VARCHAR(32) NOT NULL,
+    PRIMARY KEY (id)
+);
+CREATE TABLE IF NOT EXISTS coord_clusters (
+    run VARCHAR(40) NOT NULL,
+    id VARCHAR(32) NOT NULL,
+    rank INTEGER NOT NULL,
+    component INTEGER NOT NULL,
+    size INTEGER NOT NULL,
+    edges INTEGER NOT NULL,
+    weight_total INTEGER NOT NULL,
+    weight_mean FLOAT NOT NULL,
+    weight_median FLOAT NOT NULL,
+    weight_max INTEGER NOT NULL,
+    density FLOAT NOT NULL,
+    objects_total INTEGER NOT NULL,
+    objects TEXT NOT NULL,
+    first VARCHAR(32),
+    last VARCHAR(32),
+    PRIMARY KEY (run, id),
+    FOREIGN KEY(run) REFERENCES coord_runs (id) ON DELETE CASCADE
+);
+CREATE TABLE IF NOT EXISTS coord_members (
+    run VARCHAR(40) NOT NULL,
+    account TEXT NOT NULL,
+    cluster VARCHAR(32) NOT NULL,
+    component INTEGER NOT NULL,
+    PRIMARY KEY (run, account),
+    FOREIGN KEY(run) REFERENCES coord_runs (id) ON DELETE CASCADE
+);
+CREATE INDEX IF NOT EXISTS ix_coord_members_cluster ON coord_members (run, cluster);
+CREATE TABLE IF NOT EXISTS coord_edges (
+    run VARCHAR(40) NOT NULL,
+    account_a TEXT NOT NULL,
+    account_b TEXT NOT NULL,
+    weight INTEGER NOT NULL,
+    PRIMARY KEY (run, account_a, account_b),
+    FOREIGN KEY(run) REFERENCES coord_runs (id) ON DELETE CASCADE
+)
+""")
+
 
 
 def _m20_web_indexes(conn, dialect: str) -> None:
@@ -342,45 +351,49 @@ def _m46_event_coding(conn, dialect: str) -> None:
 
 def _m47_held_stances(conn, dialect: str) -> None:
     """Stances held by the speakers a document quotes or cites."""
-    md = MetaData()
-    _documents_key(md)
-    Table(
-        "held_stances", md,
-        Column("doc", String(64), ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True),
-        Column("holder", Text, primary_key=True),
-        Column("actor", Text, primary_key=True),
-        Column("score", Float, nullable=False),
-        Column("evidence", Text, nullable=False),
-        Column("extractor", String(32), nullable=False),
-        Column("confidence", Float, nullable=False),
-    ).create(conn, checkfirst=True)
+    _run_ddl(conn, dialect, """
+CREATE TABLE IF NOT EXISTS held_stances (
+    doc VARCHAR(64) NOT NULL,
+    holder TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    score FLOAT NOT NULL,
+    evidence TEXT NOT NULL,
+    extractor VARCHAR(32) NOT NULL,
+    confidence FLOAT NOT NULL,
+    PRIMARY KEY (doc, holder, actor),
+    FOREIGN KEY(doc) REFERENCES documents (id) ON DELETE CASCADE
+)
+""")
     if dialect == "postgresql":
         _pg_code_point_text(conn, ("held_stances",))
 
 
+
 def _m50_corrections(conn, dialect: str) -> None:
     """Analyst corrections, replayed onto the records after each analysis and reconciliation."""
-    md = MetaData()
-    Table(
-        "corrections", md,
-        Column("id", String(40), primary_key=True),
-        Column("who", Text, nullable=False),
-        Column("created_at", String(32), nullable=False),
-        Column("kind", String(16), nullable=False),
-        Column("key", Text, nullable=False),
-        Column("doc", String(64)),
-        Column("target", Text, nullable=False),
-        Column("operation", String(16), nullable=False),
-        Column("fields", Text, nullable=False),
-        Column("reason", Text, nullable=False),
-        Column("state", String(16), nullable=False),
-        Column("affected", Text, nullable=False),
-        Column("applied_at", String(32)),
-        Index("ix_corrections_doc", "doc"),
-        Index("ix_corrections_created", "created_at", "id"),
-    ).create(conn, checkfirst=True)
+    _run_ddl(conn, dialect, """
+CREATE TABLE IF NOT EXISTS corrections (
+    id VARCHAR(40) NOT NULL,
+    who TEXT NOT NULL,
+    created_at VARCHAR(32) NOT NULL,
+    kind VARCHAR(16) NOT NULL,
+    "key" TEXT NOT NULL,
+    doc VARCHAR(64),
+    target TEXT NOT NULL,
+    operation VARCHAR(16) NOT NULL,
+    fields TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    state VARCHAR(16) NOT NULL,
+    affected TEXT NOT NULL,
+    applied_at VARCHAR(32),
+    PRIMARY KEY (id)
+);
+CREATE INDEX IF NOT EXISTS ix_corrections_created ON corrections (created_at, id);
+CREATE INDEX IF NOT EXISTS ix_corrections_doc ON corrections (doc)
+""")
     if dialect == "postgresql":
         _pg_code_point_text(conn, ("corrections",))
+
 
 
 def _m51_pg_text_of_added_columns(conn, dialect: str) -> None:
