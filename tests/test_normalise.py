@@ -1,4 +1,18 @@
-from influence_atlas.text.normalise import count_words, document_id, normalise_text
+import re
+import sys
+import unicodedata
+
+from hypothesis import given, settings, strategies as st
+
+from influence_atlas.text.normalise import count_words, document_id, fold, fold_with_offsets, normalise_text
+
+
+def _fold_whole(s: str) -> str:
+    """Fold the whole string at once: the definition fold's character-by-character folding must agree with."""
+    s = unicodedata.normalize("NFKD", s)
+    s = "".join(c for c in s if not unicodedata.combining(c))
+    s = s.replace("’", "'").replace("‘", "'")
+    return re.sub(r"\s+", " ", s).strip().casefold()
 
 
 def test_unicode_and_spaces_are_normalised():
@@ -38,3 +52,28 @@ def test_id_is_sha256_of_normalised_text():
 
 def test_count_words():
     assert count_words("Mali's junta, since 2021 — 3 coups.") == 6
+
+
+def test_fold_agrees_with_folding_the_whole_string_for_every_character():
+    # Each assigned code point after a letter, followed by a combining accent and an accented letter.
+    for cp in range(sys.maxunicode + 1):
+        c = chr(cp)
+        if unicodedata.category(c) not in ("Cn", "Cs", "Co"):
+            s = f"a{c}\u0301É"
+            assert fold(s) == _fold_whole(s), (hex(cp), s)
+
+
+@settings(max_examples=1000, deadline=None, derandomize=True)
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=40))
+def test_fold_is_fold_with_offsets_with_white_space_collapsed(s):
+    folded, where = fold_with_offsets(s)
+    assert fold(s) == _fold_whole(s) == re.sub(r"\s+", " ", folded).strip()
+    # Every folded character points at the character it comes from, in order.
+    assert len(where) == len(folded) and where == sorted(where) and all(0 <= i < len(s) for i in where)
+    assert all(folded[k] in fold_with_offsets(s[i])[0] for k, i in enumerate(where))
+
+
+def test_fold_with_offsets_keeps_white_space_and_points_into_the_text():
+    folded, where = fold_with_offsets("Ça  va\u00a0Éric")
+    assert folded == "ca  va eric"
+    assert [where[k] for k in range(len(folded)) if folded[k] == "e"] == [7]

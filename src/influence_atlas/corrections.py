@@ -632,77 +632,90 @@ def build_correction(store: Store, operation: str, kind: str, ref: str | list[st
     if operation not in OPERATIONS:
         raise CorrectionError(f"unknown operation '{operation}': use one of {', '.join(OPERATIONS)}")
     if operation == "add_link":
-        if kind not in LINK_KINDS:
-            raise CorrectionError(f"unknown link kind '{kind}': use one of {', '.join(LINK_KINDS)}")
-        refs = [r for r in ([ref] if isinstance(ref, str) else list(ref or [])) if r]
-        if len(set(refs)) < 2:
-            raise CorrectionError("a link joins at least two different records: give two ids or more")
-        items = _item_targets(store, kind, dict.fromkeys(refs))
-        target = {"link_kind": kind, "items": items}
-        fields = {"link_kind": kind, "items": items}
-        key, doc, record_kind = _key_of_target("link", target), None, "link"
+        record_kind, key, target, fields = _new_link(store, kind, ref)
     elif operation == "add_narrative":
-        doc_ref, _, narrative = (ref or "").partition("/")
-        doc = resolve_document(store, doc_ref)
-        taxonomy = load_taxonomy().by_id()
-        if narrative not in taxonomy:
-            raise CorrectionError(f"unknown narrative '{narrative}': use one of {', '.join(sorted(taxonomy))}")
-        mode = fields.get("mode", "endorsed")
-        if mode not in NARRATIVE_MODES:
-            raise CorrectionError(f"invalid narrative mode '{mode}': use {' or '.join(NARRATIVE_MODES)}")
-        spans = [list(_span(s)) if isinstance(s, str) else [int(s[0]), int(s[1])] for s in fields.get("evidence", [])]
-        length = len(store.documents([doc])[0].text)
-        if not spans:
-            raise CorrectionError("point at the words that carry the narrative: give an evidence span START-END")
-        if any(not 0 <= a < b <= length for a, b in spans):
-            raise CorrectionError(f"evidence spans must lie inside the document (0-{length})")
-        target = {"doc": doc, "narrative": narrative, "mode": mode, "evidence": spans}
-        fields = {"mode": mode, "evidence": spans}
-        key, record_kind = record_key("narrative", target), "narrative"
+        record_kind, key, target, fields = _new_narrative(store, ref, fields)
     else:
-        if operation in ("merge", "split"):
-            kind = "actor"
-        if isinstance(ref, list):
-            ref = ref[0] if len(ref) == 1 else ""
-        record = resolve_record(store, kind, ref or "")
-        if operation in ("merge", "split") or kind == "actor":
-            if operation not in ("merge", "split", "confirm"):
-                raise CorrectionError("an actor can be merged into another, split or confirmed")
-        if operation == "merge":
-            into = str(fields.get("into") or "").strip()
-            if into == record.name:
-                raise CorrectionError("an actor cannot be merged into itself")
-            resolve_record(store, "actor", into)
-            fields = {"into": into}
-        elif operation == "split":
-            alias = str(fields.get("alias") or "").strip()
-            if not alias:
-                raise CorrectionError("name the alias to split off the actor")
-            mentioned = {m.text.casefold() for m in store.find_records("mention", actor=record.name)}
-            if alias.casefold() not in mentioned:
-                raise UnknownRecord(f"no mention of {record.name} reads '{alias}'; the mentions read: "
-                                    f"{', '.join(sorted(mentioned)[:12]) or 'none'}")
-            fields = {"alias": alias, "into": str(fields.get("into") or alias).strip()}
-        elif operation == "edit":
-            fields = _check_fields(kind, fields)
-        else:
-            fields = {}
-        item_targets = None
-        if kind == "link":
-            refs = list(record.items)
-            item_kind = LINK_KINDS.get(record.kind, "event")
-            item_targets = []
-            for i in refs:
-                found = store.find_records(item_kind, id=i)
-                if found:
-                    item_targets.append({"kind": item_kind, "key": record_key(item_kind, found[0]), **_target(item_kind, found[0])})
-        target = _target(kind, record, item_targets)
-        key = _key_of_target(kind, target) if kind == "link" else record_key(kind, record)
-        doc = target.get("doc")
-        record_kind = kind
+        record_kind, key, target, fields = _existing_record(store, operation, kind, ref, fields)
     when = _now()
     return Correction(_correction_id(who, when, key, operation, fields, reason), who, when, record_kind, key,
                       target.get("doc") if record_kind != "link" else None, target, operation, fields, reason, "applied")
+
+
+def _new_link(store: Store, kind: str, ref: str | list[str] | None) -> tuple[str, str, dict, dict]:
+    """Return (record kind, key, target, fields) of a link an analyst adds between two or more records."""
+    if kind not in LINK_KINDS:
+        raise CorrectionError(f"unknown link kind '{kind}': use one of {', '.join(LINK_KINDS)}")
+    refs = [r for r in ([ref] if isinstance(ref, str) else list(ref or [])) if r]
+    if len(set(refs)) < 2:
+        raise CorrectionError("a link joins at least two different records: give two ids or more")
+    items = _item_targets(store, kind, dict.fromkeys(refs))
+    target = {"link_kind": kind, "items": items}
+    return "link", _key_of_target("link", target), target, {"link_kind": kind, "items": items}
+
+
+def _new_narrative(store: Store, ref: str | list[str] | None, fields: dict) -> tuple[str, str, dict, dict]:
+    """Return (record kind, key, target, fields) of a narrative an analyst adds to a document, with its evidence."""
+    doc_ref, _, narrative = (ref or "").partition("/")
+    doc = resolve_document(store, doc_ref)
+    taxonomy = load_taxonomy().by_id()
+    if narrative not in taxonomy:
+        raise CorrectionError(f"unknown narrative '{narrative}': use one of {', '.join(sorted(taxonomy))}")
+    mode = fields.get("mode", "endorsed")
+    if mode not in NARRATIVE_MODES:
+        raise CorrectionError(f"invalid narrative mode '{mode}': use {' or '.join(NARRATIVE_MODES)}")
+    spans = [list(_span(s)) if isinstance(s, str) else [int(s[0]), int(s[1])] for s in fields.get("evidence", [])]
+    length = len(store.documents([doc])[0].text)
+    if not spans:
+        raise CorrectionError("point at the words that carry the narrative: give an evidence span START-END")
+    if any(not 0 <= a < b <= length for a, b in spans):
+        raise CorrectionError(f"evidence spans must lie inside the document (0-{length})")
+    target = {"doc": doc, "narrative": narrative, "mode": mode, "evidence": spans}
+    return "narrative", record_key("narrative", target), target, {"mode": mode, "evidence": spans}
+
+
+def _existing_record(store: Store, operation: str, kind: str, ref: str | list[str] | None,
+                     fields: dict) -> tuple[str, str, dict, dict]:
+    """Return (record kind, key, target, fields) of a correction to a stored record: reject, confirm, edit, or an
+    actor's merge or split."""
+    if operation in ("merge", "split"):
+        kind = "actor"
+    if isinstance(ref, list):
+        ref = ref[0] if len(ref) == 1 else ""
+    record = resolve_record(store, kind, ref or "")
+    if operation in ("merge", "split") or kind == "actor":
+        if operation not in ("merge", "split", "confirm"):
+            raise CorrectionError("an actor can be merged into another, split or confirmed")
+    if operation == "merge":
+        into = str(fields.get("into") or "").strip()
+        if into == record.name:
+            raise CorrectionError("an actor cannot be merged into itself")
+        resolve_record(store, "actor", into)
+        fields = {"into": into}
+    elif operation == "split":
+        alias = str(fields.get("alias") or "").strip()
+        if not alias:
+            raise CorrectionError("name the alias to split off the actor")
+        mentioned = {m.text.casefold() for m in store.find_records("mention", actor=record.name)}
+        if alias.casefold() not in mentioned:
+            raise UnknownRecord(f"no mention of {record.name} reads '{alias}'; the mentions read: "
+                                f"{', '.join(sorted(mentioned)[:12]) or 'none'}")
+        fields = {"alias": alias, "into": str(fields.get("into") or alias).strip()}
+    elif operation == "edit":
+        fields = _check_fields(kind, fields)
+    else:
+        fields = {}
+    item_targets = None
+    if kind == "link":
+        item_kind = LINK_KINDS.get(record.kind, "event")
+        item_targets = []
+        for i in record.items:
+            found = store.find_records(item_kind, id=i)
+            if found:
+                item_targets.append({"kind": item_kind, "key": record_key(item_kind, found[0]), **_target(item_kind, found[0])})
+    target = _target(kind, record, item_targets)
+    key = _key_of_target(kind, target) if kind == "link" else record_key(kind, record)
+    return kind, key, target, fields
 
 
 def add_correction(store: Store, operation: str, kind: str, ref, fields: dict | None = None, who: str | None = None,

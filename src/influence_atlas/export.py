@@ -6,6 +6,7 @@ import csv
 import json
 from pathlib import Path
 
+from .records import Claim, Document, Event
 from .store import Store
 
 FORMATS = ("json", "acled-csv", "claimreview", "stix", "ftm", "gexf", "graphml")
@@ -30,14 +31,9 @@ def export_dict(store: Store) -> dict:
         claims_by_doc.setdefault(c.doc, []).append(c)
     out = {
         "documents": [
-            {
-                "id": d.id, "name": d.name, "path": d.path, "title": d.title, "language": d.language,
-                "published": d.published, "published_estimated": d.published_estimated, "authors": list(d.authors),
-                "genre": d.genre, "url": d.url, "outlet": d.outlet, "words": d.words,
-                "sourcing": sourcing_profile(claims_by_doc.get(d.id, [])),
-                # Whether persuasion techniques were looked for: analysed, unsupported_language, skipped, not_analysed.
-                "techniques_status": technique_status(d.language, versions.get(d.id)),
-            }
+            {**_document_json(d), "sourcing": sourcing_profile(claims_by_doc.get(d.id, [])),
+             # Whether persuasion techniques were looked for: analysed, unsupported_language, skipped, not_analysed.
+             "techniques_status": technique_status(d.language, versions.get(d.id))}
             for d in docs
         ],
         "actors": [
@@ -49,46 +45,20 @@ def export_dict(store: Store) -> dict:
              "extractor": m.extractor, "confidence": m.confidence}
             for m in store.mentions()
         ],
-        "events": [
-            {
-                "id": e.id, "doc": e.doc, "type": e.type, "acled_event_type": e.acled_event_type,
-                "acled_sub_event_type": e.acled_sub_event_type, "date": e.date, "date_precision": e.date_precision,
-                "geo_precision": e.geo_precision, "time_precision": e.time_precision,
-                "actors": [a.name for a in e.actors], "roles": {a.name: a.role for a in e.actors},
-                "actor_types": {a.name: a.actor_type for a in e.actors if a.actor_type},
-                "location": e.location, "latitude": e.latitude, "longitude": e.longitude,
-                "fatalities": e.fatalities, "fatalities_qualifier": e.fatalities_qualifier, "modality": e.modality,
-                "start": e.start, "end": e.end, "evidence": e.evidence, "trigger": e.trigger,
-                "extractor": e.extractor, "confidence": e.confidence,
-            }
-            for e in store.events()
-        ],
-        "claims": [
-            {
-                "id": c.id, "doc": c.doc, "start": c.start, "end": c.end, "text": c.text,
-                "checkworthiness": c.checkworthiness,
-                "quantities": [{"text": q.text, "value": q.value, "unit": q.unit, "qualifier": q.qualifier, "start": q.start, "end": q.end,
-                                "upper": q.upper}
-                               for q in c.quantities],
-                "attributed_to": c.attributed_to, "attribution_text": c.attribution_text, "reporting_verb": c.reporting_verb,
-                "relayed_by": c.relayed_by, "hedged": c.hedged, "hedges": list(c.hedges), "extractor": c.extractor, "confidence": c.confidence,
-            }
-            for c in all_claims
-        ],
+        "events": [_event_json(e) for e in store.events()],
+        "claims": [_claim_json(c) for c in all_claims],
         "stances": [
-            {"doc": x.doc, "actor": x.actor, "score": x.score, "evidence": [texts[x.doc][a:b] for a, b in x.evidence],
-             "evidence_spans": [list(e) for e in x.evidence], "extractor": x.extractor, "confidence": x.confidence}
+            {"doc": x.doc, "actor": x.actor, "score": x.score, **_evidence_json(texts[x.doc], x.evidence),
+             "extractor": x.extractor, "confidence": x.confidence}
             for x in store.stances()
         ],
         "held_stances": [
-            {"doc": x.doc, "holder": x.holder, "actor": x.actor, "score": x.score,
-             "evidence": [texts[x.doc][a:b] for a, b in x.evidence], "evidence_spans": [list(e) for e in x.evidence],
+            {"doc": x.doc, "holder": x.holder, "actor": x.actor, "score": x.score, **_evidence_json(texts[x.doc], x.evidence),
              "extractor": x.extractor, "confidence": x.confidence}
             for x in store.held_stances()
         ],
         "narratives": [
-            {"doc": x.doc, "narrative": x.narrative, "mode": x.mode, "score": x.score,
-             "evidence": [texts[x.doc][a:b] for a, b in x.evidence], "evidence_spans": [list(e) for e in x.evidence],
+            {"doc": x.doc, "narrative": x.narrative, "mode": x.mode, "score": x.score, **_evidence_json(texts[x.doc], x.evidence),
              "extractor": x.extractor}
             for x in store.narratives()
         ],
@@ -103,19 +73,68 @@ def export_dict(store: Store) -> dict:
         ],
         "links": [{"id": x.id, "kind": x.kind, "items": list(x.items), "detail": x.detail, "score": x.score} for x in store.links()],
     }
-    out["documents"].sort(key=lambda d: d["id"])
-    out["actors"].sort(key=lambda a: a["id"])
-    out["mentions"].sort(key=lambda m: (m["doc"], m["start"], m["end"], m["label"]))
-    out["events"].sort(key=lambda e: (e["doc"], e["start"], e["id"]))
-    out["claims"].sort(key=lambda c: (c["doc"], c["start"], c["id"]))
-    out["stances"].sort(key=lambda x: (x["doc"], x["actor"]))
-    out["held_stances"].sort(key=lambda x: (x["doc"], x["holder"], x["actor"]))
-    out["narratives"].sort(key=lambda x: (x["doc"], x["narrative"], x["mode"]))
-    out["techniques"].sort(key=lambda x: (x["doc"], x["start"], x["end"], x["technique"]))
-    out["ttps"].sort(key=lambda x: (x["doc"], x["start"], x["disarm_id"]))
-    out["links"].sort(key=lambda x: x["id"])
+    for array, key in SORT_KEYS.items():
+        out[array].sort(key=key)
     add_reviews(store, out)
     return out
+
+
+# The order of each array of the JSON export (stable across runs).
+SORT_KEYS = {
+    "documents": lambda d: d["id"],
+    "actors": lambda a: a["id"],
+    "mentions": lambda m: (m["doc"], m["start"], m["end"], m["label"]),
+    "events": lambda e: (e["doc"], e["start"], e["id"]),
+    "claims": lambda c: (c["doc"], c["start"], c["id"]),
+    "stances": lambda x: (x["doc"], x["actor"]),
+    "held_stances": lambda x: (x["doc"], x["holder"], x["actor"]),
+    "narratives": lambda x: (x["doc"], x["narrative"], x["mode"]),
+    "techniques": lambda x: (x["doc"], x["start"], x["end"], x["technique"]),
+    "ttps": lambda x: (x["doc"], x["start"], x["disarm_id"]),
+    "links": lambda x: x["id"],
+}
+
+
+def _document_json(d: Document) -> dict:
+    """Return a document's metadata as the JSON export gives it."""
+    return {
+        "id": d.id, "name": d.name, "path": d.path, "title": d.title, "language": d.language,
+        "published": d.published, "published_estimated": d.published_estimated, "authors": list(d.authors),
+        "genre": d.genre, "url": d.url, "outlet": d.outlet, "words": d.words,
+    }
+
+
+def _event_json(e: Event) -> dict:
+    """Return an event as the JSON export gives it: its type and ACLED coding, date, actors and roles, place, evidence."""
+    return {
+        "id": e.id, "doc": e.doc, "type": e.type, "acled_event_type": e.acled_event_type,
+        "acled_sub_event_type": e.acled_sub_event_type, "date": e.date, "date_precision": e.date_precision,
+        "geo_precision": e.geo_precision, "time_precision": e.time_precision,
+        "actors": [a.name for a in e.actors], "roles": {a.name: a.role for a in e.actors},
+        "actor_types": {a.name: a.actor_type for a in e.actors if a.actor_type},
+        "location": e.location, "latitude": e.latitude, "longitude": e.longitude,
+        "fatalities": e.fatalities, "fatalities_qualifier": e.fatalities_qualifier, "modality": e.modality,
+        "start": e.start, "end": e.end, "evidence": e.evidence, "trigger": e.trigger,
+        "extractor": e.extractor, "confidence": e.confidence,
+    }
+
+
+def _claim_json(c: Claim) -> dict:
+    """Return a claim as the JSON export gives it: its text, figures, source and hedges."""
+    return {
+        "id": c.id, "doc": c.doc, "start": c.start, "end": c.end, "text": c.text,
+        "checkworthiness": c.checkworthiness,
+        "quantities": [{"text": q.text, "value": q.value, "unit": q.unit, "qualifier": q.qualifier, "start": q.start, "end": q.end,
+                        "upper": q.upper}
+                       for q in c.quantities],
+        "attributed_to": c.attributed_to, "attribution_text": c.attribution_text, "reporting_verb": c.reporting_verb,
+        "relayed_by": c.relayed_by, "hedged": c.hedged, "hedges": list(c.hedges), "extractor": c.extractor, "confidence": c.confidence,
+    }
+
+
+def _evidence_json(text: str, spans: tuple[tuple[int, int], ...]) -> dict:
+    """Return the evidence of a stance or narrative: the quoted words and their (start, end) spans in the text."""
+    return {"evidence": [text[a:b] for a, b in spans], "evidence_spans": [list(e) for e in spans]}
 
 
 # Arrays of the JSON export and the record kind of their items, for analyst corrections.

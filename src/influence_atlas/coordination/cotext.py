@@ -72,16 +72,45 @@ def co_text_edges(posts: Posts, window: float, *, similarity: float = 0.8, min_r
         raise AtlasError(f"the similarity threshold must be in (0, 1], not {similarity}")
     if not posts.columns.text:
         raise AtlasError("co-text needs a text column: name it with --text COLUMN")
-    frame = posts.frame.filter(pl.col("text").is_not_null())
-    if posts.columns.post_id:  # a post listed once per object still has one text
-        frame = frame.with_columns(key=pl.col("post_id").fill_null(pl.col("row").cast(pl.String) + "\x00row"))
-        frame = frame.unique(subset="key", keep="first", maintain_order=True).drop("key")
+    frame = _posts_with_text(posts)
     empty = Edges(pl.DataFrame({"a": [], "b": [], "weight": []}, schema={"a": pl.UInt32, "b": pl.UInt32, "weight": pl.Int64}),
                   posts.accounts, "co-text", directed, window, min_repeat, 0, frame.height, similarity)
     if frame.height < 2:
         return empty
     micros = frame["time"].to_numpy()
     acc = frame["acc"].to_numpy().astype(np.int64)
+    xs, ys, checked, n_sets = _similar_post_pairs(frame, micros, acc, similarity, window_us, progress, threads)
+    if len(xs) == 0:
+        return Edges(empty.frame, posts.accounts, "co-text", directed, window, min_repeat, checked, frame.height, similarity)
+
+    group = _kernels.union_groups(n_sets, xs, ys)
+    matched = pl.DataFrame({"x": xs, "y": ys, "ax": acc[xs], "ay": acc[ys], "g": group[xs]})
+    edges = _weighted_edges(matched, directed, min_repeat)
+    used = np.unique(np.concatenate([xs, ys]))
+    texts = frame["text"]
+    roots = np.unique(group[used])
+    labels = pl.DataFrame({"g": roots, "item": texts.gather(roots).str.slice(0, ITEM_CHARS).str.replace_all(r"\s+", " ")})
+    items = (
+        pl.DataFrame({"acc": acc[used].astype(np.uint32), "time": micros[used], "g": group[used]})
+        .join(labels, on="g", how="left").select("acc", "time", "item")
+    )
+    return Edges(edges, posts.accounts, "co-text", directed, window, min_repeat, checked, frame.height, similarity, items)
+
+
+def _posts_with_text(posts: Posts) -> pl.DataFrame:
+    """Return the posts that have a text, each post once (a post listed once per object still has one text)."""
+    frame = posts.frame.filter(pl.col("text").is_not_null())
+    if posts.columns.post_id:
+        frame = frame.with_columns(key=pl.col("post_id").fill_null(pl.col("row").cast(pl.String) + "\x00row"))
+        frame = frame.unique(subset="key", keep="first", maintain_order=True).drop("key")
+    return frame
+
+
+def _similar_post_pairs(frame: pl.DataFrame, micros: np.ndarray, acc: np.ndarray, similarity: float, window_us: int,
+                        progress: Progress | None, threads: int | None) -> tuple[np.ndarray, np.ndarray, int, int]:
+    """Return the pairs (xs, ys) of posts of different accounts whose token sets reach `similarity` within the
+    window, the number of candidate pairs checked, and the number of posts (prefix filtering: only posts sharing
+    one of their rarest tokens are compared)."""
     tok_start, tokens = _token_sets(frame["text"])
     sizes = np.diff(tok_start)
 
@@ -104,12 +133,12 @@ def co_text_edges(posts: Posts, window: float, *, similarity: float = 0.8, min_r
                        progress, threads)
     xs = np.concatenate([p[0] for p in parts]) if parts else np.zeros(0, np.int64)
     ys = np.concatenate([p[1] for p in parts]) if parts else np.zeros(0, np.int64)
-    checked = int(sum(int(p[2][0]) for p in parts))
-    if len(xs) == 0:
-        return Edges(empty.frame, posts.accounts, "co-text", directed, window, min_repeat, checked, frame.height, similarity)
+    return xs, ys, int(sum(int(p[2][0]) for p in parts)), len(sizes)
 
-    group = _kernels.union_groups(len(sizes), xs, ys)
-    matched = pl.DataFrame({"x": xs, "y": ys, "ax": acc[xs], "ay": acc[ys], "g": group[xs]})
+
+def _weighted_edges(matched: pl.DataFrame, directed: bool, min_repeat: int) -> pl.DataFrame:
+    """Return the account pairs (a, b, weight) of matched posts whose weight reaches `min_repeat`: distinct texts both
+    posted (undirected), or distinct posts of a matched by b (directed)."""
     if directed:
         both = pl.concat([
             matched.select(post="x", a="ax", b="ay"),
@@ -121,17 +150,8 @@ def co_text_edges(posts: Posts, window: float, *, similarity: float = 0.8, min_r
             matched.select(a=pl.min_horizontal("ax", "ay"), b=pl.max_horizontal("ax", "ay"), g="g")
             .unique().group_by(["a", "b"]).len("weight")
         )
-    edges = (
+    return (
         counted.filter(pl.col("weight") >= min_repeat)
         .select(pl.col("a").cast(pl.UInt32), pl.col("b").cast(pl.UInt32), pl.col("weight").cast(pl.Int64))
         .sort(["a", "b"])
     )
-    used = np.unique(np.concatenate([xs, ys]))
-    texts = frame["text"]
-    roots = np.unique(group[used])
-    labels = pl.DataFrame({"g": roots, "item": texts.gather(roots).str.slice(0, ITEM_CHARS).str.replace_all(r"\s+", " ")})
-    items = (
-        pl.DataFrame({"acc": acc[used].astype(np.uint32), "time": micros[used], "g": group[used]})
-        .join(labels, on="g", how="left").select("acc", "time", "item")
-    )
-    return Edges(edges, posts.accounts, "co-text", directed, window, min_repeat, checked, frame.height, similarity, items)

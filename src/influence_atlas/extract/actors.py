@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
 from ..ontology import PLACE_KIND, ActorCatalog, ActorEntry
 from ..records import Actor, Mention
+from ..text.normalise import fold_with_offsets
 
 EXTRACTOR_GAZETTEER = "gazetteer"
 EXTRACTOR_NER = "ner"
@@ -33,27 +33,6 @@ _COORDINATION = {"&", "and", "et", "-", "/", "–"}
 def label_for_kind(kind: str) -> str:
     """Return the mention label (PERSON, GPE or ORG) that fits an actor kind."""
     return _KIND_LABEL.get(kind, "ORG")
-
-
-def _fold_char(c: str) -> str:
-    if c.isascii():
-        return c.lower()
-    d = unicodedata.normalize("NFKD", c)
-    d = "".join(x for x in d if not unicodedata.combining(x))
-    return d.replace("’", "'").replace("‘", "'").casefold()
-
-
-def fold_with_offsets(text: str) -> tuple[str, list[int]]:
-    """Return text folded (lower case, no accents) and, per folded character, its index in text."""
-    if text.isascii():
-        return text.lower(), list(range(len(text)))
-    out: list[str] = []
-    where: list[int] = []
-    for i, c in enumerate(text):
-        f = _fold_char(c)
-        out.append(f)
-        where.extend([i] * len(f))
-    return "".join(out), where
 
 
 def _tokens(s: str) -> tuple[str, ...]:

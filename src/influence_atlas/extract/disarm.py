@@ -16,8 +16,8 @@ from pathlib import Path
 
 from ..errors import OntologyError
 from ..ontology.disarm import TECHNIQUE_ID, Cue, CueSection, load_cues
-from .actors import fold_with_offsets
-from .techniques import sentence_bounds
+from ..text.normalise import fold_with_offsets
+from ..text.sentences import sentence_bounds
 
 EXTRACTOR = "disarm-cues"
 MISP_CLUSTER = "disarm-techniques"

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError, ModelError
+from ..text.sentences import sentence_bounds
 from .encoder import loaded_once, model_batches, onnx_session, softmax
 
 # The 14 technique classes of SemEval-2020 Task 11, with the task's own spelling.
@@ -44,8 +45,6 @@ EXTRACTOR = "techniques-minilm-v3"
 MODEL_DIR = Path(__file__).resolve().parent.parent / "models" / "techniques"
 
 _WORD = re.compile(r"\w+(?:['’]\w+)*|[^\w\s]")
-# A sentence ends at . ! ? (and a closing quote or bracket) before white space, or at a line break.
-_SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s)|\n+")
 _QUOTES = "\"“”«»"
 _STOP = frozenset(
     "a an the and or but of to in on at for by with from as is are was were be been being it its this that these "
@@ -76,27 +75,6 @@ def tokenize(text: str) -> list[Token]:
             si += 1
         tokens.append(Token(m.start(), m.end(), m.group(), si))
     return tokens
-
-
-def sentence_bounds(text: str) -> list[tuple[int, int]]:
-    """Return (start, end) character offsets of the sentences of `text`, white space trimmed."""
-    out: list[tuple[int, int]] = []
-    start = 0
-    for m in _SENTENCE_END.finditer(text):
-        end = m.end()
-        _add_sentence(text, start, end, out)
-        start = end
-    _add_sentence(text, start, len(text), out)
-    return out or [(0, len(text))]
-
-
-def _add_sentence(text: str, start: int, end: int, out: list[tuple[int, int]]) -> None:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    if end > start:
-        out.append((start, end))
 
 
 def _shape(word: str) -> str:

@@ -29,9 +29,9 @@ from datetime import date, datetime, time, timedelta, timezone
 import stix2
 
 from ..errors import AtlasError
-from ..extract.techniques import sentence_bounds
 from ..records import Actor, Claim, Document, Event, TtpHit
 from ..store import Store
+from ..text.sentences import sentence_bounds
 from .common import date_span, exported_events, ingestion_times, parse_timestamp, participants, place_country
 
 NAMESPACE = uuid.UUID("5d1c7c8e-2b0f-4f6a-9d53-7a0e6c1f4b29")

@@ -23,9 +23,10 @@ from ..errors import StoreError
 from ..records import (
     Actor, Analysis, Claim, Document, Event, EventActor, Link, Mention, NarrativeHit, Quantity, Stance, TechniqueHit, TtpHit,
 )
+from .migrations import MIGRATIONS, schema_migrations
 from .schema import (
-    MIGRATIONS, PG_TEXT_SEARCH, PG_TEXT_SEARCH_FALLBACK, actors, claims, corrections, documents, events, held_stances, links,
-    mentions, narratives, pg_fts_insert_sql, schema_migrations, stances, techniques, ttps,
+    PG_TEXT_SEARCH, PG_TEXT_SEARCH_FALLBACK, actors, claims, corrections, documents, events, held_stances, links,
+    mentions, narratives, pg_fts_insert_sql, stances, techniques, ttps,
 )
 
 # Tables holding one document's extracted records, replaced together by each analysis.
@@ -102,19 +103,21 @@ class Store:
         return Path(self.engine.url.database) if self.dialect == "sqlite" and self.engine.url.database else None
 
     # -- lifecycle -------------------------------------------------------------------------
-    def migrate(self) -> list[int]:
-        """Apply pending migrations in order; return the versions applied.
+    def migrate(self, until: int | None = None) -> list[int]:
+        """Apply pending migrations in order (those up to version `until` when given); return the versions applied.
 
         An up-to-date database is only read (a read-only SQLite file opens); processes that open a new database
         at the same moment apply each migration once (PostgreSQL: under an advisory lock; SQLite: one writer).
         """
-        if not self._pending_migrations():
+        if not [v for v in self._pending_migrations() if until is None or v <= until]:
             return []
         applied = []
         with self.exclusive("migrate") if self.dialect == "postgresql" else nullcontext():
             with self.transaction() as conn:
                 schema_migrations.create(conn, checkfirst=True)
             for version, name, fn in MIGRATIONS:
+                if until is not None and version > until:
+                    break
                 with self.transaction() as conn:
                     if conn.execute(select(schema_migrations.c.version).where(schema_migrations.c.version == version)).first():
                         continue

