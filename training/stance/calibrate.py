@@ -55,7 +55,8 @@ def collect(work: Path) -> list[dict]:
         if key not in golds:
             continue
         sentences = document_sentences(doc)
-        tally = S._tally_lexicon(doc.text, sentences, store.mentions(doc.id), doc.language)
+        tally = S._tally_lexicon(doc.text, sentences, S.actor_mentions(store.mentions(doc.id)), doc.language,
+                                 events=store.events(doc.id))
         feats = S.stance_features(tally)
         by_alias = {alias(a): f for a, f in feats.items()}
         for actor, gs in golds[key]["stance"].items():

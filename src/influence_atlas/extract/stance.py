@@ -13,6 +13,8 @@ import json
 import logging
 import math
 import re
+from bisect import bisect_right
+from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -21,8 +23,8 @@ import numpy as np
 
 from ..errors import ModelError
 from ..ontology import PLACE_KIND, ActorCatalog, load_actor_catalog
-from ..ontology.lexicons import StanceLexicon, load_stance_lexicon, load_voice_cues
-from ..records import Mention, Stance
+from ..ontology.lexicons import StanceLexicon, VoiceCues, load_stance_lexicon, load_voice_cues
+from ..records import Event, Mention, Stance
 from ..text.metadata import ANALYSED_LANGUAGES
 from .target_sentiment import TargetItem, load_target_model
 from .voice import AUTHOR, Segment, is_negated, quoted_spans, segment_at, sentence_segments
@@ -38,6 +40,8 @@ SCALE = 2.0
 NEUTRAL_DAMPING = 0.1
 NEGATED_FACTOR = -0.5
 VICTIM_WEIGHT = 0.75
+# An asserted event of a blamed type told in the author's voice weighs as a hostile word of this strength on its agent.
+BLAME_WEIGHT = 1.0
 MIN_MENTIONS = 2
 MAX_EVIDENCE = 8
 LATER_WORDS = 10
@@ -240,11 +244,12 @@ class _Tally:
 
 
 def _tally_lexicon(text: str, sentences: list[tuple[int, int]], mentions: list[Mention], language: str | None,
-                   lexicon_path: str | None = None, catalog: ActorCatalog | None = None) -> _Tally:
-    """Return, per actor, the evaluative words of the author's voice said of it and around it, and the document's tone."""
+                   lexicon_path: str | None = None, events: Iterable[Event] = ()) -> _Tally:
+    """Return, per actor, the evaluative words of the author's voice said of it and around it, and the document's tone.
+    `mentions` are the mentions of actors that can hold a stance (`actor_mentions`); `events` the document's events,
+    whose agents of blamed event types (the lexicon's `blame_events`) count as blamed where the author tells them."""
     lexicon = load_stance_lexicon(lexicon_path)
     cues = load_voice_cues()
-    mentions = actor_mentions(mentions, catalog)
     quotes = quoted_spans(text)
     lang = language if language in ANALYSED_LANGUAGES else None
     tally = _Tally({}, len(sentences))
@@ -308,7 +313,34 @@ def _tally_lexicon(text: str, sentences: list[tuple[int, int]], mentions: list[M
                 add(t.actor, VICTIM_WEIGHT * seg.weight, index)
         if targets:
             previous = [t for t in targets if not t.source] or previous
+    _blame_agents(text, sentences, events, lexicon, lang, quotes, cues, tally, add)
     return tally
+
+
+def _blame_agents(text: str, sentences: list[tuple[int, int]], events: Iterable[Event], lexicon: StanceLexicon,
+                  language: str | None, quotes: list[tuple[int, int]], cues: VoiceCues, tally: _Tally, add) -> None:
+    """Count, once per sentence, the agents of asserted events of a blamed type that the author tells in their own
+    voice (not quoted, attributed, conceded or debunked) as a hostile word said of them: a report of killings or of an
+    influence operation blames its doer without evaluative words."""
+    starts = [s for s, _ in sentences]
+    done: set[tuple[str, int]] = set()
+    for ev in events:
+        if ev.type not in lexicon.blame_events or ev.modality != "asserted" or ev.generic:
+            continue
+        at = text.find(ev.trigger, ev.start, ev.end) if ev.trigger else -1
+        at = at if at >= 0 else ev.start
+        index = bisect_right(starts, at) - 1
+        if index < 0 or at >= sentences[index][1]:
+            continue
+        s, e = sentences[index]
+        seg = segment_at(sentence_segments(text, s, e, language, quotes, cues), at)
+        if seg is None or seg.voice != AUTHOR or seg.debunked:
+            continue
+        for party in ev.actors:
+            key = (party.name, index)
+            if party.role == "agent" and party.name in tally.actors and key not in done:
+                done.add(key)
+                add(party.name, -BLAME_WEIGHT * seg.weight, index)
 
 
 def _lexicon_score(t: _ActorTally) -> float:
@@ -318,10 +350,12 @@ def _lexicon_score(t: _ActorTally) -> float:
 
 
 def lexicon_stances(doc_id: str, text: str, sentences: list[tuple[int, int]], mentions: list[Mention], language: str | None,
-                    lexicon_path: str | None = None, catalog: ActorCatalog | None = None) -> list[Stance]:
+                    lexicon_path: str | None = None, catalog: ActorCatalog | None = None,
+                    events: Iterable[Event] = ()) -> list[Stance]:
     """Return the stance lexicon's view of the document toward each actor it discusses (evaluative words in the
-    author's voice said of the actor), with the sentences that show it, by actor name."""
-    return _lexicon_records(doc_id, _tally_lexicon(text, sentences, mentions, language, lexicon_path, catalog), sentences)
+    author's voice said of the actor, and the blamed events it tells them doing), with the sentences that show it."""
+    tally = _tally_lexicon(text, sentences, actor_mentions(mentions, catalog), language, lexicon_path, events)
+    return _lexicon_records(doc_id, tally, sentences)
 
 
 def _lexicon_records(doc_id: str, tally: _Tally, sentences: list[tuple[int, int]]) -> list[Stance]:
@@ -400,15 +434,15 @@ def _speaker(text: str, seg: Segment, segments: list[Segment], named: list[Menti
 
 
 def read_mentions(text: str, sentences: list[tuple[int, int]], mentions: list[Mention], language: str | None,
-                  author_voice: bool = True, catalog: ActorCatalog | None = None) -> list[_Reading]:
-    """Return the target model's reading of each actor mention, with who speaks at the mention.
+                  author_voice: bool = True) -> list[_Reading]:
+    """Return the target model's reading of each mention of an actor that can hold a stance (`mentions`, as
+    `actor_mentions` returns them), with who speaks at the mention.
 
     With `author_voice` False the model reads only quoted and attributed mentions (the held stances need them); the
     author's mentions keep neutral readings, which costs nothing when the aggregation does not weigh the model."""
     lang = language if language in ANALYSED_LANGUAGES else None
     cues = load_voice_cues()
     quotes = quoted_spans(text)
-    mentions = actor_mentions(mentions, catalog)
     items: list[TargetItem] = []
     readings: list[_Reading] = []
     read: list[_Reading] = []  # the readings the model gives values to, in the order of `items`
@@ -498,11 +532,15 @@ FEATURES = ("lexicon", "tone")
 
 
 def find_stances(doc_id: str, text: str, sentences: list[tuple[int, int]], mentions: list[Mention], language: str | None,
-                 lexicon_path: str | None = None, catalog: ActorCatalog | None = None) -> list[Stance]:
+                 lexicon_path: str | None = None, catalog: ActorCatalog | None = None,
+                 events: Iterable[Event] = ()) -> list[Stance]:
     """Return the document's stance toward each actor it names (the author's, `holder` empty) and the stances of the
     actors it quotes (`holder` the speaker), each with the sentences that show it. `catalog` is the actor catalog the
-    mentions were linked with (the user's `--actors` files included; the packaged one by default)."""
-    tally = _tally_lexicon(text, sentences, mentions, language, lexicon_path, catalog)
+    mentions were linked with (the user's `--actors` files included; the packaged one by default); `events` are the
+    document's events (an actor the author tells doing a blamed kind of event counts as blamed)."""
+    # The catalog's actor kinds are read once per document: both readings below take the same mentions.
+    mentions = actor_mentions(mentions, catalog)
+    tally = _tally_lexicon(text, sentences, mentions, language, lexicon_path, events)
     out: list[Stance] = []
     try:
         aggregation = Aggregation.load()
@@ -520,7 +558,7 @@ def find_stances(doc_id: str, text: str, sentences: list[tuple[int, int]], menti
         out.append(Stance(doc=doc_id, actor=actor, score=round(score, 2), evidence=ev, extractor=EXTRACTOR,
                           confidence=confidence))
     try:
-        readings = read_mentions(text, sentences, mentions, language, author_voice=False, catalog=catalog)
+        readings = read_mentions(text, sentences, mentions, language, author_voice=False)
     except Exception as exc:  # one document's failure must not stop a batch: keep the author's stances
         log.warning("stance model failed on document %s (%s); no stances of quoted speakers", doc_id, exc)
         readings = []
