@@ -3,8 +3,9 @@
 
 Reads the development set as `scripts/score_devset.py` left it (its database: documents and actor mentions;
 its combined gold folder: the `stance` field of each gold file), computes each (document, actor)'s features
-with the run-time code (`extract.stance.stance_features`: counts of the stance lexicon's words in the author's
-voice and in relayed speech), and fits the linear aggregation by ridge regression.
+with the run-time code (`extract.stance.stance_features`: counts of the stance lexicon's words and blamed events in
+the author's voice, and the target model's mean reading of the author's sentences naming the actor), fits the linear
+aggregation by ridge regression and chooses the `implied` threshold for actors the linear map leaves silent.
 Figures are leave-one-document-out: each document is scored by weights fitted on the other thirty, with the
 independent scorer's rules (sign with a 0.5 dead zone; an actor the system leaves out counts as a miss and
 its whole gold score as error). Writes `src/influence_atlas/models/stance/aggregation.json` (weights fitted on

@@ -3,8 +3,12 @@
 Evaluative words of the stance lexicon (`ontology/stance.yaml`) count toward the actor they are
 said of, in the author's own voice only (`voice.py`): quoted, attributed and conceded words do
 not count, hedged ones count less, negated ones flip and weaken. An actor attacked or invaded
-by another gets a little sympathy. Per actor the weighted sum is squashed into [-2, 2], so
-a few strong words give a clear lean and scattered neutral mentions keep it near zero.
+by another gets a little sympathy; an actor the author tells doing a blamed kind of event
+(`blame_events`: violence against civilians, influence operations) is blamed as by a hostile word.
+Per actor the weighted sum is squashed into [-2, 2], so a few strong words give a clear lean and
+scattered neutral mentions keep it near zero. Where that leaves an actor neutral, the
+target-sentiment model's reading of the author's sentences naming it may decide a hostile sign
+(`Aggregation.implied`).
 """
 
 from __future__ import annotations
