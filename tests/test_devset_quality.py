@@ -22,14 +22,14 @@ DEV_FLOORS = {
     "event_date_exact": 0.83,
     "claim_recall": 0.97,
     "attribution_acc": 0.69,
-    "stance_sign_acc": 0.66,
+    "stance_sign_acc": 0.71,
     "narrative_f1": 0.65,
     "entity_p": 0.87,
     "entity_r": 0.86,
 }
 # Errors on the development set that may only shrink.
 DEV_CEILINGS = {
-    "stance_mae": 0.48,
+    "stance_mae": 0.45,
 }
 # The 28 dev documents alone.
 DEV28_FLOORS = {

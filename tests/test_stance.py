@@ -231,3 +231,61 @@ def test_stance_reads_actor_kinds_from_the_users_actor_files(tmp_path):
     assert found["Zarandia Brigade"].score < 0
     # Without the user's catalog the place's kind is unknown and it would be given a stance.
     assert "Zarandia Valley" in {st.actor for st in find_stances(doc.id, doc.text, sentences, mentions, doc.language)}
+
+
+def _event(doc, text: str, sentence: str, trigger: str, agent: str, modality: str = "asserted"):
+    """Return an event of the blamed kind told by one sentence of `text`, `agent` its doer."""
+    from influence_atlas.records import Event, EventActor
+
+    start = text.index(sentence)
+    return Event(id="e1", doc=doc.id, type="violence_against_civilians", date=None, date_precision=None,
+                 actors=(EventActor(agent, "agent"),), location=None, latitude=None, longitude=None, fatalities=None,
+                 fatalities_qualifier=None, modality=modality, start=start, end=start + len(sentence), evidence=sentence,
+                 trigger=trigger, extractor="test", confidence=0.9)
+
+
+def test_the_doer_of_a_blamed_event_told_by_the_author_is_blamed():
+    sentence = "In March, Wagner Group fighters detained dozens of villagers near Moura."
+    text = sentence + " The Wagner Group arrived in Mali in 2021. The Wagner Group has bases in the north."
+    doc, mentions, sentences = analyse(text, "en")
+    plain = {st.actor: st for st in find_stances(doc.id, doc.text, sentences, mentions, doc.language) if not st.holder}
+    told = {st.actor: st for st in find_stances(doc.id, doc.text, sentences, mentions, doc.language,
+                                                 events=[_event(doc, text, sentence, "detained", "Wagner Group")])
+            if not st.holder}
+    assert told["Wagner Group"].score <= plain["Wagner Group"].score - 0.5 and told["Wagner Group"].score <= -0.5
+    assert any(doc.text[s:e].startswith("In March") for s, e in told["Wagner Group"].evidence)
+    # An alleged event, or one the text gives to someone else, blames no one in the author's voice.
+    alleged = {st.actor: st for st in find_stances(doc.id, doc.text, sentences, mentions, doc.language,
+                                                    events=[_event(doc, text, sentence, "detained", "Wagner Group", "alleged")])
+               if not st.holder}
+    assert alleged["Wagner Group"].score == plain["Wagner Group"].score
+    quoted = "\"Wagner Group fighters detained dozens of villagers near Moura,\" a local official told reporters."
+    text2 = quoted + " The Wagner Group arrived in Mali in 2021. The Wagner Group has bases in the north."
+    doc2, mentions2, sentences2 = analyse(text2, "en")
+    base2 = {st.actor: st.score for st in find_stances(doc2.id, doc2.text, sentences2, mentions2, doc2.language) if not st.holder}
+    got2 = {st.actor: st.score for st in find_stances(doc2.id, doc2.text, sentences2, mentions2, doc2.language,
+                                                       events=[_event(doc2, text2, quoted, "detained", "Wagner Group")])
+            if not st.holder}
+    assert got2["Wagner Group"] == base2["Wagner Group"]
+
+
+def test_blame_events_must_be_known_event_types(tmp_path):
+    bad = tmp_path / "stance.yaml"
+    bad.write_text("polarity:\n  en:\n    'heroic': 1\nvictim: {en: ['x']}\nsource_after: {en: ['x']}\nsource_before: {en: ['x']}\n"
+                   "anaphora: {en: ['x']}\nagainst: {en: ['x']}\nopposing: {en: ['x']}\nblame_events: [massacre_of_kittens]\n",
+                   encoding="utf-8")
+    with pytest.raises(OntologyError) as info:
+        load_stance_lexicon(str(bad))
+    assert str(bad) in str(info.value) and "massacre_of_kittens" in str(info.value)
+
+
+def test_the_target_model_decides_only_inside_the_dead_zone_and_only_below_the_threshold():
+    from influence_atlas.extract.stance import Aggregation
+
+    agg = Aggregation({"lexicon": 1.0, "tone": 0.0}, 0.0, implied=-0.7)
+    assert agg.score({"lexicon": 0.0, "tone": 0.0, "model": -0.8}) == pytest.approx(-0.8)
+    assert agg.score({"lexicon": 0.0, "tone": 0.0, "model": -0.5}) == 0.0
+    assert agg.score({"lexicon": 0.0, "tone": 0.0, "model": 0.9}) == 0.0  # favourable readings never decide
+    assert agg.score({"lexicon": 1.2, "tone": 0.0, "model": -0.9}) == pytest.approx(1.2)  # the lexicon's sign stands
+    assert agg.silent({"lexicon": 0.2, "tone": 0.0}) and not agg.silent({"lexicon": -0.6, "tone": 0.0})
+    assert not Aggregation({"lexicon": 1.0, "tone": 0.0}, 0.0).silent({"lexicon": 0.0, "tone": 0.0})

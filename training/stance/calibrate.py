@@ -3,8 +3,9 @@
 
 Reads the development set as `scripts/score_devset.py` left it (its database: documents and actor mentions;
 its combined gold folder: the `stance` field of each gold file), computes each (document, actor)'s features
-with the run-time code (`extract.stance.stance_features`: counts of the stance lexicon's words in the author's
-voice and in relayed speech), and fits the linear aggregation by ridge regression.
+with the run-time code (`extract.stance.stance_features`: counts of the stance lexicon's words and blamed events in
+the author's voice, and the target model's mean reading of the author's sentences naming the actor), fits the linear
+aggregation by ridge regression and chooses the `implied` threshold for actors the linear map leaves silent.
 Figures are leave-one-document-out: each document is scored by weights fitted on the other thirty, with the
 independent scorer's rules (sign with a 0.5 dead zone; an actor the system leaves out counts as a miss and
 its whole gold score as error). Writes `src/influence_atlas/models/stance/aggregation.json` (weights fitted on
@@ -55,8 +56,11 @@ def collect(work: Path) -> list[dict]:
         if key not in golds:
             continue
         sentences = document_sentences(doc)
-        tally = S._tally_lexicon(doc.text, sentences, store.mentions(doc.id), doc.language)
-        feats = S.stance_features(tally)
+        mentions = S.actor_mentions(store.mentions(doc.id))
+        tally = S._tally_lexicon(doc.text, sentences, mentions, doc.language, events=store.events(doc.id))
+        # The model reads every actor's author-voice sentences here (at run time only the actors the aggregation
+        # leaves silent), so that `model` is there for whichever actors a fit leaves silent.
+        feats = S.stance_features(tally, S.read_mentions(doc.text, sentences, mentions, doc.language, author_voice=True))
         by_alias = {alias(a): f for a, f in feats.items()}
         for actor, gs in golds[key]["stance"].items():
             rows.append({"doc": key, "language": golds[key].get("language", "en"), "actor": actor, "gold": gs,
@@ -90,6 +94,12 @@ def figures(rows: list[dict], preds: list[float | None]) -> dict:
     return {"n": len(rows), "sign_acc": round(ok / n, 3), "mae": round(err / n, 3)}
 
 
+def lexicon_or(r: dict, shipped: dict) -> float:
+    """Return the shipped linear map's score for a row with features."""
+    raw = shipped["bias"] + sum(w * r["features"][k] for k, w in shipped["weights"].items())
+    return max(-2.0, min(2.0, raw))
+
+
 def cross_validate(rows: list[dict], names: tuple[str, ...], alpha: float) -> list[float | None]:
     """Return leave-one-document-out predictions (None where the system has no stance for the actor)."""
     preds: list[float | None] = [None] * len(rows)
@@ -100,6 +110,40 @@ def cross_validate(rows: list[dict], names: tuple[str, ...], alpha: float) -> li
             if r["doc"] == doc and r["features"] is not None:
                 preds[i] = max(-2.0, min(2.0, b + float(design([r], names)[0] @ w)))
     return preds
+
+
+def with_implied(rows: list[dict], preds: list[float | None], threshold: float | None) -> list[float | None]:
+    """Return the predictions with the run-time rule for silent actors (`Aggregation.score`): inside the dead zone, a
+    mean model reading at or below the threshold becomes the score."""
+    out = []
+    for r, p in zip(rows, preds):
+        if p is not None and threshold is not None and abs(p) < S.SILENT and r["features"]["model"] <= threshold:
+            p = max(-2.0, min(2.0, r["features"]["model"]))
+        out.append(p)
+    return out
+
+
+IMPLIED_GRID = (None, -0.8, -0.75, -0.7, -0.65, -0.6, -0.55, -0.5, -0.45, -0.4)
+
+
+def cross_validate_implied(rows: list[dict], preds: list[float | None]) -> tuple[list[float | None], list]:
+    """Return leave-one-document-out predictions of the implied rule (the threshold chosen on the other documents by
+    sign accuracy, then error) and the thresholds chosen."""
+    out: list[float | None] = list(preds)
+    chosen = []
+    for doc in sorted({r["doc"] for r in rows}):
+        train = [i for i, r in enumerate(rows) if r["doc"] != doc]
+        tr_rows, tr_preds = [rows[i] for i in train], [preds[i] for i in train]
+
+        def key(th):
+            f = figures(tr_rows, with_implied(tr_rows, tr_preds, th))
+            return (f["sign_acc"], -f["mae"])
+        best = max(IMPLIED_GRID, key=key)
+        chosen.append(best)
+        held = [i for i, r in enumerate(rows) if r["doc"] == doc]
+        for i, p in zip(held, with_implied([rows[i] for i in held], [preds[i] for i in held], best)):
+            out[i] = p
+    return out, chosen
 
 
 def report(rows: list[dict], preds: list[float | None]) -> dict:
@@ -135,8 +179,8 @@ def main() -> None:
         subsets[",".join(subset)] = report(rows, cross_validate(rows, subset, best_alpha))
         print(f"features {','.join(subset)} (alpha {best_alpha}): {subsets[','.join(subset)]}")
     best = max(results, key=lambda k: (results[k]["all"]["sign_acc"], -results[k]["all"]["mae"]))
-    lexicon_only = report(rows, [None if r["features"] is None else max(-2.0, min(2.0, r["features"]["lexicon"]))
-                                 for r in rows])
+    lexicon_preds = [None if r["features"] is None else max(-2.0, min(2.0, r["features"]["lexicon"])) for r in rows]
+    lexicon_only = report(rows, lexicon_preds)
     print(f"lexicon alone (no fitting): {lexicon_only}")
     w, b = fit([r for r in rows if r["features"] is not None], names, best)
     fitted = {"weights": {k: round(float(v), 5) for k, v in zip(names, w)}, "bias": round(b, 5)}
@@ -145,14 +189,32 @@ def main() -> None:
     learned = (results[best]["all"]["sign_acc"] > lexicon_only["all"]["sign_acc"]
                and results[best]["all"]["mae"] <= lexicon_only["all"]["mae"])
     shipped = fitted if learned else {"weights": {k: float(k == "lexicon") for k in names}, "bias": 0.0}
+    # The implied rule for actors the linear map leaves silent, on top of the shipped map (its LODO predictions when
+    # fitted): the threshold ships when its leave-one-document-out figure beats the map alone on sign without a
+    # larger error.
+    linear = cross_validate(rows, names, best) if learned else lexicon_preds
+    implied_preds, chosen = cross_validate_implied(rows, linear)
+    implied_cv, linear_cv = report(rows, implied_preds), report(rows, linear)
+    print(f"implied rule, LODO (thresholds chosen {sorted(set(map(str, chosen)))}): {implied_cv}")
+    full = [r for r in rows if r["features"] is not None]
+    threshold = max(IMPLIED_GRID, key=lambda th: (figures(full, with_implied(full, [lexicon_or(r, shipped) for r in full], th))["sign_acc"],
+                                                  -figures(full, with_implied(full, [lexicon_or(r, shipped) for r in full], th))["mae"]))
+    if (implied_cv["all"]["sign_acc"] > linear_cv["all"]["sign_acc"] and implied_cv["all"]["mae"] <= linear_cv["all"]["mae"]
+            and threshold is not None):
+        shipped = {**shipped, "implied": threshold}
     note = ("ridge fit on every document, alpha chosen by leave-one-document-out" if learned else
             "the lexicon's score alone: the ridge fit does not cross-validate better on sign and error together "
             "(training/stance/calibration.json)")
     model_dir = ROOT / "src" / "influence_atlas" / "models" / "stance"
+    if "implied" in shipped:
+        note += ("; implied: inside the dead zone, a mean target-model reading of the author's sentences at or below "
+                 "this threshold is the score (threshold chosen on every document; its rule cross-validated better)")
     (model_dir / "aggregation.json").write_text(json.dumps({**shipped, "note": note}, indent=1) + "\n")
     (ROOT / "training" / "stance" / "calibration.json").write_text(json.dumps(
         {"alpha": best, "features": list(names), "leave_one_document_out": results[best], "lexicon_alone": lexicon_only,
          "subsets_leave_one_document_out": subsets, "shipped": "ridge" if learned else "lexicon alone",
+         "implied_leave_one_document_out": implied_cv, "implied_thresholds_chosen": [str(c) for c in chosen],
+         "implied_shipped": shipped.get("implied"),
          "missing_actors": sum(r["features"] is None for r in rows), "ridge": fitted}, indent=1) + "\n")
     print(json.dumps({"alpha": best, **results[best]}, indent=1))
 

@@ -3,8 +3,12 @@
 Evaluative words of the stance lexicon (`ontology/stance.yaml`) count toward the actor they are
 said of, in the author's own voice only (`voice.py`): quoted, attributed and conceded words do
 not count, hedged ones count less, negated ones flip and weaken. An actor attacked or invaded
-by another gets a little sympathy. Per actor the weighted sum is squashed into [-2, 2], so
-a few strong words give a clear lean and scattered neutral mentions keep it near zero.
+by another gets a little sympathy; an actor the author tells doing a blamed kind of event
+(`blame_events`: violence against civilians, influence operations) is blamed as by a hostile word.
+Per actor the weighted sum is squashed into [-2, 2], so a few strong words give a clear lean and
+scattered neutral mentions keep it near zero. Where that leaves an actor neutral, the
+target-sentiment model's reading of the author's sentences naming it may decide a hostile sign
+(`Aggregation.implied`).
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ import json
 import logging
 import math
 import re
+from bisect import bisect_right
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -21,8 +27,8 @@ import numpy as np
 
 from ..errors import ModelError
 from ..ontology import PLACE_KIND, ActorCatalog, load_actor_catalog
-from ..ontology.lexicons import StanceLexicon, load_stance_lexicon, load_voice_cues
-from ..records import Mention, Stance
+from ..ontology.lexicons import StanceLexicon, VoiceCues, load_stance_lexicon, load_voice_cues
+from ..records import Event, Mention, Stance
 from ..text.metadata import ANALYSED_LANGUAGES
 from .target_sentiment import TargetItem, load_target_model
 from .voice import AUTHOR, Segment, is_negated, quoted_spans, segment_at, sentence_segments
@@ -38,8 +44,14 @@ SCALE = 2.0
 NEUTRAL_DAMPING = 0.1
 NEGATED_FACTOR = -0.5
 VICTIM_WEIGHT = 0.75
+# An asserted event of a blamed type told in the author's voice weighs as a hostile word of this strength on its agent.
+BLAME_WEIGHT = 1.0
 MIN_MENTIONS = 2
 MAX_EVIDENCE = 8
+# The target model reads at most this many author-voice sentences per actor whose words leave it silent.
+MAX_READ = 12
+# The sign's dead zone: a score nearer zero than this reads as neutral.
+SILENT = 0.5
 LATER_WORDS = 10
 _WORDS = re.compile(r"\w+")
 _OF_NAME = re.compile(r"^\s*(?:of|du|de|des|d['’])\s*(?:the\s+)?$", re.I)
@@ -240,11 +252,12 @@ class _Tally:
 
 
 def _tally_lexicon(text: str, sentences: list[tuple[int, int]], mentions: list[Mention], language: str | None,
-                   lexicon_path: str | None = None, catalog: ActorCatalog | None = None) -> _Tally:
-    """Return, per actor, the evaluative words of the author's voice said of it and around it, and the document's tone."""
+                   lexicon_path: str | None = None, events: Iterable[Event] = ()) -> _Tally:
+    """Return, per actor, the evaluative words of the author's voice said of it and around it, and the document's tone.
+    `mentions` are the mentions of actors that can hold a stance (`actor_mentions`); `events` the document's events,
+    whose agents of blamed event types (the lexicon's `blame_events`) count as blamed where the author tells them."""
     lexicon = load_stance_lexicon(lexicon_path)
     cues = load_voice_cues()
-    mentions = actor_mentions(mentions, catalog)
     quotes = quoted_spans(text)
     lang = language if language in ANALYSED_LANGUAGES else None
     tally = _Tally({}, len(sentences))
@@ -308,7 +321,47 @@ def _tally_lexicon(text: str, sentences: list[tuple[int, int]], mentions: list[M
                 add(t.actor, VICTIM_WEIGHT * seg.weight, index)
         if targets:
             previous = [t for t in targets if not t.source] or previous
+    _blame_agents(text, sentences, mentions, events, lexicon, lang, quotes, cues, tally, add)
     return tally
+
+
+def _blame_agents(text: str, sentences: list[tuple[int, int]], mentions: list[Mention], events: Iterable[Event],
+                  lexicon: StanceLexicon, language: str | None, quotes: list[tuple[int, int]], cues: VoiceCues,
+                  tally: _Tally, add) -> None:
+    """Count, once per sentence, the agents of asserted events of a blamed type that the author tells in their own
+    voice (not quoted, attributed, conceded or debunked) as a hostile word said of them: a report of killings or of an
+    influence operation blames its doer without evaluative words. An agent named before a verb of opposing
+    ("X targets disinformation") is what the event is aimed against by, not its doer."""
+    starts = [s for s, _ in sentences]
+    done: set[tuple[str, int]] = set()
+    opposing = [re.compile(r"(?:" + p.pattern + r")\b", re.I) for p in _pick(lexicon.opposing, language)]
+    debunk = cues.get("debunk", language)
+    for ev in events:
+        if ev.type not in lexicon.blame_events or ev.modality != "asserted":
+            continue
+        at = text.find(ev.trigger, ev.start, ev.end) if ev.trigger else -1
+        at = at if at >= 0 else ev.start
+        index = bisect_right(starts, at) - 1
+        if index < 0 or at >= sentences[index][1]:
+            continue
+        s, e = sentences[index]
+        seg = segment_at(sentence_segments(text, s, e, language, quotes, cues), at)
+        if seg is None or seg.voice != AUTHOR:
+            continue
+        # As for words: what follows "fake", "falsely" describes the false claim (the trigger may be the cue itself,
+        # "disinformation").
+        first_debunk = debunk.search(text, s, e) if debunk else None
+        if first_debunk and at >= first_debunk.end():
+            continue
+        for party in ev.actors:
+            key = (party.name, index)
+            if party.role != "agent" or party.name not in tally.actors or key in done:
+                continue
+            named = [m for m in mentions if m.actor == party.name and s <= m.start and m.end <= at]
+            if named and any(p.search(text, named[-1].end, at) for p in opposing):
+                continue
+            done.add(key)
+            add(party.name, -BLAME_WEIGHT * seg.weight, index)
 
 
 def _lexicon_score(t: _ActorTally) -> float:
@@ -318,10 +371,12 @@ def _lexicon_score(t: _ActorTally) -> float:
 
 
 def lexicon_stances(doc_id: str, text: str, sentences: list[tuple[int, int]], mentions: list[Mention], language: str | None,
-                    lexicon_path: str | None = None, catalog: ActorCatalog | None = None) -> list[Stance]:
+                    lexicon_path: str | None = None, catalog: ActorCatalog | None = None,
+                    events: Iterable[Event] = ()) -> list[Stance]:
     """Return the stance lexicon's view of the document toward each actor it discusses (evaluative words in the
-    author's voice said of the actor), with the sentences that show it, by actor name."""
-    return _lexicon_records(doc_id, _tally_lexicon(text, sentences, mentions, language, lexicon_path, catalog), sentences)
+    author's voice said of the actor, and the blamed events it tells them doing), with the sentences that show it."""
+    tally = _tally_lexicon(text, sentences, actor_mentions(mentions, catalog), language, lexicon_path, events)
+    return _lexicon_records(doc_id, tally, sentences)
 
 
 def _lexicon_records(doc_id: str, tally: _Tally, sentences: list[tuple[int, int]]) -> list[Stance]:
@@ -400,18 +455,20 @@ def _speaker(text: str, seg: Segment, segments: list[Segment], named: list[Menti
 
 
 def read_mentions(text: str, sentences: list[tuple[int, int]], mentions: list[Mention], language: str | None,
-                  author_voice: bool = True, catalog: ActorCatalog | None = None) -> list[_Reading]:
-    """Return the target model's reading of each actor mention, with who speaks at the mention.
+                  author_voice: bool | Collection[str] = True) -> list[_Reading]:
+    """Return the target model's reading of each mention of an actor that can hold a stance (`mentions`, as
+    `actor_mentions` returns them), with who speaks at the mention.
 
-    With `author_voice` False the model reads only quoted and attributed mentions (the held stances need them); the
-    author's mentions keep neutral readings, which costs nothing when the aggregation does not weigh the model."""
+    The model reads every quoted and attributed mention (the held stances need them) and, in the author's voice, every
+    mention (`author_voice` True), none (False) or those of the actors named in `author_voice`, at most MAX_READ
+    sentences per actor; the author's mentions it does not read keep neutral readings."""
     lang = language if language in ANALYSED_LANGUAGES else None
     cues = load_voice_cues()
     quotes = quoted_spans(text)
-    mentions = actor_mentions(mentions, catalog)
     items: list[TargetItem] = []
     readings: list[_Reading] = []
     read: list[_Reading] = []  # the readings the model gives values to, in the order of `items`
+    authored: dict[str, int] = {}  # per actor, the author-voice sentences read so far
     k = 0
     for index, (s, e) in enumerate(sentences):
         while k < len(mentions) and mentions[k].start < s:
@@ -435,7 +492,10 @@ def read_mentions(text: str, sentences: list[tuple[int, int]], mentions: list[Me
             holder = (_speaker(text, seg, segments, named, m.actor, cues.get("according_to", lang))
                       if seg is not None and voice != AUTHOR else "")
             readings.append(_Reading(m.actor, index, voice, weight, np.zeros(3), holder))
-            if author_voice or voice != AUTHOR:
+            wanted = author_voice is True or (author_voice is not False and m.actor in author_voice)
+            if voice != AUTHOR or (wanted and authored.get(m.actor, 0) < MAX_READ):
+                if voice == AUTHOR:
+                    authored[m.actor] = authored.get(m.actor, 0) + 1
                 items.append(TargetItem(text[s:e], m.start - s, m.end - s))
                 read.append(readings[-1])
     if items:
@@ -447,10 +507,13 @@ def read_mentions(text: str, sentences: list[tuple[int, int]], mentions: list[Me
 @dataclass(frozen=True, slots=True)
 class Aggregation:
     """How a document's lexicon tally becomes its stance toward an actor: a linear map of FEATURES, clipped to
-    [-2, 2], fitted by `training/stance/calibrate.py` with cross-validation by document."""
+    [-2, 2], fitted by `training/stance/calibrate.py` with cross-validation by document. Where that leaves the actor
+    inside the sign's dead zone (|score| < SILENT) and the target model's mean reading of the author's sentences naming
+    it is at or below `implied` (a hostility the lexicon has no word for), the reading is the score; None: never."""
 
     weights: dict[str, float]
     bias: float
+    implied: float | None = None
 
     @classmethod
     def load(cls, path: Path | None = None) -> "Aggregation":
@@ -459,7 +522,8 @@ class Aggregation:
         try:
             data = json.loads(where.read_text(encoding="utf-8"))
             weights = {k: float(data["weights"][k]) for k in FEATURES}
-            return cls(weights, float(data["bias"]))
+            implied = data.get("implied")
+            return cls(weights, float(data["bias"]), None if implied is None else float(implied))
         except (OSError, KeyError, TypeError, ValueError) as exc:
             raise ModelError(f"the stance calibration {where} cannot be read ({exc}); reinstall influence-atlas "
                              "(pip install -e .) or rerun training/stance/calibrate.py") from exc
@@ -467,12 +531,25 @@ class Aggregation:
     def score(self, features: dict[str, float]) -> float:
         """Return the stance in [-2, 2] for one actor's features."""
         raw = self.bias + sum(w * features[k] for k, w in self.weights.items())
+        if self.implied is not None and abs(raw) < SILENT and features.get("model", 0.0) <= self.implied:
+            raw = features["model"]
         return max(-2.0, min(2.0, raw))
 
+    def silent(self, features: dict[str, float]) -> bool:
+        """Return whether the linear map leaves the actor inside the sign's dead zone, where the target model's
+        reading may decide (only then is it worth reading the author's sentences with the model)."""
+        raw = self.bias + sum(w * features[k] for k, w in self.weights.items())
+        return self.implied is not None and abs(raw) < SILENT
 
-def stance_features(tally: _Tally) -> dict[str, dict[str, float]]:
-    """Return per actor the document names the features the aggregation may weigh (all language-independent: they
-    count the stance lexicon's words, which exist in English and French)."""
+
+def stance_features(tally: _Tally, readings: Iterable[_Reading] = ()) -> dict[str, dict[str, float]]:
+    """Return per actor the document names the features the aggregation may weigh: counts of the stance lexicon's words
+    (language-independent: the lexicon has English and French) and `model`, the target model's mean reading
+    (P(+) - P(-)) of the author-voice sentences naming the actor among `readings` (0 when none was read)."""
+    read: dict[str, list[float]] = {}
+    for r in readings:
+        if r.voice == AUTHOR and r.probs.any():
+            read.setdefault(r.actor, []).append(r.value)
     n = max(tally.n_sentences, 1)
     tone = math.tanh((tally.pos - tally.neg) / n)
     top = max((len(t.named) for t in tally.actors.values()), default=1) or 1
@@ -489,6 +566,7 @@ def stance_features(tally: _Tally) -> dict[str, dict[str, float]]:
             "tone_prominence": tone * prominence,
             "reported_share": t.reported / max(t.mentions, 1),
             "debunking": tally.debunk / n,
+            "model": float(np.mean(read[actor])) if actor in read else 0.0,
         }
     return out
 
@@ -498,32 +576,44 @@ FEATURES = ("lexicon", "tone")
 
 
 def find_stances(doc_id: str, text: str, sentences: list[tuple[int, int]], mentions: list[Mention], language: str | None,
-                 lexicon_path: str | None = None, catalog: ActorCatalog | None = None) -> list[Stance]:
+                 lexicon_path: str | None = None, catalog: ActorCatalog | None = None,
+                 events: Iterable[Event] = ()) -> list[Stance]:
     """Return the document's stance toward each actor it names (the author's, `holder` empty) and the stances of the
     actors it quotes (`holder` the speaker), each with the sentences that show it. `catalog` is the actor catalog the
-    mentions were linked with (the user's `--actors` files included; the packaged one by default)."""
-    tally = _tally_lexicon(text, sentences, mentions, language, lexicon_path, catalog)
+    mentions were linked with (the user's `--actors` files included; the packaged one by default); `events` are the
+    document's events (an actor the author tells doing a blamed kind of event counts as blamed)."""
+    # The catalog's actor kinds are read once per document: both readings below take the same mentions.
+    mentions = actor_mentions(mentions, catalog)
+    tally = _tally_lexicon(text, sentences, mentions, language, lexicon_path, events)
     out: list[Stance] = []
     try:
         aggregation = Aggregation.load()
     except ModelError as exc:  # one document's failure must not stop a batch: keep the lexicon's reading
         log.warning("stance calibration unavailable for document %s (%s); using the stance lexicon alone", doc_id, exc)
         return _lexicon_records(doc_id, tally, sentences)
-    for actor, f in stance_features(tally).items():
+    features = stance_features(tally)
+    silent = {actor for actor, f in features.items() if aggregation.silent(f)}
+    try:
+        readings = read_mentions(text, sentences, mentions, language, author_voice=silent)
+    except Exception as exc:  # one document's failure must not stop a batch: keep the lexicon's reading
+        log.warning("stance model failed on document %s (%s); lexicon only, no stances of quoted speakers", doc_id, exc)
+        readings = []
+    if silent and readings:
+        features = stance_features(tally, readings)
+    for actor, f in features.items():
         t = tally.actors[actor]
         score = aggregation.score(f)
-        if t.evidence and t.judged:
+        implied = actor in silent and abs(score) >= SILENT  # the target model's reading decided
+        if implied:
+            mine = [r for r in readings if r.actor == actor and r.voice == AUTHOR and r.probs.any()]
+            ev = _evidence(mine, score, sentences) or tuple(sorted(sentences[i] for i in sorted(t.named)[:3]))
+        elif t.evidence and t.judged:
             ev = tuple(sorted(sorted(t.evidence, key=lambda sp: (-abs(t.evidence[sp]), sp))[:MAX_EVIDENCE]))
         else:
             ev = tuple(sorted(sentences[i] for i in sorted(t.named)[:3]))
         confidence = round(min(0.95, 0.35 + 0.1 * len(t.judged) + 0.15 * abs(score)), 3)
         out.append(Stance(doc=doc_id, actor=actor, score=round(score, 2), evidence=ev, extractor=EXTRACTOR,
                           confidence=confidence))
-    try:
-        readings = read_mentions(text, sentences, mentions, language, author_voice=False, catalog=catalog)
-    except Exception as exc:  # one document's failure must not stop a batch: keep the author's stances
-        log.warning("stance model failed on document %s (%s); no stances of quoted speakers", doc_id, exc)
-        readings = []
     held: dict[tuple[str, str], list[_Reading]] = {}
     for r in readings:
         if r.voice != AUTHOR and r.holder:

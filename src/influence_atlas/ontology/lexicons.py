@@ -8,6 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from ..errors import OntologyError
+from .events import load_event_types
 from .files import compile_words, read_yaml
 
 HERE = Path(__file__).resolve().parent
@@ -45,6 +46,8 @@ class StanceLexicon:
     against: dict[str, re.Pattern]
     opposing: dict[str, re.Pattern]  # verbs whose object is what the subject fights or investigates
     source: str
+    # Event types (event_types.yaml) whose agent, told in the author's voice, is blamed without evaluative words.
+    blame_events: frozenset[str] = frozenset()
 
 
 def _languages(where: str, value: object) -> dict[str, list[str]]:
@@ -97,10 +100,23 @@ def load_stance_lexicon(path: str | None = None) -> StanceLexicon:
     lists = {}
     for key in _LIST_SECTIONS:
         lists[key] = {lang: compile_words(f"{p}: {key}.{lang}", pats) for lang, pats in _languages(f"{p}: {key}", data.get(key)).items()}
-    unknown = set(data) - {"version", "polarity", "adjectives", *_LIST_SECTIONS}
+    unknown = set(data) - {"version", "polarity", "adjectives", "blame_events", *_LIST_SECTIONS}
     if unknown:
         raise OntologyError(f"{p}: unknown section(s) {', '.join(sorted(unknown))}")
-    return StanceLexicon(polarity, adjectives, source=str(p), **lists)
+    return StanceLexicon(polarity, adjectives, source=str(p), blame_events=_blame_events(p, data.get("blame_events")), **lists)
+
+
+def _blame_events(p: Path, value: object) -> frozenset[str]:
+    """Return the validated `blame_events` section: a list of event type names the event ontology defines."""
+    if value is None:
+        return frozenset()
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise OntologyError(f"{p}: blame_events: expected a list of event type names")
+    known = {t.id for t in load_event_types()}
+    unknown = sorted(set(value) - known)
+    if unknown:
+        raise OntologyError(f"{p}: blame_events: unknown event type(s) {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+    return frozenset(value)
 
 
 _LIST_SECTIONS = ("victim", "source_after", "source_before", "anaphora", "against", "opposing")
