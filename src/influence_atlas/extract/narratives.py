@@ -30,6 +30,7 @@ from ..ontology.lexicons import VoiceCues, load_voice_cues
 from ..ontology.narratives import Narrative, Taxonomy, load_taxonomy
 from ..records import Mention, NarrativeHit
 from ..text.metadata import ANALYSED_LANGUAGES
+from ..text.sentences import rough_sentences
 from .encoder import DIM, encode_sentences
 from .voice import AUTHOR, Segment, is_negated, quoted_spans, segment_at, sentence_segments
 
@@ -78,21 +79,6 @@ def _about(n: Narrative, actors_near: set[str], context: str) -> bool:
     if actors_near & set(n.about_actors):
         return True
     return bool(n.about_words is not None and n.about_words.search(context))
-
-
-_SENTENCE = re.compile(r"(?<=[.!?…])[\"”’»)]*\s+|\n+")
-
-
-def split_sentences(text: str) -> list[tuple[int, int]]:
-    """Return rough (start, end) sentence spans: cut after . ! ? and at line breaks (for texts not run through spaCy)."""
-    spans, start = [], 0
-    for m in _SENTENCE.finditer(text):
-        if text[start:m.start()].strip():
-            spans.append((start, m.start()))
-        start = m.end()
-    if text[start:].strip():
-        spans.append((start, len(text.rstrip())))
-    return spans
 
 
 _example_cache: dict[tuple[str, str], np.ndarray] = {}
@@ -381,7 +367,7 @@ def _fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1.0, steps: int = 25
 
 def document_vector(text: str) -> np.ndarray:
     """Return a document's meaning vector: the normalised mean of its sentences' shared-encoder vectors."""
-    spans = [(s, e) for s, e in split_sentences(text) if len(text[s:e].split()) >= MIN_WORDS] or split_sentences(text)
+    spans = [(s, e) for s, e in rough_sentences(text) if len(text[s:e].split()) >= MIN_WORDS] or rough_sentences(text)
     if not spans:
         return np.zeros(DIM, np.float32)
     v = encode_sentences([text[s:e] for s, e in spans]).mean(axis=0)
@@ -428,7 +414,7 @@ def classify_articles(folder: str | Path, taxonomy: Taxonomy | str | Path | None
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise InputError(str(path), f"cannot read the article as UTF-8 text ({exc})") from None
-        hits = find_narratives(path.name, text, split_sentences(text), [], None, tax)
+        hits = find_narratives(path.name, text, rough_sentences(text), [], None, tax)
         ids = {h.narrative for h in hits}
         parents = [n.id for n in tax.narratives if n.parent is None and n.id in ids]
         children = [n.id for n in tax.narratives if n.parent is not None and n.id in ids]

@@ -8,8 +8,8 @@ from collections import defaultdict
 import numpy as np
 
 from ..extract.encoder import DIM, encode_sentences
+from ..text.sentences import rough_sentences
 
-_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"”»’)]*\s+|\n+")
 _WORD = re.compile(r"[^\W_]{3,}", re.U)
 # A document is told by its opening: the first sentences carry the story (and bound the cost on long texts).
 DOC_SENTENCES = 40
@@ -25,8 +25,8 @@ STORY_CENTRE_MIN = 3
 def sentences(text: str, limit: int = DOC_SENTENCES) -> list[str]:
     """Return the first `limit` sentences of a text (at least four words each)."""
     out = []
-    for part in _SENTENCE_END.split(text):
-        part = part.strip()
+    for start, end in rough_sentences(text):
+        part = text[start:end].strip()
         if len(part.split()) >= 4:
             out.append(part[:600])
             if len(out) >= limit:

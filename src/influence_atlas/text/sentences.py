@@ -7,10 +7,9 @@ parser: sentence_bounds gives them. The two are kept apart on purpose: on the 31
 agree on 584 of 615 sentences, and the tagger was trained and cross-validated on sentence_bounds' spans
 (changing either would change the exported records).
 
-The narrative detector (extract/narratives.split_sentences) and the cross-document linker
-(reconcile/links.sentences) each hold one more rule, the same regular expression in both (their sentences
-agree in all 31 development documents); it differs from sentence_bounds in leaving a closing quote or bracket
-out of the sentence (18 of 615 development sentences differ).
+rough_sentences serves the narrative detector and the cross-document linker: it leaves a closing quote or bracket
+out of the sentence, where sentence_bounds keeps it (18 of 615 development sentences differ), and the narrative
+heads and link models were trained on its spans.
 """
 
 from __future__ import annotations
@@ -19,6 +18,22 @@ import re
 
 # A sentence ends at . ! ? (and a closing quote or bracket) before white space, or at a line break.
 _SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s)|\n+")
+
+
+# rough_sentences: a cut after . ! ? (past any closing quote or bracket) and white space, or at a line break.
+_ROUGH_CUT = re.compile(r"(?<=[.!?…])[\"”’»)]*\s+|\n+")
+
+
+def rough_sentences(text: str) -> list[tuple[int, int]]:
+    """Return rough (start, end) sentence spans: cut after . ! ? and at line breaks, closing quotes left out."""
+    spans, start = [], 0
+    for m in _ROUGH_CUT.finditer(text):
+        if text[start:m.start()].strip():
+            spans.append((start, m.start()))
+        start = m.end()
+    if text[start:].strip():
+        spans.append((start, len(text.rstrip())))
+    return spans
 
 
 def sentence_bounds(text: str) -> list[tuple[int, int]]:
