@@ -42,7 +42,7 @@ OUT = REPO / "src" / "influence_atlas" / "models" / "checkworthiness" / "claim_h
 CACHE = Path(os.environ.get("ATLAS_CLAIM_HEAD_CACHE", "/tmp/atlas-claim-head.pkl"))  # parsed documents, not scores
 L2 = 1.0            # inverse regularisation strength, as scikit-learn's C
 VECTOR_WEIGHT = 2.0  # the sentence vector's scale next to the standardised features
-MAX_RATIO = 1.4      # system claims per gold claim over the set (the acceptance bound is 1.5)
+MAX_RATIO = 1.45     # system claims per gold claim over the set (the acceptance bound is 1.5)
 
 
 def _scorer_tokens():
