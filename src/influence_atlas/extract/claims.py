@@ -669,7 +669,10 @@ def statement_scores(doc_id: str, text: str, sentences: list[tuple[int, int]], m
     if not spans:
         return []
     if scorer is None:
-        from .checkworthiness import score_sentences as scorer
+        from .checkworthiness import score_sentences
+
+        def scorer(texts: list[str]) -> list[float]:
+            return score_sentences(texts, language)
     model_scores = scorer([text[s:e] for s, e in spans])
     attributions = _attributions(text, spans, mentions, kinds, language, cues)
     head = load_claim_head()
