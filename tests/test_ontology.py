@@ -13,14 +13,15 @@ from influence_atlas.ontology.claim_cues import load_claim_cues
 from influence_atlas.ontology.disarm import load_cues
 from influence_atlas.ontology.events import load_actor_types, load_event_types
 from influence_atlas.ontology.places import load_place_supplement
-from influence_atlas.versions import analysis_inputs, analysis_version
+from influence_atlas.versions import MODELS_DIR, analysis_inputs, analysis_version
 
 
 def test_every_packaged_file_loads_and_counts_in_the_version():
     assert load_event_types() and load_actor_types().types and load_place_supplement() and load_cues() and load_claim_cues()
     inputs = set(analysis_inputs())
     assert set(files.packaged_files()) <= inputs
-    assert any(p.suffix == ".npz" for p in inputs) and any(p.suffix == ".onnx" for p in inputs)
+    models = {p for p in MODELS_DIR.rglob("*") if p.is_file()}
+    assert any(p.suffix == ".npz" for p in models) and models <= inputs  # every packaged model file, weights included
 
 
 def test_changing_one_ontology_file_changes_the_analysis_version(tmp_path, monkeypatch):
