@@ -279,6 +279,32 @@ def test_blame_events_must_be_known_event_types(tmp_path):
     assert str(bad) in str(info.value) and "massacre_of_kittens" in str(info.value)
 
 
+def test_stance_grammar_lists_are_checked_and_used(tmp_path):
+    import yaml
+
+    from influence_atlas.ontology.lexicons import STANCE_FILE
+
+    data = yaml.safe_load(STANCE_FILE.read_text(encoding="utf-8"))
+    grammar = load_stance_lexicon(str(STANCE_FILE)).grammar
+    assert grammar.agent_after.match(" linked to the ") and not grammar.agent_after.match(" and the ")
+    assert grammar.head_of.search("the government of ") and grammar.preposition_before.search("campaigns against ")
+    data["grammar"]["agent_links"] = ["linked to", "broken("]
+    bad = tmp_path / "stance.yaml"
+    bad.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(OntologyError) as info:
+        load_stance_lexicon(str(bad))
+    assert str(bad) in str(info.value) and "grammar.agent_links" in str(info.value)
+    del data["grammar"]["coordinators"]
+    data["grammar"]["agent_links"] = ["on behalf of"]
+    bad.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(OntologyError, match="missing coordinators"):
+        load_stance_lexicon(str(bad))
+    data["grammar"]["coordinators"] = ["and"]
+    bad.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    user = load_stance_lexicon(str(bad)).grammar  # the user's file extends the grammar: "on behalf of" names the doer
+    assert user.agent_after.match(" on behalf of the ") and not grammar.agent_after.match(" on behalf of the ")
+
+
 def test_the_target_model_decides_only_inside_the_dead_zone_and_only_below_the_threshold():
     from influence_atlas.extract.stance import Aggregation
 

@@ -54,7 +54,6 @@ MAX_READ = 12
 SILENT = 0.5
 LATER_WORDS = 10
 _WORDS = re.compile(r"\w+")
-_OF_NAME = re.compile(r"^\s*(?:of|du|de|des|d['’])\s*(?:the\s+)?$", re.I)
 
 
 @dataclass(slots=True)
@@ -65,21 +64,7 @@ class _Target:
     source: bool = False  # "a UN report found ...": the actor vouches for the words, they are not about it
 
 
-_PREPOSITION = re.compile(r"(?:\b(?:in|at|from|by|of|to|with|for|into|against|on|across|under|over|through|toward|towards|between|among|"
-                          r"like|unlike|than|off|dans|à|au|aux|en|de|du|des|par|pour|avec|sur|contre|chez|vers|entre|comme)\s+"
-                          r"(?:the\s+|a\s+|an\s+|la\s+|le\s+|les\s+|l['’]|un\s+|une\s+)?(?:[\w-]+\s+)?|\bd['’]|\bl['’])$", re.I)
-# "the government of X", "l'armée du X": the head noun stands for the actor after "of".
-_HEAD_OF = re.compile(r"\b(?:government|army|forces|troops|soldiers|junta|regime|authorities|president|leaders?|rulers?|ministry|military|"
-                      r"gouvernement|armée|soldats|junte|régime|autorités|président|dirigeants?)\s+(?:of|de|du|des|d['’])\s*"
-                      r"(?:the\s+|la\s+|le\s+|l['’])?$", re.I)
 _ADJACENT = re.compile(r"^\s*(?:[\w-]+\s+)?$")
-# "atrocities by Wagner", "behaviour linked to people associated with the Wagner Group": the actor after is the doer.
-_BY = re.compile(r"^\s+(?:(?:[\w-]+\s+){0,3}?(?:by|par|linked to|tied to|associated with|backed by|run by|sponsored by|connected to|"
-                 r"liée?s? à|associée?s? à|proches? de|pilotée?s? par|soutenue?s? par)\s+)+(?:the\s+|la\s+|le\s+|les\s+|l['’])?(?:[\w-]+\s+){0,3}?$", re.I)
-_OF = re.compile(r"^\s+(?:of|de|du|des|d['’])\s*", re.I)
-# "Malian and Wagner forces", "les forces maliennes et leurs alliés russes du groupe Wagner": one subject.
-_COORDINATED = re.compile(r"^\s*(?:,|,?\s*(?:and|&|et|or|ou|as well as|ainsi que|along with))\s*(?:(?:the|their|its|leurs?|ses|les|des|du|de|of)\s+|"
-                          r"(?:allies|partners|alliés|partenaires|forces|troops|soldiers|mercenaries|mercenaires|fighters|combattants)\s+){0,4}$", re.I)
 
 
 def _pick(lexicon_part: dict[str, re.Pattern], language: str | None) -> list[re.Pattern]:
@@ -156,7 +141,7 @@ def _holders(text: str, cue_start: int, cue_end: int, polarity: float, seg: Segm
         if polarity >= 0:
             return False
         gap = text[max(seg.start, t.start - 30) : t.start]
-        return any(p.search(gap) for p in against) or (t.start >= cue_end and bool(_OF.match(text[cue_end : t.start])))
+        return any(p.search(gap) for p in against) or (t.start >= cue_end and bool(lexicon.grammar.of_after.match(text[cue_end : t.start])))
 
     if polarity < 0:
         window = max(seg.start, cue_start - 40)
@@ -179,11 +164,11 @@ def _holders(text: str, cue_start: int, cue_end: int, polarity: float, seg: Segm
         chosen = before[-1]  # "Western dominance", "Russia's brutal war"
     elif after and _ADJACENT.match(text[cue_end : after[0].start]) and not victim(after[0]):
         chosen = after[0]  # "retreating French forces"
-    elif after and _BY.match(text[cue_end : after[0].start]):
+    elif after and lexicon.grammar.agent_after.match(text[cue_end : after[0].start]):
         chosen = after[0]  # "atrocities by Wagner", "abandoned by Western forces"
     else:
-        subjects = [t for t in before if not victim(t) and (not _PREPOSITION.search(text[max(seg.start, t.start - 25) : t.start])
-                                                            or _HEAD_OF.search(text[max(seg.start, t.start - 40) : t.start]))]
+        subjects = [t for t in before if not victim(t) and (not lexicon.grammar.preposition_before.search(text[max(seg.start, t.start - 25) : t.start])
+                                                            or lexicon.grammar.head_of.search(text[max(seg.start, t.start - 40) : t.start]))]
         candidates = [t for t in before if not victim(t)]
         if carried is not None:
             chosen = carried  # the clause opens with "It", "The latter", "Ce dernier": that is its subject
@@ -201,11 +186,11 @@ def _holders(text: str, cue_start: int, cue_end: int, polarity: float, seg: Segm
     group = [chosen]
     # "Malian and Wagner forces executed ...": coordinated actors share the word.
     for t in sorted(inside, key=lambda x: -x.start):
-        if t.end <= group[0].start and _COORDINATED.match(text[t.end : group[0].start]):
+        if t.end <= group[0].start and lexicon.grammar.coordinated.match(text[t.end : group[0].start]):
             group.insert(0, t)
     for t in inside:
         gap = text[group[-1].end : t.start]
-        if t.start >= group[-1].end and (_COORDINATED.match(gap) or (len(group) > 1 and _OF_NAME.match(gap))):
+        if t.start >= group[-1].end and (lexicon.grammar.coordinated.match(gap) or (len(group) > 1 and lexicon.grammar.of_name.match(gap))):
             group.append(t)  # "... et leurs alliés russes du groupe Wagner": the name completes the coordinated member
     return list({t.actor: t for t in group}.values())
 
@@ -219,9 +204,9 @@ def _carried(text: str, seg: Segment, previous: list[_Target], lexicon: StanceLe
         m = p.match(opening)
         if m:
             word = m.group(0).lower()
-            if word.startswith(("the latter", "ce dernier", "cette dernière", "ces derniers")):
+            if word.startswith(lexicon.grammar.latter):
                 return previous[-1]
-            subjects = [t for t in previous if not _PREPOSITION.search(text[max(0, t.start - 25) : t.start])]
+            subjects = [t for t in previous if not lexicon.grammar.preposition_before.search(text[max(0, t.start - 25) : t.start])]
             return subjects[0] if subjects else previous[0]
     return None
 
@@ -306,7 +291,7 @@ def _tally_lexicon(text: str, sentences: list[tuple[int, int]], mentions: list[M
             candidates = targets
             if first_debunk and c0 >= first_debunk.start():
                 # "Fake photos showing French soldiers ...": the fake is not France's; blame only its maker.
-                candidates = [t for t in targets if t.end <= s + c0 or (t.start >= s + c1 and _BY.match(text[s + c1 : t.start]))]
+                candidates = [t for t in targets if t.end <= s + c0 or (t.start >= s + c1 and lexicon.grammar.agent_after.match(text[s + c1 : t.start]))]
             holders = _holders(text, s + c0, s + c1, polarity, seg, candidates, lexicon, lang, carried)
             for h in holders:
                 add(h.actor, value, index)

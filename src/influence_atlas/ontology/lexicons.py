@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ..errors import OntologyError
 from .events import load_event_types
-from .files import compile_words, read_yaml
+from .files import alternation, compile_words, read_yaml
 
 HERE = Path(__file__).resolve().parent
 VOICE_FILE = HERE / "voice.yaml"
@@ -34,6 +34,48 @@ class VoiceCues:
 
 
 @dataclass(frozen=True, slots=True)
+class StanceGrammar:
+    """Patterns, built from the stance file's `grammar` lists, that tell which actor an evaluative word is said of."""
+
+    preposition_before: re.Pattern  # a preposition (article, one word) ends the window before an actor
+    head_of: re.Pattern  # "the government of" ends the window before an actor
+    of_after: re.Pattern  # "of" opens the gap after a word
+    of_name: re.Pattern  # the gap between a coordinated member and the name completing it is "of (the)"
+    agent_after: re.Pattern  # "by", "linked to" ... fill the gap between a word and the actor doing it
+    coordinated: re.Pattern  # the gap between two coordinated actors
+    latter: tuple[str, ...]  # anaphora that point at the last actor named
+
+
+GRAMMAR_LISTS = ("prepositions", "articles", "definite_articles", "elided_articles", "elided_prepositions", "head_nouns", "of",
+                 "agent_links", "coordinators", "coordinated_determiners", "coordinated_nouns", "latter")
+
+
+def _grammar(p: Path, value: object) -> StanceGrammar:
+    """Return the compiled `grammar` section; OntologyError naming the file and the list otherwise."""
+    if not isinstance(value, dict):
+        raise OntologyError(f"{p}: grammar: expected a mapping of list name to a list of patterns ({', '.join(GRAMMAR_LISTS)})")
+    missing = [k for k in GRAMMAR_LISTS if k not in value]
+    unknown = sorted(set(value) - set(GRAMMAR_LISTS))
+    if missing or unknown:
+        raise OntologyError(f"{p}: grammar: " + "; ".join(([f"missing {', '.join(missing)}"] if missing else [])
+                                                        + ([f"unknown {', '.join(unknown)}"] if unknown else [])))
+    alt = {k: alternation(f"{p}: grammar.{k}", value[k]) for k in GRAMMAR_LISTS}
+    article = r"(?:" + r"|".join(f"(?:{a})\s+" for a in value["articles"]) + r"|" + alt["elided_articles"] + r")"
+    definite = r"(?:" + r"|".join(f"(?:{a})\s+" for a in value["definite_articles"]) + r"|" + alt["elided_articles"] + r")"
+    elided = r"(?:" + alt["elided_prepositions"] + r"|" + alt["elided_articles"] + r")"
+    return StanceGrammar(
+        preposition_before=re.compile(rf"(?:\b{alt['prepositions']}\s+{article}?(?:[\w-]+\s+)?|\b{elided})$", re.I),
+        head_of=re.compile(rf"\b{alt['head_nouns']}\s+{alt['of']}\s*{definite}?$", re.I),
+        of_after=re.compile(rf"^\s+{alt['of']}\s*", re.I),
+        of_name=re.compile(rf"^\s*{alt['of']}\s*(?:the\s+)?$", re.I),
+        agent_after=re.compile(rf"^\s+(?:(?:[\w-]+\s+){{0,3}}?{alt['agent_links']}\s+)+{definite}?(?:[\w-]+\s+){{0,3}}?$", re.I),
+        coordinated=re.compile(rf"^\s*(?:,|,?\s*{alt['coordinators']})\s*(?:{alt['coordinated_determiners']}\s+|"
+                               rf"{alt['coordinated_nouns']}\s+){{0,4}}$", re.I),
+        latter=tuple(str(w).lower() for w in value["latter"]),
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class StanceLexicon:
     """Evaluative words with a polarity in [-2, 2], words that point at an actor, and words that make an actor a victim."""
 
@@ -46,6 +88,7 @@ class StanceLexicon:
     against: dict[str, re.Pattern]
     opposing: dict[str, re.Pattern]  # verbs whose object is what the subject fights or investigates
     source: str
+    grammar: StanceGrammar
     # Event types (event_types.yaml) whose agent, told in the author's voice, is blamed without evaluative words.
     blame_events: frozenset[str] = frozenset()
 
@@ -100,10 +143,12 @@ def load_stance_lexicon(path: str | None = None) -> StanceLexicon:
     lists = {}
     for key in _LIST_SECTIONS:
         lists[key] = {lang: compile_words(f"{p}: {key}.{lang}", pats) for lang, pats in _languages(f"{p}: {key}", data.get(key)).items()}
-    unknown = set(data) - {"version", "polarity", "adjectives", "blame_events", *_LIST_SECTIONS}
+    unknown = set(data) - {"version", "polarity", "adjectives", "blame_events", "grammar", *_LIST_SECTIONS}
     if unknown:
         raise OntologyError(f"{p}: unknown section(s) {', '.join(sorted(unknown))}")
-    return StanceLexicon(polarity, adjectives, source=str(p), blame_events=_blame_events(p, data.get("blame_events")), **lists)
+    blame_events = _blame_events(p, data.get("blame_events"))
+    return StanceLexicon(polarity, adjectives, source=str(p), grammar=_grammar(p, data.get("grammar")), blame_events=blame_events,
+                         **lists)
 
 
 def _blame_events(p: Path, value: object) -> frozenset[str]:
