@@ -66,8 +66,14 @@ def _main_actors(statements: list[Statement], top: int = MAIN_ACTORS) -> set[str
 
 
 def compare_documents(documents: list[Document], claims: list[Claim], events: list[Event] = (),
-                      stances: list[Stance] = (), focus: set[str] | None = None) -> dict[tuple[str, str], PairFindings]:
-    """Return, for each candidate pair of documents (involving `focus` when given), what the pair models found."""
+                      stances: list[Stance] = (), focus: set[str] | None = None,
+                      candidates: dict[tuple[str, str], tuple] | None = None,
+                      rare: frozenset[str] | None = None) -> dict[tuple[str, str], PairFindings]:
+    """Return, for each candidate pair of documents (involving `focus` when given), what the pair models found.
+
+    `candidates` (document pair -> its `corpus_context`) and `rare` (the corpus's rare names) come from a caller that
+    blocks a corpus too large to hold (reconcile.blocks); without them both are computed over `documents`.
+    """
     models = load_link_models()
     texts = {d.id: d.text for d in documents}
     language = {d.id: d.language for d in documents}
@@ -93,8 +99,11 @@ def compare_documents(documents: list[Document], claims: list[Claim], events: li
     docs = sorted(d for d in texts if by_doc.get(d) or ev_by_doc.get(d))
     told = document_sentences({d: texts[d] for d in docs}, language)
     vectors = {d: v[0] for d, v in told.items()}
-    keys = {d: _main_actors(told[d][1]) for d in docs}
-    pairs = candidate_documents(vectors, keys, focus=focus)
+    if candidates is None:
+        keys = {d: _main_actors(told[d][1]) for d in docs}
+        pairs = candidate_documents(vectors, keys, focus=focus)
+    else:
+        pairs = set(candidates)
     claim_vec = {}
     all_claims = [s for d in docs for s in by_doc.get(d, [])]
     for s, v in zip(all_claims, encode_sentences([s.text for s in all_claims])):
@@ -105,9 +114,12 @@ def compare_documents(documents: list[Document], claims: list[Claim], events: li
     views = {e.id: event_view(e.type, e.date, {x.name for x in e.actors}, e.location, e.fatalities, e.evidence)
              for e in all_events}
     doc_cos_of = {p: float(vectors[p[0]] @ vectors[p[1]]) for p in pairs}
-    names = {d: document_names(texts[d]) for d in docs}
-    rare = rare_names_of(names)
-    context = corpus_context(sorted(pairs), doc_cos_of, names, {d: document_figures(told[d][1]) for d in docs}, language)
+    if candidates is None:
+        names = {d: document_names(texts[d]) for d in docs}
+        rare = rare_names_of(names)
+        context = corpus_context(sorted(pairs), doc_cos_of, names, {d: document_figures(told[d][1]) for d in docs}, language)
+    else:
+        context = candidates
     ev_statement = {e.id: describe(e.id, e.doc, e.evidence, language.get(e.doc)) for e in all_events}
     found = {}
     for a, b in sorted(pairs):
