@@ -219,6 +219,20 @@ def test_ray_export_equals_default_engine_on_the_demo_corpus(local_ray, demo_run
 
 
 @pytest.mark.slow
+def test_ray_reconciliation_units_give_the_default_engine_links_on_the_development_set(local_ray, dev_run):
+    from influence_atlas.ray_engine import unit_mapper
+    from influence_atlas.reconcile.blocks import link_blocks
+
+    store = open_store(str(dev_run["db"]), migrate=False)
+    here = link_blocks(store, unit_documents=6)
+    # Units of six documents, each a Ray task, at most two in flight.
+    there = link_blocks(store, map_units=unit_mapper(local_ray, store.url, 2), unit_documents=6)
+    store.close()
+    assert here
+    assert [(l.id, l.kind, l.items, l.detail, l.score) for l in there] == [(l.id, l.kind, l.items, l.detail, l.score) for l in here]
+
+
+@pytest.mark.slow
 def test_ray_reads_jsonl_and_parquet_inputs(local_ray, tmp_path):
     import pandas as pd
 

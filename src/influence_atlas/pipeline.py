@@ -23,7 +23,7 @@ from .extract.narratives import find_narratives
 from .extract.stance import find_stances
 from .nlp import parse
 from .ontology import load_actor_catalog
-from .reconcile import link_across
+from .reconcile.blocks import link_blocks
 from .records import Analysis, Document, TechniqueHit, TtpHit
 from .store import Store
 from .text.metadata import detect_language, find_authors, guess_title, latest_explicit_year, parse_date, stated_date
@@ -349,7 +349,8 @@ def claim_each(store: Store, version: str, worker: str) -> Iterator[Document]:
         after = (found[-1].name, found[-1].id)
 
 
-def reconcile(store: Store, changed: set[str] | None = None, report: AnalyzeReport | None = None) -> list:
+def reconcile(store: Store, changed: set[str] | None = None, report: AnalyzeReport | None = None,
+              map_units=None) -> list:
     """Update the cross-document links and store them: the same happening told by several sources,
     and claims that contradict or corroborate each other across documents.
 
@@ -357,13 +358,15 @@ def reconcile(store: Store, changed: set[str] | None = None, report: AnalyzeRepo
     links whose confidences differed from a full pass, and a full pass costs about as much (each pass reads every
     document's opening sentences), so the links never depend on the order documents were analysed in, by how many
     workers, or whether a run was interrupted. `changed` is kept for callers; it no longer narrows the work.
+    The corpus is read block by block (`reconcile.blocks.link_blocks`: memory bounded by the largest block, not
+    the corpus); `map_units` runs its units of work elsewhere (the Ray engine passes one).
     Analyst corrections of links are replayed on the result (their outcome added to `report` when given).
     """
     # Under a lock from reading to writing: the last worker to finish reconciles last, over every document.
     with store.exclusive("reconcile"):
         # Documents analysed since the last completed reconciliation, by any worker (an interrupted run's too).
         pending = store.unreconciled_documents()
-        links = link_across(store.documents(), store.events(), store.claims(), store.stances())
+        links = link_blocks(store, map_units)
         store.replace_links(links, reconciled=pending)
         # -- analyst corrections (issue 23): links rejected, added or confirmed by hand
         replayed = replay_link_corrections(store)

@@ -3,7 +3,7 @@
 The driver lists the documents to analyse; Ray tasks read them from the store (or build them from the records
 of Parquet/JSONL files); a pool of Ray actors analyses them with `pipeline.analyze_document`, each actor
 loading the models once; the driver writes each batch's records in one transaction, in the order the default
-engine would, then reconciles across documents. On a cluster every node needs influence-atlas installed and
+engine would, then reconciles across documents, each unit of reconciliation work (reconcile.blocks) a Ray task. On a cluster every node needs influence-atlas installed and
 the store must be reachable from every node: a PostgreSQL URL (a SQLite file serves one machine only).
 """
 
@@ -85,6 +85,34 @@ def fetch_documents(batch: dict, url: str) -> dict:
     found = {d.id: d for d in _worker_store(url).documents(ids)}
     return {"id": batch["id"], "error": np.array([""] * len(ids), dtype=object),
             "document": np.array([pickle.dumps(found[i]) for i in ids], dtype=object)}
+
+
+def score_unit_task(url: str, unit: dict, df: dict) -> tuple:
+    """Ray task: score one unit of reconciliation work (reconcile.blocks.score_unit) against the store at `url`."""
+    from .reconcile.blocks import score_unit
+
+    with one_blas_thread():
+        return score_unit(_worker_store(url), unit, df)
+
+
+def unit_mapper(ray, url: str, in_flight: int):
+    """Return a `map_units` for reconcile: each unit of work a Ray task, at most `in_flight` pending at once (the
+    driver never holds every unit), results as they finish."""
+    task = ray.remote(num_cpus=1)(score_unit_task)
+
+    def run(units, df):
+        df_ref = ray.put(dict(df))
+        pending = []
+        for unit in units:
+            pending.append(task.remote(url, unit, df_ref))
+            if len(pending) >= in_flight:
+                done, pending = ray.wait(pending, num_returns=1)
+                yield ray.get(done[0])
+        while pending:
+            done, pending = ray.wait(pending, num_returns=1)
+            yield ray.get(done[0])
+
+    return run
 
 
 def documents_from_records(batch: dict, options: ReadOptions) -> dict:
@@ -185,7 +213,7 @@ def _run(ray, store, redo_all, actor_files, workers, inputs, options, progress, 
             on_total(len(ids))
         if not ids:
             if redo_all or needs_reconciliation(store):
-                report.links = len(reconcile(store, report=report))
+                report.links = len(reconcile(store, report=report, map_units=unit_mapper(ray, store.url, 2 * size)))
             return report
         data = ray.data.from_items([{"id": i} for i in ids]).map_batches(
             fetch_documents, fn_kwargs={"url": store.url}, batch_format="numpy", batch_size=batch_size)
@@ -219,5 +247,5 @@ def _run(ray, store, redo_all, actor_files, workers, inputs, options, progress, 
     if seen:
         report.note_corrections(replay_corrections(store, None if redo_all and not inputs else seen))
     if report.documents or redo_all or needs_reconciliation(store):
-        report.links = len(reconcile(store, report=report))
+        report.links = len(reconcile(store, report=report, map_units=unit_mapper(ray, store.url, 2 * size)))
     return report

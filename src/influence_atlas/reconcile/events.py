@@ -141,12 +141,16 @@ def link_same_events(events: list[Event], threshold: float | None = None, focus:
             kept_pairs |= {(x, y) for k, x in enumerate(ds) for y in ds[k + 1:]}
     # Per group (by its root): the most precise date among its tellings and the documents they come from.
     groups_info: dict[str, tuple[str | None, set[str]]] = {}
+    # The groups the kept links made, listed once (a root met later without an entry is a single telling).
+    kept_groups: dict[str, list[str]] = defaultdict(list)
+    for k in list(parent):
+        kept_groups[find(k)].append(k)
 
     def info(n: str) -> tuple[str, str | None, set[str]]:
         root = find(n)
         if root not in groups_info:
             date, docs_ = None, set()
-            for m in [k for k in parent if find(k) == root] or [n]:
+            for m in kept_groups.get(root) or [n]:
                 date = _more_precise(by_id[m].date, date)
                 docs_.add(by_id[m].doc)
             groups_info[root] = (date, docs_)

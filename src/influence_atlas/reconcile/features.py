@@ -14,7 +14,7 @@ import json
 import math
 import re
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import resources
 
@@ -72,6 +72,12 @@ def _gazetteer():
 
 def describe(id_: str, doc: str, text: str, language: str | None = None) -> Statement:
     """Return the Statement for a sentence: actors and places named (by the actor catalogue), figures, cues."""
+    return replace(_described(text, language), id=id_, doc=doc)
+
+
+# A blocked reconciliation meets a document once per block of work it falls in: the memo spares describing it again.
+@lru_cache(maxsize=50000)
+def _described(text: str, language: str | None) -> Statement:
     actors, places = set(), set()
     taken = []
     for start, end, entry, _ in _gazetteer().find(text):
@@ -90,7 +96,7 @@ def describe(id_: str, doc: str, text: str, language: str | None = None) -> Stat
     neg, deb = cues.get("negation", language), cues.get("debunk", language)
     words = frozenset(w.lower() for w in _WORD.findall(text) if not w.isdigit()) | frozenset(
         w for w in re.findall(r"\d{2,}", text))
-    return Statement(id_, doc, text, language, frozenset(actors), frozenset(places), figures,
+    return Statement("", "", text, language, frozenset(actors), frozenset(places), figures,
                      bool(neg and neg.search(text)), bool(deb and deb.search(text)), words,
                      sentence_names(text), months_named(text))
 

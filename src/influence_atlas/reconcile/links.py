@@ -73,42 +73,95 @@ def _top_mean(sims: np.ndarray, k: int = 3) -> float:
     return float(flat[:k].mean()) if flat.size else 0.0
 
 
-def centred(vectors: dict[str, np.ndarray], language: dict[str, str | None]) -> dict[str, np.ndarray]:
+def centred(vectors: dict[str, np.ndarray], language: dict[str, str | None],
+            means: tuple[dict, np.ndarray] | None = None) -> dict[str, np.ndarray]:
     """Return each document's multilingual rows with its language's mean row taken off, re-normalised.
 
     multilingual-e5 puts two texts of one language closer than a story told in two, and every text of a corpus on
     one topic close to every other: what remains after centring is what the texts say. A language with fewer than
-    STORY_CENTRE_MIN documents is centred on the whole corpus's mean.
+    STORY_CENTRE_MIN documents is centred on the whole corpus's mean. `means` ((per-language means, overall mean),
+    `LanguageMeans.means()`) gives a larger corpus's means, read a batch at a time; by default they are `vectors`'.
     """
-    rows = [v for v in vectors.values() if len(v)]
-    if not rows:
-        return dict(vectors)
-    overall = np.concatenate(rows).mean(axis=0)
-    by_lang: dict[str | None, list[np.ndarray]] = defaultdict(list)
-    for d, v in vectors.items():
-        if len(v):
-            by_lang[language.get(d)].append(v)
-    means = {lang: (np.concatenate(vs).mean(axis=0) if len(vs) >= STORY_CENTRE_MIN else overall)
-             for lang, vs in by_lang.items()}
+    if means is None:
+        rows = [v for v in vectors.values() if len(v)]
+        if not rows:
+            return dict(vectors)
+        overall = np.concatenate(rows).mean(axis=0)
+        by_lang: dict[str | None, list[np.ndarray]] = defaultdict(list)
+        for d, v in vectors.items():
+            if len(v):
+                by_lang[language.get(d)].append(v)
+        lang_means = {lang: (np.concatenate(vs).mean(axis=0) if len(vs) >= STORY_CENTRE_MIN else overall)
+                      for lang, vs in by_lang.items()}
+    else:
+        lang_means, overall = means
+        if overall is None:
+            return dict(vectors)
     out = {}
     for d, v in vectors.items():
         if not len(v):
             out[d] = v
             continue
-        w = v - means.get(language.get(d), overall)
+        w = v - lang_means.get(language.get(d), overall)
         n = np.linalg.norm(w, axis=1, keepdims=True)
         out[d] = (w / np.where(n > 0, n, 1.0)).astype(np.float32)
     return out
 
 
+class LanguageMeans:
+    """Running sums of documents' multilingual rows per language, added a document at a time, for `centred`.
+
+    Rows are summed one by one in the order documents are added, as numpy sums a stacked array along its rows, so
+    documents added in `centred`'s order give its means bit for bit (float32 sums, as `mean` keeps them).
+    """
+
+    def __init__(self):
+        self.sums: dict[str | None, np.ndarray] = {}
+        self.rows: dict[str | None, int] = defaultdict(int)
+        self.docs: dict[str | None, int] = defaultdict(int)
+        self.total: np.ndarray | None = None
+        self.total_rows = 0
+
+    def add(self, language: str | None, rows: np.ndarray) -> None:
+        """Count one document's rows (a document without rows counts nowhere, as in `centred`)."""
+        if not len(rows):
+            return
+        self.sums[language] = _add_rows(self.sums.get(language), rows)
+        self.total = _add_rows(self.total, rows)
+        self.rows[language] += len(rows)
+        self.docs[language] += 1
+        self.total_rows += len(rows)
+
+    def means(self) -> tuple[dict, np.ndarray | None]:
+        """Return (per-language means, overall mean) as `centred` takes them (overall None when nothing was added)."""
+        if self.total is None:
+            return {}, None
+        overall = _divide(self.total, self.total_rows)
+        return ({lang: (_divide(s, self.rows[lang]) if self.docs[lang] >= STORY_CENTRE_MIN else overall)
+                 for lang, s in self.sums.items()}, overall)
+
+
+def _add_rows(total: np.ndarray | None, rows: np.ndarray) -> np.ndarray:
+    rows = np.asarray(rows)
+    return rows.sum(axis=0) if total is None else np.concatenate([total[None, :], rows]).sum(axis=0)
+
+
+def _divide(total: np.ndarray, count: int) -> np.ndarray:
+    # As numpy's mean divides its sum: in the sum's precision, in place.
+    out = total.copy()
+    np.true_divide(out, count, out=out, casting="unsafe")
+    return out
+
+
 def story_similarities(vectors: dict[str, np.ndarray], language: dict[str, str | None],
-                       pairs: list[tuple[str, str]]) -> dict[tuple[str, str], tuple[float, float]]:
+                       pairs: list[tuple[str, str]],
+                       means: tuple[dict, np.ndarray] | None = None) -> dict[tuple[str, str], tuple[float, float]]:
     """Return, per document pair, (centred, raw) story similarity: the mean of the three closest lead-sentence pairs.
 
     Raw: multilingual-e5 cosines, which sit higher for two texts of one language than for a story told in two;
-    centred: the same on `centred` rows.
+    centred: the same on `centred` rows (on `means` when given, else on `vectors`' own).
     """
-    flat = centred(vectors, language)
+    flat = centred(vectors, language, means)
     out = {}
     for a, b in pairs:
         va, vb = vectors.get(a), vectors.get(b)

@@ -281,6 +281,36 @@ class Store:
         with self.engine.connect() as conn:
             return [_row_document(r) for r in conn.execute(query).mappings()]
 
+    def document_batches(self, size: int = 500) -> Iterable[list[Document]]:
+        """Yield every stored document, `size` at a time, in id order (a keyset cursor: memory holds one batch)."""
+        after = None
+        while True:
+            query = select(documents).order_by(documents.c.id).limit(size)
+            if after is not None:
+                query = query.where(documents.c.id > after)
+            with self.engine.connect() as conn:
+                batch = [_row_document(r) for r in conn.execute(query).mappings()]
+            if not batch:
+                return
+            yield batch
+            after = batch[-1].id
+
+    def document_records(self, ids: Iterable[str]) -> tuple[list[Event], list[Claim], list[Stance]]:
+        """Return the events, claims and stances of the given documents, each sorted as `events()`, `claims()` and
+        `stances()` sort them."""
+        wanted = sorted(set(ids))
+        found: tuple[list, list, list] = ([], [], [])
+        with self.engine.connect() as conn:
+            for k in range(0, len(wanted), 500):
+                part = wanted[k:k + 500]
+                found[0].extend(_row_event(r) for r in conn.execute(select(events).where(events.c.doc.in_(part))).mappings())
+                found[1].extend(_row_claim(r) for r in conn.execute(select(claims).where(claims.c.doc.in_(part))).mappings())
+                found[2].extend(_row_stance(r) for r in conn.execute(select(stances).where(stances.c.doc.in_(part))).mappings())
+        found[0].sort(key=lambda e: (e.doc, e.start, e.id))
+        found[1].sort(key=lambda c: (c.doc, c.start, c.id))
+        found[2].sort(key=lambda s: (s.doc, s.actor))
+        return found
+
     def document_ids_to_analyze(self, version: str, redo_all: bool = False) -> list[str]:
         """Return ids of documents not yet analysed by this analysis version (or all of them), in name order."""
         query = select(documents.c.id).order_by(documents.c.name, documents.c.id)

@@ -1,0 +1,277 @@
+"""Cross-source linking in bounded memory: the corpus is read from the store block by block, never whole.
+
+`link_across` holds every document's opening sentences, vectors, events and claims at once, which a large corpus
+cannot afford. `link_blocks` gives the same links while holding one batch of documents, one block or one unit of
+pairs at a time; what has to outlive a step goes to a scratch SQLite file:
+
+1. **Documents**, a batch at a time (`source.document_batches`): each linkable document's vector, blocking keys
+   (its main actors), proper names, figures, and multilingual lead-sentence and claim rows are written to the scratch
+   file; the names' document counts stay in memory (one count per distinct name, not per document), and so do the
+   per-language running sums of the multilingual rows (leads, claims, event sentences: `links.LanguageMeans`), whose
+   means centre them as `compare_documents` centres a whole corpus.
+2. **Blocks**: per blocking key, the member documents' vectors are read and `candidate_documents` keeps each
+   document's nearest partners, as it does for the whole corpus. Memory is bounded by the largest block.
+3. **Context**: each candidate pair's meaning and name similarities, story similarity (centred and raw) and nearest
+   claims in centred multilingual meaning, then (in SQL, window functions) each partner's ranks among a document's
+   partners of its language: `corpus_context`'s features without holding the pairs.
+4. **Units of work**: the pairs, in block order, cut into units of a few hundred documents. A unit reads its
+   documents and their records from the store and runs `compare_documents` on its pairs, with the corpus context
+   rare names and the corpus's claim and event means passed in (the means travel in the unit). Units are independent: `map_units` may run them elsewhere (the Ray engine does).
+5. **Links**: claim links go to the scratch file and are capped per claim (each claim keeps its strongest
+   `CLAIM_LINKS` links of a kind); `link_same_events` groups the tellings of the confident document pairs (the
+   plausible pairs, confidence only, bound which documents one group may hold).
+
+`source` is the store (`document_batches`, `document_records`, `documents`); this layer does not import it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import sqlite3
+import tempfile
+from collections import defaultdict
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+import numpy as np
+
+from ..records import Event, Link
+from ..text.normalise import fold
+from .claims import PairFindings, _main_actors, compare_documents, link_claims_from
+from .events import link_same_events
+from .features import document_figures, document_names, load_link_models, names_similarity
+from ..extract.multilingual import encode_multilingual
+from .links import (LanguageMeans, assertion_similarity, candidate_documents, centred, document_sentences,
+                    story_similarities, story_vectors)
+
+# Documents read per batch in step 1, and documents per unit of work in step 4.
+BATCH = 500
+UNIT_DOCUMENTS = 300
+# Each claim keeps at most this many links of each kind (corroborates, contradicts), its strongest.
+CLAIM_LINKS = 3
+# A proper name counts as rare when at most this share of the documents use it (as features.rare_names_of).
+RARE_SHARE = 0.25
+_NAME_TOKEN = re.compile(r"[A-ZÀ-Ý][\w’'-]{3,}", re.U)
+
+Unit = dict  # {"pairs": [(a, b, corpus_context tuple)], "most": documents a rare name may be used by}
+
+
+def _scratch(folder: Path) -> sqlite3.Connection:
+    db = sqlite3.connect(folder / "reconcile.db")
+    db.executescript("""
+        PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA temp_store = FILE;
+        CREATE TABLE docs (id TEXT PRIMARY KEY, lang TEXT, vec BLOB, names TEXT, figures TEXT, story BLOB, xclaims BLOB);
+        CREATE TABLE keys (key TEXT, doc TEXT);
+        CREATE TABLE pairs (a TEXT, b TEXT, block TEXT, cos REAL, ns REAL, fig REAL, sc REAL, sr REAL, asr REAL,
+                            PRIMARY KEY (a, b));
+        CREATE TABLE claim_links (id TEXT PRIMARY KEY, kind TEXT, x TEXT, y TEXT, detail TEXT, score REAL);
+    """)
+    return db
+
+
+def _chunks(items: list, size: int) -> Iterator[list]:
+    for k in range(0, len(items), size):
+        yield items[k:k + size]
+
+
+def _rows(db: sqlite3.Connection, sql: str, ids: Iterable[str]) -> list[tuple]:
+    out = []
+    for part in _chunks(sorted(set(ids)), 900):
+        out += db.execute(sql.format(",".join("?" * len(part))), part).fetchall()
+    return out
+
+
+def _describe_documents(source, db: sqlite3.Connection, batch: int) -> tuple[dict[str, int], dict]:
+    """Step 1: write each linkable document's summary; return how many documents use each proper name and the
+    corpus's per-language means of multilingual rows ("story", "claims", "events": `LanguageMeans.means()`)."""
+    df: dict[str, int] = defaultdict(int)
+    sums = {kind: LanguageMeans() for kind in ("story", "claims", "events")}
+    for docs in source.document_batches(batch):
+        events, claims, _ = source.document_records([d.id for d in docs])
+        linkable = {c.doc for c in claims} | {e.doc for e in events if not e.generic}
+        docs = [d for d in docs if d.id in linkable]
+        told = document_sentences({d.id: d.text for d in docs}, {d.id: d.language for d in docs})
+        story = story_vectors({d.id: d.text for d in docs})
+        claim_texts, event_texts = defaultdict(list), defaultdict(list)
+        for c in claims:
+            claim_texts[c.doc].append(c.text)
+        for e in events:
+            if not e.generic:
+                event_texts[e.doc].append(e.evidence)
+        rows, keys = [], []
+        for d in docs:  # in id order, as compare_documents centres a whole corpus
+            vec, statements, _ = told[d.id]
+            xclaims = encode_multilingual(claim_texts[d.id])
+            sums["story"].add(d.language, story[d.id])
+            sums["claims"].add(d.language, xclaims)
+            sums["events"].add(d.language, encode_multilingual(event_texts[d.id]))
+            names = document_names(d.text)
+            for x in names:
+                df[x] += 1
+            rows.append((d.id, d.language, np.asarray(vec, np.float32).tobytes(), json.dumps(sorted(names)),
+                         json.dumps(sorted(document_figures(statements))), _blob(story[d.id]), _blob(xclaims)))
+            keys += [(k, d.id) for k in _main_actors(statements)]
+        db.executemany("INSERT INTO docs VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+        db.executemany("INSERT INTO keys VALUES (?, ?)", keys)
+    db.execute("CREATE INDEX ix_keys ON keys (key, doc)")
+    db.commit()
+    return df, {kind: m.means() for kind, m in sums.items()}
+
+
+def _blob(rows: np.ndarray) -> bytes:
+    rows = np.asarray(rows, np.float32)
+    return np.int32(rows.shape[1] if rows.ndim == 2 else 0).tobytes() + rows.tobytes()
+
+
+def _unblob(data: bytes) -> np.ndarray:
+    width = int(np.frombuffer(data[:4], np.int32)[0])
+    return np.frombuffer(data[4:], np.float32).reshape(-1, width) if width else np.zeros((0, 0), np.float32)
+
+
+def _vectors(db: sqlite3.Connection, ids: Iterable[str]) -> dict[str, np.ndarray]:
+    return {d: np.frombuffer(v, np.float32) for d, v in _rows(db, "SELECT id, vec FROM docs WHERE id IN ({})", ids)}
+
+
+def _find_candidates(db: sqlite3.Connection) -> None:
+    """Step 2: per blocking key, each member's nearest partners (a pair found in several blocks is filed under the first)."""
+    for (key,) in db.execute("SELECT DISTINCT key FROM keys ORDER BY key").fetchall():
+        members = [d for (d,) in db.execute("SELECT doc FROM keys WHERE key = ? ORDER BY doc", (key,))]
+        if len(members) < 2:
+            continue
+        pairs = candidate_documents(_vectors(db, members), {d: {key} for d in members})
+        db.executemany("INSERT OR IGNORE INTO pairs (a, b, block) VALUES (?, ?, ?)", [(a, b, key) for a, b in sorted(pairs)])
+    db.commit()
+
+
+def _pair_context(db: sqlite3.Connection, df: dict[str, int], n: int, means: dict, chunk: int = 20000) -> None:
+    """Step 3: each pair's meaning similarity, names' cosine, shared figures, multilingual story similarity (centred on
+    the corpus's per-language `means`, and raw) and nearest claims in centred multilingual meaning, then both
+    directions' ranks (`corpus_context`'s features)."""
+    last = ("", "")
+    while True:
+        pairs = db.execute("SELECT a, b FROM pairs WHERE (a, b) > (?, ?) ORDER BY a, b LIMIT ?", (*last, chunk)).fetchall()
+        if not pairs:
+            break
+        ids = {x for p in pairs for x in p}
+        vec = _vectors(db, ids)
+        info, story, xclaims, language = {}, {}, {}, {}
+        for d, lang, ns, fs, sv, xc in _rows(db, "SELECT id, lang, names, figures, story, xclaims FROM docs WHERE id IN ({})", ids):
+            info[d] = (frozenset(json.loads(ns)), frozenset(json.loads(fs)))
+            story[d], xclaims[d], language[d] = _unblob(sv), _unblob(xc), lang
+        similar = story_similarities(story, language, pairs, means["story"])
+        xrows = centred(xclaims, language, means["claims"])
+        db.executemany("UPDATE pairs SET cos = ?, ns = ?, fig = ?, sc = ?, sr = ?, asr = ? WHERE a = ? AND b = ?", [
+            (float(vec[a] @ vec[b]), names_similarity(info[a][0], info[b][0], df, n),
+             min(3, len(info[a][1] & info[b][1])) / 3, *similar[(a, b)],
+             assertion_similarity(xrows[a], xrows[b]), a, b) for a, b in pairs])
+        last = pairs[-1]
+    # Ranks as features.reciprocal_ranks gives them: among a document's partners of one language, by value then id.
+    db.executescript("""
+        CREATE TABLE ranks AS
+        WITH dir AS (SELECT a AS x, b AS y, cos, ns, sr FROM pairs UNION ALL SELECT b, a, cos, ns, sr FROM pairs)
+        SELECT x, y, ROW_NUMBER() OVER (PARTITION BY x, docs.lang ORDER BY cos DESC, y) AS rc,
+                     ROW_NUMBER() OVER (PARTITION BY x, docs.lang ORDER BY ns DESC, y) AS rn,
+                     ROW_NUMBER() OVER (PARTITION BY x, docs.lang ORDER BY sr DESC, y) AS rs
+        FROM dir JOIN docs ON docs.id = dir.y;
+        CREATE UNIQUE INDEX ix_ranks ON ranks (x, y);
+        CREATE INDEX ix_pairs_block ON pairs (block, a, b);
+    """)
+    db.commit()
+
+
+def _units(db: sqlite3.Connection, n: int, size: int, means: dict) -> Iterator[Unit]:
+    """Step 4: the pairs in block order, cut into units of about `size` documents, each with its context and rare names."""
+    most = max(2, int(RARE_SHARE * n))
+    unit_means = {k: means[k] for k in ("claims", "events")}
+    rows = db.execute("""
+        SELECT p.a, p.b, p.cos, p.ns, p.fig, p.sc, p.asr, r1.rc, r2.rc, r1.rn, r2.rn, r1.rs, r2.rs FROM pairs p
+        JOIN ranks r1 ON r1.x = p.a AND r1.y = p.b JOIN ranks r2 ON r2.x = p.b AND r2.y = p.a
+        ORDER BY p.block, p.a, p.b""")
+    pending: list[tuple] = []
+    docs: set[str] = set()
+    for a, b, cos, ns, fig, sc, asr, rc_ab, rc_ba, rn_ab, rn_ba, rs_ab, rs_ba in rows:
+        ca, cb, na, nb, sa, sb = 1.0 / rc_ab, 1.0 / rc_ba, 1.0 / rn_ab, 1.0 / rn_ba, 1.0 / rs_ab, 1.0 / rs_ba
+        pending.append((a, b, (max(ca, cb), min(ca, cb), ns, max(na, nb), min(na, nb), fig, sc, max(sa, sb),
+                               min(sa, sb), asr)))
+        docs.update((a, b))
+        if len(docs) >= size:
+            yield {"pairs": pending, "most": most, "means": unit_means}
+            pending, docs = [], set()
+    if pending:
+        yield {"pairs": pending, "most": most, "means": unit_means}
+
+
+def score_unit(source, unit: Unit, df: dict[str, int]) -> tuple[list[Link], dict, list[Event]]:
+    """Return one unit's claim links, its confident and plausible same-event findings (by document pair) and the events
+    they name.
+
+    `df` gives how many documents use each proper name; a name is rare when at most `unit["most"]` do.
+    """
+    pairs = unit["pairs"]
+    ids = sorted({x for a, b, _ in pairs for x in (a, b)})
+    documents = source.documents(ids)
+    events, claims, stances = source.document_records(ids)
+    # Only the names these documents' words could use: shared_anchor copies the rare names at every call.
+    words = {fold(w)[:6] for d in documents for w in _NAME_TOKEN.findall(d.text)}
+    rare = frozenset(x for x in words if 0 < df.get(x, 0) <= unit["most"])
+    found = compare_documents(documents, claims, events, stances,
+                              candidates={(a, b): ctx for a, b, ctx in pairs}, rare=rare, means=unit.get("means"))
+    # What link_same_events reads: the confident pairs with their tellings, and the pairs plausible enough for two
+    # documents of one group (the `same_event_join` cut-off) with their confidence only.
+    thresholds = load_link_models().thresholds
+    cut = thresholds["same_event"]
+    join = thresholds.get("same_event_join", cut)
+    confident = {}
+    for p, f in found.items():
+        conf = f.confidence["same_event"]
+        if conf >= cut and f.event_pairs:
+            confident[p] = PairFindings(f.confidence, [], f.event_pairs, f.event_anchors, None)
+        elif conf >= join:
+            confident[p] = PairFindings(f.confidence, [], [], {}, None)
+    named = {x for f in confident.values() for _, a, b in f.event_pairs for x in (a, b)}
+    return link_claims_from(found), confident, [e for e in events if e.id in named]
+
+
+def link_blocks(source, map_units: Callable[[Iterator[Unit], dict], Iterable[tuple]] | None = None,
+                batch: int = BATCH, unit_documents: int = UNIT_DOCUMENTS, claim_links: int = CLAIM_LINKS,
+                work_dir: str | Path | None = None) -> list[Link]:
+    """Return every cross-source link of the corpus in `source`, reading it block by block (see the module doc).
+
+    `map_units(units, df)` runs the units of work (`score_unit` with the names' document counts `df`), returning
+    their results in any order; by default they run here, one after the other.
+    """
+    folder = Path(tempfile.mkdtemp(prefix="atlas-reconcile-", dir=work_dir))
+    try:
+        db = _scratch(folder)
+        df, means = _describe_documents(source, db, batch)
+        n = db.execute("SELECT COUNT(*) FROM docs").fetchone()[0]
+        _find_candidates(db)
+        _pair_context(db, df, n, means)
+        units = _units(db, n, unit_documents, means)
+        results = map_units(units, df) if map_units else (score_unit(source, u, df) for u in units)
+        confident: dict[tuple[str, str], PairFindings] = {}
+        events: dict[str, Event] = {}
+        for claim_found, same_found, named in results:
+            db.executemany("INSERT OR REPLACE INTO claim_links VALUES (?, ?, ?, ?, ?, ?)",
+                           [(l.id, l.kind, l.items[0], l.items[-1], l.detail, l.score) for l in claim_found])
+            confident.update(same_found)
+            events.update((e.id, e) for e in named)
+        links = link_same_events(list(events.values()), found=confident) if confident else []
+        links += _capped_claim_links(db, claim_links)
+        db.close()
+        return sorted(links, key=lambda l: l.id)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _capped_claim_links(db: sqlite3.Connection, cap: int) -> list[Link]:
+    """Return the claim links each of whose two claims counts it among its `cap` strongest of that kind."""
+    db.commit()
+    rows = db.execute("""
+        WITH ends AS (SELECT id, kind, x AS claim, score FROM claim_links UNION ALL SELECT id, kind, y, score FROM claim_links),
+        ranked AS (SELECT id, ROW_NUMBER() OVER (PARTITION BY kind, claim ORDER BY score DESC, id) AS r FROM ends)
+        SELECT id, kind, x, y, detail, score FROM claim_links
+        WHERE id NOT IN (SELECT id FROM ranked WHERE r > ?) ORDER BY id""", (cap,))
+    return [Link(i, kind, (x, y), detail, score) for i, kind, x, y, detail, score in rows]
