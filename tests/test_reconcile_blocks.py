@@ -44,3 +44,31 @@ def test_claim_links_are_capped_per_claim_keeping_the_strongest(dev_run):
         if l.kind in claim_kinds and all(best[(l.kind, i)][1] == l.id for i in l.items):
             assert l.id in kept
     assert [l for l in capped if l.kind == "same_event"] == [l for l in full if l.kind == "same_event"]
+
+
+def test_language_means_summed_a_document_at_a_time_centre_exactly_as_the_whole_corpus():
+    """The blocked pass centres multilingual rows on running sums; they must give centred's own means bit for bit,
+    including a language with too few documents (centred on the overall mean) and documents without rows."""
+    import numpy as np
+
+    from influence_atlas.reconcile.links import STORY_CENTRE_MIN, LanguageMeans, centred
+
+    rng = np.random.default_rng(7)
+    for _ in range(20):
+        vectors, language = {}, {}
+        for i in range(int(rng.integers(1, 30))):
+            rows = rng.normal(size=(int(rng.integers(0, 8)), 16)).astype(np.float32)
+            vectors[f"d{i:03d}"] = rows / np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-6)
+            language[f"d{i:03d}"] = str(rng.choice(["en", "fr", "de"])) if i % 7 else None
+        sums = LanguageMeans()
+        for d in sorted(vectors):
+            sums.add(language[d], vectors[d])
+        whole, blocked = centred(vectors, language), centred(vectors, language, sums.means())
+        assert all(np.array_equal(whole[d], blocked[d]) for d in vectors)
+    few = LanguageMeans()
+    for k in range(STORY_CENTRE_MIN - 1):
+        few.add("fr", np.ones((1, 4), np.float32) * k)
+    few.add("en", np.full((2, 4), 5.0, np.float32))
+    by_lang, overall = few.means()
+    assert np.array_equal(by_lang["fr"], overall) and np.array_equal(by_lang["en"], overall)
+    assert LanguageMeans().means() == ({}, None)
