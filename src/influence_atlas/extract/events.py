@@ -632,7 +632,7 @@ def _event_point(stage: _Stage, snt: _Sentence, location: str, in_seg: list[Ment
 def _event_of_trigger(stage: _Stage, snt: _Sentence, trig: _Trigger, events: list[Event]) -> Event | None:
     """Return the event a trigger tells, with its parties, date, place and toll; None when it tells none."""
     sentence, s_start, s_end = snt.text, snt.start, snt.end
-    actor_types, kinds = stage.actor_types, stage.kinds
+    actor_types = stage.actor_types
     if _tells_no_happening(snt, trig, events):
         return None
     seg = next(seg for seg in snt.segments if seg[0] <= trig.start < seg[1])
