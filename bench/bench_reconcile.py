@@ -28,6 +28,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from common import new_pg_database, pg_server
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
@@ -192,24 +194,6 @@ def run_reconcile(url: str) -> dict:
                 rss_before_mb=round(before_mb), links=len(links), by_kind=kinds, links_digest=digest)
 
 
-def _pg_server(admin: str | None) -> tuple[str, str | None]:
-    if admin:
-        return admin, None
-    out = subprocess.run(["bash", str(ROOT / "scripts" / "pg_test_server.sh"), "start"], check=True, capture_output=True,
-                         text=True)
-    url, folder = out.stdout.split()[:2]
-    return url, folder
-
-
-def _new_pg_database(admin: str, name: str) -> str:
-    import psycopg
-
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return admin.rpartition("/")[0] + "/" + name
-
-
 def _part(*args: str) -> dict:
     out = subprocess.run([sys.executable, __file__, *args], check=True, capture_output=True, text=True, cwd=ROOT)
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -234,14 +218,14 @@ def main() -> None:
         print(json.dumps(run_reconcile(a.url)))
         return
     dbs = a.dbs.split(",")
-    pg, folder = _pg_server(a.pg_url) if "postgres" in dbs else (None, None)
+    pg, folder = pg_server(a.pg_url) if "postgres" in dbs else (None, None)
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT).stdout.strip()
     rows = []
     try:
         with tempfile.TemporaryDirectory(prefix="atlas-reconcile-") as tmp:
             for size in [int(s) for s in a.sizes.split(",")]:
                 for db in dbs:
-                    url = _new_pg_database(pg, f"rec_{size}") if db == "postgres" else f"sqlite:///{tmp}/rec-{size}.db"
+                    url = new_pg_database(pg, f"rec_{size}") if db == "postgres" else f"sqlite:///{tmp}/rec-{size}.db"
                     made = _part("--part", "generate", "--url", url, "--size", str(size), "--seed", str(a.seed))
                     row = dict(db=db, documents=size, records=made, commit=commit, label=a.label,
                                load_avg=round(os.getloadavg()[0], 1), **_part("--part", "reconcile", "--url", url))

@@ -34,6 +34,8 @@ import threading
 import time
 from pathlib import Path
 
+from common import new_pg_database, pg_server
+
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT.parent / "shared" / "corpus" / "seeds"
 PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -212,23 +214,6 @@ def bare_spacy(jsonl: Path, phase, timings: dict) -> dict:
 
 
 # -- parent ------------------------------------------------------------------------------------
-def _pg_server(args) -> tuple[str, str | None]:
-    if args.pg_url:
-        return args.pg_url, None
-    out = subprocess.run(["bash", str(ROOT / "scripts" / "pg_test_server.sh"), "start"], check=True, capture_output=True, text=True)
-    url, folder = out.stdout.split()[:2]
-    return url, folder
-
-
-def _new_pg_database(admin: str, name: str) -> str:
-    import psycopg
-
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return admin.rpartition("/")[0] + "/" + name
-
-
 def measure(config: str, jsonl: Path, db: str, skip: tuple[str, ...] = ()) -> dict:
     """Run one configuration in a subprocess; return its timings and the peak RSS of its process tree per phase."""
     cmd = [sys.executable, __file__, "--part", config, "--jsonl", str(jsonl), "--db", db] + [f"--skip={s}" for s in skip]
@@ -271,7 +256,7 @@ def main() -> None:
         return
 
     configs = args.configs.split(",")
-    pg_url, pg_folder = _pg_server(args) if "postgres" in configs else (None, None)
+    pg_url, pg_folder = pg_server(args.pg_url) if "postgres" in configs else (None, None)
     rows = []
     try:
         with tempfile.TemporaryDirectory(prefix="atlas-scale-") as tmp:
@@ -279,7 +264,7 @@ def main() -> None:
                 jsonl = Path(tmp) / f"corpus-{size}.jsonl"
                 words = synthetic_corpus(jsonl, size, args.paragraphs, args.seed, Path(args.seeds_dir))
                 for config in configs:
-                    db = _new_pg_database(pg_url, f"scale_{size}") if config == "postgres" else str(Path(tmp) / f"{config}-{size}.db")
+                    db = new_pg_database(pg_url, f"scale_{size}") if config == "postgres" else str(Path(tmp) / f"{config}-{size}.db")
                     row = measure(config, jsonl, db, tuple(args.skip))
                     row.update(size=size, words=words, cpus=os.cpu_count(), load_avg=round(os.getloadavg()[0], 1), skip=sorted(args.skip))
                     reference = next((r for r in rows if r["config"] == "spacy" and r["size"] == size), None)
