@@ -43,6 +43,12 @@ SAME_ASSERTION = 0.65
 # (each actor counts the weaker side's score, 0.5 to 2), contradict each other as wholes.
 OPPOSED_ACTORS = 2
 OPPOSED_STRENGTH = 2.5
+# ... and the claim-pair model must read the two claims it shows as contradicting with at least this probability
+# (two claims about one actor that assert unrelated things are no contradiction, however opposed their sources).
+OPPOSED_PROPOSITION = 0.25
+# In two documents the model is sure tell one story (`same_event_country`), tellings of one type whose places do not
+# differ are one happening when the learned event-pair model gives them at least this probability.
+SURE_TELLING = 0.5
 # Blocking: a document is filed under its most named actors.
 MAIN_ACTORS = 4
 
@@ -167,12 +173,17 @@ def compare_documents(documents: list[Document], claims: list[Claim], events: li
         country_ok = confidence["same_event"] >= models.thresholds.get("same_event_country", 2.0)
         for p, (x, y) in zip(eprobs, eids):
             anchor = event_anchor(by_id[x], by_id[y], ev_statement[x], ev_statement[y], rare,
-                                  float(event_vec[x] @ event_vec[y]), country_ok, float(xevent[x] @ xevent[y]))
+                                  float(event_vec[x] @ event_vec[y]), country_ok, float(xevent[x] @ xevent[y]),
+                                  float(p))
             if anchor:
                 event_items.append((float(p), x, y))
                 anchors[(x, y)] = anchors[(y, x)] = anchor
+        opposed_of = {(x.id, y.id): float(p[2]) for p, (x, y) in zip(probs, sides)}
         sides = opposed_sides(stance.get(a, {}), stance.get(b, {}), by_doc.get(a, []), by_doc.get(b, []), claim_vec,
                               shows)
+        # Opposite sides make a contradiction only where the two claims shown oppose each other as propositions.
+        if sides is not None and opposed_of.get((sides[2].id, sides[3].id), 0.0) < OPPOSED_PROPOSITION:
+            sides = None
         found[(a, b)] = PairFindings(confidence, claim_items, event_items, anchors, sides)
     return found
 
@@ -212,7 +223,8 @@ def opposed_sides(stance_a: dict[str, float], stance_b: dict[str, float], claims
 
 
 def event_anchor(a: Event, b: Event, sa: Statement, sb: Statement, rare: frozenset[str],
-                 similarity: float = 0.0, country_ok: bool = False, cross_similarity: float = 0.0) -> str | None:
+                 similarity: float = 0.0, country_ok: bool = False, cross_similarity: float = 0.0,
+                 pair_probability: float = 0.0) -> str | None:
     """Return what makes two tellings of one type the same happening, or None: a month both date it to, the same
     place, tolls within a factor of three, a figure, town or rare name their sentences share (a name when the two
     sentences are near in meaning in either encoder), or sentences that read as one assertion (`same_assertion`).
@@ -232,6 +244,8 @@ def event_anchor(a: Event, b: Event, sa: Statement, sb: Statement, rare: frozens
         return f"same {a.type}; {shared}"
     if country_ok and a.location and a.location == b.location:
         return f"same {a.type} in {a.location}, in two documents telling one story"
+    if country_ok and pair_probability >= SURE_TELLING and (not a.location or not b.location or a.location == b.location):
+        return f"same {a.type} in two documents telling one story (event-pair model {pair_probability:.2f})"
     return None
 
 

@@ -15,6 +15,12 @@ from ..extract.dates import dates_compatible
 from ..records import Event, Link
 
 
+# Two groups (or a telling and a group) join when at least this share of their document pairs are plausible partners
+# (same_event confidence >= `same_event_join`): one pair the document model misses does not split a happening that
+# the other pairs agree on, and a chain of look-alikes still does not make one.
+JOIN_SHARE = 0.5
+
+
 def link_id(kind: str, items: list[str]) -> str:
     """Return the stable id of a link: a hash of its kind and its sorted items."""
     return "ln_" + hashlib.sha1(f"{kind}:{','.join(sorted(items))}".encode()).hexdigest()[:16]
@@ -72,9 +78,9 @@ def link_same_events(events: list[Event], threshold: float | None = None, focus:
     has them) say which documents tell a common happening (document-level confidence, kept at or
     above the `threshold` cut-off, the calibrated one by default) and which of their tellings match
     (type, date window, participants, place, toll and meaning compared by a learned model). A group
-    never holds two tellings from one document or dates that disagree; each join is a confident pair, and every
-    two of its documents must be at least a plausible pair (same_event confidence >= the `same_event_join` cut-off),
-    so a chain of look-alikes does not make one happening.
+    never holds two tellings from one document or dates that disagree; each join is a confident pair, and at least
+    half (JOIN_SHARE) of the document pairs it makes must be plausible pairs (same_event confidence >= the
+    `same_event_join` cut-off), so a chain of look-alikes does not make one happening.
 
     Incremental use: with `focus` (the documents just analysed) only pairs that involve one of them
     are scored, and the `existing` same_event links among the other documents are kept and joined
@@ -167,7 +173,7 @@ def link_same_events(events: list[Event], threshold: float | None = None, focus:
             continue
         if not dates_compatible(date_a, date_b) or not docs_a.isdisjoint(docs_b):
             continue
-        if not all(agreed(x, y) for x in docs_a for y in docs_b):
+        if sum(agreed(x, y) for x in docs_a for y in docs_b) < JOIN_SHARE * len(docs_a) * len(docs_b):
             continue
         parent[ra] = rb
         groups_info[rb] = (_more_precise(date_a, date_b), docs_a | docs_b)
