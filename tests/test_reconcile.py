@@ -41,17 +41,18 @@ def test_tellings_of_one_massacre_score_above_unrelated_and_incompatible_dates_n
 
 
 def test_a_group_needs_every_two_documents_to_be_a_confident_pair_and_agreeing_dates():
-    """Chains of look-alikes do not make one happening; dates that disagree never share a group."""
+    """Chains of look-alikes do not make one happening; dates that disagree (more than the date window apart, whatever
+    their precision) never share a group."""
     month = _event("e1", "d1", date="2022-03")
     day = _event("e2", "d2", date="2022-03-27")
-    other_day = _event("e3", "d3", date="2022-03-05")
+    other_day = _event("e3", "d3", date="2022-02-05")
     conf = lambda c: {"same_event": c, "corroborates": 0.0, "contradicts": 0.0}  # noqa: E731
     found = {("d1", "d2"): PairFindings(conf(0.95), [], [(0.9, "e1", "e2")]),
              ("d1", "d3"): PairFindings(conf(0.95), [], [(0.9, "e1", "e3")]),
              ("d2", "d3"): PairFindings(conf(0.95), [], [(0.9, "e2", "e3")])}
     links = link_same_events([month, day, other_day], threshold=0.5, found=found)
     for link in links:
-        assert not {"e2", "e3"} <= set(link.items), "the 5th and the 27th are two days"
+        assert not {"e2", "e3"} <= set(link.items), "5 February and 27 March are two days"
     # Without a confident d2-d3 pair, d3 cannot join a group holding d2 even if its date fitted.
     same_day = _event("e3", "d3", date="2022-03-27")
     found[("d2", "d3")] = PairFindings(conf(0.1), [], [(0.9, "e2", "e3")])
@@ -258,3 +259,13 @@ def test_a_rare_name_anchors_across_languages_only_when_the_multilingual_meaning
     assert shared_anchor(a, b, rare, similarity=0.3) is None
     assert shared_anchor(a, b, rare, similarity=0.3, cross_similarity=CROSS_NAME_SIMILARITY)
     assert shared_anchor(a, b, rare, similarity=0.3, cross_similarity=CROSS_NAME_SIMILARITY - 0.1) is None
+
+
+def test_dates_near_is_a_window_on_the_periods_two_dates_cover():
+    from influence_atlas.reconcile.events import DATE_WINDOW_DAYS, dates_near
+
+    assert dates_near("2021-12-23", "2022-01-07")  # an announcement and a report two weeks later
+    assert dates_near("2022-03", "2022-03-27") and dates_near(None, "2022-03-27")
+    assert not dates_near("2021-12-23", "2022-03-07")
+    assert not dates_near("2020-08", "2021-05")
+    assert DATE_WINDOW_DAYS < 62

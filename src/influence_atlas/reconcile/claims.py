@@ -26,7 +26,7 @@ from ..extract.dates import dates_compatible
 from ..extract.encoder import encode_sentences
 from ..extract.multilingual import encode_multilingual
 from ..records import Claim, Document, Event, Link, Mention, Stance
-from .events import link_id
+from .events import dates_near, link_id
 from .features import (LINK_KINDS, NAME_ANCHOR_SIMILARITY, Statement, claim_pair_features, conflicting_figures,
                        corpus_context, describe, doc_pair_features, document_figures, document_names,
                        event_pair_features, load_link_models, rare_names_of, shared_anchor, specific_place,
@@ -46,8 +46,9 @@ OPPOSED_STRENGTH = 2.5
 # ... and the claim-pair model must read the two claims it shows as contradicting with at least this probability
 # (two claims about one actor that assert unrelated things are no contradiction, however opposed their sources).
 OPPOSED_PROPOSITION = 0.25
-# In two documents the model is sure tell one story (`same_event_country`), tellings of one type whose places do not
-# differ are one happening when the learned event-pair model gives them at least this probability.
+# In two documents that tell one story (same_event confidence at or above its cut-off), tellings of one type whose places
+# do not differ are one happening when the learned event-pair model gives them at least this probability, or when both
+# are dated within events.DATE_WINDOW_DAYS of each other.
 SURE_TELLING = 0.5
 # Blocking: a document is filed under its most named actors.
 MAIN_ACTORS = 4
@@ -174,7 +175,7 @@ def compare_documents(documents: list[Document], claims: list[Claim], events: li
         for p, (x, y) in zip(eprobs, eids):
             anchor = event_anchor(by_id[x], by_id[y], ev_statement[x], ev_statement[y], rare,
                                   float(event_vec[x] @ event_vec[y]), country_ok, float(xevent[x] @ xevent[y]),
-                                  float(p))
+                                  float(p), confidence["same_event"] >= models.thresholds["same_event"])
             if anchor:
                 event_items.append((float(p), x, y))
                 anchors[(x, y)] = anchors[(y, x)] = anchor
@@ -224,7 +225,7 @@ def opposed_sides(stance_a: dict[str, float], stance_b: dict[str, float], claims
 
 def event_anchor(a: Event, b: Event, sa: Statement, sb: Statement, rare: frozenset[str],
                  similarity: float = 0.0, country_ok: bool = False, cross_similarity: float = 0.0,
-                 pair_probability: float = 0.0) -> str | None:
+                 pair_probability: float = 0.0, story_ok: bool = False) -> str | None:
     """Return what makes two tellings of one type the same happening, or None: a month both date it to, the same
     place, tolls within a factor of three, a figure, town or rare name their sentences share (a name when the two
     sentences are near in meaning in either encoder), or sentences that read as one assertion (`same_assertion`).
@@ -244,8 +245,16 @@ def event_anchor(a: Event, b: Event, sa: Statement, sb: Statement, rare: frozens
         return f"same {a.type}; {shared}"
     if country_ok and a.location and a.location == b.location:
         return f"same {a.type} in {a.location}, in two documents telling one story"
-    if country_ok and pair_probability >= SURE_TELLING and (not a.location or not b.location or a.location == b.location):
+    places_agree = not a.location or not b.location or a.location == b.location
+    # Participants: beyond the place, the two tellings share an actor or neither names one (France leaving a
+    # country is not the United States leaving it).
+    who_a = {x.name for x in a.actors} - {a.location, b.location}
+    who_b = {x.name for x in b.actors} - {a.location, b.location}
+    same_people = bool(who_a & who_b) or not (who_a or who_b)
+    if story_ok and pair_probability >= SURE_TELLING and places_agree and same_people:
         return f"same {a.type} in two documents telling one story (event-pair model {pair_probability:.2f})"
+    if story_ok and places_agree and a.date and b.date and dates_near(a.date, b.date):
+        return f"same {a.type} in two documents telling one story, dated {a.date} and {b.date}"
     return None
 
 

@@ -11,13 +11,13 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 
-from ..extract.dates import dates_compatible
+from ..extract.dates import date_span, dates_compatible
 from ..records import Event, Link
 
 
-# Two groups (or a telling and a group) join when at least this share of their document pairs are plausible partners
+# Two groups (or a telling and a group) join when more than this share of their document pairs are plausible partners
 # (same_event confidence >= `same_event_join`): one pair the document model misses does not split a happening that
-# the other pairs agree on, and a chain of look-alikes still does not make one.
+# the other pairs agree on, and a chain of look-alikes (a third document plausible to one of two) does not make one.
 JOIN_SHARE = 0.5
 
 
@@ -65,6 +65,22 @@ def disagreements(events: list[Event]) -> list[str]:
     return out
 
 
+# Tellings of one happening dated this many days apart still agree: one outlet dates a deployment by its announcement,
+# another by the day it wrote, and a date read from a report's own day is no disagreement.
+DATE_WINDOW_DAYS = 31
+
+
+def dates_near(a: str | None, b: str | None, days: int = DATE_WINDOW_DAYS) -> bool:
+    """True when two ISO dates agree at the precision both give or the periods they cover lie within `days` days."""
+    if dates_compatible(a, b):
+        return True
+    sa, sb = date_span(a), date_span(b)
+    if sa is None or sb is None:
+        return False
+    gap = max((sb[0] - sa[1]).days, (sa[0] - sb[1]).days)
+    return gap <= days
+
+
 def _more_precise(a: str | None, b: str | None) -> str | None:
     """Return the more precise of two agreeing ISO dates (the longer one; a missing date gives way)."""
     return a if a and (not b or len(a) > len(b)) else b
@@ -78,9 +94,10 @@ def link_same_events(events: list[Event], threshold: float | None = None, focus:
     has them) say which documents tell a common happening (document-level confidence, kept at or
     above the `threshold` cut-off, the calibrated one by default) and which of their tellings match
     (type, date window, participants, place, toll and meaning compared by a learned model). A group
-    never holds two tellings from one document or dates that disagree; each join is a confident pair, and at least
-    half (JOIN_SHARE) of the document pairs it makes must be plausible pairs (same_event confidence >= the
-    `same_event_join` cut-off), so a chain of look-alikes does not make one happening.
+    never holds two tellings from one document or dates more than DATE_WINDOW_DAYS apart; each join is a confident
+    pair, and more than half (JOIN_SHARE) of the document pairs it makes must be plausible pairs (same_event
+    confidence >= the `same_event_join` cut-off), so a chain of look-alikes does not make one happening; a pair
+    refused is tried once more after all others.
 
     Incremental use: with `focus` (the documents just analysed) only pairs that involve one of them
     are scored, and the `existing` same_event links among the other documents are kept and joined
@@ -166,20 +183,26 @@ def link_same_events(events: list[Event], threshold: float | None = None, focus:
         key = (x, y) if x < y else (y, x)
         return key in confident or key in kept_pairs or key in plausible
 
-    for score, me, other in sorted(edges, key=lambda t: (-t[0], t[1], t[2])):  # strongest pairs first
+    def join(score: float, me: str, other: str) -> bool:
         ra, date_a, docs_a = info(me)
         rb, date_b, docs_b = info(other)
         if ra == rb:
-            continue
-        if not dates_compatible(date_a, date_b) or not docs_a.isdisjoint(docs_b):
-            continue
-        if sum(agreed(x, y) for x in docs_a for y in docs_b) < JOIN_SHARE * len(docs_a) * len(docs_b):
-            continue
+            return True
+        if not dates_near(date_a, date_b) or not docs_a.isdisjoint(docs_b):
+            return False
+        if sum(agreed(x, y) for x in docs_a for y in docs_b) <= JOIN_SHARE * len(docs_a) * len(docs_b):
+            return False
         parent[ra] = rb
         groups_info[rb] = (_more_precise(date_a, date_b), docs_a | docs_b)
         groups_info.pop(ra, None)
         scores[me] = max(scores.get(me, 0), score)
         scores[other] = max(scores.get(other, 0), score)
+        return True
+
+    # Strongest pairs first; a pair refused once is tried again after the others, when its groups may have grown.
+    refused = [e for e in sorted(edges, key=lambda t: (-t[0], t[1], t[2])) if not join(*e)]
+    for e in refused:
+        join(*e)
     groups: dict[str, list[str]] = defaultdict(list)
     for n in list(parent):
         groups[find(n)].append(n)
