@@ -141,6 +141,7 @@ def compare_documents(documents: list[Document], claims: list[Claim], events: li
     else:
         context = candidates
     ev_statement = {e.id: describe(e.id, e.doc, e.evidence, language.get(e.doc)) for e in all_events}
+    overlapping = {e.id: {c.id for c in spans.get(e.doc, ()) if c.start < e.end and e.start < c.end} for e in all_events}
     found = {}
     for a, b in sorted(pairs):
         doc_cos = doc_cos_of[(a, b)]
@@ -162,13 +163,6 @@ def compare_documents(documents: list[Document], claims: list[Claim], events: li
         row = doc_pair_features(doc_cos, language.get(a) == language.get(b), opposed, sprobs[:, 1].tolist(),
                                 sprobs[:, 2].tolist(), eprobs.tolist(), context[(a, b)])[None, :]
         confidence = {kind: float(models.document_probabilities(kind, row.copy())[0]) for kind in LINK_KINDS}
-        claim_items = []
-        for p, (x, y), r in zip(probs, sides, rows):
-            xcos = float(xclaim[x.id] @ xclaim[y.id])
-            anchor = (shared_anchor(x, y, rare, float(r[1]), xcos) or conflicting_figures(x, y)
-                      or same_assertion(float(r[1])))
-            if anchor:
-                claim_items.append((float(p[1]), float(p[2]), x, y, r, anchor))
         event_items, anchors = [], {}
         # Two documents the model is very sure tell one story may share only the country of a happening's telling.
         country_ok = confidence["same_event"] >= models.thresholds.get("same_event_country", 2.0)
@@ -179,6 +173,21 @@ def compare_documents(documents: list[Document], claims: list[Claim], events: li
             if anchor:
                 event_items.append((float(p), x, y))
                 anchors[(x, y)] = anchors[(y, x)] = anchor
+        # Claims that tell tellings of one happening (their spans hold the two events' evidence) are about one thing.
+        told_by: dict[str, set[str]] = defaultdict(set)
+        for p, x, y in event_items:
+            if p >= SURE_TELLING:
+                for c in overlapping.get(x, ()):
+                    told_by[c].add(f"{x}|{y}")
+                for c in overlapping.get(y, ()):
+                    told_by[c].add(f"{x}|{y}")
+        claim_items = []
+        for p, (x, y), r in zip(probs, sides, rows):
+            xcos = float(xclaim[x.id] @ xclaim[y.id])
+            anchor = (shared_anchor(x, y, rare, float(r[1]), xcos) or conflicting_figures(x, y)
+                      or same_assertion(float(r[1])) or one_happening(told_by[x.id] & told_by[y.id], anchors))
+            if anchor:
+                claim_items.append((float(p[1]), float(p[2]), x, y, r, anchor))
         opposed_of = {(x.id, y.id): float(p[2]) for p, (x, y) in zip(probs, sides)}
         sides = opposed_sides(stance.get(a, {}), stance.get(b, {}), by_doc.get(a, []), by_doc.get(b, []), claim_vec,
                               shows)
@@ -187,6 +196,15 @@ def compare_documents(documents: list[Document], claims: list[Claim], events: li
             sides = None
         found[(a, b)] = PairFindings(confidence, claim_items, event_items, anchors, sides)
     return found
+
+
+def one_happening(shared: set[str], anchors: dict[tuple[str, str], str]) -> str | None:
+    """Return an anchor for two claims that tell two tellings of one happening (`shared`: "event|event" keys of the
+    matched event pairs both claims overlap), or None."""
+    if not shared:
+        return None
+    x, y = min(shared).split("|")
+    return f"one happening ({anchors.get((x, y), 'same event')})"
 
 
 def same_assertion(similarity: float) -> str | None:
@@ -251,7 +269,8 @@ def event_anchor(a: Event, b: Event, sa: Statement, sb: Statement, rare: frozens
     who_a = {x.name for x in a.actors} - {a.location, b.location}
     who_b = {x.name for x in b.actors} - {a.location, b.location}
     same_people = bool(who_a & who_b) or not (who_a or who_b)
-    if story_ok and pair_probability >= SURE_TELLING and places_agree and same_people:
+    # A telling dated and one undated give the model nothing to compare in time: the rule reads two undated ones.
+    if story_ok and pair_probability >= SURE_TELLING and places_agree and same_people and not (a.date or b.date):
         return f"same {a.type} in two documents telling one story (event-pair model {pair_probability:.2f})"
     if story_ok and places_agree and a.date and b.date and dates_near(a.date, b.date):
         return f"same {a.type} in two documents telling one story, dated {a.date} and {b.date}"
