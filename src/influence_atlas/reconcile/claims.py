@@ -314,6 +314,15 @@ def link_claims_from(found: dict[tuple[str, str], PairFindings], min_confidence:
         for kind, col in (("corroborates", 0), ("contradicts", 1)):
             conf = f.confidence[kind]
             cut = models.thresholds[kind] if min_confidence is None else min_confidence
+            # A corroboration whose two claims give the same figure or name the same rare person or place needs
+            # less document-level confidence (`corroborates_specific`, below the cut-off by the same margin when
+            # the user lowers it): what they share is specific, not a topic.
+            specific = cut - (models.thresholds[kind] - models.thresholds.get("corroborates_specific", models.thresholds[kind]))
+            if kind == "corroborates" and specific <= conf < cut:
+                strong = [t for t in f.claim_pairs if t[5].startswith(("figure ", "name "))]
+                if strong:
+                    f = PairFindings(f.confidence, strong, f.event_pairs, f.event_anchors, f.opposed)
+                    cut = specific
             if conf < cut or not f.claim_pairs:
                 continue
             if kind == "contradicts":
