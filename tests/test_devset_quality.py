@@ -46,7 +46,7 @@ MAX_CLAIMS_PER_GOLD_CLAIM = 1.5
 MAX_DEV28_LINKS = 13
 CROSS_FLOORS = {
     "cross_pair_p": 0.98,
-    "cross_pair_r": 0.23,
+    "cross_pair_r": 0.32,
     "attribution_acc": 0.43,
 }
 
