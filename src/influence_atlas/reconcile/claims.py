@@ -317,7 +317,8 @@ def link_claims_from(found: dict[tuple[str, str], PairFindings], min_confidence:
             # A corroboration whose two claims give the same figure or name the same rare person or place needs
             # less document-level confidence (`corroborates_specific`, below the cut-off by the same margin when
             # the user lowers it): what they share is specific, not a topic.
-            specific = cut - (models.thresholds[kind] - models.thresholds.get("corroborates_specific", models.thresholds[kind]))
+            specific = cut - models.thresholds[kind] + models.thresholds.get("corroborates_specific",
+                                                                             models.thresholds[kind])
             if kind == "corroborates" and specific <= conf < cut:
                 strong = [t for t in f.claim_pairs if t[5].startswith(("figure ", "name "))]
                 if strong:
