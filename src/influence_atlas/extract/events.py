@@ -28,20 +28,46 @@ class _Cues:
 
     def __init__(self, cues: EventCues):
         c = cues.cues
-        num = rf"\d{{1,3}}(?:,\d{{3}})+|\d+|{c['number_words']}(?:[- ]{c['number_words']})?"
+        self._frames(c, cues.hedges)
+        self._tolls(c)
+        self._parties(c)
+        self._places(c)
+
+    def _frames(self, c: dict[str, str], hedges: tuple[tuple[str, str], ...]) -> None:
+        """How the text holds a trigger: reporting frames, hedges, negations, demands, plans, references, time anchors."""
         # Reporting frames split a sentence into who says it and what is said.
         self.reporting = re.compile(rf"(?<!\w){c['reporting']}(?:\s+{c['speech_opening']})?(?!\w)", re.I)
-        self.hedges = [(name, re.compile(rf"\b({pattern})\b", re.I)) for name, pattern in cues.hedges]
+        self.hedges = [(name, re.compile(rf"\b({pattern})\b", re.I)) for name, pattern in hedges]
         # "can provide", "must be the departure": a capability or a demand, not a happening.
         self.possible = re.compile(rf"\b{c['possible']}\s+(?:\w+\s+){{0,3}}$", re.I)
         self.onset = re.compile(rf"\b{c['onset']}\s+$", re.I)
         self.by_agent = re.compile(rf"\b{c['by_agent']}\b(?:\s+[\w’'-]+){{0,5}}\s*$", re.I)
-        self.civilian_target = re.compile(rf"\b({c['civilian_target']})\b", re.I)
         # A negation shortly before a trigger: the event did not happen.
         self.negation = re.compile(rf"\b({c['negation']})\s+(?:\w+\s+){{0,2}}$", re.I)
-        # A place named right after a locative preposition or a "town of" head is where the event was.
-        self.place_prep = re.compile(rf"(?:\b{c['place_preposition']}\s+(?:the\s+)?(?:\w+\s+){{0,3}}"
-                                     rf"|\b{c['place_noun']} (?:of|de|d['’])\s*)$", re.I)
+        # "calling for Russia to withdraw", "asked the force to leave": a demand, not a happening.
+        self.demand = re.compile(rf"\b{c['demand']}\b[^.;]{{0,60}}$", re.I)
+        # "the coup", "the second coup", "this agreement": a reference to a happening already told.
+        self.reference = re.compile(rf"(?:\b{c['reference_determiner']}\s+(?:\w+\s+){{0,2}}|\b{c['elided_article']}|\w['’]s\s+(?:\w+\s+)?)$", re.I)
+        self.introduces_parties = re.compile(rf"\s+{c['introduces_parties']}\b", re.I)
+        # "Macron announced France would end operations": an announced plan, kept apart from what happened.
+        self.announced = re.compile(rf"\b{c['announced']}\b", re.I)
+        # "After Russia's invasion of Ukraine in February 2022, ...": the intro clause dates another happening.
+        self.intro_clause = re.compile(rf"^(?P<word>{c['intro_clause']})\b[^,;]{{3,120}},", re.I)
+        self.intro_after = re.compile(c["intro_after"], re.I)
+        self.speech_opening = re.compile(rf"(?:\b{c['speech_opening']}|:)(?:\s+[\w’'-]+){{0,2}}\s*$", re.I)
+        self.self_reference = re.compile(rf"\s*{c['self_reference']}\b", re.I)
+        self.denied_existence = re.compile(rf"\b{c['denied_existence']}\s+$", re.I)
+        self.habitual = re.compile(rf"\b{c['habitual']}\b", re.I)
+        self.time_anchor = re.compile(rf"\b{c['time_anchor']}\s+(?:{c['definite_article']}\s+)?$", re.I)
+        self.time_anchor_word = re.compile(rf"\b{c['time_anchor']}\b", re.I)
+        self.according_to = re.compile(c["according_to"], re.I)
+        self.determined = re.compile(rf"\b{c['singular_determiner']}\s+(?:\w+[\s-]+){{0,2}}$", re.I)
+        self.definite_noun = re.compile(rf"\s*{c['definite_article']}\s+(\w+(?:\s+\w+)?)", re.I)
+
+    def _tolls(self, c: dict[str, str]) -> None:
+        """Death tolls and who was hit."""
+        num = rf"\d{{1,3}}(?:,\d{{3}})+|\d+|{c['number_words']}(?:[- ]{c['number_words']})?"
+        self.civilian_target = re.compile(rf"\b({c['civilian_target']})\b", re.I)
         # A death toll: a count before a victim word, or a killing/toll word before a count.
         self.killed = re.compile(
             rf"(?:(?P<q1>{c['toll_qualifier']})\s+)?"
@@ -61,22 +87,9 @@ class _Cues:
         self.no_deaths = re.compile(rf"\b{c['no_deaths']}\b", re.I)
         # "killing a student and injuring another": one victim counted by its article.
         self.one_killed = re.compile(rf"\b{c['one_killed']}\s+{c['one']}\s+(?!\w+\s+of\b)[\w-]+", re.I)
-        # "calling for Russia to withdraw", "asked the force to leave": a demand, not a happening.
-        self.demand = re.compile(rf"\b{c['demand']}\b[^.;]{{0,60}}$", re.I)
-        # "the coup", "the second coup", "this agreement": a reference to a happening already told.
-        self.reference = re.compile(rf"(?:\b{c['reference_determiner']}\s+(?:\w+\s+){{0,2}}|\b{c['elided_article']}|\w['’]s\s+(?:\w+\s+)?)$", re.I)
-        self.introduces_parties = re.compile(rf"\s+{c['introduces_parties']}\b", re.I)
-        # "Macron announced France would end operations": an announced plan, kept apart from what happened.
-        self.announced = re.compile(rf"\b{c['announced']}\b", re.I)
-        # "After Russia's invasion of Ukraine in February 2022, ...": the intro clause dates another happening.
-        self.intro_clause = re.compile(rf"^(?P<word>{c['intro_clause']})\b[^,;]{{3,120}},", re.I)
-        self.intro_after = re.compile(c["intro_after"], re.I)
-        self.speech_opening = re.compile(rf"(?:\b{c['speech_opening']}|:)(?:\s+[\w’'-]+){{0,2}}\s*$", re.I)
-        self.self_reference = re.compile(rf"\s*{c['self_reference']}\b", re.I)
-        self.denied_existence = re.compile(rf"\b{c['denied_existence']}\s+$", re.I)
-        self.habitual = re.compile(rf"\b{c['habitual']}\b", re.I)
-        self.time_anchor = re.compile(rf"\b{c['time_anchor']}\s+(?:{c['definite_article']}\s+)?$", re.I)
-        self.time_anchor_word = re.compile(rf"\b{c['time_anchor']}\b", re.I)
+
+    def _parties(self, c: dict[str, str]) -> None:
+        """Who acted and who suffered: passives, objects, heads of one party, targets and agents."""
         self.passive = re.compile(rf"\b{c['passive']}\s+(?:\w+\s+)?$", re.I)
         # "fighters killed in Mali": a killing verb followed straight by a preposition has no object, so its noun is the victim.
         self.no_object = re.compile(rf"\s+{c['no_object']}\b", re.I)
@@ -84,9 +97,12 @@ class _Cues:
         self.of_gap = re.compile(rf"^\s+{c['of_gap']}\s+(?:{c['article']}\s+|{c['elided_article']})?(?:[\w-]+\s+){{0,2}}$", re.I)
         self.target = re.compile(rf"\b{c['target']}\s+(?:{c['article']}\s+)?(?:[\w-]+\s+){{0,4}}$", re.I)
         self.agent = re.compile(rf"^(?:\s+{c['conjunction']}\s+[\w’'-]+)?\s+{c['agent_head']}\s+(?:{c['perfect_auxiliary']}\s+)?\w+(?:ed|ted)\b", re.I)
-        self.according_to = re.compile(c["according_to"], re.I)
-        self.determined = re.compile(rf"\b{c['singular_determiner']}\s+(?:\w+[\s-]+){{0,2}}$", re.I)
-        self.definite_noun = re.compile(rf"\s*{c['definite_article']}\s+(\w+(?:\s+\w+)?)", re.I)
+
+    def _places(self, c: dict[str, str]) -> None:
+        """Where the event happened."""
+        # A place named right after a locative preposition or a "town of" head is where the event was.
+        self.place_prep = re.compile(rf"(?:\b{c['place_preposition']}\s+(?:the\s+)?(?:\w+\s+){{0,3}}"
+                                     rf"|\b{c['place_noun']} (?:of|de|d['’])\s*)$", re.I)
         self.near = re.compile(rf"\b{c['near']}\s+(?:{c['definite_article']}\s+)?(?:\w+\s+){{0,2}}$", re.I)
         # A capitalised name after a preposition (case matters): a place the parser may not have tagged.
         self.untagged_place = re.compile(
@@ -95,7 +111,6 @@ class _Cues:
         )
         # A capitalised name after a locative preposition: where a sentence says something happened.
         self.place_after_locative = re.compile(rf"\b{c['locative']}\s+(?:{c['locative_head']}\s+)?([A-ZÀ-Ý][\w'’-]+)")
-
 
 @lru_cache(maxsize=1)
 def _cues() -> _Cues:
