@@ -62,6 +62,23 @@ def test_user_files_change_the_analysis_version(tmp_path, monkeypatch):
         seen.add(analysis_version())
 
 
+def test_event_negators_are_the_voice_files(tmp_path):
+    import yaml
+
+    from influence_atlas.ontology.events import load_event_cues
+
+    data = yaml.safe_load(files.PACKAGE_DIR.joinpath("event_types.yaml").read_text(encoding="utf-8"))
+    voice = yaml.safe_load(files.PACKAGE_DIR.joinpath("voice.yaml").read_text(encoding="utf-8"))
+    own = tmp_path / "voice.yaml"
+    own.write_text(yaml.safe_dump({"negation": {"en": ["nowhere near"]}}), encoding="utf-8")
+    assert "nowhere near" in load_event_cues(None, str(own)).cues["negation"]
+    assert all(p in load_event_cues().cues["negation"] for p in voice["negation"]["fr"])
+    path = tmp_path / "event_types.yaml"
+    path.write_text(yaml.safe_dump({**data, "cues": {**data["cues"], "negation": {"en": ["not"]}}}), encoding="utf-8")
+    with pytest.raises(OntologyError, match=r"event_types.yaml: cues: negation is read from voice.yaml"):
+        load_event_cues(str(path))
+
+
 def test_user_word_files_extend_the_packaged_ones(tmp_path):
     dates = tmp_path / "dates.yaml"
     dates.write_text("months:\n  de:\n    names: {januar: 1, 'märz': 3}\nsame_day:\n  de: ['am selben Tag']\n", encoding="utf-8")
