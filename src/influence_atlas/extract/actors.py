@@ -25,6 +25,7 @@ _TRAILING = re.compile(r"(?:['’]s|['’])$|[\s,.;:!?()\[\]\"“”«»-]+$")
 _NAME_GLUE = _WORDS.words("name_glue") | {"-", "'", "&", "’"}
 _FACILITY = re.compile(rf"\b({_WORDS.any('facility_heads')})$", re.I)
 _NON_ACTOR_HEAD = re.compile(rf"^({_WORDS.any('non_actor_heads')})\b", re.I)
+_NON_NAME_PREFIX = re.compile(_WORDS.any("non_name_prefixes"), re.I)
 _NER_LABELS = {"PERSON": "PERSON", "PER": "PERSON", "ORG": "ORG", "GPE": "GPE", "LOC": "LOC", "NORP": "NORP"}
 # Collective actors (the West, jihadist groups, ethnic and religious communities) are groups
 # of people, not named organisations: spaCy's NORP.
@@ -198,7 +199,7 @@ def _looks_like_name(span: str, label: str) -> bool:
         return False
     if span.count("(") != span.count(")") or span.count("“") != span.count("”"):
         return False
-    if any(t.isdigit() for t in toks) or span.lower().startswith(("pro-", "anti-")):
+    if any(t.isdigit() for t in toks) or _NON_NAME_PREFIX.match(span):
         return False
     if label == "PERSON":
         words = [t for t in toks if t not in _NAME_GLUE]
