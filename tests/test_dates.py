@@ -109,3 +109,15 @@ def test_a_bare_month_does_not_roll_past_the_latest_year_stated():
         "2024-08-04", "2024-07"]
     assert [v for _, v in _resolve_all("On August 4, 2024, a memorial opened. In late July, rebels attacked.")] == [
         "2024-08-04", "2025-07"]
+
+
+def test_french_abbreviated_months_and_the_year_before_publication():
+    got = dict(_resolve_all("Le 5 janv. 2022 puis le 3 avr 2021."))
+    assert got == {"5 janv. 2022": "2022-01-05", "le 3 avr 2021": "2021-04-03"}
+    ctx = DateContext(published=date(2023, 5, 17))
+    assert _resolve_all("en avril de l'an passé", ctx) == [("avril de l'an passé", "2022-04")]
+
+
+def test_shifts_count_back_or_forward_in_their_unit():
+    text = "On 10 March 2021 the coup came. Two weeks later the envoy left; trois jours avant, the army moved. Deux ans plus tard, elections."
+    assert [v for _, v in _resolve_all(text)] == ["2021-03-10", "2021-03-24", "2021-03-21", "2023-03"]

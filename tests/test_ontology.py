@@ -10,14 +10,17 @@ import pytest
 from influence_atlas.errors import OntologyError
 from influence_atlas.ontology import files
 from influence_atlas.ontology.claim_cues import load_claim_cues
+from influence_atlas.ontology.dates import load_date_words
 from influence_atlas.ontology.disarm import load_cues
 from influence_atlas.ontology.events import load_actor_types, load_event_types
 from influence_atlas.ontology.places import load_place_supplement
+from influence_atlas.ontology.words import load_name_words, load_quantity_words
 from influence_atlas.versions import MODELS_DIR, analysis_inputs, analysis_version
 
 
 def test_every_packaged_file_loads_and_counts_in_the_version():
     assert load_event_types() and load_actor_types().types and load_place_supplement() and load_cues() and load_claim_cues()
+    assert load_date_words().months and load_name_words().patterns["titles"] and load_quantity_words().values["numbers"]
     inputs = set(analysis_inputs())
     assert set(files.packaged_files()) <= inputs
     models = {p for p in MODELS_DIR.rglob("*") if p.is_file()}
@@ -46,7 +49,64 @@ def test_user_files_change_the_analysis_version(tmp_path, monkeypatch):
     cues.write_text("cues:\n  - name: paid posters\n    techniques: [T0049]\n    en:\n      match: ['paid posters?']\n",
                     encoding="utf-8")
     monkeypatch.setenv("ATLAS_DISARM_CUES", str(cues))
-    assert analysis_version() not in (before, with_actors)
+    with_cues = analysis_version()
+    assert with_cues not in (before, with_actors)
+    seen = {before, with_actors, with_cues}
+    for variable, body in (("ATLAS_DATE_WORDS", "same_day:\n  de: ['am selben Tag']\n"),
+                           ("ATLAS_NAME_WORDS", "titles:\n  de: [Oberst]\n"),
+                           ("ATLAS_QUANTITY_WORDS", "numbers:\n  de: {zwei: 2}\n")):
+        path = tmp_path / f"{variable}.yaml"
+        path.write_text(body, encoding="utf-8")
+        monkeypatch.setenv(variable, str(path))
+        assert analysis_version() not in seen
+        seen.add(analysis_version())
+
+
+def test_event_negators_are_the_voice_files(tmp_path):
+    import yaml
+
+    from influence_atlas.ontology.events import load_event_cues
+
+    data = yaml.safe_load(files.PACKAGE_DIR.joinpath("event_types.yaml").read_text(encoding="utf-8"))
+    voice = yaml.safe_load(files.PACKAGE_DIR.joinpath("voice.yaml").read_text(encoding="utf-8"))
+    own = tmp_path / "voice.yaml"
+    own.write_text(yaml.safe_dump({"negation": {"en": ["nowhere near"]}}), encoding="utf-8")
+    assert "nowhere near" in load_event_cues(None, str(own)).cues["negation"]
+    assert all(p in load_event_cues().cues["negation"] for p in voice["negation"]["fr"])
+    path = tmp_path / "event_types.yaml"
+    path.write_text(yaml.safe_dump({**data, "cues": {**data["cues"], "negation": {"en": ["not"]}}}), encoding="utf-8")
+    with pytest.raises(OntologyError, match=r"event_types.yaml: cues: negation is read from voice.yaml"):
+        load_event_cues(str(path))
+
+
+def test_user_word_files_extend_the_packaged_ones(tmp_path):
+    dates = tmp_path / "dates.yaml"
+    dates.write_text("months:\n  de:\n    names: {januar: 1, 'märz': 3}\nsame_day:\n  de: ['am selben Tag']\n", encoding="utf-8")
+    words = load_date_words((str(dates),))
+    assert words.months["de"].names == {"januar": 1, "märz": 3} and words.months["en"].names["may"] == 5
+    assert words.phrases["same_day"]["de"] == ["am selben Tag"] and "am selben Tag" not in load_date_words().phrase("same_day")
+    quantities = tmp_path / "quantities.yaml"
+    quantities.write_text("numbers:\n  de: {zwei: 2}\nnot_units:\n  de: [der]\n", encoding="utf-8")
+    extended = load_quantity_words((str(quantities),))
+    assert extended.values["numbers"]["zwei"] == 2 and extended.values["numbers"]["two"] == 2 and "der" in extended.words("not_units")
+
+
+@pytest.mark.parametrize("loader, body, message", [
+    (load_date_words, "months:\n  de:\n    names: {januar: 13}\n", r"months.de.names: 'januar' must map to a number from 1 to 12"),
+    (load_date_words, "months:\n  de:\n    names: {mai: 6}\n", r"months: 'mai' is 5 in fr and 6 in de"),
+    (load_date_words, "same_day:\n  de: ['(am) selben Tag']\n", r"same_day.de: pattern '\(am\) selben Tag' has a capturing group"),
+    (load_date_words, "units:\n  de:\n    hour: [Stunde]\n", r"units.de: expected a mapping of day, week, month, year"),
+    (load_date_words, "holidays: {}\n", r"unknown section\(s\) holidays"),
+    (load_name_words, "name_glue:\n  de: ['von der']\n", r"name_glue.de: 'von der' must be one word"),
+    (load_name_words, "titles:\n  de: ['Oberst(']\n", r"titles.de: bad pattern 'Oberst\('"),
+    (load_quantity_words, "numbers:\n  de: {zwei: two}\n", r"numbers.de: 'zwei' must map to a number"),
+    (load_quantity_words, "currencies:\n  de: {Mark: 3}\n", r"currencies.de: 'Mark' must be a lower-case phrase"),
+])
+def test_word_file_errors_name_the_file_and_the_entry(tmp_path, loader, body, message):
+    path = tmp_path / "words.yaml"
+    path.write_text(body, encoding="utf-8")
+    with pytest.raises(OntologyError, match=r"words.yaml: " + message if "is 5 in" not in message else message):
+        loader((str(path),))
 
 
 @pytest.mark.parametrize("loader, name, body, message", [

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from ..ontology import PLACE_KIND, ActorCatalog, ActorEntry
+from ..ontology.words import load_name_words
 from ..records import Actor, Mention
 from ..text.normalise import fold_with_offsets
 
@@ -17,17 +18,19 @@ EXTRACTOR_SHORT_FORM = "short-form"
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 _FIND_BLOCK = 100_000
 _FLAG = re.compile(r"[\U0001F1E6-\U0001F1FF]{2}")
-_THE = re.compile(r"^the\s+", re.I)
-_LEADING = re.compile(r"^(?:the|a|an|la|le|les|l'|l’|des|du)\s+", re.I)
+_WORDS = load_name_words()
+_THE = re.compile(rf"^{_WORDS.any('catalogue_articles')}\s+", re.I)
+_LEADING = re.compile(rf"^{_WORDS.any('leading_articles')}\s+", re.I)
 _TRAILING = re.compile(r"(?:['’]s|['’])$|[\s,.;:!?()\[\]\"“”«»-]+$")
-_NAME_GLUE = {"de", "du", "des", "of", "the", "for", "and", "la", "le", "les", "pour", "et", "al", "el", "bin", "ben", "van", "von", "da", "-", "'", "&", "’"}
-_FACILITY = re.compile(r"\b(hotel|airport|stadium|palace|bridge|hospital|square|street|avenue|road|camp|base)$", re.I)
-_NON_ACTOR_HEAD = re.compile(r"^(operation|opération|operations|op\.)\b", re.I)
+_NAME_GLUE = _WORDS.words("name_glue") | {"-", "'", "&", "’"}
+_FACILITY = re.compile(rf"\b({_WORDS.any('facility_heads')})$", re.I)
+_NON_ACTOR_HEAD = re.compile(rf"^({_WORDS.any('non_actor_heads')})\b", re.I)
+_NON_NAME_PREFIX = re.compile(_WORDS.any("non_name_prefixes"), re.I)
 _NER_LABELS = {"PERSON": "PERSON", "PER": "PERSON", "ORG": "ORG", "GPE": "GPE", "LOC": "LOC", "NORP": "NORP"}
 # Collective actors (the West, jihadist groups, ethnic and religious communities) are groups
 # of people, not named organisations: spaCy's NORP.
 _KIND_LABEL = {"person": "PERSON", "state": "GPE", "collective": "NORP"}
-_COORDINATION = {"&", "and", "et", "-", "/", "–"}
+_COORDINATION = _WORDS.words("coordinators") | {"&", "-", "/", "–"}
 
 
 def label_for_kind(kind: str) -> str:
@@ -39,7 +42,7 @@ def _tokens(s: str) -> tuple[str, ...]:
     return tuple(_TOKEN.findall(s))
 
 
-_DETERMINERS = {"le", "la", "les", "l", "des", "du", "de"}
+_DETERMINERS = _WORDS.words("name_articles")
 
 
 def _case_sensitive(form: str, canonical: bool) -> bool:
@@ -167,13 +170,7 @@ class _Entity:
 
 # Titles and ranks are not part of a person's name: "Colonel Assimi Goïta" is Assimi Goïta.
 _TITLE = re.compile(
-    r"^(?:(?:the|le|la)\s+)?(?:(?:former|ex-|late|interim|transitional|self-proclaimed|acting|deputy|vice|then-)\s*)*"
-    r"(?:president|prime minister|minister|foreign minister|defence minister|defense minister|premier|general|gen\.|"
-    r"colonel|col\.|lieutenant[- ]colonel|lieutenant|lt\.|captain|capt\.|capitaine|commander|major|sergeant|"
-    r"ambassador|ambassadeur|spokesman|spokeswoman|spokesperson|secretary[- ]general|secrétaire général|"
-    r"président|présidente|ministre|général|chef|imam|sheikh|cheikh|mr\.?|mrs\.?|ms\.?|dr\.?|sir|madame|monsieur|m\.)\s+",
-    re.I,
-)
+    rf"^(?:{_WORDS.any('title_articles')}\s+)?(?:{_WORDS.any('title_modifiers')}\s*)*{_WORDS.any('titles')}\s+", re.I)
 
 
 def _clean_entity(text: str, start: int, end: int, label: str | None = None) -> tuple[int, int] | None:
@@ -202,7 +199,7 @@ def _looks_like_name(span: str, label: str) -> bool:
         return False
     if span.count("(") != span.count(")") or span.count("“") != span.count("”"):
         return False
-    if any(t.isdigit() for t in toks) or span.lower().startswith(("pro-", "anti-")):
+    if any(t.isdigit() for t in toks) or _NON_NAME_PREFIX.match(span):
         return False
     if label == "PERSON":
         words = [t for t in toks if t not in _NAME_GLUE]
@@ -269,8 +266,26 @@ def link_actors(doc_id: str, text: str, entities: list[tuple[int, int, str]], ca
     contains a gazetteer word ("Lucian French" is a person, not France). Short forms of a person's
     name ("Goïta") resolve to the full name used elsewhere in the document.
     """
-    gaz = gazetteer_for(catalog)
-    matches = gaz.find(text)
+    matches = gazetteer_for(catalog).find(text)
+    free_entities, dropped_matches = _free_entities(text, entities, matches)
+    mentions, actors = _gazetteer_mentions(doc_id, text, matches, dropped_matches)
+    persons = _full_name_persons(text, mentions, free_entities)
+    for ent in free_entities:
+        mention = _entity_mention(doc_id, text, ent, persons)
+        if mention is None:
+            continue
+        mentions.append(mention)
+        if mention.extractor == EXTRACTOR_NER and mention.actor and mention.actor not in actors:
+            actors[mention.actor] = Actor(name=mention.actor, kind="unknown", known=False)
+
+    mentions += _short_forms_missed(doc_id, text, mentions, persons)
+    mentions.sort(key=lambda m: (m.start, m.end))
+    return mentions, sorted(actors.values(), key=lambda a: a.name)
+
+
+def _free_entities(text: str, entities: list[tuple[int, int, str]], matches: list) -> tuple[list[_Entity], set[int]]:
+    """Return the cleaned named entities no gazetteer match covers (or that win over the one they contain), and the
+    indexes of the gazetteer matches they win over."""
     cleaned: list[_Entity] = []
     for start, end, label in entities:
         label = _NER_LABELS.get(label)
@@ -295,11 +310,15 @@ def link_actors(doc_id: str, text: str, entities: list[tuple[int, int, str]], ca
         if len(overlapping) == 1 and (not in_headline or ent.label == "PERSON") and _longer_name(text, ent, matches[overlapping[0]]):
             dropped_matches.update(overlapping)
             free_entities.append(ent)
+    return free_entities, dropped_matches
 
+
+def _gazetteer_mentions(doc_id: str, text: str, matches: list, dropped: set[int]) -> tuple[list[Mention], dict[str, Actor]]:
+    """Return the mentions of the gazetteer matches kept and the catalogue actors they name."""
     mentions: list[Mention] = []
     actors: dict[str, Actor] = {}
     for i, (start, end, entry, demonym) in enumerate(matches):
-        if i in dropped_matches:
+        if i in dropped:
             continue
         if entry.kind == PLACE_KIND:
             mentions.append(Mention(doc_id, start, end, text[start:end], "LOC", None, EXTRACTOR_GAZETTEER, 0.9))
@@ -308,29 +327,23 @@ def link_actors(doc_id: str, text: str, entities: list[tuple[int, int, str]], ca
         conf = 0.8 if demonym else 0.9
         mentions.append(Mention(doc_id, start, end, text[start:end], label, entry.name, EXTRACTOR_GAZETTEER, conf))
         actors[entry.name] = entry.to_actor()
+    return mentions, actors
 
-    persons = _full_name_persons(text, mentions, free_entities)
-    for ent in free_entities:
-        span = text[ent.start : ent.end]
-        if ent.label in ("GPE", "LOC", "NORP"):
-            mentions.append(Mention(doc_id, ent.start, ent.end, span, ent.label, None, EXTRACTOR_NER, 0.6))
-            continue
-        resolved = _resolve_short_form(span, ent.start, persons)
-        if resolved:
-            mentions.append(Mention(doc_id, ent.start, ent.end, span, "PERSON", resolved, EXTRACTOR_SHORT_FORM, 0.75))
-            continue
-        if not _looks_like_name(span, ent.label) or _known_place(span):
-            if _known_place(span):
-                mentions.append(Mention(doc_id, ent.start, ent.end, span, "LOC", None, EXTRACTOR_NER, 0.6))
-            continue
-        name = re.sub(r"\s+", " ", span)
-        mentions.append(Mention(doc_id, ent.start, ent.end, span, ent.label, name, EXTRACTOR_NER, 0.6))
-        if name not in actors:
-            actors[name] = Actor(name=name, kind="unknown", known=False)
 
-    mentions += _short_forms_missed(doc_id, text, mentions, persons)
-    mentions.sort(key=lambda m: (m.start, m.end))
-    return mentions, sorted(actors.values(), key=lambda a: a.name)
+def _entity_mention(doc_id: str, text: str, ent: _Entity, persons: list[tuple[int, str, str]]) -> Mention | None:
+    """Return the mention of a named entity the gazetteer does not know: a place, a short form of a person named in
+    full, or an unknown actor; None when it does not look like a name."""
+    span = text[ent.start : ent.end]
+    if ent.label in ("GPE", "LOC", "NORP"):
+        return Mention(doc_id, ent.start, ent.end, span, ent.label, None, EXTRACTOR_NER, 0.6)
+    resolved = _resolve_short_form(span, ent.start, persons)
+    if resolved:
+        return Mention(doc_id, ent.start, ent.end, span, "PERSON", resolved, EXTRACTOR_SHORT_FORM, 0.75)
+    if not _looks_like_name(span, ent.label) or _known_place(span):
+        if _known_place(span):
+            return Mention(doc_id, ent.start, ent.end, span, "LOC", None, EXTRACTOR_NER, 0.6)
+        return None
+    return Mention(doc_id, ent.start, ent.end, span, ent.label, re.sub(r"\s+", " ", span), EXTRACTOR_NER, 0.6)
 
 
 def _full_name_persons(text: str, mentions: list[Mention], free: list[_Entity]) -> list[tuple[int, str, str]]:

@@ -7,57 +7,76 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-MONTHS = {
-    "january": 1, "jan": 1, "janvier": 1, "janv": 1,
-    "february": 2, "feb": 2, "février": 2, "fevrier": 2, "févr": 2,
-    "march": 3, "mar": 3, "mars": 3,
-    "april": 4, "apr": 4, "avril": 4, "avr": 4,
-    "may": 5, "mai": 5,
-    "june": 6, "jun": 6, "juin": 6,
-    "july": 7, "jul": 7, "juillet": 7, "juil": 7,
-    "august": 8, "aug": 8, "août": 8, "aout": 8,
-    "september": 9, "sep": 9, "sept": 9, "septembre": 9,
-    "october": 10, "oct": 10, "octobre": 10,
-    "november": 11, "nov": 11, "novembre": 11,
-    "december": 12, "dec": 12, "décembre": 12, "decembre": 12,
-}
-_EN_MONTH = r"(?:January|February|March|April|May|June|July|August|September|October|November|December|Jan\.?|Feb\.?|Mar\.?|Apr\.?|Jun\.?|Jul\.?|Aug\.?|Sept?\.?|Oct\.?|Nov\.?|Dec\.?)"
-_FR_MONTH = r"(?:janvier|février|fevrier|mars|avril|mai|juin|juillet|août|aout|septembre|octobre|novembre|décembre|decembre)"
-_MONTH = rf"(?:{_EN_MONTH}|(?i:{_FR_MONTH}))"
+from ..ontology.dates import Names, load_date_words
+
+_WORDS = load_date_words()
+# Every month and weekday name the date words give (lower case, abbreviations without their dot) and its number.
+MONTHS = {w: n for t in _WORDS.months.values() for w, n in {**t.names, **t.abbreviations}.items()}
+WEEKDAYS = {w: n for t in _WORDS.weekdays.values() for w, n in t.names.items()}
+_COUNTS = {w: n for table in _WORDS.counts.values() for w, n in table.items()}
+_UNIT_KIND = {w: kind for table in _WORDS.units.values() for kind, words in table.items() for w in words}
+_BACK_DAY = re.compile(_WORDS.direction("relative_day", "back"), re.I)
+_BACK_SHIFT = re.compile(_WORDS.direction("shift_directions", "back"), re.I)
+
+
+def _names(tables: dict[str, Names], month_first: bool = False) -> str:
+    """Return an alternation of the names (abbreviations with an optional dot) of every language, or only of those
+    that write the month first; a language whose names are capitalised is read only capitalised."""
+    parts = []
+    for table in tables.values():
+        if month_first and not table.month_first:
+            continue
+        case = str.capitalize if table.capitalised else str
+        names = [re.escape(case(n)) for n in table.names]
+        names += [re.escape(case(a)) + r"\.?" for a, _ in sorted(table.abbreviations.items(), key=lambda a: (a[1], -len(a[0])))]
+        parts.append("|".join(names) if table.capitalised else f"(?i:{'|'.join(names)})")
+    return "(?:" + "|".join(parts) + ")" if parts else "(?!)"
+
+
+_MONTH_FIRST_LANGUAGES = tuple(lang for lang, t in _WORDS.months.items() if t.month_first)
+_MONTH_FIRST = _names(_WORDS.months, month_first=True)
+_MONTH = _names(_WORDS.months)
+_WEEKDAY = _names(_WORDS.weekdays)
 _YEAR = r"(?:1[89]\d\d|20\d\d)"
 _DECADE = r"(?:1[89]\d0|20\d0)"
 _DAY = r"(?:[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th|er)?"
-WEEKDAYS = {"monday": 0, "tuesday": 1, "wednesday": 2, "thursday": 3, "friday": 4, "saturday": 5, "sunday": 6,
-            "lundi": 0, "mardi": 1, "mercredi": 2, "jeudi": 3, "vendredi": 4, "samedi": 5, "dimanche": 6}
-_NUM_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "several": 3, "un": 1, "une": 1, "deux": 2, "trois": 3}
-_UNIT = r"(?:day|week|month|year|jour|semaine|mois|an|année)s?"
+_UNIT = "(?:" + "|".join(re.escape(w) for w in _UNIT_KIND) + ")s?"
+_COUNT = "|".join(re.escape(w) for w in _COUNTS)
+
+
+def _phrase(section: str, languages: tuple[str, ...] | None = None) -> str:
+    return _WORDS.phrase(section, languages)
+
 
 # Ordered: the first pattern that matches at a position wins.
 _PATTERNS: list[tuple[str, re.Pattern]] = [
     ("iso", re.compile(rf"\b({_YEAR})-(\d\d)-(\d\d)\b")),
     ("iso_month", re.compile(rf"\b({_YEAR})-(0[1-9]|1[0-2])\b(?!-\d)")),
     # A span of days is dated by its first day: "between 5 and 7 June 2021", "overnight 3-4 May", "du 5 au 7 juin".
-    ("span_dmy", re.compile(rf"\b(?:(?i:between|from|overnight|the night of|la nuit du|entre le|du)\s+)?({_DAY})\s*(?:-|–|and|to|au|et le|et)\s*({_DAY})\s+({_MONTH})(?:,?\s+({_YEAR}))?\b")),
-    ("span_mdy", re.compile(rf"\b(?:(?i:between|from|overnight|the night of)\s+)?({_EN_MONTH})\s+({_DAY})\s*(?:-|–|and|to)\s*(?:{_EN_MONTH}\s+)?({_DAY})(?:,?\s+({_YEAR}))?\b")),
+    ("span_dmy", re.compile(rf"\b(?:(?i:{_phrase('span_open')})\s+)?({_DAY})\s*(?:-|–|{_phrase('span_join')})\s*({_DAY})\s+({_MONTH})"
+                            rf"(?:,?\s+({_YEAR}))?\b")),
+    ("span_mdy", re.compile(rf"\b(?:(?i:{_phrase('span_open', _MONTH_FIRST_LANGUAGES)})\s+)?({_MONTH_FIRST})\s+({_DAY})\s*"
+                            rf"(?:-|–|{_phrase('span_join', _MONTH_FIRST_LANGUAGES)})\s*(?:{_MONTH_FIRST}\s+)?({_DAY})(?:,?\s+({_YEAR}))?\b")),
     ("mdy", re.compile(rf"\b({_MONTH})\s+({_DAY}),?\s+({_YEAR})\b")),
-    ("dmy", re.compile(rf"\b(?:le\s+)?({_DAY})\s+({_MONTH})\s+({_YEAR})\b")),
-    ("decade", re.compile(rf"\b(?:the\s+)?(?:(early|mid|late)[- ])?({_DECADE})s\b|\b(?:les\s+années|(?:au\s+)?(?:début|milieu|fin)\s+des\s+années)\s+({_DECADE})\b", re.I)),
-    ("vague_year", re.compile(rf"\b(early|mid|late|début|mi|fin|the start of|the end of|the beginning of)[\s-]+({_YEAR})\b", re.I)),
-    ("month_year", re.compile(rf"\b({_MONTH})\s+(?:of\s+)?({_YEAR})\b")),
+    ("dmy", re.compile(rf"\b(?:{_phrase('day_article')}\s+)?({_DAY})\s+({_MONTH})\s+({_YEAR})\b")),
+    ("decade", re.compile(rf"\b(?:{_phrase('decade_article')}\s+)?(?:({_phrase('decade_qualifiers')})[- ])?({_DECADE})s\b"
+                          rf"|\b(?:{_phrase('decade_leads')})\s+({_DECADE})\b", re.I)),
+    ("vague_year", re.compile(rf"\b({_phrase('year_qualifiers')})[\s-]+({_YEAR})\b", re.I)),
+    ("month_year", re.compile(rf"\b({_MONTH})\s+(?:{_phrase('month_of')}\s+)?({_YEAR})\b")),
     # "in April last year", "en avril de l'année dernière": a month of the year before publication.
-    ("month_last_year", re.compile(rf"\b({_MONTH})\s+(?:of\s+)?(?i:last year|l['’]an dernier|l['’]année dernière|de l['’]année dernière|de l['’]an dernier)\b")),
-    ("md", re.compile(rf"\b({_EN_MONTH})\s+({_DAY})\b(?!\s*,?\s*{_YEAR})(?!\d|,\s*\d)")),
-    ("dm", re.compile(rf"\b(?:le\s+)?({_DAY})\s+((?i:{_FR_MONTH})|{_EN_MONTH})\b(?!\s+{_YEAR})")),
-    ("month", re.compile(rf"\b(?i:in|by|since|until|from|during|through|early|late|mid|en|depuis|jusqu'en|dès|début|fin|in early|in late|in mid)[\s-]+({_MONTH})\b(?!\s+{_YEAR})(?!\s+{_DAY}\b)")),
+    ("month_last_year", re.compile(rf"\b({_MONTH})\s+(?:{_phrase('month_of')}\s+)?(?i:{_phrase('last_year')})\b")),
+    ("md", re.compile(rf"\b({_MONTH_FIRST})\s+({_DAY})\b(?!\s*,?\s*{_YEAR})(?!\d|,\s*\d)")),
+    ("dm", re.compile(rf"\b(?:{_phrase('day_article')}\s+)?({_DAY})\s+({_MONTH})\b(?!\s+{_YEAR})")),
+    ("month", re.compile(rf"\b(?i:{_phrase('month_leads')})[\s-]+({_MONTH})\b(?!\s+{_YEAR})(?!\s+{_DAY}\b)")),
     ("year", re.compile(rf"(?<![\d$€£,.])\b({_YEAR})\b(?![\d%]|[.,]\d)")),
-    ("weekday", re.compile(r"\b(?:on\s+|le\s+|ce\s+)?((?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)|(?i:lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche))\b(?!\s+\d)")),
-    ("rel_day", re.compile(r"\b(the following day|the next day|the day after|the day before|the previous day|le lendemain|la veille)\b", re.I)),
-    ("same_day", re.compile(r"\b((?:on )?(?:that|the) same day|on that day|le même jour|ce même jour|ce jour-là|le jour même)\b", re.I)),
-    ("last_year", re.compile(r"\b(last year|l['’]an dernier|l['’]année dernière|l['’]an passé|l['’]année passée)\b", re.I)),
-    ("same_month", re.compile(r"\b(that same month|the same month|that month|earlier that month|later that month|earlier this month|le même mois|ce même mois|plus tôt ce mois-là)\b", re.I)),
-    ("same_year", re.compile(r"\b(that same year|the same year|that year|later that year|earlier that year|la même année|cette même année|cette année-là)\b", re.I)),
-    ("next_year", re.compile(r"\b(the following year|the next year|l'année suivante|l’année suivante)\b", re.I)),
-    ("shift", re.compile(rf"\b(a|an|one|two|three|four|five|six|several|\d+|un|une|deux|trois)\s+({_UNIT})\s+(before|after|later|earlier|avant|après|plus tard|plus tôt)\b", re.I)),
+    ("weekday", re.compile(rf"\b(?:{_phrase('weekday_leads')}\s+)?({_WEEKDAY})\b(?!\s+\d)")),
+    ("rel_day", re.compile(rf"\b({_WORDS.direction('relative_day')})\b", re.I)),
+    ("same_day", re.compile(rf"\b({_phrase('same_day')})\b", re.I)),
+    ("last_year", re.compile(rf"\b({_phrase('last_year')})\b", re.I)),
+    ("same_month", re.compile(rf"\b({_phrase('same_month')})\b", re.I)),
+    ("same_year", re.compile(rf"\b({_phrase('same_year')})\b", re.I)),
+    ("next_year", re.compile(rf"\b({_phrase('next_year')})\b", re.I)),
+    ("shift", re.compile(rf"\b({_COUNT}|\d+)\s+({_UNIT})\s+({_WORDS.direction('shift_directions')})\b", re.I)),
 ]
 
 
@@ -186,86 +205,99 @@ class DateContext:
         return r
 
     def _resolve(self, dm: DateMention, anchor: ResolvedDate | None) -> ResolvedDate | None:
-        g = dm.groups
         k = dm.kind
-        if k == "iso":
-            y, m, d = int(g[0]), int(g[1]), int(g[2])
-            return ResolvedDate(f"{y:04d}-{m:02d}-{d:02d}", "day") if _valid(y, m, d) else None
-        if k == "iso_month":
-            return ResolvedDate(f"{int(g[0]):04d}-{int(g[1]):02d}", "month")
-        if k in ("mdy", "dmy"):
-            mon, day = (g[0], g[1]) if k == "mdy" else (g[1], g[0])
-            y, m, d = int(g[2]), _month(mon), _day(day)
-            return ResolvedDate(f"{y:04d}-{m:02d}-{d:02d}", "day") if _valid(y, m, d) else None
+        if k in _EXPLICIT:
+            return _explicit(k, dm.groups)
         if k in ("span_dmy", "span_mdy"):
-            first, mon = (g[0], g[2]) if k == "span_dmy" else (g[1], g[0])
-            inner = DateMention(dm.start, dm.end, "dmy" if g[3] else "dm", (first, mon, g[3]) if g[3] else (first, mon))
-            r = self._resolve(inner, anchor)
-            return ResolvedDate(r.value, r.precision, "span") if r is not None else None
-        if k == "month_year":
-            return ResolvedDate(f"{int(g[1]):04d}-{_month(g[0]):02d}", "month")
-        if k == "decade":
-            decade = g[1] or g[2]
-            return ResolvedDate(decade, "decade", (g[0] or "").lower() or None)
-        if k == "vague_year":
-            return ResolvedDate(g[1], "year", g[0].lower())
-        if k == "year":
-            return ResolvedDate(g[0], "year")
+            return self._span(dm, anchor)
         if k == "weekday":
-            if self.year is not None and self.month and self.day:
-                base = date(self.year, self.month, self.day)
-            elif self.year is None and self.published is not None and self.published_precision == "day":
-                base = self.published
-            else:
-                return None
-            back = (base.weekday() - WEEKDAYS[g[0].lower()]) % 7
-            return ResolvedDate((base - timedelta(days=back)).isoformat(), "day")
+            return self._weekday(dm.groups[0])
         if k in ("md", "dm", "month"):
-            mon = g[0] if k in ("md", "month") else g[1]
-            m = _month(mon)
-            y = self._context_year()
-            if self.year is None and self.published is not None:
-                # No narrative yet: the latest such month up to the publication date.
-                y = self.published.year - (1 if m > self.published.month else 0)
-                if k == "month":
-                    return ResolvedDate(f"{y:04d}-{m:02d}", "month")
-                d = _day(g[1] if k == "md" else g[0])
-                return ResolvedDate(f"{y:04d}-{m:02d}-{d:02d}", "day") if _valid(y, m, d) else None
+            return self._bare_month(k, dm.groups)
+        if k == "rel_day":
+            return self._next_day(dm.groups[0])
+        if k in ("month_last_year", "last_year"):
+            return self._last_year(k, dm.groups)
+        if k in ("same_day", "same_month", "same_year", "next_year"):
+            return self._same(k)
+        if k == "shift":
+            return self._shift(dm.groups, anchor)
+        return None
+
+    def _span(self, dm: DateMention, anchor: ResolvedDate | None) -> ResolvedDate | None:
+        """A span of days, dated by its first day."""
+        g = dm.groups
+        first, mon = (g[0], g[2]) if dm.kind == "span_dmy" else (g[1], g[0])
+        inner = DateMention(dm.start, dm.end, "dmy" if g[3] else "dm", (first, mon, g[3]) if g[3] else (first, mon))
+        r = self._resolve(inner, anchor)
+        return ResolvedDate(r.value, r.precision, "span") if r is not None else None
+
+    def _weekday(self, name: str) -> ResolvedDate | None:
+        """The latest such weekday up to the day in context (or the publication day before any narrative)."""
+        if self.year is not None and self.month and self.day:
+            base = date(self.year, self.month, self.day)
+        elif self.year is None and self.published is not None and self.published_precision == "day":
+            base = self.published
+        else:
+            return None
+        back = (base.weekday() - WEEKDAYS[name.lower()]) % 7
+        return ResolvedDate((base - timedelta(days=back)).isoformat(), "day")
+
+    def _bare_month(self, k: str, g: tuple) -> ResolvedDate | None:
+        """A month (with or without a day) and no year: the year comes from the publication date or the narrative."""
+        m = _month(g[0] if k in ("md", "month") else g[1])
+        if self.year is None and self.published is not None:
+            # No narrative yet: the latest such month up to the publication date.
+            y = self.published.year - (1 if m > self.published.month else 0)
+        else:
+            y = self._narrative_year(m)
             if y is None:
                 return None
-            # A narrative moves forward: a bare month that would fall before the months already told is next year's.
-            # ("In June" after "In August 2022" is June 2023; "In February" after a passage on "2022"
-            # that already told August 2022 is February 2023.)
-            # The reference is the month in context; after a bare year, the latest month told of that year.
-            if self.latest_year is not None and y >= self.latest_year:
-                # A text that states no later year tells no month of the year after: a bare month before the one in
-                # context goes back to an earlier passage of the same year (a caption dated ahead of the story).
-                pass
-            elif self.month is not None and self.year == y:
-                if m < self.month:
-                    y += 1
-            elif (told := self.months_told.get(y)) is not None and m <= told:
+        if k == "month":
+            return ResolvedDate(f"{y:04d}-{m:02d}", "month")
+        d = _day(g[1] if k == "md" else g[0])
+        return ResolvedDate(f"{y:04d}-{m:02d}-{d:02d}", "day") if _valid(y, m, d) else None
+
+    def _narrative_year(self, m: int) -> int | None:
+        """The year of a bare month `m` in a narrative that has told a year already (None when it has not)."""
+        y = self._context_year()
+        if y is None:
+            return None
+        # A narrative moves forward: a bare month that would fall before the months already told is next year's.
+        # ("In June" after "In August 2022" is June 2023; "In February" after a passage on "2022"
+        # that already told August 2022 is February 2023.)
+        # The reference is the month in context; after a bare year, the latest month told of that year.
+        if self.latest_year is not None and y >= self.latest_year:
+            # A text that states no later year tells no month of the year after: a bare month before the one in
+            # context goes back to an earlier passage of the same year (a caption dated ahead of the story).
+            pass
+        elif self.month is not None and self.year == y:
+            if m < self.month:
                 y += 1
-            if self.published is not None and (y, m) > (self.published.year, self.published.month):
-                # A text does not tell of months after its own publication as past.
-                y -= 1
-            if k == "month":
-                return ResolvedDate(f"{y:04d}-{m:02d}", "month")
-            d = _day(g[1] if k == "md" else g[0])
-            return ResolvedDate(f"{y:04d}-{m:02d}-{d:02d}", "day") if _valid(y, m, d) else None
-        if k == "rel_day":
-            if self.year is None or self.month is None or self.day is None:
-                return None
-            base = date(self.year, self.month, self.day)
-            step = -1 if re.search(r"before|previous|veille", g[0], re.I) else 1
-            nd = base + timedelta(days=step)
-            return ResolvedDate(nd.isoformat(), "day")
-        if k in ("month_last_year", "last_year"):
-            # Counted back from the publication date only: the running context is not "now".
-            if self.published is None:
-                return None
-            y = self.published.year - 1
-            return ResolvedDate(f"{y:04d}-{_month(g[0]):02d}", "month") if k == "month_last_year" else ResolvedDate(f"{y:04d}", "year")
+        elif (told := self.months_told.get(y)) is not None and m <= told:
+            y += 1
+        if self.published is not None and (y, m) > (self.published.year, self.published.month):
+            # A text does not tell of months after its own publication as past.
+            y -= 1
+        return y
+
+    def _next_day(self, phrase: str) -> ResolvedDate | None:
+        """The day after (or before) the day in context."""
+        if self.year is None or self.month is None or self.day is None:
+            return None
+        step = -1 if _BACK_DAY.fullmatch(phrase) else 1
+        return ResolvedDate((date(self.year, self.month, self.day) + timedelta(days=step)).isoformat(), "day")
+
+    def _last_year(self, k: str, g: tuple) -> ResolvedDate | None:
+        """The year before publication, or a month of it; counted back from the publication date only: the running
+        context is not "now"."""
+        if self.published is None:
+            return None
+        y = self.published.year - 1
+        return ResolvedDate(f"{y:04d}-{_month(g[0]):02d}", "month") if k == "month_last_year" else ResolvedDate(f"{y:04d}", "year")
+
+    def _same(self, k: str) -> ResolvedDate | None:
+        """The day, month or year in context, or the year after it."""
         if k == "same_day":
             if self.year is None or self.month is None or self.day is None:
                 return None
@@ -274,34 +306,69 @@ class DateContext:
             if self.year is None or self.month is None:
                 return None
             return ResolvedDate(f"{self.year:04d}-{self.month:02d}", "month")
-        if k == "same_year":
-            return ResolvedDate(f"{self.year:04d}", "year") if self.year is not None else None
-        if k == "next_year":
-            return ResolvedDate(f"{self.year + 1:04d}", "year") if self.year is not None else None
-        if k == "shift":
-            base = anchor
-            if base is None:
-                if self.year is None:
-                    return None
-                base = ResolvedDate(
-                    f"{self.year:04d}" + (f"-{self.month:02d}" if self.month else "") + (f"-{self.day:02d}" if self.month and self.day else ""),
-                    "day" if self.day and self.month else ("month" if self.month else "year"),
-                )
-            amount = int(g[0]) if g[0].isdigit() else _NUM_WORDS.get(g[0].lower(), 1)
-            sign = -1 if re.search(r"before|earlier|avant|plus tôt", g[2], re.I) else 1
-            unit = g[1].lower()
-            y, m, d = base.key
-            if unit.startswith(("year", "an", "ann")):
-                return ResolvedDate(f"{y + sign * amount:04d}" + (f"-{m:02d}" if m and base.precision != "year" else ""),
-                                    "month" if m and base.precision != "year" else "year")
-            if unit.startswith(("month", "mois")):
-                if not m:
-                    return None
-                ny, nm = _shift_months(y, m, sign * amount)
-                return ResolvedDate(f"{ny:04d}-{nm:02d}", "month")
-            if not (m and d):
-                return ResolvedDate(f"{y:04d}-{m:02d}", "month") if m else None
-            days = amount * (7 if unit.startswith(("week", "semaine")) else 1)
-            nd = date(y, m, d) + timedelta(days=sign * days)
-            return ResolvedDate(nd.isoformat(), "day")
-        return None
+        if self.year is None:
+            return None
+        return ResolvedDate(f"{self.year + (k == 'next_year'):04d}", "year")
+
+    def _shift(self, g: tuple, anchor: ResolvedDate | None) -> ResolvedDate | None:
+        """"two weeks later", "trois jours avant": a count of units back or forward from the anchor or the context."""
+        base = anchor if anchor is not None else self._context_date()
+        if base is None:
+            return None
+        amount = int(g[0]) if g[0].isdigit() else _COUNTS.get(g[0].lower(), 1)
+        return _shifted(base, _unit_kind(g[1]), -amount if _BACK_SHIFT.fullmatch(g[2]) else amount)
+
+    def _context_date(self) -> ResolvedDate | None:
+        """The date in context at the precision it has (None before any year)."""
+        if self.year is None:
+            return None
+        return ResolvedDate(
+            f"{self.year:04d}" + (f"-{self.month:02d}" if self.month else "") + (f"-{self.day:02d}" if self.month and self.day else ""),
+            "day" if self.day and self.month else ("month" if self.month else "year"),
+        )
+
+
+_EXPLICIT = ("iso", "iso_month", "mdy", "dmy", "month_year", "decade", "vague_year", "year")
+
+
+def _explicit(k: str, g: tuple) -> ResolvedDate | None:
+    """A date that states its own year: needs no context."""
+    if k == "iso":
+        y, m, d = int(g[0]), int(g[1]), int(g[2])
+        return ResolvedDate(f"{y:04d}-{m:02d}-{d:02d}", "day") if _valid(y, m, d) else None
+    if k == "iso_month":
+        return ResolvedDate(f"{int(g[0]):04d}-{int(g[1]):02d}", "month")
+    if k in ("mdy", "dmy"):
+        mon, day = (g[0], g[1]) if k == "mdy" else (g[1], g[0])
+        y, m, d = int(g[2]), _month(mon), _day(day)
+        return ResolvedDate(f"{y:04d}-{m:02d}-{d:02d}", "day") if _valid(y, m, d) else None
+    if k == "month_year":
+        return ResolvedDate(f"{int(g[1]):04d}-{_month(g[0]):02d}", "month")
+    if k == "decade":
+        return ResolvedDate(g[1] or g[2], "decade", (g[0] or "").lower() or None)
+    if k == "vague_year":
+        return ResolvedDate(g[1], "year", g[0].lower())
+    return ResolvedDate(g[0], "year")
+
+
+def _unit_kind(word: str) -> str:
+    """day, week, month or year: what a unit word ("weeks", "ans") counts."""
+    word = word.lower()
+    return _UNIT_KIND.get(word) or _UNIT_KIND.get(word[:-1], "day")
+
+
+def _shifted(base: ResolvedDate, unit: str, amount: int) -> ResolvedDate | None:
+    """`base` moved by `amount` units, at the precision base and unit allow."""
+    y, m, d = base.key
+    if unit == "year":
+        return ResolvedDate(f"{y + amount:04d}" + (f"-{m:02d}" if m and base.precision != "year" else ""),
+                            "month" if m and base.precision != "year" else "year")
+    if unit == "month":
+        if not m:
+            return None
+        ny, nm = _shift_months(y, m, amount)
+        return ResolvedDate(f"{ny:04d}-{nm:02d}", "month")
+    if not (m and d):
+        return ResolvedDate(f"{y:04d}-{m:02d}", "month") if m else None
+    nd = date(y, m, d) + timedelta(days=amount * (7 if unit == "week" else 1))
+    return ResolvedDate(nd.isoformat(), "day")

@@ -28,20 +28,46 @@ class _Cues:
 
     def __init__(self, cues: EventCues):
         c = cues.cues
-        num = rf"\d{{1,3}}(?:,\d{{3}})+|\d+|{c['number_words']}(?:[- ]{c['number_words']})?"
+        self._frames(c, cues.hedges)
+        self._tolls(c)
+        self._parties(c)
+        self._places(c)
+
+    def _frames(self, c: dict[str, str], hedges: tuple[tuple[str, str], ...]) -> None:
+        """How the text holds a trigger: reporting frames, hedges, negations, demands, plans, references, time anchors."""
         # Reporting frames split a sentence into who says it and what is said.
         self.reporting = re.compile(rf"(?<!\w){c['reporting']}(?:\s+{c['speech_opening']})?(?!\w)", re.I)
-        self.hedges = [(name, re.compile(rf"\b({pattern})\b", re.I)) for name, pattern in cues.hedges]
+        self.hedges = [(name, re.compile(rf"\b({pattern})\b", re.I)) for name, pattern in hedges]
         # "can provide", "must be the departure": a capability or a demand, not a happening.
         self.possible = re.compile(rf"\b{c['possible']}\s+(?:\w+\s+){{0,3}}$", re.I)
         self.onset = re.compile(rf"\b{c['onset']}\s+$", re.I)
         self.by_agent = re.compile(rf"\b{c['by_agent']}\b(?:\s+[\w’'-]+){{0,5}}\s*$", re.I)
-        self.civilian_target = re.compile(rf"\b({c['civilian_target']})\b", re.I)
         # A negation shortly before a trigger: the event did not happen.
         self.negation = re.compile(rf"\b({c['negation']})\s+(?:\w+\s+){{0,2}}$", re.I)
-        # A place named right after a locative preposition or a "town of" head is where the event was.
-        self.place_prep = re.compile(rf"(?:\b{c['place_preposition']}\s+(?:the\s+)?(?:\w+\s+){{0,3}}"
-                                     rf"|\b{c['place_noun']} (?:of|de|d['’])\s*)$", re.I)
+        # "calling for Russia to withdraw", "asked the force to leave": a demand, not a happening.
+        self.demand = re.compile(rf"\b{c['demand']}\b[^.;]{{0,60}}$", re.I)
+        # "the coup", "the second coup", "this agreement": a reference to a happening already told.
+        self.reference = re.compile(rf"(?:\b{c['reference_determiner']}\s+(?:\w+\s+){{0,2}}|\b{c['elided_article']}|\w['’]s\s+(?:\w+\s+)?)$", re.I)
+        self.introduces_parties = re.compile(rf"\s+{c['introduces_parties']}\b", re.I)
+        # "Macron announced France would end operations": an announced plan, kept apart from what happened.
+        self.announced = re.compile(rf"\b{c['announced']}\b", re.I)
+        # "After Russia's invasion of Ukraine in February 2022, ...": the intro clause dates another happening.
+        self.intro_clause = re.compile(rf"^(?P<word>{c['intro_clause']})\b[^,;]{{3,120}},", re.I)
+        self.intro_after = re.compile(c["intro_after"], re.I)
+        self.speech_opening = re.compile(rf"(?:\b{c['speech_opening']}|:)(?:\s+[\w’'-]+){{0,2}}\s*$", re.I)
+        self.self_reference = re.compile(rf"\s*{c['self_reference']}\b", re.I)
+        self.denied_existence = re.compile(rf"\b{c['denied_existence']}\s+$", re.I)
+        self.habitual = re.compile(rf"\b{c['habitual']}\b", re.I)
+        self.time_anchor = re.compile(rf"\b{c['time_anchor']}\s+(?:{c['definite_article']}\s+)?$", re.I)
+        self.time_anchor_word = re.compile(rf"\b{c['time_anchor']}\b", re.I)
+        self.according_to = re.compile(c["according_to"], re.I)
+        self.determined = re.compile(rf"\b{c['singular_determiner']}\s+(?:\w+[\s-]+){{0,2}}$", re.I)
+        self.definite_noun = re.compile(rf"\s*{c['definite_article']}\s+(\w+(?:\s+\w+)?)", re.I)
+
+    def _tolls(self, c: dict[str, str]) -> None:
+        """Death tolls and who was hit."""
+        num = rf"\d{{1,3}}(?:,\d{{3}})+|\d+|{c['number_words']}(?:[- ]{c['number_words']})?"
+        self.civilian_target = re.compile(rf"\b({c['civilian_target']})\b", re.I)
         # A death toll: a count before a victim word, or a killing/toll word before a count.
         self.killed = re.compile(
             rf"(?:(?P<q1>{c['toll_qualifier']})\s+)?"
@@ -60,33 +86,23 @@ class _Cues:
         # "no casualties reported", "sans faire de victimes": the toll is known to be nil.
         self.no_deaths = re.compile(rf"\b{c['no_deaths']}\b", re.I)
         # "killing a student and injuring another": one victim counted by its article.
-        self.one_killed = re.compile(rf"\b{c['one_killed']}\s+{c['one']}\s+(?!\w+\s+of\b)[\w-]+", re.I)
-        # "calling for Russia to withdraw", "asked the force to leave": a demand, not a happening.
-        self.demand = re.compile(rf"\b{c['demand']}\b[^.;]{{0,60}}$", re.I)
-        # "the coup", "the second coup", "this agreement": a reference to a happening already told.
-        self.reference = re.compile(rf"(?:\b{c['reference_determiner']}\s+(?:\w+\s+){{0,2}}|\b{c['elided_article']}|\w['’]s\s+(?:\w+\s+)?)$", re.I)
-        self.introduces_parties = re.compile(rf"\s+{c['introduces_parties']}\b", re.I)
-        # "Macron announced France would end operations": an announced plan, kept apart from what happened.
-        self.announced = re.compile(rf"\b{c['announced']}\b", re.I)
-        # "After Russia's invasion of Ukraine in February 2022, ...": the intro clause dates another happening.
-        self.intro_clause = re.compile(rf"^(?P<word>{c['intro_clause']})\b[^,;]{{3,120}},", re.I)
-        self.intro_after = re.compile(c["intro_after"], re.I)
-        self.speech_opening = re.compile(rf"(?:\b{c['speech_opening']}|:)(?:\s+[\w’'-]+){{0,2}}\s*$", re.I)
-        self.self_reference = re.compile(rf"\s*{c['self_reference']}\b", re.I)
-        self.denied_existence = re.compile(rf"\b{c['denied_existence']}\s+$", re.I)
-        self.habitual = re.compile(rf"\b{c['habitual']}\b", re.I)
-        self.time_anchor = re.compile(rf"\b{c['time_anchor']}\s+(?:{c['definite_article']}\s+)?$", re.I)
-        self.time_anchor_word = re.compile(rf"\b{c['time_anchor']}\b", re.I)
+        self.one_killed = re.compile(rf"\b{c['one_killed']}\s+{c['one']}\s+(?!\w+\s+{c['partitive']}\b)[\w-]+", re.I)
+
+    def _parties(self, c: dict[str, str]) -> None:
+        """Who acted and who suffered: passives, objects, heads of one party, targets and agents."""
         self.passive = re.compile(rf"\b{c['passive']}\s+(?:\w+\s+)?$", re.I)
         # "fighters killed in Mali": a killing verb followed straight by a preposition has no object, so its noun is the victim.
         self.no_object = re.compile(rf"\s+{c['no_object']}\b", re.I)
         # "soldiers from the Mozambican army": the gap between two heads of one party.
         self.of_gap = re.compile(rf"^\s+{c['of_gap']}\s+(?:{c['article']}\s+|{c['elided_article']})?(?:[\w-]+\s+){{0,2}}$", re.I)
         self.target = re.compile(rf"\b{c['target']}\s+(?:{c['article']}\s+)?(?:[\w-]+\s+){{0,4}}$", re.I)
-        self.agent = re.compile(rf"^(?:\s+{c['conjunction']}\s+[\w’'-]+)?\s+{c['agent_head']}\s+(?:{c['perfect_auxiliary']}\s+)?\w+(?:ed|ted)\b", re.I)
-        self.according_to = re.compile(c["according_to"], re.I)
-        self.determined = re.compile(rf"\b{c['singular_determiner']}\s+(?:\w+[\s-]+){{0,2}}$", re.I)
-        self.definite_noun = re.compile(rf"\s*{c['definite_article']}\s+(\w+(?:\s+\w+)?)", re.I)
+        self.agent = re.compile(rf"^(?:\s+{c['conjunction']}\s+[\w’'-]+)?\s+{c['agent_head']}\s+(?:{c['perfect_auxiliary']}\s+)?\w+{c['past_ending']}\b", re.I)
+
+    def _places(self, c: dict[str, str]) -> None:
+        """Where the event happened."""
+        # A place named right after a locative preposition or a "town of" head is where the event was.
+        self.place_prep = re.compile(rf"(?:\b{c['place_preposition']}\s+(?:{c['place_article']}\s+)?(?:\w+\s+){{0,3}}"
+                                     rf"|\b{c['place_noun']} {c['place_of']}\s*)$", re.I)
         self.near = re.compile(rf"\b{c['near']}\s+(?:{c['definite_article']}\s+)?(?:\w+\s+){{0,2}}$", re.I)
         # A capitalised name after a preposition (case matters): a place the parser may not have tagged.
         self.untagged_place = re.compile(
@@ -96,13 +112,22 @@ class _Cues:
         # A capitalised name after a locative preposition: where a sentence says something happened.
         self.place_after_locative = re.compile(rf"\b{c['locative']}\s+(?:{c['locative_head']}\s+)?([A-ZÀ-Ý][\w'’-]+)")
 
-
 @lru_cache(maxsize=1)
 def _cues() -> _Cues:
     return _Cues(load_event_cues())
 
 
 _SUPPRESS_WINDOW = 60
+# How many characters around a trigger (or a date, a quotation, a place) its cues are looked for in: most cues sit in
+# the few words before it (a target, a determiner, a modal, a reference, a place preposition, a harm word).
+_CUE_WINDOW = 40
+_NEGATION_WINDOW = 30  # "did not attack": a negation within two words or so
+_PLAN_WINDOW = 60  # "plans to deploy": the plan may open a longer clause
+_AGENT_WINDOW = 60  # after a trigger: "... and Wagner forces attacked"
+_SPEECH_WINDOW = 30  # before a quotation: "said that"
+_TIME_ANCHOR_WINDOW = 30  # "after the", "before"
+_ONSET_WINDOW = 12  # before a date: "since"
+_PASSIVE_WINDOW = 14  # before a bare "killed": "were", "have been"
 _VIOLENT = ("violence_against_civilians", "attack", "armed_clash")
 _SHORT_QUOTE = re.compile(r"“[^“”]{1,60}”|\"[^\"]{1,60}\"|«[^«»]{1,60}»|‘[^‘’]{1,60}’(?!\w)")
 _CLAUSE_BREAK = re.compile(r"[,;:()“”\"]")
@@ -276,9 +301,9 @@ def _weigh_triggers(triggers: list[_Trigger], probs, detector: EventDetector, by
 
 def _role(sentence: str, start: int, end: int, trig: _Trigger) -> str:
     """Return an actor's role in an event: agent, target or other, from the words around it."""
-    if _cues().target.search(sentence[max(0, start - 40) : start]):
+    if _cues().target.search(sentence[max(0, start - _CUE_WINDOW) : start]):
         return "target"
-    if _cues().agent.match(sentence[end : end + 60]):
+    if _cues().agent.match(sentence[end : end + _AGENT_WINDOW]):
         return "agent"
     if start < trig.start:
         return "agent"
@@ -289,9 +314,9 @@ def _role(sentence: str, start: int, end: int, trig: _Trigger) -> str:
 
 def _modality(sentence: str, trigger_start: int) -> str:
     """Return how the text holds the event: asserted, negated, denied, suspected, alleged or planned."""
-    if _cues().negation.search(sentence[max(0, trigger_start - 30) : trigger_start]):
+    if _cues().negation.search(sentence[max(0, trigger_start - _NEGATION_WINDOW) : trigger_start]):
         return "negated"
-    before = sentence[max(0, trigger_start - 60) : trigger_start]
+    before = sentence[max(0, trigger_start - _PLAN_WINDOW) : trigger_start]
     for name, pattern in _cues().hedges:
         if name == "planned":
             if pattern.search(before):
@@ -314,7 +339,7 @@ def _fatalities(sentence: str) -> tuple[int | None, str | None]:
         value = int(n.replace(",", "")) if n[0].isdigit() else word_number(n)
         if value is None or (1900 <= value <= 2100 and not q):
             continue
-        if m.group("n") and _cues().not_killed_before.search(sentence[max(0, m.start() - 40) : m.start()]):
+        if m.group("n") and _cues().not_killed_before.search(sentence[max(0, m.start() - _CUE_WINDOW) : m.start()]):
             continue
         best = (value, q.lower() if q else None)
     if best:
@@ -445,18 +470,18 @@ def _tells_no_happening(snt: _Sentence, trig: _Trigger, events: list[Event]) -> 
     """True when the words around the trigger name no happening of their own: a quoted label, a demand, a capability,
     a date shifted from it, or a reference to a happening already told."""
     sentence, before = snt.text, snt.text[: trig.start]
-    if any(a < trig.start and trig.end < b and not _cues().speech_opening.search(sentence[max(0, a - 30) : a]) for a, b in snt.quoted):
+    if any(a < trig.start and trig.end < b and not _cues().speech_opening.search(sentence[max(0, a - _SPEECH_WINDOW) : a]) for a, b in snt.quoted):
         # A trigger inside a short quoted phrase is a label someone gave, not a happening the sentence tells; a quotation
         # opened as speech ("said that it “deplores ...”") tells what the speaker did.
         return True
     if _cues().demand.search(before):
         return True
-    if _cues().denied_existence.search(before[-40:]):
+    if _cues().denied_existence.search(before[-_CUE_WINDOW:]):
         # "denied any contract": the speakers say there is none.
         return True
-    if _cues().possible.search(before[-40:]):
+    if _cues().possible.search(before[-_CUE_WINDOW:]):
         return True
-    if not snt.dated and _cues().time_anchor.search(before[-30:]):
+    if not snt.dated and _cues().time_anchor.search(before[-_TIME_ANCHOR_WINDOW:]):
         # "after the attack on the convoy, ...", "before talks broke down": an undated happening named to place
         # another in time, not told.
         return True
@@ -465,7 +490,7 @@ def _tells_no_happening(snt: _Sentence, trig: _Trigger, events: list[Event]) -> 
         return True
     # "the agreement", "Mali's coup": a happening already told, unless the words name its parties.
     return bool(
-        _cues().reference.search(before[-40:]) and not trig.etype.requires_source and not snt.dated
+        _cues().reference.search(before[-_CUE_WINDOW:]) and not trig.etype.requires_source and not snt.dated
         and not _cues().introduces_parties.match(sentence[trig.end :])
         and any(e.type in (trig.etype.id, *(("armed_clash",) if trig.etype.id == "attack" else ())) and ({a.name for a in e.actors} & {m.actor for m in snt.mentions} or snt.start - e.end < 600) for e in events)
     )
@@ -521,7 +546,7 @@ def _event_date(stage: _Stage, snt: _Sentence, trig: _Trigger, seg) -> tuple[Res
     """
     sentence, intro = snt.text, snt.intro
     seg_dates = [(dm, r) for dm, r in snt.dated if seg[0] <= dm.start < seg[1]]
-    onset = [(dm, r) for dm, r in seg_dates if _cues().onset.search(sentence[max(0, dm.start - 12) : dm.start])]
+    onset = [(dm, r) for dm, r in seg_dates if _cues().onset.search(sentence[max(0, dm.start - _ONSET_WINDOW) : dm.start])]
     if onset:
         # "since 2017" dates the start of a state of affairs: the happening's own date when the words run on
         # from its trigger ("have executed civilians since December"), not across a clause or beside another date.
@@ -608,7 +633,7 @@ def _acting_parties(stage: _Stage, snt: _Sentence, trig: _Trigger, seg, in_seg: 
     if trig.weak:
         # A bare "killed" tells an event only with a party that does the killing, before the verb in the active voice.
         doers = [m for m in in_seg if m.end - s_start <= trig.start] + [p for p in unnamed if p.end <= trig.start]
-        if not doers or _cues().passive.search(sentence[max(0, trig.start - 14) : trig.start]) or _cues().no_object.match(sentence[trig.end :]):
+        if not doers or _cues().passive.search(sentence[max(0, trig.start - _PASSIVE_WINDOW) : trig.start]) or _cues().no_object.match(sentence[trig.end :]):
             return None
     # The detector's event may have no party the text names ("a landmine killed eight passengers").
     unknown_agent = trig.learned and not in_seg and not any(
@@ -763,7 +788,7 @@ def _is_generic(sentence: str, trig: _Trigger) -> bool:
     word = (sentence[trig.start : trig.end].split() or [""])[0].lower()
     if word.endswith(("ed", "é", "ée", "és")) or (word.endswith("ing") and trig.etype.id != "training"):
         return False
-    return not _cues().determined.search(sentence[max(0, trig.start - 40) : trig.start])
+    return not _cues().determined.search(sentence[max(0, trig.start - _CUE_WINDOW) : trig.start])
 
 
 def _anchor_event(after: str, events: list[Event], types: tuple[EventType, ...]) -> ResolvedDate | None:
@@ -787,11 +812,11 @@ def _location(text: str, s_start: int, seg, trig, places: list[Mention], s_end: 
     capitalised name after "in", "near", "à" is a known town. Precision: 1 the town itself, 2 near it, 3 a country.
     """
     in_sentence = [p for p in places if s_start <= p.start and p.end <= s_end]
-    preferred = [p for p in in_sentence if _cues().place_prep.search(text[max(s_start, p.start - 40) : p.start])]
+    preferred = [p for p in in_sentence if _cues().place_prep.search(text[max(s_start, p.start - _CUE_WINDOW) : p.start])]
     if preferred:
         preferred.sort(key=lambda p: (p.actor is not None, abs(p.start - (s_start + trig.start))))
         p = preferred[0]
-        near = _cues().near.search(text[max(s_start, p.start - 40) : p.start])
+        near = _cues().near.search(text[max(s_start, p.start - _CUE_WINDOW) : p.start])
         return p.actor or p.text, 3 if p.actor else (2 if near else 1)
     taken = [(p.start - s_start, p.end - s_start) for p in in_sentence]
     for m in _cues().untagged_place.finditer(text[s_start:s_end]):

@@ -6,48 +6,45 @@ import re
 from dataclasses import replace
 
 from ..records import Quantity
+from ..ontology.words import load_quantity_words
 from .dates import find_dates
 
-_UNITS = {
-    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
-    "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17,
-    "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
-    "eighty": 80, "ninety": 90,
-    "un": 1, "une": 1, "deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "sept": 7, "huit": 8, "neuf": 9, "dix": 10,
-    "onze": 11, "douze": 12, "quinze": 15, "vingt": 20, "trente": 30, "quarante": 40, "cinquante": 50, "soixante": 60, "cent": 100,
-}
-_SCALES = {"hundred": 100, "thousand": 1_000, "million": 1_000_000, "billion": 1_000_000_000, "trillion": 1e12,
-           "mille": 1_000, "millions": 1_000_000, "milliard": 1_000_000_000, "milliards": 1_000_000_000,
-           "bn": 1_000_000_000, "m": 1_000_000, "k": 1_000}
-_FRACTIONS = {"a third": 1 / 3, "one third": 1 / 3, "two thirds": 2 / 3, "two-thirds": 2 / 3, "a quarter": 0.25,
-              "three quarters": 0.75, "half": 0.5, "a half": 0.5, "one half": 0.5, "a fifth": 0.2, "a tenth": 0.1,
-              "un tiers": 1 / 3, "deux tiers": 2 / 3, "un quart": 0.25, "la moitié": 0.5, "moitié": 0.5}
-_VAGUE = {"several dozen": 36, "dozens": 24, "dozens of": 24, "a dozen": 12, "hundreds": 200, "hundreds of": 200,
-          "thousands": 2000, "thousands of": 2000, "millions of": 2_000_000, "several hundred": 300, "several thousand": 3000,
-          "des dizaines": 24, "des centaines": 200, "des milliers": 2000, "plusieurs dizaines": 36, "plusieurs centaines": 300}
-_QUALIFIERS = (
-    r"more than|over|at least|up to|nearly|almost|about|around|approximately|roughly|some|fewer than|less than|"
-    r"as many as|an estimated|estimated|close to|plus de|au moins|près de|environ|quelque|moins de|jusqu'à|jusqu’à"
-)
-_CURRENCY = {"$": "USD", "us$": "USD", "€": "EUR", "£": "GBP", "usd": "USD", "eur": "EUR", "dollars": "USD", "euros": "EUR",
-             "fcfa": "XOF", "cfa francs": "XOF", "francs cfa": "XOF", "rubles": "RUB", "roubles": "RUB"}
-_NUMBER_WORD = "|".join(sorted(_UNITS, key=len, reverse=True))
-_SCALE_WORD = r"hundred|thousand|million|billion|trillion|mille|millions|milliards?|bn|m|k"
+_WORDS = load_quantity_words()
+_UNITS = _WORDS.values["numbers"]
+_SCALES = _WORDS.values["scales"]
+_FRACTIONS = _WORDS.values["fractions"]
+_VAGUE = _WORDS.values["vague"]
+_CURRENCY = _WORDS.values["currencies"]
+_JOINERS = _WORDS.words("number_joiners")
+_RATE_WORDS = tuple(f"{w} " for pats in _WORDS.patterns["rate_words"].values() for w in pats)
+
+
+def _longest_first(words) -> str:
+    return "|".join(sorted(map(re.escape, words), key=len, reverse=True))
+
+
+_NUMBER_WORD = _longest_first(_UNITS)
+_SCALE_WORD = _longest_first(_SCALES)
+# Currency symbols may stand before the figure ("$5", "US$ 3").
+_SYMBOLS = "|".join(re.escape(c) for c in _CURRENCY if not c.replace(" ", "").isalpha())
+_RATE = rf"(?:{_WORDS.any('rate_words')})\s(?:{_WORDS.any('rate_periods')})"
 _PATTERN = re.compile(
-    rf"(?P<qual>(?:{_QUALIFIERS})\s+)?"
-    rf"(?:(?P<fraction>{'|'.join(sorted(map(re.escape, _FRACTIONS), key=len, reverse=True))})"
-    rf"|(?P<vague>{'|'.join(sorted(map(re.escape, _VAGUE), key=len, reverse=True))})"
-    rf"|(?:(?P<cur>\$|US\$|€|£)\s?)?(?P<num>\d{{1,3}}(?:[,\u202f ]\d{{3}})+(?:\.\d+)?(?!\d)|\d+(?:[.,]\d+)?(?![\d.,]\d|\d))(?:\s?(?P<scale>{_SCALE_WORD})\b)?"
+    rf"(?P<qual>(?:{_WORDS.any('qualifiers')})\s+)?"
+    rf"(?:(?P<fraction>{_longest_first(_FRACTIONS)})"
+    rf"|(?P<vague>{_longest_first(_VAGUE)})"
+    rf"|(?:(?P<cur>{_SYMBOLS})\s?)?"
+    rf"(?P<num>\d{{1,3}}(?:[,\u202f ]\d{{3}})+(?:\.\d+)?(?!\d)|\d+(?:[.,]\d+)?(?![\d.,]\d|\d))(?:\s?(?P<scale>{_SCALE_WORD})\b)?"
     rf"|(?P<word>\b(?:{_NUMBER_WORD})(?:[- ](?:{_NUMBER_WORD}))?\b)(?:\s(?P<wscale>{_SCALE_WORD})\b)?)"
-    rf"(?!st\b|nd\b|rd\b|th\b|e\b|er\b|ème\b|-\w)"
-    rf"(?P<pct>\s?(?:%|per ?cent|pour ?cent))?"
-    rf"(?:\s(?:(?:de|d['’])\s?)?(?P<unit>(?:(?:a|per|par)\s(?:month|year|day|week|mois|an|jour))|(?:[a-zA-Zàâçéèêëîïôûùüÿœ’'-]+)(?:\s(?:a|per|par)\s(?:month|year|day|week|mois|an|jour))?))?",
+    rf"(?!(?:{_WORDS.any('ordinal_endings')})\b|-\w)"
+    rf"(?P<pct>\s?(?:%|{_WORDS.any('percent')}))?"
+    rf"(?:\s(?:(?:{_WORDS.any('unit_links')})\s?)?(?P<unit>{_RATE}|(?:[a-zA-Zàâçéèêëîïôûùüÿœ’'-]+)(?:\s{_RATE})?))?",
     re.I,
 )
 # "between 20 and 30", "from 100 to 200", "20-30", "entre 20 et 30", "de 100 à 200".
-_RANGE_OPEN = re.compile(r"(?:between|from|entre|de)\s+$", re.I)
-_RANGE_JOIN = re.compile(r"\s*(?:and|to|-|–|et|à)\s*", re.I)
-_STOP_UNITS = {"of", "the", "and", "or", "in", "to", "a", "an", "were", "was", "had", "have", "has", "de", "des", "et", "à", "au", "ou"}
+_RANGE_OPEN = re.compile(rf"(?:{_WORDS.any('range_open')})\s+$", re.I)
+_RANGE_JOIN = re.compile(rf"\s*(?:-|–|{_WORDS.any('range_join')})\s*", re.I)
+_STOP_UNITS = _WORDS.words("not_units")
+_RATE_AT_END = re.compile(rf"(?:^|\s)(?:{_WORDS.any('rate_words')})\s(\w+)$")
 
 
 def find_quantities(text: str) -> list[Quantity]:
@@ -65,7 +62,7 @@ def find_quantities(text: str) -> list[Quantity]:
         if value is None:
             continue
         word = (m.group("word") or "").lower()
-        if word in ("one", "un", "une") and not (m.group("wscale") or m.group("qual")):
+        if _UNITS.get(word) == 1 and not (m.group("wscale") or m.group("qual")):
             continue  # "one of the countries" is not a figure worth keeping
         unit = _unit(m)
         end = max(m.end(g) for g in ("fraction", "vague", "num", "scale", "word", "wscale", "pct") if m.group(g))
@@ -142,10 +139,10 @@ def _unit(m: re.Match) -> str | None:
     if low in _CURRENCY:
         currency = _CURRENCY[low]
         unit = ""
-    per = re.search(r"(?:^|\s)(?:a|per|par)\s(\w+)$", unit)
+    per = _RATE_AT_END.search(unit)
     if currency:
         return currency + (f"/{per.group(1)}" if per else "")
-    if per and low.startswith(("a ", "per ", "par ")):
+    if per and low.startswith(_RATE_WORDS):
         return None
     if not unit or low.split()[0] in _STOP_UNITS:
         return None
@@ -154,7 +151,7 @@ def _unit(m: re.Match) -> str | None:
 
 def word_number(text: str) -> int | None:
     """Return the whole number a phrase writes in words ("twenty-five", "trois"), or None when it is not one."""
-    parts = [p for p in re.split(r"[- ]", text.lower()) if p and p != "et"]
+    parts = [p for p in re.split(r"[- ]", text.lower()) if p and p not in _JOINERS]
     if not parts or not all(p in _UNITS for p in parts):
         return None
     return int(sum(_UNITS[p] for p in parts))

@@ -57,13 +57,17 @@ def load_event_types(path: str | None = None) -> tuple[EventType, ...]:
     return tuple(out)
 
 
-CUE_NAMES = ("reporting", "possible", "onset", "by_agent", "civilian_target", "negation", "place_preposition", "place_noun",
+CUE_NAMES = ("reporting", "possible", "onset", "by_agent", "civilian_target", "place_preposition", "place_noun",
              "toll_victim", "toll_verb", "toll_qualifier", "toll_verb_qualifier", "toll_many", "harm_not_death", "remote_weapon",
              "number_words", "no_deaths", "one_killed", "one", "demand", "reference_determiner", "elided_article",
              "introduces_parties", "announced", "intro_clause", "intro_after", "passive", "no_object", "speech_opening", "self_reference", "denied_existence", "habitual", "time_anchor", "passive_perfect", "death_word", "of_gap", "article", "target",
              "agent_head", "conjunction", "perfect_auxiliary", "according_to", "singular_determiner", "definite_article", "near",
-             "untagged_place_near", "untagged_place_preposition", "untagged_place_head", "locative", "locative_head")
+             "untagged_place_near", "untagged_place_preposition", "untagged_place_head", "locative", "locative_head",
+             "place_article", "place_of", "partitive", "past_ending")
 HEDGE_NAMES = ("denied", "suspected", "alleged", "planned")
+# Cues the event stage reads from voice.yaml, the one list of who-is-speaking words: event cue → voice section.
+VOICE_CUES = {"negation": "negation"}
+VOICE_FILE = Path(__file__).resolve().parent / "voice.yaml"
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,8 +80,9 @@ class EventCues:
 
 
 @lru_cache(maxsize=4)
-def load_event_cues(path: str | None = None) -> EventCues:
-    """Return the validated cue word lists of the event-types file (its `cues` section)."""
+def load_event_cues(path: str | None = None, voice_path: str | None = None) -> EventCues:
+    """Return the validated cue word lists of the event-types file (its `cues` section) and, for VOICE_CUES, of the
+    voice file."""
     p = Path(path) if path else EVENT_TYPES_FILE
     data = read_yaml(p, "event cues")
     section = data.get("cues")
@@ -87,6 +92,15 @@ def load_event_cues(path: str | None = None) -> EventCues:
     if missing:
         raise OntologyError(f"{p}: cues: missing {', '.join(missing)}")
     cues = {name: language_alternation(f"{p}: cues.{name}", section[name]) for name in CUE_NAMES}
+    own = [n for n in VOICE_CUES if n in section]
+    if own:
+        raise OntologyError(f"{p}: cues: {', '.join(own)} is read from voice.yaml (one list for every stage); remove it here")
+    v = Path(voice_path) if voice_path else VOICE_FILE
+    voice = read_yaml(v, "voice cues")
+    for name, key in VOICE_CUES.items():
+        if key not in voice:
+            raise OntologyError(f"{v}: '{key}' is missing (the event stage reads it)")
+        cues[name] = language_alternation(f"{v}: {key}", voice[key])
     hedges = section["hedges"]
     if not isinstance(hedges, dict) or set(hedges) != set(HEDGE_NAMES):
         raise OntologyError(f"{p}: cues.hedges must give exactly {', '.join(HEDGE_NAMES)}")

@@ -117,3 +117,58 @@ def fingerprint(paths: Iterable[Path], parts: Iterable[str] = ()) -> str:
     for part in parts:
         digest.update(part.encode() + b"\0")
     return digest.hexdigest()[:16]
+
+
+def merge_sections(paths: Iterable[Path], what: str, sections: tuple[str, ...], words: tuple[str, ...] = (),
+                   others: tuple[str, ...] = ()) -> dict[str, dict[str, list[str]]]:
+    """Return section → language → patterns merged from a packaged file (the first path: every section required) and
+    the user's files (any sections; their patterns are appended). Sections named in `words` hold single words, not
+    patterns; sections in `others` are allowed and left to the caller. OntologyError naming the file, section and
+    entry otherwise."""
+    merged: dict[str, dict[str, list[str]]] = {s: {} for s in sections}
+    for i, path in enumerate(paths):
+        data = read_yaml(path, what)
+        known = (*sections, *others)
+        unknown = set(data) - set(known) - {"version"}
+        if unknown:
+            raise OntologyError(f"{path}: unknown section(s) {', '.join(sorted(map(str, unknown)))}; the sections are {', '.join(known)}")
+        missing = [s for s in known if s not in data]
+        if i == 0 and missing:
+            raise OntologyError(f"{path}: missing section(s) {', '.join(missing)}")
+        for section in sections:
+            if section in data:
+                for lang, items in languages_of(f"{path}: {section}", data[section]).items():
+                    merged[section].setdefault(lang, []).extend(check_patterns(f"{path}: {section}.{lang}", items, section in words))
+    return merged
+
+
+def languages_of(where: str, value: object) -> dict:
+    """Return a section's mapping of language code to its entries; OntologyError naming `where` otherwise."""
+    if not isinstance(value, dict) or not value or not all(isinstance(k, str) for k in value):
+        raise OntologyError(f"{where}: expected a mapping of language code (en, fr, ...) to its entries")
+    return value
+
+
+def check_patterns(where: str, items: object, words: bool = False) -> list[str]:
+    """Return a non-empty list of patterns (of single words when `words`) that compile and capture nothing (the code
+    numbers its own groups); OntologyError naming `where` and the bad entry otherwise."""
+    alternation(where, items)
+    for item in items:  # type: ignore[union-attr]
+        if words and not re.fullmatch(r"\w+", item):
+            raise OntologyError(f"{where}: {item!r} must be one word")
+        if re.compile(item).groups:
+            raise OntologyError(f"{where}: pattern {item!r} has a capturing group; use (?:...)")
+    return list(items)  # type: ignore[call-overload]
+
+
+def joined(table: dict[str, list[str]], languages: Iterable[str] | None = None) -> str:
+    """Return one alternation (no boundaries of its own) of a merged section's patterns, every language's unless
+    `languages` names some, in the files' order; `(?!)`, matching nothing, when there are none."""
+    keep = None if languages is None else set(languages)
+    patterns = [p for lang, pats in table.items() if keep is None or lang in keep for p in pats]
+    return alternation("patterns", patterns) if patterns else "(?!)"
+
+
+def words_of(table: dict[str, list[str]]) -> frozenset[str]:
+    """Return every language's words of a merged word section."""
+    return frozenset(w for pats in table.values() for w in pats)

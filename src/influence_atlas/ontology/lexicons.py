@@ -60,8 +60,8 @@ def _grammar(p: Path, value: object) -> StanceGrammar:
         raise OntologyError(f"{p}: grammar: " + "; ".join(([f"missing {', '.join(missing)}"] if missing else [])
                                                         + ([f"unknown {', '.join(unknown)}"] if unknown else [])))
     alt = {k: alternation(f"{p}: grammar.{k}", value[k]) for k in GRAMMAR_LISTS}
-    article = r"(?:" + r"|".join(f"(?:{a})\s+" for a in value["articles"]) + r"|" + alt["elided_articles"] + r")"
-    definite = r"(?:" + r"|".join(f"(?:{a})\s+" for a in value["definite_articles"]) + r"|" + alt["elided_articles"] + r")"
+    article = r"(?:" + r"|".join(rf"(?:{a})\s+" for a in value["articles"]) + r"|" + alt["elided_articles"] + r")"
+    definite = r"(?:" + r"|".join(rf"(?:{a})\s+" for a in value["definite_articles"]) + r"|" + alt["elided_articles"] + r")"
     elided = r"(?:" + alt["elided_prepositions"] + r"|" + alt["elided_articles"] + r")"
     return StanceGrammar(
         preposition_before=re.compile(rf"(?:\b{alt['prepositions']}\s+{article}?(?:[\w-]+\s+)?|\b{elided})$", re.I),
