@@ -142,9 +142,17 @@ def _np_source(phrase: str, base: int, sent: _Sentence, cues: VoiceCues, languag
         bodies = [s for s in actors if s[3] in _BODY_KINDS and s[3] != "person"]
         if bodies and not re.search(w["person_stems"], stripped, re.I):
             return bodies[0][2], sent.text[a:b]
-        # A vague quantifier says nothing of who the source is: "some Ukrainian sources" are "Ukrainian sources".
-        return re.sub(rf"^{w['vague_quantifiers']}\s+", "", stripped, flags=re.I).lower(), sent.text[a:b]
+        return _description(stripped), sent.text[a:b]
     return None
+
+
+def _description(words: str) -> str:
+    """Return a described source in its own words, lower-cased, without what says nothing of who it is: a vague
+    quantifier ("some Ukrainian sources" -> "ukrainian sources") or a word telling it from another source of its kind
+    ("a separate FADM source" -> "a fadm source", "the second source" -> "the source")."""
+    wd = _words()
+    words = re.sub(rf"^{wd.w['vague_quantifiers']}\s+", "", words.strip(), flags=re.I)
+    return re.sub(rf"^((?:{wd.determiner})\s+)(?:{wd.w['distinguishers']})\s+", r"\1", words, flags=re.I).lower()
 
 
 def _trim_np(words: str) -> str:
@@ -193,6 +201,8 @@ def _subject_before(sent: _Sentence, end: int, cues: VoiceCues, language: str | 
             stop = candidates[1][1]
             candidates = candidates[1:]
     for s in candidates:
+        if re.search(rf"\b(?:{w['recipient_prepositions']})\s+(?:{w['articles']}\s*)?$", text[c0:s[0]], re.I):
+            break  # "images provided to the Associated Press show": the name is not the subject
         between = text[s[1]:stop]
         if between.strip(" ’'s") == "" or re.fullmatch(r"\s*\([^)]{1,40}\)\s*", between) or (
                 s[0] > 0 and text[s[0] - 1] == "(" and re.fullmatch(r"\)\s*", between)):
@@ -264,7 +274,7 @@ def _described_subject(sent: _Sentence, c0: int, stop: int, end: int, cues: Voic
             # "the ambassador in Bangui": a described source, where it is (a place) only qualifies the words.
             found = _np_source(head, at, sent, cues, language)
             if found and found[0] == found[0].lower():
-                found = (re.sub(rf"^{w['vague_quantifiers']}\s+", "", words.strip(), flags=re.I).lower(), words)
+                found = (_description(words), words)
         if found and found[0]:
             return found[0], text[at:end], at, False
     return None
@@ -378,7 +388,7 @@ def attribute(sentence: str, offset: int, mentions: list[Mention], kinds: dict[s
                 # "according to diplomats in Bamako": the phrase itself, before where it is.
                 words = re.split(rf"\s+{w['place_prepositions']}\s+", phrase.strip())[0] if not sent.inside(
                     m.end(), m.end() + len(phrase)) else phrase.strip()
-                got = (phrase.strip().lower(), phrase) if words else None
+                got = (_description(phrase), phrase) if words else None
             if got:
                 verb = m.group(0).lower()
                 found.append((m.start(), Attribution(got[0] or None, sentence[m.start():m.end() + src.end(1)], verb, pronoun=got[0] == "")))
@@ -483,7 +493,9 @@ def _resolve(att: Attribution, thread: list[Attribution], kinds: dict[str, str] 
         # The same kind of source again: "the sources said" after "diplomatic sources told ...", "the source" after
         # "a separate FADM source" (the last source of that kind named).
         for t in reversed(named):
-            if len(head) > 2 and t.source != att.source and _core(t.source).lower().split()[-1].rstrip("s") == head:
+            # (The words too: "the officer said" after "according to a French military officer", read as France.)
+            heads = {_head(t.source)} | ({_head(t.words)} if t.words and t.source[:1].isupper() else set())
+            if len(head) > 2 and t.source != att.source and head in heads:
                 return replace(att, source=t.source)
         # A singular definite description after a named person ("the official", "le responsable malien") is that person.
         people = [t.source for t in named
@@ -499,6 +511,11 @@ def _core(source: str) -> str:
     Bangui" -> "the ambassador"); a name as it is."""
     w = _words().w
     return re.split(rf"\s+(?:{w['relative_person']}|{w['source_qualifiers']}|{w['governing']})\s", source)[0] or source
+
+
+def _head(words: str) -> str:
+    """Return the head noun of a described source (its last word before any qualifier, singular), lower-cased."""
+    return (re.findall(r"[\w’'-]+", _core(words).lower()) or [""])[-1].rstrip("s")
 
 
 def _agrees(words: str, source: str, kinds: dict[str, str]) -> bool:
@@ -707,6 +724,13 @@ def _attributions(text: str, spans: list[tuple[int, int]], mentions: list[Mentio
             # ("RT said on Twitter: “...”") or named on the line above it.
             speaker = _introduced(text, spans, quoted[i], out) or _named_above(text, quoted[i], mentions, kinds)
             att = speaker if speaker else att
+        # (Not a description that refers back to a person named before; one that names its state again is read in its own
+        # words: "the French officer" after "the officer".)
+        state = _served_state(own[i] if att.words == own[i].words else att, text, s, e, mentions, kinds) if (
+            att.source and att.source == att.source.lower()) else None
+        if state:
+            # "a Malian army officer", "un haut gradé de l'armée française": one who serves a state speaks for it.
+            att = replace(att, source=state)
         if att.source is None and wd.continues.search(text[s:e]):
             # "In addition, ...", "A third of those ...": the sentence goes on with the finding cited just before.
             findings = [t for t in out[-2:] if t.source and t.verb and wd.finding.match(t.verb)]
@@ -714,6 +738,27 @@ def _attributions(text: str, spans: list[tuple[int, int]], mentions: list[Mentio
                 att = findings[-1]
         out.append(att)
     return out
+
+
+def _served_state(att: Attribution, text: str, s: int, e: int, mentions: list[Mention], kinds: dict[str, str]) -> str | None:
+    """Return the state a described source of this sentence serves, when its words name one member of a state's apparatus
+    and that state alone ("a Malian army officer", "ce militaire français"; not "two army sources", not "a UN official")."""
+    if not att.source or att.source != att.source.lower() or att.source == UNNAMED_REPORTS:
+        return None
+    w = _words().w
+    # The member and the state are named before the phrase that says where the source is, or in one it belongs to ("un
+    # haut gradé de l'armée française", "one of the Malian army officers"; not "the ambassador in Bangui").
+    served = re.split(rf"\s+(?:{w['relative_person']}|(?!(?:{w['belonging']})\s)(?:{w['governing']}|{w['source_qualifiers']}))\s",
+                      att.source)[0]
+    if not re.search(rf"(?<!\w)(?:{w['state_members']})(?!\w)", served, re.I):
+        return None
+    at = text[s:e].lower().find(served)
+    if at < 0:
+        return None  # a description named in an earlier sentence
+    inside = [m for m in mentions if s + at <= m.start and m.end <= s + at + len(served)]
+    states = {m.actor for m in inside if m.actor and kinds.get(m.actor) == "state"}
+    others = [m for m in inside if (kinds.get(m.actor) != "state" if m.actor else m.label in _SOURCE_LABELS)]
+    return states.pop() if len(states) == 1 and not others else None
 
 
 def find_claims(
