@@ -254,6 +254,17 @@ def test_one_who_serves_a_state_speaks_for_it(text, language, source):
     assert claim.attributed_to == source
 
 
+def test_what_a_channel_posts_is_its_owners():
+    claims = _claims("Its most active presence is on the ‘African Initiative’ Telegram channel, with 1,802 messages since September.\n\n"
+                     "A viral post on the Telegram channel claimed that a US private military company was in talks with the ministry "
+                     "of mining.\n\nAccording to the Telegram channel’s bio, the agency is a Russian news agency about events in Africa.",
+                     "en")
+    assert [c.attributed_to for c in claims[1:]] == ["African Initiative", "African Initiative"]
+    # A channel never named with its owner stays what the words say.
+    (claim,) = _claims("According to the Telegram channel’s bio, the agency is a Russian news agency about events in Africa.", "en")
+    assert claim.attributed_to == "Telegram"
+
+
 def test_a_description_that_refers_back_to_a_person_stays_that_person():
     claims = _claims("The Russian ambassador, Alexander Bikantov, said that 1,135 Russian instructors were working in the country.\n\n"
                      "“They do not take part in the fighting against the rebels,” the Russian ambassador added.", "en")

@@ -724,6 +724,10 @@ def _attributions(text: str, spans: list[tuple[int, int]], mentions: list[Mentio
             # ("RT said on Twitter: “...”") or named on the line above it.
             speaker = _introduced(text, spans, quoted[i], out) or _named_above(text, quoted[i], mentions, kinds)
             att = speaker if speaker else att
+        owner = _channel_owner(att, text, s, e, mentions, kinds)
+        if owner:
+            # "according to the Telegram channel's bio", "a viral post on the Telegram channel": the channel's owner speaks.
+            att = replace(att, source=owner)
         # (Not a description that refers back to a person named before; one that names its state again is read in its own
         # words: "the French officer" after "the officer".)
         state = _served_state(own[i] if att.words == own[i].words else att, text, s, e, mentions, kinds) if (
@@ -738,6 +742,27 @@ def _attributions(text: str, spans: list[tuple[int, int]], mentions: list[Mentio
                 att = findings[-1]
         out.append(att)
     return out
+
+
+def _channel_owner(att: Attribution, text: str, s: int, e: int, mentions: list[Mention], kinds: dict[str, str]) -> str | None:
+    """Return the owner of the channel a sentence's source is or posts on, when the words name the channel again ("the
+    Telegram channel") after the text named it with its owner ("the 'African Initiative' Telegram channel")."""
+    if not att.source or not att.words:
+        return None
+    w = _words().w
+    at = text.find(att.words, s, e)
+    channel = rf"(?:{w['channel_nouns']})$"
+    again = [m for m in mentions if at >= 0 and at <= m.start and m.end <= at + len(att.words) and m.actor
+             and kinds.get(m.actor) == "company" and re.search(channel, m.text, re.I)
+             and re.search(rf"\b(?:{w['definite']})\s*$", text[s:m.start], re.I)]
+    if not again or (att.source != again[0].actor and att.source != att.source.lower()):
+        return None
+    before = sorted((m for m in mentions if m.end <= s), key=lambda m: m.start)
+    for prev, m in reversed(list(zip(before, before[1:]))):
+        if m.actor == again[0].actor and re.search(channel, m.text, re.I) and prev.actor and prev.actor != m.actor and \
+                kinds.get(prev.actor) in _BODY_KINDS and re.fullmatch(r"[\s'’‘\"“”«»]*(?:s\s+)?", text[prev.end:m.start]):
+            return prev.actor
+    return None
 
 
 def _served_state(att: Attribution, text: str, s: int, e: int, mentions: list[Mention], kinds: dict[str, str]) -> str | None:
