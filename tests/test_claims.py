@@ -254,6 +254,23 @@ def test_one_who_serves_a_state_speaks_for_it(text, language, source):
     assert claim.attributed_to == source
 
 
+def test_the_same_servant_again_and_a_demonstrative_speaker_after_the_quotation():
+    claims = _claims("Ten soldiers covered a dozen bodies with sand near the base, according to a French military officer who spoke on "
+                     "condition of anonymity.\n\nThe soldiers in the video are believed to be members of the Wagner Group, the officer said.",
+                     "en")
+    assert [c.attributed_to for c in claims] == ["France", "France"]
+    (claim,) = _claims("Des armes et des géologues proches de Wagner sont arrivés à Ségou et à Kayes, poursuit ce haut-gradé "
+                       "français, qui évoque des sites miniers.", "fr")
+    assert claim.attributed_to == "France"
+
+
+def test_a_possessive_source_is_its_owners():
+    claims = _claims("Le sociologue russe Maksim Shugaley affirme que ses équipes ont interrogé 2 000 personnes au Tchad en 2021.\n\n"
+                     "En 2022, une de ses recherches était affichée dans les rues de Bangui, la capitale de la Centrafrique, indiquant "
+                     "que plus de 90 % des habitants approuvaient la présence russe.", "fr")
+    assert claims[-1].attributed_to == claims[0].attributed_to and "Shugaley" in claims[0].attributed_to
+
+
 def test_what_a_channel_posts_is_its_owners():
     claims = _claims("Its most active presence is on the ‘African Initiative’ Telegram channel, with 1,802 messages since September.\n\n"
                      "A viral post on the Telegram channel claimed that a US private military company was in talks with the ministry "

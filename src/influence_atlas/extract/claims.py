@@ -138,6 +138,8 @@ def _np_source(phrase: str, base: int, sent: _Sentence, cues: VoiceCues, languag
         if re.search(rf"\b{w['belonging']}\s*(?:{w['articles']}\s*)?$", sent.text[a:first[0]], re.I) and first[3] in _BODY_KINDS:
             return first[2], sent.text[a:b]
         return None
+    if described and re.match(rf"(?:{wd.determiner}\s+{w['belonging']}\s+)?(?:{w['possessives']})\s", stripped, re.I):
+        return "", stripped  # "une de ses recherches": its owner, the one named last
     if described:
         bodies = [s for s in actors if s[3] in _BODY_KINDS and s[3] != "person"]
         if bodies and not re.search(w["person_stems"], stripped, re.I):
@@ -398,8 +400,11 @@ def attribute(sentence: str, offset: int, mentions: list[Mention], kinds: dict[s
             before = sentence[:v.start()]
             # A trailing frame: ', said X' / '» a déclaré X' / ', a-t-il déclaré'.
             # (Not when an object or "that" follows the verb: "X, which ..., attributed this operation to Y", "X, minister of Y, said that".)
-            if re.search(r"[,\"”»’]\s*$", before) and not re.search(rf"\b{w['coordinators']}\s*,?\s*$", before) and not re.match(
-                    rf"\s+(?:{w['verb_objects']}|{w['complementizers']})\b", sentence[v.end():], re.I):
+            # ("..., poursuit ce militaire français": a demonstrative before a source noun opens the speaker, not an object.)
+            nouns = cues.get("source_nouns", language)
+            speaker = nouns and re.match(rf"\s+(?:{w['verb_objects']})\s+(?:[\w’']+[\s-]+)?(?:{nouns.pattern})", sentence[v.end():], re.I)
+            if re.search(r"[,\"”»’]\s*$", before) and not re.search(rf"\b{w['coordinators']}\s*,?\s*$", before) and (speaker or not re.match(
+                    rf"\s+(?:{w['verb_objects']}|{w['complementizers']})\b", sentence[v.end():], re.I)):
                 if re.match(w["inverted_verbs"], v.group(0), re.I):
                     found.append((v.start(), Attribution(None, v.group(0), v.group(0).lower(), pronoun=True)))
                     continue
@@ -419,13 +424,14 @@ def attribute(sentence: str, offset: int, mentions: list[Mention], kinds: dict[s
     if nouns and participles:
         # "local media reports saying ...", "other reports of sightings, also indicating ...": a described source, then what it says.
         for m in re.finditer(rf"((?:{wd.determiner}\s+)?(?:[\w’'.-]+\s+){{0,3}}(?:{nouns.pattern})(?:\s+(?:{nouns.pattern}))?)"
-                             rf"(?:\s+[^,.;]{{0,40}}?\s+|\s+[^.;]{{0,60}}?,\s*(?:{w['participle_adverbs']}\s+)?|\s+)(?:{participles.pattern})\b",
+                             rf"(?:\s+[^,.;]{{0,40}}?\s+|\s+[^.;]{{0,90}}?,\s*(?:{w['participle_adverbs']}\s+)?|\s+)(?:{participles.pattern})\b",
                              sentence, re.I):
             phrase = _trim_np(m.group(1))
             at = m.end(1) - len(phrase)
             got = _np_source(phrase, at, sent, cues, language)
-            if got and got[0]:
-                found.append((at, Attribution(got[0], sentence[at:m.end()], re.search(r"\S+$", m.group(0)).group(0).lower())))
+            if got:  # (a source with no words of its own here is a possessive one: "une de ses recherches ..., indiquant")
+                found.append((at, Attribution(got[0] or None, sentence[at:m.end()], re.search(r"\S+$", m.group(0)).group(0).lower(),
+                                              pronoun=got[0] == "")))
     if participles:
         # "X visited Chad, saying it was his second visit": the subject of the clause before the participle.
         for m in re.finditer(rf",\s*(?:{w['participle_adverbs']}\s+)?(?:{participles.pattern})\b", sentence, re.I):
@@ -493,8 +499,9 @@ def _resolve(att: Attribution, thread: list[Attribution], kinds: dict[str, str] 
         # The same kind of source again: "the sources said" after "diplomatic sources told ...", "the source" after
         # "a separate FADM source" (the last source of that kind named).
         for t in reversed(named):
-            # (The words too: "the officer said" after "according to a French military officer", read as France.)
-            heads = {_head(t.source)} | ({_head(t.words)} if t.words and t.source[:1].isupper() else set())
+            # (Or a noun of the words that named an actor: "the officer said" after "according to a French military officer",
+            # read as France.)
+            heads = {_head(t.source)} | (_nouns(t.words) if t.words and t.source[:1].isupper() else set())
             if len(head) > 2 and t.source != att.source and head in heads:
                 return replace(att, source=t.source)
         # A singular definite description after a named person ("the official", "le responsable malien") is that person.
@@ -516,6 +523,12 @@ def _core(source: str) -> str:
 def _head(words: str) -> str:
     """Return the head noun of a described source (its last word before any qualifier, singular), lower-cased."""
     return (re.findall(r"[\w’'-]+", _core(words).lower()) or [""])[-1].rstrip("s")
+
+
+def _nouns(words: str) -> set[str]:
+    """Return the words (singular, lower-cased) of the phrase that named a source, before any relative clause."""
+    phrase = re.split(rf"\s(?:{_words().w['relative_person']})\s", words.lower())[0]
+    return {x.rstrip("s") for x in re.findall(r"[\w’'-]+", phrase)}
 
 
 def _agrees(words: str, source: str, kinds: dict[str, str]) -> bool:
