@@ -228,15 +228,73 @@ def test_sourcing_profile_and_claimreview(store, tmp_path):
     # A described source with where it is, or before an apposition.
     ("The video was part of a growing influence campaign in West Africa, two diplomats at the foreign ministry said.", "en",
      "two diplomats at the foreign ministry"),
-    ("A Malian army officer, who requested anonymity, said about 400 Russian military personnel were active in the country.", "en",
-     "a malian army officer"),
+    ("A Western diplomat, who requested anonymity, said about 400 Russian military personnel were active in the country.", "en",
+     "a western diplomat"),
     # French qualifies the source noun after it.
-    ("Ce militaire français rappelle que quinze pays s'étaient inquiétés de la présence des mercenaires au Mali.", "fr",
-     "ce militaire français"),
+    ("Un responsable local rappelle que quinze pays s'étaient inquiétés de la présence des mercenaires au Mali.", "fr",
+     "un responsable local"),
+    # Sources, witnesses and analysts named with a state stay described.
+    ("Seven Russian mercenaries have been killed in two separate incidents this month, two Mozambique army sources told reporters.",
+     "en", "two mozambique army sources"),
 ])
 def test_described_sources_with_where_they_are(text, language, source):
     (claim,) = _claims(text, language)
     assert claim.attributed_to == source
+
+
+@pytest.mark.parametrize("text,language,source", [
+    ("A Malian army officer, who requested anonymity, said about 400 Russian military personnel were active in the country.", "en",
+     "Mali"),
+    ("Russian advisers have since arrived in Timbuktu, according to one of the Malian army officers.", "en", "Mali"),
+    ("Ce militaire français rappelle que quinze pays s'étaient inquiétés de la présence des mercenaires au Mali.", "fr", "France"),
+    ("Nous avons les mêmes informations sur les convois de Wagner, confirme un haut gradé de l'armée française.", "fr", "France"),
+])
+def test_one_who_serves_a_state_speaks_for_it(text, language, source):
+    (claim,) = _claims(text, language)
+    assert claim.attributed_to == source
+
+
+def test_the_same_servant_again_and_a_demonstrative_speaker_after_the_quotation():
+    claims = _claims("Ten soldiers covered a dozen bodies with sand near the base, according to a French military officer who spoke on "
+                     "condition of anonymity.\n\nThe soldiers in the video are believed to be members of the Wagner Group, the officer said.",
+                     "en")
+    assert [c.attributed_to for c in claims] == ["France", "France"]
+    (claim,) = _claims("Des armes et des géologues proches de Wagner sont arrivés à Ségou et à Kayes, poursuit ce haut-gradé "
+                       "français, qui évoque des sites miniers.", "fr")
+    assert claim.attributed_to == "France"
+
+
+def test_a_possessive_source_is_its_owners():
+    claims = _claims("Le sociologue russe Maksim Shugaley affirme que ses équipes ont interrogé 2 000 personnes au Tchad en 2021.\n\n"
+                     "En 2022, une de ses recherches était affichée dans les rues de Bangui, la capitale de la Centrafrique, indiquant "
+                     "que plus de 90 % des habitants approuvaient la présence russe.", "fr")
+    assert claims[-1].attributed_to == claims[0].attributed_to and "Shugaley" in claims[0].attributed_to
+
+
+def test_what_a_channel_posts_is_its_owners():
+    claims = _claims("Its most active presence is on the ‘African Initiative’ Telegram channel, with 1,802 messages since September.\n\n"
+                     "A viral post on the Telegram channel claimed that a US private military company was in talks with the ministry "
+                     "of mining.\n\nAccording to the Telegram channel’s bio, the agency is a Russian news agency about events in Africa.",
+                     "en")
+    assert [c.attributed_to for c in claims[1:]] == ["African Initiative", "African Initiative"]
+    # A channel never named with its owner stays what the words say.
+    (claim,) = _claims("According to the Telegram channel’s bio, the agency is a Russian news agency about events in Africa.", "en")
+    assert claim.attributed_to == "Telegram"
+
+
+def test_a_description_that_refers_back_to_a_person_stays_that_person():
+    claims = _claims("The Russian ambassador, Alexander Bikantov, said that 1,135 Russian instructors were working in the country.\n\n"
+                     "“They do not take part in the fighting against the rebels,” the Russian ambassador added.", "en")
+    assert [c.attributed_to for c in claims] == ["Alexander Bikantov", "Alexander Bikantov"]
+
+
+def test_a_word_that_tells_one_source_from_another_is_not_its_name():
+    claims = _claims("Two soldiers were killed on Oct. 10 in the district, a military source told reporters.\n\n"
+                     "Five more soldiers were ambushed on Oct. 27 in the same district, a separate military source told reporters.\n\n"
+                     "According to the second source, four of the soldiers were shot dead at the scene of the attack.", "en")
+    assert [c.attributed_to for c in claims] == ["a military source"] * 3
+    (claim,) = _claims("Un autre responsable local affirme que les soldats ont quitté la ville de Gao en janvier.", "fr")
+    assert claim.attributed_to == "un responsable local"
 
 
 def test_he_refers_back_to_a_person_never_to_a_body():

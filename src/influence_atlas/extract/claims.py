@@ -138,13 +138,23 @@ def _np_source(phrase: str, base: int, sent: _Sentence, cues: VoiceCues, languag
         if re.search(rf"\b{w['belonging']}\s*(?:{w['articles']}\s*)?$", sent.text[a:first[0]], re.I) and first[3] in _BODY_KINDS:
             return first[2], sent.text[a:b]
         return None
+    if described and re.match(rf"(?:{wd.determiner}\s+{w['belonging']}\s+)?(?:{w['possessives']})\s", stripped, re.I):
+        return "", stripped  # "une de ses recherches": its owner, the one named last
     if described:
         bodies = [s for s in actors if s[3] in _BODY_KINDS and s[3] != "person"]
         if bodies and not re.search(w["person_stems"], stripped, re.I):
             return bodies[0][2], sent.text[a:b]
-        # A vague quantifier says nothing of who the source is: "some Ukrainian sources" are "Ukrainian sources".
-        return re.sub(rf"^{w['vague_quantifiers']}\s+", "", stripped, flags=re.I).lower(), sent.text[a:b]
+        return _description(stripped), sent.text[a:b]
     return None
+
+
+def _description(words: str) -> str:
+    """Return a described source in its own words, lower-cased, without what says nothing of who it is: a vague
+    quantifier ("some Ukrainian sources" -> "ukrainian sources") or a word telling it from another source of its kind
+    ("a separate FADM source" -> "a fadm source", "the second source" -> "the source")."""
+    wd = _words()
+    words = re.sub(rf"^{wd.w['vague_quantifiers']}\s+", "", words.strip(), flags=re.I)
+    return re.sub(rf"^((?:{wd.determiner})\s+)(?:{wd.w['distinguishers']})\s+", r"\1", words, flags=re.I).lower()
 
 
 def _trim_np(words: str) -> str:
@@ -193,6 +203,8 @@ def _subject_before(sent: _Sentence, end: int, cues: VoiceCues, language: str | 
             stop = candidates[1][1]
             candidates = candidates[1:]
     for s in candidates:
+        if re.search(rf"\b(?:{w['recipient_prepositions']})\s+(?:{w['articles']}\s*)?$", text[c0:s[0]], re.I):
+            break  # "images provided to the Associated Press show": the name is not the subject
         between = text[s[1]:stop]
         if between.strip(" ’'s") == "" or re.fullmatch(r"\s*\([^)]{1,40}\)\s*", between) or (
                 s[0] > 0 and text[s[0] - 1] == "(" and re.fullmatch(r"\)\s*", between)):
@@ -264,7 +276,7 @@ def _described_subject(sent: _Sentence, c0: int, stop: int, end: int, cues: Voic
             # "the ambassador in Bangui": a described source, where it is (a place) only qualifies the words.
             found = _np_source(head, at, sent, cues, language)
             if found and found[0] == found[0].lower():
-                found = (re.sub(rf"^{w['vague_quantifiers']}\s+", "", words.strip(), flags=re.I).lower(), words)
+                found = (_description(words), words)
         if found and found[0]:
             return found[0], text[at:end], at, False
     return None
@@ -378,7 +390,7 @@ def attribute(sentence: str, offset: int, mentions: list[Mention], kinds: dict[s
                 # "according to diplomats in Bamako": the phrase itself, before where it is.
                 words = re.split(rf"\s+{w['place_prepositions']}\s+", phrase.strip())[0] if not sent.inside(
                     m.end(), m.end() + len(phrase)) else phrase.strip()
-                got = (phrase.strip().lower(), phrase) if words else None
+                got = (_description(phrase), phrase) if words else None
             if got:
                 verb = m.group(0).lower()
                 found.append((m.start(), Attribution(got[0] or None, sentence[m.start():m.end() + src.end(1)], verb, pronoun=got[0] == "")))
@@ -388,8 +400,11 @@ def attribute(sentence: str, offset: int, mentions: list[Mention], kinds: dict[s
             before = sentence[:v.start()]
             # A trailing frame: ', said X' / '» a déclaré X' / ', a-t-il déclaré'.
             # (Not when an object or "that" follows the verb: "X, which ..., attributed this operation to Y", "X, minister of Y, said that".)
-            if re.search(r"[,\"”»’]\s*$", before) and not re.search(rf"\b{w['coordinators']}\s*,?\s*$", before) and not re.match(
-                    rf"\s+(?:{w['verb_objects']}|{w['complementizers']})\b", sentence[v.end():], re.I):
+            # ("..., poursuit ce militaire français": a demonstrative before a source noun opens the speaker, not an object.)
+            nouns = cues.get("source_nouns", language)
+            speaker = nouns and re.match(rf"\s+(?:{w['verb_objects']})\s+(?:[\w’']+[\s-]+)?(?:{nouns.pattern})", sentence[v.end():], re.I)
+            if re.search(r"[,\"”»’]\s*$", before) and not re.search(rf"\b{w['coordinators']}\s*,?\s*$", before) and (speaker or not re.match(
+                    rf"\s+(?:{w['verb_objects']}|{w['complementizers']})\b", sentence[v.end():], re.I)):
                 if re.match(w["inverted_verbs"], v.group(0), re.I):
                     found.append((v.start(), Attribution(None, v.group(0), v.group(0).lower(), pronoun=True)))
                     continue
@@ -409,13 +424,14 @@ def attribute(sentence: str, offset: int, mentions: list[Mention], kinds: dict[s
     if nouns and participles:
         # "local media reports saying ...", "other reports of sightings, also indicating ...": a described source, then what it says.
         for m in re.finditer(rf"((?:{wd.determiner}\s+)?(?:[\w’'.-]+\s+){{0,3}}(?:{nouns.pattern})(?:\s+(?:{nouns.pattern}))?)"
-                             rf"(?:\s+[^,.;]{{0,40}}?\s+|\s+[^.;]{{0,60}}?,\s*(?:{w['participle_adverbs']}\s+)?|\s+)(?:{participles.pattern})\b",
+                             rf"(?:\s+[^,.;]{{0,40}}?\s+|\s+[^.;]{{0,90}}?,\s*(?:{w['participle_adverbs']}\s+)?|\s+)(?:{participles.pattern})\b",
                              sentence, re.I):
             phrase = _trim_np(m.group(1))
             at = m.end(1) - len(phrase)
             got = _np_source(phrase, at, sent, cues, language)
-            if got and got[0]:
-                found.append((at, Attribution(got[0], sentence[at:m.end()], re.search(r"\S+$", m.group(0)).group(0).lower())))
+            if got:  # (a source with no words of its own here is a possessive one: "une de ses recherches ..., indiquant")
+                found.append((at, Attribution(got[0] or None, sentence[at:m.end()], re.search(r"\S+$", m.group(0)).group(0).lower(),
+                                              pronoun=got[0] == "")))
     if participles:
         # "X visited Chad, saying it was his second visit": the subject of the clause before the participle.
         for m in re.finditer(rf",\s*(?:{w['participle_adverbs']}\s+)?(?:{participles.pattern})\b", sentence, re.I):
@@ -483,7 +499,10 @@ def _resolve(att: Attribution, thread: list[Attribution], kinds: dict[str, str] 
         # The same kind of source again: "the sources said" after "diplomatic sources told ...", "the source" after
         # "a separate FADM source" (the last source of that kind named).
         for t in reversed(named):
-            if len(head) > 2 and t.source != att.source and _core(t.source).lower().split()[-1].rstrip("s") == head:
+            # (Or a noun of the words that named an actor: "the officer said" after "according to a French military officer",
+            # read as France.)
+            heads = {_head(t.source)} | (_nouns(t.words) if t.words and t.source[:1].isupper() else set())
+            if len(head) > 2 and t.source != att.source and head in heads:
                 return replace(att, source=t.source)
         # A singular definite description after a named person ("the official", "le responsable malien") is that person.
         people = [t.source for t in named
@@ -499,6 +518,17 @@ def _core(source: str) -> str:
     Bangui" -> "the ambassador"); a name as it is."""
     w = _words().w
     return re.split(rf"\s+(?:{w['relative_person']}|{w['source_qualifiers']}|{w['governing']})\s", source)[0] or source
+
+
+def _head(words: str) -> str:
+    """Return the head noun of a described source (its last word before any qualifier, singular), lower-cased."""
+    return (re.findall(r"[\w’'-]+", _core(words).lower()) or [""])[-1].rstrip("s")
+
+
+def _nouns(words: str) -> set[str]:
+    """Return the words (singular, lower-cased) of the phrase that named a source, before any relative clause."""
+    phrase = re.split(rf"\s(?:{_words().w['relative_person']})\s", words.lower())[0]
+    return {x.rstrip("s") for x in re.findall(r"[\w’'-]+", phrase)}
 
 
 def _agrees(words: str, source: str, kinds: dict[str, str]) -> bool:
@@ -707,6 +737,17 @@ def _attributions(text: str, spans: list[tuple[int, int]], mentions: list[Mentio
             # ("RT said on Twitter: “...”") or named on the line above it.
             speaker = _introduced(text, spans, quoted[i], out) or _named_above(text, quoted[i], mentions, kinds)
             att = speaker if speaker else att
+        owner = _channel_owner(att, text, s, e, mentions, kinds)
+        if owner:
+            # "according to the Telegram channel's bio", "a viral post on the Telegram channel": the channel's owner speaks.
+            att = replace(att, source=owner)
+        # (Not a description that refers back to a person named before; one that names its state again is read in its own
+        # words: "the French officer" after "the officer".)
+        state = _served_state(own[i] if att.words == own[i].words else att, text, s, e, mentions, kinds) if (
+            att.source and att.source == att.source.lower()) else None
+        if state:
+            # "a Malian army officer", "un haut gradé de l'armée française": one who serves a state speaks for it.
+            att = replace(att, source=state)
         if att.source is None and wd.continues.search(text[s:e]):
             # "In addition, ...", "A third of those ...": the sentence goes on with the finding cited just before.
             findings = [t for t in out[-2:] if t.source and t.verb and wd.finding.match(t.verb)]
@@ -714,6 +755,48 @@ def _attributions(text: str, spans: list[tuple[int, int]], mentions: list[Mentio
                 att = findings[-1]
         out.append(att)
     return out
+
+
+def _channel_owner(att: Attribution, text: str, s: int, e: int, mentions: list[Mention], kinds: dict[str, str]) -> str | None:
+    """Return the owner of the channel a sentence's source is or posts on, when the words name the channel again ("the
+    Telegram channel") after the text named it with its owner ("the 'African Initiative' Telegram channel")."""
+    if not att.source or not att.words:
+        return None
+    w = _words().w
+    at = text.find(att.words, s, e)
+    channel = rf"(?:{w['channel_nouns']})$"
+    again = [m for m in mentions if at >= 0 and at <= m.start and m.end <= at + len(att.words) and m.actor
+             and kinds.get(m.actor) == "company" and re.search(channel, m.text, re.I)
+             and re.search(rf"\b(?:{w['definite']})\s*$", text[s:m.start], re.I)]
+    if not again or (att.source != again[0].actor and att.source != att.source.lower()):
+        return None
+    before = sorted((m for m in mentions if m.end <= s), key=lambda m: m.start)
+    for prev, m in reversed(list(zip(before, before[1:]))):
+        if m.actor == again[0].actor and re.search(channel, m.text, re.I) and prev.actor and prev.actor != m.actor and \
+                kinds.get(prev.actor) in _BODY_KINDS and re.fullmatch(r"[\s'’‘\"“”«»]*(?:s\s+)?", text[prev.end:m.start]):
+            return prev.actor
+    return None
+
+
+def _served_state(att: Attribution, text: str, s: int, e: int, mentions: list[Mention], kinds: dict[str, str]) -> str | None:
+    """Return the state a described source of this sentence serves, when its words name one member of a state's apparatus
+    and that state alone ("a Malian army officer", "ce militaire français"; not "two army sources", not "a UN official")."""
+    if not att.source or att.source != att.source.lower() or att.source == UNNAMED_REPORTS:
+        return None
+    w = _words().w
+    # The member and the state are named before the phrase that says where the source is, or in one it belongs to ("un
+    # haut gradé de l'armée française", "one of the Malian army officers"; not "the ambassador in Bangui").
+    served = re.split(rf"\s+(?:{w['relative_person']}|(?!(?:{w['belonging']})\s)(?:{w['governing']}|{w['source_qualifiers']}))\s",
+                      att.source)[0]
+    if not re.search(rf"(?<!\w)(?:{w['state_members']})(?!\w)", served, re.I):
+        return None
+    at = text[s:e].lower().find(served)
+    if at < 0:
+        return None  # a description named in an earlier sentence
+    inside = [m for m in mentions if s + at <= m.start and m.end <= s + at + len(served)]
+    states = {m.actor for m in inside if m.actor and kinds.get(m.actor) == "state"}
+    others = [m for m in inside if (kinds.get(m.actor) != "state" if m.actor else m.label in _SOURCE_LABELS)]
+    return states.pop() if len(states) == 1 and not others else None
 
 
 def find_claims(

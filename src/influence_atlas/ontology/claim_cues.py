@@ -11,13 +11,14 @@ from .files import language_alternation, read_yaml
 
 CLAIM_CUES_FILE = Path(__file__).resolve().parent / "claim_cues.yaml"
 CLAIM_CUE_NAMES = (
-    "determiners", "vague_quantifiers", "subject_verb_gap", "continuation", "finding_verbs", "first_person", "relative_person",
-    "relatives", "relatives_or_that", "source_phrase_end", "noun_complements", "belonging", "articles", "person_stems",
+    "determiners", "vague_quantifiers", "distinguishers", "subject_verb_gap", "continuation", "finding_verbs", "first_person",
+    "relative_person", "relatives", "relatives_or_that", "source_phrase_end", "noun_complements", "belonging", "articles", "person_stems",
     "clause_openers", "partitives", "clause_joints", "passive_auxiliaries", "pronoun_leads", "coordinators", "governing",
     "prepositions", "day_leads", "days", "listener_prepositions", "naming_frames", "place_prepositions", "verb_objects",
     "inverted_verbs", "listener_verbs", "participle_adverbs", "agent_prepositions", "agent_phrase_end", "relay_links",
     "relay_breaks", "bare_sources", "definite", "citation_words", "personal_pronouns", "thing_pronouns",
-    "source_qualifiers", "complementizers",
+    "source_qualifiers", "complementizers", "state_members", "recipient_prepositions",
+    "channel_nouns", "possessives",
 )
 
 
