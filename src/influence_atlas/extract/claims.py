@@ -150,8 +150,8 @@ def _np_source(phrase: str, base: int, sent: _Sentence, cues: VoiceCues, languag
 
 def _description(words: str) -> str:
     """Return a described source in its own words, lower-cased, without what says nothing of who it is: a vague
-    quantifier ("some Ukrainian sources" -> "ukrainian sources") or a word telling it from another source of its kind
-    ("a separate FADM source" -> "a fadm source", "the second source" -> "the source")."""
+    quantifier ("some Sudanese sources" -> "sudanese sources") or a word telling it from another source of its kind
+    ("a separate police source" -> "a police source", "the third source" -> "the source")."""
     wd = _words()
     words = re.sub(rf"^{wd.w['vague_quantifiers']}\s+", "", words.strip(), flags=re.I)
     return re.sub(rf"^((?:{wd.determiner})\s+)(?:{wd.w['distinguishers']})\s+", r"\1", words, flags=re.I).lower()
@@ -204,7 +204,7 @@ def _subject_before(sent: _Sentence, end: int, cues: VoiceCues, language: str | 
             candidates = candidates[1:]
     for s in candidates:
         if re.search(rf"\b(?:{w['recipient_prepositions']})\s+(?:{w['articles']}\s*)?$", text[c0:s[0]], re.I):
-            break  # "images provided to the Associated Press show": the name is not the subject
+            break  # "documents supplied to the news agency show": the name is not the subject
         between = text[s[1]:stop]
         if between.strip(" ’'s") == "" or re.fullmatch(r"\s*\([^)]{1,40}\)\s*", between) or (
                 s[0] > 0 and text[s[0] - 1] == "(" and re.fullmatch(r"\)\s*", between)):
@@ -254,7 +254,7 @@ def _described_subject(sent: _Sentence, c0: int, stop: int, end: int, cues: Voic
     ending = re.compile(rf"((?:{wd.determiner}\s+)?(?:[\w’'.-]+\s+(?:{w['coordinators']}\s+)?){{0,4}}(?:{nouns.pattern}))"
                         rf"(\s+{w['relative_person']}\s+[^,;]{{3,50}}?)?\s*$", re.I)
     # A clause (or the words after a comma) that opens with the described source, up to two words after the noun that qualify it ("un responsable
-    # local", "ce militaire français") and where or with whom it is ("the ambassador in Bangui", "sources close to X").
+    # local", "cet officier tchadien") and where or with whom it is ("the ambassador in Bangui", "sources close to X").
     after = rf"(?:\s+(?!{w['noun_complements']}\b|{w['relative_person']}\b)(?-i:[a-zà-ÿ’'-]+)){{0,2}}" if language != "en" else ""
     verbs = cues.get("reporting_verbs", language)
     not_in_phrase = w["source_qualifiers"] + (rf"|{verbs.pattern}" if verbs else "")
@@ -400,7 +400,7 @@ def attribute(sentence: str, offset: int, mentions: list[Mention], kinds: dict[s
             before = sentence[:v.start()]
             # A trailing frame: ', said X' / '» a déclaré X' / ', a-t-il déclaré'.
             # (Not when an object or "that" follows the verb: "X, which ..., attributed this operation to Y", "X, minister of Y, said that".)
-            # ("..., poursuit ce militaire français": a demonstrative before a source noun opens the speaker, not an object.)
+            # ("..., poursuit cet officier tchadien": a demonstrative before a source noun opens the speaker, not an object.)
             nouns = cues.get("source_nouns", language)
             speaker = nouns and re.match(rf"\s+(?:{w['verb_objects']})\s+(?:[\w’']+[\s-]+)?(?:{nouns.pattern})", sentence[v.end():], re.I)
             if re.search(r"[,\"”»’]\s*$", before) and not re.search(rf"\b{w['coordinators']}\s*,?\s*$", before) and (speaker or not re.match(
@@ -497,9 +497,9 @@ def _resolve(att: Attribution, thread: list[Attribution], kinds: dict[str, str] 
         desc = _core(att.source).split()
         head = desc[-1].rstrip("s")
         # The same kind of source again: "the sources said" after "diplomatic sources told ...", "the source" after
-        # "a separate FADM source" (the last source of that kind named).
+        # "a separate police source" (the last source of that kind named).
         for t in reversed(named):
-            # (Or a noun of the words that named an actor: "the officer said" after "according to a French military officer",
+            # (Or a noun of the words that named an actor: "the diplomat said" after "according to a Kenyan diplomat",
             # read as France.)
             heads = {_head(t.source)} | (_nouns(t.words) if t.words and t.source[:1].isupper() else set())
             if len(head) > 2 and t.source != att.source and head in heads:
@@ -739,14 +739,14 @@ def _attributions(text: str, spans: list[tuple[int, int]], mentions: list[Mentio
             att = speaker if speaker else att
         owner = _channel_owner(att, text, s, e, mentions, kinds)
         if owner:
-            # "according to the Telegram channel's bio", "a viral post on the Telegram channel": the channel's owner speaks.
+            # "according to the channel's profile", "a post shared on the channel": the channel's owner speaks.
             att = replace(att, source=owner)
         # (Not a description that refers back to a person named before; one that names its state again is read in its own
-        # words: "the French officer" after "the officer".)
+        # words: "the Kenyan diplomat" after "the diplomat".)
         state = _served_state(own[i] if att.words == own[i].words else att, text, s, e, mentions, kinds) if (
             att.source and att.source == att.source.lower()) else None
         if state:
-            # "a Malian army officer", "un haut gradé de l'armée française": one who serves a state speaks for it.
+            # "a Chadian army officer", "un haut gradé de l'armée tchadienne": one who serves a state speaks for it.
             att = replace(att, source=state)
         if att.source is None and wd.continues.search(text[s:e]):
             # "In addition, ...", "A third of those ...": the sentence goes on with the finding cited just before.
@@ -759,7 +759,7 @@ def _attributions(text: str, spans: list[tuple[int, int]], mentions: list[Mentio
 
 def _channel_owner(att: Attribution, text: str, s: int, e: int, mentions: list[Mention], kinds: dict[str, str]) -> str | None:
     """Return the owner of the channel a sentence's source is or posts on, when the words name the channel again ("the
-    Telegram channel") after the text named it with its owner ("the 'African Initiative' Telegram channel")."""
+    Telegram channel") after the text named it with its owner ("the 'Example News' Telegram channel")."""
     if not att.source or not att.words:
         return None
     w = _words().w
@@ -780,12 +780,12 @@ def _channel_owner(att: Attribution, text: str, s: int, e: int, mentions: list[M
 
 def _served_state(att: Attribution, text: str, s: int, e: int, mentions: list[Mention], kinds: dict[str, str]) -> str | None:
     """Return the state a described source of this sentence serves, when its words name one member of a state's apparatus
-    and that state alone ("a Malian army officer", "ce militaire français"; not "two army sources", not "a UN official")."""
+    and that state alone ("a Chadian army officer", "cet officier tchadien"; not "two army sources", not "a UN official")."""
     if not att.source or att.source != att.source.lower() or att.source == UNNAMED_REPORTS:
         return None
     w = _words().w
     # The member and the state are named before the phrase that says where the source is, or in one it belongs to ("un
-    # haut gradé de l'armée française", "one of the Malian army officers"; not "the ambassador in Bangui").
+    # haut gradé de l'armée française", "one of the Chadian army officers"; not "the ambassador in Bangui").
     served = re.split(rf"\s+(?:{w['relative_person']}|(?!(?:{w['belonging']})\s)(?:{w['governing']}|{w['source_qualifiers']}))\s",
                       att.source)[0]
     if not re.search(rf"(?<!\w)(?:{w['state_members']})(?!\w)", served, re.I):
