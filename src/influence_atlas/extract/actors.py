@@ -168,7 +168,7 @@ class _Entity:
     label: str
 
 
-# Titles and ranks are not part of a person's name: "Colonel Assimi Goïta" is Assimi Goïta.
+# Titles and ranks are not part of a person's name: "Colonel Jean Dupont" is Jean Dupont.
 _TITLE = re.compile(
     rf"^(?:{_WORDS.any('title_articles')}\s+)?(?:{_WORDS.any('title_modifiers')}\s*)*{_WORDS.any('titles')}\s+", re.I)
 
@@ -240,7 +240,7 @@ def _inside(position: int, spans: list[tuple[int, int]]) -> bool:
 def _longer_name(text: str, ent: _Entity, match: tuple[int, int, ActorEntry, bool]) -> bool:
     """True when a named entity is a longer proper name that merely contains one gazetteer word.
 
-    "Lucian French" is a person, "Groupe des Patriotes du Mali" an organisation; but
+    "Lucian French" is a person, "Union des Jeunes du Sahel" an organisation; but
     "Burkina Faso-Russia" or "European & North American" are lists, not names.
     """
     start, end, entry, _ = match

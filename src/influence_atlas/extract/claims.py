@@ -139,7 +139,7 @@ def _np_source(phrase: str, base: int, sent: _Sentence, cues: VoiceCues, languag
             return first[2], sent.text[a:b]
         return None
     if described and re.match(rf"(?:{wd.determiner}\s+{w['belonging']}\s+)?(?:{w['possessives']})\s", stripped, re.I):
-        return "", stripped  # "une de ses recherches": its owner, the one named last
+        return "", stripped  # "l'une de ses enquêtes": its owner, the one named last
     if described:
         bodies = [s for s in actors if s[3] in _BODY_KINDS and s[3] != "person"]
         if bodies and not re.search(w["person_stems"], stripped, re.I):
@@ -216,7 +216,7 @@ def _subject_before(sent: _Sentence, end: int, cues: VoiceCues, language: str | 
             if s[3] == "state" and nouns and nouns.search(text[s[0]:s[1]]):
                 # The linker read the whole phrase as the state ("U.S. authorities", "le gouvernement malien").
                 return s[2], text[start:end], start, weak
-            # "two Mozambique army sources", "Kremlin spokesman Dmitry Peskov": the phrase up to the verb decides.
+            # "two Zambian army sources", "Kremlin spokesman Dmitry Peskov": the phrase up to the verb decides.
             phrase_m = re.search(rf"(?:{wd.determiner}\s+)?(?:[\w’'.-]+\s+){{0,5}}$", text[c0:s[0]], re.I)
             phrase_start = c0 + phrase_m.start() if phrase_m and s[3] == "state" else start
             found = _np_source(text[phrase_start:s[1]] if s[3] != "state" else text[phrase_start:stop], phrase_start, sent, cues, language)
@@ -429,7 +429,7 @@ def attribute(sentence: str, offset: int, mentions: list[Mention], kinds: dict[s
             phrase = _trim_np(m.group(1))
             at = m.end(1) - len(phrase)
             got = _np_source(phrase, at, sent, cues, language)
-            if got:  # (a source with no words of its own here is a possessive one: "une de ses recherches ..., indiquant")
+            if got:  # (a source with no words of its own here is a possessive one: "l'une de ses enquêtes ..., indiquant")
                 found.append((at, Attribution(got[0] or None, sentence[at:m.end()], re.search(r"\S+$", m.group(0)).group(0).lower(),
                                               pronoun=got[0] == "")))
     if participles:

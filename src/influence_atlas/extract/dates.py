@@ -264,7 +264,7 @@ class DateContext:
         if y is None:
             return None
         # A narrative moves forward: a bare month that would fall before the months already told is next year's.
-        # ("In June" after "In August 2022" is June 2023; "In February" after a passage on "2022"
+        # ("In June" after "In August 2019" is June 2020; "In February" after a passage on "2022"
         # that already told August 2022 is February 2023.)
         # The reference is the month in context; after a bare year, the latest month told of that year.
         if self.latest_year is not None and y >= self.latest_year:

@@ -44,12 +44,12 @@ class _Cues:
         self.by_agent = re.compile(rf"\b{c['by_agent']}\b(?:\s+[\w’'-]+){{0,5}}\s*$", re.I)
         # A negation shortly before a trigger: the event did not happen.
         self.negation = re.compile(rf"\b({c['negation']})\s+(?:\w+\s+){{0,2}}$", re.I)
-        # "calling for Russia to withdraw", "asked the force to leave": a demand, not a happening.
+        # "calling for the mission to withdraw", "asked the force to leave": a demand, not a happening.
         self.demand = re.compile(rf"\b{c['demand']}\b[^.;]{{0,60}}$", re.I)
         # "the coup", "the second coup", "this agreement": a reference to a happening already told.
         self.reference = re.compile(rf"(?:\b{c['reference_determiner']}\s+(?:\w+\s+){{0,2}}|\b{c['elided_article']}|\w['’]s\s+(?:\w+\s+)?)$", re.I)
         self.introduces_parties = re.compile(rf"\s+{c['introduces_parties']}\b", re.I)
-        # "Macron announced France would end operations": an announced plan, kept apart from what happened.
+        # "the president announced the army would end its mission": an announced plan, kept apart from what happened.
         self.announced = re.compile(rf"\b{c['announced']}\b", re.I)
         # "After Russia's invasion of Ukraine in February 2022, ...": the intro clause dates another happening.
         self.intro_clause = re.compile(rf"^(?P<word>{c['intro_clause']})\b[^,;]{{3,120}},", re.I)
