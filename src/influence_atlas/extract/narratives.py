@@ -44,7 +44,7 @@ CUE_SCORE = 0.5
 EXTRA_CUE = 0.25
 MAX_EVIDENCE = 6
 MIN_WORDS = 4           # shorter lines (bylines, captions, menu items) are not compared with narratives
-TOP_SENTENCES = 3       # the closest sentences whose mean similarity and voice the heads see
+TOP_SENTENCES = 4       # the closest sentences whose mean similarity and voice the heads see (chosen by CV, training/narratives)
 PRESENCE_FEATURES = ("cue_endorsed", "cue_reported", "sim_max", "sim_top", "sim_top_rel", "doc_sim_rel", "about", "bias")
 MODE_FEATURES = ("cue_endorsed", "cue_reported", "author_share", "same_side", "bias")
 # Classifiers fitted on a taxonomy's labelled documents: narratives with at least LABELLED_MIN_DOCS positives get
