@@ -48,6 +48,7 @@ CROSS_FLOORS = {
     "cross_pair_p": 0.98,
     "cross_pair_r": 0.23,
     "attribution_acc": 0.43,
+    "narrative_f1": 0.51,
 }
 
 
