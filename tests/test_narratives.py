@@ -309,3 +309,22 @@ def test_a_narrative_voiced_only_by_others_is_reported_even_on_the_leading_side(
     assert endorsed(0.0, 0.5, 1.0) == 0.0      # only quoted or attributed words carry it
     assert endorsed(0.0, 0.0, 1.0) == 1.0      # no cue at all: the side decides
     assert endorsed(0.0, 0.0, -1.0) == 0.0
+
+
+def test_a_debunking_word_that_names_another_narratives_topic_does_not_report_the_cue():
+    from influence_atlas.extract.narratives import PRESENCE_FEATURES, narrative_features
+
+    text = ("Wagner backed the junta in Bamako for years. The Russian group keeps autocratic rulers in power and runs "
+            "disinformation campaigns for them. Its fighters trained the presidential guard.")
+    doc, mentions, sentences = analyse(text, "en")
+    feats = narrative_features(doc.text, sentences, mentions, doc.language)
+    row = {n: feats.presence[j] for j, n in enumerate(feats.narratives)}
+    own, others = PRESENCE_FEATURES.index("cue_endorsed"), PRESENCE_FEATURES.index("cue_reported")
+    # "disinformation" is C4's cue here, not a denial of the C3 cue beside it: both stay in the author's voice.
+    assert row["C3"][own] > 0 and row["C3"][others] == 0
+    assert row["C4"][own] > 0
+    debunked = ("The claim that Wagner keeps autocratic rulers in power is a fabrication, the embassy said in a statement "
+                "to reporters in Bamako.")
+    doc, mentions, sentences = analyse(debunked, "en")
+    feats = narrative_features(doc.text, sentences, mentions, doc.language)
+    assert feats.presence[feats.narratives.index("C3"), own] == 0

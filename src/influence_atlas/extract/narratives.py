@@ -44,7 +44,7 @@ CUE_SCORE = 0.5
 EXTRA_CUE = 0.25
 MAX_EVIDENCE = 6
 MIN_WORDS = 4           # shorter lines (bylines, captions, menu items) are not compared with narratives
-TOP_SENTENCES = 3       # the closest sentences whose mean similarity and voice the heads see
+TOP_SENTENCES = 4       # the closest sentences whose mean similarity and voice the heads see (chosen by CV, training/narratives)
 PRESENCE_FEATURES = ("cue_endorsed", "cue_reported", "sim_max", "sim_top", "sim_top_rel", "doc_sim_rel", "about", "bias")
 MODE_FEATURES = ("cue_endorsed", "cue_reported", "author_share", "same_side", "bias")
 # Classifiers fitted on a taxonomy's labelled documents: narratives with at least LABELLED_MIN_DOCS positives get
@@ -121,14 +121,16 @@ def _sentence_hits(text: str, index: int, sentences: list[tuple[int, int]], segm
     context = sentence + " " + (text[prev[0] : prev[1]] if prev else "")
     near = actors_by_sentence[index] | (actors_by_sentence[index - 1] if index > 0 else set())
     debunk = cues.get("debunk", language)
+    found = [(n, [m for lang in _languages(n, language) for p in n.cues.get(lang, ()) for m in p.finditer(sentence)])
+             for n in tax.narratives]
+    # A debunking word inside any narrative's cue ("disinformation campaigns") names the topic, it does not deny a claim.
+    topic = [(m.start(), m.end()) for _, matches in found for m in matches]
     hits = []
-    for n in tax.narratives:
-        matches = [m for lang in _languages(n, language) for p in n.cues.get(lang, ()) for m in p.finditer(sentence)]
+    for n, matches in found:
         if not matches or not _about(n, near, context):
             continue
-        own_spans = [(m.start(), m.end()) for m in matches]
         debunked = bool(debunk) and any(
-            not any(a <= d.start() and d.end() <= b for a, b in own_spans) for d in debunk.finditer(sentence))
+            not any(a <= d.start() and d.end() <= b for a, b in topic) for d in debunk.finditer(sentence))
         endorsed: set[str] = set()
         reported: set[str] = set()
         weight = 0.0
