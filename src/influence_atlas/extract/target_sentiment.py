@@ -24,6 +24,8 @@ MODEL = "models/stance/target_sentiment.npz"
 LABELS = (-1, 0, 1)
 HEADS = 12
 _BATCH = 32
+# The fine-tuned layers read the word pieces at most this far from the target's (plus [CLS] and [SEP]).
+WINDOW = 32
 _LAYER_KEYS = ("wq", "bq", "wk", "bk", "wv", "bv", "wo", "bo", "g1", "b1", "wi", "bi", "wf", "bf", "g2", "b2")
 
 
@@ -125,7 +127,7 @@ class TargetSentimentModel:
             ps = states[it.sentence]
             on = target_pieces(ps.offsets, it.start, it.end)
             if on.any():
-                ready.append((k, ps, on))
+                ready.append((k, *around_target(ps, on)))
         ready.sort(key=lambda r: len(r[1].states))
         for b0 in range(0, len(ready), _BATCH):
             group = ready[b0:b0 + _BATCH]
@@ -141,6 +143,19 @@ class TargetSentimentModel:
             for r, (k, _, _) in enumerate(group):
                 out[k] = probs[r]
         return out
+
+
+def around_target(ps: PieceStates, on: np.ndarray, window: int | None = None) -> tuple[PieceStates, np.ndarray]:
+    """Return the states of [CLS], the word pieces within `window` (WINDOW by default) of the target's and [SEP], and
+    the target mask over those pieces. The fine-tuned layers read this window only: the encoder's states below them
+    already carry the whole sentence, and their cost grows with the width."""
+    window = WINDOW if window is None else window
+    idx = np.flatnonzero(on)
+    lo, hi = max(0, int(idx[0]) - window), min(len(on), int(idx[-1]) + 1 + window)
+    if lo == 0 and hi == len(on):
+        return ps, on
+    rows = np.r_[0, np.arange(1 + lo, 1 + hi), len(ps.states) - 1]
+    return PieceStates(ps.states[rows], ps.offsets[lo:hi]), on[lo:hi]
 
 
 def target_pieces(offsets: np.ndarray, start: int, end: int) -> np.ndarray:
