@@ -167,6 +167,51 @@ def test_target_model_reads_the_treatment_of_each_target():
     assert got == [-1, 1]
 
 
+def test_the_fine_tuned_layers_read_a_window_around_the_target():
+    import numpy as np
+
+    from influence_atlas.extract.encoder import PieceStates
+    from influence_atlas.extract.target_sentiment import around_target, target_pieces
+
+    n = 50  # word pieces; states have [CLS] first and [SEP] last
+    ps = PieceStates(np.arange(n + 2, dtype=np.float32)[:, None].repeat(3, 1), np.array([[2 * i, 2 * i + 1] for i in range(n)]))
+    on = target_pieces(ps.offsets, 40, 44)  # pieces 20 and 21
+    cut, mask = around_target(ps, on, window=5)
+    assert cut.states[0, 0] == 0 and cut.states[-1, 0] == n + 1  # [CLS] and [SEP] kept
+    assert list(cut.states[1:-1, 0]) == list(range(16, 28))  # pieces 15..26 (state rows 16..27)
+    assert list(np.flatnonzero(mask)) == [5, 6] and len(mask) == len(cut.offsets) == 12
+    whole, same = around_target(ps, on, window=60)
+    assert whole is ps and same is on  # a sentence that fits is read whole
+
+
+def test_silent_actors_are_read_only_while_the_rule_can_fire(monkeypatch):
+    import numpy as np
+
+    from influence_atlas.extract import stance as S
+
+    def reading(actor, k):
+        return S._Reading(actor, k, S.AUTHOR, 1.0, np.zeros(3), item=S.TargetItem(f"{actor} {k}", 0, len(actor)))
+
+    values = {"Calm": 0.0, "Angry": -0.95}
+    readings = [reading(a, k) for k in range(S.MAX_READ) for a in values]
+    asked = []
+
+    def fake_read(rs, states=None):
+        asked.extend(rs)
+        for r in rs:
+            v = values[r.actor]
+            r.probs = np.array([max(-v, 0.0), 1.0 - abs(v), max(v, 0.0)], np.float32)
+
+    monkeypatch.setattr(S, "_read", fake_read)
+    S._read_silent(readings, {"Calm", "Angry"}, -0.7, {})
+    calm = [r for r in asked if r.actor == "Calm"]
+    angry = [r for r in asked if r.actor == "Angry"]
+    assert len(angry) == S.MAX_READ  # the mean can reach the threshold: every sentence is read
+    assert 0 < len(calm) < S.MAX_READ  # neutral readings: reading stops once the threshold is out of reach
+    features = S.stance_features(S._Tally({a: S._ActorTally({0}, set()) for a in values}, 4), readings)
+    assert features["Angry"]["model"] <= -0.7 < features["Calm"]["model"]
+
+
 def test_stance_score_command_prints_id_and_polarity(tmp_path):
     import json
 

@@ -49,7 +49,7 @@ BLAME_WEIGHT = 1.0
 MIN_MENTIONS = 2
 MAX_EVIDENCE = 8
 # The target model reads at most this many author-voice sentences per actor whose words leave it silent.
-MAX_READ = 12
+MAX_READ = 4
 # The sign's dead zone: a score nearer zero than this reads as neutral.
 SILENT = 0.5
 LATER_WORDS = 10
@@ -403,14 +403,15 @@ def actor_mentions(mentions: list[Mention], catalog: ActorCatalog | None = None)
 
 @dataclass(slots=True)
 class _Reading:
-    """The target model's reading of one mention of an actor in one sentence."""
+    """The target model's reading of one mention of an actor in one sentence (neutral zeros until the model reads it)."""
 
     actor: str
     sentence: int
     voice: str
     weight: float
-    probs: np.ndarray  # P(-1), P(0), P(+1)
+    probs: np.ndarray  # P(-1), P(0), P(+1); all zero while unread
     holder: str = ""   # for reported words: the actor the sentence gives them to, when it names one
+    item: TargetItem | None = None  # what the model reads: the sentence and the mention's characters in it
 
     @property
     def value(self) -> float:
@@ -439,21 +440,15 @@ def _speaker(text: str, seg: Segment, segments: list[Segment], named: list[Menti
     return best
 
 
-def read_mentions(text: str, sentences: list[tuple[int, int]], mentions: list[Mention], language: str | None,
-                  author_voice: bool | Collection[str] = True) -> list[_Reading]:
-    """Return the target model's reading of each mention of an actor that can hold a stance (`mentions`, as
-    `actor_mentions` returns them), with who speaks at the mention.
-
-    The model reads every quoted and attributed mention (the held stances need them) and, in the author's voice, every
-    mention (`author_voice` True), none (False) or those of the actors named in `author_voice`, at most MAX_READ
-    sentences per actor; the author's mentions it does not read keep neutral readings."""
+def mention_readings(text: str, sentences: list[tuple[int, int]], mentions: list[Mention],
+                     language: str | None) -> list[_Reading]:
+    """Return one unread reading per actor and sentence naming it (its first mention there), with who speaks at the
+    mention and, for reported words, the actor they are given to. `mentions` are `actor_mentions`, in text order."""
     lang = language if language in ANALYSED_LANGUAGES else None
     cues = load_voice_cues()
     quotes = quoted_spans(text)
-    items: list[TargetItem] = []
+    according = cues.get("according_to", lang)
     readings: list[_Reading] = []
-    read: list[_Reading] = []  # the readings the model gives values to, in the order of `items`
-    authored: dict[str, int] = {}  # per actor, the author-voice sentences read so far
     k = 0
     for index, (s, e) in enumerate(sentences):
         while k < len(mentions) and mentions[k].start < s:
@@ -469,24 +464,78 @@ def read_mentions(text: str, sentences: list[tuple[int, int]], mentions: list[Me
         seen: set[str] = set()
         for m in named:
             if m.actor in seen:
-                continue  # one reading per actor and sentence: its first mention
+                continue
             seen.add(m.actor)
             seg = segment_at(segments, m.start)
             voice = seg.voice if seg is not None else AUTHOR
             weight = seg.weight if seg is not None else 1.0
-            holder = (_speaker(text, seg, segments, named, m.actor, cues.get("according_to", lang))
-                      if seg is not None and voice != AUTHOR else "")
-            readings.append(_Reading(m.actor, index, voice, weight, np.zeros(3), holder))
-            wanted = author_voice is True or (author_voice is not False and m.actor in author_voice)
-            if voice != AUTHOR or (wanted and authored.get(m.actor, 0) < MAX_READ):
-                if voice == AUTHOR:
-                    authored[m.actor] = authored.get(m.actor, 0) + 1
-                items.append(TargetItem(text[s:e], m.start - s, m.end - s))
-                read.append(readings[-1])
-    if items:
-        for r, p in zip(read, load_target_model().probabilities(items)):
-            r.probs = p
+            holder = _speaker(text, seg, segments, named, m.actor, according) if seg is not None and voice != AUTHOR else ""
+            readings.append(_Reading(m.actor, index, voice, weight, np.zeros(3), holder,
+                                     TargetItem(text[s:e], m.start - s, m.end - s)))
     return readings
+
+
+def _read(readings: list[_Reading], states: dict | None = None) -> None:
+    """Give the chosen readings the target model's probabilities, in one batched call. `states` keeps the encoder's
+    word-piece states of the sentences already read (a sentence naming several actors is encoded once)."""
+    todo = [r for r in readings if r.item is not None and not r.probs.any()]
+    if todo:
+        for r, p in zip(todo, load_target_model().probabilities([r.item for r in todo], states)):
+            r.probs = p
+
+
+def _held(readings: list[_Reading]) -> list[_Reading]:
+    """Return the readings the stances of quoted speakers need: reported words given to a named actor."""
+    return [r for r in readings if r.voice != AUTHOR and r.holder]
+
+
+def _authored(readings: list[_Reading], actors: Collection[str]) -> dict[str, list[_Reading]]:
+    """Return per actor of `actors` the readings of the author's sentences naming it, at most MAX_READ, in text order."""
+    out: dict[str, list[_Reading]] = {}
+    for r in readings:
+        if r.voice == AUTHOR and r.actor in actors and len(out.setdefault(r.actor, [])) < MAX_READ:
+            out[r.actor].append(r)
+    return out
+
+
+def read_mentions(text: str, sentences: list[tuple[int, int]], mentions: list[Mention], language: str | None,
+                  author_voice: bool | Collection[str] = True) -> list[_Reading]:
+    """Return the target model's reading of each mention of an actor that can hold a stance (`mentions`, as
+    `actor_mentions` returns them), with who speaks at the mention.
+
+    The model reads the quoted and attributed mentions given to a named speaker (the held stances need them) and, in
+    the author's voice, every mention (`author_voice` True), none (False) or those of the actors named in
+    `author_voice`, at most MAX_READ sentences per actor; the mentions it does not read keep zero readings."""
+    readings = mention_readings(text, sentences, mentions, language)
+    actors = {r.actor for r in readings} if author_voice is True else set(author_voice or ())
+    chosen = _held(readings) + [r for rs in _authored(readings, actors).values() for r in rs]
+    _read(chosen)
+    return readings
+
+
+def _read_silent(readings: list[_Reading], silent: Collection[str], implied: float, states: dict) -> None:
+    """Read the author's sentences of the silent actors (at most MAX_READ each) only as far as their mean reading can
+    still reach `implied`: every reading is at least -1, so once the readings so far plus -1 for each unread one stay
+    above implied x n, the rule cannot fire and the rest are left unread. The rule's outcome is the same as reading
+    all n; rounds are batched across actors."""
+    pending = _authored(readings, silent)
+    while pending:
+        batch: list[_Reading] = []
+        for actor, rs in pending.items():
+            done = [r for r in rs if r.probs.any()]
+            # Each unread reading can lower the sum by at most 2 below a neutral guess of 0 ... read as many as the
+            # slack needs at a neutral guess (at least one).
+            slack = sum(r.value for r in done) + len(done) - (1.0 + implied) * len(rs)
+            need = max(1, math.ceil(-slack + 1e-9)) if slack <= 0 else 0
+            batch.extend([r for r in rs if not r.probs.any()][:need])
+        _read(batch, states)
+        still = {}
+        for actor, rs in pending.items():
+            done = [r for r in rs if r.probs.any()]
+            lowest = sum(r.value for r in done) - (len(rs) - len(done))
+            if len(done) < len(rs) and lowest <= implied * len(rs):
+                still[actor] = rs
+        pending = still
 
 
 @dataclass(frozen=True, slots=True)
@@ -579,7 +628,11 @@ def find_stances(doc_id: str, text: str, sentences: list[tuple[int, int]], menti
     features = stance_features(tally)
     silent = {actor for actor, f in features.items() if aggregation.silent(f)}
     try:
-        readings = read_mentions(text, sentences, mentions, language, author_voice=silent)
+        readings = mention_readings(text, sentences, mentions, language)
+        states: dict = {}
+        _read(_held(readings), states)
+        if silent:
+            _read_silent(readings, silent, aggregation.implied, states)
     except Exception as exc:  # one document's failure must not stop a batch: keep the lexicon's reading
         log.warning("stance model failed on document %s (%s); lexicon only, no stances of quoted speakers", doc_id, exc)
         readings = []
