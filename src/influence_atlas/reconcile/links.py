@@ -34,12 +34,14 @@ def sentences(text: str, limit: int = DOC_SENTENCES) -> list[str]:
     return out
 
 
-def document_sentences(texts: dict[str, str], language: dict[str, str | None] | None = None) -> dict[str, tuple]:
+def document_sentences(texts: dict[str, str], language: dict[str, str | None] | None = None,
+                       encode=encode_sentences) -> dict[str, tuple]:
     """Return per document (vector, statements, statement vectors) over its opening sentences.
 
     The document vector is the normalised mean of its sentences' encoder vectors. Comparing every
     opening sentence (not only the extracted claims) makes the document-level decision independent
-    of how a claim extractor cuts or how many claims it keeps.
+    of how a claim extractor cuts or how many claims it keeps. `encode` gives the MiniLM rows (by default the
+    shared encoder; `known_vectors` serves rows encoded earlier).
     """
     from .features import describe
 
@@ -49,12 +51,32 @@ def document_sentences(texts: dict[str, str], language: dict[str, str | None] | 
         if not sents:
             out[doc] = (np.zeros(DIM, np.float32), [], np.zeros((0, DIM), np.float32))
             continue
-        vecs = encode_sentences(sents)
-        v = vecs.mean(axis=0)
-        n = float(np.linalg.norm(v))
+        vecs = encode(sents)
         lang = (language or {}).get(doc)
-        out[doc] = (v / n if n else v, [describe(f"{doc}:s{i}", doc, t, lang) for i, t in enumerate(sents)], vecs)
+        out[doc] = (_mean_row(vecs), [describe(f"{doc}:s{i}", doc, t, lang) for i, t in enumerate(sents)], vecs)
     return out
+
+
+def document_vector(rows: np.ndarray) -> np.ndarray:
+    """Return a document's vector from its opening sentences' MiniLM rows, as `document_sentences` gives it."""
+    return _mean_row(rows) if len(rows) else np.zeros(DIM, np.float32)
+
+
+def known_vectors(encode, known: dict[str, np.ndarray]):
+    """Return an encoder like `encode` that gives the row stored in `known` for a text it holds (rows `encode` gave
+    earlier, so the result is the same) and runs `encode` on the others."""
+    def run(texts: list[str]) -> np.ndarray:
+        missing = [t for t in dict.fromkeys(texts) if t not in known]
+        if missing:
+            known.update(zip(missing, encode(missing)))
+        return np.stack([known[t] for t in texts]).astype(np.float32, copy=False) if texts else encode(texts)
+    return run
+
+
+def _mean_row(vecs: np.ndarray) -> np.ndarray:
+    v = vecs.mean(axis=0)
+    n = float(np.linalg.norm(v))
+    return v / n if n else v
 
 
 def story_vectors(texts: dict[str, str]) -> dict[str, np.ndarray]:
