@@ -139,3 +139,32 @@ def test_known_vectors_serve_stored_rows_and_encode_only_the_others():
     assert ran == [["b"]] and rows.shape == (4, 3) and rows.dtype == np.float32
     assert rows[0].sum() == 0 and rows[1].sum() == 6 and np.array_equal(rows[1], rows[3])
     assert known_vectors(encode, known)([]).shape == (0, 3)
+
+
+def test_large_blocks_are_searched_in_cells_of_near_documents(monkeypatch):
+    """Past EXACT_BLOCK documents a block is cut into cells: every document in exactly one, none too large, and
+    documents told alike (one cluster) kept together; up to EXACT_BLOCK the block is one cell (an exact search)."""
+    import numpy as np
+
+    from influence_atlas.reconcile import links
+
+    rng = np.random.default_rng(3)
+    centres = rng.normal(size=(12, 32))
+    labels = rng.integers(0, 12, size=900)
+    mat = centres[labels] + 0.05 * rng.normal(size=(900, 32))
+    mat = (mat / np.linalg.norm(mat, axis=1, keepdims=True)).astype(np.float32)
+    whole = links.meaning_cells(mat, 5)
+    assert len(whole) == 1 and np.array_equal(whole[0], np.arange(900))
+    monkeypatch.setattr(links, "EXACT_BLOCK", 200)
+    monkeypatch.setattr(links, "CELL", 100)
+    cells = links.meaning_cells(mat, 5)
+    flat = np.sort(np.concatenate(cells))
+    assert np.array_equal(flat, np.arange(900)) and len(cells) > 1
+    assert max(len(c) for c in cells) <= 200
+    vectors = {f"d{i:03d}": v for i, v in enumerate(mat)}
+    keys = {d: {"k"} for d in vectors}
+    cut = links.candidate_documents(vectors, keys, neighbours=5)
+    monkeypatch.setattr(links, "EXACT_BLOCK", 4096)
+    exact = links.candidate_documents(vectors, keys, neighbours=5)
+    assert len(cut & exact) >= 0.8 * len(exact)  # most nearest partners are found within the cells
+    assert sum(labels[int(a[1:])] == labels[int(b[1:])] for a, b in cut) >= 0.95 * len(cut)

@@ -231,26 +231,66 @@ def candidate_documents(vectors: dict[str, np.ndarray], keys: dict[str, set[str]
     """Return the document pairs worth comparing: within each blocking key, each document's nearest neighbours.
 
     `keys` gives each document's blocking keys (its main actors). A block is compared in chunks, each
-    document keeping its `neighbours` most similar partners, so the cost per document is bounded by the
-    block's size, and the pairs kept grow linearly with the number of documents.
+    document keeping its `neighbours` most similar partners, so the pairs kept grow linearly with the number of
+    documents. A block of more than EXACT_BLOCK documents (one actor in a large share of a large corpus) is first cut
+    into cells of documents near in meaning (`meaning_cells`) and each document meets its nearest within its cell:
+    the search then costs the block's size times a cell's, not the block's size squared.
     """
     blocks: dict[str, list[str]] = defaultdict(list)
     for doc in sorted(vectors):
         for key in keys.get(doc, ()):
             blocks[key].append(doc)
     pairs: set[tuple[str, str]] = set()
-    for members in blocks.values():
-        if len(members) < 2:
+    for block in blocks.values():
+        if len(block) < 2:
             continue
-        mat = np.stack([vectors[d] for d in members])
-        rows = [i for i, d in enumerate(members) if focus is None or d in focus]
-        for lo in range(0, len(rows), 256):
-            chunk = rows[lo:lo + 256]
-            sims = mat[chunk] @ mat.T
-            for r, i in enumerate(chunk):
-                sims[r, i] = -2.0
-                k = min(neighbours, len(members) - 1)
-                for j in np.argpartition(-sims[r], k - 1)[:k]:
-                    a, b = members[i], members[int(j)]
-                    pairs.add((a, b) if a < b else (b, a))
+        block_mat = np.stack([vectors[d] for d in block])
+        for cell in meaning_cells(block_mat, neighbours + 1):
+            members = [block[i] for i in cell]
+            mat = block_mat[cell]
+            rows = [i for i, d in enumerate(members) if focus is None or d in focus]
+            for lo in range(0, len(rows), 256):
+                chunk = rows[lo:lo + 256]
+                sims = mat[chunk] @ mat.T
+                for r, i in enumerate(chunk):
+                    sims[r, i] = -2.0
+                    k = min(neighbours, len(members) - 1)
+                    for j in np.argpartition(-sims[r], k - 1)[:k]:
+                        a, b = members[i], members[int(j)]
+                        pairs.add((a, b) if a < b else (b, a))
     return pairs
+
+
+# Blocks up to this many documents are searched whole (exact nearest neighbours); larger ones in cells of about CELL.
+EXACT_BLOCK = 4096
+CELL = 2048
+
+
+def meaning_cells(mat: np.ndarray, least: int) -> list[np.ndarray]:
+    """Return row indices of `mat` (unit vectors) cut into cells of mutually near rows: one cell holding every row when
+    there are at most EXACT_BLOCK, else about CELL rows each (k-means, two rounds from evenly spaced rows, cut again
+    while a cell is larger than EXACT_BLOCK). A cell of fewer than `least` rows joins the others of its kind in one."""
+    out: list[np.ndarray] = []
+    small: list[np.ndarray] = []
+    todo = [np.arange(len(mat))]
+    while todo:
+        idx = todo.pop()
+        if len(idx) <= EXACT_BLOCK:
+            (out if len(idx) >= least else small).append(idx)
+            continue
+        sub = mat[idx]
+        seeds = sub[np.linspace(0, len(idx) - 1, -(-len(idx) // CELL)).astype(int)]
+        for _ in range(2):
+            assign = np.concatenate([np.argmax(sub[lo:lo + 4096] @ seeds.T, axis=1) for lo in range(0, len(sub), 4096)])
+            for c in range(len(seeds)):
+                members = sub[assign == c]
+                if len(members):
+                    centre = members.sum(axis=0)
+                    seeds[c] = centre / max(float(np.linalg.norm(centre)), 1e-12)
+        cells = [idx[assign == c] for c in range(len(seeds))]
+        if max(len(c) for c in cells) == len(idx):  # no split (rows alike): cut in order
+            cells = [idx[lo:lo + CELL] for lo in range(0, len(idx), CELL)]
+        todo += [c for c in cells if len(c)]
+    if small:
+        out.append(np.sort(np.concatenate(small)))
+    return sorted(out, key=lambda c: int(c[0]))
