@@ -142,8 +142,8 @@ def test_known_vectors_serve_stored_rows_and_encode_only_the_others():
 
 
 def test_large_blocks_are_searched_in_cells_of_near_documents(monkeypatch):
-    """Past EXACT_BLOCK documents a block is cut into cells: every document in exactly one, none too large, and
-    documents told alike (one cluster) kept together; up to EXACT_BLOCK the block is one cell (an exact search)."""
+    """Past EXACT_BLOCK documents a block is cut into cells: every document at home in exactly one, none too large,
+    and most nearest partners still found; up to EXACT_BLOCK the block is one cell (an exact search)."""
     import numpy as np
 
     from influence_atlas.reconcile import links
@@ -153,14 +153,14 @@ def test_large_blocks_are_searched_in_cells_of_near_documents(monkeypatch):
     labels = rng.integers(0, 12, size=900)
     mat = centres[labels] + 0.05 * rng.normal(size=(900, 32))
     mat = (mat / np.linalg.norm(mat, axis=1, keepdims=True)).astype(np.float32)
-    whole = links.meaning_cells(mat, 5)
-    assert len(whole) == 1 and np.array_equal(whole[0], np.arange(900))
+    whole = links.meaning_cells(mat)
+    assert len(whole) == 1 and all(np.array_equal(c, np.arange(900)) for c in whole[0])
     monkeypatch.setattr(links, "EXACT_BLOCK", 200)
     monkeypatch.setattr(links, "CELL", 100)
-    cells = links.meaning_cells(mat, 5)
-    flat = np.sort(np.concatenate(cells))
-    assert np.array_equal(flat, np.arange(900)) and len(cells) > 1
-    assert max(len(c) for c in cells) <= 200
+    cells = links.meaning_cells(mat)
+    assert np.array_equal(np.sort(np.concatenate([home for home, _ in cells])), np.arange(900)) and len(cells) > 1
+    assert all(np.isin(home, space).all() for home, space in cells)
+    assert max(len(home) for home, _ in cells) <= 200
     vectors = {f"d{i:03d}": v for i, v in enumerate(mat)}
     keys = {d: {"k"} for d in vectors}
     cut = links.candidate_documents(vectors, keys, neighbours=5)

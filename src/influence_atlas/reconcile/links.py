@@ -245,16 +245,19 @@ def candidate_documents(vectors: dict[str, np.ndarray], keys: dict[str, set[str]
         if len(block) < 2:
             continue
         block_mat = np.stack([vectors[d] for d in block])
-        for cell in meaning_cells(block_mat, neighbours + 1):
-            members = [block[i] for i in cell]
-            mat = block_mat[cell]
-            rows = [i for i, d in enumerate(members) if focus is None or d in focus]
+        for home, space in meaning_cells(block_mat):
+            members = [block[i] for i in space]
+            mat = block_mat[space]
+            at = {int(i): r for r, i in enumerate(space)}
+            rows = [at[int(i)] for i in home if focus is None or block[i] in focus]
             for lo in range(0, len(rows), 256):
                 chunk = rows[lo:lo + 256]
                 sims = mat[chunk] @ mat.T
                 for r, i in enumerate(chunk):
                     sims[r, i] = -2.0
                     k = min(neighbours, len(members) - 1)
+                    if k < 1:
+                        continue
                     for j in np.argpartition(-sims[r], k - 1)[:k]:
                         a, b = members[i], members[int(j)]
                         pairs.add((a, b) if a < b else (b, a))
@@ -266,31 +269,32 @@ EXACT_BLOCK = 4096
 CELL = 2048
 
 
-def meaning_cells(mat: np.ndarray, least: int) -> list[np.ndarray]:
-    """Return row indices of `mat` (unit vectors) cut into cells of mutually near rows: one cell holding every row when
-    there are at most EXACT_BLOCK, else about CELL rows each (k-means, two rounds from evenly spaced rows, cut again
-    while a cell is larger than EXACT_BLOCK). A cell of fewer than `least` rows joins the others of its kind in one."""
-    out: list[np.ndarray] = []
-    small: list[np.ndarray] = []
-    todo = [np.arange(len(mat))]
-    while todo:
-        idx = todo.pop()
-        if len(idx) <= EXACT_BLOCK:
-            (out if len(idx) >= least else small).append(idx)
-            continue
-        sub = mat[idx]
-        seeds = sub[np.linspace(0, len(idx) - 1, -(-len(idx) // CELL)).astype(int)]
-        for _ in range(2):
-            assign = np.concatenate([np.argmax(sub[lo:lo + 4096] @ seeds.T, axis=1) for lo in range(0, len(sub), 4096)])
-            for c in range(len(seeds)):
-                members = sub[assign == c]
-                if len(members):
-                    centre = members.sum(axis=0)
-                    seeds[c] = centre / max(float(np.linalg.norm(centre)), 1e-12)
-        cells = [idx[assign == c] for c in range(len(seeds))]
-        if max(len(c) for c in cells) == len(idx):  # no split (rows alike): cut in order
-            cells = [idx[lo:lo + CELL] for lo in range(0, len(idx), CELL)]
-        todo += [c for c in cells if len(c)]
-    if small:
-        out.append(np.sort(np.concatenate(small)))
-    return sorted(out, key=lambda c: int(c[0]))
+def meaning_cells(mat: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Return (home rows, searched rows) cells of `mat` (unit vectors): one cell of every row when there are at most
+    EXACT_BLOCK rows; else each row's home is the nearest of about rows / CELL centres (k-means, two rounds from
+    evenly spaced rows) and a cell searches the rows whose nearest or second-nearest centre is its own, so a document
+    near the border of two cells still meets its nearest partners. A home cell larger than EXACT_BLOCK (rows alike)
+    is cut in order."""
+    if len(mat) <= EXACT_BLOCK:
+        every = np.arange(len(mat))
+        return [(every, every)]
+    seeds = mat[np.linspace(0, len(mat) - 1, -(-len(mat) // CELL)).astype(int)].copy()
+    for round_ in range(3):
+        sims = np.concatenate([mat[lo:lo + 4096] @ seeds.T for lo in range(0, len(mat), 4096)])
+        top2 = np.argsort(-sims, axis=1)[:, :2]
+        if round_ == 2:
+            break
+        for c in range(len(seeds)):
+            members = mat[top2[:, 0] == c]
+            if len(members):
+                centre = members.sum(axis=0)
+                seeds[c] = centre / max(float(np.linalg.norm(centre)), 1e-12)
+    out = []
+    for c in range(len(seeds)):
+        home = np.flatnonzero(top2[:, 0] == c)
+        space = np.flatnonzero((top2[:, 0] == c) | (top2[:, 1] == c))
+        if len(home) > EXACT_BLOCK:
+            out += [(home[lo:lo + CELL], home) for lo in range(0, len(home), CELL)]
+        elif len(home):
+            out.append((home, space))
+    return out
