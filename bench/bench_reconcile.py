@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import logging
 import os
 import random
 import subprocess
@@ -180,6 +181,11 @@ def run_reconcile(url: str) -> dict:
     from influence_atlas.store import open_store
 
     load_link_models()
+    steps: list[str] = []
+    handler = logging.Handler()
+    handler.emit = lambda record: steps.append(record.getMessage())
+    logging.getLogger("influence_atlas.reconcile").addHandler(handler)
+    logging.getLogger("influence_atlas.reconcile").setLevel(logging.INFO)
     store = open_store(url)
     before_mb = vm_kb("VmRSS") / 1024
     cpu, wall = time.process_time(), time.perf_counter()
@@ -191,7 +197,8 @@ def run_reconcile(url: str) -> dict:
     digest = hashlib.sha1("\n".join(sorted(f"{l.id} {l.score}" for l in links)).encode()).hexdigest()[:12]
     store.close()
     return dict(cpu_s=round(cpu, 1), wall_s=round(wall, 1), peak_rss_mb=round(vm_kb("VmHWM") / 1024),
-                rss_before_mb=round(before_mb), links=len(links), by_kind=kinds, links_digest=digest)
+                rss_before_mb=round(before_mb), links=len(links), by_kind=kinds, links_digest=digest,
+                steps=steps[-1] if steps else None)
 
 
 def _part(*args: str) -> dict:

@@ -72,3 +72,99 @@ def test_language_means_summed_a_document_at_a_time_centre_exactly_as_the_whole_
     by_lang, overall = few.means()
     assert np.array_equal(by_lang["fr"], overall) and np.array_equal(by_lang["en"], overall)
     assert LanguageMeans().means() == ({}, None)
+
+
+class _Source:
+    """The three calls reconcile.blocks makes on a store, over documents and claims held in memory."""
+
+    def __init__(self, documents, claims):
+        self.docs, self.claims = {d.id: d for d in documents}, claims
+
+    def documents(self, ids=None):
+        return sorted((d for d in self.docs.values() if ids is None or d.id in ids), key=lambda d: (d.name, d.id))
+
+    def document_batches(self, size=500):
+        ids = sorted(self.docs)
+        for k in range(0, len(ids), size):
+            yield [self.docs[i] for i in ids[k:k + size]]
+
+    def document_records(self, ids):
+        return [], [c for c in self.claims if c.doc in set(ids)], []
+
+
+def test_only_documents_that_share_a_block_with_another_are_encoded(tmp_path, monkeypatch):
+    """A document alone in all its blocks is never compared: step 1b encodes nothing of it, and the means it would
+    have entered are those of the documents that have a partner."""
+    import numpy as np
+
+    from influence_atlas.reconcile import blocks
+    from influence_atlas.reconcile.links import LanguageMeans, sentences
+    from influence_atlas.records import Claim, Document
+
+    db = blocks._scratch(tmp_path)
+    texts = {"d1": "Wagner fighters arrived in Bangui on Monday according to officials in the capital.",
+             "d2": "Officials said Wagner fighters reached Bangui this week to guard the presidential palace.",
+             "d3": "A new bridge across the river was opened by the mayor after three years of works."}
+    docs = [Document(i, i, i, t, language="en") for i, t in texts.items()]
+    claims = [Claim(f"c{i}", i, 0, len(t), t, 0.8, (), None, None, None, False, (), "test", 0.8) for i, t in texts.items()]
+    db.executemany("INSERT INTO docs (id, lang) VALUES (?, 'en')", [(i,) for i in texts])
+    db.executemany("INSERT INTO keys VALUES (?, ?)", [("Wagner", "d1"), ("Wagner", "d2"), ("some mayor", "d3")])
+    seen = []
+    real = blocks.encode_multilingual
+    monkeypatch.setattr(blocks, "encode_multilingual", lambda t: seen.extend(t) or real(t))
+    means = blocks._encode_partnered(_Source(docs, claims), db, batch=1)
+    assert texts["d3"] not in seen and texts["d1"] in seen
+    stored = dict(db.execute("SELECT id, xclaims IS NOT NULL FROM docs").fetchall())
+    assert stored == {"d1": 1, "d2": 1, "d3": 0}
+    expected = LanguageMeans()
+    for d in ("d1", "d2"):
+        expected.add("en", real([texts[d]]))
+    assert np.array_equal(means["claims"][1], expected.means()[1])
+    assert len(sentences(texts["d3"])) == 1  # d3 had something to encode: it was left out for having no partner
+
+
+def test_known_vectors_serve_stored_rows_and_encode_only_the_others():
+    import numpy as np
+
+    from influence_atlas.reconcile.links import known_vectors
+
+    ran = []
+
+    def encode(texts):
+        ran.append(list(texts))
+        return np.ones((len(texts), 3), np.float32) * 2
+
+    known = {"a": np.zeros(3, np.float32)}
+    rows = known_vectors(encode, known)(["a", "b", "a", "b"])
+    assert ran == [["b"]] and rows.shape == (4, 3) and rows.dtype == np.float32
+    assert rows[0].sum() == 0 and rows[1].sum() == 6 and np.array_equal(rows[1], rows[3])
+    assert known_vectors(encode, known)([]).shape == (0, 3)
+
+
+def test_large_blocks_are_searched_in_cells_of_near_documents(monkeypatch):
+    """Past EXACT_BLOCK documents a block is cut into cells: every document at home in exactly one, none too large,
+    and most nearest partners still found; up to EXACT_BLOCK the block is one cell (an exact search)."""
+    import numpy as np
+
+    from influence_atlas.reconcile import links
+
+    rng = np.random.default_rng(3)
+    centres = rng.normal(size=(12, 32))
+    labels = rng.integers(0, 12, size=900)
+    mat = centres[labels] + 0.05 * rng.normal(size=(900, 32))
+    mat = (mat / np.linalg.norm(mat, axis=1, keepdims=True)).astype(np.float32)
+    whole = links.meaning_cells(mat)
+    assert len(whole) == 1 and all(np.array_equal(c, np.arange(900)) for c in whole[0])
+    monkeypatch.setattr(links, "EXACT_BLOCK", 200)
+    monkeypatch.setattr(links, "CELL", 100)
+    cells = links.meaning_cells(mat)
+    assert np.array_equal(np.sort(np.concatenate([home for home, _ in cells])), np.arange(900)) and len(cells) > 1
+    assert all(np.isin(home, space).all() for home, space in cells)
+    assert max(len(home) for home, _ in cells) <= 200
+    vectors = {f"d{i:03d}": v for i, v in enumerate(mat)}
+    keys = {d: {"k"} for d in vectors}
+    cut = links.candidate_documents(vectors, keys, neighbours=5)
+    monkeypatch.setattr(links, "EXACT_BLOCK", 4096)
+    exact = links.candidate_documents(vectors, keys, neighbours=5)
+    assert len(cut & exact) >= 0.8 * len(exact)  # most nearest partners are found within the cells
+    assert sum(labels[int(a[1:])] == labels[int(b[1:])] for a, b in cut) >= 0.95 * len(cut)

@@ -4,19 +4,24 @@
 cannot afford. `link_blocks` gives the same links while holding one batch of documents, one block or one unit of
 pairs at a time; what has to outlive a step goes to a scratch SQLite file:
 
-1. **Documents**, a batch at a time (`source.document_batches`): each linkable document's vector, blocking keys
-   (its main actors), proper names, figures, and multilingual lead-sentence and claim rows are written to the scratch
-   file; the names' document counts stay in memory (one count per distinct name, not per document), and so do the
-   per-language running sums of the multilingual rows (leads, claims, event sentences: `links.LanguageMeans`), whose
-   means centre them as `compare_documents` centres a whole corpus.
+1. **Documents**, a batch at a time (`source.document_batches`): each linkable document's blocking keys (its main
+   actors), proper names and figures are written to the scratch file (no encoder runs in this step); the names'
+   document counts stay in memory (one count per distinct name, not per document).
+1b. **Encoding, only where a partner is possible**: a document that shares no blocking key with another can never be
+   compared, so only the others are encoded, a batch at a time: the meaning vector and MiniLM rows of its opening
+   sentences, claims and event sentences, and its multilingual lead-sentence, claim and event-sentence rows go to the
+   scratch file, once; the per-language running sums of the multilingual rows (`links.LanguageMeans`) stay in memory,
+   and their means centre the rows as `compare_documents` centres a whole corpus (the means of the documents that
+   have a partner: every document, on a corpus about one subject).
 2. **Blocks**: per blocking key, the member documents' vectors are read and `candidate_documents` keeps each
    document's nearest partners, as it does for the whole corpus. Memory is bounded by the largest block.
 3. **Context**: each candidate pair's meaning and name similarities, story similarity (centred and raw) and nearest
    claims in centred multilingual meaning, then (in SQL, window functions) each partner's ranks among a document's
    partners of its language: `corpus_context`'s features without holding the pairs.
 4. **Units of work**: the pairs, in block order, cut into units of a few hundred documents. A unit reads its
-   documents and their records from the store and runs `compare_documents` on its pairs, with the corpus context
-   rare names and the corpus's claim and event means passed in (the means travel in the unit). Units are independent: `map_units` may run them elsewhere (the Ray engine does).
+   documents and their records from the store and runs `compare_documents` on its pairs, with the corpus context,
+   rare names, the corpus's claim and event means and its documents' encoder rows from step 1b passed in (they travel
+   in the unit, so a unit encodes nothing again, however many units a document falls in). Units are independent: `map_units` may run them elsewhere (the Ray engine does).
 5. **Links**: claim links go to the scratch file and are capped per claim (each claim keeps its strongest
    `CLAIM_LINKS` links of a kind); `link_same_events` groups the tellings of the confident document pairs (the
    plausible pairs, confidence only, bound which documents one group may hold).
@@ -27,10 +32,12 @@ pairs at a time; what has to outlive a step goes to a scratch SQLite file:
 from __future__ import annotations
 
 import json
+import logging
 import re
 import shutil
 import sqlite3
 import tempfile
+import time
 from collections import defaultdict
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
@@ -41,10 +48,13 @@ from ..records import Event, Link
 from ..text.normalise import fold
 from .claims import PairFindings, _main_actors, compare_documents, link_claims_from
 from .events import link_same_events
-from .features import document_figures, document_names, load_link_models, names_similarity
+from .features import describe, document_figures, document_names, load_link_models, names_similarity
+from ..extract.encoder import encode_sentences
 from ..extract.multilingual import encode_multilingual
-from .links import (LanguageMeans, assertion_similarity, candidate_documents, centred, document_sentences,
-                    story_similarities, story_vectors)
+from .links import (LanguageMeans, assertion_similarity, candidate_documents, centred, document_vector, known_vectors,
+                    sentences, story_similarities, story_vectors)
+
+log = logging.getLogger("influence_atlas.reconcile")
 
 # Documents read per batch in step 1, and documents per unit of work in step 4.
 BATCH = 500
@@ -62,7 +72,8 @@ def _scratch(folder: Path) -> sqlite3.Connection:
     db = sqlite3.connect(folder / "reconcile.db")
     db.executescript("""
         PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA temp_store = FILE;
-        CREATE TABLE docs (id TEXT PRIMARY KEY, lang TEXT, vec BLOB, names TEXT, figures TEXT, story BLOB, xclaims BLOB);
+        CREATE TABLE docs (id TEXT PRIMARY KEY, lang TEXT, vec BLOB, names TEXT, figures TEXT, story BLOB, xclaims BLOB,
+                           xevents BLOB, sents BLOB, claims BLOB, events BLOB);
         CREATE TABLE keys (key TEXT, doc TEXT);
         CREATE TABLE pairs (a TEXT, b TEXT, block TEXT, cos REAL, ns REAL, fig REAL, sc REAL, sr REAL, asr REAL,
                             PRIMARY KEY (a, b));
@@ -83,41 +94,72 @@ def _rows(db: sqlite3.Connection, sql: str, ids: Iterable[str]) -> list[tuple]:
     return out
 
 
-def _describe_documents(source, db: sqlite3.Connection, batch: int) -> tuple[dict[str, int], dict]:
-    """Step 1: write each linkable document's summary; return how many documents use each proper name and the
-    corpus's per-language means of multilingual rows ("story", "claims", "events": `LanguageMeans.means()`)."""
+def _describe_documents(source, db: sqlite3.Connection, batch: int) -> dict[str, int]:
+    """Step 1: write each linkable document's language, names, figures and blocking keys (no encoder runs here);
+    return how many documents use each proper name."""
     df: dict[str, int] = defaultdict(int)
-    sums = {kind: LanguageMeans() for kind in ("story", "claims", "events")}
     for docs in source.document_batches(batch):
         events, claims, _ = source.document_records([d.id for d in docs])
         linkable = {c.doc for c in claims} | {e.doc for e in events if not e.generic}
-        docs = [d for d in docs if d.id in linkable]
-        told = document_sentences({d.id: d.text for d in docs}, {d.id: d.language for d in docs})
-        story = story_vectors({d.id: d.text for d in docs})
-        claim_texts, event_texts = defaultdict(list), defaultdict(list)
-        for c in claims:
-            claim_texts[c.doc].append(c.text)
-        for e in events:
-            if not e.generic:
-                event_texts[e.doc].append(e.evidence)
         rows, keys = [], []
-        for d in docs:  # in id order, as compare_documents centres a whole corpus
-            vec, statements, _ = told[d.id]
-            xclaims = encode_multilingual(claim_texts[d.id])
-            sums["story"].add(d.language, story[d.id])
-            sums["claims"].add(d.language, xclaims)
-            sums["events"].add(d.language, encode_multilingual(event_texts[d.id]))
+        for d in docs:
+            if d.id not in linkable:
+                continue
+            statements = [describe(f"{d.id}:s{i}", d.id, t, d.language) for i, t in enumerate(sentences(d.text))]
             names = document_names(d.text)
             for x in names:
                 df[x] += 1
-            rows.append((d.id, d.language, np.asarray(vec, np.float32).tobytes(), json.dumps(sorted(names)),
-                         json.dumps(sorted(document_figures(statements))), _blob(story[d.id]), _blob(xclaims)))
+            rows.append((d.id, d.language, json.dumps(sorted(names)), json.dumps(sorted(document_figures(statements)))))
             keys += [(k, d.id) for k in _main_actors(statements)]
-        db.executemany("INSERT INTO docs VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+        db.executemany("INSERT INTO docs (id, lang, names, figures) VALUES (?, ?, ?, ?)", rows)
         db.executemany("INSERT INTO keys VALUES (?, ?)", keys)
     db.execute("CREATE INDEX ix_keys ON keys (key, doc)")
     db.commit()
-    return df, {kind: m.means() for kind, m in sums.items()}
+    return df
+
+
+def _encode_partnered(source, db: sqlite3.Connection, batch: int) -> dict:
+    """Step 1b: encode the documents that share a blocking key with another (only they can meet a partner): each one's
+    meaning vector and multilingual lead, claim and event-sentence rows; return the per-language means of those rows
+    ("story", "claims", "events": `LanguageMeans.means()`), over these documents, in id order.
+
+    A document alone in all its blocks is never compared, so nothing of it is encoded; when every linkable document
+    has a partner (a corpus on one topic) the means are the whole corpus's, as `compare_documents` computes them."""
+    sums = {kind: LanguageMeans() for kind in ("story", "claims", "events")}
+    partnered = [d for (d,) in db.execute("""
+        SELECT DISTINCT doc FROM keys WHERE key IN (SELECT key FROM keys GROUP BY key HAVING COUNT(*) >= 2)
+        ORDER BY doc""")]
+    for ids in _chunks(partnered, batch):
+        docs = sorted(source.documents(ids), key=lambda d: d.id)
+        events, claims, _ = source.document_records(ids)
+        claim_texts, event_texts = _record_texts(events, claims)
+        story = story_vectors({d.id: d.text for d in docs})
+        rows = []
+        for d in docs:  # in id order, as compare_documents centres a whole corpus
+            opening = encode_sentences(sentences(d.text))
+            xclaims = encode_multilingual(claim_texts[d.id])
+            xevents = encode_multilingual(event_texts[d.id])
+            sums["story"].add(d.language, story[d.id])
+            sums["claims"].add(d.language, xclaims)
+            sums["events"].add(d.language, xevents)
+            rows.append((np.asarray(document_vector(opening), np.float32).tobytes(), _blob(story[d.id]), _blob(xclaims),
+                         _blob(xevents), _blob(opening), _blob(encode_sentences(claim_texts[d.id])),
+                         _blob(encode_sentences(event_texts[d.id])), d.id))
+        db.executemany("UPDATE docs SET vec = ?, story = ?, xclaims = ?, xevents = ?, sents = ?, claims = ?, events = ? "
+                       "WHERE id = ?", rows)
+    db.commit()
+    return {kind: m.means() for kind, m in sums.items()}
+
+
+def _record_texts(events: list[Event], claims: list) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """Return per document its claims' texts and its (not generic) events' sentences, in the store's order."""
+    claim_texts, event_texts = defaultdict(list), defaultdict(list)
+    for c in claims:
+        claim_texts[c.doc].append(c.text)
+    for e in events:
+        if not e.generic:
+            event_texts[e.doc].append(e.evidence)
+    return claim_texts, event_texts
 
 
 def _blob(rows: np.ndarray) -> bytes:
@@ -191,16 +233,45 @@ def _units(db: sqlite3.Connection, n: int, size: int, means: dict) -> Iterator[U
         ORDER BY p.block, p.a, p.b""")
     pending: list[tuple] = []
     docs: set[str] = set()
+
+    def unit() -> Unit:
+        return {"pairs": pending, "most": most, "means": unit_means, "vectors": _unit_vectors(db, docs)}
+
     for a, b, cos, ns, fig, sc, asr, rc_ab, rc_ba, rn_ab, rn_ba, rs_ab, rs_ba in rows:
         ca, cb, na, nb, sa, sb = 1.0 / rc_ab, 1.0 / rc_ba, 1.0 / rn_ab, 1.0 / rn_ba, 1.0 / rs_ab, 1.0 / rs_ba
         pending.append((a, b, (max(ca, cb), min(ca, cb), ns, max(na, nb), min(na, nb), fig, sc, max(sa, sb),
                                min(sa, sb), asr)))
         docs.update((a, b))
         if len(docs) >= size:
-            yield {"pairs": pending, "most": most, "means": unit_means}
+            yield unit()
             pending, docs = [], set()
     if pending:
-        yield {"pairs": pending, "most": most, "means": unit_means}
+        yield unit()
+
+
+def _unit_vectors(db: sqlite3.Connection, docs: set[str]) -> dict[str, tuple[bytes, ...]]:
+    """Return the encoder rows step 1b stored for these documents (opening sentences, claims, events; MiniLM, then
+    multilingual claims and events), so that a unit of work encodes nothing again."""
+    return {d: rest for d, *rest in _rows(db, "SELECT id, sents, claims, events, xclaims, xevents FROM docs WHERE id IN ({})", docs)}
+
+
+def _known_encoders(unit: Unit, documents: list, events: list[Event], claims: list) -> tuple | None:
+    """Return the (MiniLM, multilingual) encoders of `compare_documents` serving the rows the unit carries by text."""
+    stored = unit.get("vectors")
+    if not stored:
+        return None
+    claim_texts, event_texts = _record_texts(events, claims)
+    minilm, multilingual = {}, {}
+    for d in documents:
+        if d.id not in stored:
+            continue
+        opening, mclaims, mevents, xclaims, xevents = (_unblob(b) for b in stored[d.id])
+        for table, texts, rows in ((minilm, sentences(d.text), opening), (minilm, claim_texts[d.id], mclaims),
+                                   (minilm, event_texts[d.id], mevents), (multilingual, claim_texts[d.id], xclaims),
+                                   (multilingual, event_texts[d.id], xevents)):
+            if len(texts) == len(rows):
+                table.update(zip(texts, rows))
+    return known_vectors(encode_sentences, minilm), known_vectors(encode_multilingual, multilingual)
 
 
 def score_unit(source, unit: Unit, df: dict[str, int]) -> tuple[list[Link], dict, list[Event]]:
@@ -216,8 +287,8 @@ def score_unit(source, unit: Unit, df: dict[str, int]) -> tuple[list[Link], dict
     # Only the names these documents' words could use: shared_anchor copies the rare names at every call.
     words = {fold(w)[:6] for d in documents for w in _NAME_TOKEN.findall(d.text)}
     rare = frozenset(x for x in words if 0 < df.get(x, 0) <= unit["most"])
-    found = compare_documents(documents, claims, events, stances,
-                              candidates={(a, b): ctx for a, b, ctx in pairs}, rare=rare, means=unit.get("means"))
+    found = compare_documents(documents, claims, events, stances, candidates={(a, b): ctx for a, b, ctx in pairs},
+                              rare=rare, means=unit.get("means"), encoders=_known_encoders(unit, documents, events, claims))
     # What link_same_events reads: the confident pairs with their tellings, and the pairs plausible enough for two
     # documents of one group (the `same_event_join` cut-off) with their confidence only.
     thresholds = load_link_models().thresholds
@@ -243,12 +314,18 @@ def link_blocks(source, map_units: Callable[[Iterator[Unit], dict], Iterable[tup
     their results in any order; by default they run here, one after the other.
     """
     folder = Path(tempfile.mkdtemp(prefix="atlas-reconcile-", dir=work_dir))
+    clock = _StepClock()
     try:
         db = _scratch(folder)
-        df, means = _describe_documents(source, db, batch)
+        df = _describe_documents(source, db, batch)
+        clock.step("describe")
+        means = _encode_partnered(source, db, batch)
+        clock.step("encode")
         n = db.execute("SELECT COUNT(*) FROM docs").fetchone()[0]
         _find_candidates(db)
+        clock.step("candidates")
         _pair_context(db, df, n, means)
+        clock.step("context")
         units = _units(db, n, unit_documents, means)
         results = map_units(units, df) if map_units else (score_unit(source, u, df) for u in units)
         confident: dict[tuple[str, str], PairFindings] = {}
@@ -258,12 +335,31 @@ def link_blocks(source, map_units: Callable[[Iterator[Unit], dict], Iterable[tup
                            [(l.id, l.kind, l.items[0], l.items[-1], l.detail, l.score) for l in claim_found])
             confident.update(same_found)
             events.update((e.id, e) for e in named)
+        clock.step("units")
         links = link_same_events(list(events.values()), found=confident) if confident else []
         links += _capped_claim_links(db, claim_links)
+        clock.step("links")
+        pairs = db.execute("SELECT COUNT(*) FROM pairs").fetchone()[0]
+        log.info("reconcile: %d documents linkable, %d candidate pairs, %d links; CPU-s per step: %s", n, pairs,
+                 len(links), json.dumps(clock.spent))
         db.close()
         return sorted(links, key=lambda l: l.id)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+class _StepClock:
+    """CPU seconds of this process per step of `link_blocks` (logged, for the benchmarks; units run elsewhere by
+    `map_units` are not counted)."""
+
+    def __init__(self):
+        self.spent: dict[str, float] = {}
+        self.last = time.process_time()
+
+    def step(self, name: str) -> None:
+        now = time.process_time()
+        self.spent[name] = round(now - self.last, 2)
+        self.last = now
 
 
 def _capped_claim_links(db: sqlite3.Connection, cap: int) -> list[Link]:

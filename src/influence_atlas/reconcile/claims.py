@@ -77,13 +77,17 @@ def _main_actors(statements: list[Statement], top: int = MAIN_ACTORS) -> set[str
 def compare_documents(documents: list[Document], claims: list[Claim], events: list[Event] = (),
                       stances: list[Stance] = (), focus: set[str] | None = None,
                       candidates: dict[tuple[str, str], tuple] | None = None,
-                      rare: frozenset[str] | None = None, means: dict | None = None) -> dict[tuple[str, str], PairFindings]:
+                      rare: frozenset[str] | None = None, means: dict | None = None,
+                      encoders: tuple | None = None) -> dict[tuple[str, str], PairFindings]:
     """Return, for each candidate pair of documents (involving `focus` when given), what the pair models found.
 
     `candidates` (document pair -> its `corpus_context`), `rare` (the corpus's rare names) and `means` (the corpus's
     per-language means of multilingual claim and event rows, "claims" and "events" -> `LanguageMeans.means()`) come from
     a caller that blocks a corpus too large to hold (reconcile.blocks); without them all are computed over `documents`.
+    `encoders` (MiniLM, multilingual) replace `encode_sentences` and `encode_multilingual` (with the rows the caller
+    encoded already: `links.known_vectors`).
     """
+    encode, encode_x = encoders or (encode_sentences, encode_multilingual)
     models = load_link_models()
     texts = {d.id: d.text for d in documents}
     language = {d.id: d.language for d in documents}
@@ -107,7 +111,7 @@ def compare_documents(documents: list[Document], claims: list[Claim], events: li
         for start, end in s.evidence:
             shows[s.actor].update(c.id for c in spans.get(s.doc, ()) if c.start < end and start < c.end)
     docs = sorted(d for d in texts if by_doc.get(d) or ev_by_doc.get(d))
-    told = document_sentences({d: texts[d] for d in docs}, language)
+    told = document_sentences({d: texts[d] for d in docs}, language, encode)
     vectors = {d: v[0] for d, v in told.items()}
     if candidates is None:
         keys = {d: _main_actors(told[d][1]) for d in docs}
@@ -116,19 +120,19 @@ def compare_documents(documents: list[Document], claims: list[Claim], events: li
         pairs = set(candidates)
     claim_vec = {}
     all_claims = [s for d in docs for s in by_doc.get(d, [])]
-    for s, v in zip(all_claims, encode_sentences([s.text for s in all_claims])):
+    for s, v in zip(all_claims, encode([s.text for s in all_claims])):
         claim_vec[s.id] = v
     all_events = [e for d in docs for e in ev_by_doc.get(d, [])]
     by_id = {e.id: e for e in all_events}
-    event_vec = dict(zip([e.id for e in all_events], encode_sentences([e.evidence for e in all_events])))
-    xev_rows = centred({d: encode_multilingual([e.evidence for e in ev_by_doc.get(d, [])]) for d in docs}, language,
+    event_vec = dict(zip([e.id for e in all_events], encode([e.evidence for e in all_events])))
+    xev_rows = centred({d: encode_x([e.evidence for e in ev_by_doc.get(d, [])]) for d in docs}, language,
                        (means or {}).get("events"))
     xevent = {e.id: xev_rows[d][k] for d in docs for k, e in enumerate(ev_by_doc.get(d, []))}
     views = {e.id: event_view(e.type, e.date, {x.name for x in e.actors}, e.location, e.fatalities, e.evidence)
              for e in all_events}
     doc_cos_of = {p: float(vectors[p[0]] @ vectors[p[1]]) for p in pairs}
     # Claims in multilingual meaning, each language centred on its mean, so an English and a French telling can meet.
-    xrows = centred({d: encode_multilingual([s.text for s in by_doc.get(d, [])]) for d in docs}, language,
+    xrows = centred({d: encode_x([s.text for s in by_doc.get(d, [])]) for d in docs}, language,
                     (means or {}).get("claims"))
     xclaim = {s.id: xrows[d][k] for d in docs for k, s in enumerate(by_doc.get(d, []))}
     if candidates is None:

@@ -34,12 +34,14 @@ def sentences(text: str, limit: int = DOC_SENTENCES) -> list[str]:
     return out
 
 
-def document_sentences(texts: dict[str, str], language: dict[str, str | None] | None = None) -> dict[str, tuple]:
+def document_sentences(texts: dict[str, str], language: dict[str, str | None] | None = None,
+                       encode=encode_sentences) -> dict[str, tuple]:
     """Return per document (vector, statements, statement vectors) over its opening sentences.
 
     The document vector is the normalised mean of its sentences' encoder vectors. Comparing every
     opening sentence (not only the extracted claims) makes the document-level decision independent
-    of how a claim extractor cuts or how many claims it keeps.
+    of how a claim extractor cuts or how many claims it keeps. `encode` gives the MiniLM rows (by default the
+    shared encoder; `known_vectors` serves rows encoded earlier).
     """
     from .features import describe
 
@@ -49,12 +51,32 @@ def document_sentences(texts: dict[str, str], language: dict[str, str | None] | 
         if not sents:
             out[doc] = (np.zeros(DIM, np.float32), [], np.zeros((0, DIM), np.float32))
             continue
-        vecs = encode_sentences(sents)
-        v = vecs.mean(axis=0)
-        n = float(np.linalg.norm(v))
+        vecs = encode(sents)
         lang = (language or {}).get(doc)
-        out[doc] = (v / n if n else v, [describe(f"{doc}:s{i}", doc, t, lang) for i, t in enumerate(sents)], vecs)
+        out[doc] = (_mean_row(vecs), [describe(f"{doc}:s{i}", doc, t, lang) for i, t in enumerate(sents)], vecs)
     return out
+
+
+def document_vector(rows: np.ndarray) -> np.ndarray:
+    """Return a document's vector from its opening sentences' MiniLM rows, as `document_sentences` gives it."""
+    return _mean_row(rows) if len(rows) else np.zeros(DIM, np.float32)
+
+
+def known_vectors(encode, known: dict[str, np.ndarray]):
+    """Return an encoder like `encode` that gives the row stored in `known` for a text it holds (rows `encode` gave
+    earlier, so the result is the same) and runs `encode` on the others."""
+    def run(texts: list[str]) -> np.ndarray:
+        missing = [t for t in dict.fromkeys(texts) if t not in known]
+        if missing:
+            known.update(zip(missing, encode(missing)))
+        return np.stack([known[t] for t in texts]).astype(np.float32, copy=False) if texts else encode(texts)
+    return run
+
+
+def _mean_row(vecs: np.ndarray) -> np.ndarray:
+    v = vecs.mean(axis=0)
+    n = float(np.linalg.norm(v))
+    return v / n if n else v
 
 
 def story_vectors(texts: dict[str, str]) -> dict[str, np.ndarray]:
@@ -209,26 +231,70 @@ def candidate_documents(vectors: dict[str, np.ndarray], keys: dict[str, set[str]
     """Return the document pairs worth comparing: within each blocking key, each document's nearest neighbours.
 
     `keys` gives each document's blocking keys (its main actors). A block is compared in chunks, each
-    document keeping its `neighbours` most similar partners, so the cost per document is bounded by the
-    block's size, and the pairs kept grow linearly with the number of documents.
+    document keeping its `neighbours` most similar partners, so the pairs kept grow linearly with the number of
+    documents. A block of more than EXACT_BLOCK documents (one actor in a large share of a large corpus) is first cut
+    into cells of documents near in meaning (`meaning_cells`) and each document meets its nearest within its cell:
+    the search then costs the block's size times a cell's, not the block's size squared.
     """
     blocks: dict[str, list[str]] = defaultdict(list)
     for doc in sorted(vectors):
         for key in keys.get(doc, ()):
             blocks[key].append(doc)
     pairs: set[tuple[str, str]] = set()
-    for members in blocks.values():
-        if len(members) < 2:
+    for block in blocks.values():
+        if len(block) < 2:
             continue
-        mat = np.stack([vectors[d] for d in members])
-        rows = [i for i, d in enumerate(members) if focus is None or d in focus]
-        for lo in range(0, len(rows), 256):
-            chunk = rows[lo:lo + 256]
-            sims = mat[chunk] @ mat.T
-            for r, i in enumerate(chunk):
-                sims[r, i] = -2.0
-                k = min(neighbours, len(members) - 1)
-                for j in np.argpartition(-sims[r], k - 1)[:k]:
-                    a, b = members[i], members[int(j)]
-                    pairs.add((a, b) if a < b else (b, a))
+        block_mat = np.stack([vectors[d] for d in block])
+        for home, space in meaning_cells(block_mat):
+            members = [block[i] for i in space]
+            mat = block_mat[space]
+            at = {int(i): r for r, i in enumerate(space)}
+            rows = [at[int(i)] for i in home if focus is None or block[i] in focus]
+            for lo in range(0, len(rows), 256):
+                chunk = rows[lo:lo + 256]
+                sims = mat[chunk] @ mat.T
+                for r, i in enumerate(chunk):
+                    sims[r, i] = -2.0
+                    k = min(neighbours, len(members) - 1)
+                    if k < 1:
+                        continue
+                    for j in np.argpartition(-sims[r], k - 1)[:k]:
+                        a, b = members[i], members[int(j)]
+                        pairs.add((a, b) if a < b else (b, a))
     return pairs
+
+
+# Blocks up to this many documents are searched whole (exact nearest neighbours); larger ones in cells of about CELL.
+EXACT_BLOCK = 4096
+CELL = 2048
+
+
+def meaning_cells(mat: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Return (home rows, searched rows) cells of `mat` (unit vectors): one cell of every row when there are at most
+    EXACT_BLOCK rows; else each row's home is the nearest of about rows / CELL centres (k-means, two rounds from
+    evenly spaced rows) and a cell searches the rows whose nearest or second-nearest centre is its own, so a document
+    near the border of two cells still meets its nearest partners. A home cell larger than EXACT_BLOCK (rows alike)
+    is cut in order."""
+    if len(mat) <= EXACT_BLOCK:
+        every = np.arange(len(mat))
+        return [(every, every)]
+    seeds = mat[np.linspace(0, len(mat) - 1, -(-len(mat) // CELL)).astype(int)].copy()
+    for round_ in range(3):
+        sims = np.concatenate([mat[lo:lo + 4096] @ seeds.T for lo in range(0, len(mat), 4096)])
+        top2 = np.argsort(-sims, axis=1)[:, :2]
+        if round_ == 2:
+            break
+        for c in range(len(seeds)):
+            members = mat[top2[:, 0] == c]
+            if len(members):
+                centre = members.sum(axis=0)
+                seeds[c] = centre / max(float(np.linalg.norm(centre)), 1e-12)
+    out = []
+    for c in range(len(seeds)):
+        home = np.flatnonzero(top2[:, 0] == c)
+        space = np.flatnonzero((top2[:, 0] == c) | (top2[:, 1] == c))
+        if len(home) > EXACT_BLOCK:
+            out += [(home[lo:lo + CELL], home) for lo in range(0, len(home), CELL)]
+        elif len(home):
+            out.append((home, space))
+    return out
