@@ -58,4 +58,11 @@ def test_the_technique_pass_hands_over_the_sentence_vectors_the_encoder_would_co
     techniques.find_techniques(text)
     shared = [s for s in sentences if s in enc._memo]
     assert shared == sentences[:2]  # the long one is not read whole by the sentence encoder, so it is not handed over
-    assert np.array_equal(np.vstack([enc._memo[s] for s in shared]), enc._run(shared))
+    # The technique session is lent to the sentence encoder; the vectors equal those of MiniLM's own graph.
+    assert enc.session is techniques.load_models().encoder.session
+    ids = [e.ids for e in enc.tokenizer.encode_batch(shared, add_special_tokens=False)]
+    own = np.zeros((len(shared), encoder.DIM), np.float32)
+    for rows, inputs in encoder.model_batches(ids):
+        own[rows] = encoder.mean_pooled(enc._own_session().run(None, inputs)[0], inputs["attention_mask"])
+    assert np.array_equal(np.vstack([enc._memo[s] for s in shared]), own)
+    assert np.array_equal(enc._run(shared), own)

