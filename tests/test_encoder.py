@@ -44,3 +44,25 @@ def test_sentence_vectors_do_not_depend_on_the_batch():
 def test_analysis_sessions_do_not_spin():
     options = encoder.session_options()
     assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+
+
+def test_the_technique_pass_hands_over_the_sentence_vectors_the_encoder_would_compute():
+    from influence_atlas.extract import techniques
+    from influence_atlas.text.sentences import sentence_bounds
+
+    text = ("The committee reviewed the harbour accounts for a third week. Its chair called the delays a disgrace! "
+            + "A sentence far longer than the sentence encoder reads whole" + ", word after word" * 60 + ".")
+    enc = load_encoder()
+    sentences = [text[s:e] for s, e in sentence_bounds(text)]
+    assert not any(s in enc._memo for s in sentences)
+    techniques.find_techniques(text)
+    shared = [s for s in sentences if s in enc._memo]
+    assert shared == sentences[:2]  # the long one is not read whole by the sentence encoder, so it is not handed over
+    # The technique session is lent to the sentence encoder; the vectors equal those of MiniLM's own graph.
+    assert enc.session is techniques.load_models().encoder.session
+    ids = [e.ids for e in enc.tokenizer.encode_batch(shared, add_special_tokens=False)]
+    own = np.zeros((len(shared), encoder.DIM), np.float32)
+    for rows, inputs in encoder.model_batches(ids):
+        own[rows] = encoder.mean_pooled(enc._own_session().run(None, inputs)[0], inputs["attention_mask"])
+    assert np.array_equal(np.vstack([enc._memo[s] for s in shared]), own)
+    assert np.array_equal(enc._run(shared), own)

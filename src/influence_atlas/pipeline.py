@@ -205,6 +205,9 @@ def analyze_document(doc: Document, actor_files: tuple[str, ...] = (), skip: Ite
         entities.extend((offset + e.start_char, offset + e.end_char, e.label_) for e in sdoc.ents if not all(t.is_stop or t.is_punct for t in e))
         sentences.extend(_sentence_spans(doc.text, offset, sdoc))
     mentions, actors = link_actors(doc.id, doc.text, entities, catalog)
+    # Techniques first: their MiniLM pass reads every sentence and hands its sentence vectors to the shared encoder,
+    # so the stages below find most of theirs already computed (the stages are otherwise independent).
+    techniques = [] if "techniques" in skip else find_technique_hits(doc)
     published = doc.published if doc.published and not doc.published_estimated else None
     events = extract_events(doc.id, doc.text, sentences, mentions, catalog, doc.language, published)
     claims = find_claims(doc.id, doc.text, sentences, mentions, catalog, language=doc.language)
@@ -212,7 +215,6 @@ def analyze_document(doc: Document, actor_files: tuple[str, ...] = (), skip: Ite
     narratives = find_narratives(doc.id, doc.text, sentences, mentions, doc.language)
     ttps = [TtpHit(doc.id, disarm_id, name, start, end, doc.text[start:end], confidence, "disarm-cues")
             for start, end, disarm_id, name, confidence in find_ttps(doc.text, doc.language)]
-    techniques = [] if "techniques" in skip else find_technique_hits(doc)
     return Analysis(doc=doc.id, mentions=mentions, actors=actors, events=events, claims=claims, stances=stances,
                     narratives=narratives, techniques=techniques, ttps=ttps)
 

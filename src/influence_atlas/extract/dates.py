@@ -6,6 +6,7 @@ import calendar
 import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import lru_cache
 
 from ..ontology.dates import Names, load_date_words
 
@@ -139,6 +140,13 @@ def date_span(value: str | None) -> tuple[date, date] | None:
 
 def find_dates(text: str) -> list[DateMention]:
     """Return the non-overlapping date expressions in text, in order."""
+    return list(_dates_in(text))
+
+
+@lru_cache(maxsize=4096)
+def _dates_in(text: str) -> tuple[DateMention, ...]:
+    # Memoised by text: claims, check-worthiness, figures and events each ask for the same sentence's dates (about six
+    # calls per sentence); the mentions are frozen, so sharing them changes nothing.
     found: list[DateMention] = []
     taken: list[tuple[int, int]] = []
     for kind, pattern in _PATTERNS:
@@ -149,7 +157,7 @@ def find_dates(text: str) -> list[DateMention]:
                 continue
             found.append(DateMention(m.start(), m.end(), kind, m.groups()))
             taken.append((m.start(), m.end()))
-    return sorted(found, key=lambda d: d.start)
+    return tuple(sorted(found, key=lambda d: d.start))
 
 
 def _month(name: str) -> int:

