@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ..errors import OntologyError
 from .events import load_event_types
-from .files import alternation, compile_words, read_yaml
+from .files import alternation, compile_words, languages_of, read_yaml
 
 HERE = Path(__file__).resolve().parent
 VOICE_FILE = HERE / "voice.yaml"
@@ -93,12 +93,6 @@ class StanceLexicon:
     blame_events: frozenset[str] = frozenset()
 
 
-def _languages(where: str, value: object) -> dict[str, list[str]]:
-    if not isinstance(value, dict) or not value:
-        raise OntologyError(f"{where}: expected a mapping of language code (en, fr, ...) to a list of patterns")
-    return value  # type: ignore[return-value]
-
-
 @lru_cache(maxsize=4)
 def load_voice_cues(path: str | None = None) -> VoiceCues:
     """Return the validated voice cues (packaged `voice.yaml` unless `path` names another file)."""
@@ -108,7 +102,7 @@ def load_voice_cues(path: str | None = None) -> VoiceCues:
     for key in VOICE_KEYS:
         if key not in data:
             raise OntologyError(f"{p}: '{key}' is missing; every one of {', '.join(VOICE_KEYS)} is needed")
-        by_lang = _languages(f"{p}: {key}", data[key])
+        by_lang = languages_of(f"{p}: {key}", data[key])
         compiled[key] = {lang: compile_words(f"{p}: {key}.{lang}", pats) for lang, pats in by_lang.items()}
         compiled[key]["*"] = compile_words(f"{p}: {key}", [x for pats in by_lang.values() for x in pats])
     unknown = set(data) - set(VOICE_KEYS) - {"version"}
@@ -123,7 +117,7 @@ def load_stance_lexicon(path: str | None = None) -> StanceLexicon:
     p = Path(path) if path else STANCE_FILE
     data = read_yaml(p, "stance lexicon")
     polarity: dict[str, tuple[tuple[re.Pattern, float], ...]] = {}
-    for lang, entries in _languages(f"{p}: polarity", data.get("polarity")).items():
+    for lang, entries in languages_of(f"{p}: polarity", data.get("polarity")).items():
         if not isinstance(entries, dict):
             raise OntologyError(f"{p}: polarity.{lang}: expected a mapping of pattern to score")
         rows = []
@@ -139,10 +133,10 @@ def load_stance_lexicon(path: str | None = None) -> StanceLexicon:
     adjectives: dict[str, dict[str, re.Pattern]] = {}
     for actor, by_lang in (data.get("adjectives") or {}).items():
         adjectives[str(actor)] = {lang: compile_words(f"{p}: adjectives.{actor}.{lang}", pats)
-                                  for lang, pats in _languages(f"{p}: adjectives.{actor}", by_lang).items()}
+                                  for lang, pats in languages_of(f"{p}: adjectives.{actor}", by_lang).items()}
     lists = {}
     for key in _LIST_SECTIONS:
-        lists[key] = {lang: compile_words(f"{p}: {key}.{lang}", pats) for lang, pats in _languages(f"{p}: {key}", data.get(key)).items()}
+        lists[key] = {lang: compile_words(f"{p}: {key}.{lang}", pats) for lang, pats in languages_of(f"{p}: {key}", data.get(key)).items()}
     unknown = set(data) - {"version", "polarity", "adjectives", "blame_events", "grammar", *_LIST_SECTIONS}
     if unknown:
         raise OntologyError(f"{p}: unknown section(s) {', '.join(sorted(unknown))}")

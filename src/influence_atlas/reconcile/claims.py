@@ -178,13 +178,11 @@ def compare_documents(documents: list[Document], claims: list[Claim], events: li
                 event_items.append((float(p), x, y))
                 anchors[(x, y)] = anchors[(y, x)] = anchor
         # Claims that tell tellings of one happening (their spans hold the two events' evidence) are about one thing.
-        told_by: dict[str, set[str]] = defaultdict(set)
+        told_by: dict[str, set[tuple[str, str]]] = defaultdict(set)
         for p, x, y in event_items:
             if p >= SURE_TELLING:
-                for c in overlapping.get(x, ()):
-                    told_by[c].add(f"{x}|{y}")
-                for c in overlapping.get(y, ()):
-                    told_by[c].add(f"{x}|{y}")
+                for c in overlapping.get(x, set()) | overlapping.get(y, set()):
+                    told_by[c].add((x, y))
         claim_items = []
         for p, (x, y), r in zip(probs, sides, rows):
             xcos = float(xclaim[x.id] @ xclaim[y.id])
@@ -202,12 +200,12 @@ def compare_documents(documents: list[Document], claims: list[Claim], events: li
     return found
 
 
-def one_happening(shared: set[str], anchors: dict[tuple[str, str], str]) -> str | None:
-    """Return an anchor for two claims that tell two tellings of one happening (`shared`: "event|event" keys of the
-    matched event pairs both claims overlap), or None."""
+def one_happening(shared: set[tuple[str, str]], anchors: dict[tuple[str, str], str]) -> str | None:
+    """Return an anchor for two claims that tell two tellings of one happening (`shared`: the matched event pairs both
+    claims overlap), or None."""
     if not shared:
         return None
-    x, y = min(shared).split("|")
+    x, y = min(shared)
     return f"one happening ({anchors.get((x, y), 'same event')})"
 
 
