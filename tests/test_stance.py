@@ -434,3 +434,21 @@ def test_several_voices_are_counter_sources_and_no_single_relay():
     one = voice_profile(text, [sentences[i] for i in alone], [segments[i] for i in alone], "en", quotes,
                         [speakers[i] for i in alone])
     assert one.concentration == 1.0 and one.relayed_speaker == "Ghana" and load_relay_rule().holds(one)
+
+
+def test_a_relayed_stance_keeps_its_speaker_in_the_store_and_the_export(tmp_path, atlas_db):
+    from influence_atlas.export import export_dict
+    from influence_atlas.pipeline import analyze, ingest
+    from influence_atlas.store import open_store
+
+    (tmp_path / "relay.txt").write_text(RELAY_TEXT, encoding="utf-8")
+    store = open_store(atlas_db)
+    ingest(store, [tmp_path / "relay.txt"])
+    analyze(store)
+    stored = {st.actor: st for st in store.stances()}
+    assert stored["China"].relayed_from and stored["China"].extractor == "stance-relay"
+    exported = {s["actor"]: s for s in export_dict(store)["stances"]}
+    assert exported["China"]["relayed_from"] == stored["China"].relayed_from
+    # Stances the author's own words decide carry no such field.
+    assert all("relayed_from" not in s for s in exported.values() if s["extractor"] != "stance-relay")
+    store.close()
