@@ -22,21 +22,22 @@ DEV_FLOORS = {
     "event_date_exact": 0.83,
     "claim_recall": 0.975,
     "attribution_acc": 0.78,
-    "stance_sign_acc": 0.71,
-    "narrative_f1": 0.66,
+    "stance_sign_acc": 0.74,
+    "narrative_f1": 0.67,
     "entity_p": 0.87,
     "entity_r": 0.86,
 }
 # Errors on the development set that may only shrink.
 DEV_CEILINGS = {
-    "stance_mae": 0.45,
+    "stance_mae": 0.40,
 }
 # The 28 dev documents alone.
 DEV28_FLOORS = {
     "event_f1": 0.70,
     "claim_recall": 0.975,
     "attribution_acc": 0.75,
-    "narrative_f1": 0.53,
+    "stance_sign_acc": 0.70,
+    "narrative_f1": 0.55,
 }
 # System claims per gold claim over the development set: every checkable statement is a claim, not every sentence.
 MAX_CLAIMS_PER_GOLD_CLAIM = 1.5

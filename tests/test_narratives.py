@@ -328,3 +328,19 @@ def test_a_debunking_word_that_names_another_narratives_topic_does_not_report_th
     doc, mentions, sentences = analyse(debunked, "en")
     feats = narrative_features(doc.text, sentences, mentions, doc.language)
     assert feats.presence[feats.narratives.index("C3"), own] == 0
+
+
+def test_a_relay_without_distance_endorses_what_the_speaker_advances():
+    """Issue 19's product decision: in a document relaying a speaker without distance, narratives the mode head
+    would call reported count as endorsed, except those whose cues sit in a debunking sentence."""
+    from influence_atlas.extract.narratives import MODE_FEATURES, PRESENCE_FEATURES, DocumentFeatures, score_features
+
+    presence = np.zeros((2, len(PRESENCE_FEATURES)), np.float32)
+    mode = np.zeros((2, len(MODE_FEATURES)), np.float32)
+    mode[:, MODE_FEATURES.index("cue_reported")] = 3.0  # both narratives voiced only by others
+    mode[:, MODE_FEATURES.index("bias")] = 1.0
+    debunked = np.array([False, True])
+    plain = score_features(DocumentFeatures(("C1", "C2"), presence, mode, [[], []], np.zeros(1), False, debunked))[1]
+    relayed = score_features(DocumentFeatures(("C1", "C2"), presence, mode, [[], []], np.zeros(1), True, debunked))[1]
+    assert plain[0] < 0.5 and plain[1] < 0.5
+    assert relayed[0] >= 0.5 and relayed[1] < 0.5

@@ -149,12 +149,17 @@ def test_quoted_words_are_the_speakers_stance_not_the_authors():
         "France held talks with Mali in Bamako on Tuesday."
     )
     doc, mentions, sentences = analyse(text, "en")
-    found = find_stances(doc.id, doc.text, sentences, mentions, doc.language)
+    found = find_stances(doc.id, doc.text, sentences, mentions, doc.language, relay=False)
     own = {st.actor: st for st in found if not st.holder}
     held = {(st.holder, st.actor): st for st in found if st.holder}
     assert abs(own["France"].score) < 0.5
     assert held[("Russia", "France")].score <= -0.5
     assert all(doc.text[s:e].strip() for s, e in held[("Russia", "France")].evidence)
+    # The document relays that one speaker without distance (issue 19's product decision): the author's stance is
+    # the speaker's, and says so.
+    relayed = {st.actor: st for st in find_stances(doc.id, doc.text, sentences, mentions, doc.language) if not st.holder}
+    assert relayed["France"].score <= -0.5
+    assert relayed["France"].extractor == "stance-relay" and relayed["France"].relayed_from == "Russia"
 
 
 def test_target_model_reads_the_treatment_of_each_target():
@@ -307,11 +312,17 @@ def test_the_doer_of_a_blamed_event_told_by_the_author_is_blamed():
     quoted = "\"Wagner Group fighters detained dozens of villagers near Moura,\" a local official told reporters."
     text2 = quoted + " The Wagner Group arrived in Mali in 2021. The Wagner Group has bases in the north."
     doc2, mentions2, sentences2 = analyse(text2, "en")
-    base2 = {st.actor: st.score for st in find_stances(doc2.id, doc2.text, sentences2, mentions2, doc2.language) if not st.holder}
+    base2 = {st.actor: st.score for st in find_stances(doc2.id, doc2.text, sentences2, mentions2, doc2.language, relay=False)
+             if not st.holder}
+    quoted_event = [_event(doc2, text2, quoted, "detained", "Wagner Group")]
     got2 = {st.actor: st.score for st in find_stances(doc2.id, doc2.text, sentences2, mentions2, doc2.language,
-                                                       events=[_event(doc2, text2, quoted, "detained", "Wagner Group")])
+                                                       events=quoted_event, relay=False)
             if not st.holder}
     assert got2["Wagner Group"] == base2["Wagner Group"]
+    # That one quoted voice carries the document, without distance: relayed, the blame is taken from the speaker.
+    relayed = {st.actor: st for st in find_stances(doc2.id, doc2.text, sentences2, mentions2, doc2.language,
+                                                   events=quoted_event) if not st.holder}
+    assert relayed["Wagner Group"].score <= -0.5 and relayed["Wagner Group"].extractor == "stance-relay"
 
 
 def test_blame_events_must_be_known_event_types(tmp_path):
@@ -360,3 +371,84 @@ def test_the_target_model_decides_only_inside_the_dead_zone_and_only_below_the_t
     assert agg.score({"lexicon": 1.2, "tone": 0.0, "model": -0.9}) == pytest.approx(1.2)  # the lexicon's sign stands
     assert agg.silent({"lexicon": 0.2, "tone": 0.0}) and not agg.silent({"lexicon": -0.6, "tone": 0.0})
     assert not Aggregation({"lexicon": 1.0, "tone": 0.0}, 0.0).silent({"lexicon": 0.0, "tone": 0.0})
+
+
+# A relay without distance (product decision, issue 19): invented texts, one quoted voice carrying the document.
+RELAY_TEXT = (
+    "Engineers from China arrived in the port of Lomé on Monday with their equipment. "
+    "“China is a generous and reliable partner, and its engineers are building the roads our farmers need,” said the "
+    "transport minister at the ceremony. "
+    "“Our cooperation with China is honest, transparent and respectful,” the minister added. "
+    "“Together we will finish the northern highway before the rains,” the minister told reporters. "
+    "The engineers will stay in the country for two years."
+)
+
+
+def test_a_document_relaying_one_speaker_without_distance_takes_the_speakers_stance():
+    doc, mentions, sentences = analyse(RELAY_TEXT, "en")
+    found = {st.actor: st for st in find_stances(doc.id, doc.text, sentences, mentions, doc.language) if not st.holder}
+    china = found["China"]
+    assert china.score >= 0.5
+    assert china.extractor == "stance-relay" and china.relayed_from
+    # The evidence is the relayed speaker's sentences, not the author's.
+    assert all("“" in doc.text[s:e] for s, e in china.evidence)
+    # With the relay off, the author's own words leave China silent.
+    off = {st.actor: st for st in find_stances(doc.id, doc.text, sentences, mentions, doc.language, relay=False) if not st.holder}
+    assert abs(off["China"].score) < 0.5 and not off["China"].relayed_from
+
+
+def test_a_fact_check_quoting_an_accuser_keeps_its_distance():
+    text = (
+        "A viral post falsely claims that engineers from China poisoned wells in the north of Togo. "
+        "“China is a cruel and corrupt predator that steals our water,” the post alleges, without providing evidence. "
+        "“The brutal Chinese engineers poisoned the wells,” it claims. "
+        "The photo is fake: it was taken in another country in 2015, and no wells were poisoned. "
+        "The claim is false and misleading."
+    )
+    doc, mentions, sentences = analyse(text, "en")
+    found = {st.actor: st for st in find_stances(doc.id, doc.text, sentences, mentions, doc.language) if not st.holder}
+    assert "China" not in found or (found["China"].score > -0.5 and found["China"].extractor != "stance-relay")
+
+
+def test_several_voices_are_counter_sources_and_no_single_relay():
+    from influence_atlas.extract.voice import load_relay_rule, quoted_spans, segment_speakers, sentence_segments, voice_profile
+
+    text = ("“The new road is a gift,” said Ghana. “The new road is a burden,” said Togo. "
+            "“The new road is a gift,” said Ghana again. “The new road is a burden,” said Togo again.")
+    names = [Mention("d", m, m + len(a), a, "GPE", a, "test", 1.0) for a in ("Ghana", "Togo") for m in
+             [i for i in range(len(text)) if text.startswith(a, i)]]
+    names.sort(key=lambda m: m.start)
+    sentences, start = [], 0
+    for part in text.split(". "):
+        end = start + len(part) + (1 if not part.endswith(".") else 0)
+        sentences.append((start, min(end, len(text))))
+        start = end + 1
+    quotes = quoted_spans(text)
+    segments = [sentence_segments(text, s, e, "en", quotes) for s, e in sentences]
+    speakers = segment_speakers(text, sentences, segments, names, "en", quotes)
+    profile = voice_profile(text, sentences, segments, "en", quotes, speakers)
+    assert {name for name, _ in profile.speakers} == {"Ghana", "Togo"}
+    assert profile.concentration < 0.6 and not load_relay_rule().holds(profile)
+    # One of the two voices alone carries the document: a relay, and it names that speaker.
+    alone = [i for i, (s, e) in enumerate(sentences) if "Ghana" in text[s:e]]
+    one = voice_profile(text, [sentences[i] for i in alone], [segments[i] for i in alone], "en", quotes,
+                        [speakers[i] for i in alone])
+    assert one.concentration == 1.0 and one.relayed_speaker == "Ghana" and load_relay_rule().holds(one)
+
+
+def test_a_relayed_stance_keeps_its_speaker_in_the_store_and_the_export(tmp_path, atlas_db):
+    from influence_atlas.export import export_dict
+    from influence_atlas.pipeline import analyze, ingest
+    from influence_atlas.store import open_store
+
+    (tmp_path / "relay.txt").write_text(RELAY_TEXT, encoding="utf-8")
+    store = open_store(atlas_db)
+    ingest(store, [tmp_path / "relay.txt"])
+    analyze(store)
+    stored = {st.actor: st for st in store.stances()}
+    assert stored["China"].relayed_from and stored["China"].extractor == "stance-relay"
+    exported = {s["actor"]: s for s in export_dict(store)["stances"]}
+    assert exported["China"]["relayed_from"] == stored["China"].relayed_from
+    # Stances the author's own words decide carry no such field.
+    assert all("relayed_from" not in s for s in exported.values() if s["extractor"] != "stance-relay")
+    store.close()

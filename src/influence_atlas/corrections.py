@@ -363,11 +363,12 @@ def _apply_actor(work: _Working, c: Correction) -> list[str] | None:
             if s.actor != name:
                 continue
             other = work.records["stance"].get((s.doc, into))
-            merged = Stance(s.doc, into, s.score, s.evidence, s.extractor, s.confidence)
+            merged = Stance(s.doc, into, s.score, s.evidence, s.extractor, s.confidence, relayed_from=s.relayed_from)
             if other is not None:
                 weight = s.confidence + other.confidence or 1.0
                 merged = Stance(s.doc, into, round((s.score * s.confidence + other.score * other.confidence) / weight, 4),
-                                tuple(sorted(set(s.evidence) | set(other.evidence))), other.extractor, max(s.confidence, other.confidence))
+                                tuple(sorted(set(s.evidence) | set(other.evidence))), other.extractor, max(s.confidence, other.confidence),
+                                relayed_from=other.relayed_from or s.relayed_from)
             work.remove("stance", s)
             work.put("stance", merged)
             touched.append(record_key("stance", merged))

@@ -49,7 +49,7 @@ def export_dict(store: Store) -> dict:
         "claims": [_claim_json(c) for c in all_claims],
         "stances": [
             {"doc": x.doc, "actor": x.actor, "score": x.score, **_evidence_json(texts[x.doc], x.evidence),
-             "extractor": x.extractor, "confidence": x.confidence}
+             "extractor": x.extractor, "confidence": x.confidence, **({"relayed_from": x.relayed_from} if x.relayed_from else {})}
             for x in store.stances()
         ],
         "held_stances": [

@@ -155,7 +155,8 @@ class Stance:
     """How a document leans toward an actor: a score in [-2, 2] with the sentences (start, end) that show it.
 
     `holder` is empty for the author's own stance; for words the document quotes or attributes, it names the
-    actor they are given to (the stance is that speaker's, not the author's)."""
+    actor they are given to (the stance is that speaker's, not the author's). `relayed_from` names the speaker whose
+    reading the author's stance takes when the document relays them without distance (evidence: their sentences)."""
 
     doc: str
     actor: str
@@ -164,6 +165,7 @@ class Stance:
     extractor: str
     confidence: float
     holder: str = ""
+    relayed_from: str = ""
 
 
 @dataclass(frozen=True, slots=True)

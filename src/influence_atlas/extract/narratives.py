@@ -32,7 +32,8 @@ from ..records import Mention, NarrativeHit
 from ..text.metadata import ANALYSED_LANGUAGES
 from ..text.sentences import rough_sentences
 from .encoder import DIM, encode_sentences
-from .voice import AUTHOR, Segment, is_negated, quoted_spans, segment_at, sentence_segments
+from .voice import (AUTHOR, Segment, is_negated, load_relay_rule, quoted_spans, segment_at, segment_speakers, sentence_segments,
+                    voice_profile)
 
 EXTRACTOR = "narrative-meaning"
 ENDORSED = "endorsed"
@@ -168,6 +169,8 @@ class DocumentFeatures:
     mode: np.ndarray              # narratives x len(MODE_FEATURES)
     evidence: list[list[tuple[int, int]]]
     doc_vector: np.ndarray
+    relay: bool = False           # the document relays a speaker without distance (`voice.RelayRule`)
+    debunked: np.ndarray | None = None  # per narrative: some of its cues sit in a sentence that debunks
 
 
 def _actors_by_sentence(sentences: list[tuple[int, int]], mentions: list[Mention]) -> list[set[str]]:
@@ -193,9 +196,11 @@ def narrative_features(text: str, sentences: list[tuple[int, int]], mentions: li
     cues = load_voice_cues()
     lang = language if language in ANALYSED_LANGUAGES else None
     quotes = quoted_spans(text)
-    sentences = [(s, e) for s, e in sentences if len(text[s:e].split()) >= MIN_WORDS] or list(sentences)
+    every = [sentence_segments(text, s, e, lang, quotes, cues) for s, e in sentences]
+    relay = _relays(text, sentences, every, mentions, lang, quotes, cues)
+    keep = [i for i, (s, e) in enumerate(sentences) if len(text[s:e].split()) >= MIN_WORDS] or list(range(len(sentences)))
+    sentences, segments = [sentences[i] for i in keep], [every[i] for i in keep]
     actors = _actors_by_sentence(sentences, mentions)
-    segments = [sentence_segments(text, s, e, lang, quotes, cues) for s, e in sentences]
     author = np.array([sum(g.end - g.start for g in segs if g.voice == AUTHOR and not g.debunked) / max(1, e - s)
                        for segs, (s, e) in zip(segments, sentences)], dtype=np.float32)
     per: dict[tuple[str, str], list[_SentenceHit]] = {}
@@ -229,6 +234,7 @@ def narrative_features(text: str, sentences: list[tuple[int, int]], mentions: li
             about[j] = 1.0
     presence = np.zeros((k, len(PRESENCE_FEATURES)), np.float32)
     mode = np.zeros((k, len(MODE_FEATURES)), np.float32)
+    debunked = np.zeros(k, bool)
     evidence: list[list[tuple[int, int]]] = []
     sim_max = sims.max(axis=0) if len(sentences) else np.zeros(k, np.float32)
     top = min(TOP_SENTENCES, len(sentences))
@@ -236,6 +242,7 @@ def narrative_features(text: str, sentences: list[tuple[int, int]], mentions: li
     for j, n in enumerate(tax.narratives):
         e_hits, r_hits = per.get((n.id, ENDORSED), []), per.get((n.id, REPORTED), [])
         e_sum, r_sum = sum(h.score for h in e_hits), sum(h.score for h in r_hits)
+        debunked[j] = any(segments[sentences.index(h.span)][0].debunked for h in r_hits if segments[sentences.index(h.span)])
         order = np.argsort(-sims[:, j])[:top] if top else np.zeros(0, int)
         share = float(author[order].mean()) if len(order) else 0.0
         presence[j] = (min(e_sum, 3.0), min(r_sum, 3.0), sim_max[j], sim_top[j], sim_top[j] - float(np.median(sim_top)),
@@ -255,7 +262,21 @@ def narrative_features(text: str, sentences: list[tuple[int, int]], mentions: li
         lead = max(sorted(weight), key=lambda side: weight[side]) if weight and max(weight.values()) > 0 else None
         for j, side in enumerate(sides):
             mode[j, 3] = 0.0 if not side or not lead else (1.0 if side == lead else -1.0)
-    return DocumentFeatures(names, presence, mode, evidence, doc_vec)
+    return DocumentFeatures(names, presence, mode, evidence, doc_vec, relay, debunked)
+
+
+def _relays(text: str, sentences: list[tuple[int, int]], segments: list[list[Segment]], mentions: list[Mention],
+            language: str | None, quotes: list[tuple[int, int]], cues: VoiceCues) -> bool:
+    """Return whether the document relays a speaker it names as an actor without distance (`voice.RelayRule`; False
+    when the packaged thresholds cannot be read)."""
+    try:
+        rule = load_relay_rule()
+    except ModelError:
+        return False
+    speakers = segment_speakers(text, sentences, segments, mentions, language, quotes, cues)
+    profile = voice_profile(text, sentences, segments, language, quotes, speakers, cues)
+    # The narratives a relayed speaker advances are the document's when the text names that speaker as an actor.
+    return rule.holds(profile) and bool(profile.speakers) and profile.speakers[0][0] != ""
 
 
 @lru_cache(maxsize=1)
@@ -305,6 +326,11 @@ def score_features(features: DocumentFeatures, heads: dict | None = None) -> tup
         own = features.mode[:, MODE_FEATURES.index("cue_endorsed")]
         others = features.mode[:, MODE_FEATURES.index("cue_reported")]
         endorsed = np.where((own <= 0) & (others >= floor), 0.0, endorsed)
+    if features.relay:
+        # A document that relays a speaker without distance advances what the speaker advances (product decision);
+        # a narrative whose cues sit in a debunking sentence stays reported.
+        kept = features.debunked if features.debunked is not None else np.zeros(len(endorsed), bool)
+        endorsed = np.where(kept, endorsed, 1.0)
     return present, endorsed
 
 

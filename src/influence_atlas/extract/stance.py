@@ -31,7 +31,8 @@ from ..ontology.lexicons import StanceLexicon, VoiceCues, load_stance_lexicon, l
 from ..records import Event, Mention, Stance
 from ..text.metadata import ANALYSED_LANGUAGES
 from .target_sentiment import TargetItem, load_target_model
-from .voice import AUTHOR, Segment, is_negated, quoted_spans, segment_at, sentence_segments
+from .voice import (AUTHOR, Segment, VoiceProfile, is_negated, load_relay_rule, quoted_spans, segment_at, segment_speakers,
+                    sentence_segments, speaker_of, voice_profile)
 
 log = logging.getLogger(__name__)
 
@@ -223,6 +224,9 @@ class _ActorTally:
     around_pos: float = 0.0                        # favourable ones
     reported: int = 0                              # its mentions inside quoted, attributed or debunked stretches
     mentions: int = 0
+    relayed: float = 0.0                           # evaluative words said of it in quoted or attributed (not debunked) words
+    relayed_evidence: dict[tuple[int, int], float] | None = None
+    relayed_by: dict[str, float] | None = None     # the same per speaker ("" when the text names none)
 
 
 @dataclass(slots=True)
@@ -234,6 +238,7 @@ class _Tally:
     neg: float = 0.0        # hostile words in the author's voice, weighted, whole document
     pos: float = 0.0
     debunk: int = 0         # sentences that debunk something
+    profile: VoiceProfile | None = None  # how the document uses other voices (`voice.voice_profile`)
 
 
 def _tally_lexicon(text: str, sentences: list[tuple[int, int]], mentions: list[Mention], language: str | None,
@@ -248,20 +253,29 @@ def _tally_lexicon(text: str, sentences: list[tuple[int, int]], mentions: list[M
     tally = _Tally({}, len(sentences))
     debunk = cues.get("debunk", lang)
     previous: list[_Target] = []
+    all_segments = [sentence_segments(text, s, e, lang, quotes, cues) for s, e in sentences]
+    all_speakers = segment_speakers(text, sentences, all_segments, mentions, lang, quotes, cues)
 
     def of(actor: str) -> _ActorTally:
-        return tally.actors.setdefault(actor, _ActorTally(set(), set(), evidence={}))
+        return tally.actors.setdefault(actor, _ActorTally(set(), set(), evidence={}, relayed_evidence={}, relayed_by={}))
 
-    def add(actor: str, value: float, index: int) -> None:
+    def add(actor: str, value: float, index: int, speaker: str | None = None) -> None:
+        """Count a word (or blamed event) said of an actor: the author's (speaker None) or a quoted speaker's."""
         span = sentences[index]
         t = of(actor)
+        if speaker is not None:
+            t.relayed += value
+            t.relayed_evidence[span] = t.relayed_evidence.get(span, 0.0) + value
+            t.relayed_by[speaker] = t.relayed_by.get(speaker, 0.0) + value
+            return
         t.total += value
         t.evidence[span] = t.evidence.get(span, 0.0) + value
         t.judged.add(index)
 
     for index, (s, e) in enumerate(sentences):
         targets = _targets(text, s, e, mentions, lexicon, lang)
-        segments = sentence_segments(text, s, e, lang, quotes, cues)
+        segments = all_segments[index]
+        speakers = all_speakers[index]
         for t in targets:
             at = of(t.actor)
             at.named.add(index)
@@ -276,13 +290,17 @@ def _tally_lexicon(text: str, sentences: list[tuple[int, int]], mentions: list[M
         around_neg = around_pos = 0.0
         for c0, c1, polarity in _cues(sentence, lexicon, lang):
             seg = segment_at(segments, s + c0)
-            if seg is None or seg.voice != AUTHOR:
-                continue
-            if first_debunk and c0 >= first_debunk.end():
+            if seg is None or (first_debunk and c0 >= first_debunk.end()):
                 continue
             value = polarity * seg.weight
             if is_negated(text, seg, s + c0, lang, cues):
                 value *= NEGATED_FACTOR
+            if seg.voice != AUTHOR:
+                # Quoted or attributed words count for their speaker; kept apart for a relay without distance.
+                if seg.start in speakers:
+                    for h in _holders(text, s + c0, s + c1, polarity, seg, targets, lexicon, lang, None):
+                        add(h.actor, value, index, speakers[seg.start])
+                continue
             if value < 0:
                 around_neg -= value
             else:
@@ -306,19 +324,20 @@ def _tally_lexicon(text: str, sentences: list[tuple[int, int]], mentions: list[M
                 add(t.actor, VICTIM_WEIGHT * seg.weight, index)
         if targets:
             previous = [t for t in targets if not t.source] or previous
-    _blame_agents(text, sentences, mentions, events, lexicon, lang, quotes, cues, tally, add)
+    _blame_agents(text, sentences, mentions, events, lexicon, lang, all_segments, all_speakers, cues, tally, add)
+    tally.profile = voice_profile(text, sentences, all_segments, lang, quotes, all_speakers, cues)
     return tally
 
 
 def _blame_agents(text: str, sentences: list[tuple[int, int]], mentions: list[Mention], events: Iterable[Event],
-                  lexicon: StanceLexicon, language: str | None, quotes: list[tuple[int, int]], cues: VoiceCues,
-                  tally: _Tally, add) -> None:
+                  lexicon: StanceLexicon, language: str | None, segments: list[list[Segment]], speakers: list[dict[int, str]],
+                  cues: VoiceCues, tally: _Tally, add) -> None:
     """Count, once per sentence, the agents of asserted events of a blamed type that the author tells in their own
     voice (not quoted, attributed, conceded or debunked) as a hostile word said of them: a report of killings or of an
     influence operation blames its doer without evaluative words. An agent named before a verb of opposing
     ("X targets disinformation") is what the event is aimed against by, not its doer."""
     starts = [s for s, _ in sentences]
-    done: set[tuple[str, int]] = set()
+    done: set[tuple[str, int, bool]] = set()
     opposing = [re.compile(r"(?:" + p.pattern + r")\b", re.I) for p in _pick(lexicon.opposing, language)]
     debunk = cues.get("debunk", language)
     for ev in events:
@@ -330,23 +349,25 @@ def _blame_agents(text: str, sentences: list[tuple[int, int]], mentions: list[Me
         if index < 0 or at >= sentences[index][1]:
             continue
         s, e = sentences[index]
-        seg = segment_at(sentence_segments(text, s, e, language, quotes, cues), at)
-        if seg is None or seg.voice != AUTHOR:
+        seg = segment_at(segments[index], at)
+        if seg is None or (seg.voice != AUTHOR and seg.debunked):
             continue
+        # Told in quoted or attributed words, the blame is the speaker's (kept apart for a relay without distance).
+        speaker = None if seg.voice == AUTHOR else speakers[index].get(seg.start, "")
         # As for words: what follows "fake", "falsely" describes the false claim (the trigger may be the cue itself,
         # "disinformation").
         first_debunk = debunk.search(text, s, e) if debunk else None
         if first_debunk and at >= first_debunk.end():
             continue
         for party in ev.actors:
-            key = (party.name, index)
+            key = (party.name, index, speaker is None)
             if party.role != "agent" or party.name not in tally.actors or key in done:
                 continue
             named = [m for m in mentions if m.actor == party.name and s <= m.start and m.end <= at]
             if named and any(p.search(text, named[-1].end, at) for p in opposing):
                 continue
             done.add(key)
-            add(party.name, -BLAME_WEIGHT * seg.weight, index)
+            add(party.name, -BLAME_WEIGHT * seg.weight, index, speaker)
 
 
 def _lexicon_score(t: _ActorTally) -> float:
@@ -420,24 +441,8 @@ class _Reading:
 
 def _speaker(text: str, seg: Segment, segments: list[Segment], named: list[Mention], target: str,
              according: re.Pattern | None = None) -> str:
-    """Return the actor a reported stretch is given to: the actor named right after "according to", else the
-    nearest actor named in the author's words of the sentence."""
-    if according is not None:
-        for cue in according.finditer(text, seg.start, seg.end):
-            for m in named:
-                if m.actor != target and 0 <= m.start - cue.end() <= 12:
-                    return m.actor
-    best, gap = "", None
-    for m in named:
-        if m.actor == target:
-            continue
-        own = segment_at(segments, m.start)
-        if own is None or own.voice != AUTHOR:
-            continue
-        d = seg.start - m.end if m.end <= seg.start else m.start - seg.end
-        if d >= 0 and (gap is None or d < gap):
-            best, gap = m.actor, d
-    return best
+    """Return the actor a reported stretch is given to (`voice.speaker_of`)."""
+    return speaker_of(text, seg, segments, named, target, according)
 
 
 def mention_readings(text: str, sentences: list[tuple[int, int]], mentions: list[Mention],
@@ -608,14 +613,67 @@ def stance_features(tally: _Tally, readings: Iterable[_Reading] = ()) -> dict[st
 # The features the shipped aggregation weighs (stance_features computes more; calibrate.py reports subsets).
 FEATURES = ("lexicon", "tone")
 
+RELAY_EXTRACTOR = "stance-relay"
+UNNAMED_SPEAKER = "unnamed quoted source"
+# A speaker's words count for an actor from this weight of evaluative words on (as one clear word).
+RELAYED_MIN = 0.5
+
+
+def relay_features(tally: _Tally) -> dict[str, float]:
+    """Return the document-level features of a relay without distance: `concentration` and `distance` (the two the
+    rule weighs, `voice.VoiceProfile`) and, reported for training, how much of the document others speak, hedged
+    sentences, the share of actors the quoted speakers judge with opposite signs (`conflict`), whether the author's
+    own evaluative words agree with the quoted ones where both judge an actor (`agreement`, -1..1) and the author's
+    own evaluative words."""
+    p = tally.profile or VoiceProfile(tally.n_sentences, 0.0, 0.0, 0.0, 0.0, 0.0)
+    judged = conflicts = agree = disagree = 0
+    for t in tally.actors.values():
+        by = [v for v in (t.relayed_by or {}).values() if abs(v) >= RELAYED_MIN]
+        if by:
+            judged += 1
+            conflicts += int(min(by) < 0 < max(by))
+        if abs(t.relayed) >= RELAYED_MIN and abs(t.total) >= RELAYED_MIN:
+            agree += int((t.relayed > 0) == (t.total > 0))
+            disagree += int((t.relayed > 0) != (t.total > 0))
+    n = max(tally.n_sentences, 1)
+    return {
+        "concentration": p.concentration,
+        "distance": p.distance,
+        "distanced": float(p.distanced),
+        "reported_share": p.reported_share,
+        "hedging": p.hedging,
+        "conflict": conflicts / max(judged, 1),
+        "agreement": (agree - disagree) / max(agree + disagree, 1),
+        "author_words": math.tanh((tally.pos + tally.neg) / n),
+    }
+
+
+def _relayed_from(t: _ActorTally, most_quoted: str) -> str:
+    """Return the speaker whose words judge the actor most (else the document's most-quoted speaker, else a
+    placeholder for an unnamed quoted source)."""
+    named = {k: abs(v) for k, v in (t.relayed_by or {}).items() if k}
+    return max(sorted(named), key=lambda k: named[k]) if named else (most_quoted or UNNAMED_SPEAKER)
+
+
+def relayed_score(t: _ActorTally) -> float:
+    """Return the quoted speakers' reading of an actor in [-2, 2] (squashed as the author's words are), 0 when they
+    judge it too little."""
+    if abs(t.relayed) < RELAYED_MIN:
+        return 0.0
+    return max(-2.0, min(2.0, 2.0 * math.tanh(t.relayed / SCALE)))
+
 
 def find_stances(doc_id: str, text: str, sentences: list[tuple[int, int]], mentions: list[Mention], language: str | None,
                  lexicon_path: str | None = None, catalog: ActorCatalog | None = None,
-                 events: Iterable[Event] = ()) -> list[Stance]:
+                 events: Iterable[Event] = (), relay: bool = True) -> list[Stance]:
     """Return the document's stance toward each actor it names (the author's, `holder` empty) and the stances of the
     actors it quotes (`holder` the speaker), each with the sentences that show it. `catalog` is the actor catalog the
     mentions were linked with (the user's `--actors` files included; the packaged one by default); `events` are the
-    document's events (an actor the author tells doing a blamed kind of event counts as blamed)."""
+    document's events (an actor the author tells doing a blamed kind of event counts as blamed).
+
+    A document that relays a speaker without distance (`voice.RelayRule`; `relay` False: never) takes the quoted
+    speakers' reading of an actor its own words leave silent: that stance's evidence is their sentences and
+    `relayed_from` names the speaker (the one whose words judge the actor most, else the one quoted most)."""
     # The catalog's actor kinds are read once per document: both readings below take the same mentions.
     mentions = actor_mentions(mentions, catalog)
     tally = _tally_lexicon(text, sentences, mentions, language, lexicon_path, events)
@@ -638,9 +696,23 @@ def find_stances(doc_id: str, text: str, sentences: list[tuple[int, int]], menti
         readings = []
     if silent and readings:
         features = stance_features(tally, readings)
+    relayed_from = None
+    if relay:
+        try:
+            if tally.profile is not None and load_relay_rule().holds(tally.profile):
+                relayed_from = tally.profile.relayed_speaker
+        except ModelError as exc:  # one document's failure must not stop a batch: the author's words alone
+            log.warning("stance relay thresholds unavailable for document %s (%s); author's words alone", doc_id, exc)
     for actor, f in features.items():
         t = tally.actors[actor]
         score = aggregation.score(f)
+        if relayed_from is not None and abs(score) < SILENT and abs(relayed_score(t)) >= SILENT:
+            score = relayed_score(t)
+            ev = tuple(sorted(sorted(t.relayed_evidence, key=lambda sp: (-abs(t.relayed_evidence[sp]), sp))[:MAX_EVIDENCE]))
+            out.append(Stance(doc=doc_id, actor=actor, score=round(score, 2), evidence=ev, extractor=RELAY_EXTRACTOR,
+                              confidence=round(min(0.9, 0.3 + 0.1 * len(ev) + 0.1 * abs(score)), 3),
+                              relayed_from=_relayed_from(t, relayed_from)))
+            continue
         implied = actor in silent and abs(score) >= SILENT  # the target model's reading decided
         if implied:
             mine = [r for r in readings if r.actor == actor and r.voice == AUTHOR and r.probs.any()]

@@ -10,9 +10,16 @@ everything inside quotation marks.
 
 from __future__ import annotations
 
+import json
 import re
+from bisect import bisect_left
+from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Protocol
 
+from ..errors import ModelError
 from ..ontology.lexicons import VoiceCues, load_voice_cues
 
 AUTHOR = "author"
@@ -208,3 +215,189 @@ def is_negated(text: str, segment: Segment, offset: int, language: str | None, c
         return False
     tail = before[words[-window].start() if len(words) >= window else words[0].start() :]
     return bool(negation.search(tail))
+
+
+# A quoted stretch of at most this many words inside the author's sentence is a scare quote ("so-called"), not a quotation.
+SCARE_QUOTE_WORDS = 3
+RELAY_FILE = "models/stance/relay.json"
+
+
+class _Named(Protocol):
+    actor: str | None
+    start: int
+    end: int
+
+
+def speaker_of(text: str, seg: Segment, segments: list[Segment], named: Sequence[_Named], target: str = "",
+               according: re.Pattern | None = None) -> str:
+    """Return the actor a reported stretch is given to: the actor named right after "according to", else the
+    nearest actor named in the author's words of the sentence ("" when none; `target`, the actor the words are
+    about, is never its own speaker)."""
+    if according is not None:
+        for cue in according.finditer(text, seg.start, seg.end):
+            for m in named:
+                if m.actor and m.actor != target and 0 <= m.start - cue.end() <= 12:
+                    return m.actor
+    best, gap = "", None
+    for m in named:
+        if not m.actor or m.actor == target:
+            continue
+        own = segment_at(segments, m.start)
+        if own is None or own.voice != AUTHOR:
+            continue
+        d = seg.start - m.end if m.end <= seg.start else m.start - seg.end
+        if d >= 0 and (gap is None or d < gap):
+            best, gap = m.actor, d
+    return best
+
+
+def segment_speakers(text: str, sentences: list[tuple[int, int]], segments: list[list[Segment]], mentions: Sequence[_Named],
+                     language: str | None, quotes: list[tuple[int, int]], cues: VoiceCues | None = None) -> list[dict[int, str]]:
+    """Return, per sentence, the speaker of each quoted or attributed (not debunked) segment, keyed by its start: the
+    actor `speaker_of` finds among `mentions` (linked mentions in text order), else the actor named outside the
+    quotation marks of a sentence that quotes (its frame, "“...,” said X."); a sentence wholly in others' words with
+    no speaker named continues the previous sentence's quotation; "" when no speaker is known."""
+    cues = cues or load_voice_cues()
+    according = cues.get("according_to", language)
+    linked = sorted((m for m in mentions if m.actor), key=lambda m: m.start)
+    starts = [m.start for m in linked]
+    out: list[dict[int, str]] = []
+    last = ""
+    for (s, e), segs in zip(sentences, segments):
+        named = linked[bisect_left(starts, s) : bisect_left(starts, e)]
+        found: dict[int, str] = {}
+        inside = [(q0, q1) for q0, q1 in quotes if q0 < e and q1 > s]
+        # A quotation framed in the same sentence ("“...,” said X.") is X's, though the frame itself is reported.
+        framing = [m for m in named if inside and not any(q0 <= m.start < q1 for q0, q1 in inside)]
+        for g in segs:
+            if g.voice != AUTHOR and not g.debunked:
+                who = speaker_of(text, g, segs, named, "", according)
+                if not who and framing:
+                    who = min(framing, key=lambda m: min(abs(m.start - q1) for _, q1 in inside)).actor
+                if not who and all(x.voice != AUTHOR for x in segs):
+                    who = last  # wholly others' words, no speaker of its own: the quotation goes on
+                found[g.start] = who
+        if found:
+            last = next((w for w in reversed(found.values()) if w), last)
+        elif any(g.voice == AUTHOR for g in segs):
+            last = ""
+        out.append(found)
+    return out
+
+
+def _outside_quotes(text: str, start: int, end: int, quotes: list[tuple[int, int]]) -> str:
+    """Return a sentence's text with its quoted stretches blanked out."""
+    chars = list(text[start:end])
+    for q0, q1 in quotes:
+        for i in range(max(q0, start), min(q1, end)):
+            chars[i - start] = " "
+    return "".join(chars)
+
+
+@dataclass(frozen=True, slots=True)
+class VoiceProfile:
+    """How a whole document uses other voices: how much of it others speak, who, and how the author keeps them at a
+    distance. Rates are per sentence, shares per character of the document's sentences."""
+
+    sentences: int
+    reported_share: float   # characters in quoted or attributed words (debunked ones excluded)
+    quoted_share: float     # characters inside quotation marks
+    distancing: float       # distancing words ("claimed", "so-called", "without evidence") and scare quotes per sentence
+    debunking: float        # share of sentences with a debunking word
+    hedging: float          # share of sentences with a hedge
+    reporting: int = 0      # sentences with quoted or attributed words
+    framed: frozenset[str] = frozenset()  # speakers a distancing word frames in the author's words of their sentence
+    speakers: tuple[tuple[str, int], ...] = ()  # characters of quoted or attributed words per speaker ("" unnamed), most first
+
+    @property
+    def concentration(self) -> float:
+        """Return the share of the quoted and attributed words the most-quoted speaker has (0 when nobody is quoted);
+        other speakers are counter-sources, words with no speaker named count as one more speaker."""
+        total = sum(n for _, n in self.speakers)
+        return self.speakers[0][1] / total if total else 0.0
+
+    @property
+    def distance(self) -> float:
+        """Return how far the author holds what others say: distancing words and scare quotes per sentence, plus the
+        share of sentences that debunk."""
+        return self.distancing + self.debunking
+
+    @property
+    def distanced(self) -> bool:
+        """Return whether the author's own words frame the most-quoted speaker with a distancing word ("X claims")."""
+        return bool(self.framed)
+
+    @property
+    def relayed_speaker(self) -> str:
+        """Return the named speaker the document quotes most, or ""."""
+        return next((name for name, _ in self.speakers if name), "")
+
+
+def voice_profile(text: str, sentences: list[tuple[int, int]], segments: list[list[Segment]], language: str | None,
+                  quotes: list[tuple[int, int]], speakers: list[dict[int, str]] | None = None,
+                  cues: VoiceCues | None = None) -> VoiceProfile:
+    """Return the document's voice profile from its sentences, their segments (`sentence_segments`, one list per
+    sentence, in the same order) and their speakers (`segment_speakers`; none: nobody named)."""
+    cues = cues or load_voice_cues()
+    distancing, debunk, hedges = cues.get("distancing", language), cues.get("debunk", language), cues.get("hedges", language)
+    total = reported = quoted = 0
+    far = debunked = hedged = 0
+    by: dict[str, int] = {}
+    framed: set[str] = set()
+    reporting = 0
+    for index, ((s, e), segs) in enumerate(zip(sentences, segments)):
+        sentence = text[s:e]
+        total += e - s
+        reporting += int(any(g.voice != AUTHOR for g in segs))
+        # A distancing word outside the quoted words ("X claims that ...", "..., X alleged") frames the sentence's speakers.
+        own = _outside_quotes(text, s, e, quotes)
+        frames = bool(distancing and distancing.search(own))
+        for g in segs:
+            if g.voice != AUTHOR and not g.debunked:
+                reported += g.end - g.start
+                who = speakers[index].get(g.start, "") if speakers else ""
+                by[who] = by.get(who, 0) + g.end - g.start
+                if frames:
+                    framed.add(who)
+        inside = [(max(s, q0), min(e, q1)) for q0, q1 in quotes if q0 < e and q1 > s]
+        quoted += sum(b - a for a, b in inside)
+        far += len(distancing.findall(sentence)) if distancing else 0
+        # A short quotation inside a sentence the author speaks holds the quoted words at arm's length.
+        far += sum(1 for a, b in inside if len(_WORD.findall(text[a:b])) <= SCARE_QUOTE_WORDS and b - a < e - s - 20)
+        debunked += int(bool(debunk and debunk.search(sentence)))
+        hedged += int(bool(hedges and hedges.search(sentence)))
+    n = max(len(sentences), 1)
+    chars = max(total, 1)
+    ranked = tuple(sorted(by.items(), key=lambda kv: (-kv[1], kv[0])))
+    return VoiceProfile(len(sentences), reported / chars, min(1.0, quoted / chars), far / n, debunked / n, hedged / n, reporting,
+                        frozenset(framed), ranked)
+
+
+@dataclass(frozen=True, slots=True)
+class RelayRule:
+    """Whether a document relays a speaker without distance, so that the speaker's stance and narratives count as
+    its own: one voice carries most of what it quotes (`concentration` at least `min_concentration`: no counter-source
+    of weight) and the author keeps no distance (`distance` at most `max_distance`, and no distancing word frames that
+    speaker in the author's words: `VoiceProfile.distanced`). Both thresholds are chosen by
+    leave-one-document-out cross-validation on the development set (`training/stance/relay.py`)."""
+
+    min_concentration: float
+    max_distance: float
+
+    def holds(self, profile: VoiceProfile) -> bool:
+        """Return whether the document relays a speaker without distance (never one the author frames with a
+        distancing word)."""
+        return (profile.concentration >= self.min_concentration and profile.distance <= self.max_distance
+                and not profile.distanced)
+
+
+@lru_cache(maxsize=1)
+def load_relay_rule() -> RelayRule:
+    """Return the packaged relay thresholds (`models/stance/relay.json`)."""
+    where = resources.files("influence_atlas").joinpath(RELAY_FILE)
+    try:
+        data = json.loads(where.read_text(encoding="utf-8"))
+        return RelayRule(float(data["min_concentration"]), float(data["max_distance"]))
+    except (OSError, KeyError, TypeError, ValueError) as exc:
+        raise ModelError(f"the relay thresholds {where} cannot be read ({exc}); reinstall influence-atlas "
+                         "(pip install -e .) or rerun training/stance/relay.py") from exc

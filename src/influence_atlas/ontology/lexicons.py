@@ -16,7 +16,7 @@ VOICE_FILE = HERE / "voice.yaml"
 STANCE_FILE = HERE / "stance.yaml"
 VOICE_KEYS = ("claim_verbs", "spread_verbs", "connectives", "passive_attribution", "claim_nouns", "according_to", "holders", "holder_verbs", "debunk",
               "first_person", "concessive", "contrast", "negation", "hedges", "reporting_verbs", "source_nouns", "pronouns",
-              "reporting_participles", "passive_agents", "unnamed_reports")
+              "reporting_participles", "passive_agents", "unnamed_reports", "distancing")
 
 
 @dataclass(frozen=True, slots=True)

@@ -735,7 +735,7 @@ def _mention_row(m: Mention) -> dict:
 
 def _stance_row(x: Stance) -> dict:
     return dict(doc=x.doc, actor=x.actor, score=x.score, evidence=json.dumps([list(e) for e in x.evidence]),
-                extractor=x.extractor, confidence=x.confidence)
+                extractor=x.extractor, confidence=x.confidence, relayed_from=x.relayed_from or None)
 
 
 def _narrative_row(x: NarrativeHit) -> dict:
@@ -757,7 +757,8 @@ def _link_row(x: Link) -> dict:
 
 
 def _row_stance(r) -> Stance:
-    return Stance(r["doc"], r["actor"], r["score"], tuple(tuple(e) for e in json.loads(r["evidence"])), r["extractor"], r["confidence"])
+    return Stance(r["doc"], r["actor"], r["score"], tuple(tuple(e) for e in json.loads(r["evidence"])), r["extractor"], r["confidence"],
+                  relayed_from=r.get("relayed_from") or "")
 
 
 def _row_narrative(r) -> NarrativeHit:

@@ -403,6 +403,13 @@ def _m51_pg_text_of_added_columns(conn, dialect: str) -> None:
         _pg_code_point_text(conn, ("events",), only=("acled_event_type", "acled_sub_event_type"))
 
 
+def _m52_relayed_stances(conn, dialect: str) -> None:
+    """Stances the author takes from a speaker relayed without distance keep that speaker's name."""
+    _add_columns(conn, "stances", (("relayed_from", "TEXT"),))
+    if dialect == "postgresql":
+        _pg_code_point_text(conn, ("stances",), only=("relayed_from",))
+
+
 # (version, name, function); append only, never edit an applied migration.
 MIGRATIONS: list[tuple[int, str, Callable]] = [
     (1, "core tables", _m1_core),
@@ -418,4 +425,5 @@ MIGRATIONS: list[tuple[int, str, Callable]] = [
     (47, "stances held by quoted speakers", _m47_held_stances),
     (50, "analyst corrections", _m50_corrections),
     (51, "PostgreSQL code-point text for the columns of migrations 45 and 46", _m51_pg_text_of_added_columns),
+    (52, "speakers relayed without distance in stances", _m52_relayed_stances),
 ]

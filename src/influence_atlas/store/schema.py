@@ -118,6 +118,7 @@ stances = Table(
     Column("evidence", Text, nullable=False, default="[]"),
     Column("extractor", String(32), nullable=False),
     Column("confidence", Float, nullable=False),
+    Column("relayed_from", Text),  # the speaker the author's stance is taken from (a relay without distance)
 )
 
 # Stances the document quotes or attributes: `holder` is the speaker the words are given to, not the author.
