@@ -64,6 +64,7 @@ class PairFindings:
     event_pairs: list[tuple[float, str, str]]  # (p same, event id, event id)
     event_anchors: dict[tuple[str, str], str] = None  # (event id, event id) -> what the two tellings share
     opposed: tuple[float, str, Statement, Statement] | None = None  # opposed_sides: strength, actor, claim, claim
+    row: np.ndarray | None = None  # the document pair's DOC_FEATURES row (kept for training/links diagnostics)
 
 
 def _main_actors(statements: list[Statement], top: int = MAIN_ACTORS) -> set[str]:
@@ -196,7 +197,7 @@ def compare_documents(documents: list[Document], claims: list[Claim], events: li
         # Opposite sides make a contradiction only where the two claims shown oppose each other as propositions.
         if sides is not None and opposed_of.get((sides[2].id, sides[3].id), 0.0) < OPPOSED_PROPOSITION:
             sides = None
-        found[(a, b)] = PairFindings(confidence, claim_items, event_items, anchors, sides)
+        found[(a, b)] = PairFindings(confidence, claim_items, event_items, anchors, sides, row[0])
     return found
 
 
