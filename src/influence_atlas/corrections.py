@@ -20,7 +20,7 @@ from typing import Iterable
 
 from .errors import AtlasError
 from .extract.dates import date_span
-from .ontology.events import EVENT_TYPES
+from .ontology.events import event_type_ids
 from .ontology.narratives import load_taxonomy
 from .reconcile.events import link_id
 from .records import Actor, EventActor, Link, NarrativeHit, Stance
@@ -448,8 +448,8 @@ def _check_value(kind: str, name: str, value):
         return CorrectionError(f"invalid {kind} {name} {value!r}: {what}")
 
     if kind == "event" and name == "type":
-        if value not in EVENT_TYPES:
-            raise bad(f"use one of {', '.join(EVENT_TYPES)}")
+        if value not in event_type_ids():
+            raise bad(f"use one of {', '.join(event_type_ids())}")
         return value
     if kind == "event" and name == "date":
         if value is None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ..errors import OntologyError
 from ..text.metadata import ANALYSED_LANGUAGES
-from .events import EVENT_TYPES
+from .events import event_type_ids, packaged_event_type_ids
 from .files import compile_words, read_yaml
 
 ACLED_FILE = Path(__file__).resolve().parent / "acled.yaml"
@@ -120,8 +120,8 @@ def _sub_type(p: Path, parent: str, j: int, item: object, event_type: str, seen:
         raise OntologyError(f"{where}: 'code' must be an upper-case code such as ARMED_CLASH")
     if any(s.name == item["name"] or s.code == code for s in seen):
         raise OntologyError(f"{where}: name or code '{code}' used twice")
-    if item.get("to_project") not in EVENT_TYPES:
-        raise OntologyError(f"{where}: 'to_project' must be one of {', '.join(EVENT_TYPES)}")
+    if item.get("to_project") not in event_type_ids():
+        raise OntologyError(f"{where}: 'to_project' must be one of {', '.join(event_type_ids())}")
     definition = item.get("definition")
     if not isinstance(definition, str) or not definition.strip():
         raise OntologyError(f"{where}: 'definition' is required")
@@ -135,14 +135,14 @@ def _sub_type(p: Path, parent: str, j: int, item: object, event_type: str, seen:
 def _project_types(p: Path, data: object, names: set[str]) -> dict[str, ProjectMapping]:
     if not isinstance(data, dict):
         raise OntologyError(f"{p}: expected a 'project_types' mapping from project event types to ACLED sub-types")
-    missing = [t for t in EVENT_TYPES if t not in data]
+    missing = [t for t in packaged_event_type_ids() if t not in data]
     if missing:
         raise OntologyError(f"{p}: project_types lacks {', '.join(missing)}")
     out = {}
     for key, value in data.items():
         where = f"{p}: project type '{key}'"
-        if key not in EVENT_TYPES:
-            raise OntologyError(f"{where}: not a project event type; use one of {', '.join(EVENT_TYPES)}")
+        if key not in event_type_ids():
+            raise OntologyError(f"{where}: not a project event type; use one of {', '.join(event_type_ids())}")
         if not isinstance(value, dict) or not isinstance(value.get("allowed"), list) or not value["allowed"]:
             raise OntologyError(f"{where}: expected {{default: ..., allowed: [...]}}")
         bad = [n for n in value["allowed"] + [value.get("default")] if n not in names]
