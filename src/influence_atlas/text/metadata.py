@@ -8,9 +8,7 @@ from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
-
-from ..errors import OntologyError
+from .wordfile import word_sections
 
 METADATA_WORDS_FILE = Path(__file__).resolve().parent / "metadata.yaml"
 _SECTIONS = ("months", "month_abbreviations", "day_first_suffixes", "month_first_suffixes", "year_prepositions",
@@ -18,35 +16,9 @@ _SECTIONS = ("months", "month_abbreviations", "day_first_suffixes", "month_first
 _YEAR = r"(?:19|20)\d\d"
 
 
-@lru_cache(maxsize=1)
-def metadata_words(path: Path = METADATA_WORDS_FILE) -> dict[str, str]:
-    """Return each section of the metadata words file as one alternation of every language's patterns (no boundaries
-    of its own); OntologyError naming the file and the section otherwise."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise OntologyError(f"{path}: cannot read the metadata words: {exc}") from None
-    if not isinstance(data, dict):
-        raise OntologyError(f"{path}: expected a mapping of section to its words by language")
-    unknown = sorted(set(map(str, data)) - set(_SECTIONS) - {"version"})
-    missing = [k for k in _SECTIONS if k not in data]
-    if unknown or missing:
-        raise OntologyError(f"{path}: " + "; ".join(([f"missing section(s) {', '.join(missing)}"] if missing else [])
-                                                   + ([f"unknown section(s) {', '.join(unknown)}"] if unknown else [])))
-    out = {}
-    for section in _SECTIONS:
-        table = data[section]
-        if not isinstance(table, dict) or not all(isinstance(v, list) and v and all(isinstance(w, str) and w for w in v)
-                                                  for v in table.values()):
-            raise OntologyError(f"{path}: {section}: expected a mapping of language code to a non-empty list of patterns")
-        words = [w for v in table.values() for w in v]
-        try:
-            if any(re.compile(w).groups for w in words):
-                raise OntologyError(f"{path}: {section}: a pattern has a capturing group; use (?:...)")
-        except re.error as exc:
-            raise OntologyError(f"{path}: {section}: bad pattern ({exc})") from None
-        out[section] = "|".join(words)
-    return out
+def metadata_words() -> dict[str, str]:
+    """Return each section of the metadata words file as one alternation of every language's patterns."""
+    return word_sections(METADATA_WORDS_FILE, _SECTIONS)
 
 
 @dataclass(frozen=True, slots=True)
