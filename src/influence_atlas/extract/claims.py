@@ -183,6 +183,33 @@ def _subject_before(sent: _Sentence, end: int, cues: VoiceCues, language: str | 
     rel = bool(re.search(rf"\b{w['relatives']}\s+\S+(?:\s+\S+){{0,1}}$", clause, re.I)) and "," not in text[stop:end]
     if re.search(rf"\b{w['passive_auxiliaries']}\s*$", clause, re.I):
         return None  # passive: "sanctions were announced"
+    found, stop = _named_subject(sent, c0, stop, end, rel, cues, language)
+    if found or rel:
+        return found
+    nouns, pronouns = cues.get("source_nouns", language), cues.get("pronouns", language)
+    if pronouns:
+        m = re.search(rf"(?<!\w)(?:{pronouns.pattern})\s*$", text[c0:stop], re.I)
+        lead = text[c0:stop][:m.start()] if m else ""
+        if m and re.fullmatch(rf"(?:{w['pronoun_leads']})?", lead.strip(" ,")) or (m and re.search(r"[,]\s*$", lead)):
+            return "", m.group(0), c0 + m.start(), False
+    if nouns:
+        found = _described_subject(sent, c0, stop, end, cues, language)
+        if found is None and "," in text[stop:end]:
+            # "A Malian army officer, who requested anonymity, said": the described source before the apposition.
+            appos = re.search(r",[^,]{2,90}$", text[c0:stop])
+            if appos:
+                found = _described_subject(sent, c0, c0 + appos.start(), end, cues, language)
+        return found
+    return None
+
+
+def _named_subject(sent: _Sentence, c0: int, stop: int, end: int, rel: bool, cues: VoiceCues,
+                   language: str | None) -> tuple[tuple[str, str, int, bool] | None, int]:
+    """Return (subject, stop): the named subject of the clause from `c0` that ends right before the verb at `end` (as
+    _subject_before gives it) or None, and where the words before the verb end once an apposition is set aside."""
+    text = sent.text
+    wd = _words()
+    w = wd.w
     # A named subject right before the verb, possibly with an apposition: "X, spokesperson for Y, said".
     # "X, spokesperson for Y, said": the subject stands before the apposition.
     appos = re.search(r",[^,]{2,90},\s*$", text[c0:stop] + ("," if text[stop:end].lstrip().startswith(",") else ""))
@@ -192,7 +219,7 @@ def _subject_before(sent: _Sentence, end: int, cues: VoiceCues, language: str | 
         # "Russian Ambassador to the CAR, Vladimir Titorenko, said": the name in the apposition is the speaker (the first
         # of coordinated speakers: "X, minister of Y, and his counterpart, Z, said": X).
         first = _first_conjunct(sent, named[0], c0)
-        return first[2], text[first[0]:end], first[0], False
+        return (first[2], text[first[0]:end], first[0], False), stop
     if appos and any(s[1] <= c0 + appos.start() and re.fullmatch(r"[\s’'s]*", text[s[1]:c0 + appos.start()]) for s in candidates):
         candidates = [s for s in candidates if s[1] <= c0 + appos.start()]
         stop = c0 + appos.start()
@@ -215,32 +242,16 @@ def _subject_before(sent: _Sentence, end: int, cues: VoiceCues, language: str | 
             nouns = cues.get("source_nouns", language)
             if s[3] == "state" and nouns and nouns.search(text[s[0]:s[1]]):
                 # The linker read the whole phrase as the state ("U.S. authorities", "le gouvernement malien").
-                return s[2], text[start:end], start, weak
+                return (s[2], text[start:end], start, weak), stop
             # "two Zambian army sources", "Kremlin spokesman Dmitry Peskov": the phrase up to the verb decides.
             phrase_m = re.search(rf"(?:{wd.determiner}\s+)?(?:[\w’'.-]+\s+){{0,5}}$", text[c0:s[0]], re.I)
             phrase_start = c0 + phrase_m.start() if phrase_m and s[3] == "state" else start
             found = _np_source(text[phrase_start:s[1]] if s[3] != "state" else text[phrase_start:stop], phrase_start, sent, cues, language)
             if found and found[0]:
-                return found[0], text[phrase_start:end], phrase_start, weak
-            return s[2], text[start:end], start, weak
+                return (found[0], text[phrase_start:end], phrase_start, weak), stop
+            return (s[2], text[start:end], start, weak), stop
         break
-    if rel:
-        return None
-    nouns, pronouns = cues.get("source_nouns", language), cues.get("pronouns", language)
-    if pronouns:
-        m = re.search(rf"(?<!\w)(?:{pronouns.pattern})\s*$", text[c0:stop], re.I)
-        lead = text[c0:stop][:m.start()] if m else ""
-        if m and re.fullmatch(rf"(?:{w['pronoun_leads']})?", lead.strip(" ,")) or (m and re.search(r"[,]\s*$", lead)):
-            return "", m.group(0), c0 + m.start(), False
-    if nouns:
-        found = _described_subject(sent, c0, stop, end, cues, language)
-        if found is None and "," in text[stop:end]:
-            # "A Malian army officer, who requested anonymity, said": the described source before the apposition.
-            appos = re.search(r",[^,]{2,90}$", text[c0:stop])
-            if appos:
-                found = _described_subject(sent, c0, c0 + appos.start(), end, cues, language)
-        return found
-    return None
+    return None, stop
 
 
 def _described_subject(sent: _Sentence, c0: int, stop: int, end: int, cues: VoiceCues, language: str | None) -> tuple[str, str, int, bool] | None:
