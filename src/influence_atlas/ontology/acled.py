@@ -10,7 +10,7 @@ from pathlib import Path
 from ..errors import OntologyError
 from ..text.metadata import ANALYSED_LANGUAGES
 from .events import event_type_ids, packaged_event_type_ids
-from .files import compile_words, read_yaml
+from .files import compile_words, language_alternation, read_yaml
 
 ACLED_FILE = Path(__file__).resolve().parent / "acled.yaml"
 LANGUAGES = ANALYSED_LANGUAGES
@@ -52,6 +52,8 @@ class AcledTaxonomy:
     inter_codes: dict[str, int]
     source: str
     publication_dates: dict[str, re.Pattern] | None = None
+    near_place: str = "(?!)"  # an alternation (no boundaries of its own) of the words that put an event near a place
+    near_place_articles: str = "(?!)"  # the articles that may follow them
 
     def dates_a_publication(self, before: str) -> bool:
         """True when the words just before a date make it a publication's date ("released on", "publiée le")."""
@@ -104,7 +106,8 @@ def load_acled_taxonomy(path: str | None = None) -> AcledTaxonomy:
     inter = data.get("inter_codes") or {}
     if not isinstance(inter, dict) or not all(isinstance(k, str) and isinstance(v, int) and 0 <= v <= 8 for k, v in inter.items()):
         raise OntologyError(f"{p}: 'inter_codes' must map actor kinds to ACLED actor-type codes 0-8")
-    return AcledTaxonomy(tuple(event_types), tuple(subs), mappings, compiled, dict(inter), str(p), publication_dates)
+    near = {key: language_alternation(f"{p}: {key}", data.get(key)) for key in ("near_place", "near_place_articles")}
+    return AcledTaxonomy(tuple(event_types), tuple(subs), mappings, compiled, dict(inter), str(p), publication_dates, **near)
 
 
 def _sub_type(p: Path, parent: str, j: int, item: object, event_type: str, seen: list[AcledSubType]) -> AcledSubType:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ..errors import OntologyError
 from .files import PACKAGE_DIR, alternation, check_entry, compile_words, joined, language_alternation, languages_of, read_yaml, user_files
-from .voice import HEDGE_KINDS, merged_hedge_kinds, merged_voice_words, voice_files
+from .voice import merged_hedge_kinds, merged_voice_words, voice_files
 
 EVENT_TYPES_FILE = PACKAGE_DIR / "event_types.yaml"
 _EVENT_TYPE_FIELDS = {"id", "acled", "suppresses", "requires_source", "triggers", "weak_triggers", "description"}
@@ -139,7 +139,6 @@ CUE_NAMES = ("reporting", "possible", "onset", "by_agent", "civilian_target", "p
              "agent_head", "conjunction", "perfect_auxiliary", "according_to", "singular_determiner", "definite_article", "near",
              "untagged_place_near", "untagged_place_preposition", "untagged_place_head", "locative", "locative_head",
              "place_article", "place_of", "partitive", "past_ending")
-HEDGE_NAMES = HEDGE_KINDS
 # Cues the event stage reads from voice.yaml, the one list of who-is-speaking words: event cue → voice section.
 VOICE_CUES = {"negation": "negation"}
 

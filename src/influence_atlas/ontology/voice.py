@@ -41,11 +41,6 @@ def voice_files(path: str | None = None) -> tuple[Path, ...]:
     return (Path(path) if path else VOICE_FILE,) + user_files(VOICE_FILE, "ATLAS_VOICE_WORDS")[1:]
 
 
-def load_voice_words(path: str | None = None) -> dict[str, dict[str, list[str]]]:
-    """Return section → language → patterns of the voice files (voice_files), merged and validated."""
-    return merged_voice_words(tuple(str(p) for p in voice_files(path)))
-
-
 @lru_cache(maxsize=4)
 def merged_voice_words(paths: tuple[str, ...]) -> dict[str, dict[str, list[str]]]:
     """Return section → language → patterns merged from the voice files `paths` (the first one whole)."""
@@ -67,15 +62,10 @@ def _compiled(paths: tuple[str, ...]) -> VoiceCues:
     return VoiceCues(compiled)
 
 
-def load_hedge_kinds(path: str | None = None) -> dict[str, dict[str, list[str]]]:
-    """Return hedge kind (denied, suspected, alleged, planned, in the packaged file's order) → language → patterns of the
-    voice files' `hedge_kinds` sections: the packaged file gives every kind, the user's files add patterns to any."""
-    return merged_hedge_kinds(tuple(str(p) for p in voice_files(path)))
-
-
 @lru_cache(maxsize=4)
 def merged_hedge_kinds(paths: tuple[str, ...]) -> dict[str, dict[str, list[str]]]:
-    """Return hedge kind → language → patterns merged from the voice files `paths` (the first one gives every kind)."""
+    """Return hedge kind (denied, suspected, alleged, planned, in the first file's order) → language → patterns merged
+    from the voice files `paths`' `hedge_kinds` sections: the first gives every kind, the others add patterns to any."""
     merged_voice_words(paths)  # the files' other sections are checked too
     merged: dict[str, dict[str, list[str]]] = {}
     for i, p in enumerate(Path(x) for x in paths):
