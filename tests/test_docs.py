@@ -50,3 +50,19 @@ def test_readme_first_section_gives_exactly_two_commands():
     block = re.search(r"```\n(.*?)```", first, re.S).group(1)
     commands = [ln.split("#")[0].strip() for ln in block.strip().splitlines()]
     assert commands == ["make demo", "make test"]
+
+
+PACKAGE = Path(__file__).resolve().parent.parent / "src" / "influence_atlas"
+
+
+def test_every_environment_variable_the_package_reads_is_documented():
+    read = {m for path in PACKAGE.rglob("*.py") for m in re.findall(r"[\"'](ATLAS_[A-Z_]+)[\"']", path.read_text(encoding="utf-8"))}
+    assert read and not [v for v in sorted(read) if f"${v}" not in README and v not in README]
+
+
+def test_the_layout_section_names_every_package_and_word_file():
+    layout = README.split("## Layout")[1].split("\n## ")[0]
+    packages = [p.parent.name for p in PACKAGE.glob("*/__init__.py")]
+    assert packages and not [p for p in packages if f"`{p}/`" not in layout]
+    loaders = [p.stem for p in (PACKAGE / "ontology").glob("*.py") if p.stem != "__init__"]
+    assert not [m for m in loaders if f"`{m}" not in layout]

@@ -53,6 +53,10 @@ def test_user_files_change_the_analysis_version(tmp_path, monkeypatch):
     assert with_cues not in (before, with_actors)
     seen = {before, with_actors, with_cues}
     for variable, body in (("ATLAS_DATE_WORDS", "same_day:\n  de: ['am selben Tag']\n"),
+                           ("ATLAS_EVENT_TYPES", "event_types:\n  - id: coup\n    triggers:\n      de: [Staatsstreich]\n"),
+                           ("ATLAS_VOICE_WORDS", "negation:\n  de: [nicht]\n"),
+                           ("ATLAS_CLAIM_CUES", "determiners:\n  de: [die]\n"),
+                           ("ATLAS_STANCE_WORDS", "victim:\n  de: [Opfer]\n"),
                            ("ATLAS_NAME_WORDS", "titles:\n  de: [Oberst]\n"),
                            ("ATLAS_QUANTITY_WORDS", "numbers:\n  de: {zwei: 2}\n")):
         path = tmp_path / f"{variable}.yaml"
@@ -62,21 +66,94 @@ def test_user_files_change_the_analysis_version(tmp_path, monkeypatch):
         seen.add(analysis_version())
 
 
-def test_event_negators_are_the_voice_files(tmp_path):
+def test_event_negators_and_hedge_kinds_are_the_voice_files(tmp_path, monkeypatch):
     import yaml
 
     from influence_atlas.ontology.events import load_event_cues
 
     data = yaml.safe_load(files.PACKAGE_DIR.joinpath("event_types.yaml").read_text(encoding="utf-8"))
     voice = yaml.safe_load(files.PACKAGE_DIR.joinpath("voice.yaml").read_text(encoding="utf-8"))
-    own = tmp_path / "voice.yaml"
-    own.write_text(yaml.safe_dump({"negation": {"en": ["nowhere near"]}}), encoding="utf-8")
-    assert "nowhere near" in load_event_cues(None, str(own)).cues["negation"]
     assert all(p in load_event_cues().cues["negation"] for p in voice["negation"]["fr"])
+    assert dict(load_event_cues().hedges)["planned"] == files.alternation("x", [p for ps in voice["hedge_kinds"]["planned"].values() for p in ps])
+    own = tmp_path / "voice.yaml"
+    own.write_text(yaml.safe_dump({"negation": {"en": ["nowhere near"]}, "hedge_kinds": {"denied": {"de": ["bestritten"]}}}),
+                   encoding="utf-8")
+    monkeypatch.setenv("ATLAS_VOICE_WORDS", str(own))
+    extended = load_event_cues()
+    assert "nowhere near" in extended.cues["negation"] and "bestritten" in dict(extended.hedges)["denied"]
+    monkeypatch.delenv("ATLAS_VOICE_WORDS")
+    assert "nowhere near" not in load_event_cues().cues["negation"]
     path = tmp_path / "event_types.yaml"
-    path.write_text(yaml.safe_dump({**data, "cues": {**data["cues"], "negation": {"en": ["not"]}}}), encoding="utf-8")
-    with pytest.raises(OntologyError, match=r"event_types.yaml: cues: negation is read from voice.yaml"):
-        load_event_cues(str(path))
+    for cue in ("negation", "hedges"):
+        path.write_text(yaml.safe_dump({**data, "cues": {**data["cues"], cue: {"en": ["not"]}}}), encoding="utf-8")
+        with pytest.raises(OntologyError, match=rf"event_types.yaml: cues: {cue} is read from voice.yaml"):
+            load_event_cues(str(path))
+    own = tmp_path / "more" / "voice.yaml"  # (a new path: files are read once per path)
+    own.parent.mkdir()
+    own.write_text(yaml.safe_dump({"hedge_kinds": {"rumoured": {"en": ["rumoured"]}}}), encoding="utf-8")
+    monkeypatch.setenv("ATLAS_VOICE_WORDS", str(own))
+    with pytest.raises(OntologyError, match=r"voice.yaml: hedge_kinds must give only denied, suspected, alleged, planned \(not rumoured\)"):
+        load_event_cues()
+
+
+def test_user_event_types_add_types_and_triggers(tmp_path, monkeypatch):
+    from influence_atlas.ontology.events import EVENT_TYPES, event_type_ids, load_event_cues, load_event_types
+
+    own = tmp_path / "event_types.yaml"
+    own.write_text("event_types:\n  - id: hack_and_leak\n    acled: [Strategic developments, Other]\n    suppresses: [other]\n"
+                   "    triggers:\n      en: ['leaked (?:e-?mails|documents)']\n  - id: coup\n    triggers:\n      de: [Staatsstreich]\n"
+                   "cues:\n  onset:\n    de: [seit]\n", encoding="utf-8")
+    monkeypatch.setenv("ATLAS_EVENT_TYPES", str(own))
+    types = {t.id: t for t in load_event_types()}
+    assert event_type_ids()[-1] == "hack_and_leak" and "hack_and_leak" not in EVENT_TYPES
+    assert types["hack_and_leak"].triggers["en"].search("It published leaked emails.") and types["hack_and_leak"].suppresses == ("other",)
+    assert types["coup"].triggers["de"].search("der Staatsstreich") and types["coup"].triggers["en"].search("a coup")
+    assert "seit" in load_event_cues().cues["onset"] and "since" in load_event_cues().cues["onset"]
+    for i, (body, message) in enumerate((("event_types:\n  - id: Hack\n", r"event type 'Hack': an id is lower-case"),
+                          ("event_types:\n  - id: leak\n    suppresses: [nothing]\n", r"event type 'leak': unknown type\(s\) in 'suppresses': nothing"),
+                          ("event_types:\n  - id: leak\n  - id: leak\n", r"event type 'leak': given twice in one file"),
+                          ("acled: {}\n", r"unknown section\(s\) acled"),
+                          ("cues:\n  onset:\n    de: ['seit(']\n", r"cues.onset: bad pattern 'seit\('"),
+                          ("cues:\n  soon:\n    de: [bald]\n", r"cues: unknown soon"))):
+        own = tmp_path / str(i) / "event_types.yaml"  # (a new path each time: files are read once per path)
+        own.parent.mkdir()
+        own.write_text(body, encoding="utf-8")
+        monkeypatch.setenv("ATLAS_EVENT_TYPES", str(own))
+        with pytest.raises(OntologyError, match=r"event_types.yaml: " + message):
+            load_event_cues() if message.startswith("cues") else load_event_types()
+
+
+def test_user_voice_claim_cue_and_stance_files_extend_the_packaged_ones(tmp_path, monkeypatch):
+    from influence_atlas.ontology.lexicons import load_stance_lexicon, load_voice_cues
+
+    voice = tmp_path / "voice.yaml"
+    voice.write_text("reporting_verbs:\n  de: [sagte]\n", encoding="utf-8")
+    claims = tmp_path / "claim_cues.yaml"
+    claims.write_text("determiners:\n  de: [die]\n", encoding="utf-8")
+    stance = tmp_path / "stance.yaml"
+    stance.write_text("polarity:\n  en: {'heroic': -1, 'scheming': -2}\nvictim:\n  de: [Opfer]\nblame_events: [coup]\n"
+                      "grammar:\n  agent_links: ['on behalf of']\n", encoding="utf-8")
+    assert "sagte" not in load_voice_cues().get("reporting_verbs", "de").pattern
+    monkeypatch.setenv("ATLAS_VOICE_WORDS", str(voice))
+    monkeypatch.setenv("ATLAS_CLAIM_CUES", str(claims))
+    monkeypatch.setenv("ATLAS_STANCE_WORDS", str(stance))
+    assert load_voice_cues().get("reporting_verbs", "de").search("er sagte") and load_voice_cues().get("reporting_verbs", "en").search("said")
+    assert "die" in load_claim_cues()["determiners"] and "the" in load_claim_cues()["determiners"]
+    lexicon = load_stance_lexicon()
+    scores = {p.pattern: score for p, score in lexicon.polarity["en"]}
+    assert scores["(?<!\\w)(?:heroic)(?!\\w)"] == -1 and scores["(?<!\\w)(?:scheming)(?!\\w)"] == -2
+    assert lexicon.victim["de"].search("die Opfer") and "coup" in lexicon.blame_events and len(lexicon.blame_events) > 1
+    assert lexicon.grammar.agent_after.match(" on behalf of the ") and lexicon.grammar.agent_after.match(" linked to the ")
+    (tmp_path / "bad").mkdir()  # (new paths: files are read once per path)
+    stance, claims = tmp_path / "bad" / "stance.yaml", tmp_path / "bad" / "claim_cues.yaml"
+    monkeypatch.setenv("ATLAS_CLAIM_CUES", str(claims))
+    monkeypatch.setenv("ATLAS_STANCE_WORDS", str(stance))
+    stance.write_text("polarity:\n  en: {'heroic': 3}\n", encoding="utf-8")
+    with pytest.raises(OntologyError, match=r"stance.yaml: polarity.en entry 'heroic': score must be"):
+        load_stance_lexicon()
+    claims.write_text("adverbs:\n  en: [also]\n", encoding="utf-8")
+    with pytest.raises(OntologyError, match=r"claim_cues.yaml: unknown section\(s\) adverbs"):
+        load_claim_cues()
 
 
 def test_user_word_files_extend_the_packaged_ones(tmp_path):
@@ -147,8 +224,23 @@ def test_claim_cues_bad_pattern_and_unknown_section(tmp_path):
     data = yaml.safe_load(files.PACKAGE_DIR.joinpath("claim_cues.yaml").read_text(encoding="utf-8"))
     path = tmp_path / "claim_cues.yaml"
     path.write_text(yaml.safe_dump({**data, "relatives": {"en": ["who("]}}), encoding="utf-8")
-    with pytest.raises(OntologyError, match=r"claim_cues.yaml: relatives: bad pattern 'who\('"):
+    with pytest.raises(OntologyError, match=r"claim_cues.yaml: relatives.en: bad pattern 'who\('"):
         load_claim_cues(str(path))
     path.write_text(yaml.safe_dump({**data, "adverbs": {"en": ["also"]}}), encoding="utf-8")
     with pytest.raises(OntologyError, match=r"claim_cues.yaml: unknown section\(s\) adverbs"):
         load_claim_cues(str(path))
+
+
+def test_a_user_event_type_is_found_in_a_text(tmp_path, monkeypatch):
+    from influence_atlas.pipeline import analyze_document, build_document
+    from influence_atlas.text.readers import Source
+
+    own = tmp_path / "event_types.yaml"
+    own.write_text("event_types:\n  - id: hack_and_leak\n    suppresses: [other]\n    triggers:\n      en: ['leaked (?:e-?mails|documents)']\n",
+                   encoding="utf-8")
+    text = "On 3 May 2022, hackers leaked emails of the embassy in Bamako, officials said."
+    doc = build_document(Source(name="t.txt", path="t.txt", text=text, meta={}))
+    assert "hack_and_leak" not in {e.type for e in analyze_document(doc).events}
+    monkeypatch.setenv("ATLAS_EVENT_TYPES", str(own))
+    found = [e for e in analyze_document(doc).events if e.type == "hack_and_leak"]
+    assert found and found[0].date == "2022-05-03" and text[found[0].start:found[0].end].startswith("On 3 May")

@@ -20,7 +20,7 @@ from typing import Iterable
 
 from .errors import AtlasError
 from .extract.dates import date_span
-from .ontology.events import EVENT_TYPES
+from .ontology.events import event_type_ids
 from .ontology.narratives import load_taxonomy
 from .reconcile.events import link_id
 from .records import Actor, EventActor, Link, NarrativeHit, Stance
@@ -314,32 +314,46 @@ def _apply(work: _Working, c: Correction) -> list[str] | None:
 
 def _apply_actor(work: _Working, c: Correction) -> list[str] | None:
     """Merge an actor into another, or split an alias off an actor, over the working records."""
-    name = c.target["name"]
-    touched: list[str] = []
-    if c.operation == "merge":
-        into = c.fields["into"]
-        rename = lambda n: into if n == name else n  # noqa: E731
-        relinked = {(m.doc, m.start, m.end) for m in work.records["mention"].values() if m.actor == name}
-        found = name in work.actors or bool(relinked)
-    else:
-        alias, into = c.fields["alias"], c.fields["into"]
-        relinked = {(m.doc, m.start, m.end) for m in work.records["mention"].values()
-                    if m.actor == name and m.text.casefold() == alias.casefold()}
-        found = bool(relinked)
-        rename = None
-    if not found:
+    name, into, merge = c.target["name"], c.fields["into"], c.operation == "merge"
+    alias = None if merge else c.fields["alias"]
+    relinked = {(m.doc, m.start, m.end) for m in work.records["mention"].values()
+                if m.actor == name and (merge or m.text.casefold() == alias.casefold())}
+    if not (relinked or (merge and name in work.actors)):
         return None
+    touched = _relink_mentions(work, relinked, into)
+    touched += _rename_event_actor(work, name, into, None if merge else relinked)
+    for cl in list(work.records["claim"].values()):
+        if cl.attributed_to == name and (alias is None or (cl.attribution_text or "").casefold().find(alias.casefold()) >= 0):
+            new = replace(cl, attributed_to=into)
+            work.put("claim", new, cl)
+            touched.append(record_key("claim", new))
+    if merge:
+        touched += _merge_stances(work, name, into)
+    _rename_in_actor_table(work, name, into, alias)
+    touched.append(f"actor|{into}")
+    return touched
+
+
+def _relink_mentions(work: _Working, relinked: set[tuple[str, int, int]], into: str) -> list[str]:
+    """Link the mentions at `relinked` (doc, start, end) to `into`; return their keys."""
+    touched = []
     for m in list(work.records["mention"].values()):
         if (m.doc, m.start, m.end) in relinked:
             new = replace(m, actor=into)
             work.put("mention", new, m)
             touched.append(record_key("mention", new))
+    return touched
+
+
+def _rename_event_actor(work: _Working, name: str, into: str, split: set[tuple[str, int, int]] | None) -> list[str]:
+    """Rename an event party `name` to `into` (once per event); for a split (`split`: the relinked mentions) only in
+    events told around a relinked mention with no other mention of the actor. Return the events' keys."""
+    touched = []
     for e in list(work.records["event"].values()):
-        names = [a.name for a in e.actors]
-        if name not in names:
+        if name not in [a.name for a in e.actors]:
             continue
-        if rename is None:  # split: only events told around a relinked mention, with no other mention of the actor
-            inside = [k for k in relinked if k[0] == e.doc and e.start <= k[1] and k[2] <= e.end]
+        if split is not None:
+            inside = [k for k in split if k[0] == e.doc and e.start <= k[1] and k[2] <= e.end]
             others = [m for m in work.records["mention"].values()
                       if m.doc == e.doc and m.actor == name and e.start <= m.start and m.end <= e.end]
             if not inside or others:
@@ -353,40 +367,42 @@ def _apply_actor(work: _Working, c: Correction) -> list[str] | None:
         new = replace(e, actors=tuple(actors))
         work.put("event", new, e)
         touched.append(record_key("event", new))
-    for cl in list(work.records["claim"].values()):
-        if cl.attributed_to == name and (rename or (cl.attribution_text or "").casefold().find(c.fields["alias"].casefold()) >= 0):
-            new = replace(cl, attributed_to=into)
-            work.put("claim", new, cl)
-            touched.append(record_key("claim", new))
-    if rename:
-        for s in list(work.records["stance"].values()):
-            if s.actor != name:
-                continue
-            other = work.records["stance"].get((s.doc, into))
-            merged = Stance(s.doc, into, s.score, s.evidence, s.extractor, s.confidence, relayed_from=s.relayed_from)
-            if other is not None:
-                weight = s.confidence + other.confidence or 1.0
-                merged = Stance(s.doc, into, round((s.score * s.confidence + other.score * other.confidence) / weight, 4),
-                                tuple(sorted(set(s.evidence) | set(other.evidence))), other.extractor, max(s.confidence, other.confidence),
-                                relayed_from=other.relayed_from or s.relayed_from)
-            work.remove("stance", s)
-            work.put("stance", merged)
-            touched.append(record_key("stance", merged))
-    # The actors table: the merged name becomes an alias; a split alias becomes an actor of its own.
+    return touched
+
+
+def _merge_stances(work: _Working, name: str, into: str) -> list[str]:
+    """Move each document's stance toward `name` to `into`, averaged by confidence with one it already has; return keys."""
+    touched = []
+    for s in list(work.records["stance"].values()):
+        if s.actor != name:
+            continue
+        other = work.records["stance"].get((s.doc, into))
+        merged = Stance(s.doc, into, s.score, s.evidence, s.extractor, s.confidence, relayed_from=s.relayed_from)
+        if other is not None:
+            weight = s.confidence + other.confidence or 1.0
+            merged = Stance(s.doc, into, round((s.score * s.confidence + other.score * other.confidence) / weight, 4),
+                            tuple(sorted(set(s.evidence) | set(other.evidence))), other.extractor, max(s.confidence, other.confidence),
+                            relayed_from=other.relayed_from or s.relayed_from)
+        work.remove("stance", s)
+        work.put("stance", merged)
+        touched.append(record_key("stance", merged))
+    return touched
+
+
+def _rename_in_actor_table(work: _Working, name: str, into: str, alias: str | None) -> None:
+    """Update the actors table: a merged name becomes an alias of `into`; a split alias becomes an actor of its own."""
     source = work.actors.get(name)
-    if c.operation == "merge":
+    if alias is None:
         target = work.actors.get(into) or Actor(into, source.kind if source else "unknown", (), source.country if source else None, False)
         aliases = list(target.aliases) + [name] + list(source.aliases if source else ())
         work.actors[into] = replace(target, aliases=tuple(dict.fromkeys(a for a in aliases if a != into)))
         work.actors.pop(name, None)
-    else:
-        if source is not None:
-            work.actors[name] = replace(source, aliases=tuple(a for a in source.aliases if a.casefold() != c.fields["alias"].casefold()))
-        if into not in work.actors:
-            work.actors[into] = Actor(into, source.kind if source else "unknown", (c.fields["alias"],) if c.fields["alias"] != into else (),
-                                      source.country if source else None, False)
-    touched.append(f"actor|{into}")
-    return touched
+        return
+    if source is not None:
+        work.actors[name] = replace(source, aliases=tuple(a for a in source.aliases if a.casefold() != alias.casefold()))
+    if into not in work.actors:
+        work.actors[into] = Actor(into, source.kind if source else "unknown", (alias,) if alias != into else (),
+                                  source.country if source else None, False)
 
 
 def _event_follow_ups(event, values: dict) -> dict:
@@ -449,8 +465,8 @@ def _check_value(kind: str, name: str, value):
         return CorrectionError(f"invalid {kind} {name} {value!r}: {what}")
 
     if kind == "event" and name == "type":
-        if value not in EVENT_TYPES:
-            raise bad(f"use one of {', '.join(EVENT_TYPES)}")
+        if value not in event_type_ids():
+            raise bad(f"use one of {', '.join(event_type_ids())}")
         return value
     if kind == "event" and name == "date":
         if value is None:
@@ -472,21 +488,7 @@ def _check_value(kind: str, name: str, value):
             raise bad("a toll cannot be negative")
         return number
     if kind == "event" and name == "actors":
-        items = value if isinstance(value, (list, tuple)) else [] if value is None else str(value).split(",")
-        out = []
-        for item in items:
-            if isinstance(item, (list, tuple)) and len(item) == 2:
-                n, role = item
-            elif isinstance(item, str):  # NAME or NAME:ROLE
-                n, _, role = item.rpartition(":") if ":" in item else (item, "", "other")
-            else:
-                raise bad("give names, NAME:ROLE strings or [name, role] pairs")
-            n, role = str(n).strip(), str(role).strip() or "other"
-            if role not in EVENT_ROLES:
-                raise bad(f"role '{role}' of {n}: use {', '.join(EVENT_ROLES)} (NAME:ROLE)")
-            if n and n not in [x[0] for x in out]:
-                out.append([n, role])
-        return out
+        return _check_event_actors(value, bad)
     if kind == "claim" and name == "attributed_to":
         return None if value is None else str(value).strip() or None
     if kind == "claim" and name == "hedged":
@@ -510,6 +512,26 @@ def _check_value(kind: str, name: str, value):
             raise bad(f"use {' or '.join(NARRATIVE_MODES)}")
         return value
     raise bad("not editable")  # pragma: no cover (EDITABLE lists every case above)
+
+
+def _check_event_actors(value, bad) -> list[list[str]]:
+    """Return an event's parties as [name, role] pairs, once each, from names, NAME:ROLE strings or pairs; raises
+    `bad(...)` otherwise."""
+    items = value if isinstance(value, (list, tuple)) else [] if value is None else str(value).split(",")
+    out = []
+    for item in items:
+        if isinstance(item, (list, tuple)) and len(item) == 2:
+            n, role = item
+        elif isinstance(item, str):  # NAME or NAME:ROLE
+            n, _, role = item.rpartition(":") if ":" in item else (item, "", "other")
+        else:
+            raise bad("give names, NAME:ROLE strings or [name, role] pairs")
+        n, role = str(n).strip(), str(role).strip() or "other"
+        if role not in EVENT_ROLES:
+            raise bad(f"role '{role}' of {n}: use {', '.join(EVENT_ROLES)} (NAME:ROLE)")
+        if n and n not in [x[0] for x in out]:
+            out.append([n, role])
+    return out
 
 
 # -- naming records ---------------------------------------------------------------------------------

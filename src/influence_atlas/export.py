@@ -253,13 +253,15 @@ def _geo_precision(e, actors: dict) -> int | str:
     """ACLED's geo_precision of an event's place: 1 the town itself, 2 near it, 3 a region or the country; blank if none."""
     import re
 
+    from .ontology.acled import load_acled_taxonomy
+
     if not e.location:
         return ""
     actor = actors.get(e.location)
     if actor is not None and actor.kind == "state":
         return 3
-    near = re.search(r"\b(?:near|outside|around|close to|in the area of|près de|aux environs de|non loin de|dans les environs de)\s+(?:the\s+)?(?:\w+\s+){0,2}"
-                     + re.escape(e.location), e.evidence, re.I)
+    tax = load_acled_taxonomy()
+    near = re.search(rf"\b{tax.near_place}\s+(?:{tax.near_place_articles}\s+)?(?:\w+\s+){{0,2}}" + re.escape(e.location), e.evidence, re.I)
     if near:
         return 2
     return 1 if e.latitude is not None else 2

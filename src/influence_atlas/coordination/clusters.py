@@ -130,17 +130,32 @@ def find_clusters(edges: Edges, posts: Posts, *, method: str = "leiden", resolut
         community, modularity = _communities(len(nodes), ia, ib, weight, method, resolution, seed)
 
     names = edges.accounts.gather(nodes)
-    # Edge statistics per community: only edges with both ends inside it.
+    members = pl.DataFrame({"acc": nodes.astype(np.uint32), "c": community, "account": names})
+    clusters, cluster_of = _ranked_clusters(members, nodes, component, _community_stats(community, ia, ib, weight),
+                                            _shared_objects(edges, posts, members, top_objects))
+    membership = pl.DataFrame({
+        "account": names,
+        "cluster": [cluster_of[int(c)] for c in community],
+        "component": (component + 1).astype(np.int64),
+    }).sort("account")
+    n_components = int(component.max()) + 1
+    return Clusters(method, resolution, seed, n_components, modularity, tuple(clusters), membership)
+
+
+def _community_stats(community: np.ndarray, ia: np.ndarray, ib: np.ndarray, weight: np.ndarray) -> dict[int, dict]:
+    """Return each community's edge statistics (n, total, mean, median, max), over the edges with both ends inside it."""
     inside = community[ia] == community[ib]
     stats = (
         pl.DataFrame({"c": community[ia][inside], "w": weight[inside]})
         .group_by("c").agg(n=pl.len(), total=pl.col("w").sum(), mean=pl.col("w").mean(),
                            median=pl.col("w").median(), max=pl.col("w").max())
     )
-    stats_by = {row["c"]: row for row in stats.iter_rows(named=True)}
-    members = pl.DataFrame({"acc": nodes.astype(np.uint32), "c": community, "account": names})
-    shared = _shared_objects(edges, posts, members, top_objects)
+    return {row["c"]: row for row in stats.iter_rows(named=True)}
 
+
+def _ranked_clusters(members: pl.DataFrame, nodes: np.ndarray, component: np.ndarray, stats_by: dict[int, dict],
+                     shared: dict) -> tuple[list[Cluster], dict[int, str]]:
+    """Return the clusters, largest first (then heaviest, then by first account), and each community's cluster id."""
     groups = (
         members.group_by("c").agg(pl.col("account").sort().alias("accounts"), pl.col("acc").first().alias("acc"))
         .sort("c")
@@ -167,13 +182,7 @@ def find_clusters(edges: Edges, posts: Posts, *, method: str = "leiden", resolut
                                 weight_total=d["weight_total"], weight_mean=d["weight_mean"], weight_median=d["weight_median"],
                                 weight_max=d["weight_max"], density=d["density"], objects_total=d["objects_total"],
                                 objects=d["objects"], first=d["first"], last=d["last"]))
-    membership = pl.DataFrame({
-        "account": names,
-        "cluster": [cluster_of[int(c)] for c in community],
-        "component": (component + 1).astype(np.int64),
-    }).sort("account")
-    n_components = int(component.max()) + 1
-    return Clusters(method, resolution, seed, n_components, modularity, tuple(clusters), membership)
+    return clusters, cluster_of
 
 
 def _dense_by_size(labels: np.ndarray) -> np.ndarray:

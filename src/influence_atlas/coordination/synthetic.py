@@ -79,16 +79,31 @@ def make_synthetic_posts(
     # Planted groups: accounts drawn from the moderately active part of the pool.
     quiet = np.argsort(activity)[: n_accounts // 2]
     sizes = rng.integers(group_size[0], group_size[1] + 1, size=groups)
-    members = rng.choice(quiet, size=int(sizes.sum()), replace=False)
-    planted_acc, planted_obj, planted_time, planted_text = [], [], [], []
+    crews = np.split(rng.choice(quiet, size=int(sizes.sum()), replace=False), np.cumsum(sizes)[:-1])
     vocab = _pseudo_words(rng, 6000) if with_text else np.array(["x"])
     word_weights = 1.0 / np.arange(1, len(vocab) + 1) ** 1.05
     word_weights /= word_weights.sum()
-    at = 0
+    planted = _planted_shares(rng, crews, actions, n_objects, popularity, span, group_window,
+                              (vocab, word_weights) if with_text else None)
+
+    n_organic = max(0, n_posts - len(planted[0]))
+    acc, obj, times = _organic_shares(rng, n_organic, activity, popularity, born, bursty)
+    texts = _organic_texts(rng, vocab, word_weights, n_organic) + planted[3] if with_text else None
+    frame = _frame(rng, np.concatenate([acc, np.array(planted[0], dtype=np.int64)]),
+                   np.concatenate([obj, np.array(planted[1], dtype=np.int64)]), np.concatenate([times, np.array(planted[2])]), texts)
+    truth = {f"u{int(account):07d}": g for g, crew in enumerate(crews) for account in crew}
+    return SyntheticPosts(frame=frame, groups=truth, group_window=group_window)
+
+
+def _planted_shares(rng: np.random.Generator, crews: list[np.ndarray], actions: tuple[int, int], n_objects: int,
+                    popularity: np.ndarray, span: float, window: float,
+                    words: tuple[np.ndarray, np.ndarray] | None) -> tuple[list, list, list, list[str]]:
+    """Return (accounts, objects, times, texts) of the planted groups: each crew shares `actions` objects within `window`
+    seconds, most of them new objects, with near-copies of one text (when `words` gives a vocabulary and its weights)."""
+    vocab, word_weights = words if words is not None else (np.array(["x"]), np.ones(1))
+    accounts, objects, times, texts = [], [], [], []
     next_object = n_objects
-    for g, size in enumerate(sizes):
-        crew = members[at : at + size]
-        at += size
+    for crew in crews:
         for _ in range(int(rng.integers(actions[0], actions[1] + 1))):
             if rng.random() < 0.75:
                 obj, next_object = next_object, next_object + 1
@@ -98,49 +113,46 @@ def make_synthetic_posts(
             template = list(vocab[rng.choice(len(vocab), size=int(rng.integers(20, 30)), p=word_weights)])
             for account in crew:
                 if rng.random() < 0.8:
-                    planted_acc.append(account)
-                    planted_obj.append(obj)
-                    planted_time.append(trigger + rng.uniform(0.0, group_window))
-                    words = list(template)
-                    if with_text and rng.random() < 0.5:
-                        words[int(rng.integers(len(words)))] = str(vocab[int(rng.integers(len(vocab)))])
-                    planted_text.append(" ".join(words))
+                    accounts.append(account)
+                    objects.append(obj)
+                    times.append(trigger + rng.uniform(0.0, window))
+                    text = list(template)
+                    if words is not None and rng.random() < 0.5:
+                        text[int(rng.integers(len(text)))] = str(vocab[int(rng.integers(len(vocab)))])
+                    texts.append(" ".join(text))
+    return accounts, objects, times, texts
 
-    n_organic = max(0, n_posts - len(planted_acc))
-    acc = rng.choice(n_accounts, size=n_organic, p=activity)
-    obj = rng.choice(n_objects, size=n_organic, p=popularity)
+
+def _organic_shares(rng: np.random.Generator, n: int, activity: np.ndarray, popularity: np.ndarray, born: np.ndarray,
+                    bursty: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return (accounts, objects, times) of `n` organic shares, each some delay after its object's first appearance."""
+    acc = rng.choice(len(activity), size=n, p=activity)
+    obj = rng.choice(len(popularity), size=n, p=popularity)
     if bursty:
         # Popular objects go viral: most of their shares land within minutes of the first one.
         hot = popularity[obj] > np.quantile(popularity, 0.999)
-        delay = np.where(hot, rng.lognormal(np.log(2400.0), 1.0, n_organic), rng.exponential(6 * 3600.0, n_organic))
+        delay = np.where(hot, rng.lognormal(np.log(2400.0), 1.0, n), rng.exponential(6 * 3600.0, n))
     else:
-        delay = rng.exponential(6 * 3600.0, n_organic)
-    times = born[obj] + delay
+        delay = rng.exponential(6 * 3600.0, n)
+    return acc, obj, born[obj] + delay
 
-    texts: list[str] = []
-    if with_text:
-        slogans = _texts(rng, vocab, word_weights, 300, 5, 9)
-        organic_words = _texts(rng, vocab, word_weights, n_organic, 8, 22)
-        slogan_pick = rng.random(n_organic) < 0.01
-        slogan_ids = rng.integers(0, len(slogans), n_organic)
-        texts = [slogans[s] if pick else words for pick, s, words in zip(slogan_pick.tolist(), slogan_ids.tolist(), organic_words)]
-        texts.extend(planted_text)
 
-    all_acc = np.concatenate([acc, np.array(planted_acc, dtype=np.int64)])
-    all_obj = np.concatenate([obj, np.array(planted_obj, dtype=np.int64)])
-    all_time = np.floor(START + np.concatenate([times, np.array(planted_time)])).astype(np.int64)
-    order = rng.permutation(len(all_acc))
-    frame = pl.DataFrame({
+def _organic_texts(rng: np.random.Generator, vocab: np.ndarray, word_weights: np.ndarray, n: int) -> list[str]:
+    """Return the texts of `n` organic shares: mostly their own words, one in a hundred a common slogan."""
+    slogans = _texts(rng, vocab, word_weights, 300, 5, 9)
+    organic_words = _texts(rng, vocab, word_weights, n, 8, 22)
+    slogan_pick = rng.random(n) < 0.01
+    slogan_ids = rng.integers(0, len(slogans), n)
+    return [slogans[s] if pick else words for pick, s, words in zip(slogan_pick.tolist(), slogan_ids.tolist(), organic_words)]
+
+
+def _frame(rng: np.random.Generator, accounts: np.ndarray, objects: np.ndarray, times: np.ndarray, texts: list[str] | None) -> pl.DataFrame:
+    """Return the posts in a random order (`post_id, account, time, object` and `text` when given)."""
+    order = rng.permutation(len(accounts))
+    return pl.DataFrame({
         "post_id": [f"m{i:08d}" for i in range(len(order))],
-        "account": np.char.add("u", np.char.zfill(all_acc[order].astype(str), 7)),
-        "time": all_time[order],
-        "object": np.char.add("https://news.example/a/", all_obj[order].astype(str)),
-        **({"text": np.array(texts, dtype=object)[order]} if with_text else {}),
+        "account": np.char.add("u", np.char.zfill(accounts[order].astype(str), 7)),
+        "time": np.floor(START + times).astype(np.int64)[order],
+        "object": np.char.add("https://news.example/a/", objects[order].astype(str)),
+        **({"text": np.array(texts, dtype=object)[order]} if texts is not None else {}),
     })
-    truth: dict[str, int] = {}
-    at = 0
-    for g, size in enumerate(sizes):
-        for account in members[at : at + size]:
-            truth[f"u{int(account):07d}"] = g
-        at += size
-    return SyntheticPosts(frame=frame, groups=truth, group_window=group_window)

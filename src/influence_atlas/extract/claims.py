@@ -183,6 +183,33 @@ def _subject_before(sent: _Sentence, end: int, cues: VoiceCues, language: str | 
     rel = bool(re.search(rf"\b{w['relatives']}\s+\S+(?:\s+\S+){{0,1}}$", clause, re.I)) and "," not in text[stop:end]
     if re.search(rf"\b{w['passive_auxiliaries']}\s*$", clause, re.I):
         return None  # passive: "sanctions were announced"
+    found, stop = _named_subject(sent, c0, stop, end, rel, cues, language)
+    if found or rel:
+        return found
+    nouns, pronouns = cues.get("source_nouns", language), cues.get("pronouns", language)
+    if pronouns:
+        m = re.search(rf"(?<!\w)(?:{pronouns.pattern})\s*$", text[c0:stop], re.I)
+        lead = text[c0:stop][:m.start()] if m else ""
+        if m and re.fullmatch(rf"(?:{w['pronoun_leads']})?", lead.strip(" ,")) or (m and re.search(r"[,]\s*$", lead)):
+            return "", m.group(0), c0 + m.start(), False
+    if nouns:
+        found = _described_subject(sent, c0, stop, end, cues, language)
+        if found is None and "," in text[stop:end]:
+            # "A Malian army officer, who requested anonymity, said": the described source before the apposition.
+            appos = re.search(r",[^,]{2,90}$", text[c0:stop])
+            if appos:
+                found = _described_subject(sent, c0, c0 + appos.start(), end, cues, language)
+        return found
+    return None
+
+
+def _named_subject(sent: _Sentence, c0: int, stop: int, end: int, rel: bool, cues: VoiceCues,
+                   language: str | None) -> tuple[tuple[str, str, int, bool] | None, int]:
+    """Return (subject, stop): the named subject of the clause from `c0` that ends right before the verb at `end` (as
+    _subject_before gives it) or None, and where the words before the verb end once an apposition is set aside."""
+    text = sent.text
+    wd = _words()
+    w = wd.w
     # A named subject right before the verb, possibly with an apposition: "X, spokesperson for Y, said".
     # "X, spokesperson for Y, said": the subject stands before the apposition.
     appos = re.search(r",[^,]{2,90},\s*$", text[c0:stop] + ("," if text[stop:end].lstrip().startswith(",") else ""))
@@ -192,7 +219,7 @@ def _subject_before(sent: _Sentence, end: int, cues: VoiceCues, language: str | 
         # "Russian Ambassador to the CAR, Vladimir Titorenko, said": the name in the apposition is the speaker (the first
         # of coordinated speakers: "X, minister of Y, and his counterpart, Z, said": X).
         first = _first_conjunct(sent, named[0], c0)
-        return first[2], text[first[0]:end], first[0], False
+        return (first[2], text[first[0]:end], first[0], False), stop
     if appos and any(s[1] <= c0 + appos.start() and re.fullmatch(r"[\s’'s]*", text[s[1]:c0 + appos.start()]) for s in candidates):
         candidates = [s for s in candidates if s[1] <= c0 + appos.start()]
         stop = c0 + appos.start()
@@ -215,32 +242,16 @@ def _subject_before(sent: _Sentence, end: int, cues: VoiceCues, language: str | 
             nouns = cues.get("source_nouns", language)
             if s[3] == "state" and nouns and nouns.search(text[s[0]:s[1]]):
                 # The linker read the whole phrase as the state ("U.S. authorities", "le gouvernement malien").
-                return s[2], text[start:end], start, weak
+                return (s[2], text[start:end], start, weak), stop
             # "two Zambian army sources", "Kremlin spokesman Dmitry Peskov": the phrase up to the verb decides.
             phrase_m = re.search(rf"(?:{wd.determiner}\s+)?(?:[\w’'.-]+\s+){{0,5}}$", text[c0:s[0]], re.I)
             phrase_start = c0 + phrase_m.start() if phrase_m and s[3] == "state" else start
             found = _np_source(text[phrase_start:s[1]] if s[3] != "state" else text[phrase_start:stop], phrase_start, sent, cues, language)
             if found and found[0]:
-                return found[0], text[phrase_start:end], phrase_start, weak
-            return s[2], text[start:end], start, weak
+                return (found[0], text[phrase_start:end], phrase_start, weak), stop
+            return (s[2], text[start:end], start, weak), stop
         break
-    if rel:
-        return None
-    nouns, pronouns = cues.get("source_nouns", language), cues.get("pronouns", language)
-    if pronouns:
-        m = re.search(rf"(?<!\w)(?:{pronouns.pattern})\s*$", text[c0:stop], re.I)
-        lead = text[c0:stop][:m.start()] if m else ""
-        if m and re.fullmatch(rf"(?:{w['pronoun_leads']})?", lead.strip(" ,")) or (m and re.search(r"[,]\s*$", lead)):
-            return "", m.group(0), c0 + m.start(), False
-    if nouns:
-        found = _described_subject(sent, c0, stop, end, cues, language)
-        if found is None and "," in text[stop:end]:
-            # "A Malian army officer, who requested anonymity, said": the described source before the apposition.
-            appos = re.search(r",[^,]{2,90}$", text[c0:stop])
-            if appos:
-                found = _described_subject(sent, c0, c0 + appos.start(), end, cues, language)
-        return found
-    return None
+    return None, stop
 
 
 def _described_subject(sent: _Sentence, c0: int, stop: int, end: int, cues: VoiceCues, language: str | None) -> tuple[str, str, int, bool] | None:
@@ -370,56 +381,89 @@ def attribute(sentence: str, offset: int, mentions: list[Mention], kinds: dict[s
     A the relay.
     """
     cues = cues or load_voice_cues()
-    wd = _words()
-    w = wd.w
     sent = _Sentence(sentence, offset, mentions, kinds)
+    by_verb, weak = _verb_sources(sent, cues, language)
+    found = _frame_sources(sent, cues, language) + by_verb + _participle_sources(sent, cues, language, weak) + _agent_sources(sent, cues, language)
+    unnamed = cues.get("unnamed_reports", language)
+    m = unnamed.search(sentence) if unnamed else None
+    if m:
+        weak.append((m.start(), Attribution(UNNAMED_REPORTS, m.group(0), m.group(0).lower())))
+    found = found or weak  # the weak sources count only when nothing else names one
+    if not found:
+        return _NONE
+    found.sort(key=lambda x: (x[0], -len(x[1].source or "")))
+    return _with_relay(sentence, found)
+
+
+def _frame_sources(sent: _Sentence, cues: VoiceCues, language: str | None) -> list[tuple[int, Attribution]]:
+    """Return (position, attribution) for each source frame ("according to X", "selon X") that names or describes a source."""
+    sentence, w = sent.text, _words().w
     found: list[tuple[int, Attribution]] = []
-    weak: list[tuple[int, Attribution]] = []  # used only when nothing else names a source
     # Source frames are read in every language: a French quotation in an English text keeps its "selon".
     according = cues.get("according_to", None)
-    if according:
-        for m in according.finditer(sentence):
-            src = re.match(r"\s*((?:[^,.;:!?()“”«»\"]|\.(?=\S)|(?<=[A-Z])\.(?=\s+[a-z]))+)", sentence[m.end():])
-            if not src:
-                continue
-            phrase = re.split(rf"\s+{w['source_phrase_end']}\b", src.group(1))[0]
-            got = _np_source(phrase, m.end() + src.start(1), sent, cues, language)
-            if got is None and not re.match(w["naming_frames"], m.group(0), re.I):
-                continue  # "citing their failure ...", "as described in": only a named or described source counts
-            if got is None:
-                # "according to diplomats in Bamako": the phrase itself, before where it is.
-                words = re.split(rf"\s+{w['place_prepositions']}\s+", phrase.strip())[0] if not sent.inside(
-                    m.end(), m.end() + len(phrase)) else phrase.strip()
-                got = (_description(phrase), phrase) if words else None
-            if got:
-                verb = m.group(0).lower()
-                found.append((m.start(), Attribution(got[0] or None, sentence[m.start():m.end() + src.end(1)], verb, pronoun=got[0] == "")))
+    if not according:
+        return found
+    for m in according.finditer(sentence):
+        src = re.match(r"\s*((?:[^,.;:!?()“”«»\"]|\.(?=\S)|(?<=[A-Z])\.(?=\s+[a-z]))+)", sentence[m.end():])
+        if not src:
+            continue
+        phrase = re.split(rf"\s+{w['source_phrase_end']}\b", src.group(1))[0]
+        got = _np_source(phrase, m.end() + src.start(1), sent, cues, language)
+        if got is None and not re.match(w["naming_frames"], m.group(0), re.I):
+            continue  # "citing their failure ...", "as described in": only a named or described source counts
+        if got is None:
+            # "according to diplomats in Bamako": the phrase itself, before where it is.
+            words = re.split(rf"\s+{w['place_prepositions']}\s+", phrase.strip())[0] if not sent.inside(
+                m.end(), m.end() + len(phrase)) else phrase.strip()
+            got = (_description(phrase), phrase) if words else None
+        if got:
+            verb = m.group(0).lower()
+            found.append((m.start(), Attribution(got[0] or None, sentence[m.start():m.end() + src.end(1)], verb, pronoun=got[0] == "")))
+    return found
+
+
+def _verb_sources(sent: _Sentence, cues: VoiceCues, language: str | None) -> tuple[list[tuple[int, Attribution]], list[tuple[int, Attribution]]]:
+    """Return (found, weak): (position, attribution) for the subject of each reporting verb, after it in a trailing frame
+    (", said X") or before it; weak ones are subjects of a relative clause."""
+    sentence, w = sent.text, _words().w
+    found: list[tuple[int, Attribution]] = []
+    weak: list[tuple[int, Attribution]] = []
     verbs = cues.get("reporting_verbs", language)
-    if verbs:
-        for v in verbs.finditer(sentence):
-            before = sentence[:v.start()]
-            # A trailing frame: ', said X' / '» a déclaré X' / ', a-t-il déclaré'.
-            # (Not when an object or "that" follows the verb: "X, which ..., attributed this operation to Y", "X, minister of Y, said that".)
-            # ("..., poursuit cet officier tchadien": a demonstrative before a source noun opens the speaker, not an object.)
-            nouns = cues.get("source_nouns", language)
-            speaker = nouns and re.match(rf"\s+(?:{w['verb_objects']})\s+(?:[\w’']+[\s-]+)?(?:{nouns.pattern})", sentence[v.end():], re.I)
-            if re.search(r"[,\"”»’]\s*$", before) and not re.search(rf"\b{w['coordinators']}\s*,?\s*$", before) and (speaker or not re.match(
-                    rf"\s+(?:{w['verb_objects']}|{w['complementizers']})\b", sentence[v.end():], re.I)):
-                if re.match(w["inverted_verbs"], v.group(0), re.I):
-                    found.append((v.start(), Attribution(None, v.group(0), v.group(0).lower(), pronoun=True)))
-                    continue
-                got = _subject_after(sent, v.end(), cues, language)
-                if got:
-                    found.append((v.start(), Attribution(got[0] or None, sentence[v.start():v.end()] + " " + got[1], v.group(0).lower(),
-                                                         pronoun=got[0] == "", trailing=True)))
-                    continue
-            got = _subject_before(sent, v.start(), cues, language)
+    if not verbs:
+        return found, weak
+    for v in verbs.finditer(sentence):
+        before = sentence[:v.start()]
+        # A trailing frame: ', said X' / '» a déclaré X' / ', a-t-il déclaré'.
+        # (Not when an object or "that" follows the verb: "X, which ..., attributed this operation to Y", "X, minister of Y, said that".)
+        # ("..., poursuit cet officier tchadien": a demonstrative before a source noun opens the speaker, not an object.)
+        nouns = cues.get("source_nouns", language)
+        speaker = nouns and re.match(rf"\s+(?:{w['verb_objects']})\s+(?:[\w’']+[\s-]+)?(?:{nouns.pattern})", sentence[v.end():], re.I)
+        if re.search(r"[,\"”»’]\s*$", before) and not re.search(rf"\b{w['coordinators']}\s*,?\s*$", before) and (speaker or not re.match(
+                rf"\s+(?:{w['verb_objects']}|{w['complementizers']})\b", sentence[v.end():], re.I)):
+            if re.match(w["inverted_verbs"], v.group(0), re.I):
+                found.append((v.start(), Attribution(None, v.group(0), v.group(0).lower(), pronoun=True)))
+                continue
+            got = _subject_after(sent, v.end(), cues, language)
             if got:
-                # "sources told CNN": the outlet they spoke to passes the claim on.
-                heard = [s for s in sent.spans if v.end() < s[0] <= v.end() + 6 and s[3] == "media"] if re.match(
-                    w["listener_verbs"], v.group(0), re.I) else []
-                (weak if got[3] else found).append((got[2], Attribution(got[0] or None, got[1], v.group(0).lower(),
-                                                                        relay=heard[0][2] if heard else None, pronoun=got[0] == "")))
+                found.append((v.start(), Attribution(got[0] or None, sentence[v.start():v.end()] + " " + got[1], v.group(0).lower(),
+                                                     pronoun=got[0] == "", trailing=True)))
+                continue
+        got = _subject_before(sent, v.start(), cues, language)
+        if got:
+            # "sources told CNN": the outlet they spoke to passes the claim on.
+            heard = [s for s in sent.spans if v.end() < s[0] <= v.end() + 6 and s[3] == "media"] if re.match(
+                w["listener_verbs"], v.group(0), re.I) else []
+            (weak if got[3] else found).append((got[2], Attribution(got[0] or None, got[1], v.group(0).lower(),
+                                                                    relay=heard[0][2] if heard else None, pronoun=got[0] == "")))
+    return found, weak
+
+
+def _participle_sources(sent: _Sentence, cues: VoiceCues, language: str | None, weak: list[tuple[int, Attribution]]) -> list[tuple[int, Attribution]]:
+    """Return (position, attribution) for each described source a reporting participle follows ("local media reports
+    saying ..."); add to `weak` the subject of the clause before the first participle after a comma."""
+    sentence, wd = sent.text, _words()
+    w = wd.w
+    found: list[tuple[int, Attribution]] = []
     nouns, participles = cues.get("source_nouns", language), cues.get("reporting_participles", language)
     if nouns and participles:
         # "local media reports saying ...", "other reports of sightings, also indicating ...": a described source, then what it says.
@@ -440,6 +484,14 @@ def attribute(sentence: str, offset: int, mentions: list[Mention], kinds: dict[s
                 weak.append((subject[0], Attribution(subject[2], sentence[subject[0]:subject[1]] + " … " + m.group(0).strip(", "),
                                                      re.search(r"\S+$", m.group(0)).group(0).lower())))
             break
+    return found
+
+
+def _agent_sources(sent: _Sentence, cues: VoiceCues, language: str | None) -> list[tuple[int, Attribution]]:
+    """Return (position, attribution) for each named agent of a passive reporting participle ("images analysed by X")."""
+    sentence, wd = sent.text, _words()
+    w = wd.w
+    found: list[tuple[int, Attribution]] = []
     agents = cues.get("passive_agents", language)
     if agents:
         # "accused of abuses by witnesses, NGOs and UN experts", "images analysed by CNN": the agent is the source.
@@ -453,15 +505,13 @@ def attribute(sentence: str, offset: int, mentions: list[Mention], kinds: dict[s
             got = _np_source(phrase, m.start(1), sent, cues, language)
             if got and got[0]:
                 found.append((m.start(1), Attribution(got[0], sentence[m.start():m.start(1) + len(phrase)], m.group(0).split()[0].lower())))
-    unnamed = cues.get("unnamed_reports", language)
-    m = unnamed.search(sentence) if unnamed else None
-    if m:
-        weak.append((m.start(), Attribution(UNNAMED_REPORTS, m.group(0), m.group(0).lower())))
-    if not found:
-        found = weak
-    if not found:
-        return _NONE
-    found.sort(key=lambda x: (x[0], -len(x[1].source or "")))
+    return found
+
+
+def _with_relay(sentence: str, found: list[tuple[int, Attribution]]) -> Attribution:
+    """Return the first source found, or, in "A reported that B said ..." (found in order), B with A as its relay."""
+    wd = _words()
+    w = wd.w
     outer = found[0][1]
     # "A reported that B said ...", "Reuters quoted sources saying": B is the source, A relays it.
     first = found[0][0]
@@ -495,7 +545,7 @@ def _resolve(att: Attribution, thread: list[Attribution], kinds: dict[str, str] 
         return replace(att, source=named[-1].source, relay=att.relay or named[-1].relay, pronoun=False)
     if att.source and named and re.match(rf"{_words().w['definite']}\s", att.source) and att.source != named[-1].source:
         desc = _core(att.source).split()
-        head = desc[-1].rstrip("s")
+        head = _head(att.source)
         # The same kind of source again: "the sources said" after "diplomatic sources told ...", "the source" after
         # "a separate police source" (the last source of that kind named).
         for t in reversed(named):

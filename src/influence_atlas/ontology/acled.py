@@ -9,8 +9,8 @@ from pathlib import Path
 
 from ..errors import OntologyError
 from ..text.metadata import ANALYSED_LANGUAGES
-from .events import EVENT_TYPES
-from .files import compile_words, read_yaml
+from .events import event_type_ids, packaged_event_type_ids
+from .files import compile_words, language_alternation, read_yaml
 
 ACLED_FILE = Path(__file__).resolve().parent / "acled.yaml"
 LANGUAGES = ANALYSED_LANGUAGES
@@ -52,6 +52,8 @@ class AcledTaxonomy:
     inter_codes: dict[str, int]
     source: str
     publication_dates: dict[str, re.Pattern] | None = None
+    near_place: str = "(?!)"  # an alternation (no boundaries of its own) of the words that put an event near a place
+    near_place_articles: str = "(?!)"  # the articles that may follow them
 
     def dates_a_publication(self, before: str) -> bool:
         """True when the words just before a date make it a publication's date ("released on", "publiée le")."""
@@ -104,7 +106,8 @@ def load_acled_taxonomy(path: str | None = None) -> AcledTaxonomy:
     inter = data.get("inter_codes") or {}
     if not isinstance(inter, dict) or not all(isinstance(k, str) and isinstance(v, int) and 0 <= v <= 8 for k, v in inter.items()):
         raise OntologyError(f"{p}: 'inter_codes' must map actor kinds to ACLED actor-type codes 0-8")
-    return AcledTaxonomy(tuple(event_types), tuple(subs), mappings, compiled, dict(inter), str(p), publication_dates)
+    near = {key: language_alternation(f"{p}: {key}", data.get(key)) for key in ("near_place", "near_place_articles")}
+    return AcledTaxonomy(tuple(event_types), tuple(subs), mappings, compiled, dict(inter), str(p), publication_dates, **near)
 
 
 def _sub_type(p: Path, parent: str, j: int, item: object, event_type: str, seen: list[AcledSubType]) -> AcledSubType:
@@ -120,8 +123,8 @@ def _sub_type(p: Path, parent: str, j: int, item: object, event_type: str, seen:
         raise OntologyError(f"{where}: 'code' must be an upper-case code such as ARMED_CLASH")
     if any(s.name == item["name"] or s.code == code for s in seen):
         raise OntologyError(f"{where}: name or code '{code}' used twice")
-    if item.get("to_project") not in EVENT_TYPES:
-        raise OntologyError(f"{where}: 'to_project' must be one of {', '.join(EVENT_TYPES)}")
+    if item.get("to_project") not in event_type_ids():
+        raise OntologyError(f"{where}: 'to_project' must be one of {', '.join(event_type_ids())}")
     definition = item.get("definition")
     if not isinstance(definition, str) or not definition.strip():
         raise OntologyError(f"{where}: 'definition' is required")
@@ -135,14 +138,14 @@ def _sub_type(p: Path, parent: str, j: int, item: object, event_type: str, seen:
 def _project_types(p: Path, data: object, names: set[str]) -> dict[str, ProjectMapping]:
     if not isinstance(data, dict):
         raise OntologyError(f"{p}: expected a 'project_types' mapping from project event types to ACLED sub-types")
-    missing = [t for t in EVENT_TYPES if t not in data]
+    missing = [t for t in packaged_event_type_ids() if t not in data]
     if missing:
         raise OntologyError(f"{p}: project_types lacks {', '.join(missing)}")
     out = {}
     for key, value in data.items():
         where = f"{p}: project type '{key}'"
-        if key not in EVENT_TYPES:
-            raise OntologyError(f"{where}: not a project event type; use one of {', '.join(EVENT_TYPES)}")
+        if key not in event_type_ids():
+            raise OntologyError(f"{where}: not a project event type; use one of {', '.join(event_type_ids())}")
         if not isinstance(value, dict) or not isinstance(value.get("allowed"), list) or not value["allowed"]:
             raise OntologyError(f"{where}: expected {{default: ..., allowed: [...]}}")
         bad = [n for n in value["allowed"] + [value.get("default")] if n not in names]

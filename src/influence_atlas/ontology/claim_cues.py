@@ -6,10 +6,9 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from ..errors import OntologyError
-from .files import language_alternation, read_yaml
+from .files import PACKAGE_DIR, joined, merge_sections, user_files
 
-CLAIM_CUES_FILE = Path(__file__).resolve().parent / "claim_cues.yaml"
+CLAIM_CUES_FILE = PACKAGE_DIR / "claim_cues.yaml"
 CLAIM_CUE_NAMES = (
     "determiners", "vague_quantifiers", "distinguishers", "subject_verb_gap", "continuation", "finding_verbs", "first_person",
     "relative_person", "relatives", "relatives_or_that", "source_phrase_end", "noun_complements", "belonging", "articles", "person_stems",
@@ -22,16 +21,19 @@ CLAIM_CUE_NAMES = (
 )
 
 
-@lru_cache(maxsize=4)
+def claim_cue_files(path: str | None = None) -> tuple[Path, ...]:
+    """Return the packaged claim-cues file (or `path`, a whole file of the same sections) followed by the user's files
+    ($ATLAS_CLAIM_CUES)."""
+    return (Path(path) if path else CLAIM_CUES_FILE,) + user_files(CLAIM_CUES_FILE, "ATLAS_CLAIM_CUES")[1:]
+
+
 def load_claim_cues(path: str | None = None) -> dict[str, str]:
-    """Return each section of the claim cues file as one alternation of its languages' patterns (no boundaries of its
-    own), from the packaged file unless `path` names another; OntologyError naming the file and section otherwise."""
-    p = Path(path) if path else CLAIM_CUES_FILE
-    data = read_yaml(p, "claim cues")
-    missing = [n for n in CLAIM_CUE_NAMES if n not in data]
-    if missing:
-        raise OntologyError(f"{p}: missing section(s) {', '.join(missing)}")
-    unknown = set(data) - set(CLAIM_CUE_NAMES) - {"version"}
-    if unknown:
-        raise OntologyError(f"{p}: unknown section(s) {', '.join(sorted(map(str, unknown)))}")
-    return {name: language_alternation(f"{p}: {name}", data[name]) for name in CLAIM_CUE_NAMES}
+    """Return each section of the claim-cues files (claim_cue_files; the user's patterns are added) as one alternation
+    of its languages' patterns (no boundaries of its own); OntologyError naming the file and section otherwise."""
+    return _load(tuple(str(p) for p in claim_cue_files(path)))
+
+
+@lru_cache(maxsize=4)
+def _load(paths: tuple[str, ...]) -> dict[str, str]:
+    merged = merge_sections(tuple(Path(p) for p in paths), "claim cues", CLAIM_CUE_NAMES)
+    return {name: joined(merged[name]) for name in CLAIM_CUE_NAMES}

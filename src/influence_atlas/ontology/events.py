@@ -8,16 +8,13 @@ from functools import lru_cache
 from pathlib import Path
 
 from ..errors import OntologyError
-from .files import check_entry, compile_words, language_alternation, read_yaml
+from .files import PACKAGE_DIR, alternation, check_entry, compile_words, joined, language_alternation, languages_of, read_yaml, user_files
+from .voice import merged_hedge_kinds, merged_voice_words, voice_files
 
-EVENT_TYPES_FILE = Path(__file__).resolve().parent / "event_types.yaml"
-EVENT_TYPES = (
-    "armed_clash", "attack", "violence_against_civilians", "protest", "coup", "election", "deployment",
-    "withdrawal", "training", "arms_transfer", "agreement", "diplomatic_meeting", "vote", "sanction",
-    "media_restriction", "information_operation", "publication", "other",
-)
-
+EVENT_TYPES_FILE = PACKAGE_DIR / "event_types.yaml"
 _EVENT_TYPE_FIELDS = {"id", "acled", "suppresses", "requires_source", "triggers", "weak_triggers", "description"}
+_TRIGGER_KEYS = ("triggers", "weak_triggers")
+_DEFAULT_ACLED = ("Strategic developments", "Other")
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,28 +30,106 @@ class EventType:
     weak_triggers: dict[str, re.Pattern] = field(default_factory=dict)
 
 
-@lru_cache(maxsize=4)
+def event_type_files(path: str | None = None) -> tuple[Path, ...]:
+    """Return the packaged event-types file (or `path`, a whole file of the same shape) followed by the user's files
+    ($ATLAS_EVENT_TYPES)."""
+    return (Path(path) if path else EVENT_TYPES_FILE,) + user_files(EVENT_TYPES_FILE, "ATLAS_EVENT_TYPES")[1:]
+
+
 def load_event_types(path: str | None = None) -> tuple[EventType, ...]:
-    """Return the validated event types of the packaged file (or another file of the same shape)."""
-    p = Path(path) if path else EVENT_TYPES_FILE
-    data = read_yaml(p, "event types")
+    """Return the validated event types of the packaged file (or `path`) and the user's event-type files: a user's
+    entry with a new id adds a type; with a known id it adds triggers and suppressed types and replaces the other
+    fields it gives."""
+    return _event_types(tuple(str(p) for p in event_type_files(path)))
+
+
+def event_type_ids() -> tuple[str, ...]:
+    """Return the ids of every event type, the packaged ones first, then those the user's files add."""
+    return tuple(t.id for t in load_event_types())
+
+
+@lru_cache(maxsize=1)
+def packaged_event_type_ids() -> tuple[str, ...]:
+    """Return the ids of the packaged event types, in the file's order (the vocabulary of the gold and the models)."""
+    return tuple(t.id for t in _event_types((str(EVENT_TYPES_FILE),)))
+
+
+def __getattr__(name: str) -> tuple[str, ...]:
+    if name == "EVENT_TYPES":  # the packaged vocabulary, read from the file when first asked for
+        return packaged_event_type_ids()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+@lru_cache(maxsize=4)
+def _event_types(paths: tuple[str, ...]) -> tuple[EventType, ...]:
+    merged: dict[str, dict] = {}
+    for p in (Path(x) for x in paths):
+        data = read_yaml(p, "event types")
+        unknown = set(data) - {"version", "event_types", "cues"}
+        if unknown:
+            raise OntologyError(f"{p}: unknown section(s) {', '.join(sorted(map(str, unknown)))}; the sections are event_types, cues")
+        items = data.get("event_types") or []
+        if not isinstance(items, list):
+            raise OntologyError(f"{p}: 'event_types' must be a list of event types")
+        seen: set[str] = set()
+        for i, item in enumerate(items):
+            entry = _event_type_entry(p, i, item)
+            if entry["id"] in seen:
+                raise OntologyError(f"{entry['where']}: given twice in one file")
+            seen.add(entry["id"])
+            _merge_event_type(merged, entry)
     out = []
-    for i, item in enumerate(data.get("event_types") or []):
-        where = check_entry(p, "event_types", i, item, "event type", "id", EVENT_TYPES, _EVENT_TYPE_FIELDS)
-        acled = item.get("acled") or ["Strategic developments", "Other"]
-        if not (isinstance(acled, list) and len(acled) == 2):
-            raise OntologyError(f"{where}: 'acled' must be [event_type, sub_event_type]")
-        triggers, weak = {}, {}
-        for key, table in (("triggers", triggers), ("weak_triggers", weak)):
-            for lang, patterns in (item.get(key) or {}).items():
-                table[lang] = compile_words(f"{where}: {key}.{lang}", patterns)
-        suppresses = tuple(item.get("suppresses") or ())
-        bad = [s for s in suppresses if s not in EVENT_TYPES]
+    for tid, e in merged.items():
+        bad = [s for s in e["suppresses"] if s not in merged]
         if bad:
-            raise OntologyError(f"{where}: unknown type(s) in 'suppresses': {', '.join(bad)}")
-        out.append(EventType(item["id"], acled[0], acled[1], suppresses,
-                             bool(item.get("requires_source", False)), triggers, weak))
+            raise OntologyError(f"{e['where']}: unknown type(s) in 'suppresses': {', '.join(bad)}")
+        triggers = {key: {lang: compile_words(f"{e['where']}: {key}.{lang}", pats) for lang, pats in e[key].items()}
+                    for key in _TRIGGER_KEYS}
+        out.append(EventType(tid, e["acled"][0], e["acled"][1], tuple(e["suppresses"]), e["requires_source"],
+                             triggers["triggers"], triggers["weak_triggers"]))
     return tuple(out)
+
+
+def _event_type_entry(p: Path, i: int, item: object) -> dict:
+    """Return one checked entry of an event-types file as plain lists; OntologyError naming the file and entry otherwise."""
+    where = check_entry(p, "event_types", i, item, "event type", "id", None, _EVENT_TYPE_FIELDS)
+    assert isinstance(item, dict)
+    if not re.fullmatch(r"[a-z][a-z0-9_]*", item["id"]):
+        raise OntologyError(f"{where}: an id is lower-case letters, digits and underscores")
+    acled = item.get("acled")
+    if acled is not None and not (isinstance(acled, list) and len(acled) == 2 and all(isinstance(a, str) and a for a in acled)):
+        raise OntologyError(f"{where}: 'acled' must be [event_type, sub_event_type]")
+    suppresses = item.get("suppresses") or []
+    if not isinstance(suppresses, list) or not all(isinstance(s, str) for s in suppresses):
+        raise OntologyError(f"{where}: 'suppresses' must be a list of event type ids")
+    entry = {"id": item["id"], "where": where, "acled": acled, "suppresses": suppresses,
+             "requires_source": bool(item["requires_source"]) if "requires_source" in item else None}
+    for key in _TRIGGER_KEYS:
+        entry[key] = {}
+        if item.get(key) is not None:
+            for lang, patterns in languages_of(f"{where}: {key}", item[key]).items():
+                alternation(f"{where}: {key}.{lang}", patterns)
+                entry[key][lang] = list(patterns)
+    return entry
+
+
+def _merge_event_type(merged: dict[str, dict], entry: dict) -> None:
+    """Add a file's entry: a new type as it is (ACLED's Strategic developments / Other unless it says); a known one
+    gains its triggers and suppressed types and takes the ACLED mapping and `requires_source` it gives."""
+    old = merged.get(entry["id"])
+    if old is None:
+        merged[entry["id"]] = {**entry, "acled": entry["acled"] or list(_DEFAULT_ACLED),
+                               "requires_source": bool(entry["requires_source"]),
+                               "suppresses": list(dict.fromkeys(entry["suppresses"]))}
+        return
+    old["suppresses"] = list(dict.fromkeys(old["suppresses"] + entry["suppresses"]))
+    for key in _TRIGGER_KEYS:
+        for lang, patterns in entry[key].items():
+            old[key].setdefault(lang, []).extend(patterns)
+    if entry["acled"]:
+        old["acled"] = entry["acled"]
+    if entry["requires_source"] is not None:
+        old["requires_source"] = entry["requires_source"]
 
 
 CUE_NAMES = ("reporting", "possible", "onset", "by_agent", "civilian_target", "place_preposition", "place_noun",
@@ -64,50 +139,56 @@ CUE_NAMES = ("reporting", "possible", "onset", "by_agent", "civilian_target", "p
              "agent_head", "conjunction", "perfect_auxiliary", "according_to", "singular_determiner", "definite_article", "near",
              "untagged_place_near", "untagged_place_preposition", "untagged_place_head", "locative", "locative_head",
              "place_article", "place_of", "partitive", "past_ending")
-HEDGE_NAMES = ("denied", "suspected", "alleged", "planned")
 # Cues the event stage reads from voice.yaml, the one list of who-is-speaking words: event cue → voice section.
 VOICE_CUES = {"negation": "negation"}
-VOICE_FILE = Path(__file__).resolve().parent / "voice.yaml"
 
 
 @dataclass(frozen=True, slots=True)
 class EventCues:
     """The word lists the event stage reads around triggers, each an alternation of English and French patterns
-    (no boundaries of its own: the stage puts each in its context). `hedges` keeps the file's order."""
+    (no boundaries of its own: the stage puts each in its context). `hedges` keeps the voice file's order."""
 
     cues: dict[str, str]
     hedges: tuple[tuple[str, str], ...]
 
 
-@lru_cache(maxsize=4)
 def load_event_cues(path: str | None = None, voice_path: str | None = None) -> EventCues:
-    """Return the validated cue word lists of the event-types file (its `cues` section) and, for VOICE_CUES, of the
-    voice file."""
-    p = Path(path) if path else EVENT_TYPES_FILE
-    data = read_yaml(p, "event cues")
-    section = data.get("cues")
-    if not isinstance(section, dict):
-        raise OntologyError(f"{p}: expected a 'cues' mapping")
-    missing = [n for n in (*CUE_NAMES, "hedges") if n not in section]
-    if missing:
-        raise OntologyError(f"{p}: cues: missing {', '.join(missing)}")
-    cues = {name: language_alternation(f"{p}: cues.{name}", section[name]) for name in CUE_NAMES}
-    own = [n for n in VOICE_CUES if n in section]
-    if own:
-        raise OntologyError(f"{p}: cues: {', '.join(own)} is read from voice.yaml (one list for every stage); remove it here")
-    v = Path(voice_path) if voice_path else VOICE_FILE
-    voice = read_yaml(v, "voice cues")
+    """Return the validated cue word lists of the event-types files (their `cues` sections: the packaged file, or
+    `path`, gives every cue; the user's files add patterns) and, for VOICE_CUES and the hedge kinds, of the voice
+    files (`voice_path` in place of the packaged one)."""
+    return _event_cues(tuple(str(p) for p in event_type_files(path)), tuple(str(p) for p in voice_files(voice_path)))
+
+
+@lru_cache(maxsize=4)
+def _event_cues(paths: tuple[str, ...], voice_paths: tuple[str, ...]) -> EventCues:
+    merged: dict[str, dict[str, list[str]]] = {name: {} for name in CUE_NAMES}
+    for i, p in enumerate(Path(x) for x in paths):
+        section = read_yaml(p, "event cues").get("cues")
+        if section is None and i:
+            continue
+        if not isinstance(section, dict):
+            raise OntologyError(f"{p}: expected a 'cues' mapping")
+        missing = [n for n in CUE_NAMES if n not in section] if i == 0 else []
+        if missing:
+            raise OntologyError(f"{p}: cues: missing {', '.join(missing)}")
+        own = [n for n in (*VOICE_CUES, "hedges") if n in section]
+        if own:
+            raise OntologyError(f"{p}: cues: {', '.join(own)} is read from voice.yaml (one list for every stage); remove it here")
+        unknown = sorted(set(map(str, section)) - set(CUE_NAMES))
+        if unknown:
+            raise OntologyError(f"{p}: cues: unknown {', '.join(unknown)}")
+        for name, table in section.items():
+            language_alternation(f"{p}: cues.{name}", table)
+            for lang, patterns in table.items():
+                merged[name].setdefault(lang, []).extend(patterns)
+    cues = {name: joined(table) for name, table in merged.items()}
+    voice = merged_voice_words(voice_paths)
     for name, key in VOICE_CUES.items():
-        if key not in voice:
-            raise OntologyError(f"{v}: '{key}' is missing (the event stage reads it)")
-        cues[name] = language_alternation(f"{v}: {key}", voice[key])
-    hedges = section["hedges"]
-    if not isinstance(hedges, dict) or set(hedges) != set(HEDGE_NAMES):
-        raise OntologyError(f"{p}: cues.hedges must give exactly {', '.join(HEDGE_NAMES)}")
-    return EventCues(cues, tuple((name, language_alternation(f"{p}: cues.hedges.{name}", table)) for name, table in hedges.items()))
+        cues[name] = joined(voice[key])
+    return EventCues(cues, tuple((name, joined(table)) for name, table in merged_hedge_kinds(voice_paths).items()))
 
 
-ACTOR_TYPES_FILE = Path(__file__).resolve().parent / "actor_types.yaml"
+ACTOR_TYPES_FILE = PACKAGE_DIR / "actor_types.yaml"
 ACTOR_TYPE_IDS = (
     "state_forces", "rebels", "political_militia", "unidentified_armed_group", "identity_militia", "rioters",
     "protesters", "civilians", "external_forces",

@@ -150,8 +150,10 @@ def languages_of(where: str, value: object) -> dict:
 
 
 def check_patterns(where: str, items: object, words: bool = False) -> list[str]:
-    """Return a non-empty list of patterns (of single words when `words`) that compile and capture nothing (the code
-    numbers its own groups); OntologyError naming `where` and the bad entry otherwise."""
+    """Return a list of patterns (of single words when `words`) that compile and capture nothing (the code numbers its
+    own groups); an empty list says the language has none. OntologyError naming `where` and the bad entry otherwise."""
+    if items == []:
+        return []
     alternation(where, items)
     for item in items:  # type: ignore[union-attr]
         if words and not re.fullmatch(r"\w+", item):

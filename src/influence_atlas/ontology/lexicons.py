@@ -9,28 +9,13 @@ from pathlib import Path
 
 from ..errors import OntologyError
 from .events import load_event_types
-from .files import alternation, compile_words, languages_of, read_yaml
+from .files import PACKAGE_DIR, alternation, compile_words, languages_of, read_yaml, user_files
+from .voice import VOICE_FILE, VOICE_KEYS, VoiceCues, load_voice_cues
 
-HERE = Path(__file__).resolve().parent
-VOICE_FILE = HERE / "voice.yaml"
-STANCE_FILE = HERE / "stance.yaml"
-VOICE_KEYS = ("claim_verbs", "spread_verbs", "connectives", "passive_attribution", "claim_nouns", "according_to", "holders", "holder_verbs", "debunk",
-              "first_person", "concessive", "contrast", "negation", "hedges", "reporting_verbs", "source_nouns", "pronouns",
-              "reporting_participles", "passive_agents", "unnamed_reports", "distancing")
+__all__ = ["STANCE_FILE", "StanceGrammar", "StanceLexicon", "VOICE_FILE", "VOICE_KEYS", "VoiceCues", "load_stance_lexicon",
+           "load_voice_cues", "stance_files"]
 
-
-@dataclass(frozen=True, slots=True)
-class VoiceCues:
-    """Compiled cue patterns per language that tell the author's own voice from reported, debunked or hedged words."""
-
-    patterns: dict[str, dict[str, re.Pattern]]  # key -> language -> pattern
-
-    def get(self, key: str, language: str | None) -> re.Pattern | None:
-        """Return the pattern for a cue kind in a language (both languages' cues when the language is unknown)."""
-        by_lang = self.patterns.get(key, {})
-        if language in by_lang:
-            return by_lang[language]
-        return by_lang.get("*")
+STANCE_FILE = PACKAGE_DIR / "stance.yaml"
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,16 +35,24 @@ GRAMMAR_LISTS = ("prepositions", "articles", "definite_articles", "elided_articl
                  "agent_links", "coordinators", "coordinated_determiners", "coordinated_nouns", "latter")
 
 
-def _grammar(p: Path, value: object) -> StanceGrammar:
-    """Return the compiled `grammar` section; OntologyError naming the file and the list otherwise."""
+def _grammar_lists(p: Path, value: object, whole: bool) -> dict[str, list]:
+    """Return a file's checked `grammar` lists (all of them when `whole`, as the packaged file must give); OntologyError
+    naming the file and the list otherwise."""
     if not isinstance(value, dict):
         raise OntologyError(f"{p}: grammar: expected a mapping of list name to a list of patterns ({', '.join(GRAMMAR_LISTS)})")
-    missing = [k for k in GRAMMAR_LISTS if k not in value]
+    missing = [k for k in GRAMMAR_LISTS if k not in value] if whole else []
     unknown = sorted(set(value) - set(GRAMMAR_LISTS))
     if missing or unknown:
         raise OntologyError(f"{p}: grammar: " + "; ".join(([f"missing {', '.join(missing)}"] if missing else [])
                                                         + ([f"unknown {', '.join(unknown)}"] if unknown else [])))
-    alt = {k: alternation(f"{p}: grammar.{k}", value[k]) for k in GRAMMAR_LISTS}
+    for k in value:
+        alternation(f"{p}: grammar.{k}", value[k])
+    return value
+
+
+def _grammar(where: str, value: dict[str, list]) -> StanceGrammar:
+    """Return the patterns built from the merged `grammar` lists."""
+    alt = {k: alternation(f"{where}: grammar.{k}", value[k]) for k in GRAMMAR_LISTS}
     article = r"(?:" + r"|".join(rf"(?:{a})\s+" for a in value["articles"]) + r"|" + alt["elided_articles"] + r")"
     definite = r"(?:" + r"|".join(rf"(?:{a})\s+" for a in value["definite_articles"]) + r"|" + alt["elided_articles"] + r")"
     elided = r"(?:" + alt["elided_prepositions"] + r"|" + alt["elided_articles"] + r")"
@@ -93,56 +86,72 @@ class StanceLexicon:
     blame_events: frozenset[str] = frozenset()
 
 
-@lru_cache(maxsize=4)
-def load_voice_cues(path: str | None = None) -> VoiceCues:
-    """Return the validated voice cues (packaged `voice.yaml` unless `path` names another file)."""
-    p = Path(path) if path else VOICE_FILE
-    data = read_yaml(p, "voice cues")
-    compiled: dict[str, dict[str, re.Pattern]] = {}
-    for key in VOICE_KEYS:
-        if key not in data:
-            raise OntologyError(f"{p}: '{key}' is missing; every one of {', '.join(VOICE_KEYS)} is needed")
-        by_lang = languages_of(f"{p}: {key}", data[key])
-        compiled[key] = {lang: compile_words(f"{p}: {key}.{lang}", pats) for lang, pats in by_lang.items()}
-        compiled[key]["*"] = compile_words(f"{p}: {key}", [x for pats in by_lang.values() for x in pats])
-    unknown = set(data) - set(VOICE_KEYS) - {"version"}
-    if unknown:
-        raise OntologyError(f"{p}: unknown section(s) {', '.join(sorted(unknown))}")
-    return VoiceCues(compiled)
+def stance_files(path: str | None = None) -> tuple[Path, ...]:
+    """Return the packaged stance file (or `path`, a whole file of the same sections) followed by the user's files
+    ($ATLAS_STANCE_WORDS)."""
+    return (Path(path) if path else STANCE_FILE,) + user_files(STANCE_FILE, "ATLAS_STANCE_WORDS")[1:]
 
 
-@lru_cache(maxsize=4)
 def load_stance_lexicon(path: str | None = None) -> StanceLexicon:
-    """Return the validated stance lexicon (packaged `stance.yaml` unless `path` names another file)."""
-    p = Path(path) if path else STANCE_FILE
-    data = read_yaml(p, "stance lexicon")
-    polarity: dict[str, tuple[tuple[re.Pattern, float], ...]] = {}
-    for lang, entries in languages_of(f"{p}: polarity", data.get("polarity")).items():
+    """Return the validated stance lexicon of the packaged `stance.yaml` (or `path`) and the user's stance files: a
+    user's polarity entry adds a word or gives a packaged one a new score; its lists and event types are added."""
+    return _stance_lexicon(tuple(str(p) for p in stance_files(path)))
+
+
+@lru_cache(maxsize=4)
+def _stance_lexicon(paths: tuple[str, ...]) -> StanceLexicon:
+    polarity: dict[str, dict[str, tuple[re.Pattern, float]]] = {}
+    adjectives: dict[str, dict[str, list[str]]] = {}
+    lists: dict[str, dict[str, list[str]]] = {key: {} for key in _LIST_SECTIONS}
+    blame: dict[str, None] = {}
+    grammar: dict[str, list] = {}
+    for i, p in enumerate(Path(x) for x in paths):
+        data = read_yaml(p, "stance lexicon")
+        if i == 0 or "polarity" in data:
+            for lang, rows in _polarity(p, data.get("polarity")).items():
+                polarity.setdefault(lang, {}).update(rows)
+        for actor, by_lang in (data.get("adjectives") or {}).items():
+            for lang, pats in languages_of(f"{p}: adjectives.{actor}", by_lang).items():
+                alternation(f"{p}: adjectives.{actor}.{lang}", pats)
+                adjectives.setdefault(str(actor), {}).setdefault(lang, []).extend(pats)
+        for key in _LIST_SECTIONS:
+            if i == 0 or key in data:
+                for lang, pats in languages_of(f"{p}: {key}", data.get(key)).items():
+                    alternation(f"{p}: {key}.{lang}", pats)
+                    lists[key].setdefault(lang, []).extend(pats)
+        unknown = set(data) - {"version", "polarity", "adjectives", "blame_events", "grammar", *_LIST_SECTIONS}
+        if unknown:
+            raise OntologyError(f"{p}: unknown section(s) {', '.join(sorted(unknown))}")
+        blame.update(dict.fromkeys(_blame_events(p, data.get("blame_events"))))
+        if i == 0 or "grammar" in data:
+            for key, items in _grammar_lists(p, data.get("grammar"), whole=i == 0).items():
+                grammar.setdefault(key, []).extend(items)
+    where = paths[0]
+    return StanceLexicon(
+        {lang: tuple(rows.values()) for lang, rows in polarity.items()},
+        {actor: {lang: compile_words(f"{where}: adjectives.{actor}.{lang}", pats) for lang, pats in by_lang.items()}
+         for actor, by_lang in adjectives.items()},
+        source=where, grammar=_grammar(where, grammar), blame_events=frozenset(blame),
+        **{key: {lang: compile_words(f"{where}: {key}.{lang}", pats) for lang, pats in by_lang.items()} for key, by_lang in lists.items()})
+
+
+def _polarity(p: Path, value: object) -> dict[str, dict[str, tuple[re.Pattern, float]]]:
+    """Return a file's `polarity` section: language → pattern → (compiled pattern, score); OntologyError naming the
+    file and the entry otherwise."""
+    out: dict[str, dict[str, tuple[re.Pattern, float]]] = {}
+    for lang, entries in languages_of(f"{p}: polarity", value).items():
         if not isinstance(entries, dict):
             raise OntologyError(f"{p}: polarity.{lang}: expected a mapping of pattern to score")
-        rows = []
+        rows = out[lang] = {}
         for pat, score in entries.items():
             where = f"{p}: polarity.{lang} entry {pat!r}"
             if not isinstance(score, (int, float)) or isinstance(score, bool) or not -2 <= score <= 2 or score == 0:
                 raise OntologyError(f"{where}: score must be a non-zero number between -2 and 2, got {score!r}")
             try:
-                rows.append((re.compile(r"(?<!\w)(?:" + str(pat) + r")(?!\w)", re.I), float(score)))
+                rows[str(pat)] = (re.compile(r"(?<!\w)(?:" + str(pat) + r")(?!\w)", re.I), float(score))
             except re.error as exc:
                 raise OntologyError(f"{where}: bad pattern ({exc})") from None
-        polarity[lang] = tuple(rows)
-    adjectives: dict[str, dict[str, re.Pattern]] = {}
-    for actor, by_lang in (data.get("adjectives") or {}).items():
-        adjectives[str(actor)] = {lang: compile_words(f"{p}: adjectives.{actor}.{lang}", pats)
-                                  for lang, pats in languages_of(f"{p}: adjectives.{actor}", by_lang).items()}
-    lists = {}
-    for key in _LIST_SECTIONS:
-        lists[key] = {lang: compile_words(f"{p}: {key}.{lang}", pats) for lang, pats in languages_of(f"{p}: {key}", data.get(key)).items()}
-    unknown = set(data) - {"version", "polarity", "adjectives", "blame_events", "grammar", *_LIST_SECTIONS}
-    if unknown:
-        raise OntologyError(f"{p}: unknown section(s) {', '.join(sorted(unknown))}")
-    blame_events = _blame_events(p, data.get("blame_events"))
-    return StanceLexicon(polarity, adjectives, source=str(p), grammar=_grammar(p, data.get("grammar")), blame_events=blame_events,
-                         **lists)
+    return out
 
 
 def _blame_events(p: Path, value: object) -> frozenset[str]:

@@ -3,28 +3,67 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
+from pathlib import Path
 
-_MONTHS_EN = "january|february|march|april|may|june|july|august|september|october|november|december"
-_MONTHS_ABBR = "jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec"
-_MONTHS_FR = "janvier|février|fevrier|mars|avril|mai|juin|juillet|août|aout|septembre|octobre|novembre|décembre|decembre"
-_MONTH = rf"(?:{_MONTHS_EN}|{_MONTHS_FR}|(?:{_MONTHS_ABBR})\.?)"
+from .wordfile import word_sections
+
+METADATA_WORDS_FILE = Path(__file__).resolve().parent / "metadata.yaml"
+_SECTIONS = ("months", "month_abbreviations", "day_first_suffixes", "month_first_suffixes", "year_prepositions",
+             "dateline_labels", "iso_date_labels", "date_leads", "byline_leads", "author_joiners", "name_particles")
 _YEAR = r"(?:19|20)\d\d"
-_FULL_DATE = re.compile(
-    rf"\b(?:\d{{1,2}}(?:er)?\s+{_MONTH}\s+{_YEAR}|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+{_YEAR}|{_YEAR}-\d\d-\d\d)\b",
-    re.I,
-)
+
+
+def metadata_words() -> dict[str, str]:
+    """Return each section of the metadata words file as one alternation of every language's patterns."""
+    return word_sections(METADATA_WORDS_FILE, _SECTIONS)
+
+
+@dataclass(frozen=True, slots=True)
+class _Patterns:
+    full_date: re.Pattern
+    month_year: re.Pattern
+    anchored_year: re.Pattern
+    dateline: re.Pattern
+    byline: re.Pattern
+    author_split: re.Pattern
+    name: re.Pattern
+    opening_dateline: re.Pattern
+    labelled_iso: re.Pattern
+
+
+@lru_cache(maxsize=1)
+def _patterns() -> _Patterns:
+    """Return the patterns of dates, datelines and bylines built on the metadata words."""
+    w = metadata_words()
+    month = rf"(?:{w['months']}|(?:{w['month_abbreviations']})\.?)"
+    full_date = (rf"\b(?:\d{{1,2}}(?:{w['day_first_suffixes']})?\s+{month}\s+{_YEAR}|{month}\s+\d{{1,2}}(?:{w['month_first_suffixes']})?,?\s+{_YEAR}"
+                 rf"|{_YEAR}-\d\d-\d\d)\b")
+    leads = w["date_leads"].split("|")
+    spaced_lead, lead_spaced = "|".join(" " + x for x in leads), "|".join(x + r"\s+" for x in leads)
+    return _Patterns(
+        full_date=re.compile(full_date, re.I),
+        month_year=re.compile(rf"\b{month}\s+(?:of\s+)?{_YEAR}\b", re.I),
+        # A year counts as an explicit date only when a preposition anchors it; vague phrases do not bound anything.
+        anchored_year=re.compile(rf"\b(?:{w['year_prepositions']})\s+({_YEAR})\b", re.I),
+        dateline=re.compile(rf"^(?:{w['dateline_labels']})(?:{spaced_lead})?\s*:?\s*(.{{6,40}})$", re.I),
+        byline=re.compile(rf"^(?:{w['byline_leads']})\s*:?\s+(.+)$", re.I),
+        author_split=re.compile(rf"\s*(?:,|;|&|\b(?:{w['author_joiners']})\b)\s*"),
+        name=re.compile(rf"^[A-ZÀ-ÖØ-Þ][\w.'’-]*(?:\s+(?:[A-ZÀ-ÖØ-Þ][\w.'’-]*|{w['name_particles']})){{0,4}}$"),
+        # A news dateline opens the first paragraph: "CITY, Country (AGENCY) — March 3, 2023 —", "Ville, le 28 janvier 2024 —".
+        opening_dateline=re.compile(
+            rf"^(?:[A-ZÀ-Ý][\w'’.-]*(?:[ ,]+(?:\(?[A-ZÀ-Ý][\w'’.-]*\)?))*\s*,?\s*)?(?:\([^)]{{1,20}}\)\s*)?(?:[—–-]\s*)?"
+            rf"(?:{lead_spaced})?((?i:{full_date}))\s*[—–:-]"),
+        # A labelled ISO date opening the text, the body running on after it; a month-precision label gives a month.
+        labelled_iso=re.compile(
+            rf"^(?:{w['iso_date_labels']})(?:\s+(?:{w['date_leads']}))?\s*:?\s*((?:19|20)\d\d-(?:0[1-9]|1[0-2])(?:-(?:0[1-9]|[12]\d|3[01]))?)(?![\d-])",
+            re.I),
+    )
+
+
 _YEAR_IN = re.compile(_YEAR)
-_MONTH_YEAR = re.compile(rf"\b{_MONTH}\s+(?:of\s+)?{_YEAR}\b", re.I)
-# A year counts as an explicit date only when a preposition anchors it ("in 2019", "depuis 2020");
-# vague phrases such as "early 2022" do not bound anything.
-_ANCHORED_YEAR = re.compile(rf"\b(?:in|into|through|throughout|since|by|until|from|of|during|after|before|en|depuis|jusqu'en|avant|après)\s+({_YEAR})\b", re.I)
-_DATELINE = re.compile(
-    r"^(?:published|posted|updated|last updated|date|publié|mis à jour|paru)(?: on| le)?\s*:?\s*(.{6,40})$", re.I
-)
-_BYLINE = re.compile(r"^(?:by|par|written by|écrit par|authors?|auteurs?)\s*:?\s+(.+)$", re.I)
-_NAME = re.compile(r"^[A-ZÀ-ÖØ-Þ][\w.'’-]*(?:\s+(?:[A-ZÀ-ÖØ-Þ][\w.'’-]*|de|da|du|van|von|bin|ben|al-\w+|el-\w+)){0,4}$")
 
 # The languages the analysis reads: spaCy pipelines, word lists and lexicons exist for these (other texts are read
 # with the English pipeline and every language's word lists).
@@ -50,28 +89,16 @@ def find_authors(text: str) -> list[str]:
     for para in text.split("\n")[:80]:
         if len(para) > 150:
             continue
-        match = _BYLINE.match(para.strip())
+        match = _patterns().byline.match(para.strip())
         if not match:
             continue
-        parts = re.split(r"\s*(?:,|;|&|\band\b|\bet\b)\s*", match.group(1).strip().rstrip("."))
+        parts = _patterns().author_split.split(match.group(1).strip().rstrip("."))
         names = [p.strip() for p in parts if p.strip()]
-        if names and all(_NAME.match(n) and len(n.split()) >= 2 for n in names):
+        if names and all(_patterns().name.match(n) and len(n.split()) >= 2 for n in names):
             return names
     return []
 
 
-# A news dateline opens the first paragraph: "BAMAKO, Mali (AP) — March 3, 2023 —", "Niamey, le 28 janvier 2024 —".
-_OPENING_DATELINE = re.compile(
-    rf"^(?:[A-ZÀ-Ý][\w'’.-]*(?:[ ,]+(?:\(?[A-ZÀ-Ý][\w'’.-]*\)?))*\s*,?\s*)?(?:\([^)]{{1,20}}\)\s*)?(?:[—–-]\s*)?(?:le\s+|on\s+)?"
-    rf"((?i:{_FULL_DATE.pattern}))\s*[—–:-]")
-
-
-# A labelled ISO date opening the text, the body running on after it: "date 2022-09-04 The junta ...",
-# "Published: 2021-11". A month-precision label gives a month ("2021-11").
-_LABELLED_ISO = re.compile(
-    r"^(?:date|dated|published|posted|updated|publié|paru|mis en ligne)(?:\s+(?:on|le))?\s*:?\s*((?:19|20)\d\d-(?:0[1-9]|1[0-2])(?:-(?:0[1-9]|[12]\d|3[01]))?)(?![\d-])",
-    re.I,
-)
 # A short line ending in a numeric day-month-year date ("Outlet 19-05-2025", "Publié le 19/05/2025").
 _NUMERIC_DMY = re.compile(r"(?<!\d)(\d{1,2})[-/.](\d{1,2})[-/.]((?:19|20)\d\d)$")
 
@@ -99,20 +126,20 @@ def stated_date(text: str) -> str | None:
     paragraphs = [p for p in text.split("\n") if p.strip()]
     candidates = paragraphs[:8] + paragraphs[-4:]
     if paragraphs:
-        m = _LABELLED_ISO.match(paragraphs[0].strip())
+        m = _patterns().labelled_iso.match(paragraphs[0].strip())
         if m:
             return m.group(1)
     for para in paragraphs[:8]:
-        m = _OPENING_DATELINE.match(para.strip())
+        m = _patterns().opening_dateline.match(para.strip())
         if m:
             return parse_date(m.group(1))
     for para in candidates:
         para = para.strip()
         if len(para) > 80:
             continue
-        m = _DATELINE.match(para)
+        m = _patterns().dateline.match(para)
         body = m.group(1) if m else para
-        full = _FULL_DATE.fullmatch(body.strip().rstrip("."))
+        full = _patterns().full_date.fullmatch(body.strip().rstrip("."))
         if full:
             return parse_date(full.group(0))
         numeric = _numeric_date(body.rstrip("."))
@@ -123,9 +150,10 @@ def stated_date(text: str) -> str | None:
 
 def latest_explicit_year(text: str) -> str | None:
     """Return the latest year the text states as a date (full date, month and year, or 'in YEAR'), or None."""
-    years = [int(_YEAR_IN.search(m.group(0)).group(0)) for m in _FULL_DATE.finditer(text)]
-    years += [int(_YEAR_IN.search(m.group(0)).group(0)) for m in _MONTH_YEAR.finditer(text)]
-    years += [int(m.group(1)) for m in _ANCHORED_YEAR.finditer(text)]
+    p = _patterns()
+    years = [int(_YEAR_IN.search(m.group(0)).group(0)) for m in p.full_date.finditer(text)]
+    years += [int(_YEAR_IN.search(m.group(0)).group(0)) for m in p.month_year.finditer(text)]
+    years += [int(m.group(1)) for m in p.anchored_year.finditer(text)]
     return str(max(years)) if years else None
 
 

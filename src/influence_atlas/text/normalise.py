@@ -5,30 +5,42 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from .wordfile import word_sections
 
 # Space-like characters that web pages and PDFs scatter through text.
 _SPACES = dict.fromkeys(map(ord, "\u00a0\u2007\u202f\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2008\u2009\u200a\u205f\u3000\t"), " ")
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u2060\ufeff\u00ad"), None)
 
-# Boilerplate is recognised by what a line *does* on a web page, never by a site's wording.
-_SKIP_LINK = re.compile(r"\b(skip|jump) to (the )?(main )?(content|navigation|menu|search|footer)\b", re.I)
-_TRACKING_TOKEN = re.compile(r"^(fbpx|gtm|gtag|utm_\w+|pixel|noscript|wp-\w+|js-\w+|cookie_?\w*|_ga\w*)$", re.I)
-_BOILER_PHRASES = re.compile(
-    r"^\W*("
-    r"share (this|on|via)\b|share$|partager\b|tweet$|tweet this\b|click to (share|print|email)\b|"
-    r"(we|this (site|website)) uses? cookies\b|accept( all)? cookies\b|cookie (settings|policy|preferences)\b|"
-    r"manage (cookies|consent)\b|nous utilisons des cookies\b|accepter (les|tous les) cookies\b|"
-    r"subscribe to (our|the) newsletter\b|sign up for (our|the) newsletter\b|abonnez-vous\b|"
-    r"follow us on\b|suivez-nous\b|advertisement$|publicité$|read more$|lire la suite$|"
-    r"related (articles|posts|stories)$|articles similaires$|print this (page|article)\b|"
-    r"(copy|copied) link\b|email this\b|back to top$|retour en haut\b|"
-    r"(facebook|twitter|x|linkedin|whatsapp|telegram|email|print|reddit|pinterest)"
-    r"(\s*[|,/·•]\s*(facebook|twitter|x|linkedin|whatsapp|telegram|email|print|reddit|pinterest))+$"
-    r")",
-    re.I,
-)
+BOILERPLATE_FILE = Path(__file__).resolve().parent / "boilerplate.yaml"
 _TERMINAL = re.compile(r"[.!?:;…\"”»)\]]$")
-_CONTINUES = re.compile(r"[,(\[–—-]$|\b(and|or|of|the|a|an|to|in|on|for|with|by|from|et|ou|de|du|des|la|le|les|un|une|à|en|par|pour)$", re.I)
+
+
+@dataclass(frozen=True, slots=True)
+class _Boilerplate:
+    skip_link: re.Pattern
+    tracking_token: re.Pattern
+    phrases: re.Pattern
+    continues: re.Pattern
+
+
+@lru_cache(maxsize=1)
+def _boilerplate() -> _Boilerplate:
+    """Return the patterns of page chrome built on the boilerplate words (recognised by what a line does on a web page,
+    never by a site's wording)."""
+    w = word_sections(BOILERPLATE_FILE, ("skip_links", "phrases", "platforms", "tracking_tokens", "continuing_words"))
+    platforms = w["platforms"]
+    return _Boilerplate(
+        skip_link=re.compile(rf"\b(?:{w['skip_links']})\b", re.I),
+        tracking_token=re.compile(rf"^(?:{w['tracking_tokens']})$", re.I),
+        phrases=re.compile(rf"^\W*(?:{w['phrases']}|(?:{platforms})(?:\s*[|,/·•]\s*(?:{platforms}))+$)", re.I),
+        continues=re.compile(rf"[,(\[–—-]$|\b(?:{w['continuing_words']})$", re.I),
+    )
+
+
 _WORD = re.compile(r"\w+(?:[’'-]\w+)*")
 _WHITE_RUN = re.compile(r"\s+")
 
@@ -52,13 +64,13 @@ def normalise_text(raw: str) -> str:
 def _strip_boilerplate(line: str) -> str:
     """Drop a web-boilerplate line, or a tracking token glued to the start of one."""
     tokens = line.split()
-    while tokens and _TRACKING_TOKEN.match(tokens[0]):
+    while tokens and _boilerplate().tracking_token.match(tokens[0]):
         tokens.pop(0)
     line = " ".join(tokens)
     if not line:
         return ""
     short = len(tokens) <= 12
-    if short and (_SKIP_LINK.search(line) or _BOILER_PHRASES.match(line)):
+    if short and (_boilerplate().skip_link.search(line) or _boilerplate().phrases.match(line)):
         return ""
     return line
 
@@ -87,7 +99,7 @@ def _is_continuation(prev_tail: str, prev_length: int, line: str) -> bool:
     if _TERMINAL.search(prev_tail):
         return False
     first = line[0]
-    if first.islower() or first.isdigit() or _CONTINUES.search(prev_tail):
+    if first.islower() or first.isdigit() or _boilerplate().continues.search(prev_tail):
         return True
     # A long line that stops mid-sentence is wrapped text, not a heading.
     return prev_length >= 60 and not line.startswith(("#", "-", "*", "•"))
