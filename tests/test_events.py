@@ -313,5 +313,7 @@ def test_denials_requests_and_inquiries_are_other_events_in_both_languages():
             "Senegal opened an investigation into the shooting.")
     other = _by_type(_events(text)).get("other", [])
     assert [sorted(a.name for a in e.actors) for e in other] == [["Niger"], ["Chad", "Russia"], ["Senegal"]]
+    # The denial is what happened: it is asserted, not itself denied.
+    assert other[0].modality == "asserted"
     french = _by_type(_events("Le gouvernement nigérien a fermement démenti tout accord avec la Russie.")).get("other", [])
     assert len(french) == 1 and "Niger" in {a.name for a in french[0].actors}
