@@ -49,6 +49,14 @@ def test_weekday_and_month_from_a_stated_publication_date():
     assert got == [("on Sunday", "2024-01-28"), ("In December", "2023-12")]
 
 
+def test_a_planned_year_does_not_carry_a_bare_month_past_the_publication_date():
+    # "by 2023" of a plan moves the context two years ahead of a story published in January 2022: the bare
+    # "December 14" it then tells as past is the December before publication, not one after it.
+    ctx = DateContext(published=date(2022, 1, 7))
+    text = "Troops arrived in 2022 and the force will shrink by 2023. They came since the French left on December 14."
+    assert _resolve_all(text, ctx)[-1] == ("December 14", "2021-12-14")
+
+
 def test_modal_may_and_figures_are_not_dates():
     assert _resolve_all("It may rain. More than 2,000 people and 1,500 troops; 59N6-TE radars.") == []
 

@@ -305,3 +305,15 @@ def test_an_undated_happening_that_places_another_in_time_is_not_told():
     assert "armed_clash" in ev or "attack" in ev
     ev = _by_type(_events("Students organised a protest in Bamako on 3 March 2023 before the European Union announced sanctions."))
     assert "European Union" not in {a.name for e in ev.get("protest", []) for a in e.actors}
+
+
+def test_denials_requests_and_inquiries_are_other_events_in_both_languages():
+    text = ("Niger's government denied that any foreign troops were present. "
+            "Chad requested military assistance from Russia. "
+            "Senegal opened an investigation into the shooting.")
+    other = _by_type(_events(text)).get("other", [])
+    assert [sorted(a.name for a in e.actors) for e in other] == [["Niger"], ["Chad", "Russia"], ["Senegal"]]
+    # The denial is what happened: it is asserted, not itself denied.
+    assert other[0].modality == "asserted"
+    french = _by_type(_events("Le gouvernement nigérien a fermement démenti tout accord avec la Russie.")).get("other", [])
+    assert len(french) == 1 and "Niger" in {a.name for a in french[0].actors}

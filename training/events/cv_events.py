@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from devset import CORPUS, SHARED, load_devset, sentence_labels
+from devset import CORPUS, SHARED, gold_paths, load_devset, sentence_labels
 from influence_atlas.extract import events as ev_mod
 from influence_atlas.extract.event_detector import EventDetector, load_detector
 from influence_atlas.ontology import load_actor_catalog
@@ -62,13 +62,13 @@ def export_events(docs, detector) -> dict:
     return out
 
 
-def score(export: dict, docs: list[str] | None = None, detail: bool = False) -> dict:
+def score(export: dict, docs: list[str] | None = None, detail: bool = False, which: str = "dev") -> dict:
     gold = Path(tempfile.mkdtemp(prefix="atlas-events-gold-"))
-    for path in list((CORPUS / "dev" / "gold").glob("*.json")) + list((CORPUS / "gold").glob("0*.json")) + [CORPUS / "gold" / "actors.json"]:
+    for path in gold_paths(which) + [CORPUS / "gold" / "actors.json"]:
         (gold / path.name).write_bytes(path.read_bytes())
     exp = gold.parent / (gold.name + "-export.json")
     exp.write_text(json.dumps(export))
-    cmd = [sys.executable, str(SCORER), str(exp), str(gold), "--actors", str(CORPUS / "dev" / "actors_extra.json")]
+    cmd = [sys.executable, str(SCORER), str(exp), str(gold), "--actors", str(CORPUS / which / "actors_extra.json")]
     if docs:
         cmd += ["--docs", ",".join(docs)]
     out = subprocess.run(cmd + ([] if detail else ["--json"]), capture_output=True, text=True, check=True).stdout
@@ -84,11 +84,13 @@ def main() -> None:
     ap.add_argument("--none", action="store_true", help="no detector at all (rules only)")
     ap.add_argument("--detail", action="store_true")
     ap.add_argument("--out", default="/tmp/atlas-events-cv-export.json")
+    ap.add_argument("--set", choices=("dev", "cross"), default="dev",
+                    help="cross: the held-out cross-source set (rules or the packaged detector only)")
     a = ap.parse_args()
-    docs = load_devset()
+    docs = load_devset(which=a.set)
     if a.none:
         detector = None
-    elif a.packaged:
+    elif a.packaged or a.set == "cross":
         detector = load_detector()
     else:
         data = np.load(OOF)
@@ -106,11 +108,13 @@ def main() -> None:
     sets = {"all": None, "dev28": [n for n in names if not n.startswith("00")], "seeds": [n for n in names if n.startswith("00")],
             "en": [p.doc.name for p in docs if p.gold.get("language", "en") == "en"],
             "fr": [p.doc.name for p in docs if p.gold.get("language") == "fr"]}
+    if a.set == "cross":
+        sets = {k: v for k, v in sets.items() if k not in ("dev28", "seeds")}
     if a.detail:
-        score(export, None, True)
+        score(export, None, True, a.set)
     print(f"{'set':6} {'P':>6} {'R':>6} {'F1':>6} {'date':>6}")
     for k, v in sets.items():
-        r = score(export, v)
+        r = score(export, v, which=a.set)
         print(f"{k:6} {r['event_p']:6.3f} {r['event_r']:6.3f} {r['event_f1']:6.3f} {r['event_date_exact']:6.3f}")
 
 

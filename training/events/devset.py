@@ -27,6 +27,8 @@ ROOT = Path(__file__).resolve().parents[2]
 SHARED = ROOT.parent / "shared"
 CORPUS = SHARED / "corpus"
 CACHE = Path(os.environ.get("ATLAS_EVENTS_DEVSET_CACHE", "/tmp/atlas-events-devset.pkl"))
+# The cross-source set (16 documents, four events told by four outlets): a held-out check, read the same way.
+CROSS_CACHE = Path(os.environ.get("ATLAS_EVENTS_CROSS_CACHE", "/tmp/atlas-events-crossset.pkl"))
 
 
 @dataclass
@@ -39,23 +41,32 @@ class ParsedDoc:
     gold: dict
 
 
-def gold_files() -> dict[str, dict]:
-    """Return the gold annotation of every development document, by file name."""
+def gold_paths(which: str = "dev") -> list[Path]:
+    """Return the gold files of the development set (dev + seeds) or of the cross-source set."""
+    if which == "cross":
+        return [p for p in (CORPUS / "cross" / "gold").glob("*.json") if p.name not in ("cross.json", "actors_extra.json")]
+    return list((CORPUS / "dev" / "gold").glob("*.json")) + list((CORPUS / "gold").glob("0*.json"))
+
+
+def gold_files(which: str = "dev") -> dict[str, dict]:
+    """Return the gold annotation of every document of the set, by file name."""
     out = {}
-    for path in list((CORPUS / "dev" / "gold").glob("*.json")) + list((CORPUS / "gold").glob("0*.json")):
+    for path in gold_paths(which):
         g = json.loads(path.read_text(encoding="utf-8"))
         out[g["doc"]] = g
     return out
 
 
-def load_devset(refresh: bool = False) -> list[ParsedDoc]:
-    """Return the 31 development documents parsed and linked (cached in /tmp)."""
-    if CACHE.exists() and not refresh:
-        return pickle.loads(CACHE.read_bytes())
-    golds = gold_files()
+def load_devset(refresh: bool = False, which: str = "dev") -> list[ParsedDoc]:
+    """Return the 31 development documents (or the 16 cross-source ones) parsed and linked (cached in /tmp)."""
+    cache = CROSS_CACHE if which == "cross" else CACHE
+    if cache.exists() and not refresh:
+        return pickle.loads(cache.read_bytes())
+    golds = gold_files(which)
     catalog = load_actor_catalog(())
     out = []
-    for item in iter_files([CORPUS / "dev" / "docs", CORPUS / "seeds"]):
+    folders = [CORPUS / "cross" / "docs"] if which == "cross" else [CORPUS / "dev" / "docs", CORPUS / "seeds"]
+    for item in iter_files(folders):
         for source in read_sources(item):
             doc = build_document(source)
             if doc.name not in golds:
@@ -68,7 +79,7 @@ def load_devset(refresh: bool = False) -> list[ParsedDoc]:
             mentions, _ = link_actors(doc.id, doc.text, entities, catalog)
             out.append(ParsedDoc(doc, sentences, mentions, golds[doc.name]))
     out.sort(key=lambda p: p.doc.name)
-    CACHE.write_bytes(pickle.dumps(out))
+    cache.write_bytes(pickle.dumps(out))
     return out
 
 

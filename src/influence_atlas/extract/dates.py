@@ -285,8 +285,9 @@ class DateContext:
         elif (told := self.months_told.get(y)) is not None and m <= told:
             y += 1
         if self.published is not None and (y, m) > (self.published.year, self.published.month):
-            # A text does not tell of months after its own publication as past.
-            y -= 1
+            # A text does not tell of months after its own publication as past: the latest such month before it
+            # (a year said of a plan, "by 2023", may have moved the context past the publication).
+            y = self.published.year - (1 if m > self.published.month else 0)
         return y
 
     def _next_day(self, phrase: str) -> ResolvedDate | None:

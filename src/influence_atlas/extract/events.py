@@ -312,16 +312,20 @@ def _role(sentence: str, start: int, end: int, trig: _Trigger) -> str:
     return "target" if trig.etype.id in _TARGETED and verb_like else "other"
 
 
-def _modality(sentence: str, trigger_start: int) -> str:
-    """Return how the text holds the event: asserted, negated, denied, suspected, alleged or planned."""
+def _modality(sentence: str, trigger_start: int, trigger_end: int | None = None) -> str:
+    """Return how the text holds the event: asserted, negated, denied, suspected, alleged or planned.
+
+    A hedge that is the trigger itself ("the government denied ...": the denial is the event) does not hedge it.
+    """
     if _cues().negation.search(sentence[max(0, trigger_start - _NEGATION_WINDOW) : trigger_start]):
         return "negated"
     before = sentence[max(0, trigger_start - _PLAN_WINDOW) : trigger_start]
+    end = trigger_start if trigger_end is None else trigger_end
     for name, pattern in _cues().hedges:
         if name == "planned":
             if pattern.search(before):
                 return name
-        elif pattern.search(sentence):
+        elif any(not (trigger_start <= m.start() < end) for m in pattern.finditer(sentence)):
             return name
     return "asserted"
 
@@ -683,7 +687,7 @@ def _event_of_trigger(stage: _Stage, snt: _Sentence, trig: _Trigger, events: lis
     actors = _event_actors(stage, snt, trig, etype, in_seg, parties, unnamed, location, point)
     if not trig.learned and (trig.etype.id in _NEEDS_TWO or (etype in _NEEDS_TWO and not in_seg)) and len(actors) < 2:
         return None
-    modality = _modality(sentence, trig.start)
+    modality = _modality(sentence, trig.start, trig.end)
     if modality == "planned" and not _cues().announced.search(sentence[: trig.start]):
         return None
     if date is None and _cues().habitual.search(sentence[max(0, trig.start - _HABITUAL_WINDOW) : trig.end + _HABITUAL_WINDOW]):
