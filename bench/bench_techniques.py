@@ -9,8 +9,8 @@ each in this process, after a warm-up, CPU seconds (user + system) of the best o
 (the three take turns within a round):
 - reference: `ContextEncoder` without a tagger — MiniLM's six int8 layers over every sentence chunk,
   with the chunking, tokenisation and batching the stage uses;
-- encoder + tagger: the same call with the shipped span tagger's layers appended to the graph (what
-  `TechniqueModels.article` runs: word vectors for TC and span probabilities for SI in one pass);
+- encoder + tagger: the same call with the shipped span tagger's layers reading the pass's states (what
+  `TechniqueModels.article` runs: word vectors for TC and span probabilities for SI from one MiniLM pass);
 - whole stage: `TechniqueModels.article`, `.spans` and `.classify` of the found spans, as `atlas analyze`
   runs it per English document.
 The ratios (tagger / reference, stage / reference) are the figures to compare across machines.

@@ -66,3 +66,36 @@ def test_the_technique_pass_hands_over_the_sentence_vectors_the_encoder_would_co
         own[rows] = encoder.mean_pooled(enc._own_session().run(None, inputs)[0], inputs["attention_mask"])
     assert np.array_equal(np.vstack([enc._memo[s] for s in shared]), own)
     assert np.array_equal(enc._run(shared), own)
+
+
+def _cut_graph_states(texts: list[str]) -> list[np.ndarray]:
+    """The PIECE_CUT states of MiniLM's graph cut there (how encode_pieces computed them before the shared pass)."""
+    enc = load_encoder()
+    ids = [e.ids[:encoder.MAX_PIECES] for e in enc.tokenizer.encode_batch(texts, add_special_tokens=False)]
+    out: list[np.ndarray] = [np.zeros(0)] * len(texts)
+    for rows, inputs in encoder.model_batches(ids):
+        (hidden,) = encoder._cut_session(encoder.PIECE_CUT).run(None, inputs)
+        for r, k in enumerate(rows):
+            out[k] = hidden[r, :len(ids[k]) + 2]
+    return out
+
+
+def test_word_piece_states_of_the_shared_pass_equal_the_cut_graph():
+    from influence_atlas.extract import techniques
+    from influence_atlas.text.sentences import sentence_bounds
+
+    text = ("The harbour board met again on Friday. Its members called the audit late and incomplete. "
+            "A spokesman for the port said the figures would follow in May.")
+    sentences = [text[s:e] for s, e in sentence_bounds(text)]
+    others = ["The mayor praised the volunteers who cleaned the beach.", "Nobody answered the letter."]
+    enc = load_encoder()
+    techniques.find_techniques(text)  # hands over the states of its whole sentences
+    assert all(s in enc._pieces for s in sentences) and not any(s in enc._pieces for s in others)
+    passes = enc.passes
+    got = encoder.encode_pieces(sentences + others, encoder.PIECE_CUT)
+    assert enc.passes == passes + len(others)  # only the sentences the technique pass did not read are run
+    assert all(o in enc._memo for o in others)  # ... and their sentence vectors are memoised on the way
+    for ps, want, text_ in zip(got, _cut_graph_states(sentences + others), sentences + others):
+        assert np.array_equal(ps.states, want)
+        pieces = enc.tokenizer.encode(text_, add_special_tokens=False)
+        assert ps.offsets.tolist() == [list(o) for o in pieces.offsets]

