@@ -112,6 +112,10 @@ def enrich(store: Store) -> dict:
     add_records(store, d0.id, claims=[claim0],
                 stances=[Stance(d0.id, "Russia", 2.0, ((c, d),), "test-sample", 0.7)] if not store.stances(d0.id) else [],
                 narratives=[NarrativeHit(d0.id, "N3", "endorsed", 0.8, ((c, d),), "test-sample")] if not store.narratives(d0.id) else [])
+    d2 = docs["002"]
+    e, f = _sentence(d2.text, "Russia")
+    add_records(store, d2.id, stances=[Stance(d2.id, "Relayed Sample Actor", 1.0, ((e, f),), "test-sample", 0.6,
+                                              relayed_from="Sample Speaker")])
     links = store.links()
     links.append(Link("link_test_contradicts", "contradicts", (claim0.id, claim1.id), "effect of Wagner on security (test sample)", 0.7))
     first, second = moura_events(store)
@@ -194,6 +198,15 @@ def test_document_carries_records_with_evidence(api):
     covered = [s for s in body["segments"] if body["records"].index(claim) in s["r"]]
     assert "Moura" in "".join(s["t"] for s in covered)
     assert api.get("/api/documents/not-a-document").status_code == 404
+
+
+def test_a_stance_taken_from_a_relayed_speaker_says_so(api):
+    doc_id = next(d["id"] for d in api.get("/api/documents").json()["documents"] if d["name"].startswith("002"))
+    records = api.get(f"/api/documents/{doc_id}").json()["records"]
+    relayed = next(r for r in records if r["kind"] == "stance" and dict(r["fields"])["toward"] == "Relayed Sample Actor")
+    assert dict(relayed["fields"])["relayed from"].startswith("Sample Speaker")
+    sources = api.get("/api/sources").json()
+    assert all("relayed_from" in s for s in sources["stances"])
 
 
 def test_document_lists_its_techniques_and_disarm_hits_with_their_spans(api):

@@ -568,7 +568,7 @@ def sources_view(corpus: Corpus, limit: int = 40, offset: int = 0, q: str | None
                               "evidence": _evidence(texts.get(d, ""), r.evidence)})
             elif r.actor in wanted:
                 stances.append({"doc": d, "actor": r.actor, "score": round(r.score, 3), "confidence": round(r.confidence, 3),
-                                "evidence": _evidence(texts.get(d, ""), r.evidence)})
+                                "relayed_from": r.relayed_from, "evidence": _evidence(texts.get(d, ""), r.evidence)})
     order = {n: k for k, n in enumerate(names)}
     narrative_ids = sorted(per_narrative, key=lambda n: (order.get(n, len(order)), n))
     return {
@@ -683,7 +683,9 @@ def _highlight_stances(h: _Highlights, stances: list[Stance], doc_id: str) -> No
         for a, b in s.evidence:
             h.add("stance", "stance", a, b, f"stance toward {s.actor}",
                   [("toward", s.actor), ("score", f"{s.score:+.2f} (−2 hostile … +2 favourable)"),
-                   ("confidence", round(s.confidence, 3)), ("extractor", s.extractor)], s, f"{doc_id}/{s.actor}", {"score": str(s.score)})
+                   ("confidence", round(s.confidence, 3)), ("extractor", s.extractor)]
+                  + ([("relayed from", f"{s.relayed_from} (quoted at length without distance)")] if s.relayed_from else []),
+                  s, f"{doc_id}/{s.actor}", {"score": str(s.score)})
 
 
 def _highlight_ttps(h: _Highlights, ttps: list[TtpHit], doc_id: str) -> None:

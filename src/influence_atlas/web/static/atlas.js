@@ -392,7 +392,7 @@
         const x = data.stances.find((t) => t.doc === s.doc && t.actor === a); return x ? x.score : null; }));
       const text = data.sources.map((s) => data.stance_actors.map((a) => {
         const x = data.stances.find((t) => t.doc === s.doc && t.actor === a);
-        return x ? `<b>${plain(s.name)}</b> toward <b>${plain(a)}</b>: ${x.score > 0 ? "+" : ""}${x.score}<br>${plain(short(x.evidence[0] || "", 120))}` : ""; }));
+        return x ? `<b>${plain(s.name)}</b> toward <b>${plain(a)}</b>: ${x.score > 0 ? "+" : ""}${x.score}${x.relayed_from ? `<br><i>relayed from ${plain(x.relayed_from)} without distance</i>` : ""}<br>${plain(short(x.evidence[0] || "", 120))}` : ""; }));
       setTimeout(() => plot(heat, [{ type: "heatmap", z, x: data.stance_actors.map(plain), y: data.sources.map((s) => plain(s.name)),
         zmin: -2, zmax: 2, colorscale: "RdBu", reversescale: true, text, hoverinfo: "text", hoverongaps: false,
         colorbar: { title: { text: "stance" }, tickvals: [-2, -1, 0, 1, 2], ticktext: ["hostile −2", "−1", "0", "+1", "favourable +2"] } }],
