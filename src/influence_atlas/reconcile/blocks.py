@@ -60,6 +60,11 @@ log = logging.getLogger("influence_atlas.reconcile")
 # Documents read per batch in step 1, and documents per unit of work in step 4.
 BATCH = 500
 UNIT_DOCUMENTS = 300
+# Candidate pairs whose context step 3 computes at a time. A chunk holds the rows of its pairs' documents (about
+# 20 KB each: ten lead rows and the claims' multilingual rows); past a few thousand documents nearly every pair of a
+# chunk brings a document of its own, so this bounds that memory (about 160 MB), and each pair's values do not depend
+# on its chunk.
+CONTEXT_PAIRS = 4000
 # Each claim keeps at most this many links of each kind (corroborates, contradicts), its strongest.
 CLAIM_LINKS = 3
 # A proper name counts as rare when at most this share of the documents use it (as features.rare_names_of).
@@ -230,7 +235,7 @@ def _find_candidates(db: sqlite3.Connection) -> None:
     db.commit()
 
 
-def _pair_context(db: sqlite3.Connection, df: dict[str, int], n: int, means: dict, chunk: int = 20000) -> None:
+def _pair_context(db: sqlite3.Connection, df: dict[str, int], n: int, means: dict, chunk: int = CONTEXT_PAIRS) -> None:
     """Step 3: each pair's meaning similarity, names' cosine, shared figures, multilingual story similarity (centred on
     the corpus's per-language `means`, and raw) and nearest claims in centred multilingual meaning, then both
     directions' ranks (`corpus_context`'s features)."""
