@@ -34,3 +34,19 @@ def test_row_does_not_depend_on_batch_or_memo():
     assert np.array_equal(batch, alone)
     empty = encode_multilingual(["", "  "])
     assert not empty.any()
+
+
+def test_a_long_list_is_encoded_in_several_engine_calls_with_the_same_rows(monkeypatch):
+    """The engine's memory grows with the texts of one call, so a long list goes in calls of a few texts; the rows are
+    those of one call over the whole list."""
+    from influence_atlas.extract import multilingual
+
+    texts = [f"{en} ({k})" for k in range(7) for en, _ in PAIRS]
+    fresh = MultilingualEncoder()
+    calls = []
+    real = fresh.model.passage
+    monkeypatch.setattr(fresh.model, "passage", lambda batch: calls.append(len(batch)) or real(batch))
+    cut = fresh._run(texts)
+    assert len(calls) > 1 and max(calls) <= multilingual._CALL_TEXTS and sum(calls) == len(texts)
+    whole = np.asarray(real(texts), np.float32)
+    assert np.array_equal(cut, whole / np.linalg.norm(whole, axis=1, keepdims=True))

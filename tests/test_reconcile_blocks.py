@@ -168,3 +168,43 @@ def test_large_blocks_are_searched_in_cells_of_near_documents(monkeypatch):
     exact = links.candidate_documents(vectors, keys, neighbours=5)
     assert len(cut & exact) >= 0.8 * len(exact)  # most nearest partners are found within the cells
     assert sum(labels[int(a[1:])] == labels[int(b[1:])] for a, b in cut) >= 0.95 * len(cut)
+
+
+def test_kept_encoder_rows_come_back_bit_for_bit_and_are_encoded_once(store):
+    """A row kept in the store is exactly the row the encoder gave; a text is encoded once, whatever the run, and rows
+    of another encoder (or version) are never taken for this one's."""
+    import numpy as np
+
+    from influence_atlas.reconcile.blocks import _kept_rows
+
+    rng = np.random.default_rng(5)
+    ran = []
+
+    def encode(texts):
+        ran.append(list(texts))
+        return rng.normal(size=(len(texts), 8)).astype(np.float32)
+
+    texts = ["Wagner fighters reached Bangui.", "Zoé a dit « non ».", "  ", "Wagner fighters reached Bangui."]
+    first = _kept_rows(store, "test-encoder v1", encode, texts)
+    assert ran == [sorted(set(texts) - {"  "})] and set(first) == set(ran[0])
+    again = _kept_rows(store, "test-encoder v1", encode, texts)
+    assert len(ran) == 1 and all(np.array_equal(first[t], again[t]) and again[t].dtype == np.float32 for t in first)
+    other = _kept_rows(store, "test-encoder v2", encode, texts[:1])
+    assert len(ran) == 2 and not np.array_equal(other[texts[0]], first[texts[0]])
+
+
+def test_a_second_reconciliation_encodes_nothing_and_gives_the_same_links(dev_run, monkeypatch):
+    """The analysis's reconciliation kept every row it encoded: linking the corpus again reads them (no encoder runs)
+    and gives the links the analysis stored."""
+    from influence_atlas.reconcile import blocks
+
+    store = open_store(dev_run["db"], migrate=False)
+    ran = []
+    for name in ("encode_sentences", "encode_multilingual"):
+        real = getattr(blocks, name)
+        monkeypatch.setattr(blocks, name, lambda texts, real=real: ran.extend(texts) or real(texts))
+    again = link_blocks(store)
+    stored = store.links()
+    store.close()
+    assert again and ran == []
+    assert _rows(again) == _rows(stored)

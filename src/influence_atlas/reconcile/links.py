@@ -79,14 +79,16 @@ def _mean_row(vecs: np.ndarray) -> np.ndarray:
     return v / n if n else v
 
 
-def story_vectors(texts: dict[str, str]) -> dict[str, np.ndarray]:
-    """Return per document the multilingual (e5) vectors of its lead sentences (STORY_SENTENCES)."""
+def story_vectors(texts: dict[str, str], encode=None) -> dict[str, np.ndarray]:
+    """Return per document the multilingual (e5) vectors of its lead sentences (STORY_SENTENCES); `encode` gives the
+    rows (by default `encode_multilingual`; `known_vectors` serves rows encoded earlier)."""
     from ..extract.multilingual import DIM as XDIM, encode_multilingual
 
+    encode = encode or encode_multilingual
     out = {}
     for doc, text in texts.items():
         sents = sentences(text, STORY_SENTENCES)
-        out[doc] = encode_multilingual(sents) if sents else np.zeros((0, XDIM), np.float32)
+        out[doc] = encode(sents) if sents else np.zeros((0, XDIM), np.float32)
     return out
 
 

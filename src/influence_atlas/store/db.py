@@ -25,8 +25,8 @@ from ..records import (
 )
 from .migrations import MIGRATIONS, schema_migrations
 from .schema import (
-    PG_TEXT_SEARCH, PG_TEXT_SEARCH_FALLBACK, actors, claims, corrections, documents, events, held_stances, links,
-    mentions, narratives, pg_fts_insert_sql, stances, techniques, ttps,
+    PG_TEXT_SEARCH, PG_TEXT_SEARCH_FALLBACK, actors, claims, corrections, documents, encodings, events, held_stances,
+    links, mentions, narratives, pg_fts_insert_sql, stances, techniques, ttps,
 )
 
 # Tables holding one document's extracted records, replaced together by each analysis.
@@ -534,6 +534,29 @@ class Store:
             query = select(documents.c.id).where(documents.c.analysis_version.is_not(None),
                                                  documents.c.reconciled.is_not(True))
             return set(conn.execute(query).scalars())
+
+    def kept_encodings(self, encoder: str, digests: Iterable[str]) -> dict[str, bytes]:
+        """Return the encoder rows an earlier reconciliation kept (`keep_encodings`) for these text digests, by digest."""
+        wanted = sorted(set(digests))
+        out: dict[str, bytes] = {}
+        with self.engine.connect() as conn:
+            for k in range(0, len(wanted), 500):
+                query = select(encodings.c.digest, encodings.c.vector).where(
+                    encodings.c.encoder == encoder, encodings.c.digest.in_(wanted[k:k + 500]))
+                out.update((d, bytes(v)) for d, v in conn.execute(query))
+        return out
+
+    def keep_encodings(self, encoder: str, rows: dict[str, bytes]) -> None:
+        """Keep encoder rows (text digest -> row bytes) for later reconciliations; a digest already kept stays as it is."""
+        if not rows:
+            return
+        if self.dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as upsert
+        else:
+            from sqlalchemy.dialects.sqlite import insert as upsert
+        with self.transaction() as conn:
+            conn.execute(upsert(encodings).on_conflict_do_nothing(),
+                         [dict(encoder=encoder, digest=d, vector=v) for d, v in sorted(rows.items())])
 
     def claim_holders(self) -> dict[str, int]:
         """Return how many documents each worker holds a claim on."""

@@ -410,6 +410,20 @@ def _m52_relayed_stances(conn, dialect: str) -> None:
         _pg_code_point_text(conn, ("stances",), only=("relayed_from",))
 
 
+def _m53_encodings(conn, dialect: str) -> None:
+    """Encoder rows of the texts reconciliation compares, kept for the next reconciliation."""
+    _run_ddl(conn, dialect, """
+CREATE TABLE IF NOT EXISTS encodings (
+    encoder VARCHAR(64) NOT NULL,
+    digest VARCHAR(40) NOT NULL,
+    vector {blob} NOT NULL,
+    PRIMARY KEY (encoder, digest)
+)
+""".replace("{blob}", "BYTEA" if dialect == "postgresql" else "BLOB"))
+    if dialect == "postgresql":
+        _pg_code_point_text(conn, ("encodings",))
+
+
 # (version, name, function); append only, never edit an applied migration.
 MIGRATIONS: list[tuple[int, str, Callable]] = [
     (1, "core tables", _m1_core),
@@ -426,4 +440,5 @@ MIGRATIONS: list[tuple[int, str, Callable]] = [
     (50, "analyst corrections", _m50_corrections),
     (51, "PostgreSQL code-point text for the columns of migrations 45 and 46", _m51_pg_text_of_added_columns),
     (52, "speakers relayed without distance in stances", _m52_relayed_stances),
+    (53, "encoder rows kept between reconciliations", _m53_encodings),
 ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import (
-    Boolean, Column, Float, ForeignKey, Index, Integer, MetaData, String, Table, Text,
+    Boolean, Column, Float, ForeignKey, Index, Integer, LargeBinary, MetaData, String, Table, Text,
 )
 
 metadata = MetaData()
@@ -281,3 +281,14 @@ def pg_fts_insert_sql(where: str) -> str:
         f"LATERAL (SELECT CAST(CASE lower(coalesce(d.language, '')) {cases} ELSE '{PG_TEXT_SEARCH_FALLBACK}' END "
         f"AS regconfig) AS config) c WHERE {where} ON CONFLICT (doc_id) DO NOTHING"
     )
+
+
+# Encoder rows of the texts reconciliation compares (migration 53), by encoder (model and version) and the text's
+# sha1, so that a later reconciliation reads them instead of running the encoder again: float32 bytes, exactly the
+# encoder's row for the text.
+encodings = Table(
+    "encodings", metadata,
+    Column("encoder", String(64), primary_key=True),
+    Column("digest", String(40), primary_key=True),
+    Column("vector", LargeBinary, nullable=False),
+)
