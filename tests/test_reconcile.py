@@ -89,10 +89,12 @@ def test_events_read_from_one_sentence_are_one_telling_so_a_group_stays_whole():
     deployment = replace(_event("b2", "d2", "deployment", date="2021-12"), start=100, end=180)
     told = _event("c1", "d3", "deployment", date="2021-12")
     found = {("d1", "d2"): PairFindings(conf(0.95), [], [(0.9, "a1", "b1")]),
-             ("d2", "d3"): PairFindings(conf(0.9), [], [(0.9, "b2", "c1")]),
+             ("d2", "d3"): PairFindings(conf(0.9), [], [(0.9, "b2", "c1")],
+                                        {("b2", "c1"): "same deployment", ("c1", "b2"): "same deployment"}),
              ("d1", "d3"): PairFindings(conf(0.6), [], [])}
     links = link_same_events([said, statement, deployment, told], found=found)
     assert [sorted(l.items) for l in links] == [["a1", "b1", "c1"]]
+    assert "same deployment" in links[0].detail, "the reason of the join made through the other reading is kept"
     elsewhere = replace(deployment, start=300, end=360)
     links = link_same_events([said, statement, elsewhere, told], found=found)
     assert sorted(sorted(l.items) for l in links) == [["a1", "b1"], ["b2", "c1"]]

@@ -212,6 +212,7 @@ def link_same_events(events: list[Event], threshold: float | None = None, focus:
         return key in confident or key in kept_pairs or key in plausible
 
     def join(score: float, me: str, other: str) -> bool:
+        told = anchors.get((me, other))
         me, other = resolve(me), resolve(other)
         ra, date_a, docs_a = info(me)
         rb, date_b, docs_b = info(other)
@@ -228,6 +229,8 @@ def link_same_events(events: list[Event], threshold: float | None = None, focus:
         scores[other] = max(scores.get(other, 0), score)
         chosen.setdefault(telling.get(me), me)
         chosen.setdefault(telling.get(other), other)
+        if told and (me, other) not in anchors:  # the reason goes with the tellings the group keeps
+            anchors[(me, other)] = anchors[(other, me)] = told
         return True
 
     # Strongest pairs first; a pair refused once is tried again after the others, when its groups may have grown.
