@@ -77,6 +77,29 @@ def test_a_third_telling_joins_a_group_whose_documents_are_all_at_least_plausibl
     assert all(len(l.items) == 2 for l in link_same_events(evs, found=found))
 
 
+def test_events_read_from_one_sentence_are_one_telling_so_a_group_stays_whole():
+    """A document may read one sentence as two events (a statement condemning a deployment): when one partner matches
+    one reading and another partner the other, the three documents form one group with one item per document; two
+    events of different sentences of one document still never share a group."""
+    from dataclasses import replace
+
+    conf = lambda c: {"same_event": c, "corroborates": 0.0, "contradicts": 0.0}  # noqa: E731
+    said = _event("a1", "d1", "other", date="2021-12")
+    statement = replace(_event("b1", "d2", "other", date="2021-12"), start=100, end=180)
+    deployment = replace(_event("b2", "d2", "deployment", date="2021-12"), start=100, end=180)
+    told = _event("c1", "d3", "deployment", date="2021-12")
+    found = {("d1", "d2"): PairFindings(conf(0.95), [], [(0.9, "a1", "b1")]),
+             ("d2", "d3"): PairFindings(conf(0.9), [], [(0.9, "b2", "c1")],
+                                        {("b2", "c1"): "same deployment", ("c1", "b2"): "same deployment"}),
+             ("d1", "d3"): PairFindings(conf(0.6), [], [])}
+    links = link_same_events([said, statement, deployment, told], found=found)
+    assert [sorted(l.items) for l in links] == [["a1", "b1", "c1"]]
+    assert "same deployment" in links[0].detail, "the reason of the join made through the other reading is kept"
+    elsewhere = replace(deployment, start=300, end=360)
+    links = link_same_events([said, statement, elsewhere, told], found=found)
+    assert sorted(sorted(l.items) for l in links) == [["a1", "b1"], ["b2", "c1"]]
+
+
 def test_figures_are_compared_numerically_and_denials_are_seen():
     low = describe("c1", "d1", "The attack killed 300 civilians in the village.", "en")
     high = describe("c2", "d2", "The attack killed 500 civilians in the village.", "en")

@@ -86,6 +86,22 @@ def _more_precise(a: str | None, b: str | None) -> str | None:
     return a if a and (not b or len(a) > len(b)) else b
 
 
+def _tellings(events: list[Event]) -> dict[str, tuple[str, int]]:
+    """Return per event id its telling: (document, index of the run of overlapping evidence spans it falls in)."""
+    out: dict[str, tuple[str, int]] = {}
+    by_doc: dict[str, list[Event]] = defaultdict(list)
+    for e in events:
+        by_doc[e.doc].append(e)
+    for doc, evs in by_doc.items():
+        run, end = -1, -1
+        for e in sorted(evs, key=lambda e: (e.start, e.end, e.id)):
+            if e.start >= end:
+                run += 1
+            end = max(end, e.end)
+            out[e.id] = (doc, run)
+    return out
+
+
 def link_same_events(events: list[Event], threshold: float | None = None, focus: set[str] | None = None,
                      existing: list[Link] = (), found: dict | None = None, documents: list = ()) -> list[Link]:
     """Return same_event links over events of different documents, one group per happening, with its disagreements.
@@ -97,7 +113,9 @@ def link_same_events(events: list[Event], threshold: float | None = None, focus:
     never holds two tellings from one document or dates more than DATE_WINDOW_DAYS apart; each join is a confident
     pair, and more than half (JOIN_SHARE) of the document pairs it makes must be plausible pairs (same_event
     confidence >= the `same_event_join` cut-off), so a chain of look-alikes does not make one happening; a pair
-    refused is tried once more after all others.
+    refused is tried once more after all others. The events a document reads from one stretch of words are one
+    telling: a join through any of them goes through the one already grouped, so one document matched to a third by
+    one reading of a sentence and to a fourth by another joins both in one group.
 
     Incremental use: with `focus` (the documents just analysed) only pairs that involve one of them
     are scored, and the `existing` same_event links among the other documents are kept and joined
@@ -149,6 +167,15 @@ def link_same_events(events: list[Event], threshold: float | None = None, focus:
             n = parent[n]
         return n
 
+    # One telling: the events a document reads from one stretch of words (a statement condemning a deployment is read
+    # as both). Each pair model compares events one by one, so two documents may match one event of a telling and a
+    # third document the other: a join goes through the telling's first grouped event; a group holds one per telling.
+    telling = _tellings(events)
+    chosen: dict[tuple[str, int], str] = {}
+
+    def resolve(n: str) -> str:
+        return chosen.get(telling.get(n), n)
+
     scores: dict[str, float] = {}
     kept_pairs: set[tuple[str, str]] = set()
     if focus is not None:
@@ -160,6 +187,7 @@ def link_same_events(events: list[Event], threshold: float | None = None, focus:
                 parent[find(a)] = find(b)
             for i in kept:
                 scores[i] = max(scores.get(i, 0), link.score)
+                chosen.setdefault(telling.get(i), i)
             ds = sorted({by_id[i].doc for i in kept})
             kept_pairs |= {(x, y) for k, x in enumerate(ds) for y in ds[k + 1:]}
     # Per group (by its root): the most precise date among its tellings and the documents they come from.
@@ -184,6 +212,8 @@ def link_same_events(events: list[Event], threshold: float | None = None, focus:
         return key in confident or key in kept_pairs or key in plausible
 
     def join(score: float, me: str, other: str) -> bool:
+        told = anchors.get((me, other))
+        me, other = resolve(me), resolve(other)
         ra, date_a, docs_a = info(me)
         rb, date_b, docs_b = info(other)
         if ra == rb:
@@ -197,6 +227,10 @@ def link_same_events(events: list[Event], threshold: float | None = None, focus:
         groups_info.pop(ra, None)
         scores[me] = max(scores.get(me, 0), score)
         scores[other] = max(scores.get(other, 0), score)
+        chosen.setdefault(telling.get(me), me)
+        chosen.setdefault(telling.get(other), other)
+        if told and (me, other) not in anchors:  # the reason goes with the tellings the group keeps
+            anchors[(me, other)] = anchors[(other, me)] = told
         return True
 
     # Strongest pairs first; a pair refused once is tried again after the others, when its groups may have grown.
