@@ -130,7 +130,7 @@ def _np_source(phrase: str, base: int, sent: _Sentence, cues: VoiceCues, languag
         first = actors[0]
         if first[0] <= head_at + 1:
             return first[2], sent.text[a:b]
-        # "the head of Malian diplomacy, Abdoulaye Diop": a named person closes the description.
+        # "the head of Ruritanian diplomacy, Ana Varga": a named person closes the description.
         person = [s for s in actors if s[3] in ("person", "named")]
         if person:
             return person[-1][2], sent.text[a:b]
@@ -170,7 +170,7 @@ def _trim_np(words: str) -> str:
 def _subject_before(sent: _Sentence, end: int, cues: VoiceCues, language: str | None) -> tuple[str, str, int, bool] | None:
     """Return (source, words, start, weak) for the subject that ends right before `end` (a reporting verb), if any.
 
-    `weak` marks the subject of a relative clause ("an activist who the EU accused of ..."): it is the source of
+    `weak` marks the subject of a relative clause ("a blogger whom the ministry charged with ..."): it is the source of
     the sentence only when nothing else in the sentence names one."""
     text = sent.text
     wd = _words()
@@ -179,7 +179,7 @@ def _subject_before(sent: _Sentence, end: int, cues: VoiceCues, language: str | 
     stop = gap.start() if gap else end
     clause = re.split(rf"[;:“”«»\"\[\]—–]|,\s*(?={w['clause_joints']}\b)", text[:stop])[-1]
     c0 = stop - len(clause)
-    # (Not a relative clause closed by a comma before the verb: "an officer, who requested anonymity, said".)
+    # (Not a relative clause closed by a comma before the verb: "a pilot, who asked not to be named, said".)
     rel = bool(re.search(rf"\b{w['relatives']}\s+\S+(?:\s+\S+){{0,1}}$", clause, re.I)) and "," not in text[stop:end]
     if re.search(rf"\b{w['passive_auxiliaries']}\s*$", clause, re.I):
         return None  # passive: "sanctions were announced"
@@ -195,7 +195,7 @@ def _subject_before(sent: _Sentence, end: int, cues: VoiceCues, language: str | 
     if nouns:
         found = _described_subject(sent, c0, stop, end, cues, language)
         if found is None and "," in text[stop:end]:
-            # "A Malian army officer, who requested anonymity, said": the described source before the apposition.
+            # "A Ruritanian navy captain, who asked not to be named, said": the described source before the apposition.
             appos = re.search(r",[^,]{2,90}$", text[c0:stop])
             if appos:
                 found = _described_subject(sent, c0, c0 + appos.start(), end, cues, language)
@@ -216,7 +216,7 @@ def _named_subject(sent: _Sentence, c0: int, stop: int, end: int, rel: bool, cue
     candidates = [s for s in reversed(sent.spans) if s[1] <= stop and s[0] >= c0]
     named = [s for s in candidates if s[3] in ("person", "named") and text[c0 + appos.start():stop].strip(" ,") == text[s[0]:s[1]]] if appos else []
     if named:
-        # "Russian Ambassador to the CAR, Vladimir Titorenko, said": the name in the apposition is the speaker (the first
+        # "Freedonian Ambassador to Chad, Ivo Marek, said": the name in the apposition is the speaker (the first
         # of coordinated speakers: "X, minister of Y, and his counterpart, Z, said": X).
         first = _first_conjunct(sent, named[0], c0)
         return (first[2], text[first[0]:end], first[0], False), stop
@@ -225,7 +225,7 @@ def _named_subject(sent: _Sentence, c0: int, stop: int, end: int, rel: bool, cue
         stop = c0 + appos.start()
     if len(candidates) > 1 and candidates[1][3] in ("person", "named") and re.fullmatch(
             rf"\s+{w['prepositions']}\s+(?:{w['articles']}\s*)?", text[candidates[1][1]:candidates[0][0]], re.I):
-        # "Ambassador Alexander Bikantov to the CAR said": the person speaks, not the place the phrase names.
+        # "Ambassador Ivo Marek to Chad said": the person speaks, not the place the phrase names.
         if not text[candidates[0][1]:stop].strip(" ’'s"):
             stop = candidates[1][1]
             candidates = candidates[1:]
@@ -342,7 +342,7 @@ def _subject_after(sent: _Sentence, start: int, cues: VoiceCues, language: str |
     m = re.match(rf"\s*(?:{w['day_leads']}\s+{w['days']}\s+)?"
                  r"([^,.;:!?()\"“”«»]{2,90}?)(?:\s*[,.;:!?()]|\s*$)", tail)
     if not m:
-        # A long phrase before the next punctuation: its first words ("a déclaré Prigozhin dans une vidéo publiée ...").
+        # A long phrase before the next punctuation: its first words ("a déclaré Marek dans une vidéo publiée ...").
         m = re.match(r"\s*([^,.;:!?()\"“”«»]{2,90})", tail)
         if not m or not any(start + m.start(1) <= s[0] <= start + m.start(1) + 3 and s[3] in ("person", "named") for s in sent.spans):
             return None
@@ -356,7 +356,7 @@ def _subject_after(sent: _Sentence, start: int, cues: VoiceCues, language: str |
             phrase = phrase[:cut.start()]
             found = _np_source(phrase, a, sent, cues, language)
     if found is None:
-        # "said Samuel Ramani, associate fellow at ...", "said the head of Malian diplomacy, Abdoulaye Diop".
+        # "said Lena Ortiz, senior fellow at ...", "said the head of Ruritanian diplomacy, Ana Varga".
         named = [s for s in sent.spans if a <= s[0] <= a + 3 or (a + len(phrase) <= s[0] <= a + len(phrase) + 3 and s[3] in ("person", "named"))]
         if named:
             return named[0][2], text[a:named[0][1]]
@@ -365,7 +365,7 @@ def _subject_after(sent: _Sentence, start: int, cues: VoiceCues, language: str |
         return found
     follow = [s for s in sent.spans if a + len(phrase) <= s[0] <= a + len(phrase) + 3 and s[3] in ("person", "named")]
     if follow and not sent.inside(a, a + len(phrase)):
-        # "said the head of Malian diplomacy, Abdoulaye Diop": the name after the description.
+        # "said the head of Ruritanian diplomacy, Ana Varga": the name after the description.
         return follow[0][2], text[a:follow[0][1]]
     return found
 
@@ -434,7 +434,7 @@ def _verb_sources(sent: _Sentence, cues: VoiceCues, language: str | None) -> tup
     for v in verbs.finditer(sentence):
         before = sentence[:v.start()]
         # A trailing frame: ', said X' / '» a déclaré X' / ', a-t-il déclaré'.
-        # (Not when an object or "that" follows the verb: "X, which ..., attributed this operation to Y", "X, minister of Y, said that".)
+        # (Not when an object or "that" follows the verb: "X, which ..., blamed the raid on Y", "X, minister of Y, said that".)
         # ("..., poursuit cet officier tchadien": a demonstrative before a source noun opens the speaker, not an object.)
         nouns = cues.get("source_nouns", language)
         speaker = nouns and re.match(rf"\s+(?:{w['verb_objects']})\s+(?:[\w’']+[\s-]+)?(?:{nouns.pattern})", sentence[v.end():], re.I)

@@ -51,7 +51,7 @@ class _Cues:
         self.introduces_parties = re.compile(rf"\s+{c['introduces_parties']}\b", re.I)
         # "the president announced the army would end its mission": an announced plan, kept apart from what happened.
         self.announced = re.compile(rf"\b{c['announced']}\b", re.I)
-        # "After Russia's invasion of Ukraine in February 2022, ...": the intro clause dates another happening.
+        # "After the border war of March 2019, ...": the intro clause dates another happening.
         self.intro_clause = re.compile(rf"^(?P<word>{c['intro_clause']})\b[^,;]{{3,120}},", re.I)
         self.intro_after = re.compile(c["intro_after"], re.I)
         self.speech_opening = re.compile(rf"(?:\b{c['speech_opening']}|:)(?:\s+[\w’'-]+){{0,2}}\s*$", re.I)
@@ -515,7 +515,7 @@ def _named_in_segment(stage: _Stage, snt: _Sentence, trig: _Trigger, seg) -> lis
     if len(snt.segments) > 1 and frames:
         frame = [m for m in snt.mentions if frames[0][0] <= m.start - s_start < frames[0][1]]
         reporter = frame[-1].actor if frame else None
-    # Names in a clause that places the happening in time by another ("... before the EU sanctions were announced")
+    # Names in a clause that places the happening in time by another ("... before the new tariffs were announced")
     # are that other happening's parties.
     anchor = _cues().time_anchor_word.search(sentence, trig.end)
     stop = anchor.start() if anchor else len(sentence)
@@ -788,7 +788,7 @@ def _beyond_trigger(dm: DateMention, trig: _Trigger, triggers: list[_Trigger]) -
 
 
 def _is_generic(sentence: str, trig: _Trigger) -> bool:
-    """True for an undated bare noun ("military coups", "Russian disinformation campaigns"): a kind of happening, not one."""
+    """True for an undated bare noun ("military coups", "foreign influence campaigns"): a kind of happening, not one."""
     word = (sentence[trig.start : trig.end].split() or [""])[0].lower()
     if word.endswith(("ed", "é", "ée", "és")) or (word.endswith("ing") and trig.etype.id != "training"):
         return False

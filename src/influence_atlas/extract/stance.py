@@ -160,7 +160,7 @@ def _holders(text: str, cue_start: int, cue_end: int, polarity: float, seg: Segm
         chosen = overlapping[0]  # the word is part of the name ("Russian mercenaries")
     elif after and re.fullmatch(r"\s*", text[cue_end : after[0].start]) and not victim(after[0]) and not (
             before and re.search(r"['’]s\s*$", text[before[-1].end : cue_start])):
-        chosen = after[0]  # "retreating French forces", "the Russian mercenary Wagner Group"
+        chosen = after[0]  # "advancing Ruritanian troops", "the Freedonian contractor Blackhill Group"
     elif before and _ADJACENT.match(text[before[-1].end : cue_start].replace("’s", "").replace("'s", "")):
         chosen = before[-1]  # "Western dominance", "Russia's brutal war"
     elif after and _ADJACENT.match(text[cue_end : after[0].start]) and not victim(after[0]):
