@@ -180,14 +180,14 @@ def test_a_quotation_over_several_sentences_belongs_to_its_speaker():
 
 
 def test_nothing_is_attributed_that_the_text_does_not_attribute():
-    claims = _claims("The junta expelled the French ambassador in January 2022 after months of tension. "
+    claims = _claims("The junta expelled the Danish envoy in March 2023 after weeks of tension. "
                      "Thousands of protesters marched through the capital waving Russian flags on Friday. "
                      "The government announced new elections for 2024, months later than promised.", "en")
     assert len(claims) == 3 and all(c.attributed_to is None and c.relayed_by is None for c in claims)
 
 
 def test_a_document_the_stage_cannot_read_yields_no_claims_and_a_warning():
-    doc, analysis = _analysis("The junta expelled the French ambassador in January 2022 after months of tension.")
+    doc, analysis = _analysis("The junta expelled the Danish envoy in March 2023 after weeks of tension.")
 
     def broken(texts):
         raise ValueError("scorer failed on this document")
@@ -315,7 +315,7 @@ def test_a_quotation_belongs_to_the_speaker_who_introduces_it_or_is_named_above_
 
 
 def test_a_name_in_an_apposition_speaks_and_a_trailing_frame_relays():
-    (claim,) = _claims("The foreign minister of Mali, Abdoulaye Diop, said that the Russian instructors arrived in December.", "en")
+    (claim,) = _claims("The foreign minister of Mali, Abdoulaye Diop, said that the Russian trainers landed in December.", "en")
     assert claim.attributed_to == "Abdoulaye Diop"
     (claim,) = _claims("Le chef de la diplomatie malienne, Abdoulaye Diop, a assuré que les militaires russes n'étaient que des "
                        "formateurs, rapporte l'AFP.", "fr")
