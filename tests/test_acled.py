@@ -137,7 +137,7 @@ def test_acled_csv_carries_sub_types_actor_types_and_precisions(store, tmp_path)
 
     (tmp_path / "a.txt").write_text(
         "On 2 March 2022, Malian troops and Wagner fighters killed more than 30 civilians in Moura. "
-        "In August 2022, France completed its withdrawal from Mali.", encoding="utf-8")
+        "In August 2022, the French army completed the withdrawal of its last soldiers from Mali.", encoding="utf-8")
     ingest(store, [tmp_path])
     analyze(store)
     rows = list(csv.DictReader(export(store, "acled-csv", tmp_path / "out.csv").open(encoding="utf-8")))

@@ -56,12 +56,12 @@ def test_three_keitas_stay_three_people():
 
 
 def test_surname_that_is_a_demonym_is_not_a_country():
-    mentions, actors = _mentions("The essay, with illustrations by Lucian French, describes how French troops left Mali.")
+    mentions, actors = _mentions("The report, with photographs by Daniel French, explains why French troops left Mali.")
     linked = _linked(mentions)
-    assert linked["Lucian French"] == "Lucian French"
+    assert linked["Daniel French"] == "Daniel French"
     assert linked.get("French troops") == "France" or any(m.actor == "France" for m in mentions if "French" in m.text and m.start > 40)
     assert not any(m.actor == "France" and m.start < 40 for m in mentions)
-    assert actors["Lucian French"].kind == "unknown"
+    assert actors["Daniel French"].kind == "unknown"
 
 
 def test_flags_and_demonyms_link_to_states():

@@ -67,7 +67,7 @@ def _claims(text, language=None):
 
 def test_sources_named_described_and_continued():
     claims = _claims(
-        "In early 2023, ACLED reported that more than 2,000 civilians had been killed since 2021. "
+        "In early 2023, ACLED reported that more than 1,700 villagers had died in attacks since 2021. "
         "A third of those deaths involved foreign mercenaries.\n\n"
         "According to diplomats in Bamako, the junta paid $10 million a month to the contractors.\n\n"
         "A recent UN report found that at least 58 women were abused. "
@@ -90,20 +90,20 @@ def test_sources_named_described_and_continued():
 
 
 def test_a_source_line_cites_the_paragraph_above():
-    claims = _claims("The junta reportedly received a new shipment of four attack helicopters from Russia.\n\nThe Africa Report\n\nMore news follows here in a new paragraph about Mali today.")
+    claims = _claims("The junta reportedly took delivery of six armoured vehicles from Russia last week.\n\nThe Africa Report\n\nMore news follows here in a new paragraph about Mali today.")
     first = claims[0]
     assert first.attributed_to == "The Africa Report" and first.reporting_verb == "cited"
 
 
 def test_nouns_that_look_like_reporting_verbs_are_not_sources():
     catalog = load_actor_catalog()
-    doc, analysis = _analysis("This belies the Soviet operations and satellite states in the region during the Cold War.")
+    doc, analysis = _analysis("This belies the Soviet advisers and client states across the continent in the 1970s.")
     assert attribute(doc.text, 0, analysis.mentions, {e.name: e.kind for e in catalog.entries}).source is None
 
 
 @pytest.mark.parametrize("text,language,source,verb", [
     ("The ministry said on Monday that 40 soldiers had been killed in the attack near the border town.", "en", "the ministry", "said"),
-    ("“The attackers set up barricades along the road before they opened fire,” two army sources told reporters.", "en",
+    ("“The gunmen blocked the bridge with burning tyres before they started shooting,” two army sources told reporters.", "en",
      "two army sources", "told"),
     ("Plus de 500 civils ont été tués dans le village, a déclaré un responsable local à la presse.", "fr", "un responsable local",
      "a déclaré"),
@@ -127,13 +127,13 @@ def test_sources_in_every_shape(text, language, source, verb):
     ("Vladimir Putin welcomed the delegations in Sochi in October, saying Russia would double its trade with Africa.", "en",
      "Vladimir Putin"),
     # A described source, then what it says, across a comma.
-    ("There have been other reports of sightings of the contractors near the airport, also indicating that they guard the president.",
+    ("There have been other reports of armed foreigners near the harbour, also indicating that they guard the gold mines.",
      "en", "other reports"),
     # The subject of a relative clause, when nothing else names a source.
     ("The activist, whom the European Union accused of funding the militia, was arrested in March.", "en", "European Union"),
     # Statements handed to reports nobody names.
-    ("Russia has reportedly sent up to 200 troops to protect the presidency.", "en", "reports"),
-    ("Facebook announced that it had removed three networks of fake accounts targeting eight countries.", "en", "Facebook"),
+    ("Russia has reportedly deployed around 150 guards to secure the palace.", "en", "reports"),
+    ("Facebook announced that it had taken down two clusters of fake pages aimed at five countries.", "en", "Facebook"),
     # More verbs of saying, English and French.
     ("Local officials pointed out that the convoy had left the base two days before the attack.", "en", "local officials"),
     ("Des habitants ont nié toute présence de soldats étrangers dans le village.", "fr", "des habitants"),
@@ -151,7 +151,7 @@ def test_two_statements_with_sources_of_their_own_are_two_claims():
 
 @pytest.mark.parametrize("text,language", [
     ("Criticised by France and by its neighbours, the junta postponed the elections until 2024.", "en"),
-    ("Sur la photo partagée par les internautes, on voit une quinzaine de véhicules garés dans le désert.", "fr"),
+    ("Sur la vidéo diffusée par les internautes, on aperçoit une dizaine de camions stationnés près du fleuve.", "fr"),
 ])
 def test_a_participle_that_only_qualifies_a_noun_attributes_nothing(text, language):
     (claim,) = _claims(text, language)
@@ -180,14 +180,14 @@ def test_a_quotation_over_several_sentences_belongs_to_its_speaker():
 
 
 def test_nothing_is_attributed_that_the_text_does_not_attribute():
-    claims = _claims("The junta expelled the French ambassador in January 2022 after months of tension. "
+    claims = _claims("The junta expelled the Danish envoy in March 2023 after weeks of tension. "
                      "Thousands of protesters marched through the capital waving Russian flags on Friday. "
                      "The government announced new elections for 2024, months later than promised.", "en")
     assert len(claims) == 3 and all(c.attributed_to is None and c.relayed_by is None for c in claims)
 
 
 def test_a_document_the_stage_cannot_read_yields_no_claims_and_a_warning():
-    doc, analysis = _analysis("The junta expelled the French ambassador in January 2022 after months of tension.")
+    doc, analysis = _analysis("The junta expelled the Danish envoy in March 2023 after weeks of tension.")
 
     def broken(texts):
         raise ValueError("scorer failed on this document")
@@ -226,16 +226,16 @@ def test_sourcing_profile_and_claimreview(store, tmp_path):
 
 @pytest.mark.parametrize("text,language,source", [
     # A described source with where it is, or before an apposition.
-    ("The video was part of a growing influence campaign in West Africa, two diplomats at the foreign ministry said.", "en",
+    ("The clip belonged to a wider influence operation across the Sahel, two diplomats at the foreign ministry said.", "en",
      "two diplomats at the foreign ministry"),
-    ("A Western diplomat, who requested anonymity, said about 400 Russian military personnel were active in the country.", "en",
+    ("A Western diplomat, who asked not to be named, said some 250 Russian trainers were stationed in the north.", "en",
      "a western diplomat"),
     # French qualifies the source noun after it.
-    ("Un responsable local rappelle que quinze pays s'étaient inquiétés de la présence des mercenaires au Mali.", "fr",
+    ("Un responsable local rappelle que douze pays avaient dénoncé l'arrivée des mercenaires au Burkina Faso.", "fr",
      "un responsable local"),
     # Sources, witnesses and analysts named with a state stay described.
-    ("Seven Russian mercenaries have been killed in two separate incidents this month, two Mozambique army sources told reporters.",
-     "en", "two mozambique army sources"),
+    ("Four Russian mercenaries died in three ambushes last week, two Niger army sources told reporters.",
+     "en", "two niger army sources"),
 ])
 def test_described_sources_with_where_they_are(text, language, source):
     (claim,) = _claims(text, language)
@@ -243,11 +243,11 @@ def test_described_sources_with_where_they_are(text, language, source):
 
 
 @pytest.mark.parametrize("text,language,source", [
-    ("A Malian army officer, who requested anonymity, said about 400 Russian military personnel were active in the country.", "en",
+    ("A Malian army officer, who asked not to be named, said some 250 Russian trainers were stationed in the north.", "en",
      "Mali"),
-    ("Russian advisers have since arrived in Timbuktu, according to one of the Malian army officers.", "en", "Mali"),
-    ("Ce militaire français rappelle que quinze pays s'étaient inquiétés de la présence des mercenaires au Mali.", "fr", "France"),
-    ("Nous avons les mêmes informations sur les convois de Wagner, confirme un haut gradé de l'armée française.", "fr", "France"),
+    ("Russian trainers have since reached Gao, according to one of two Malian army officers interviewed.", "en", "Mali"),
+    ("Ce militaire français rappelle que douze pays avaient dénoncé l'arrivée des mercenaires au Burkina Faso.", "fr", "France"),
+    ("Nous disposons des mêmes renseignements sur les livraisons d'armes, confirme un officier de l'armée française.", "fr", "France"),
 ])
 def test_one_who_serves_a_state_speaks_for_it(text, language, source):
     (claim,) = _claims(text, language)
@@ -255,30 +255,30 @@ def test_one_who_serves_a_state_speaks_for_it(text, language, source):
 
 
 def test_the_same_servant_again_and_a_demonstrative_speaker_after_the_quotation():
-    claims = _claims("Ten soldiers covered a dozen bodies with sand near the base, according to a French military officer who spoke on "
-                     "condition of anonymity.\n\nThe soldiers in the video are believed to be members of the Wagner Group, the officer said.",
+    claims = _claims("Eight soldiers dug a trench behind the camp at night, according to a French military officer who asked not to be "
+                     "named.\n\nThe men filmed at the camp are thought to belong to the Wagner Group, the officer said.",
                      "en")
     assert [c.attributed_to for c in claims] == ["France", "France"]
-    (claim,) = _claims("Des armes et des géologues proches de Wagner sont arrivés à Ségou et à Kayes, poursuit ce haut-gradé "
-                       "français, qui évoque des sites miniers.", "fr")
+    (claim,) = _claims("Des camions et des ingénieurs liés à Wagner ont atteint Sikasso et Mopti, ajoute ce haut-gradé "
+                       "français, qui parle de gisements d'or.", "fr")
     assert claim.attributed_to == "France"
 
 
 def test_a_possessive_source_is_its_owners():
-    claims = _claims("Le sociologue russe Maksim Shugaley affirme que ses équipes ont interrogé 2 000 personnes au Tchad en 2021.\n\n"
-                     "En 2022, une de ses recherches était affichée dans les rues de Bangui, la capitale de la Centrafrique, indiquant "
-                     "que plus de 90 % des habitants approuvaient la présence russe.", "fr")
-    assert claims[-1].attributed_to == claims[0].attributed_to and "Shugaley" in claims[0].attributed_to
+    claims = _claims("Le politologue russe Igor Semenov affirme que ses équipes ont sondé 3 000 personnes au Niger en 2022.\n\n"
+                     "En 2023, une de ses études était placardée sur les murs de Niamey, la capitale du pays, indiquant "
+                     "que plus de 80 % des habitants soutenaient la présence russe.", "fr")
+    assert claims[-1].attributed_to == claims[0].attributed_to and "Semenov" in claims[0].attributed_to
 
 
 def test_what_a_channel_posts_is_its_owners():
-    claims = _claims("Its most active presence is on the ‘African Initiative’ Telegram channel, with 1,802 messages since September.\n\n"
-                     "A viral post on the Telegram channel claimed that a US private military company was in talks with the ministry "
-                     "of mining.\n\nAccording to the Telegram channel’s bio, the agency is a Russian news agency about events in Africa.",
+    claims = _claims("Its busiest outlet is the ‘African Initiative’ Telegram channel, which has posted 940 messages since May.\n\n"
+                     "A widely shared post on the Telegram channel claimed that a US security firm was negotiating with the ministry "
+                     "of energy.\n\nAccording to the Telegram channel’s profile, the outlet is a Russian media project covering the Sahel.",
                      "en")
     assert [c.attributed_to for c in claims[1:]] == ["African Initiative", "African Initiative"]
     # A channel never named with its owner stays what the words say.
-    (claim,) = _claims("According to the Telegram channel’s bio, the agency is a Russian news agency about events in Africa.", "en")
+    (claim,) = _claims("According to the Telegram channel’s profile, the outlet is a Russian media project covering the Sahel.", "en")
     assert claim.attributed_to == "Telegram"
 
 
@@ -289,9 +289,9 @@ def test_a_description_that_refers_back_to_a_person_stays_that_person():
 
 
 def test_a_word_that_tells_one_source_from_another_is_not_its_name():
-    claims = _claims("Two soldiers were killed on Oct. 10 in the district, a military source told reporters.\n\n"
-                     "Five more soldiers were ambushed on Oct. 27 in the same district, a separate military source told reporters.\n\n"
-                     "According to the second source, four of the soldiers were shot dead at the scene of the attack.", "en")
+    claims = _claims("Three gendarmes were wounded on Nov. 4 in the province, a military source told reporters.\n\n"
+                     "Six more gendarmes were attacked on Nov. 19 in the same province, a separate military source told reporters.\n\n"
+                     "According to the second source, two of the gendarmes later died in hospital.", "en")
     assert [c.attributed_to for c in claims] == ["a military source"] * 3
     (claim,) = _claims("Un autre responsable local affirme que les soldats ont quitté la ville de Gao en janvier.", "fr")
     assert claim.attributed_to == "un responsable local"
@@ -315,8 +315,8 @@ def test_a_quotation_belongs_to_the_speaker_who_introduces_it_or_is_named_above_
 
 
 def test_a_name_in_an_apposition_speaks_and_a_trailing_frame_relays():
-    (claim,) = _claims("The foreign minister of Mali, Abdoulaye Diop, said that the Russian instructors arrived in December.", "en")
+    (claim,) = _claims("The foreign minister of Mali, Abdoulaye Diop, said that the Russian trainers landed in December.", "en")
     assert claim.attributed_to == "Abdoulaye Diop"
-    (claim,) = _claims("Le ministre malien des Affaires étrangères, Abdoulaye Diop, a déclaré que les forces russes étaient des "
-                       "instructeurs, rapporte l'AFP.", "fr")
+    (claim,) = _claims("Le chef de la diplomatie malienne, Abdoulaye Diop, a assuré que les militaires russes n'étaient que des "
+                       "formateurs, rapporte l'AFP.", "fr")
     assert (claim.attributed_to, claim.relayed_by) == ("Abdoulaye Diop", "AFP")

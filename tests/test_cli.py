@@ -38,7 +38,7 @@ def test_ingest_analyze_export_search_with_atlas_db(tmp_path, seeds):
 
 
 def test_db_option_wins_and_default_is_atlas_db(tmp_path):
-    (tmp_path / "d.txt").write_text("Niger's junta expelled the French ambassador in 2023.", encoding="utf-8")
+    (tmp_path / "d.txt").write_text("Niger's junta expelled the Danish envoy in 2023.", encoding="utf-8")
     db = new_database(tmp_path, "x.db")
     run(["ingest", "d.txt", "--db", db], tmp_path, {"ATLAS_DB": str(tmp_path / "ignored.db")})
     assert "1 unchanged" in run(["ingest", "d.txt", "--db", db], tmp_path).stdout

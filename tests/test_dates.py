@@ -53,7 +53,7 @@ def test_a_planned_year_does_not_carry_a_bare_month_past_the_publication_date():
     # "by 2023" of a plan moves the context two years ahead of a story published in January 2022: the bare
     # "December 14" it then tells as past is the December before publication, not one after it.
     ctx = DateContext(published=date(2022, 1, 7))
-    text = "Troops arrived in 2022 and the force will shrink by 2023. They came since the French left on December 14."
+    text = "Troops arrived in 2022 and the force will shrink by 2023. They came since the Danes left on December 14."
     assert _resolve_all(text, ctx)[-1] == ("December 14", "2021-12-14")
 
 

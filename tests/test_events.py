@@ -54,11 +54,11 @@ def test_one_event_per_happening_and_no_invented_dates():
 
 
 def test_reported_speech_keeps_the_reporter_out_of_the_event():
-    text = "In July 2023, Human Rights Watch reported that Malian soldiers executed dozens of villagers since December 2022."
+    text = "In July 2023, Amnesty International reported that Malian soldiers executed dozens of herders since December 2022."
     ev = _by_type(_events(text))
     assert ev["publication"][0].date == "2023-07"
     vac = ev["violence_against_civilians"][0]
-    assert vac.date == "2022-12" and "Human Rights Watch" not in {a.name for a in vac.actors}
+    assert vac.date == "2022-12" and "Amnesty International" not in {a.name for a in vac.actors}
 
 
 def test_demands_plans_and_capabilities_are_not_happenings():
@@ -86,7 +86,7 @@ def test_french_events():
 def test_timeline_filters_and_acled_export(store, tmp_path):
     (tmp_path / "a.txt").write_text(
         "In March 2022, Malian and Wagner forces killed more than 300 civilians in Moura. "
-        "In August 2022, France completed its withdrawal from Mali. "
+        "In August 2022, the French army completed the withdrawal of its last soldiers from Mali. "
         "On 2 May 2023, Russia delivered two helicopters to Burkina Faso.", encoding="utf-8")
     ingest(store, [tmp_path])
     analyze(store)
@@ -181,7 +181,7 @@ def test_actor_types_reach_the_json_export(store, tmp_path):
 
 
 def test_a_quoted_label_is_no_attack_and_a_verbal_reaction_is_an_other_event():
-    ev = _by_type(_events("The European Union regretted the decision, which it described as an “attack on freedom of information”."))
+    ev = _by_type(_events("The European Union deplored the ban, which it described as an “attack on independent journalism”."))
     assert "armed_clash" not in ev and "attack" not in ev
     assert "European Union" in {a.name for a in ev["other"][0].actors}
 
@@ -192,19 +192,19 @@ def test_month_last_year_counts_back_from_the_publication_date():
 
 
 def test_a_report_released_by_a_named_outlet_is_a_publication():
-    ev = _by_type(_events("The junta cited a report released on March 14 by RFI about abuses in central Mali."))
+    ev = _by_type(_events("The junta criticised a report released on June 9 by RFI about killings near Mopti."))
     assert "RFI" in {a.name for a in ev["publication"][0].actors}
 
 
 def test_a_sanctioned_group_is_no_sanction_and_a_rally_is_no_deployment():
-    ev = _by_type(_events("Satellite images analyzed by CNN show a plane used by the sanctioned Russian group."))
+    ev = _by_type(_events("Satellite photos analyzed by CNN show a cargo jet owned by the sanctioned Russian company."))
     assert "sanction" not in ev and "CNN" in {a.name for a in ev["publication"][0].actors}
-    ev = _by_type(_events("Protesters held a rally in support of Russia's presence in the Central African Republic on March 22, 2023."))
+    ev = _by_type(_events("Protesters held a rally backing Russia's presence in Niger on June 3, 2023."))
     assert "protest" in ev and "deployment" not in ev
 
 
 def test_what_must_happen_is_no_happening():
-    ev = _by_type(_events("The next step must be the departure of the 5,100 French troops deployed in Mali, the movement said."))
+    ev = _by_type(_events("The following step must be the departure of the 1,500 French soldiers stationed in Niger, the collective said."))
     assert "withdrawal" not in ev
 
 
@@ -269,17 +269,17 @@ def test_a_quotation_opened_as_speech_tells_what_the_speaker_did():
 
 
 def test_a_reporter_telling_what_it_did_itself_is_a_party_of_it():
-    ev = _by_type(_events("On 30 October 2019, Facebook announced that it had removed three networks of accounts run from Russia."))
+    ev = _by_type(_events("On 12 May 2021, Facebook said it had removed two networks of pages operated from Russia."))
     assert "Facebook" in {a.name for a in ev["media_restriction"][0].actors}
 
 
 def test_a_killing_verb_with_no_object_is_passive_and_tells_no_killing():
-    ev = _by_type(_events("Wagner fighters killed in Mali were honoured at a ceremony in Moscow on 4 August 2024."))
+    ev = _by_type(_events("Wagner fighters killed in Libya were buried at a cemetery near Krasnodar on 9 March 2023."))
     assert not set(ev) & {"violence_against_civilians", "armed_clash", "attack"}
 
 
 def test_a_shipment_of_grain_is_no_arms_transfer():
-    assert "arms_transfer" not in _by_type(_events("The first shipment of Ukrainian grain for Ethiopia left Odesa on 16 August 2022."))
+    assert "arms_transfer" not in _by_type(_events("A second shipment of wheat and maize from Ukraine for Somalia left Chornomorsk on 3 November 2022."))
     assert "arms_transfer" in _by_type(_events("Russia sent a shipment of attack helicopters to Mali on 30 September 2021."))
 
 
@@ -290,16 +290,16 @@ def test_a_bare_month_does_not_roll_past_the_latest_year_the_text_states():
 
 
 def test_a_denial_of_any_contract_and_a_habitual_accusation_are_no_events():
-    ev = _by_type(_events("Le 11 novembre 2021, le ministre malien Abdoulaye Diop a démenti tout contrat entre le Mali et Wagner."))
+    ev = _by_type(_events("Le 3 février 2022, le Premier ministre malien a démenti tout contrat entre Bamako et le groupe Wagner."))
     assert "agreement" not in ev
-    ev = _by_type(_events("In the Central African Republic, Wagner fighters are regularly accused of massacres by witnesses."))
+    ev = _by_type(_events("In Libya, Wagner fighters are regularly accused of massacres by witnesses."))
     assert "violence_against_civilians" not in ev
     ev = _by_type(_events("On 2 May 2022, Wagner fighters massacred villagers in Moura, as they regularly do."))
     assert ev["violence_against_civilians"][0].date == "2022-05-02"
 
 
 def test_an_undated_happening_that_places_another_in_time_is_not_told():
-    ev = _by_type(_events("After the attack on the Wagner convoy, Ukrainian sources claimed the rebels held prisoners."))
+    ev = _by_type(_events("After the attack on a Wagner column, Ukrainian sources claimed the rebels held prisoners."))
     assert "armed_clash" not in ev and "attack" not in ev
     ev = _by_type(_events("On 5 May 2023, after an attack on a Malian army convoy near Gao, the junta thanked Russia."))
     assert "armed_clash" in ev or "attack" in ev

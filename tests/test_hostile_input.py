@@ -10,7 +10,7 @@ import sys
 
 from influence_atlas.pipeline import analyze, ingest
 
-GOOD = "Russia sent 300 military instructors to the Central African Republic in December 2020, officials said."
+GOOD = "Russia sent 450 military trainers to Burkina Faso in March 2022, officials said."
 
 
 def _hostile_folder(tmp_path):
@@ -150,7 +150,7 @@ def test_pdf_that_expands_past_the_limit_stops_early(store, tmp_path):
     pdf.set_font("Helvetica", size=8)
     for _ in range(6):
         pdf.add_page()
-        pdf.multi_cell(0, 4, "Russian instructors arrived in Bangui in December 2020. " * 40)
+        pdf.multi_cell(0, 4, "Russian trainers reached Ouagadougou in March 2022. " * 40)
     pdf.output(str(tmp_path / "expands.pdf"))
     report = ingest(store, [tmp_path / "expands.pdf"], ReadOptions(max_chars=4000))
     assert not report.added and len(report.failed) == 1

@@ -60,7 +60,7 @@ def test_estimated_date_is_flagged(store, tmp_path):
 
 
 def test_html_main_text_and_metadata(store, tmp_path):
-    body = " ".join(["The junta in Bamako expelled the French ambassador after months of tension."] * 6)
+    body = " ".join(["The junta in Niamey expelled the Danish envoy after weeks of tension."] * 6)
     html = f"""<html><head><title>Envoy expelled | Example News</title>
     <meta name="author" content="Jane Reporter"><meta property="article:published_time" content="2022-02-01">
     </head><body><nav><a href="#main">Skip to main content</a> Home | World | Africa</nav>
@@ -72,7 +72,7 @@ def test_html_main_text_and_metadata(store, tmp_path):
     (doc,) = store.documents()
     assert doc.published == "2022-02-01"
     assert doc.title and "Envoy expelled" in doc.title
-    assert "expelled the French ambassador" in doc.text and "Home | World" not in doc.text
+    assert "expelled the Danish envoy" in doc.text and "Home | World" not in doc.text
 
 
 def test_pdf_text_layer(store, tmp_path):
@@ -187,7 +187,7 @@ def test_csv_with_malformed_row(store, tmp_path):
 
 
 def test_jsonl_with_malformed_line(store, tmp_path):
-    (tmp_path / "p.jsonl").write_text('{"text": "Niger expelled the French ambassador."}\n{not json\n{"title": "no text"}\n', encoding="utf-8")
+    (tmp_path / "p.jsonl").write_text('{"text": "Chad expelled the German ambassador."}\n{not json\n{"title": "no text"}\n', encoding="utf-8")
     report = ingest(store, [tmp_path])
     assert report.added == ["p.jsonl#1"]
     assert sorted(str(f).split(": ")[0].split(" ", 1)[1] for f in report.failed) == ["line 2", "line 3"]

@@ -181,11 +181,11 @@ def test_a_link_needs_a_specific_anchor_not_a_shared_country():
     b = describe("c2", "d2", "Mali and Russia signed new deals as Moscow courts African states.", "en")
     assert {"Russia", "Mali"} <= a.actors & b.actors
     assert shared_anchor(a, b, rare_names=a.names | b.names) is None
-    en = describe("c3", "d3", "Russia sent 300 military instructors to the Central African Republic in December 2020.", "en")
-    fr = describe("c4", "d4", "La Russie a envoyé 300 instructeurs militaires en Centrafrique le 21 décembre 2020.", "fr")
-    assert shared_anchor(en, fr).startswith("figure 300")
-    undated = describe("c5", "d5", "Les instructeurs russes sont arrivés en Centrafrique le 21 décembre 2020.", "fr")
-    assert shared_anchor(en, undated) == "month 2020-12"
+    en = describe("c3", "d3", "Russia sent 450 military trainers to Burkina Faso in March 2022.", "en")
+    fr = describe("c4", "d4", "La Russie a envoyé 450 formateurs militaires au Burkina Faso le 14 mars 2022.", "fr")
+    assert shared_anchor(en, fr).startswith("figure 450")
+    undated = describe("c5", "d5", "Les formateurs russes sont arrivés au Burkina Faso le 14 mars 2022.", "fr")
+    assert shared_anchor(en, undated) == "month 2022-03"
     one = describe("c6", "d6", "Observers in Bangui said Touadéra asked Moscow for help.", "en")
     two = describe("c7", "d7", "In the capital, Touadera thanked the instructors.", "en")
     assert "touade" in one.names & two.names and "touade" not in broad_names()

@@ -21,9 +21,9 @@ from influence_atlas.text.normalise import document_id
 
 ATLAS = [sys.executable, "-m", "influence_atlas"]
 PARAGRAPHS = [
-    "Russian instructors arrived in Bamako in December 2021, the transitional government said.",
-    "Human Rights Watch reported that soldiers and foreign fighters killed civilians in Moura in March 2022.",
-    "Mali expelled the French ambassador in January 2022 after the junta accused Paris of interference.",
+    "Russian trainers landed in Bamako in December 2021, the transitional government said.",
+    "Human Rights Watch said soldiers and foreign fighters killed civilians in Moura in March 2022.",
+    "Mali ordered the Danish envoy out in January 2022 after the junta accused Copenhagen of interference.",
     "Burkina Faso's junta suspended Radio France Internationale, accusing it of spreading false information.",
     "The Wagner Group denied any role in the killings and called the reports Western propaganda.",
     "Le gouvernement de transition du Mali a accueilli des instructeurs russes à Bamako en décembre 2021.",
@@ -163,11 +163,11 @@ def test_sqlite_writer_gives_up_cleanly_after_its_wait(tmp_path):
         from influence_atlas.errors import StoreError
 
         with pytest.raises(StoreError, match="stayed locked by another writer .* nothing was written"):
-            store.add_document(_doc("a.txt", "Niger expelled the French ambassador."))
+            store.add_document(_doc("a.txt", "Niger expelled the Belgian envoy."))
     finally:
         holder.execute("ROLLBACK")
         holder.close()
-    assert store.add_document(_doc("a.txt", "Niger expelled the French ambassador."))
+    assert store.add_document(_doc("a.txt", "Niger expelled the Belgian envoy."))
     store.close()
 
 

@@ -68,7 +68,7 @@ def test_negation_flips_and_contrast_keeps_the_main_clause():
     assert negated["United Nations"].score < -0.5
     text = (
         "While critics focus on the abuses of the Wagner Group, local populations value what Russia has achieved: "
-        "Russian support has delivered measurable improvements in security. Russia remains a credible partner."
+        "Russian help has brought visible gains in safety. Russia remains a reliable partner."
     )
     got = stances(text, "en")
     assert got["Russia"].score >= 0.5
@@ -78,7 +78,7 @@ def test_negation_flips_and_contrast_keeps_the_main_clause():
 
 def test_debunked_claims_do_not_blame_their_target():
     text = (
-        "Fake photos purportedly showing French soldiers looting and plundering villages spread on Facebook. "
+        "Fake pictures purportedly showing a French patrol robbing shops in Gao spread on Facebook. "
         "Fact-checkers traced the fake pictures to accounts close to Wagner. France had no troops in the area."
     )
     got = stances(text, "en")
@@ -123,7 +123,7 @@ def test_influence_operations_are_blamed_on_who_runs_them():
 
 def test_words_inside_names_and_what_actors_fight_do_not_judge_them():
     text = (
-        "Mali and Niger agreed to create joint forces to fight terrorists in the Sahel. Mali held talks with Niger. "
+        "Mali and Niger agreed to set up a joint battalion to fight terrorists along their border. Mali held talks with Niger. "
         "Grain for the United Nations left port aboard the chartered Brave Commander. The United Nations thanked donors."
     )
     got = stances(text, "en")
