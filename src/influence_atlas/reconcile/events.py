@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
+from dataclasses import dataclass, field
 
 from ..extract.dates import date_span, dates_compatible
 from ..records import Event, Link
@@ -121,137 +122,188 @@ def link_same_events(events: list[Event], threshold: float | None = None, focus:
     are scored, and the `existing` same_event links among the other documents are kept and joined
     with the new pairs — adding a document does not redo the whole corpus.
     """
-    from .claims import compare_documents
     from .features import load_link_models
 
     if found is None:
-        docs = list(documents)
-        if not docs:
-            from ..records import Document
+        found = _pair_models(events, documents, focus)
+    models = load_link_models()
+    cut = models.thresholds["same_event"] if threshold is None else threshold
+    join_cut = models.thresholds.get("same_event_join", cut) if threshold is None else threshold
+    pairs = _candidate_pairs(found, cut, join_cut)
+    grouping = _Grouping(events, pairs)
+    if focus is not None:
+        grouping.keep(existing, focus)
+    grouping.index_kept()
+    # Strongest pairs first; a pair refused once is tried again after the others, when its groups may have grown.
+    refused = [e for e in sorted(pairs.edges, key=lambda t: (-t[0], t[1], t[2])) if not grouping.join(*e)]
+    for e in refused:
+        grouping.join(*e)
+    return _group_links(grouping, pairs)
 
-            texts: dict[str, list[str]] = defaultdict(list)
-            for e in events:
-                texts[e.doc].append(e.evidence)
-            docs = [Document(d, d, d, "\n".join(t)) for d, t in texts.items()]
-        found = compare_documents(docs, [], events, focus=focus)
-    cut = load_link_models().thresholds["same_event"] if threshold is None else threshold
-    by_id = {e.id: e for e in events}
-    anchors: dict[tuple[str, str], str] = {}
-    confident: dict[tuple[str, str], float] = {}
-    edges: list[tuple[float, str, str]] = []
-    plausible: set[tuple[str, str]] = set()
-    join = load_link_models().thresholds.get("same_event_join", cut) if threshold is None else threshold
+
+def _pair_models(events: list[Event], documents: list, focus: set[str] | None) -> dict:
+    """Return the document-pair models over `documents` (or, without them, documents made of the events' evidence)."""
+    from .claims import compare_documents
+
+    docs = list(documents)
+    if not docs:
+        from ..records import Document
+
+        texts: dict[str, list[str]] = defaultdict(list)
+        for e in events:
+            texts[e.doc].append(e.evidence)
+        docs = [Document(d, d, d, "\n".join(t)) for d, t in texts.items()]
+    return compare_documents(docs, [], events, focus=focus)
+
+
+@dataclass
+class _Pairs:
+    """What the pair models say, for grouping: the confident document pairs, the plausible ones (for the join share),
+    the event pairs to try as (score, event, event), and the reason (anchor) of each event pair."""
+
+    anchors: dict[tuple[str, str], str] = field(default_factory=dict)
+    confident: dict[tuple[str, str], float] = field(default_factory=dict)
+    edges: list[tuple[float, str, str]] = field(default_factory=list)
+    plausible: set[tuple[str, str]] = field(default_factory=set)
+
+
+def _candidate_pairs(found: dict, cut: float, join_cut: float) -> _Pairs:
+    """Return the pairs of `found` at or above the cut-offs: per confident document pair its best event pair, and the
+    other event pairs that are each other's best match with probability 0.5 or more."""
+    pairs = _Pairs()
     for (da, db), f in found.items():
         conf = f.confidence["same_event"]
-        if conf >= join:
-            plausible.add((da, db) if da < db else (db, da))
+        if conf >= join_cut:
+            pairs.plausible.add((da, db) if da < db else (db, da))
         if conf < cut or not f.event_pairs:
             continue
-        confident[(da, db)] = conf
-        anchors.update(f.event_anchors or {})
+        pairs.confident[(da, db)] = conf
+        pairs.anchors.update(f.event_anchors or {})
         ranked = sorted(f.event_pairs, key=lambda t: (-t[0], t[1], t[2]))
         best_of: dict[str, tuple[float, str]] = {}
         for p, x, y in ranked:
             best_of.setdefault(x, (p, y))
             best_of.setdefault(y, (p, x))
         top = ranked[0]
-        edges.append((conf * 1.0, top[1], top[2]))
+        pairs.edges.append((conf * 1.0, top[1], top[2]))
         for p, x, y in ranked[1:]:
             if p >= 0.5 and best_of[x][1] == y and best_of[y][1] == x:
-                edges.append((conf * p / top[0], x, y))
-    parent: dict[str, str] = {}
+                pairs.edges.append((conf * p / top[0], x, y))
+    return pairs
 
-    def find(n):
+
+class _Grouping:
+    """Union-find over events: groups of tellings of one happening, with each group's most precise date and documents.
+
+    One telling: the events a document reads from one stretch of words (a statement condemning a deployment is read
+    as both). Each pair model compares events one by one, so two documents may match one event of a telling and a
+    third document the other: a join goes through the telling's first grouped event; a group holds one per telling.
+    """
+
+    def __init__(self, events: list[Event], pairs: _Pairs):
+        self.by_id = {e.id: e for e in events}
+        self.pairs = pairs
+        self.parent: dict[str, str] = {}
+        self.telling = _tellings(events)
+        self.chosen: dict[tuple[str, int], str] = {}
+        self.scores: dict[str, float] = {}
+        self.kept_pairs: set[tuple[str, str]] = set()
+        # Per group (by its root): the most precise date among its tellings and the documents they come from.
+        self.groups_info: dict[str, tuple[str | None, set[str]]] = {}
+        # The groups the kept links made, listed once (a root met later without an entry is a single telling).
+        self.kept_groups: dict[str, list[str]] = defaultdict(list)
+
+    def find(self, n: str) -> str:
+        parent = self.parent
         while parent.setdefault(n, n) != n:
             parent[n] = parent[parent[n]]
             n = parent[n]
         return n
 
-    # One telling: the events a document reads from one stretch of words (a statement condemning a deployment is read
-    # as both). Each pair model compares events one by one, so two documents may match one event of a telling and a
-    # third document the other: a join goes through the telling's first grouped event; a group holds one per telling.
-    telling = _tellings(events)
-    chosen: dict[tuple[str, int], str] = {}
-
-    def resolve(n: str) -> str:
-        return chosen.get(telling.get(n), n)
-
-    scores: dict[str, float] = {}
-    kept_pairs: set[tuple[str, str]] = set()
-    if focus is not None:
+    def keep(self, existing: list[Link], focus: set[str]) -> None:
+        """Keep the `existing` same_event links among documents outside `focus` (incremental use)."""
         for link in existing:
             if link.kind != "same_event":
                 continue
-            kept = [i for i in link.items if i in by_id and by_id[i].doc not in focus]
+            kept = [i for i in link.items if i in self.by_id and self.by_id[i].doc not in focus]
             for a, b in zip(kept, kept[1:]):
-                parent[find(a)] = find(b)
+                self.parent[self.find(a)] = self.find(b)
             for i in kept:
-                scores[i] = max(scores.get(i, 0), link.score)
-                chosen.setdefault(telling.get(i), i)
-            ds = sorted({by_id[i].doc for i in kept})
-            kept_pairs |= {(x, y) for k, x in enumerate(ds) for y in ds[k + 1:]}
-    # Per group (by its root): the most precise date among its tellings and the documents they come from.
-    groups_info: dict[str, tuple[str | None, set[str]]] = {}
-    # The groups the kept links made, listed once (a root met later without an entry is a single telling).
-    kept_groups: dict[str, list[str]] = defaultdict(list)
-    for k in list(parent):
-        kept_groups[find(k)].append(k)
+                self.scores[i] = max(self.scores.get(i, 0), link.score)
+                self.chosen.setdefault(self.telling.get(i), i)
+            ds = sorted({self.by_id[i].doc for i in kept})
+            self.kept_pairs |= {(x, y) for k, x in enumerate(ds) for y in ds[k + 1:]}
 
-    def info(n: str) -> tuple[str, str | None, set[str]]:
-        root = find(n)
-        if root not in groups_info:
-            date, docs_ = None, set()
-            for m in kept_groups.get(root) or [n]:
-                date = _more_precise(by_id[m].date, date)
-                docs_.add(by_id[m].doc)
-            groups_info[root] = (date, docs_)
-        return (root, *groups_info[root])
+    def index_kept(self) -> None:
+        """List the members of the groups made so far (by the kept links), once, before any join."""
+        for k in list(self.parent):
+            self.kept_groups[self.find(k)].append(k)
 
-    def agreed(x: str, y: str) -> bool:
+    def _resolve(self, n: str) -> str:
+        return self.chosen.get(self.telling.get(n), n)
+
+    def _info(self, n: str) -> tuple[str, str | None, set[str]]:
+        root = self.find(n)
+        if root not in self.groups_info:
+            date, docs = None, set()
+            for m in self.kept_groups.get(root) or [n]:
+                date = _more_precise(self.by_id[m].date, date)
+                docs.add(self.by_id[m].doc)
+            self.groups_info[root] = (date, docs)
+        return (root, *self.groups_info[root])
+
+    def _agreed(self, x: str, y: str) -> bool:
         key = (x, y) if x < y else (y, x)
-        return key in confident or key in kept_pairs or key in plausible
+        return key in self.pairs.confident or key in self.kept_pairs or key in self.pairs.plausible
 
-    def join(score: float, me: str, other: str) -> bool:
+    def join(self, score: float, me: str, other: str) -> bool:
+        """Join the groups of two events when their dates are near, their documents disjoint and more than JOIN_SHARE
+        of the document pairs the join makes are plausible; return whether they are (now) one group."""
+        anchors = self.pairs.anchors
         told = anchors.get((me, other))
-        me, other = resolve(me), resolve(other)
-        ra, date_a, docs_a = info(me)
-        rb, date_b, docs_b = info(other)
+        me, other = self._resolve(me), self._resolve(other)
+        ra, date_a, docs_a = self._info(me)
+        rb, date_b, docs_b = self._info(other)
         if ra == rb:
             return True
         if not dates_near(date_a, date_b) or not docs_a.isdisjoint(docs_b):
             return False
-        if sum(agreed(x, y) for x in docs_a for y in docs_b) <= JOIN_SHARE * len(docs_a) * len(docs_b):
+        if sum(self._agreed(x, y) for x in docs_a for y in docs_b) <= JOIN_SHARE * len(docs_a) * len(docs_b):
             return False
-        parent[ra] = rb
-        groups_info[rb] = (_more_precise(date_a, date_b), docs_a | docs_b)
-        groups_info.pop(ra, None)
-        scores[me] = max(scores.get(me, 0), score)
-        scores[other] = max(scores.get(other, 0), score)
-        chosen.setdefault(telling.get(me), me)
-        chosen.setdefault(telling.get(other), other)
+        self.parent[ra] = rb
+        self.groups_info[rb] = (_more_precise(date_a, date_b), docs_a | docs_b)
+        self.groups_info.pop(ra, None)
+        self.scores[me] = max(self.scores.get(me, 0), score)
+        self.scores[other] = max(self.scores.get(other, 0), score)
+        self.chosen.setdefault(self.telling.get(me), me)
+        self.chosen.setdefault(self.telling.get(other), other)
         if told and (me, other) not in anchors:  # the reason goes with the tellings the group keeps
             anchors[(me, other)] = anchors[(other, me)] = told
         return True
 
-    # Strongest pairs first; a pair refused once is tried again after the others, when its groups may have grown.
-    refused = [e for e in sorted(edges, key=lambda t: (-t[0], t[1], t[2])) if not join(*e)]
-    for e in refused:
-        join(*e)
-    groups: dict[str, list[str]] = defaultdict(list)
-    for n in list(parent):
-        groups[find(n)].append(n)
+    def groups(self) -> list[list[str]]:
+        """Return the members of every group, singletons included."""
+        groups: dict[str, list[str]] = defaultdict(list)
+        for n in list(self.parent):
+            groups[self.find(n)].append(n)
+        return list(groups.values())
+
+
+def _group_links(grouping: _Grouping, pairs: _Pairs) -> list[Link]:
+    """Return one same_event link per group of two or more tellings, with its disagreements, reasons and confidence
+    (the least confident of its document pairs)."""
     links = []
-    for members in groups.values():
+    for members in grouping.groups():
         if len(members) < 2:
             continue
         items = sorted(members)
-        evs = [by_id[i] for i in items]
+        evs = [grouping.by_id[i] for i in items]
         detail = "; ".join(disagreements(evs)) or "tellings agree"
-        why = sorted({anchors[(x, y)] for x in items for y in items if (x, y) in anchors})
+        why = sorted({pairs.anchors[(x, y)] for x in items for y in items if (x, y) in pairs.anchors})
         if why:
             detail += " (one happening: " + "; ".join(why) + ")"
         ds = sorted({e.doc for e in evs})
-        conf = min((confident.get((x, y), scores.get(items[0], 0.0)) for k, x in enumerate(ds) for y in ds[k + 1:]),
+        conf = min((pairs.confident.get((x, y), grouping.scores.get(items[0], 0.0)) for k, x in enumerate(ds) for y in ds[k + 1:]),
                    default=0.0)
         links.append(Link(link_id("same_event", items), "same_event", tuple(items), detail, round(conf, 3)))
     return sorted(links, key=lambda l: l.id)
