@@ -18,7 +18,6 @@ every document) and `training/stance/calibration.json` (the cross-validated figu
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -26,44 +25,26 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[2]
-SHARED = ROOT.parent / "shared"
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from gold import gold_documents, scorer_alias  # noqa: E402
 from influence_atlas.extract import stance as S  # noqa: E402
-from influence_atlas.pipeline import document_sentences  # noqa: E402
-from influence_atlas.store import open_store  # noqa: E402
-
-spec = importlib.util.spec_from_file_location("score_gold", SHARED / "tools" / "score_gold.py")
-score_gold = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(score_gold)
 
 
 def collect(work: Path) -> list[dict]:
     """Return one row per gold (document, actor): language, gold score and the system's features (or None)."""
-    gold_dir = work / "gold"
-    alias = score_gold.Aliases(gold_dir / "actors.json", SHARED / "corpus" / "gold" / "actors.json",
-                               SHARED / "corpus" / "dev" / "actors_extra.json")
-    golds = {}
-    for f in sorted(gold_dir.glob("*.json")):
-        if f.name in ("actors.json", "narratives.json", "cross.json"):
-            continue
-        g = json.loads(f.read_text())
-        golds[g["doc"]] = g
-    store = open_store(str(work / "atlas.db"))
+    alias = scorer_alias(work)
     rows = []
-    for doc in store.documents():
-        key = Path(doc.name or doc.path).name
-        if key not in golds:
-            continue
-        sentences = document_sentences(doc)
+    for key, gold, doc, sentences, store in gold_documents(work):
         mentions = S.actor_mentions(store.mentions(doc.id))
         tally = S._tally_lexicon(doc.text, sentences, mentions, doc.language, events=store.events(doc.id))
         # The model reads every actor's author-voice sentences here (at run time only the actors the aggregation
         # leaves silent), so that `model` is there for whichever actors a fit leaves silent.
         feats = S.stance_features(tally, S.read_mentions(doc.text, sentences, mentions, doc.language, author_voice=True))
         by_alias = {alias(a): f for a, f in feats.items()}
-        for actor, gs in golds[key]["stance"].items():
-            rows.append({"doc": key, "language": golds[key].get("language", "en"), "actor": actor, "gold": gs,
+        for actor, gs in gold["stance"].items():
+            rows.append({"doc": key, "language": gold.get("language", "en"), "actor": actor, "gold": gs,
                          "features": by_alias.get(alias(actor))})
         print(f"  {key}: {len(feats)} actors", flush=True)
     return rows

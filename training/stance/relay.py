@@ -16,42 +16,23 @@ when their cross-validated figure beats the author's words alone; else the shipp
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-SHARED = ROOT.parent / "shared"
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from gold import gold_documents, scorer_alias  # noqa: E402
 from influence_atlas.extract import stance as S  # noqa: E402
-from influence_atlas.pipeline import document_sentences  # noqa: E402
-from influence_atlas.store import open_store  # noqa: E402
-
-spec = importlib.util.spec_from_file_location("score_gold", SHARED / "tools" / "score_gold.py")
-score_gold = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(score_gold)
 
 def collect(work: Path) -> list[dict]:
     """Return one row per gold document: language, relay features, and per gold actor the gold score, the author's
     score (the stage with the relay off) and the relayed speakers' reading."""
-    gold_dir = work / "gold"
-    alias = score_gold.Aliases(gold_dir / "actors.json", SHARED / "corpus" / "gold" / "actors.json",
-                               SHARED / "corpus" / "dev" / "actors_extra.json")
-    golds = {}
-    for f in sorted(gold_dir.glob("*.json")):
-        if f.name in ("actors.json", "narratives.json", "cross.json", "actors_extra.json"):
-            continue
-        g = json.loads(f.read_text())
-        golds[g["doc"]] = g
-    store = open_store(str(work / "atlas.db"))
+    alias = scorer_alias(work)
     docs = []
-    for doc in store.documents():
-        key = Path(doc.name or doc.path).name
-        if key not in golds:
-            continue
-        sentences = document_sentences(doc)
+    for key, gold, doc, sentences, store in gold_documents(work):
         mentions = store.mentions(doc.id)
         events = store.events(doc.id)
         found = S.find_stances(doc.id, doc.text, sentences, mentions, doc.language, events=events, relay=False)
@@ -63,13 +44,13 @@ def collect(work: Path) -> list[dict]:
         tally = S._tally_lexicon(doc.text, sentences, S.actor_mentions(mentions), doc.language, events=events)
         by_alias = {alias(a): t for a, t in tally.actors.items()}
         actors = []
-        for a, gs in golds[key]["stance"].items():
+        for a, gs in gold["stance"].items():
             t = by_alias.get(alias(a))
             actors.append({"actor": a, "gold": gs, "author": author.get(alias(a)),
                            "relayed": S.relayed_score(t) if t else 0.0, "total": t.total if t else 0.0,
                            "relayed_sum": t.relayed if t else 0.0, "relayed_by": t.relayed_by if t else {},
                            "named": len(t.named) if t else 0, "held": held.get(alias(a), [])})
-        docs.append({"doc": key, "language": golds[key].get("language", "en"), "genre": golds[key].get("genre"),
+        docs.append({"doc": key, "language": gold.get("language", "en"), "genre": gold.get("genre"),
                      "features": S.relay_features(tally), "speaker": tally.profile.relayed_speaker, "speakers": dict(tally.profile.speakers),
                      "actors": actors})
         print(f"  {key}: {docs[-1]['features']}", flush=True)
