@@ -12,7 +12,9 @@ An item pair becomes a link only with an anchor (`features.shared_anchor`, `even
 town, month or rare name the two sentences share, or a meaning so near (`SAME_ASSERTION`) that the two read
 as one assertion, so that a shared topic or country never makes one proposition. Two sources that take
 opposite sides on several actors (`opposed_sides`, from the stance stage) contradict as wholes: one link
-shows what each asserts about the most disputed actor. Each link names its reason (which figure, which proposition, which anchor) in `detail`.
+shows what each asserts about the most disputed actor. Two documents that corroborate each other tell one story
+(`one_story`); in a one-story pair the claims holding two tellings of one happening corroborate, and a contradiction
+needs less document-level confidence (`contradicts_story`). Each link names its reason (which figure, which proposition, which anchor) in `detail`.
 """
 
 from __future__ import annotations
