@@ -48,7 +48,7 @@ MAX_DEV28_LINKS = 13
 CROSS_FLOORS = {
     "event_f1": 0.48,
     "cross_pair_p": 0.98,
-    "cross_pair_r": 0.36,
+    "cross_pair_r": 0.45,
     "attribution_acc": 0.57,
     "narrative_f1": 0.51,
 }

@@ -12,7 +12,9 @@ An item pair becomes a link only with an anchor (`features.shared_anchor`, `even
 town, month or rare name the two sentences share, or a meaning so near (`SAME_ASSERTION`) that the two read
 as one assertion, so that a shared topic or country never makes one proposition. Two sources that take
 opposite sides on several actors (`opposed_sides`, from the stance stage) contradict as wholes: one link
-shows what each asserts about the most disputed actor. Each link names its reason (which figure, which proposition, which anchor) in `detail`.
+shows what each asserts about the most disputed actor. Two documents that corroborate each other tell one story
+(`one_story`); in a one-story pair the claims holding two tellings of one happening corroborate, and a contradiction
+needs less document-level confidence (`contradicts_story`). Each link names its reason (which figure, which proposition, which anchor) in `detail`.
 """
 
 from __future__ import annotations
@@ -167,7 +169,7 @@ def compare_documents(documents: list[Document], claims: list[Claim], events: li
         sprobs = models.claim_probabilities(srows) if len(srows) else np.zeros((0, 3))
         row = doc_pair_features(doc_cos, language.get(a) == language.get(b), opposed, sprobs[:, 1].tolist(),
                                 sprobs[:, 2].tolist(), eprobs.tolist(), context[(a, b)])[None, :]
-        confidence = {kind: float(models.document_probabilities(kind, row.copy())[0]) for kind in LINK_KINDS}
+        confidence = one_story({kind: float(models.document_probabilities(kind, row.copy())[0]) for kind in LINK_KINDS})
         event_items, anchors = [], {}
         # Two documents the model is very sure tell one story may share only the country of a happening's telling.
         country_ok = confidence["same_event"] >= models.thresholds.get("same_event_country", 2.0)
@@ -199,6 +201,15 @@ def compare_documents(documents: list[Document], claims: list[Claim], events: li
             sides = None
         found[(a, b)] = PairFindings(confidence, claim_items, event_items, anchors, sides, row[0])
     return found
+
+
+def one_story(confidence: dict[str, float]) -> dict[str, float]:
+    """Return the document-level confidences with same_event raised to corroborates where that is higher: two sources
+    that assert the same facts tell one story at least as surely as the document model reads it from their tellings
+    (the same_event model sees only the opening sentences and the best event pair; a corroboration sees every claim)."""
+    out = dict(confidence)
+    out["same_event"] = max(out["same_event"], out["corroborates"])
+    return out
 
 
 def one_happening(shared: set[tuple[str, str]], anchors: dict[tuple[str, str], str]) -> str | None:
@@ -322,11 +333,26 @@ def link_claims_from(found: dict[tuple[str, str], PairFindings], min_confidence:
             # the user lowers it): what they share is specific, not a topic.
             specific = cut - models.thresholds[kind] + models.thresholds.get("corroborates_specific",
                                                                              models.thresholds[kind])
-            if kind == "corroborates" and specific <= conf < cut:
+            story = f.confidence["same_event"] >= models.thresholds["same_event"] + (cut - models.thresholds[kind])
+            if kind == "corroborates" and story and conf < cut:
+                # Two documents that tell one happening corroborate each other on it: the claims holding the two
+                # tellings (`one_happening`) are linked with the same_event confidence.
+                happening = [t for t in f.claim_pairs if t[5].startswith("one happening")]
+                if happening:
+                    f = PairFindings(f.confidence, happening, f.event_pairs, f.event_anchors, f.opposed)
+                    conf = f.confidence["same_event"]
+            elif kind == "corroborates" and specific <= conf < cut:
                 strong = [t for t in f.claim_pairs if t[5].startswith(("figure ", "name "))]
                 if strong:
                     f = PairFindings(f.confidence, strong, f.event_pairs, f.event_anchors, f.opposed)
                     cut = specific
+            # In two documents that tell one story, a contradiction needs less document-level confidence, with or
+            # without a cue (`contradicts_story`): the pair is about one matter, and the model weighs whether the
+            # sources' accounts of it differ.
+            story_cut = models.thresholds.get("contradicts_story", 2.0) + (cut - models.thresholds[kind])
+            story_contradiction = kind == "contradicts" and story and conf >= story_cut
+            if story_contradiction:
+                cut = min(cut, story_cut)
             if conf < cut or not f.claim_pairs:
                 continue
             if kind == "contradicts":
@@ -334,7 +360,7 @@ def link_claims_from(found: dict[tuple[str, str], PairFindings], min_confidence:
                 # the other's account false, or a denial of a sentence that means nearly the same (a negation
                 # anywhere in a long sentence about something else is no denial of it).
                 strict = models.thresholds.get("contradicts_uncued", models.thresholds[kind])
-                uncued_ok = conf >= strict + (cut - models.thresholds[kind])
+                uncued_ok = story_contradiction or conf >= strict + (cut - models.thresholds[kind])
                 pairs = [t for t in f.claim_pairs if uncued_ok or t[5].startswith("figures ") or t[2].debunks
                          or t[3].debunks or (t[2].negated != t[3].negated and t[4][1] >= NAME_ANCHOR_SIMILARITY)]
             else:
