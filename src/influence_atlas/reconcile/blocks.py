@@ -9,10 +9,11 @@ pairs at a time; what has to outlive a step goes to a scratch SQLite file:
    document counts stay in memory (one count per distinct name, not per document).
 1b. **Encoding, only where a partner is possible**: a document that shares no blocking key with another can never be
    compared, so only the others are encoded, a batch at a time: the meaning vector and MiniLM rows of its opening
-   sentences, claims and event sentences, and its multilingual lead-sentence, claim and event-sentence rows go to the
-   scratch file, once; the per-language running sums of the multilingual rows (`links.LanguageMeans`) stay in memory,
-   and their means centre the rows as `compare_documents` centres a whole corpus (the means of the documents that
-   have a partner: every document, on a corpus about one subject).
+   sentences, claims and event sentences, and its multilingual lead-sentence rows go to the scratch file, once; the
+   per-language running sums of the lead rows (`links.LanguageMeans`) stay in memory, and their means centre the
+   lead, claim and event rows as `compare_documents` centres a whole corpus (the means of the documents that have a
+   partner: every document, on a corpus about one subject). A claim or event sentence gets a multilingual row only
+   when a decision in a unit reads it (`links.CentredRows`).
 2. **Blocks**: per blocking key, the member documents' vectors are read and `candidate_documents` keeps each
    document's nearest partners, as it does for the whole corpus. Memory is bounded by the largest block.
 3. **Context**: each candidate pair's meaning and name similarities, story similarity (centred and raw) and nearest
@@ -20,8 +21,8 @@ pairs at a time; what has to outlive a step goes to a scratch SQLite file:
    partners of its language: `corpus_context`'s features without holding the pairs.
 4. **Units of work**: the pairs, in block order, cut into units of a few hundred documents. A unit reads its
    documents and their records from the store and runs `compare_documents` on its pairs, with the corpus context,
-   rare names, the corpus's claim and event means and its documents' encoder rows from step 1b passed in (they travel
-   in the unit, so a unit encodes nothing again, however many units a document falls in). Units are independent: `map_units` may run them elsewhere (the Ray engine does).
+   rare names, the corpus's means and its documents' encoder rows from step 1b passed in (they travel in the unit, so
+   a unit encodes only the claim and event rows a decision reads, and returns them for the store to keep). Units are independent: `map_units` may run them elsewhere (the Ray engine does).
 5. **Links**: claim links go to the scratch file and are capped per claim (each claim keeps its strongest
    `CLAIM_LINKS` links of a kind); `link_same_events` groups the tellings of the confident document pairs (the
    plausible pairs, confidence only, bound which documents one group may hold).

@@ -84,7 +84,8 @@ def compare_documents(documents: list[Document], claims: list[Claim], events: li
     """Return, for each candidate pair of documents (involving `focus` when given), what the pair models found.
 
     `candidates` (document pair -> its `corpus_context`), `rare` (the corpus's rare names) and `means` (the corpus's
-    per-language means of multilingual claim and event rows, "claims" and "events" -> `LanguageMeans.means()`) come from
+    per-language means that centre multilingual claim and event rows, "claims" and "events" -> `LanguageMeans.means()`
+    of the documents' lead rows) come from
     a caller that blocks a corpus too large to hold (reconcile.blocks); without them all are computed over `documents`.
     `encoders` (MiniLM, multilingual) replace `encode_sentences` and `encode_multilingual` (with the rows the caller
     encoded already: `links.known_vectors`).
