@@ -147,8 +147,9 @@ def _encode_partnered(source, db: sqlite3.Connection, batch: int) -> dict:
         opening = {d.id: sentences(d.text) for d in docs}
         minilm = known_vectors(encode_sentences, _kept_rows(source, _minilm_version(), encode_sentences, [
             t for d in docs for t in (*opening[d.id], *claim_texts[d.id], *event_texts[d.id])]))
-        multilingual = known_vectors(encode_multilingual, _kept_rows(source, multilingual_version(), encode_multilingual,
-                                                                     [t for d in docs for t in sentences(d.text, STORY_SENTENCES)]))
+        lead = [t for d in docs for t in sentences(d.text, STORY_SENTENCES)]
+        multilingual = known_vectors(encode_multilingual,
+                                     _kept_rows(source, multilingual_version(), encode_multilingual, lead))
         story = story_vectors({d.id: d.text for d in docs}, multilingual)
         rows = []
         for d in docs:  # in id order, as compare_documents centres a whole corpus
