@@ -74,6 +74,49 @@ def test_language_means_summed_a_document_at_a_time_centre_exactly_as_the_whole_
     assert LanguageMeans().means() == ({}, None)
 
 
+
+def test_centred_rows_are_centred_rows_encoded_only_when_asked_for():
+    """Claims and event sentences get their multilingual rows one text at a time, when a decision reads them: each row
+    must be `centred`'s row of that text on the same means, whatever was asked before, and only asked texts encoded."""
+    import numpy as np
+
+    from influence_atlas.reconcile.features import shared_anchor
+    from influence_atlas.reconcile.links import CentredRows, centred, corpus_means
+
+    rng = np.random.default_rng(3)
+    table = {t: v / np.linalg.norm(v) for t, v in zip("abcdefgh", rng.normal(size=(8, 16)).astype(np.float32))}
+    asked = []
+
+    def encode(texts):
+        asked.extend(texts)
+        return np.stack([table[t] for t in texts])
+
+    vectors = {"d1": encode(["a", "b", "c"]), "d2": encode(["d", "e"]), "d3": encode(["f"]), "d4": encode(["g", "h"])}
+    language = {"d1": "en", "d2": "fr", "d3": "en", "d4": "en"}
+    means = corpus_means(vectors, language)
+    whole = centred(vectors, language, means)
+    asked.clear()
+    rows = CentredRows(encode, language, means)
+    assert np.array_equal(rows("d2", ["e"])[0], whole["d2"][1])
+    assert np.array_equal(rows("d1", ["c", "a"]), whole["d1"][[2, 0]])
+    assert rows.similarity(("d4", "h"), ("d2", "e")) == float(whole["d4"][1] @ whole["d2"][1])
+    assert asked == ["e", "c", "a", "h"]  # each text once, and only those asked for
+    assert CentredRows(encode, language, ({}, None))("d1", ["b"]).tolist() == [table["b"].tolist()]
+
+    class _Said:  # what shared_anchor reads of a statement
+        figures, places, months = (), set(), set()
+
+        def __init__(self, names):
+            self.names = set(names)
+
+    calls = []
+    cross = lambda: calls.append(1) or 0.9  # noqa: E731
+    assert shared_anchor(_Said(["kossi"]), _Said(["bangui"]), frozenset({"kossi"}), 0.1, cross) is None
+    assert calls == []  # no shared rare name: the multilingual similarity is never asked for
+    assert "multilingual similarity 0.90" in shared_anchor(_Said(["kossi"]), _Said(["kossi"]), frozenset({"kossi"}),
+                                                           0.1, cross)
+    assert calls == [1]
+
 class _Source:
     """The three calls reconcile.blocks makes on a store, over documents and claims held in memory."""
 

@@ -26,7 +26,7 @@ from influence_atlas.extract.multilingual import encode_multilingual  # noqa: E4
 from influence_atlas.ontology import load_actor_catalog  # noqa: E402
 from influence_atlas.reconcile.features import (claim_pair_features, describe, event_pair_features,  # noqa: E402
                                                 stance_opposition)
-from influence_atlas.reconcile.links import document_sentences, event_view, story_vectors  # noqa: E402
+from influence_atlas.reconcile.links import document_sentences, event_view, lead_claims, story_vectors  # noqa: E402
 from influence_atlas.text.normalise import normalise_text  # noqa: E402
 
 SETS = {
@@ -140,7 +140,9 @@ def build(name: str) -> dict:
             epairs.append((a["doc"], b["doc"], a["key"], b["key"]))
     return dict(docs={d: dict(language=v["language"], stance=v["stance"]) for d, v in docs.items()},
                 doc_vec=doc_vec, told=told, story=story_vectors({d: v["text"] for d, v in docs.items()}),
-                claim_xrows={d: encode_multilingual([c["sentence"] for c in cl if c["doc"] == d]) for d in docs},
+                claim_xrows={d: encode_multilingual(lead_claims(docs[d]["text"],  # as at run time: claims in the lead
+                                                                [c["sentence"] for c in cl if c["doc"] == d]))
+                             for d in docs},
                 claim_x=np.array(rows), claim_y=np.array(labels), claim_pairs=pairs,
                 event_x=np.array(erows), event_y=np.array(elabels), event_pairs=epairs, cross=data["cross"])
 

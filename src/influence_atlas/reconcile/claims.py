@@ -20,6 +20,7 @@ needs less document-level confidence (`contradicts_story`). Each link names its 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,8 +34,8 @@ from .features import (LINK_KINDS, NAME_ANCHOR_SIMILARITY, Statement, claim_pair
                        corpus_context, describe, doc_pair_features, document_figures, document_names,
                        event_pair_features, load_link_models, rare_names_of, shared_anchor, specific_place,
                        stance_disagreement, stance_opposition)
-from .links import (assertion_similarity, candidate_documents, centred, document_sentences, event_view,
-                    sentence_pair_rows, story_similarities, story_vectors)
+from .links import (CentredRows, assertion_similarity, candidate_documents, corpus_means, document_sentences,
+                    event_view, lead_claims, sentence_pair_rows, story_similarities, story_vectors)
 
 # Per document pair and kind, the strongest few claim pairs: an analyst reads these, they are not a dump.
 MAX_LINKS = 2
@@ -85,7 +86,8 @@ def compare_documents(documents: list[Document], claims: list[Claim], events: li
     """Return, for each candidate pair of documents (involving `focus` when given), what the pair models found.
 
     `candidates` (document pair -> its `corpus_context`), `rare` (the corpus's rare names) and `means` (the corpus's
-    per-language means of multilingual claim and event rows, "claims" and "events" -> `LanguageMeans.means()`) come from
+    per-language means that centre multilingual claim and event rows, "claims" and "events" -> `LanguageMeans.means()`
+    of the documents' lead rows) come from
     a caller that blocks a corpus too large to hold (reconcile.blocks); without them all are computed over `documents`.
     `encoders` (MiniLM, multilingual) replace `encode_sentences` and `encode_multilingual` (with the rows the caller
     encoded already: `links.known_vectors`).
@@ -128,21 +130,19 @@ def compare_documents(documents: list[Document], claims: list[Claim], events: li
     all_events = [e for d in docs for e in ev_by_doc.get(d, [])]
     by_id = {e.id: e for e in all_events}
     event_vec = dict(zip([e.id for e in all_events], encode([e.evidence for e in all_events])))
-    xev_rows = centred({d: encode_x([e.evidence for e in ev_by_doc.get(d, [])]) for d in docs}, language,
-                       (means or {}).get("events"))
-    xevent = {e.id: xev_rows[d][k] for d in docs for k, e in enumerate(ev_by_doc.get(d, []))}
     views = {e.id: event_view(e.type, e.date, {x.name for x in e.actors}, e.location, e.fatalities, e.evidence)
              for e in all_events}
     doc_cos_of = {p: float(vectors[p[0]] @ vectors[p[1]]) for p in pairs}
-    # Claims in multilingual meaning, each language centred on its mean, so an English and a French telling can meet.
-    xrows = centred({d: encode_x([s.text for s in by_doc.get(d, [])]) for d in docs}, language,
-                    (means or {}).get("claims"))
-    xclaim = {s.id: xrows[d][k] for d in docs for k, s in enumerate(by_doc.get(d, []))}
+    # Claims and event sentences in multilingual meaning, each language centred on its lead rows' mean, so an English
+    # and a French telling can meet; encoded only where a decision reads them (links.CentredRows).
+    lead_rows = story_vectors({d: texts[d] for d in docs}, encode_x) if candidates is None or not means else {}
+    xrow = CentredRows(encode_x, language, means["claims"] if means else corpus_means(lead_rows, language))
     if candidates is None:
         names = {d: document_names(texts[d]) for d in docs}
         rare = rare_names_of(names)
-        story = story_similarities(story_vectors({d: texts[d] for d in docs}), language, sorted(pairs))
-        assertion = {p: assertion_similarity(xrows[p[0]], xrows[p[1]]) for p in pairs}
+        story = story_similarities(lead_rows, language, sorted(pairs))
+        told_claims = {d: xrow(d, lead_claims(texts[d], [s.text for s in by_doc.get(d, [])])) for d in docs}
+        assertion = {p: assertion_similarity(told_claims[p[0]], told_claims[p[1]]) for p in pairs}
         context = corpus_context(sorted(pairs), doc_cos_of, names, {d: document_figures(told[d][1]) for d in docs},
                                  language, story, assertion)
     else:
@@ -175,7 +175,8 @@ def compare_documents(documents: list[Document], claims: list[Claim], events: li
         country_ok = confidence["same_event"] >= models.thresholds.get("same_event_country", 2.0)
         for p, (x, y) in zip(eprobs, eids):
             anchor = event_anchor(by_id[x], by_id[y], ev_statement[x], ev_statement[y], rare,
-                                  float(event_vec[x] @ event_vec[y]), country_ok, float(xevent[x] @ xevent[y]),
+                                  float(event_vec[x] @ event_vec[y]), country_ok,
+                                  lambda: xrow.similarity((a, by_id[x].evidence), (b, by_id[y].evidence)),
                                   float(p), confidence["same_event"] >= models.thresholds["same_event"])
             if anchor:
                 event_items.append((float(p), x, y))
@@ -188,7 +189,7 @@ def compare_documents(documents: list[Document], claims: list[Claim], events: li
                     told_by[c].add((x, y))
         claim_items = []
         for p, (x, y), r in zip(probs, sides, rows):
-            xcos = float(xclaim[x.id] @ xclaim[y.id])
+            xcos = lambda: xrow.similarity((a, x.text), (b, y.text))  # noqa: E731 - read only when needed
             anchor = (shared_anchor(x, y, rare, float(r[1]), xcos) or conflicting_figures(x, y)
                       or same_assertion(float(r[1])) or one_happening(told_by[x.id] & told_by[y.id], anchors))
             if anchor:
@@ -256,12 +257,13 @@ def opposed_sides(stance_a: dict[str, float], stance_b: dict[str, float], claims
 
 
 def event_anchor(a: Event, b: Event, sa: Statement, sb: Statement, rare: frozenset[str],
-                 similarity: float = 0.0, country_ok: bool = False, cross_similarity: float = 0.0,
-                 pair_probability: float = 0.0, story_ok: bool = False) -> str | None:
+                 similarity: float = 0.0, country_ok: bool = False,
+                 cross_similarity: float | Callable[[], float] = 0.0, pair_probability: float = 0.0, story_ok: bool = False) -> str | None:
     """Return what makes two tellings of one type the same happening, or None: a month both date it to, the same
     place, tolls within a factor of three, a figure, town or rare name their sentences share (a name when the two
     sentences are near in meaning in either encoder), or sentences that read as one assertion (`same_assertion`).
-    `similarity` is the two sentences' MiniLM cosine, `cross_similarity` their centred multilingual one."""
+    `similarity` is the two sentences' MiniLM cosine, `cross_similarity` their centred multilingual one (or a function
+    giving it, called only when the decision reads it)."""
     if a.type != b.type:
         return None
     if a.date and b.date and len(a.date) >= 7 and len(b.date) >= 7 and dates_compatible(a.date, b.date):

@@ -14,6 +14,7 @@ import json
 import math
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import resources
@@ -135,10 +136,13 @@ CROSS_NAME_SIMILARITY = 0.35
 
 
 def shared_anchor(a: Statement, b: Statement, rare_names: frozenset[str] | set[str] = frozenset(),
-                  similarity: float = 1.0, cross_similarity: float = 0.0) -> str | None:
+                  similarity: float = 1.0, cross_similarity: float | Callable[[], float] = 0.0) -> str | None:
     """Return what specific two statements share, in an analyst's words, or None: the same figure of one thing, the
     same town or site, the same month, or (when they mean nearly the same) a proper name few documents of the corpus
     use (`rare_names`), never a country, platform or outlet.
+
+    `cross_similarity` (the two statements' centred multilingual cosine) may be a function giving it: it is called
+    only when the decision reads it, so the multilingual encoder runs only then.
 
     A link between statements of two sources needs such an anchor: sharing only a topic or a country
     (Russia, Mali, Wagner) does not make two sentences one proposition or one happening.
@@ -156,8 +160,11 @@ def shared_anchor(a: Statement, b: Statement, rare_names: frozenset[str] | set[s
     names = sorted((a.names & b.names & set(rare_names)) - broad_names())
     if names and similarity >= NAME_ANCHOR_SIMILARITY:
         return f"name {names[0]}…"
-    if names and cross_similarity >= CROSS_NAME_SIMILARITY:
-        return f"name {names[0]}… (multilingual similarity {cross_similarity:.2f})"
+    if not names:
+        return None
+    cross = cross_similarity() if callable(cross_similarity) else cross_similarity
+    if cross >= CROSS_NAME_SIMILARITY:
+        return f"name {names[0]}… (multilingual similarity {cross:.2f})"
     return None
 
 

@@ -106,30 +106,69 @@ def centred(vectors: dict[str, np.ndarray], language: dict[str, str | None],
     STORY_CENTRE_MIN documents is centred on the whole corpus's mean. `means` ((per-language means, overall mean),
     `LanguageMeans.means()`) gives a larger corpus's means, read a batch at a time; by default they are `vectors`'.
     """
-    if means is None:
-        rows = [v for v in vectors.values() if len(v)]
-        if not rows:
-            return dict(vectors)
-        overall = np.concatenate(rows).mean(axis=0)
-        by_lang: dict[str | None, list[np.ndarray]] = defaultdict(list)
-        for d, v in vectors.items():
-            if len(v):
-                by_lang[language.get(d)].append(v)
-        lang_means = {lang: (np.concatenate(vs).mean(axis=0) if len(vs) >= STORY_CENTRE_MIN else overall)
-                      for lang, vs in by_lang.items()}
-    else:
-        lang_means, overall = means
-        if overall is None:
-            return dict(vectors)
-    out = {}
+    lang_means, overall = corpus_means(vectors, language) if means is None else means
+    if overall is None:
+        return dict(vectors)
+    return {d: _centre(v, lang_means.get(language.get(d), overall)) if len(v) else v for d, v in vectors.items()}
+
+
+def corpus_means(vectors: dict[str, np.ndarray], language: dict[str, str | None]) -> tuple[dict, np.ndarray | None]:
+    """Return (per-language means, overall mean) of documents' multilingual rows, as `centred` takes them (overall
+    None when no document has a row); a language with fewer than STORY_CENTRE_MIN documents gets the overall mean."""
+    rows = [v for v in vectors.values() if len(v)]
+    if not rows:
+        return {}, None
+    overall = np.concatenate(rows).mean(axis=0)
+    by_lang: dict[str | None, list[np.ndarray]] = defaultdict(list)
     for d, v in vectors.items():
-        if not len(v):
-            out[d] = v
-            continue
-        w = v - lang_means.get(language.get(d), overall)
-        n = np.linalg.norm(w, axis=1, keepdims=True)
-        out[d] = (w / np.where(n > 0, n, 1.0)).astype(np.float32)
-    return out
+        if len(v):
+            by_lang[language.get(d)].append(v)
+    return ({lang: (np.concatenate(vs).mean(axis=0) if len(vs) >= STORY_CENTRE_MIN else overall)
+             for lang, vs in by_lang.items()}, overall)
+
+
+def _centre(rows: np.ndarray, mean: np.ndarray) -> np.ndarray:
+    w = rows - mean
+    n = np.linalg.norm(w, axis=1, keepdims=True)
+    return (w / np.where(n > 0, n, 1.0)).astype(np.float32)
+
+
+class CentredRows:
+    """Centred multilingual rows of single texts, encoded only when first asked for.
+
+    Claims and events are centred on the means of the documents' LEAD rows (`corpus_means` of `story_vectors`, or
+    the blocked pass's `LanguageMeans` of them), not on means of their own rows: the lead rows are encoded for every
+    compared document anyway, so a claim or an event sentence needs the multilingual encoder only when a decision
+    reads its similarity (a rare name shared by two sentences that MiniLM finds apart), a small share of them. A row's
+    value depends on its text, its document's language and the means only, never on which rows were asked before.
+    """
+
+    def __init__(self, encode, language: dict[str, str | None], means: tuple[dict, np.ndarray | None]):
+        self.encode, self.language, self.means = encode, language, means
+        self.rows: dict[tuple[str | None, str], np.ndarray] = {}
+
+    def __call__(self, doc: str, texts: list[str]) -> np.ndarray:
+        """Return the centred rows of `texts` of document `doc` (len(texts) x DIM; uncentred when no means)."""
+        lang = self.language.get(doc)
+        missing = [t for t in dict.fromkeys(texts) if (lang, t) not in self.rows]
+        if missing:
+            raw = np.asarray(self.encode(missing), np.float32)
+            lang_means, overall = self.means
+            if overall is not None:
+                raw = _centre(raw, lang_means.get(lang, overall))
+            self.rows.update(((lang, t), r) for t, r in zip(missing, raw))
+        return np.stack([self.rows[(lang, t)] for t in texts]) if texts else np.zeros((0, 0), np.float32)
+
+    def similarity(self, a: tuple[str, str], b: tuple[str, str]) -> float:
+        """Return the cosine of two (document, text) rows, centred."""
+        return float(self(a[0], [a[1]])[0] @ self(b[0], [b[1]])[0])
+
+
+def lead_claims(text: str, claim_texts: list[str]) -> list[str]:
+    """Return the claims (texts, in order) that are sentences of the document's lead (`STORY_SENTENCES`): the claims
+    whose multilingual rows the lead's encoding gives, which `assertion_similarity` compares."""
+    lead = set(sentences(text, STORY_SENTENCES))
+    return [t for t in claim_texts if t in lead]
 
 
 class LanguageMeans:
