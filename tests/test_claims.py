@@ -254,6 +254,21 @@ def test_one_who_serves_a_state_speaks_for_it(text, language, source):
     assert claim.attributed_to == source
 
 
+@pytest.mark.parametrize("text,language,source", [
+    # A relative clause set off by commas before the verb: the source stands before it, and the name after the verb
+    # opens what was said.
+    ("A Western diplomat, who asked not to be named, said Freedonia had paid the rebels in the north.", "en",
+     "a western diplomat"),
+    ("A senior official in Ruritown, who requested anonymity because he was not authorised to speak, said Russia had sent "
+     "400 trainers to Mali.", "en", "a senior official in ruritown"),
+    ("Le Rwanda, qui a des troupes dans la mission des Nations unies, a également annoncé qu'il renforçait leur nombre.", "fr",
+     "Rwanda"),
+])
+def test_a_source_before_a_relative_clause_is_not_the_name_after_the_verb(text, language, source):
+    (claim,) = _claims(text, language)
+    assert claim.attributed_to == source
+
+
 def test_the_same_servant_again_and_a_demonstrative_speaker_after_the_quotation():
     claims = _claims("Eight soldiers dug a trench behind the camp at night, according to a French military officer who asked not to be "
                      "named.\n\nThe men filmed at the camp are thought to belong to the Wagner Group, the officer said.",

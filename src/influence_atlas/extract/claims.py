@@ -232,6 +232,10 @@ def _named_subject(sent: _Sentence, c0: int, stop: int, end: int, rel: bool, cue
     for s in candidates:
         if re.search(rf"\b(?:{w['recipient_prepositions']})\s+(?:{w['articles']}\s*)?$", text[c0:s[0]], re.I):
             break  # "documents supplied to the news agency show": the name is not the subject
+        nouns = cues.get("source_nouns", language)
+        if s[3] in ("named", "unknown") and nouns and re.search(rf"(?:{nouns.pattern})\s+{w['place_prepositions']}\s+(?:{w['articles']}\s*)?$",
+                                                   text[c0:s[0]], re.I):
+            break  # "a senior official in X said": an unknown name after a described source only says where it is
         between = text[s[1]:stop]
         if between.strip(" ’'s") == "" or re.fullmatch(r"\s*\([^)]{1,40}\)\s*", between) or (
                 s[0] > 0 and text[s[0] - 1] == "(" and re.fullmatch(r"\)\s*", between)):
@@ -438,7 +442,10 @@ def _verb_sources(sent: _Sentence, cues: VoiceCues, language: str | None) -> tup
         # ("..., poursuit cet officier tchadien": a demonstrative before a source noun opens the speaker, not an object.)
         nouns = cues.get("source_nouns", language)
         speaker = nouns and re.match(rf"\s+(?:{w['verb_objects']})\s+(?:[\w’']+[\s-]+)?(?:{nouns.pattern})", sentence[v.end():], re.I)
-        if re.search(r"[,\"”»’]\s*$", before) and not re.search(rf"\b{w['coordinators']}\s*,?\s*$", before) and (speaker or not re.match(
+        # (Not after a relative clause set off by commas: "a diplomat, who asked not to be named, said X had ..." has its subject
+        # before the clause, and X opens what was said.)
+        appositive = re.search(rf",\s*{w['relatives']}\s[^,;:“”«»\"]*,\s*$", before, re.I)
+        if re.search(r"[,\"”»’]\s*$", before) and not appositive and not re.search(rf"\b{w['coordinators']}\s*,?\s*$", before) and (speaker or not re.match(
                 rf"\s+(?:{w['verb_objects']}|{w['complementizers']})\b", sentence[v.end():], re.I)):
             if re.match(w["inverted_verbs"], v.group(0), re.I):
                 found.append((v.start(), Attribution(None, v.group(0), v.group(0).lower(), pronoun=True)))
