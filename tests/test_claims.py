@@ -248,6 +248,9 @@ def test_described_sources_with_where_they_are(text, language, source):
     ("Russian trainers have since reached Gao, according to one of two Malian army officers interviewed.", "en", "Mali"),
     ("Ce militaire français rappelle que douze pays avaient dénoncé l'arrivée des mercenaires au Burkina Faso.", "fr", "France"),
     ("Nous disposons des mêmes renseignements sur les livraisons d'armes, confirme un officier de l'armée française.", "fr", "France"),
+    # Its government or authorities speak for it too.
+    ("But Mali’s government denied that any mercenaries had been deployed to the country.", "en", "Mali"),
+    ("Le gouvernement malien a démenti toute présence de mercenaires russes dans le pays.", "fr", "Mali"),
 ])
 def test_one_who_serves_a_state_speaks_for_it(text, language, source):
     (claim,) = _claims(text, language)
@@ -335,3 +338,9 @@ def test_a_name_in_an_apposition_speaks_and_a_trailing_frame_relays():
     (claim,) = _claims("Le chef de la diplomatie malienne, Abdoulaye Diop, a assuré que les militaires russes n'étaient que des "
                        "formateurs, rapporte l'AFP.", "fr")
     assert (claim.attributed_to, claim.relayed_by) == ("Abdoulaye Diop", "AFP")
+
+
+def test_an_inverted_pronoun_after_any_participle_is_the_speaker_named_before():
+    claims = _claims("Le ministre Abdoulaye Diop a affirmé que la coopération avec Moscou continuerait.\n\n"
+                     "« Les instructeurs russes sont au Mali à la demande du gouvernement », a-t-il rappelé.", "fr")
+    assert claims[-1].attributed_to == "Abdoulaye Diop"
