@@ -344,3 +344,17 @@ def test_an_inverted_pronoun_after_any_participle_is_the_speaker_named_before():
     claims = _claims("Le ministre Abdoulaye Diop a affirmé que la coopération avec Moscou continuerait.\n\n"
                      "« Les instructeurs russes sont au Mali à la demande du gouvernement », a-t-il rappelé.", "fr")
     assert claims[-1].attributed_to == "Abdoulaye Diop"
+
+
+def test_a_first_person_account_no_verb_gives_is_the_one_person_its_paragraph_tells_of():
+    claims = _claims("That morning, Ivo Marek was at home with his wife. Armed men broke down the door. “They told me to come out. "
+                     "Then they took me to the camp, where I stayed for two days.”", "en")
+    assert [c.attributed_to for c in claims if "me" in c.text.split()] == ["Ivo Marek", "Ivo Marek"]
+    # A name marked with an asterisk (a changed name) is a person.
+    claims = _claims("Ce jour-là, Amina* est chez elle avec ses enfants. Vers 9 h, des hommes armés franchissent sa porte. "
+                     "« Ils m’ont dit de sortir. Puis, ils m’ont emmenée au camp, où je suis restée deux jours. »", "fr")
+    assert "Amina" in [c.attributed_to for c in claims]
+    # Two people in the paragraph: the account stays unattributed.
+    claims = _claims("That morning, Ivo Marek met Lena Ortiz at the market. Armed men stopped them. “They told me to come out "
+                     "of the car and took my phone.”", "en")
+    assert claims[-1].attributed_to is None

@@ -654,6 +654,20 @@ def _named_above(text: str, quote: tuple[int, int], mentions: list[Mention], kin
     return Attribution(named[0].actor, text[a:b].strip(), "quoted")
 
 
+def _testimony(text: str, quote: tuple[int, int], mentions: list[Mention], kinds: dict[str, str]) -> Attribution | None:
+    """Return the speaker of a first-person quotation no verb gives to anyone, inside a paragraph that tells of one person
+    only before it (a witness's account: the person the paragraph is about speaks in the first person)."""
+    if not _words().first_person.search(text[quote[0]:quote[1]]):
+        return None
+    start = text.rfind("\n", 0, quote[0]) + 1
+    named = [m for m in mentions if start <= m.start and m.end <= quote[0] and m.actor]
+    people = [m for m in named if kinds.get(m.actor) == "person" or (m.actor not in kinds and m.label in ("PERSON", "PER"))]
+    others = [m for m in named if m not in people and kinds.get(m.actor, "unknown") in _SPEAKER_KINDS - {"state"}]
+    if len({m.actor for m in people}) != 1 or others:
+        return None  # (one who could speak besides: the account stays unattributed)
+    return Attribution(people[0].actor, people[-1].text, "quoted")
+
+
 def _quote_runs(text: str, sentences: list[tuple[int, int]]) -> dict[int, int]:
     """Return, for sentences inside a quotation that runs on over several sentences, the index of the sentence closing it."""
     from .voice import quoted_spans
@@ -793,6 +807,8 @@ def _attributions(text: str, spans: list[tuple[int, int]], mentions: list[Mentio
             # A sentence wholly inside a quotation is its speaker's, whatever it cites: the speaker introduced before it
             # ("RT said on Twitter: “...”") or named on the line above it.
             speaker = _introduced(text, spans, quoted[i], out) or _named_above(text, quoted[i], mentions, kinds)
+            if speaker is None and att.source is None:
+                speaker = _testimony(text, quoted[i], mentions, kinds)
             att = speaker if speaker else att
         owner = _channel_owner(att, text, s, e, mentions, kinds)
         if owner:
