@@ -248,8 +248,26 @@ def test_described_sources_with_where_they_are(text, language, source):
     ("Russian trainers have since reached Gao, according to one of two Malian army officers interviewed.", "en", "Mali"),
     ("Ce militaire français rappelle que douze pays avaient dénoncé l'arrivée des mercenaires au Burkina Faso.", "fr", "France"),
     ("Nous disposons des mêmes renseignements sur les livraisons d'armes, confirme un officier de l'armée française.", "fr", "France"),
+    # Its government or authorities speak for it too.
+    ("But Mali’s government denied that any mercenaries had been deployed to the country.", "en", "Mali"),
+    ("Le gouvernement malien a démenti toute présence de mercenaires russes dans le pays.", "fr", "Mali"),
 ])
 def test_one_who_serves_a_state_speaks_for_it(text, language, source):
+    (claim,) = _claims(text, language)
+    assert claim.attributed_to == source
+
+
+@pytest.mark.parametrize("text,language,source", [
+    # A relative clause set off by commas before the verb: the source stands before it, and the name after the verb
+    # opens what was said.
+    ("A Western diplomat, who asked not to be named, said Freedonia had paid the rebels in the north.", "en",
+     "a western diplomat"),
+    ("A senior official in Ruritown, who requested anonymity because he was not authorised to speak, said Russia had sent "
+     "400 trainers to Mali.", "en", "a senior official in ruritown"),
+    ("Le Rwanda, qui a des troupes dans la mission des Nations unies, a également annoncé qu'il renforçait leur nombre.", "fr",
+     "Rwanda"),
+])
+def test_a_source_before_a_relative_clause_is_not_the_name_after_the_verb(text, language, source):
     (claim,) = _claims(text, language)
     assert claim.attributed_to == source
 
@@ -320,3 +338,23 @@ def test_a_name_in_an_apposition_speaks_and_a_trailing_frame_relays():
     (claim,) = _claims("Le chef de la diplomatie malienne, Abdoulaye Diop, a assuré que les militaires russes n'étaient que des "
                        "formateurs, rapporte l'AFP.", "fr")
     assert (claim.attributed_to, claim.relayed_by) == ("Abdoulaye Diop", "AFP")
+
+
+def test_an_inverted_pronoun_after_any_participle_is_the_speaker_named_before():
+    claims = _claims("Le ministre Abdoulaye Diop a affirmé que la coopération avec Moscou continuerait.\n\n"
+                     "« Les instructeurs russes sont au Mali à la demande du gouvernement », a-t-il rappelé.", "fr")
+    assert claims[-1].attributed_to == "Abdoulaye Diop"
+
+
+def test_a_first_person_account_no_verb_gives_is_the_one_person_its_paragraph_tells_of():
+    claims = _claims("That morning, Ivo Marek was at home with his wife. Armed men broke down the door. “They told me to come out. "
+                     "Then they took me to the camp, where I stayed for two days.”", "en")
+    assert [c.attributed_to for c in claims if "me" in c.text.split()] == ["Ivo Marek", "Ivo Marek"]
+    # A name marked with an asterisk (a changed name) is a person.
+    claims = _claims("Ce jour-là, Amina* est chez elle avec ses enfants. Vers 9 h, des hommes armés franchissent sa porte. "
+                     "« Ils m’ont dit de sortir. Puis, ils m’ont emmenée au camp, où je suis restée deux jours. »", "fr")
+    assert "Amina" in [c.attributed_to for c in claims]
+    # Two people in the paragraph: the account stays unattributed.
+    claims = _claims("That morning, Ivo Marek met Lena Ortiz at the market. Armed men stopped them. “They told me to come out "
+                     "of the car and took my phone.”", "en")
+    assert claims[-1].attributed_to is None

@@ -85,6 +85,16 @@ def test_debunked_claims_do_not_blame_their_target():
     assert got["France"].score > -0.5
 
 
+@pytest.mark.parametrize("text,language", [
+    ("Images purportedly showing French soldiers looting gold in Mali circulated widely on Facebook last month.", "en"),
+    ("A video allegedly showing French troops killing civilians in Mali was traced to a network of accounts.", "en"),
+    ("Photoshopped pictures showing French soldiers looting shops spread on Telegram.", "en"),
+    ("Des photos truquées montrant des soldats français en train de piller de l'or au Mali ont circulé sur Facebook.", "fr"),
+])
+def test_material_shown_as_other_than_it_is_does_not_blame_what_it_shows(text, language):
+    assert stances(text, language)["France"].score > -0.5
+
+
 def test_french_text():
     text = (
         "La Russie est un partenaire fiable et sincère pour le Mali. Les instructeurs russes ont aidé l'armée à reprendre "

@@ -339,7 +339,9 @@ def _entity_mention(doc_id: str, text: str, ent: _Entity, persons: list[tuple[in
     resolved = _resolve_short_form(span, ent.start, persons)
     if resolved:
         return Mention(doc_id, ent.start, ent.end, span, "PERSON", resolved, EXTRACTOR_SHORT_FORM, 0.75)
-    if not _looks_like_name(span, ent.label) or _known_place(span):
+    # A single name marked with an asterisk is a person the press names under a changed name ("Amina*").
+    pseudonym = ent.label == "PERSON" and text[ent.end:ent.end + 1] == "*" and span[:1].isupper() and not re.search(r"\s", span)
+    if not (pseudonym or _looks_like_name(span, ent.label)) or _known_place(span):
         if _known_place(span):
             return Mention(doc_id, ent.start, ent.end, span, "LOC", None, EXTRACTOR_NER, 0.6)
         return None

@@ -232,6 +232,10 @@ def _named_subject(sent: _Sentence, c0: int, stop: int, end: int, rel: bool, cue
     for s in candidates:
         if re.search(rf"\b(?:{w['recipient_prepositions']})\s+(?:{w['articles']}\s*)?$", text[c0:s[0]], re.I):
             break  # "documents supplied to the news agency show": the name is not the subject
+        nouns = cues.get("source_nouns", language)
+        if s[3] in ("named", "unknown") and nouns and re.search(rf"(?:{nouns.pattern})\s+{w['place_prepositions']}\s+(?:{w['articles']}\s*)?$",
+                                                   text[c0:s[0]], re.I):
+            break  # "a senior official in X said": an unknown name after a described source only says where it is
         between = text[s[1]:stop]
         if between.strip(" ’'s") == "" or re.fullmatch(r"\s*\([^)]{1,40}\)\s*", between) or (
                 s[0] > 0 and text[s[0] - 1] == "(" and re.fullmatch(r"\)\s*", between)):
@@ -438,7 +442,10 @@ def _verb_sources(sent: _Sentence, cues: VoiceCues, language: str | None) -> tup
         # ("..., poursuit cet officier tchadien": a demonstrative before a source noun opens the speaker, not an object.)
         nouns = cues.get("source_nouns", language)
         speaker = nouns and re.match(rf"\s+(?:{w['verb_objects']})\s+(?:[\w’']+[\s-]+)?(?:{nouns.pattern})", sentence[v.end():], re.I)
-        if re.search(r"[,\"”»’]\s*$", before) and not re.search(rf"\b{w['coordinators']}\s*,?\s*$", before) and (speaker or not re.match(
+        # (Not after a relative clause set off by commas: "a diplomat, who asked not to be named, said X had ..." has its subject
+        # before the clause, and X opens what was said.)
+        appositive = re.search(rf",\s*{w['relatives']}\s[^,;:“”«»\"]*,\s*$", before, re.I)
+        if re.search(r"[,\"”»’]\s*$", before) and not appositive and not re.search(rf"\b{w['coordinators']}\s*,?\s*$", before) and (speaker or not re.match(
                 rf"\s+(?:{w['verb_objects']}|{w['complementizers']})\b", sentence[v.end():], re.I)):
             if re.match(w["inverted_verbs"], v.group(0), re.I):
                 found.append((v.start(), Attribution(None, v.group(0), v.group(0).lower(), pronoun=True)))
@@ -647,6 +654,20 @@ def _named_above(text: str, quote: tuple[int, int], mentions: list[Mention], kin
     return Attribution(named[0].actor, text[a:b].strip(), "quoted")
 
 
+def _testimony(text: str, quote: tuple[int, int], mentions: list[Mention], kinds: dict[str, str]) -> Attribution | None:
+    """Return the speaker of a first-person quotation no verb gives to anyone, inside a paragraph that tells of one person
+    only before it (a witness's account: the person the paragraph is about speaks in the first person)."""
+    if not _words().first_person.search(text[quote[0]:quote[1]]):
+        return None
+    start = text.rfind("\n", 0, quote[0]) + 1
+    named = [m for m in mentions if start <= m.start and m.end <= quote[0] and m.actor]
+    people = [m for m in named if kinds.get(m.actor) == "person" or (m.actor not in kinds and m.label in ("PERSON", "PER"))]
+    others = [m for m in named if m not in people and kinds.get(m.actor, "unknown") in _SPEAKER_KINDS - {"state"}]
+    if len({m.actor for m in people}) != 1 or others:
+        return None  # (one who could speak besides: the account stays unattributed)
+    return Attribution(people[0].actor, people[-1].text, "quoted")
+
+
 def _quote_runs(text: str, sentences: list[tuple[int, int]]) -> dict[int, int]:
     """Return, for sentences inside a quotation that runs on over several sentences, the index of the sentence closing it."""
     from .voice import quoted_spans
@@ -786,6 +807,8 @@ def _attributions(text: str, spans: list[tuple[int, int]], mentions: list[Mentio
             # A sentence wholly inside a quotation is its speaker's, whatever it cites: the speaker introduced before it
             # ("RT said on Twitter: “...”") or named on the line above it.
             speaker = _introduced(text, spans, quoted[i], out) or _named_above(text, quoted[i], mentions, kinds)
+            if speaker is None and att.source is None:
+                speaker = _testimony(text, quoted[i], mentions, kinds)
             att = speaker if speaker else att
         owner = _channel_owner(att, text, s, e, mentions, kinds)
         if owner:

@@ -453,6 +453,7 @@ def mention_readings(text: str, sentences: list[tuple[int, int]], mentions: list
     cues = load_voice_cues()
     quotes = quoted_spans(text)
     according = cues.get("according_to", lang)
+    debunk = cues.get("debunk", lang)
     readings: list[_Reading] = []
     k = 0
     for index, (s, e) in enumerate(sentences):
@@ -466,6 +467,7 @@ def mention_readings(text: str, sentences: list[tuple[int, int]], mentions: list
         if not named:
             continue
         segments = sentence_segments(text, s, e, lang, quotes, cues)
+        first_debunk = debunk.search(text, s, e) if debunk else None
         seen: set[str] = set()
         for m in named:
             if m.actor in seen:
@@ -473,6 +475,10 @@ def mention_readings(text: str, sentences: list[tuple[int, int]], mentions: list
             seen.add(m.actor)
             seg = segment_at(segments, m.start)
             voice = seg.voice if seg is not None else AUTHOR
+            if voice == AUTHOR and first_debunk and m.start >= first_debunk.end():
+                # As for the lexicon's words: an actor named after "fake", "purportedly showing" is what the false
+                # material shows, not the author's reading of it.
+                continue
             weight = seg.weight if seg is not None else 1.0
             holder = _speaker(text, seg, segments, named, m.actor, according) if seg is not None and voice != AUTHOR else ""
             readings.append(_Reading(m.actor, index, voice, weight, np.zeros(3), holder,
