@@ -249,7 +249,7 @@ def test_described_sources_with_where_they_are(text, language, source):
     ("Ce militaire français rappelle que douze pays avaient dénoncé l'arrivée des mercenaires au Burkina Faso.", "fr", "France"),
     ("Nous disposons des mêmes renseignements sur les livraisons d'armes, confirme un officier de l'armée française.", "fr", "France"),
     # Its government or authorities speak for it too.
-    ("But Mali’s government denied that any mercenaries had been deployed to the country.", "en", "Mali"),
+    ("Yet Mali’s government denied that foreign fighters were operating on its soil.", "en", "Mali"),
     ("Le gouvernement malien a démenti toute présence de mercenaires russes dans le pays.", "fr", "Mali"),
 ])
 def test_one_who_serves_a_state_speaks_for_it(text, language, source):
@@ -262,9 +262,9 @@ def test_one_who_serves_a_state_speaks_for_it(text, language, source):
     # opens what was said.
     ("A Western diplomat, who asked not to be named, said Freedonia had paid the rebels in the north.", "en",
      "a western diplomat"),
-    ("A senior official in Ruritown, who requested anonymity because he was not authorised to speak, said Russia had sent "
+    ("A senior official in Ruritown, who spoke on condition that his name be withheld, said Russia had sent "
      "400 trainers to Mali.", "en", "a senior official in ruritown"),
-    ("Le Rwanda, qui a des troupes dans la mission des Nations unies, a également annoncé qu'il renforçait leur nombre.", "fr",
+    ("Le Rwanda, dont les soldats servent sous le drapeau de l'ONU, a également annoncé qu'il en enverrait davantage.", "fr",
      "Rwanda"),
 ])
 def test_a_source_before_a_relative_clause_is_not_the_name_after_the_verb(text, language, source):

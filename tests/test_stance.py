@@ -86,9 +86,9 @@ def test_debunked_claims_do_not_blame_their_target():
 
 
 @pytest.mark.parametrize("text,language", [
-    ("Images purportedly showing French soldiers looting gold in Mali circulated widely on Facebook last month.", "en"),
+    ("Clips purportedly showing a French unit robbing a mine in Mali went round on social media this spring.", "en"),
     ("A video allegedly showing French troops killing civilians in Mali was traced to a network of accounts.", "en"),
-    ("Photoshopped pictures showing French soldiers looting shops spread on Telegram.", "en"),
+    ("Photoshopped images of French paratroopers emptying a market were shared on Telegram.", "en"),
     ("Des photos truquées montrant des soldats français en train de piller de l'or au Mali ont circulé sur Facebook.", "fr"),
 ])
 def test_material_shown_as_other_than_it_is_does_not_blame_what_it_shows(text, language):
