@@ -249,7 +249,7 @@ def test_described_sources_with_where_they_are(text, language, source):
     ("Ce militaire français rappelle que douze pays avaient dénoncé l'arrivée des mercenaires au Burkina Faso.", "fr", "France"),
     ("Nous disposons des mêmes renseignements sur les livraisons d'armes, confirme un officier de l'armée française.", "fr", "France"),
     # Its government or authorities speak for it too.
-    ("Yet Mali’s government has always denied that foreign fighters operate on its soil.", "en", "Mali"),
+    ("Yet Mali’s government has denied that foreign fighters operate on its soil.", "en", "Mali"),
     ("Le gouvernement malien a démenti toute présence de mercenaires russes dans le pays.", "fr", "Mali"),
 ])
 def test_one_who_serves_a_state_speaks_for_it(text, language, source):
