@@ -221,6 +221,9 @@ def main() -> None:
     ap.add_argument("--pg-url", help="admin URL of a PostgreSQL server to use instead of a throwaway one")
     ap.add_argument("--label", default="", help="a name for the code measured (kept in the results)")
     ap.add_argument("--save", action="store_true", help="append the runs to bench/results/reconcile.json")
+    ap.add_argument("--keep", help="folder to keep the SQLite stores in (reconciled, encoder rows kept), for "
+                                   "measuring later passes with --again")
+    ap.add_argument("--again", help="a kept SQLite store (from --keep): reconcile it twice more, print the figures")
     ap.add_argument("--part", choices=("generate", "reconcile"), help=argparse.SUPPRESS)
     ap.add_argument("--url", help=argparse.SUPPRESS)
     ap.add_argument("--size", type=int, help=argparse.SUPPRESS)
@@ -231,6 +234,10 @@ def main() -> None:
     if a.part == "reconcile":
         print(json.dumps(run_reconcile(a.url)))
         return
+    if a.again:
+        print(json.dumps(dict(db="sqlite", store=a.again, label=a.label, load_avg=round(os.getloadavg()[0], 1),
+                              **_part("--part", "reconcile", "--url", f"sqlite:///{Path(a.again).resolve()}"))))
+        return
     dbs = a.dbs.split(",")
     pg, folder = pg_server(a.pg_url) if "postgres" in dbs else (None, None)
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT).stdout.strip()
@@ -239,7 +246,8 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="atlas-reconcile-") as tmp:
             for size in [int(s) for s in a.sizes.split(",")]:
                 for db in dbs:
-                    url = new_pg_database(pg, f"rec_{size}") if db == "postgres" else f"sqlite:///{tmp}/rec-{size}.db"
+                    where = Path(a.keep).resolve() if a.keep else Path(tmp)
+                    url = new_pg_database(pg, f"rec_{size}") if db == "postgres" else f"sqlite:///{where}/rec-{size}.db"
                     made = _part("--part", "generate", "--url", url, "--size", str(size), "--seed", str(a.seed))
                     row = dict(db=db, documents=size, records=made, commit=commit, label=a.label,
                                load_avg=round(os.getloadavg()[0], 1), **_part("--part", "reconcile", "--url", url))
@@ -250,7 +258,7 @@ def main() -> None:
                         row["wall_growth"] = round(row["wall_s"] / max(prev["wall_s"], 0.1), 1)
                     rows.append(row)
                     print(json.dumps(row), flush=True)
-                    if db == "sqlite":
+                    if db == "sqlite" and not a.keep:
                         Path(f"{tmp}/rec-{size}.db").unlink(missing_ok=True)
     finally:
         if folder:

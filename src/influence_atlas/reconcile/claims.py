@@ -27,9 +27,9 @@ from ..extract.encoder import encode_sentences
 from ..extract.multilingual import encode_multilingual
 from ..records import Claim, Document, Event, Link, Mention, Stance
 from .events import dates_near, link_id
-from .features import (DOC_FEATURES, LINK_KINDS, NAME_ANCHOR_SIMILARITY, Statement, StatementTable, conflicting_figures,
-                       corpus_context, describe, doc_pair_features, document_figures, document_names,
-                       event_pair_features, load_link_models, rare_names_of, shared_anchor, specific_place,
+from .features import (DOC_FEATURES, LINK_KINDS, NAME_ANCHOR_SIMILARITY, EventTable, Statement, StatementTable,
+                       conflicting_figures, corpus_context, describe, doc_pair_features, document_figures,
+                       document_names, load_link_models, rare_names_of, shared_anchor, specific_place,
                        stance_disagreement, stance_opposition)
 from .links import (assertion_similarity, candidate_documents, centred, document_sentences, event_view,
                     story_similarities, story_vectors)
@@ -191,33 +191,37 @@ class _ItemRows:
         table = StatementTable(statements)
         self.claim_sides = [(x, y) for a, b in pairs for x in rec.by_doc.get(a, []) for y in rec.by_doc.get(b, [])]
         cos = [float(rec.claim_vec[x.id] @ rec.claim_vec[y.id]) for x, y in self.claim_sides]
-        self.claim_rows, self.claim_off = self._rows(table, pairs, claim_at, {d: len(rec.by_doc.get(d, [])) for d in rec.docs},
-                                                     np.array(cos, np.float64))
+        left, right, self.claim_off, pair = _cross_rows(pairs, claim_at, {d: len(rec.by_doc.get(d, [])) for d in rec.docs})
+        self.claim_rows = table.pair_rows(left, right, np.array(cos, np.float64), self.doc_cos[pair], self.opposed[pair])
+        self.claim_may_anchor = table.may_anchor(left, right)
         told = rec.told
         cos = [(told[a][2] @ told[b][2].T).ravel() for a, b in pairs if told[a][1] and told[b][1]]
-        self.sentence_rows, self.sentence_off = self._rows(table, pairs, sentence_at, {d: len(told[d][1]) for d in rec.docs},
-                                                           np.concatenate(cos) if cos else np.zeros(0, np.float32))
+        left, right, self.sentence_off, pair = _cross_rows(pairs, sentence_at, {d: len(told[d][1]) for d in rec.docs})
+        self.sentence_rows = table.pair_rows(left, right, np.concatenate(cos) if cos else np.zeros(0, np.float32),
+                                             self.doc_cos[pair], self.opposed[pair])
 
-    def _rows(self, table: StatementTable, pairs: list[tuple[str, str]], at: dict[str, int], count: dict[str, int],
-              cos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Return the rows of every item of a by every item of b (a's items outer), pair after pair, and the offsets."""
-        start_a = np.array([at[a] for a, _ in pairs], np.int64)
-        start_b = np.array([at[b] for _, b in pairs], np.int64)
-        n_a = np.array([count[a] for a, _ in pairs], np.int64)
-        n_b = np.array([count[b] for _, b in pairs], np.int64)
-        per = n_a * n_b
-        off = np.concatenate([[0], np.cumsum(per)]).astype(np.int64)
-        pair = np.repeat(np.arange(len(pairs)), per)
-        t = np.arange(int(off[-1])) - off[pair]
-        left, right = start_a[pair] + t // n_b[pair], start_b[pair] + t % n_b[pair]
-        return table.pair_rows(left, right, cos, self.doc_cos[pair], self.opposed[pair]), off
-
-    def claims(self, k: int) -> tuple[np.ndarray, list[tuple[Statement, Statement]]]:
+    def claims(self, k: int) -> tuple[np.ndarray, list[tuple[Statement, Statement]], list[bool]]:
+        """Return the k-th pair's claim pairs: feature rows, (claim, claim), whether a specific anchor is possible."""
         lo, hi = int(self.claim_off[k]), int(self.claim_off[k + 1])
-        return self.claim_rows[lo:hi], self.claim_sides[lo:hi]
+        return self.claim_rows[lo:hi], self.claim_sides[lo:hi], self.claim_may_anchor[lo:hi].tolist()
 
     def sentences(self, k: int) -> np.ndarray:
         return self.sentence_rows[int(self.sentence_off[k]):int(self.sentence_off[k + 1])]
+
+
+def _cross_rows(pairs: list[tuple[str, str]], at: dict[str, int],
+                count: dict[str, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Return (left, right, offsets, pair) for every item of a by every item of b (a's items outer), pair after pair:
+    a document's items are rows at[d] .. at[d] + count[d] of a table; pair k's rows are offsets[k]:offsets[k + 1]."""
+    start_a = np.array([at[a] for a, _ in pairs], np.int64)
+    start_b = np.array([at[b] for _, b in pairs], np.int64)
+    n_a = np.array([count[a] for a, _ in pairs], np.int64)
+    n_b = np.array([count[b] for _, b in pairs], np.int64)
+    per = n_a * n_b
+    off = np.concatenate([[0], np.cumsum(per)]).astype(np.int64)
+    pair = np.repeat(np.arange(len(pairs)), per)
+    t = np.arange(int(off[-1])) - off[pair]
+    return start_a[pair] + t // n_b[pair], start_b[pair] + t % n_b[pair], off, pair
 
 
 class _Scores:
@@ -228,19 +232,17 @@ class _Scores:
     def __init__(self, rec: _Records, items: _ItemRows, context: dict, models):
         self.claims = models.claim_probabilities_of(items.claim_rows, items.claim_off)
         sentences = models.claim_probabilities_of(items.sentence_rows, items.sentence_off)
-        erows, self.event_ids, sizes = [], [], []
-        for k, (a, b) in enumerate(items.pairs):
-            before = len(erows)
-            for x in rec.ev_by_doc.get(a, []):
-                for y in rec.ev_by_doc.get(b, []):
-                    erows.append(event_pair_features(rec.views[x.id], rec.views[y.id],
-                                                     float(rec.event_vec[x.id] @ rec.event_vec[y.id]),
-                                                     float(items.doc_cos[k])))
-                    self.event_ids.append((x.id, y.id))
-            sizes.append(len(erows) - before)
-        self.event_off = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
-        self.events = (models.event_probabilities_of(np.stack(erows), self.event_off) if erows
-                       else np.zeros(0, np.float32))
+        events = [e for d in rec.docs for e in rec.ev_by_doc.get(d, [])]
+        at, count, n = {}, {}, 0
+        for d in rec.docs:
+            at[d], count[d] = n, len(rec.ev_by_doc.get(d, []))
+            n += count[d]
+        left, right, self.event_off, pair = _cross_rows(items.pairs, at, count)
+        self.event_ids = [(events[i].id, events[j].id) for i, j in zip(left.tolist(), right.tolist())]
+        self.event_cos = [float(rec.event_vec[x] @ rec.event_vec[y]) for x, y in self.event_ids]
+        erows = EventTable([rec.views[e.id] for e in events]).pair_rows(left, right, np.array(self.event_cos, np.float64),
+                                                                       items.doc_cos[pair])
+        self.events = models.event_probabilities_of(erows, self.event_off) if len(erows) else np.zeros(0, np.float32)
         so = items.sentence_off
         self.rows = np.stack([doc_pair_features(
             float(items.doc_cos[k]), rec.language.get(a) == rec.language.get(b), float(items.opposed[k]),
@@ -252,9 +254,10 @@ class _Scores:
     def confidence(self, k: int) -> dict[str, float]:
         return {kind: float(self.documents[kind][k]) for kind in LINK_KINDS}
 
-    def event_pairs(self, k: int) -> tuple[np.ndarray, list[tuple[str, str]]]:
+    def event_pairs(self, k: int) -> tuple[np.ndarray, list[tuple[str, str]], list[float]]:
+        """Return the k-th pair's event pairs: probabilities, (id, id), MiniLM cosines."""
         lo, hi = int(self.event_off[k]), int(self.event_off[k + 1])
-        return self.events[lo:hi], self.event_ids[lo:hi]
+        return self.events[lo:hi], self.event_ids[lo:hi], self.event_cos[lo:hi]
 
 
 def _pair_findings(rec: _Records, items: _ItemRows, scores: _Scores, k: int, rare: frozenset[str] | None,
@@ -262,11 +265,11 @@ def _pair_findings(rec: _Records, items: _ItemRows, scores: _Scores, k: int, rar
     """Return what the pair models found between the k-th pair's two documents: the document-level confidence of each
     kind, the anchored event and claim pairs, and the opposed sides."""
     a, b = items.pairs[k]
-    rows, sides = items.claims(k)
+    rows, sides, specific = items.claims(k)
     probs = scores.claims[int(items.claim_off[k]):int(items.claim_off[k + 1])]
     confidence = scores.confidence(k)
     event_items, anchors = _event_items(rec, *scores.event_pairs(k), confidence, rare, models)
-    claim_items = _claim_items(rec, probs, sides, rows, event_items, anchors, rare)
+    claim_items = _claim_items(rec, probs, sides, rows, specific, event_items, anchors, rare)
     opposed_of = {(x.id, y.id): float(p[2]) for p, (x, y) in zip(probs, sides)}
     sides = opposed_sides(rec.stance.get(a, {}), rec.stance.get(b, {}), rec.by_doc.get(a, []), rec.by_doc.get(b, []),
                           rec.claim_vec, rec.shows)
@@ -276,16 +279,17 @@ def _pair_findings(rec: _Records, items: _ItemRows, scores: _Scores, k: int, rar
     return PairFindings(confidence, claim_items, event_items, anchors, sides, scores.rows[k].copy())
 
 
-def _event_items(rec: _Records, eprobs: np.ndarray, eids: list[tuple[str, str]], confidence: dict[str, float],
+def _event_items(rec: _Records, eprobs: np.ndarray, eids: list[tuple[str, str]], ecos: list[float],
+                 confidence: dict[str, float],
                  rare: frozenset[str] | None, models) -> tuple[list[tuple[float, str, str]], dict]:
     """Return the event pairs with an anchor (p same, id, id) and what each pair's two tellings share."""
     event_items, anchors = [], {}
     # Two documents the model is very sure tell one story may share only the country of a happening's telling.
     country_ok = confidence["same_event"] >= models.thresholds.get("same_event_country", 2.0)
     story_ok = confidence["same_event"] >= models.thresholds["same_event"]
-    for p, (x, y) in zip(eprobs, eids):
+    for p, (x, y), cos in zip(eprobs, eids, ecos):
         anchor = event_anchor(rec.event_by_id[x], rec.event_by_id[y], rec.ev_statement[x], rec.ev_statement[y], rare,
-                              float(rec.event_vec[x] @ rec.event_vec[y]), country_ok,
+                              cos, country_ok,
                               float(rec.xevent[x] @ rec.xevent[y]), float(p), story_ok)
         if anchor:
             event_items.append((float(p), x, y))
@@ -294,8 +298,11 @@ def _event_items(rec: _Records, eprobs: np.ndarray, eids: list[tuple[str, str]],
 
 
 def _claim_items(rec: _Records, probs: np.ndarray, sides: list[tuple[Statement, Statement]], rows: np.ndarray,
-                 event_items: list[tuple[float, str, str]], anchors: dict, rare: frozenset[str] | None) -> list[tuple]:
-    """Return the claim pairs with an anchor: (p corroborates, p contradicts, claim, claim, feature row, anchor)."""
+                 specific: list[bool], event_items: list[tuple[float, str, str]], anchors: dict,
+                 rare: frozenset[str] | None) -> list[tuple]:
+    """Return the claim pairs with an anchor: (p corroborates, p contradicts, claim, claim, feature row, anchor).
+    `specific` (`StatementTable.may_anchor`) says which pairs share something `shared_anchor` or `conflicting_figures`
+    could name; the others are not asked."""
     # Claims that tell tellings of one happening (their spans hold the two events' evidence) are about one thing.
     told_by: dict[str, set[tuple[str, str]]] = defaultdict(set)
     for p, x, y in event_items:
@@ -303,11 +310,13 @@ def _claim_items(rec: _Records, probs: np.ndarray, sides: list[tuple[Statement, 
             for c in rec.overlapping.get(x, set()) | rec.overlapping.get(y, set()):
                 told_by[c].add((x, y))
     claim_items, nothing = [], set()
-    for p, (x, y), r in zip(probs, sides, rows):
-        # shared_anchor reads the multilingual similarity only for names both claims use.
-        xcos = float(rec.xclaim[x.id] @ rec.xclaim[y.id]) if x.names & y.names else 0.0
-        anchor = (shared_anchor(x, y, rare, float(r[1]), xcos) or conflicting_figures(x, y)
-                  or same_assertion(float(r[1]))
+    for p, (x, y), r, maybe in zip(probs, sides, rows, specific):
+        anchor = None
+        if maybe:
+            # shared_anchor reads the multilingual similarity only for names both claims use.
+            xcos = float(rec.xclaim[x.id] @ rec.xclaim[y.id]) if x.names & y.names else 0.0
+            anchor = shared_anchor(x, y, rare, float(r[1]), xcos) or conflicting_figures(x, y)
+        anchor = (anchor or same_assertion(float(r[1]))
                   or one_happening(told_by.get(x.id, nothing) & told_by.get(y.id, nothing), anchors))
         if anchor:
             claim_items.append((float(p[1]), float(p[2]), x, y, r.copy(), anchor))

@@ -296,6 +296,16 @@ class StatementTable:
         self.language = np.array([codes.setdefault(s.language or "", len(codes)) for s in self.statements], np.int64)
         self.counted = np.array([bool(s.figures) for s in self.statements], bool)
         self._figures: dict[tuple, tuple[float, float]] = {}
+        # What `shared_anchor` can name: a figure's value, a place (above), a month, a proper name.
+        self.specifics = _ItemSets([frozenset(("figure", v) for v, _ in s.figures) | {("month", m) for m in s.months}
+                                    | {("name", x) for x in s.names} | {("place", x) for x in s.places}
+                                    for s in self.statements])
+
+    def may_anchor(self, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+        """Return, per r, whether statements left[r] and right[r] share a figure's value, a place, a month or a proper
+        name: without one `shared_anchor` finds nothing, and without figures on both sides neither does
+        `conflicting_figures`."""
+        return (self.specifics.shared(left, right) > 0) | (self.counted[left] & self.counted[right])
 
     def pair_rows(self, left: np.ndarray, right: np.ndarray, cos: np.ndarray, doc_cos: np.ndarray,
                   opposed: np.ndarray) -> np.ndarray:
@@ -408,6 +418,70 @@ def event_pair_features(a: dict, b: dict, cos: float, doc_cos: float) -> np.ndar
         cos, max(0.0, cos - 0.5), doc_cos, max(0.0, doc_cos - 0.6),
         _jaccard(frozenset(a.get("words", ())), frozenset(b.get("words", ()))),
     ], np.float32)
+
+
+class EventTable:
+    """Event views (`links.event_view`) as arrays, so that the EVENT_FEATURES rows of many event pairs come out at
+    once: row for row and bit for bit what `event_pair_features` gives one pair at a time (the dates compared once per
+    distinct pair of dates)."""
+
+    def __init__(self, views: list[dict]):
+        codes: dict = {}
+        self.type = np.array([codes.setdefault(("type", v.get("type")), len(codes)) for v in views], np.int64)
+        self.place = np.array([codes.setdefault(("place", v.get("location")), len(codes)) if v.get("location") else -1
+                               for v in views], np.int64)
+        self.dates = [v.get("date") or "" for v in views]
+        self.fatalities = np.array([v.get("fatalities") or 0 for v in views], np.float64)
+        self.actors = _ItemSets([frozenset(v.get("actors", frozenset())) for v in views])
+        self.words = _ItemSets([frozenset(v.get("words", ())) for v in views])
+        self._agree: dict[tuple[str, str], bool] = {}
+
+    def pair_rows(self, left: np.ndarray, right: np.ndarray, cos: np.ndarray, doc_cos: np.ndarray) -> np.ndarray:
+        """Return the (n, EVENT_FEATURES) float32 rows of the event pairs (left[r], right[r]) whose sentences' encoder
+        cosine is cos[r], in documents whose cosine is doc_cos[r]."""
+        n = len(left)
+        cos, doc_cos = np.asarray(cos, np.float64), np.asarray(doc_cos, np.float64)
+        agree, precise, missing = np.zeros(n), np.zeros(n), np.zeros(n)
+        for r, (i, j) in enumerate(zip(left.tolist(), right.tolist())):
+            da, db = self.dates[i], self.dates[j]
+            if not da or not db:
+                missing[r] = 1.0
+            elif self._dates_agree(da, db):
+                agree[r] = 1.0
+                precise[r] = float(len(da) >= 7 and len(db) >= 7)
+        fa, fb = self.fatalities[left], self.fatalities[right]
+        tolls = (fa != 0) & (fb != 0)
+        ratio = np.divide(np.maximum(fa, fb), np.minimum(fa, fb), out=np.ones(n), where=tolls)
+        actors = self.actors.shared(left, right)
+        actors_union = self.actors.sizes[left] + self.actors.sizes[right] - actors
+        words = self.words.shared(left, right)
+        words_union = self.words.sizes[left] + self.words.sizes[right] - words
+        la, lb = self.place[left], self.place[right]
+        placed = (la >= 0) & (lb >= 0)
+        rows = np.empty((n, len(EVENT_FEATURES)), np.float64)
+        rows[:, 0] = 1.0
+        rows[:, 1] = self.type[left] == self.type[right]
+        rows[:, 2] = agree
+        rows[:, 3] = precise
+        rows[:, 4] = missing
+        rows[:, 5] = np.minimum(actors, 3) / 3
+        rows[:, 6] = np.divide(actors, actors_union, out=np.zeros(n), where=actors_union > 0)
+        rows[:, 7] = placed & (la == lb)
+        rows[:, 8] = placed & (la != lb)
+        rows[:, 9] = tolls & (ratio <= 3)
+        rows[:, 10] = tolls & (ratio > 6)
+        rows[:, 11] = cos
+        rows[:, 12] = _positive(cos - 0.5)
+        rows[:, 13] = doc_cos
+        rows[:, 14] = _positive(doc_cos - 0.6)
+        rows[:, 15] = np.divide(words, words_union, out=np.zeros(n), where=words_union > 0)
+        return rows.astype(np.float32)
+
+    def _dates_agree(self, da: str, db: str) -> bool:
+        key = (da, db)
+        if key not in self._agree:
+            self._agree[key] = bool(dates_compatible(da, db))
+        return self._agree[key]
 
 
 _NAME = re.compile(r"(?<![\w’'-])[A-ZÀ-Ý][\w’'-]{3,}", re.U)
