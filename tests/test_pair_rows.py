@@ -52,3 +52,22 @@ def test_grouped_probabilities_equal_the_group_by_group_ones():
     for kind in models.documents:
         assert np.array_equal(models.document_probabilities_of(kind, doc_rows),
                               np.concatenate([models.document_probabilities(kind, r[None, :].copy()) for r in doc_rows]))
+
+
+def test_event_table_rows_equal_the_one_pair_rows():
+    from influence_atlas.reconcile.features import EventTable, event_pair_features
+    from influence_atlas.reconcile.links import event_view
+
+    views = [event_view("attack", "2022-03", {"Mali", "Wagner Group"}, "Moura", 300, "Soldiers killed 300 in Moura."),
+             event_view("attack", "2022-03-27", {"Mali"}, "Moura", 500, "An attack killed 500 people in Moura."),
+             event_view("attack", "2022", set(), None, None, "An attack happened in 2022."),
+             event_view("protest", None, {"Russia"}, "Bamako", 2, "People protested in Bamako."),
+             event_view("attack", "2019-05", {"Mali", "Wagner Group"}, "Gao", 40, "Forty died near Gao.")]
+    pairs = [(i, j) for i in range(len(views)) for j in range(len(views))]
+    left, right = (np.array(v, np.int64) for v in zip(*pairs))
+    cos = np.random.default_rng(3).uniform(0.0, 1.0, len(pairs)).astype(np.float32)
+    rows = EventTable(views).pair_rows(left, right, cos, cos[::-1].copy())
+    expected = np.stack([event_pair_features(views[i], views[j], float(c), float(d))
+                         for (i, j), c, d in zip(pairs, cos, cos[::-1])])
+    assert rows.dtype == np.float32 and np.array_equal(rows, expected)
+    assert rows[:, 2].max() == 1 and rows[:, 9].max() == 1 and rows[:, 10].max() == 1 and rows[:, 8].max() == 1
