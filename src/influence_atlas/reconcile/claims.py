@@ -270,7 +270,7 @@ def _pair_findings(rec: _Records, items: _ItemRows, scores: _Scores, k: int, rar
     confidence = scores.confidence(k)
     event_items, anchors = _event_items(rec, *scores.event_pairs(k), confidence, rare, models)
     claim_items = _claim_items(rec, probs, sides, rows, specific, event_items, anchors, rare)
-    opposed_of = {(x.id, y.id): float(p[2]) for p, (x, y) in zip(probs, sides)}
+    opposed_of = {(x.id, y.id): p for p, (x, y) in zip(probs[:, 2].tolist(), sides)}
     sides = opposed_sides(rec.stance.get(a, {}), rec.stance.get(b, {}), rec.by_doc.get(a, []), rec.by_doc.get(b, []),
                           rec.claim_vec, rec.shows)
     # Opposite sides make a contradiction only where the two claims shown oppose each other as propositions.
@@ -287,7 +287,7 @@ def _event_items(rec: _Records, eprobs: np.ndarray, eids: list[tuple[str, str]],
     # Two documents the model is very sure tell one story may share only the country of a happening's telling.
     country_ok = confidence["same_event"] >= models.thresholds.get("same_event_country", 2.0)
     story_ok = confidence["same_event"] >= models.thresholds["same_event"]
-    for p, (x, y), cos in zip(eprobs, eids, ecos):
+    for p, (x, y), cos in zip(eprobs.tolist(), eids, ecos):
         anchor = event_anchor(rec.event_by_id[x], rec.event_by_id[y], rec.ev_statement[x], rec.ev_statement[y], rare,
                               cos, country_ok,
                               float(rec.xevent[x] @ rec.xevent[y]), float(p), story_ok)
@@ -310,16 +310,16 @@ def _claim_items(rec: _Records, probs: np.ndarray, sides: list[tuple[Statement, 
             for c in rec.overlapping.get(x, set()) | rec.overlapping.get(y, set()):
                 told_by[c].add((x, y))
     claim_items, nothing = [], set()
-    for p, (x, y), r, maybe in zip(probs, sides, rows, specific):
+    for i, ((x, y), cos, maybe) in enumerate(zip(sides, rows[:, 1].tolist(), specific)):
         anchor = None
         if maybe:
             # shared_anchor reads the multilingual similarity only for names both claims use.
             xcos = float(rec.xclaim[x.id] @ rec.xclaim[y.id]) if x.names & y.names else 0.0
-            anchor = shared_anchor(x, y, rare, float(r[1]), xcos) or conflicting_figures(x, y)
-        anchor = (anchor or same_assertion(float(r[1]))
+            anchor = shared_anchor(x, y, rare, cos, xcos) or conflicting_figures(x, y)
+        anchor = (anchor or same_assertion(cos)
                   or one_happening(told_by.get(x.id, nothing) & told_by.get(y.id, nothing), anchors))
         if anchor:
-            claim_items.append((float(p[1]), float(p[2]), x, y, r.copy(), anchor))
+            claim_items.append((float(probs[i, 1]), float(probs[i, 2]), x, y, rows[i].copy(), anchor))
     return claim_items
 
 

@@ -508,12 +508,18 @@ def names_similarity(a: frozenset[str], b: frozenset[str], df: dict[str, int], n
         return 0.0
 
     def weight(name: str) -> float:
-        return (math.log(1 + n / max(1, df.get(name, 1))) / math.log(1 + n)) ** 2
+        return _name_weight(df.get(name, 1), n)
 
     # Summed in name order: a set's order varies with how it was built, and float sums with their order (the blocked
     # pass builds these sets otherwise than the whole-corpus one, and near-equal values decide partner ranks).
     shared = sum(weight(x) for x in sorted(a & b))
     return shared / math.sqrt(sum(weight(x) for x in sorted(a)) * sum(weight(x) for x in sorted(b))) if shared else 0.0
+
+
+@lru_cache(maxsize=65536)
+def _name_weight(count: int, n: int) -> float:
+    """The rarity weight of a name `count` of `n` documents use (names_similarity)."""
+    return (math.log(1 + n / max(1, count)) / math.log(1 + n)) ** 2
 
 
 def reciprocal_ranks(scores: dict[tuple[str, str], float], language: dict[str, str | None]) -> dict[tuple[str, str], tuple[float, float]]:
