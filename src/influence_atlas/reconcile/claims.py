@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Iterator
 
 import numpy as np
 
@@ -94,10 +95,33 @@ def compare_documents(documents: list[Document], claims: list[Claim], events: li
     """
     rec = _Records(documents, claims, events, stances, encoders or (encode_sentences, encode_multilingual), means)
     pairs, context, rare = _pairs_in_context(rec, candidates, focus, rare)
-    items = _ItemRows(rec, pairs)
     models = load_link_models()
-    scores = _Scores(rec, items, context, models)
-    return {(a, b): _pair_findings(rec, items, scores, k, rare, models) for k, (a, b) in enumerate(pairs)}
+    found = {}
+    for batch in _batches(rec, pairs):
+        items = _ItemRows(rec, batch)
+        scores = _Scores(rec, items, context, models)
+        found.update({(a, b): _pair_findings(rec, items, scores, k, rare, models) for k, (a, b) in enumerate(batch)})
+    return found
+
+
+# Item-pair rows (claim pairs and opening-sentence pairs) scored at a time: two long documents (40 opening sentences
+# each) make 1,600 rows, a unit of work thousands of such pairs; batches of pairs keep the rows to about 20 MB.
+PAIR_ROWS = 250_000
+
+
+def _batches(rec: _Records, pairs: list[tuple[str, str]]) -> Iterator[list[tuple[str, str]]]:
+    """Yield the pairs, in order, in batches of at most about PAIR_ROWS item-pair rows (a pair's values do not depend
+    on its batch)."""
+    batch, rows = [], 0
+    for a, b in pairs:
+        n = len(rec.told[a][1]) * len(rec.told[b][1]) + len(rec.by_doc.get(a, ())) * len(rec.by_doc.get(b, ()))
+        if batch and rows + n > PAIR_ROWS:
+            yield batch
+            batch, rows = [], 0
+        batch.append((a, b))
+        rows += n
+    if batch:
+        yield batch
 
 
 class _Records:
@@ -147,6 +171,20 @@ class _Records:
         self.ev_statement = {e.id: describe(e.id, e.doc, e.evidence, language.get(e.doc)) for e in all_events}
         self.overlapping = {e.id: {c.id for c in spans.get(e.doc, ()) if c.start < e.end and e.start < c.end}
                             for e in all_events}
+        # Every claim and opening sentence in one table, every event in another (a document's items are consecutive).
+        statements, self.claim_at, self.sentence_at = [], {}, {}
+        for d in docs:
+            self.claim_at[d] = len(statements)
+            statements += self.by_doc.get(d, [])
+            self.sentence_at[d] = len(statements)
+            statements += self.told[d][1]
+        self.statements = StatementTable(statements)
+        self.events = all_events
+        self.event_at, at = {}, 0
+        for d in docs:
+            self.event_at[d] = at
+            at += len(self.ev_by_doc.get(d, []))
+        self.event_table = EventTable([self.views[e.id] for e in all_events])
 
     def opposed(self, a: str, b: str) -> float:
         """Return how far documents a and b lean opposite ways on an actor (`stance_opposition`)."""
@@ -182,13 +220,7 @@ class _ItemRows:
         self.pairs = pairs
         self.doc_cos = np.array([float(rec.vectors[a] @ rec.vectors[b]) for a, b in pairs], np.float64)
         self.opposed = np.array([rec.opposed(a, b) for a, b in pairs], np.float64)
-        statements, claim_at, sentence_at = [], {}, {}
-        for d in rec.docs:
-            claim_at[d] = len(statements)
-            statements += rec.by_doc.get(d, [])
-            sentence_at[d] = len(statements)
-            statements += rec.told[d][1]
-        table = StatementTable(statements)
+        table, claim_at, sentence_at = rec.statements, rec.claim_at, rec.sentence_at
         self.claim_sides = [(x, y) for a, b in pairs for x in rec.by_doc.get(a, []) for y in rec.by_doc.get(b, [])]
         cos = [float(rec.claim_vec[x.id] @ rec.claim_vec[y.id]) for x, y in self.claim_sides]
         left, right, self.claim_off, pair = _cross_rows(pairs, claim_at, {d: len(rec.by_doc.get(d, [])) for d in rec.docs})
@@ -232,16 +264,12 @@ class _Scores:
     def __init__(self, rec: _Records, items: _ItemRows, context: dict, models):
         self.claims = models.claim_probabilities_of(items.claim_rows, items.claim_off)
         sentences = models.claim_probabilities_of(items.sentence_rows, items.sentence_off)
-        events = [e for d in rec.docs for e in rec.ev_by_doc.get(d, [])]
-        at, count, n = {}, {}, 0
-        for d in rec.docs:
-            at[d], count[d] = n, len(rec.ev_by_doc.get(d, []))
-            n += count[d]
-        left, right, self.event_off, pair = _cross_rows(items.pairs, at, count)
+        events = rec.events
+        left, right, self.event_off, pair = _cross_rows(items.pairs, rec.event_at,
+                                                        {d: len(rec.ev_by_doc.get(d, [])) for d in rec.docs})
         self.event_ids = [(events[i].id, events[j].id) for i, j in zip(left.tolist(), right.tolist())]
         self.event_cos = [float(rec.event_vec[x] @ rec.event_vec[y]) for x, y in self.event_ids]
-        erows = EventTable([rec.views[e.id] for e in events]).pair_rows(left, right, np.array(self.event_cos, np.float64),
-                                                                       items.doc_cos[pair])
+        erows = rec.event_table.pair_rows(left, right, np.array(self.event_cos, np.float64), items.doc_cos[pair])
         self.events = models.event_probabilities_of(erows, self.event_off) if len(erows) else np.zeros(0, np.float32)
         so = items.sentence_off
         self.rows = np.stack([doc_pair_features(
