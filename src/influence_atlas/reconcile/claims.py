@@ -105,8 +105,9 @@ def compare_documents(documents: list[Document], claims: list[Claim], events: li
 
 
 # Item-pair rows (claim pairs and opening-sentence pairs) scored at a time: two long documents (40 opening sentences
-# each) make 1,600 rows, a unit of work thousands of such pairs; batches of pairs keep the rows to about 20 MB.
-PAIR_ROWS = 250_000
+# each) make 1,600 rows, a unit of work thousands of such pairs; batches of pairs keep the rows and their temporaries
+# to a few MB (a second pass over 1,000 synthetic documents peaks as main's did: 133 MB against 126; 250,000 rows: 174).
+PAIR_ROWS = 20_000
 
 
 def _batches(rec: _Records, pairs: list[tuple[str, str]]) -> Iterator[list[tuple[str, str]]]:

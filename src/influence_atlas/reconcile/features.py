@@ -283,7 +283,7 @@ class StatementTable:
     float64 (as Python's floats), cast to float32 at the end as `claim_pair_features` casts its row.
     """
 
-    CHUNK = 32768  # rows computed at a time (bounds the lookup arrays: about 40 items a row at most)
+    CHUNK = 4096  # rows computed at a time (bounds the lookup arrays: about 40 items a row at most)
 
     def __init__(self, statements: list[Statement]):
         self.statements = list(statements)
