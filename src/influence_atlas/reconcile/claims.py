@@ -89,9 +89,10 @@ def compare_documents(documents: list[Document], claims: list[Claim], events: li
     `encoders` (MiniLM, multilingual) replace `encode_sentences` and `encode_multilingual` (with the rows the caller
     encoded already: `links.known_vectors`).
 
-    Three parts: the records as the pair models read them (`_Records`), the candidate pairs with their corpus context
-    (`_pairs_in_context`), then the claim- and sentence-pair feature rows of every pair at once (`_ItemRows`), the pair
-    models' probabilities of every pair at once (`_Scores`) and, pair by pair, the anchored items (`_pair_findings`).
+    The parts: the records as the pair models read them (`_Records`), the candidate pairs with their corpus context
+    (`_pairs_in_context`), then, a batch of pairs at a time (`_batches`), the claim- and sentence-pair feature rows of
+    every pair at once (`_ItemRows`), the pair models' probabilities (`_Scores`) and, pair by pair, the anchored items
+    (`_pair_findings`).
     """
     rec = _Records(documents, claims, events, stances, encoders or (encode_sentences, encode_multilingual), means)
     pairs, context, rare = _pairs_in_context(rec, candidates, focus, rare)
