@@ -175,9 +175,37 @@ def vm_kb(field: str) -> int:
     return 0
 
 
-def run_reconcile(url: str) -> dict:
+def stand_in_encoder(texts: list[str]) -> "np.ndarray":
+    """Return 384-wide rows for texts without a model: the normalised sum of a fixed pseudo-random row per word (seeded
+    by the word's crc32), so retellings of one story are near each other. For measuring pair scoring at sizes where
+    the real encoders would take hours (`--stand-in-encoder`); the links differ from the real encoders' links."""
+    import re
+    import zlib
+
+    import numpy as np
+
+    out = np.zeros((len(texts), 384), np.float32)
+    for i, text in enumerate(texts):
+        for word in re.findall(r"\w+", text.lower()):
+            row = _WORD_ROWS.get(word)
+            if row is None:
+                row = _WORD_ROWS[word] = np.random.default_rng(zlib.crc32(word.encode())).standard_normal(384).astype(np.float32)
+            out[i] += row
+        norm = float(np.linalg.norm(out[i]))
+        out[i] /= norm if norm else 1.0
+    return out
+
+
+_WORD_ROWS: dict = {}
+
+
+def run_reconcile(url: str, stand_in: bool = False) -> dict:
     """Reconcile the store at url once; return CPU and wall seconds, memory and links per kind."""
     from influence_atlas.pipeline import reconcile
+    from influence_atlas.reconcile import blocks
+
+    if stand_in:  # the rows kept by this pass are the stand-in's, so the second pass reads them too
+        blocks.encode_sentences = blocks.encode_multilingual = stand_in_encoder
     from influence_atlas.reconcile.features import load_link_models
     from influence_atlas.store import open_store
 
@@ -221,6 +249,11 @@ def main() -> None:
     ap.add_argument("--pg-url", help="admin URL of a PostgreSQL server to use instead of a throwaway one")
     ap.add_argument("--label", default="", help="a name for the code measured (kept in the results)")
     ap.add_argument("--save", action="store_true", help="append the runs to bench/results/reconcile.json")
+    ap.add_argument("--stand-in-encoder", action="store_true",
+                    help="encode with a hashed bag of words instead of the models (pair scoring at large sizes)")
+    ap.add_argument("--keep", help="folder to keep the SQLite stores in (reconciled, encoder rows kept), for "
+                                   "measuring later passes with --again")
+    ap.add_argument("--again", help="a kept SQLite store (from --keep): reconcile it twice more, print the figures")
     ap.add_argument("--part", choices=("generate", "reconcile"), help=argparse.SUPPRESS)
     ap.add_argument("--url", help=argparse.SUPPRESS)
     ap.add_argument("--size", type=int, help=argparse.SUPPRESS)
@@ -229,7 +262,11 @@ def main() -> None:
         print(json.dumps(generate(a.url, a.size, a.seed)))
         return
     if a.part == "reconcile":
-        print(json.dumps(run_reconcile(a.url)))
+        print(json.dumps(run_reconcile(a.url, a.stand_in_encoder)))
+        return
+    if a.again:
+        print(json.dumps(dict(db="sqlite", store=a.again, label=a.label, load_avg=round(os.getloadavg()[0], 1),
+                              **_part("--part", "reconcile", "--url", f"sqlite:///{Path(a.again).resolve()}"))))
         return
     dbs = a.dbs.split(",")
     pg, folder = pg_server(a.pg_url) if "postgres" in dbs else (None, None)
@@ -239,10 +276,13 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="atlas-reconcile-") as tmp:
             for size in [int(s) for s in a.sizes.split(",")]:
                 for db in dbs:
-                    url = new_pg_database(pg, f"rec_{size}") if db == "postgres" else f"sqlite:///{tmp}/rec-{size}.db"
+                    where = Path(a.keep).resolve() if a.keep else Path(tmp)
+                    url = new_pg_database(pg, f"rec_{size}") if db == "postgres" else f"sqlite:///{where}/rec-{size}.db"
                     made = _part("--part", "generate", "--url", url, "--size", str(size), "--seed", str(a.seed))
+                    stand_in = ["--stand-in-encoder"] if a.stand_in_encoder else []
                     row = dict(db=db, documents=size, records=made, commit=commit, label=a.label,
-                               load_avg=round(os.getloadavg()[0], 1), **_part("--part", "reconcile", "--url", url))
+                               load_avg=round(os.getloadavg()[0], 1), encoder="stand-in" if stand_in else "models",
+                               **_part("--part", "reconcile", "--url", url, *stand_in))
                     prev = next((r for r in reversed(rows) if r["db"] == db and r["documents"] < size), None)
                     if prev:
                         row["growth_vs"] = prev["documents"]
@@ -250,7 +290,7 @@ def main() -> None:
                         row["wall_growth"] = round(row["wall_s"] / max(prev["wall_s"], 0.1), 1)
                     rows.append(row)
                     print(json.dumps(row), flush=True)
-                    if db == "sqlite":
+                    if db == "sqlite" and not a.keep:
                         Path(f"{tmp}/rec-{size}.db").unlink(missing_ok=True)
     finally:
         if folder:

@@ -245,25 +245,32 @@ def _find_candidates(db: sqlite3.Connection) -> None:
 def _pair_context(db: sqlite3.Connection, df: dict[str, int], n: int, means: dict, chunk: int = CONTEXT_PAIRS) -> None:
     """Step 3: each pair's meaning similarity, names' cosine, shared figures, multilingual story similarity (centred on
     the corpus's per-language `means`, and raw) and nearest claims in centred multilingual meaning, then both
-    directions' ranks (`corpus_context`'s features)."""
-    last = ("", "")
+    directions' ranks (`corpus_context`'s features).
+
+    Pairs are read in block order, so that a chunk's documents are mostly the previous chunk's (one block's members):
+    those are kept, read and centred once, and only the others are read (each pair's values depend on its two
+    documents and the corpus's means, not on its chunk)."""
+    db.execute("CREATE INDEX ix_pairs_block ON pairs (block, a, b)")
+    last = ("", "", "")
+    held: dict[str, tuple] = {}
     while True:
-        pairs = db.execute("SELECT a, b FROM pairs WHERE (a, b) > (?, ?) ORDER BY a, b LIMIT ?", (*last, chunk)).fetchall()
-        if not pairs:
+        rows = db.execute("SELECT block, a, b FROM pairs WHERE (block, a, b) > (?, ?, ?) ORDER BY block, a, b LIMIT ?",
+                          (*last, chunk)).fetchall()
+        if not rows:
             break
+        pairs = [(a, b) for _, a, b in rows]
         ids = {x for p in pairs for x in p}
-        vec = _vectors(db, ids)
-        info, story, xclaims, language = {}, {}, {}, {}
-        for d, lang, ns, fs, sv, xc in _rows(db, "SELECT id, lang, names, figures, story, xclaims FROM docs WHERE id IN ({})", ids):
-            info[d] = (frozenset(json.loads(ns)), frozenset(json.loads(fs)))
-            story[d], xclaims[d], language[d] = _unblob(sv), _unblob(xc), lang
-        similar = story_similarities(story, language, pairs, means["story"])
-        xrows = centred(xclaims, language, means["claims"])
+        fresh = _context_documents(db, ids - held.keys(), means)
+        held = {d: held[d] if d in held else fresh[d] for d in ids}
+        vec = {d: h[0] for d, h in held.items()}
+        language = {d: h[3] for d, h in held.items()}
+        similar = story_similarities({d: h[4] for d, h in held.items()}, language, pairs,
+                                     flat={d: h[5] for d, h in held.items()})
         db.executemany("UPDATE pairs SET cos = ?, ns = ?, fig = ?, sc = ?, sr = ?, asr = ? WHERE a = ? AND b = ?", [
-            (float(vec[a] @ vec[b]), names_similarity(info[a][0], info[b][0], df, n),
-             min(3, len(info[a][1] & info[b][1])) / 3, *similar[(a, b)],
-             assertion_similarity(xrows[a], xrows[b]), a, b) for a, b in pairs])
-        last = pairs[-1]
+            (float(vec[a] @ vec[b]), names_similarity(held[a][1], held[b][1], df, n),
+             min(3, len(held[a][2] & held[b][2])) / 3, *similar[(a, b)],
+             assertion_similarity(held[a][6], held[b][6]), a, b) for a, b in pairs])
+        last = rows[-1]
     # Ranks as features.reciprocal_ranks gives them: among a document's partners of one language, by value then id.
     db.executescript("""
         CREATE TABLE ranks AS
@@ -273,9 +280,21 @@ def _pair_context(db: sqlite3.Connection, df: dict[str, int], n: int, means: dic
                      ROW_NUMBER() OVER (PARTITION BY x, docs.lang ORDER BY sr DESC, y) AS rs
         FROM dir JOIN docs ON docs.id = dir.y;
         CREATE UNIQUE INDEX ix_ranks ON ranks (x, y);
-        CREATE INDEX ix_pairs_block ON pairs (block, a, b);
     """)
     db.commit()
+
+
+def _context_documents(db: sqlite3.Connection, ids: set[str], means: dict) -> dict[str, tuple]:
+    """Return per document what step 3 reads: (vector, names, figures, language, story rows, story rows centred, claim
+    rows centred), centred on the corpus's `means` (each document's rows on their own)."""
+    out, story, xclaims, language = {}, {}, {}, {}
+    vec = _vectors(db, ids)
+    for d, lang, ns, fs, sv, xc in _rows(db, "SELECT id, lang, names, figures, story, xclaims FROM docs WHERE id IN ({})", ids):
+        out[d] = (vec[d], frozenset(json.loads(ns)), frozenset(json.loads(fs)), lang)
+        story[d], xclaims[d], language[d] = _unblob(sv), _unblob(xc), lang
+    flat = centred(story, language, means["story"])
+    xrows = centred(xclaims, language, means["claims"])
+    return {d: (*v, story[d], flat[d], xrows[d]) for d, v in out.items()}
 
 
 def _units(db: sqlite3.Connection, n: int, size: int, means: dict) -> Iterator[Unit]:

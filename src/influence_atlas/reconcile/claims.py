@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Iterator
 
 import numpy as np
 
@@ -30,12 +31,12 @@ from ..extract.encoder import encode_sentences
 from ..extract.multilingual import encode_multilingual
 from ..records import Claim, Document, Event, Link, Mention, Stance
 from .events import dates_near, link_id
-from .features import (LINK_KINDS, NAME_ANCHOR_SIMILARITY, Statement, claim_pair_features, conflicting_figures,
-                       corpus_context, describe, doc_pair_features, document_figures, document_names,
-                       event_pair_features, load_link_models, rare_names_of, shared_anchor, specific_place,
+from .features import (DOC_FEATURES, LINK_KINDS, NAME_ANCHOR_SIMILARITY, EventTable, Statement, StatementTable,
+                       conflicting_figures, corpus_context, describe, doc_pair_features, document_figures,
+                       document_names, load_link_models, rare_names_of, shared_anchor, specific_place,
                        stance_disagreement, stance_opposition)
 from .links import (CentredRows, assertion_similarity, candidate_documents, corpus_means, document_sentences,
-                    event_view, lead_claims, sentence_pair_rows, story_similarities, story_vectors)
+                    event_view, lead_claims, story_similarities, story_vectors)
 
 # Per document pair and kind, the strongest few claim pairs: an analyst reads these, they are not a dump.
 MAX_LINKS = 2
@@ -91,117 +92,270 @@ def compare_documents(documents: list[Document], claims: list[Claim], events: li
     a caller that blocks a corpus too large to hold (reconcile.blocks); without them all are computed over `documents`.
     `encoders` (MiniLM, multilingual) replace `encode_sentences` and `encode_multilingual` (with the rows the caller
     encoded already: `links.known_vectors`).
+
+    The parts: the records as the pair models read them (`_Records`), the candidate pairs with their corpus context
+    (`_pairs_in_context`), then, a batch of pairs at a time (`_batches`), the claim- and sentence-pair feature rows of
+    every pair at once (`_ItemRows`), the pair models' probabilities (`_Scores`) and, pair by pair, the anchored items
+    (`_pair_findings`).
     """
-    encode, encode_x = encoders or (encode_sentences, encode_multilingual)
+    rec = _Records(documents, claims, events, stances, encoders or (encode_sentences, encode_multilingual), means,
+                   leads=candidates is None or not means)
+    pairs, context, rare = _pairs_in_context(rec, candidates, focus, rare)
     models = load_link_models()
-    texts = {d.id: d.text for d in documents}
-    language = {d.id: d.language for d in documents}
-    by_doc: dict[str, list[Statement]] = defaultdict(list)
-    for c in claims:
-        if c.doc in texts:
-            by_doc[c.doc].append(describe(c.id, c.doc, c.text, language.get(c.doc)))
-    ev_by_doc: dict[str, list[Event]] = defaultdict(list)
-    for e in events:
-        if e.doc in texts and not e.generic:
-            ev_by_doc[e.doc].append(e)
-    stance: dict[str, dict[str, float]] = defaultdict(dict)
-    shows: dict[str, set[str]] = defaultdict(set)  # actor -> claims inside a sentence that shows a lean toward it
-    spans: dict[str, list[Claim]] = defaultdict(list)
-    for c in claims:
-        spans[c.doc].append(c)
-    for s in stances:
-        if s.holder:  # a quoted speaker's lean is not the source's
-            continue
-        stance[s.doc][s.actor] = s.score
-        for start, end in s.evidence:
-            shows[s.actor].update(c.id for c in spans.get(s.doc, ()) if c.start < end and start < c.end)
-    docs = sorted(d for d in texts if by_doc.get(d) or ev_by_doc.get(d))
-    told = document_sentences({d: texts[d] for d in docs}, language, encode)
-    vectors = {d: v[0] for d, v in told.items()}
-    if candidates is None:
-        keys = {d: _main_actors(told[d][1]) for d in docs}
-        pairs = candidate_documents(vectors, keys, focus=focus)
-    else:
-        pairs = set(candidates)
-    claim_vec = {}
-    all_claims = [s for d in docs for s in by_doc.get(d, [])]
-    for s, v in zip(all_claims, encode([s.text for s in all_claims])):
-        claim_vec[s.id] = v
-    all_events = [e for d in docs for e in ev_by_doc.get(d, [])]
-    by_id = {e.id: e for e in all_events}
-    event_vec = dict(zip([e.id for e in all_events], encode([e.evidence for e in all_events])))
-    views = {e.id: event_view(e.type, e.date, {x.name for x in e.actors}, e.location, e.fatalities, e.evidence)
-             for e in all_events}
-    doc_cos_of = {p: float(vectors[p[0]] @ vectors[p[1]]) for p in pairs}
-    # Claims and event sentences in multilingual meaning, each language centred on its lead rows' mean, so an English
-    # and a French telling can meet; encoded only where a decision reads them (links.CentredRows).
-    lead_rows = story_vectors({d: texts[d] for d in docs}, encode_x) if candidates is None or not means else {}
-    xrow = CentredRows(encode_x, language, means["claims"] if means else corpus_means(lead_rows, language))
-    if candidates is None:
-        names = {d: document_names(texts[d]) for d in docs}
-        rare = rare_names_of(names)
-        story = story_similarities(lead_rows, language, sorted(pairs))
-        told_claims = {d: xrow(d, lead_claims(texts[d], [s.text for s in by_doc.get(d, [])])) for d in docs}
-        assertion = {p: assertion_similarity(told_claims[p[0]], told_claims[p[1]]) for p in pairs}
-        context = corpus_context(sorted(pairs), doc_cos_of, names, {d: document_figures(told[d][1]) for d in docs},
-                                 language, story, assertion)
-    else:
-        context = candidates
-    ev_statement = {e.id: describe(e.id, e.doc, e.evidence, language.get(e.doc)) for e in all_events}
-    overlapping = {e.id: {c.id for c in spans.get(e.doc, ()) if c.start < e.end and e.start < c.end} for e in all_events}
     found = {}
-    for a, b in sorted(pairs):
-        doc_cos = doc_cos_of[(a, b)]
-        opposed = stance_opposition(stance.get(a, {}), stance.get(b, {}))
-        rows, sides = [], []
-        for x in by_doc.get(a, []):
-            for y in by_doc.get(b, []):
-                rows.append(claim_pair_features(x, y, float(claim_vec[x.id] @ claim_vec[y.id]), doc_cos, opposed))
-                sides.append((x, y))
-        probs = models.claim_probabilities(np.stack(rows)) if rows else np.zeros((0, 3))
-        erows, eids = [], []
-        for x in ev_by_doc.get(a, []):
-            for y in ev_by_doc.get(b, []):
-                erows.append(event_pair_features(views[x.id], views[y.id], float(event_vec[x.id] @ event_vec[y.id]), doc_cos))
-                eids.append((x.id, y.id))
-        eprobs = models.event_probabilities(np.stack(erows)) if erows else np.zeros(0)
-        srows = sentence_pair_rows(told[a], told[b], doc_cos, opposed)
-        sprobs = models.claim_probabilities(srows) if len(srows) else np.zeros((0, 3))
-        row = doc_pair_features(doc_cos, language.get(a) == language.get(b), opposed, sprobs[:, 1].tolist(),
-                                sprobs[:, 2].tolist(), eprobs.tolist(), context[(a, b)])[None, :]
-        confidence = one_story({kind: float(models.document_probabilities(kind, row.copy())[0]) for kind in LINK_KINDS})
-        event_items, anchors = [], {}
-        # Two documents the model is very sure tell one story may share only the country of a happening's telling.
-        country_ok = confidence["same_event"] >= models.thresholds.get("same_event_country", 2.0)
-        for p, (x, y) in zip(eprobs, eids):
-            anchor = event_anchor(by_id[x], by_id[y], ev_statement[x], ev_statement[y], rare,
-                                  float(event_vec[x] @ event_vec[y]), country_ok,
-                                  lambda: xrow.similarity((a, by_id[x].evidence), (b, by_id[y].evidence)),
-                                  float(p), confidence["same_event"] >= models.thresholds["same_event"])
-            if anchor:
-                event_items.append((float(p), x, y))
-                anchors[(x, y)] = anchors[(y, x)] = anchor
-        # Claims that tell tellings of one happening (their spans hold the two events' evidence) are about one thing.
-        told_by: dict[str, set[tuple[str, str]]] = defaultdict(set)
-        for p, x, y in event_items:
-            if p >= SURE_TELLING:
-                for c in overlapping.get(x, set()) | overlapping.get(y, set()):
-                    told_by[c].add((x, y))
-        claim_items = []
-        for p, (x, y), r in zip(probs, sides, rows):
-            xcos = lambda: xrow.similarity((a, x.text), (b, y.text))  # noqa: E731 - read only when needed
-            anchor = (shared_anchor(x, y, rare, float(r[1]), xcos) or conflicting_figures(x, y)
-                      or same_assertion(float(r[1])) or one_happening(told_by[x.id] & told_by[y.id], anchors))
-            if anchor:
-                claim_items.append((float(p[1]), float(p[2]), x, y, r, anchor))
-        opposed_of = {(x.id, y.id): float(p[2]) for p, (x, y) in zip(probs, sides)}
-        sides = opposed_sides(stance.get(a, {}), stance.get(b, {}), by_doc.get(a, []), by_doc.get(b, []), claim_vec,
-                              shows)
-        # Opposite sides make a contradiction only where the two claims shown oppose each other as propositions.
-        if sides is not None and opposed_of.get((sides[2].id, sides[3].id), 0.0) < OPPOSED_PROPOSITION:
-            sides = None
-        found[(a, b)] = PairFindings(confidence, claim_items, event_items, anchors, sides, row[0])
+    for batch in _batches(rec, pairs):
+        items = _ItemRows(rec, batch)
+        scores = _Scores(rec, items, context, models)
+        found.update({(a, b): _pair_findings(rec, items, scores, k, rare, models) for k, (a, b) in enumerate(batch)})
     return found
+
+
+# Item-pair rows (claim pairs and opening-sentence pairs) scored at a time: two long documents (40 opening sentences
+# each) make 1,600 rows, a unit of work thousands of such pairs; batches of pairs keep the rows and their temporaries
+# to a few MB (a second pass over 1,000 synthetic documents peaks as main's did: 133 MB against 126; 250,000 rows: 174).
+PAIR_ROWS = 20_000
+
+
+def _batches(rec: _Records, pairs: list[tuple[str, str]]) -> Iterator[list[tuple[str, str]]]:
+    """Yield the pairs, in order, in batches of at most about PAIR_ROWS item-pair rows (a pair's values do not depend
+    on its batch)."""
+    batch, rows = [], 0
+    for a, b in pairs:
+        n = len(rec.told[a][1]) * len(rec.told[b][1]) + len(rec.by_doc.get(a, ())) * len(rec.by_doc.get(b, ()))
+        if batch and rows + n > PAIR_ROWS:
+            yield batch
+            batch, rows = [], 0
+        batch.append((a, b))
+        rows += n
+    if batch:
+        yield batch
+
+
+class _Records:
+    """The documents' statements, events, stances and encoder rows, as the pair models read them."""
+
+    def __init__(self, documents: list[Document], claims: list[Claim], events: list[Event], stances: list[Stance],
+                 encoders: tuple, means: dict | None, leads: bool = True):
+        encode, encode_x = encoders
+        self.texts = {d.id: d.text for d in documents}
+        self.language = language = {d.id: d.language for d in documents}
+        self.by_doc: dict[str, list[Statement]] = defaultdict(list)
+        for c in claims:
+            if c.doc in self.texts:
+                self.by_doc[c.doc].append(describe(c.id, c.doc, c.text, language.get(c.doc)))
+        self.ev_by_doc: dict[str, list[Event]] = defaultdict(list)
+        for e in events:
+            if e.doc in self.texts and not e.generic:
+                self.ev_by_doc[e.doc].append(e)
+        self.stance: dict[str, dict[str, float]] = defaultdict(dict)
+        self.shows: dict[str, set[str]] = defaultdict(set)  # actor -> claims inside a sentence that shows a lean toward it
+        spans: dict[str, list[Claim]] = defaultdict(list)
+        for c in claims:
+            spans[c.doc].append(c)
+        for s in stances:
+            if s.holder:  # a quoted speaker's lean is not the source's
+                continue
+            self.stance[s.doc][s.actor] = s.score
+            for start, end in s.evidence:
+                self.shows[s.actor].update(c.id for c in spans.get(s.doc, ()) if c.start < end and start < c.end)
+        self.docs = docs = sorted(d for d in self.texts if self.by_doc.get(d) or self.ev_by_doc.get(d))
+        self.told = document_sentences({d: self.texts[d] for d in docs}, language, encode)
+        self.vectors = {d: v[0] for d, v in self.told.items()}
+        all_claims = [s for d in docs for s in self.by_doc.get(d, [])]
+        self.claim_vec = dict(zip([s.id for s in all_claims], encode([s.text for s in all_claims])))
+        all_events = [e for d in docs for e in self.ev_by_doc.get(d, [])]
+        self.event_by_id = {e.id: e for e in all_events}
+        self.event_vec = dict(zip([e.id for e in all_events], encode([e.evidence for e in all_events])))
+        self.views = {e.id: event_view(e.type, e.date, {x.name for x in e.actors}, e.location, e.fatalities, e.evidence)
+                      for e in all_events}
+        # Claims and event sentences in multilingual meaning, each language centred on its lead rows' mean, so an
+        # English and a French telling can meet; encoded only where a decision reads them (links.CentredRows). The
+        # lead rows (`leads`) are needed unless a blocking caller gives the means and the pairs' context.
+        self.lead_rows = story_vectors({d: self.texts[d] for d in docs}, encode_x) if leads else {}
+        self.xrow = CentredRows(encode_x, language, means["claims"] if means else corpus_means(self.lead_rows, language))
+        self.ev_statement = {e.id: describe(e.id, e.doc, e.evidence, language.get(e.doc)) for e in all_events}
+        self.overlapping = {e.id: {c.id for c in spans.get(e.doc, ()) if c.start < e.end and e.start < c.end}
+                            for e in all_events}
+        # Every claim and opening sentence in one table, every event in another (a document's items are consecutive).
+        statements, self.claim_at, self.sentence_at = [], {}, {}
+        for d in docs:
+            self.claim_at[d] = len(statements)
+            statements += self.by_doc.get(d, [])
+            self.sentence_at[d] = len(statements)
+            statements += self.told[d][1]
+        self.statements = StatementTable(statements)
+        self.events = all_events
+        self.event_at, at = {}, 0
+        for d in docs:
+            self.event_at[d] = at
+            at += len(self.ev_by_doc.get(d, []))
+        self.event_table = EventTable([self.views[e.id] for e in all_events])
+
+    def opposed(self, a: str, b: str) -> float:
+        """Return how far documents a and b lean opposite ways on an actor (`stance_opposition`)."""
+        return stance_opposition(self.stance.get(a, {}), self.stance.get(b, {}))
+
+
+def _pairs_in_context(rec: _Records, candidates: dict | None, focus: set[str] | None,
+                      rare: frozenset[str] | None) -> tuple[list[tuple[str, str]], dict, frozenset[str] | None]:
+    """Return the document pairs to compare (sorted), their corpus context and the rare names: the caller's when it
+    blocked a larger corpus (`candidates`, `rare`), else found and computed over these documents."""
+    if candidates is not None:
+        return sorted(candidates), candidates, rare
+    docs, texts, told = rec.docs, rec.texts, rec.told
+    keys = {d: _main_actors(told[d][1]) for d in docs}
+    pairs = sorted(candidate_documents(rec.vectors, keys, focus=focus))
+    names = {d: document_names(texts[d]) for d in docs}
+    story = story_similarities(rec.lead_rows, rec.language, pairs)
+    told_claims = {d: rec.xrow(d, lead_claims(texts[d], [s.text for s in rec.by_doc.get(d, [])])) for d in docs}
+    assertion = {p: assertion_similarity(told_claims[p[0]], told_claims[p[1]]) for p in pairs}
+    doc_cos = {p: float(rec.vectors[p[0]] @ rec.vectors[p[1]]) for p in pairs}
+    context = corpus_context(pairs, doc_cos, names, {d: document_figures(told[d][1]) for d in docs}, rec.language,
+                             story, assertion)
+    return pairs, context, rare_names_of(names)
+
+
+class _ItemRows:
+    """The CLAIM_FEATURES rows of every claim pair and every opening-sentence pair of the document pairs, computed for
+    all pairs at once (`features.StatementTable`), with each pair's slice: `claims(k)`, `sentences(k)`.
+
+    The encoder cosines are taken as before, pair by pair (a claim pair's two rows, the two documents' sentence
+    matrices), because BLAS gives other last bits for other matrix shapes and the rows must not change."""
+
+    def __init__(self, rec: _Records, pairs: list[tuple[str, str]]):
+        self.pairs = pairs
+        self.doc_cos = np.array([float(rec.vectors[a] @ rec.vectors[b]) for a, b in pairs], np.float64)
+        self.opposed = np.array([rec.opposed(a, b) for a, b in pairs], np.float64)
+        table, claim_at, sentence_at = rec.statements, rec.claim_at, rec.sentence_at
+        self.claim_sides = [(x, y) for a, b in pairs for x in rec.by_doc.get(a, []) for y in rec.by_doc.get(b, [])]
+        cos = [float(rec.claim_vec[x.id] @ rec.claim_vec[y.id]) for x, y in self.claim_sides]
+        left, right, self.claim_off, pair = _cross_rows(pairs, claim_at, {d: len(rec.by_doc.get(d, [])) for d in rec.docs})
+        self.claim_rows = table.pair_rows(left, right, np.array(cos, np.float64), self.doc_cos[pair], self.opposed[pair])
+        self.claim_may_anchor = table.may_anchor(left, right)
+        told = rec.told
+        cos = [(told[a][2] @ told[b][2].T).ravel() for a, b in pairs if told[a][1] and told[b][1]]
+        left, right, self.sentence_off, pair = _cross_rows(pairs, sentence_at, {d: len(told[d][1]) for d in rec.docs})
+        self.sentence_rows = table.pair_rows(left, right, np.concatenate(cos) if cos else np.zeros(0, np.float32),
+                                             self.doc_cos[pair], self.opposed[pair])
+
+    def claims(self, k: int) -> tuple[np.ndarray, list[tuple[Statement, Statement]], list[bool]]:
+        """Return the k-th pair's claim pairs: feature rows, (claim, claim), whether a specific anchor is possible."""
+        lo, hi = int(self.claim_off[k]), int(self.claim_off[k + 1])
+        return self.claim_rows[lo:hi], self.claim_sides[lo:hi], self.claim_may_anchor[lo:hi].tolist()
+
+    def sentences(self, k: int) -> np.ndarray:
+        return self.sentence_rows[int(self.sentence_off[k]):int(self.sentence_off[k + 1])]
+
+
+def _cross_rows(pairs: list[tuple[str, str]], at: dict[str, int],
+                count: dict[str, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Return (left, right, offsets, pair) for every item of a by every item of b (a's items outer), pair after pair:
+    a document's items are rows at[d] .. at[d] + count[d] of a table; pair k's rows are offsets[k]:offsets[k + 1]."""
+    start_a = np.array([at[a] for a, _ in pairs], np.int64)
+    start_b = np.array([at[b] for _, b in pairs], np.int64)
+    n_a = np.array([count[a] for a, _ in pairs], np.int64)
+    n_b = np.array([count[b] for _, b in pairs], np.int64)
+    per = n_a * n_b
+    off = np.concatenate([[0], np.cumsum(per)]).astype(np.int64)
+    pair = np.repeat(np.arange(len(pairs)), per)
+    t = np.arange(int(off[-1])) - off[pair]
+    return start_a[pair] + t // n_b[pair], start_b[pair] + t % n_b[pair], off, pair
+
+
+class _Scores:
+    """The pair models' probabilities for every document pair at once: claim pairs, opening-sentence pairs and event
+    pairs (each pair's slice by `_ItemRows`' offsets and `event_off`), then each document pair's DOC_FEATURES row and
+    confidence of each kind (`confidence(k)`)."""
+
+    def __init__(self, rec: _Records, items: _ItemRows, context: dict, models):
+        self.claims = models.claim_probabilities_of(items.claim_rows, items.claim_off)
+        sentences = models.claim_probabilities_of(items.sentence_rows, items.sentence_off)
+        events = rec.events
+        left, right, self.event_off, pair = _cross_rows(items.pairs, rec.event_at,
+                                                        {d: len(rec.ev_by_doc.get(d, [])) for d in rec.docs})
+        self.event_ids = [(events[i].id, events[j].id) for i, j in zip(left.tolist(), right.tolist())]
+        self.event_cos = [float(rec.event_vec[x] @ rec.event_vec[y]) for x, y in self.event_ids]
+        erows = rec.event_table.pair_rows(left, right, np.array(self.event_cos, np.float64), items.doc_cos[pair])
+        self.events = models.event_probabilities_of(erows, self.event_off) if len(erows) else np.zeros(0, np.float32)
+        so = items.sentence_off
+        self.rows = np.stack([doc_pair_features(
+            float(items.doc_cos[k]), rec.language.get(a) == rec.language.get(b), float(items.opposed[k]),
+            sentences[so[k]:so[k + 1], 1].tolist(), sentences[so[k]:so[k + 1], 2].tolist(),
+            self.events[self.event_off[k]:self.event_off[k + 1]].tolist(), context[(a, b)])
+            for k, (a, b) in enumerate(items.pairs)]) if items.pairs else np.zeros((0, len(DOC_FEATURES)), np.float32)
+        self.documents = {kind: models.document_probabilities_of(kind, self.rows) for kind in LINK_KINDS}
+
+    def confidence(self, k: int) -> dict[str, float]:
+        return one_story({kind: float(self.documents[kind][k]) for kind in LINK_KINDS})
+
+    def event_pairs(self, k: int) -> tuple[np.ndarray, list[tuple[str, str]], list[float]]:
+        """Return the k-th pair's event pairs: probabilities, (id, id), MiniLM cosines."""
+        lo, hi = int(self.event_off[k]), int(self.event_off[k + 1])
+        return self.events[lo:hi], self.event_ids[lo:hi], self.event_cos[lo:hi]
+
+
+def _pair_findings(rec: _Records, items: _ItemRows, scores: _Scores, k: int, rare: frozenset[str] | None,
+                   models) -> PairFindings:
+    """Return what the pair models found between the k-th pair's two documents: the document-level confidence of each
+    kind, the anchored event and claim pairs, and the opposed sides."""
+    a, b = items.pairs[k]
+    rows, sides, specific = items.claims(k)
+    probs = scores.claims[int(items.claim_off[k]):int(items.claim_off[k + 1])]
+    confidence = scores.confidence(k)
+    event_items, anchors = _event_items(rec, *scores.event_pairs(k), confidence, rare, models)
+    claim_items = _claim_items(rec, probs, sides, rows, specific, event_items, anchors, rare)
+    opposed_of = {(x.id, y.id): p for p, (x, y) in zip(probs[:, 2].tolist(), sides)}
+    sides = opposed_sides(rec.stance.get(a, {}), rec.stance.get(b, {}), rec.by_doc.get(a, []), rec.by_doc.get(b, []),
+                          rec.claim_vec, rec.shows)
+    # Opposite sides make a contradiction only where the two claims shown oppose each other as propositions.
+    if sides is not None and opposed_of.get((sides[2].id, sides[3].id), 0.0) < OPPOSED_PROPOSITION:
+        sides = None
+    return PairFindings(confidence, claim_items, event_items, anchors, sides, scores.rows[k].copy())
+
+
+def _event_items(rec: _Records, eprobs: np.ndarray, eids: list[tuple[str, str]], ecos: list[float],
+                 confidence: dict[str, float],
+                 rare: frozenset[str] | None, models) -> tuple[list[tuple[float, str, str]], dict]:
+    """Return the event pairs with an anchor (p same, id, id) and what each pair's two tellings share."""
+    event_items, anchors = [], {}
+    # Two documents the model is very sure tell one story may share only the country of a happening's telling.
+    country_ok = confidence["same_event"] >= models.thresholds.get("same_event_country", 2.0)
+    story_ok = confidence["same_event"] >= models.thresholds["same_event"]
+    for p, (x, y), cos in zip(eprobs.tolist(), eids, ecos):
+        anchor = event_anchor(rec.event_by_id[x], rec.event_by_id[y], rec.ev_statement[x], rec.ev_statement[y], rare,
+                              cos, country_ok, lambda: rec.xrow.similarity(
+                                  (rec.event_by_id[x].doc, rec.event_by_id[x].evidence),
+                                  (rec.event_by_id[y].doc, rec.event_by_id[y].evidence)), float(p), story_ok)
+        if anchor:
+            event_items.append((float(p), x, y))
+            anchors[(x, y)] = anchors[(y, x)] = anchor
+    return event_items, anchors
+
+
+def _claim_items(rec: _Records, probs: np.ndarray, sides: list[tuple[Statement, Statement]], rows: np.ndarray,
+                 specific: list[bool], event_items: list[tuple[float, str, str]], anchors: dict,
+                 rare: frozenset[str] | None) -> list[tuple]:
+    """Return the claim pairs with an anchor: (p corroborates, p contradicts, claim, claim, feature row, anchor).
+    `specific` (`StatementTable.may_anchor`) says which pairs share something `shared_anchor` or `conflicting_figures`
+    could name; the others are not asked."""
+    # Claims that tell tellings of one happening (their spans hold the two events' evidence) are about one thing.
+    told_by: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    for p, x, y in event_items:
+        if p >= SURE_TELLING:
+            for c in rec.overlapping.get(x, set()) | rec.overlapping.get(y, set()):
+                told_by[c].add((x, y))
+    claim_items, nothing = [], set()
+    for i, ((x, y), cos, maybe) in enumerate(zip(sides, rows[:, 1].tolist(), specific)):
+        anchor = None
+        if maybe:
+            # shared_anchor reads the multilingual similarity only when the decision needs it.
+            xcos = lambda: rec.xrow.similarity((x.doc, x.text), (y.doc, y.text))  # noqa: E731 - read only when needed
+            anchor = shared_anchor(x, y, rare, cos, xcos) or conflicting_figures(x, y)
+        anchor = (anchor or same_assertion(cos)
+                  or one_happening(told_by.get(x.id, nothing) & told_by.get(y.id, nothing), anchors))
+        if anchor:
+            claim_items.append((float(probs[i, 1]), float(probs[i, 2]), x, y, rows[i].copy(), anchor))
+    return claim_items
 
 
 def one_story(confidence: dict[str, float]) -> dict[str, float]:

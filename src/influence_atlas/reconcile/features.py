@@ -23,7 +23,7 @@ import numpy as np
 
 from ..errors import ModelError
 from ..extract.actors import gazetteer_for
-from ..extract.dates import MONTHS, WEEKDAYS, find_dates
+from ..extract.dates import MONTHS, WEEKDAYS, dates_compatible, find_dates
 from ..extract.quantities import find_quantities
 from ..ontology import load_actor_catalog
 from ..text.normalise import fold
@@ -151,13 +151,16 @@ def shared_anchor(a: Statement, b: Statement, rare_names: frozenset[str] | set[s
         for vb, ub in b.figures:
             if va == vb and (va >= 10 or va >= 2 and (ua == ub or not ua or not ub)):
                 return f"figure {va:g}" + (f" ({ua or ub}…)" if ua or ub else "")
-    places = sorted(a.places & b.places)
+    places = a.places & b.places
     if places:
-        return f"place {places[0]}"
-    months = sorted(a.months & b.months)
+        return f"place {min(places)}"
+    months = a.months & b.months
     if months:
-        return f"month {months[0]}"
-    names = sorted((a.names & b.names & set(rare_names)) - broad_names())
+        return f"month {min(months)}"
+    names = a.names & b.names
+    if names:
+        broad = broad_names()
+        names = sorted(x for x in names if x in rare_names and x not in broad)
     if names and similarity >= NAME_ANCHOR_SIMILARITY:
         return f"name {names[0]}…"
     if not names:
@@ -278,6 +281,121 @@ def claim_pair_features(a: Statement, b: Statement, cos: float, doc_cos: float, 
     ], np.float32)
 
 
+class StatementTable:
+    """Statements as arrays, so that the CLAIM_FEATURES rows of many statement pairs come out at once.
+
+    `pair_rows` gives, row for row and bit for bit, what `claim_pair_features` gives one pair at a time: the set
+    overlaps (actors, places, words) are counted by looking each left statement's items up among the right one's
+    (`_ItemSets`), the figures compared once per distinct pair of figure lists, the rest is column arithmetic in
+    float64 (as Python's floats), cast to float32 at the end as `claim_pair_features` casts its row.
+    """
+
+    CHUNK = 4096  # rows computed at a time (bounds the lookup arrays: about 40 items a row at most)
+
+    def __init__(self, statements: list[Statement]):
+        self.statements = list(statements)
+        self.actors = _ItemSets([s.actors for s in self.statements])
+        self.places = _ItemSets([s.places for s in self.statements])
+        self.words = _ItemSets([s.words for s in self.statements])
+        self.negated = np.array([s.negated for s in self.statements], bool)
+        self.debunks = np.array([s.debunks for s in self.statements], bool)
+        codes: dict[str, int] = {}
+        self.language = np.array([codes.setdefault(s.language or "", len(codes)) for s in self.statements], np.int64)
+        self.counted = np.array([bool(s.figures) for s in self.statements], bool)
+        self._figures: dict[tuple, tuple[float, float]] = {}
+        # What `shared_anchor` can name: a figure's value, a place (above), a month, a proper name.
+        self.specifics = _ItemSets([frozenset(("figure", v) for v, _ in s.figures) | {("month", m) for m in s.months}
+                                    | {("name", x) for x in s.names} | {("place", x) for x in s.places}
+                                    for s in self.statements])
+
+    def may_anchor(self, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+        """Return, per r, whether statements left[r] and right[r] share a figure's value, a place, a month or a proper
+        name: without one `shared_anchor` finds nothing, and without figures on both sides neither does
+        `conflicting_figures`."""
+        return (self.specifics.shared(left, right) > 0) | (self.counted[left] & self.counted[right])
+
+    def pair_rows(self, left: np.ndarray, right: np.ndarray, cos: np.ndarray, doc_cos: np.ndarray,
+                  opposed: np.ndarray) -> np.ndarray:
+        """Return the (n, CLAIM_FEATURES) float32 rows of the statement pairs (left[r], right[r]) (indices into the
+        table) whose encoder cosine is cos[r], in documents whose cosine and stance opposition are doc_cos[r] and
+        opposed[r]."""
+        out = np.empty((len(left), len(CLAIM_FEATURES)), np.float32)
+        for lo in range(0, len(left), self.CHUNK):
+            part = slice(lo, lo + self.CHUNK)
+            out[part] = self._rows(left[part], right[part], np.asarray(cos[part], np.float64),
+                                   np.asarray(doc_cos[part], np.float64), np.asarray(opposed[part], np.float64))
+        return out
+
+    def _rows(self, left, right, cos, doc_cos, opposed) -> np.ndarray:
+        actors = self.actors.shared(left, right)
+        actors_union = self.actors.sizes[left] + self.actors.sizes[right] - actors
+        words = self.words.shared(left, right)
+        words_union = self.words.sizes[left] + self.words.sizes[right] - words
+        same, conflict = np.zeros(len(left)), np.zeros(len(left))
+        for r in np.flatnonzero(self.counted[left] & self.counted[right]).tolist():
+            same[r], conflict[r] = self._figures_of(int(left[r]), int(right[r]))
+        neg_one = (self.negated[left] != self.negated[right]).astype(np.float64)
+        rows = np.empty((len(left), len(CLAIM_FEATURES)), np.float64)
+        rows[:, 0] = 1.0
+        rows[:, 1] = cos
+        rows[:, 2] = _positive(cos - 0.5)
+        rows[:, 3] = doc_cos
+        rows[:, 4] = _positive(doc_cos - 0.6)
+        rows[:, 5] = np.minimum(actors, 3) / 3
+        rows[:, 6] = np.divide(actors, actors_union, out=np.zeros(len(left)), where=actors_union > 0)
+        rows[:, 7] = self.places.shared(left, right) > 0
+        rows[:, 8] = same
+        rows[:, 9] = conflict
+        rows[:, 10] = neg_one
+        rows[:, 11] = self.negated[left] & self.negated[right]
+        rows[:, 12] = self.debunks[left] | self.debunks[right]
+        rows[:, 13] = self.language[left] == self.language[right]
+        rows[:, 14] = np.divide(words, words_union, out=np.zeros(len(left)), where=words_union > 0)
+        rows[:, 15] = opposed
+        rows[:, 16] = cos * neg_one
+        rows[:, 17] = cos * conflict
+        rows[:, 18] = doc_cos * opposed
+        return rows.astype(np.float32)
+
+    def _figures_of(self, i: int, j: int) -> tuple[float, float]:
+        a, b = self.statements[i], self.statements[j]
+        key = (a.figures, b.figures)
+        if key not in self._figures:
+            self._figures[key] = _figures_relation(a, b)
+        return self._figures[key]
+
+
+def _positive(x: np.ndarray) -> np.ndarray:
+    """max(0.0, x) element by element, as Python gives it (0.0 unless x > 0)."""
+    return np.where(x > 0.0, x, 0.0)
+
+
+class _ItemSets:
+    """One set of items per statement (actors, places or words), as sorted item numbers, for counting overlaps."""
+
+    def __init__(self, sets: list[frozenset]):
+        numbers: dict = {}
+        items = [sorted(numbers.setdefault(x, len(numbers)) for x in s) for s in sets]
+        self.sizes = np.array([len(v) for v in items], np.int64)
+        self.start = np.concatenate([[0], np.cumsum(self.sizes)]).astype(np.int64)
+        self.items = np.fromiter((x for v in items for x in v), np.int64, count=int(self.start[-1]))
+        self.width = max(1, len(numbers))
+        # (statement, item) as one sorted number: statement-major, items ascending within a statement.
+        self.keys = np.repeat(np.arange(len(items), dtype=np.int64), self.sizes) * self.width + self.items
+
+    def shared(self, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+        """Return, per r, how many items statements left[r] and right[r] have in common."""
+        lens = self.sizes[left]
+        total = int(lens.sum())
+        if not total or not len(self.keys):
+            return np.zeros(len(left), np.int64)
+        row = np.repeat(np.arange(len(left)), lens)
+        at = np.arange(total) + np.repeat(self.start[left] - (np.cumsum(lens) - lens), lens)
+        wanted = right[row] * self.width + self.items[at]
+        found = np.minimum(np.searchsorted(self.keys, wanted), len(self.keys) - 1)
+        return np.bincount(row[self.keys[found] == wanted], minlength=len(left))
+
+
 EVENT_FEATURES = ("bias", "same_type", "date_agree", "date_precise_agree", "date_missing", "actors_shared",
                   "actors_jaccard", "place_same", "place_differs", "toll_close", "toll_far", "cos", "cos_high", "doc_cos",
                   "doc_cos_high", "words_jaccard")
@@ -289,8 +407,6 @@ def event_pair_features(a: dict, b: dict, cos: float, doc_cos: float) -> np.ndar
     `a` and `b` are plain dicts with type, date, actors (set of canonical names), location,
     fatalities and words (set), so gold events and extracted ones go through the same function.
     """
-    from ..extract.dates import dates_compatible
-
     da, db = a.get("date"), b.get("date")
     agree = float(bool(da and db and dates_compatible(da, db)))
     precise = float(bool(agree and len(da) >= 7 and len(db) >= 7))
@@ -309,6 +425,70 @@ def event_pair_features(a: dict, b: dict, cos: float, doc_cos: float) -> np.ndar
         cos, max(0.0, cos - 0.5), doc_cos, max(0.0, doc_cos - 0.6),
         _jaccard(frozenset(a.get("words", ())), frozenset(b.get("words", ()))),
     ], np.float32)
+
+
+class EventTable:
+    """Event views (`links.event_view`) as arrays, so that the EVENT_FEATURES rows of many event pairs come out at
+    once: row for row and bit for bit what `event_pair_features` gives one pair at a time (the dates compared once per
+    distinct pair of dates)."""
+
+    def __init__(self, views: list[dict]):
+        codes: dict = {}
+        self.type = np.array([codes.setdefault(("type", v.get("type")), len(codes)) for v in views], np.int64)
+        self.place = np.array([codes.setdefault(("place", v.get("location")), len(codes)) if v.get("location") else -1
+                               for v in views], np.int64)
+        self.dates = [v.get("date") or "" for v in views]
+        self.fatalities = np.array([v.get("fatalities") or 0 for v in views], np.float64)
+        self.actors = _ItemSets([frozenset(v.get("actors", frozenset())) for v in views])
+        self.words = _ItemSets([frozenset(v.get("words", ())) for v in views])
+        self._agree: dict[tuple[str, str], bool] = {}
+
+    def pair_rows(self, left: np.ndarray, right: np.ndarray, cos: np.ndarray, doc_cos: np.ndarray) -> np.ndarray:
+        """Return the (n, EVENT_FEATURES) float32 rows of the event pairs (left[r], right[r]) whose sentences' encoder
+        cosine is cos[r], in documents whose cosine is doc_cos[r]."""
+        n = len(left)
+        cos, doc_cos = np.asarray(cos, np.float64), np.asarray(doc_cos, np.float64)
+        agree, precise, missing = np.zeros(n), np.zeros(n), np.zeros(n)
+        for r, (i, j) in enumerate(zip(left.tolist(), right.tolist())):
+            da, db = self.dates[i], self.dates[j]
+            if not da or not db:
+                missing[r] = 1.0
+            elif self._dates_agree(da, db):
+                agree[r] = 1.0
+                precise[r] = float(len(da) >= 7 and len(db) >= 7)
+        fa, fb = self.fatalities[left], self.fatalities[right]
+        tolls = (fa != 0) & (fb != 0)
+        ratio = np.divide(np.maximum(fa, fb), np.minimum(fa, fb), out=np.ones(n), where=tolls)
+        actors = self.actors.shared(left, right)
+        actors_union = self.actors.sizes[left] + self.actors.sizes[right] - actors
+        words = self.words.shared(left, right)
+        words_union = self.words.sizes[left] + self.words.sizes[right] - words
+        la, lb = self.place[left], self.place[right]
+        placed = (la >= 0) & (lb >= 0)
+        rows = np.empty((n, len(EVENT_FEATURES)), np.float64)
+        rows[:, 0] = 1.0
+        rows[:, 1] = self.type[left] == self.type[right]
+        rows[:, 2] = agree
+        rows[:, 3] = precise
+        rows[:, 4] = missing
+        rows[:, 5] = np.minimum(actors, 3) / 3
+        rows[:, 6] = np.divide(actors, actors_union, out=np.zeros(n), where=actors_union > 0)
+        rows[:, 7] = placed & (la == lb)
+        rows[:, 8] = placed & (la != lb)
+        rows[:, 9] = tolls & (ratio <= 3)
+        rows[:, 10] = tolls & (ratio > 6)
+        rows[:, 11] = cos
+        rows[:, 12] = _positive(cos - 0.5)
+        rows[:, 13] = doc_cos
+        rows[:, 14] = _positive(doc_cos - 0.6)
+        rows[:, 15] = np.divide(words, words_union, out=np.zeros(n), where=words_union > 0)
+        return rows.astype(np.float32)
+
+    def _dates_agree(self, da: str, db: str) -> bool:
+        key = (da, db)
+        if key not in self._agree:
+            self._agree[key] = bool(dates_compatible(da, db))
+        return self._agree[key]
 
 
 _NAME = re.compile(r"(?<![\w’'-])[A-ZÀ-Ý][\w’'-]{3,}", re.U)
@@ -335,12 +515,18 @@ def names_similarity(a: frozenset[str], b: frozenset[str], df: dict[str, int], n
         return 0.0
 
     def weight(name: str) -> float:
-        return (math.log(1 + n / max(1, df.get(name, 1))) / math.log(1 + n)) ** 2
+        return _name_weight(df.get(name, 1), n)
 
     # Summed in name order: a set's order varies with how it was built, and float sums with their order (the blocked
     # pass builds these sets otherwise than the whole-corpus one, and near-equal values decide partner ranks).
     shared = sum(weight(x) for x in sorted(a & b))
     return shared / math.sqrt(sum(weight(x) for x in sorted(a)) * sum(weight(x) for x in sorted(b))) if shared else 0.0
+
+
+@lru_cache(maxsize=65536)
+def _name_weight(count: int, n: int) -> float:
+    """The rarity weight of a name `count` of `n` documents use (names_similarity)."""
+    return (math.log(1 + n / max(1, count)) / math.log(1 + n)) ** 2
 
 
 def reciprocal_ranks(scores: dict[tuple[str, str], float], language: dict[str, str | None]) -> dict[tuple[str, str], tuple[float, float]]:
@@ -452,6 +638,37 @@ class LinkModels:
         x = (rows - self.event_mean) / self.event_scale
         x[:, 0] = 1.0
         return 1.0 / (1.0 + np.exp(-(x @ self.event_weights)))
+
+    # The same probabilities for many groups of rows at once (`off`: group k is rows off[k]:off[k+1]), value for value
+    # what the methods above give group by group: the element-wise steps run on all rows, the matrix product group by
+    # group, because BLAS gives other last bits for other shapes.
+
+    def claim_probabilities_of(self, rows: np.ndarray, off: np.ndarray) -> np.ndarray:
+        """Return `claim_probabilities` of each group of rows, stacked."""
+        x = (rows - self.claim_mean) / self.claim_scale
+        x[:, 0] = 1.0
+        return softmax_rows(_grouped_product(x, self.claim_weights, off))
+
+    def event_probabilities_of(self, rows: np.ndarray, off: np.ndarray) -> np.ndarray:
+        """Return `event_probabilities` of each group of rows, stacked."""
+        x = (rows - self.event_mean) / self.event_scale
+        x[:, 0] = 1.0
+        return 1.0 / (1.0 + np.exp(-_grouped_product(x, self.event_weights, off)))
+
+    def document_probabilities_of(self, kind: str, rows: np.ndarray) -> np.ndarray:
+        """Return `document_probabilities` of each row as if given alone."""
+        w, mean, scale = self.documents[kind]
+        x = (rows - mean) / scale
+        x[:, 0] = 1.0
+        return 1.0 / (1.0 + np.exp(-_grouped_product(x, w, np.arange(len(rows) + 1))))
+
+
+def _grouped_product(x: np.ndarray, w: np.ndarray, off: np.ndarray) -> np.ndarray:
+    out = np.zeros((len(x), *w.shape[1:]), np.result_type(x, w))
+    for lo, hi in zip(off[:-1].tolist(), off[1:].tolist()):
+        if hi > lo:
+            out[lo:hi] = x[lo:hi].copy() @ w
+    return out
 
 
 def models_from_dict(data: dict) -> LinkModels:

@@ -218,13 +218,15 @@ def _divide(total: np.ndarray, count: int) -> np.ndarray:
 
 def story_similarities(vectors: dict[str, np.ndarray], language: dict[str, str | None],
                        pairs: list[tuple[str, str]],
-                       means: tuple[dict, np.ndarray] | None = None) -> dict[tuple[str, str], tuple[float, float]]:
+                       means: tuple[dict, np.ndarray] | None = None,
+                       flat: dict[str, np.ndarray] | None = None) -> dict[tuple[str, str], tuple[float, float]]:
     """Return, per document pair, (centred, raw) story similarity: the mean of the three closest lead-sentence pairs.
 
     Raw: multilingual-e5 cosines, which sit higher for two texts of one language than for a story told in two;
-    centred: the same on `centred` rows (on `means` when given, else on `vectors`' own).
+    centred: the same on `centred` rows (on `means` when given, else on `vectors`' own; `flat`: those rows, centred
+    already by the caller).
     """
-    flat = centred(vectors, language, means)
+    flat = centred(vectors, language, means) if flat is None else flat
     out = {}
     for a, b in pairs:
         va, vb = vectors.get(a), vectors.get(b)
