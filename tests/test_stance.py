@@ -455,7 +455,7 @@ def test_a_relayed_stance_keeps_its_speaker_in_the_store_and_the_export(tmp_path
 
 
 def test_the_int8_target_model_reads_like_the_float_one():
-    """The analysis runs the stance model's layers with int8 weights in ONNX Runtime; on the packaged weights its
+    """The analysis runs the stance model's layers in ONNX Runtime, feed-forward products in int8; on the packaged weights its
     probabilities stay within a few hundredths of the numpy float32 arithmetic the training script checks, item by item."""
     import numpy as np
 

@@ -5,8 +5,10 @@ those layers start (`encoder.encode_pieces`). A learned vector is added to the t
 layers know whom the sentence is judged toward; the mean of all pieces and the mean of the target's
 pieces feed a softmax over (-1, 0, +1). The weights are float16 numpy arrays in `models/stance/`. No torch at run
 time: `TargetSentimentModel.forward` in numpy float32 matches the training script's torch module; the analysis loads
-the model with `int8=True`, which runs the layers in ONNX Runtime with int8 weights (`encoder.bert_layer_nodes`,
-about three times cheaper; NewsMTSC dev macro-F1 rw 0.766 -> 0.766, mt 0.698 -> 0.703, 778 of 785 readings the same).
+the model with `int8=True`, which runs the layers in ONNX Runtime, their feed-forward products with int8 weights
+(`encoder.bert_layer_nodes`; forward 3.5 -> 1.9 CPU-s on NewsMTSC dev (rw); macro-F1 rw 0.766 -> 0.7655, mt 0.698 ->
+0.700, 778 of 785 readings the same). With every product in int8 it cost 1.1, but one cross-set reading near the
+threshold turned hostile (cross stance MAE 0.420 -> 0.432).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError, ModelError
-from .encoder import PieceStates, bert_layer_session, encode_pieces, loaded_once, softmax
+from .encoder import FEED_FORWARD, PieceStates, bert_layer_session, encode_pieces, loaded_once, softmax
 
 MODEL = "models/stance/target_sentiment.npz"
 LABELS = (-1, 0, 1)
@@ -73,8 +75,8 @@ class TargetSentimentModel:
         self.head_w = head_w.astype(np.float32)  # 3 x 2·dim
         self.head_b = head_b.astype(np.float32)
         self.cut = cut
-        # With int8 the layers run in ONNX Runtime with int8 weights (`encoder.bert_layer_nodes`): the analysis's
-        # model; without, in numpy float32, the training script's arithmetic.
+        # With int8 the layers run in ONNX Runtime, the feed-forward products with int8 weights
+        # (`encoder.bert_layer_nodes`): the analysis's model; without, in numpy float32, the training script's arithmetic.
         self.int8 = int8
         self._session = None
 
@@ -128,7 +130,7 @@ class TargetSentimentModel:
         session built on first use)."""
         if self._session is None:
             layers = [{k: (v.T if k.startswith("w") else v) for k, v in w.items()} for w in self.layers]
-            self._session = bert_layer_session(layers, int8=True, gelu="tanh", what="the stance model's layers")
+            self._session = bert_layer_session(layers, int8=FEED_FORWARD, gelu="tanh", what="the stance model's layers")
         (hidden,) = self._session.run(None, {"states": np.ascontiguousarray(x, np.float32),
                                              "attention_mask": mask.astype(np.int64)})
         return hidden

@@ -22,7 +22,7 @@ import numpy as np
 
 from ..errors import InputError, ModelError
 from ..text.sentences import sentence_bounds
-from .encoder import (MAX_PIECES, PIECE_CUT, QUANTISED_DOMAIN, bert_layer_nodes, graph_with_pieces, lend_session, loaded_once, mean_pooled, model_batches,
+from .encoder import (ALL_WEIGHTS, MAX_PIECES, PIECE_CUT, QUANTISED_DOMAIN, bert_layer_nodes, graph_with_pieces, lend_session, loaded_once, mean_pooled, model_batches,
                       onnx_session, piece_states, share_sentence_vectors, softmax)
 
 # The 14 technique classes of SemEval-2020 Task 11, with the task's own spelling.
@@ -339,7 +339,8 @@ class SpanTagger:
         `encoder.bert_layer_nodes`. The head (one column) stays float32."""
         from onnx import helper, numpy_helper
 
-        nodes, inits, x = bert_layer_nodes(self.layers, self.cut, mask, int8=int8, heads=heads, prefix="span_tagger")
+        nodes, inits, x = bert_layer_nodes(self.layers, self.cut, mask, int8=ALL_WEIGHTS if int8 else frozenset(),
+                                           heads=heads, prefix="span_tagger")
         head_w, head_b = "span_tagger.head_w", "span_tagger.head_b"
         inits += [numpy_helper.from_array(self.head_w, head_w), numpy_helper.from_array(np.float32(self.head_b), head_b)]
         nodes.append(helper.make_node("MatMul", [x, head_w], ["span_tagger.logit0"]))
