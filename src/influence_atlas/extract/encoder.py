@@ -21,6 +21,7 @@ hands its pooled states to the memo (`share_sentence_vectors`), so that sentence
 
 from __future__ import annotations
 
+import math
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -40,17 +41,22 @@ _MEMO_SIZE = 20000
 PIECE_CUT = "layer_norm_8"
 _PIECE_MEMO_ROWS = 30000  # word-piece rows kept (float32 x DIM: about 46 MB)
 T = TypeVar("T")
+QUANTISED_DOMAIN = "com.microsoft"  # ONNX Runtime's contrib operators (DynamicQuantizeMatMul)
 TOKENIZER = "models/techniques/tokenizer.json"  # the MiniLM word-piece vocabulary
 
 
 def session_options():
-    """Return ONNX Runtime options for every MiniLM session of the analysis: two intra-op threads that sleep rather
-    than spin while they wait. Spinning threads burn CPU for nothing on a shared machine (about 40% of the
-    encoder's CPU time); the thread count and spinning change no result, only the cost."""
+    """Return ONNX Runtime options for every MiniLM session of the analysis: one intra-op thread, no spinning.
+    Spinning threads burn CPU for nothing on a shared machine (about 40% of the encoder's CPU time), and a second
+    intra-op thread cost about a tenth more CPU for the same work (30 PTC articles: MiniLM 11.1 -> 9.9 CPU-s, the
+    span tagger 4.9 -> 4.4); a worker's CPU time is what the analysis pays, and several workers (`atlas analyze`
+    processes on one database, Ray) use the other cores instead. The price: one worker alone on an idle machine waits
+    up to twice as long for the encoder. The thread count and spinning change no result, only the cost (the outputs
+    are bitwise the same)."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
-    options.intra_op_num_threads = 2
+    options.intra_op_num_threads = 1
     options.inter_op_num_threads = 1
     options.log_severity_level = 3
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
@@ -309,6 +315,92 @@ def share_sentence_vectors(texts: list[str], vectors: np.ndarray, pieces: list["
         load_encoder().remember(list(texts), vectors)
         if pieces is not None:
             load_encoder().remember_pieces(list(texts), pieces)
+
+
+ALL_WEIGHTS = frozenset({"wq", "wk", "wv", "wo", "wi", "wf"})
+FEED_FORWARD = frozenset({"wi", "wf"})
+
+
+def bert_layer_nodes(layers: list[dict[str, np.ndarray]], x: str, mask: str, *, int8: frozenset[str] = frozenset(),
+                     gelu: str = "erf", heads: int = 12, prefix: str = "layers") -> tuple[list, list, str]:
+    """Return (ONNX nodes, initializers, output name) computing BERT post-LN encoder layers over the float states named
+    `x` (batch x width x dim) with the int64 attention `mask` (batch x width): MiniLM's fine-tuned top layers of the
+    technique tagger and the stance model. `layers` hold torch-layout weights (out x in: wq wk wv wo wi wf, biases bq
+    bk bv bo bi bf, LayerNorm g1 b1 g2 b2); `gelu` is "erf" (exact) or "tanh" (the approximation a model was trained
+    with).
+
+    The weight matrices named in `int8` (ALL_WEIGHTS, FEED_FORWARD: wi and wf, two thirds of the products) are
+    quantised symmetrically per output column (int8, scale = the column's largest magnitude / 127) and multiplied by
+    ONNX Runtime's `DynamicQuantizeMatMul`, which quantises its input per call (uint8, one scale over the whole batch):
+    two to three times cheaper than float32 here; the others stay float32. The input's scale spans the
+    batch, so a row's result depends slightly on the rows batched with it; callers batch one document's rows the same
+    way every time, so a document's results stay the same from run to run and engine to engine."""
+    from onnx import helper, numpy_helper
+
+    nodes, inits = [], []
+
+    def const(value, dtype=np.float32) -> str:
+        name = f"{prefix}.c{len(inits)}"
+        inits.append(numpy_helper.from_array(np.asarray(value, dtype=dtype), name))
+        return name
+
+    def op(kind: str, *inputs: str, domain: str | None = None, **attrs) -> str:
+        out = f"{prefix}.n{len(nodes)}"
+        nodes.append(helper.make_node(kind, list(inputs), [out], domain=domain, **attrs))
+        return out
+
+    def linear(inp: str, weight: np.ndarray, bias: np.ndarray, name: str) -> str:
+        """inp @ weight.T + bias (weight out x in), in float32 or, when `name` is in `int8`, int8 per output column."""
+        weight = np.asarray(weight, np.float32).T
+        if name not in int8:
+            return op("Add", op("MatMul", inp, const(weight)), const(bias))
+        scale = np.maximum(np.abs(weight).max(axis=0), 1e-12) / 127.0
+        q = np.clip(np.rint(weight / scale), -127, 127)
+        return op("DynamicQuantizeMatMul", inp, const(q, np.int8), const(scale), const(np.zeros(len(scale)), np.int8),
+                  const(bias), domain=QUANTISED_DOMAIN)
+
+    if gelu not in ("erf", "tanh"):
+        raise ValueError(f"gelu must be 'erf' or 'tanh', not {gelu!r}")
+    dim = layers[0]["wq"].shape[0]
+    split_heads = const([0, 0, heads, dim // heads], np.int64)
+    merge_heads = const([0, 0, dim], np.int64)
+    maskf = op("Cast", mask, to=1)  # 1 = FLOAT
+    bias = op("Unsqueeze", op("Mul", op("Sub", const(1.0), maskf), const(-1e4)), const([1, 2], np.int64))
+    for w in layers:
+        q = op("Transpose", op("Reshape", linear(x, w["wq"], w["bq"], "wq"), split_heads), perm=[0, 2, 1, 3])
+        k = op("Transpose", op("Reshape", linear(x, w["wk"], w["bk"], "wk"), split_heads), perm=[0, 2, 3, 1])
+        v = op("Transpose", op("Reshape", linear(x, w["wv"], w["bv"], "wv"), split_heads), perm=[0, 2, 1, 3])
+        scores = op("Add", op("Mul", op("MatMul", q, k), const(1.0 / math.sqrt(dim // heads))), bias)
+        ctx = op("Reshape", op("Transpose", op("MatMul", op("Softmax", scores, axis=-1), v), perm=[0, 2, 1, 3]),
+                 merge_heads)
+        x = op("LayerNormalization", op("Add", linear(ctx, w["wo"], w["bo"], "wo"), x), const(w["g1"]), const(w["b1"]),
+               axis=-1, epsilon=1e-12)
+        h = linear(x, w["wi"], w["bi"], "wi")
+        if gelu == "erf":
+            inner = op("Erf", op("Div", h, const(math.sqrt(2.0))))
+        else:  # 0.5·h·(1 + tanh(0.79788·(h + 0.044715·h³)))
+            cube = op("Mul", op("Mul", op("Mul", h, h), h), const(0.044715))
+            inner = op("Tanh", op("Mul", op("Add", h, cube), const(0.7978845608028654)))
+        act = op("Mul", op("Mul", h, const(0.5)), op("Add", const(1.0), inner))
+        x = op("LayerNormalization", op("Add", linear(act, w["wf"], w["bf"], "wf"), x), const(w["g2"]), const(w["b2"]),
+               axis=-1, epsilon=1e-12)
+    return nodes, inits, x
+
+
+def bert_layer_session(layers: list[dict[str, np.ndarray]], *, int8: frozenset[str], gelu: str, what: str):
+    """Return an ONNX Runtime session of `bert_layer_nodes` with inputs "states" (float, batch x width x dim) and
+    "attention_mask" (int64), output "hidden" (the last layer's states)."""
+    from onnx import TensorProto, helper
+
+    nodes, inits, out = bert_layer_nodes(layers, "states", "attention_mask", int8=int8, gelu=gelu)
+    nodes.append(helper.make_node("Identity", [out], ["hidden"]))
+    graph = helper.make_graph(
+        nodes, what, [helper.make_tensor_value_info("states", TensorProto.FLOAT, [None, None, None]),
+                      helper.make_tensor_value_info("attention_mask", TensorProto.INT64, [None, None])],
+        [helper.make_tensor_value_info("hidden", TensorProto.FLOAT, [None, None, None])], inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid(QUANTISED_DOMAIN, 1)])
+    model.ir_version = 8
+    return onnx_session(model.SerializeToString(), what)
 
 
 def graph_with_pieces(model) -> bytes:
