@@ -22,8 +22,9 @@ import numpy as np
 
 from ..errors import InputError, ModelError
 from ..text.sentences import sentence_bounds
-from .encoder import (ALL_WEIGHTS, MAX_PIECES, PIECE_CUT, QUANTISED_DOMAIN, bert_layer_nodes, graph_with_pieces, lend_session, loaded_once, mean_pooled, model_batches,
-                      onnx_session, piece_states, share_sentence_vectors, softmax)
+from .encoder import (ALL_WEIGHTS, MAX_PIECES, QUANTISED_DOMAIN, bert_layer_nodes, graph_with_pieces, lend_session,
+                      loaded_once, mean_pooled, model_batches, onnx_session, piece_states, share_sentence_vectors,
+                      softmax)
 
 # The 14 technique classes of SemEval-2020 Task 11, with the task's own spelling.
 TECHNIQUES: tuple[str, ...] = (
