@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from influence_atlas.errors import InputError
 from influence_atlas.extract import encoder
 from influence_atlas.extract.encoder import length_batches, load_encoder
 
@@ -44,6 +46,17 @@ def test_sentence_vectors_do_not_depend_on_the_batch():
 def test_analysis_sessions_do_not_spin():
     options = encoder.session_options()
     assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+
+
+def test_encoder_threads_come_from_the_environment_with_a_clear_error(monkeypatch):
+    monkeypatch.delenv("ATLAS_THREADS", raising=False)
+    assert encoder.session_options().intra_op_num_threads == 1
+    monkeypatch.setenv("ATLAS_THREADS", "3")
+    assert encoder.session_options().intra_op_num_threads == 3
+    for bad in ("many", "0", "-2", "1.5"):
+        monkeypatch.setenv("ATLAS_THREADS", bad)
+        with pytest.raises(InputError, match="ATLAS_THREADS"):
+            encoder.session_options()
 
 
 def test_the_technique_pass_hands_over_the_sentence_vectors_the_encoder_would_compute():
