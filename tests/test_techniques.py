@@ -173,6 +173,18 @@ def _reference_layer(x, bias, w, heads=12):
     return norm(h @ w["wf"].T + w["bf"] + x, w["g2"], w["b2"])
 
 
+def _random_bert_layers(rng, count: int, d: int) -> list[dict]:
+    """Return `count` BERT post-LN layers of width d with random weights (torch layout: out x in), drawn from `rng`."""
+    import numpy as np
+
+    shapes = {"wq": (d, d), "wk": (d, d), "wv": (d, d), "wo": (d, d), "wi": (4 * d, d), "wf": (d, 4 * d),
+              "bq": (d,), "bk": (d,), "bv": (d,), "bo": (d,), "bi": (4 * d,), "bf": (d,)}
+    layers = [{k: rng.normal(0, 0.05, s).astype(np.float32) for k, s in shapes.items()} for _ in range(count)]
+    for w in layers:
+        w.update(g1=rng.uniform(0.5, 1.5, d), b1=rng.normal(0, 0.1, d), g2=rng.uniform(0.5, 1.5, d), b2=rng.normal(0, 0.1, d))
+    return layers
+
+
 def test_span_tagger_graph_computes_bert_layers(tmp_path):
     """The tagger's ONNX nodes (appended to MiniLM at load time) equal BERT layers + a logistic head, masks included."""
     import numpy as np
@@ -181,11 +193,7 @@ def test_span_tagger_graph_computes_bert_layers(tmp_path):
 
     rng = np.random.default_rng(7)
     d = 384
-    shapes = {"wq": (d, d), "wk": (d, d), "wv": (d, d), "wo": (d, d), "wi": (4 * d, d), "wf": (d, 4 * d),
-              "bq": (d,), "bk": (d,), "bv": (d,), "bo": (d,), "bi": (4 * d,), "bf": (d,)}
-    layers = [{k: rng.normal(0, 0.05, s).astype(np.float32) for k, s in shapes.items()} for _ in range(2)]
-    for w in layers:
-        w.update(g1=rng.uniform(0.5, 1.5, d), b1=rng.normal(0, 0.1, d), g2=rng.uniform(0.5, 1.5, d), b2=rng.normal(0, 0.1, d))
+    layers = _random_bert_layers(rng, 2, d)
     tagger = T.SpanTagger(layers, rng.normal(0, 0.2, d), 0.3, "hidden")
     tagger.save(tmp_path / "si.npz", decoding=np.array([0.1, 0.3, 1], np.float32))
     tagger, extra = T.SpanTagger.load(tmp_path / "si.npz")  # float16 round trip, as shipped
@@ -229,11 +237,7 @@ def test_int8_span_tagger_stays_close_to_float():
 
     rng = np.random.default_rng(11)
     d = 384
-    shapes = {"wq": (d, d), "wk": (d, d), "wv": (d, d), "wo": (d, d), "wi": (4 * d, d), "wf": (d, 4 * d),
-              "bq": (d,), "bk": (d,), "bv": (d,), "bo": (d,), "bi": (4 * d,), "bf": (d,)}
-    layers = [{k: rng.normal(0, 0.05, s).astype(np.float32) for k, s in shapes.items()} for _ in range(3)]
-    for w in layers:
-        w.update(g1=rng.uniform(0.5, 1.5, d), b1=rng.normal(0, 0.1, d), g2=rng.uniform(0.5, 1.5, d), b2=rng.normal(0, 0.1, d))
+    layers = _random_bert_layers(rng, 3, d)
     tagger = T.SpanTagger(layers, rng.normal(0, 0.2, d), 0.3, "hidden")
 
     def session(int8: bool):
