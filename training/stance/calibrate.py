@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from gold import gold_documents, scorer_alias  # noqa: E402
+from gold import cached_rows, gold_documents, scorer_alias  # noqa: E402
 from influence_atlas.extract import stance as S  # noqa: E402
 
 
@@ -141,13 +141,7 @@ def main() -> None:
     ap.add_argument("--features-cache", default="", help="JSON file to keep the features in (reused when present)")
     ap.add_argument("--alpha", type=float, default=0.0, help="ridge penalty (default: chosen by cross-validation)")
     a = ap.parse_args()
-    cache = Path(a.features_cache) if a.features_cache else None
-    if cache and cache.exists():
-        rows = json.loads(cache.read_text())
-    else:
-        rows = collect(Path(a.work))
-        if cache:
-            cache.write_text(json.dumps(rows))
+    rows = cached_rows(a.features_cache, collect, Path(a.work))
     names = S.FEATURES
     results = {}
     for alpha in ([a.alpha] if a.alpha else [0.3, 1.0, 3.0, 10.0, 30.0]):

@@ -44,3 +44,15 @@ def gold_documents(work: Path):
         key = Path(doc.name or doc.path).name
         if key in golds:
             yield key, golds[key], doc, document_sentences(doc), store
+
+
+def cached_rows(cache: str, collect, work: Path):
+    """Return `collect(work)`, kept as JSON in the file `cache` and read from it when present (no file when `cache` is
+    empty), so a second fit does not analyse the development run again."""
+    path = Path(cache) if cache else None
+    if path and path.exists():
+        return json.loads(path.read_text())
+    rows = collect(work)
+    if path:
+        path.write_text(json.dumps(rows))
+    return rows

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from gold import gold_documents, scorer_alias  # noqa: E402
+from gold import cached_rows, gold_documents, scorer_alias  # noqa: E402
 from influence_atlas.extract import stance as S  # noqa: E402
 
 def collect(work: Path) -> list[dict]:
@@ -127,13 +127,7 @@ def main() -> None:
     ap.add_argument("--cache", default="", help="JSON file to keep the collected rows in (reused when present)")
     ap.add_argument("--write", action="store_true", help="write models/stance/relay.json and training/stance/relay_report.json")
     a = ap.parse_args()
-    cache = Path(a.cache) if a.cache else None
-    if cache and cache.exists():
-        docs = json.loads(cache.read_text())
-    else:
-        docs = collect(Path(a.work))
-        if cache:
-            cache.write_text(json.dumps(docs))
+    docs = cached_rows(a.cache, collect, Path(a.work))
     off = figures(docs, {})
     on = figures(docs, {d["doc"]: True for d in docs})
     print("author's words alone:", off)
