@@ -137,6 +137,10 @@ def test_sources_in_every_shape(text, language, source, verb):
     # More verbs of saying, English and French.
     ("Local officials pointed out that the convoy had left the base two days before the attack.", "en", "local officials"),
     ("Des habitants ont nié toute présence de soldats étrangers dans le village.", "fr", "des habitants"),
+    # An adverb of insistence between the auxiliary and the verb of saying.
+    ("The Kremlin has always denied any contract with the foreign contractors.", "en", "Russia"),
+    ("Two local officials have consistently said that the figures published by the army were false.", "en",
+     "two local officials"),
 ])
 def test_sources_in_other_shapes(text, language, source):
     (claim,) = _claims(text, language)
