@@ -32,9 +32,8 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import train_heads as th  # noqa: E402
 
-from influence_atlas.extract import encoder as encoder_module  # noqa: E402
 from influence_atlas.extract import narratives as nx  # noqa: E402
-from influence_atlas.extract.encoder import encode_sentences, load_encoder  # noqa: E402
+from influence_atlas.extract.encoder import encode_sentences  # noqa: E402
 from influence_atlas.ontology.narratives import load_taxonomy  # noqa: E402
 from influence_atlas.pipeline import document_sentences  # noqa: E402
 from influence_atlas.store import open_store  # noqa: E402
@@ -193,18 +192,12 @@ def main() -> None:
     ap.add_argument("--sharpness", default="0,5,20", help="log-mean-exp pooling sharpness values to compare (0: mean)")
     ap.add_argument("--cv", action="store_true", help="print 5-fold (by article) AUC per label on SemEval, MIL against mean")
     a = ap.parse_args()
-    encoder_module._MEMO_SIZE = 10**6  # every sentence stays memoised for the --vectors file
-    encoder = load_encoder()
-    if a.vectors and Path(a.vectors).exists():
-        with np.load(a.vectors, allow_pickle=False) as z:
-            for text, vec in zip(z["texts"].tolist(), z["vectors"]):
-                encoder._memo[text] = vec
+    encoder = th.memoised_encoder(a.vectors)
     names, rows, labels = load_articles()
     tax = load_taxonomy()
     dev = collect(a.db, th.gold_pairs(), tax)
     cross = collect(a.cross, th.gold_from(Path(a.cross).parent / "gold"), tax) if a.cross else []
-    if a.vectors:
-        np.savez(a.vectors, texts=np.array(list(encoder._memo)), vectors=np.stack(list(encoder._memo.values())))
+    th.keep_vectors(a.vectors, encoder)
     counts: dict[str, int] = {}
     for ls in labels.values():
         for lab in ls:

@@ -59,6 +59,23 @@ def gold_from(folder: Path) -> dict[str, dict]:
     return out
 
 
+def memoised_encoder(vectors: str | None):
+    """Return the shared encoder with its memo unbounded and filled from `vectors` (an .npz of texts and vectors) if it exists."""
+    encoder_module._MEMO_SIZE = 10**6  # every sentence stays memoised for keep_vectors
+    encoder = load_encoder()
+    if vectors and Path(vectors).exists():
+        with np.load(vectors, allow_pickle=False) as z:
+            for text, vec in zip(z["texts"].tolist(), z["vectors"]):
+                encoder._memo[text] = vec
+    return encoder
+
+
+def keep_vectors(vectors: str | None, encoder) -> None:
+    """Write the encoder's memoised sentence vectors to `vectors` (nothing when None), for reruns without the encoder."""
+    if vectors:
+        np.savez(vectors, texts=np.array(list(encoder._memo)), vectors=np.stack(list(encoder._memo.values())))
+
+
 def f1(system: list[set], gold: list[set]) -> tuple[float, float, float]:
     tp = sum(len(s & g) for s, g in zip(system, gold))
     ns, ng = sum(map(len, system)), sum(map(len, gold))
@@ -156,12 +173,10 @@ def main() -> None:
     a = ap.parse_args()
     gold = gold_pairs()
     tax = load_taxonomy()
-    encoder_module._MEMO_SIZE = 10**6  # every sentence stays memoised for the --vectors file
-    encoder = load_encoder()
-    if a.vectors and Path(a.vectors).exists():
-        with np.load(a.vectors, allow_pickle=False) as z:
-            for text, vec in zip(z["texts"].tolist(), z["vectors"]):
-                encoder._memo[text] = vec
+    unknown = [x for x in filter(None, a.without.split(",")) if x not in nx.PRESENCE_FEATURES[:-1]]
+    if unknown:
+        ap.error(f"--without: unknown feature(s) {', '.join(unknown)}; presence features: {', '.join(nx.PRESENCE_FEATURES[:-1])}")
+    encoder = memoised_encoder(a.vectors)
     store = open_store(a.db)
     if a.choose_top:
         choose_top(store, tax, gold, [int(x) for x in a.choose_top.split(",")])
@@ -185,8 +200,7 @@ def main() -> None:
         cstore = open_store(a.cross)
         cross = [(nx.narrative_features(d.text, document_sentences(d), cstore.mentions(d.id), d.language, tax), cross_gold[d.name]["pairs"])
                  for d in cstore.documents() if d.name in cross_gold]
-    if a.vectors:
-        np.savez(a.vectors, texts=np.array(list(encoder._memo)), vectors=np.stack(list(encoder._memo.values())))
+    keep_vectors(a.vectors, encoder)
     for name in filter(None, a.without.split(",")):
         for f, _ in items + cross:
             f.presence[:, nx.PRESENCE_FEATURES.index(name)] = 0.0
