@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import json
 import pickle
 import re
 import sys
@@ -62,16 +61,6 @@ def clauses(text: str, start: int, end: int, min_words: int = nx.MIN_WORDS) -> l
         _, b = merged.pop()
         merged[-1] = (merged[-1][0], b)
     return merged if len(merged) > 1 else []
-
-
-def gold_from(folder: Path) -> dict[str, dict]:
-    out = {}
-    for path in sorted(folder.glob("*.json")):
-        g = json.loads(path.read_text(encoding="utf-8"))
-        if "doc" in g and "narratives" in g:
-            out[g["doc"]] = {"language": g.get("language", "en"),
-                             "pairs": {(n, m) for m in ("endorsed", "reported") for n in g["narratives"][m]}}
-    return out
 
 
 def collect(db: str, gold: dict, tax) -> list[dict]:
@@ -181,9 +170,9 @@ def main() -> None:
     if a.cache and Path(a.cache).exists():
         dev, cross = pickle.loads(Path(a.cache).read_bytes())
     else:
-        dev = collect(a.db, gold_from(Path(a.db).parent / "gold") if (Path(a.db).parent / "gold").is_dir()
+        dev = collect(a.db, th.gold_from(Path(a.db).parent / "gold") if (Path(a.db).parent / "gold").is_dir()
                       else {k: v for k, v in th.gold_pairs().items()}, tax)
-        cross = collect(a.cross, gold_from(Path(a.cross).parent / "gold"), tax) if a.cross else []
+        cross = collect(a.cross, th.gold_from(Path(a.cross).parent / "gold"), tax) if a.cross else []
         if a.cache:
             Path(a.cache).write_bytes(pickle.dumps((dev, cross)))
     print(f"{len(dev)} development documents, {len(cross)} cross-source documents")

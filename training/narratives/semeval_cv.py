@@ -15,14 +15,16 @@ from __future__ import annotations
 
 import argparse
 import random
+import sys
 from pathlib import Path
 
-import numpy as np
 import yaml
 
-from influence_atlas.extract import narratives as nx
-from influence_atlas.extract.encoder import load_encoder
-from influence_atlas.ontology.narratives import load_taxonomy
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import train_heads as th  # noqa: E402
+
+from influence_atlas.extract import narratives as nx  # noqa: E402
+from influence_atlas.ontology.narratives import load_taxonomy  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT.parent / "shared" / "data" / "semeval2025-task10"
@@ -65,11 +67,7 @@ def main() -> None:
     ap.add_argument("--vectors", default=None, help="keep the sentence vectors in this .npz file and reuse them "
                     "(a rerun then skips the encoder)")
     a = ap.parse_args()
-    encoder = load_encoder()
-    if a.vectors and Path(a.vectors).exists():
-        with np.load(a.vectors, allow_pickle=False) as z:
-            for text, vec in zip(z["texts"].tolist(), z["vectors"]):
-                encoder._memo[text] = vec
+    encoder = th.memoised_encoder(a.vectors)
     if not DOCS.is_dir():
         raise SystemExit(f"{DATA} not found: this benchmark reads ../shared/data/semeval2025-task10")
     work = Path(a.work)
@@ -100,8 +98,8 @@ def main() -> None:
             for article, coarse, fine in nx.classify_articles(fold / "test", tax):
                 preds[t][article] = (set(coarse), set(fine))
         print(f"fold {k}: {len(test)} articles", flush=True)
-        if a.vectors and k == 0:
-            np.savez(a.vectors, texts=np.array(list(encoder._memo)), vectors=np.stack(list(encoder._memo.values())))
+        if k == 0:
+            th.keep_vectors(a.vectors, encoder)
     for t in thresholds:
         order = sorted(preds[t])
         coarse = f1_samples([preds[t][n][0] for n in order], [gold[n][0] for n in order])

@@ -23,6 +23,8 @@ from pathlib import Path
 import numpy as np
 
 from influence_atlas.extract import narratives as nx
+from influence_atlas.extract import encoder as encoder_module
+from influence_atlas.extract.encoder import load_encoder
 from influence_atlas.ontology.narratives import load_taxonomy
 from influence_atlas.pipeline import document_sentences
 from influence_atlas.store import open_store
@@ -44,6 +46,34 @@ def gold_pairs() -> dict[str, dict]:
         g = json.loads(path.read_text())
         out[g["doc"]] = {"language": g.get("language", "en"), "pairs": {(n, m) for m in ("endorsed", "reported") for n in g["narratives"][m]}}
     return out
+
+
+def gold_from(folder: Path) -> dict[str, dict]:
+    """Return per document of a gold folder its (narrative, mode) pairs and language."""
+    out = {}
+    for path in sorted(folder.glob("*.json")):
+        g = json.loads(path.read_text(encoding="utf-8"))
+        if "doc" in g and "narratives" in g:
+            out[g["doc"]] = {"language": g.get("language", "en"),
+                             "pairs": {(n, m) for m in ("endorsed", "reported") for n in g["narratives"][m]}}
+    return out
+
+
+def memoised_encoder(vectors: str | None):
+    """Return the shared encoder with its memo unbounded and filled from `vectors` (an .npz of texts and vectors) if it exists."""
+    encoder_module._MEMO_SIZE = 10**6  # every sentence stays memoised for keep_vectors
+    encoder = load_encoder()
+    if vectors and Path(vectors).exists():
+        with np.load(vectors, allow_pickle=False) as z:
+            for text, vec in zip(z["texts"].tolist(), z["vectors"]):
+                encoder._memo[text] = vec
+    return encoder
+
+
+def keep_vectors(vectors: str | None, encoder) -> None:
+    """Write the encoder's memoised sentence vectors to `vectors` (nothing when None), for reruns without the encoder."""
+    if vectors:
+        np.savez(vectors, texts=np.array(list(encoder._memo)), vectors=np.stack(list(encoder._memo.values())))
 
 
 def f1(system: list[set], gold: list[set]) -> tuple[float, float, float]:
@@ -132,12 +162,21 @@ def main() -> None:
     ap.add_argument("--db", required=True, help="analysed development-set database")
     ap.add_argument("--cache", action="store_true", help="keep the features next to the database and reuse them")
     ap.add_argument("--dry-run", action="store_true", help="print the figures without writing the heads")
+    ap.add_argument("--vectors", default=None, help="keep the encoder's sentence vectors in this .npz file and reuse them")
+    ap.add_argument("--cross", default=None, metavar="DB",
+                    help="analysed cross-source database (gold in the 'gold' folder beside it): also print its figures held out")
+    ap.add_argument("--without", default="", metavar="FEATURE,...",
+                    help="presence features set to 0 (to compare the heads with and without them on the same folds)")
     ap.add_argument("--choose-top", default=None, metavar="2,3,4,...",
                     help="compare these numbers of closest sentences (extract/narratives.py TOP_SENTENCES): leave-one-document-"
                          "out per value, and nested (the value chosen inside each fold by the other documents' fit); writes nothing")
     a = ap.parse_args()
     gold = gold_pairs()
     tax = load_taxonomy()
+    unknown = [x for x in filter(None, a.without.split(",")) if x not in nx.PRESENCE_FEATURES[:-1]]
+    if unknown:
+        ap.error(f"--without: unknown feature(s) {', '.join(unknown)}; presence features: {', '.join(nx.PRESENCE_FEATURES[:-1])}")
+    encoder = memoised_encoder(a.vectors)
     store = open_store(a.db)
     if a.choose_top:
         choose_top(store, tax, gold, [int(x) for x in a.choose_top.split(",")])
@@ -155,6 +194,16 @@ def main() -> None:
         names.append(doc.name)
     if a.cache:
         cache.write_bytes(pickle.dumps((items, langs, names)))
+    cross = []
+    if a.cross:
+        cross_gold = gold_from(Path(a.cross).parent / "gold")
+        cstore = open_store(a.cross)
+        cross = [(nx.narrative_features(d.text, document_sentences(d), cstore.mentions(d.id), d.language, tax), cross_gold[d.name]["pairs"])
+                 for d in cstore.documents() if d.name in cross_gold]
+    keep_vectors(a.vectors, encoder)
+    for name in filter(None, a.without.split(",")):
+        for f, _ in items + cross:
+            f.presence[:, nx.PRESENCE_FEATURES.index(name)] = 0.0
     print(f"{len(items)} documents")
     cv_pred = lodo(items)
     golds = [g for _, g in items]
@@ -167,6 +216,9 @@ def main() -> None:
     wp, wm = fit(items)
     t = best_threshold(wp, wm, items)
     print("presence weights", dict(zip(nx.PRESENCE_FEATURES, np.round(wp, 3).tolist())), "threshold", t)
+    if cross:
+        figures["cross"] = dict(zip(("p", "r", "f1"), f1([predict(wp, wm, t, f) for f, _ in cross], [g for _, g in cross])))
+        print(f"cross-source set held out ({len(cross)} documents, heads fitted on the development set) P/R/F1 {figures['cross']}")
     print("mode weights", dict(zip(nx.MODE_FEATURES, np.round(wm, 3).tolist())))
     if a.dry_run:
         return
