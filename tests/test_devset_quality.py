@@ -48,7 +48,7 @@ MAX_DEV28_LINKS = 13
 CROSS_FLOORS = {
     "event_f1": 0.48,
     "cross_pair_p": 0.98,
-    "cross_pair_r": 0.45,
+    "cross_pair_r": 0.50,
     "attribution_acc": 0.58,
     "stance_sign_acc": 0.635,
     "narrative_f1": 0.51,

@@ -9,11 +9,11 @@ import pytest
 
 from influence_atlas.pipeline import analyze, ingest
 from influence_atlas.reconcile import link_across
-from influence_atlas.reconcile.claims import PairFindings, reason
+from influence_atlas.reconcile.claims import PairFindings, one_proposition, reason
 from influence_atlas.reconcile.events import disagreements, link_same_events, pair_score
 from influence_atlas.reconcile.features import CLAIM_FEATURES, claim_pair_features, describe, load_link_models
 from influence_atlas.reconcile.links import candidate_documents
-from influence_atlas.records import Claim, Document, Event, EventActor
+from influence_atlas.records import Claim, Document, Event, EventActor, Link
 
 
 def _event(id_, doc, etype="violence_against_civilians", date=None, actors=("Mali",), location=None, deaths=None, text="x"):
@@ -292,3 +292,31 @@ def test_dates_near_is_a_window_on_the_periods_two_dates_cover():
     assert not dates_near("2021-12-23", "2022-03-07")
     assert not dates_near("2020-08", "2021-05")
     assert DATE_WINDOW_DAYS < 62
+
+
+def test_a_claim_that_contradicts_one_of_two_corroborating_claims_contradicts_the_other_one_step_only():
+    said = {s.id: s for s in (
+        describe("c1", "d1", "Sixteen Western countries condemned the deployment of Wagner in Mali.", "en"),
+        describe("c2", "d2", "15 Western countries condemned the deployment of Wagner in Mali.", "en"),
+        describe("c3", "d3", "Quinze pays ont dénoncé la présence de Wagner au Mali.", "fr"),
+        describe("c4", "d4", "The Wagner Group trains soldiers in Mali.", "en"),
+        describe("c5", "d5", "Senegal's economy grew by 5 percent last year.", "en"))}
+    links = [Link("l1", "contradicts", ("c1", "c2"), "contradicts: figures differ", 0.8),
+             Link("l2", "corroborates", ("c2", "c3"), "corroborates: same figure", 0.9),
+             Link("l3", "corroborates", ("c3", "c4"), "corroborates: same assertion", 0.7),
+             Link("l4", "corroborates", ("c2", "c5"), "corroborates: same assertion", 0.9)]
+    implied = {(l.kind, l.items): l for l in one_proposition(links, said)}
+    # c1 contradicts c2, which c3 asserts alike: c1 contradicts c3, with the product of the two confidences.
+    assert implied[("contradicts", ("c1", "c3"))].score == pytest.approx(0.72)
+    assert "third source" in implied[("contradicts", ("c1", "c3"))].detail
+    # c2 and c4 both corroborate c3 (one step); nothing follows from an implied link (c1 - c4 would need two steps).
+    assert ("corroborates", ("c2", "c4")) in implied
+    assert not any("c1" in items and "c4" in items for _, items in implied)
+    # Ends that name no actor in common are not one matter (c5 names none of c3's actors).
+    assert not any("c5" in items for _, items in implied)
+    # Documents already linked by a kind get no implied link of it; a link from opposite sides implies nothing.
+    assert not [l for l in one_proposition(links + [Link("l5", "contradicts", ("c1", "c3"), "x", 0.5)], said)
+                if l.kind == "contradicts" and l.items == ("c1", "c3")]
+    sides = [Link("l1", "contradicts", ("c1", "c2"), "contradicts: the two sources take opposite sides on Mali", 0.8),
+             links[1]]
+    assert not [l for l in one_proposition(sides, said) if l.kind == "contradicts"]

@@ -479,6 +479,7 @@ def link_claims_from(found: dict[tuple[str, str], PairFindings], min_confidence:
     """Return corroborates / contradicts links for the document pairs whose confidence reaches the cut-off."""
     models = load_link_models()
     links = []
+    said: dict[str, Statement] = {}  # the claims of the links found pair by pair, for `one_proposition`
     for (a, b), f in sorted(found.items()):
         before = len(links)
         for kind, col in (("corroborates", 0), ("contradicts", 1)):
@@ -538,6 +539,7 @@ def link_claims_from(found: dict[tuple[str, str], PairFindings], min_confidence:
                 if x.id in used or y.id in used:
                     continue
                 used.update((x.id, y.id))
+                said[x.id], said[y.id] = x, y
                 score = round(conf * (p / best if best else 1.0), 3)
                 links.append(Link(link_id(kind, [x.id, y.id]), kind, tuple(sorted((x.id, y.id))),
                                   reason(kind, x, y, float(row[1]), anchor), score))
@@ -546,10 +548,63 @@ def link_claims_from(found: dict[tuple[str, str], PairFindings], min_confidence:
             # Not calibrated (two document pairs of the development set reach it): the strength read as a share of 4.
             score = round(min(1.0, strength / 4.0), 3)
             if min_confidence is None or score >= min_confidence:
+                said[x.id], said[y.id] = x, y
                 links.append(Link(link_id("contradicts", [x.id, y.id]), "contradicts", tuple(sorted((x.id, y.id))),
                                   f"contradicts: the two sources take opposite sides on {actor} and on other actors; "
                                   f"what each asserts about {actor} (side strength {strength:.2f})", score))
-    return links
+    chained = one_proposition(links, said)
+    return links + [l for l in chained if min_confidence is None or l.score >= min_confidence]
+
+
+def one_proposition(links: list[Link], said: dict[str, Statement]) -> list[Link]:
+    """Return the links two claim links imply through the claim they share (one step, never chained further).
+
+    A claim that corroborates another asserts the same proposition, so what contradicts one contradicts the other and
+    what corroborates one corroborates the other: x contradicts y and x corroborates z give y contradicts z; x
+    corroborates y and z give y corroborates z. A link from opposite sides (`opposed_sides`: the documents disagree as
+    wholes, not on one proposition) implies nothing. The two ends must be claims of two other documents that name an
+    actor in common (they are about one thing; a chain of look-alikes drifts from one matter to another) and whose
+    documents hold no link of that kind yet. The link's confidence is the product of the two it rests on, its reason
+    names the claim in between; at most MAX_LINKS per document pair, strongest first. `said`: claim id -> Statement
+    for the claims of `links`."""
+    linked = {(l.kind, *sorted({said[i].doc for i in l.items})) for l in links if all(i in said for i in l.items)}
+    by_claim: dict[str, list[Link]] = defaultdict(list)
+    for l in links:
+        if l.kind in ("corroborates", "contradicts") and all(i in said for i in l.items) and \
+                not l.detail.startswith("contradicts: the two sources take opposite sides"):
+            for i in l.items:
+                by_claim[i].append(l)
+    implied: dict[tuple[str, str, str], list[tuple[float, str, str, str]]] = defaultdict(list)
+    for hub, through in sorted(by_claim.items()):
+        for i, first in enumerate(through):
+            for second in through[i + 1:]:
+                if first.kind == second.kind == "contradicts":
+                    continue
+                kind = "contradicts" if "contradicts" in (first.kind, second.kind) else "corroborates"
+                y = next(c for c in first.items if c != hub)
+                z = next(c for c in second.items if c != hub)
+                x_, y_, z_ = said[hub], said[y], said[z]
+                if len({x_.doc, y_.doc, z_.doc}) < 3 or not y_.actors & z_.actors:
+                    continue
+                docs = tuple(sorted((y_.doc, z_.doc)))
+                if (kind, *docs) in linked:
+                    continue
+                implied[(kind, *docs)].append((round(first.score * second.score, 3), *sorted((y, z)), hub))
+    out, seen = [], set()
+    for (kind, _, _), options in sorted(implied.items()):
+        for score, y, z, hub in sorted(options, key=lambda t: (-t[0], t[1], t[2]))[:MAX_LINKS]:
+            if (kind, y, z) in seen:
+                continue
+            seen.add((kind, y, z))
+            a, b = said[y], said[z]
+            shared = sorted(a.actors & b.actors)
+            how = ("one side contradicts a claim the other asserts alike" if kind == "contradicts"
+                   else "both assert what a third source asserts")
+            out.append(Link(link_id(kind, [y, z]), kind, (y, z),
+                            f"{kind} about {', '.join(shared)}: {how} (through a third source's claim: "
+                            f"{said[hub].text[:100]!r})",
+                            score))
+    return out
 
 
 def link_claims(claims: list[Claim], mentions: list[Mention] = (), focus: set[str] | None = None,
