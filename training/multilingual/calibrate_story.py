@@ -70,7 +70,12 @@ def corpus_pairs(docs: list) -> list[tuple]:
     return [(*e5[p], *mini[p]) for p in pairs]
 
 
-def fit(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+def fit(x: np.ndarray, y: np.ndarray, how: str = "least-squares") -> tuple[float, float]:
+    """Return (slope, intercept): least squares of y on x, or `moments` (the line that gives x's values y's mean and
+    spread: least squares shrinks the spread by the correlation)."""
+    if how == "moments":
+        slope = float(y.std() / x.std())
+        return slope, float(y.mean() - slope * x.mean())
     slope, intercept = np.polyfit(x, y, 1)
     return float(slope), float(intercept)
 
@@ -78,13 +83,22 @@ def fit(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--ptc-docs", type=int, default=80, help="PTC articles to read (default 80)")
+    parser.add_argument("--fit", choices=("least-squares", "moments"), default="least-squares",
+                        help="how the lines are fitted (default least-squares)")
+    parser.add_argument("--cache", type=Path, help="an .npz file keeping the pairs' values between runs")
     parser.add_argument("--write", action="store_true", help=f"write the fitted lines to {OUT.relative_to(REPO)}")
     args = parser.parse_args()
-    rows = {name: np.array(corpus_pairs(docs), np.float64).reshape(-1, 4) for name, docs in corpora(args.ptc_docs).items()}
+    if args.cache and args.cache.exists():
+        rows = dict(np.load(args.cache))
+    else:
+        rows = {name: np.array(corpus_pairs(docs), np.float64).reshape(-1, 4)
+                for name, docs in corpora(args.ptc_docs).items()}
+        if args.cache:
+            np.savez(args.cache, **rows)
     report, lines = {}, {}
     for col, what in ((0, "centred"), (1, "raw")):
         every = np.concatenate(list(rows.values()))
-        slope, intercept = fit(every[:, col + 2], every[:, col])
+        slope, intercept = fit(every[:, col + 2], every[:, col], args.fit)
         lines[what] = {"slope": round(slope, 6), "intercept": round(intercept, 6)}
         fitted = np.abs(slope * every[:, col + 2] + intercept - every[:, col])
         held = []
@@ -92,7 +106,7 @@ def main() -> int:
             if not len(r):
                 continue
             rest = np.concatenate([v for k, v in rows.items() if k != name])
-            s, i = fit(rest[:, col + 2], rest[:, col])
+            s, i = fit(rest[:, col + 2], rest[:, col], args.fit)
             err = np.abs(s * r[:, col + 2] + i - r[:, col])
             held.append(err)
             report[f"{what} {name} (held out) MAE"] = round(float(err.mean()), 4)
@@ -109,7 +123,8 @@ def main() -> int:
         OUT.write_text(json.dumps({**lines, "meta": {
             "what": "MiniLM lead-sentence similarity (top-three mean, centred or raw) of two English documents -> "
                     "multilingual-e5's, value = slope * minilm + intercept",
-            "fitted_by": "training/multilingual/calibrate_story.py", "ptc_docs": args.ptc_docs, **report}},
+            "fitted_by": "training/multilingual/calibrate_story.py", "fit": args.fit, "ptc_docs": args.ptc_docs,
+            **report}},
             indent=1) + "\n")
         print(f"wrote {OUT}", file=sys.stderr)
     return 0
