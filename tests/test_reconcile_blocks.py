@@ -25,6 +25,41 @@ def test_blocked_linking_gives_the_whole_corpus_pass_links_in_small_batches_and_
     assert _rows(blocked) == _rows(whole)
 
 
+def test_an_english_corpus_links_without_the_multilingual_encoder_alike_blocked_and_whole(dev_run, monkeypatch):
+    """The development set's English documents alone: every pair compares on MiniLM rows (no document needs the
+    multilingual encoder, which must not run), and the blocked pass gives the whole-corpus pass's links."""
+    from influence_atlas.reconcile import blocks, claims as claim_pairs
+
+    def never(texts):
+        raise AssertionError("an English corpus must not need the multilingual encoder")
+
+    monkeypatch.setattr(blocks, "encode_multilingual", never)
+    monkeypatch.setattr(claim_pairs, "encode_multilingual", never)
+    store = open_store(dev_run["db"], migrate=False)
+    every = store.documents()
+    english = [d for d in every if d.language == "en"]
+    ids = {d.id for d in english}
+    assert len(english) < len(every), "the development set has French documents, left out here"
+
+    class English:  # the store's calls reconcile.blocks makes, over its English documents
+        def documents(self, wanted=None):
+            return [d for d in store.documents(wanted) if d.id in ids] if wanted is not None else english
+
+        def document_batches(self, size=500):
+            for docs in store.document_batches(size):
+                yield [d for d in docs if d.id in ids]
+
+        def document_records(self, wanted):
+            return store.document_records([i for i in wanted if i in ids])
+
+    whole = link_across(english, [e for e in store.events() if e.doc in ids], [c for c in store.claims() if c.doc in ids],
+                        [s for s in store.stances() if s.doc in ids])
+    blocked = link_blocks(English(), batch=3, unit_documents=4)
+    store.close()
+    assert whole, "the English documents of the development set link among themselves"
+    assert _rows(blocked) == _rows(whole)
+
+
 def test_claim_links_are_capped_per_claim_keeping_the_strongest(dev_run):
     store = open_store(dev_run["db"], migrate=False)
     full = link_blocks(store, claim_links=100)

@@ -9,13 +9,17 @@ pairs at a time; what has to outlive a step goes to a scratch SQLite file:
    document counts stay in memory (one count per distinct name, not per document).
 1b. **Encoding, only where a partner is possible**: a document that shares no blocking key with another can never be
    compared, so only the others are encoded, a batch at a time: the meaning vector and MiniLM rows of its opening
-   sentences, claims and event sentences, and its multilingual lead-sentence rows go to the scratch file, once; the
-   per-language running sums of the lead rows (`links.LanguageMeans`) stay in memory, and their means centre the
-   lead, claim and event rows as `compare_documents` centres a whole corpus (the means of the documents that have a
-   partner: every document, on a corpus about one subject). A claim or event sentence gets a multilingual row only
-   when a decision in a unit reads it (`links.CentredRows`).
+   sentences, claims and event sentences go to the scratch file, once; per-language running sums of the MiniLM lead
+   rows (`links.LanguageMeans`) stay in memory.
 2. **Blocks**: per blocking key, the member documents' vectors are read and `candidate_documents` keeps each
    document's nearest partners, as it does for the whole corpus. Memory is bounded by the largest block.
+2b. **Multilingual rows, only where a comparison crosses languages** (`links.multilingual_documents`): the documents
+   not in English or with a candidate partner of another language get their multilingual lead rows, once; the
+   per-language running sums of those rows stay in memory, and their means centre the lead, claim and event rows as
+   `compare_documents` centres a whole corpus (the means of the documents that have a partner: every document, on a
+   corpus about one subject). A claim or event sentence gets a multilingual row only when a decision in a unit reads
+   it (`links.CentredRows`). A pair one of whose documents has none (two English documents) compares on MiniLM rows
+   centred on the MiniLM means, put on e5's scale (`links.StoryScale`).
 3. **Context**: each candidate pair's meaning and name similarities, story similarity (centred and raw) and nearest
    claims in centred multilingual meaning, then (in SQL, window functions) each partner's ranks among a document's
    partners of its language: `corpus_context`'s features without holding the pairs.
@@ -168,11 +172,11 @@ def _encode_multilingual(source, db: sqlite3.Connection, batch: int, means: dict
     Claims and event sentences get a multilingual row only when a decision reads it (in the units), except the claims
     that are lead sentences, whose rows the lead gives. Two English documents compare on the MiniLM rows of step 1b."""
     sums = LanguageMeans()
-    needed = [d for (d,) in db.execute(f"""
-        SELECT id FROM docs WHERE vec IS NOT NULL AND lang IS NOT '{ENGLISH}'
+    needed = [d for (d,) in db.execute("""
+        SELECT id FROM docs WHERE vec IS NOT NULL AND lang IS NOT ?
         UNION SELECT p.a FROM pairs p JOIN docs x ON x.id = p.a JOIN docs y ON y.id = p.b WHERE x.lang IS NOT y.lang
         UNION SELECT p.b FROM pairs p JOIN docs x ON x.id = p.a JOIN docs y ON y.id = p.b WHERE x.lang IS NOT y.lang
-        ORDER BY 1""")]
+        ORDER BY 1""", (ENGLISH,))]
     for ids in _chunks(needed, batch):
         docs = sorted(source.documents(ids), key=lambda d: d.id)
         _, claims, _ = source.document_records(ids)
