@@ -10,16 +10,16 @@ pairs at a time; what has to outlive a step goes to a scratch SQLite file:
 1b. **Encoding, only where a partner is possible**: a document that shares no blocking key with another can never be
    compared, so only the others are encoded, a batch at a time: the meaning vector and MiniLM rows of its opening
    sentences, claims and event sentences go to the scratch file, once; per-language running sums of the MiniLM lead
-   rows (`links.LanguageMeans`) stay in memory.
+   rows (`links.LanguageMeans`) stay in memory. **Multilingual rows only where a comparison crosses languages** (step
+   2b, once the candidates of step 2 are known; `links.multilingual_documents`): the documents not in English or with
+   a candidate partner of another language get their multilingual lead rows, once; the per-language running sums of
+   those rows stay in memory, and their means centre the lead, claim and event rows as `compare_documents` centres a
+   whole corpus (the means of the documents that have a partner: every document, on a corpus about one subject). A
+   claim or event sentence gets a multilingual row only when a decision in a unit reads it (`links.CentredRows`). A
+   pair one of whose documents has none (two English documents) compares on MiniLM rows centred on the MiniLM means,
+   put on e5's scale (`links.StoryScale`).
 2. **Blocks**: per blocking key, the member documents' vectors are read and `candidate_documents` keeps each
    document's nearest partners, as it does for the whole corpus. Memory is bounded by the largest block.
-2b. **Multilingual rows, only where a comparison crosses languages** (`links.multilingual_documents`): the documents
-   not in English or with a candidate partner of another language get their multilingual lead rows, once; the
-   per-language running sums of those rows stay in memory, and their means centre the lead, claim and event rows as
-   `compare_documents` centres a whole corpus (the means of the documents that have a partner: every document, on a
-   corpus about one subject). A claim or event sentence gets a multilingual row only when a decision in a unit reads
-   it (`links.CentredRows`). A pair one of whose documents has none (two English documents) compares on MiniLM rows
-   centred on the MiniLM means, put on e5's scale (`links.StoryScale`).
 3. **Context**: each candidate pair's meaning and name similarities, story similarity (centred and raw) and nearest
    claims in centred multilingual meaning, then (in SQL, window functions) each partner's ranks among a document's
    partners of its language: `corpus_context`'s features without holding the pairs.
@@ -57,8 +57,9 @@ from .events import link_same_events
 from .features import describe, document_figures, document_names, load_link_models, names_similarity
 from ..extract.encoder import encode_sentences
 from ..extract.multilingual import encode_multilingual, multilingual_version
-from .links import (ENGLISH, STORY_SENTENCES, LanguageMeans, assertion_similarity, candidate_documents, centred,
-                    document_vector, known_vectors, lead_claims, sentences, story_similarities, story_vectors)
+from .links import (STORY_SENTENCES, LanguageMeans, assertion_similarity, candidate_documents, centred, document_vector,
+                    known_vectors, lead_claims, sentences, story_similarities, story_vectors)
+from .links import ENGLISH
 
 log = logging.getLogger("influence_atlas.reconcile")
 

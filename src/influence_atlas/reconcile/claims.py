@@ -35,8 +35,9 @@ from .features import (DOC_FEATURES, LINK_KINDS, NAME_ANCHOR_SIMILARITY, EventTa
                        conflicting_figures, corpus_context, describe, doc_pair_features, document_figures,
                        document_names, load_link_models, rare_names_of, shared_anchor, specific_place,
                        stance_disagreement, stance_opposition)
-from .links import (STORY_SENTENCES, CentredRows, candidate_documents, centred, corpus_means, document_sentences,
-                    event_view, lead_claims, multilingual_documents, sentences, story_similarities, story_vectors)
+from .links import (CentredRows, assertion_similarity, candidate_documents, corpus_means, document_sentences,
+                    event_view, lead_claims, story_similarities, story_vectors)
+from .links import STORY_SENTENCES, centred, multilingual_documents, sentences
 
 # Per document pair and kind, the strongest few claim pairs: an analyst reads these, they are not a dump.
 MAX_LINKS = 2
@@ -221,8 +222,8 @@ def _pairs_in_context(rec: _Records, candidates: dict | None, focus: set[str] | 
     docs, texts, told = rec.docs, rec.texts, rec.told
     keys = {d: _main_actors(told[d][1]) for d in docs}
     pairs = sorted(candidate_documents(rec.vectors, keys, focus=focus))
-    rec.encode_leads(pairs)
     names = {d: document_names(texts[d]) for d in docs}
+    rec.encode_leads(pairs)
     english = (rec.english_rows, centred(rec.english_rows, rec.language))
     story = story_similarities(rec.lead_rows, rec.language, pairs, english=english)
     told_claims = {d: lead_claims(texts[d], [s.text for s in rec.by_doc.get(d, [])]) for d in docs}
