@@ -55,11 +55,11 @@ from ..text.normalise import fold
 from .claims import PairFindings, _main_actors, compare_documents, link_claims_from
 from .events import link_same_events
 from .features import describe, document_figures, document_names, load_link_models, names_similarity
+from .links import ENGLISH
 from ..extract.encoder import encode_sentences
 from ..extract.multilingual import encode_multilingual, multilingual_version
 from .links import (STORY_SENTENCES, LanguageMeans, assertion_similarity, candidate_documents, centred, document_vector,
                     known_vectors, lead_claims, sentences, story_similarities, story_vectors)
-from .links import ENGLISH
 
 log = logging.getLogger("influence_atlas.reconcile")
 

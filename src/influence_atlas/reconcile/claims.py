@@ -31,13 +31,13 @@ from ..extract.encoder import encode_sentences
 from ..extract.multilingual import encode_multilingual
 from ..records import Claim, Document, Event, Link, Mention, Stance
 from .events import dates_near, link_id
+from .links import STORY_SENTENCES, centred, multilingual_documents, sentences
 from .features import (DOC_FEATURES, LINK_KINDS, NAME_ANCHOR_SIMILARITY, EventTable, Statement, StatementTable,
                        conflicting_figures, corpus_context, describe, doc_pair_features, document_figures,
                        document_names, load_link_models, rare_names_of, shared_anchor, specific_place,
                        stance_disagreement, stance_opposition)
 from .links import (CentredRows, assertion_similarity, candidate_documents, corpus_means, document_sentences,
                     event_view, lead_claims, story_similarities, story_vectors)
-from .links import STORY_SENTENCES, centred, multilingual_documents, sentences
 
 # Per document pair and kind, the strongest few claim pairs: an analyst reads these, they are not a dump.
 MAX_LINKS = 2
