@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections import Counter
 
+import pytest
+
 from influence_atlas.reconcile import link_across
 from influence_atlas.reconcile.blocks import link_blocks
 from influence_atlas.store import open_store
@@ -20,6 +22,41 @@ def test_blocked_linking_gives_the_whole_corpus_pass_links_in_small_batches_and_
     blocked = link_blocks(store, batch=3, unit_documents=4)
     store.close()
     assert whole, "the development set has cross-source links"
+    assert _rows(blocked) == _rows(whole)
+
+
+def test_an_english_corpus_links_without_the_multilingual_encoder_alike_blocked_and_whole(dev_run, monkeypatch):
+    """The development set's English documents alone: every pair compares on MiniLM rows (no document needs the
+    multilingual encoder, which must not run), and the blocked pass gives the whole-corpus pass's links."""
+    from influence_atlas.reconcile import blocks, claims as claim_pairs
+
+    def never(texts):
+        raise AssertionError("an English corpus must not need the multilingual encoder")
+
+    monkeypatch.setattr(blocks, "encode_multilingual", never)
+    monkeypatch.setattr(claim_pairs, "encode_multilingual", never)
+    store = open_store(dev_run["db"], migrate=False)
+    every = store.documents()
+    english = [d for d in every if d.language == "en"]
+    ids = {d.id for d in english}
+    assert len(english) < len(every), "the development set has French documents, left out here"
+
+    class English:  # the store's calls reconcile.blocks makes, over its English documents
+        def documents(self, wanted=None):
+            return [d for d in store.documents(wanted) if d.id in ids] if wanted is not None else english
+
+        def document_batches(self, size=500):
+            for docs in store.document_batches(size):
+                yield [d for d in docs if d.id in ids]
+
+        def document_records(self, wanted):
+            return store.document_records([i for i in wanted if i in ids])
+
+    whole = link_across(english, [e for e in store.events() if e.doc in ids], [c for c in store.claims() if c.doc in ids],
+                        [s for s in store.stances() if s.doc in ids])
+    blocked = link_blocks(English(), batch=3, unit_documents=4)
+    store.close()
+    assert whole, "the English documents of the development set link among themselves"
     assert _rows(blocked) == _rows(whole)
 
 
@@ -137,33 +174,90 @@ class _Source:
 
 def test_only_documents_that_share_a_block_with_another_are_encoded(tmp_path, monkeypatch):
     """A document alone in all its blocks is never compared: step 1b encodes nothing of it, and the means it would
-    have entered are those of the documents that have a partner."""
+    have entered are those of the documents that have a partner. Step 2b gives multilingual rows only to the documents
+    that need them: not English, or with a candidate partner of another language; two English documents compare on
+    MiniLM rows."""
     import numpy as np
 
     from influence_atlas.reconcile import blocks
-    from influence_atlas.reconcile.links import LanguageMeans, sentences
+    from influence_atlas.reconcile.links import STORY_SENTENCES, LanguageMeans, sentences
     from influence_atlas.records import Claim, Document
 
     db = blocks._scratch(tmp_path)
     texts = {"d1": "Wagner fighters arrived in Bangui on Monday according to officials in the capital.",
              "d2": "Officials said Wagner fighters reached Bangui this week to guard the presidential palace.",
-             "d3": "A new bridge across the river was opened by the mayor after three years of works."}
-    docs = [Document(i, i, i, t, language="en") for i, t in texts.items()]
+             "d3": "A new bridge across the river was opened by the mayor after three years of works.",
+             "d4": "Des combattants de Wagner sont arrivés lundi à Bangui selon des responsables de la capitale."}
+    language = {"d1": "en", "d2": "en", "d3": "en", "d4": "fr"}
+    docs = [Document(i, i, i, t, language=language[i]) for i, t in texts.items()]
     claims = [Claim(f"c{i}", i, 0, len(t), t, 0.8, (), None, None, None, False, (), "test", 0.8) for i, t in texts.items()]
-    db.executemany("INSERT INTO docs (id, lang) VALUES (?, 'en')", [(i,) for i in texts])
-    db.executemany("INSERT INTO keys VALUES (?, ?)", [("Wagner", "d1"), ("Wagner", "d2"), ("some mayor", "d3")])
-    seen = []
-    real = blocks.encode_multilingual
-    monkeypatch.setattr(blocks, "encode_multilingual", lambda t: seen.extend(t) or real(t))
-    means = blocks._encode_partnered(_Source(docs, claims), db, batch=1)
-    assert texts["d3"] not in seen and texts["d1"] in seen
-    stored = dict(db.execute("SELECT id, xclaims IS NOT NULL FROM docs").fetchall())
-    assert stored == {"d1": 1, "d2": 1, "d3": 0}
+    db.executemany("INSERT INTO docs (id, lang) VALUES (?, ?)", list(language.items()))
+    db.executemany("INSERT INTO keys VALUES (?, ?)", [("Wagner", "d1"), ("Wagner", "d2"), ("some mayor", "d3"),
+                                                       ("Wagner", "d4")])
+    seen, seen_x = [], []
+    real, real_x = blocks.encode_sentences, blocks.encode_multilingual
+    monkeypatch.setattr(blocks, "encode_sentences", lambda t: seen.extend(t) or real(t))
+    monkeypatch.setattr(blocks, "encode_multilingual", lambda t: seen_x.extend(t) or real_x(t))
+    source = _Source(docs, claims)
+    means = blocks._encode_partnered(source, db, batch=1)
+    assert texts["d3"] not in seen and texts["d1"] in seen and seen_x == []
+    stored = dict(db.execute("SELECT id, mclaims IS NOT NULL FROM docs").fetchall())
+    assert stored == {"d1": 1, "d2": 1, "d3": 0, "d4": 1}
     expected = LanguageMeans()
-    for d in ("d1", "d2"):
-        expected.add("en", real([texts[d]]))
-    assert np.array_equal(means["claims"][1], expected.means()[1])
+    for d in ("d1", "d2", "d4"):
+        expected.add(language[d], real(sentences(texts[d], STORY_SENTENCES)))
+    assert np.array_equal(means["minilm"][1], expected.means()[1])
     assert len(sentences(texts["d3"])) == 1  # d3 had something to encode: it was left out for having no partner
+    # Candidates: d1 meets d4 (another language), d1 and d2 meet each other (both English).
+    db.executemany("INSERT INTO pairs (a, b, block) VALUES (?, ?, 'Wagner')", [("d1", "d2"), ("d1", "d4")])
+    means = blocks._encode_multilingual(source, db, 1, means)
+    assert sorted(seen_x) == sorted([texts["d1"], texts["d4"]])
+    stored = dict(db.execute("SELECT id, story IS NOT NULL FROM docs").fetchall())
+    assert stored == {"d1": 1, "d2": 0, "d3": 0, "d4": 1}
+    expected = LanguageMeans()
+    for d in ("d1", "d4"):
+        expected.add(language[d], real_x([texts[d]]))
+    assert np.array_equal(means["claims"][1], expected.means()[1]) and "minilm" in means
+
+
+def test_two_english_documents_compare_on_minilm_rows_put_on_e5s_scale():
+    """Only documents not in English or with a partner of another language need multilingual rows; a pair one of whose
+    documents has none reads its story, assertion and claim similarities from centred MiniLM rows through the packaged
+    increasing lines, and never asks the multilingual encoder."""
+    import numpy as np
+
+    from influence_atlas.reconcile.links import (CentredRows, StoryScale, centred, corpus_means, load_story_scale,
+                                                 multilingual_documents, story_similarities)
+
+    language = {"e1": "en", "e2": "en", "e3": "en", "f1": "fr", "x": None}
+    assert multilingual_documents(language, [("e1", "e2"), ("e2", "f1")]) == {"e2", "f1", "x"}
+    scale = load_story_scale()
+    assert scale.centred(0.6) > scale.centred(0.2) and scale.raw(0.9) > scale.raw(0.5)
+    with pytest.raises(ValueError):
+        StoryScale({"centred": {"slope": -1.0, "intercept": 0.0}, "raw": {"slope": 1.0, "intercept": 0.0}})
+    rng = np.random.default_rng(11)
+    table = {t: v / np.linalg.norm(v) for t, v in zip("abcdefgh", rng.normal(size=(8, 16)).astype(np.float32))}
+    minilm = lambda texts: np.stack([table[t] for t in texts])  # noqa: E731
+    leads = {"e1": minilm(["a", "b"]), "e2": minilm(["c", "d"]), "e3": minilm(["e"]), "f1": minilm(["f", "g"])}
+    lang = {d: language[d] for d in leads}
+    flat = centred(leads, lang)
+    xrows = {"f1": minilm(["g", "h"]), "e2": minilm(["h", "a"])}  # stand-ins for multilingual rows
+    sims = story_similarities(xrows, lang, [("e1", "e2"), ("e2", "f1")], english=(leads, flat))
+    top = np.sort((flat["e1"] @ flat["e2"].T).ravel())[::-1][:3].mean()
+    raw = np.sort((leads["e1"] @ leads["e2"].T).ravel())[::-1][:3].mean()
+    assert sims[("e1", "e2")] == pytest.approx((scale.centred(top), scale.raw(raw)))
+    assert sims[("e2", "f1")] == story_similarities(xrows, lang, [("e2", "f1")])[("e2", "f1")]
+
+    def never(texts):
+        raise AssertionError("two English documents must not ask the multilingual encoder")
+
+    rows = CentredRows(never, lang, ({}, None), english=(minilm, corpus_means(leads, lang), {"e2", "f1"}))
+    english = CentredRows(minilm, lang, corpus_means(leads, lang))
+    expected = scale.centred(float(english("e1", ["b"])[0] @ english("e3", ["h"])[0]))
+    assert rows.similarity(("e1", "b"), ("e3", "h")) == pytest.approx(expected)
+    assert rows.assertion("e1", ["a", "b"], "e3", ["h"]) == pytest.approx(
+        max(scale.centred(float(english("e1", [t])[0] @ english("e3", ["h"])[0])) for t in "ab"))
+    assert rows.assertion("e1", [], "e3", ["h"]) == 0.0
 
 
 def test_known_vectors_serve_stored_rows_and_encode_only_the_others():

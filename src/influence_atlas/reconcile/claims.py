@@ -31,6 +31,7 @@ from ..extract.encoder import encode_sentences
 from ..extract.multilingual import encode_multilingual
 from ..records import Claim, Document, Event, Link, Mention, Stance
 from .events import dates_near, link_id
+from .links import STORY_SENTENCES, centred, multilingual_documents, sentences
 from .features import (DOC_FEATURES, LINK_KINDS, NAME_ANCHOR_SIMILARITY, EventTable, Statement, StatementTable,
                        conflicting_figures, corpus_context, describe, doc_pair_features, document_figures,
                        document_names, load_link_models, rare_names_of, shared_anchor, specific_place,
@@ -170,9 +171,13 @@ class _Records:
                       for e in all_events}
         # Claims and event sentences in multilingual meaning, each language centred on its lead rows' mean, so an
         # English and a French telling can meet; encoded only where a decision reads them (links.CentredRows). The
-        # lead rows (`leads`) are needed unless a blocking caller gives the means and the pairs' context.
-        self.lead_rows = story_vectors({d: self.texts[d] for d in docs}, encode_x) if leads else {}
-        self.xrow = CentredRows(encode_x, language, means["claims"] if means else corpus_means(self.lead_rows, language))
+        # lead rows (`leads`: `encode_leads`, once the pairs are known) are needed unless a blocking caller gives the
+        # means and the pairs' context. Two English documents compare on MiniLM rows (links.multilingual_documents).
+        self.encode, self.encode_x, self.lead_rows, self.english_rows = encode, encode_x, {}, {}
+        self.xrow = None
+        if not leads:
+            english = (encode, means["minilm"], means["multilingual"]) if "minilm" in means else None
+            self.xrow = CentredRows(encode_x, language, means["claims"], english=english)
         self.ev_statement = {e.id: describe(e.id, e.doc, e.evidence, language.get(e.doc)) for e in all_events}
         self.overlapping = {e.id: {c.id for c in spans.get(e.doc, ()) if c.start < e.end and e.start < c.end}
                             for e in all_events}
@@ -191,6 +196,16 @@ class _Records:
             at += len(self.ev_by_doc.get(d, []))
         self.event_table = EventTable([self.views[e.id] for e in all_events])
 
+    def encode_leads(self, pairs: list[tuple[str, str]]) -> None:
+        """Encode the lead rows the `pairs` compare on: MiniLM's of every document, multilingual ones of the documents
+        that need them (`multilingual_documents`), and centre claims and events on their means (`xrow`)."""
+        docs, language = self.docs, self.language
+        self.english_rows = {d: self.encode(sentences(self.texts[d], STORY_SENTENCES)) for d in docs}
+        needed = multilingual_documents({d: language.get(d) for d in docs}, pairs)
+        self.lead_rows = story_vectors({d: self.texts[d] for d in docs if d in needed}, self.encode_x)
+        self.xrow = CentredRows(self.encode_x, language, corpus_means(self.lead_rows, language),
+                                english=(self.encode, corpus_means(self.english_rows, language), set(self.lead_rows)))
+
     def opposed(self, a: str, b: str) -> float:
         """Return how far documents a and b lean opposite ways on an actor (`stance_opposition`)."""
         return stance_opposition(self.stance.get(a, {}), self.stance.get(b, {}))
@@ -201,14 +216,18 @@ def _pairs_in_context(rec: _Records, candidates: dict | None, focus: set[str] | 
     """Return the document pairs to compare (sorted), their corpus context and the rare names: the caller's when it
     blocked a larger corpus (`candidates`, `rare`), else found and computed over these documents."""
     if candidates is not None:
+        if rec.xrow is None:
+            rec.encode_leads(sorted(candidates))
         return sorted(candidates), candidates, rare
     docs, texts, told = rec.docs, rec.texts, rec.told
     keys = {d: _main_actors(told[d][1]) for d in docs}
     pairs = sorted(candidate_documents(rec.vectors, keys, focus=focus))
     names = {d: document_names(texts[d]) for d in docs}
-    story = story_similarities(rec.lead_rows, rec.language, pairs)
-    told_claims = {d: rec.xrow(d, lead_claims(texts[d], [s.text for s in rec.by_doc.get(d, [])])) for d in docs}
-    assertion = {p: assertion_similarity(told_claims[p[0]], told_claims[p[1]]) for p in pairs}
+    rec.encode_leads(pairs)
+    english = (rec.english_rows, centred(rec.english_rows, rec.language))
+    story = story_similarities(rec.lead_rows, rec.language, pairs, english=english)
+    told_claims = {d: lead_claims(texts[d], [s.text for s in rec.by_doc.get(d, [])]) for d in docs}
+    assertion = {(a, b): rec.xrow.assertion(a, told_claims[a], b, told_claims[b]) for a, b in pairs}
     doc_cos = {p: float(rec.vectors[p[0]] @ rec.vectors[p[1]]) for p in pairs}
     context = corpus_context(pairs, doc_cos, names, {d: document_figures(told[d][1]) for d in docs}, rec.language,
                              story, assertion)

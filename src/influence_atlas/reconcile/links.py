@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections import defaultdict
+from typing import Iterable
+from functools import lru_cache
+from importlib import resources
 
 import numpy as np
 
+from ..errors import ModelError
 from ..extract.encoder import DIM, encode_sentences
 from ..text.sentences import rough_sentences
 
@@ -20,6 +25,9 @@ NEIGHBOURS = 40
 STORY_SENTENCES = 10
 # Languages with fewer documents than this are centred on the whole corpus's mean, not their own.
 STORY_CENTRE_MIN = 3
+# MiniLM's language: two documents of it compare on MiniLM rows (`StoryScale`), the others on multilingual ones.
+ENGLISH = "en"
+STORY_SCALE_FILE = "models/multilingual/story_calibration.json"
 
 
 def sentences(text: str, limit: int = DOC_SENTENCES) -> list[str]:
@@ -143,9 +151,19 @@ class CentredRows:
     value depends on its text, its document's language and the means only, never on which rows were asked before.
     """
 
-    def __init__(self, encode, language: dict[str, str | None], means: tuple[dict, np.ndarray | None]):
+    def __init__(self, encode, language: dict[str, str | None], means: tuple[dict, np.ndarray | None],
+                 english: tuple | None = None):
+        """`english` (MiniLM encoder, the MiniLM lead rows' means, the documents that have multilingual lead rows):
+        two texts one of whose documents is not among those compare on centred MiniLM rows (two English documents,
+        `multilingual_documents`), their cosine put on e5's scale (`StoryScale`)."""
         self.encode, self.language, self.means = encode, language, means
         self.rows: dict[tuple[str | None, str], np.ndarray] = {}
+        self.english = CentredRows(english[0], language, english[1]) if english else None
+        self.multilingual = english[2] if english else None
+
+    def in_english(self, a: str, b: str) -> bool:
+        """True when documents a and b compare on MiniLM rows (one has no multilingual lead rows)."""
+        return self.english is not None and (a not in self.multilingual or b not in self.multilingual)
 
     def __call__(self, doc: str, texts: list[str]) -> np.ndarray:
         """Return the centred rows of `texts` of document `doc` (len(texts) x DIM; uncentred when no means)."""
@@ -160,8 +178,16 @@ class CentredRows:
         return np.stack([self.rows[(lang, t)] for t in texts]) if texts else np.zeros((0, 0), np.float32)
 
     def similarity(self, a: tuple[str, str], b: tuple[str, str]) -> float:
-        """Return the cosine of two (document, text) rows, centred."""
+        """Return the cosine of two (document, text) rows, centred (on e5's scale)."""
+        if self.in_english(a[0], b[0]):
+            return load_story_scale().centred(float(self.english(a[0], [a[1]])[0] @ self.english(b[0], [b[1]])[0]))
         return float(self(a[0], [a[1]])[0] @ self(b[0], [b[1]])[0])
+
+    def assertion(self, a: str, told_a: list[str], b: str, told_b: list[str]) -> float:
+        """Return `assertion_similarity` of two documents' lead claims (texts), on the rows their pair compares on."""
+        if self.in_english(a, b):
+            return assertion_similarity(self.english(a, told_a), self.english(b, told_b), english=True)
+        return assertion_similarity(self(a, told_a), self(b, told_b))
 
 
 def lead_claims(text: str, claim_texts: list[str]) -> list[str]:
@@ -219,16 +245,28 @@ def _divide(total: np.ndarray, count: int) -> np.ndarray:
 def story_similarities(vectors: dict[str, np.ndarray], language: dict[str, str | None],
                        pairs: list[tuple[str, str]],
                        means: tuple[dict, np.ndarray] | None = None,
-                       flat: dict[str, np.ndarray] | None = None) -> dict[tuple[str, str], tuple[float, float]]:
+                       flat: dict[str, np.ndarray] | None = None,
+                       english: tuple[dict, dict] | None = None) -> dict[tuple[str, str], tuple[float, float]]:
     """Return, per document pair, (centred, raw) story similarity: the mean of the three closest lead-sentence pairs.
 
     Raw: multilingual-e5 cosines, which sit higher for two texts of one language than for a story told in two;
     centred: the same on `centred` rows (on `means` when given, else on `vectors`' own; `flat`: those rows, centred
-    already by the caller).
+    already by the caller). `english` (MiniLM lead rows, the same centred on the MiniLM means) serves the pairs one of
+    whose documents has no multilingual rows in `vectors` (two English documents, `multilingual_documents`): their
+    MiniLM similarities put on e5's scale (`StoryScale`).
     """
     flat = centred(vectors, language, means) if flat is None else flat
     out = {}
     for a, b in pairs:
+        if english is not None and (a not in vectors or b not in vectors):
+            rows, flat_m = english
+            va, vb = rows.get(a), rows.get(b)
+            if va is None or vb is None or not len(va) or not len(vb):
+                out[(a, b)] = (0.0, 0.0)
+            else:
+                scale = load_story_scale()
+                out[(a, b)] = (scale.centred(_top_mean(flat_m[a] @ flat_m[b].T)), scale.raw(_top_mean(va @ vb.T)))
+            continue
         va, vb = vectors.get(a), vectors.get(b)
         if va is None or vb is None or not len(va) or not len(vb):
             out[(a, b)] = (0.0, 0.0)
@@ -237,11 +275,58 @@ def story_similarities(vectors: dict[str, np.ndarray], language: dict[str, str |
     return out
 
 
-def assertion_similarity(a: np.ndarray, b: np.ndarray) -> float:
-    """Return the highest cosine between two documents' centred multilingual claim rows (0 when one has none)."""
+def assertion_similarity(a: np.ndarray, b: np.ndarray, english: bool = False) -> float:
+    """Return the highest cosine between two documents' centred multilingual claim rows (0 when one has none);
+    `english`: the rows are centred MiniLM ones (two English documents), the cosine put on e5's scale."""
     if not len(a) or not len(b):
         return 0.0
-    return float((a @ b.T).max())
+    top = float((a @ b.T).max())
+    return load_story_scale().centred(top) if english else top
+
+
+def multilingual_documents(language: dict[str, str | None], pairs: Iterable[tuple[str, str]]) -> set[str]:
+    """Return the documents whose comparisons need the multilingual encoder: those not in MiniLM's language and
+    those with a candidate partner of another language. Two English documents compare on MiniLM rows, which the
+    analysis has already (`StoryScale` puts them on e5's scale); e5 costs about three times MiniLM a sentence."""
+    out = {d for d, lang in language.items() if lang != ENGLISH}
+    for a, b in pairs:
+        if language.get(a) != language.get(b):
+            out.update((a, b))
+    return out
+
+
+class StoryScale:
+    """Increasing lines from MiniLM's lead-sentence similarities of two English documents to multilingual-e5's, so
+    the doc-pair model reads them on the scale it was trained on (fitted by training/multilingual/calibrate_story.py
+    on English pairs of reference corpora; an increasing line commutes with the top-three mean and the maximum)."""
+
+    def __init__(self, data: dict):
+        self.lines = {}
+        for what in ("centred", "raw"):
+            line = data[what]
+            slope, intercept = float(line["slope"]), float(line["intercept"])
+            if not slope > 0 or not np.isfinite(intercept):
+                raise ValueError(f"{what}: the line must increase (slope {slope}, intercept {intercept})")
+            self.lines[what] = (slope, intercept)
+
+    def centred(self, value: float) -> float:
+        slope, intercept = self.lines["centred"]
+        return slope * value + intercept
+
+    def raw(self, value: float) -> float:
+        slope, intercept = self.lines["raw"]
+        return slope * value + intercept
+
+
+@lru_cache(maxsize=1)
+def load_story_scale() -> StoryScale:
+    """Return the packaged `StoryScale`."""
+    try:
+        text = resources.files("influence_atlas").joinpath(STORY_SCALE_FILE).read_text(encoding="utf-8")
+        return StoryScale(json.loads(text))
+    except (OSError, KeyError, TypeError, ValueError) as exc:
+        raise ModelError(f"{STORY_SCALE_FILE} cannot be read ({exc}); reinstall influence-atlas or fit it again with "
+                         "training/multilingual/calibrate_story.py --write") from exc
 
 
 def document_vectors(texts: dict[str, str]) -> dict[str, np.ndarray]:
