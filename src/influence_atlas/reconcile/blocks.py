@@ -15,11 +15,14 @@ pairs at a time; what has to outlive a step goes to a scratch SQLite file:
    partner: every document, on a corpus about one subject). A claim or event sentence gets a multilingual row only
    when a decision in a unit reads it (`links.CentredRows`).
 2. **Blocks**: per blocking key, the member documents' vectors are read and `candidate_documents` keeps each
-   document's nearest partners, as it does for the whole corpus. Memory is bounded by the largest block.
+   document's nearest partners, as it does for the whole corpus; then each document keeps its `links.PARTNERS`
+   strongest partners across its blocks (in SQL), so the pairs grow linearly with the corpus. Memory is bounded by
+   the largest block.
 3. **Context**: each candidate pair's meaning and name similarities, story similarity (centred and raw) and nearest
    claims in centred multilingual meaning, then (in SQL, window functions) each partner's ranks among a document's
    partners of its language: `corpus_context`'s features without holding the pairs.
-4. **Units of work**: the pairs, in block order, cut into units of a few hundred documents. A unit reads its
+4. **Units of work**: the pairs, in block order, cut into units of a few hundred documents, each also taking the
+   pairs among documents it holds already (`_assign_units`). A unit reads its
    documents and their records from the store and runs `compare_documents` on its pairs, with the corpus context,
    rare names, the corpus's means and its documents' encoder rows from step 1b passed in (they travel in the unit, so
    a unit encodes only the claim and event rows a decision reads, and returns them for the store to keep). Units are independent: `map_units` may run them elsewhere (the Ray engine does).
@@ -53,8 +56,8 @@ from .events import link_same_events
 from .features import describe, document_figures, document_names, load_link_models, names_similarity
 from ..extract.encoder import encode_sentences
 from ..extract.multilingual import encode_multilingual, multilingual_version
-from .links import (STORY_SENTENCES, LanguageMeans, assertion_similarity, candidate_documents, centred, document_vector,
-                    known_vectors, lead_claims, sentences, story_similarities, story_vectors)
+from .links import (PARTNERS, STORY_SENTENCES, LanguageMeans, assertion_similarity, candidate_documents, centred,
+                    document_vector, known_vectors, lead_claims, sentences, story_similarities, story_vectors)
 
 log = logging.getLogger("influence_atlas.reconcile")
 
@@ -83,7 +86,7 @@ def _scratch(folder: Path) -> sqlite3.Connection:
                            sents BLOB, claims BLOB, events BLOB);
         CREATE TABLE keys (key TEXT, doc TEXT);
         CREATE TABLE pairs (a TEXT, b TEXT, block TEXT, cos REAL, ns REAL, fig REAL, sc REAL, sr REAL, asr REAL,
-                            PRIMARY KEY (a, b));
+                            u INTEGER, PRIMARY KEY (a, b));
         CREATE TABLE claim_links (id TEXT PRIMARY KEY, kind TEXT, x TEXT, y TEXT, detail TEXT, score REAL);
     """)
     return db
@@ -231,15 +234,32 @@ def _vectors(db: sqlite3.Connection, ids: Iterable[str]) -> dict[str, np.ndarray
     return {d: np.frombuffer(v, np.float32) for d, v in _rows(db, "SELECT id, vec FROM docs WHERE id IN ({})", ids)}
 
 
-def _find_candidates(db: sqlite3.Connection) -> None:
-    """Step 2: per blocking key, each member's nearest partners (a pair found in several blocks is filed under the first)."""
+def _find_candidates(db: sqlite3.Connection, partners: int = PARTNERS) -> None:
+    """Step 2: per blocking key, each member's nearest partners (a pair found in several blocks is filed under the
+    first), with their vector cosine; then each document keeps its `partners` strongest across its blocks
+    (`links.strongest_partners`, in SQL: a pair stays when either of its documents keeps it)."""
     for (key,) in db.execute("SELECT DISTINCT key FROM keys ORDER BY key").fetchall():
         members = [d for (d,) in db.execute("SELECT doc FROM keys WHERE key = ? ORDER BY doc", (key,))]
         if len(members) < 2:
             continue
-        pairs = candidate_documents(_vectors(db, members), {d: {key} for d in members})
-        db.executemany("INSERT OR IGNORE INTO pairs (a, b, block) VALUES (?, ?, ?)", [(a, b, key) for a, b in sorted(pairs)])
+        vec = _vectors(db, members)
+        pairs = candidate_documents(vec, {d: {key} for d in members})
+        db.executemany("INSERT OR IGNORE INTO pairs (a, b, block, cos) VALUES (?, ?, ?, ?)",
+                       [(a, b, key, float(vec[a] @ vec[b])) for a, b in sorted(pairs)])
+    found = db.execute("SELECT COUNT(*) FROM pairs").fetchone()[0]
+    db.executescript(f"""
+        CREATE TABLE kept AS
+        WITH dir AS (SELECT a AS x, b AS y, cos FROM pairs UNION ALL SELECT b, a, cos FROM pairs),
+        ranked AS (SELECT x, y, ROW_NUMBER() OVER (PARTITION BY x ORDER BY cos DESC, y) AS r FROM dir)
+        SELECT DISTINCT min(x, y) AS a, max(x, y) AS b FROM ranked WHERE r <= {int(partners)};
+        CREATE UNIQUE INDEX ix_kept ON kept (a, b);
+        DELETE FROM pairs WHERE NOT EXISTS (SELECT 1 FROM kept WHERE kept.a = pairs.a AND kept.b = pairs.b);
+        DROP TABLE kept;
+    """)
     db.commit()
+    left = db.execute("SELECT COUNT(*) FROM pairs").fetchone()[0]
+    if left < found:
+        log.info("reconcile: %d of %d candidate pairs kept (each document's %d strongest partners)", left, found, partners)
 
 
 def _pair_context(db: sqlite3.Connection, df: dict[str, int], n: int, means: dict, chunk: int = CONTEXT_PAIRS) -> None:
@@ -297,28 +317,73 @@ def _context_documents(db: sqlite3.Connection, ids: set[str], means: dict) -> di
     return {d: (*v, story[d], flat[d], xrows[d]) for d, v in out.items()}
 
 
+def _assign_units(db: sqlite3.Connection, size: int, fetch: int = 2000) -> int:
+    """Step 4a: number the units of work (column `u` of the pairs); return how many.
+
+    The pairs are taken in block order until their documents reach `size`; the unit then also takes every other
+    pair whose two documents it holds already (from any block), which costs it no document more. In a block larger
+    than a unit a document's partners lie across the block, so without this a unit of `size` documents held about
+    `size` pairs, and the documents read per pair grew with the blocks; its partners' own pairs among themselves
+    (retellings of one story meet each other) now come with them. Memory: one unit's documents and `fetch` pairs."""
+    db.execute("CREATE TEMP TABLE unit_docs (id TEXT PRIMARY KEY)")
+    units, docs, taken = 0, set(), []
+
+    def close() -> None:
+        nonlocal units, docs, taken
+        db.executemany("UPDATE pairs SET u = ? WHERE a = ? AND b = ?", [(units, a, b) for a, b in taken])
+        db.executemany("INSERT INTO unit_docs VALUES (?)", [(d,) for d in sorted(docs)])
+        db.execute("UPDATE pairs SET u = ? WHERE u IS NULL AND a IN (SELECT id FROM unit_docs) "
+                   "AND b IN (SELECT id FROM unit_docs)", (units,))
+        db.execute("DELETE FROM unit_docs")
+        units, docs, taken = units + 1, set(), []
+
+    last = ("", "", "")
+    while True:
+        rows = db.execute("SELECT block, a, b FROM pairs WHERE u IS NULL AND (block, a, b) > (?, ?, ?) "
+                          "ORDER BY block, a, b LIMIT ?", (*last, fetch)).fetchall()
+        if not rows:
+            break
+        for row in rows:
+            last = row
+            taken.append(row[1:])
+            docs.update(row[1:])
+            if len(docs) >= size:
+                close()
+                break  # the rest of this fetch may have joined the unit: read again from here
+    if taken:
+        close()
+    db.execute("DROP TABLE unit_docs")
+    db.execute("CREATE INDEX ix_pairs_unit ON pairs (u, block, a, b)")
+    db.commit()
+    return units
+
+
 def _units(db: sqlite3.Connection, n: int, size: int, means: dict) -> Iterator[Unit]:
-    """Step 4: the pairs in block order, cut into units of about `size` documents, each with its context and rare names."""
+    """Step 4: the units of work `_assign_units` numbered, each with its pairs (in block order), their context and the
+    rare names."""
+    log.info("reconcile: %d units of work", _assign_units(db, size))
     most = max(2, int(RARE_SHARE * n))
     unit_means = {k: means[k] for k in ("claims", "events")}
     rows = db.execute("""
-        SELECT p.a, p.b, p.cos, p.ns, p.fig, p.sc, p.asr, r1.rc, r2.rc, r1.rn, r2.rn, r1.rs, r2.rs FROM pairs p
+        SELECT p.u, p.a, p.b, p.cos, p.ns, p.fig, p.sc, p.asr, r1.rc, r2.rc, r1.rn, r2.rn, r1.rs, r2.rs FROM pairs p
         JOIN ranks r1 ON r1.x = p.a AND r1.y = p.b JOIN ranks r2 ON r2.x = p.b AND r2.y = p.a
-        ORDER BY p.block, p.a, p.b""")
+        ORDER BY p.u, p.block, p.a, p.b""")
     pending: list[tuple] = []
     docs: set[str] = set()
+    current = None
 
     def unit() -> Unit:
         return {"pairs": pending, "most": most, "means": unit_means, "vectors": _unit_vectors(db, docs)}
 
-    for a, b, cos, ns, fig, sc, asr, rc_ab, rc_ba, rn_ab, rn_ba, rs_ab, rs_ba in rows:
+    for u, a, b, cos, ns, fig, sc, asr, rc_ab, rc_ba, rn_ab, rn_ba, rs_ab, rs_ba in rows:
+        if u != current and pending:
+            yield unit()
+            pending, docs = [], set()
+        current = u
         ca, cb, na, nb, sa, sb = 1.0 / rc_ab, 1.0 / rc_ba, 1.0 / rn_ab, 1.0 / rn_ba, 1.0 / rs_ab, 1.0 / rs_ba
         pending.append((a, b, (max(ca, cb), min(ca, cb), ns, max(na, nb), min(na, nb), fig, sc, max(sa, sb),
                                min(sa, sb), asr)))
         docs.update((a, b))
-        if len(docs) >= size:
-            yield unit()
-            pending, docs = [], set()
     if pending:
         yield unit()
 
@@ -392,7 +457,7 @@ def score_unit(source, unit: Unit, df: dict[str, int]) -> tuple[list[Link], dict
 
 def link_blocks(source, map_units: Callable[[Iterator[Unit], dict], Iterable[tuple]] | None = None,
                 batch: int = BATCH, unit_documents: int = UNIT_DOCUMENTS, claim_links: int = CLAIM_LINKS,
-                work_dir: str | Path | None = None) -> list[Link]:
+                work_dir: str | Path | None = None, partners: int = PARTNERS) -> list[Link]:
     """Return every cross-source link of the corpus in `source`, reading it block by block (see the module doc).
 
     `map_units(units, df)` runs the units of work (`score_unit` with the names' document counts `df`), returning
@@ -407,7 +472,7 @@ def link_blocks(source, map_units: Callable[[Iterator[Unit], dict], Iterable[tup
         means = _encode_partnered(source, db, batch)
         clock.step("encode")
         n = db.execute("SELECT COUNT(*) FROM docs").fetchone()[0]
-        _find_candidates(db)
+        _find_candidates(db, partners)
         clock.step("candidates")
         _pair_context(db, df, n, means)
         clock.step("context")
@@ -423,7 +488,10 @@ def link_blocks(source, map_units: Callable[[Iterator[Unit], dict], Iterable[tup
             confident.update(same_found)
             events.update((e.id, e) for e in named)
         clock.step("units")
-        links = link_same_events(list(events.values()), found=confident) if confident else []
+        # In one order whatever the units (a corpus of one unit gives them in this order already).
+        confident = dict(sorted(confident.items()))
+        ordered = sorted(events.values(), key=lambda e: (e.doc, e.start, e.id))
+        links = link_same_events(ordered, found=confident) if confident else []
         links += _capped_claim_links(db, claim_links)
         clock.step("links")
         pairs = db.execute("SELECT COUNT(*) FROM pairs").fetchone()[0]

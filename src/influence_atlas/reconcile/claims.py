@@ -36,7 +36,7 @@ from .features import (DOC_FEATURES, LINK_KINDS, NAME_ANCHOR_SIMILARITY, EventTa
                        document_names, load_link_models, rare_names_of, shared_anchor, specific_place,
                        stance_disagreement, stance_opposition)
 from .links import (CentredRows, assertion_similarity, candidate_documents, corpus_means, document_sentences,
-                    event_view, lead_claims, story_similarities, story_vectors)
+                    event_view, lead_claims, story_similarities, story_vectors, strongest_partners)
 
 # Per document pair and kind, the strongest few claim pairs: an analyst reads these, they are not a dump.
 MAX_LINKS = 2
@@ -204,7 +204,8 @@ def _pairs_in_context(rec: _Records, candidates: dict | None, focus: set[str] | 
         return sorted(candidates), candidates, rare
     docs, texts, told = rec.docs, rec.texts, rec.told
     keys = {d: _main_actors(told[d][1]) for d in docs}
-    pairs = sorted(candidate_documents(rec.vectors, keys, focus=focus))
+    found = candidate_documents(rec.vectors, keys, focus=focus)
+    pairs = sorted(strongest_partners({p: float(rec.vectors[p[0]] @ rec.vectors[p[1]]) for p in found}))
     names = {d: document_names(texts[d]) for d in docs}
     story = story_similarities(rec.lead_rows, rec.language, pairs)
     told_claims = {d: rec.xrow(d, lead_claims(texts[d], [s.text for s in rec.by_doc.get(d, [])])) for d in docs}
