@@ -38,9 +38,11 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import re
 import shutil
 import sqlite3
+import sys
 import tempfile
 import time
 from collections import defaultdict
@@ -376,6 +378,7 @@ def _units(db: sqlite3.Connection, n: int, size: int, means: dict) -> Iterator[U
         return {"pairs": pending, "most": most, "means": unit_means, "vectors": _unit_vectors(db, docs)}
 
     for u, a, b, cos, ns, fig, sc, asr, rc_ab, rc_ba, rn_ab, rn_ba, rs_ab, rs_ba in rows:
+        a, b = sys.intern(a), sys.intern(b)  # one string per document in the findings the driver keeps
         if u != current and pending:
             yield unit()
             pending, docs = [], set()
@@ -444,13 +447,14 @@ def score_unit(source, unit: Unit, df: dict[str, int]) -> tuple[list[Link], dict
     thresholds = load_link_models().thresholds
     cut = thresholds["same_event"]
     join = thresholds.get("same_event_join", cut)
+    # The driver holds these until the units are done: only the same_event confidence link_same_events reads.
     confident = {}
     for p, f in found.items():
         conf = f.confidence["same_event"]
         if conf >= cut and f.event_pairs:
-            confident[p] = PairFindings(f.confidence, [], f.event_pairs, f.event_anchors, None)
+            confident[p] = PairFindings({"same_event": conf}, [], f.event_pairs, f.event_anchors, None)
         elif conf >= join:
-            confident[p] = PairFindings(f.confidence, [], [], {}, None)
+            confident[p] = PairFindings({"same_event": conf}, [], [], {}, None)
     named = {x for f in confident.values() for _, a, b in f.event_pairs for x in (a, b)}
     return link_claims_from(found), confident, [e for e in events if e.id in named], fresh
 
@@ -495,8 +499,8 @@ def link_blocks(source, map_units: Callable[[Iterator[Unit], dict], Iterable[tup
         links += _capped_claim_links(db, claim_links)
         clock.step("links")
         pairs = db.execute("SELECT COUNT(*) FROM pairs").fetchone()[0]
-        log.info("reconcile: %d documents linkable, %d candidate pairs, %d links; CPU-s per step: %s", n, pairs,
-                 len(links), json.dumps(clock.spent))
+        log.info("reconcile: %d documents linkable, %d candidate pairs, %d links; CPU-s per step: %s; resident MB "
+                 "after each step: %s", n, pairs, len(links), json.dumps(clock.spent), json.dumps(clock.memory))
         db.close()
         return sorted(links, key=lambda l: l.id)
     finally:
@@ -504,17 +508,28 @@ def link_blocks(source, map_units: Callable[[Iterator[Unit], dict], Iterable[tup
 
 
 class _StepClock:
-    """CPU seconds of this process per step of `link_blocks` (logged, for the benchmarks; units run elsewhere by
-    `map_units` are not counted)."""
+    """CPU seconds of this process per step of `link_blocks`, and its resident memory (MB) at the end of each step
+    (logged, for the benchmarks; units run elsewhere by `map_units` are not counted)."""
 
     def __init__(self):
         self.spent: dict[str, float] = {}
+        self.memory: dict[str, int] = {}
         self.last = time.process_time()
 
     def step(self, name: str) -> None:
         now = time.process_time()
         self.spent[name] = round(now - self.last, 2)
+        self.memory[name] = _resident_mb()
         self.last = now
+
+
+def _resident_mb() -> int:
+    """Return this process's resident memory in MB (0 where /proc is not there)."""
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 2 ** 20
+    except (OSError, ValueError, IndexError):
+        return 0
 
 
 def _capped_claim_links(db: sqlite3.Connection, cap: int) -> list[Link]:
