@@ -360,3 +360,31 @@ def test_partner_cap_keeps_each_documents_strongest_partners_across_its_blocks(t
     for a, b in kept:
         assert any(sum(1 for p in found if x in p and float(vectors[p[0]] @ vectors[p[1]]) > float(vectors[a] @ vectors[b]))
                    < 6 for x in (a, b))
+
+
+def test_claim_links_capped_per_claim_alike_in_the_blocked_and_the_whole_corpus_pass(tmp_path):
+    import random
+
+    from influence_atlas.reconcile import blocks
+    from influence_atlas.reconcile.claims import capped_per_claim
+    from influence_atlas.records import Link
+
+    rng = random.Random(5)
+    links, seen = [], set()
+    while len(links) < 300:  # 40 claims, many links each, some scores tied
+        x, y = sorted(rng.sample(range(40), 2))
+        kind = rng.choice(("corroborates", "contradicts"))
+        if (kind, x, y) not in seen:
+            seen.add((kind, x, y))
+            links.append(Link(f"l{len(links):03d}", kind, (f"c{x:02d}", f"c{y:02d}"), "", rng.choice((0.5, 0.6, 0.7, 0.8))))
+    db = blocks._scratch(tmp_path)
+    db.executemany("INSERT INTO claim_links VALUES (?, ?, ?, ?, ?, ?)",
+                   [(l.id, l.kind, l.items[0], l.items[-1], l.detail, l.score) for l in links])
+    capped = capped_per_claim(links, 3)
+    assert 0 < len(capped) < len(links)
+    assert [(l.id, l.items, l.score) for l in blocks._capped_claim_links(db, 3)] == [(l.id, l.items, l.score) for l in capped]
+    per_claim: dict = {}
+    for l in capped:
+        for c in l.items:
+            per_claim[(l.kind, c)] = per_claim.get((l.kind, c), 0) + 1
+    assert max(per_claim.values()) <= 3

@@ -53,7 +53,7 @@ import numpy as np
 
 from ..records import Event, Link
 from ..text.normalise import fold
-from .claims import PairFindings, _main_actors, compare_documents, link_claims_from
+from .claims import CLAIM_LINKS, PairFindings, _main_actors, compare_documents, link_claims_from
 from .events import link_same_events
 from .features import describe, document_figures, document_names, load_link_models, names_similarity
 from ..extract.encoder import encode_sentences
@@ -71,8 +71,6 @@ UNIT_DOCUMENTS = 300
 # chunk brings a document of its own, so this bounds that memory (about 160 MB), and each pair's values do not depend
 # on its chunk.
 CONTEXT_PAIRS = 4000
-# Each claim keeps at most this many links of each kind (corroborates, contradicts), its strongest.
-CLAIM_LINKS = 3
 # A proper name counts as rare when at most this share of the documents use it (as features.rare_names_of).
 RARE_SHARE = 0.25
 _NAME_TOKEN = re.compile(r"[A-ZÀ-Ý][\w’'-]{3,}", re.U)
@@ -533,7 +531,8 @@ def _resident_mb() -> int:
 
 
 def _capped_claim_links(db: sqlite3.Connection, cap: int) -> list[Link]:
-    """Return the claim links each of whose two claims counts it among its `cap` strongest of that kind."""
+    """Return the claim links each of whose two claims counts it among its `cap` strongest of that kind (by score, then
+    id: `claims.capped_per_claim`'s rule, in SQL over the scratch file)."""
     db.commit()
     rows = db.execute("""
         WITH ends AS (SELECT id, kind, x AS claim, score FROM claim_links UNION ALL SELECT id, kind, y, score FROM claim_links),

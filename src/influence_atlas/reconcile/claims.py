@@ -40,6 +40,9 @@ from .links import (CentredRows, assertion_similarity, candidate_documents, corp
 
 # Per document pair and kind, the strongest few claim pairs: an analyst reads these, they are not a dump.
 MAX_LINKS = 2
+# Per claim and kind, the strongest few links across the corpus (`capped_per_claim`): a story retold by hundreds of
+# sources links each claim to its closest tellings, not to every one.
+CLAIM_LINKS = 3
 # Encoder cosine from which two sentences of different sources are read as one assertion (an anchor by itself;
 # 0.6 and 0.7 bracket it on the cross-source and development sets, see training/links/README.md).
 SAME_ASSERTION = 0.65
@@ -474,6 +477,18 @@ def reason(kind: str, a: Statement, b: Statement, cos: float, anchor: str | None
         if not anchor.startswith("one assertion"):  # the meaning similarity closes every reason
             parts.append(f"both give {anchor}")
     return f"{kind}{about}: " + "; ".join(parts) + f" (meaning similarity {cos:.2f})"
+
+
+def capped_per_claim(links: list[Link], cap: int = CLAIM_LINKS) -> list[Link]:
+    """Return the claim links (corroborates, contradicts) each of whose two claims counts it among its `cap` strongest
+    of that kind (by score, then id), and every other link as it is; `reconcile.blocks` applies the same rule in SQL."""
+    ends: dict[tuple[str, str], list[tuple[float, str]]] = defaultdict(list)
+    for l in links:
+        if l.kind in ("corroborates", "contradicts"):
+            for claim in {l.items[0], l.items[-1]}:
+                ends[(l.kind, claim)].append((-l.score, l.id))
+    dropped = {i for ranked in ends.values() for _, i in sorted(ranked)[cap:]}
+    return [l for l in links if l.id not in dropped]
 
 
 def link_claims_from(found: dict[tuple[str, str], PairFindings], min_confidence: float | None = None) -> list[Link]:
