@@ -39,6 +39,7 @@ import hashlib
 import json
 import logging
 import os
+import pickle
 import re
 import shutil
 import sqlite3
@@ -88,6 +89,10 @@ def _scratch(folder: Path) -> sqlite3.Connection:
         CREATE TABLE pairs (a TEXT, b TEXT, block TEXT, cos REAL, ns REAL, fig REAL, sc REAL, sr REAL, asr REAL,
                             u INTEGER, PRIMARY KEY (a, b));
         CREATE TABLE claim_links (id TEXT PRIMARY KEY, kind TEXT, x TEXT, y TEXT, detail TEXT, score REAL);
+        CREATE TABLE found (a TEXT, b TEXT, conf REAL, data BLOB, PRIMARY KEY (a, b));
+        CREATE TABLE named (id TEXT PRIMARY KEY, doc TEXT, data BLOB);
+        CREATE INDEX ix_named_doc ON named (doc);
+        CREATE TABLE groups (doc TEXT PRIMARY KEY, root TEXT);
     """)
     return db
 
@@ -480,20 +485,17 @@ def link_blocks(source, map_units: Callable[[Iterator[Unit], dict], Iterable[tup
         clock.step("context")
         units = _units(db, n, unit_documents, means)
         results = map_units(units, df) if map_units else (score_unit(source, u, df) for u in units)
-        confident: dict[tuple[str, str], PairFindings] = {}
-        events: dict[str, Event] = {}
         for claim_found, same_found, named, fresh in results:
             if fresh and hasattr(source, "keep_encodings"):
                 source.keep_encodings(multilingual_version(), fresh)
             db.executemany("INSERT OR REPLACE INTO claim_links VALUES (?, ?, ?, ?, ?, ?)",
                            [(l.id, l.kind, l.items[0], l.items[-1], l.detail, l.score) for l in claim_found])
-            confident.update(same_found)
-            events.update((e.id, e) for e in named)
+            db.executemany("INSERT OR REPLACE INTO found VALUES (?, ?, ?, ?)", [
+                (a, b, f.confidence["same_event"], pickle.dumps((f.event_pairs, f.event_anchors)) if f.event_pairs
+                 else None) for (a, b), f in same_found.items()])
+            db.executemany("INSERT OR IGNORE INTO named VALUES (?, ?, ?)", [(e.id, e.doc, pickle.dumps(e)) for e in named])
         clock.step("units")
-        # In one order whatever the units (a corpus of one unit gives them in this order already).
-        confident = dict(sorted(confident.items()))
-        ordered = sorted(events.values(), key=lambda e: (e.doc, e.start, e.id))
-        links = link_same_events(ordered, found=confident) if confident else []
+        links = _same_events(db)
         links += _capped_claim_links(db, claim_links)
         clock.step("links")
         pairs = db.execute("SELECT COUNT(*) FROM pairs").fetchone()[0]
@@ -528,6 +530,56 @@ def _resident_mb() -> int:
             return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 2 ** 20
     except (OSError, ValueError, IndexError):
         return 0
+
+
+def _same_events(db: sqlite3.Connection) -> list[Link]:
+    """Step 5a: the same_event links, `link_same_events` run on one connected group of documents at a time.
+
+    The units' findings wait in the scratch file (`found`: per document pair its same_event confidence, and the event
+    pairs and their anchors when the pair is confident; `named`: the events those name), not in memory. Tellings are
+    joined only along confident pairs, and the plausible pairs are read only between documents of one candidate
+    group, so the documents linked by confident pairs fall into independent groups: each group's links are the links
+    one call over the whole corpus gives for it. Memory: one document id per document of a confident pair (the
+    grouping) and one group's findings at a time. Each group's findings and events come in one order (by document
+    pair; by document, offset and id), whatever the units were."""
+    parent: dict[str, str] = {}
+
+    def root(x: str) -> str:
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for a, b in db.execute("SELECT a, b FROM found WHERE data IS NOT NULL"):
+        ra, rb = root(a), root(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    db.executemany("INSERT INTO groups VALUES (?, ?)", [(d, root(d)) for d in sorted(parent)])
+    parent.clear()
+    db.execute("CREATE INDEX ix_groups_root ON groups (root)")
+    db.commit()
+    rows = db.execute("""
+        SELECT g.root, f.a, f.b, f.conf, f.data FROM found f JOIN groups g ON g.doc = f.a JOIN groups h ON h.doc = f.b
+        WHERE g.root = h.root ORDER BY g.root, f.a, f.b""")
+    links: list[Link] = []
+    current, found = None, {}
+
+    def group() -> None:
+        events = [pickle.loads(e) for (e,) in db.execute(
+            "SELECT n.data FROM named n JOIN groups g ON g.doc = n.doc WHERE g.root = ?", (current,))]
+        events.sort(key=lambda e: (e.doc, e.start, e.id))
+        links.extend(link_same_events(events, found=found))
+
+    for r, a, b, conf, data in rows:
+        if r != current and found:
+            group()
+            found = {}
+        current = r
+        pairs, anchors = pickle.loads(data) if data is not None else ([], {})
+        found[(a, b)] = PairFindings({"same_event": conf}, [], pairs, anchors, None)
+    if found:
+        group()
+    return links
 
 
 def _capped_claim_links(db: sqlite3.Connection, cap: int) -> list[Link]:
