@@ -27,8 +27,9 @@ pairs at a time; what has to outlive a step goes to a scratch SQLite file:
    rare names, the corpus's means and its documents' encoder rows from step 1b passed in (they travel in the unit, so
    a unit encodes only the claim and event rows a decision reads, and returns them for the store to keep). Units are independent: `map_units` may run them elsewhere (the Ray engine does).
 5. **Links**: claim links go to the scratch file and are capped per claim (each claim keeps its strongest
-   `CLAIM_LINKS` links of a kind); `link_same_events` groups the tellings of the confident document pairs (the
-   plausible pairs, confidence only, bound which documents one group may hold).
+   `CLAIM_LINKS` links of a kind); the same_event findings go there too, and `link_same_events` groups the tellings
+   of the confident document pairs (the plausible pairs, confidence only, bound which documents one group may hold),
+   one connected group of documents at a time (`_same_events`).
 
 `source` is the store (`document_batches`, `document_records`, `documents`); this layer does not import it.
 """
