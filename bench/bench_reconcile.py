@@ -12,7 +12,7 @@ and wording, so linking has real work to do (and a syndicated story is retold hu
 Each size runs in two subprocesses per database: `generate` (not timed) then `reconcile`, which reports CPU seconds
 (all threads of the process; a PostgreSQL server's own processes are not counted), wall seconds, the peak resident
 memory of the process (VmHWM, the models and libraries included) and the memory it held before reconciling, and the
-links per kind; then it reconciles the same store again (`again_*`: the next reconciliation, which reads the encoder
+links per kind; then (unless `--passes 1`) it reconciles the same store again (`again_*`: the next reconciliation, which reads the encoder
 rows the first kept in the store instead of encoding, and must give the same links). The growth figures compare consecutive sizes (x10 documents should cost at most x12 time).
 """
 
@@ -189,6 +189,8 @@ def stand_in_encoder(texts: list[str]) -> "np.ndarray":
         for word in re.findall(r"\w+", text.lower()):
             row = _WORD_ROWS.get(word)
             if row is None:
+                if len(_WORD_ROWS) >= 50_000:  # every document has a number of its own: bound the memo, not the rows
+                    _WORD_ROWS.clear()
                 row = _WORD_ROWS[word] = np.random.default_rng(zlib.crc32(word.encode())).standard_normal(384).astype(np.float32)
             out[i] += row
         norm = float(np.linalg.norm(out[i]))
@@ -199,8 +201,9 @@ def stand_in_encoder(texts: list[str]) -> "np.ndarray":
 _WORD_ROWS: dict = {}
 
 
-def run_reconcile(url: str, stand_in: bool = False) -> dict:
-    """Reconcile the store at url once; return CPU and wall seconds, memory and links per kind."""
+def run_reconcile(url: str, stand_in: bool = False, passes: int = 2) -> dict:
+    """Reconcile the store at url (`passes` 2: twice, the second reading the encoder rows the first kept); return CPU
+    and wall seconds, memory, links per kind and what `link_blocks` logged (pairs, units, CPU-s per step)."""
     from influence_atlas.pipeline import reconcile
     from influence_atlas.reconcile import blocks
 
@@ -224,16 +227,20 @@ def run_reconcile(url: str, stand_in: bool = False) -> dict:
     for link in links:
         kinds[link.kind] = kinds.get(link.kind, 0) + 1
     digest = hashlib.sha1("\n".join(sorted(f"{l.id} {l.score}" for l in links)).encode()).hexdigest()[:12]
-    # Again, as the next `atlas analyze` does after new documents: the encoder rows the first pass kept are read.
-    cpu2, wall2 = time.process_time(), time.perf_counter()
-    again = reconcile(store)
-    cpu2, wall2 = time.process_time() - cpu2, time.perf_counter() - wall2
-    same = hashlib.sha1("\n".join(sorted(f"{l.id} {l.score}" for l in again)).encode()).hexdigest()[:12] == digest
+    peak_mb = round(vm_kb("VmHWM") / 1024)
+    first, steps[:] = list(steps), []
+    out = dict(cpu_s=round(cpu, 1), wall_s=round(wall, 1), peak_rss_mb=peak_mb, rss_before_mb=round(before_mb),
+               links=len(links), by_kind=kinds, links_digest=digest, steps=" | ".join(first))
+    if passes > 1:
+        # Again, as the next `atlas analyze` does after new documents: the encoder rows the first pass kept are read.
+        cpu2, wall2 = time.process_time(), time.perf_counter()
+        again = reconcile(store)
+        cpu2, wall2 = time.process_time() - cpu2, time.perf_counter() - wall2
+        same = hashlib.sha1("\n".join(sorted(f"{l.id} {l.score}" for l in again)).encode()).hexdigest()[:12] == digest
+        out.update(again_cpu_s=round(cpu2, 1), again_wall_s=round(wall2, 1), again_same_links=same,
+                   again_steps=" | ".join(steps), again_peak_rss_mb=round(vm_kb("VmHWM") / 1024))
     store.close()
-    return dict(cpu_s=round(cpu, 1), wall_s=round(wall, 1), peak_rss_mb=round(vm_kb("VmHWM") / 1024),
-                rss_before_mb=round(before_mb), links=len(links), by_kind=kinds, links_digest=digest,
-                steps=steps[-2] if len(steps) > 1 else None, again_cpu_s=round(cpu2, 1), again_wall_s=round(wall2, 1),
-                again_same_links=same, again_steps=steps[-1] if steps else None)
+    return out
 
 
 def _part(*args: str) -> dict:
@@ -251,6 +258,8 @@ def main() -> None:
     ap.add_argument("--save", action="store_true", help="append the runs to bench/results/reconcile.json")
     ap.add_argument("--stand-in-encoder", action="store_true",
                     help="encode with a hashed bag of words instead of the models (pair scoring at large sizes)")
+    ap.add_argument("--passes", type=int, choices=(1, 2), default=2,
+                    help="1: reconcile once (no second pass over the kept encoder rows)")
     ap.add_argument("--keep", help="folder to keep the SQLite stores in (reconciled, encoder rows kept), for "
                                    "measuring later passes with --again")
     ap.add_argument("--again", help="a kept SQLite store (from --keep): reconcile it twice more, print the figures")
@@ -262,7 +271,7 @@ def main() -> None:
         print(json.dumps(generate(a.url, a.size, a.seed)))
         return
     if a.part == "reconcile":
-        print(json.dumps(run_reconcile(a.url, a.stand_in_encoder)))
+        print(json.dumps(run_reconcile(a.url, a.stand_in_encoder, a.passes)))
         return
     if a.again:
         print(json.dumps(dict(db="sqlite", store=a.again, label=a.label, load_avg=round(os.getloadavg()[0], 1),
@@ -280,6 +289,7 @@ def main() -> None:
                     url = new_pg_database(pg, f"rec_{size}") if db == "postgres" else f"sqlite:///{where}/rec-{size}.db"
                     made = _part("--part", "generate", "--url", url, "--size", str(size), "--seed", str(a.seed))
                     stand_in = ["--stand-in-encoder"] if a.stand_in_encoder else []
+                    stand_in += ["--passes", str(a.passes)]
                     row = dict(db=db, documents=size, records=made, commit=commit, label=a.label,
                                load_avg=round(os.getloadavg()[0], 1), encoder="stand-in" if stand_in else "models",
                                **_part("--part", "reconcile", "--url", url, *stand_in))
@@ -299,7 +309,7 @@ def main() -> None:
           f"{'again CPU s':>12}")
     for r in rows:
         print(f"{r['db']:9} {r['documents']:>8} {r['cpu_s']:>8} {r['wall_s']:>8} {r['peak_rss_mb']:>8} {r['rss_before_mb']:>10} "
-              f"{r['links']:>9} {r.get('cpu_growth', ''):>7} {r['again_cpu_s']:>12}")
+              f"{r['links']:>9} {r.get('cpu_growth', ''):>7} {r.get('again_cpu_s', ''):>12}")
     if a.save:
         out = ROOT / "bench" / "results" / "reconcile.json"
         old = json.loads(out.read_text()) if out.exists() else []

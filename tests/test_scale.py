@@ -275,3 +275,116 @@ def test_cli_engine_options_are_checked(tmp_path):
     assert proc.wait(timeout=120) == 2 and "--engine must be local or ray" in proc.stderr.read()
     proc = _atlas(["analyze", "--address", "auto"], tmp_path)
     assert proc.wait(timeout=120) == 2 and "go with --engine ray" in proc.stderr.read()
+
+
+# -- reconciliation at scale: bounded reading, partner cap, units --------------------------------------------------
+class _CountedReads:
+    """A store that records the most documents any one read asks for (a whole-corpus read counts as unbounded)."""
+
+    def __init__(self, store):
+        self.store, self.largest = store, 0
+
+    def _saw(self, count: float) -> None:
+        self.largest = max(self.largest, count)
+
+    def document_batches(self, size: int = 500):
+        for batch in self.store.document_batches(size):
+            self._saw(len(batch))
+            yield batch
+
+    def documents(self, ids=None):
+        self._saw(float("inf") if ids is None else len(set(ids)))
+        return self.store.documents(ids)
+
+    def document_records(self, ids):
+        ids = list(ids)
+        self._saw(len(set(ids)))
+        return self.store.document_records(ids)
+
+    def __getattr__(self, name):
+        return getattr(self.store, name)
+
+
+def _synthetic_store(tmp_path, documents: int, monkeypatch):
+    """A store of bench_reconcile's synthetic records (no NLP), linked with its stand-in encoder (no models)."""
+    from influence_atlas.reconcile import blocks
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    import bench_reconcile
+
+    url = f"sqlite:///{tmp_path / 'synthetic.db'}"
+    bench_reconcile.generate(url, documents, seed=7)
+    monkeypatch.setattr(blocks, "encode_sentences", bench_reconcile.stand_in_encoder)
+    monkeypatch.setattr(blocks, "encode_multilingual", bench_reconcile.stand_in_encoder)
+    return open_store(url)
+
+
+def test_blocked_reconciliation_reads_a_unit_at_a_time_and_units_do_not_change_links(tmp_path, monkeypatch):
+    from influence_atlas.reconcile.blocks import link_blocks
+
+    store = _synthetic_store(tmp_path, 150, monkeypatch)
+    reads = _CountedReads(store)
+    small = link_blocks(reads, batch=10, unit_documents=12, partners=8)
+    # No read holds more than a batch (10) or a unit (it closes at 12 documents; its last pair may bring one more).
+    assert 0 < reads.largest <= 13
+    whole = link_blocks(store, unit_documents=10_000, partners=8)
+    store.close()
+    assert whole, "the synthetic corpus retells stories: it has links"
+    assert [(l.id, l.kind, l.items, l.detail, l.score) for l in small] == \
+        [(l.id, l.kind, l.items, l.detail, l.score) for l in whole]
+
+
+def test_partner_cap_keeps_each_documents_strongest_partners_across_its_blocks(tmp_path):
+    import numpy as np
+
+    from influence_atlas.reconcile import blocks
+    from influence_atlas.reconcile.links import candidate_documents, strongest_partners
+
+    rng = np.random.default_rng(3)
+    docs = [f"d{i:03d}" for i in range(80)]
+    vectors = {d: (v / np.linalg.norm(v)).astype(np.float32) for d, v in zip(docs, rng.normal(size=(80, 16)))}
+    keys = {d: {f"k{j}" for j in rng.choice(5, size=3, replace=False)} for d in docs}
+    db = blocks._scratch(tmp_path)
+    db.executemany("INSERT INTO docs (id, lang, vec) VALUES (?, 'en', ?)", [(d, v.tobytes()) for d, v in vectors.items()])
+    db.executemany("INSERT INTO keys VALUES (?, ?)", [(k, d) for d, ks in keys.items() for k in sorted(ks)])
+    blocks._find_candidates(db, partners=6)
+    kept = set(db.execute("SELECT a, b FROM pairs").fetchall())
+    found = set()
+    for key in {k for ks in keys.values() for k in ks}:
+        members = {d: vectors[d] for d in docs if key in keys[d]}
+        found |= candidate_documents(members, {d: {key} for d in members})
+    assert len(kept) < len(found), "the cap binds on documents in three blocks of about 48"
+    assert len(kept) <= 6 * len(docs)
+    assert kept == strongest_partners({(a, b): float(vectors[a] @ vectors[b]) for a, b in found}, 6)
+    # Each kept pair is among the six strongest partners of one of its documents.
+    for a, b in kept:
+        assert any(sum(1 for p in found if x in p and float(vectors[p[0]] @ vectors[p[1]]) > float(vectors[a] @ vectors[b]))
+                   < 6 for x in (a, b))
+
+
+def test_claim_links_capped_per_claim_alike_in_the_blocked_and_the_whole_corpus_pass(tmp_path):
+    import random
+
+    from influence_atlas.reconcile import blocks
+    from influence_atlas.reconcile.claims import capped_per_claim
+    from influence_atlas.records import Link
+
+    rng = random.Random(5)
+    links, seen = [], set()
+    while len(links) < 300:  # 40 claims, many links each, some scores tied
+        x, y = sorted(rng.sample(range(40), 2))
+        kind = rng.choice(("corroborates", "contradicts"))
+        if (kind, x, y) not in seen:
+            seen.add((kind, x, y))
+            links.append(Link(f"l{len(links):03d}", kind, (f"c{x:02d}", f"c{y:02d}"), "", rng.choice((0.5, 0.6, 0.7, 0.8))))
+    db = blocks._scratch(tmp_path)
+    db.executemany("INSERT INTO claim_links VALUES (?, ?, ?, ?, ?, ?)",
+                   [(l.id, l.kind, l.items[0], l.items[-1], l.detail, l.score) for l in links])
+    capped = capped_per_claim(links, 3)
+    assert 0 < len(capped) < len(links)
+    assert [(l.id, l.items, l.score) for l in blocks._capped_claim_links(db, 3)] == [(l.id, l.items, l.score) for l in capped]
+    per_claim: dict = {}
+    for l in capped:
+        for c in l.items:
+            per_claim[(l.kind, c)] = per_claim.get((l.kind, c), 0) + 1
+    assert max(per_claim.values()) <= 3

@@ -19,17 +19,21 @@ pairs at a time; what has to outlive a step goes to a scratch SQLite file:
    pair one of whose documents has none (two English documents) compares on MiniLM rows centred on the MiniLM means,
    put on e5's scale (`links.StoryScale`).
 2. **Blocks**: per blocking key, the member documents' vectors are read and `candidate_documents` keeps each
-   document's nearest partners, as it does for the whole corpus. Memory is bounded by the largest block.
+   document's nearest partners, as it does for the whole corpus; then each document keeps its `links.PARTNERS`
+   strongest partners across its blocks (in SQL), so the pairs grow linearly with the corpus. Memory is bounded by
+   the largest block.
 3. **Context**: each candidate pair's meaning and name similarities, story similarity (centred and raw) and nearest
    claims in centred multilingual meaning, then (in SQL, window functions) each partner's ranks among a document's
    partners of its language: `corpus_context`'s features without holding the pairs.
-4. **Units of work**: the pairs, in block order, cut into units of a few hundred documents. A unit reads its
+4. **Units of work**: the pairs, in block order, cut into units of a few hundred documents, each also taking the
+   pairs among documents it holds already (`_assign_units`). A unit reads its
    documents and their records from the store and runs `compare_documents` on its pairs, with the corpus context,
    rare names, the corpus's means and its documents' encoder rows from step 1b passed in (they travel in the unit, so
    a unit encodes only the claim and event rows a decision reads, and returns them for the store to keep). Units are independent: `map_units` may run them elsewhere (the Ray engine does).
 5. **Links**: claim links go to the scratch file and are capped per claim (each claim keeps its strongest
-   `CLAIM_LINKS` links of a kind); `link_same_events` groups the tellings of the confident document pairs (the
-   plausible pairs, confidence only, bound which documents one group may hold).
+   `CLAIM_LINKS` links of a kind); the same_event findings go there too, and `link_same_events` groups the tellings
+   of the confident document pairs (the plausible pairs, confidence only, bound which documents one group may hold),
+   one connected group of documents at a time (`_same_events`).
 
 `source` is the store (`document_batches`, `document_records`, `documents`); this layer does not import it.
 """
@@ -39,9 +43,12 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
+import pickle
 import re
 import shutil
 import sqlite3
+import sys
 import tempfile
 import time
 from collections import defaultdict
@@ -52,14 +59,14 @@ import numpy as np
 
 from ..records import Event, Link
 from ..text.normalise import fold
-from .claims import PairFindings, _main_actors, compare_documents, link_claims_from
+from .claims import CLAIM_LINKS, PairFindings, _main_actors, compare_documents, link_claims_from
 from .events import link_same_events
 from .features import describe, document_figures, document_names, load_link_models, names_similarity
 from .links import ENGLISH
 from ..extract.encoder import encode_sentences
 from ..extract.multilingual import encode_multilingual, multilingual_version
-from .links import (STORY_SENTENCES, LanguageMeans, assertion_similarity, candidate_documents, centred, document_vector,
-                    known_vectors, lead_claims, sentences, story_similarities, story_vectors)
+from .links import (PARTNERS, STORY_SENTENCES, LanguageMeans, assertion_similarity, candidate_documents, centred,
+                    document_vector, known_vectors, lead_claims, sentences, story_similarities, story_vectors)
 
 log = logging.getLogger("influence_atlas.reconcile")
 
@@ -71,8 +78,6 @@ UNIT_DOCUMENTS = 300
 # chunk brings a document of its own, so this bounds that memory (about 160 MB), and each pair's values do not depend
 # on its chunk.
 CONTEXT_PAIRS = 4000
-# Each claim keeps at most this many links of each kind (corroborates, contradicts), its strongest.
-CLAIM_LINKS = 3
 # A proper name counts as rare when at most this share of the documents use it (as features.rare_names_of).
 RARE_SHARE = 0.25
 _NAME_TOKEN = re.compile(r"[A-ZÀ-Ý][\w’'-]{3,}", re.U)
@@ -88,8 +93,12 @@ def _scratch(folder: Path) -> sqlite3.Connection:
                            sents BLOB, claims BLOB, events BLOB, mclaims BLOB);
         CREATE TABLE keys (key TEXT, doc TEXT);
         CREATE TABLE pairs (a TEXT, b TEXT, block TEXT, cos REAL, ns REAL, fig REAL, sc REAL, sr REAL, asr REAL,
-                            PRIMARY KEY (a, b));
+                            u INTEGER, PRIMARY KEY (a, b));
         CREATE TABLE claim_links (id TEXT PRIMARY KEY, kind TEXT, x TEXT, y TEXT, detail TEXT, score REAL);
+        CREATE TABLE found (a TEXT, b TEXT, conf REAL, data BLOB, PRIMARY KEY (a, b));
+        CREATE TABLE named (id TEXT PRIMARY KEY, doc TEXT, data BLOB);
+        CREATE INDEX ix_named_doc ON named (doc);
+        CREATE TABLE groups (doc TEXT PRIMARY KEY, root TEXT);
     """)
     return db
 
@@ -262,15 +271,32 @@ def _vectors(db: sqlite3.Connection, ids: Iterable[str]) -> dict[str, np.ndarray
     return {d: np.frombuffer(v, np.float32) for d, v in _rows(db, "SELECT id, vec FROM docs WHERE id IN ({})", ids)}
 
 
-def _find_candidates(db: sqlite3.Connection) -> None:
-    """Step 2: per blocking key, each member's nearest partners (a pair found in several blocks is filed under the first)."""
+def _find_candidates(db: sqlite3.Connection, partners: int = PARTNERS) -> None:
+    """Step 2: per blocking key, each member's nearest partners (a pair found in several blocks is filed under the
+    first), with their vector cosine; then each document keeps its `partners` strongest across its blocks
+    (`links.strongest_partners`, in SQL: a pair stays when either of its documents keeps it)."""
     for (key,) in db.execute("SELECT DISTINCT key FROM keys ORDER BY key").fetchall():
         members = [d for (d,) in db.execute("SELECT doc FROM keys WHERE key = ? ORDER BY doc", (key,))]
         if len(members) < 2:
             continue
-        pairs = candidate_documents(_vectors(db, members), {d: {key} for d in members})
-        db.executemany("INSERT OR IGNORE INTO pairs (a, b, block) VALUES (?, ?, ?)", [(a, b, key) for a, b in sorted(pairs)])
+        vec = _vectors(db, members)
+        pairs = candidate_documents(vec, {d: {key} for d in members})
+        db.executemany("INSERT OR IGNORE INTO pairs (a, b, block, cos) VALUES (?, ?, ?, ?)",
+                       [(a, b, key, float(vec[a] @ vec[b])) for a, b in sorted(pairs)])
+    found = db.execute("SELECT COUNT(*) FROM pairs").fetchone()[0]
+    db.executescript(f"""
+        CREATE TABLE kept AS
+        WITH dir AS (SELECT a AS x, b AS y, cos FROM pairs UNION ALL SELECT b, a, cos FROM pairs),
+        ranked AS (SELECT x, y, ROW_NUMBER() OVER (PARTITION BY x ORDER BY cos DESC, y) AS r FROM dir)
+        SELECT DISTINCT min(x, y) AS a, max(x, y) AS b FROM ranked WHERE r <= {int(partners)};
+        CREATE UNIQUE INDEX ix_kept ON kept (a, b);
+        DELETE FROM pairs WHERE NOT EXISTS (SELECT 1 FROM kept WHERE kept.a = pairs.a AND kept.b = pairs.b);
+        DROP TABLE kept;
+    """)
     db.commit()
+    left = db.execute("SELECT COUNT(*) FROM pairs").fetchone()[0]
+    if left < found:
+        log.info("reconcile: %d of %d candidate pairs kept (each document's %d strongest partners)", left, found, partners)
 
 
 def _pair_context(db: sqlite3.Connection, df: dict[str, int], n: int, means: dict, chunk: int = CONTEXT_PAIRS) -> None:
@@ -338,28 +364,74 @@ def _context_documents(db: sqlite3.Connection, ids: set[str], means: dict) -> di
     return {d: (*v, story.get(d), flat.get(d), xrows.get(d), mlead[d], mflat[d], mrows[d]) for d, v in out.items()}
 
 
+def _assign_units(db: sqlite3.Connection, size: int, fetch: int = 2000) -> int:
+    """Step 4a: number the units of work (column `u` of the pairs); return how many.
+
+    The pairs are taken in block order until their documents reach `size`; the unit then also takes every other
+    pair whose two documents it holds already (from any block), which costs it no document more. In a block larger
+    than a unit a document's partners lie across the block, so without this a unit of `size` documents held about
+    `size` pairs, and the documents read per pair grew with the blocks; its partners' own pairs among themselves
+    (retellings of one story meet each other) now come with them. Memory: one unit's documents and `fetch` pairs."""
+    db.execute("CREATE TEMP TABLE unit_docs (id TEXT PRIMARY KEY)")
+    units, docs, taken = 0, set(), []
+
+    def close() -> None:
+        nonlocal units, docs, taken
+        db.executemany("UPDATE pairs SET u = ? WHERE a = ? AND b = ?", [(units, a, b) for a, b in taken])
+        db.executemany("INSERT INTO unit_docs VALUES (?)", [(d,) for d in sorted(docs)])
+        db.execute("UPDATE pairs SET u = ? WHERE u IS NULL AND a IN (SELECT id FROM unit_docs) "
+                   "AND b IN (SELECT id FROM unit_docs)", (units,))
+        db.execute("DELETE FROM unit_docs")
+        units, docs, taken = units + 1, set(), []
+
+    last = ("", "", "")
+    while True:
+        rows = db.execute("SELECT block, a, b FROM pairs WHERE u IS NULL AND (block, a, b) > (?, ?, ?) "
+                          "ORDER BY block, a, b LIMIT ?", (*last, fetch)).fetchall()
+        if not rows:
+            break
+        for row in rows:
+            last = row
+            taken.append(row[1:])
+            docs.update(row[1:])
+            if len(docs) >= size:
+                close()
+                break  # the rest of this fetch may have joined the unit: read again from here
+    if taken:
+        close()
+    db.execute("DROP TABLE unit_docs")
+    db.execute("CREATE INDEX ix_pairs_unit ON pairs (u, block, a, b)")
+    db.commit()
+    return units
+
+
 def _units(db: sqlite3.Connection, n: int, size: int, means: dict) -> Iterator[Unit]:
-    """Step 4: the pairs in block order, cut into units of about `size` documents, each with its context and rare names."""
+    """Step 4: the units of work `_assign_units` numbered, each with its pairs (in block order), their context and the
+    rare names."""
+    log.info("reconcile: %d units of work", _assign_units(db, size))
     most = max(2, int(RARE_SHARE * n))
     unit_means = {k: means[k] for k in ("claims", "events", "minilm")}
     rows = db.execute("""
-        SELECT p.a, p.b, p.cos, p.ns, p.fig, p.sc, p.asr, r1.rc, r2.rc, r1.rn, r2.rn, r1.rs, r2.rs FROM pairs p
+        SELECT p.u, p.a, p.b, p.cos, p.ns, p.fig, p.sc, p.asr, r1.rc, r2.rc, r1.rn, r2.rn, r1.rs, r2.rs FROM pairs p
         JOIN ranks r1 ON r1.x = p.a AND r1.y = p.b JOIN ranks r2 ON r2.x = p.b AND r2.y = p.a
-        ORDER BY p.block, p.a, p.b""")
+        ORDER BY p.u, p.block, p.a, p.b""")
     pending: list[tuple] = []
     docs: set[str] = set()
+    current = None
 
     def unit() -> Unit:
         return {"pairs": pending, "most": most, "means": unit_means, "vectors": _unit_vectors(db, docs)}
 
-    for a, b, cos, ns, fig, sc, asr, rc_ab, rc_ba, rn_ab, rn_ba, rs_ab, rs_ba in rows:
+    for u, a, b, cos, ns, fig, sc, asr, rc_ab, rc_ba, rn_ab, rn_ba, rs_ab, rs_ba in rows:
+        a, b = sys.intern(a), sys.intern(b)  # one string per document in the findings the driver keeps
+        if u != current and pending:
+            yield unit()
+            pending, docs = [], set()
+        current = u
         ca, cb, na, nb, sa, sb = 1.0 / rc_ab, 1.0 / rc_ba, 1.0 / rn_ab, 1.0 / rn_ba, 1.0 / rs_ab, 1.0 / rs_ba
         pending.append((a, b, (max(ca, cb), min(ca, cb), ns, max(na, nb), min(na, nb), fig, sc, max(sa, sb),
                                min(sa, sb), asr)))
         docs.update((a, b))
-        if len(docs) >= size:
-            yield unit()
-            pending, docs = [], set()
     if pending:
         yield unit()
 
@@ -425,20 +497,21 @@ def score_unit(source, unit: Unit, df: dict[str, int]) -> tuple[list[Link], dict
     thresholds = load_link_models().thresholds
     cut = thresholds["same_event"]
     join = thresholds.get("same_event_join", cut)
+    # The driver holds these until the units are done: only the same_event confidence link_same_events reads.
     confident = {}
     for p, f in found.items():
         conf = f.confidence["same_event"]
         if conf >= cut and f.event_pairs:
-            confident[p] = PairFindings(f.confidence, [], f.event_pairs, f.event_anchors, None)
+            confident[p] = PairFindings({"same_event": conf}, [], f.event_pairs, f.event_anchors, None)
         elif conf >= join:
-            confident[p] = PairFindings(f.confidence, [], [], {}, None)
+            confident[p] = PairFindings({"same_event": conf}, [], [], {}, None)
     named = {x for f in confident.values() for _, a, b in f.event_pairs for x in (a, b)}
     return link_claims_from(found), confident, [e for e in events if e.id in named], fresh
 
 
 def link_blocks(source, map_units: Callable[[Iterator[Unit], dict], Iterable[tuple]] | None = None,
                 batch: int = BATCH, unit_documents: int = UNIT_DOCUMENTS, claim_links: int = CLAIM_LINKS,
-                work_dir: str | Path | None = None) -> list[Link]:
+                work_dir: str | Path | None = None, partners: int = PARTNERS) -> list[Link]:
     """Return every cross-source link of the corpus in `source`, reading it block by block (see the module doc).
 
     `map_units(units, df)` runs the units of work (`score_unit` with the names' document counts `df`), returning
@@ -453,7 +526,7 @@ def link_blocks(source, map_units: Callable[[Iterator[Unit], dict], Iterable[tup
         means = _encode_partnered(source, db, batch)
         clock.step("encode")
         n = db.execute("SELECT COUNT(*) FROM docs").fetchone()[0]
-        _find_candidates(db)
+        _find_candidates(db, partners)
         clock.step("candidates")
         means = _encode_multilingual(source, db, batch, means)
         clock.step("multilingual")
@@ -461,22 +534,22 @@ def link_blocks(source, map_units: Callable[[Iterator[Unit], dict], Iterable[tup
         clock.step("context")
         units = _units(db, n, unit_documents, means)
         results = map_units(units, df) if map_units else (score_unit(source, u, df) for u in units)
-        confident: dict[tuple[str, str], PairFindings] = {}
-        events: dict[str, Event] = {}
         for claim_found, same_found, named, fresh in results:
             if fresh and hasattr(source, "keep_encodings"):
                 source.keep_encodings(multilingual_version(), fresh)
             db.executemany("INSERT OR REPLACE INTO claim_links VALUES (?, ?, ?, ?, ?, ?)",
                            [(l.id, l.kind, l.items[0], l.items[-1], l.detail, l.score) for l in claim_found])
-            confident.update(same_found)
-            events.update((e.id, e) for e in named)
+            db.executemany("INSERT OR REPLACE INTO found VALUES (?, ?, ?, ?)", [
+                (a, b, f.confidence["same_event"], pickle.dumps((f.event_pairs, f.event_anchors)) if f.event_pairs
+                 else None) for (a, b), f in same_found.items()])
+            db.executemany("INSERT OR IGNORE INTO named VALUES (?, ?, ?)", [(e.id, e.doc, pickle.dumps(e)) for e in named])
         clock.step("units")
-        links = link_same_events(list(events.values()), found=confident) if confident else []
+        links = _same_events(db)
         links += _capped_claim_links(db, claim_links)
         clock.step("links")
         pairs = db.execute("SELECT COUNT(*) FROM pairs").fetchone()[0]
-        log.info("reconcile: %d documents linkable, %d candidate pairs, %d links; CPU-s per step: %s", n, pairs,
-                 len(links), json.dumps(clock.spent))
+        log.info("reconcile: %d documents linkable, %d candidate pairs, %d links; CPU-s per step: %s; resident MB "
+                 "after each step: %s", n, pairs, len(links), json.dumps(clock.spent), json.dumps(clock.memory))
         db.close()
         return sorted(links, key=lambda l: l.id)
     finally:
@@ -484,21 +557,83 @@ def link_blocks(source, map_units: Callable[[Iterator[Unit], dict], Iterable[tup
 
 
 class _StepClock:
-    """CPU seconds of this process per step of `link_blocks` (logged, for the benchmarks; units run elsewhere by
-    `map_units` are not counted)."""
+    """CPU seconds of this process per step of `link_blocks`, and its resident memory (MB) at the end of each step
+    (logged, for the benchmarks; units run elsewhere by `map_units` are not counted)."""
 
     def __init__(self):
         self.spent: dict[str, float] = {}
+        self.memory: dict[str, int] = {}
         self.last = time.process_time()
 
     def step(self, name: str) -> None:
         now = time.process_time()
         self.spent[name] = round(now - self.last, 2)
+        self.memory[name] = _resident_mb()
         self.last = now
 
 
+def _resident_mb() -> int:
+    """Return this process's resident memory in MB (0 where /proc is not there)."""
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 2 ** 20
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def _same_events(db: sqlite3.Connection) -> list[Link]:
+    """Step 5a: the same_event links, `link_same_events` run on one connected group of documents at a time.
+
+    The units' findings wait in the scratch file (`found`: per document pair its same_event confidence, and the event
+    pairs and their anchors when the pair is confident; `named`: the events those name), not in memory. Tellings are
+    joined only along confident pairs, and the plausible pairs are read only between documents of one candidate
+    group, so the documents linked by confident pairs fall into independent groups: each group's links are the links
+    one call over the whole corpus gives for it. Memory: one document id per document of a confident pair (the
+    grouping) and one group's findings at a time. Each group's findings and events come in one order (by document
+    pair; by document, offset and id), whatever the units were."""
+    parent: dict[str, str] = {}
+
+    def root(x: str) -> str:
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for a, b in db.execute("SELECT a, b FROM found WHERE data IS NOT NULL"):
+        ra, rb = root(a), root(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    db.executemany("INSERT INTO groups VALUES (?, ?)", [(d, root(d)) for d in sorted(parent)])
+    parent.clear()
+    db.execute("CREATE INDEX ix_groups_root ON groups (root)")
+    db.commit()
+    rows = db.execute("""
+        SELECT g.root, f.a, f.b, f.conf, f.data FROM found f JOIN groups g ON g.doc = f.a JOIN groups h ON h.doc = f.b
+        WHERE g.root = h.root ORDER BY g.root, f.a, f.b""")
+    links: list[Link] = []
+    current, found = None, {}
+
+    def group() -> None:
+        events = [pickle.loads(e) for (e,) in db.execute(
+            "SELECT n.data FROM named n JOIN groups g ON g.doc = n.doc WHERE g.root = ?", (current,))]
+        events.sort(key=lambda e: (e.doc, e.start, e.id))
+        links.extend(link_same_events(events, found=found))
+
+    for r, a, b, conf, data in rows:
+        if r != current and found:
+            group()
+            found = {}
+        current = r
+        pairs, anchors = pickle.loads(data) if data is not None else ([], {})
+        found[(a, b)] = PairFindings({"same_event": conf}, [], pairs, anchors, None)
+    if found:
+        group()
+    return links
+
+
 def _capped_claim_links(db: sqlite3.Connection, cap: int) -> list[Link]:
-    """Return the claim links each of whose two claims counts it among its `cap` strongest of that kind."""
+    """Return the claim links each of whose two claims counts it among its `cap` strongest of that kind (by score, then
+    id: `claims.capped_per_claim`'s rule, in SQL over the scratch file)."""
     db.commit()
     rows = db.execute("""
         WITH ends AS (SELECT id, kind, x AS claim, score FROM claim_links UNION ALL SELECT id, kind, y, score FROM claim_links),

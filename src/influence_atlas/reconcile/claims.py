@@ -37,10 +37,13 @@ from .features import (DOC_FEATURES, LINK_KINDS, NAME_ANCHOR_SIMILARITY, EventTa
                        document_names, load_link_models, rare_names_of, shared_anchor, specific_place,
                        stance_disagreement, stance_opposition)
 from .links import (CentredRows, assertion_similarity, candidate_documents, corpus_means, document_sentences,
-                    event_view, lead_claims, story_similarities, story_vectors)
+                    event_view, lead_claims, story_similarities, story_vectors, strongest_partners)
 
 # Per document pair and kind, the strongest few claim pairs: an analyst reads these, they are not a dump.
 MAX_LINKS = 2
+# Per claim and kind, the strongest few links across the corpus (`capped_per_claim`): a story retold by hundreds of
+# sources links each claim to its closest tellings, not to every one.
+CLAIM_LINKS = 3
 # Encoder cosine from which two sentences of different sources are read as one assertion (an anchor by itself;
 # 0.6 and 0.7 bracket it on the cross-source and development sets, see training/links/README.md).
 SAME_ASSERTION = 0.65
@@ -221,7 +224,8 @@ def _pairs_in_context(rec: _Records, candidates: dict | None, focus: set[str] | 
         return sorted(candidates), candidates, rare
     docs, texts, told = rec.docs, rec.texts, rec.told
     keys = {d: _main_actors(told[d][1]) for d in docs}
-    pairs = sorted(candidate_documents(rec.vectors, keys, focus=focus))
+    found = candidate_documents(rec.vectors, keys, focus=focus)
+    pairs = sorted(strongest_partners({p: float(rec.vectors[p[0]] @ rec.vectors[p[1]]) for p in found}))
     names = {d: document_names(texts[d]) for d in docs}
     rec.encode_leads(pairs)
     english = (rec.english_rows, centred(rec.english_rows, rec.language))
@@ -492,6 +496,18 @@ def reason(kind: str, a: Statement, b: Statement, cos: float, anchor: str | None
         if not anchor.startswith("one assertion"):  # the meaning similarity closes every reason
             parts.append(f"both give {anchor}")
     return f"{kind}{about}: " + "; ".join(parts) + f" (meaning similarity {cos:.2f})"
+
+
+def capped_per_claim(links: list[Link], cap: int = CLAIM_LINKS) -> list[Link]:
+    """Return the claim links (corroborates, contradicts) each of whose two claims counts it among its `cap` strongest
+    of that kind (by score, then id), and every other link as it is; `reconcile.blocks` applies the same rule in SQL."""
+    ends: dict[tuple[str, str], list[tuple[float, str]]] = defaultdict(list)
+    for l in links:
+        if l.kind in ("corroborates", "contradicts"):
+            for claim in {l.items[0], l.items[-1]}:
+                ends[(l.kind, claim)].append((-l.score, l.id))
+    dropped = {i for ranked in ends.values() for _, i in sorted(ranked)[cap:]}
+    return [l for l in links if l.id not in dropped]
 
 
 def link_claims_from(found: dict[tuple[str, str], PairFindings], min_confidence: float | None = None) -> list[Link]:
