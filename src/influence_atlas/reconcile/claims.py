@@ -36,7 +36,7 @@ from .features import (DOC_FEATURES, LINK_KINDS, NAME_ANCHOR_SIMILARITY, EventTa
                        conflicting_figures, corpus_context, describe, doc_pair_features, document_figures,
                        document_names, load_link_models, rare_names_of, shared_anchor, specific_place,
                        stance_disagreement, stance_opposition)
-from .links import (CentredRows, assertion_similarity, candidate_documents, corpus_means, document_sentences,
+from .links import (CentredRows, candidate_documents, corpus_means, document_sentences,
                     event_view, lead_claims, story_similarities, story_vectors, strongest_partners)
 
 # Per document pair and kind, the strongest few claim pairs: an analyst reads these, they are not a dump.
