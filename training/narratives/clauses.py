@@ -146,12 +146,7 @@ def variant(row: dict, name: str) -> nx.DocumentFeatures:
 def evaluate(dev: list[dict], cross: list[dict], name: str) -> str:
     items = [(variant(r, name), r["pairs"]) for r in dev]
     pred, golds = th.lodo(items), [g for _, g in items]
-    parts = []
-    for label, keep in (("all", lambda r: True), ("dev28", lambda r: not r["name"][:3].isdigit()),
-                        ("en", lambda r: r["lang"] == "en"), ("fr", lambda r: r["lang"] == "fr")):
-        idx = [k for k, r in enumerate(dev) if keep(r)]
-        p, r_, f = th.f1([pred[k] for k in idx], [golds[k] for k in idx])
-        parts.append(f"{label} {p:.3f}/{r_:.3f}/{f:.3f}" if label == "all" else f"{label} {f:.3f}")
+    parts = th.split_figures(pred, golds, [(r["name"], r["lang"]) for r in dev])
     if cross:
         wp, wm = th.fit(items)
         t = th.best_threshold(wp, wm, items)

@@ -169,12 +169,7 @@ def with_feature(docs: list[tuple], columns: list[list[int]] | None, w: np.ndarr
 def report(label: str, dev: list[tuple], cross: list[tuple], items: list[tuple], cross_items: list[tuple]) -> None:
     pred = th.lodo(items)
     golds = [g for _, g in items]
-    parts = []
-    for name, keep in (("all", lambda d: True), ("dev28", lambda d: not d[3][:3].isdigit()),
-                       ("en", lambda d: d[2] == "en"), ("fr", lambda d: d[2] == "fr")):
-        idx = [i for i, d in enumerate(dev) if keep(d)]
-        p, r, f = th.f1([pred[i] for i in idx], [golds[i] for i in idx])
-        parts.append(f"{name} {p:.3f}/{r:.3f}/{f:.3f}" if name == "all" else f"{name} {f:.3f}")
+    parts = th.split_figures(pred, golds, [(d[3], d[2]) for d in dev])
     if cross_items:
         wp, wm = th.fit(items)
         t = th.best_threshold(wp, wm, items)

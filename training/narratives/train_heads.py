@@ -84,6 +84,18 @@ def f1(system: list[set], gold: list[set]) -> tuple[float, float, float]:
     return round(p, 3), round(r, 3), round(2 * p * r / (p + r) if p + r else 0.0, 3)
 
 
+def split_figures(pred: list[set], golds: list[set], docs: list[tuple[str, str]]) -> list[str]:
+    """Return the held-out figures as printed: "all P/R/F1", then F1 on the 28 dev documents (the seeds' names start
+    with three digits), English and French; `docs` gives each document's (name, language) in the order of `pred`."""
+    parts = []
+    for label, keep in (("all", lambda n, lang: True), ("dev28", lambda n, lang: not n[:3].isdigit()),
+                        ("en", lambda n, lang: lang == "en"), ("fr", lambda n, lang: lang == "fr")):
+        idx = [k for k, (n, lang) in enumerate(docs) if keep(n, lang)]
+        p, r, f = f1([pred[k] for k in idx], [golds[k] for k in idx])
+        parts.append(f"{label} {p:.3f}/{r:.3f}/{f:.3f}" if label == "all" else f"{label} {f:.3f}")
+    return parts
+
+
 def predict(pres_w, mode_w, threshold, feats, reported_min=REPORTED_CUES_MIN) -> set:
     heads = {"presence": {"weights": pres_w}, "mode": {"weights": mode_w, "reported_cues_min": reported_min}}
     present, endorsed = nx.score_features(feats, heads)
