@@ -44,6 +44,8 @@ MAX_LINKS = 2
 # Per claim and kind, the strongest few links across the corpus (`capped_per_claim`): a story retold by hundreds of
 # sources links each claim to its closest tellings, not to every one.
 CLAIM_LINKS = 3
+# How the reason of an `opposed_sides` contradiction opens: `one_proposition` tells those links by it.
+OPPOSED_SIDES = "contradicts: the two sources take opposite sides"
 # Encoder cosine from which two sentences of different sources are read as one assertion (an anchor by itself;
 # 0.6 and 0.7 bracket it on the cross-source and development sets, see training/links/README.md).
 SAME_ASSERTION = 0.65
@@ -585,7 +587,7 @@ def link_claims_from(found: dict[tuple[str, str], PairFindings], min_confidence:
             if min_confidence is None or score >= min_confidence:
                 said[x.id], said[y.id] = x, y
                 links.append(Link(link_id("contradicts", [x.id, y.id]), "contradicts", tuple(sorted((x.id, y.id))),
-                                  f"contradicts: the two sources take opposite sides on {actor} and on other actors; "
+                                  f"{OPPOSED_SIDES} on {actor} and on other actors; "
                                   f"what each asserts about {actor} (side strength {strength:.2f})", score))
     chained = one_proposition(links, said)
     return links + [l for l in chained if min_confidence is None or l.score >= min_confidence]
@@ -606,7 +608,7 @@ def one_proposition(links: list[Link], said: dict[str, Statement]) -> list[Link]
     by_claim: dict[str, list[Link]] = defaultdict(list)
     for l in links:
         if l.kind in ("corroborates", "contradicts") and all(i in said for i in l.items) and \
-                not l.detail.startswith("contradicts: the two sources take opposite sides"):
+                not l.detail.startswith(OPPOSED_SIDES):
             for i in l.items:
                 by_claim[i].append(l)
     implied: dict[tuple[str, str, str], list[tuple[float, str, str, str]]] = defaultdict(list)

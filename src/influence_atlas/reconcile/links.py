@@ -316,13 +316,15 @@ class StoryScale:
                 raise ValueError(f"{what}: the line must increase (slope {slope}, intercept {intercept})")
             self.lines[what] = (slope, intercept)
 
-    def centred(self, value: float) -> float:
-        slope, intercept = self.lines["centred"]
+    def _on(self, what: str, value: float) -> float:
+        slope, intercept = self.lines[what]
         return slope * value + intercept
 
+    def centred(self, value: float) -> float:
+        return self._on("centred", value)
+
     def raw(self, value: float) -> float:
-        slope, intercept = self.lines["raw"]
-        return slope * value + intercept
+        return self._on("raw", value)
 
 
 @lru_cache(maxsize=1)
