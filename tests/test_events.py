@@ -317,3 +317,28 @@ def test_denials_requests_and_inquiries_are_other_events_in_both_languages():
     assert other[0].modality == "asserted"
     french = _by_type(_events("Le gouvernement nigérien a fermement démenti tout accord avec la Russie.")).get("other", [])
     assert len(french) == 1 and "Niger" in {a.name for a in french[0].actors}
+
+
+def test_two_unlike_undated_acts_of_one_catch_all_type_stay_two_events():
+    # Both are `other` with the same parties and no date: only their meaning tells a denial from a crash.
+    denial = "The Kremlin denied that Wagner Group fighters had ever been sent to Mali. "
+    crash = "A plane carrying Wagner Group commanders crashed near Moscow, Russia said."
+    events = [e for e in _events(denial + crash) if e.type == "other"]
+    assert len(events) == 2 and {e.trigger for e in events} == {"denied", "crashed"}
+    again = "Russia again denied that Wagner Group fighters were present in Mali."
+    assert len([e for e in _events(denial + again) if e.type == "other"]) == 1
+
+
+def test_merge_similarity_is_checked_in_event_type_files(tmp_path):
+    import pytest
+
+    from influence_atlas.errors import OntologyError
+    from influence_atlas.ontology.events import load_event_types
+
+    bad = tmp_path / "types.yaml"
+    bad.write_text("version: 1\nevent_types:\n  - id: other\n    merge_similarity: 2\n    triggers: {en: [denied]}\n")
+    with pytest.raises(OntologyError, match="merge_similarity"):
+        load_event_types(str(bad))
+    good = tmp_path / "good.yaml"
+    good.write_text("version: 1\nevent_types:\n  - id: other\n    merge_similarity: 0.4\n    triggers: {en: [denied]}\n")
+    assert [t.merge_similarity for t in load_event_types(str(good))] == [0.4]

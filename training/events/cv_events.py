@@ -57,7 +57,8 @@ def export_events(docs, detector) -> dict:
         out["documents"].append({"id": d.id, "name": d.name})
         for e in evs:
             out["events"].append({"id": e.id, "doc": d.id, "type": e.type, "date": e.date,
-                                  "actors": [a.name for a in e.actors], "evidence": e.evidence, "location": e.location,
+                                  "actors": [a.name for a in e.actors], "evidence": e.evidence, "start": e.start, "end": e.end,
+                                  "location": e.location,
                                   "fatalities": e.fatalities})
     return out
 
@@ -85,23 +86,30 @@ def main() -> None:
     ap.add_argument("--detail", action="store_true")
     ap.add_argument("--out", default="/tmp/atlas-events-cv-export.json")
     ap.add_argument("--set", choices=("dev", "cross"), default="dev",
-                    help="cross: the held-out cross-source set (rules or the packaged detector only)")
+                    help="cross: the cross-source set (out-of-fold scores need train.py --cross)")
+    ap.add_argument("--threshold", type=float, default=0.5, help="out-of-fold runs: the detector's per-type threshold")
+    ap.add_argument("--add", type=float, default=None, help="set events.DETECTOR_ADD (the detector adds types at p >= it)")
+    ap.add_argument("--veto", type=float, default=None, help="set events.DETECTOR_VETO")
     a = ap.parse_args()
     docs = load_devset(which=a.set)
+    if a.add is not None:
+        ev_mod.DETECTOR_ADD = a.add
+    if a.veto is not None:
+        ev_mod.DETECTOR_VETO = a.veto
     if a.none:
         detector = None
-    elif a.packaged or a.set == "cross":
+    elif a.packaged:
         detector = load_detector()
     else:
         data = np.load(OOF)
         types = tuple(str(t) for t in data["types"])
-        table = {}
-        i = 0
-        for p in docs:
-            for s, e in p.sentences:
-                table[p.doc.text[s:e]] = data["oof"][i]
-                i += 1
-        detector = _FixedScores(table, types, load_detector().thresholds)
+        names = [str(n) for n in data["docs"]]
+        table = {(names[g], str(t)): row for g, t, row in zip(data["groups"], data["texts"], data["oof"])}
+        missing = [p.doc.name for p in docs if (p.doc.name, p.doc.text[slice(*p.sentences[0])]) not in table]
+        if missing:
+            sys.exit(f"no out-of-fold scores for {missing[:3]}...: run train.py (--cross for the cross-source set)")
+        detector = _FixedScores({p.doc.text[s:e]: table[(p.doc.name, p.doc.text[s:e])] for p in docs for s, e in p.sentences},
+                                types, np.full(len(types), a.threshold, np.float32))
     export = export_events(docs, detector)
     Path(a.out).write_text(json.dumps(export))
     names = [p.doc.name for p in docs]

@@ -3,9 +3,11 @@
     cd training/events && ../../.venv/bin/python train.py [--folds 5] [--refresh]
 
 Data: the 31 development documents (dev + seeds; a sentence's labels are the types of the gold events
-it quotes) and, in every training fold, CASE 2021 Task 2 snippets and PLOVER records mapped to the
-project's types (external.py). Cross-validation is by document: the held-out documents' sentences are
-scored by heads that never saw them. Out-of-fold scores go to /tmp/atlas-events-oof.npz for cv_events.py.
+it quotes), with `--cross` also the 16 cross-source documents (four stories told by four outlets each), and,
+in every training fold, CASE 2021 Task 2 snippets and PLOVER records mapped to the project's types
+(external.py). Cross-validation holds out documents: development documents by random folds, cross-source
+documents a whole story per fold (training/links/stories.json), so a held-out telling's story was never seen.
+Out-of-fold scores go to /tmp/atlas-events-oof.npz for cv_events.py (keyed by document and sentence).
 """
 
 from __future__ import annotations
@@ -76,8 +78,9 @@ def main() -> None:
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--refresh", action="store_true")
     ap.add_argument("--no-external", action="store_true")
+    ap.add_argument("--cross", action="store_true", help="also train on the cross-source set, a story per fold")
     a = ap.parse_args()
-    docs = load_devset(a.refresh)
+    docs = load_devset(a.refresh) + (load_devset(a.refresh, which="cross") if a.cross else [])
     texts, labels, groups, langs = [], [], [], []
     for gi, p in enumerate(docs):
         for (s, e), lab in zip(p.sentences, sentence_labels(p)):
@@ -91,6 +94,12 @@ def main() -> None:
     rng = np.random.default_rng(SEED)
     order = rng.permutation(len(docs))
     fold_of = {int(d): i % a.folds for i, d in enumerate(order)}
+    stories = json.loads((ROOT / "training" / "links" / "stories.json").read_text())
+    story_fold = {name: i % a.folds for i, (k, names) in enumerate(
+        (k, v) for k, v in stories.items() if not k.startswith("_") and k != "seeds") for name in names}
+    for gi, p in enumerate(docs):
+        if p.doc.name in story_fold:
+            fold_of[gi] = story_fold[p.doc.name]
     oof = np.zeros_like(y_dev)
     for f in range(a.folds):
         test = np.array([fold_of[int(g)] == f for g in groups])
@@ -117,7 +126,7 @@ def main() -> None:
         per_type[t] = (int(gold.sum()), round(2 * p * r / max(p + r, 1e-9), 2))
     print("per type (gold sentences, F1 at 0.5):", per_type)
     np.savez(OOF, oof=oof.astype(np.float32), groups=groups, types=np.array(TYPES),
-             docs=np.array([p.doc.name for p in docs]))
+             docs=np.array([p.doc.name for p in docs]), texts=np.array(texts))
     x = np.vstack([x_dev, x_ext]); y = np.vstack([y_dev, y_ext])
     w = np.concatenate([np.ones(len(x_dev)), np.full(len(ext), EXTERNAL_WEIGHT)])
     W, b = fit_heads(x, y, w)

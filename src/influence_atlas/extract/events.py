@@ -8,11 +8,14 @@ import sqlite3
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
+import numpy as np
+
 from ..ontology import ActorCatalog
 from ..ontology.acled import load_acled_taxonomy
 from ..ontology.events import ActorTypes, EventCues, EventType, load_actor_types, load_event_cues, load_event_types
 from ..records import Event, EventActor, Mention
 from ..text.metadata import ANALYSED_LANGUAGES, latest_explicit_year
+from .encoder import encode_sentences
 from .event_detector import EventDetector, load_detector
 from .acled import code_events, confident_events
 from .dates import MONTHS, WEEKDAYS, DateContext, DateMention, ResolvedDate, dates_compatible, find_dates, published_context
@@ -931,12 +934,14 @@ def merge_duplicate_events(events: list[Event]) -> list[Event]:
     the more precise date and its sentence are kept. A generic undated mention ("military coups")
     folds into the nearest dated telling of its type that shares a party, later ones first (texts
     announce a happening before they date it); a specific undated telling folds only into one that
-    names the same parties; otherwise it stands on its own.
+    names the same parties; otherwise it stands on its own. Two undated tellings of a type with a `merge_similarity`
+    (one that gathers unlike acts: a denial and a condemnation are both `other`) also need sentences that read alike.
     """
+    same_footing = _Footing(events)
     dated: list[Event] = []
     for ev in (e for e in events if e.date):
         for i, other in enumerate(dated):
-            if other.type == ev.type and dates_compatible(other.date, ev.date) and _same_footing(ev, other) and {a.name for a in ev.actors} & {a.name for a in other.actors}:
+            if other.type == ev.type and dates_compatible(other.date, ev.date) and same_footing(ev, other) and {a.name for a in ev.actors} & {a.name for a in other.actors}:
                 keep = other
                 if len(ev.date) > len(other.date):
                     keep = replace(other, date=ev.date, date_precision=ev.date_precision, start=ev.start, end=ev.end,
@@ -948,7 +953,7 @@ def merge_duplicate_events(events: list[Event]) -> list[Event]:
     undated: list[Event] = []
     for ev in (e for e in events if not e.date):
         names = {a.name for a in ev.actors}
-        same = [(i, d) for i, d in enumerate(dated) if d.type == ev.type and names & {a.name for a in d.actors} and _same_footing(ev, d)]
+        same = [(i, d) for i, d in enumerate(dated) if d.type == ev.type and names & {a.name for a in d.actors} and same_footing(ev, d)]
         if not ev.generic:
             same = [(i, d) for i, d in same if _same_parties(names, {a.name for a in d.actors})]
         later = [x for x in same if x[1].start > ev.start]
@@ -959,7 +964,7 @@ def merge_duplicate_events(events: list[Event]) -> list[Event]:
                 dated[target[0]] = _absorb(target[1], ev)
             continue
         for i, other in enumerate(undated):
-            if other.type == ev.type and _same_footing(ev, other) and (ev.generic or _same_parties(names, {a.name for a in other.actors})) and names & {a.name for a in other.actors}:
+            if other.type == ev.type and same_footing(ev, other) and (ev.generic or _same_parties(names, {a.name for a in other.actors})) and names & {a.name for a in other.actors}:
                 undated[i] = other if ev.generic else _absorb(other, ev)
                 break
         else:
@@ -967,9 +972,27 @@ def merge_duplicate_events(events: list[Event]) -> list[Event]:
     return sorted(dated + undated, key=lambda e: (e.start, e.id))
 
 
-def _same_footing(a: Event, b: Event) -> bool:
-    """A plan and a happening are two things; so are a denial and an assertion."""
-    return (a.modality == "planned") == (b.modality == "planned")
+class _Footing:
+    """Whether two tellings of one document can be one happening: a plan and a happening are two things; so are two
+    undated tellings of a type that gathers unlike acts whose sentences read apart (the type's `merge_similarity`;
+    shared encoder, the document's sentences of such types encoded once, when first asked). A date shared at its
+    precision is evidence enough of one happening."""
+
+    def __init__(self, events: list[Event]):
+        self.limits = {t.id: t.merge_similarity for t in load_event_types() if t.merge_similarity is not None}
+        self.vectors: dict[str, np.ndarray] = {}
+        self.events = events
+
+    def __call__(self, a: Event, b: Event) -> bool:
+        if (a.modality == "planned") != (b.modality == "planned"):
+            return False
+        limit = self.limits.get(a.type) if a.type == b.type else None
+        if limit is None or a.evidence == b.evidence or a.date or b.date:
+            return True
+        if a.evidence not in self.vectors or b.evidence not in self.vectors:
+            texts = sorted({e.evidence for e in self.events if e.type in self.limits} | {a.evidence, b.evidence})
+            self.vectors.update(zip(texts, encode_sentences(texts)))
+        return float(self.vectors[a.evidence] @ self.vectors[b.evidence]) >= limit
 
 
 def _same_parties(a: set[str], b: set[str]) -> bool:

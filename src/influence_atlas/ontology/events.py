@@ -12,7 +12,7 @@ from .files import PACKAGE_DIR, alternation, check_entry, compile_words, joined,
 from .voice import merged_hedge_kinds, merged_voice_words, voice_files
 
 EVENT_TYPES_FILE = PACKAGE_DIR / "event_types.yaml"
-_EVENT_TYPE_FIELDS = {"id", "acled", "suppresses", "requires_source", "triggers", "weak_triggers", "description"}
+_EVENT_TYPE_FIELDS = {"id", "acled", "suppresses", "requires_source", "triggers", "weak_triggers", "merge_similarity", "description"}
 _TRIGGER_KEYS = ("triggers", "weak_triggers")
 _DEFAULT_ACLED = ("Strategic developments", "Other")
 
@@ -28,6 +28,9 @@ class EventType:
     requires_source: bool
     triggers: dict[str, re.Pattern]
     weak_triggers: dict[str, re.Pattern] = field(default_factory=dict)
+    # Two undated tellings of the type in one document are one happening only when their sentences read alike
+    # (shared encoder cosine at least this); None: type, date and parties decide alone.
+    merge_similarity: float | None = None
 
 
 def event_type_files(path: str | None = None) -> tuple[Path, ...]:
@@ -86,7 +89,7 @@ def _event_types(paths: tuple[str, ...]) -> tuple[EventType, ...]:
         triggers = {key: {lang: compile_words(f"{e['where']}: {key}.{lang}", pats) for lang, pats in e[key].items()}
                     for key in _TRIGGER_KEYS}
         out.append(EventType(tid, e["acled"][0], e["acled"][1], tuple(e["suppresses"]), e["requires_source"],
-                             triggers["triggers"], triggers["weak_triggers"]))
+                             triggers["triggers"], triggers["weak_triggers"], e["merge_similarity"]))
     return tuple(out)
 
 
@@ -102,8 +105,12 @@ def _event_type_entry(p: Path, i: int, item: object) -> dict:
     suppresses = item.get("suppresses") or []
     if not isinstance(suppresses, list) or not all(isinstance(s, str) for s in suppresses):
         raise OntologyError(f"{where}: 'suppresses' must be a list of event type ids")
+    similarity = item.get("merge_similarity")
+    if similarity is not None and (isinstance(similarity, bool) or not isinstance(similarity, (int, float)) or not 0 <= similarity <= 1):
+        raise OntologyError(f"{where}: 'merge_similarity' must be a number from 0 to 1")
     entry = {"id": item["id"], "where": where, "acled": acled, "suppresses": suppresses,
-             "requires_source": bool(item["requires_source"]) if "requires_source" in item else None}
+             "requires_source": bool(item["requires_source"]) if "requires_source" in item else None,
+             "merge_similarity": float(similarity) if similarity is not None else None}
     for key in _TRIGGER_KEYS:
         entry[key] = {}
         if item.get(key) is not None:
@@ -115,7 +122,8 @@ def _event_type_entry(p: Path, i: int, item: object) -> dict:
 
 def _merge_event_type(merged: dict[str, dict], entry: dict) -> None:
     """Add a file's entry: a new type as it is (ACLED's Strategic developments / Other unless it says); a known one
-    gains its triggers and suppressed types and takes the ACLED mapping and `requires_source` it gives."""
+    gains its triggers and suppressed types and takes the ACLED mapping, `requires_source` and `merge_similarity` it
+    gives."""
     old = merged.get(entry["id"])
     if old is None:
         merged[entry["id"]] = {**entry, "acled": entry["acled"] or list(_DEFAULT_ACLED),
@@ -130,6 +138,8 @@ def _merge_event_type(merged: dict[str, dict], entry: dict) -> None:
         old["acled"] = entry["acled"]
     if entry["requires_source"] is not None:
         old["requires_source"] = entry["requires_source"]
+    if entry["merge_similarity"] is not None:
+        old["merge_similarity"] = entry["merge_similarity"]
 
 
 CUE_NAMES = ("reporting", "possible", "onset", "by_agent", "civilian_target", "place_preposition", "place_noun",
