@@ -46,7 +46,7 @@ MAX_CLAIMS_PER_GOLD_CLAIM = 1.5
 # stories, so every such link must earn its place (each was judged by hand with scripts/list_links.py). May only shrink.
 MAX_DEV28_LINKS = 13
 CROSS_FLOORS = {
-    "event_f1": 0.48,
+    "event_f1": 0.53,
     "cross_pair_p": 0.98,
     "cross_pair_r": 0.50,
     "attribution_acc": 0.58,
