@@ -25,8 +25,6 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-import numpy as np
-
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1] / "src"))
 
@@ -50,12 +48,16 @@ def gold_pairs(cross: dict) -> set[tuple[str, str, str]]:
 
 
 def oracle_found(documents, claims, events, stances, names, gold, mode):
-    """Return compare_documents' findings with the document-level confidence of gold pairs set to 0.99."""
+    """Return compare_documents' findings with the document-level confidence of gold pairs set to 0.99.
+
+    compare_documents builds a batch's DOC_FEATURES rows pair by pair (`doc_pair_features`, whose last argument is the
+    pair's corpus context) and then scores the batch's rows at once (`document_probabilities_of`): the context is
+    tagged with its pair, each row built records its pair, and the scoring of a batch reads the pairs of its rows (the last ones built)."""
     wanted = {(k, a, b) for k, a, b in gold} if mode == "kind" else {(k, a, b) for _, a, b in gold
                                                                      for k in GROUPS.values()}
-    current: dict[str, tuple[str, str]] = {}
+    built: list[tuple[str, str]] = []  # the pairs of the rows built so far, in order: a batch's are the last ones
     original_context, original_row = claims_module.corpus_context, claims_module.doc_pair_features
-    original_probabilities = LinkModels.document_probabilities
+    original_probabilities = LinkModels.document_probabilities_of
 
     class Tagged(tuple):
         pair: tuple[str, str]
@@ -68,20 +70,24 @@ def oracle_found(documents, claims, events, stances, names, gold, mode):
         return out
 
     def row(*args):
-        current["pair"] = getattr(args[-1], "pair", None)
+        built.append(args[-1].pair)
         return original_row(*args)
 
     def probabilities(self, kind, rows):
-        a, b = sorted(names[d] for d in current["pair"])
-        return np.array([0.99]) if (kind, a, b) in wanted else original_probabilities(self, kind, rows)
+        out = original_probabilities(self, kind, rows).copy()
+        pairs = built[-len(rows):] if len(rows) else []
+        for i, pair in enumerate(pairs):
+            if (kind, *sorted(names[d] for d in pair)) in wanted:
+                out[i] = 0.99
+        return out
 
     claims_module.corpus_context, claims_module.doc_pair_features = context, row
-    LinkModels.document_probabilities = probabilities
+    LinkModels.document_probabilities_of = probabilities
     try:
         return compare_documents(documents, claims, events, stances)
     finally:
         claims_module.corpus_context, claims_module.doc_pair_features = original_context, original_row
-        LinkModels.document_probabilities = original_probabilities
+        LinkModels.document_probabilities_of = original_probabilities
 
 
 def main() -> None:
