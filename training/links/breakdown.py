@@ -47,14 +47,14 @@ def gold_pairs(cross: dict) -> set[tuple[str, str, str]]:
     return out
 
 
-def oracle_found(documents, claims, events, stances, names, gold, mode):
-    """Return compare_documents' findings with the document-level confidence of gold pairs set to 0.99.
+def findings_scored(documents, claims, events, stances, names, score):
+    """Return compare_documents' findings with every document-level confidence passed through `score(kind, name,
+    name, row, p)` (the two documents' names, sorted; the pair's DOC_FEATURES row; the shipped model's probability).
 
     compare_documents builds a batch's DOC_FEATURES rows pair by pair (`doc_pair_features`, whose last argument is the
     pair's corpus context) and then scores the batch's rows at once (`document_probabilities_of`): the context is
-    tagged with its pair, each row built records its pair, and the scoring of a batch reads the pairs of its rows (the last ones built)."""
-    wanted = {(k, a, b) for k, a, b in gold} if mode == "kind" else {(k, a, b) for _, a, b in gold
-                                                                     for k in GROUPS.values()}
+    tagged with its pair, each row built records its pair, and the scoring of a batch reads the pairs of its rows (the
+    last ones built)."""
     built: list[tuple[str, str]] = []  # the pairs of the rows built so far, in order: a batch's are the last ones
     original_context, original_row = claims_module.corpus_context, claims_module.doc_pair_features
     original_probabilities = LinkModels.document_probabilities_of
@@ -77,8 +77,7 @@ def oracle_found(documents, claims, events, stances, names, gold, mode):
         out = original_probabilities(self, kind, rows).copy()
         pairs = built[-len(rows):] if len(rows) else []
         for i, pair in enumerate(pairs):
-            if (kind, *sorted(names[d] for d in pair)) in wanted:
-                out[i] = 0.99
+            out[i] = score(kind, *sorted(names[d] for d in pair), rows[i], float(out[i]))
         return out
 
     claims_module.corpus_context, claims_module.doc_pair_features = context, row
@@ -88,6 +87,25 @@ def oracle_found(documents, claims, events, stances, names, gold, mode):
     finally:
         claims_module.corpus_context, claims_module.doc_pair_features = original_context, original_row
         LinkModels.document_probabilities_of = original_probabilities
+
+
+def oracle_found(documents, claims, events, stances, names, gold, mode):
+    """Return compare_documents' findings with the document-level confidence of gold pairs set to 0.99."""
+    wanted = {(k, a, b) for k, a, b in gold} if mode == "kind" else {(k, a, b) for _, a, b in gold
+                                                                     for k in GROUPS.values()}
+    return findings_scored(documents, claims, events, stances, names,
+                           lambda kind, a, b, row, p: 0.99 if (kind, a, b) in wanted else p)
+
+
+def pairs_linked(found, events, claims, names) -> set[tuple[str, str, str]]:
+    """Return (kind, document name, document name) for every two documents the links made from `found` join."""
+    links = link_same_events(events, found=found) + link_claims_from(found)
+    doc_of = {e.id: e.doc for e in events} | {c.id: c.doc for c in claims}
+    emitted = set()
+    for link in links:
+        ds = sorted({names[doc_of[i]] for i in link.items})
+        emitted |= {(link.kind, x, y) for i, x in enumerate(ds) for y in ds[i + 1:]}
+    return emitted
 
 
 def main() -> None:
@@ -107,12 +125,7 @@ def main() -> None:
     else:
         found = oracle_found(documents, claims, events, stances, names, gold, a.oracle)
     thresholds = load_link_models().thresholds
-    links = link_same_events(events, found=found) + link_claims_from(found)
-    doc_of = {e.id: e.doc for e in events} | {c.id: c.doc for c in claims}
-    emitted = set()
-    for link in links:
-        ds = sorted({names[doc_of[i]] for i in link.items})
-        emitted |= {(link.kind, x, y) for i, x in enumerate(ds) for y in ds[i + 1:]}
+    emitted = pairs_linked(found, events, claims, names)
     by_name = {v: k for k, v in names.items()}
     causes: Counter = Counter()
     for kind, x, y in sorted(gold):

@@ -26,8 +26,7 @@ sys.path.insert(0, str(HERE))
 
 import influence_atlas.reconcile.claims as claims_module  # noqa: E402
 import influence_atlas.reconcile.features as features_module  # noqa: E402
-from breakdown import gold_pairs  # noqa: E402
-from influence_atlas.reconcile.events import link_same_events  # noqa: E402
+from breakdown import gold_pairs, pairs_linked  # noqa: E402
 from influence_atlas.store import open_store  # noqa: E402
 
 STORY_FOLDS = ("gossi", "mali-arrival", "prigozhin", "car-instructors")
@@ -43,16 +42,9 @@ def linked_pairs(db: str, thresholds: dict[str, float]) -> set[tuple[str, str, s
         store = open_store(db)
         documents, events, claims = store.documents(), store.events(), store.claims()
         found = claims_module.compare_documents(documents, claims, events, store.stances())
-        links = link_same_events(events, found=found) + claims_module.link_claims_from(found)
+        return pairs_linked(found, events, claims, {d.id: d.name for d in documents})
     finally:
         claims_module.load_link_models = features_module.load_link_models = original
-    names = {d.id: d.name for d in documents}
-    doc_of = {e.id: e.doc for e in events} | {c.id: c.doc for c in claims}
-    out = set()
-    for link in links:
-        ds = sorted({names[doc_of[i]] for i in link.items})
-        out |= {(link.kind, x, y) for i, x in enumerate(ds) for y in ds[i + 1:]}
-    return out
 
 
 def main() -> None:
