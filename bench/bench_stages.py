@@ -11,6 +11,11 @@ Two measurements, each in its own subprocess (so each peak memory is its own), o
   that `pipeline.analyze_document` calls wrapped to add up its CPU time (user + system of this process).
 The figures are CPU seconds, not wall-clock seconds, so other work on the machine weighs less on them; the ratio
 atlas / reference is the figure to compare across machines and commits.
+
+With `--reads`, only the atlas part runs (in this process), and it also prints who reads the shared MiniLM pass:
+per stage, the texts whose vectors or word-piece states it asks for, how many the pass ran for it first (the
+others came from the memo), their word pieces and the CPU of those passes, and how many texts no other stage
+reads; then the word pieces the pass would still run if a stage (or several) read none.
 """
 
 from __future__ import annotations
@@ -68,7 +73,85 @@ def reference_part(files: list[Path]) -> dict:
     return {"reference_cpu_s": round(cpu() - start, 3), "prep_cpu_s": round(prep, 3), "peak_rss_mb": round(peak_mb(), 1)}
 
 
-def atlas_part(files: list[Path], skip: list[str]) -> dict:
+class EncoderReads:
+    """Counts, per analysis stage, what the shared MiniLM encoder is asked for and what its pass runs (`--reads`)."""
+
+    OTHER = "other"
+
+    def __init__(self):
+        from influence_atlas.extract import encoder
+
+        self.stage = self.OTHER
+        self.in_pieces = False
+        self.asked: dict[str, set[str]] = {}
+        self.fresh: dict[str, list[int]] = {}  # stage -> [texts run, word pieces run]
+        self.pass_cpu: dict[str, float] = {}
+        self.handed: dict[str, int] = {}  # stage -> texts another pass of MiniLM (the technique tagger's) handed in
+        vectors, pieces, run = encoder.MemoisedEncoder.encode, encoder.SentenceEncoder.pieces, encoder.SentenceEncoder._run_both
+        remember = encoder.MemoisedEncoder.remember
+
+        def asked(texts):
+            self.asked.setdefault(self.stage, set()).update(texts)
+
+        def encode(enc, texts):
+            if isinstance(enc, encoder.SentenceEncoder):
+                asked(texts)
+            return vectors(enc, texts)
+
+        def piece_states(enc, texts):
+            asked(texts)
+            self.in_pieces = True  # the vectors `pieces` memoises come from its own pass, not another's
+            try:
+                return pieces(enc, texts)
+            finally:
+                self.in_pieces = False
+
+        def run_both(enc, texts):
+            start = cpu()
+            out = run(enc, texts)
+            self.pass_cpu[self.stage] = self.pass_cpu.get(self.stage, 0.0) + cpu() - start
+            counts = self.fresh.setdefault(self.stage, [0, 0])
+            counts[0] += len(texts)
+            counts[1] += sum(len(p.states) for p in out[1])
+            return out
+
+        def handed(enc, texts, rows):
+            if isinstance(enc, encoder.SentenceEncoder) and not self.in_pieces:
+                new = sum(1 for t in set(texts) if t.strip() and t not in enc._memo)
+                self.handed[self.stage] = self.handed.get(self.stage, 0) + new
+            return remember(enc, texts, rows)
+
+        encoder.MemoisedEncoder.encode, encoder.SentenceEncoder.pieces = encode, piece_states
+        encoder.MemoisedEncoder.remember = handed
+        encoder.SentenceEncoder._run_both = run_both
+        self.tokenizer = encoder.load_encoder().tokenizer
+        self.max_pieces = encoder.MAX_PIECES
+
+    def word_pieces(self, texts) -> int:
+        """Word pieces a pass runs for `texts`, [CLS] and [SEP] included."""
+        return sum(min(len(e.ids), self.max_pieces) + 2 for e in self.tokenizer.encode_batch(list(texts), add_special_tokens=False))
+
+    def report(self, sentences: set[str]) -> dict:
+        """Return the per-stage counts and the word pieces left without each reader (or the heaviest readers together)."""
+        stages = {}
+        for name in [*STAGES, self.OTHER]:
+            texts = self.asked.get(name, set())
+            if not texts and not self.handed.get(name):
+                continue
+            others = set().union(*(t for n, t in self.asked.items() if n != name))
+            run, pieces = self.fresh.get(name, [0, 0])
+            stages[name] = {"asked": len(texts), "document_sentences": len(texts & sentences), "run_first": run,
+                            "pieces_run": pieces, "pass_cpu_s": round(self.pass_cpu.get(name, 0.0), 3),
+                            "read_by_no_other": len(texts - others), "handed_in": self.handed.get(name, 0)}
+        heavy = sorted(self.asked, key=lambda n: -len(self.asked[n]))[:3]  # the readers of (nearly) every sentence
+        without = {}
+        for drop in [[], *([n] for n in heavy), heavy[:2], heavy]:
+            left = set().union(*(t for n, t in self.asked.items() if n not in drop))
+            without[" + ".join(drop) or "none"] = self.word_pieces(left)
+        return {"sentences": len(sentences), "stages": stages, "pieces_left_without": without}
+
+
+def atlas_part(files: list[Path], skip: list[str], reads: EncoderReads | None = None) -> dict:
     import influence_atlas.pipeline as pipeline
     from influence_atlas.store import open_store
 
@@ -77,11 +160,15 @@ def atlas_part(files: list[Path], skip: list[str]) -> dict:
     def timed(name, fn):
         def wrapper(*args, **kwargs):
             start = cpu()
+            if reads:
+                reads.stage = name
             try:
                 out = fn(*args, **kwargs)
                 return list(out) if name == "parse" else out  # parse yields: consume it inside the timer
             finally:
                 spent[name] += cpu() - start
+                if reads:
+                    reads.stage = reads.OTHER
         return wrapper
 
     for name in spent:
@@ -103,11 +190,16 @@ def atlas_part(files: list[Path], skip: list[str]) -> dict:
         analyse_s = cpu() - start
         if result.failed:
             raise SystemExit(f"analysis failed: {result.failed}")
+        if reads:
+            sentences = {d.text[a:b] for d in store.documents() for a, b in pipeline.document_sentences(d)}
         store.close()
     stages = {name: round(s, 3) for name, s in spent.items()}
     stages["other (store, reconcile, loading outside stages)"] = round(analyse_s - sum(spent.values()), 3)
-    return {"words": words, "documents": len(files), "ingest_cpu_s": round(ingest_s, 3), "analyse_cpu_s": round(analyse_s, 3),
-            "stages_cpu_s": stages, "peak_rss_mb": round(peak_mb(), 1)}
+    out = {"words": words, "documents": len(files), "ingest_cpu_s": round(ingest_s, 3), "analyse_cpu_s": round(analyse_s, 3),
+           "stages_cpu_s": stages, "peak_rss_mb": round(peak_mb(), 1)}
+    if reads:
+        out["encoder_reads"] = reads.report(sentences)
+    return out
 
 
 def run_part(part: str, args) -> dict:
@@ -120,6 +212,23 @@ def run_part(part: str, args) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def print_reads(atlas: dict) -> int:
+    """Print `--reads`' table and its JSON line."""
+    reads = atlas["encoder_reads"]
+    print(f"{atlas['documents']} documents, {reads['sentences']:,} distinct sentences; the shared MiniLM pass, per stage:")
+    print(f"  {'stage':18s} {'asked':>6s} {'doc sent.':>9s} {'run first':>9s} {'pieces':>7s} {'pass CPU-s':>10s} {'no other':>8s}")
+    for name, r in reads["stages"].items():
+        print(f"  {name:18s} {r['asked']:6d} {r['document_sentences']:9d} {r['run_first']:9d} {r['pieces_run']:7d} "
+              f"{r['pass_cpu_s']:10.2f} {r['read_by_no_other']:8d}")
+        if r["handed_in"]:
+            print(f"  {name:18s} handed {r['handed_in']} sentence vectors from its own MiniLM pass")
+    print("word pieces the pass runs if these stages read none:")
+    for name, pieces in reads["pieces_left_without"].items():
+        print(f"  {name:52s} {pieces:7d}")
+    print(json.dumps(atlas, sort_keys=True))
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpus", default="ptc", help="ptc (PTC 2020 news articles), dev (the development corpus) or a folder")
@@ -127,8 +236,11 @@ def main() -> int:
     parser.add_argument("--skip", action="append", help="stage for `atlas analyze --skip` (repeatable)")
     parser.add_argument("--part", choices=("reference", "atlas"), help=argparse.SUPPRESS)
     parser.add_argument("--save", action="store_true", help="also write the JSON line to bench/results/stages-<corpus>.json")
+    parser.add_argument("--reads", action="store_true", help="atlas part only: who reads the shared MiniLM pass, per stage")
     args = parser.parse_args()
     files = pick_files(args.corpus, args.docs)
+    if args.reads:
+        return print_reads(atlas_part(files, args.skip or [], EncoderReads()))
     if args.part == "reference":
         print(json.dumps(reference_part(files)))
         return 0

@@ -17,6 +17,11 @@ sentence another stage already encoded gets the same vector without a second pas
 holds results only, so it never changes them. Another pass of the same MiniLM graph over a whole
 sentence (the persuasion-technique tagger's, which reads every sentence of an English document)
 hands its pooled states to the memo (`share_sentence_vectors`), so that sentence is not run twice.
+
+Which stage asks for which sentences, and what the pass costs them: `bench/bench_stages.py --reads`
+(bench/README.md, "Who reads the shared MiniLM pass"). Claims, narratives and reconciliation each read nearly every
+sentence; the pass is MiniLM's float32 products (the package's int8 weights are folded to float32 when the session
+loads), and int8 products, about half the cost, move the vectors enough to change cross-document links.
 """
 
 from __future__ import annotations
