@@ -92,8 +92,8 @@ def _scratch(folder: Path) -> sqlite3.Connection:
         CREATE TABLE docs (id TEXT PRIMARY KEY, lang TEXT, vec BLOB, names TEXT, figures TEXT, story BLOB, xclaims BLOB,
                            sents BLOB, claims BLOB, events BLOB, mclaims BLOB);
         CREATE TABLE keys (key TEXT, doc TEXT);
-        CREATE TABLE pairs (a TEXT, b TEXT, block TEXT, cos REAL, ns REAL, fig REAL, sc REAL, sr REAL, asr REAL,
-                            u INTEGER, PRIMARY KEY (a, b));
+        CREATE TABLE pairs (a TEXT, b TEXT, block TEXT, seat INTEGER NOT NULL DEFAULT 0, cos REAL, ns REAL, fig REAL, sc REAL, sr REAL,
+                            asr REAL, u INTEGER, PRIMARY KEY (a, b));
         CREATE TABLE claim_links (id TEXT PRIMARY KEY, kind TEXT, x TEXT, y TEXT, detail TEXT, score REAL);
         CREATE TABLE found (a TEXT, b TEXT, conf REAL, data BLOB, PRIMARY KEY (a, b));
         CREATE TABLE named (id TEXT PRIMARY KEY, doc TEXT, data BLOB);
@@ -281,8 +281,9 @@ def _find_candidates(db: sqlite3.Connection, partners: int = PARTNERS) -> None:
             continue
         vec = _vectors(db, members)
         pairs = candidate_documents(vec, {d: {key} for d in members})
-        db.executemany("INSERT OR IGNORE INTO pairs (a, b, block, cos) VALUES (?, ?, ?, ?)",
-                       [(a, b, key, float(vec[a] @ vec[b])) for a, b in sorted(pairs)])
+        seat = {members[i]: k for k, i in enumerate(meaning_order(np.stack([vec[d] for d in members])).tolist())}
+        db.executemany("INSERT OR IGNORE INTO pairs (a, b, block, seat, cos) VALUES (?, ?, ?, ?, ?)",
+                       [(a, b, key, min(seat[a], seat[b]), float(vec[a] @ vec[b])) for a, b in sorted(pairs)])
     found = db.execute("SELECT COUNT(*) FROM pairs").fetchone()[0]
     db.executescript(f"""
         CREATE TABLE kept AS
@@ -299,6 +300,40 @@ def _find_candidates(db: sqlite3.Connection, partners: int = PARTNERS) -> None:
         log.info("reconcile: %d of %d candidate pairs kept (each document's %d strongest partners)", left, found, partners)
 
 
+# Rows a part of a block holds before `meaning_order` stops halving it.
+ORDER_LEAF = 32
+
+
+def meaning_order(mat: np.ndarray) -> np.ndarray:
+    """Return an order of the rows of `mat` (unit vectors) in which rows near in meaning sit near each other: the rows
+    are halved at the median of their projection on their main direction (a few rounds of power iteration from a
+    fixed start), each half in turn, down to parts of ORDER_LEAF rows. Cost: the rows times the halvings (log n).
+
+    A block's candidate pairs join each document to its nearest members, so walking the pairs by their documents' seat
+    in this order (step 2's `seat`) keeps a document's partners mostly among the documents just read: steps 3 and 4
+    then read each document fewer times than in id order. Only the order of the work changes, never a pair's values."""
+    order = np.arange(len(mat))
+    out, parts = [], [order]
+    while parts:
+        part = parts.pop()
+        if len(part) <= ORDER_LEAF:
+            out.append(part)
+            continue
+        rows = mat[part].astype(np.float64)
+        rows -= rows.mean(axis=0)
+        axis = np.ones(rows.shape[1]) / np.sqrt(rows.shape[1])
+        for _ in range(4):
+            axis = rows.T @ (rows @ axis)
+            norm = float(np.linalg.norm(axis))
+            if not norm:
+                break
+            axis /= norm
+        ranked = part[np.argsort(rows @ axis, kind="stable")]
+        half = len(ranked) // 2
+        parts += [ranked[half:], ranked[:half]]  # the first half comes out first
+    return np.concatenate(out) if out else order
+
+
 def _pair_context(db: sqlite3.Connection, df: dict[str, int], n: int, means: dict, chunk: int = CONTEXT_PAIRS) -> None:
     """Step 3: each pair's meaning similarity, names' cosine, shared figures, multilingual story similarity (centred on
     the corpus's per-language `means`, and raw) and nearest claims in centred multilingual meaning, then both
@@ -307,15 +342,15 @@ def _pair_context(db: sqlite3.Connection, df: dict[str, int], n: int, means: dic
     Pairs are read in block order, so that a chunk's documents are mostly the previous chunk's (one block's members):
     those are kept, read and centred once, and only the others are read (each pair's values depend on its two
     documents and the corpus's means, not on its chunk)."""
-    db.execute("CREATE INDEX ix_pairs_block ON pairs (block, a, b)")
-    last = ("", "", "")
+    db.execute("CREATE INDEX ix_pairs_block ON pairs (block, seat, a, b)")
+    last = ("", -1, "", "")
     held: dict[str, tuple] = {}
     while True:
-        rows = db.execute("SELECT block, a, b FROM pairs WHERE (block, a, b) > (?, ?, ?) ORDER BY block, a, b LIMIT ?",
-                          (*last, chunk)).fetchall()
+        rows = db.execute("SELECT block, seat, a, b FROM pairs WHERE (block, seat, a, b) > (?, ?, ?, ?) "
+                          "ORDER BY block, seat, a, b LIMIT ?", (*last, chunk)).fetchall()
         if not rows:
             break
-        pairs = [(a, b) for _, a, b in rows]
+        pairs = [(a, b) for _, _, a, b in rows]
         ids = {x for p in pairs for x in p}
         fresh = _context_documents(db, ids - held.keys(), means)
         held = {d: held[d] if d in held else fresh[d] for d in ids}
@@ -387,16 +422,16 @@ def _assign_units(db: sqlite3.Connection, size: int, fetch: int = 2000) -> int:
         db.execute("DELETE FROM unit_docs")
         units, docs, taken = units + 1, set(), []
 
-    last = ("", "", "")
+    last = ("", -1, "", "")
     while True:
-        rows = db.execute("SELECT block, a, b FROM pairs WHERE u IS NULL AND (block, a, b) > (?, ?, ?) "
-                          "ORDER BY block, a, b LIMIT ?", (*last, fetch)).fetchall()
+        rows = db.execute("SELECT block, seat, a, b FROM pairs WHERE u IS NULL AND (block, seat, a, b) > (?, ?, ?, ?) "
+                          "ORDER BY block, seat, a, b LIMIT ?", (*last, fetch)).fetchall()
         if not rows:
             break
         for row in rows:
             last = row
-            taken.append(row[1:])
-            docs.update(row[1:])
+            taken.append(row[2:])
+            docs.update(row[2:])
             if len(docs) >= size:
                 close()
                 break  # the rest of this fetch may have joined the unit: read again from here
