@@ -21,14 +21,14 @@ pairs at a time; what has to outlive a step goes to a scratch SQLite file:
 2. **Blocks**: per blocking key, the member documents' vectors are read and `candidate_documents` keeps each
    document's nearest partners, as it does for the whole corpus; then each document keeps its `links.PARTNERS`
    strongest partners across its blocks (in SQL), so the pairs grow linearly with the corpus. Memory is bounded by
-   the largest block.
+   the largest block. Each pair also gets its seat in its block's `meaning_order`, the order steps 3 and 4 walk it in.
 3. **Context**: each candidate pair's meaning and name similarities, story similarity (centred and raw) and nearest
    claims in centred multilingual meaning, then (in SQL, window functions) each partner's ranks among a document's
    partners of its language: `corpus_context`'s features without holding the pairs.
-4. **Units of work**: the pairs, in block order, cut into units of a few hundred documents, each also taking the
-   pairs among documents it holds already (`_assign_units`). A unit reads its
-   documents and their records from the store and runs `compare_documents` on its pairs, with the corpus context,
-   rare names, the corpus's means and its documents' encoder rows from step 1b passed in (they travel in the unit, so
+4. **Units of work**: the pairs, in block order (by seat within a block), cut into units of a few hundred documents,
+   each also taking the pairs among documents it holds already (`_assign_units`). A unit reads its documents and
+   their records from the store and runs `compare_documents` on its pairs, with the corpus context, rare names,
+   the corpus's means and its documents' encoder rows from step 1b passed in (they travel in the unit, so
    a unit encodes only the claim and event rows a decision reads, and returns them for the store to keep). Units are independent: `map_units` may run them elsewhere (the Ray engine does).
 5. **Links**: claim links go to the scratch file and are capped per claim (each claim keeps its strongest
    `CLAIM_LINKS` links of a kind); the same_event findings go there too, and `link_same_events` groups the tellings
@@ -92,8 +92,8 @@ def _scratch(folder: Path) -> sqlite3.Connection:
         CREATE TABLE docs (id TEXT PRIMARY KEY, lang TEXT, vec BLOB, names TEXT, figures TEXT, story BLOB, xclaims BLOB,
                            sents BLOB, claims BLOB, events BLOB, mclaims BLOB);
         CREATE TABLE keys (key TEXT, doc TEXT);
-        CREATE TABLE pairs (a TEXT, b TEXT, block TEXT, seat INTEGER NOT NULL DEFAULT 0, cos REAL, ns REAL, fig REAL, sc REAL, sr REAL,
-                            asr REAL, u INTEGER, PRIMARY KEY (a, b));
+        CREATE TABLE pairs (a TEXT, b TEXT, block TEXT, seat INTEGER NOT NULL DEFAULT 0, cos REAL, ns REAL,
+                            fig REAL, sc REAL, sr REAL, asr REAL, u INTEGER, PRIMARY KEY (a, b));
         CREATE TABLE claim_links (id TEXT PRIMARY KEY, kind TEXT, x TEXT, y TEXT, detail TEXT, score REAL);
         CREATE TABLE found (a TEXT, b TEXT, conf REAL, data BLOB, PRIMARY KEY (a, b));
         CREATE TABLE named (id TEXT PRIMARY KEY, doc TEXT, data BLOB);
@@ -311,7 +311,10 @@ def meaning_order(mat: np.ndarray) -> np.ndarray:
 
     A block's candidate pairs join each document to its nearest members, so walking the pairs by their documents' seat
     in this order (step 2's `seat`) keeps a document's partners mostly among the documents just read: steps 3 and 4
-    then read each document fewer times than in id order. Only the order of the work changes, never a pair's values."""
+    then read each document fewer times than in id order. Only the order of the work changes, never a pair's values;
+    but the claim links `claims.one_proposition` implies through a claim two linked pairs share are found only
+    between pairs of one unit, so where a document's pairs fall in several units (blocks larger than a unit) these
+    implied links depend on how the units are cut."""
     order = np.arange(len(mat))
     out, parts = [], [order]
     while parts:
@@ -339,9 +342,9 @@ def _pair_context(db: sqlite3.Connection, df: dict[str, int], n: int, means: dic
     the corpus's per-language `means`, and raw) and nearest claims in centred multilingual meaning, then both
     directions' ranks (`corpus_context`'s features).
 
-    Pairs are read in block order, so that a chunk's documents are mostly the previous chunk's (one block's members):
-    those are kept, read and centred once, and only the others are read (each pair's values depend on its two
-    documents and the corpus's means, not on its chunk)."""
+    Pairs are read in block order (by seat within a block), so that a chunk's documents are mostly the previous
+    chunk's (one block's members): those are kept, read and centred once, and only the others are read (each pair's
+    values depend on its two documents and the corpus's means, not on its chunk)."""
     db.execute("CREATE INDEX ix_pairs_block ON pairs (block, seat, a, b)")
     last = ("", -1, "", "")
     held: dict[str, tuple] = {}
@@ -402,10 +405,10 @@ def _context_documents(db: sqlite3.Connection, ids: set[str], means: dict) -> di
 def _assign_units(db: sqlite3.Connection, size: int, fetch: int = 2000) -> int:
     """Step 4a: number the units of work (column `u` of the pairs); return how many.
 
-    The pairs are taken in block order until their documents reach `size`; the unit then also takes every other
-    pair whose two documents it holds already (from any block), which costs it no document more. In a block larger
-    than a unit a document's partners lie across the block, so without this a unit of `size` documents held about
-    `size` pairs, and the documents read per pair grew with the blocks; its partners' own pairs among themselves
+    The pairs are taken in block order (by seat: near documents together) until their documents reach `size`; the
+    unit then also takes every other pair whose two documents it holds already (from any block), which costs it no
+    document more. In a block larger than a unit a document's partners lie across the block, so without this a unit
+    of `size` documents held about `size` pairs, and the documents read per pair grew with the blocks; its partners' own pairs among themselves
     (retellings of one story meet each other) now come with them. Memory: one unit's documents and `fetch` pairs."""
     db.execute("CREATE TEMP TABLE unit_docs (id TEXT PRIMARY KEY)")
     units, docs, taken = 0, set(), []
