@@ -21,14 +21,14 @@ pairs at a time; what has to outlive a step goes to a scratch SQLite file:
 2. **Blocks**: per blocking key, the member documents' vectors are read and `candidate_documents` keeps each
    document's nearest partners, as it does for the whole corpus; then each document keeps its `links.PARTNERS`
    strongest partners across its blocks (in SQL), so the pairs grow linearly with the corpus. Memory is bounded by
-   the largest block.
+   the largest block. Each pair also gets its seat in its block's `meaning_order`, the order steps 3 and 4 walk it in.
 3. **Context**: each candidate pair's meaning and name similarities, story similarity (centred and raw) and nearest
    claims in centred multilingual meaning, then (in SQL, window functions) each partner's ranks among a document's
    partners of its language: `corpus_context`'s features without holding the pairs.
-4. **Units of work**: the pairs, in block order, cut into units of a few hundred documents, each also taking the
-   pairs among documents it holds already (`_assign_units`). A unit reads its
-   documents and their records from the store and runs `compare_documents` on its pairs, with the corpus context,
-   rare names, the corpus's means and its documents' encoder rows from step 1b passed in (they travel in the unit, so
+4. **Units of work**: the pairs, in block order (by seat within a block), cut into units of a few hundred documents,
+   each also taking the pairs among documents it holds already (`_assign_units`). A unit reads its documents and
+   their records from the store and runs `compare_documents` on its pairs, with the corpus context, rare names,
+   the corpus's means and its documents' encoder rows from step 1b passed in (they travel in the unit, so
    a unit encodes only the claim and event rows a decision reads, and returns them for the store to keep). Units are independent: `map_units` may run them elsewhere (the Ray engine does).
 5. **Links**: claim links go to the scratch file and are capped per claim (each claim keeps its strongest
    `CLAIM_LINKS` links of a kind); the same_event findings go there too, and `link_same_events` groups the tellings
@@ -92,8 +92,8 @@ def _scratch(folder: Path) -> sqlite3.Connection:
         CREATE TABLE docs (id TEXT PRIMARY KEY, lang TEXT, vec BLOB, names TEXT, figures TEXT, story BLOB, xclaims BLOB,
                            sents BLOB, claims BLOB, events BLOB, mclaims BLOB);
         CREATE TABLE keys (key TEXT, doc TEXT);
-        CREATE TABLE pairs (a TEXT, b TEXT, block TEXT, cos REAL, ns REAL, fig REAL, sc REAL, sr REAL, asr REAL,
-                            u INTEGER, PRIMARY KEY (a, b));
+        CREATE TABLE pairs (a TEXT, b TEXT, block TEXT, seat INTEGER NOT NULL DEFAULT 0, cos REAL, ns REAL,
+                            fig REAL, sc REAL, sr REAL, asr REAL, u INTEGER, PRIMARY KEY (a, b));
         CREATE TABLE claim_links (id TEXT PRIMARY KEY, kind TEXT, x TEXT, y TEXT, detail TEXT, score REAL);
         CREATE TABLE found (a TEXT, b TEXT, conf REAL, data BLOB, PRIMARY KEY (a, b));
         CREATE TABLE named (id TEXT PRIMARY KEY, doc TEXT, data BLOB);
@@ -281,8 +281,9 @@ def _find_candidates(db: sqlite3.Connection, partners: int = PARTNERS) -> None:
             continue
         vec = _vectors(db, members)
         pairs = candidate_documents(vec, {d: {key} for d in members})
-        db.executemany("INSERT OR IGNORE INTO pairs (a, b, block, cos) VALUES (?, ?, ?, ?)",
-                       [(a, b, key, float(vec[a] @ vec[b])) for a, b in sorted(pairs)])
+        seat = {members[i]: k for k, i in enumerate(meaning_order(np.stack([vec[d] for d in members])).tolist())}
+        db.executemany("INSERT OR IGNORE INTO pairs (a, b, block, seat, cos) VALUES (?, ?, ?, ?, ?)",
+                       [(a, b, key, min(seat[a], seat[b]), float(vec[a] @ vec[b])) for a, b in sorted(pairs)])
     found = db.execute("SELECT COUNT(*) FROM pairs").fetchone()[0]
     db.executescript(f"""
         CREATE TABLE kept AS
@@ -299,23 +300,60 @@ def _find_candidates(db: sqlite3.Connection, partners: int = PARTNERS) -> None:
         log.info("reconcile: %d of %d candidate pairs kept (each document's %d strongest partners)", left, found, partners)
 
 
+# Rows a part of a block holds before `meaning_order` stops halving it.
+ORDER_LEAF = 32
+
+
+def meaning_order(mat: np.ndarray) -> np.ndarray:
+    """Return an order of the rows of `mat` (unit vectors) in which rows near in meaning sit near each other: the rows
+    are halved at the median of their projection on their main direction (a few rounds of power iteration from a
+    fixed start), each half in turn, down to parts of ORDER_LEAF rows. Cost: the rows times the halvings (log n).
+
+    A block's candidate pairs join each document to its nearest members, so walking the pairs by their documents' seat
+    in this order (step 2's `seat`) keeps a document's partners mostly among the documents just read: steps 3 and 4
+    then read each document fewer times than in id order. Only the order of the work changes, never a pair's values;
+    but the claim links `claims.one_proposition` implies through a claim two linked pairs share are found only
+    between pairs of one unit, so where a document's pairs fall in several units (blocks larger than a unit) these
+    implied links depend on how the units are cut."""
+    order = np.arange(len(mat))
+    out, parts = [], [order]
+    while parts:
+        part = parts.pop()
+        if len(part) <= ORDER_LEAF:
+            out.append(part)
+            continue
+        rows = mat[part].astype(np.float64)
+        rows -= rows.mean(axis=0)
+        axis = np.ones(rows.shape[1]) / np.sqrt(rows.shape[1])
+        for _ in range(4):
+            axis = rows.T @ (rows @ axis)
+            norm = float(np.linalg.norm(axis))
+            if not norm:
+                break
+            axis /= norm
+        ranked = part[np.argsort(rows @ axis, kind="stable")]
+        half = len(ranked) // 2
+        parts += [ranked[half:], ranked[:half]]  # the first half comes out first
+    return np.concatenate(out) if out else order
+
+
 def _pair_context(db: sqlite3.Connection, df: dict[str, int], n: int, means: dict, chunk: int = CONTEXT_PAIRS) -> None:
     """Step 3: each pair's meaning similarity, names' cosine, shared figures, multilingual story similarity (centred on
     the corpus's per-language `means`, and raw) and nearest claims in centred multilingual meaning, then both
     directions' ranks (`corpus_context`'s features).
 
-    Pairs are read in block order, so that a chunk's documents are mostly the previous chunk's (one block's members):
-    those are kept, read and centred once, and only the others are read (each pair's values depend on its two
-    documents and the corpus's means, not on its chunk)."""
-    db.execute("CREATE INDEX ix_pairs_block ON pairs (block, a, b)")
-    last = ("", "", "")
+    Pairs are read in block order (by seat within a block), so that a chunk's documents are mostly the previous
+    chunk's (one block's members): those are kept, read and centred once, and only the others are read (each pair's
+    values depend on its two documents and the corpus's means, not on its chunk)."""
+    db.execute("CREATE INDEX ix_pairs_block ON pairs (block, seat, a, b)")
+    last = ("", -1, "", "")
     held: dict[str, tuple] = {}
     while True:
-        rows = db.execute("SELECT block, a, b FROM pairs WHERE (block, a, b) > (?, ?, ?) ORDER BY block, a, b LIMIT ?",
-                          (*last, chunk)).fetchall()
+        rows = db.execute("SELECT block, seat, a, b FROM pairs WHERE (block, seat, a, b) > (?, ?, ?, ?) "
+                          "ORDER BY block, seat, a, b LIMIT ?", (*last, chunk)).fetchall()
         if not rows:
             break
-        pairs = [(a, b) for _, a, b in rows]
+        pairs = [(a, b) for _, _, a, b in rows]
         ids = {x for p in pairs for x in p}
         fresh = _context_documents(db, ids - held.keys(), means)
         held = {d: held[d] if d in held else fresh[d] for d in ids}
@@ -367,10 +405,10 @@ def _context_documents(db: sqlite3.Connection, ids: set[str], means: dict) -> di
 def _assign_units(db: sqlite3.Connection, size: int, fetch: int = 2000) -> int:
     """Step 4a: number the units of work (column `u` of the pairs); return how many.
 
-    The pairs are taken in block order until their documents reach `size`; the unit then also takes every other
-    pair whose two documents it holds already (from any block), which costs it no document more. In a block larger
-    than a unit a document's partners lie across the block, so without this a unit of `size` documents held about
-    `size` pairs, and the documents read per pair grew with the blocks; its partners' own pairs among themselves
+    The pairs are taken in block order (by seat: near documents together) until their documents reach `size`; the
+    unit then also takes every other pair whose two documents it holds already (from any block), which costs it no
+    document more. In a block larger than a unit a document's partners lie across the block, so without this a unit
+    of `size` documents held about `size` pairs, and the documents read per pair grew with the blocks; its partners' own pairs among themselves
     (retellings of one story meet each other) now come with them. Memory: one unit's documents and `fetch` pairs."""
     db.execute("CREATE TEMP TABLE unit_docs (id TEXT PRIMARY KEY)")
     units, docs, taken = 0, set(), []
@@ -387,16 +425,16 @@ def _assign_units(db: sqlite3.Connection, size: int, fetch: int = 2000) -> int:
         db.execute("DELETE FROM unit_docs")
         units, docs, taken = units + 1, set(), []
 
-    last = ("", "", "")
+    last = ("", -1, "", "")
     while True:
-        rows = db.execute("SELECT block, a, b FROM pairs WHERE u IS NULL AND (block, a, b) > (?, ?, ?) "
-                          "ORDER BY block, a, b LIMIT ?", (*last, fetch)).fetchall()
+        rows = db.execute("SELECT block, seat, a, b FROM pairs WHERE u IS NULL AND (block, seat, a, b) > (?, ?, ?, ?) "
+                          "ORDER BY block, seat, a, b LIMIT ?", (*last, fetch)).fetchall()
         if not rows:
             break
         for row in rows:
             last = row
-            taken.append(row[1:])
-            docs.update(row[1:])
+            taken.append(row[2:])
+            docs.update(row[2:])
             if len(docs) >= size:
                 close()
                 break  # the rest of this fetch may have joined the unit: read again from here
