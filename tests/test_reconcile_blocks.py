@@ -25,6 +25,17 @@ def test_blocked_linking_gives_the_whole_corpus_pass_links_in_small_batches_and_
     assert _rows(blocked) == _rows(whole)
 
 
+def test_links_implied_through_a_shared_claim_do_not_depend_on_how_pairs_are_cut_into_units(cross_run):
+    """A link implied by two claim links (`claims.implied_links`) may rest on pairs scored in two different units: the
+    blocked pass draws them from every unit's links at once, so units of two documents give the whole pass's links."""
+    store = open_store(cross_run["db"], migrate=False)
+    whole = link_across(store.documents(), store.events(), store.claims(), store.stances())
+    blocked = link_blocks(store, batch=3, unit_documents=2)
+    store.close()
+    assert any("through a third source" in l.detail for l in whole), "the cross-source set has implied links"
+    assert _rows(blocked) == _rows(whole)
+
+
 def test_an_english_corpus_links_without_the_multilingual_encoder_alike_blocked_and_whole(dev_run, monkeypatch):
     """The development set's English documents alone: every pair compares on MiniLM rows (no document needs the
     multilingual encoder, which must not run), and the blocked pass gives the whole-corpus pass's links."""

@@ -30,8 +30,10 @@ pairs at a time; what has to outlive a step goes to a scratch SQLite file:
    their records from the store and runs `compare_documents` on its pairs, with the corpus context, rare names,
    the corpus's means and its documents' encoder rows from step 1b passed in (they travel in the unit, so
    a unit encodes only the claim and event rows a decision reads, and returns them for the store to keep). Units are independent: `map_units` may run them elsewhere (the Ray engine does).
-5. **Links**: claim links go to the scratch file and are capped per claim (each claim keeps its strongest
-   `CLAIM_LINKS` links of a kind); the same_event findings go there too, and `link_same_events` groups the tellings
+5. **Links**: claim links go to the scratch file, with the Statements of their claims; after the last unit the links
+   two of them imply through a claim they share (`claims.implied_links`) are drawn from all of them at once, so no
+   link depends on how the pairs were cut into units; then every claim link is capped per claim (each claim keeps its
+   strongest `CLAIM_LINKS` links of a kind); the same_event findings go there too, and `link_same_events` groups the tellings
    of the confident document pairs (the plausible pairs, confidence only, bound which documents one group may hold),
    one connected group of documents at a time (`_same_events`).
 
@@ -59,7 +61,7 @@ import numpy as np
 
 from ..records import Event, Link
 from ..text.normalise import fold
-from .claims import CLAIM_LINKS, PairFindings, _main_actors, compare_documents, link_claims_from
+from .claims import CLAIM_LINKS, PairFindings, _main_actors, compare_documents, direct_claim_links, implied_links
 from .events import link_same_events
 from .features import describe, document_figures, document_names, load_link_models, names_similarity
 from .links import ENGLISH
@@ -97,6 +99,7 @@ def _scratch(folder: Path) -> sqlite3.Connection:
         CREATE TABLE claim_links (id TEXT PRIMARY KEY, kind TEXT, x TEXT, y TEXT, detail TEXT, score REAL);
         CREATE TABLE found (a TEXT, b TEXT, conf REAL, data BLOB, PRIMARY KEY (a, b));
         CREATE TABLE named (id TEXT PRIMARY KEY, doc TEXT, data BLOB);
+        CREATE TABLE said (id TEXT PRIMARY KEY, data BLOB);
         CREATE INDEX ix_named_doc ON named (doc);
         CREATE TABLE groups (doc TEXT PRIMARY KEY, root TEXT);
     """)
@@ -513,9 +516,11 @@ def _known_encoders(source, unit: Unit, documents: list, events: list[Event], cl
     return known_vectors(encode_sentences, minilm), known_vectors(kept, multilingual)
 
 
-def score_unit(source, unit: Unit, df: dict[str, int]) -> tuple[list[Link], dict, list[Event], dict[str, bytes]]:
-    """Return one unit's claim links, its confident and plausible same-event findings (by document pair), the events
-    they name and the multilingual rows it encoded (text digest -> row bytes, for the driver to keep in the store).
+def score_unit(source, unit: Unit, df: dict[str, int]) -> tuple[list[Link], dict, dict, list[Event], dict[str, bytes]]:
+    """Return one unit's claim links found pair by pair and the Statements of their claims (claim id -> Statement), its
+    confident and plausible same-event findings (by document pair), the events they name and the multilingual rows it
+    encoded (text digest -> row bytes, for the driver to keep in the store). The links that claim links imply through
+    a claim they share are drawn by the driver from every unit's links (`claims.implied_links`).
 
     `df` gives how many documents use each proper name; a name is rare when at most `unit["most"]` do.
     """
@@ -547,7 +552,7 @@ def score_unit(source, unit: Unit, df: dict[str, int]) -> tuple[list[Link], dict
         elif conf >= join:
             confident[p] = PairFindings({"same_event": conf}, [], [], {}, None)
     named = {x for f in confident.values() for _, a, b in f.event_pairs for x in (a, b)}
-    return link_claims_from(found), confident, [e for e in events if e.id in named], fresh
+    return (*direct_claim_links(found), confident, [e for e in events if e.id in named], fresh)
 
 
 def link_blocks(source, map_units: Callable[[Iterator[Unit], dict], Iterable[tuple]] | None = None,
@@ -575,16 +580,17 @@ def link_blocks(source, map_units: Callable[[Iterator[Unit], dict], Iterable[tup
         clock.step("context")
         units = _units(db, n, unit_documents, means)
         results = map_units(units, df) if map_units else (score_unit(source, u, df) for u in units)
-        for claim_found, same_found, named, fresh in results:
+        for claim_found, said, same_found, named, fresh in results:
             if fresh and hasattr(source, "keep_encodings"):
                 source.keep_encodings(multilingual_version(), fresh)
-            db.executemany("INSERT OR REPLACE INTO claim_links VALUES (?, ?, ?, ?, ?, ?)",
-                           [(l.id, l.kind, l.items[0], l.items[-1], l.detail, l.score) for l in claim_found])
+            _keep_claim_links(db, claim_found)
+            db.executemany("INSERT OR IGNORE INTO said VALUES (?, ?)", [(i, pickle.dumps(s)) for i, s in said.items()])
             db.executemany("INSERT OR REPLACE INTO found VALUES (?, ?, ?, ?)", [
                 (a, b, f.confidence["same_event"], pickle.dumps((f.event_pairs, f.event_anchors)) if f.event_pairs
                  else None) for (a, b), f in same_found.items()])
             db.executemany("INSERT OR IGNORE INTO named VALUES (?, ?, ?)", [(e.id, e.doc, pickle.dumps(e)) for e in named])
         clock.step("units")
+        _keep_claim_links(db, implied_links(*_direct_links(db)))
         links = _same_events(db)
         links += _capped_claim_links(db, claim_links)
         clock.step("links")
@@ -670,6 +676,20 @@ def _same_events(db: sqlite3.Connection) -> list[Link]:
     if found:
         group()
     return links
+
+
+def _keep_claim_links(db: sqlite3.Connection, links: list[Link]) -> None:
+    """Write claim links to the scratch file (a link a second unit finds again is the same link)."""
+    db.executemany("INSERT OR REPLACE INTO claim_links VALUES (?, ?, ?, ?, ?, ?)",
+                   [(l.id, l.kind, l.items[0], l.items[-1], l.detail, l.score) for l in links])
+
+
+def _direct_links(db: sqlite3.Connection) -> tuple[list[Link], dict]:
+    """Step 5b: every unit's claim links (by id) and the Statements of their claims, for `claims.implied_links`.
+    Memory: the claim links before the per-claim cap and one Statement per linked claim."""
+    links = [Link(i, kind, (x, y), detail, score) for i, kind, x, y, detail, score in
+             db.execute("SELECT id, kind, x, y, detail, score FROM claim_links ORDER BY id")]
+    return links, {i: pickle.loads(data) for i, data in db.execute("SELECT id, data FROM said")}
 
 
 def _capped_claim_links(db: sqlite3.Connection, cap: int) -> list[Link]:

@@ -513,7 +513,25 @@ def capped_per_claim(links: list[Link], cap: int = CLAIM_LINKS) -> list[Link]:
 
 
 def link_claims_from(found: dict[tuple[str, str], PairFindings], min_confidence: float | None = None) -> list[Link]:
-    """Return corroborates / contradicts links for the document pairs whose confidence reaches the cut-off."""
+    """Return corroborates / contradicts links for the document pairs whose confidence reaches the cut-off, and the
+    links they imply (`implied_links`)."""
+    links, said = direct_claim_links(found, min_confidence)
+    return links + implied_links(links, said, min_confidence)
+
+
+def implied_links(links: list[Link], said: dict[str, Statement], min_confidence: float | None = None) -> list[Link]:
+    """Return `one_proposition`'s links implied by `links` (whose claims `said` describes), down to `min_confidence`.
+
+    They depend on every claim link of the corpus at once, so the blocked pass (`reconcile.blocks`) draws them after
+    its last unit of work, from all the units' links, not unit by unit: the links do not depend on how the pairs were
+    cut into units."""
+    return [l for l in one_proposition(links, said) if min_confidence is None or l.score >= min_confidence]
+
+
+def direct_claim_links(found: dict[tuple[str, str], PairFindings],
+                       min_confidence: float | None = None) -> tuple[list[Link], dict[str, Statement]]:
+    """Return the corroborates / contradicts links of the document pairs whose confidence reaches the cut-off, pair by
+    pair, and the Statements of their claims (claim id -> Statement, what `implied_links` reads)."""
     models = load_link_models()
     links = []
     said: dict[str, Statement] = {}  # the claims of the links found pair by pair, for `one_proposition`
@@ -589,8 +607,7 @@ def link_claims_from(found: dict[tuple[str, str], PairFindings], min_confidence:
                 links.append(Link(link_id("contradicts", [x.id, y.id]), "contradicts", tuple(sorted((x.id, y.id))),
                                   f"{OPPOSED_SIDES} on {actor} and on other actors; "
                                   f"what each asserts about {actor} (side strength {strength:.2f})", score))
-    chained = one_proposition(links, said)
-    return links + [l for l in chained if min_confidence is None or l.score >= min_confidence]
+    return links, said
 
 
 def one_proposition(links: list[Link], said: dict[str, Statement]) -> list[Link]:
