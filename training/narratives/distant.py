@@ -34,8 +34,6 @@ from semeval_head import DOCS as SEMEVAL_DOCS  # noqa: E402
 from influence_atlas.extract import narratives as nx  # noqa: E402
 from influence_atlas.extract.encoder import encode_sentences  # noqa: E402
 from influence_atlas.ontology.narratives import load_taxonomy  # noqa: E402
-from influence_atlas.pipeline import document_sentences  # noqa: E402
-from influence_atlas.store import open_store  # noqa: E402
 from influence_atlas.text.sentences import rough_sentences  # noqa: E402
 
 PTC_DOCS = th.ROOT.parent / "shared" / "data" / "ptc2020" / "articles"
@@ -98,18 +96,9 @@ def document_feature(vecs: np.ndarray, scorers: dict[int, np.ndarray], k: int, k
 
 def collect(db: str, tax) -> list[dict]:
     """Return per gold document of the database its features, gold pairs and compared sentences' MiniLM rows."""
-    gold = th.gold_from(Path(db).parent / "gold")
-    store = open_store(db)
-    rows = []
-    for d in store.documents():
-        if d.name not in gold:
-            continue
-        sents = document_sentences(d)
-        keep = [(s, e) for s, e in sents if len(d.text[s:e].split()) >= nx.MIN_WORDS] or sents
-        rows.append({"name": d.name, "lang": gold[d.name]["language"], "pairs": gold[d.name]["pairs"],
-                     "feats": nx.narrative_features(d.text, sents, store.mentions(d.id), d.language, tax),
-                     "vecs": encode_sentences([d.text[s:e] for s, e in keep])})
-    return rows
+    return [{"name": d.name, "lang": g["language"], "pairs": g["pairs"], "feats": feats,
+             "vecs": encode_sentences([d.text[s:e] for s, e in compared])}
+            for d, g, feats, compared in th.gold_documents(db, tax)]
 
 
 def with_feature(row: dict, scorers, kind: str | None) -> nx.DocumentFeatures:

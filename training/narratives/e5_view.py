@@ -29,8 +29,6 @@ import train_heads as th  # noqa: E402
 from influence_atlas.extract import narratives as nx  # noqa: E402
 from influence_atlas.extract.multilingual import encode_multilingual, load_multilingual  # noqa: E402
 from influence_atlas.ontology.narratives import load_taxonomy  # noqa: E402
-from influence_atlas.pipeline import document_sentences  # noqa: E402
-from influence_atlas.store import open_store  # noqa: E402
 
 SIMS = ("sim_max", "sim_top", "sim_top_rel", "doc_sim_rel")
 
@@ -64,21 +62,14 @@ def view(vecs: np.ndarray, protos: list[np.ndarray], top: int = nx.TOP_SENTENCES
     return np.stack([sims.max(axis=0), t, t - np.median(t), doc_sims - np.median(doc_sims)], axis=1).astype(np.float32)
 
 
-def collect(db: str, gold: dict, tax, protos) -> list[dict]:
-    """Return per gold document the shipped features and the e5 view of its compared sentences, with the e5 pass's CPU."""
-    store = open_store(db)
+def collect(db: str, tax) -> list[dict]:
+    """Return per gold document the shipped features and the e5 rows of its compared sentences, with the e5 pass's CPU."""
     rows = []
-    for doc in store.documents():
-        if doc.name not in gold:
-            continue
-        sents = document_sentences(doc)
-        feats = nx.narrative_features(doc.text, sents, store.mentions(doc.id), doc.language, tax)
-        keep = [(s, e) for s, e in sents if len(doc.text[s:e].split()) >= nx.MIN_WORDS] or sents
+    for d, g, feats, compared in th.gold_documents(db, tax):
         t0 = time.process_time()
-        vecs = encode_multilingual([doc.text[s:e] for s, e in keep])
-        cpu = time.process_time() - t0
-        rows.append({"name": doc.name, "lang": gold[doc.name]["language"], "pairs": gold[doc.name]["pairs"], "feats": feats,
-                     "vecs": vecs, "sentences": len(keep), "cpu_e5": cpu})
+        vecs = encode_multilingual([d.text[s:e] for s, e in compared])
+        rows.append({"name": d.name, "lang": g["language"], "pairs": g["pairs"], "feats": feats, "vecs": vecs,
+                     "sentences": len(compared), "cpu_e5": time.process_time() - t0})
     return rows
 
 
@@ -146,7 +137,7 @@ def main() -> None:
     kept = pickle.loads(Path(a.cache).read_bytes()) if a.cache and Path(a.cache).exists() else {}
     for key, db in (("dev", a.db), ("cross", a.cross)):
         if db and key not in kept:
-            kept[key] = collect(db, th.gold_from(Path(db).parent / "gold"), tax, protos)
+            kept[key] = collect(db, tax)
     if a.cache:
         Path(a.cache).write_bytes(pickle.dumps(kept))
     dev, cross = kept["dev"], kept.get("cross", []) if a.cross else []

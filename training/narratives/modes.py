@@ -29,8 +29,6 @@ import train_heads as th  # noqa: E402
 
 from influence_atlas.extract import narratives as nx  # noqa: E402
 from influence_atlas.ontology.narratives import load_taxonomy  # noqa: E402
-from influence_atlas.pipeline import document_sentences  # noqa: E402
-from influence_atlas.store import open_store  # noqa: E402
 
 SIDE, CUE_OWN, CUE_OTHERS, SHARE = (nx.MODE_FEATURES.index(f) for f in ("same_side", "cue_endorsed", "cue_reported", "author_share"))
 L2 = 1.0
@@ -46,11 +44,8 @@ def gold_modes(pairs: set) -> dict[str, set[str]]:
 
 def collect(db: str) -> list[dict]:
     """Return per gold document of the database (gold in the 'gold' folder beside it) its features and gold pairs."""
-    gold = th.gold_from(Path(db).parent / "gold")
-    store, tax = open_store(db), load_taxonomy()
-    return [{"name": d.name, "lang": gold[d.name]["language"], "pairs": gold[d.name]["pairs"],
-             "feats": nx.narrative_features(d.text, document_sentences(d), store.mentions(d.id), d.language, tax)}
-            for d in store.documents() if d.name in gold]
+    return [{"name": d.name, "lang": g["language"], "pairs": g["pairs"], "feats": feats}
+            for d, g, feats, _ in th.gold_documents(db, load_taxonomy())]
 
 
 def relayed(f: nx.DocumentFeatures, j: int) -> bool:

@@ -59,6 +59,18 @@ def gold_from(folder: Path) -> dict[str, dict]:
     return out
 
 
+def gold_documents(db: str, tax):
+    """Yield, per document of the analysed database that has gold (in the 'gold' folder beside it): the document, its
+    gold entry (`gold_from`), its narrative features and the spans of the sentences the stage compares."""
+    gold = gold_from(Path(db).parent / "gold")
+    store = open_store(db)
+    for doc in store.documents():
+        if doc.name in gold:
+            spans = document_sentences(doc)
+            compared = [(s, e) for s, e in spans if len(doc.text[s:e].split()) >= nx.MIN_WORDS] or spans
+            yield doc, gold[doc.name], nx.narrative_features(doc.text, spans, store.mentions(doc.id), doc.language, tax), compared
+
+
 def memoised_encoder(vectors: str | None):
     """Return the shared encoder with its memo unbounded and filled from `vectors` (an .npz of texts and vectors) if it exists."""
     encoder_module._MEMO_SIZE = 10**6  # every sentence stays memoised for keep_vectors
