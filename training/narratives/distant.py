@@ -11,10 +11,11 @@ computes, so no extra encoder pass at run time). A narrative's feature on a docu
 probability over the TOP_SENTENCES highest-scoring compared sentences (or the highest, or either relative to the
 other narratives' median); the script prints leave-one-document-out figures on the development set (heads and
 threshold refitted in each fold, as `train_heads.py` does) and the cross-source set held out, with and without it.
-Nothing of the development set trains the scorers.
+Nothing of the development set trains the scorers, except with `--in-domain`, where the cue matches of the other
+development documents join the positives inside each fold.
 
     .venv/bin/python training/narratives/distant.py --db /tmp/narratives-dev/atlas.db --cross /tmp/narratives-cross/atlas.db \
-        [--vectors /tmp/distant-vecs.npz]
+        [--vectors /tmp/distant-vecs.npz] [--in-domain any --l2 10]
 """
 
 from __future__ import annotations
@@ -96,9 +97,12 @@ def document_feature(vecs: np.ndarray, scorers: dict[int, np.ndarray], k: int, k
 
 def collect(db: str, tax) -> list[dict]:
     """Return per gold document of the database its features, gold pairs and compared sentences' MiniLM rows."""
-    return [{"name": d.name, "lang": g["language"], "pairs": g["pairs"], "feats": feats,
-             "vecs": encode_sentences([d.text[s:e] for s, e in compared])}
-            for d, g, feats, compared in th.gold_documents(db, tax)]
+    rows = []
+    for d, g, feats, compared in th.gold_documents(db, tax):
+        texts = [d.text[s:e] for s, e in compared]
+        rows.append({"name": d.name, "lang": g["language"], "pairs": g["pairs"], "feats": feats,
+                     "vecs": encode_sentences(texts), "sentences": list(zip(texts, [""] + texts[:-1]))})
+    return rows
 
 
 def with_feature(row: dict, scorers, kind: str | None) -> nx.DocumentFeatures:
@@ -128,6 +132,34 @@ def nested(dev: list[dict], variants: dict[str, list]) -> list[set]:
     return pred
 
 
+def in_domain(dev: list[dict], cross: list[dict], tax, x: np.ndarray, y: np.ndarray, about: bool, l2: float,
+              min_positives: int) -> None:
+    """Print the figures when the cue-matched sentences of the other development documents join the corpora's inside
+    each fold (the scorers refitted per fold; the cross-source set's scorers use all 31 documents)."""
+    own = [cue_labels(tax, r["sentences"], about) for r in dev]
+    print("development sentences cue-matched: " + ", ".join(f"{n.id} {int(sum(v[:, j].sum() for v in own))}"
+                                                           for j, n in enumerate(tax.narratives)))
+    kinds = FEATURES[:3]
+    pred: dict[str, list] = {kind: [] for kind in kinds}
+    for k in range(len(dev) + 1):
+        others = [i for i in range(len(dev)) if i != k]
+        scorers = fit_scorers(np.vstack([x] + [dev[i]["vecs"] for i in others]), np.vstack([y] + [own[i] for i in others]),
+                              min_positives, l2)
+        for kind in kinds:
+            items = [(with_feature(r, scorers, kind), r["pairs"]) for r in dev]
+            train = [items[i] for i in others]
+            wp, wm = th.fit(train)
+            t = th.best_threshold(wp, wm, train)
+            if k < len(dev):
+                pred[kind].append(th.predict(wp, wm, t, items[k][0]))
+            else:
+                figures = th.split_figures(pred[kind], [r["pairs"] for r in dev], [(r["name"], r["lang"]) for r in dev])
+                if cross:
+                    figures.append("cross %.3f" % th.f1([th.predict(wp, wm, t, with_feature(r, scorers, kind)) for r in cross],
+                                                        [r["pairs"] for r in cross])[2])
+                print(f"{'about' if about else 'any'} L2 {l2:g} {kind} + development matches: " + " | ".join(figures), flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--db", required=True, help="analysed development-set database (gold in the 'gold' folder beside it)")
@@ -135,6 +167,9 @@ def main() -> None:
     ap.add_argument("--vectors", default=None, help="keep the encoder's sentence vectors in this .npz file and reuse them")
     ap.add_argument("--min-positives", type=int, default=10)
     ap.add_argument("--l2", default="1,10,30,100", help="comma-separated L2 strengths to compare")
+    ap.add_argument("--in-domain", choices=("about", "any"), default=None,
+                    help="only compare, at the first --l2 value, scorers that also learn from the other development documents' "
+                         "cue matches (with or without the about words); about 40 CPU-s a fold")
     a = ap.parse_args()
     tax = load_taxonomy()
     encoder = th.memoised_encoder(a.vectors)
@@ -144,6 +179,10 @@ def main() -> None:
     dev = collect(a.db, tax)
     cross = collect(a.cross, tax) if a.cross else []
     names = [(r["name"], r["lang"]) for r in dev]
+    if a.in_domain:
+        about = a.in_domain == "about"
+        in_domain(dev, cross, tax, x, cue_labels(tax, sentences, about), about, float(a.l2.split(",")[0]), a.min_positives)
+        return
     variants: dict[str, list] = {"without": [r["feats"] for r in dev]}
     cross_variants: dict[str, list] = {"without": [r["feats"] for r in cross]}
     for about in (True, False):
