@@ -162,9 +162,7 @@ def in_domain(dev: list[dict], cross: list[dict], tax, x: np.ndarray, y: np.ndar
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--db", required=True, help="analysed development-set database (gold in the 'gold' folder beside it)")
-    ap.add_argument("--cross", default=None, help="analysed cross-source database (held out)")
-    ap.add_argument("--vectors", default=None, help="keep the encoder's sentence vectors in this .npz file and reuse them")
+    th.database_arguments(ap, vectors=True)
     ap.add_argument("--min-positives", type=int, default=10)
     ap.add_argument("--l2", default="1,10,30,100", help="comma-separated L2 strengths to compare")
     ap.add_argument("--in-domain", choices=("about", "any"), default=None,

@@ -126,8 +126,7 @@ def evaluate(dev: list[dict], cross: list[dict], name: str, protos) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--db", required=True, help="analysed development-set database (gold in the 'gold' folder beside it)")
-    ap.add_argument("--cross", default=None, help="analysed cross-source database (held out)")
+    th.database_arguments(ap)
     ap.add_argument("--cache", default=None, help="pickle file to keep the collected rows in and reuse")
     ap.add_argument("--variants", default=",".join(VARIANTS), help="comma-separated variants to score")
     ap.add_argument("--queries", action="store_true", help="encode the prototypes as e5 queries, not passages")

@@ -129,8 +129,7 @@ def agreement(docs: list[dict], modes: list) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--db", required=True, help="analysed development-set database (gold in the 'gold' folder beside it)")
-    ap.add_argument("--cross", required=True, help="analysed cross-source database (held out)")
+    th.database_arguments(ap, cross_required=True)
     a = ap.parse_args()
     dev, cross = collect(a.db), collect(a.cross)
     for label, docs in (("development", dev), ("cross-source", cross)):

@@ -71,6 +71,16 @@ def gold_documents(db: str, tax):
             yield doc, gold[doc.name], nx.narrative_features(doc.text, spans, store.mentions(doc.id), doc.language, tax), compared
 
 
+def database_arguments(ap: argparse.ArgumentParser, cross_required: bool = False, vectors: bool = False) -> None:
+    """Add the experiment scripts' common options: the analysed development-set and cross-source databases, and the
+    file that keeps the encoder's sentence vectors."""
+    ap.add_argument("--db", required=True, help="analysed development-set database")
+    ap.add_argument("--cross", required=cross_required, default=None,
+                    help="analysed cross-source database (gold in the 'gold' folder beside it), held out")
+    if vectors:
+        ap.add_argument("--vectors", default=None, help="keep the encoder's sentence vectors in this .npz file and reuse them")
+
+
 def memoised_encoder(vectors: str | None):
     """Return the shared encoder with its memo unbounded and filled from `vectors` (an .npz of texts and vectors) if it exists."""
     encoder_module._MEMO_SIZE = 10**6  # every sentence stays memoised for keep_vectors
