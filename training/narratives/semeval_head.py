@@ -180,9 +180,7 @@ def report(label: str, dev: list[tuple], cross: list[tuple], items: list[tuple],
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--db", required=True, help="analysed development-set database")
-    ap.add_argument("--cross", default=None, help="analysed cross-source database (gold in the 'gold' folder beside it)")
-    ap.add_argument("--vectors", default=None, help="keep the encoder's sentence vectors in this .npz file and reuse them")
+    th.database_arguments(ap, vectors=True)
     ap.add_argument("--min-positives", type=int, default=5, help="labels with fewer positive articles get no scorer")
     ap.add_argument("--sharpness", default="0,5,20", help="log-mean-exp pooling sharpness values to compare (0: mean)")
     ap.add_argument("--cv", action="store_true", help="print 5-fold (by article) AUC per label on SemEval, MIL against mean")

@@ -32,8 +32,8 @@ from ..records import Mention, NarrativeHit
 from ..text.metadata import ANALYSED_LANGUAGES
 from ..text.sentences import rough_sentences
 from .encoder import DIM, encode_sentences
-from .voice import (AUTHOR, Segment, is_negated, load_relay_rule, quoted_spans, segment_at, segment_speakers, sentence_segments,
-                    voice_profile)
+from .voice import (AUTHOR, Segment, VoiceProfile, is_negated, load_relay_rule, quoted_spans, segment_at, segment_speakers,
+                    sentence_segments, voice_profile)
 
 EXTRACTOR = "narrative-meaning"
 ENDORSED = "endorsed"
@@ -171,6 +171,7 @@ class DocumentFeatures:
     doc_vector: np.ndarray
     relay: bool = False           # the document relays a speaker without distance (`voice.RelayRule`)
     debunked: np.ndarray | None = None  # per narrative: some of its cues sit in a sentence that debunks
+    profile: VoiceProfile | None = None  # how the document uses other voices (`voice.voice_profile`)
 
 
 def _actors_by_sentence(sentences: list[tuple[int, int]], mentions: list[Mention]) -> list[set[str]]:
@@ -197,7 +198,9 @@ def narrative_features(text: str, sentences: list[tuple[int, int]], mentions: li
     lang = language if language in ANALYSED_LANGUAGES else None
     quotes = quoted_spans(text)
     every = [sentence_segments(text, s, e, lang, quotes, cues) for s, e in sentences]
-    relay = _relays(text, sentences, every, mentions, lang, quotes, cues)
+    speakers = segment_speakers(text, sentences, every, mentions, lang, quotes, cues)
+    profile = voice_profile(text, sentences, every, lang, quotes, speakers, cues)
+    relay = _relays(profile)
     keep = [i for i, (s, e) in enumerate(sentences) if len(text[s:e].split()) >= MIN_WORDS] or list(range(len(sentences)))
     sentences, segments = [sentences[i] for i in keep], [every[i] for i in keep]
     actors = _actors_by_sentence(sentences, mentions)
@@ -262,19 +265,16 @@ def narrative_features(text: str, sentences: list[tuple[int, int]], mentions: li
         lead = max(sorted(weight), key=lambda side: weight[side]) if weight and max(weight.values()) > 0 else None
         for j, side in enumerate(sides):
             mode[j, 3] = 0.0 if not side or not lead else (1.0 if side == lead else -1.0)
-    return DocumentFeatures(names, presence, mode, evidence, doc_vec, relay, debunked)
+    return DocumentFeatures(names, presence, mode, evidence, doc_vec, relay, debunked, profile)
 
 
-def _relays(text: str, sentences: list[tuple[int, int]], segments: list[list[Segment]], mentions: list[Mention],
-            language: str | None, quotes: list[tuple[int, int]], cues: VoiceCues) -> bool:
+def _relays(profile: VoiceProfile) -> bool:
     """Return whether the document relays a speaker it names as an actor without distance (`voice.RelayRule`; False
     when the packaged thresholds cannot be read)."""
     try:
         rule = load_relay_rule()
     except ModelError:
         return False
-    speakers = segment_speakers(text, sentences, segments, mentions, language, quotes, cues)
-    profile = voice_profile(text, sentences, segments, language, quotes, speakers, cues)
     # The narratives a relayed speaker advances are the document's when the text names that speaker as an actor.
     return rule.holds(profile) and bool(profile.speakers) and profile.speakers[0][0] != ""
 
