@@ -29,11 +29,13 @@ pairs at a time; what has to outlive a step goes to a scratch SQLite file:
    each also taking the pairs among documents it holds already (`_assign_units`). A unit reads its documents and
    their records from the store and runs `compare_documents` on its pairs, with the corpus context, rare names,
    the corpus's means and its documents' encoder rows from step 1b passed in (they travel in the unit, so
-   a unit encodes only the claim and event rows a decision reads, and returns them for the store to keep). Units are independent: `map_units` may run them elsewhere (the Ray engine does).
-5. **Links**: claim links go to the scratch file, with the Statements of their claims; after the last unit the links
-   two of them imply through a claim they share (`claims.implied_links`) are drawn from all of them at once, so no
-   link depends on how the pairs were cut into units; then every claim link is capped per claim (each claim keeps its
-   strongest `CLAIM_LINKS` links of a kind); the same_event findings go there too, and `link_same_events` groups the tellings
+   a unit encodes only the claim and event rows a decision reads, and returns them for the store to keep). Units are
+   independent: `map_units` may run them elsewhere (the Ray engine does).
+5. **Links**: claim links go to the scratch file, with their claims' Statements cut to what `claims.implied_links`
+   reads (`claims.implied_basis`); after the last unit the links two of them imply through a claim they share are
+   drawn from all of them at once, so no link depends on how the pairs were cut into units; then every claim link is
+   capped per claim (each claim keeps its strongest `CLAIM_LINKS` links of a kind); the same_event findings go there
+   too, and `link_same_events` groups the tellings
    of the confident document pairs (the plausible pairs, confidence only, bound which documents one group may hold),
    one connected group of documents at a time (`_same_events`).
 
@@ -61,7 +63,8 @@ import numpy as np
 
 from ..records import Event, Link
 from ..text.normalise import fold
-from .claims import CLAIM_LINKS, PairFindings, _main_actors, compare_documents, direct_claim_links, implied_links
+from .claims import (CLAIM_LINKS, PairFindings, _main_actors, compare_documents, direct_claim_links, implied_basis,
+                     implied_links)
 from .events import link_same_events
 from .features import describe, document_figures, document_names, load_link_models, names_similarity
 from .links import ENGLISH
@@ -411,8 +414,9 @@ def _assign_units(db: sqlite3.Connection, size: int, fetch: int = 2000) -> int:
     The pairs are taken in block order (by seat: near documents together) until their documents reach `size`; the
     unit then also takes every other pair whose two documents it holds already (from any block), which costs it no
     document more. In a block larger than a unit a document's partners lie across the block, so without this a unit
-    of `size` documents held about `size` pairs, and the documents read per pair grew with the blocks; its partners' own pairs among themselves
-    (retellings of one story meet each other) now come with them. Memory: one unit's documents and `fetch` pairs."""
+    of `size` documents held about `size` pairs, and the documents read per pair grew with the blocks; its partners'
+    own pairs among themselves (retellings of one story meet each other) now come with them. Memory: one unit's
+    documents and `fetch` pairs."""
     db.execute("CREATE TEMP TABLE unit_docs (id TEXT PRIMARY KEY)")
     units, docs, taken = 0, set(), []
 
@@ -552,7 +556,8 @@ def score_unit(source, unit: Unit, df: dict[str, int]) -> tuple[list[Link], dict
         elif conf >= join:
             confident[p] = PairFindings({"same_event": conf}, [], [], {}, None)
     named = {x for f in confident.values() for _, a, b in f.event_pairs for x in (a, b)}
-    return (*direct_claim_links(found), confident, [e for e in events if e.id in named], fresh)
+    links, said = direct_claim_links(found)
+    return links, implied_basis(said), confident, [e for e in events if e.id in named], fresh
 
 
 def link_blocks(source, map_units: Callable[[Iterator[Unit], dict], Iterable[tuple]] | None = None,

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Iterator
 
 import numpy as np
@@ -526,6 +526,13 @@ def implied_links(links: list[Link], said: dict[str, Statement], min_confidence:
     its last unit of work, from all the units' links, not unit by unit: the links do not depend on how the pairs were
     cut into units."""
     return [l for l in one_proposition(links, said) if min_confidence is None or l.score >= min_confidence]
+
+
+def implied_basis(said: dict[str, Statement]) -> dict[str, Statement]:
+    """Return the Statements of `said` cut to what `implied_links` reads of a claim (its document, text and actors), for
+    a driver that keeps one per linked claim of a whole corpus."""
+    return {i: replace(s, places=frozenset(), figures=(), words=frozenset(), names=frozenset(), months=frozenset())
+            for i, s in said.items()}
 
 
 def direct_claim_links(found: dict[tuple[str, str], PairFindings],
