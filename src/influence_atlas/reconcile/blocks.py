@@ -35,9 +35,8 @@ pairs at a time; what has to outlive a step goes to a scratch SQLite file:
    reads (`claims.implied_basis`); after the last unit the links two of them imply through a claim they share are
    drawn from all of them at once, so no link depends on how the pairs were cut into units; then every claim link is
    capped per claim (each claim keeps its strongest `CLAIM_LINKS` links of a kind); the same_event findings go there
-   too, and `link_same_events` groups the tellings
-   of the confident document pairs (the plausible pairs, confidence only, bound which documents one group may hold),
-   one connected group of documents at a time (`_same_events`).
+   too, and `link_same_events` groups the tellings of the confident document pairs (the plausible pairs, confidence
+   only, bound which documents one group may hold), one connected group of documents at a time (`_same_events`).
 
 `source` is the store (`document_batches`, `document_records`, `documents`); this layer does not import it.
 """
@@ -317,10 +316,9 @@ def meaning_order(mat: np.ndarray) -> np.ndarray:
 
     A block's candidate pairs join each document to its nearest members, so walking the pairs by their documents' seat
     in this order (step 2's `seat`) keeps a document's partners mostly among the documents just read: steps 3 and 4
-    then read each document fewer times than in id order. Only the order of the work changes, never a pair's values;
-    but the claim links `claims.one_proposition` implies through a claim two linked pairs share are found only
-    between pairs of one unit, so where a document's pairs fall in several units (blocks larger than a unit) these
-    implied links depend on how the units are cut."""
+    then read each document fewer times than in id order. Only the order of the work changes, never a pair's values
+    nor a link (the links implied through a claim two linked pairs share are drawn over every unit's links at once,
+    step 5)."""
     order = np.arange(len(mat))
     out, parts = [], [order]
     while parts:
@@ -634,7 +632,7 @@ def _resident_mb() -> int:
 
 
 def _same_events(db: sqlite3.Connection) -> list[Link]:
-    """Step 5a: the same_event links, `link_same_events` run on one connected group of documents at a time.
+    """Step 5b: the same_event links, `link_same_events` run on one connected group of documents at a time.
 
     The units' findings wait in the scratch file (`found`: per document pair its same_event confidence, and the event
     pairs and their anchors when the pair is confident; `named`: the events those name), not in memory. Tellings are
@@ -690,11 +688,15 @@ def _keep_claim_links(db: sqlite3.Connection, links: list[Link]) -> None:
 
 
 def _direct_links(db: sqlite3.Connection) -> tuple[list[Link], dict]:
-    """Step 5b: every unit's claim links (by id) and the Statements of their claims, for `claims.implied_links`.
+    """Step 5a: every unit's claim links (by id) and the Statements of their claims, for `claims.implied_links`.
     Memory: the claim links before the per-claim cap and one Statement per linked claim."""
-    links = [Link(i, kind, (x, y), detail, score) for i, kind, x, y, detail, score in
-             db.execute("SELECT id, kind, x, y, detail, score FROM claim_links ORDER BY id")]
+    links = _claim_links(db.execute("SELECT id, kind, x, y, detail, score FROM claim_links ORDER BY id"))
     return links, {i: pickle.loads(data) for i, data in db.execute("SELECT id, data FROM said")}
+
+
+def _claim_links(rows: Iterable[tuple]) -> list[Link]:
+    """Return the Links of claim_links rows (id, kind, x, y, detail, score)."""
+    return [Link(i, kind, (x, y), detail, score) for i, kind, x, y, detail, score in rows]
 
 
 def _capped_claim_links(db: sqlite3.Connection, cap: int) -> list[Link]:
@@ -706,4 +708,4 @@ def _capped_claim_links(db: sqlite3.Connection, cap: int) -> list[Link]:
         ranked AS (SELECT id, ROW_NUMBER() OVER (PARTITION BY kind, claim ORDER BY score DESC, id) AS r FROM ends)
         SELECT id, kind, x, y, detail, score FROM claim_links
         WHERE id NOT IN (SELECT id FROM ranked WHERE r > ?) ORDER BY id""", (cap,))
-    return [Link(i, kind, (x, y), detail, score) for i, kind, x, y, detail, score in rows]
+    return _claim_links(rows)
