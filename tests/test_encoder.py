@@ -165,3 +165,12 @@ def test_graphs_are_built_without_importing_onnx():
             "print('onnx' in sys.modules)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_int8_products_change_the_analysis_version(monkeypatch):
+    from influence_atlas import versions
+
+    monkeypatch.setattr(encoder, "INT8_PRODUCTS", False)
+    exact = versions.inputs_fingerprint()
+    monkeypatch.setattr(encoder, "INT8_PRODUCTS", True)
+    assert versions.inputs_fingerprint() != exact

@@ -11,7 +11,7 @@ from typing import Iterable
 
 from . import __version__
 from .errors import AtlasError
-from .extract import techniques as technique_models
+from .extract import encoder as sentence_encoder, techniques as technique_models
 from .extract.narratives import narratives_fingerprint
 from .ontology import actor_files as actor_catalog_files, load_actor_catalog
 from .ontology.claim_cues import claim_cue_files, load_claim_cues
@@ -77,13 +77,16 @@ def analysis_inputs(actor_files: tuple[str, ...] = ()) -> tuple[Path, ...]:
 
 
 def inputs_fingerprint(actor_files: tuple[str, ...] = ()) -> str:
-    """Return a short hash of analysis_inputs() and the packaged encoders' versions."""
+    """Return a short hash of analysis_inputs(), the packaged encoders' versions and how MiniLM's pass multiplies
+    (`encoder.INT8_PRODUCTS`)."""
     encoders = []
     for name in ENCODER_DISTRIBUTIONS:
         try:
             encoders.append(f"{name} {importlib.metadata.version(name)}")
         except importlib.metadata.PackageNotFoundError:
             encoders.append(f"{name} (not installed)")
+    if sentence_encoder.INT8_PRODUCTS:  # the same weights, other products: other vectors
+        encoders.append("MiniLM int8 products")
     return fingerprint(analysis_inputs(actor_files), tuple(encoders))
 
 
