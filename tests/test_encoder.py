@@ -174,3 +174,16 @@ def test_int8_products_change_the_analysis_version(monkeypatch):
     exact = versions.inputs_fingerprint()
     monkeypatch.setattr(encoder, "INT8_PRODUCTS", True)
     assert versions.inputs_fingerprint() != exact
+
+
+def test_a_damaged_minilm_graph_is_a_model_error_saying_how_to_reinstall(tmp_path):
+    from influence_atlas.errors import ModelError
+
+    whole = open(load_encoder().model_path, "rb").read()
+    for name, data in (("truncated", whole[:len(whole) // 2]), ("foreign", b"\x0f\xff" * 64), ("empty", b"")):
+        path = tmp_path / f"{name}.onnx"
+        path.write_bytes(data)
+        with pytest.raises(ModelError, match="reinstall"):
+            encoder.graph_with_pieces(path)
+    with pytest.raises(ModelError, match="no hidden states named 'nowhere'"):
+        encoder.graph_with_pieces(load_encoder().model_path, also=("nowhere",))
