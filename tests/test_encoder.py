@@ -161,7 +161,8 @@ def test_graphs_are_built_without_importing_onnx():
             "encoder.encode_sentences(['Nobody answered the letter.'])\n"
             "import numpy as np\n"
             "model = target_sentiment.TargetSentimentModel.load(int8=True)\n"
-            "model.forward(np.zeros((1, 3, 384), np.float32), np.ones((1, 3), np.int64), np.zeros((1, 3), np.float32))\n"
+            "x, mask = np.zeros((1, 3, 384), np.float32), np.ones((1, 3), np.int64)\n"
+            "model.forward(x, mask, np.zeros((1, 3), np.float32))\n"
             "print('onnx' in sys.modules)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

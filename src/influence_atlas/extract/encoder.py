@@ -351,10 +351,10 @@ FEED_FORWARD = frozenset({"wi", "wf"})
 def bert_layer_nodes(layers: list[dict[str, np.ndarray]], x: str, mask: str, *, int8: frozenset[str] = frozenset(),
                      gelu: str = "erf", heads: int = 12, prefix: str = "layers") -> tuple[list, list, str]:
     """Return (ONNX nodes, serialised initializers, output name; `onnx_proto`) computing BERT post-LN encoder layers
-    over the float states named `x` (batch x width x dim) with the int64 attention `mask` (batch x width): MiniLM's fine-tuned top layers of the
-    technique tagger and the stance model. `layers` hold torch-layout weights (out x in: wq wk wv wo wi wf, biases bq
-    bk bv bo bi bf, LayerNorm g1 b1 g2 b2); `gelu` is "erf" (exact) or "tanh" (the approximation a model was trained
-    with).
+    over the float states named `x` (batch x width x dim) with the int64 attention `mask` (batch x width): MiniLM's
+    fine-tuned top layers of the technique tagger and the stance model. `layers` hold torch-layout weights (out x in:
+    wq wk wv wo wi wf, biases bq bk bv bo bi bf, LayerNorm g1 b1 g2 b2); `gelu` is "erf" (exact) or "tanh" (the
+    approximation a model was trained with).
 
     The weight matrices named in `int8` (ALL_WEIGHTS, FEED_FORWARD: wi and wf, two thirds of the products) are
     quantised symmetrically per output column (int8, scale = the column's largest magnitude / 127) and multiplied by
@@ -362,7 +362,8 @@ def bert_layer_nodes(layers: list[dict[str, np.ndarray]], x: str, mask: str, *, 
     two to three times cheaper than float32 here; the others stay float32. The input's scale spans the
     batch, so a row's result depends slightly on the rows batched with it; callers batch one document's rows the same
     way every time, so a document's results stay the same from run to run and engine to engine."""
-    nodes, inits = [], []
+    nodes: list[proto.Node] = []
+    inits: list[bytes] = []
 
     def const(value, dtype=np.float32) -> str:
         name = f"{prefix}.c{len(inits)}"

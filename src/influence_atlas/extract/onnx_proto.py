@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass, field
-from typing import Iterator
+from typing import Any, Iterator
 
 import numpy as np
 
@@ -46,7 +46,7 @@ def _bytes(number: int, value: bytes | str) -> bytes:
     return _key(number, 2) + _varint(len(data)) + data
 
 
-def fields(buf: bytes | memoryview) -> Iterator[tuple[int, int, object, int, int]]:
+def fields(buf: bytes | memoryview) -> Iterator[tuple[int, int, Any, int, int]]:
     """Yield (field number, wire type, value, start, end) for each field of one serialised message: the value is an
     int (varint), a memoryview (length-delimited) or bytes (fixed width); buf[start:end] is the whole field."""
     view = memoryview(buf)
@@ -68,7 +68,7 @@ def fields(buf: bytes | memoryview) -> Iterator[tuple[int, int, object, int, int
         key = varint()
         number, wire = key >> 3, key & 7
         if wire == 0:
-            value: object = varint()
+            value: Any = varint()
         elif wire == 2:
             size = varint()
             value, pos = view[pos:pos + size], pos + size
@@ -123,7 +123,8 @@ def make_node(op_type: str, inputs: list[str], outputs: list[str], domain: str |
 
 
 def from_array(array, name: str) -> bytes:
-    """Return a serialised TensorProto named `name` holding `array` (float32, uint8, int8, int32 or int64) as raw data."""
+    """Return a serialised TensorProto named `name` holding `array` (float32, uint8, int8, int32 or int64) as raw
+    data."""
     array = np.asarray(array)
     if array.dtype not in _DTYPES:
         raise TypeError(f"tensor {name!r}: unsupported dtype {array.dtype}")
@@ -138,8 +139,9 @@ def value_info(name: str, elem_type: int, shape: list[int | None]) -> bytes:
     return _bytes(1, name) + _bytes(2, _bytes(1, tensor))
 
 
-def make_graph(nodes: list[Node], name: str, inputs: list[bytes], outputs: list[bytes], initializers: list[bytes]) -> bytes:
-    """Return a serialised GraphProto."""
+def make_graph(nodes: list[Node], name: str, inputs: list[bytes], outputs: list[bytes],
+               initializers: list[bytes]) -> bytes:
+    """Return a serialised GraphProto (inputs and outputs from `value_info`, initializers from `from_array`)."""
     return (b"".join(_bytes(1, n.serialise()) for n in nodes) + _bytes(2, name)
             + b"".join(_bytes(5, t) for t in initializers) + b"".join(_bytes(11, v) for v in inputs)
             + b"".join(_bytes(12, v) for v in outputs))
@@ -167,7 +169,8 @@ class Graph:
     @classmethod
     def read(cls, data: bytes) -> "Graph":
         """Read a serialised ModelProto; ValueError when it is not one."""
-        graph, model_rest = None, []
+        graph: Any = None
+        model_rest: list[bytes] = []
         for number, wire, value, start, end in fields(data):
             if number == 7 and wire == 2:
                 graph = value
@@ -175,7 +178,10 @@ class Graph:
                 model_rest.append(bytes(memoryview(data)[start:end]))
         if graph is None:
             raise ValueError("no graph in the model")
-        nodes, inits, outputs, rest = [], {}, [], []
+        nodes: list[Node] = []
+        inits: dict[str, tuple[int, tuple[int, ...]]] = {}
+        outputs: list[str] = []
+        rest: list[bytes] = []
         for number, wire, value, start, end in fields(graph):
             if number == 1 and wire == 2:
                 nodes.append(_read_node(bytes(value)))
@@ -219,7 +225,7 @@ def _read_node(data: bytes) -> Node:
 
 
 def _read_tensor_header(data) -> tuple[str, int, tuple[int, ...]]:
-    name, dtype, dims = "", 0, []
+    name, dtype, dims = "", 0, list[int]()
     for number, wire, value, _, _ in fields(data):
         if number == 1 and wire == 0:
             dims.append(value)

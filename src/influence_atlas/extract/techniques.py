@@ -332,7 +332,8 @@ class SpanTagger:
             return tagger, {k: z[k] for k in z.files if k not in used}
 
     def graph_nodes(self, mask: str, heads: int = 12, int8: bool = False) -> tuple[list, list]:
-        """Return (nodes, serialised initializers; `onnx_proto`) computing OUTPUT (batch x width) from `cut` and the int64 `mask`.
+        """Return (nodes, serialised initializers; `onnx_proto`) computing OUTPUT (batch x width) from `cut` and the
+        int64 `mask`.
 
         With `int8`, each weight matrix of the layers is quantised symmetrically per output column (int8, scale = the
         column's largest magnitude / 127) and multiplied by ONNX Runtime's `DynamicQuantizeMatMul`, which quantises
@@ -478,7 +479,8 @@ def _graphs_with_tagger(onnx_path: Path, tagger: SpanTagger) -> tuple[bytes, byt
     technique pass does not hand over, without the tagger's layers (ONNX Runtime computes every node of a graph,
     whatever outputs are asked for)."""
     if tagger.cut == PIECE_CUT:
-        raise ModelError(f"the span tagger reads {tagger.cut!r}, the shared pass's own output; retrain it at another cut")
+        raise ModelError(f"the span tagger reads {tagger.cut!r}, the shared pass's own output; "
+                         "retrain it at another cut")
     minilm = graph_with_pieces(onnx_path, also=(tagger.cut,))
     nodes, inits = tagger.graph_nodes("attention_mask", int8=tagger.INT8)
     for node in nodes:
