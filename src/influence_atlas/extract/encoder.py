@@ -21,7 +21,10 @@ hands its pooled states to the memo (`share_sentence_vectors`), so that sentence
 Which stage asks for which sentences, and what the pass costs them: `bench/bench_stages.py --reads`
 (bench/README.md, "Who reads the shared MiniLM pass"). Claims, narratives and reconciliation each read nearly every
 sentence; the pass is MiniLM's float32 products (the package's int8 weights are folded to float32 when the session
-loads), and int8 products, about half the cost, move the vectors enough to change cross-document links.
+loads). INT8_PRODUCTS (off) makes them integer products on activations quantised per word piece (`int8_products`):
+about half the pass's cost, the same bits in any batch, every development-set figure within 0.004, but the vectors
+move enough (cosine to the float32 ones about 0.998) to change cross-document links that rest on a cosine at a
+cut-off (bench/README.md). The graphs are written as protobuf bytes (`onnx_proto`), without importing onnx.
 """
 
 from __future__ import annotations
@@ -47,7 +50,7 @@ _MEMO_SIZE = 20000
 #: The hidden states the shared pass also returns per word piece: where stance's fine-tuned MiniLM layers start.
 PIECE_CUT = "layer_norm_8"
 #: MiniLM's weight products in int8 (`int8_products`): about half the pass's cost, vectors moved a little (cosine to
-#: the float32 pass's about 0.997); off until the heads and links are measured on them.
+#: the float32 pass's about 0.998); off until the heads and links are measured on them.
 INT8_PRODUCTS = False
 _PIECE_MEMO_ROWS = 30000  # word-piece rows kept (float32 x DIM: about 46 MB)
 T = TypeVar("T")
