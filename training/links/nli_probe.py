@@ -1,0 +1,175 @@
+"""Measure a sentence-pair entailment reader as a link signal on stored claim pairs (issue 20, twelfth round).
+
+For every claim pair of the candidate document pairs of two analysed databases (`propositions.scored_claim_pairs`:
+the claim-pair model's probabilities as analysis computes them), the pairs worth asking are the top K of each
+document pair by the claim-pair model's probability of a relation (corroborates + contradicts) and the top K by
+MiniLM cosine (or, with `--sample N`, every gold pair and N pairs drawn at random from each set: a measure over all
+claim pairs); the reader (`extract.entailment`) reads each in both orders. Printed, for gold contradicting and
+corroborating claim pairs of the cross-source set against every other asked pair (development pairs included,
+seed-only pairs left out): how many gold pairs are asked, the AUC and the gold pairs among the 40 highest of the
+claim-pair model, the cosine and the reader's DECIDED column (both orders' max and mean), for English-English pairs
+and pairs with French; gold contradicting against gold corroborating pairs; and a logistic head over the claim-pair
+model's row with and without the reader, out of fold by story (as propositions.py). Readings are cached by text
+(`--cache`); `--rows` keeps the asked pairs with their readings.
+
+    PYTHONPATH=src:READER .venv/bin/python training/links/nli_probe.py /tmp/NAME-cross/atlas.db \
+        /tmp/NAME-dev/atlas.db [--k 4 | --sample 800] [--cache /tmp/nli-cache.json] [--rows FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import pickle
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parents[1] / "src"))
+sys.path.insert(0, str(HERE))
+
+from propositions import POSITIVE_WEIGHT, STORIES, auc, gold_claim_pairs, scored_claim_pairs  # noqa: E402
+from same_story import fit, predict  # noqa: E402
+from influence_atlas.extract.entailment import DECIDED, entailment_probabilities  # noqa: E402
+from influence_atlas.store import open_store  # noqa: E402
+
+
+def asked(pairs: list[dict], k: int) -> list[int]:
+    """Return the indices of the pairs worth asking: per document pair, the top k by relation probability and by
+    cosine."""
+    by_docs = defaultdict(list)
+    for i, p in enumerate(pairs):
+        by_docs[p["docs"]].append(i)
+    out = set()
+    for idx in by_docs.values():
+        out |= set(sorted(idx, key=lambda i: -(pairs[i]["p"][1] + pairs[i]["p"][2]))[:k])
+        out |= set(sorted(idx, key=lambda i: -pairs[i]["row"][1])[:k])
+    return sorted(out)
+
+
+def read(pairs: list[dict], which: list[int], cache: dict) -> None:
+    """Fill cache[text || text] with both orders' [neutral, decided] for the asked pairs not read yet."""
+    todo = sorted({(pairs[i]["x"].text, pairs[i]["y"].text) for i in which} - {tuple(k.split("\x1f")) for k in cache})
+    t = time.process_time()
+    both = entailment_probabilities([(a, b) for a, b in todo] + [(b, a) for a, b in todo])
+    n = len(todo)
+    for j, (a, b) in enumerate(todo):
+        cache[f"{a}\x1f{b}"] = [both[j].tolist(), both[n + j].tolist()]
+    if n:
+        print(f"read {2 * n} ordered pairs in {time.process_time() - t:.1f} CPU-s", flush=True)
+
+
+def nli_of(pair: dict, cache: dict) -> np.ndarray:
+    """Return the reader's DECIDED column over both orders: [max, mean, min]."""
+    f, r = (np.array(v)[DECIDED] for v in cache[f"{pair['x'].text}\x1f{pair['y'].text}"])
+    return np.array([max(f, r), (f + r) / 2, min(f, r)])
+
+
+def stacked(data: list[dict], kind: str, with_nli: bool) -> np.ndarray:
+    """Return out-of-fold scores (leave one story out, as propositions.py) of a logistic head over the claim-pair
+    model's probabilities, the cosine, a denial on one side and conflicting figures, with or without the entailment
+    reader's readings (DECIDED: both orders' max, mean and min, and the mean times the denial and the figure
+    conflict)."""
+    stories = json.loads((HERE / "stories.json").read_text())
+    story = {d: s for s, ds in stories.items() if s in STORIES for d in ds}
+
+    def row(d):
+        r, nli = d["row"], d["nli"]
+        base = [1.0, d["model"][1], d["model"][2], r[1], r[10], r[9], r[5]]
+        return base + ([nli[0], nli[1], nli[2], nli[1] * r[10], nli[1] * r[9]] if with_nli else [])
+
+    x = np.array([row(d) for d in data])
+    y = np.array([d[kind] for d in data])
+    folds = [{story[n] for n in d["docs"] if n in story} if d["source"] == "cross"
+             else {STORIES[sum(map(ord, "".join(d["docs"]))) % 4]} for d in data]
+    score = np.zeros(len(y))
+    for held in STORIES:
+        out = np.array([held in f for f in folds])
+        train = np.flatnonzero(~out)
+        train = np.concatenate([train] + [train[y[train]]] * (POSITIVE_WEIGHT - 1))
+        score[out] = predict(fit(x[train], y[train].astype(float), 1.0), x[out])
+    return score
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("cross_db")
+    ap.add_argument("dev_db")
+    ap.add_argument("--k", type=int, default=4)
+    ap.add_argument("--cache", default="/tmp/nli-cache.json")
+    ap.add_argument("--sample", type=int, default=0,
+                    help="ask every gold pair and this many other pairs drawn at random from each set instead of the top "
+                         "K (a measure over all claim pairs, not the shipped selection)")
+    ap.add_argument("--rows", default="", help="write the asked pairs with their readings to this pickle file")
+    a = ap.parse_args()
+    cache_file = Path(a.cache)
+    cache = json.loads(cache_file.read_text()) if cache_file.exists() else {}
+    data = []
+    for db, source in ((a.cross_db, "cross"), (a.dev_db, "dev")):
+        pairs, said, _ = scored_claim_pairs(db)
+        names = {d.id: d.name for d in open_store(db).documents()}
+        pairs = [p for p in pairs if not all(d[:3].isdigit() for d in p["docs"])]
+        gold, hits = {}, set()
+        if source == "cross":
+            where = {i: (names[s.doc], s.text) for i, s in said.items()}
+            gold = {kind: gold_claim_pairs(where, kind) for kind in ("contradicts", "corroborates")}
+            hits = {kind: [i for i, p in enumerate(pairs) if frozenset((p["x"].id, p["y"].id)) in ids]
+                    for kind, ids in gold.items()}
+        if a.sample:
+            rng = np.random.default_rng(0)
+            which = sorted(set(rng.choice(len(pairs), min(a.sample, len(pairs)), replace=False).tolist())
+                           | {i for h in (hits.values() if hits else ()) for i in h})
+        else:
+            which = asked(pairs, a.k)
+        docs = len({p["docs"] for p in pairs})
+        print(f"{source}: {len(pairs)} claim pairs in {docs} document pairs, {len(which)} asked "
+              f"({len(which) / max(1, docs):.1f} per document pair)", flush=True)
+        for kind, hit in (hits.items() if hits else ()):
+            print(f"  gold {kind} claim pairs: {len(hit)}, asked {len(set(hit) & set(which))}")
+        read(pairs, which, cache)
+        cache_file.write_text(json.dumps(cache))
+        for i in which:
+            p = pairs[i]
+            key = frozenset((p["x"].id, p["y"].id))
+            data.append({"source": source, "docs": p["docs"], "texts": (p["x"].text, p["y"].text),
+                         "ids": (p["x"].id, p["y"].id), "row": p["row"],
+                         "french": "fr" in (p["x"].language, p["y"].language),
+                         "contradicts": key in gold.get("contradicts", ()),
+                         "corroborates": key in gold.get("corroborates", ()),
+                         "model": p["p"], "nli": nli_of(p, cache)})
+    if a.rows:
+        Path(a.rows).write_bytes(pickle.dumps(data))
+    both = [d for d in data if d["contradicts"] != d["corroborates"]]
+    y = np.array([d["contradicts"] for d in both])
+    if y.any() and not y.all():
+        print(f"gold contradicting ({int(y.sum())}) against gold corroborating ({int((~y).sum())}) pairs: AUC model "
+              f"{auc(np.array([d['model'][2] for d in both]), y):.3f}, reader's DECIDED column "
+              f"max {auc(np.array([d['nli'][0] for d in both]), y):.3f} mean {auc(np.array([d['nli'][1] for d in both]), y):.3f}")
+    for kind, model_col in (("contradicts", 2), ("corroborates", 1)):
+        for label, keep in (("all", lambda d: True), ("en-en", lambda d: not d["french"]), ("with fr", lambda d: d["french"])):
+            rows = [d for d in data if keep(d)]
+            y = np.array([d[kind] for d in rows])
+            if not y.any():
+                continue
+            model = np.array([d["model"][model_col] for d in rows])
+            mx = np.array([d["nli"][0] for d in rows])
+            mean = np.array([d["nli"][1] for d in rows])
+            top = lambda s: int(y[np.argsort(-s)[:40]].sum())  # noqa: E731
+            cos = np.array([d["row"][1] for d in rows])
+            print(f"{kind:13} {label:8} gold {int(y.sum()):3}/{len(y):5}: AUC model {auc(model, y):.3f} "
+                  f"cosine {auc(cos, y):.3f} nli max {auc(mx, y):.3f} mean {auc(mean, y):.3f}; gold in top 40: "
+                  f"{top(model)} / {top(cos)} / {top(mx)} / {top(mean)}")
+        y = np.array([d[kind] for d in data])
+        for with_nli in (False, True):
+            score = stacked(data, kind, with_nli)
+            top = [int(y[np.argsort(-score)[:n]].sum()) for n in (20, 40, 80)]
+            print(f"{kind:13} stacked {'with' if with_nli else 'without'} the reader, out of fold: AUC {auc(score, y):.3f}, "
+                  f"gold in top 20/40/80 {top}")
+
+
+if __name__ == "__main__":
+    main()
