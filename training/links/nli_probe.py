@@ -104,6 +104,9 @@ def main() -> None:
     ap.add_argument("--sample", type=int, default=0,
                     help="ask every gold pair and this many other pairs drawn at random from each set instead of the top "
                          "K (a measure over all claim pairs, not the shipped selection)")
+    ap.add_argument("--doc-features", default="",
+                    help="write per document pair the share of asked pairs read DECIDED >= 0.9 and their mean "
+                         "DECIDED (same_story.py --extra reads it)")
     ap.add_argument("--rows", default="", help="write the asked pairs with their readings to this pickle file")
     a = ap.parse_args()
     cache_file = Path(a.cache)
@@ -143,12 +146,20 @@ def main() -> None:
                          "model": p["p"], "nli": nli_of(p, cache)})
     if a.rows:
         Path(a.rows).write_bytes(pickle.dumps(data))
-    both = [d for d in data if d["contradicts"] != d["corroborates"]]
-    y = np.array([d["contradicts"] for d in both])
-    if y.any() and not y.all():
-        print(f"gold contradicting ({int(y.sum())}) against gold corroborating ({int((~y).sum())}) pairs: AUC model "
-              f"{auc(np.array([d['model'][2] for d in both]), y):.3f}, reader's DECIDED column "
-              f"max {auc(np.array([d['nli'][0] for d in both]), y):.3f} mean {auc(np.array([d['nli'][1] for d in both]), y):.3f}")
+    if a.doc_features:
+        by_docs = defaultdict(list)
+        for d in data:
+            by_docs["|".join(d["docs"])].append(d["nli"][1])
+        Path(a.doc_features).write_text(json.dumps({k: [float(np.mean(np.array(v) >= 0.9)), float(np.mean(v))]
+                                                   for k, v in by_docs.items()}))
+    for label, keep in (("all", lambda d: True), ("en-en", lambda d: not d["french"]), ("with fr", lambda d: d["french"])):
+        both = [d for d in data if d["contradicts"] != d["corroborates"] and keep(d)]
+        y = np.array([d["contradicts"] for d in both])
+        if y.any() and not y.all():
+            reader = " / ".join(f"{auc(np.array([d['nli'][i] for d in both]), y):.3f}" for i in range(3))
+            print(f"gold contradicting ({int(y.sum())}) against gold corroborating ({int((~y).sum())}) pairs, {label}: "
+                  f"AUC model {auc(np.array([d['model'][2] for d in both]), y):.3f}, reader's DECIDED column max / mean / "
+                  f"min {reader}")
     for kind, model_col in (("contradicts", 2), ("corroborates", 1)):
         for label, keep in (("all", lambda d: True), ("en-en", lambda d: not d["french"]), ("with fr", lambda d: d["french"])):
             rows = [d for d in data if keep(d)]
@@ -167,8 +178,10 @@ def main() -> None:
         for with_nli in (False, True):
             score = stacked(data, kind, with_nli)
             top = [int(y[np.argsort(-score)[:n]].sum()) for n in (20, 40, 80)]
+            en = np.array([not d["french"] for d in data])
+            top_en = [int(y[en][np.argsort(-score[en])[:n]].sum()) for n in (20, 40)]
             print(f"{kind:13} stacked {'with' if with_nli else 'without'} the reader, out of fold: AUC {auc(score, y):.3f}, "
-                  f"gold in top 20/40/80 {top}")
+                  f"gold in top 20/40/80 {top}; English pairs: AUC {auc(score[en], y[en]):.3f}, gold in top 20/40 {top_en}")
 
 
 if __name__ == "__main__":
