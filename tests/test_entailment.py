@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from influence_atlas.errors import ModelError
 from influence_atlas.extract import entailment
 
 
@@ -13,6 +14,12 @@ def test_no_pairs_loads_nothing(monkeypatch):
     monkeypatch.setattr(entailment, "_reader", refuse)
     out = entailment.entailment_probabilities([])
     assert out.shape == (0, 2) and out.dtype == np.float32
+
+
+def test_missing_package_is_a_clear_error(monkeypatch):
+    monkeypatch.setattr(entailment, "_PACKAGE", "no_such_reader_package")
+    with pytest.raises(ModelError, match="needs no_such_reader_package"):
+        entailment._load()
 
 
 @pytest.mark.slow

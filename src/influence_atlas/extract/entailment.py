@@ -45,7 +45,10 @@ def _load():
         raise ModelError(f"the entailment reader's tokenizer cannot be loaded ({exc}); {_REINSTALL}") from exc
     tokenizer.enable_truncation(PAIR_PIECES)
     tokenizer.enable_padding(length=PAIR_PIECES)
-    session = onnx_session(folder.joinpath("policy_nli_int8.onnx").read_bytes(), "the entailment reader")
+    try:
+        session = onnx_session(str(folder.joinpath("policy_nli_int8.onnx")), "the entailment reader")
+    except ModelError as exc:  # onnx_session's advice names the MiniLM package, not this one
+        raise ModelError(f"the entailment reader cannot be loaded ({exc.__cause__}); {_REINSTALL}") from exc
     return tokenizer, session
 
 
