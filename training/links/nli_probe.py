@@ -10,10 +10,12 @@ seed-only pairs left out): how many gold pairs are asked, the AUC and the gold p
 claim-pair model, the cosine and the reader's DECIDED column (both orders' max and mean), for English-English pairs
 and pairs with French; gold contradicting against gold corroborating pairs; and a logistic head over the claim-pair
 model's row with and without the reader, out of fold by story (as propositions.py). Readings are cached by text
-(`--cache`); `--rows` keeps the asked pairs with their readings.
+(`--cache`); `--rows` keeps the asked pairs with their readings; `--doc-features FILE` writes two per-document-pair
+features for `same_story.py --extra` and prints their single-feature AUC; `--anchored` measures on the anchored claim
+pairs the linker reads instead (AUC, a contradiction gate, a veto).
 
     PYTHONPATH=src:READER .venv/bin/python training/links/nli_probe.py /tmp/NAME-cross/atlas.db \
-        /tmp/NAME-dev/atlas.db [--k 4 | --sample 800] [--cache /tmp/nli-cache.json] [--rows FILE]
+        /tmp/NAME-dev/atlas.db [--k 4 | --sample 800 | --anchored] [--cache /tmp/nli-cache.json] [--rows FILE]
 """
 
 from __future__ import annotations
@@ -32,7 +34,9 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1] / "src"))
 sys.path.insert(0, str(HERE))
 
-from propositions import POSITIVE_WEIGHT, STORIES, auc, gold_claim_pairs, scored_claim_pairs  # noqa: E402
+from breakdown import gold_pairs  # noqa: E402
+from propositions import POSITIVE_WEIGHT, SHARED, STORIES, auc, gold_claim_pairs, scored_claim_pairs  # noqa: E402
+from influence_atlas.reconcile.claims import compare_documents  # noqa: E402
 from same_story import fit, predict  # noqa: E402
 from influence_atlas.extract.entailment import DECIDED, entailment_probabilities  # noqa: E402
 from influence_atlas.store import open_store  # noqa: E402
@@ -95,6 +99,51 @@ def stacked(data: list[dict], kind: str, with_nli: bool) -> np.ndarray:
     return score
 
 
+def anchored(dbs: dict[str, str], cache: dict, cache_file: Path) -> None:
+    """Print the reader on the anchored claim pairs the linker reads (`compare_documents`' findings): its AUC for gold
+    contradicting document pairs beside the claim-pair model's, a contradiction gate on English-English pairs and a
+    veto on pairs it reads as unrelated, in document pairs (cross gold / cross other / development)."""
+    gold = gold_pairs(json.loads((SHARED / "cross" / "gold" / "cross.json").read_text()))
+    rows = []
+    for source, db in dbs.items():
+        store = open_store(db)
+        documents = store.documents()
+        names = {d.id: d.name for d in documents}
+        t = time.process_time()
+        found = compare_documents(documents, store.claims(), store.events(), store.stances())
+        print(f"{source}: pair step {time.process_time() - t:.1f} CPU-s", flush=True)
+        pairs = [{"docs": tuple(sorted((names[a], names[b]))), "x": x, "y": y, "p": (0.0, pc, pd), "confidence": f.confidence}
+                 for (a, b), f in found.items() for pc, pd, x, y, _, _ in f.claim_pairs]
+        pairs = [p for p in pairs if not all(d[:3].isdigit() for d in p["docs"])]
+        print(f"{source}: {len(pairs)} anchored claim pairs", flush=True)
+        read(pairs, list(range(len(pairs))), cache)
+        cache_file.write_text(json.dumps(cache))
+        rows += [dict(p, source=source, nli=nli_of(p, cache), english="fr" not in (p["x"].language, p["y"].language))
+                 for p in pairs]
+    for scope in ("cross", "all"):
+        part = [r for r in rows if scope == "all" or r["source"] == "cross"]
+        y = np.array([("contradicts", *r["docs"]) in gold for r in part])
+        print(f"anchored, {scope}: {int(y.sum())} of {len(y)} in gold contradicting document pairs; AUC reader (mean) "
+              f"{auc(np.array([r['nli'][1] for r in part]), y):.3f}, claim-pair model contradicts "
+              f"{auc(np.array([r['p'][2] for r in part]), y):.3f}, corroborates {auc(np.array([r['p'][1] for r in part]), y):.3f}")
+
+    def tally(keep) -> str:
+        pairs = {(r["source"], r["docs"]) for r in rows if keep(r)}
+        right = sum(s == "cross" and ("contradicts", *d) in gold for s, d in pairs)
+        dev = sum(s == "dev" for s, _ in pairs)
+        return f"{right} / {len(pairs) - right - dev} / {dev}"
+
+    for story in (0.0, 0.5, 0.77):
+        for t in (0.9, 0.95, 0.98):
+            print(f"gate: English-English, reader min >= {t}, same_event >= {story}: document pairs "
+                  f"{tally(lambda r: r['english'] and r['nli'][2] >= t and r['confidence']['same_event'] >= story)}")
+    vetoed = [r for r in rows if r["nli"][0] < 0.5]
+    joined = {(a, b) for _, a, b in gold}
+    print(f"veto (reader max < 0.5): {sum(r['source'] == 'cross' for r in vetoed)} cross pairs, "
+          f"{sum(r['source'] == 'cross' and r['docs'] in joined for r in vetoed)} in gold-joined document pairs; "
+          f"{sum(r['source'] == 'dev' for r in vetoed)} development pairs")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("cross_db")
@@ -107,10 +156,14 @@ def main() -> None:
     ap.add_argument("--doc-features", default="",
                     help="write per document pair the share of asked pairs read DECIDED >= 0.9 and their mean "
                          "DECIDED (same_story.py --extra reads it)")
+    ap.add_argument("--anchored", action="store_true", help="measure on the anchored claim pairs the linker reads")
     ap.add_argument("--rows", default="", help="write the asked pairs with their readings to this pickle file")
     a = ap.parse_args()
     cache_file = Path(a.cache)
     cache = json.loads(cache_file.read_text()) if cache_file.exists() else {}
+    if a.anchored:
+        anchored({"cross": a.cross_db, "dev": a.dev_db}, cache, cache_file)
+        return
     data = []
     for db, source in ((a.cross_db, "cross"), (a.dev_db, "dev")):
         pairs, said, _ = scored_claim_pairs(db)
@@ -150,8 +203,17 @@ def main() -> None:
         by_docs = defaultdict(list)
         for d in data:
             by_docs["|".join(d["docs"])].append(d["nli"][1])
-        Path(a.doc_features).write_text(json.dumps({k: [float(np.mean(np.array(v) >= 0.9)), float(np.mean(v))]
-                                                   for k, v in by_docs.items()}))
+        features = {k: [float(np.mean(np.array(v) >= 0.9)), float(np.mean(v))] for k, v in by_docs.items()}
+        Path(a.doc_features).write_text(json.dumps(features))
+        joined = {"|".join((x, y)) for _, x, y in gold_pairs(json.loads((SHARED / "cross" / "gold" / "cross.json").read_text()))}
+        source = {"|".join(d["docs"]): d["source"] for d in data}
+        keys = sorted(features)
+        y = np.array([k in joined for k in keys])
+        cross = np.array([source[k] == "cross" for k in keys])
+        for i, name in enumerate(("share >= 0.9", "mean")):
+            x = np.array([features[k][i] for k in keys])
+            print(f"document feature {name}: same-story AUC against other cross pairs {auc(x[cross], y[cross]):.3f}, "
+                  f"against development pairs {auc(x[y | ~cross], y[y | ~cross]):.3f}")
     for label, keep in (("all", lambda d: True), ("en-en", lambda d: not d["french"]), ("with fr", lambda d: d["french"])):
         both = [d for d in data if d["contradicts"] != d["corroborates"] and keep(d)]
         y = np.array([d["contradicts"] for d in both])
