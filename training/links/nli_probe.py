@@ -12,7 +12,7 @@ and pairs with French; gold contradicting against gold corroborating pairs; and 
 model's row with and without the reader, out of fold by story (as propositions.py). Readings are cached by text
 (`--cache`); `--rows` keeps the asked pairs with their readings; `--doc-features FILE` writes two per-document-pair
 features for `same_story.py --extra` and prints their single-feature AUC; `--pooled` also fits the stacked head on
-the reader's pooled state (the classifier's 768-wide input, both orders averaged, its first principal components per
+the reader's pooled state (the classifier's 384-wide input, both orders averaged, its first principal components per
 fold); `--anchored` measures on the anchored claim
 pairs the linker reads instead (AUC, a contradiction gate, a veto).
 
