@@ -36,5 +36,6 @@ def test_columns_and_batch_independence():
     assert np.array_equal(together, alone)  # the same bits alone or among others
     assert np.allclose(together.sum(axis=1), 1.0, atol=1e-5)
     decided = together[:, entailment.DECIDED]
-    assert decided[0] > 0.9 and decided[1] < 0.2  # a denial settles the hypothesis, an unrelated sentence leaves it open
+    # a denial settles the hypothesis, an unrelated sentence leaves it open
+    assert decided[0] > 0.9 and decided[1] < 0.2
     assert decided[1] < decided[2]  # an entailed sentence is settled too

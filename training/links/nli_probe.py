@@ -57,6 +57,7 @@ def asked(pairs: list[dict], k: int) -> list[int]:
     return sorted(out)
 
 
+LANGUAGES = (("all", lambda d: True), ("en-en", lambda d: not d["french"]), ("with fr", lambda d: d["french"]))
 POOLED = "/m/pooler/Mul_1_output_0"  # the reader graph's pooled state, the classifier's input
 
 
@@ -153,7 +154,8 @@ def anchored(dbs: dict[str, str], cache: dict, cache_file: Path) -> None:
         t = time.process_time()
         found = compare_documents(documents, store.claims(), store.events(), store.stances())
         print(f"{source}: pair step {time.process_time() - t:.1f} CPU-s", flush=True)
-        pairs = [{"docs": tuple(sorted((names[a], names[b]))), "x": x, "y": y, "p": (0.0, pc, pd), "confidence": f.confidence}
+        pairs = [{"docs": tuple(sorted((names[a], names[b]))), "x": x, "y": y, "p": (0.0, pc, pd),
+                  "confidence": f.confidence}
                  for (a, b), f in found.items() for pc, pd, x, y, _, _ in f.claim_pairs]
         pairs = [p for p in pairs if not all(d[:3].isdigit() for d in p["docs"])]
         print(f"{source}: {len(pairs)} anchored claim pairs", flush=True)
@@ -166,7 +168,8 @@ def anchored(dbs: dict[str, str], cache: dict, cache_file: Path) -> None:
         y = np.array([("contradicts", *r["docs"]) in gold for r in part])
         print(f"anchored, {scope}: {int(y.sum())} of {len(y)} in gold contradicting document pairs; AUC reader (mean) "
               f"{auc(np.array([r['nli'][1] for r in part]), y):.3f}, claim-pair model contradicts "
-              f"{auc(np.array([r['p'][2] for r in part]), y):.3f}, corroborates {auc(np.array([r['p'][1] for r in part]), y):.3f}")
+              f"{auc(np.array([r['p'][2] for r in part]), y):.3f}, "
+              f"corroborates {auc(np.array([r['p'][1] for r in part]), y):.3f}")
 
     def tally(keep) -> str:
         pairs = {(r["source"], r["docs"]) for r in rows if keep(r)}
@@ -192,8 +195,8 @@ def main() -> None:
     ap.add_argument("--k", type=int, default=4)
     ap.add_argument("--cache", default="/tmp/nli-cache.json")
     ap.add_argument("--sample", type=int, default=0,
-                    help="ask every gold pair and this many other pairs drawn at random from each set instead of the top "
-                         "K (a measure over all claim pairs, not the shipped selection)")
+                    help="ask every gold pair and this many other pairs drawn at random from each set instead of "
+                         "the top K (a measure over all claim pairs, not a run-time selection)")
     ap.add_argument("--doc-features", default="",
                     help="write per document pair the share of asked pairs read DECIDED >= 0.9 and their mean "
                          "DECIDED (same_story.py --extra reads it)")
@@ -248,7 +251,8 @@ def main() -> None:
             by_docs["|".join(d["docs"])].append(d["nli"][1])
         features = {k: [float(np.mean(np.array(v) >= 0.9)), float(np.mean(v))] for k, v in by_docs.items()}
         Path(a.doc_features).write_text(json.dumps(features))
-        joined = {"|".join((x, y)) for _, x, y in gold_pairs(json.loads((SHARED / "cross" / "gold" / "cross.json").read_text()))}
+        cross_gold = json.loads((SHARED / "cross" / "gold" / "cross.json").read_text())
+        joined = {"|".join((x, y)) for _, x, y in gold_pairs(cross_gold)}
         source = {"|".join(d["docs"]): d["source"] for d in data}
         keys = sorted(features)
         y = np.array([k in joined for k in keys])
@@ -257,17 +261,17 @@ def main() -> None:
             x = np.array([features[k][i] for k in keys])
             print(f"document feature {name}: same-story AUC against other cross pairs {auc(x[cross], y[cross]):.3f}, "
                   f"against development pairs {auc(x[y | ~cross], y[y | ~cross]):.3f}")
-    for label, keep in (("all", lambda d: True), ("en-en", lambda d: not d["french"]), ("with fr", lambda d: d["french"])):
+    for label, keep in LANGUAGES:
         both = [d for d in data if d["contradicts"] != d["corroborates"] and keep(d)]
         y = np.array([d["contradicts"] for d in both])
         if y.any() and not y.all():
             reader = " / ".join(f"{auc(np.array([d['nli'][i] for d in both]), y):.3f}" for i in range(3))
             print(f"gold contradicting ({int(y.sum())}) against gold corroborating ({int((~y).sum())}) pairs, {label}: "
-                  f"AUC model {auc(np.array([d['model'][2] for d in both]), y):.3f}, reader's DECIDED column max / mean / "
-                  f"min {reader}")
+                  f"AUC model {auc(np.array([d['model'][2] for d in both]), y):.3f}, "
+                  f"reader's DECIDED column max / mean / min {reader}")
     pooled = pooled_states(data) if a.pooled else None
     for kind, model_col in (("contradicts", 2), ("corroborates", 1)):
-        for label, keep in (("all", lambda d: True), ("en-en", lambda d: not d["french"]), ("with fr", lambda d: d["french"])):
+        for label, keep in LANGUAGES:
             rows = [d for d in data if keep(d)]
             y = np.array([d[kind] for d in rows])
             if not y.any():
@@ -286,8 +290,9 @@ def main() -> None:
             top = [int(y[np.argsort(-score)[:n]].sum()) for n in (20, 40, 80)]
             en = np.array([not d["french"] for d in data])
             top_en = [int(y[en][np.argsort(-score[en])[:n]].sum()) for n in (20, 40)]
-            print(f"{kind:13} stacked {'with' if with_nli else 'without'} the reader, out of fold: AUC {auc(score, y):.3f}, "
-                  f"gold in top 20/40/80 {top}; English pairs: AUC {auc(score[en], y[en]):.3f}, gold in top 20/40 {top_en}")
+            print(f"{kind:13} stacked {'with' if with_nli else 'without'} the reader, out of fold: "
+                  f"AUC {auc(score, y):.3f}, gold in top 20/40/80 {top}; "
+                  f"English pairs: AUC {auc(score[en], y[en]):.3f}, gold in top 20/40 {top_en}")
         if pooled is not None:
             both = np.array([d["contradicts"] != d["corroborates"] for d in data])
             base = stacked(data, kind, False)

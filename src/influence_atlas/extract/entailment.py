@@ -40,7 +40,8 @@ def _load():
     except ImportError as exc:
         raise ModelError(f"the entailment reader needs {exc.name}: pip install -e . installs it") from exc
     try:
-        tokenizer = Tokenizer.from_str(folder.joinpath("policy_nli_tokenizer", "tokenizer.json").read_text(encoding="utf-8"))
+        vocabulary = folder.joinpath("policy_nli_tokenizer", "tokenizer.json").read_text(encoding="utf-8")
+        tokenizer = Tokenizer.from_str(vocabulary)
     except Exception as exc:  # tokenizers raises its own types for a damaged file
         raise ModelError(f"the entailment reader's tokenizer cannot be loaded ({exc}); {_REINSTALL}") from exc
     tokenizer.enable_truncation(PAIR_PIECES)
