@@ -71,10 +71,9 @@ def proposition(doc) -> dict:
             "arguments": actors([c for c in pred.children if c.dep_ not in SUBJECTS])}
 
 
-def claim_pairs(db: str) -> tuple[list[dict], dict[str, tuple[str, str]], dict]:
+def scored_claim_pairs(db: str) -> tuple[list[dict], dict, "C._Records"]:
     """Return every cross-document claim pair of the candidate document pairs (as `compare_documents` forms them)
-    with the claim-pair model's probabilities and relation row, each claim's (document name, text) by id, and the
-    claims' propositions."""
+    with the claim-pair model's probabilities and relation row, each claim's Statement by id, and the records."""
     store = open_store(db)
     documents = store.documents()
     names = {d.id: d.name for d in documents}
@@ -89,7 +88,14 @@ def claim_pairs(db: str) -> tuple[list[dict], dict[str, tuple[str, str]], dict]:
             probs = scores.claims[int(items.claim_off[k]):int(items.claim_off[k + 1])]
             for (x, y), row, p in zip(sides, rows.tolist(), probs.tolist()):
                 out.append({"docs": tuple(sorted((names[a], names[b]))), "x": x, "y": y, "row": row, "p": p})
-    said = {s.id: s for d in rec.docs for s in rec.by_doc.get(d, [])}
+    return out, {s.id: s for d in rec.docs for s in rec.by_doc.get(d, [])}, rec
+
+
+def claim_pairs(db: str) -> tuple[list[dict], dict[str, tuple[str, str]], dict]:
+    """Return `scored_claim_pairs`' claim pairs, each claim's (document name, text) by id, and the claims'
+    propositions."""
+    out, said, rec = scored_claim_pairs(db)
+    names = {d.id: d.name for d in open_store(db).documents()}
     where = {i: (names[s.doc], s.text) for i, s in said.items()}
     props = {}
     for language in ("en", "fr"):

@@ -32,8 +32,10 @@ from influence_atlas.store import open_store  # noqa: E402
 CUTS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
 
 
-def rows_of(db: str, cross: Path, with_confidence: bool) -> list[tuple[tuple[str, str], np.ndarray, float]]:
-    """Return (document names, feature row, same-story label) for every candidate pair of an analysed database."""
+def rows_of(db: str, cross: Path, with_confidence: bool,
+            extra: dict | None = None) -> list[tuple[tuple[str, str], np.ndarray, float]]:
+    """Return (document names, feature row, same-story label) for every candidate pair of an analysed database; `extra`
+    ("name|name" -> more features, zeros for a pair it lacks) is appended to the rows."""
     store = open_store(db)
     documents = store.documents()
     names = {d.id: d.name for d in documents}
@@ -45,6 +47,9 @@ def rows_of(db: str, cross: Path, with_confidence: bool) -> list[tuple[tuple[str
         row = f.row[1:]
         if with_confidence:
             row = np.concatenate([row, [f.confidence[k] for k in LINK_KINDS]])
+        if extra is not None:
+            width = len(next(iter(extra.values()), ()))
+            row = np.concatenate([row, extra.get("|".join(pair), [0.0] * width)])
         out.append((pair, np.concatenate([[1.0], row]), float(pair in joined)))
     return out
 
@@ -75,9 +80,12 @@ def main() -> None:
     ap.add_argument("dev_db", help="the analysed development set (28 documents + seeds)")
     ap.add_argument("--l2", type=float, default=1.0)
     ap.add_argument("--with-confidence", action="store_true", help="add the three per-kind confidences as features")
+    ap.add_argument("--extra", default="", help='a JSON file of more features per document pair ("name|name" -> list; '
+                                                "nli_probe.py --doc-features writes one)")
     a = ap.parse_args()
-    data = (rows_of(a.cross_db, SHARED / "cross" / "gold" / "cross.json", a.with_confidence)
-            + rows_of(a.dev_db, SHARED / "gold" / "cross.json", a.with_confidence))
+    extra = json.loads(Path(a.extra).read_text()) if a.extra else None
+    data = (rows_of(a.cross_db, SHARED / "cross" / "gold" / "cross.json", a.with_confidence, extra)
+            + rows_of(a.dev_db, SHARED / "gold" / "cross.json", a.with_confidence, extra))
     stories = json.loads((HERE / "stories.json").read_text())
     story = {d: s for s, ds in stories.items() if not s.startswith("_") for d in ds}
     cross_docs = {d for s, ds in stories.items() if not s.startswith("_") and s != "seeds" for d in ds}
