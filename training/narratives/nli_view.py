@@ -4,7 +4,7 @@
 For every document x narrative row the shipped presence features are kept (`train_heads.gold_documents`), and the
 document's closest compared sentences to the narrative (by the shared MiniLM similarity, as the stage ranks them) are
 read, as premises, against the narrative's statements (its description and its English examples) by the entailment
-reader (`extract/entailment.py`), or by another pair reader (`--reader FILE.py` with a `related(pairs)` function, e.g.
+reader (`training/links/entailment_reader.py`, column DECIDED), or by another pair reader (`--reader FILE.py` with a `related(pairs)` function, e.g.
 `related_reader.py`); `--reverse` reads the statement as the premise. The probabilities are cached per pair; the script
 prints their ranking power (AUC on present vs absent rows, all rows and the rows without cue votes), the held-out pair
 F1 with one pooled probability added to the presence head (leave-one-document-out on the development set, the
@@ -155,10 +155,11 @@ def main() -> None:
     a = ap.parse_args()
     tax = load_taxonomy()
     if not a.reader:
-        from influence_atlas.extract.entailment import ENTAILS, entailment_probabilities
+        sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "links"))
+        from entailment_reader import DECIDED, entailment_probabilities
 
         def read(pairs):
-            return entailment_probabilities(pairs)[:, ENTAILS]
+            return entailment_probabilities(pairs)[:, DECIDED]
     else:
         import importlib.util
         spec = importlib.util.spec_from_file_location("reader", a.reader)

