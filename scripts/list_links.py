@@ -23,23 +23,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
+from influence_atlas.evaluate import gold_document_pairs  # noqa: E402
 from influence_atlas.store import open_store  # noqa: E402
 
-KIND_GROUP = {"same_event": "same_event", "contradicts": "contradicting_claims", "corroborates": "corroborating_claims"}
-
-
 def gold_pairs(gold: Path) -> set[tuple[str, str, str]]:
-    """Return (kind, doc name, doc name) for every pair of documents a gold cross.json joins."""
+    """Return (kind, doc name, doc name) for every pair of documents a gold cross.json joins (none without one)."""
     path = gold / "cross.json"
-    if not path.exists():
-        return set()
-    cross = json.loads(path.read_text())
-    out = set()
-    for kind, group in KIND_GROUP.items():
-        for x in cross.get(group, []):
-            ds = sorted({i.split("#")[0] for i in x["items"]})
-            out |= {(kind, a, b) for i, a in enumerate(ds) for b in ds[i + 1:]}
-    return out
+    return gold_document_pairs(json.loads(path.read_text())) if path.exists() else set()
 
 
 def main() -> None:

@@ -185,6 +185,21 @@ def _score_claims(result: EvalResult, g: dict, claims: list[dict], alias) -> Non
                 result.attribution_ok += int(alias(gc["attributed_to"]) == alias(hit["attributed_to"] or ""))
 
 
+# The gold cross.json's groups of items and the link kind each stands for.
+CROSS_GROUPS = {"same_event": "same_event", "contradicting_claims": "contradicts", "corroborating_claims": "corroborates"}
+
+
+def gold_document_pairs(cross: dict) -> set[tuple[str, str, str]]:
+    """Return (link kind, document, document), the two documents' names sorted, for every two documents that a group
+    of a gold cross.json (read as a dict) joins: the pairs that cross-source pair precision and recall count."""
+    out = set()
+    for group, kind in CROSS_GROUPS.items():
+        for item in cross.get(group, []):
+            docs = sorted({x.split("#")[0] for x in item["items"]})
+            out |= {(kind, a, b) for i, a in enumerate(docs) for b in docs[i + 1:]}
+    return out
+
+
 def _score_cross(result: EvalResult, cross: Path, data: dict, names: dict[str, str], gold_names: set[str]) -> None:
     """Add the gold cross-document groups (among scored documents) that some system link covers."""
     record_doc = {r["id"]: names.get(r["doc"], r["doc"]) for r in data["events"] + data["claims"]}

@@ -32,19 +32,11 @@ import influence_atlas.reconcile.claims as claims_module  # noqa: E402
 from influence_atlas.reconcile.claims import compare_documents, link_claims_from  # noqa: E402
 from influence_atlas.reconcile.events import link_same_events  # noqa: E402
 from influence_atlas.reconcile.features import LinkModels, load_link_models  # noqa: E402
+from influence_atlas.evaluate import CROSS_GROUPS, gold_document_pairs  # noqa: E402
 from influence_atlas.store import open_store  # noqa: E402
 
-GROUPS = {"same_event": "same_event", "contradicting_claims": "contradicts", "corroborating_claims": "corroborates"}
-
-
-def gold_pairs(cross: dict) -> set[tuple[str, str, str]]:
-    """Return (kind, document, document) for every two documents a gold cross.json joins."""
-    out = set()
-    for group, kind in GROUPS.items():
-        for x in cross.get(group, []):
-            ds = sorted({i.split("#")[0] for i in x["items"]})
-            out |= {(kind, a, b) for i, a in enumerate(ds) for b in ds[i + 1:]}
-    return out
+GROUPS = CROSS_GROUPS
+gold_pairs = gold_document_pairs  # (kind, document, document) for every two documents a gold cross.json joins
 
 
 def findings_scored(documents, claims, events, stances, names, score):
