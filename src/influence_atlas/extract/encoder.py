@@ -35,6 +35,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from importlib import resources
+from pathlib import Path
 from typing import Callable, TypeVar
 
 import numpy as np
@@ -432,7 +433,7 @@ def graph_with_pieces(model, also: tuple[str, ...] = ()) -> bytes:
     states named in `also`, and with INT8_PRODUCTS its weight products in int8 (`int8_products`). ModelError when the
     graph cannot be read or has no such states."""
     try:
-        graph = proto.Graph.read(model if isinstance(model, bytes) else open(model, "rb").read())
+        graph = proto.Graph.read(model if isinstance(model, bytes) else Path(model).read_bytes())
         made = {out for node in graph.nodes for out in node.output}
         missing = [name for name in (PIECE_CUT, *also) if name not in made]
         if missing:
