@@ -111,3 +111,25 @@ def test_long_texts_are_matched_block_by_block_with_the_same_result():
     assert len(found) == 4000 * len(one)
     step = len(paragraph)
     assert all(text[s:e] == paragraph[s % step : (s % step) + (e - s)] for s, e, _, _ in found)
+
+
+def test_acronyms_are_matched_written_as_words_or_in_capitals_but_not_common_words():
+    from influence_atlas.extract import actors as linker
+
+    gaz = linker.gazetteer_for(load_actor_catalog())
+
+    def found(text):
+        return [(text[s:e], entry.name) for s, e, entry, _ in gaz.find(text)]
+
+    assert found("Les casques de la Minusma et de l'Otan, la Cedeao et les FAMA.") == [
+        ("Minusma", "MINUSMA"), ("Otan", "NATO"), ("Cedeao", "ECOWAS"), ("FAMA", "Mali")]
+    # Three letters stay exact ("Car" is a word); listed exceptions are common names; lower case is never an acronym.
+    assert found("Car dealers, Rand Paul and the nato of it.") == []
+    assert found("RAND and Rand") == [("RAND", "RAND Corporation")]
+
+
+def test_an_operation_of_a_state_is_its_own_actor():
+    mentions, actors = _mentions("La force Barkhane a quitté Gossi. Les soldats français sont partis.")
+    linked = _linked(mentions)
+    assert linked["force Barkhane"] == "Operation Barkhane" and actors["Operation Barkhane"].country == "France"
+    assert linked["soldats français"] == "France"

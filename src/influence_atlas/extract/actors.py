@@ -31,6 +31,7 @@ _NER_LABELS = {"PERSON": "PERSON", "PER": "PERSON", "ORG": "ORG", "GPE": "GPE", 
 # of people, not named organisations: spaCy's NORP.
 _KIND_LABEL = {"person": "PERSON", "state": "GPE", "collective": "NORP"}
 _COORDINATION = _WORDS.words("coordinators") | {"&", "-", "/", "–"}
+_ACRONYM_EXCEPTIONS = _WORDS.words("acronym_word_exceptions")
 
 
 def label_for_kind(kind: str) -> str:
@@ -64,6 +65,20 @@ def _case_sensitive(form: str, canonical: bool) -> bool:
     return len(toks) == 1 and not canonical and form[0].isupper()
 
 
+def _acronym_variants(form: str) -> tuple[str, ...]:
+    """Return the other spellings of a one-word acronym of four letters or more: in capitals and written as a word.
+
+    French house style (and some English) writes acronyms read as words with one capital ("Minusma", "Otan"); others
+    write a stylised one in capitals ("FAMA" for FAMa). Forms with at most one lower-case letter count as acronyms;
+    names_words' `acronym_word_exceptions` lists those whose word form is a common name or word.
+    """
+    letters = [c for c in form if c.isalpha()]
+    if len(_tokens(form)) != 1 or len(letters) < 4 or sum(c.islower() for c in letters) > 1 or not form[0].isupper():
+        return ()
+    word = form[0] + form[1:].lower()
+    return tuple(v for v in (form.upper(), word) if v != form and not (v == word and word.lower() in _ACRONYM_EXCEPTIONS))
+
+
 def _exact_key(form: str) -> tuple[str, ...]:
     toks = list(_tokens(form))
     if toks and toks[0].lower() in _DETERMINERS:
@@ -86,6 +101,7 @@ class Gazetteer:
         self.exact: dict[tuple[str, ...], _Form] = {}
         self.flags: dict[str, ActorEntry] = {}
         self.max_len = 1
+        variants: list[tuple[tuple[str, ...], _Form]] = []
         for entry in catalog.entries:
             if entry.flag:
                 self.flags[entry.flag] = entry
@@ -106,6 +122,11 @@ class Gazetteer:
                 if key and key not in table:
                     table[key] = _Form(entry, demonym)
                     self.max_len = max(self.max_len, len(key))
+                if table is self.exact:
+                    variants.extend((_exact_key(v), _Form(entry, demonym)) for v in _acronym_variants(form))
+        # Another spelling of an acronym never takes a key a form of the catalogue holds.
+        for key, form in variants:
+            self.exact.setdefault(key, form)
         self.first_tokens = {k[0] for k in self.folded} | {k[0].lower() for k in self.exact}
 
     def find(self, text: str) -> list[tuple[int, int, ActorEntry, bool]]:
