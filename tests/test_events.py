@@ -342,3 +342,11 @@ def test_merge_similarity_is_checked_in_event_type_files(tmp_path):
     good = tmp_path / "good.yaml"
     good.write_text("version: 1\nevent_types:\n  - id: other\n    merge_similarity: 0.4\n    triggers: {en: [denied]}\n")
     assert [t.merge_similarity for t in load_event_types(str(good))] == [0.4]
+
+
+def test_a_body_of_a_state_brings_its_state_but_never_makes_a_second_party():
+    withdrawal = _events("On 15 August 2022, Operation Barkhane completed its withdrawal from Mali.")
+    actors = {a.name: a.role for e in withdrawal for a in e.actors}
+    assert {"Operation Barkhane", "France"} <= set(actors) and actors["France"] == actors["Operation Barkhane"]
+    # A clash needs two sides: a body and its own state are one.
+    assert not [e for e in _events("On 2 May 2023, the Russian Defence Ministry clashed near Kidal.") if e.type == "armed_clash"]
