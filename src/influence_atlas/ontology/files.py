@@ -63,6 +63,10 @@ def check_entry(path: Path, section: str, index: int, item: object, label: str, 
     return where
 
 
+# The whole-word frame `compile_words` and the ontology loaders put around a pattern.
+_WORD_START, _WORD_END = r"(?<!\w)", r"(?!\w)"
+
+
 def alternation(where: str, patterns: object) -> str:
     """Return the regular-expression source `(?:(?:p1)|(?:p2)|...)` of a non-empty list of patterns (no word
     boundaries of its own); OntologyError naming `where` and the bad pattern otherwise."""
@@ -70,7 +74,9 @@ def alternation(where: str, patterns: object) -> str:
         raise OntologyError(f"{where}: expected a non-empty list of patterns")
     body = "(?:" + "|".join(f"(?:{p})" for p in patterns) + ")"
     try:
-        re.compile(body, re.I)
+        # Checked in the whole-word frame (valid exactly when the body is): `compile_words` then finds it compiled
+        # in the re module's cache instead of compiling the expression a second time.
+        re.compile(_WORD_START + body + _WORD_END, re.I)
     except re.error:
         for p in patterns:
             try:
@@ -97,13 +103,11 @@ def compile_words(where: str, patterns: object, wrap: bool = True) -> re.Pattern
     """Return one case-insensitive pattern matching any of `patterns` (as whole words when `wrap`); OntologyError
     naming `where` and the bad pattern otherwise."""
     body = alternation(where, patterns)
-    return re.compile(r"(?<!\w)" + body + r"(?!\w)" if wrap else body, re.I)
+    return re.compile(_WORD_START + body + _WORD_END if wrap else body, re.I)
 
 
 # A reference to a group (`\1`, `(?P=name)`, `(?(1)...)`) would point elsewhere once patterns are joined.
 _GROUP_REFERENCE = re.compile(r"\\[1-9]|\(\?P=|\(\?\(")
-# The whole-word frame `compile_words` and the ontology loaders put around a pattern.
-_WORD_START, _WORD_END = r"(?<!\w)", r"(?!\w)"
 
 
 @lru_cache(maxsize=None)
