@@ -9,6 +9,7 @@ Two measurements, each in its own subprocess (so each peak memory is its own), o
   component) loaded and run with `nlp.pipe` over the normalised texts, model loading included;
 - atlas: `ingest` then `analyze` into a fresh SQLite store, model loading included, with every stage function
   that `pipeline.analyze_document` calls wrapped to add up its CPU time (user + system of this process).
+Both import their libraries (spaCy, the atlas package) before their timers start.
 The figures are CPU seconds, not wall-clock seconds, so other work on the machine weighs less on them; the ratio
 atlas / reference is the figure to compare across machines and commits.
 
@@ -152,6 +153,8 @@ class EncoderReads:
 
 
 def atlas_part(files: list[Path], skip: list[str], reads: EncoderReads | None = None) -> dict:
+    import spacy  # noqa: F401 - imported before the timers, as the reference part imports it before its own
+
     import influence_atlas.pipeline as pipeline
     from influence_atlas.store import open_store
 

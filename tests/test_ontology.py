@@ -3,6 +3,7 @@ every input that changes results."""
 
 from __future__ import annotations
 
+import re
 import shutil
 
 import pytest
@@ -244,3 +245,33 @@ def test_a_user_event_type_is_found_in_a_text(tmp_path, monkeypatch):
     monkeypatch.setenv("ATLAS_EVENT_TYPES", str(own))
     found = [e for e in analyze_document(doc).events if e.type == "hack_and_leak"]
     assert found and found[0].date == "2022-05-03" and text[found[0].start:found[0].end].startswith("On 3 May")
+
+
+def test_any_of_finds_something_exactly_where_one_of_its_patterns_matches():
+    from influence_atlas.ontology.lexicons import load_stance_lexicon
+
+    # The packaged stance words (all in the whole-word frame, joined under one frame) and a mixed list (joined as is).
+    framed = tuple(p for p, _ in load_stance_lexicon().polarity["en"])
+    mixed = (re.compile(r"\bcoup(?:s)?\b", re.I), re.compile(r"(?<![\w-])fake\s+news", re.I), re.compile(r"\d+%", re.I))
+    texts = ["The junta staged a coup on Sunday.", "Soldiers committed atrocities in the village.", "It rose 40% in May.",
+             "Nothing here at all.", "A coupon is not a coup-like event.", "fake  news spread", "unfake news", "",
+             "The massacred, the massacre's toll", "Brutality; brutal"]
+    for patterns in (framed, mixed):
+        screen = files.any_of(patterns)
+        assert screen is not None
+        for text in texts:
+            assert bool(screen.search(text)) == any(p.search(text) for p in patterns), (text, patterns[0].pattern)
+    assert files.any_of(framed).pattern.startswith(r"(?<!\w)(?:(?:")  # one frame for all
+
+
+def test_any_of_refuses_patterns_it_cannot_join_faithfully():
+    assert files.any_of((re.compile("a", re.I), re.compile("b"))) is None  # different flags
+    assert files.any_of((re.compile(r"(a)\1"), re.compile("b"))) is None  # a group reference would point elsewhere
+    assert files.any_of((re.compile(r"(?P<x>a)(?P=x)"), re.compile("b"))) is None
+    assert files.any_of((re.compile("a", re.X), re.compile("b", re.X))) is None  # verbose mode: comments run on
+    assert files.any_of(()) is None
+    # A framed pattern whose middle is an alternation of its own is not moved under the shared frame.
+    loose = (re.compile(r"(?<!\w)(?:ab)|(?:cd)(?!\w)", re.I), re.compile(r"(?<!\w)(?:ef)(?!\w)", re.I))
+    screen = files.any_of(loose)
+    for text in ("xcd", "abx", "ef", "xef", "cdx"):
+        assert bool(screen.search(text)) == any(p.search(text) for p in loose), text

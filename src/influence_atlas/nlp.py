@@ -57,8 +57,25 @@ def _load(name: str | None, needs: tuple[str, ...]):
             nlp.enable_pipe(component)
         elif component not in keep and component not in nlp.disabled:
             nlp.disable_pipe(component)
+    _numpy_products(nlp)
     nlp.max_length = CHUNK_CHARS * 2
     return nlp
+
+
+def _numpy_products(nlp) -> None:
+    """Give the enabled components' layers thinc's numpy operations without blis: their matrix products then run in
+    numpy's BLAS (one thread during analysis, `pipeline.one_blas_thread`), which does the NER's and sentence
+    recogniser's small products about a quarter faster than blis here (NER over 30 news articles 2.4 -> 1.8 CPU-s).
+    The entities and sentence boundaries of all 348 PTC, development, cross-source and seed documents are the same
+    either way."""
+    from thinc.api import NumpyOps
+
+    ops = NumpyOps(use_blis=False)
+    for _, component in nlp.pipeline:
+        model = getattr(component, "model", None)
+        if model is not None and hasattr(model, "walk"):
+            for layer in model.walk():
+                layer.ops = ops
 
 
 def _not_needed(name: str, keep: set[str]) -> list[str]:

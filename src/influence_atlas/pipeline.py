@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import re
 import socket
@@ -230,6 +231,20 @@ def one_blas_thread():
         yield
 
 
+@contextmanager
+def fewer_collections(allocations: int = 10_000):
+    """Run the block with Python's cyclic garbage collector looking at new objects every `allocations` allocations
+    instead of every 700. Analysis makes many short-lived objects that reference counting frees anyway, and each pass
+    also walks the loaded models' objects: on 30 news articles the collector's passes cost 0.35-0.42 CPU-s at 700,
+    0.13 at 10,000. When it runs changes no result."""
+    before = gc.get_threshold()
+    gc.set_threshold(max(allocations, before[0]), *before[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+
+
 def analyze_safely(doc: Document, actor_files: tuple[str, ...] = (), skip: Iterable[str] = ()) -> Analysis | str:
     """Return analyze_document(doc), or a one-line failure naming the document when any stage raises (never raises
     for a document's content; a missing model or ontology error still raises, as it would fail every document)."""
@@ -282,7 +297,7 @@ def analyze(store: Store, redo_all: bool = False, actor_files: tuple[str, ...] =
     report.retaken = release_stopped_workers(store)
     worker = worker_name()
     changed: set[str] = set()
-    with one_blas_thread():
+    with one_blas_thread(), fewer_collections():
         try:
             for doc in claim_each(store, version, worker):
                 if progress:

@@ -24,6 +24,7 @@ import numpy as np
 
 from ..errors import InputError, ModelError
 from ..ontology.acled import AcledTaxonomy, load_acled_taxonomy
+from ..ontology.files import any_of
 from ..text.readers import read_utf8_file
 from .encoder import encode_sentences, loaded_once, softmax
 
@@ -210,7 +211,9 @@ def confident_events(sentences: list[str], threshold: float = 0.8) -> list[tuple
     """
     tax = load_acled_taxonomy()
     out: list[tuple[str, int, int] | None] = [None] * len(sentences)
-    todo = [i for i, s in enumerate(sentences) if any(p.search(s) for sub in tax.sub_types for p in sub.cues.values())]
+    cues = tuple(p for sub in tax.sub_types for p in sub.cues.values())
+    screen = any_of(cues)  # one scan for every sub-type's cue
+    todo = [i for i, s in enumerate(sentences) if (screen.search(s) if screen is not None else any(p.search(s) for p in cues))]
     if not todo:
         return out
     for i, label in zip(todo, classify_events([sentences[i] for i in todo])):

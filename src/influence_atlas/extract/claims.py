@@ -472,7 +472,9 @@ def _participle_sources(sent: _Sentence, cues: VoiceCues, language: str | None, 
     w = wd.w
     found: list[tuple[int, Attribution]] = []
     nouns, participles = cues.get("source_nouns", language), cues.get("reporting_participles", language)
-    if nouns and participles:
+    if not participles or not participles.search(sentence):
+        return found  # both readings below end on a reporting participle (most sentences have none)
+    if nouns:
         # "local media reports saying ...", "other reports of sightings, also indicating ...": a described source, then what it says.
         for m in re.finditer(rf"((?:{wd.determiner}\s+)?(?:[\w’'.-]+\s+){{0,3}}(?:{nouns.pattern})(?:\s+(?:{nouns.pattern}))?)"
                              rf"(?:\s+[^,.;]{{0,40}}?\s+|\s+[^.;]{{0,90}}?,\s*(?:{w['participle_adverbs']}\s+)?|\s+)(?:{participles.pattern})\b",

@@ -157,10 +157,8 @@ def find_ttps(text: str, language: str | None = None, framework: DisarmFramework
 
 def _match_section(section: CueSection, folded: str) -> tuple[int, int, float] | None:
     """Return (start, end, confidence bonus) of the evidence in one folded sentence, or None."""
-    if any(p.search(folded) for p in section.unless):
-        return None
     trigger = next((m for p in section.match for m in [p.search(folded)] if m), None)
-    if trigger is None:
+    if trigger is None or any(p.search(folded) for p in section.unless):  # the trigger first: most sentences have none
         return None
     start, end = trigger.start(), trigger.end()
     if section.context:

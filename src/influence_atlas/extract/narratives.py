@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError, ModelError
+from ..ontology.files import any_of
 from ..ontology.lexicons import VoiceCues, load_voice_cues
 from ..ontology.narratives import Narrative, Taxonomy, load_taxonomy
 from ..records import Mention, NarrativeHit
@@ -114,10 +115,24 @@ def sentence_similarities(tax: Taxonomy, texts: list[str]) -> np.ndarray:
     return np.stack(cols, axis=1)
 
 
+def _cue_screen(tax: Taxonomy, language: str | None) -> re.Pattern | None:
+    """Return `any_of` every narrative's cues read in a sentence of `language` (once per taxonomy and language)."""
+    key = (tax.fingerprint, "screen", language)
+    if key not in _screens:
+        _screens[key] = any_of(tuple(p for n in tax.narratives for lang in _languages(n, language) for p in n.cues.get(lang, ())))
+    return _screens[key]
+
+
+_screens: dict[tuple[str, str, str | None], re.Pattern | None] = {}
+
+
 def _sentence_hits(text: str, index: int, sentences: list[tuple[int, int]], segments: list[Segment], actors_by_sentence: list[set[str]],
                    tax: Taxonomy, language: str | None, cues: VoiceCues) -> list[_SentenceHit]:
     s, e = sentences[index]
     sentence = text[s:e]
+    screen = _cue_screen(tax, language)
+    if screen is not None and not screen.search(sentence):
+        return []  # no narrative's cue in the sentence (most sentences): one scan instead of one per cue
     prev = sentences[index - 1] if index > 0 else None
     context = sentence + " " + (text[prev[0] : prev[1]] if prev else "")
     near = actors_by_sentence[index] | (actors_by_sentence[index - 1] if index > 0 else set())

@@ -27,6 +27,7 @@ import numpy as np
 
 from ..errors import ModelError
 from ..ontology import PLACE_KIND, ActorCatalog, load_actor_catalog
+from ..ontology.files import any_of
 from ..ontology.lexicons import StanceLexicon, VoiceCues, load_stance_lexicon, load_voice_cues
 from ..records import Event, Mention, Stance
 from ..text.metadata import ANALYSED_LANGUAGES
@@ -105,7 +106,11 @@ def _cues(sentence: str, lexicon: StanceLexicon, language: str | None) -> list[t
     langs = [language] if language in lexicon.polarity else list(lexicon.polarity)
     hits = []
     for lang in langs:
-        for pattern, score in lexicon.polarity[lang]:
+        rows = lexicon.polarity[lang]
+        screen = any_of(tuple(pattern for pattern, _ in rows))
+        if screen is not None and not screen.search(sentence):
+            continue  # most sentences hold none of the words: one scan instead of one per word
+        for pattern, score in rows:
             hits.extend((m.start(), m.end(), score) for m in pattern.finditer(sentence))
     hits.sort(key=lambda h: (h[0], -(h[1] - h[0])))
     kept: list[tuple[int, int, float]] = []

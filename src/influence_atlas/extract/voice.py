@@ -45,6 +45,12 @@ class Segment:
 
 def quoted_spans(text: str) -> list[tuple[int, int]]:
     """Return the (start, end) spans of text inside quotation marks, paired within a paragraph."""
+    return list(_quoted_spans(text))
+
+
+@lru_cache(maxsize=64)
+def _quoted_spans(text: str) -> tuple[tuple[int, int], ...]:
+    # Memoised by text: claims, stance and narratives each ask for a document's quotations (five calls a document).
     spans: list[tuple[int, int]] = []
     for para in re.finditer(r"[^\n]+", text):
         p0, body = para.start(), para.group(0)
@@ -65,7 +71,7 @@ def quoted_spans(text: str) -> list[tuple[int, int]]:
         marks = [m.start() for m in re.finditer(r'"', body)]
         for a, b in zip(marks[::2], marks[1::2]):
             spans.append((p0 + a, p0 + b + 1))
-    return sorted(spans)
+    return tuple(sorted(spans))
 
 
 def _clause_break(sentence: str, start: int) -> int | None:
@@ -155,7 +161,30 @@ def _reported_from(clause: str, language: str | None, cues: VoiceCues) -> int | 
 def sentence_segments(text: str, start: int, end: int, language: str | None, quotes: list[tuple[int, int]],
                       cues: VoiceCues | None = None) -> list[Segment]:
     """Return the segments of one sentence in order: who speaks in each and how much it weighs."""
-    cues = cues or load_voice_cues()
+    return list(_segments(text, start, end, language, tuple(quotes), _Same(cues or load_voice_cues())))
+
+
+class _Same:
+    """A memo key standing for one object (the voice cues, whose mappings do not hash): equal only to itself."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: object):
+        self.value = value
+
+    def __hash__(self) -> int:
+        return id(self.value)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Same) and other.value is self.value
+
+
+@lru_cache(maxsize=4096)
+def _segments(text: str, start: int, end: int, language: str | None, quotes: tuple[tuple[int, int], ...],
+              same: _Same) -> tuple[Segment, ...]:
+    # Memoised: stance (twice) and narratives each cut the same sentences; the segments are frozen, so sharing them
+    # changes nothing.
+    cues = same.value
     sentence = text[start:end]
     debunk = cues.get("debunk", language)
     debunked = bool(debunk and debunk.search(sentence))
@@ -192,7 +221,7 @@ def sentence_segments(text: str, start: int, end: int, language: str | None, quo
                 continue
             inside = any(q0 <= start + a and start + b <= q1 for q0, q1 in quotes)
             out.append(Segment(start + a, start + b, REPORTED if inside else voice, weight, debunked))
-    return out
+    return tuple(out)
 
 
 def segment_at(segments: list[Segment], offset: int) -> Segment | None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from functools import lru_cache
 from pathlib import Path
 from typing import Iterable
 
@@ -62,6 +63,10 @@ def check_entry(path: Path, section: str, index: int, item: object, label: str, 
     return where
 
 
+# The whole-word frame `compile_words` and the ontology loaders put around a pattern.
+_WORD_START, _WORD_END = r"(?<!\w)", r"(?!\w)"
+
+
 def alternation(where: str, patterns: object) -> str:
     """Return the regular-expression source `(?:(?:p1)|(?:p2)|...)` of a non-empty list of patterns (no word
     boundaries of its own); OntologyError naming `where` and the bad pattern otherwise."""
@@ -69,7 +74,9 @@ def alternation(where: str, patterns: object) -> str:
         raise OntologyError(f"{where}: expected a non-empty list of patterns")
     body = "(?:" + "|".join(f"(?:{p})" for p in patterns) + ")"
     try:
-        re.compile(body, re.I)
+        # Checked in the whole-word frame (valid exactly when the body is): `compile_words` then finds it compiled
+        # in the re module's cache instead of compiling the expression a second time.
+        re.compile(_WORD_START + body + _WORD_END, re.I)
     except re.error:
         for p in patterns:
             try:
@@ -96,7 +103,60 @@ def compile_words(where: str, patterns: object, wrap: bool = True) -> re.Pattern
     """Return one case-insensitive pattern matching any of `patterns` (as whole words when `wrap`); OntologyError
     naming `where` and the bad pattern otherwise."""
     body = alternation(where, patterns)
-    return re.compile(r"(?<!\w)" + body + r"(?!\w)" if wrap else body, re.I)
+    return re.compile(_WORD_START + body + _WORD_END if wrap else body, re.I)
+
+
+# A reference to a group (`\1`, `(?P=name)`, `(?(1)...)`) would point elsewhere once patterns are joined.
+_GROUP_REFERENCE = re.compile(r"\\[1-9]|\(\?P=|\(\?\(")
+
+
+@lru_cache(maxsize=None)
+def any_of(patterns: tuple[re.Pattern, ...]) -> re.Pattern | None:
+    """Return one pattern whose `search` finds something in a text whenever one of `patterns` matches somewhere in
+    it (their alternation), or None when they cannot be joined faithfully (different flags, verbose mode, a group
+    reference). A screen in front of a loop over many patterns: a text it finds nothing in needs no loop, and the
+    loop's own matches are unchanged; one regular-expression scan instead of one per pattern. Patterns that all sit
+    in the whole-word frame share one frame, so the scan tests it once per position, not once per pattern."""
+    flags = {p.flags for p in patterns}
+    if not patterns or len(flags) != 1 or re.VERBOSE & next(iter(flags)) or not all(isinstance(p.pattern, str) for p in patterns):
+        return None
+    sources = [p.pattern for p in patterns]
+    if any(_GROUP_REFERENCE.search(p) for p in sources):
+        return None
+    inner = [p[len(_WORD_START):-len(_WORD_END)] for p in sources if p.startswith(_WORD_START) and p.endswith(_WORD_END)]
+    if len(inner) == len(sources) and all(_one_group(p) for p in inner):
+        joined = _WORD_START + "(?:" + "|".join(inner) + ")" + _WORD_END
+    else:
+        joined = "|".join(f"(?:{p})" for p in sources)
+    try:
+        return re.compile(joined, patterns[0].flags)
+    except re.error:  # e.g. a global inline flag, allowed only at the start of a pattern
+        return None
+
+
+def _one_group(source: str) -> bool:
+    """Return whether a pattern's source is one parenthesised group from its first character to its last (so that
+    it can stand between other elements unchanged: no alternation of its own at the top)."""
+    depth, i = 0, 0
+    while i < len(source):
+        c = source[i]
+        if c == "\\":
+            i += 1  # the escaped character
+        elif c == "[":  # a character class: skip to its end ("]" first, or after "^", is a member)
+            i += 2 if source[i + 1 : i + 2] == "^" else 1
+            i += 1 if source[i : i + 1] == "]" else 0
+            while i < len(source) and source[i] != "]":
+                i += 2 if source[i] == "\\" else 1
+        elif c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+            if depth == 0 and i != len(source) - 1:
+                return False
+        elif depth == 0:
+            return False  # something outside the first group
+        i += 1
+    return depth == 0 and source.startswith("(")
 
 
 def user_files(packaged: Path, variable: str, extra: Iterable[str] = ()) -> tuple[Path, ...]:
