@@ -261,8 +261,8 @@ def test_blocked_pass_ranks_pairs_as_the_whole_corpus_pass():
     cos = {p: float(np.round(rng.uniform(0.2, 0.5), 3)) for p in pairs}  # rounded: ties and gaps of 0.001
     ns = {p: float(rng.choice([0.0, 0.1, 0.3])) for p in pairs}
     db = sqlite3.connect(":memory:")
-    db.executescript("CREATE TABLE docs (id TEXT PRIMARY KEY, lang TEXT); CREATE TABLE pairs (a TEXT, b TEXT, cos REAL, "
-                     "ns REAL, sr REAL)")
+    db.executescript("CREATE TABLE docs (id TEXT PRIMARY KEY, lang TEXT); "
+                     "CREATE TABLE pairs (a TEXT, b TEXT, cos REAL, ns REAL, sr REAL)")
     db.executemany("INSERT INTO docs VALUES (?, ?)", language.items())
     db.executemany("INSERT INTO pairs VALUES (?, ?, ?, ?, 0.0)", [(a, b, cos[(a, b)], ns[(a, b)]) for a, b in pairs])
     _ranks(db)

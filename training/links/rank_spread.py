@@ -56,14 +56,16 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp())
     got = {}
     for mode in ("f32", "int8"):  # one process each: the encoder's graph is built once per process
-        subprocess.run([sys.executable, __file__, *args.dbs, "--child", mode, "--out", str(tmp / f"{mode}.npz")], check=True)
+        out = str(tmp / f"{mode}.npz")
+        subprocess.run([sys.executable, __file__, *args.dbs, "--child", mode, "--out", out], check=True)
         got[mode] = dict(np.load(tmp / f"{mode}.npz"))
     from influence_atlas.reconcile.features import DOC_COS_TOLERANCE, reciprocal_ranks
     moves, gaps, gap_moves, rank_moves = [], [], [], {0.0: [], DOC_COS_TOLERANCE: []}
     for k, db in enumerate(args.dbs):
         _, language = texts_of(db)
         docs = sorted(d for d in language if f"{k}|{d}" in got["f32"])
-        cos = {m: {(a, b): float(got[m][f"{k}|{a}"] @ got[m][f"{k}|{b}"]) for a, b in combinations(docs, 2)} for m in got}
+        cos = {m: {(a, b): float(got[m][f"{k}|{a}"] @ got[m][f"{k}|{b}"]) for a, b in combinations(docs, 2)}
+               for m in got}
         moves += [cos["int8"][p] - cos["f32"][p] for p in cos["f32"]]
         for tol, out in rank_moves.items():
             r32, r8 = (reciprocal_ranks(cos[m], language, tol) for m in ("f32", "int8"))
@@ -87,7 +89,8 @@ def main() -> None:
     flip = np.sign(gaps) != np.sign(gaps + gap_moves)
     for lo, hi in ((0, 0.0025), (0.0025, 0.005), (0.005, 0.01), (0.01, 0.02), (0.02, 1)):
         at = (np.abs(gaps) >= lo) & (np.abs(gaps) < hi)
-        print(f"  float32 gap in [{lo}, {hi}): {int(at.sum())} partner pairs, order flipped by int8 in {int(flip[at].sum())}")
+        print(f"  float32 gap in [{lo}, {hi}): {int(at.sum())} partner pairs, "
+              f"order flipped by int8 in {int(flip[at].sum())}")
     for tol, out in rank_moves.items():
         out = np.abs(out)
         print(f"cos_rank_mutual, tolerance {tol}: |move| quantiles {dict(zip(q, np.quantile(out, q).round(3)))}, "

@@ -389,8 +389,8 @@ def _ranks(db: sqlite3.Connection) -> None:
         JOIN docs ON docs.id = d.y;
         CREATE INDEX temp.ix_dir ON dir (x, lang);
         CREATE TABLE ranks AS
-        SELECT x, y, (SELECT COALESCE(SUM(min({RANK_STEPS}, max(0, CAST(((r.cos - dir.cos) + {tol}) * {half} / {tol} + 0.5
-                                                                       AS INTEGER)))), 0)
+        SELECT x, y, (SELECT COALESCE(SUM(min({RANK_STEPS}, max(0, CAST(
+                                 ((r.cos - dir.cos) + {tol}) * {half} / {tol} + 0.5 AS INTEGER)))), 0)
                       FROM dir AS r WHERE r.x = dir.x AND r.lang IS dir.lang AND r.y != dir.y) AS rc,
                      ROW_NUMBER() OVER (PARTITION BY x, lang ORDER BY ns DESC, y) AS rn,
                      ROW_NUMBER() OVER (PARTITION BY x, lang ORDER BY sr DESC, y) AS rs
@@ -489,7 +489,8 @@ def _units(db: sqlite3.Connection, n: int, size: int, means: dict) -> Iterator[U
             yield unit()
             pending, docs = [], set()
         current = u
-        ca, cb, na, nb, sa, sb = smooth_rank(rc_ab), smooth_rank(rc_ba), 1.0 / rn_ab, 1.0 / rn_ba, 1.0 / rs_ab, 1.0 / rs_ba
+        ca, cb = smooth_rank(rc_ab), smooth_rank(rc_ba)
+        na, nb, sa, sb = 1.0 / rn_ab, 1.0 / rn_ba, 1.0 / rs_ab, 1.0 / rs_ba
         pending.append((a, b, (max(ca, cb), min(ca, cb), ns, max(na, nb), min(na, nb), fig, sc, max(sa, sb),
                                min(sa, sb), asr)))
         docs.update((a, b))

@@ -545,7 +545,7 @@ def smooth_steps(gap: float, tolerance: float) -> int:
 
 
 def smooth_rank(steps: int) -> float:
-    """Return the reciprocal rank of a partner that `steps` (`smooth_steps` summed over its rivals) rank below the top."""
+    """Return the reciprocal rank of a partner `steps` (`smooth_steps` summed over its rivals) below the top."""
     return 1.0 / (1 + steps / RANK_STEPS)
 
 
@@ -584,9 +584,10 @@ def corpus_context(pairs: list[tuple[str, str]], doc_cos: dict[tuple[str, str], 
                    story: dict[tuple[str, str], tuple[float, float]] | None = None,
                    assertion: dict[tuple[str, str], float] | None = None) -> dict[tuple[str, str], tuple]:
     """Return, per document pair, the CONTEXT_FEATURES values: how each ranks among the other's partners by meaning
-    (smoothly, within DOC_COS_TOLERANCE) and by shared rare names, the names' cosine, the figures both give, and the multilingual story similarity of their
-    leads (`story`: (centred, raw) from links.story_similarities; zeros when not given) with the ranks of the raw one,
-    and the nearest two claims in centred multilingual meaning (`assertion`, links.assertion_similarity).
+    (smoothly, within DOC_COS_TOLERANCE) and by shared rare names, the names' cosine, the figures both give, and the
+    multilingual story similarity of their leads (`story`: (centred, raw) from links.story_similarities; zeros when
+    not given) with the ranks of the raw one, and the nearest two claims in centred multilingual meaning (`assertion`,
+    links.assertion_similarity).
     Pairs are the candidate pairs of one corpus."""
     df: dict[str, int] = defaultdict(int)
     for v in names.values():
