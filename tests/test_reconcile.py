@@ -255,7 +255,7 @@ def test_blocked_pass_ranks_pairs_as_the_whole_corpus_pass():
     from influence_atlas.reconcile.features import DOC_COS_TOLERANCE, reciprocal_ranks, smooth_rank
 
     rng = np.random.default_rng(3)
-    docs = [f"d{i:02d}" for i in range(14)]
+    docs = [f"d{i:02d}" for i in range(40)]
     language = {d: ("en", "fr", None)[i % 3] for i, d in enumerate(docs)}
     pairs = [(a, b) for i, a in enumerate(docs) for b in docs[i + 1:] if rng.random() < 0.6]
     cos = {p: float(np.round(rng.uniform(0.2, 0.5), 3)) for p in pairs}  # rounded: ties and gaps of 0.001

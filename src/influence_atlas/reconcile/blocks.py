@@ -380,18 +380,24 @@ def _pair_context(db: sqlite3.Connection, df: dict[str, int], n: int, means: dic
 def _ranks(db: sqlite3.Connection) -> None:
     """Table `ranks`: both directions' ranks of every pair as features.reciprocal_ranks gives them, among a document's
     partners of one language: by meaning (rc) the smooth rank's steps (features.smooth_steps, the same arithmetic)
-    summed over the rivals, by names (rn) and by story (rs) by value then id."""
-    tol, half = repr(DOC_COS_TOLERANCE), repr(RANK_STEPS / 2)
+    summed over the rivals, by names (rn) and by story (rs) by value then id.
+
+    A rival two tolerances or more above counts all its steps and one as far below none, so those are counted by a
+    window over the partners in order of meaning, and only the rivals in between are read one by one."""
+    tol, half, band = repr(DOC_COS_TOLERANCE), repr(RANK_STEPS / 2), repr(2 * DOC_COS_TOLERANCE)
     db.executescript(f"""
         CREATE TEMP TABLE dir AS
         SELECT x, y, cos, ns, sr, docs.lang AS lang FROM
             (SELECT a AS x, b AS y, cos, ns, sr FROM pairs UNION ALL SELECT b, a, cos, ns, sr FROM pairs) AS d
         JOIN docs ON docs.id = d.y;
-        CREATE INDEX temp.ix_dir ON dir (x, lang);
+        CREATE INDEX temp.ix_dir ON dir (x, lang, cos);
         CREATE TABLE ranks AS
-        SELECT x, y, (SELECT COALESCE(SUM(min({RANK_STEPS}, max(0, CAST(
+        SELECT x, y, {RANK_STEPS} * COUNT(*) OVER (PARTITION BY x, lang ORDER BY cos
+                                                RANGE BETWEEN {band} FOLLOWING AND UNBOUNDED FOLLOWING)
+                     + (SELECT COALESCE(SUM(min({RANK_STEPS}, max(0, CAST(
                                  ((r.cos - dir.cos) + {tol}) * {half} / {tol} + 0.5 AS INTEGER)))), 0)
-                      FROM dir AS r WHERE r.x = dir.x AND r.lang IS dir.lang AND r.y != dir.y) AS rc,
+                        FROM dir AS r WHERE r.x = dir.x AND r.lang IS dir.lang AND r.cos > dir.cos - {band}
+                                            AND r.cos < dir.cos + {band} AND r.y != dir.y) AS rc,
                      ROW_NUMBER() OVER (PARTITION BY x, lang ORDER BY ns DESC, y) AS rn,
                      ROW_NUMBER() OVER (PARTITION BY x, lang ORDER BY sr DESC, y) AS rs
         FROM dir;

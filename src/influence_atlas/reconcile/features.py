@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -566,8 +567,13 @@ def reciprocal_ranks(scores: dict[tuple[str, str], float], language: dict[str, s
     rank: dict[tuple[str, str], float] = {}
     for (a, _), items in partners.items():
         if tolerance:
+            # Rivals two tolerances or more above count all their steps, as far below none: only those in between are
+            # read one by one (the partner itself among them, counting smooth_steps(0)).
+            values, band = sorted(v for v, _ in items), 2 * tolerance
             for v, b in items:
-                rank[(a, b)] = smooth_rank(sum(smooth_steps(w - v, tolerance) for w, c in items if c != b))
+                lo, hi = bisect_right(values, v - band), bisect_left(values, v + band)
+                steps = RANK_STEPS * (len(values) - hi) + sum(smooth_steps(w - v, tolerance) for w in values[lo:hi])
+                rank[(a, b)] = smooth_rank(steps - smooth_steps(0.0, tolerance))
             continue
         for r, (_, b) in enumerate(sorted(items, key=lambda t: (-t[0], t[1])), 1):
             rank[(a, b)] = 1.0 / r
