@@ -51,8 +51,8 @@ _MEMO_SIZE = 20000
 #: The hidden states the shared pass also returns per word piece: where stance's fine-tuned MiniLM layers start.
 PIECE_CUT = "layer_norm_8"
 #: MiniLM's weight products in int8 (`int8_products`): about half the pass's cost, vectors moved a little (cosine to
-#: the float32 pass's about 0.998); off until the heads and links are measured on them.
-INT8_PRODUCTS = False
+#: the float32 pass's about 0.998); the heads and links measured on them (bench/README.md), so on.
+INT8_PRODUCTS = True
 _PIECE_MEMO_ROWS = 30000  # word-piece rows kept (float32 x DIM: about 46 MB)
 T = TypeVar("T")
 QUANTISED_DOMAIN = "com.microsoft"  # ONNX Runtime's contrib operators (DynamicQuantizeMatMul)
