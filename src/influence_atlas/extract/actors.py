@@ -70,7 +70,7 @@ def _acronym_variants(form: str) -> tuple[str, ...]:
 
     French house style (and some English) writes acronyms read as words with one capital ("Minusma", "Otan"); others
     write a stylised one in capitals ("FAMA" for FAMa). Forms with at most one lower-case letter count as acronyms;
-    names_words' `acronym_word_exceptions` lists those whose word form is a common name or word.
+    `acronym_word_exceptions` in ontology/names.yaml lists those whose word form is a common name or word.
     """
     letters = [c for c in form if c.isalpha()]
     if len(_tokens(form)) != 1 or len(letters) < 4 or sum(c.islower() for c in letters) > 1 or not form[0].isupper():

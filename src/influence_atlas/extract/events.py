@@ -703,7 +703,7 @@ def _event_of_trigger(stage: _Stage, snt: _Sentence, trig: _Trigger, events: lis
     confidence = round(min(0.95, 0.5 + 0.15 * bool(date) + 0.1 * min(len(actors), 2) + 0.05 * bool(location)), 2)
     # A body of a state (a ministry, a named military operation) acts for its state, which is a party too; added after
     # the checks above, so one body alone never counts as two parties.
-    bodies = _states_of_bodies(stage.catalog)
+    bodies = stage.catalog.states_of_bodies()
     for name in [n for n in actors if n in bodies and bodies[n] not in actors]:
         actors[bodies[name]] = [actors[name][0], _NAMED_TYPES["state"] if etype in _VIOLENT else None]
     generic = date is None and _is_generic(sentence, trig)
@@ -879,18 +879,6 @@ def _place_country(location: str | None, point, kinds: dict[str, str], catalog: 
 
 
 _STATES_BY_CODE: dict[str, dict[str, str]] = {}
-_STATES_OF_BODIES: dict[str, dict[str, str]] = {}
-
-
-def _states_of_bodies(catalog: ActorCatalog) -> dict[str, str]:
-    """Return the catalog's government bodies whose country is a state of the catalog, each with that state's name."""
-    table = _STATES_OF_BODIES.get(catalog.fingerprint)
-    if table is None:
-        states = {e.name for e in catalog.entries if e.kind == "state"}
-        table = {e.name: e.country for e in catalog.entries
-                 if e.kind == "government_body" and e.country in states and e.country != e.name}
-        _STATES_OF_BODIES[catalog.fingerprint] = table
-    return table
 
 
 def _states_by_code(catalog: ActorCatalog) -> dict[str, str]:

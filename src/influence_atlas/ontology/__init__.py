@@ -48,6 +48,20 @@ class ActorCatalog:
         """Return actor entries (not places) keyed by canonical name."""
         return {e.name: e for e in self.entries if e.kind != PLACE_KIND}
 
+    def states_of_bodies(self) -> dict[str, str]:
+        """Return each government body whose country is a state of the catalogue (a ministry, an agency, a named
+        operation), with that state's name: a body speaks and acts for its state (built once per catalogue)."""
+        table = _STATES_OF_BODIES.get(self.fingerprint)
+        if table is None:
+            states = {e.name for e in self.entries if e.kind == "state"}
+            table = {e.name: e.country for e in self.entries
+                     if e.kind == "government_body" and e.country in states and e.country != e.name}
+            _STATES_OF_BODIES[self.fingerprint] = table
+        return table
+
+
+_STATES_OF_BODIES: dict[str, dict[str, str]] = {}
+
 
 def actor_files(extra: tuple[str, ...] = ()) -> tuple[Path, ...]:
     """Return the packaged actor file followed by user files (ATLAS_ACTORS, then `extra`)."""

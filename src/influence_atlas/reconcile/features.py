@@ -72,11 +72,6 @@ def _gazetteer():
     return gazetteer_for(load_actor_catalog())
 
 
-@lru_cache(maxsize=1)
-def _states() -> frozenset[str]:
-    return frozenset(e.name for e in load_actor_catalog().entries if e.kind == "state")
-
-
 def describe(id_: str, doc: str, text: str, language: str | None = None) -> Statement:
     """Return the Statement for a sentence: actors and places named (by the actor catalogue), figures, cues."""
     return replace(_described(text, language), id=id_, doc=doc)
@@ -87,11 +82,11 @@ def describe(id_: str, doc: str, text: str, language: str | None = None) -> Stat
 def _described(text: str, language: str | None) -> Statement:
     actors, places = set(), set()
     taken = []
-    states = _states()
+    bodies = _gazetteer().catalog.states_of_bodies()
     for start, end, entry, _ in _gazetteer().find(text):
         actors.add(entry.name)
-        if entry.kind == "government_body" and entry.country in states:
-            actors.add(entry.country)  # a ministry or a named operation speaks and acts for its state
+        if entry.name in bodies:
+            actors.add(bodies[entry.name])  # a ministry or a named operation speaks and acts for its state
         taken.append((start, end))
     for m in _CAPITALISED.finditer(text):
         if m.start() == 0 or any(s <= m.start() < e for s, e in taken):
