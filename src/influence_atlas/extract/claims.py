@@ -485,14 +485,13 @@ def _participle_sources(sent: _Sentence, cues: VoiceCues, language: str | None, 
             if got:  # (a source with no words of its own here is a possessive one: "l'une de ses enquêtes ..., indiquant")
                 found.append((at, Attribution(got[0] or None, sentence[at:m.end()], re.search(r"\S+$", m.group(0)).group(0).lower(),
                                               pronoun=got[0] == "")))
-    if participles:
-        # "X visited Chad, saying it was his second visit": the subject of the clause before the participle.
-        for m in re.finditer(rf",\s*(?:{w['participle_adverbs']}\s+)?(?:{participles.pattern})\b", sentence, re.I):
-            subject = _clause_subject(sent, m.start())
-            if subject:
-                weak.append((subject[0], Attribution(subject[2], sentence[subject[0]:subject[1]] + " … " + m.group(0).strip(", "),
-                                                     re.search(r"\S+$", m.group(0)).group(0).lower())))
-            break
+    # "X visited Chad, saying it was his second visit": the subject of the clause before the participle.
+    for m in re.finditer(rf",\s*(?:{w['participle_adverbs']}\s+)?(?:{participles.pattern})\b", sentence, re.I):
+        subject = _clause_subject(sent, m.start())
+        if subject:
+            weak.append((subject[0], Attribution(subject[2], sentence[subject[0]:subject[1]] + " … " + m.group(0).strip(", "),
+                                                 re.search(r"\S+$", m.group(0)).group(0).lower())))
+        break
     return found
 
 
