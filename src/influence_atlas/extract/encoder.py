@@ -20,11 +20,12 @@ hands its pooled states to the memo (`share_sentence_vectors`), so that sentence
 
 Which stage asks for which sentences, and what the pass costs them: `bench/bench_stages.py --reads`
 (bench/README.md, "Who reads the shared MiniLM pass"). Claims, narratives and reconciliation each read nearly every
-sentence; the pass is MiniLM's float32 products (the package's int8 weights are folded to float32 when the session
-loads). INT8_PRODUCTS (off) makes them integer products on activations quantised per word piece (`int8_products`):
-about half the pass's cost, the same bits in any batch, every development-set figure within 0.004, but the vectors
-move enough (cosine to the float32 ones about 0.998) to change cross-document links that rest on a cosine at a
-cut-off (bench/README.md). The graphs are written as protobuf bytes (`onnx_proto`), without importing onnx.
+sentence. With INT8_PRODUCTS (on by default) the pass's weight products are integer products on activations
+quantised per word piece (`int8_products`): about half the cost of MiniLM's float32 products (the package's int8
+weights folded to float32 when the session loads, what the switch off gives), the same bits in any batch, every
+development-set figure within 0.008 of float32's; the vectors move (cosine to the float32 ones about 0.998), so the
+link cut-offs on cosines and ranks are set to hold across that move (bench/README.md). The graphs are written as
+protobuf bytes (`onnx_proto`), without importing onnx.
 """
 
 from __future__ import annotations
