@@ -133,3 +133,35 @@ def test_an_operation_of_a_state_is_its_own_actor():
     linked = _linked(mentions)
     assert linked["force Barkhane"] == "Operation Barkhane" and actors["Operation Barkhane"].country == "France"
     assert linked["soldats français"] == "France"
+
+
+def test_a_ministry_is_read_with_its_state_in_either_order_and_by_its_office_alone():
+    from influence_atlas.extract import actors as linker
+
+    catalog = load_actor_catalog()
+    gaz = linker.gazetteer_for(catalog)
+
+    def linked(text):
+        mentions, _ = linker.link_actors("d", text, [], catalog)
+        return [(m.text, m.actor, m.extractor) for m in mentions]
+
+    # The state before or after the office, in English and French word orders.
+    assert [(t, a) for t, a, _ in linked("The Russia Ministry of Defense and the Ministry of Foreign Affairs of France "
+                                          "replied; le ministère de la Défense du Mali aussi.")] == [
+        ("Russia Ministry of Defense", "Ministry of Defence of Russia"),
+        ("Ministry of Foreign Affairs of France", "Ministry of Foreign Affairs of France"),
+        ("ministère de la Défense du Mali", "Ministry of Defence of Mali")]
+    # An office alone is the one ministry of that office the document names with its state ...
+    found = linked("The defence ministry denied it. Later the Malian defence ministry repeated the denial.")
+    assert found[0] == ("defence ministry", "Ministry of Defence of Mali", "office")
+    # ... or the office of the state a possessive points to (a state the catalogue lists no ministry for: the state).
+    assert linked("Le Mali a répondu par son ministère de la Défense.")[-1] == (
+        "ministère de la Défense", "Ministry of Defence of Mali", "office")
+    assert linked("Niger sent its defence ministry's envoy.")[-1] == ("defence ministry", "Niger", "office")
+    # Left open: two states' ministries of that office named, or none; a state standing next to the office is its own.
+    assert [a for _, a, e in linked("The foreign ministry spoke. France's foreign ministry and the Russian foreign "
+                                    "ministry disagreed.") if e == "office"] == []
+    assert linked("The defence ministry said nothing.") == []
+    assert linked("Chad's defence ministry and the defence ministry of Niger said so.") == [
+        ("Chad", "Chad", "gazetteer"), ("Niger", "Niger", "gazetteer")]
+    assert gaz.office_of["United States Department of State"] == "foreign_office"

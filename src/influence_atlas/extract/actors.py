@@ -7,13 +7,14 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from ..ontology import PLACE_KIND, ActorCatalog, ActorEntry
-from ..ontology.words import load_name_words
+from ..ontology.words import OFFICE_SECTIONS, load_name_words
 from ..records import Actor, Mention
 from ..text.normalise import fold_with_offsets
 
 EXTRACTOR_GAZETTEER = "gazetteer"
 EXTRACTOR_NER = "ner"
 EXTRACTOR_SHORT_FORM = "short-form"
+EXTRACTOR_OFFICE = "office"
 
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 _FIND_BLOCK = 100_000
@@ -32,6 +33,11 @@ _NER_LABELS = {"PERSON": "PERSON", "PER": "PERSON", "ORG": "ORG", "GPE": "GPE", 
 _KIND_LABEL = {"person": "PERSON", "state": "GPE", "collective": "NORP"}
 _COORDINATION = _WORDS.words("coordinators") | {"&", "-", "/", "–"}
 _ACRONYM_EXCEPTIONS = _WORDS.words("acronym_word_exceptions")
+# What joins an office to the state after it, folded: "Ministry of Defence of Russia", "ministère de la Défense du Mali".
+_OFFICE_LINKS = (("of",), ("of", "the"), ("du",), ("de",), ("des",), ("de", "la"), ("de", "l", "'"), ("d", "'"))
+_OFFICE_LINK_AFTER = re.compile(r"\s+(?:of(?:\s+the)?|du|des|de\s+la|de\s+l['’]|de|d['’])\s*", re.I)
+_OFFICE_STATE_BEFORE = re.compile(r"\s*(?:['’]s?)?\s*")
+_SENTENCE_END = re.compile(r"[.!?](?=\s)|\n")
 
 
 def label_for_kind(kind: str) -> str:
@@ -127,6 +133,15 @@ class Gazetteer:
         # Another spelling of an acronym never takes a key a form of the catalogue holds.
         for key, form in variants:
             self.exact.setdefault(key, form)
+        self.by_name = catalog.by_name()
+        self.office_of, self.office_bodies = _offices(catalog)
+        self.office_phrase = {" ".join(p): sec for sec, phr in _office_phrases().items() for p in phr}
+        self.states = {e.name for e in catalog.entries if e.kind == "state"}
+        for key, entry in _composed_offices(catalog, self.office_bodies):
+            if key not in self.folded:
+                self.folded[key] = _Form(entry, False)
+                self.max_len = max(self.max_len, len(key))
+        self.bare_office = _bare_office_pattern()
         self.first_tokens = {k[0] for k in self.folded} | {k[0].lower() for k in self.exact}
 
     def find(self, text: str) -> list[tuple[int, int, ActorEntry, bool]]:
@@ -174,6 +189,63 @@ class Gazetteer:
             if entry:
                 found.append((m.start(), m.end(), entry, False))
         return sorted(found, key=lambda f: f[0])
+
+
+def _folded_tokens(form: str) -> tuple[str, ...]:
+    return _tokens(fold_with_offsets(form)[0])
+
+
+def _office_phrases() -> dict[str, tuple[tuple[str, ...], ...]]:
+    """Return each office section's phrases as folded tokens, longest first."""
+    return {sec: tuple(sorted({_folded_tokens(p) for pats in _WORDS.patterns[sec].values() for p in pats}, key=len, reverse=True))
+            for sec in OFFICE_SECTIONS}
+
+
+def _offices(catalog: ActorCatalog) -> tuple[dict[str, str], dict[tuple[str, str], str]]:
+    """Return each catalogue ministry's office (a government body of a state whose name or an alias holds an office's
+    phrase) and, per (state, office), the ministry (the first the catalogue lists)."""
+    phrases = _office_phrases()
+    states = {e.name for e in catalog.entries if e.kind == "state"}
+    office_of: dict[str, str] = {}
+    bodies: dict[tuple[str, str], str] = {}
+    for entry in catalog.entries:
+        if entry.kind != "government_body" or entry.country not in states:
+            continue
+        forms = [_folded_tokens(f) for f in (entry.name, *entry.aliases)]
+        office = next((sec for sec, phr in phrases.items() if any(_holds(f, p) for f in forms for p in phr)), None)
+        if office:
+            office_of[entry.name] = office
+            bodies.setdefault((entry.country, office), entry.name)
+    return office_of, bodies
+
+
+def _holds(tokens: tuple[str, ...], part: tuple[str, ...]) -> bool:
+    n = len(part)
+    return any(tokens[i:i + n] == part for i in range(len(tokens) - n + 1))
+
+
+def _composed_offices(catalog: ActorCatalog, bodies: dict[tuple[str, str], str]) -> list[tuple[tuple[str, ...], ActorEntry]]:
+    """Return the folded keys of each catalogue ministry named by its office and its state, in English and French word
+    orders ("Russia's Ministry of Defense", "the Russian defence ministry", "Ministry of Defence of Russia", "ministère
+    russe de la Défense", "ministère de la Défense russe", "ministère de la Défense du Mali")."""
+    phrases = _office_phrases()
+    entries = {e.name: e for e in catalog.entries if e.kind != PLACE_KIND}
+    out = []
+    for (state, office), body in bodies.items():
+        s = entries[state]
+        names = {_folded_tokens(f) for f in (s.name, *s.demonyms, *(a for a in s.aliases if len(_tokens(a)) <= 2))}
+        for o in phrases[office]:
+            for n in sorted(names):
+                keys = [n + o, n + ("'", "s") + o, o[:1] + n + o[1:], o + n] + [o + link + n for link in _OFFICE_LINKS]
+                out += [(k, entries[body]) for k in keys]
+    return out
+
+
+def _bare_office_pattern() -> re.Pattern:
+    """Return the pattern of an office named alone in folded text, with the possessive before it if any."""
+    phrases = [" ".join(p).replace(" ' ", "'") for sec in OFFICE_SECTIONS for p in _office_phrases()[sec]]
+    offices = "|".join(re.escape(p).replace(r"\ ", r"\s+") for p in sorted(phrases, key=len, reverse=True))
+    return re.compile(rf"(?<!\w)(?:(?P<pos>{_WORDS.any('office_possessives')})\s+)?(?P<office>{offices})(?!\w)", re.I)
 
 
 @lru_cache(maxsize=4)
@@ -301,6 +373,11 @@ def link_actors(doc_id: str, text: str, entities: list[tuple[int, int, str]], ca
 
     mentions += _short_forms_missed(doc_id, text, mentions, persons)
     mentions.sort(key=lambda m: (m.start, m.end))
+    offices = _office_mentions(doc_id, text, mentions, gazetteer_for(catalog))
+    if offices:
+        for m in offices:
+            actors.setdefault(m.actor, gazetteer_for(catalog).by_name[m.actor].to_actor())
+        mentions = sorted(mentions + offices, key=lambda m: (m.start, m.end))
     return mentions, sorted(actors.values(), key=lambda a: a.name)
 
 
@@ -412,4 +489,49 @@ def _short_forms_missed(doc_id: str, text: str, mentions: list[Mention], persons
         actor = _resolve_short_form(m.group(1), m.start(), persons)
         if actor:
             out.append(Mention(doc_id, m.start(), m.end(), m.group(1), "PERSON", actor, EXTRACTOR_SHORT_FORM, 0.7))
+    return out
+
+
+def _office_mentions(doc_id: str, text: str, mentions: list[Mention], gaz: Gazetteer) -> list[Mention]:
+    """Find ministries named by their office alone ("the defence ministry", "son ministère de la Défense").
+
+    After a possessive the office is that of the state named last before it in the sentence (or of the state a person or
+    body named there serves); otherwise it is the one ministry of that office the document names with its state. An
+    office whose state stands next to it ("Niger's defence ministry", "the defence ministry of Chad") is that state's,
+    whose mention is already there; an office the text leaves open stays unlinked.
+    """
+    if not gaz.office_bodies:
+        return []
+    folded, where = fold_with_offsets(text)
+    named = [m for m in mentions if m.actor]
+    offices_named: dict[str, set[str]] = {}
+    for m in named:
+        if m.actor in gaz.office_of:
+            offices_named.setdefault(gaz.office_of[m.actor], set()).add(m.actor)
+    out = []
+    for hit in gaz.bare_office.finditer(folded):
+        start, end = where[hit.start("office")], where[hit.end("office") - 1] + 1
+        if any(m.start < end and start < m.end for m in mentions):
+            continue
+        before = [m for m in named if m.end <= start]
+        link = _OFFICE_LINK_AFTER.match(text, end)
+        if (before and _OFFICE_STATE_BEFORE.fullmatch(text, before[-1].end, start)) or \
+                (link and any(m.start == link.end() for m in named)):
+            continue  # its state stands next to it
+        office = gaz.office_phrase[" ".join(_tokens(hit.group("office")))]
+        actor = None
+        if hit.group("pos"):
+            lo = max(0, start - 300)
+            stop = [b.end() for b in _SENTENCE_END.finditer(text, lo, start)]
+            for m in reversed([m for m in before if m.start >= (stop[-1] if stop else lo)]):
+                entry = gaz.by_name.get(m.actor)
+                state = m.actor if entry and entry.kind == "state" else (entry.country if entry else None)
+                if state in gaz.states:
+                    actor = gaz.office_bodies.get((state, office), state)
+                    break
+        elif len(offices_named.get(office, ())) == 1:
+            actor = next(iter(offices_named[office]))
+        if actor:
+            out.append(Mention(doc_id, start, end, text[start:end], label_for_kind(gaz.by_name[actor].kind), actor,
+                               EXTRACTOR_OFFICE, 0.7))
     return out
