@@ -362,3 +362,18 @@ def test_a_first_person_account_no_verb_gives_is_the_one_person_its_paragraph_te
     claims = _claims("That morning, Ivo Marek met Lena Ortiz at the market. Armed men stopped them. “They told me to come out "
                      "of the car and took my phone.”", "en")
     assert claims[-1].attributed_to is None
+
+
+def test_one_more_source_of_a_kind_speaks_for_the_state_the_first_served():
+    def sources(text):
+        return [c.attributed_to for c in _analysis(text)[1].claims]
+
+    assert sources("Troops arrived in the north, a Chadian army officer said on Monday. Another officer, who declined to "
+                   "be named, said the convoy had left the capital.") == ["Chad", "Chad"]
+    assert sources("Des soldats sont arrivés, a déclaré un responsable malien. Un autre responsable a affirmé que le "
+                   "convoi était parti de la capitale.") == ["Mali", "Mali"]
+    # Another kind of source, or one of a kind no state was read for, stays as described.
+    assert sources("Troops arrived in the north, a Chadian army officer said on Monday. Another witness said the convoy "
+                   "had left the capital.") == ["Chad", "another witness"]
+    assert sources("Troops arrived in the north, army sources said. Another source said the convoy had left the "
+                   "capital.") == ["army sources", "another source"]

@@ -568,6 +568,14 @@ def _resolve(att: Attribution, thread: list[Attribution], kinds: dict[str, str] 
         first = desc[1] if len(desc) > 1 else ""
         if people and not first.endswith(("s", "x")) and len(desc) <= 4:
             return replace(att, source=people[-1])
+    elif att.source and named and re.match(rf"(?:{_words().w['another']})\s", att.words or att.source, re.I):
+        # One more source of a kind named before ("another officer" after "a Malian army officer"): not that person,
+        # but one of the same state or body.
+        head = _head(att.source)
+        for t in reversed(named):
+            if len(head) > 2 and t.source[:1].isupper() and (kinds or {}).get(t.source) not in (None, "person") and \
+                    t.words and head in _nouns(t.words):
+                return replace(att, source=t.source)
     return att
 
 
