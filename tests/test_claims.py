@@ -377,3 +377,17 @@ def test_one_more_source_of_a_kind_speaks_for_the_state_the_first_served():
                    "had left the capital.") == ["Chad", "another witness"]
     assert sources("Troops arrived in the north, army sources said. Another source said the convoy had left the "
                    "capital.") == ["army sources", "another source"]
+
+
+def test_a_second_reporting_verb_and_a_statement_s_participle_speak_for_the_clause_s_subject():
+    def sources(text):
+        return [c.attributed_to for c in _analysis(text)[1].claims]
+
+    assert sources("The Malian government condemned the raid and accused France of spying on its troops near the "
+                   "border.") == ["Mali"]
+    assert sources("Le gouvernement malien a condamné le raid et a accusé la France d'espionner ses troupes.") == ["Mali"]
+    assert sources("The Malian government issued a statement accusing France of spying on its troops near the "
+                   "border.") == ["Mali"]
+    # A source named in the sentence itself speaks before the clause's subject.
+    assert sources("The Malian government condemned the raid and accused France of spying, the spokesman Ivo Marek "
+                   "said.") == ["Ivo Marek"]

@@ -308,8 +308,8 @@ def _clause_subject(sent: _Sentence, end: int) -> tuple[int, int, str] | None:
             continue
         if "," in text[s[1]:end]:
             continue  # the subject governs the clause the participle ends, with no other clause between them
-        if re.search(r"\w", text[c0:s[0]]) and not re.search(r",\s*$", text[c0:s[0]]):
-            continue  # it opens the clause, or follows an introductory phrase
+        if re.search(r"\w", text[c0:s[0]]) and not re.search(rf"(?:,|^\s*{w['articles']})\s*$", text[c0:s[0]], re.I):
+            continue  # it opens the clause (perhaps after an article), or follows an introductory phrase
         if re.search(rf"\b{w['prepositions']}\s+(?:{w['articles']}\s*)?$", text[c0:s[0]], re.I):
             continue
         if re.search(rf"\b{w['relatives_or_that']}\s+$", text[c0:s[0]], re.I):
@@ -456,6 +456,14 @@ def _verb_sources(sent: _Sentence, cues: VoiceCues, language: str | None) -> tup
                                                      pronoun=got[0] == "", trailing=True)))
                 continue
         got = _subject_before(sent, v.start(), cues, language)
+        joint = None if got else re.search(rf"\s\b{w['coordinators']}\s+(?:(?:{w['subject_verb_gap']})\s+)*$", before, re.I)
+        if joint:
+            # "X condemned the raid and accused Y of ...": the second verb's subject is the first's, when nothing else in
+            # the sentence names a source.
+            subject = _clause_subject(sent, joint.start())
+            if subject:
+                weak.append((subject[0], Attribution(subject[2], sentence[subject[0]:v.end()], v.group(0).lower())))
+            continue
         if got:
             # "sources told CNN": the outlet they spoke to passes the claim on.
             heard = [s for s in sent.spans if v.end() < s[0] <= v.end() + 6 and s[3] == "media"] if re.match(
@@ -472,8 +480,9 @@ def _participle_sources(sent: _Sentence, cues: VoiceCues, language: str | None, 
     w = wd.w
     found: list[tuple[int, Attribution]] = []
     nouns, participles = cues.get("source_nouns", language), cues.get("reporting_participles", language)
-    if not participles or not participles.search(sentence):
-        return found  # both readings below end on a reporting participle (most sentences have none)
+    claim_nouns, claim_verbs = cues.get("claim_nouns", language), cues.get("claim_verbs", language)
+    if not participles or not (participles.search(sentence) or (claim_nouns and claim_verbs and claim_nouns.search(sentence))):
+        return found  # the readings below end on a reporting participle or a claim noun (most sentences have none)
     if nouns:
         # "local media reports saying ...", "other reports of sightings, also indicating ...": a described source, then what it says.
         for m in re.finditer(rf"((?:{wd.determiner}\s+)?(?:[\w’'.-]+\s+){{0,3}}(?:{nouns.pattern})(?:\s+(?:{nouns.pattern}))?)"
@@ -485,8 +494,12 @@ def _participle_sources(sent: _Sentence, cues: VoiceCues, language: str | None, 
             if got:  # (a source with no words of its own here is a possessive one: "l'une de ses enquêtes ..., indiquant")
                 found.append((at, Attribution(got[0] or None, sentence[at:m.end()], re.search(r"\S+$", m.group(0)).group(0).lower(),
                                               pronoun=got[0] == "")))
-    # "X visited Chad, saying it was his second visit": the subject of the clause before the participle.
-    for m in re.finditer(rf",\s*(?:{w['participle_adverbs']}\s+)?(?:{participles.pattern})\b", sentence, re.I):
+    # "X visited Chad, saying it was his second visit", "X issued a statement accusing Y of ...": the subject of the clause
+    # before the participle.
+    statement = rf"|\s(?:{claim_nouns.pattern})(?<=\w)" if claim_nouns and claim_verbs else ""
+    for m in re.finditer(rf"(?:,\s*(?:{w['participle_adverbs']}\s+)?(?:{participles.pattern})\b{statement})", sentence, re.I):
+        if not m.group(0).startswith(",") and not re.search(rf"\b(?:{claim_verbs.pattern})$", m.group(0), re.I):
+            continue  # a claim noun followed by a relative or a preposition ("posts that ...", "a statement about ...")
         subject = _clause_subject(sent, m.start())
         if subject:
             weak.append((subject[0], Attribution(subject[2], sentence[subject[0]:subject[1]] + " … " + m.group(0).strip(", "),
