@@ -31,9 +31,11 @@ from influence_atlas.reconcile.features import DOC_FEATURES, LINK_KINDS  # noqa:
 from influence_atlas.store import open_store  # noqa: E402
 
 
-def fold_models(dump: dict, stories: dict, in_sample: bool) -> dict:
+def fold_models(dump: dict, stories: dict, in_sample: bool, weight_pos: float = train.DOC_WEIGHT_POS,
+                l2: float = train.DOC_L2) -> dict:
     """Return (kind, held-out story) -> (weights, mean, scale) of the document-level model fitted without that story
-    (train.py's inputs and settings); with `in_sample`, the model fitted on every story under each key."""
+    (train.py's inputs and settings, unless `weight_pos` / `l2` say otherwise); with `in_sample`, the model fitted on
+    every story under each key."""
     dx_all, dpairs, gold, dev_docs = dump["dx"], dump["dpairs"], dump["gold"], dump["dev_docs"]
     out = {}
     for kind in LINK_KINDS:
@@ -44,10 +46,10 @@ def fold_models(dump: dict, stories: dict, in_sample: bool) -> dict:
             drop.append("stance_opposed")
         dx[:, [DOC_FEATURES.index(f) for f in drop]] = 0.0
         use = np.array([kind != "same_event" or not ({x, y} & dev_docs) for x, y in dpairs])
-        everything = train.fit_softmax(dx[use], dy[use], 2, weight_pos=3.0, l2=3.0) if in_sample else None
+        everything = train.fit_softmax(dx[use], dy[use], 2, weight_pos=weight_pos, l2=l2) if in_sample else None
         for held in set(stories.values()):
             tr = use & np.array([held not in (stories[x], stories[y]) for x, y in dpairs])
-            m = everything or train.fit_softmax(dx[tr], dy[tr], 2, weight_pos=3.0, l2=3.0)
+            m = everything or train.fit_softmax(dx[tr], dy[tr], 2, weight_pos=weight_pos, l2=l2)
             out[(kind, held)] = (np.float64(m[0][:, 1] - m[0][:, 0]), np.float64(m[1]), np.float64(m[2]))
     return out
 
@@ -83,6 +85,9 @@ def main() -> None:
     ap.add_argument("--dump", default="/tmp/links-dump.pkl", help="the document-pair rows train.py --dump wrote")
     ap.add_argument("--dev", default="", help="an analysed database of the development set, relinked the same way")
     ap.add_argument("--in-sample", action="store_true", help="refit on every story (the figure to compare against)")
+    ap.add_argument("--weight-pos", type=float, default=train.DOC_WEIGHT_POS,
+                    help="weight of the positive pairs in the document-level fit (train.py's by default)")
+    ap.add_argument("--l2", type=float, default=train.DOC_L2, help="L2 penalty of that fit (train.py's by default)")
     args = ap.parse_args()
     dump = pickle.load(open(args.dump, "rb"))
     stories = {d: s for s, docs in json.loads((HERE / "stories.json").read_text()).items()
@@ -90,7 +95,7 @@ def main() -> None:
     # train.py's folds: the development documents, of no listed story, in four folds by name.
     for i, d in enumerate(sorted(dump["dev_docs"])):
         stories.setdefault(d, f"dev{i % 4}")
-    folds = fold_models(dump, stories, args.in_sample)
+    folds = fold_models(dump, stories, args.in_sample, args.weight_pos, args.l2)
     gold = gold_pairs(json.loads((Path(args.gold) / "cross.json").read_text()))
     label = "in-sample" if args.in_sample else "leave-one-story-out"
     plain, linked = relinked(args.db, folds, stories)

@@ -10,7 +10,7 @@ development pairs) is chosen, ties to the higher and (separately) to the lower v
 reported.
 
     .venv/bin/python training/links/sweep_cuts.py /tmp/NAME-cross/atlas.db /tmp/NAME-dev/atlas.db \\
-        --gold ../shared/corpus/cross/gold --cut same_event_country=0.75,0.8,0.85,0.9
+        --gold ../shared/corpus/cross/gold --cut same_event_country=0.75,0.8,0.85,0.9 [--cut contradicts_story=...]
 """
 
 from __future__ import annotations
@@ -52,14 +52,21 @@ def main() -> None:
     ap.add_argument("cross_db", help="analysed cross-source database")
     ap.add_argument("dev_db", help="analysed development database")
     ap.add_argument("--gold", required=True, help="gold folder of the cross-source set (exhaustive cross.json)")
-    ap.add_argument("--cut", required=True, metavar="NAME=V1,V2,...")
+    ap.add_argument("--cut", required=True, action="append", metavar="NAME=V1,V2,...",
+                    help="one cut-off and its values; give several to map each in turn (the development set's shipped "
+                         "links are relinked once)")
     a = ap.parse_args()
-    name, values = a.cut.split("=")
-    grid = [float(v) for v in values.split(",")]
     gold = gold_pairs(json.loads((Path(a.gold) / "cross.json").read_text()))
     story_of = {d: s for s, ds in json.loads((HERE / "stories.json").read_text()).items() if s in STORY_FOLDS
                 for d in ds}
     base_dev = linked_pairs(a.dev_db, {})
+    for cut in a.cut:
+        name, values = cut.split("=")
+        sweep(a, name, [float(v) for v in values.split(",")], gold, story_of, base_dev)
+
+
+def sweep(a, name: str, grid: list[float], gold: set, story_of: dict, base_dev: set) -> None:
+    """Relink both databases at each value of one cut-off, print the figures and the leave-one-story-out choice."""
     table = {}
     for v in grid:
         emitted = linked_pairs(a.cross_db, {name: v})
@@ -81,8 +88,9 @@ def main() -> None:
             r, w = table[best][0][held]
             right, wrong = right + r, wrong + w
             print(f"ties to the {ties} value; held out {held}: chosen {best}, held-out pairs right {r} wrong {w}")
-        print(f"leave-one-story-out, ties to the {ties} value: right {right}, wrong {wrong} "
+        print(f"{name}: leave-one-story-out, ties to the {ties} value: right {right}, wrong {wrong} "
               "(a pair touching two stories counts in both)")
+
 
 if __name__ == "__main__":
     main()

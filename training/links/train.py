@@ -33,6 +33,8 @@ from influence_atlas.reconcile.links import (assertion_similarity, centred, corp
 
 OUT = ROOT / "src" / "influence_atlas" / "models" / "links" / "links.json"
 KIND = {1: "corroborates", 2: "contradicts"}
+# The document-level step's fit: positives weighted 3, L2 3 (cv_decisions.py --weight-pos / --l2 measure others).
+DOC_WEIGHT_POS, DOC_L2 = 3.0, 3.0
 
 
 def standardise(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -256,7 +258,7 @@ def main() -> None:
             tr = np.array([held not in s_ for s_ in ds_k])
             if tr.all():
                 continue
-            m = fit_softmax(dx[tr], dy[tr], 2, weight_pos=3.0, l2=3.0)
+            m = fit_softmax(dx[tr], dy[tr], 2, weight_pos=DOC_WEIGHT_POS, l2=DOC_L2)
             oof[~tr] += predict_softmax(m, dx[~tr])[:, 1]
             seen[~tr] += 1
         oof /= seen
@@ -274,7 +276,7 @@ def main() -> None:
         for c in (0.3, 0.5, 0.7, 0.8, 0.9):
             r, e, w = pr_at(best, gold[kind], c)
             print(f"    at {c}: P={r / e if e else 0:.2f} R={r / w:.2f} ({r}/{e}; development pairs {dev_at(c)})")
-        m = fit_softmax(dx, dy, 2, weight_pos=3.0, l2=3.0)
+        m = fit_softmax(dx, dy, 2, weight_pos=DOC_WEIGHT_POS, l2=DOC_L2)
         doc_models[kind] = {"weights": np.round(m[0][:, 1] - m[0][:, 0], 5).tolist(), "mean": np.round(m[1], 5).tolist(),
                             "scale": np.round(m[2], 5).tolist()}
         print("   weights:", ", ".join(f"{f}={v:.2f}" for f, v in zip(DOC_FEATURES, doc_models[kind]["weights"])))
