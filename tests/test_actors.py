@@ -165,3 +165,34 @@ def test_a_ministry_is_read_with_its_state_in_either_order_and_by_its_office_alo
     assert linked("Chad's defence ministry and the defence ministry of Niger said so.") == [
         ("Chad", "Chad", "gazetteer"), ("Niger", "Niger", "gazetteer")]
     assert gaz.office_of["United States Department of State"] == "foreign_office"
+
+
+def test_an_office_read_as_a_ministry_replaces_the_tagger_s_span():
+    mentions, actors = _mentions("Moscou a démenti. Le ministère des Affaires étrangères a publié un communiqué. Le "
+                                 "ministère russe des Affaires étrangères a ajouté que rien ne change.", "fr")
+    offices = [(m.text, m.actor) for m in mentions if m.extractor == "office"]
+    assert offices == [("ministère des Affaires étrangères", "Ministry of Foreign Affairs of Russia")]
+    assert "ministère des Affaires étrangères" not in actors and "Ministry of Foreign Affairs of Russia" in actors
+
+
+def test_a_surname_without_its_accents_or_tagged_as_a_place_is_the_person_named_in_full():
+    from influence_atlas.extract import actors as linker
+
+    catalog = load_actor_catalog()
+    text = "Former president Ivo Marešić denied the plot. The court barred Maresic from the election."
+    # The tagger's reading of the bare surname as a place does not stand against the person named in full.
+    at = text.index("Maresic")
+    mentions, _ = linker.link_actors("d", text, [(17, 29, "PERSON"), (at, at + 7, "GPE")], catalog)
+    assert [(m.text, m.actor) for m in mentions] == [("Ivo Marešić", "Ivo Marešić"), ("Maresic", "Ivo Marešić")]
+
+
+def test_a_capitalised_common_word_the_document_also_writes_in_lower_case_is_not_an_actor():
+    from influence_atlas.extract import actors as linker
+
+    catalog = load_actor_catalog()
+    text = "Commission members met. The commission said little. Media reported it; the Zorvath Commission did not."
+    ents = [(0, 10, "ORG"), (text.index("Media"), text.index("Media") + 5, "ORG"),
+            (text.index("Zorvath"), text.index("Zorvath") + 18, "ORG")]
+    mentions, actors = linker.link_actors("d", text, ents, catalog)
+    # "Media" is never written in lower case here, so it stays: the rule reads the document, not a word list.
+    assert [m.text for m in mentions] == ["Media", "Zorvath Commission"]

@@ -37,6 +37,8 @@ _ACRONYM_EXCEPTIONS = _WORDS.words("acronym_word_exceptions")
 _OFFICE_LINKS = (("of",), ("of", "the"), ("du",), ("de",), ("des",), ("de", "la"), ("de", "l", "'"), ("d", "'"))
 _OFFICE_LINK_AFTER = re.compile(r"\s+(?:of(?:\s+the)?|du|des|de\s+la|de\s+l['’]|de|d['’])\s*", re.I)
 _OFFICE_STATE_BEFORE = re.compile(r"\s*(?:['’]s?)?\s*")
+_ONE_WORD = re.compile(r"[A-ZÀ-ÖØ-Þ][^\W\d_A-ZÀ-ÖØ-Þ]+")
+_LOWER_WORD = re.compile(r"(?<![\w-])[^\W\d_A-ZÀ-ÖØ-Þ][\w-]*")
 _SENTENCE_END = re.compile(r"[.!?](?=\s)|\n")
 
 
@@ -300,6 +302,11 @@ def _looks_like_name(span: str, label: str) -> bool:
     return not _NON_ACTOR_HEAD.match(span) and not _FACILITY.search(span)
 
 
+def _one_capitalised_word(span: str) -> bool:
+    """Whether a span is one word written with a capital and lower-case letters ("Media"; not "MINUSMA", "FAMa")."""
+    return bool(_ONE_WORD.fullmatch(span))
+
+
 def _known_place(span: str) -> bool:
     """True for a place the packaged place supplement knows (taggers call such towns ORG or PERSON)."""
     from .places import _supplement
@@ -363,7 +370,13 @@ def link_actors(doc_id: str, text: str, entities: list[tuple[int, int, str]], ca
     free_entities, dropped_matches = _free_entities(text, entities, matches)
     mentions, actors = _gazetteer_mentions(doc_id, text, matches, dropped_matches)
     persons = _full_name_persons(text, mentions, free_entities)
+    lower_words = None
     for ent in free_entities:
+        if ent.label != "PERSON" and _one_capitalised_word(text[ent.start:ent.end]):
+            # A word the document also writes in lower case is a common word a capital opened ("Media", "Commission").
+            lower_words = set(_LOWER_WORD.findall(text)) if lower_words is None else lower_words
+            if text[ent.start:ent.end].lower() in lower_words and not _known_place(text[ent.start:ent.end]):
+                continue
         mention = _entity_mention(doc_id, text, ent, persons)
         if mention is None:
             continue
@@ -375,8 +388,12 @@ def link_actors(doc_id: str, text: str, entities: list[tuple[int, int, str]], ca
     mentions.sort(key=lambda m: (m.start, m.end))
     offices = _office_mentions(doc_id, text, mentions, gazetteer_for(catalog))
     if offices:
+        # An office read as a ministry replaces the tagger's span of the same words.
+        mentions = [m for m in mentions if not any(o.start < m.end and m.start < o.end for o in offices)]
         for m in offices:
             actors.setdefault(m.actor, gazetteer_for(catalog).by_name[m.actor].to_actor())
+        kept = {m.actor for m in mentions if m.actor} | {m.actor for m in offices}
+        actors = {name: a for name, a in actors.items() if name in kept}
         mentions = sorted(mentions + offices, key=lambda m: (m.start, m.end))
     return mentions, sorted(actors.values(), key=lambda a: a.name)
 
@@ -432,9 +449,10 @@ def _entity_mention(doc_id: str, text: str, ent: _Entity, persons: list[tuple[in
     """Return the mention of a named entity the gazetteer does not know: a place, a short form of a person named in
     full, or an unknown actor; None when it does not look like a name."""
     span = text[ent.start : ent.end]
-    if ent.label in ("GPE", "LOC", "NORP"):
-        return Mention(doc_id, ent.start, ent.end, span, ent.label, None, EXTRACTOR_NER, 0.6)
     resolved = _resolve_short_form(span, ent.start, persons)
+    if ent.label in ("GPE", "LOC", "NORP") and not (resolved and ent.label != "NORP" and not _known_place(span)):
+        # (A surname the document gives a person named in full is that person, whatever the tagger took it for.)
+        return Mention(doc_id, ent.start, ent.end, span, ent.label, None, EXTRACTOR_NER, 0.6)
     if resolved:
         return Mention(doc_id, ent.start, ent.end, span, "PERSON", resolved, EXTRACTOR_SHORT_FORM, 0.75)
     # A single name marked with an asterisk is a person the press names under a changed name ("Amina*").
@@ -467,7 +485,8 @@ def _resolve_short_form(span: str, position: int, persons: list[tuple[int, str, 
     if len(span.split()) != 1:
         return None
     for exact in (True, False):
-        same = [p for p in persons if (p[1] == span if exact else p[1].casefold() == span.casefold())]
+        # Exact spelling first, then in any case and without accents ("Bozize" for "Bozizé" in English wire copy).
+        same = [p for p in persons if (p[1] == span if exact else fold_with_offsets(p[1])[0] == fold_with_offsets(span)[0])]
         if len({p[2] for p in same}) == 0:
             continue
         before = [p for p in same if p[0] < position]
@@ -511,7 +530,7 @@ def _office_mentions(doc_id: str, text: str, mentions: list[Mention], gaz: Gazet
     out = []
     for hit in gaz.bare_office.finditer(folded):
         start, end = where[hit.start("office")], where[hit.end("office") - 1] + 1
-        if any(m.start < end and start < m.end for m in mentions):
+        if any(m.start < end and start < m.end for m in mentions if m.extractor != EXTRACTOR_NER):
             continue
         before = [m for m in named if m.end <= start]
         link = _OFFICE_LINK_AFTER.match(text, end)
