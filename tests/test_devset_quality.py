@@ -21,10 +21,10 @@ DEV_FLOORS = {
     "event_f1": 0.78,
     "event_date_exact": 0.83,
     "claim_recall": 0.975,
-    "attribution_acc": 0.80,
+    "attribution_acc": 0.81,
     "stance_sign_acc": 0.74,
     "narrative_f1": 0.68,
-    "entity_p": 0.87,
+    "entity_p": 0.88,
     "entity_r": 0.89,
 }
 # Errors on the development set that may only shrink.
@@ -35,7 +35,7 @@ DEV_CEILINGS = {
 DEV28_FLOORS = {
     "event_f1": 0.71,
     "claim_recall": 0.975,
-    "attribution_acc": 0.79,
+    "attribution_acc": 0.80,
     "stance_sign_acc": 0.70,
     "narrative_f1": 0.555,
 }
@@ -46,13 +46,13 @@ MAX_CLAIMS_PER_GOLD_CLAIM = 1.5
 # stories, so every such link must earn its place (each was judged by hand with scripts/list_links.py). May only shrink.
 MAX_DEV28_LINKS = 13
 CROSS_FLOORS = {
-    "event_f1": 0.54,
+    "event_f1": 0.55,
     "cross_pair_p": 0.98,
     "cross_pair_r": 0.50,
     "attribution_acc": 0.60,
     "stance_sign_acc": 0.65,
     "narrative_f1": 0.52,
-    "entity_p": 0.85,
+    "entity_p": 0.87,
     "entity_r": 0.80,
 }
 
