@@ -190,3 +190,40 @@ def test_a_damaged_minilm_graph_is_a_model_error_saying_how_to_reinstall(tmp_pat
             encoder.graph_with_pieces(path)
     with pytest.raises(ModelError, match="no hidden states named 'nowhere'"):
         encoder.graph_with_pieces(load_encoder().model_path, also=("nowhere",))
+
+
+def test_per_row_layers_read_each_row_alone_and_stay_close_to_float():
+    """With `per_row` the fine-tuned layers (stance's) quantise each word piece's input on its own: a row's output is
+    the same alone and beside longer rows (up to float rounding with the batch's width), and close to the float32
+    layers' (a wrong scale or zero point would leave it far); one scale over the batch is not the same alone."""
+    rng = np.random.default_rng(3)
+    dim, inner = 48, 96
+    shapes = {"wq": (dim, dim), "wk": (dim, dim), "wv": (dim, dim), "wo": (dim, dim), "wi": (inner, dim), "wf": (dim, inner)}
+    layers = []
+    for _ in range(2):
+        w = {k: rng.normal(0, 0.2, s).astype(np.float32) for k, s in shapes.items()}
+        w |= {b: rng.normal(0, 0.1, inner if b == "bi" else dim).astype(np.float32)
+              for b in ("bq", "bk", "bv", "bo", "bi", "bf", "b1", "b2")}
+        w |= {"g1": np.ones(dim, np.float32), "g2": np.ones(dim, np.float32)}
+        layers.append(w)
+    lengths = [5, 17, 9]
+    x = np.zeros((3, max(lengths), dim), np.float32)
+    mask = np.zeros((3, max(lengths)), np.int64)
+    for r, n in enumerate(lengths):
+        x[r, :n] = rng.normal(0, 1, (n, dim)) * rng.uniform(0.2, 5.0)  # rows of very different magnitudes
+        mask[r, :n] = 1
+
+    def run(per_row: bool, int8=encoder.ALL_WEIGHTS, rows=(0, 1, 2)):
+        session = encoder.bert_layer_session(layers, int8=int8, gelu="tanh", what="test layers", per_row=per_row)
+        width = max(lengths[r] for r in rows)
+        return session.run(None, {"states": x[list(rows), :width], "attention_mask": mask[list(rows), :width]})[0]
+
+    together, alone = run(True), run(True, rows=(0,))
+    assert np.abs(together[0, :lengths[0]] - alone[0]).max() < 1e-5
+    exact = run(False, int8=frozenset())
+    a, b = (np.concatenate([y[r, :n] for r, n in enumerate(lengths)]) for y in (together, exact))
+    cosine = (a * b).sum(1) / np.linalg.norm(a, axis=1) / np.linalg.norm(b, axis=1)
+    assert cosine.min() > 0.99
+    assert not np.array_equal(together, exact)
+    shared = run(False)
+    assert np.abs(shared[0, :lengths[0]] - run(False, rows=(0,))[0]).max() > 1e-4

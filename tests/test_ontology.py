@@ -264,6 +264,25 @@ def test_any_of_finds_something_exactly_where_one_of_its_patterns_matches():
     assert files.any_of(framed).pattern.startswith(r"(?<!\w)(?:(?:")  # one frame for all
 
 
+def test_screen_of_builds_each_owners_screen_once_and_keeps_owners_apart():
+    built = []
+
+    def gather(patterns):
+        def patterns_of():
+            built.append(patterns)
+            return patterns
+        return patterns_of
+
+    first = (re.compile(r"(?<!\w)(?:coup)(?!\w)", re.I), re.compile(r"(?<!\w)(?:raid)(?!\w)", re.I))
+    second = (re.compile(r"(?<!\w)(?:truce)(?!\w)", re.I),)
+    screen = files.screen_of(first, "en", gather(first))
+    assert files.screen_of(first, "en", gather(first)) is screen and built == [first]  # gathered once
+    assert screen.search("a coup") and not screen.search("a truce")
+    other = files.screen_of(second, "en", gather(second))  # another table, same key: its own screen
+    assert other.search("a truce") and not other.search("a coup")
+    assert files.screen_of(first, "fr", gather(first)) is not None and len(built) == 3  # another key: built again
+
+
 def test_any_of_refuses_patterns_it_cannot_join_faithfully():
     assert files.any_of((re.compile("a", re.I), re.compile("b"))) is None  # different flags
     assert files.any_of((re.compile(r"(a)\1"), re.compile("b"))) is None  # a group reference would point elsewhere

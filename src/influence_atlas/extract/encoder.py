@@ -354,7 +354,8 @@ FEED_FORWARD = frozenset({"wi", "wf"})
 
 
 def bert_layer_nodes(layers: list[dict[str, np.ndarray]], x: str, mask: str, *, int8: frozenset[str] = frozenset(),
-                     gelu: str = "erf", heads: int = 12, prefix: str = "layers") -> tuple[list, list, str]:
+                     gelu: str = "erf", heads: int = 12, prefix: str = "layers",
+                     per_row: bool = False) -> tuple[list, list, str]:
     """Return (ONNX nodes, serialised initializers, output name; `onnx_proto`) computing BERT post-LN encoder layers
     over the float states named `x` (batch x width x dim) with the int64 attention `mask` (batch x width): MiniLM's
     fine-tuned top layers of the technique tagger and the stance model. `layers` hold torch-layout weights (out x in:
@@ -366,9 +367,14 @@ def bert_layer_nodes(layers: list[dict[str, np.ndarray]], x: str, mask: str, *, 
     ONNX Runtime's `DynamicQuantizeMatMul`, which quantises its input per call (uint8, one scale over the whole batch):
     two to three times cheaper than float32 here; the others stay float32. The input's scale spans the
     batch, so a row's result depends slightly on the rows batched with it; callers batch one document's rows the same
-    way every time, so a document's results stay the same from run to run and engine to engine."""
+    way every time, so a document's results stay the same from run to run and engine to engine. With `per_row` each
+    word piece's input is quantised on its own largest magnitude instead (`quantise_rows`, as the shared pass's
+    `int8_products`) and multiplied by `MatMulInteger`: a row's products then read that row only and padding rows
+    weigh on no scale, so callers may group rows by length (a row's output then moves with its batch's width by float
+    rounding only, about 1e-7)."""
     nodes: list[proto.Node] = []
     inits: list[bytes] = []
+    rows_of: dict[str, tuple[str, str]] = {}  # input -> (uint8 rows, per-row scale), with `per_row`
 
     def const(value, dtype=np.float32) -> str:
         name = f"{prefix}.c{len(inits)}"
@@ -387,8 +393,17 @@ def bert_layer_nodes(layers: list[dict[str, np.ndarray]], x: str, mask: str, *, 
             return op("Add", op("MatMul", inp, const(weight)), const(bias))
         scale = np.maximum(np.abs(weight).max(axis=0), 1e-12) / 127.0
         q = np.clip(np.rint(weight / scale), -127, 127)
-        return op("DynamicQuantizeMatMul", inp, const(q, np.int8), const(scale), const(np.zeros(len(scale)), np.int8),
-                  const(bias), domain=QUANTISED_DOMAIN)
+        if not per_row:
+            return op("DynamicQuantizeMatMul", inp, const(q, np.int8), const(scale), const(np.zeros(len(scale)), np.int8),
+                      const(bias), domain=QUANTISED_DOMAIN)
+        if inp not in rows_of:  # the query, key and value products share their input: quantised once
+            if not rows_of:
+                inits.extend(row_constants(prefix))
+            rows_of[inp] = f"{prefix}.r{len(rows_of)}.u8", f"{prefix}.r{len(rows_of)}.scale"
+            nodes.extend(quantise_rows(inp, f"{prefix}.r{len(rows_of) - 1}", prefix))
+        out = f"{prefix}.n{len(nodes)}"
+        nodes.extend(integer_product(*rows_of[inp], const(q, np.int8), const(scale), out, out, prefix))
+        return op("Add", out, const(bias))
 
     if gelu not in ("erf", "tanh"):
         raise ValueError(f"gelu must be 'erf' or 'tanh', not {gelu!r}")
@@ -418,10 +433,11 @@ def bert_layer_nodes(layers: list[dict[str, np.ndarray]], x: str, mask: str, *, 
     return nodes, inits, x
 
 
-def bert_layer_session(layers: list[dict[str, np.ndarray]], *, int8: frozenset[str], gelu: str, what: str):
+def bert_layer_session(layers: list[dict[str, np.ndarray]], *, int8: frozenset[str], gelu: str, what: str,
+                       per_row: bool = False):
     """Return an ONNX Runtime session of `bert_layer_nodes` with inputs "states" (float, batch x width x dim) and
     "attention_mask" (int64), output "hidden" (the last layer's states)."""
-    nodes, inits, out = bert_layer_nodes(layers, "states", "attention_mask", int8=int8, gelu=gelu)
+    nodes, inits, out = bert_layer_nodes(layers, "states", "attention_mask", int8=int8, gelu=gelu, per_row=per_row)
     nodes.append(proto.make_node("Identity", [out], ["hidden"]))
     graph = proto.make_graph(nodes, what, [proto.value_info("states", proto.FLOAT, [None, None, None]),
                                            proto.value_info("attention_mask", proto.INT64, [None, None])],
@@ -475,10 +491,7 @@ def int8_products(graph: "proto.Graph") -> int:
         return (cast.input[0], mul.input[1]) if dtype == proto.INT8 and len(dims) == 2 else None
 
     prefix = "int8_products"
-    graph.new_initializers += [proto.from_array(np.float32(127.0), f"{prefix}.q_max"),
-                               proto.from_array(np.float32(1e-30), f"{prefix}.tiny"),
-                               proto.from_array(np.float32(128.0), f"{prefix}.zero_f"),
-                               proto.from_array(np.uint8(128), f"{prefix}.zero")]
+    graph.new_initializers += row_constants(prefix)
     quantised: dict[str, tuple[str, str]] = {}  # activation -> (uint8 rows, per-row scale)
     nodes = []
     count = 0
@@ -490,24 +503,42 @@ def int8_products(graph: "proto.Graph") -> int:
         x, out = node.input[0], node.output[0]
         if x not in quantised:
             tag = f"{prefix}.{len(quantised)}"
-            nodes += [proto.make_node("Abs", [x], [f"{tag}.abs"]),
-                      proto.make_node("ReduceMax", [f"{tag}.abs"], [f"{tag}.max"], axes=[-1], keepdims=1),
-                      proto.make_node("Max", [f"{tag}.max", f"{prefix}.tiny"], [f"{tag}.m"]),
-                      proto.make_node("Div", [f"{tag}.m", f"{prefix}.q_max"], [f"{tag}.scale"]),
-                      proto.make_node("Div", [x, f"{tag}.scale"], [f"{tag}.div"]),
-                      proto.make_node("Round", [f"{tag}.div"], [f"{tag}.round"]),
-                      proto.make_node("Add", [f"{tag}.round", f"{prefix}.zero_f"], [f"{tag}.shift"]),
-                      proto.make_node("Cast", [f"{tag}.shift"], [f"{tag}.u8"], to=proto.UINT8)]
+            nodes += quantise_rows(x, tag, prefix)
             quantised[x] = (f"{tag}.u8", f"{tag}.scale")
-        rows, row_scale = quantised[x]
-        tag = f"{prefix}.p{count}"
-        nodes += [proto.make_node("MatMulInteger", [rows, weight[0], f"{prefix}.zero"], [f"{tag}.i32"]),
-                  proto.make_node("Cast", [f"{tag}.i32"], [f"{tag}.f"], to=proto.FLOAT),
-                  proto.make_node("Mul", [f"{tag}.f", row_scale], [f"{tag}.rows"]),
-                  proto.make_node("Mul", [f"{tag}.rows", weight[1]], [out])]
+        nodes += integer_product(*quantised[x], *weight, out, f"{prefix}.p{count}", prefix)
         count += 1
     graph.nodes = nodes
     return count
+
+
+def row_constants(prefix: str) -> list[bytes]:
+    """Return the initializers `quantise_rows` and `integer_product` read, named under `prefix`."""
+    return [proto.from_array(np.float32(127.0), f"{prefix}.q_max"), proto.from_array(np.float32(1e-30), f"{prefix}.tiny"),
+            proto.from_array(np.float32(128.0), f"{prefix}.zero_f"), proto.from_array(np.uint8(128), f"{prefix}.zero")]
+
+
+def quantise_rows(x: str, tag: str, prefix: str) -> list:
+    """Return the nodes quantising each row of the float tensor `x` (over its last axis) on that row's own largest
+    magnitude m: `{tag}.u8` = round(x * 127 / m) + 128 as uint8 and `{tag}.scale` = m / 127 (constants of
+    `row_constants(prefix)`)."""
+    return [proto.make_node("Abs", [x], [f"{tag}.abs"]),
+            proto.make_node("ReduceMax", [f"{tag}.abs"], [f"{tag}.max"], axes=[-1], keepdims=1),
+            proto.make_node("Max", [f"{tag}.max", f"{prefix}.tiny"], [f"{tag}.m"]),
+            proto.make_node("Div", [f"{tag}.m", f"{prefix}.q_max"], [f"{tag}.scale"]),
+            proto.make_node("Div", [x, f"{tag}.scale"], [f"{tag}.div"]),
+            proto.make_node("Round", [f"{tag}.div"], [f"{tag}.round"]),
+            proto.make_node("Add", [f"{tag}.round", f"{prefix}.zero_f"], [f"{tag}.shift"]),
+            proto.make_node("Cast", [f"{tag}.shift"], [f"{tag}.u8"], to=proto.UINT8)]
+
+
+def integer_product(rows: str, row_scale: str, weight: str, weight_scale: str, out: str, tag: str, prefix: str) -> list:
+    """Return the nodes (their intermediate outputs named under `tag`) writing to `out` the product of `quantise_rows`'
+    uint8 rows (zero point `{prefix}.zero`, `row_constants`) by an int8 weight (in x out) with per-column scales: exact
+    in int32 (`MatMulInteger`), scaled back by both scales."""
+    return [proto.make_node("MatMulInteger", [rows, weight, f"{prefix}.zero"], [f"{tag}.i32"]),
+            proto.make_node("Cast", [f"{tag}.i32"], [f"{tag}.f"], to=proto.FLOAT),
+            proto.make_node("Mul", [f"{tag}.f", row_scale], [f"{tag}.rows"]),
+            proto.make_node("Mul", [f"{tag}.rows", weight_scale], [out])]
 
 
 def encode_sentences(texts: list[str]) -> np.ndarray:

@@ -13,7 +13,7 @@ import numpy as np
 from ..ontology import ActorCatalog
 from ..ontology.acled import load_acled_taxonomy
 from ..ontology.events import ActorTypes, EventCues, EventType, load_actor_types, load_event_cues, load_event_types
-from ..ontology.files import any_of
+from ..ontology.files import screen_of
 from ..records import Event, EventActor, Mention
 from ..text.metadata import ANALYSED_LANGUAGES, latest_explicit_year
 from .encoder import encode_sentences
@@ -254,7 +254,8 @@ def _find_triggers(sentence: str, types: tuple[EventType, ...], language: str | 
     langs = [language] if language in ANALYSED_LANGUAGES else list(ANALYSED_LANGUAGES)
     found = []
     # Most sentences hold no trigger at all: one scan for every type's (`any_of`) before one per type.
-    screen = any_of(tuple(p for et in types for lang in langs for p in [et.triggers.get(lang)] if p is not None))
+    screen = screen_of(types, language, lambda: (p for et in types for lang in langs for p in [et.triggers.get(lang)]
+                                                 if p is not None))
     for et in types if screen is None or screen.search(sentence) else ():
         for lang in langs:
             pattern = et.triggers.get(lang)

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError, ModelError
-from ..ontology.files import any_of
+from ..ontology.files import screen_of
 from ..ontology.lexicons import VoiceCues, load_voice_cues
 from ..ontology.narratives import Narrative, Taxonomy, load_taxonomy
 from ..records import Mention, NarrativeHit
@@ -117,13 +117,8 @@ def sentence_similarities(tax: Taxonomy, texts: list[str]) -> np.ndarray:
 
 def _cue_screen(tax: Taxonomy, language: str | None) -> re.Pattern | None:
     """Return `any_of` every narrative's cues read in a sentence of `language` (once per taxonomy and language)."""
-    key = (tax.fingerprint, "screen", language)
-    if key not in _screens:
-        _screens[key] = any_of(tuple(p for n in tax.narratives for lang in _languages(n, language) for p in n.cues.get(lang, ())))
-    return _screens[key]
-
-
-_screens: dict[tuple[str, str, str | None], re.Pattern | None] = {}
+    return screen_of(tax, language, lambda: (p for n in tax.narratives for lang in _languages(n, language)
+                                             for p in n.cues.get(lang, ())))
 
 
 def _sentence_hits(text: str, index: int, sentences: list[tuple[int, int]], segments: list[Segment], actors_by_sentence: list[set[str]],

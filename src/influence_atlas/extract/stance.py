@@ -27,7 +27,7 @@ import numpy as np
 
 from ..errors import ModelError
 from ..ontology import PLACE_KIND, ActorCatalog, load_actor_catalog
-from ..ontology.files import any_of
+from ..ontology.files import screen_of
 from ..ontology.lexicons import StanceLexicon, VoiceCues, load_stance_lexicon, load_voice_cues
 from ..records import Event, Mention, Stance
 from ..text.metadata import ANALYSED_LANGUAGES
@@ -107,7 +107,7 @@ def _cues(sentence: str, lexicon: StanceLexicon, language: str | None) -> list[t
     hits = []
     for lang in langs:
         rows = lexicon.polarity[lang]
-        screen = any_of(tuple(pattern for pattern, _ in rows))
+        screen = screen_of(lexicon, lang, lambda: (pattern for pattern, _ in rows))
         if screen is not None and not screen.search(sentence):
             continue  # most sentences hold none of the words: one scan instead of one per word
         for pattern, score in rows:

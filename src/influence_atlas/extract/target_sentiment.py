@@ -5,10 +5,13 @@ those layers start (`encoder.encode_pieces`). A learned vector is added to the t
 layers know whom the sentence is judged toward; the mean of all pieces and the mean of the target's
 pieces feed a softmax over (-1, 0, +1). The weights are float16 numpy arrays in `models/stance/`. No torch at run
 time: `TargetSentimentModel.forward` in numpy float32 matches the training script's torch module; the analysis loads
-the model with `int8=True`, which runs the layers in ONNX Runtime, their feed-forward products with int8 weights
-(`encoder.bert_layer_nodes`; forward 3.5 -> 1.9 CPU-s on NewsMTSC dev (rw); macro-F1 rw 0.766 -> 0.7655, mt 0.698 ->
-0.700, 778 of 785 readings the same). With every product in int8 it cost 1.1, but one cross-set reading near the
-threshold turned hostile (cross stance MAE 0.420 -> 0.432).
+the model with `int8=True`, which runs the layers in ONNX Runtime with every weight product in int8, each word
+piece's input quantised on its own largest magnitude (`encoder.bert_layer_nodes`, `per_row`), so that padding weighs
+on no scale and the items go in batches of similar length (`encoder.length_batches`). On the stance readings of 30
+PTC articles the two layers cost 1.5 -> 0.85 CPU-s against the feed-forward products alone in int8 on one scale per
+batch (sorted batches of 32: 29,168 rows for 19,586 word pieces); NewsMTSC dev macro-F1 rw 0.7661 -> 0.7685, mt
+0.7099 -> 0.7054 (8 of 785 readings differ); development stance sign 0.754 -> 0.762, MAE 0.387 -> 0.381, cross-source
+MAE 0.433 -> 0.434, every other figure and every link the same (bench/README.md, session 11).
 """
 
 from __future__ import annotations
@@ -22,7 +25,8 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError, ModelError
-from .encoder import FEED_FORWARD, PieceStates, bert_layer_session, encode_pieces, loaded_once, softmax
+from .encoder import (ALL_WEIGHTS, PieceStates, bert_layer_session, encode_pieces, length_batches, loaded_once,
+                      softmax)
 
 MODEL = "models/stance/target_sentiment.npz"
 LABELS = (-1, 0, 1)
@@ -75,7 +79,7 @@ class TargetSentimentModel:
         self.head_w = head_w.astype(np.float32)  # 3 x 2·dim
         self.head_b = head_b.astype(np.float32)
         self.cut = cut
-        # With int8 the layers run in ONNX Runtime, the feed-forward products with int8 weights
+        # With int8 the layers run in ONNX Runtime, every product by a weight in int8 per word piece
         # (`encoder.bert_layer_nodes`): the analysis's model; without, in numpy float32, the training script's arithmetic.
         self.int8 = int8
         self._session = None
@@ -126,11 +130,12 @@ class TargetSentimentModel:
         return np.concatenate([pooled, on_target], axis=1) @ self.head_w.T + self.head_b
 
     def _layers_int8(self, x: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        """Return the fine-tuned layers' output states for marked states `x`, in ONNX Runtime with int8 weights (the
-        session built on first use)."""
+        """Return the fine-tuned layers' output states for marked states `x`, in ONNX Runtime with int8 weights and
+        each word piece quantised on its own (the session built on first use)."""
         if self._session is None:
             layers = [{k: (v.T if k.startswith("w") else v) for k, v in w.items()} for w in self.layers]
-            self._session = bert_layer_session(layers, int8=FEED_FORWARD, gelu="tanh", what="the stance model's layers")
+            self._session = bert_layer_session(layers, int8=ALL_WEIGHTS, gelu="tanh", what="the stance model's layers",
+                                               per_row=True)
         (hidden,) = self._session.run(None, {"states": np.ascontiguousarray(x, np.float32),
                                              "attention_mask": mask.astype(np.int64)})
         return hidden
@@ -151,9 +156,8 @@ class TargetSentimentModel:
             on = target_pieces(ps.offsets, it.start, it.end)
             if on.any():
                 ready.append((k, *around_target(ps, on)))
-        ready.sort(key=lambda r: len(r[1].states))
-        for b0 in range(0, len(ready), _BATCH):
-            group = ready[b0:b0 + _BATCH]
+        for rows in length_batches([len(ps.states) for _, ps, _ in ready], _BATCH):
+            group = [ready[r] for r in rows]
             width = max(len(ps.states) for _, ps, _ in group)
             x = np.zeros((len(group), width, self.mark.shape[0]), np.float32)
             mask = np.zeros((len(group), width), np.float32)

@@ -8,7 +8,7 @@ import os
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Hashable, Iterable
 
 import yaml
 
@@ -134,6 +134,21 @@ def any_of(patterns: tuple[re.Pattern, ...]) -> re.Pattern | None:
         return None
 
 
+_SCREENS: dict[tuple[int, Hashable], tuple[object, re.Pattern | None]] = {}
+
+
+def screen_of(owner: object, key: Hashable, patterns: Callable[[], Iterable[re.Pattern]]) -> re.Pattern | None:
+    """Return `any_of(patterns())` for a loaded table `owner` (a stance lexicon, the event types, a narrative taxonomy)
+    and a `key` such as a language, built on the first call and kept for the process: a caller screening every
+    sentence then neither gathers the patterns nor hashes them again. The memo holds `owner`, so its identity
+    cannot pass to another table."""
+    slot = (id(owner), key)
+    held = _SCREENS.get(slot)
+    if held is None or held[0] is not owner:
+        held = _SCREENS[slot] = (owner, any_of(tuple(patterns())))
+    return held[1]
+
+
 def _one_group(source: str) -> bool:
     """Return whether a pattern's source is one parenthesised group from its first character to its last (so that
     it can stand between other elements unchanged: no alternation of its own at the top)."""
@@ -217,11 +232,14 @@ def check_patterns(where: str, items: object, words: bool = False) -> list[str]:
     own groups); an empty list says the language has none. OntologyError naming `where` and the bad entry otherwise."""
     if items == []:
         return []
-    alternation(where, items)
+    body = alternation(where, items)
+    # The alternation's groups are its patterns' (it adds none of its own), and `alternation` has just compiled it in
+    # the whole-word frame (the re module's cache holds it): only a list with a group compiles its patterns one by one.
+    grouped = re.compile(_WORD_START + body + _WORD_END, re.I).groups > 0
     for item in items:  # type: ignore[union-attr]
         if words and not re.fullmatch(r"\w+", item):
             raise OntologyError(f"{where}: {item!r} must be one word")
-        if re.compile(item).groups:
+        if grouped and re.compile(item).groups:
             raise OntologyError(f"{where}: pattern {item!r} has a capturing group; use (?:...)")
     return list(items)  # type: ignore[call-overload]
 
