@@ -10,6 +10,7 @@ def test_byline_with_two_authors_and_french_byline():
     assert find_authors("Title\n\nBy Jane Doe and John Smith\n\nText.") == ["Jane Doe", "John Smith"]
     assert find_authors("Titre\n\nPar Awa Traoré et Jean Dupont\n\nTexte.") == ["Awa Traoré", "Jean Dupont"]
     assert find_authors("Illustrations by Marta Lindqvist\n\nText.") == []
+    assert find_authors("Titre\n\n- Author, Awa Traoré\n- Role, Correspondante\n\nTexte.") == ["Awa Traoré"]
 
 
 def test_stated_date_from_dateline():

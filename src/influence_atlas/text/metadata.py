@@ -49,7 +49,8 @@ def _patterns() -> _Patterns:
         # A year counts as an explicit date only when a preposition anchors it; vague phrases do not bound anything.
         anchored_year=re.compile(rf"\b(?:{w['year_prepositions']})\s+({_YEAR})\b", re.I),
         dateline=re.compile(rf"^(?:{w['dateline_labels']})(?:{spaced_lead})?\s*:?\s*(.{{6,40}})$", re.I),
-        byline=re.compile(rf"^(?:{w['byline_leads']})\s*:?\s+(.+)$", re.I),
+        # (A web page's byline may be a list item whose label is set off by a comma: "- Author, Jane Doe".)
+        byline=re.compile(rf"^(?:[-–•*]\s*)?(?:{w['byline_leads']})\s*[:,]?\s+(.+)$", re.I),
         author_split=re.compile(rf"\s*(?:,|;|&|\b(?:{w['author_joiners']})\b)\s*"),
         name=re.compile(rf"^[A-ZÀ-ÖØ-Þ][\w.'’-]*(?:\s+(?:[A-ZÀ-ÖØ-Þ][\w.'’-]*|{w['name_particles']})){{0,4}}$"),
         # A news dateline opens the first paragraph: "CITY, Country (AGENCY) — March 3, 2023 —", "Ville, le 28 janvier 2024 —".
