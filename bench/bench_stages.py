@@ -13,6 +13,11 @@ Both import their libraries (spaCy, the atlas package) before their timers start
 The figures are CPU seconds, not wall-clock seconds, so other work on the machine weighs less on them; the ratio
 atlas / reference is the figure to compare across machines and commits.
 
+With `--rounds N`, the two parts run N times, alternating, and the ratio is the median atlas part's CPU over the
+median reference part's (each part's median by its own CPU); every round's own ratio is printed too. CPU time still
+moves with the machine's load (bare spaCy's reference has moved by a third between runs), and the median of alternated
+rounds is the steadier figure.
+
 With `--reads`, only the atlas part runs (in this process), and it also prints who reads the shared MiniLM pass:
 per stage, the texts whose vectors or word-piece states it asks for, how many the pass ran for it first (the
 others came from the memo), their word pieces and the CPU of those passes, and how many texts no other stage
@@ -238,6 +243,8 @@ def main() -> int:
     parser.add_argument("--docs", type=int, default=30, help="how many documents (first by name; default 30)")
     parser.add_argument("--skip", action="append", help="stage for `atlas analyze --skip` (repeatable)")
     parser.add_argument("--part", choices=("reference", "atlas"), help=argparse.SUPPRESS)
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="measure both parts this many times, alternating, and report the median of each (default 1)")
     parser.add_argument("--save", action="store_true", help="also write the JSON line to bench/results/stages-<corpus>.json")
     parser.add_argument("--reads", action="store_true", help="atlas part only: who reads the shared MiniLM pass, per stage")
     args = parser.parse_args()
@@ -250,9 +257,18 @@ def main() -> int:
     if args.part == "atlas":
         print(json.dumps(atlas_part(files, args.skip or [])))
         return 0
-    ref = run_part("reference", args)
-    atlas = run_part("atlas", args)
+    refs, atlases = [], []
+    for _ in range(max(1, args.rounds)):
+        # Rounds alternate the two parts, so that a stretch of load on the machine falls on both alike.
+        refs.append(run_part("reference", args))
+        atlases.append(run_part("atlas", args))
+    total = lambda a: a["analyse_cpu_s"] + a["ingest_cpu_s"]  # noqa: E731
+    ref = sorted(refs, key=lambda r: r["reference_cpu_s"])[(len(refs) - 1) // 2]
+    atlas = sorted(atlases, key=total)[(len(atlases) - 1) // 2]
     kwords = atlas["words"] / 1000
+    if len(refs) > 1:
+        print("rounds (ingest + analyse) / bare spaCy: " + ", ".join(
+            f"{total(a) / r['reference_cpu_s']:.2f}" for r, a in zip(refs, atlases)) + "; below: the median round of each part")
     print(f"{atlas['documents']} documents, {atlas['words']:,} words ({args.corpus}); CPU seconds per 1,000 words:")
     print(f"  {'bare spaCy (full pipeline, loading included)':52s} {ref['reference_cpu_s'] / kwords:8.3f}")
     for name, s in atlas["stages_cpu_s"].items():
@@ -263,6 +279,7 @@ def main() -> int:
     print(f"ratio (ingest + analyse) / bare spaCy = {ratio:.2f}; peak RSS atlas {atlas['peak_rss_mb']:.0f} MB, "
           f"spaCy {ref['peak_rss_mb']:.0f} MB")
     result = {"corpus": args.corpus, "skip": sorted(args.skip or []), "reference": ref, "atlas": atlas,
+              "round_ratios": [round(total(a) / r["reference_cpu_s"], 2) for r, a in zip(refs, atlases)],
               "ratio": round(ratio, 2), "analyse_ratio": round(atlas["analyse_cpu_s"] / ref["reference_cpu_s"], 2),
               "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
                                        cwd=REPO_ROOT).stdout.strip()}
