@@ -391,3 +391,11 @@ def test_a_second_reporting_verb_and_a_statement_s_participle_speak_for_the_clau
     # A source named in the sentence itself speaks before the clause's subject.
     assert sources("The Malian government condemned the raid and accused France of spying, the spokesman Ivo Marek "
                    "said.") == ["Ivo Marek"]
+
+
+def test_a_group_named_as_such_speaks_and_a_state_s_demonym_alone_does_not():
+    def sources(text):
+        return [c.attributed_to for c in _analysis(text)[1].claims]
+
+    assert sources("Western countries accused Moscow of sending mercenaries to the region last year.") == ["The West"]
+    assert sources("Russian officials said the convoy had left the capital on Monday.") == ["Russia"]

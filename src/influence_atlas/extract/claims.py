@@ -96,7 +96,8 @@ class _Sentence:
             kind = kinds.get(m.actor, "unknown") if m.actor else None
             if kind == "unknown" and m.label in ("PERSON", "PER"):
                 kind = "named"  # a person the catalogue lacks
-            if m.actor and m.label != "NORP" and kind in _SPEAKER_KINDS | {"named"}:
+            if m.actor and (m.label != "NORP" or kind == "collective") and kind in _SPEAKER_KINDS | {"named", "collective"}:
+                # (A group named as such speaks, "Western countries accused ..."; a state's demonym does not.)
                 self.spans.append((m.start - offset, m.end - offset, m.actor, kind))
             elif not m.actor and m.label in _SOURCE_LABELS:
                 self.spans.append((m.start - offset, m.end - offset, m.text, "named"))
