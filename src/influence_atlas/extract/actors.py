@@ -136,14 +136,15 @@ class Gazetteer:
         for key, form in variants:
             self.exact.setdefault(key, form)
         self.by_name = catalog.by_name()
-        self.office_of, self.office_bodies = _offices(catalog)
-        self.office_phrase = {" ".join(p): sec for sec, phr in _office_phrases().items() for p in phr}
         self.states = {e.name for e in catalog.entries if e.kind == "state"}
-        for key, entry in _composed_offices(catalog, self.office_bodies):
+        phrases = _office_phrases()
+        self.office_of, self.office_bodies = _offices(catalog, self.by_name, phrases)
+        self.office_phrase = {" ".join(p): sec for sec, phr in phrases.items() for p in phr}
+        for key, entry in _composed_offices(self.by_name, self.office_bodies, phrases):
             if key not in self.folded:
                 self.folded[key] = _Form(entry, False)
                 self.max_len = max(self.max_len, len(key))
-        self.bare_office = _bare_office_pattern()
+        self.bare_office = _bare_office_pattern(phrases)
         self.first_tokens = {k[0] for k in self.folded} | {k[0].lower() for k in self.exact}
 
     def find(self, text: str) -> list[tuple[int, int, ActorEntry, bool]]:
@@ -203,16 +204,14 @@ def _office_phrases() -> dict[str, tuple[tuple[str, ...], ...]]:
             for sec in OFFICE_SECTIONS}
 
 
-def _offices(catalog: ActorCatalog) -> tuple[dict[str, str], dict[tuple[str, str], str]]:
-    """Return each catalogue ministry's office (a government body of a state whose name or an alias holds an office's
-    phrase) and, per (state, office), the ministry (the first the catalogue lists)."""
-    phrases = _office_phrases()
-    states = {e.name for e in catalog.entries if e.kind == "state"}
+def _offices(catalog: ActorCatalog, by_name: dict[str, ActorEntry], phrases: dict[str, tuple[tuple[str, ...], ...]]
+             ) -> tuple[dict[str, str], dict[tuple[str, str], str]]:
+    """Return each catalogue ministry's office (a body of a state, `ActorCatalog.states_of_bodies`, whose name or an
+    alias holds one of the office's `phrases`) and, per (state, office), the ministry (the first the catalogue lists)."""
     office_of: dict[str, str] = {}
     bodies: dict[tuple[str, str], str] = {}
-    for entry in catalog.entries:
-        if entry.kind != "government_body" or entry.country not in states:
-            continue
+    for name in catalog.states_of_bodies():
+        entry = by_name[name]
         forms = [_folded_tokens(f) for f in (entry.name, *entry.aliases)]
         office = next((sec for sec, phr in phrases.items() if any(_holds(f, p) for f in forms for p in phr)), None)
         if office:
@@ -226,27 +225,26 @@ def _holds(tokens: tuple[str, ...], part: tuple[str, ...]) -> bool:
     return any(tokens[i:i + n] == part for i in range(len(tokens) - n + 1))
 
 
-def _composed_offices(catalog: ActorCatalog, bodies: dict[tuple[str, str], str]) -> list[tuple[tuple[str, ...], ActorEntry]]:
+def _composed_offices(by_name: dict[str, ActorEntry], bodies: dict[tuple[str, str], str],
+                      phrases: dict[str, tuple[tuple[str, ...], ...]]) -> list[tuple[tuple[str, ...], ActorEntry]]:
     """Return the folded keys of each catalogue ministry named by its office and its state, in English and French word
     orders ("Russia's Ministry of Defense", "the Russian defence ministry", "Ministry of Defence of Russia", "ministère
     russe de la Défense", "ministère de la Défense russe", "ministère de la Défense du Mali")."""
-    phrases = _office_phrases()
-    entries = {e.name: e for e in catalog.entries if e.kind != PLACE_KIND}
     out = []
     for (state, office), body in bodies.items():
-        s = entries[state]
+        s = by_name[state]
         names = {_folded_tokens(f) for f in (s.name, *s.demonyms, *(a for a in s.aliases if len(_tokens(a)) <= 2))}
         for o in phrases[office]:
             for n in sorted(names):
                 keys = [n + o, n + ("'", "s") + o, o[:1] + n + o[1:], o + n] + [o + link + n for link in _OFFICE_LINKS]
-                out += [(k, entries[body]) for k in keys]
+                out += [(k, by_name[body]) for k in keys]
     return out
 
 
-def _bare_office_pattern() -> re.Pattern:
+def _bare_office_pattern(phrases: dict[str, tuple[tuple[str, ...], ...]]) -> re.Pattern:
     """Return the pattern of an office named alone in folded text, with the possessive before it if any."""
-    phrases = [" ".join(p).replace(" ' ", "'") for sec in OFFICE_SECTIONS for p in _office_phrases()[sec]]
-    offices = "|".join(re.escape(p).replace(r"\ ", r"\s+") for p in sorted(phrases, key=len, reverse=True))
+    written = [" ".join(p).replace(" ' ", "'") for phr in phrases.values() for p in phr]
+    offices = "|".join(re.escape(p).replace(r"\ ", r"\s+") for p in sorted(written, key=len, reverse=True))
     return re.compile(rf"(?<!\w)(?:(?P<pos>{_WORDS.any('office_possessives')})\s+)?(?P<office>{offices})(?!\w)", re.I)
 
 
@@ -366,7 +364,8 @@ def link_actors(doc_id: str, text: str, entities: list[tuple[int, int, str]], ca
     contains a gazetteer word ("Lucian French" is a person, not France). Short forms of a person's
     name ("Goïta") resolve to the full name used elsewhere in the document.
     """
-    matches = gazetteer_for(catalog).find(text)
+    gaz = gazetteer_for(catalog)
+    matches = gaz.find(text)
     free_entities, dropped_matches = _free_entities(text, entities, matches)
     mentions, actors = _gazetteer_mentions(doc_id, text, matches, dropped_matches)
     persons = _full_name_persons(text, mentions, free_entities)
@@ -386,12 +385,12 @@ def link_actors(doc_id: str, text: str, entities: list[tuple[int, int, str]], ca
 
     mentions += _short_forms_missed(doc_id, text, mentions, persons)
     mentions.sort(key=lambda m: (m.start, m.end))
-    offices = _office_mentions(doc_id, text, mentions, gazetteer_for(catalog))
+    offices = _office_mentions(doc_id, text, mentions, gaz)
     if offices:
         # An office read as a ministry replaces the tagger's span of the same words.
         mentions = [m for m in mentions if not any(o.start < m.end and m.start < o.end for o in offices)]
         for m in offices:
-            actors.setdefault(m.actor, gazetteer_for(catalog).by_name[m.actor].to_actor())
+            actors.setdefault(m.actor, gaz.by_name[m.actor].to_actor())
         kept = {m.actor for m in mentions if m.actor} | {m.actor for m in offices}
         actors = {name: a for name, a in actors.items() if name in kept}
         mentions = sorted(mentions + offices, key=lambda m: (m.start, m.end))
