@@ -125,6 +125,10 @@ def test_taxonomy_file_replaces_the_packaged_one(tmp_path):
      ["narrative 'X8'", "two levels at most"]),
     ("narratives:\n  - {id: 'X;1', name: A}\n", ["narratives[0]", "'id' is required"]),
     ("labelled: {documents: nowhere}\nnarratives:\n  - {id: X9, name: A}\n", ["labelled", "'documents'", "'labels'"]),
+    ("sides: {blue: {favours: [A]}}\nnarratives:\n  - {id: Y1, name: A, side: red}\n", ["sides.blue", "no narrative", "red"]),
+    ("sides: {red: {likes: [A]}}\nnarratives:\n  - {id: Y2, name: A, side: red}\n", ["sides.red", "'favours'", "'opposes'"]),
+    ("sides: {red: {favours: A}}\nnarratives:\n  - {id: Y3, name: A, side: red}\n", ["sides.red", "'favours' must be a list"]),
+    ("sides: [red]\nnarratives:\n  - {id: Y4, name: A, side: red}\n", ["'sides' must map"]),
 ])
 def test_bad_taxonomy_file_gives_a_clear_error(tmp_path, body, words):
     path = tmp_path / "bad.yaml"
@@ -344,3 +348,37 @@ def test_a_relay_without_distance_endorses_what_the_speaker_advances():
     relayed = score_features(DocumentFeatures(("C1", "C2"), presence, mode, [[], []], np.zeros(1), True, debunked))[1]
     assert plain[0] < 0.5 and plain[1] < 0.5
     assert relayed[0] >= 0.5 and relayed[1] < 0.5
+
+
+def test_an_author_whose_stance_turns_against_a_side_reports_its_narratives(tmp_path):
+    """A side's narratives are not endorsed by an author hostile to what the side favours (or friendly to what it
+    opposes), whatever the rest of the cascade says; an author who leans both ways, or neither, leaves the mode alone."""
+    from influence_atlas.extract.narratives import MODE_FEATURES, PRESENCE_FEATURES, DocumentFeatures, _against_side, score_features
+    from influence_atlas.ontology.narratives import Taxonomy
+    from influence_atlas.records import Stance
+
+    path = tmp_path / "sides.yaml"
+    path.write_text("sides:\n  red: {favours: [Redland, Red Army]}\n  blue: {opposes: [Redland]}\n"
+                    "narratives:\n  - {id: R1, name: Redland brings peace, side: red}\n"
+                    "  - {id: B1, name: Redland's army kills civilians, side: blue}\n  - {id: X1, name: Weather}\n", encoding="utf-8")
+    tax = load_taxonomy(str(path))
+    assert tax.sides["red"].favours == ("Redland", "Red Army") and tax.sides["blue"].opposes == ("Redland",)
+
+    def against(*readings, holder=""):
+        return dict(zip(("R1", "B1", "X1"), _against_side(tax, [Stance("d", a, s, (), "test", 1.0, holder) for a, s in readings]).tolist()))
+
+    assert against(("Red Army", -1.2)) == {"R1": True, "B1": False, "X1": False}
+    assert against(("Redland", 0.9)) == {"R1": False, "B1": True, "X1": False}
+    assert against(("Redland", -1.2), ("Red Army", 0.8)) == {"R1": False, "B1": False, "X1": False}  # both ways
+    assert against(("Redland", -0.4)) == {"R1": False, "B1": False, "X1": False}  # inside the neutral band
+    assert against(("Red Army", -1.5), holder="Blueland") == {"R1": False, "B1": False, "X1": False}  # a quoted speaker's
+    no_sides = Taxonomy(tax.narratives, str(path), "x")
+    assert not _against_side(no_sides, [Stance("d", "Red Army", -1.5, (), "test", 1.0)]).any()  # a taxonomy without sides
+
+    presence = np.zeros((2, len(PRESENCE_FEATURES)), np.float32)
+    mode = np.zeros((2, len(MODE_FEATURES)), np.float32)
+    mode[:, MODE_FEATURES.index("same_side")] = 1.0  # both on the leading side: endorsed by the side rule
+    mode[:, MODE_FEATURES.index("bias")] = 1.0
+    turned = np.array([True, False])
+    endorsed = score_features(DocumentFeatures(("R1", "B1"), presence, mode, [[], []], np.zeros(1), True, None, None, turned))[1]
+    assert endorsed[0] == 0.0 and endorsed[1] == 1.0  # even a relay without distance does not outweigh the author's stance

@@ -213,7 +213,7 @@ def analyze_document(doc: Document, actor_files: tuple[str, ...] = (), skip: Ite
     events = extract_events(doc.id, doc.text, sentences, mentions, catalog, doc.language, published)
     claims = find_claims(doc.id, doc.text, sentences, mentions, catalog, language=doc.language)
     stances = find_stances(doc.id, doc.text, sentences, mentions, doc.language, catalog=catalog, events=events)
-    narratives = find_narratives(doc.id, doc.text, sentences, mentions, doc.language)
+    narratives = find_narratives(doc.id, doc.text, sentences, mentions, doc.language, stances=stances)
     ttps = [TtpHit(doc.id, disarm_id, name, start, end, doc.text[start:end], confidence, "disarm-cues")
             for start, end, disarm_id, name, confidence in find_ttps(doc.text, doc.language)]
     return Analysis(doc=doc.id, mentions=mentions, actors=actors, events=events, claims=claims, stances=stances,

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Which rule decides each present narrative's mode, how often it is right, and a learned mode head in its place.
 
-`extract/narratives.py` decides endorsed or reported by a cascade: a document that relays a speaker without distance
+`extract/narratives.py` decides endorsed or reported by a cascade: a narrative whose side the author's own stance
+turns against (the taxonomy's `sides`) is reported; otherwise a document that relays a speaker without distance
 endorses (unless the narrative's cues sit in a debunking sentence); a narrative whose cue votes are all in others' words
 is reported; one on the document's leading side is endorsed, on the other side reported; the mode head decides the
 rest. This script counts, over every narrative the gold holds (whether or not the presence head finds it), which
@@ -58,6 +59,8 @@ def only_others(f: nx.DocumentFeatures, j: int) -> bool:
 
 def deciding_rule(f: nx.DocumentFeatures, j: int) -> str:
     """Return the step of the cascade (`narratives.score_features`) that decides narrative j's mode."""
+    if f.against is not None and f.against[j]:
+        return "stance against side"
     if relayed(f, j):
         return "relay"
     if only_others(f, j):
@@ -141,7 +144,7 @@ def main() -> None:
                 for m in sorted(gold.get(n, ())):
                     counts[deciding_rule(f, j), m, (m == nx.ENDORSED) == (endorsed[j] >= 0.5)] += 1
         print(f"{label} set, gold narratives by the step that decides their mode (shipped heads):")
-        for rule in ("relay", "reported cues", "leading side", "other side", "mode head"):
+        for rule in ("stance against side", "relay", "reported cues", "leading side", "other side", "mode head"):
             cells = [f"gold {m}: {counts[rule, m, True]} right, {counts[rule, m, False]} wrong" for m in (nx.ENDORSED, nx.REPORTED)
                      if counts[rule, m, True] + counts[rule, m, False]]
             print(f"  {rule:14s} " + "; ".join(cells))

@@ -68,7 +68,8 @@ def gold_documents(db: str, tax):
         if doc.name in gold:
             spans = document_sentences(doc)
             compared = [(s, e) for s, e in spans if len(doc.text[s:e].split()) >= nx.MIN_WORDS] or spans
-            yield doc, gold[doc.name], nx.narrative_features(doc.text, spans, store.mentions(doc.id), doc.language, tax), compared
+            yield doc, gold[doc.name], nx.narrative_features(doc.text, spans, store.mentions(doc.id), doc.language, tax,
+                                                          store.stances(doc.id)), compared
 
 
 def database_arguments(ap: argparse.ArgumentParser, cross_required: bool = False, vectors: bool = False) -> None:
@@ -191,13 +192,13 @@ def ceiling(items) -> str:
 def choose_top(store, tax, gold, tops: list[int]) -> None:
     """Print leave-one-document-out figures per number of closest sentences, and the nested figure: inside each fold
     the value whose heads fit the other 30 documents best is taken."""
-    docs = [(doc, document_sentences(doc), store.mentions(doc.id)) for doc in store.documents() if doc.name in gold]
-    names = [d.name for d, _, _ in docs]
+    docs = [(doc, document_sentences(doc), store.mentions(doc.id), store.stances(doc.id)) for doc in store.documents() if doc.name in gold]
+    names = [d.name for d, _, _, _ in docs]
     dev28 = [i for i, n in enumerate(names) if not n[:3].isdigit()]
     feats = {}
     for top in tops:
         nx.TOP_SENTENCES = top
-        feats[top] = [(nx.narrative_features(d.text, s, m, d.language, tax), gold[d.name]["pairs"]) for d, s, m in docs]
+        feats[top] = [(nx.narrative_features(d.text, s, m, d.language, tax, st), gold[d.name]["pairs"]) for d, s, m, st in docs]
         pred = lodo(feats[top])
         golds = [g for _, g in feats[top]]
         print(f"top {top}: leave-one-document-out all {f1(pred, golds)} dev28 {f1([pred[i] for i in dev28], [golds[i] for i in dev28])}")
@@ -252,7 +253,8 @@ def main() -> None:
     for doc in ([] if items else store.documents()):
         if doc.name not in gold:
             continue
-        feats = nx.narrative_features(doc.text, document_sentences(doc), store.mentions(doc.id), doc.language, tax)
+        feats = nx.narrative_features(doc.text, document_sentences(doc), store.mentions(doc.id), doc.language, tax,
+                                      store.stances(doc.id))
         items.append((feats, gold[doc.name]["pairs"]))
         langs.append(gold[doc.name]["language"])
         names.append(doc.name)
@@ -262,7 +264,8 @@ def main() -> None:
     if a.cross:
         cross_gold = gold_from(Path(a.cross).parent / "gold")
         cstore = open_store(a.cross)
-        cross = [(nx.narrative_features(d.text, document_sentences(d), cstore.mentions(d.id), d.language, tax), cross_gold[d.name]["pairs"])
+        cross = [(nx.narrative_features(d.text, document_sentences(d), cstore.mentions(d.id), d.language, tax, cstore.stances(d.id)),
+                  cross_gold[d.name]["pairs"])
                  for d in cstore.documents() if d.name in cross_gold]
     keep_vectors(a.vectors, encoder)
     for name in filter(None, a.without.split(",")):

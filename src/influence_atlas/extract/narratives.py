@@ -7,7 +7,8 @@ small presence head, trained by cross-validation on the development set (`traini
 these features into a probability. When the taxonomy names labelled documents, a classifier fitted on them
 decides instead. Whose voice carries the matching sentences (`voice.py`), and whether the narrative sides
 with the document's leading side, decide the mode through the mode head: the author's own words endorse;
-quoted, attributed and debunked words report. `discover_narratives` clusters the sentences the taxonomy
+quoted, attributed and debunked words report; an author whose own stance turns against what a narrative's side
+favours reports it. `discover_narratives` clusters the sentences the taxonomy
 does not cover.
 """
 
@@ -18,6 +19,7 @@ import json
 import math
 import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -29,7 +31,7 @@ from ..errors import InputError, ModelError
 from ..ontology.files import screen_of
 from ..ontology.lexicons import VoiceCues, load_voice_cues
 from ..ontology.narratives import Narrative, Taxonomy, load_taxonomy
-from ..records import Mention, NarrativeHit
+from ..records import Mention, NarrativeHit, Stance
 from ..text.metadata import ANALYSED_LANGUAGES
 from ..text.sentences import rough_sentences
 from .encoder import DIM, encode_sentences
@@ -52,6 +54,8 @@ MODE_FEATURES = ("cue_endorsed", "cue_reported", "author_share", "same_side", "b
 # Classifiers fitted on a taxonomy's labelled documents: narratives with at least LABELLED_MIN_DOCS positives get
 # one; LABELLED_MIN is the probability from which a narrative counts (calibrated by 5-fold cross-validation on
 # SemEval-2025 Task 10, training/narratives/semeval_cv.py).
+# The stance scale's neutral band: a stance under this in size leans neither way (as the gold's whole numbers round).
+STANCE_LEAN = 0.5
 LABELLED_MIN_DOCS = 3
 LABELLED_MIN = 0.8
 LABELLED_L2 = 0.25
@@ -182,6 +186,7 @@ class DocumentFeatures:
     relay: bool = False           # the document relays a speaker without distance (`voice.RelayRule`)
     debunked: np.ndarray | None = None  # per narrative: some of its cues sit in a sentence that debunks
     profile: VoiceProfile | None = None  # how the document uses other voices (`voice.voice_profile`)
+    against: np.ndarray | None = None  # per narrative: the author's own stance turns against its side (`_against_side`)
 
 
 def _actors_by_sentence(sentences: list[tuple[int, int]], mentions: list[Mention]) -> list[set[str]]:
@@ -200,9 +205,22 @@ def _actors_by_sentence(sentences: list[tuple[int, int]], mentions: list[Mention
     return out
 
 
+def _against_side(tax: Taxonomy, stances: Iterable[Stance]) -> np.ndarray:
+    """Return per narrative whether the author's own stance (`holder` empty) turns against its side: hostile (score at
+    or under -STANCE_LEAN) to an actor the side favours or favourable (at or over STANCE_LEAN) to one it opposes, and the
+    other way to none of them."""
+    own = {s.actor: s.score for s in stances if not s.holder}
+    verdict = {}
+    for label, side in tax.sides.items():
+        favoured = [own[a] for a in side.favours if a in own] + [-own[a] for a in side.opposes if a in own]
+        verdict[label] = any(x <= -STANCE_LEAN for x in favoured) and not any(x >= STANCE_LEAN for x in favoured)
+    return np.array([verdict.get(n.side, False) for n in tax.narratives], bool)
+
+
 def narrative_features(text: str, sentences: list[tuple[int, int]], mentions: list[Mention], language: str | None,
-                       taxonomy: Taxonomy | str | Path | None = None) -> DocumentFeatures:
-    """Return the presence and mode features of every narrative of the taxonomy for one document."""
+                       taxonomy: Taxonomy | str | Path | None = None, stances: Iterable[Stance] = ()) -> DocumentFeatures:
+    """Return the presence and mode features of every narrative of the taxonomy for one document (`stances`: the
+    document's stances, whose author's readings say whether it turns against a narrative's side)."""
     tax = _taxonomy(taxonomy)
     cues = load_voice_cues()
     lang = language if language in ANALYSED_LANGUAGES else None
@@ -275,7 +293,7 @@ def narrative_features(text: str, sentences: list[tuple[int, int]], mentions: li
         lead = max(sorted(weight), key=lambda side: weight[side]) if weight and max(weight.values()) > 0 else None
         for j, side in enumerate(sides):
             mode[j, 3] = 0.0 if not side or not lead else (1.0 if side == lead else -1.0)
-    return DocumentFeatures(names, presence, mode, evidence, doc_vec, relay, debunked, profile)
+    return DocumentFeatures(names, presence, mode, evidence, doc_vec, relay, debunked, profile, _against_side(tax, stances))
 
 
 def _relays(profile: VoiceProfile) -> bool:
@@ -324,7 +342,9 @@ def score_features(features: DocumentFeatures, heads: dict | None = None) -> tup
     the development set, this beats the mode head); narratives without a side, or documents without a leading side,
     are left to the mode head. A narrative whose cues all sit in quoted, attributed or debunked words, with at least
     the mode head's `reported_cues_min` weight of them, is reported whatever its side: a critical news story relays
-    the accusations it attributes to others ("has been accused of ...") without making them its own.
+    the accusations it attributes to others ("has been accused of ...") without making them its own. Last, a
+    narrative whose side the author's own stance turns against (the taxonomy's `sides`) is reported, whatever decided
+    before: a story hostile to the actors a side favours tells that side's narratives without advancing them.
     """
     heads = heads or load_heads()
     present = _sigmoid(features.presence @ heads["presence"]["weights"])
@@ -341,11 +361,14 @@ def score_features(features: DocumentFeatures, heads: dict | None = None) -> tup
         # a narrative whose cues sit in a debunking sentence stays reported.
         kept = features.debunked if features.debunked is not None else np.zeros(len(endorsed), bool)
         endorsed = np.where(kept, endorsed, 1.0)
+    if features.against is not None:
+        # An author whose own stance turns against a narrative's side does not advance that side's narratives.
+        endorsed = np.where(features.against, 0.0, endorsed)
     return present, endorsed
 
 
 def find_narratives(doc_id: str, text: str, sentences: list[tuple[int, int]], mentions: list[Mention], language: str | None,
-                    taxonomy: Taxonomy | str | Path | None = None) -> list[NarrativeHit]:
+                    taxonomy: Taxonomy | str | Path | None = None, stances: Iterable[Stance] = ()) -> list[NarrativeHit]:
     """Return the narratives the document endorses or reports, each with a score in [0, 1] and its evidence sentences.
 
     A narrative is present when the presence head (or, for a taxonomy with labelled documents, the classifier fitted on
@@ -354,7 +377,7 @@ def find_narratives(doc_id: str, text: str, sentences: list[tuple[int, int]], me
     tax = _taxonomy(taxonomy)
     if not sentences or not text.strip():
         return []
-    feats = narrative_features(text, sentences, mentions, language, tax)
+    feats = narrative_features(text, sentences, mentions, language, tax, stances)
     heads = load_heads()
     present, endorsed = score_features(feats, heads)
     threshold = heads["presence"]["threshold"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -51,13 +51,25 @@ class Labelled:
 
 
 @dataclass(frozen=True, slots=True)
+class Side:
+    """What a side of the taxonomy stands for: the actors its narratives favour and those they oppose (canonical names
+    of the actor gazetteer). An author hostile to what a side favours, or favourable to what it opposes, does not
+    endorse that side's narratives."""
+
+    favours: tuple[str, ...] = ()
+    opposes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Taxonomy:
-    """A validated narrative taxonomy, the file it came from, and its labelled documents if it names any."""
+    """A validated narrative taxonomy, the file it came from, its labelled documents if it names any, and what its
+    sides stand for if it says."""
 
     narratives: tuple[Narrative, ...]
     source: str
     fingerprint: str
     labelled: Labelled | None = None
+    sides: dict[str, Side] = field(default_factory=dict)
 
     def by_id(self) -> dict[str, Narrative]:
         """Return the narratives keyed by id."""
@@ -90,9 +102,9 @@ def _load(path: str) -> Taxonomy:
     if not isinstance(data.get("narratives"), list) or not data["narratives"]:
         raise OntologyError(f"{p}: expected a mapping with a non-empty 'narratives' list "
                             "(see src/influence_atlas/ontology/narratives.yaml for the format)")
-    unknown = set(data) - {"version", "narratives", "labelled"}
+    unknown = set(data) - {"version", "narratives", "labelled", "sides"}
     if unknown:
-        raise OntologyError(f"{p}: unknown top-level key(s) {', '.join(sorted(map(str, unknown)))}; allowed: version, narratives, labelled")
+        raise OntologyError(f"{p}: unknown top-level key(s) {', '.join(sorted(map(str, unknown)))}; allowed: version, narratives, labelled, sides")
     out: list[Narrative] = []
     seen: set[str] = set()
     for i, item in enumerate(data["narratives"]):
@@ -111,7 +123,26 @@ def _load(path: str) -> Taxonomy:
             raise OntologyError(f"{p}: narrative '{n.id}': parent '{n.parent}' is itself a sub-narrative (two levels at most)")
     digest = hashlib.sha256(raw)
     labelled = _labelled(p, data.get("labelled"), by_id, digest)
-    return Taxonomy(tuple(out), str(p), digest.hexdigest()[:16], labelled)
+    return Taxonomy(tuple(out), str(p), digest.hexdigest()[:16], labelled, _sides(p, data.get("sides"), out))
+
+
+def _sides(path: Path, value: object, narratives: list[Narrative]) -> dict[str, Side]:
+    """Return what each side stands for (`sides: {LABEL: {favours: [...], opposes: [...]}}`), validated: every label
+    must be the side of some narrative of the file."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise OntologyError(f"{path}: 'sides' must map a side label to {{favours: [actors], opposes: [actors]}}")
+    used = {n.side for n in narratives if n.side}
+    out = {}
+    for label, entry in value.items():
+        where = f"{path}: sides.{label}"
+        if label not in used:
+            raise OntologyError(f"{where}: no narrative of this file has side '{label}' (sides used: {', '.join(sorted(used)) or 'none'})")
+        if not isinstance(entry, dict) or not entry or set(entry) - {"favours", "opposes"}:
+            raise OntologyError(f"{where}: expected a mapping with 'favours' and/or 'opposes' (lists of actor names)")
+        out[label] = Side(_strings(where, "favours", entry.get("favours")), _strings(where, "opposes", entry.get("opposes")))
+    return out
 
 
 def _labelled(path: Path, value: object, by_id: dict[str, Narrative], digest) -> Labelled | None:
