@@ -217,6 +217,7 @@ def test_cli_lists_taxonomy_and_discovers(tmp_path, atlas_db):
     listed = runner.invoke(app, ["narratives", "--db", db], env={"COLUMNS": "200"})
     assert listed.exit_code == 0, listed.output
     assert "N1" in listed.output and "C5" in listed.output
+    assert "side pro-russia: favours Russia, Wagner Group" in listed.output and "side critical: opposes Russia" in listed.output
     found = runner.invoke(app, ["narratives", "--discover", "--db", db, "--min-size", "3"], env={"COLUMNS": "200"})
     assert found.exit_code == 0, found.output
     assert "candidate 1" in found.output and "sentences in" in found.output

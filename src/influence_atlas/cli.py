@@ -554,6 +554,11 @@ def narratives(
     for n in taxonomy.narratives:
         table.add_row(n.id, Text(n.name if n.parent is None else f"{n.name} (under {n.parent})"), n.side or "", Text(n.description))
     console.print(table)
+    for label, side in taxonomy.sides.items():
+        stands = [f"{verb} {', '.join(names)}" for verb, names in (("favours", side.favours), ("opposes", side.opposes)) if names]
+        console.print(Text(f"side {label}: {'; '.join(stands)}"))
+    if taxonomy.sides:
+        console.print("a document hostile to what a side favours, or favourable to what it opposes, reports that side's narratives")
     rows = narrative_rows(store)
     if not rows:
         console.print("no narrative hits stored yet: run `atlas analyze` (with `--all` after changing the taxonomy)")
