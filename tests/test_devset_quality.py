@@ -18,7 +18,7 @@ CROSS_ACTORS = SHARED / "corpus" / "cross" / "actors_extra.json"
 
 # Development set (31 documents). One key per line: raise a floor when the system improves, never lower it.
 DEV_FLOORS = {
-    "event_f1": 0.78,
+    "event_f1": 0.79,
     "event_date_exact": 0.83,
     "claim_recall": 0.975,
     "attribution_acc": 0.81,
@@ -33,7 +33,7 @@ DEV_CEILINGS = {
 }
 # The 28 dev documents alone.
 DEV28_FLOORS = {
-    "event_f1": 0.71,
+    "event_f1": 0.72,
     "claim_recall": 0.975,
     "attribution_acc": 0.80,
     "stance_sign_acc": 0.71,
@@ -46,7 +46,7 @@ MAX_CLAIMS_PER_GOLD_CLAIM = 1.5
 # stories, so every such link must earn its place (each was judged by hand with scripts/list_links.py). May only shrink.
 MAX_DEV28_LINKS = 13
 CROSS_FLOORS = {
-    "event_f1": 0.55,
+    "event_f1": 0.56,
     "cross_pair_p": 0.98,
     "cross_pair_r": 0.50,
     "attribution_acc": 0.60,

@@ -7,8 +7,9 @@ Reads an export (cv_events.py's, or a full `atlas export`) and pairs every requi
 events of its document the way score_gold.py does (type, compatible date, a shared actor by the gold alias
 tables), then prints, per document, the unmatched gold events with the closest system event of the same sentence
 and the unmatched system events. `--causes` counts the misses instead, by language and cause: no event in the
-gold quote's sentence, an event there of another type, of the type with an incompatible date, with no shared
-actor, or one already matched to another gold event; for the cross-source set also every gold same_event document
+gold quote's sentence (or one of the gold type that the stage built there and then merged into another telling of
+the document), an event there of another type, of the type with an incompatible date, with no shared actor, or one
+already matched to another gold event; for the cross-source set also every gold same_event document
 pair, by whether both tellings are matched and whether a same_event link of the export joins the two documents.
 """
 
@@ -17,9 +18,12 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+from functools import lru_cache
 from pathlib import Path
 
 from devset import CORPUS, SHARED, _norm, gold_files, load_devset
+from influence_atlas.extract import events as ev_mod
+from influence_atlas.ontology import load_actor_catalog
 
 _spec = importlib.util.spec_from_file_location("score_gold", SHARED / "tools" / "score_gold.py")
 score_gold = importlib.util.module_from_spec(_spec)
@@ -49,12 +53,18 @@ def _quote_span(text: str, sentences: list[tuple[int, int]], quote: str) -> tupl
     return None
 
 
-def miss_cause(ge: dict, span, sys_ev: list[dict], alias) -> str:
-    """Say why a required gold event found no system event: the first failing test among the events of its sentence."""
+def miss_cause(ge: dict, span, sys_ev: list[dict], alias, unmerged: list | None = None) -> str:
+    """Say why a required gold event found no system event: the first failing test among the events of its sentence.
+
+    `unmerged` (the document's events before `merge_duplicate_events`) tells a telling of the gold type that was
+    extracted in the sentence and then folded into another telling apart from one never extracted.
+    """
     if span is None:
         return "quote not found"
     near = [(i, se) for i, se in enumerate(sys_ev) if se.get("start") is not None and se["start"] < span[1] and se["end"] > span[0]]
     if not near:
+        if any(e.type == ge["type"] and e.start < span[1] and e.end > span[0] for e in unmerged or ()):
+            return "merged into another telling"
         return "no event in sentence"
     typed = [(i, se) for i, se in near if se["type"] == ge["type"]]
     if not typed:
@@ -67,6 +77,20 @@ def miss_cause(ge: dict, span, sys_ev: list[dict], alias) -> str:
     if not acted:
         return "actors"
     return "taken by another gold event"
+
+
+@lru_cache(maxsize=None)
+def unmerged_events(name: str, which: str) -> list:
+    """Return a document's events as the event stage builds them, before it merges tellings of one happening."""
+    p = next(p for p in load_devset(which=which) if p.doc.name == name)
+    d = p.doc
+    published = d.published if d.published and not d.published_estimated else None
+    merge = ev_mod.merge_duplicate_events
+    ev_mod.merge_duplicate_events = lambda events: events
+    try:
+        return ev_mod.extract_events(d.id, d.text, p.sentences, p.mentions, load_actor_catalog(()), d.language, published, detector=None)
+    finally:
+        ev_mod.merge_duplicate_events = merge
 
 
 def causes(ex: dict, which: str, alias) -> None:
@@ -88,7 +112,7 @@ def causes(ex: dict, which: str, alias) -> None:
             if ge.get("optional"):
                 continue
             cause = "matched" if gi in pairs else miss_cause(
-                ge, _quote_span(p.doc.text, p.sentences, ge["evidence"]), sys_ev, alias)
+                ge, _quote_span(p.doc.text, p.sentences, ge["evidence"]), sys_ev, alias, unmerged_events(name, which))
             row = table.setdefault(cause, {"en": 0, "fr": 0})
             row[lang] = row.get(lang, 0) + 1
             if cause != "matched":
