@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from influence_atlas.errors import OntologyError
-from influence_atlas.extract.stance import find_stances
+from influence_atlas.extract.stance import find_stances, lexicon_stances
 from influence_atlas.nlp import parse
 from influence_atlas.ontology import load_actor_catalog
 from influence_atlas.ontology.lexicons import load_stance_lexicon
@@ -139,6 +139,43 @@ def test_words_inside_names_and_what_actors_fight_do_not_judge_them():
     got = stances(text, "en")
     assert abs(got["Mali"].score) < 0.5 and abs(got["Niger"].score) < 0.5
     assert abs(got["United Nations"].score) < 0.5
+
+
+@pytest.mark.parametrize("text, language, blamed, acting", [
+    ("Freedonia adopted sanctions against the Sylvanian Guard for torture and summary executions.", "en", "Sylvanian Guard", "Freedonia"),
+    ("Freedonia sanctioned the Sylvanian Guard over serious human rights violations.", "en", "Sylvanian Guard", "Freedonia"),
+    ("Freedonia recalled its measures against the Sylvanian Guard, which is involved in torture.", "en", "Sylvanian Guard", "Freedonia"),
+    ("La Freedonie a adopté des sanctions contre la Garde sylvanienne, accusée de torture.", "fr", "Sylvanian Guard", "Freedonia"),
+])
+def test_the_fault_an_act_answers_is_its_targets_not_the_actors(tmp_path, monkeypatch, text, language, blamed, acting):
+    """Sanctions, measures or condemnation against an actor "for" / "over" / "involved in" a fault: the lexicon's hostile
+    words of the fault are said of the target, not of the actor that acts."""
+    monkeypatch.setenv("ATLAS_ACTORS", str(_made_up_actors(tmp_path)))
+    got = lexicon_words(text, language)
+    assert got.get(blamed, 0.0) <= -0.5
+    assert got.get(acting, 0.0) == 0.0
+
+
+def test_an_act_against_someone_is_said_of_its_object_not_its_agent(tmp_path, monkeypatch):
+    monkeypatch.setenv("ATLAS_ACTORS", str(_made_up_actors(tmp_path)))
+    got = lexicon_words("The Sylvanian Guard, sanctioned by Freedonia, left the capital.", "en")
+    assert got.get("Sylvanian Guard", 0.0) <= -0.5 and got.get("Freedonia", 0.0) == 0.0
+    got = lexicon_words("A trading house sanctioned by Freedonia paid the Sylvanian Guard in gold.", "en")
+    assert got.get("Freedonia", 0.0) == 0.0 and got.get("Sylvanian Guard", 0.0) == 0.0
+
+
+def lexicon_words(text: str, language: str) -> dict[str, float]:
+    """Return the stance lexicon's reading per actor (evaluative words only: the grammar under test)."""
+    doc, mentions, sentences = analyse(text, language)
+    return {st.actor: st.score for st in lexicon_stances(doc.id, doc.text, sentences, mentions, doc.language)}
+
+
+def _made_up_actors(tmp_path):
+    path = tmp_path / "actors.yaml"
+    path.write_text("version: 1\nactors:\n  - name: Freedonia\n    kind: state\n    aliases: [Freedonie, la Freedonie]\n"
+                    "  - name: Sylvanian Guard\n    kind: armed_group\n    aliases: [Garde sylvanienne, la Garde sylvanienne]\n",
+                    encoding="utf-8")
+    return path
 
 
 def test_bad_stance_lexicon_names_file_and_entry(tmp_path):

@@ -67,6 +67,7 @@ class _Target:
 
 
 _ADJACENT = re.compile(r"^\s*(?:[\w-]+\s+)?$")
+_OBJECT_GAP = re.compile(r"^\s+(?:[\w'’-]+\s+){0,2}$")  # a verb's object: at most an article and one word between
 
 
 def _pick(lexicon_part: dict[str, re.Pattern], language: str | None) -> list[re.Pattern]:
@@ -149,6 +150,11 @@ def _holders(text: str, cue_start: int, cue_end: int, polarity: float, seg: Segm
         gap = text[max(seg.start, t.start - 30) : t.start]
         return any(p.search(gap) for p in against) or (t.start >= cue_end and bool(lexicon.grammar.of_after.match(text[cue_end : t.start])))
 
+    def opposed(t: _Target) -> bool:
+        # The actor is the target of an act against it: "sanctions against X", "condemned X".
+        return victim(t) or any(re.compile(r"(?:" + p.pattern + r")\s+(?:[\w'’-]+\s+){0,2}$", re.I).search(text[max(seg.start, t.start - 40) : t.start])
+                                for p in _pick(lexicon.opposing, language))
+
     if polarity < 0:
         window = max(seg.start, cue_start - 40)
         for p in _pick(lexicon.opposing, language):
@@ -161,17 +167,25 @@ def _holders(text: str, cue_start: int, cue_end: int, polarity: float, seg: Segm
     overlapping = [t for t in inside if t.start < cue_end and cue_start < t.end]
     before = [t for t in inside if t.end <= cue_start]
     after = [t for t in inside if t.start >= cue_end]
+    # A hostile word that is itself an act against someone ("sanctioned") is said of what it acts on, never of its agent.
+    act = polarity < 0 and any(p.fullmatch(text[cue_start:cue_end]) for p in _pick(lexicon.opposing, language))
+    if act and after and lexicon.grammar.agent_after.match(text[cue_end : after[0].start]):
+        after = []  # "sanctioned by the United States": what is sanctioned comes before
     if overlapping:
         chosen = overlapping[0]  # the word is part of the name ("Russian mercenaries")
     elif after and re.fullmatch(r"\s*", text[cue_end : after[0].start]) and not victim(after[0]) and not (
             before and re.search(r"['’]s\s*$", text[before[-1].end : cue_start])):
         chosen = after[0]  # "advancing Ruritanian troops", "the Freedonian contractor Blackhill Group"
+    elif act and after and _OBJECT_GAP.match(text[cue_end : after[0].start]):
+        chosen = after[0]  # "France sanctioned the group": a word that is itself an act against someone is said of its object
     elif before and _ADJACENT.match(text[before[-1].end : cue_start].replace("’s", "").replace("'s", "")):
         chosen = before[-1]  # "Western dominance", "Russia's brutal war"
     elif after and _ADJACENT.match(text[cue_end : after[0].start]) and not victim(after[0]):
         chosen = after[0]  # "retreating French forces"
     elif after and lexicon.grammar.agent_after.match(text[cue_end : after[0].start]):
         chosen = after[0]  # "atrocities by Wagner", "abandoned by Western forces"
+    elif polarity < 0 and before and lexicon.grammar.reason_after.match(text[before[-1].end : cue_start]) and opposed(before[-1]):
+        chosen = before[-1]  # "sanctions against Wagner for torture": the fault the act answers is its target's
     else:
         subjects = [t for t in before if not victim(t) and (not lexicon.grammar.preposition_before.search(text[max(seg.start, t.start - 25) : t.start])
                                                             or lexicon.grammar.head_of.search(text[max(seg.start, t.start - 40) : t.start]))]

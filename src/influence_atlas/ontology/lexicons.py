@@ -27,12 +27,13 @@ class StanceGrammar:
     of_after: re.Pattern  # "of" opens the gap after a word
     of_name: re.Pattern  # the gap between a coordinated member and the name completing it is "of (the)"
     agent_after: re.Pattern  # "by", "linked to" ... fill the gap between a word and the actor doing it
+    reason_after: re.Pattern  # "for", "involved in" ... fill the gap between an act's target and the fault it is blamed for
     coordinated: re.Pattern  # the gap between two coordinated actors
     latter: tuple[str, ...]  # anaphora that point at the last actor named
 
 
 GRAMMAR_LISTS = ("prepositions", "articles", "definite_articles", "elided_articles", "elided_prepositions", "head_nouns", "of",
-                 "agent_links", "coordinators", "coordinated_determiners", "coordinated_nouns", "latter")
+                 "agent_links", "reason_links", "coordinators", "coordinated_determiners", "coordinated_nouns", "latter")
 
 
 def _grammar_lists(p: Path, value: object, whole: bool) -> dict[str, list]:
@@ -62,6 +63,7 @@ def _grammar(where: str, value: dict[str, list]) -> StanceGrammar:
         of_after=re.compile(rf"^\s+{alt['of']}\s*", re.I),
         of_name=re.compile(rf"^\s*{alt['of']}\s*(?:the\s+)?$", re.I),
         agent_after=re.compile(rf"^\s+(?:(?:[\w-]+\s+){{0,3}}?{alt['agent_links']}\s+)+{definite}?(?:[\w-]+\s+){{0,3}}?$", re.I),
+        reason_after=re.compile(rf"^\s*,?\s*(?:[\w-]+\s+){{0,3}}?{alt['reason_links']}\s+(?:[\w'’-]+\s+){{0,4}}?$", re.I),
         coordinated=re.compile(rf"^\s*(?:,|,?\s*{alt['coordinators']})\s*(?:{alt['coordinated_determiners']}\s+|"
                                rf"{alt['coordinated_nouns']}\s+){{0,4}}$", re.I),
         latter=tuple(str(w).lower() for w in value["latter"]),
