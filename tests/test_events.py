@@ -356,7 +356,7 @@ def test_a_body_of_a_state_brings_its_state_but_never_makes_a_second_party():
 
 def test_a_group_described_as_having_fought_somewhere_is_no_clash_but_fighting_an_enemy_is():
     # A relative clause that tells what a group has done over the years describes it; it reports no battle.
-    described = _events("The company, which fought alongside Russian troops in Syria, signed a new contract with Mali in 2023.")
+    described = _events("The contractor, which fought beside Russian troops in Syria, signed a new contract with Mali in 2023.")
     assert not [e for e in described if e.type == "armed_clash"]
     fought = _events("On 3 May 2022, Malian soldiers fought against JNIM militants near Mopti.")
     assert [e for e in fought if e.type == "armed_clash"]

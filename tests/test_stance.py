@@ -143,7 +143,7 @@ def test_words_inside_names_and_what_actors_fight_do_not_judge_them():
 
 @pytest.mark.parametrize("text, language, blamed, acting", [
     ("Freedonia adopted sanctions against the Sylvanian Guard for torture and summary executions.", "en", "Sylvanian Guard", "Freedonia"),
-    ("Freedonia sanctioned the Sylvanian Guard over serious human rights violations.", "en", "Sylvanian Guard", "Freedonia"),
+    ("Freedonia sanctioned the Sylvanian Guard over repeated human rights violations.", "en", "Sylvanian Guard", "Freedonia"),
     ("Freedonia recalled its measures against the Sylvanian Guard, which is involved in torture.", "en", "Sylvanian Guard", "Freedonia"),
     ("La Freedonie a adopté des sanctions contre la Garde sylvanienne, accusée de torture.", "fr", "Sylvanian Guard", "Freedonia"),
 ])
