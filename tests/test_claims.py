@@ -399,3 +399,68 @@ def test_a_group_named_as_such_speaks_and_a_state_s_demonym_alone_does_not():
 
     assert sources("Western countries accused Moscow of sending mercenaries to the region last year.") == ["The West"]
     assert sources("Russian officials said the convoy had left the capital on Monday.") == ["Russia"]
+
+
+@pytest.mark.parametrize("text,sources", [
+    # A figure before a group does not hide it as the clause's subject; one after a preposition is no subject's.
+    ("In March, 9 Western countries met in Oslo and accused Moscow of paying the contractors who guard the gold mines.",
+     ["The West"]),
+    ("En mars, 9 pays occidentaux ont publié ensemble une lettre qui critique la présence de contractuels armés.",
+     ["The West"]),
+    ("The arrival of 300 foreign contractors near the gold mines was criticised in March.", [None]),
+    # A state's presidency speaks for the state; making it clear is saying.
+    ("The Chadian presidency made it clear on Friday that the 200 foreign advisers would stay until June.", ["Chad"]),
+    ("La présidence malienne a fait savoir que les 200 conseillers étrangers resteraient jusqu'en juin.", ["Mali"]),
+    # A pronoun after a conjunction is a reporting verb's subject: the person the sentence named before it.
+    ("The plan dates from the time of Pavel Horak, who toured the mines in 2019 while he claimed that the company employed "
+     "5,000 workers.", ["Pavel Horak"]),
+    ("Le ministre Ivo Marek a reçu l'ambassadeur lundi et il a déclaré que 300 conseillers resteraient au pays.", ["Ivo Marek"]),
+    # Two people named before it: the order alone does not tell which one the pronoun stands for.
+    ("Senator Ana Varga, who met Pavel Horak in May, left early because she believed that the 40 votes were lost.", [None]),
+])
+def test_sources_of_one_sentence(text, sources):
+    assert [c.attributed_to for c in _analysis(text)[1].claims] == sources
+
+
+def test_a_quotation_that_goes_on_after_its_speaker_is_named_keeps_the_speaker():
+    claims = _analysis("“Our embassy keeps a close watch on the northern provinces,” the Freedonian foreign ministry said "
+                       "on Tuesday. “At least 40 civilians have died there since January.”\n\n“Nothing has changed on "
+                       "the ground since 2021.”")[1].claims
+    sources = {c.text[:12]: c.attributed_to for c in claims}
+    assert sources["“At least 40"] == sources["“Our embassy"] and sources["“Our embassy"]
+    # A quotation in the next paragraph is not the same speaker's.
+    assert sources.get("“Nothing has") is None
+
+
+def test_a_name_inside_a_quotation_is_not_the_relay_of_its_speaker():
+    claims = _analysis("“The Wagner Group reported no losses in the olive groves south of the airport,” said Ivo Marek, a "
+                       "researcher at Amnesty International.")[1].claims
+    assert [(c.attributed_to, c.relayed_by) for c in claims] == [("Ivo Marek", None)]
+    # A described speaker after the quotation, and a quotation opened in the sentence before.
+    claims = _analysis("“The convoy left the depot on Monday. Moscow said 300 more trucks would come by May,” the minister "
+                       "added.")[1].claims
+    assert [c.attributed_to for c in claims][-1] == "the minister"
+
+
+def test_a_name_a_described_source_tells_of_is_not_the_source():
+    claims = _analysis("Two surveys about the Wagner Group found that 2,000 fighters were flown to Libya in "
+                       "2020.")[1].claims
+    assert [c.attributed_to for c in claims] == [None]
+
+
+def test_a_personal_pronoun_never_refers_back_to_a_thing_or_a_body_described():
+    claims = _analysis("The bulletin said the bridge to the port was closed for 12 hours on Monday. He added that 30 "
+                       "drivers were stuck on the ramp.")[1].claims
+    assert [c.attributed_to for c in claims] == ["the bulletin", None]
+
+
+def test_they_never_refers_back_to_one_person():
+    claims = _analysis("Ivo Marek said on Monday that 40 soldiers had been killed in the north. Even so, because they "
+                       "alleged that the raid came from across the border, the talks stalled for 12 days.")[1].claims
+    assert [c.attributed_to for c in claims] == ["Ivo Marek", None]
+
+
+def test_a_definite_description_of_a_thing_is_not_the_person_named_before():
+    claims = _analysis("Ivo Marek said on Monday that the officer had been dismissed after 12 complaints.\n\nThe statement "
+                       "adds that the officer may challenge the dismissal before 1 May.")[1].claims
+    assert [c.attributed_to for c in claims] == ["Ivo Marek", "the statement"]

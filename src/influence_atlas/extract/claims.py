@@ -191,8 +191,12 @@ def _subject_before(sent: _Sentence, end: int, cues: VoiceCues, language: str | 
     if pronouns:
         m = re.search(rf"(?<!\w)(?:{pronouns.pattern})\s*$", text[c0:stop], re.I)
         lead = text[c0:stop][:m.start()] if m else ""
-        if m and re.fullmatch(rf"(?:{w['pronoun_leads']})?", lead.strip(" ,")) or (m and re.search(r"[,]\s*$", lead)):
+        if m and (re.fullmatch(rf"(?:{w['pronoun_leads']})?", lead.strip(" ,")) or re.search(r"[,]\s*$", lead)):
             return "", m.group(0), c0 + m.start(), False
+        if m and re.search(rf"\b(?:{w['coordinators']}|{w['clause_joints']}|{w['subordinators']})\s*$", lead, re.I):
+            # "while she warned that", "et il a déclaré": a pronoun after a conjunction opens a clause of its own, the
+            # sentence's source when nothing else in it names one.
+            return "", m.group(0), c0 + m.start(), True
     if nouns:
         found = _described_subject(sent, c0, stop, end, cues, language)
         if found is None and "," in text[stop:end]:
@@ -237,6 +241,8 @@ def _named_subject(sent: _Sentence, c0: int, stop: int, end: int, rel: bool, cue
         if s[3] in ("named", "unknown") and nouns and re.search(rf"(?:{nouns.pattern})\s+{w['place_prepositions']}\s+(?:{w['articles']}\s*)?$",
                                                    text[c0:s[0]], re.I):
             break  # "a senior official in X said": an unknown name after a described source only says where it is
+        if nouns and re.search(rf"(?:{nouns.pattern})\s+{w['topic_prepositions']}\s+(?:{w['articles']}\s*)?$", text[c0:s[0]], re.I):
+            break  # "two surveys about X found": a name after a described source is what it tells of
         between = text[s[1]:stop]
         if between.strip(" ’'s") == "" or re.fullmatch(r"\s*\([^)]{1,40}\)\s*", between) or (
                 s[0] > 0 and text[s[0] - 1] == "(" and re.fullmatch(r"\)\s*", between)):
@@ -302,15 +308,18 @@ def _clause_subject(sent: _Sentence, end: int) -> tuple[int, int, str] | None:
     """Return (start, end, source) of the named subject of the clause that ends at `end`: the first person or body named
     in it that no preposition governs ("Ayant été vu au Mali, X a fait ..." -> X)."""
     text = sent.text
-    w = _words().w
+    wd = _words()
+    w = wd.w
     c0 = max([m.end() for m in re.finditer(r"[;:“”«»\"—–]", text[:end])] + [0])
+    # What may open the subject's phrase: an article, a determiner or a figure ("the 9 member states", "trois pays voisins").
+    opening = rf"(?:(?:{w['articles']}|{wd.determiner}|\d[\d.,]*)(?:\s+|(?<=['’])))*"
     for s in sent.spans:
         if s[0] < c0 or s[1] > end:
             continue
         if "," in text[s[1]:end]:
             continue  # the subject governs the clause the participle ends, with no other clause between them
-        if re.search(r"\w", text[c0:s[0]]) and not re.search(rf"(?:,|^\s*{w['articles']})\s*$", text[c0:s[0]], re.I):
-            continue  # it opens the clause (perhaps after an article), or follows an introductory phrase
+        if re.search(r"\w", text[c0:s[0]]) and not re.search(rf"(?:,\s*|^\s*){opening}$", text[c0:s[0]], re.I):
+            continue  # it opens the clause (perhaps after an article or a figure), or follows an introductory phrase
         if re.search(rf"\b{w['prepositions']}\s+(?:{w['articles']}\s*)?$", text[c0:s[0]], re.I):
             continue
         if re.search(rf"\b{w['relatives_or_that']}\s+$", text[c0:s[0]], re.I):
@@ -393,11 +402,45 @@ def attribute(sentence: str, offset: int, mentions: list[Mention], kinds: dict[s
     m = unnamed.search(sentence) if unnamed else None
     if m:
         weak.append((m.start(), Attribution(UNNAMED_REPORTS, m.group(0), m.group(0).lower())))
-    found = found or weak  # the weak sources count only when nothing else names one
+    found = _outside_quotation(sentence, found or weak)  # the weak sources count only when nothing else names one
     if not found:
         return _NONE
     found.sort(key=lambda x: (x[0], -len(x[1].source or "")))
-    return _with_relay(sentence, found)
+    chosen = _with_relay(sentence, found)
+    return _named_before(sent, chosen, next((at for at, att in found if att is chosen), 0), kinds)
+
+
+def _named_before(sent: _Sentence, att: Attribution, at: int, kinds: dict[str, str]) -> Attribution:
+    """Return a pronoun source ("she warned that") read as the person the sentence names before it, outside a quotation
+    ("Beside X, who ..., while she warned that ..."), when it names one and only one; else the attribution as it is (the
+    caller resolves the pronoun from the sentences before)."""
+    if not att.pronoun or at <= 0:
+        return att
+    from .voice import quoted_spans
+
+    quotes = quoted_spans(sent.text)
+    w = _words().w
+    # (Not one a preposition governs, "Unlike X, she said", unless a relative clause makes them its subject: "beside X, who ...".)
+    people = [s for s in sent.spans if s[1] <= at and s[3] in ("person", "named") and not any(q0 <= s[0] < q1 for q0, q1 in quotes)
+              and (not re.search(rf"\b{w['prepositions']}\s+(?:{w['articles']}\s*)?$", sent.text[:s[0]], re.I)
+                   or re.match(rf",?\s*{w['relatives']}\b", sent.text[s[1]:], re.I))]
+    if len({s[2] for s in people}) != 1 or not _agrees(att.words or "", people[-1][2], kinds):
+        return att  # (two people named before it: which one the pronoun stands for is not told by the order alone)
+    return replace(att, source=people[-1][2], pronoun=False)
+
+
+def _outside_quotation(sentence: str, found: list[tuple[int, Attribution]]) -> list[tuple[int, Attribution]]:
+    """Return the sources found without those inside a quotation whose speaker a frame right after it names ("“X added
+    ...,” said Y", "“...,” the minister added", "« ... », a-t-il déclaré"): the quotation's words are the speaker's,
+    whoever they name."""
+    for at, _ in found:
+        close = re.search(r"[\"”»]\s*,?\s*$", sentence[:at])
+        if not close or (close.group(0)[0] == '"' and sentence[:at].count('"') % 2):
+            continue  # (a straight quotation mark that opens a quotation, 'quoted "senior officials" as saying')
+        # (No opening mark before it: the quotation opened in a sentence before and runs from this one's start.)
+        opening = max(0, *(sentence.rfind(mark, 0, close.start()) for mark in "“«\""))
+        return [(a, x) for a, x in found if not opening <= a < close.start()]
+    return found
 
 
 def _frame_sources(sent: _Sentence, cues: VoiceCues, language: str | None) -> list[tuple[int, Attribution]]:
@@ -576,11 +619,13 @@ def _resolve(att: Attribution, thread: list[Attribution], kinds: dict[str, str] 
             heads = {_head(t.source)} | (_nouns(t.words) if t.words and t.source[:1].isupper() else set())
             if len(head) > 2 and t.source != att.source and head in heads:
                 return replace(att, source=t.source)
-        # A singular definite description after a named person ("the official", "le responsable malien") is that person.
+        # A singular definite description after a named person ("the official", "le responsable malien") is that person;
+        # not one of a thing or a body ("the statement", "the bulletin").
         people = [t.source for t in named
                   if (kinds or {}).get(t.source, "person" if t.source[:1].isupper() and " " in t.source else None) == "person"]
         first = desc[1] if len(desc) > 1 else ""
-        if people and not first.endswith(("s", "x")) and len(desc) <= 4:
+        thing = re.fullmatch(_words().w["thing_nouns"], head, re.I)
+        if people and not first.endswith(("s", "x")) and len(desc) <= 4 and not thing:
             return replace(att, source=people[-1])
     elif att.source and named and re.match(rf"(?:{_words().w['another']})\s", att.words or att.source, re.I):
         # One more source of a kind named before ("another officer" after "a Malian army officer"): not that person,
@@ -619,12 +664,14 @@ def _agrees(words: str, source: str, kinds: dict[str, str]) -> bool:
         kind = "named"  # a name the catalogue lacks: most often a person's
     one = re.search(rf"(?<!\w){w['personal_pronouns']}(?!\w)", words, re.I)
     if one:
-        if kind is None:  # a described source: one person ("the source", "un responsable"), not several
+        if kind is None:  # a described source: one person ("the source", "un responsable"), not several nor a thing
             head = (_core(source).split() or [""])[-1]
+            if re.fullmatch(w["thing_nouns"], head, re.I):
+                return False
             return not head.endswith(("s", "x")) or head.endswith("ss")  # "a witness", not "witnesses"
         return kind in ("person", "named")
-    if re.search(rf"(?<!\w){w['thing_pronouns']}(?!\w)", words, re.I):
-        return kind not in ("person", "named")
+    if re.search(rf"(?<!\w)(?:{w['thing_pronouns']}|{w['plural_pronouns']})(?!\w)", words, re.I):
+        return kind not in ("person", "named")  # ("it" / "they" said: a body, a state, sources; not one person)
     return True
 
 
@@ -654,6 +701,20 @@ def _introduced(text: str, sentences: list[tuple[int, int]], quote: tuple[int, i
             return done[j]
         return None
     return None
+
+
+def _quote_goes_on(text: str, sentences: list[tuple[int, int]], i: int, quote: tuple[int, int],
+                   done: list[Attribution]) -> Attribution | None:
+    """Return the speaker of a quotation that follows, in the same paragraph, a sentence quoting a speaker the text names
+    ("“...,” the ministry said. “...”"): the quotation goes on with the same speaker's words."""
+    from .voice import quoted_spans
+
+    if i == 0 or not done[i - 1].source:
+        return None
+    s, e = sentences[i - 1]
+    if "\n" in text[e:quote[0]] or text[e:quote[0]].strip():
+        return None
+    return done[i - 1] if any(s <= q0 < e for q0, _ in quoted_spans(text)) else None
 
 
 def _named_above(text: str, quote: tuple[int, int], mentions: list[Mention], kinds: dict[str, str]) -> Attribution | None:
@@ -831,7 +892,7 @@ def _attributions(text: str, spans: list[tuple[int, int]], mentions: list[Mentio
             # ("RT said on Twitter: “...”") or named on the line above it.
             speaker = _introduced(text, spans, quoted[i], out) or _named_above(text, quoted[i], mentions, kinds)
             if speaker is None and att.source is None:
-                speaker = _testimony(text, quoted[i], mentions, kinds)
+                speaker = _testimony(text, quoted[i], mentions, kinds) or _quote_goes_on(text, spans, i, quoted[i], out)
             att = speaker if speaker else att
         owner = _channel_owner(att, text, s, e, mentions, kinds)
         if owner:

@@ -17,7 +17,7 @@ CLAIM_CUE_NAMES = (
     "inverted_verbs", "listener_verbs", "participle_adverbs", "agent_prepositions", "agent_phrase_end", "relay_links",
     "relay_breaks", "bare_sources", "definite", "citation_words", "personal_pronouns", "thing_pronouns",
     "source_qualifiers", "complementizers", "state_members", "recipient_prepositions",
-    "channel_nouns", "possessives", "another",
+    "channel_nouns", "possessives", "another", "topic_prepositions", "subordinators", "thing_nouns", "plural_pronouns",
 )
 
 
