@@ -196,3 +196,70 @@ def test_a_capitalised_common_word_the_document_also_writes_in_lower_case_is_not
     mentions, actors = linker.link_actors("d", text, ents, catalog)
     # "Media" is never written in lower case here, so it stays: the rule reads the document, not a word list.
     assert [m.text for m in mentions] == ["Media", "Zorvath Commission"]
+
+
+def test_bylines_and_picture_credits_name_people_the_tagger_missed():
+    from influence_atlas.extract import actors as linker
+
+    catalog = load_actor_catalog()
+    text = ("Drones over the border\n\nBy Lorna Vetch and Amadou Kessé\n\nBy March 2023, the junta had changed course.\n"
+            "A convoy near Gao. (Imre Baltazar/AP)\n© 2021 OLEG SEMYRIN/AFP via Getty Images\n(Photo : Inès Da Cunha)\n"
+            "Sources: Reuters/AFP and (Burkina Faso/Mali) archives. MOSCOW (Sahel Wire News / Sputnik) - Talks began.")
+    mentions, actors = linker.link_actors("d", text, [], catalog)
+    credited = [(m.text, m.actor) for m in mentions if m.extractor == "credit"]
+    assert credited == [("Lorna Vetch", "Lorna Vetch"), ("Amadou Kessé", "Amadou Kessé"),
+                        ("Imre Baltazar", "Imre Baltazar"), ("OLEG SEMYRIN", "OLEG SEMYRIN"), ("Inès Da Cunha", "Inès Da Cunha")]
+    assert actors and all(not a.known for a in actors if a.name in dict(credited))
+    # A line opened by "By" that is not a list of names names nobody; a tagged name is not read twice.
+    tagged = text.index("Lorna")
+    mentions, _ = linker.link_actors("d", text, [(tagged, tagged + 11, "PERSON")], catalog)
+    assert [m.extractor for m in mentions if m.text == "Lorna Vetch"] == ["ner"]
+
+
+def test_a_name_the_tagger_cut_in_two_is_one_person():
+    from influence_atlas.extract import actors as linker
+
+    catalog = load_actor_catalog()
+    text = "The country is led by Teodoro Ulimbo Nsue Mbasogo, in power since 1979, and Ana Ru met Ivo Pel."
+    first, second = text.index("Teodoro"), text.index("Nsue")
+    ents = [(first, second - 1, "PERSON"), (second, second + 12, "PERSON"),
+            (text.index("Ana"), text.index("Ana") + 6, "PERSON"), (text.index("Ivo"), text.index("Ivo") + 7, "PERSON")]
+    mentions, _ = linker.link_actors("d", text, ents, catalog)
+    assert [m.actor for m in mentions if m.label == "PERSON"] == ["Teodoro Ulimbo Nsue Mbasogo", "Ana Ru", "Ivo Pel"]
+
+
+def test_descriptors_titles_and_cut_names_are_not_part_of_an_organisation():
+    from influence_atlas.extract import actors as linker
+
+    catalog = load_actor_catalog()
+    text = ("An analyst at the International Crisis Group NGO said so. La visite menée par le Président sud-africain. "
+            "Le ministre de l'Administration territoriale et de la Décentralisation a parlé.")
+    ents = [(text.index("International"), text.index(" said"), "ORG"), (text.index("Président"), text.index(" sud"), "ORG"),
+            (text.index("Administration"), text.index(" Décentralisation"), "ORG")]
+    mentions, _ = linker.link_actors("d", text, ents, catalog)
+    assert [(m.text, m.actor) for m in mentions if m.label in ("ORG", "PERSON")] == [
+        ("International Crisis Group", "International Crisis Group")]
+
+
+def test_an_acronym_inside_a_line_in_capitals_may_be_a_common_word():
+    from influence_atlas.extract import actors as linker
+
+    catalog = load_actor_catalog()
+    text = "LE RETOUR DU GROUPE WAGNER AU MALI\n\nLa Russie est revenue au Mali. L'AU et la CEDEAO ont réagi."
+    mentions, _ = linker.link_actors("d", text, [], catalog)
+    assert [m.text for m in mentions if m.actor == "African Union"] == ["AU"]
+    assert mentions[[m.text for m in mentions].index("AU")].start > text.index("\n")
+    # Where the document never writes the word in lower case, the acronym in capitals stands.
+    mentions, _ = linker.link_actors("d", "APPEL DE LA CEDEAO ET DE LA AU SUR LE MALI\n\nLes chefs d'État se sont réunis.", [], catalog)
+    assert [m.actor for m in mentions if m.text == "AU"] == ["African Union"]
+
+
+def test_a_channel_named_after_its_country_and_instructors_of_a_state():
+    from influence_atlas.extract import actors as linker
+
+    catalog = load_actor_catalog()
+    text = "The Russia 1 TV channel showed Russian instructors in Bangui; “Russia 1” also aired des instructeurs russes."
+    mentions, _ = linker.link_actors("d", text, [], catalog)
+    assert [(m.text, m.actor) for m in mentions if m.actor] == [
+        ("Russia 1 TV channel", "Russia-1"), ("Russian instructors", "Russia"), ("Russia 1", "Russia-1"),
+        ("instructeurs russes", "Russia")]

@@ -15,6 +15,7 @@ EXTRACTOR_GAZETTEER = "gazetteer"
 EXTRACTOR_NER = "ner"
 EXTRACTOR_SHORT_FORM = "short-form"
 EXTRACTOR_OFFICE = "office"
+EXTRACTOR_CREDIT = "credit"
 
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 _FIND_BLOCK = 100_000
@@ -24,6 +25,7 @@ _THE = re.compile(rf"^{_WORDS.any('catalogue_articles')}\s+", re.I)
 _LEADING = re.compile(rf"^{_WORDS.any('leading_articles')}\s+", re.I)
 _TRAILING = re.compile(r"(?:['’]s|['’])$|[\s,.;:!?()\[\]\"“”«»-]+$")
 _NAME_GLUE = _WORDS.words("name_glue") | {"-", "'", "&", "’"}
+_DESCRIPTORS = _WORDS.words("organisation_descriptors")
 _FACILITY = re.compile(rf"\b({_WORDS.any('facility_heads')})$", re.I)
 _NON_ACTOR_HEAD = re.compile(rf"^({_WORDS.any('non_actor_heads')})\b", re.I)
 _NON_NAME_PREFIX = re.compile(_WORDS.any("non_name_prefixes"), re.I)
@@ -40,6 +42,18 @@ _OFFICE_STATE_BEFORE = re.compile(r"\s*(?:['’]s?)?\s*")
 _ONE_WORD = re.compile(r"[A-ZÀ-ÖØ-Þ][^\W\d_A-ZÀ-ÖØ-Þ]+")
 _LOWER_WORD = re.compile(r"(?<![\w-])[^\W\d_A-ZÀ-ÖØ-Þ][\w-]*")
 _SENTENCE_END = re.compile(r"[.!?](?=\s)|\n")
+# A person's name in a byline or a picture's credit: two to four capitalised words, in capitals or not.
+_CREDITED_NAME = r"[A-ZÀ-ÖØ-Þ][\w'’.-]*(?:[ \t]+[A-ZÀ-ÖØ-Þ][\w'’.-]*){1,3}"
+_BYLINE = re.compile(rf"^[ \t]*(?:[-–•][ \t]*)?(?i:{_WORDS.any('byline_openers')})[ \t]*[,:]?[ \t]+(?P<names>[^\n]+?)[ \t]*$",
+                     re.M)
+_BYLINE_SPLIT = re.compile(rf"[ \t]*(?:[,;&]|\b(?i:{_WORDS.any('coordinators')})\b)[ \t]*")
+_CREDITS = (
+    # "(Jane Doe/AP)", "© 2020 JANE DOE/AFP via Getty Images": the name before an agency's slash (a dateline's
+    # "(Outlet News / Agency" spaces its slash).
+    re.compile(rf"(?:\(|©[ \t]*\d{{4}}[ \t]+)[ \t]*(?P<name>{_CREDITED_NAME})/(?:via[ \t]+)?[A-ZÀ-ÖØ-Þ]"),
+    # "(Photo: Jane Doe)", "Crédit photo : Jean Dupont" on a line of its own.
+    re.compile(rf"(?:^|\()[ \t]*(?i:{_WORDS.any('credit_labels')})[ \t]*[:,][ \t]*(?P<name>{_CREDITED_NAME})[ \t]*(?:\)|$)", re.M),
+)
 
 
 def label_for_kind(kind: str) -> str:
@@ -266,6 +280,9 @@ _TITLE = re.compile(
     rf"^(?:{_WORDS.any('title_articles')}\s+)?(?:{_WORDS.any('title_modifiers')}\s*)*{_WORDS.any('titles')}\s+", re.I)
 
 
+_TITLE_WORD = re.compile(_WORDS.any("titles"), re.I)
+
+
 def _clean_entity(text: str, start: int, end: int, label: str | None = None) -> tuple[int, int] | None:
     """Trim determiners, titles, possessives and punctuation from an entity span; None when it crosses a paragraph."""
     span = text[start:end]
@@ -277,6 +294,8 @@ def _clean_entity(text: str, start: int, end: int, label: str | None = None) -> 
     if label == "PERSON":
         while (title := _TITLE.match(text[start:end])) and title.end() < end - start:
             start += title.end()
+    if label == "ORG" and len(toks := _tokens(span)) > 1 and toks[-1].lower() in _DESCRIPTORS:
+        end = start + text[start:end].rstrip().rfind(toks[-1])
     while True:
         span = text[start:end]
         m = _TRAILING.search(span)
@@ -294,10 +313,12 @@ def _looks_like_name(span: str, label: str) -> bool:
         return False
     if any(t.isdigit() for t in toks) or _NON_NAME_PREFIX.match(span):
         return False
+    if toks[-1].lower() in _NAME_GLUE:
+        return False  # a name cut short ("Administration territoriale et de la")
     if label == "PERSON":
         words = [t for t in toks if t not in _NAME_GLUE]
         return len(words) >= 2 and all(w[0].isupper() for w in words)
-    return not _NON_ACTOR_HEAD.match(span) and not _FACILITY.search(span)
+    return not _NON_ACTOR_HEAD.match(span) and not _FACILITY.search(span) and not _TITLE_WORD.fullmatch(span)
 
 
 def _one_capitalised_word(span: str) -> bool:
@@ -365,7 +386,8 @@ def link_actors(doc_id: str, text: str, entities: list[tuple[int, int, str]], ca
     name ("Goïta") resolve to the full name used elsewhere in the document.
     """
     gaz = gazetteer_for(catalog)
-    matches = gaz.find(text)
+    matches = _outside_capitals(text, gaz.find(text))
+    entities = _joined_persons(text, entities)
     free_entities, dropped_matches = _free_entities(text, entities, matches)
     mentions, actors = _gazetteer_mentions(doc_id, text, matches, dropped_matches)
     persons = _full_name_persons(text, mentions, free_entities)
@@ -383,7 +405,11 @@ def link_actors(doc_id: str, text: str, entities: list[tuple[int, int, str]], ca
         if mention.extractor == EXTRACTOR_NER and mention.actor and mention.actor not in actors:
             actors[mention.actor] = Actor(name=mention.actor, kind="unknown", known=False)
 
-    mentions += _short_forms_missed(doc_id, text, mentions, persons)
+    for mention in _credited_persons(doc_id, text, mentions):
+        mentions.append(mention)
+        actors.setdefault(mention.actor, Actor(name=mention.actor, kind="unknown", known=False))
+        persons.append((mention.start, mention.text.split()[-1], mention.actor))
+    mentions += _short_forms_missed(doc_id, text, mentions, sorted(persons))
     mentions.sort(key=lambda m: (m.start, m.end))
     offices = _office_mentions(doc_id, text, mentions, gaz)
     if offices:
@@ -395,6 +421,70 @@ def link_actors(doc_id: str, text: str, entities: list[tuple[int, int, str]], ca
         actors = {name: a for name, a in actors.items() if name in kept}
         mentions = sorted(mentions + offices, key=lambda m: (m.start, m.end))
     return mentions, sorted(actors.values(), key=lambda a: a.name)
+
+
+_CAPITAL_WORD = r"[^\W\d_a-zß-öø-ÿ]{2,}"
+_CAPITALS_BEFORE = re.compile(rf"{_CAPITAL_WORD}[ \t]+$")
+_CAPITALS_AFTER = re.compile(rf"[ \t]+{_CAPITAL_WORD}(?!\w)")
+
+
+def _outside_capitals(text: str, matches: list) -> list:
+    """Drop the acronyms read inside a run of words in capitals that the document also writes as a common word in
+    lower case ("GROUPE WAGNER AU MALI" holds the preposition "au", not the African Union)."""
+    lower_words = None
+    kept = []
+    for match in matches:
+        start, end = match[0], match[1]
+        form = text[start:end]
+        if form.isupper() and " " not in form and _CAPITALS_BEFORE.search(text, max(0, start - 40), start) \
+                and _CAPITALS_AFTER.match(text, end):
+            lower_words = set(_LOWER_WORD.findall(text)) if lower_words is None else lower_words
+            if form.lower() in lower_words:
+                continue
+        kept.append(match)
+    return kept
+
+
+def _joined_persons(text: str, entities: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """Return the entities with two people's names one space apart joined into one: the tagger cuts long names in two
+    ("Teodoro Obiang" "Nguema Mbasogo"), while two people named in a row are always separated by more than a space."""
+    out: list[tuple[int, int, str]] = []
+    for start, end, label in sorted(entities):
+        if out and _NER_LABELS.get(label) == "PERSON" and _NER_LABELS.get(out[-1][2]) == "PERSON" and text[out[-1][1]:start] == " ":
+            out[-1] = (out[-1][0], end, out[-1][2])
+            continue
+        out.append((start, end, label))
+    return out
+
+
+def _credited_persons(doc_id: str, text: str, mentions: list[Mention]) -> list[Mention]:
+    """Return the people a byline ("By Jane Doe and John Roe") or a picture's credit ("(Jane Doe/AP)") names, where no
+    other mention stands; a byline any part of which is not a name or a mention names nobody."""
+    taken = [(m.start, m.end) for m in mentions]
+    found: list[tuple[int, int]] = []
+
+    def free(start: int, end: int) -> bool:
+        return not any(s < end and start < e for s, e in taken + found)
+
+    for line in _BYLINE.finditer(text):
+        parts, pos = [], line.start("names")
+        for piece in _BYLINE_SPLIT.split(line.group("names")):
+            start = text.index(piece, pos) if piece else pos
+            pos = start + len(piece)
+            if not piece or not free(start, pos):
+                continue
+            if not (re.fullmatch(_CREDITED_NAME, piece) and _looks_like_name(piece, "PERSON")):
+                parts = []
+                break
+            parts.append((start, pos))
+        found += parts
+    for pattern in _CREDITS:
+        for hit in pattern.finditer(text):
+            start, end = hit.span("name")
+            if free(start, end) and _looks_like_name(hit.group("name"), "PERSON"):
+                found.append((start, end))
+    return [Mention(doc_id, s, e, text[s:e], "PERSON", re.sub(r"\s+", " ", text[s:e]), EXTRACTOR_CREDIT, 0.7)
+            for s, e in sorted(found)]
 
 
 def _free_entities(text: str, entities: list[tuple[int, int, str]], matches: list) -> tuple[list[_Entity], set[int]]:
