@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from ..nlp import common_words
 from ..ontology import PLACE_KIND, ActorCatalog, ActorEntry
 from ..ontology.words import OFFICE_SECTIONS, load_name_words
 from ..records import Actor, Mention
@@ -394,9 +395,11 @@ def link_actors(doc_id: str, text: str, entities: list[tuple[int, int, str]], ca
     lower_words = None
     for ent in free_entities:
         if ent.label != "PERSON" and _one_capitalised_word(text[ent.start:ent.end]):
-            # A word the document also writes in lower case is a common word a capital opened ("Media", "Commission").
+            # A word the document also writes in lower case is a common word a capital opened ("Media", "Commission"),
+            # and so is an organisation's one word that the language's dictionary lists ("Police", "Central").
             lower_words = set(_LOWER_WORD.findall(text)) if lower_words is None else lower_words
-            if text[ent.start:ent.end].lower() in lower_words and not _known_place(text[ent.start:ent.end]):
+            word = text[ent.start:ent.end].lower()
+            if (word in lower_words or (ent.label == "ORG" and word in common_words())) and not _known_place(word):
                 continue
         mention = _entity_mention(doc_id, text, ent, persons)
         if mention is None:
