@@ -267,3 +267,18 @@ def test_a_channel_named_after_its_country_and_instructors_of_a_state():
     assert [(m.text, m.actor) for m in mentions if m.actor] == [
         ("Russia 1 TV channel", "Russia-1"), ("Russian instructors", "Russia"), ("Russia 1", "Russia-1"),
         ("instructeurs russes", "Russia")]
+
+
+def test_a_platform_s_channel_or_page_named_after_it_is_an_organisation():
+    from influence_atlas.extract import actors as linker
+
+    catalog = load_actor_catalog()
+
+    def channels(text):
+        mentions, actors = linker.link_actors("d", text, [], catalog)
+        return [(m.text, m.actor) for m in mentions if m.extractor == "channel"], actors
+
+    found, actors = channels("The author of the Telegram channel “Nord Vektor” was killed. La chaîne Telegram Kovyl Info l'a dit.")
+    assert found == [("Nord Vektor", "Nord Vektor"), ("Kovyl Info", "Kovyl Info")] and not next(a for a in actors if a.name == "Kovyl Info").known
+    # No channel word, or a known actor where the name would stand: nothing new.
+    assert channels("He posted on Telegram Monday. His Facebook page RT France relayed it.")[0] == []

@@ -17,6 +17,7 @@ EXTRACTOR_NER = "ner"
 EXTRACTOR_SHORT_FORM = "short-form"
 EXTRACTOR_OFFICE = "office"
 EXTRACTOR_CREDIT = "credit"
+EXTRACTOR_CHANNEL = "channel"
 
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 _FIND_BLOCK = 100_000
@@ -48,6 +49,12 @@ _CREDITED_NAME = r"[A-ZÀ-ÖØ-Þ][\w'’.-]*(?:[ \t]+[A-ZÀ-ÖØ-Þ][\w'’.-]*
 _BYLINE = re.compile(rf"^[ \t]*(?:[-–•][ \t]*)?(?i:{_WORDS.any('byline_openers')})[ \t]*[,:]?[ \t]+(?P<names>[^\n]+?)[ \t]*$",
                      re.M)
 _BYLINE_SPLIT = re.compile(rf"[ \t]*(?:[,;&]|\b(?i:{_WORDS.any('coordinators')})\b)[ \t]*")
+_CHANNEL_WORD = rf"(?i:{_WORDS.any('channel_words')})"
+_CHANNEL_WORD_END = re.compile(rf"(?<!\w){_CHANNEL_WORD}$")
+_CHANNEL_WORD_BEFORE = re.compile(rf"(?<!\w){_CHANNEL_WORD}[ \t]+$")
+# A channel's name after its platform: quoted, or one to four capitalised words.
+_CHANNEL_NAME = re.compile(rf"(?P<word>[ \t]+{_CHANNEL_WORD})?[ \t]*,?[ \t]*(?:[“\"«][ \t]*(?P<quoted>[A-ZÀ-ÖØ-Þ][^“”\"«»\n]{{0,40}}?)"
+                           rf"[ \t]*[”\"»]|(?P<name>[A-ZÀ-ÖØ-Þ][\w'’.-]*(?:[ \t]+[A-ZÀ-ÖØ-Þ][\w'’.-]*){{0,3}}))")
 _CREDITS = (
     # "(Jane Doe/AP)", "© 2020 JANE DOE/AFP via Getty Images": the name before an agency's slash (a dateline's
     # "(Outlet News / Agency" spaces its slash).
@@ -412,6 +419,9 @@ def link_actors(doc_id: str, text: str, entities: list[tuple[int, int, str]], ca
         mentions.append(mention)
         actors.setdefault(mention.actor, Actor(name=mention.actor, kind="unknown", known=False))
         persons.append((mention.start, mention.text.split()[-1], mention.actor))
+    for mention in _channel_names(doc_id, text, mentions, gaz):
+        mentions.append(mention)
+        actors.setdefault(mention.actor, Actor(name=mention.actor, kind="unknown", known=False))
     mentions += _short_forms_missed(doc_id, text, mentions, sorted(persons))
     mentions.sort(key=lambda m: (m.start, m.end))
     offices = _office_mentions(doc_id, text, mentions, gaz)
@@ -488,6 +498,26 @@ def _credited_persons(doc_id: str, text: str, mentions: list[Mention]) -> list[M
                 found.append((start, end))
     return [Mention(doc_id, s, e, text[s:e], "PERSON", re.sub(r"\s+", " ", text[s:e]), EXTRACTOR_CREDIT, 0.7)
             for s, e in sorted(found)]
+
+
+def _channel_names(doc_id: str, text: str, mentions: list[Mention], gaz: Gazetteer) -> list[Mention]:
+    """Return the channels, accounts and pages a platform's name introduces ("the Telegram channel “Grey Zone”", "la
+    chaîne Telegram Nord Info") as organisations, where no other mention stands."""
+    out = []
+    for m in mentions:
+        entry = gaz.by_name.get(m.actor) if m.extractor == EXTRACTOR_GAZETTEER else None
+        if entry is None or entry.kind != "company":
+            continue
+        hit = _CHANNEL_NAME.match(text, m.end)
+        if not hit or not (hit.group("word") or _CHANNEL_WORD_END.search(m.text)
+                           or _CHANNEL_WORD_BEFORE.search(text, max(0, m.start - 20), m.start)):
+            continue
+        group = "quoted" if hit.group("quoted") else "name"
+        start, end = hit.span(group)
+        name = re.sub(r"\s+", " ", hit.group(group)).strip()
+        if not any(o.start < end and start < o.end for o in mentions) and _looks_like_name(name, "ORG"):
+            out.append(Mention(doc_id, start, start + len(hit.group(group).rstrip()), name, "ORG", name, EXTRACTOR_CHANNEL, 0.7))
+    return out
 
 
 def _free_entities(text: str, entities: list[tuple[int, int, str]], matches: list) -> tuple[list[_Entity], set[int]]:
