@@ -282,3 +282,15 @@ def test_a_platform_s_channel_or_page_named_after_it_is_an_organisation():
     assert found == [("Nord Vektor", "Nord Vektor"), ("Kovyl Info", "Kovyl Info")] and not next(a for a in actors if a.name == "Kovyl Info").known
     # No channel word, or a known actor where the name would stand: nothing new.
     assert channels("He posted on Telegram Monday. His Facebook page RT France relayed it.")[0] == []
+
+
+def test_a_name_after_a_place_s_head_noun_is_a_place():
+    from influence_atlas.extract import actors as linker
+
+    catalog = load_actor_catalog()
+    text = "Gunmen threatened the residents of the city of Tessa Varel. Ivo Pel met Anna Kol in la région de Kel Vora."
+    ents = [(text.index(w), text.index(w) + len(w), label) for w, label in
+            (("Tessa Varel", "PERSON"), ("Ivo Pel", "PERSON"), ("Anna Kol", "PERSON"), ("Kel Vora", "ORG"))]
+    mentions, actors = linker.link_actors("d", text, ents, catalog)
+    assert [(m.text, m.label, m.actor) for m in mentions] == [
+        ("Tessa Varel", "LOC", None), ("Ivo Pel", "PERSON", "Ivo Pel"), ("Anna Kol", "PERSON", "Anna Kol"), ("Kel Vora", "LOC", None)]

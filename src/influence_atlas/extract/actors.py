@@ -8,6 +8,7 @@ from functools import lru_cache
 
 from ..nlp import common_words
 from ..ontology import PLACE_KIND, ActorCatalog, ActorEntry
+from ..ontology.events import load_event_cues
 from ..ontology.words import OFFICE_SECTIONS, load_name_words
 from ..records import Actor, Mention
 from ..text.normalise import fold_with_offsets
@@ -49,6 +50,9 @@ _CREDITED_NAME = r"[A-ZÀ-ÖØ-Þ][\w'’.-]*(?:[ \t]+[A-ZÀ-ÖØ-Þ][\w'’.-]*
 _BYLINE = re.compile(rf"^[ \t]*(?:[-–•][ \t]*)?(?i:{_WORDS.any('byline_openers')})[ \t]*[,:]?[ \t]+(?P<names>[^\n]+?)[ \t]*$",
                      re.M)
 _BYLINE_SPLIT = re.compile(rf"[ \t]*(?:[,;&]|\b(?i:{_WORDS.any('coordinators')})\b)[ \t]*")
+# "the city of X", "la région de X": the name after a place's head noun is a place whatever the tagger took it for (the
+# event stage's own words for such heads).
+_PLACE_HEAD = re.compile(rf"(?<!\w)(?:{load_event_cues().cues['place_noun']})\s+(?:{load_event_cues().cues['place_of']})\s*$", re.I)
 _CHANNEL_WORD = rf"(?i:{_WORDS.any('channel_words')})"
 _CHANNEL_WORD_END = re.compile(rf"(?<!\w){_CHANNEL_WORD}$")
 _CHANNEL_WORD_BEFORE = re.compile(rf"(?<!\w){_CHANNEL_WORD}[ \t]+$")
@@ -408,6 +412,8 @@ def link_actors(doc_id: str, text: str, entities: list[tuple[int, int, str]], ca
             word = text[ent.start:ent.end].lower()
             if (word in lower_words or (ent.label == "ORG" and word in common_words())) and not _known_place(word):
                 continue
+        if ent.label in ("PERSON", "ORG") and _PLACE_HEAD.search(text, max(0, ent.start - 30), ent.start):
+            ent = _Entity(ent.start, ent.end, "LOC")
         mention = _entity_mention(doc_id, text, ent, persons)
         if mention is None:
             continue
