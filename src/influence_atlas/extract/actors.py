@@ -11,6 +11,7 @@ from ..ontology import PLACE_KIND, ActorCatalog, ActorEntry
 from ..ontology.events import load_event_cues
 from ..ontology.words import OFFICE_SECTIONS, load_name_words
 from ..records import Actor, Mention
+from ..text.metadata import byline_names
 from ..text.normalise import fold_with_offsets
 
 EXTRACTOR_GAZETTEER = "gazetteer"
@@ -45,11 +46,8 @@ _OFFICE_STATE_BEFORE = re.compile(r"\s*(?:['’]s?)?\s*")
 _ONE_WORD = re.compile(r"[A-ZÀ-ÖØ-Þ][^\W\d_A-ZÀ-ÖØ-Þ]+")
 _LOWER_WORD = re.compile(r"(?<![\w-])[^\W\d_A-ZÀ-ÖØ-Þ][\w-]*")
 _SENTENCE_END = re.compile(r"[.!?](?=\s)|\n")
-# A person's name in a byline or a picture's credit: two to four capitalised words, in capitals or not.
+# A person's name in a picture's credit: two to four capitalised words, in capitals or not.
 _CREDITED_NAME = r"[A-ZÀ-ÖØ-Þ][\w'’.-]*(?:[ \t]+[A-ZÀ-ÖØ-Þ][\w'’.-]*){1,3}"
-_BYLINE = re.compile(rf"^[ \t]*(?:[-–•][ \t]*)?(?i:{_WORDS.any('byline_openers')})[ \t]*[,:]?[ \t]+(?P<names>[^\n]+?)[ \t]*$",
-                     re.M)
-_BYLINE_SPLIT = re.compile(rf"[ \t]*(?:[,;&]|\b(?i:{_WORDS.any('coordinators')})\b)[ \t]*")
 # "the city of X", "la région de X": the name after a place's head noun is a place whatever the tagger took it for (the
 # event stage's own words for such heads).
 _PLACE_HEAD = re.compile(rf"(?<!\w)(?:{load_event_cues().cues['place_noun']})\s+(?:{load_event_cues().cues['place_of']})\s*$", re.I)
@@ -478,25 +476,16 @@ def _joined_persons(text: str, entities: list[tuple[int, int, str]]) -> list[tup
 
 def _credited_persons(doc_id: str, text: str, mentions: list[Mention]) -> list[Mention]:
     """Return the people a byline ("By Jane Doe and John Roe") or a picture's credit ("(Jane Doe/AP)") names, where no
-    other mention stands; a byline any part of which is not a name or a mention names nobody."""
+    other mention stands."""
     taken = [(m.start, m.end) for m in mentions]
     found: list[tuple[int, int]] = []
 
     def free(start: int, end: int) -> bool:
         return not any(s < end and start < e for s, e in taken + found)
 
-    for line in _BYLINE.finditer(text):
-        parts, pos = [], line.start("names")
-        for piece in _BYLINE_SPLIT.split(line.group("names")):
-            start = text.index(piece, pos) if piece else pos
-            pos = start + len(piece)
-            if not piece or not free(start, pos):
-                continue
-            if not (re.fullmatch(_CREDITED_NAME, piece) and _looks_like_name(piece, "PERSON")):
-                parts = []
-                break
-            parts.append((start, pos))
-        found += parts
+    for start, end in byline_names(text):
+        if free(start, end) and _looks_like_name(text[start:end], "PERSON"):
+            found.append((start, end))
     for pattern in _CREDITS:
         for hit in pattern.finditer(text):
             start, end = hit.span("name")

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
+from typing import Iterator
 
 from .wordfile import word_sections
 
@@ -87,17 +88,40 @@ def guess_title(text: str) -> str | None:
 
 def find_authors(text: str) -> list[str]:
     """Return the authors named in a byline paragraph ("By A and B", "Par A et B"), or []."""
+    for names in _bylines(text):
+        return [text[start:end] for start, end in names]
+    return []
+
+
+def byline_names(text: str) -> list[tuple[int, int]]:
+    """Return the (start, end) offsets of every name the byline paragraphs near the top of the text give."""
+    return [span for names in _bylines(text) for span in names]
+
+
+def _bylines(text: str) -> Iterator[list[tuple[int, int]]]:
+    """Yield, for each byline paragraph in the first 80 lines, the offsets of its names (every part a name of two
+    words or more)."""
+    offset = 0
     for para in text.split("\n")[:80]:
+        start, offset = offset, offset + len(para) + 1
         if len(para) > 150:
             continue
-        match = _patterns().byline.match(para.strip())
+        stripped = para.strip()
+        match = _patterns().byline.match(stripped)
         if not match:
             continue
-        parts = _patterns().author_split.split(match.group(1).strip().rstrip("."))
-        names = [p.strip() for p in parts if p.strip()]
-        if names and all(_patterns().name.match(n) and len(n.split()) >= 2 for n in names):
-            return names
-    return []
+        body_start = start + (len(para) - len(para.lstrip())) + match.start(1)
+        body = match.group(1).strip().rstrip(".")
+        names, pos = [], 0
+        for part in _patterns().author_split.split(body):
+            name = part.strip()
+            if not name:
+                continue
+            at = body.index(name, pos)
+            pos = at + len(name)
+            names.append((body_start + at, body_start + pos))
+        if names and all(_patterns().name.match(text[a:b]) and len(text[a:b].split()) >= 2 for a, b in names):
+            yield names
 
 
 # A short line ending in a numeric day-month-year date ("Outlet 19-05-2025", "Publié le 19/05/2025").
