@@ -294,3 +294,20 @@ def test_a_name_after_a_place_s_head_noun_is_a_place():
     mentions, actors = linker.link_actors("d", text, ents, catalog)
     assert [(m.text, m.label, m.actor) for m in mentions] == [
         ("Tessa Varel", "LOC", None), ("Ivo Pel", "PERSON", "Ivo Pel"), ("Anna Kol", "PERSON", "Anna Kol"), ("Kel Vora", "LOC", None)]
+
+
+def test_the_outlets_a_dateline_credits_are_organisations():
+    from influence_atlas.extract import actors as linker
+
+    catalog = load_actor_catalog()
+    text = "Title of the story\n\nBAMAKO (Sahel Wire News / Sputnik - 20th January, 2022) Talks began in Asia.\n"
+    asia = text.index("Asia")
+    mentions, actors = linker.link_actors("d", text, [(asia, asia + 4, "LOC")], catalog)
+    assert [(m.text, m.actor, m.extractor) for m in mentions if m.label == "ORG"] == [
+        ("Sahel Wire News", "Sahel Wire News", "dateline"), ("Sputnik", "Sputnik", "gazetteer")]
+    # A place inside a credited outlet's name is not read; a dateline whose brackets hold no names credits nobody.
+    text = " date 2024-02-17 (Nordwire- Asia Times) In August 2023, talks began.\n"
+    mentions, _ = linker.link_actors("d", text, [], catalog)
+    assert [(m.text, m.label) for m in mentions] == [("Nordwire", "ORG"), ("Asia Times", "ORG")]
+    mentions, _ = linker.link_actors("d", "PARIS (the talks went on) - Mali said no.\n", [], catalog)
+    assert [m.text for m in mentions] == ["Mali"]

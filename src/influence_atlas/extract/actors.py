@@ -11,7 +11,7 @@ from ..ontology import PLACE_KIND, ActorCatalog, ActorEntry
 from ..ontology.events import load_event_cues
 from ..ontology.words import OFFICE_SECTIONS, load_name_words
 from ..records import Actor, Mention
-from ..text.metadata import byline_names
+from ..text.metadata import byline_names, dateline_sources
 from ..text.normalise import fold_with_offsets
 
 EXTRACTOR_GAZETTEER = "gazetteer"
@@ -20,6 +20,7 @@ EXTRACTOR_SHORT_FORM = "short-form"
 EXTRACTOR_OFFICE = "office"
 EXTRACTOR_CREDIT = "credit"
 EXTRACTOR_CHANNEL = "channel"
+EXTRACTOR_DATELINE = "dateline"
 
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 _FIND_BLOCK = 100_000
@@ -423,7 +424,11 @@ def link_actors(doc_id: str, text: str, entities: list[tuple[int, int, str]], ca
         mentions.append(mention)
         actors.setdefault(mention.actor, Actor(name=mention.actor, kind="unknown", known=False))
         persons.append((mention.start, mention.text.split()[-1], mention.actor))
-    for mention in _channel_names(doc_id, text, mentions, gaz):
+    sources = _dateline_sources(doc_id, text, mentions)
+    if sources:
+        # An outlet the dateline credits replaces the places read inside its name ("Asia Times").
+        mentions = [m for m in mentions if m.actor or not any(o.start <= m.start and m.end <= o.end for o in sources)]
+    for mention in sources + _channel_names(doc_id, text, mentions, gaz):
         mentions.append(mention)
         actors.setdefault(mention.actor, Actor(name=mention.actor, kind="unknown", known=False))
     mentions += _short_forms_missed(doc_id, text, mentions, sorted(persons))
@@ -493,6 +498,13 @@ def _credited_persons(doc_id: str, text: str, mentions: list[Mention]) -> list[M
                 found.append((start, end))
     return [Mention(doc_id, s, e, text[s:e], "PERSON", re.sub(r"\s+", " ", text[s:e]), EXTRACTOR_CREDIT, 0.7)
             for s, e in sorted(found)]
+
+
+def _dateline_sources(doc_id: str, text: str, mentions: list[Mention]) -> list[Mention]:
+    """Return the outlets and agencies a news dateline credits ("MOSCOW (Outlet News / Agency - 20th January, 2022)")
+    as organisations, where no linked mention stands."""
+    return [Mention(doc_id, s, e, text[s:e], "ORG", re.sub(r"\s+", " ", text[s:e]), EXTRACTOR_DATELINE, 0.7)
+            for s, e in dateline_sources(text) if not any(m.actor and m.start < e and s < m.end for m in mentions)]
 
 
 def _channel_names(doc_id: str, text: str, mentions: list[Mention], gaz: Gazetteer) -> list[Mention]:

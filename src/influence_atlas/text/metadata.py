@@ -33,6 +33,7 @@ class _Patterns:
     name: re.Pattern
     opening_dateline: re.Pattern
     labelled_iso: re.Pattern
+    source_dateline: re.Pattern
 
 
 @lru_cache(maxsize=1)
@@ -62,6 +63,11 @@ def _patterns() -> _Patterns:
         labelled_iso=re.compile(
             rf"^(?:{w['iso_date_labels']})(?:\s+(?:{w['date_leads']}))?\s*:?\s*((?:19|20)\d\d-(?:0[1-9]|1[0-2])(?:-(?:0[1-9]|[12]\d|3[01]))?)(?![\d-])",
             re.I),
+        # The sources a news dateline credits in brackets: "CITY (Outlet / Agency - 20th January, 2022) -", or a
+        # labelled date opening the text and then "(Outlet- Agency)".
+        source_dateline=re.compile(
+            rf"^(?:(?i:{w['iso_date_labels']})\s*:?\s*(?:19|20)\d\d-\d\d(?:-\d\d)?\s+|[A-ZÀ-Ý][A-ZÀ-Ý'’.-]+(?:[ ,/]+[A-ZÀ-Ý][A-ZÀ-Ý'’.-]+)*\s*)"
+            rf"\((?P<sources>[^()\n]{{2,80}})\)"),
     )
 
 
@@ -96,6 +102,33 @@ def find_authors(text: str) -> list[str]:
 def byline_names(text: str) -> list[tuple[int, int]]:
     """Return the (start, end) offsets of every name the byline paragraphs near the top of the text give."""
     return [span for names in _bylines(text) for span in names]
+
+
+_SOURCE_SPLIT = re.compile(r"\s*/\s*|\s*[-–—]\s+|\s+[-–—]\s*")
+
+
+def dateline_sources(text: str) -> list[tuple[int, int]]:
+    """Return the (start, end) offsets of the outlets and agencies a dateline in the first paragraphs credits in
+    brackets ("MOSCOW (Outlet News / Agency - 20th January, 2022)"), the date left out; [] when a part is not a name."""
+    offset = 0
+    for para in text.split("\n")[:8]:
+        start, offset = offset, offset + len(para) + 1
+        lead = len(para) - len(para.lstrip())
+        match = _patterns().source_dateline.match(para.lstrip())
+        if not match:
+            continue
+        base = start + lead + match.start("sources")
+        spans, pos = [], 0
+        body = match.group("sources")
+        for part in _SOURCE_SPLIT.split(body):
+            at = body.index(part, pos)
+            pos = at + len(part)
+            if part and not re.search(r"\d", part):
+                if not _patterns().name.match(part) or len(part.split()) > 4:
+                    return []
+                spans.append((base + at, base + pos))
+        return spans
+    return []
 
 
 def _bylines(text: str) -> Iterator[list[tuple[int, int]]]:
