@@ -224,32 +224,32 @@ def test_a_name_the_tagger_cut_in_two_is_one_person():
     from influence_atlas.extract import actors as linker
 
     catalog = load_actor_catalog()
-    text = "The country is led by Teodoro Ulimbo Nsue Mbasogo, in power since 1979, and Ana Ru met Ivo Pel."
-    first, second = text.index("Teodoro"), text.index("Nsue")
-    ents = [(first, second - 1, "PERSON"), (second, second + 12, "PERSON"),
+    text = "The island is ruled by Jean Okito Ngoy Mbala, head of state for decades, and Ana Ru met Ivo Pel."
+    first, second = text.index("Jean"), text.index("Ngoy")
+    ents = [(first, second - 1, "PERSON"), (second, second + 10, "PERSON"),
             (text.index("Ana"), text.index("Ana") + 6, "PERSON"), (text.index("Ivo"), text.index("Ivo") + 7, "PERSON")]
     mentions, _ = linker.link_actors("d", text, ents, catalog)
-    assert [m.actor for m in mentions if m.label == "PERSON"] == ["Teodoro Ulimbo Nsue Mbasogo", "Ana Ru", "Ivo Pel"]
+    assert [m.actor for m in mentions if m.label == "PERSON"] == ["Jean Okito Ngoy Mbala", "Ana Ru", "Ivo Pel"]
 
 
 def test_descriptors_titles_and_cut_names_are_not_part_of_an_organisation():
     from influence_atlas.extract import actors as linker
 
     catalog = load_actor_catalog()
-    text = ("An analyst at the International Crisis Group NGO said so. La visite menée par le Président sud-africain. "
-            "Le ministre de l'Administration territoriale et de la Décentralisation a parlé.")
-    ents = [(text.index("International"), text.index(" said"), "ORG"), (text.index("Président"), text.index(" sud"), "ORG"),
-            (text.index("Administration"), text.index(" Décentralisation"), "ORG")]
+    text = ("Sources at the Human Rights Watch NGO confirmed it. Le cortège conduit par le Président ivoirien. "
+            "Le ministre de la Pêche et de la Recherche a parlé.")
+    ents = [(text.index("Human"), text.index(" confirmed"), "ORG"), (text.index("Président"), text.index(" ivoirien"), "ORG"),
+            (text.index("Pêche"), text.index(" Recherche"), "ORG")]
     mentions, _ = linker.link_actors("d", text, ents, catalog)
     assert [(m.text, m.actor) for m in mentions if m.label in ("ORG", "PERSON")] == [
-        ("International Crisis Group", "International Crisis Group")]
+        ("Human Rights Watch", "Human Rights Watch")]
 
 
 def test_an_acronym_inside_a_line_in_capitals_may_be_a_common_word():
     from influence_atlas.extract import actors as linker
 
     catalog = load_actor_catalog()
-    text = "LE RETOUR DU GROUPE WAGNER AU MALI\n\nLa Russie est revenue au Mali. L'AU et la CEDEAO ont réagi."
+    text = "CE QUE LES MERCENAIRES FONT AU NIGER\n\nLa Russie est revenue au Niger. L'AU et la CEDEAO ont réagi."
     mentions, _ = linker.link_actors("d", text, [], catalog)
     assert [m.text for m in mentions if m.actor == "African Union"] == ["AU"]
     assert mentions[[m.text for m in mentions].index("AU")].start > text.index("\n")
@@ -262,7 +262,7 @@ def test_a_channel_named_after_its_country_and_instructors_of_a_state():
     from influence_atlas.extract import actors as linker
 
     catalog = load_actor_catalog()
-    text = "The Russia 1 TV channel showed Russian instructors in Bangui; “Russia 1” also aired des instructeurs russes."
+    text = "Footage on Russia 1 TV channel showed Russian instructors in Bangui; “Russia 1” also aired des instructeurs russes."
     mentions, _ = linker.link_actors("d", text, [], catalog)
     assert [(m.text, m.actor) for m in mentions if m.actor] == [
         ("Russia 1 TV channel", "Russia-1"), ("Russian instructors", "Russia"), ("Russia 1", "Russia-1"),
@@ -278,7 +278,7 @@ def test_a_platform_s_channel_or_page_named_after_it_is_an_organisation():
         mentions, actors = linker.link_actors("d", text, [], catalog)
         return [(m.text, m.actor) for m in mentions if m.extractor == "channel"], actors
 
-    found, actors = channels("The author of the Telegram channel “Nord Vektor” was killed. La chaîne Telegram Kovyl Info l'a dit.")
+    found, actors = channels("A blogger behind the Telegram channel “Nord Vektor” was killed. La chaîne Telegram Kovyl Info l'a dit.")
     assert found == [("Nord Vektor", "Nord Vektor"), ("Kovyl Info", "Kovyl Info")] and not next(a for a in actors if a.name == "Kovyl Info").known
     # No channel word, or a known actor where the name would stand: nothing new.
     assert channels("He posted on Telegram Monday. His Facebook page RT France relayed it.")[0] == []
@@ -288,7 +288,7 @@ def test_a_name_after_a_place_s_head_noun_is_a_place():
     from influence_atlas.extract import actors as linker
 
     catalog = load_actor_catalog()
-    text = "Gunmen threatened the residents of the city of Tessa Varel. Ivo Pel met Anna Kol in la région de Kel Vora."
+    text = "Gunmen entered the old market of the city of Tessa Varel. Ivo Pel met Anna Kol in la région de Kel Vora."
     ents = [(text.index(w), text.index(w) + len(w), label) for w, label in
             (("Tessa Varel", "PERSON"), ("Ivo Pel", "PERSON"), ("Anna Kol", "PERSON"), ("Kel Vora", "ORG"))]
     mentions, actors = linker.link_actors("d", text, ents, catalog)
@@ -300,14 +300,14 @@ def test_the_outlets_a_dateline_credits_are_organisations():
     from influence_atlas.extract import actors as linker
 
     catalog = load_actor_catalog()
-    text = "Title of the story\n\nBAMAKO (Sahel Wire News / Sputnik - 20th January, 2022) Talks began in Asia.\n"
+    text = "Title of the story\n\nBAMAKO (Sahel Wire News / Sputnik - 3rd March, 2021) Talks began in Asia.\n"
     asia = text.index("Asia")
     mentions, actors = linker.link_actors("d", text, [(asia, asia + 4, "LOC")], catalog)
     assert [(m.text, m.actor, m.extractor) for m in mentions if m.label == "ORG"] == [
         ("Sahel Wire News", "Sahel Wire News", "dateline"), ("Sputnik", "Sputnik", "gazetteer")]
     # A place inside a credited outlet's name is not read; a dateline whose brackets hold no names credits nobody.
-    text = " date 2024-02-17 (Nordwire- Asia Times) In August 2023, talks began.\n"
+    text = " date 2021-03-05 (Nordwire- Africa Times) Late in 2020, talks began.\n"
     mentions, _ = linker.link_actors("d", text, [], catalog)
-    assert [(m.text, m.label) for m in mentions] == [("Nordwire", "ORG"), ("Asia Times", "ORG")]
+    assert [(m.text, m.label) for m in mentions] == [("Nordwire", "ORG"), ("Africa Times", "ORG")]
     mentions, _ = linker.link_actors("d", "PARIS (the talks went on) - Mali said no.\n", [], catalog)
     assert [m.text for m in mentions] == ["Mali"]

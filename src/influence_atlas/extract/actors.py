@@ -325,7 +325,7 @@ def _looks_like_name(span: str, label: str) -> bool:
     if any(t.isdigit() for t in toks) or _NON_NAME_PREFIX.match(span):
         return False
     if toks[-1].lower() in _NAME_GLUE:
-        return False  # a name cut short ("Administration territoriale et de la")
+        return False  # a name cut short ("Ministère de la Pêche et de la")
     if label == "PERSON":
         words = [t for t in toks if t not in _NAME_GLUE]
         return len(words) >= 2 and all(w[0].isupper() for w in words)
@@ -426,7 +426,7 @@ def link_actors(doc_id: str, text: str, entities: list[tuple[int, int, str]], ca
         persons.append((mention.start, mention.text.split()[-1], mention.actor))
     sources = _dateline_sources(doc_id, text, mentions)
     if sources:
-        # An outlet the dateline credits replaces the places read inside its name ("Asia Times").
+        # An outlet the dateline credits replaces the places read inside its name ("Africa Times").
         mentions = [m for m in mentions if m.actor or not any(o.start <= m.start and m.end <= o.end for o in sources)]
     for mention in sources + _channel_names(doc_id, text, mentions, gaz):
         mentions.append(mention)
@@ -452,7 +452,7 @@ _CAPITALS_AFTER = re.compile(rf"[ \t]+{_CAPITAL_WORD}(?!\w)")
 
 def _outside_capitals(text: str, matches: list) -> list:
     """Drop the acronyms read inside a run of words in capitals that the document also writes as a common word in
-    lower case ("GROUPE WAGNER AU MALI" holds the preposition "au", not the African Union)."""
+    lower case ("LES MERCENAIRES AU NIGER" holds the preposition "au", not the African Union)."""
     lower_words = None
     kept = []
     for match in matches:
@@ -469,7 +469,7 @@ def _outside_capitals(text: str, matches: list) -> list:
 
 def _joined_persons(text: str, entities: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
     """Return the entities with two people's names one space apart joined into one: the tagger cuts long names in two
-    ("Teodoro Obiang" "Nguema Mbasogo"), while two people named in a row are always separated by more than a space."""
+    ("Jean Okito" "Ngoy Mbala"), while two people named in a row are always separated by more than a space."""
     out: list[tuple[int, int, str]] = []
     for start, end, label in sorted(entities):
         if out and _NER_LABELS.get(label) == "PERSON" and _NER_LABELS.get(out[-1][2]) == "PERSON" and text[out[-1][1]:start] == " ":
@@ -501,14 +501,14 @@ def _credited_persons(doc_id: str, text: str, mentions: list[Mention]) -> list[M
 
 
 def _dateline_sources(doc_id: str, text: str, mentions: list[Mention]) -> list[Mention]:
-    """Return the outlets and agencies a news dateline credits ("MOSCOW (Outlet News / Agency - 20th January, 2022)")
+    """Return the outlets and agencies a news dateline credits ("CITY (Outlet News / Agency - 3rd March, 2021)")
     as organisations, where no linked mention stands."""
     return [Mention(doc_id, s, e, text[s:e], "ORG", re.sub(r"\s+", " ", text[s:e]), EXTRACTOR_DATELINE, 0.7)
             for s, e in dateline_sources(text) if not any(m.actor and m.start < e and s < m.end for m in mentions)]
 
 
 def _channel_names(doc_id: str, text: str, mentions: list[Mention], gaz: Gazetteer) -> list[Mention]:
-    """Return the channels, accounts and pages a platform's name introduces ("the Telegram channel “Grey Zone”", "la
+    """Return the channels, accounts and pages a platform's name introduces ("the Telegram channel “Nord Vektor”", "la
     chaîne Telegram Nord Info") as organisations, where no other mention stands."""
     out = []
     for m in mentions:

@@ -63,7 +63,7 @@ def _patterns() -> _Patterns:
         labelled_iso=re.compile(
             rf"^(?:{w['iso_date_labels']})(?:\s+(?:{w['date_leads']}))?\s*:?\s*((?:19|20)\d\d-(?:0[1-9]|1[0-2])(?:-(?:0[1-9]|[12]\d|3[01]))?)(?![\d-])",
             re.I),
-        # The sources a news dateline credits in brackets: "CITY (Outlet / Agency - 20th January, 2022) -", or a
+        # The sources a news dateline credits in brackets: "CITY (Outlet / Agency - 3rd March, 2021) -", or a
         # labelled date opening the text and then "(Outlet- Agency)".
         source_dateline=re.compile(
             rf"^(?:(?i:{w['iso_date_labels']})\s*:?\s*(?:19|20)\d\d-\d\d(?:-\d\d)?\s+|[A-ZÀ-Ý][A-ZÀ-Ý'’.-]+(?:[ ,/]+[A-ZÀ-Ý][A-ZÀ-Ý'’.-]+)*\s*)"
@@ -109,7 +109,7 @@ _SOURCE_SPLIT = re.compile(r"\s*/\s*|\s*[-–—]\s+|\s+[-–—]\s*")
 
 def dateline_sources(text: str) -> list[tuple[int, int]]:
     """Return the (start, end) offsets of the outlets and agencies a dateline in the first paragraphs credits in
-    brackets ("MOSCOW (Outlet News / Agency - 20th January, 2022)"), the date left out; [] when a part is not a name."""
+    brackets ("CITY (Outlet News / Agency - 3rd March, 2021)"), the date left out; [] when a part is not a name."""
     offset = 0
     for para in text.split("\n")[:8]:
         start, offset = offset, offset + len(para) + 1
