@@ -239,7 +239,7 @@ def test_a_user_event_type_is_found_in_a_text(tmp_path, monkeypatch):
     own = tmp_path / "event_types.yaml"
     own.write_text("event_types:\n  - id: hack_and_leak\n    suppresses: [other]\n    triggers:\n      en: ['leaked (?:e-?mails|documents)']\n",
                    encoding="utf-8")
-    text = "On 3 May 2022, hackers leaked emails of the embassy in Bamako, officials said."
+    text = "On 3 May 2022, Russian hackers leaked emails of the embassy in Bamako, officials said."
     doc = build_document(Source(name="t.txt", path="t.txt", text=text, meta={}))
     assert "hack_and_leak" not in {e.type for e in analyze_document(doc).events}
     monkeypatch.setenv("ATLAS_EVENT_TYPES", str(own))

@@ -34,6 +34,29 @@ def load_pipeline(language: str | None, needs: tuple[str, ...] = DEFAULT_NEEDS):
     return _load(pipeline_name(language), tuple(sorted(needs)))
 
 
+@lru_cache(maxsize=1)
+def common_words() -> frozenset[str]:
+    """Return the common nouns and adjectives, in lower case, of the packaged pipelines' lemmatizer word lists (every
+    language together; empty where no pipeline is installed)."""
+    import importlib.util
+    from pathlib import Path
+
+    from spacy.lookups import Lookups
+
+    words: set[str] = set()
+    for name in PIPELINES.values():
+        spec = importlib.util.find_spec(name)
+        if spec is None or spec.origin is None:
+            continue
+        for path in Path(spec.origin).parent.glob("*/lemmatizer/lookups/lookups.bin"):
+            lookups = Lookups().from_disk(path.parent)
+            if lookups.has_table("lemma_index"):
+                index = lookups.get_table("lemma_index")
+                for pos in ("noun", "adj"):
+                    words.update(w.lower() for w in index.get(pos, []))
+    return frozenset(words)
+
+
 @lru_cache(maxsize=None)
 def _load(name: str | None, needs: tuple[str, ...]):
     import spacy

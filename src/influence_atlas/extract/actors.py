@@ -6,15 +6,21 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from ..nlp import common_words
 from ..ontology import PLACE_KIND, ActorCatalog, ActorEntry
+from ..ontology.events import load_event_cues
 from ..ontology.words import OFFICE_SECTIONS, load_name_words
 from ..records import Actor, Mention
+from ..text.metadata import byline_names, dateline_sources
 from ..text.normalise import fold_with_offsets
 
 EXTRACTOR_GAZETTEER = "gazetteer"
 EXTRACTOR_NER = "ner"
 EXTRACTOR_SHORT_FORM = "short-form"
 EXTRACTOR_OFFICE = "office"
+EXTRACTOR_CREDIT = "credit"
+EXTRACTOR_CHANNEL = "channel"
+EXTRACTOR_DATELINE = "dateline"
 
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 _FIND_BLOCK = 100_000
@@ -24,6 +30,7 @@ _THE = re.compile(rf"^{_WORDS.any('catalogue_articles')}\s+", re.I)
 _LEADING = re.compile(rf"^{_WORDS.any('leading_articles')}\s+", re.I)
 _TRAILING = re.compile(r"(?:['’]s|['’])$|[\s,.;:!?()\[\]\"“”«»-]+$")
 _NAME_GLUE = _WORDS.words("name_glue") | {"-", "'", "&", "’"}
+_DESCRIPTORS = _WORDS.words("organisation_descriptors")
 _FACILITY = re.compile(rf"\b({_WORDS.any('facility_heads')})$", re.I)
 _NON_ACTOR_HEAD = re.compile(rf"^({_WORDS.any('non_actor_heads')})\b", re.I)
 _NON_NAME_PREFIX = re.compile(_WORDS.any("non_name_prefixes"), re.I)
@@ -40,6 +47,24 @@ _OFFICE_STATE_BEFORE = re.compile(r"\s*(?:['’]s?)?\s*")
 _ONE_WORD = re.compile(r"[A-ZÀ-ÖØ-Þ][^\W\d_A-ZÀ-ÖØ-Þ]+")
 _LOWER_WORD = re.compile(r"(?<![\w-])[^\W\d_A-ZÀ-ÖØ-Þ][\w-]*")
 _SENTENCE_END = re.compile(r"[.!?](?=\s)|\n")
+# A person's name in a picture's credit: two to four capitalised words, in capitals or not.
+_CREDITED_NAME = r"[A-ZÀ-ÖØ-Þ][\w'’.-]*(?:[ \t]+[A-ZÀ-ÖØ-Þ][\w'’.-]*){1,3}"
+# "the city of X", "la région de X": the name after a place's head noun is a place whatever the tagger took it for (the
+# event stage's own words for such heads).
+_PLACE_HEAD = re.compile(rf"(?<!\w)(?:{load_event_cues().cues['place_noun']})\s+(?:{load_event_cues().cues['place_of']})\s*$", re.I)
+_CHANNEL_WORD = rf"(?i:{_WORDS.any('channel_words')})"
+_CHANNEL_WORD_END = re.compile(rf"(?<!\w){_CHANNEL_WORD}$")
+_CHANNEL_WORD_BEFORE = re.compile(rf"(?<!\w){_CHANNEL_WORD}[ \t]+$")
+# A channel's name after its platform: quoted, or one to four capitalised words.
+_CHANNEL_NAME = re.compile(rf"(?P<word>[ \t]+{_CHANNEL_WORD})?[ \t]*,?[ \t]*(?:[“\"«][ \t]*(?P<quoted>[A-ZÀ-ÖØ-Þ][^“”\"«»\n]{{0,40}}?)"
+                           rf"[ \t]*[”\"»]|(?P<name>[A-ZÀ-ÖØ-Þ][\w'’.-]*(?:[ \t]+[A-ZÀ-ÖØ-Þ][\w'’.-]*){{0,3}}))")
+_CREDITS = (
+    # "(Jane Doe/AP)", "© 2020 JANE DOE/AFP via Getty Images": the name before an agency's slash (a dateline's
+    # "(Outlet News / Agency" spaces its slash).
+    re.compile(rf"(?:\(|©[ \t]*\d{{4}}[ \t]+)[ \t]*(?P<name>{_CREDITED_NAME})/(?:via[ \t]+)?[A-ZÀ-ÖØ-Þ]"),
+    # "(Photo: Jane Doe)", "Crédit photo : Jean Dupont" on a line of its own.
+    re.compile(rf"(?:^|\()[ \t]*(?i:{_WORDS.any('credit_labels')})[ \t]*[:,][ \t]*(?P<name>{_CREDITED_NAME})[ \t]*(?:\)|$)", re.M),
+)
 
 
 def label_for_kind(kind: str) -> str:
@@ -266,6 +291,9 @@ _TITLE = re.compile(
     rf"^(?:{_WORDS.any('title_articles')}\s+)?(?:{_WORDS.any('title_modifiers')}\s*)*{_WORDS.any('titles')}\s+", re.I)
 
 
+_TITLE_WORD = re.compile(_WORDS.any("titles"), re.I)
+
+
 def _clean_entity(text: str, start: int, end: int, label: str | None = None) -> tuple[int, int] | None:
     """Trim determiners, titles, possessives and punctuation from an entity span; None when it crosses a paragraph."""
     span = text[start:end]
@@ -277,6 +305,8 @@ def _clean_entity(text: str, start: int, end: int, label: str | None = None) -> 
     if label == "PERSON":
         while (title := _TITLE.match(text[start:end])) and title.end() < end - start:
             start += title.end()
+    if label == "ORG" and len(toks := _tokens(span)) > 1 and toks[-1].lower() in _DESCRIPTORS:
+        end = start + text[start:end].rstrip().rfind(toks[-1])
     while True:
         span = text[start:end]
         m = _TRAILING.search(span)
@@ -294,10 +324,12 @@ def _looks_like_name(span: str, label: str) -> bool:
         return False
     if any(t.isdigit() for t in toks) or _NON_NAME_PREFIX.match(span):
         return False
+    if toks[-1].lower() in _NAME_GLUE:
+        return False  # a name cut short ("Ministère de la Pêche et de la")
     if label == "PERSON":
         words = [t for t in toks if t not in _NAME_GLUE]
         return len(words) >= 2 and all(w[0].isupper() for w in words)
-    return not _NON_ACTOR_HEAD.match(span) and not _FACILITY.search(span)
+    return not _NON_ACTOR_HEAD.match(span) and not _FACILITY.search(span) and not _TITLE_WORD.fullmatch(span)
 
 
 def _one_capitalised_word(span: str) -> bool:
@@ -365,17 +397,22 @@ def link_actors(doc_id: str, text: str, entities: list[tuple[int, int, str]], ca
     name ("Goïta") resolve to the full name used elsewhere in the document.
     """
     gaz = gazetteer_for(catalog)
-    matches = gaz.find(text)
+    matches = _outside_capitals(text, gaz.find(text))
+    entities = _joined_persons(text, entities)
     free_entities, dropped_matches = _free_entities(text, entities, matches)
     mentions, actors = _gazetteer_mentions(doc_id, text, matches, dropped_matches)
     persons = _full_name_persons(text, mentions, free_entities)
     lower_words = None
     for ent in free_entities:
         if ent.label != "PERSON" and _one_capitalised_word(text[ent.start:ent.end]):
-            # A word the document also writes in lower case is a common word a capital opened ("Media", "Commission").
+            # A word the document also writes in lower case is a common word a capital opened ("Media", "Commission"),
+            # and so is an organisation's one word that the language's dictionary lists ("Police", "Central").
             lower_words = set(_LOWER_WORD.findall(text)) if lower_words is None else lower_words
-            if text[ent.start:ent.end].lower() in lower_words and not _known_place(text[ent.start:ent.end]):
+            word = text[ent.start:ent.end].lower()
+            if (word in lower_words or (ent.label == "ORG" and word in common_words())) and not _known_place(word):
                 continue
+        if ent.label in ("PERSON", "ORG") and _PLACE_HEAD.search(text, max(0, ent.start - 30), ent.start):
+            ent = _Entity(ent.start, ent.end, "LOC")
         mention = _entity_mention(doc_id, text, ent, persons)
         if mention is None:
             continue
@@ -383,7 +420,18 @@ def link_actors(doc_id: str, text: str, entities: list[tuple[int, int, str]], ca
         if mention.extractor == EXTRACTOR_NER and mention.actor and mention.actor not in actors:
             actors[mention.actor] = Actor(name=mention.actor, kind="unknown", known=False)
 
-    mentions += _short_forms_missed(doc_id, text, mentions, persons)
+    for mention in _credited_persons(doc_id, text, mentions):
+        mentions.append(mention)
+        actors.setdefault(mention.actor, Actor(name=mention.actor, kind="unknown", known=False))
+        persons.append((mention.start, mention.text.split()[-1], mention.actor))
+    sources = _dateline_sources(doc_id, text, mentions)
+    if sources:
+        # An outlet the dateline credits replaces the places read inside its name ("Africa Times").
+        mentions = [m for m in mentions if m.actor or not any(o.start <= m.start and m.end <= o.end for o in sources)]
+    for mention in sources + _channel_names(doc_id, text, mentions, gaz):
+        mentions.append(mention)
+        actors.setdefault(mention.actor, Actor(name=mention.actor, kind="unknown", known=False))
+    mentions += _short_forms_missed(doc_id, text, mentions, sorted(persons))
     mentions.sort(key=lambda m: (m.start, m.end))
     offices = _office_mentions(doc_id, text, mentions, gaz)
     if offices:
@@ -395,6 +443,88 @@ def link_actors(doc_id: str, text: str, entities: list[tuple[int, int, str]], ca
         actors = {name: a for name, a in actors.items() if name in kept}
         mentions = sorted(mentions + offices, key=lambda m: (m.start, m.end))
     return mentions, sorted(actors.values(), key=lambda a: a.name)
+
+
+_CAPITAL_WORD = r"[^\W\d_a-zß-öø-ÿ]{2,}"
+_CAPITALS_BEFORE = re.compile(rf"{_CAPITAL_WORD}[ \t]+$")
+_CAPITALS_AFTER = re.compile(rf"[ \t]+{_CAPITAL_WORD}(?!\w)")
+
+
+def _outside_capitals(text: str, matches: list) -> list:
+    """Drop the acronyms read inside a run of words in capitals that the document also writes as a common word in
+    lower case ("LES MERCENAIRES AU NIGER" holds the preposition "au", not the African Union)."""
+    lower_words = None
+    kept = []
+    for match in matches:
+        start, end = match[0], match[1]
+        form = text[start:end]
+        if form.isupper() and " " not in form and _CAPITALS_BEFORE.search(text, max(0, start - 40), start) \
+                and _CAPITALS_AFTER.match(text, end):
+            lower_words = set(_LOWER_WORD.findall(text)) if lower_words is None else lower_words
+            if form.lower() in lower_words:
+                continue
+        kept.append(match)
+    return kept
+
+
+def _joined_persons(text: str, entities: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """Return the entities with two people's names one space apart joined into one: the tagger cuts long names in two
+    ("Jean Okito" "Ngoy Mbala"), while two people named in a row are always separated by more than a space."""
+    out: list[tuple[int, int, str]] = []
+    for start, end, label in sorted(entities):
+        if out and _NER_LABELS.get(label) == "PERSON" and _NER_LABELS.get(out[-1][2]) == "PERSON" and text[out[-1][1]:start] == " ":
+            out[-1] = (out[-1][0], end, out[-1][2])
+            continue
+        out.append((start, end, label))
+    return out
+
+
+def _credited_persons(doc_id: str, text: str, mentions: list[Mention]) -> list[Mention]:
+    """Return the people a byline ("By Jane Doe and John Roe") or a picture's credit ("(Jane Doe/AP)") names, where no
+    other mention stands."""
+    taken = [(m.start, m.end) for m in mentions]
+    found: list[tuple[int, int]] = []
+
+    def free(start: int, end: int) -> bool:
+        return not any(s < end and start < e for s, e in taken + found)
+
+    for start, end in byline_names(text):
+        if free(start, end) and _looks_like_name(text[start:end], "PERSON"):
+            found.append((start, end))
+    for pattern in _CREDITS:
+        for hit in pattern.finditer(text):
+            start, end = hit.span("name")
+            if free(start, end) and _looks_like_name(hit.group("name"), "PERSON"):
+                found.append((start, end))
+    return [Mention(doc_id, s, e, text[s:e], "PERSON", re.sub(r"\s+", " ", text[s:e]), EXTRACTOR_CREDIT, 0.7)
+            for s, e in sorted(found)]
+
+
+def _dateline_sources(doc_id: str, text: str, mentions: list[Mention]) -> list[Mention]:
+    """Return the outlets and agencies a news dateline credits ("CITY (Outlet News / Agency - 3rd March, 2021)")
+    as organisations, where no linked mention stands."""
+    return [Mention(doc_id, s, e, text[s:e], "ORG", re.sub(r"\s+", " ", text[s:e]), EXTRACTOR_DATELINE, 0.7)
+            for s, e in dateline_sources(text) if not any(m.actor and m.start < e and s < m.end for m in mentions)]
+
+
+def _channel_names(doc_id: str, text: str, mentions: list[Mention], gaz: Gazetteer) -> list[Mention]:
+    """Return the channels, accounts and pages a platform's name introduces ("the Telegram channel “Nord Vektor”", "la
+    chaîne Telegram Nord Info") as organisations, where no other mention stands."""
+    out = []
+    for m in mentions:
+        entry = gaz.by_name.get(m.actor) if m.extractor == EXTRACTOR_GAZETTEER else None
+        if entry is None or entry.kind != "company":
+            continue
+        hit = _CHANNEL_NAME.match(text, m.end)
+        if not hit or not (hit.group("word") or _CHANNEL_WORD_END.search(m.text)
+                           or _CHANNEL_WORD_BEFORE.search(text, max(0, m.start - 20), m.start)):
+            continue
+        group = "quoted" if hit.group("quoted") else "name"
+        start, end = hit.span(group)
+        name = re.sub(r"\s+", " ", hit.group(group)).strip()
+        if not any(o.start < end and start < o.end for o in mentions) and _looks_like_name(name, "ORG"):
+            out.append(Mention(doc_id, start, start + len(hit.group(group).rstrip()), name, "ORG", name, EXTRACTOR_CHANNEL, 0.7))
+    return out
 
 
 def _free_entities(text: str, entities: list[tuple[int, int, str]], matches: list) -> tuple[list[_Entity], set[int]]:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
+from typing import Iterator
 
 from .wordfile import word_sections
 
@@ -32,6 +33,7 @@ class _Patterns:
     name: re.Pattern
     opening_dateline: re.Pattern
     labelled_iso: re.Pattern
+    source_dateline: re.Pattern
 
 
 @lru_cache(maxsize=1)
@@ -61,6 +63,11 @@ def _patterns() -> _Patterns:
         labelled_iso=re.compile(
             rf"^(?:{w['iso_date_labels']})(?:\s+(?:{w['date_leads']}))?\s*:?\s*((?:19|20)\d\d-(?:0[1-9]|1[0-2])(?:-(?:0[1-9]|[12]\d|3[01]))?)(?![\d-])",
             re.I),
+        # The sources a news dateline credits in brackets: "CITY (Outlet / Agency - 3rd March, 2021) -", or a
+        # labelled date opening the text and then "(Outlet- Agency)".
+        source_dateline=re.compile(
+            rf"^(?:(?i:{w['iso_date_labels']})\s*:?\s*(?:19|20)\d\d-\d\d(?:-\d\d)?\s+|[A-ZÀ-Ý][A-ZÀ-Ý'’.-]+(?:[ ,/]+[A-ZÀ-Ý][A-ZÀ-Ý'’.-]+)*\s*)"
+            rf"\((?P<sources>[^()\n]{{2,80}})\)"),
     )
 
 
@@ -87,17 +94,67 @@ def guess_title(text: str) -> str | None:
 
 def find_authors(text: str) -> list[str]:
     """Return the authors named in a byline paragraph ("By A and B", "Par A et B"), or []."""
-    for para in text.split("\n")[:80]:
-        if len(para) > 150:
-            continue
-        match = _patterns().byline.match(para.strip())
+    for names in _bylines(text):
+        return [text[start:end] for start, end in names]
+    return []
+
+
+def byline_names(text: str) -> list[tuple[int, int]]:
+    """Return the (start, end) offsets of every name the byline paragraphs near the top of the text give."""
+    return [span for names in _bylines(text) for span in names]
+
+
+_SOURCE_SPLIT = re.compile(r"\s*/\s*|\s*[-–—]\s+|\s+[-–—]\s*")
+
+
+def dateline_sources(text: str) -> list[tuple[int, int]]:
+    """Return the (start, end) offsets of the outlets and agencies a dateline in the first paragraphs credits in
+    brackets ("CITY (Outlet News / Agency - 3rd March, 2021)"), the date left out; [] when a part is not a name."""
+    offset = 0
+    for para in text.split("\n")[:8]:
+        start, offset = offset, offset + len(para) + 1
+        lead = len(para) - len(para.lstrip())
+        match = _patterns().source_dateline.match(para.lstrip())
         if not match:
             continue
-        parts = _patterns().author_split.split(match.group(1).strip().rstrip("."))
-        names = [p.strip() for p in parts if p.strip()]
-        if names and all(_patterns().name.match(n) and len(n.split()) >= 2 for n in names):
-            return names
+        base = start + lead + match.start("sources")
+        spans, pos = [], 0
+        body = match.group("sources")
+        for part in _SOURCE_SPLIT.split(body):
+            at = body.index(part, pos)
+            pos = at + len(part)
+            if part and not re.search(r"\d", part):
+                if not _patterns().name.match(part) or len(part.split()) > 4:
+                    return []
+                spans.append((base + at, base + pos))
+        return spans
     return []
+
+
+def _bylines(text: str) -> Iterator[list[tuple[int, int]]]:
+    """Yield, for each byline paragraph in the first 80 lines, the offsets of its names (every part a name of two
+    words or more)."""
+    offset = 0
+    for para in text.split("\n")[:80]:
+        start, offset = offset, offset + len(para) + 1
+        if len(para) > 150:
+            continue
+        stripped = para.strip()
+        match = _patterns().byline.match(stripped)
+        if not match:
+            continue
+        body_start = start + (len(para) - len(para.lstrip())) + match.start(1)
+        body = match.group(1).strip().rstrip(".")
+        names, pos = [], 0
+        for part in _patterns().author_split.split(body):
+            name = part.strip()
+            if not name:
+                continue
+            at = body.index(name, pos)
+            pos = at + len(name)
+            names.append((body_start + at, body_start + pos))
+        if names and all(_patterns().name.match(text[a:b]) and len(text[a:b].split()) >= 2 for a, b in names):
+            yield names
 
 
 # A short line ending in a numeric day-month-year date ("Outlet 19-05-2025", "Publié le 19/05/2025").
