@@ -54,11 +54,11 @@ MODE_FEATURES = ("cue_endorsed", "cue_reported", "author_share", "same_side", "b
 # Classifiers fitted on a taxonomy's labelled documents: narratives with at least LABELLED_MIN_DOCS positives get
 # one; LABELLED_MIN is the probability from which a narrative counts (calibrated by 5-fold cross-validation on
 # SemEval-2025 Task 10, training/narratives/semeval_cv.py).
-# The stance scale's neutral band: a stance under this in size leans neither way (as the gold's whole numbers round).
-STANCE_LEAN = 0.5
 LABELLED_MIN_DOCS = 3
 LABELLED_MIN = 0.8
 LABELLED_L2 = 0.25
+# The stance scale's neutral band: a stance under this in size leans neither way (as the gold's whole numbers round).
+STANCE_LEAN = 0.5
 
 
 @dataclass(slots=True)
