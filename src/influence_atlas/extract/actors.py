@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Callable
 
 from ..nlp import common_words
 from ..ontology import PLACE_KIND, ActorCatalog, ActorEntry
@@ -397,19 +398,18 @@ def link_actors(doc_id: str, text: str, entities: list[tuple[int, int, str]], ca
     name ("Goïta") resolve to the full name used elsewhere in the document.
     """
     gaz = gazetteer_for(catalog)
-    matches = _outside_capitals(text, gaz.find(text))
+    lower_words = _lower_words(text)
+    matches = _outside_capitals(text, gaz.find(text), lower_words)
     entities = _joined_persons(text, entities)
     free_entities, dropped_matches = _free_entities(text, entities, matches)
     mentions, actors = _gazetteer_mentions(doc_id, text, matches, dropped_matches)
     persons = _full_name_persons(text, mentions, free_entities)
-    lower_words = None
     for ent in free_entities:
         if ent.label != "PERSON" and _one_capitalised_word(text[ent.start:ent.end]):
             # A word the document also writes in lower case is a common word a capital opened ("Media", "Commission"),
             # and so is an organisation's one word that the language's dictionary lists ("Police", "Central").
-            lower_words = set(_LOWER_WORD.findall(text)) if lower_words is None else lower_words
             word = text[ent.start:ent.end].lower()
-            if (word in lower_words or (ent.label == "ORG" and word in common_words())) and not _known_place(word):
+            if (word in lower_words() or (ent.label == "ORG" and word in common_words())) and not _known_place(word):
                 continue
         if ent.label in ("PERSON", "ORG") and _PLACE_HEAD.search(text, max(0, ent.start - 30), ent.start):
             ent = _Entity(ent.start, ent.end, "LOC")
@@ -450,18 +450,30 @@ _CAPITALS_BEFORE = re.compile(rf"{_CAPITAL_WORD}[ \t]+$")
 _CAPITALS_AFTER = re.compile(rf"[ \t]+{_CAPITAL_WORD}(?!\w)")
 
 
-def _outside_capitals(text: str, matches: list) -> list:
+def _lower_words(text: str) -> Callable[[], set[str]]:
+    """Return a function giving the set of words the document writes in lower case, read from the text on first use
+    (most documents never need it) and then kept."""
+    held: list[set[str]] = []
+
+    def words() -> set[str]:
+        if not held:
+            held.append(set(_LOWER_WORD.findall(text)))
+        return held[0]
+
+    return words
+
+
+def _outside_capitals(text: str, matches: list, lower_words: Callable[[], set[str]]) -> list:
     """Drop the acronyms read inside a run of words in capitals that the document also writes as a common word in
-    lower case ("LES MERCENAIRES AU NIGER" holds the preposition "au", not the African Union)."""
-    lower_words = None
+    lower case ("LES MERCENAIRES AU NIGER" holds the preposition "au", not the African Union; `lower_words` as
+    `_lower_words` gives them)."""
     kept = []
     for match in matches:
         start, end = match[0], match[1]
         form = text[start:end]
         if form.isupper() and " " not in form and _CAPITALS_BEFORE.search(text, max(0, start - 40), start) \
                 and _CAPITALS_AFTER.match(text, end):
-            lower_words = set(_LOWER_WORD.findall(text)) if lower_words is None else lower_words
-            if form.lower() in lower_words:
+            if form.lower() in lower_words():
                 continue
         kept.append(match)
     return kept
