@@ -150,15 +150,18 @@ def _holders(text: str, cue_start: int, cue_end: int, polarity: float, seg: Segm
         gap = text[max(seg.start, t.start - 30) : t.start]
         return any(p.search(gap) for p in against) or (t.start >= cue_end and bool(lexicon.grammar.of_after.match(text[cue_end : t.start])))
 
+    # An opposing verb and at most two words, ending where a word or an actor starts ("fight", "condemned the").
+    opposing_before = [re.compile(r"(?:" + p.pattern + r")\s+(?:[\w'’-]+\s+){0,2}$", re.I)
+                       for p in _pick(lexicon.opposing, language)] if polarity < 0 else []
+
     def opposed(t: _Target) -> bool:
         # The actor is the target of an act against it: "sanctions against X", "condemned X".
-        return victim(t) or any(re.compile(r"(?:" + p.pattern + r")\s+(?:[\w'’-]+\s+){0,2}$", re.I).search(text[max(seg.start, t.start - 40) : t.start])
-                                for p in _pick(lexicon.opposing, language))
+        return victim(t) or any(p.search(text[max(seg.start, t.start - 40) : t.start]) for p in opposing_before)
 
     if polarity < 0:
         window = max(seg.start, cue_start - 40)
-        for p in _pick(lexicon.opposing, language):
-            m = re.compile(r"(?:" + p.pattern + r")\s+(?:[\w'’-]+\s+){0,2}$", re.I).search(text[window:cue_start])
+        for p in opposing_before:
+            m = p.search(text[window:cue_start])
             # "forces to fight terrorists", "mandated to investigate war crimes": the word is what they oppose;
             # "to investigate Wagner's abuses" still blames the actor named in between.
             if m and not any(window + m.start() <= t.start and t.end <= cue_start for t in inside):
