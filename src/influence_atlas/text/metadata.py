@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator
 
 from .wordfile import word_sections
 
@@ -118,17 +118,25 @@ def dateline_sources(text: str) -> list[tuple[int, int]]:
         if not match:
             continue
         base = start + lead + match.start("sources")
-        spans, pos = [], 0
+        spans = []
         body = match.group("sources")
-        for part in _SOURCE_SPLIT.split(body):
-            at = body.index(part, pos)
-            pos = at + len(part)
-            if part and not re.search(r"\d", part):
+        for at, end in _located(body, _SOURCE_SPLIT.split(body)):
+            part = body[at:end]
+            if not re.search(r"\d", part):
                 if not _patterns().name.match(part) or len(part.split()) > 4:
                     return []
-                spans.append((base + at, base + pos))
+                spans.append((base + at, base + end))
         return spans
     return []
+
+
+def _located(body: str, parts: Iterable[str]) -> Iterator[tuple[int, int]]:
+    """Yield the (start, end) offsets in `body` of its non-empty `parts`, in order (the pieces a split left of it)."""
+    pos = 0
+    for part in parts:
+        if part:
+            pos = body.index(part, pos) + len(part)
+            yield pos - len(part), pos
 
 
 def _bylines(text: str) -> Iterator[list[tuple[int, int]]]:
@@ -145,14 +153,8 @@ def _bylines(text: str) -> Iterator[list[tuple[int, int]]]:
             continue
         body_start = start + (len(para) - len(para.lstrip())) + match.start(1)
         body = match.group(1).strip().rstrip(".")
-        names, pos = [], 0
-        for part in _patterns().author_split.split(body):
-            name = part.strip()
-            if not name:
-                continue
-            at = body.index(name, pos)
-            pos = at + len(name)
-            names.append((body_start + at, body_start + pos))
+        parts = (p.strip() for p in _patterns().author_split.split(body))
+        names = [(body_start + at, body_start + end) for at, end in _located(body, parts)]
         if names and all(_patterns().name.match(text[a:b]) and len(text[a:b].split()) >= 2 for a, b in names):
             yield names
 
