@@ -260,13 +260,7 @@ def main() -> None:
         names.append(doc.name)
     if a.cache:
         cache.write_bytes(pickle.dumps((items, langs, names)))
-    cross = []
-    if a.cross:
-        cross_gold = gold_from(Path(a.cross).parent / "gold")
-        cstore = open_store(a.cross)
-        cross = [(nx.narrative_features(d.text, document_sentences(d), cstore.mentions(d.id), d.language, tax, cstore.stances(d.id)),
-                  cross_gold[d.name]["pairs"])
-                 for d in cstore.documents() if d.name in cross_gold]
+    cross = [(feats, g["pairs"]) for _, g, feats, _ in gold_documents(a.cross, tax)] if a.cross else []
     keep_vectors(a.vectors, encoder)
     for name in filter(None, a.without.split(",")):
         for f, _ in items + cross:
