@@ -20,7 +20,7 @@ from .encoder import encode_sentences
 from .event_detector import EventDetector, load_detector
 from .acled import code_events, confident_events
 from .dates import MONTHS, WEEKDAYS, DateContext, DateMention, ResolvedDate, dates_compatible, find_dates, published_context
-from .places import country_code, geocode
+from .places import country_code, geocode, is_continent
 from .quantities import word_number
 
 EXTRACTOR = "event-rules"
@@ -64,6 +64,7 @@ class _Cues:
         self.habitual = re.compile(rf"\b{c['habitual']}\b", re.I)
         self.time_anchor = re.compile(rf"\b{c['time_anchor']}\s+(?:{c['definite_article']}\s+)?$", re.I)
         self.time_anchor_word = re.compile(rf"\b{c['time_anchor']}\b", re.I)
+        self.purpose = re.compile(rf"\b{c['purpose']}\s+$", re.I)
         self.according_to = re.compile(c["according_to"], re.I)
         self.determined = re.compile(rf"\b{c['singular_determiner']}\s+(?:\w+[\s-]+){{0,2}}$", re.I)
         self.definite_noun = re.compile(rf"\s*{c['definite_article']}\s+(\w+(?:\s+\w+)?)", re.I)
@@ -88,6 +89,7 @@ class _Cues:
         # A trigger naming a weapon used from afar: its victims may be anyone, not a chosen target.
         self.remote = re.compile(c["remote_weapon"], re.I)
         # "no casualties reported", "sans faire de victimes": the toll is known to be nil.
+        self.accident = re.compile(rf"\b{c['accident']}\b", re.I)
         self.no_deaths = re.compile(rf"\b{c['no_deaths']}\b", re.I)
         # "killing a student and injuring another": one victim counted by its article.
         self.one_killed = re.compile(rf"\b{c['one_killed']}\s+{c['one']}\s+(?!\w+\s+{c['partitive']}\b)[\w-]+", re.I)
@@ -105,8 +107,9 @@ class _Cues:
     def _places(self, c: dict[str, str]) -> None:
         """Where the event happened."""
         # A place named right after a locative preposition or a "town of" head is where the event was.
-        self.place_prep = re.compile(rf"(?:\b{c['place_preposition']}\s+(?:{c['place_article']}\s+)?(?:\w+\s+){{0,3}}"
+        self.place_prep = re.compile(rf"(?:\b{c['place_preposition']}\s+(?:{c['place_article']}\s+)?(?:\w+(?:[’']s)?\s+){{0,3}}"
                                      rf"|\b{c['place_noun']} {c['place_of']}\s*)$", re.I)
+        self.route = re.compile(rf"\b{c['route']}(?:\s+[\w.’'-]+){{0,4}}\s+$", re.I)
         self.near = re.compile(rf"\b{c['near']}\s+(?:{c['definite_article']}\s+)?(?:\w+\s+){{0,2}}$", re.I)
         # A capitalised name after a preposition (case matters): a place the parser may not have tagged.
         self.untagged_place = re.compile(
@@ -131,6 +134,7 @@ _AGENT_WINDOW = 60  # after a trigger: "... and Wagner forces attacked"
 _SPEECH_WINDOW = 30  # before a quotation: "said that"
 _TIME_ANCHOR_WINDOW = 30  # "after the", "before"
 _ONSET_WINDOW = 12  # before a date: "since"
+_PURPOSE_WINDOW = 16  # before a trigger: "in order to"
 _PASSIVE_WINDOW = 14  # before a bare "killed": "were", "have been"
 _VIOLENT = ("violence_against_civilians", "attack", "armed_clash")
 _SHORT_QUOTE = re.compile(r"“[^“”]{1,60}”|\"[^\"]{1,60}\"|«[^«»]{1,60}»|‘[^‘’]{1,60}’(?!\w)")
@@ -265,10 +269,13 @@ def _find_triggers(sentence: str, types: tuple[EventType, ...], language: str | 
             if m:
                 found.append(_Trigger(et, m.start(), m.end()))
                 break
-    # A trigger of a stronger type overrides a weaker one only when they sit in the same stretch of words.
+    # A trigger of a stronger type overrides a weaker one only when they sit in the same stretch of words, and not
+    # from a purpose clause after it ("were sent ... to train the army" is a deployment).
     found = [
         t for t in found
-        if not any(t.etype.id in o.etype.suppresses and abs(o.start - t.start) <= _SUPPRESS_WINDOW for o in found if o is not t)
+        if not any(t.etype.id in o.etype.suppresses and abs(o.start - t.start) <= _SUPPRESS_WINDOW
+                   and not (o.start > t.start and _cues().purpose.search(sentence[max(0, o.start - _PURPOSE_WINDOW) : o.start]))
+                   for o in found if o is not t)
     ]
     if not any(t.etype.id in _VIOLENT for t in found):
         for et in types:
@@ -627,7 +634,8 @@ def _event_actors(stage: _Stage, snt: _Sentence, trig: _Trigger, etype: str, in_
 
 def _acting_parties(stage: _Stage, snt: _Sentence, trig: _Trigger, seg, in_seg: list[Mention]):
     """Return (parties, unnamed parties, whether no party acts) of the trigger's segment; None when the event has no
-    party that acts (victims alone tell a toll, not who did it) or a bare killing verb no doer in the active voice."""
+    party that acts (victims alone tell a toll, not who did it) or a bare killing verb no doer in the active voice (an
+    accident just before it is what killed)."""
     sentence, s_start, actor_types = snt.text, snt.start, stage.actor_types
     any_actor = trig.etype.id in _ANY_ACTOR_TYPES or trig.learned
     parties = []
@@ -644,7 +652,7 @@ def _acting_parties(stage: _Stage, snt: _Sentence, trig: _Trigger, seg, in_seg: 
     if trig.weak:
         # A bare "killed" tells an event only with a party that does the killing, before the verb in the active voice.
         doers = [m for m in in_seg if m.end - s_start <= trig.start] + [p for p in unnamed if p.end <= trig.start]
-        if not doers or _cues().passive.search(sentence[max(0, trig.start - _PASSIVE_WINDOW) : trig.start]) or _cues().no_object.match(sentence[trig.end :]):
+        if not doers or _cues().accident.search(sentence[max(0, trig.start - _AGENT_WINDOW) : trig.start]) or _cues().passive.search(sentence[max(0, trig.start - _PASSIVE_WINDOW) : trig.start]) or _cues().no_object.match(sentence[trig.end :]):
             return None
     # The detector's event may have no party the text names ("a landmine killed eight passengers").
     unknown_agent = trig.learned and not in_seg and not any(
@@ -680,7 +688,8 @@ def _event_of_trigger(stage: _Stage, snt: _Sentence, trig: _Trigger, events: lis
         return None
     parties, unnamed, unknown_agent = found
     date, seg_dates = _event_date(stage, snt, trig, seg)
-    found_place = _location(stage.text, s_start, seg, trig, stage.place_mentions, s_end)
+    found_place = _location(stage.text, s_start, seg, trig, stage.place_mentions, s_end,
+                            [m for m in snt.mentions if stage.kinds.get(m.actor) != "state"])
     location, geo_precision = found_place if found_place else (None, None)
     date_at = next((dm.start for dm, r in seg_dates if r is date), 0)
     if trig.learned and (date is None or date.precision != "day" or (unknown_agent and not location)
@@ -821,23 +830,27 @@ def _anchor_event(after: str, events: list[Event], types: tuple[EventType, ...])
     return None
 
 
-def _location(text: str, s_start: int, seg, trig, places: list[Mention], s_end: int) -> tuple[str, int] | None:
+def _location(text: str, s_start: int, seg, trig, places: list[Mention], s_end: int,
+              named: list[Mention] = ()) -> tuple[str, int] | None:
     """Return the place the clause says it happened in (a named place after a locative preposition) and ACLED's geo-precision.
 
     Towns come before countries (the most specific place); a place the parser did not tag is taken when a
-    capitalised name after "in", "near", "à" is a known town. Precision: 1 the town itself, 2 near it, 3 a country.
+    capitalised name after "in", "near", "à" is a known town and no name of an actor (`named`: the sentence's
+    mentions of actors other than states). A continent, or a place a route names, is not where it happened.
+    Precision: 1 the town itself, 2 near it, 3 a country.
     """
-    in_sentence = [p for p in places if s_start <= p.start and p.end <= s_end]
+    in_sentence = [p for p in places if s_start <= p.start and p.end <= s_end and not _elsewhere(text, s_start, p.start, p.text)]
     preferred = [p for p in in_sentence if _cues().place_prep.search(text[max(s_start, p.start - _CUE_WINDOW) : p.start])]
     if preferred:
         preferred.sort(key=lambda p: (p.actor is not None, abs(p.start - (s_start + trig.start))))
         p = preferred[0]
         near = _cues().near.search(text[max(s_start, p.start - _CUE_WINDOW) : p.start])
         return p.actor or p.text, 3 if p.actor else (2 if near else 1)
-    taken = [(p.start - s_start, p.end - s_start) for p in in_sentence]
+    taken = [(p.start - s_start, p.end - s_start) for p in (*in_sentence, *named)]
     for m in _cues().untagged_place.finditer(text[s_start:s_end]):
         name = m.group("name")
-        if name.lower() in MONTHS or name.lower() in WEEKDAYS or any(a < m.end() and m.start("name") < b for a, b in taken):
+        if (name.lower() in MONTHS or name.lower() in WEEKDAYS or any(a < m.end() and m.start("name") < b for a, b in taken)
+                or _elsewhere(text, s_start, s_start + m.start("name"), name)):
             continue
         if _known_town(name):
             return name, 2 if m.group("near") else 1
@@ -848,6 +861,11 @@ def _location(text: str, s_start: int, seg, trig, places: list[Mention], s_end: 
         if p.actor is None and _known_town(p.text):
             return p.text, 1
     return None
+
+
+def _elsewhere(text: str, s_start: int, start: int, name: str) -> bool:
+    """True when a place named at `start` is not where a happening took place: a continent, or a place its route names."""
+    return is_continent(name) or bool(_cues().route.search(text[max(s_start, start - _CUE_WINDOW) : start]))
 
 
 def _known_town(name: str) -> bool:

