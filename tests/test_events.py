@@ -360,3 +360,41 @@ def test_a_group_described_as_having_fought_somewhere_is_no_clash_but_fighting_a
     assert not [e for e in described if e.type == "armed_clash"]
     fought = _events("On 3 May 2022, Malian soldiers fought against JNIM militants near Mopti.")
     assert [e for e in fought if e.type == "armed_clash"]
+
+
+def test_untriggered_happenings_discoveries_handovers_and_offensives_in_both_languages():
+    """Graves discovered, bases handed over, an offensive by a named party: happenings told without a usual trigger."""
+    ev = _by_type(_events("On 4 May 2023, Malian soldiers discovered a mass grave near the town of Tessit."))
+    assert [e.date for e in ev["other"]] == ["2023-05-04"] and "Mali" in {a.name for a in ev["other"][0].actors}
+    ev = _by_type(_events("Le 5 mars 2023, l'armée malienne a découvert un charnier près de Tessit."))
+    assert "Mali" in {a.name for a in ev["other"][0].actors}
+    ev = _by_type(_events("On 2 June 2022, the French army handed over the Tessit base to the Malian army."))
+    assert {a.name for a in ev["withdrawal"][0].actors} >= {"France", "Mali"}
+    ev = _by_type(_events("Le 2 juin 2022, la France a procédé à la rétrocession du camp de Tessit à l'armée malienne."))
+    assert "France" in {a.name for a in ev["withdrawal"][0].actors}
+    ev = _by_type(_events("On 9 January 2021, an offensive by the Wagner Group against Malian soldiers began near Tessit."))
+    assert {a.name for a in ev["armed_clash"][0].actors} >= {"Wagner Group", "Mali"}
+
+
+def test_a_purpose_clause_does_not_override_the_deployment_before_it():
+    ev = _by_type(_events("On 3 March 2022, 200 Russian instructors were sent to Mali to train the national army."))
+    assert "deployment" in ev and ev["deployment"][0].date == "2022-03-03"
+    # A training told as the happening still overrides the deployment in its words.
+    assert "deployment" not in _by_type(_events("On 3 March 2022, Russian instructors deployed in Mali trained the national army."))
+
+
+def test_an_accident_kills_without_a_killer_and_a_route_is_not_the_place():
+    ev = _by_type(_events("On 8 July 2023, a plane carrying Wagner Group commanders crashed on its way from Bamako to Gao, "
+                          "killing everyone on board."))
+    assert "violence_against_civilians" not in ev and "armed_clash" not in ev
+    assert ev["other"][0].location not in ("Bamako", "Gao")
+    ev = _by_type(_events("Le 8 juillet 2023, un avion du groupe Wagner s'est écrasé près de Kidal, tuant ses passagers."))
+    assert "violence_against_civilians" not in ev and ev["other"][0].location == "Kidal"
+
+
+def test_a_continent_or_an_actor_name_is_no_event_place():
+    ev = _by_type(_events("On 1 April 2023, the Wagner Group deployed 500 fighters in Africa."))
+    assert ev["deployment"][0].location is None
+    # A word the gazetteer knows as a town somewhere but the text names as an actor is not the place.
+    ev = _by_type(_events("On 2 April 2023, the Burkinabe government denied any link with the leader of Wagner."))
+    assert all(e.location != "Wagner" for es in ev.values() for e in es)
