@@ -87,13 +87,18 @@ def test_the_same_day_takes_the_day_in_context():
     assert _resolve_all("A post went viral the same day.") == [("the same day", None)]
 
 
-def test_a_month_only_publication_date_anchors_days_but_not_weekdays():
+def test_a_month_only_publication_date_anchors_days_and_gives_weekdays_its_month():
     from influence_atlas.extract.dates import published_context
 
     ctx = published_context("2022-09")
     assert ctx.published_precision == "month"
     assert _resolve_all("Soldiers raided the village le 4 septembre.", ctx) == [("le 4 septembre", "2022-09-04")]
-    assert _resolve_all("On Sunday they left.", published_context("2022-09")) == [("Sunday", None)]
+    # Which Sunday is unknown, but not the month, while the narrative stays in the publication month.
+    assert _resolve_all("On Sunday they left.", published_context("2022-09")) == [("Sunday", "2022-09")]
+    assert _resolve_all("date 2022-09 On Sunday they left.", published_context("2022-09")) == [("2022-09", "2022-09"), ("Sunday", "2022-09")]
+    assert _resolve_all("In August 2020 they came. On Sunday they left.", published_context("2022-09")) == [
+        ("August 2020", "2020-08"), ("Sunday", None)]
+    assert _resolve_all("In 2020 they came. On Sunday they left.") == [("2020", "2020"), ("Sunday", None)]
     assert _resolve_all("On Sunday they left.", published_context("2022-09-07")) == [("Sunday", "2022-09-04")]
     assert published_context(None).published is None and published_context("2021").published is None
 

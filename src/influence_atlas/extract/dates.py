@@ -241,11 +241,15 @@ class DateContext:
         return ResolvedDate(r.value, r.precision, "span") if r is not None else None
 
     def _weekday(self, name: str) -> ResolvedDate | None:
-        """The latest such weekday up to the day in context (or the publication day before any narrative)."""
+        """The latest such weekday up to the day in context (or the publication day before any narrative); in a text
+        that states only its publication month, that month while the narrative has not left it."""
         if self.year is not None and self.month and self.day:
             base = date(self.year, self.month, self.day)
         elif self.year is None and self.published is not None and self.published_precision == "day":
             base = self.published
+        elif (self.published is not None and self.published_precision == "month" and not self.day
+              and (self.year, self.month) in ((None, None), (self.published.year, self.published.month))):
+            return ResolvedDate(self.published.isoformat()[:7], "month")
         else:
             return None
         back = (base.weekday() - WEEKDAYS[name.lower()]) % 7

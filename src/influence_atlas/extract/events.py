@@ -689,7 +689,7 @@ def _event_of_trigger(stage: _Stage, snt: _Sentence, trig: _Trigger, events: lis
     parties, unnamed, unknown_agent = found
     date, seg_dates = _event_date(stage, snt, trig, seg)
     found_place = _location(stage.text, s_start, seg, trig, stage.place_mentions, s_end,
-                            [m for m in snt.mentions if stage.kinds.get(m.actor) != "state"])
+                            [m for m in snt.mentions if m.label == "PERSON" or stage.kinds.get(m.actor, "state") != "state"])
     location, geo_precision = found_place if found_place else (None, None)
     date_at = next((dm.start for dm, r in seg_dates if r is date), 0)
     if trig.learned and (date is None or date.precision != "day" or (unknown_agent and not location)
@@ -836,7 +836,8 @@ def _location(text: str, s_start: int, seg, trig, places: list[Mention], s_end: 
 
     Towns come before countries (the most specific place); a place the parser did not tag is taken when a
     capitalised name after "in", "near", "à" is a known town and no name of an actor (`named`: the sentence's
-    mentions of actors other than states). A continent, or a place a route names, is not where it happened.
+    mentions of people and of the catalogue's actors other than states). A continent, or a place a route names, is not
+    where it happened.
     Precision: 1 the town itself, 2 near it, 3 a country.
     """
     in_sentence = [p for p in places if s_start <= p.start and p.end <= s_end and not _elsewhere(text, s_start, p.start, p.text)]
