@@ -211,6 +211,11 @@ def _find_parties(sentence: str, language: str | None, mentions: list[Mention], 
     return taken
 
 
+def _names_a_party(name: str, actor_types: ActorTypes) -> bool:
+    """True when a state's name holds the head of a party ("Malian soldiers", "armée malienne"): a party, not a place."""
+    return any(p.search(name) for at in actor_types.types for p in at.heads.values())
+
+
 def _party_type(party: _Party, etype: str) -> str:
     """Pick the party's actor type for this kind of event ("students" protest, or are harmed)."""
     if etype == "protest":
@@ -429,7 +434,8 @@ def extract_events(
     stage = _Stage(
         doc_id, text, sentences, catalog, language, published, types, load_actor_types(), kinds,
         actor_mentions=[m for m in mentions if m.actor],
-        place_mentions=[m for m in mentions if m.label in ("GPE", "LOC") and (m.actor is None or kinds.get(m.actor) == "state")],
+        place_mentions=[m for m in mentions if m.label in ("GPE", "LOC") and (m.actor is None or (
+            kinds.get(m.actor) == "state" and not _names_a_party(m.text, load_actor_types())))],
     )
     ctx = published_context(published)
     if published is None:
