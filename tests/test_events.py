@@ -390,9 +390,12 @@ def test_an_accident_kills_without_a_killer_and_a_route_is_not_the_place():
     assert "violence_against_civilians" not in ev and ev["other"][0].location == "Kidal"
 
 
-def test_a_continent_or_an_actor_name_is_no_event_place():
+def test_a_continent_an_actor_name_or_a_country_named_by_its_soldiers_is_no_event_place():
     ev = _by_type(_events("On 1 April 2023, the Wagner Group deployed 500 fighters in Africa."))
     assert ev["deployment"][0].location is None
     # A word the gazetteer knows as a town somewhere but the text names as an actor is not the place.
     ev = _by_type(_events("On 2 April 2023, the Burkinabe government denied any link with the leader of Wagner."))
     assert all(e.location != "Wagner" for es in ev.values() for e in es)
+    # Nor is a country named by its soldiers: they are a party of the handover.
+    ev = _by_type(_events("On 5 May 2022, the French army handed over the Tessit base to Malian soldiers."))
+    assert ev["withdrawal"][0].location != "Mali"
