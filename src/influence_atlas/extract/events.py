@@ -211,9 +211,10 @@ def _find_parties(sentence: str, language: str | None, mentions: list[Mention], 
     return taken
 
 
-def _names_a_party(name: str, actor_types: ActorTypes) -> bool:
+@lru_cache(maxsize=4096)
+def _names_a_party(name: str) -> bool:
     """True when a state's name holds the head of a party ("Malian soldiers", "armée malienne"): a party, not a place."""
-    return any(p.search(name) for at in actor_types.types for p in at.heads.values())
+    return any(p.search(name) for at in load_actor_types().types for p in at.heads.values())
 
 
 def _party_type(party: _Party, etype: str) -> str:
@@ -435,7 +436,7 @@ def extract_events(
         doc_id, text, sentences, catalog, language, published, types, load_actor_types(), kinds,
         actor_mentions=[m for m in mentions if m.actor],
         place_mentions=[m for m in mentions if m.label in ("GPE", "LOC") and (m.actor is None or (
-            kinds.get(m.actor) == "state" and not _names_a_party(m.text, load_actor_types())))],
+            kinds.get(m.actor) == "state" and not _names_a_party(m.text)))],
     )
     ctx = published_context(published)
     if published is None:
