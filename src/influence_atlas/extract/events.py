@@ -88,8 +88,9 @@ class _Cues:
                                       rf"{c['death_word']}\b", re.I)
         # A trigger naming a weapon used from afar: its victims may be anyone, not a chosen target.
         self.remote = re.compile(c["remote_weapon"], re.I)
-        # "no casualties reported", "sans faire de victimes": the toll is known to be nil.
+        # "the plane crashed, killing everyone": an accident, not a party, killed.
         self.accident = re.compile(rf"\b{c['accident']}\b", re.I)
+        # "no casualties reported", "sans faire de victimes": the toll is known to be nil.
         self.no_deaths = re.compile(rf"\b{c['no_deaths']}\b", re.I)
         # "killing a student and injuring another": one victim counted by its article.
         self.one_killed = re.compile(rf"\b{c['one_killed']}\s+{c['one']}\s+(?!\w+\s+{c['partitive']}\b)[\w-]+", re.I)
@@ -136,6 +137,7 @@ _TIME_ANCHOR_WINDOW = 30  # "after the", "before"
 _ONSET_WINDOW = 12  # before a date: "since"
 _PURPOSE_WINDOW = 16  # before a trigger: "in order to"
 _PASSIVE_WINDOW = 14  # before a bare "killed": "were", "have been"
+_ACCIDENT_WINDOW = 60  # before a bare "killing": "the plane crashed on its way to ...,"
 _VIOLENT = ("violence_against_civilians", "attack", "armed_clash")
 _SHORT_QUOTE = re.compile(r"“[^“”]{1,60}”|\"[^\"]{1,60}\"|«[^«»]{1,60}»|‘[^‘’]{1,60}’(?!\w)")
 _CLAUSE_BREAK = re.compile(r"[,;:()“”\"]")
@@ -659,7 +661,7 @@ def _acting_parties(stage: _Stage, snt: _Sentence, trig: _Trigger, seg, in_seg: 
     if trig.weak:
         # A bare "killed" tells an event only with a party that does the killing, before the verb in the active voice.
         doers = [m for m in in_seg if m.end - s_start <= trig.start] + [p for p in unnamed if p.end <= trig.start]
-        if not doers or _cues().accident.search(sentence[max(0, trig.start - _AGENT_WINDOW) : trig.start]) or _cues().passive.search(sentence[max(0, trig.start - _PASSIVE_WINDOW) : trig.start]) or _cues().no_object.match(sentence[trig.end :]):
+        if not doers or _cues().accident.search(sentence[max(0, trig.start - _ACCIDENT_WINDOW) : trig.start]) or _cues().passive.search(sentence[max(0, trig.start - _PASSIVE_WINDOW) : trig.start]) or _cues().no_object.match(sentence[trig.end :]):
             return None
     # The detector's event may have no party the text names ("a landmine killed eight passengers").
     unknown_agent = trig.learned and not in_seg and not any(
