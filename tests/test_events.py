@@ -386,6 +386,9 @@ def test_an_accident_kills_without_a_killer_and_a_route_is_not_the_place():
                           "killing everyone on board."))
     assert "violence_against_civilians" not in ev and "armed_clash" not in ev
     assert ev["other"][0].location not in ("Bamako", "Gao")
+    # Words after a route's place are no longer the route: the arrival is where the party arrived.
+    ev = _by_type(_events("On 5 May 2022, Russian mercenaries bound for Timbuktu arrived in Mali."))
+    assert ev["deployment"][0].location == "Mali"
     ev = _by_type(_events("Le 8 juillet 2023, un avion du groupe Wagner s'est écrasé près de Kidal, tuant ses passagers."))
     assert "violence_against_civilians" not in ev and ev["other"][0].location == "Kidal"
 

@@ -110,7 +110,8 @@ class _Cues:
         # A place named right after a locative preposition or a "town of" head is where the event was.
         self.place_prep = re.compile(rf"(?:\b{c['place_preposition']}\s+(?:{c['place_article']}\s+)?(?:\w+(?:[’']s)?\s+){{0,3}}"
                                      rf"|\b{c['place_noun']} {c['place_of']}\s*)$", re.I)
-        self.route = re.compile(rf"\b{c['route']}(?:\s+[\w.’'-]+){{0,4}}\s+$", re.I)
+        # "on its way from Moscow to": the route's first place (up to three words) and the word that leads on.
+        self.route = re.compile(rf"\b{c['route']}(?:(?:\s+[\w.’'-]+){{1,3}}\s+{c['route_onward']})?\s+$", re.I)
         self.near = re.compile(rf"\b{c['near']}\s+(?:{c['definite_article']}\s+)?(?:\w+\s+){{0,2}}$", re.I)
         # A capitalised name after a preposition (case matters): a place the parser may not have tagged.
         self.untagged_place = re.compile(
