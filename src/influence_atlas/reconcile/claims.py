@@ -34,8 +34,8 @@ from .events import dates_near, link_id
 from .links import STORY_SENTENCES, centred, multilingual_documents, sentences
 from .features import (DOC_FEATURES, LINK_KINDS, NAME_ANCHOR_SIMILARITY, EventTable, Statement, StatementTable,
                        conflicting_figures, corpus_context, describe, doc_pair_features, document_figures,
-                       document_names, load_link_models, rare_names_of, shared_anchor, specific_place,
-                       stance_disagreement, stance_opposition)
+                       document_names, figures_in_conflict, load_link_models, rare_names_of, shared_anchor,
+                       specific_place, stance_disagreement, stance_opposition)
 from .links import (CentredRows, candidate_documents, corpus_means, document_sentences,
                     event_view, lead_claims, story_similarities, story_vectors, strongest_partners)
 
@@ -376,9 +376,12 @@ def _claim_items(rec: _Records, probs: np.ndarray, sides: list[tuple[Statement, 
         if maybe:
             # shared_anchor reads the multilingual similarity only when the decision needs it.
             xcos = lambda: rec.xrow.similarity((x.doc, x.text), (y.doc, y.text))  # noqa: E731 - read only when needed
-            anchor = shared_anchor(x, y, rare, cos, xcos) or conflicting_figures(x, y)
+            anchor = shared_anchor(x, y, rare, cos, xcos)
+        # Figures that differ come last: two claims that tell one happening may also count it differently, and are
+        # then candidates for both kinds (a contradiction reads the figures from the claims themselves).
         anchor = (anchor or same_assertion(cos)
-                  or one_happening(told_by.get(x.id, nothing) & told_by.get(y.id, nothing), anchors))
+                  or one_happening(told_by.get(x.id, nothing) & told_by.get(y.id, nothing), anchors)
+                  or (conflicting_figures(x, y) if maybe else None))
         if anchor:
             claim_items.append((float(probs[i, 1]), float(probs[i, 2]), x, y, rows[i].copy(), anchor))
     return claim_items
@@ -530,9 +533,9 @@ def implied_links(links: list[Link], said: dict[str, Statement], min_confidence:
 
 
 def implied_basis(said: dict[str, Statement]) -> dict[str, Statement]:
-    """Return the Statements of `said` cut to what `implied_links` reads of a claim (its document, text and actors), for
-    a driver that keeps one per linked claim of a whole corpus."""
-    return {i: replace(s, places=frozenset(), figures=(), words=frozenset(), names=frozenset(), months=frozenset())
+    """Return the Statements of `said` cut to what `implied_links` reads of a claim (its document, text, actors and
+    figures), for a driver that keeps one per linked claim of a whole corpus."""
+    return {i: replace(s, places=frozenset(), words=frozenset(), names=frozenset(), months=frozenset())
             for i, s in said.items()}
 
 
@@ -573,6 +576,17 @@ def direct_claim_links(found: dict[tuple[str, str], PairFindings],
             story_contradiction = kind == "contradicts" and story and conf >= story_cut
             if story_contradiction:
                 cut = min(cut, story_cut)
+            elif kind == "contradicts" and story and conf < cut:
+                # Two documents that tell one story and count one kind of thing (ontology/quantities.yaml) with
+                # figures that cannot both hold (300 instructors against "only five employees") contradict each
+                # other on it, however the document-level step reads the pair: those claims are linked with the
+                # same_event confidence.
+                differing = [t for t in f.claim_pairs if conflicting_figures(t[2], t[3], kinds_only=True)]
+                if differing:
+                    f = PairFindings(f.confidence, differing, f.event_pairs, f.event_anchors, f.opposed)
+                    conf = f.confidence["same_event"]
+                    cut = models.thresholds["same_event"] + (cut - models.thresholds[kind])
+                    story_contradiction = True
             if conf < cut or not f.claim_pairs:
                 continue
             if kind == "contradicts":
@@ -581,7 +595,7 @@ def direct_claim_links(found: dict[tuple[str, str], PairFindings],
                 # anywhere in a long sentence about something else is no denial of it).
                 strict = models.thresholds.get("contradicts_uncued", models.thresholds[kind])
                 uncued_ok = story_contradiction or conf >= strict + (cut - models.thresholds[kind])
-                pairs = [t for t in f.claim_pairs if uncued_ok or t[5].startswith("figures ") or t[2].debunks
+                pairs = [t for t in f.claim_pairs if uncued_ok or conflicting_figures(t[2], t[3]) or t[2].debunks
                          or t[3].debunks or (t[2].negated != t[3].negated and t[4][1] >= NAME_ANCHOR_SIMILARITY)]
             else:
                 # Below the stricter cut-off a corroboration needs something specific both sides give (a figure, place,
@@ -648,6 +662,14 @@ def one_proposition(links: list[Link], said: dict[str, Statement]) -> list[Link]
                 x_, y_, z_ = said[hub], said[y], said[z]
                 if len({x_.doc, y_.doc, z_.doc}) < 3 or not y_.actors & z_.actors:
                     continue
+                # A contradiction on figures passes only to a claim that repeats the figure of the shared claim that
+                # is in conflict: what corroborates a claim does not always give its count.
+                if kind == "contradicts":
+                    against, alike = (first, second) if first.kind == "contradicts" else (second, first)
+                    disputed = figures_in_conflict(x_, said[next(c for c in against.items if c != hub)])
+                    repeats = said[next(c for c in alike.items if c != hub)]
+                    if disputed and not disputed & {v for v, _ in repeats.figures}:
+                        continue
                 docs = tuple(sorted((y_.doc, z_.doc)))
                 if (kind, *docs) in linked:
                     continue
