@@ -482,11 +482,9 @@ def reason(kind: str, a: Statement, b: Statement, cos: float, anchor: str | None
     about = f" about {', '.join(shared)}" if shared else ""
     parts = []
     if kind == "contradicts":
-        fa, fb = {u: v for v, u in a.figures}, {u: v for v, u in b.figures}
-        diff = [(u, fa[u], fb[u]) for u in fa.keys() & fb.keys() if fa[u] != fb[u]]
-        if diff:
-            u, x, y = diff[0]
-            parts.append(f"figures differ: {x:g} vs {y:g}" + (f" ({u}…)" if u else ""))
+        differ = conflicting_figures(a, b)
+        if differ:
+            parts.append(differ.replace("figures ", "figures differ: ", 1))
         if a.negated != b.negated:
             parts.append("one side denies what the other asserts")
         if a.debunks or b.debunks:
@@ -498,7 +496,7 @@ def reason(kind: str, a: Statement, b: Statement, cos: float, anchor: str | None
         if same:
             parts.append(f"same figure: {same[0]:g}")
         parts.append("same assertion")
-    if anchor and not any(anchor in p for p in parts):
+    if anchor and not any(anchor in p or anchor.replace("figures ", "figures differ: ", 1) in p for p in parts):
         if not anchor.startswith("one assertion"):  # the meaning similarity closes every reason
             parts.append(f"both give {anchor}")
     return f"{kind}{about}: " + "; ".join(parts) + f" (meaning similarity {cos:.2f})"
@@ -546,9 +544,10 @@ def direct_claim_links(found: dict[tuple[str, str], PairFindings],
     models = load_link_models()
     links = []
     said: dict[str, Statement] = {}  # the claims of the links found pair by pair, for `one_proposition`
-    for (a, b), f in sorted(found.items()):
+    for (a, b), whole in sorted(found.items()):
         before = len(links)
         for kind, col in (("corroborates", 0), ("contradicts", 1)):
+            f = whole  # each kind reads every anchored claim pair (a kind's rule may keep only some of them below)
             conf = f.confidence[kind]
             cut = models.thresholds[kind] if min_confidence is None else min_confidence
             # A corroboration whose two claims give the same figure or name the same rare person or place needs
@@ -576,16 +575,19 @@ def direct_claim_links(found: dict[tuple[str, str], PairFindings],
             story_contradiction = kind == "contradicts" and story and conf >= story_cut
             if story_contradiction:
                 cut = min(cut, story_cut)
-            elif kind == "contradicts" and story and conf < cut:
-                # Two documents that tell one story and count one kind of thing (ontology/quantities.yaml) with
-                # figures that cannot both hold (300 instructors against "only five employees") contradict each
-                # other on it, however the document-level step reads the pair: those claims are linked with the
-                # same_event confidence.
+            elif kind == "contradicts" and conf < cut and f.confidence["same_event"] >= models.thresholds.get(
+                    "contradicts_figures", models.thresholds["same_event"]) + (cut - models.thresholds[kind]):
+                # Two documents that tell one story (same_event confidence from `contradicts_figures`, below the
+                # same_event cut-off: counting one thing is itself a sign of one story) and count one kind of thing
+                # (ontology/quantities.yaml) with figures that cannot both hold (300 instructors against "only five
+                # employees") contradict each other on it, however the document-level contradicts step reads the
+                # pair: those claims are linked with the same_event confidence.
                 differing = [t for t in f.claim_pairs if conflicting_figures(t[2], t[3], kinds_only=True)]
                 if differing:
                     f = PairFindings(f.confidence, differing, f.event_pairs, f.event_anchors, f.opposed)
                     conf = f.confidence["same_event"]
-                    cut = models.thresholds["same_event"] + (cut - models.thresholds[kind])
+                    cut = models.thresholds.get("contradicts_figures", models.thresholds["same_event"]) + (
+                        cut - models.thresholds[kind])
                     story_contradiction = True
             if conf < cut or not f.claim_pairs:
                 continue
@@ -620,8 +622,8 @@ def direct_claim_links(found: dict[tuple[str, str], PairFindings],
                 score = round(conf * (p / best if best else 1.0), 3)
                 links.append(Link(link_id(kind, [x.id, y.id]), kind, tuple(sorted((x.id, y.id))),
                                   reason(kind, x, y, float(row[1]), anchor), score))
-        if f.opposed is not None and not any(l.kind == "contradicts" for l in links[before:]):
-            strength, actor, x, y = f.opposed
+        if whole.opposed is not None and not any(l.kind == "contradicts" for l in links[before:]):
+            strength, actor, x, y = whole.opposed
             # Not calibrated (two document pairs of the development set reach it): the strength read as a share of 4.
             score = round(min(1.0, strength / 4.0), 3)
             if min_confidence is None or score >= min_confidence:
