@@ -85,3 +85,11 @@ def test_a_contradiction_on_a_count_passes_only_to_a_claim_that_repeats_the_coun
     implied = {(l.kind, l.items) for l in one_proposition(links, said)}
     assert ("contradicts", ("c1", "c3")) in implied
     assert ("contradicts", ("c1", "c4")) not in implied
+
+
+def test_the_day_of_a_date_is_no_figure_to_share_or_dispute():
+    dated = describe("c1", "d1", "Russian advisers reached the town after the French left on December 14, officers said.", "en")
+    counted = describe("c2", "d2", "The ambassador said 14 officers of the defence ministry were in the town.", "en")
+    assert dated.figures == () and counted.figures == ((14.0, "personnel"),)
+    # A count right after a month name stays a count.
+    assert describe("c3", "d3", "In March 30 soldiers were killed.", "en").figures == ((30.0, "personnel"),)

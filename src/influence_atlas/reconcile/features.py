@@ -98,7 +98,11 @@ def _described(text: str, language: str | None) -> Statement:
             places.add(place)
     # Units compared by the kind of thing they count ("instructors", "troops" and "soldats" count personnel), else by
     # their first letters, so "villages" and "villageois" count as one thing.
-    counted = [q for q in find_quantities(text) if q.unit != "%" and q.value >= 2]
+    # A figure wholly inside a day-and-month date ("on December 14, ...") is the date's day, not a count (the quantity
+    # stage keeps such figures: "in March 3 people died" reads alike).
+    days = [(d.start, d.end) for d in find_dates(text) if d.kind in ("md", "dm")]
+    counted = [q for q in find_quantities(text) if q.unit != "%" and q.value >= 2
+               and not any(s <= q.start and q.end <= e for s, e in days)]
     unit = {id(q): counted_kind(text, q) or fold(q.unit or "")[:4] for q in counted}
     figures = tuple(sorted({(round(q.value, 3), unit[id(q)]) for q in counted}))
     bound = {id(q): stated_bound(text, q) for q in counted}
