@@ -74,14 +74,15 @@ def test_two_tellings_of_one_story_that_count_one_kind_differently_contradict_wh
 
 
 def test_a_contradiction_on_a_count_passes_only_to_a_claim_that_repeats_the_count():
-    said = {s.id: s for s in (
-        describe("c1", "d1", "Only seven employees of the Russian defence ministry are in Bangui.", "en"),
-        describe("c2", "d2", "Russia sent 250 military instructors to Bangui.", "en"),
-        describe("c3", "d3", "Moscou a envoyé 250 instructeurs militaires à Bangui.", "fr"),
-        describe("c4", "d4", "Russian instructors first arrived in Bangui in 2018.", "en"))}
-    links = [Link("l1", "contradicts", ("c1", "c2"), "contradicts: figures differ", 0.9),
-             Link("l2", "corroborates", ("c2", "c3"), "corroborates: same figure", 0.9),
-             Link("l3", "corroborates", ("c2", "c4"), "corroborates: same assertion", 0.9)]
+    texts = ["Only seven employees of the Russian defence ministry are in Bangui.",
+             "Russia sent 250 military instructors to Bangui.",
+             "Moscou a envoyé 250 instructeurs militaires à Bangui.",
+             "Russian instructors first arrived in Bangui in 2018."]
+    said = {f"c{k}": describe(f"c{k}", f"d{k}", text, "fr" if "Moscou" in text else "en")
+            for k, text in enumerate(texts, 1)}
+    # c1 contradicts c2 on the count; c3 repeats c2's count, c4 corroborates c2 without giving it.
+    links = [Link(f"l{k}", kind, ("c1" if kind == "contradicts" else "c2", end), kind, 0.9)
+             for k, (kind, end) in enumerate((("contradicts", "c2"), ("corroborates", "c3"), ("corroborates", "c4")), 1)]
     implied = {(l.kind, l.items) for l in one_proposition(links, said)}
     assert ("contradicts", ("c1", "c3")) in implied
     assert ("contradicts", ("c1", "c4")) not in implied
