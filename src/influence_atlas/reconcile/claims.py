@@ -581,8 +581,10 @@ def direct_claim_links(found: dict[tuple[str, str], PairFindings],
                 # same_event cut-off: counting one thing is itself a sign of one story) and count one kind of thing
                 # (ontology/quantities.yaml) with figures that cannot both hold (300 instructors against "only five
                 # employees") contradict each other on it, however the document-level contradicts step reads the
-                # pair: those claims are linked with the same_event confidence.
-                differing = [t for t in f.claim_pairs if conflicting_figures(t[2], t[3], kinds_only=True)]
+                # pair: those claims, which must name an actor in common (whose troops they count), are linked with
+                # the same_event confidence.
+                differing = [t for t in f.claim_pairs if t[2].actors & t[3].actors
+                             and conflicting_figures(t[2], t[3], kinds_only=True)]
                 if differing:
                     f = PairFindings(f.confidence, differing, f.event_pairs, f.event_anchors, f.opposed)
                     conf = f.confidence["same_event"]
