@@ -13,8 +13,9 @@ town, month or rare name the two sentences share, or a meaning so near (`SAME_AS
 as one assertion, so that a shared topic or country never makes one proposition. Two sources that take
 opposite sides on several actors (`opposed_sides`, from the stance stage) contradict as wholes: one link
 shows what each asserts about the most disputed actor. Two documents that corroborate each other tell one story
-(`one_story`); in a one-story pair the claims holding two tellings of one happening corroborate, and a contradiction
-needs less document-level confidence (`contradicts_story`). Each link names its reason (which figure, which proposition, which anchor) in `detail`.
+(`one_story`); in a one-story pair the claims holding two tellings of one happening corroborate, a contradiction
+needs less document-level confidence (`contradicts_story`), and two claims that count one kind of thing with figures
+that cannot both hold contradict (`contradicts_figures`). Each link names its reason (which figure, which proposition, which anchor) in `detail`.
 """
 
 from __future__ import annotations
