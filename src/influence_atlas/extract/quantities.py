@@ -8,6 +8,7 @@ from functools import lru_cache
 
 from ..records import Quantity
 from ..ontology.words import load_quantity_words
+from ..text.normalise import fold
 from .dates import find_dates
 
 _WORDS = load_quantity_words()
@@ -17,6 +18,9 @@ _FRACTIONS = _WORDS.values["fractions"]
 _VAGUE = _WORDS.values["vague"]
 _CURRENCY = _WORDS.values["currencies"]
 _JOINERS = _WORDS.words("number_joiners")
+_KINDS = {fold(noun): kind for noun, kind in _WORDS.values["counted_kinds"].items()}
+# The kinds of counted things (`counted_kind`'s answers).
+COUNTED_KINDS = frozenset(_KINDS.values())
 _RATE_WORDS = tuple(f"{w} " for pats in _WORDS.patterns["rate_words"].values() for w in pats)
 
 
@@ -45,6 +49,11 @@ _PATTERN = re.compile(
 _RANGE_OPEN = re.compile(rf"(?:{_WORDS.any('range_open')})\s+$", re.I)
 _RANGE_JOIN = re.compile(rf"\s*(?:-|–|{_WORDS.any('range_join')})\s*", re.I)
 _STOP_UNITS = _WORDS.words("not_units")
+_AT_MOST = re.compile(rf"(?<!\w)(?:{_WORDS.any('at_most')})\s+$", re.I)
+_AT_LEAST = re.compile(rf"(?<!\w)(?:{_WORDS.any('at_least')})\s+$", re.I)
+# The words after a figure's unit word read for its kind: up to the next punctuation, at most two.
+_FOLLOWING = re.compile(r"[^\W\d_][\w’'-]*")
+_CLAUSE_END = re.compile(r"[.,;:!?()«»\"“”]")
 _RATE_AT_END = re.compile(rf"(?:^|\s)(?:{_WORDS.any('rate_words')})\s(\w+)$")
 
 
@@ -163,3 +172,28 @@ def word_number(text: str) -> int | None:
     if not parts or not all(p in _UNITS for p in parts):
         return None
     return int(sum(_UNITS[p] for p in parts))
+
+
+def counted_kind(text: str, q: Quantity) -> str | None:
+    """Return the kind of thing a figure of `text` counts (ontology/quantities.yaml `counted_kinds`: "300 Russian
+    military instructors" and "plusieurs centaines de soldats" count personnel), or None: its unit word or one of the
+    two words after it names the kind."""
+    if not q.unit or not q.unit.isalpha() or q.unit.isupper():
+        return None  # no unit, a percentage or a currency code
+    rest = text[q.end:q.end + 60]
+    cut = _CLAUSE_END.search(rest)
+    words = [q.unit, *_FOLLOWING.findall(rest[:cut.start()] if cut else rest)[:2]]
+    return next((_KINDS[fold(w)] for w in words if fold(w) in _KINDS), None)
+
+
+def stated_bound(text: str, q: Quantity) -> str | None:
+    """Return "most" when the words right before a figure of `text` give it as a most ("only five", "seulement cinq"),
+    "least" when they give it as a least ("at least five", "au moins cinq", "more than 300"), else None."""
+    before = text[max(0, q.start - 30):q.start]
+    if q.qualifier and text[q.start:q.end].lower().startswith(q.qualifier):
+        before += text[q.start:q.start + len(q.qualifier)] + " "  # the qualifier is read as part of the figure
+    if _AT_MOST.search(before):
+        return "most"
+    if _AT_LEAST.search(before):
+        return "least"
+    return None

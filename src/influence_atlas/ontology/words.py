@@ -21,9 +21,12 @@ NAME_WORD_SECTIONS = ("name_articles", "name_glue", "coordinators", "acronym_wor
                       "organisation_descriptors", "channel_words")
 # The sections of ontology/names.yaml that name a state's ministries by their office (plain phrases).
 OFFICE_SECTIONS = ("defence_office", "foreign_office")
-QUANTITY_VALUES = ("numbers", "scales", "fractions", "vague", "currencies")
+QUANTITY_VALUES = ("numbers", "scales", "fractions", "vague", "currencies", "counted_kinds")
+# Value sections whose values are names (a currency code, a kind of counted thing), not numbers.
+QUANTITY_NAMES = ("currencies", "counted_kinds")
 QUANTITY_SECTIONS = ("number_joiners", "qualifiers", "percent", "rate_words", "rate_periods", "unit_links", "not_units",
-                     "ordinal_endings", "range_open", "range_join")
+                     "ordinal_endings", "range_open", "range_join", "at_most",
+                     "at_least")
 QUANTITY_WORD_SECTIONS = ("number_joiners", "not_units", "rate_words")
 
 
@@ -75,7 +78,7 @@ def _load(paths: tuple[str, ...], what: str, sections: tuple[str, ...], words: t
         for section in value_sections:
             if section in data:
                 for lang, table in languages_of(f"{p}: {section}", data[section]).items():
-                    values[section].update(_values(f"{p}: {section}.{lang}", table, str if section == "currencies" else (int, float)))
+                    values[section].update(_values(f"{p}: {section}.{lang}", table, str if section in QUANTITY_NAMES else (int, float)))
     return WordLists(patterns, values)
 
 

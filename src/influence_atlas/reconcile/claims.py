@@ -13,8 +13,9 @@ town, month or rare name the two sentences share, or a meaning so near (`SAME_AS
 as one assertion, so that a shared topic or country never makes one proposition. Two sources that take
 opposite sides on several actors (`opposed_sides`, from the stance stage) contradict as wholes: one link
 shows what each asserts about the most disputed actor. Two documents that corroborate each other tell one story
-(`one_story`); in a one-story pair the claims holding two tellings of one happening corroborate, and a contradiction
-needs less document-level confidence (`contradicts_story`). Each link names its reason (which figure, which proposition, which anchor) in `detail`.
+(`one_story`); in a one-story pair the claims holding two tellings of one happening corroborate, a contradiction
+needs less document-level confidence (`contradicts_story`), and two claims that count one kind of thing with figures
+that cannot both hold contradict (`contradicts_figures`). Each link names its reason (which figure, which proposition, which anchor) in `detail`.
 """
 
 from __future__ import annotations
@@ -34,8 +35,8 @@ from .events import dates_near, link_id
 from .links import STORY_SENTENCES, centred, multilingual_documents, sentences
 from .features import (DOC_FEATURES, LINK_KINDS, NAME_ANCHOR_SIMILARITY, EventTable, Statement, StatementTable,
                        conflicting_figures, corpus_context, describe, doc_pair_features, document_figures,
-                       document_names, load_link_models, rare_names_of, shared_anchor, specific_place,
-                       stance_disagreement, stance_opposition)
+                       document_names, figures_in_conflict, load_link_models, rare_names_of, shared_anchor,
+                       specific_place, stance_disagreement, stance_opposition)
 from .links import (CentredRows, candidate_documents, corpus_means, document_sentences,
                     event_view, lead_claims, story_similarities, story_vectors, strongest_partners)
 
@@ -376,9 +377,12 @@ def _claim_items(rec: _Records, probs: np.ndarray, sides: list[tuple[Statement, 
         if maybe:
             # shared_anchor reads the multilingual similarity only when the decision needs it.
             xcos = lambda: rec.xrow.similarity((x.doc, x.text), (y.doc, y.text))  # noqa: E731 - read only when needed
-            anchor = shared_anchor(x, y, rare, cos, xcos) or conflicting_figures(x, y)
+            anchor = shared_anchor(x, y, rare, cos, xcos)
+        # Figures that differ come last: two claims that tell one happening may also count it differently, and are
+        # then candidates for both kinds (a contradiction reads the figures from the claims themselves).
         anchor = (anchor or same_assertion(cos)
-                  or one_happening(told_by.get(x.id, nothing) & told_by.get(y.id, nothing), anchors))
+                  or one_happening(told_by.get(x.id, nothing) & told_by.get(y.id, nothing), anchors)
+                  or (conflicting_figures(x, y) if maybe else None))
         if anchor:
             claim_items.append((float(probs[i, 1]), float(probs[i, 2]), x, y, rows[i].copy(), anchor))
     return claim_items
@@ -479,11 +483,9 @@ def reason(kind: str, a: Statement, b: Statement, cos: float, anchor: str | None
     about = f" about {', '.join(shared)}" if shared else ""
     parts = []
     if kind == "contradicts":
-        fa, fb = {u: v for v, u in a.figures}, {u: v for v, u in b.figures}
-        diff = [(u, fa[u], fb[u]) for u in fa.keys() & fb.keys() if fa[u] != fb[u]]
-        if diff:
-            u, x, y = diff[0]
-            parts.append(f"figures differ: {x:g} vs {y:g}" + (f" ({u}…)" if u else ""))
+        differ = conflicting_figures(a, b)
+        if differ:
+            parts.append(differ.replace("figures ", "figures differ: ", 1))
         if a.negated != b.negated:
             parts.append("one side denies what the other asserts")
         if a.debunks or b.debunks:
@@ -495,7 +497,7 @@ def reason(kind: str, a: Statement, b: Statement, cos: float, anchor: str | None
         if same:
             parts.append(f"same figure: {same[0]:g}")
         parts.append("same assertion")
-    if anchor and not any(anchor in p for p in parts):
+    if anchor and not any(anchor in p or anchor.replace("figures ", "figures differ: ", 1) in p for p in parts):
         if not anchor.startswith("one assertion"):  # the meaning similarity closes every reason
             parts.append(f"both give {anchor}")
     return f"{kind}{about}: " + "; ".join(parts) + f" (meaning similarity {cos:.2f})"
@@ -530,9 +532,9 @@ def implied_links(links: list[Link], said: dict[str, Statement], min_confidence:
 
 
 def implied_basis(said: dict[str, Statement]) -> dict[str, Statement]:
-    """Return the Statements of `said` cut to what `implied_links` reads of a claim (its document, text and actors), for
-    a driver that keeps one per linked claim of a whole corpus."""
-    return {i: replace(s, places=frozenset(), figures=(), words=frozenset(), names=frozenset(), months=frozenset())
+    """Return the Statements of `said` cut to what `implied_links` reads of a claim (its document, text, actors and
+    figures), for a driver that keeps one per linked claim of a whole corpus."""
+    return {i: replace(s, places=frozenset(), words=frozenset(), names=frozenset(), months=frozenset())
             for i, s in said.items()}
 
 
@@ -543,9 +545,10 @@ def direct_claim_links(found: dict[tuple[str, str], PairFindings],
     models = load_link_models()
     links = []
     said: dict[str, Statement] = {}  # the claims of the links found pair by pair, for `one_proposition`
-    for (a, b), f in sorted(found.items()):
+    for (a, b), whole in sorted(found.items()):
         before = len(links)
         for kind, col in (("corroborates", 0), ("contradicts", 1)):
+            f = whole  # each kind reads every anchored claim pair (a kind's rule may keep only some of them below)
             conf = f.confidence[kind]
             cut = models.thresholds[kind] if min_confidence is None else min_confidence
             # A corroboration whose two claims give the same figure or name the same rare person or place needs
@@ -573,6 +576,22 @@ def direct_claim_links(found: dict[tuple[str, str], PairFindings],
             story_contradiction = kind == "contradicts" and story and conf >= story_cut
             if story_contradiction:
                 cut = min(cut, story_cut)
+            elif kind == "contradicts" and conf < cut and f.confidence["same_event"] >= models.thresholds.get(
+                    "contradicts_figures", models.thresholds["same_event"]) + (cut - models.thresholds[kind]):
+                # Two documents that tell one story (same_event confidence from `contradicts_figures`, below the
+                # same_event cut-off: counting one thing is itself a sign of one story) and count one kind of thing
+                # (ontology/quantities.yaml) with figures that cannot both hold (300 instructors against "only five
+                # employees") contradict each other on it, however the document-level contradicts step reads the
+                # pair: those claims, which must name an actor in common (whose troops they count), are linked with
+                # the same_event confidence.
+                differing = [t for t in f.claim_pairs if t[2].actors & t[3].actors
+                             and conflicting_figures(t[2], t[3], kinds_only=True)]
+                if differing:
+                    f = PairFindings(f.confidence, differing, f.event_pairs, f.event_anchors, f.opposed)
+                    conf = f.confidence["same_event"]
+                    cut = models.thresholds.get("contradicts_figures", models.thresholds["same_event"]) + (
+                        cut - models.thresholds[kind])
+                    story_contradiction = True
             if conf < cut or not f.claim_pairs:
                 continue
             if kind == "contradicts":
@@ -581,7 +600,7 @@ def direct_claim_links(found: dict[tuple[str, str], PairFindings],
                 # anywhere in a long sentence about something else is no denial of it).
                 strict = models.thresholds.get("contradicts_uncued", models.thresholds[kind])
                 uncued_ok = story_contradiction or conf >= strict + (cut - models.thresholds[kind])
-                pairs = [t for t in f.claim_pairs if uncued_ok or t[5].startswith("figures ") or t[2].debunks
+                pairs = [t for t in f.claim_pairs if uncued_ok or conflicting_figures(t[2], t[3]) or t[2].debunks
                          or t[3].debunks or (t[2].negated != t[3].negated and t[4][1] >= NAME_ANCHOR_SIMILARITY)]
             else:
                 # Below the stricter cut-off a corroboration needs something specific both sides give (a figure, place,
@@ -606,8 +625,8 @@ def direct_claim_links(found: dict[tuple[str, str], PairFindings],
                 score = round(conf * (p / best if best else 1.0), 3)
                 links.append(Link(link_id(kind, [x.id, y.id]), kind, tuple(sorted((x.id, y.id))),
                                   reason(kind, x, y, float(row[1]), anchor), score))
-        if f.opposed is not None and not any(l.kind == "contradicts" for l in links[before:]):
-            strength, actor, x, y = f.opposed
+        if whole.opposed is not None and not any(l.kind == "contradicts" for l in links[before:]):
+            strength, actor, x, y = whole.opposed
             # Not calibrated (two document pairs of the development set reach it): the strength read as a share of 4.
             score = round(min(1.0, strength / 4.0), 3)
             if min_confidence is None or score >= min_confidence:
@@ -648,6 +667,14 @@ def one_proposition(links: list[Link], said: dict[str, Statement]) -> list[Link]
                 x_, y_, z_ = said[hub], said[y], said[z]
                 if len({x_.doc, y_.doc, z_.doc}) < 3 or not y_.actors & z_.actors:
                     continue
+                # A contradiction on figures passes only to a claim that repeats the figure of the shared claim that
+                # is in conflict: what corroborates a claim does not always give its count.
+                if kind == "contradicts":
+                    against, alike = (first, second) if first.kind == "contradicts" else (second, first)
+                    disputed = figures_in_conflict(x_, said[next(c for c in against.items if c != hub)])
+                    repeats = said[next(c for c in alike.items if c != hub)]
+                    if disputed and not disputed & {v for v, _ in repeats.figures}:
+                        continue
                 docs = tuple(sorted((y_.doc, z_.doc)))
                 if (kind, *docs) in linked:
                     continue

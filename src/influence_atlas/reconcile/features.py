@@ -15,7 +15,7 @@ import math
 import re
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import resources
@@ -25,7 +25,7 @@ import numpy as np
 from ..errors import ModelError
 from ..extract.actors import gazetteer_for
 from ..extract.dates import MONTHS, WEEKDAYS, dates_compatible, find_dates
-from ..extract.quantities import find_quantities
+from ..extract.quantities import COUNTED_KINDS, counted_kind, find_quantities, stated_bound
 from ..ontology import load_actor_catalog
 from ..text.normalise import fold
 from ..ontology.lexicons import load_voice_cues
@@ -65,6 +65,8 @@ class Statement:
     words: frozenset[str]
     names: frozenset[str] = frozenset()  # proper names (as document_names folds them) used inside the sentence
     months: frozenset[str] = frozenset()  # the months (YYYY-MM) its dates fall in
+    at_most: tuple[tuple[float, str], ...] = ()  # the figures given as a most ("only five employees"), as in `figures`
+    at_least: tuple[tuple[float, str], ...] = ()  # the figures given as a least ("at least five countries")
 
 
 @lru_cache(maxsize=1)
@@ -94,16 +96,25 @@ def _described(text: str, language: str | None) -> Statement:
         place = town_of(m.group(0))
         if place:
             places.add(place)
-    # Units compared by their first letters, so "instructors" and "instructeurs" count as one thing.
-    figures = tuple(sorted({(round(q.value, 3), fold(q.unit or "")[:4]) for q in find_quantities(text)
-                            if q.unit != "%" and q.value >= 2}))
+    # Units compared by the kind of thing they count ("instructors", "troops" and "soldats" count personnel), else by
+    # their first letters, so "villages" and "villageois" count as one thing.
+    # A figure wholly inside a day-and-month date ("on December 14, ...") is the date's day, not a count (the quantity
+    # stage keeps such figures: "in March 3 people died" reads alike).
+    days = [(d.start, d.end) for d in find_dates(text) if d.kind in ("md", "dm")]
+    counted = [q for q in find_quantities(text) if q.unit != "%" and q.value >= 2
+               and not any(s <= q.start and q.end <= e for s, e in days)]
+    unit = {id(q): counted_kind(text, q) or fold(q.unit or "")[:4] for q in counted}
+    figures = tuple(sorted({(round(q.value, 3), unit[id(q)]) for q in counted}))
+    bound = {id(q): stated_bound(text, q) for q in counted}
+    at_most, at_least = (tuple(sorted({(round(q.value, 3), unit[id(q)]) for q in counted if bound[id(q)] == side}))
+                         for side in ("most", "least"))
     cues = load_voice_cues()
     neg, deb = cues.get("negation", language), cues.get("debunk", language)
     words = frozenset(w.lower() for w in _WORD.findall(text) if not w.isdigit()) | frozenset(
         w for w in re.findall(r"\d{2,}", text))
     return Statement("", "", text, language, frozenset(actors), frozenset(places), figures,
                      bool(neg and neg.search(text)), bool(deb and deb.search(text)), words,
-                     sentence_names(text), months_named(text))
+                     sentence_names(text), months_named(text), at_most, at_least)
 
 
 def sentence_names(text: str) -> frozenset[str]:
@@ -202,13 +213,41 @@ def broad_names() -> frozenset[str]:
     return frozenset(out)
 
 
-def conflicting_figures(a: Statement, b: Statement) -> str | None:
-    """Return the figures of one counted thing two statements give differently ("figures 300 vs 500 (dead…)"), or None."""
+def conflicting_figures(a: Statement, b: Statement, kinds_only: bool = False) -> str | None:
+    """Return the figures of one counted thing two statements give differently ("figures 300 vs 500 (dead…)"), or None:
+    figures that cannot both hold (`_figures_conflict`). With `kinds_only`, only figures of a kind of counted thing
+    the ontology names (`extract.quantities.COUNTED_KINDS`: personnel told as troops, instructors, employees...)."""
+    for va, vb, unit in _conflicts(a, b, kinds_only):
+        return f"figures {va:g} vs {vb:g} ({unit}…)"
+    return None
+
+
+def figures_in_conflict(a: Statement, b: Statement) -> frozenset[float]:
+    """Return the values of a's figures that conflict with one of b's (`conflicting_figures`)."""
+    return frozenset(va for va, _, _ in _conflicts(a, b))
+
+
+def _conflicts(a: Statement, b: Statement, kinds_only: bool = False) -> Iterator[tuple[float, float, str]]:
     for va, ua in a.figures:
         for vb, ub in b.figures:
-            if ua and ua == ub and va != vb and max(va, vb) / max(1e-9, min(va, vb)) <= 10:
-                return f"figures {va:g} vs {vb:g} ({ua}…)"
-    return None
+            if ua and ua == ub and (not kinds_only or ua in COUNTED_KINDS) and \
+                    _figures_conflict(a, b, va, vb, ua) is not None:
+                yield va, vb, ua
+
+
+def _figures_conflict(a: Statement, b: Statement, va: float, vb: float, unit: str) -> float | None:
+    """Return how far apart two different figures of one unit are (their ratio) when they cannot both hold, else None:
+    a figure given as a least ("at least 5") holds with any larger one, a figure given as a most ("only 5") with any
+    smaller one and conflicts with every larger one; other figures conflict within a factor of ten."""
+    if va == vb:
+        return None
+    (lo, lo_s), (hi, hi_s) = sorted(((va, a), (vb, b)), key=lambda t: t[0])
+    if (lo, unit) in lo_s.at_least or (hi, unit) in hi_s.at_most:
+        return None
+    ratio = hi / max(1e-9, lo)
+    if (lo, unit) in lo_s.at_most:
+        return min(ratio, 10.0)
+    return ratio if ratio <= 10 else None
 
 
 def rare_names_of(names: dict[str, frozenset[str]], share: float = 0.25) -> frozenset[str]:
@@ -230,8 +269,8 @@ def _figures_relation(a: Statement, b: Statement) -> tuple[float, float]:
                 if va == vb:
                     same = 1.0
                 else:
-                    ratio = max(va, vb) / max(1e-9, min(va, vb))
-                    if ratio <= 10:
+                    ratio = _figures_conflict(a, b, va, vb, ua)
+                    if ratio is not None:
                         conflict = max(conflict, min(1.0, math.log(ratio) / math.log(3)))
             elif va == vb and va >= 10:
                 same = max(same, 0.5)
@@ -363,7 +402,7 @@ class StatementTable:
 
     def _figures_of(self, i: int, j: int) -> tuple[float, float]:
         a, b = self.statements[i], self.statements[j]
-        key = (a.figures, b.figures)
+        key = (a.figures, a.at_most, a.at_least, b.figures, b.at_most, b.at_least)
         if key not in self._figures:
             self._figures[key] = _figures_relation(a, b)
         return self._figures[key]
