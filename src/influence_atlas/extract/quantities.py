@@ -175,8 +175,8 @@ def word_number(text: str) -> int | None:
 
 
 def counted_kind(text: str, q: Quantity) -> str | None:
-    """Return the kind of thing a figure of `text` counts (ontology/quantities.yaml `counted_kinds`: "300 Russian
-    military instructors" and "plusieurs centaines de soldats" count personnel), or None: its unit word or one of the
+    """Return the kind of thing a figure of `text` counts (ontology/quantities.yaml `counted_kinds`: "200 foreign
+    military trainers" and "plusieurs centaines de militaires" count personnel), or None: its unit word or one of the
     two words after it names the kind."""
     if not q.unit or not q.unit.isalpha() or q.unit.isupper():
         return None  # no unit, a percentage or a currency code
