@@ -11,7 +11,8 @@ from influence_atlas.pipeline import analyze, ingest
 from influence_atlas.reconcile import link_across
 from influence_atlas.reconcile.claims import PairFindings, one_proposition, reason
 from influence_atlas.reconcile.events import disagreements, link_same_events, pair_score
-from influence_atlas.reconcile.features import CLAIM_FEATURES, claim_pair_features, describe, load_link_models
+from influence_atlas.reconcile.features import (CLAIM_FEATURES, claim_pair_features, describe, load_link_models,
+                                                shared_anchor)
 from influence_atlas.reconcile.links import candidate_documents
 from influence_atlas.records import Claim, Document, Event, EventActor, Link
 
@@ -117,6 +118,14 @@ def test_figures_are_compared_numerically_and_denials_are_seen():
     assert "denies" in reason("contradicts", denial, assertion, 0.8)
     french = describe("c6", "d6", "Il n'y a pas de mercenaires de Wagner au Mali.", "fr")
     assert french.negated and "Wagner Group" in french.actors
+
+
+def test_a_month_or_weekday_is_no_town_a_statement_names():
+    # The gazetteer holds towns named like months (March, England): a date is no place two statements share.
+    a = describe("c1", "d1", "The convoy reached Kidal in March, the army said.", "en")
+    b = describe("c2", "d2", "Elections were postponed in March after the protests.", "en")
+    assert "Kidal" in a.places and not a.places & b.places
+    assert shared_anchor(a, b) is None
 
 
 def test_the_claim_model_prefers_a_denial_of_the_same_proposition_to_an_unrelated_pair():

@@ -91,7 +91,8 @@ def _described(text: str, language: str | None) -> Statement:
             actors.add(bodies[entry.name])  # a ministry or a named operation speaks and acts for its state
         taken.append((start, end))
     for m in _CAPITALISED.finditer(text):
-        if m.start() == 0 or any(s <= m.start() < e for s, e in taken):
+        # A month or weekday is no town, whatever the gazetteer holds under its name.
+        if m.start() == 0 or any(s <= m.start() < e for s, e in taken) or _calendar_word(m.group(0)):
             continue
         place = town_of(m.group(0))
         if place:
