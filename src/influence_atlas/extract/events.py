@@ -12,7 +12,8 @@ import numpy as np
 
 from ..ontology import ActorCatalog
 from ..ontology.acled import load_acled_taxonomy
-from ..ontology.events import ActorTypes, EventCues, EventType, load_actor_types, load_event_cues, load_event_types
+from ..ontology.events import (ActorTypes, EventCues, EventType, different_kinds, load_actor_types, load_event_cues,
+                              load_event_types)
 from ..ontology.files import screen_of
 from ..records import Event, EventActor, Mention
 from ..text.metadata import ANALYSED_LANGUAGES, latest_explicit_year
@@ -1027,6 +1028,8 @@ class _Footing:
         limit = self.limits.get(a.type) if a.type == b.type else None
         if limit is None or a.evidence == b.evidence or a.date or b.date:
             return True
+        if different_kinds(a, b):
+            return False
         if a.evidence not in self.vectors or b.evidence not in self.vectors:
             texts = sorted({e.evidence for e in self.events if e.type in self.limits} | {a.evidence, b.evidence})
             self.vectors.update(zip(texts, encode_sentences(texts)))

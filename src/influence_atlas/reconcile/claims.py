@@ -29,6 +29,7 @@ import numpy as np
 from ..extract.dates import dates_compatible
 from ..extract.encoder import encode_sentences
 from ..extract.multilingual import encode_multilingual
+from ..ontology.events import different_kinds
 from ..records import Claim, Document, Event, Link, Mention, Stance
 from .events import dates_near, link_id
 from .links import STORY_SENTENCES, centred, multilingual_documents, sentences
@@ -443,8 +444,9 @@ def event_anchor(a: Event, b: Event, sa: Statement, sb: Statement, rare: frozens
     place, tolls within a factor of three, a figure, town or rare name their sentences share (a name when the two
     sentences are near in meaning in either encoder), or sentences that read as one assertion (`same_assertion`).
     `similarity` is the two sentences' MiniLM cosine, `cross_similarity` their centred multilingual one (or a function
-    giving it, called only when the decision reads it)."""
-    if a.type != b.type:
+    giving it, called only when the decision reads it). Two kinds of act of one type (a denial, a condemnation:
+    `different_kinds`) are two happenings."""
+    if a.type != b.type or different_kinds(a, b):
         return None
     if a.date and b.date and len(a.date) >= 7 and len(b.date) >= 7 and dates_compatible(a.date, b.date):
         return f"same {a.type}, dated {min(a.date, b.date, key=len)}"
