@@ -91,6 +91,7 @@ class _Cues:
         self.remote = re.compile(c["remote_weapon"], re.I)
         # "the plane crashed, killing everyone": an accident, not a party, killed.
         self.accident = re.compile(rf"\b{c['accident']}\b", re.I)
+        self.aboard = re.compile(rf"\b{c['aboard']}\b", re.I)
         # "no casualties reported", "sans faire de victimes": the toll is known to be nil.
         self.no_deaths = re.compile(rf"\b{c['no_deaths']}\b", re.I)
         # "killing a student and injuring another": one victim counted by its article.
@@ -464,7 +465,8 @@ def extract_events(
             event = _event_of_trigger(stage, snt, trig, events)
             if event is not None:
                 events.append(event)
-    return code_events(merge_duplicate_events(_later_tolls(events, text, sentences, types, language)))
+    events = _aboard(_later_tolls(events, text, sentences, types, language), stage)
+    return code_events(merge_duplicate_events(events))
 
 
 def _sentence_dates(stage: _Stage, si: int, ctx: DateContext, events: list[Event]) -> list[tuple[DateMention, ResolvedDate]]:
@@ -785,6 +787,23 @@ def _later_tolls(events: list[Event], text: str, sentences: list[tuple[int, int]
     return out
 
 
+
+
+def _aboard(events: list[Event], stage: _Stage) -> list[Event]:
+    """Give an accident whose sentence names no person the persons the next sentence of its paragraph names, when that
+    sentence says who was aboard (`cues.aboard`: "X was listed as a passenger"): they are its victims."""
+    out = []
+    for ev in events:
+        if _cues().accident.search(ev.trigger) and not any(stage.kinds.get(a.name) == "person" for a in ev.actors):
+            after = next(((a, b) for a, b in stage.sentences if a >= ev.end), None)
+            if after and "\n" not in stage.text[ev.end : after[0]] and _cues().aboard.search(stage.text[after[0] : after[1]]):
+                names = {a.name for a in ev.actors}
+                aboard = [m.actor for m in stage.actor_mentions
+                          if after[0] <= m.start < after[1] and stage.kinds.get(m.actor) == "person" and m.actor not in names]
+                if aboard:
+                    ev = replace(ev, actors=ev.actors + tuple(EventActor(n, "other") for n in dict.fromkeys(aboard)))
+        out.append(ev)
+    return out
 
 
 def _year_from_next(dm: DateMention, following: str, ctx) -> ResolvedDate | None:

@@ -193,7 +193,8 @@ CUE_NAMES = ("reporting", "possible", "onset", "by_agent", "civilian_target", "p
              "introduces_parties", "announced", "intro_clause", "intro_after", "passive", "no_object", "speech_opening", "self_reference", "denied_existence", "habitual", "time_anchor", "passive_perfect", "death_word", "of_gap", "article", "target",
              "agent_head", "conjunction", "perfect_auxiliary", "according_to", "singular_determiner", "definite_article", "near",
              "untagged_place_near", "untagged_place_preposition", "untagged_place_head", "locative", "locative_head",
-             "place_article", "place_of", "partitive", "past_ending", "purpose", "route", "route_onward", "accident")
+             "place_article", "place_of", "partitive", "past_ending", "purpose", "route", "route_onward", "accident",
+             "aboard")
 # Cues the event stage reads from voice.yaml, the one list of who-is-speaking words: event cue → voice section.
 VOICE_CUES = {"negation": "negation"}
 
