@@ -3,6 +3,8 @@ apart from a condemnation in one document and across documents. Sentences writte
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from influence_atlas.errors import OntologyError
@@ -104,3 +106,22 @@ def test_the_persons_aboard_a_crashed_plane_are_named_by_the_next_sentence():
     # A new paragraph is another matter.
     apart = [e for e in _events(crash + "\n\nYevgeny Prigozhin was listed as a passenger.") if e.type == "other"]
     assert "Yevgeny Prigozhin" not in {a.name for a in apart[0].actors}
+
+
+def test_a_country_and_a_town_in_it_can_be_the_place_of_one_happening():
+    from influence_atlas.extract.places import geocode
+    from influence_atlas.reconcile.claims import one_place
+
+    town = geocode("Timbuktu")
+    assert town is not None and town.country == "ML"
+    in_town = replace(_telling("e1", "d1", "buried the bodies", "They buried the bodies."), location="Timbuktu",
+                      latitude=town.latitude, longitude=town.longitude)
+    in_country = replace(_telling("e2", "d2", "discovered a mass grave", "Soldiers discovered a mass grave."), location="Mali")
+    assert one_place(in_town, in_country) and one_place(in_country, in_town)
+    assert not one_place(in_town, replace(in_country, location="Niger")), "a town is not in another country"
+    elsewhere = replace(in_town, latitude=town.latitude + 5)
+    assert not one_place(elsewhere, in_country), "a town of the same name elsewhere lends no country"
+    st = {e.id: describe(e.id, e.doc, e.evidence, "en") for e in (in_town, in_country)}
+    assert event_anchor(in_town, in_country, st["e1"], st["e2"], frozenset(), country_ok=True) == \
+        "same other in Mali, in two documents telling one story"
+    assert event_anchor(in_town, replace(in_country, location="Niger"), st["e1"], st["e2"], frozenset(), country_ok=True) is None
