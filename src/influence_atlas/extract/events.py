@@ -993,7 +993,8 @@ def merge_duplicate_events(events: list[Event]) -> list[Event]:
     folds into the nearest dated telling of its type that shares a party, later ones first (texts
     announce a happening before they date it); a specific undated telling folds only into one that
     names the same parties; otherwise it stands on its own. Two undated tellings of a type with a `merge_similarity`
-    (one that gathers unlike acts: a denial and a condemnation are both `other`) also need sentences that read alike.
+    (one that gathers unlike acts: a denial and a condemnation are both `other`) also need one kind of act, when their
+    triggers name kinds, and sentences that read alike.
     """
     same_footing = _Footing(events)
     dated: list[Event] = []
@@ -1032,9 +1033,9 @@ def merge_duplicate_events(events: list[Event]) -> list[Event]:
 
 class _Footing:
     """Whether two tellings of one document can be one happening: a plan and a happening are two things; so are two
-    undated tellings of a type that gathers unlike acts whose sentences read apart (the type's `merge_similarity`;
-    shared encoder, the document's sentences of such types encoded once, when first asked). A date shared at its
-    precision is evidence enough of one happening."""
+    undated tellings of a type that gathers unlike acts whose triggers name two kinds (`different_kinds`) or whose
+    sentences read apart (the type's `merge_similarity`; shared encoder, the document's sentences of such types encoded
+    once, when first asked). A date shared at its precision is evidence enough of one happening."""
 
     def __init__(self, events: list[Event]):
         self.limits = {t.id: t.merge_similarity for t in load_event_types() if t.merge_similarity is not None}
