@@ -103,6 +103,10 @@ def test_the_persons_aboard_a_crashed_plane_are_named_by_the_next_sentence():
     # A next sentence that does not say who was aboard names no victim.
     elsewhere = [e for e in _events(crash + "Yevgeny Prigozhin spoke in Moscow the next day.") if e.type == "other"]
     assert "Yevgeny Prigozhin" not in {a.name for a in elsewhere[0].actors}
+    # A next sentence that dates a flight of its own tells another happening.
+    other_flight = [e for e in _events(crash + "In March 2021, Yevgeny Prigozhin was a passenger on a flight to Moscow.")
+                    if e.type == "other"]
+    assert "Yevgeny Prigozhin" not in {a.name for a in other_flight[0].actors}
     # A new paragraph is another matter.
     apart = [e for e in _events(crash + "\n\nYevgeny Prigozhin was listed as a passenger.") if e.type == "other"]
     assert "Yevgeny Prigozhin" not in {a.name for a in apart[0].actors}

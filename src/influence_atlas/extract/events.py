@@ -791,12 +791,15 @@ def _later_tolls(events: list[Event], text: str, sentences: list[tuple[int, int]
 
 def _aboard(events: list[Event], stage: _Stage) -> list[Event]:
     """Give an accident whose sentence names no person the persons the next sentence of its paragraph names, when that
-    sentence says who was aboard (`cues.aboard`: "X was listed as a passenger"): they are its victims."""
+    sentence says who was aboard (`cues.aboard`: "X was listed as a passenger") and dates nothing of its own (it goes
+    on about the same happening): they are its victims."""
     out = []
     for ev in events:
         if _cues().accident.search(ev.trigger) and not any(stage.kinds.get(a.name) == "person" for a in ev.actors):
             after = next(((a, b) for a, b in stage.sentences if a >= ev.end), None)
-            if after and "\n" not in stage.text[ev.end : after[0]] and _cues().aboard.search(stage.text[after[0] : after[1]]):
+            follow = stage.text[after[0] : after[1]] if after else ""
+            if (after and "\n" not in stage.text[ev.end : after[0]] and _cues().aboard.search(follow)
+                    and all(d.kind == "shift" for d in find_dates(follow))):
                 names = {a.name for a in ev.actors}
                 aboard = [m.actor for m in stage.actor_mentions
                           if after[0] <= m.start < after[1] and stage.kinds.get(m.actor) == "person" and m.actor not in names]
