@@ -12,7 +12,8 @@ import numpy as np
 
 from ..ontology import ActorCatalog
 from ..ontology.acled import load_acled_taxonomy
-from ..ontology.events import ActorTypes, EventCues, EventType, load_actor_types, load_event_cues, load_event_types
+from ..ontology.events import (ActorTypes, EventCues, EventType, different_kinds, load_actor_types, load_event_cues,
+                              load_event_types)
 from ..ontology.files import screen_of
 from ..records import Event, EventActor, Mention
 from ..text.metadata import ANALYSED_LANGUAGES, latest_explicit_year
@@ -90,6 +91,7 @@ class _Cues:
         self.remote = re.compile(c["remote_weapon"], re.I)
         # "the plane crashed, killing everyone": an accident, not a party, killed.
         self.accident = re.compile(rf"\b{c['accident']}\b", re.I)
+        self.aboard = re.compile(rf"\b{c['aboard']}\b", re.I)
         # "no casualties reported", "sans faire de victimes": the toll is known to be nil.
         self.no_deaths = re.compile(rf"\b{c['no_deaths']}\b", re.I)
         # "killing a student and injuring another": one victim counted by its article.
@@ -463,7 +465,8 @@ def extract_events(
             event = _event_of_trigger(stage, snt, trig, events)
             if event is not None:
                 events.append(event)
-    return code_events(merge_duplicate_events(_later_tolls(events, text, sentences, types, language)))
+    events = _aboard(_later_tolls(events, text, sentences, types, language), stage)
+    return code_events(merge_duplicate_events(events))
 
 
 def _sentence_dates(stage: _Stage, si: int, ctx: DateContext, events: list[Event]) -> list[tuple[DateMention, ResolvedDate]]:
@@ -786,6 +789,26 @@ def _later_tolls(events: list[Event], text: str, sentences: list[tuple[int, int]
 
 
 
+def _aboard(events: list[Event], stage: _Stage) -> list[Event]:
+    """Give an accident whose sentence names no person the persons the next sentence of its paragraph names, when that
+    sentence says who was aboard (`cues.aboard`: "X was listed as a passenger") and dates nothing of its own (it goes
+    on about the same happening): they are its victims."""
+    out = []
+    for ev in events:
+        if _cues().accident.search(ev.trigger) and not any(stage.kinds.get(a.name) == "person" for a in ev.actors):
+            after = next(((a, b) for a, b in stage.sentences if a >= ev.end), None)
+            follow = stage.text[after[0] : after[1]] if after else ""
+            if (after and "\n" not in stage.text[ev.end : after[0]] and _cues().aboard.search(follow)
+                    and all(d.kind == "shift" for d in find_dates(follow))):
+                names = {a.name for a in ev.actors}
+                aboard = [m.actor for m in stage.actor_mentions
+                          if after[0] <= m.start < after[1] and stage.kinds.get(m.actor) == "person" and m.actor not in names]
+                if aboard:
+                    ev = replace(ev, actors=ev.actors + tuple(EventActor(n, "other") for n in dict.fromkeys(aboard)))
+        out.append(ev)
+    return out
+
+
 def _year_from_next(dm: DateMention, following: str, ctx) -> ResolvedDate | None:
     """Date a bare month or day the context cannot place by the next sentence's full date.
 
@@ -973,7 +996,8 @@ def merge_duplicate_events(events: list[Event]) -> list[Event]:
     folds into the nearest dated telling of its type that shares a party, later ones first (texts
     announce a happening before they date it); a specific undated telling folds only into one that
     names the same parties; otherwise it stands on its own. Two undated tellings of a type with a `merge_similarity`
-    (one that gathers unlike acts: a denial and a condemnation are both `other`) also need sentences that read alike.
+    (one that gathers unlike acts: a denial and a condemnation are both `other`) also need one kind of act, when their
+    triggers name kinds, and sentences that read alike.
     """
     same_footing = _Footing(events)
     dated: list[Event] = []
@@ -1012,9 +1036,9 @@ def merge_duplicate_events(events: list[Event]) -> list[Event]:
 
 class _Footing:
     """Whether two tellings of one document can be one happening: a plan and a happening are two things; so are two
-    undated tellings of a type that gathers unlike acts whose sentences read apart (the type's `merge_similarity`;
-    shared encoder, the document's sentences of such types encoded once, when first asked). A date shared at its
-    precision is evidence enough of one happening."""
+    undated tellings of a type that gathers unlike acts whose triggers name two kinds (`different_kinds`) or whose
+    sentences read apart (the type's `merge_similarity`; shared encoder, the document's sentences of such types encoded
+    once, when first asked). A date shared at its precision is evidence enough of one happening."""
 
     def __init__(self, events: list[Event]):
         self.limits = {t.id: t.merge_similarity for t in load_event_types() if t.merge_similarity is not None}
@@ -1027,6 +1051,8 @@ class _Footing:
         limit = self.limits.get(a.type) if a.type == b.type else None
         if limit is None or a.evidence == b.evidence or a.date or b.date:
             return True
+        if different_kinds(a, b):
+            return False
         if a.evidence not in self.vectors or b.evidence not in self.vectors:
             texts = sorted({e.evidence for e in self.events if e.type in self.limits} | {a.evidence, b.evidence})
             self.vectors.update(zip(texts, encode_sentences(texts)))

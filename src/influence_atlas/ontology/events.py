@@ -12,7 +12,8 @@ from .files import PACKAGE_DIR, alternation, check_entry, compile_words, joined,
 from .voice import merged_hedge_kinds, merged_voice_words, voice_files
 
 EVENT_TYPES_FILE = PACKAGE_DIR / "event_types.yaml"
-_EVENT_TYPE_FIELDS = {"id", "acled", "suppresses", "requires_source", "triggers", "weak_triggers", "merge_similarity", "description"}
+_EVENT_TYPE_FIELDS = {"id", "acled", "suppresses", "requires_source", "triggers", "weak_triggers", "merge_similarity", "kinds",
+                      "description"}
 _TRIGGER_KEYS = ("triggers", "weak_triggers")
 _DEFAULT_ACLED = ("Strategic developments", "Other")
 
@@ -31,6 +32,9 @@ class EventType:
     # Two undated tellings of the type in one document are one happening only when their sentences read alike
     # (shared encoder cosine at least this); None: type, date and parties decide alone.
     merge_similarity: float | None = None
+    # The acts a type gathers, each a kind with its own triggers (kind -> language -> pattern); `triggers` holds them
+    # too. Two tellings of one type and two kinds are two happenings (`event_kind`).
+    kinds: dict[str, dict[str, re.Pattern]] = field(default_factory=dict)
 
 
 def event_type_files(path: str | None = None) -> tuple[Path, ...]:
@@ -88,9 +92,35 @@ def _event_types(paths: tuple[str, ...]) -> tuple[EventType, ...]:
             raise OntologyError(f"{e['where']}: unknown type(s) in 'suppresses': {', '.join(bad)}")
         triggers = {key: {lang: compile_words(f"{e['where']}: {key}.{lang}", pats) for lang, pats in e[key].items()}
                     for key in _TRIGGER_KEYS}
+        kinds = {kind: {lang: compile_words(f"{e['where']}: kinds.{kind}.{lang}", pats) for lang, pats in table.items()}
+                 for kind, table in e["kinds"].items()}
         out.append(EventType(tid, e["acled"][0], e["acled"][1], tuple(e["suppresses"]), e["requires_source"],
-                             triggers["triggers"], triggers["weak_triggers"], e["merge_similarity"]))
+                             triggers["triggers"], triggers["weak_triggers"], e["merge_similarity"], kinds))
     return tuple(out)
+
+
+def event_kind(type_id: str, trigger: str) -> str | None:
+    """Return the kind of act (the type's `kinds`: a denial, an inquiry, a crash ...) whose pattern the whole trigger
+    text of a telling of `type_id` matches, the first in the file's order; None when the type has no kinds, the
+    trigger is none of them, or the type is unknown."""
+    return _event_kind(type_id, trigger, tuple(str(p) for p in event_type_files()))
+
+
+def different_kinds(a, b) -> bool:
+    """Whether two tellings (records with a `type` and a `trigger`) are two kinds of act: both have a kind
+    (`event_kind`) and the kinds differ. A telling without one (a type without kinds, a trigger the detector gave)
+    differs from none."""
+    ka, kb = event_kind(a.type, a.trigger), event_kind(b.type, b.trigger)
+    return ka is not None and kb is not None and ka != kb
+
+
+@lru_cache(maxsize=4096)
+def _event_kind(type_id: str, trigger: str, paths: tuple[str, ...]) -> str | None:
+    et = next((t for t in _event_types(paths) if t.id == type_id), None)
+    if et is None or not trigger:
+        return None
+    text = trigger.strip()
+    return next((kind for kind, table in et.kinds.items() if any(p.fullmatch(text) for p in table.values())), None)
 
 
 def _event_type_entry(p: Path, i: int, item: object) -> dict:
@@ -117,12 +147,24 @@ def _event_type_entry(p: Path, i: int, item: object) -> dict:
             for lang, patterns in languages_of(f"{where}: {key}", item[key]).items():
                 alternation(f"{where}: {key}.{lang}", patterns)
                 entry[key][lang] = list(patterns)
+    entry["kinds"] = {}
+    kinds = item.get("kinds")
+    if kinds is not None and not (isinstance(kinds, dict) and kinds and all(isinstance(k, str) and re.fullmatch(r"[a-z][a-z0-9_]*", k) for k in kinds)):
+        raise OntologyError(f"{where}: 'kinds' must map kind names (lower-case letters, digits and underscores) to "
+                            "their triggers per language")
+    for kind, table in (kinds or {}).items():
+        entry["kinds"][kind] = {}
+        for lang, patterns in languages_of(f"{where}: kinds.{kind}", table).items():
+            alternation(f"{where}: kinds.{kind}.{lang}", patterns)
+            entry["kinds"][kind][lang] = list(patterns)
+            # A kind's triggers are the type's triggers.
+            entry["triggers"].setdefault(lang, []).extend(patterns)
     return entry
 
 
 def _merge_event_type(merged: dict[str, dict], entry: dict) -> None:
     """Add a file's entry: a new type as it is (ACLED's Strategic developments / Other unless it says); a known one
-    gains its triggers and suppressed types and takes the ACLED mapping, `requires_source` and `merge_similarity` it
+    gains its triggers, kinds' triggers and suppressed types and takes the ACLED mapping, `requires_source` and `merge_similarity` it
     gives."""
     old = merged.get(entry["id"])
     if old is None:
@@ -134,6 +176,9 @@ def _merge_event_type(merged: dict[str, dict], entry: dict) -> None:
     for key in _TRIGGER_KEYS:
         for lang, patterns in entry[key].items():
             old[key].setdefault(lang, []).extend(patterns)
+    for kind, table in entry["kinds"].items():
+        for lang, patterns in table.items():
+            old["kinds"].setdefault(kind, {}).setdefault(lang, []).extend(patterns)
     if entry["acled"]:
         old["acled"] = entry["acled"]
     if entry["requires_source"] is not None:
@@ -148,7 +193,8 @@ CUE_NAMES = ("reporting", "possible", "onset", "by_agent", "civilian_target", "p
              "introduces_parties", "announced", "intro_clause", "intro_after", "passive", "no_object", "speech_opening", "self_reference", "denied_existence", "habitual", "time_anchor", "passive_perfect", "death_word", "of_gap", "article", "target",
              "agent_head", "conjunction", "perfect_auxiliary", "according_to", "singular_determiner", "definite_article", "near",
              "untagged_place_near", "untagged_place_preposition", "untagged_place_head", "locative", "locative_head",
-             "place_article", "place_of", "partitive", "past_ending", "purpose", "route", "route_onward", "accident")
+             "place_article", "place_of", "partitive", "past_ending", "purpose", "route", "route_onward", "accident",
+             "aboard")
 # Cues the event stage reads from voice.yaml, the one list of who-is-speaking words: event cue → voice section.
 VOICE_CUES = {"negation": "negation"}
 

@@ -30,6 +30,8 @@ import numpy as np
 from ..extract.dates import dates_compatible
 from ..extract.encoder import encode_sentences
 from ..extract.multilingual import encode_multilingual
+from ..extract.places import country_code, geocode
+from ..ontology.events import different_kinds
 from ..records import Claim, Document, Event, Link, Mention, Stance
 from .events import dates_near, link_id
 from .links import STORY_SENTENCES, centred, multilingual_documents, sentences
@@ -447,8 +449,10 @@ def event_anchor(a: Event, b: Event, sa: Statement, sb: Statement, rare: frozens
     place, tolls within a factor of three, a figure, town or rare name their sentences share (a name when the two
     sentences are near in meaning in either encoder), or sentences that read as one assertion (`same_assertion`).
     `similarity` is the two sentences' MiniLM cosine, `cross_similarity` their centred multilingual one (or a function
-    giving it, called only when the decision reads it)."""
-    if a.type != b.type:
+    giving it, called only when the decision reads it). Two kinds of act of one type (a denial, a condemnation:
+    `different_kinds`) are two happenings. In two documents telling one story, a country and a town in it are one
+    place (`one_place`)."""
+    if a.type != b.type or different_kinds(a, b):
         return None
     if a.date and b.date and len(a.date) >= 7 and len(b.date) >= 7 and dates_compatible(a.date, b.date):
         return f"same {a.type}, dated {min(a.date, b.date, key=len)}"
@@ -461,9 +465,10 @@ def event_anchor(a: Event, b: Event, sa: Statement, sb: Statement, rare: frozens
     shared = shared_anchor(sa, sb, rare, similarity, cross_similarity) or same_assertion(similarity)
     if shared:
         return f"same {a.type}; {shared}"
-    if country_ok and a.location and a.location == b.location:
-        return f"same {a.type} in {a.location}, in two documents telling one story"
-    places_agree = not a.location or not b.location or a.location == b.location
+    if country_ok and a.location and b.location and one_place(a, b):
+        country = b.location if specific_place(a.location) else a.location
+        return f"same {a.type} in {country}, in two documents telling one story"
+    places_agree = not a.location or not b.location or one_place(a, b)
     # Participants: beyond the place, the two tellings share an actor or neither names one (France leaving a
     # country is not the United States leaving it).
     who_a = {x.name for x in a.actors} - {a.location, b.location}
@@ -475,6 +480,20 @@ def event_anchor(a: Event, b: Event, sa: Statement, sb: Statement, rare: frozens
     if story_ok and places_agree and a.date and b.date and dates_near(a.date, b.date):
         return f"same {a.type} in two documents telling one story, dated {a.date} and {b.date}"
     return None
+
+
+def one_place(a: Event, b: Event) -> bool:
+    """Whether two tellings' places can be one: the same name, or a country and a place in it (at the coordinates the
+    telling gives: a town of the same name elsewhere lends no country)."""
+    if a.location == b.location:
+        return True
+    for wide, narrow in ((a, b), (b, a)):
+        code = country_code(wide.location) if wide.location else None
+        place = geocode(narrow.location) if code and narrow.location and narrow.latitude is not None else None
+        if (place is not None and place.country == code and abs(place.latitude - narrow.latitude) <= 0.01
+                and abs(place.longitude - narrow.longitude) <= 0.01):
+            return True
+    return False
 
 
 def reason(kind: str, a: Statement, b: Statement, cos: float, anchor: str | None = None) -> str:
