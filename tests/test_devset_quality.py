@@ -46,11 +46,12 @@ MAX_CLAIMS_PER_GOLD_CLAIM = 1.5
 # stories, so every such link must earn its place (each was judged by hand with scripts/list_links.py). May only shrink.
 MAX_DEV28_LINKS = 13
 CROSS_FLOORS = {
-    "event_f1": 0.56,
+    "event_f1": 0.66,
+    "event_date_exact": 0.68,
     "cross_pair_p": 0.98,
-    "cross_pair_r": 0.50,
+    "cross_pair_r": 0.67,
     "attribution_acc": 0.66,
-    "stance_sign_acc": 0.65,
+    "stance_sign_acc": 0.68,
     "narrative_f1": 0.52,
     "entity_p": 0.96,
     "entity_r": 0.89,
