@@ -48,6 +48,10 @@ _OFFICE_STATE_BEFORE = re.compile(r"\s*(?:['’]s?)?\s*")
 _ONE_WORD = re.compile(r"[A-ZÀ-ÖØ-Þ][^\W\d_A-ZÀ-ÖØ-Þ]+")
 _LOWER_WORD = re.compile(r"(?<![\w-])[^\W\d_A-ZÀ-ÖØ-Þ][\w-]*")
 _SENTENCE_END = re.compile(r"[.!?](?=\s)|\n")
+# What stands right before a name that is not a clause's subject: a preposition (perhaps with an article), or the bracket
+# of an acronym that repeats the name before it.
+_GOVERNED = re.compile(rf"(?:(?<!\w)(?:{_WORDS.any('name_prepositions')})(?:\s+|(?<=['’]))(?:{_WORDS.any('leading_articles')})?\s*"
+                       r"|\(\s*)$", re.I)
 # A person's name in a picture's credit: two to four capitalised words, in capitals or not.
 _CREDITED_NAME = r"[A-ZÀ-ÖØ-Þ][\w'’.-]*(?:[ \t]+[A-ZÀ-ÖØ-Þ][\w'’.-]*){1,3}"
 # "the city of X", "la région de X": the name after a place's head noun is a place whatever the tagger took it for (the
@@ -683,12 +687,18 @@ def _office_mentions(doc_id: str, text: str, mentions: list[Mention], gaz: Gazet
         if hit.group("pos"):
             lo = max(0, start - 300)
             stop = [b.end() for b in _SENTENCE_END.finditer(text, lo, start)]
-            for m in reversed([m for m in before if m.start >= (stop[-1] if stop else lo)]):
+            served = []
+            for m in [m for m in before if m.start >= (stop[-1] if stop else lo)]:
                 entry = gaz.by_name.get(m.actor)
                 state = m.actor if entry and entry.kind == "state" else (entry.country if entry else None)
                 if state in gaz.states:
-                    actor = gaz.office_bodies.get((state, office), state)
-                    break
+                    served.append((m, state))
+            # The possessive points to the subject ("La Russie a envoyé ... en Centrafrique pour ... son ministère"): the
+            # last state named that no preposition governs (nor a bracket repeats), else the last state named.
+            free = [(m, state) for m, state in served if not _GOVERNED.search(text, max(0, m.start - 30), m.start)]
+            if served:
+                state = (free or served)[-1][1]
+                actor = gaz.office_bodies.get((state, office), state)
         elif len(offices_named.get(office, ())) == 1:
             actor = next(iter(offices_named[office]))
         if actor:
