@@ -311,3 +311,20 @@ def test_the_outlets_a_dateline_credits_are_organisations():
     assert [(m.text, m.label) for m in mentions] == [("Nordwire", "ORG"), ("Africa Times", "ORG")]
     mentions, _ = linker.link_actors("d", "PARIS (the talks went on) - Mali said no.\n", [], catalog)
     assert [m.text for m in mentions] == ["Mali"]
+
+
+def test_a_possessive_before_an_office_points_to_the_subject_not_the_state_a_preposition_governs():
+    from influence_atlas.extract import actors as linker
+
+    catalog = load_actor_catalog()
+
+    def offices(text):
+        mentions, _ = linker.link_actors("d", text, [], catalog)
+        return [(m.text, m.actor) for m in mentions if m.extractor == "office"]
+
+    assert offices("La Russie a envoyé des soldats en Centrafrique (RCA) pour ce que son ministère des Affaires étrangères "
+                   "appelle une crise.") == [("ministère des Affaires étrangères", "Ministry of Foreign Affairs of Russia")]
+    assert offices("France sent troops to Mali after its defence ministry warned of a crisis.") == [
+        ("defence ministry", "Ministry of the Armed Forces of France")]
+    # No state named as a subject: the last state named, as before.
+    assert offices("After the talks in Mali, its defence ministry spoke.") == [("defence ministry", "Ministry of Defence of Mali")]
