@@ -488,5 +488,6 @@ def test_a_quotation_over_paragraphs_belongs_to_the_speaker_who_opens_it():
                      "près du camp abandonné par les soldats étrangers.\n\nUne unité de 40 hommes a été déployée dans la ville "
                      "le mercredi 20 avril. Dès la nuit, cette unité a essuyé des tirs de mortier sur le camp ». Une enquête "
                      "a été ouverte le 22 avril.", "fr")
-    sources = {c.text.split()[0]: c.attributed_to for c in claims}
-    assert sources["Une"] == sources["Dès"] == "le porte-parole de l’armée"
+    sources = {" ".join(c.text.split()[:2]): c.attributed_to for c in claims}
+    assert sources["Une unité"] == sources["Dès la"] == "le porte-parole de l’armée"
+    assert sources["Une enquête"] is None  # the author's words again, once the quotation closes
