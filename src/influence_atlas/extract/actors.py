@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Callable
 
@@ -175,6 +175,11 @@ class Gazetteer:
                 self.folded[key] = _Form(entry, False)
                 self.max_len = max(self.max_len, len(key))
         self.bare_office = _bare_office_pattern(phrases)
+        # A UN mission says it is one in its name or an alias, not merely in a phrase for peacekeepers at large.
+        mission = re.compile(_WORDS.any("un_mission_names"), re.I)
+        self.peacekeepers = re.compile(rf"(?:{_WORDS.any('peacekeeping_phrases')})", re.I)
+        self.un_missions = {e.name for e in catalog.entries if e.kind == "igo" and any(
+            mission.search(a) and not self.peacekeepers.fullmatch(a) for a in (e.name, *e.aliases))}
         self.first_tokens = {k[0] for k in self.folded} | {k[0].lower() for k in self.exact}
 
     def find(self, text: str) -> list[tuple[int, int, ActorEntry, bool]]:
@@ -446,7 +451,22 @@ def link_actors(doc_id: str, text: str, entities: list[tuple[int, int, str]], ca
         kept = {m.actor for m in mentions if m.actor} | {m.actor for m in offices}
         actors = {name: a for name, a in actors.items() if name in kept}
         mentions = sorted(mentions + offices, key=lambda m: (m.start, m.end))
+    mentions, actors = _peacekeepers(text, mentions, actors, gaz)
     return mentions, sorted(actors.values(), key=lambda a: a.name)
+
+
+def _peacekeepers(text: str, mentions: list[Mention], actors: dict[str, Actor], gaz: Gazetteer) -> tuple[list[Mention], dict[str, Actor]]:
+    """Return the mentions and actors with UN peacekeepers named without their mission ("UN peacekeepers", "les casques
+    bleus", linked to the United Nations by the catalogue) read as the one UN mission the document names, if it names
+    exactly one: the peacekeepers in a text about one country are that country's mission's, not another's."""
+    generic = gaz.peacekeepers
+    named = {m.actor for m in mentions if m.actor in gaz.un_missions and not generic.fullmatch(m.text)}
+    if len(named) != 1:
+        return mentions, actors
+    mission = named.pop()
+    mentions = [replace(m, actor=mission) if m.actor and generic.fullmatch(m.text) else m for m in mentions]
+    kept = {m.actor for m in mentions if m.actor}
+    return mentions, {name: a for name, a in actors.items() if name in kept}
 
 
 _CAPITAL_WORD = r"[^\W\d_a-zß-öø-ÿ]{2,}"
