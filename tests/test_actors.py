@@ -328,3 +328,19 @@ def test_a_possessive_before_an_office_points_to_the_subject_not_the_state_a_pre
         ("defence ministry", "Ministry of the Armed Forces of France")]
     # No state named as a subject: the last state named, as before.
     assert offices("After the talks in Mali, its defence ministry spoke.") == [("defence ministry", "Ministry of Defence of Mali")]
+
+
+def test_un_peacekeepers_are_the_one_un_mission_the_document_names_else_the_united_nations():
+    from influence_atlas.extract import actors as linker
+
+    catalog = load_actor_catalog()
+
+    def linked(text):
+        mentions, _ = linker.link_actors("d", text, [], catalog)
+        return {m.text: m.actor for m in mentions}
+
+    assert linked("MINUSCA patrols Bangui. The mercenaries warned UN peacekeepers to steer clear.")["UN peacekeepers"] == "MINUSCA"
+    assert linked("Les casques bleus de la MINUSMA ont quitté Gao.")["casques bleus"] == "MINUSMA"
+    # No mission named, or two: the peacekeepers are the United Nations'.
+    assert linked("The mercenaries warned UN peacekeepers to steer clear.")["UN peacekeepers"] == "United Nations"
+    assert linked("MINUSMA and MINUSCA asked for help; UN peacekeepers waited.")["UN peacekeepers"] == "United Nations"
