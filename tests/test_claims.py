@@ -484,10 +484,9 @@ def test_that_after_a_verb_of_saying_opens_what_was_said_not_a_speaker():
 
 
 def test_a_quotation_over_paragraphs_belongs_to_the_speaker_who_opens_it():
-    claims = _claims("Dans un communiqué publié mardi, le porte-parole de l’armée indique que : « Des corps ont été découverts "
-                     "près du camp abandonné par les soldats étrangers.\n\nUne unité de 40 hommes a été déployée dans la ville "
-                     "le mercredi 20 avril. Dès la nuit, cette unité a essuyé des tirs de mortier sur le camp ». Une enquête "
-                     "a été ouverte le 22 avril.", "fr")
+    claims = _claims("Dans un communiqué publié mardi, le porte-parole de l’armée indique que : « Trois villages ont été "
+                     "attaqués près de la frontière.\n\nUne colonne de 40 véhicules a été repérée le mercredi 20 avril. Le "
+                     "lendemain, les assaillants ont incendié deux écoles ». Une enquête a été ouverte le 22 avril.", "fr")
     sources = {" ".join(c.text.split()[:2]): c.attributed_to for c in claims}
-    assert sources["Une unité"] == sources["Dès la"] == "le porte-parole de l’armée"
+    assert sources["Une colonne"] == sources["Le lendemain,"] == "le porte-parole de l’armée"
     assert sources["Une enquête"] is None  # the author's words again, once the quotation closes
