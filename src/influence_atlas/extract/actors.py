@@ -451,11 +451,11 @@ def link_actors(doc_id: str, text: str, entities: list[tuple[int, int, str]], ca
         kept = {m.actor for m in mentions if m.actor} | {m.actor for m in offices}
         actors = {name: a for name, a in actors.items() if name in kept}
         mentions = sorted(mentions + offices, key=lambda m: (m.start, m.end))
-    mentions, actors = _peacekeepers(text, mentions, actors, gaz)
+    mentions, actors = _peacekeepers(mentions, actors, gaz)
     return mentions, sorted(actors.values(), key=lambda a: a.name)
 
 
-def _peacekeepers(text: str, mentions: list[Mention], actors: dict[str, Actor], gaz: Gazetteer) -> tuple[list[Mention], dict[str, Actor]]:
+def _peacekeepers(mentions: list[Mention], actors: dict[str, Actor], gaz: Gazetteer) -> tuple[list[Mention], dict[str, Actor]]:
     """Return the mentions and actors with UN peacekeepers named without their mission ("UN peacekeepers", "les casques
     bleus", linked to the United Nations by the catalogue) read as the one UN mission the document names, if it names
     exactly one: the peacekeepers in a text about one country are that country's mission's, not another's."""
