@@ -311,3 +311,42 @@ def test_the_outlets_a_dateline_credits_are_organisations():
     assert [(m.text, m.label) for m in mentions] == [("Nordwire", "ORG"), ("Africa Times", "ORG")]
     mentions, _ = linker.link_actors("d", "PARIS (the talks went on) - Mali said no.\n", [], catalog)
     assert [m.text for m in mentions] == ["Mali"]
+
+
+def test_a_possessive_before_an_office_points_to_the_subject_not_the_state_a_preposition_governs():
+    from influence_atlas.extract import actors as linker
+
+    catalog = load_actor_catalog()
+
+    def offices(text):
+        mentions, _ = linker.link_actors("d", text, [], catalog)
+        return [(m.text, m.actor) for m in mentions if m.extractor == "office"]
+
+    assert offices("La France a envoyé deux diplomates au Tchad (N'Djamena) et son ministère des Affaires étrangères a salué "
+                   "l'accord.") == [("ministère des Affaires étrangères", "Ministry of Foreign Affairs of France")]
+    assert offices("France sent troops to Mali after its defence ministry warned of a crisis.") == [
+        ("defence ministry", "Ministry of the Armed Forces of France")]
+    # No state named as a subject: the last state named, as before.
+    assert offices("After the talks in Mali, its defence ministry spoke.") == [("defence ministry", "Ministry of Defence of Mali")]
+
+
+def test_un_peacekeepers_are_the_one_un_mission_the_document_names_else_the_united_nations():
+    from influence_atlas.extract import actors as linker
+
+    catalog = load_actor_catalog()
+
+    def linked(text):
+        mentions, _ = linker.link_actors("d", text, [], catalog)
+        return {m.text: m.actor for m in mentions}
+
+    assert linked("MINUSCA patrols Bangui. The mercenaries warned UN peacekeepers to steer clear.")["UN peacekeepers"] == "MINUSCA"
+    assert linked("Les casques bleus de la MINUSMA ont quitté Gao.")["casques bleus"] == "MINUSMA"
+    # No mission named, or two: the peacekeepers are the United Nations'.
+    assert linked("The mercenaries warned UN peacekeepers to steer clear.")["UN peacekeepers"] == "United Nations"
+    assert linked("MINUSMA and MINUSCA asked for help; UN peacekeepers waited.")["UN peacekeepers"] == "United Nations"
+
+
+def test_a_group_named_after_its_state_is_one_name_not_the_state_and_a_cut_name():
+    mentions, _ = _mentions("France Médias Monde, parent company of RFI and France 24, protested on Thursday.", "en")
+    linked = _linked(mentions)
+    assert linked.get("France Médias Monde") == "France Médias Monde" and "Médias Monde" not in linked and "France" not in linked

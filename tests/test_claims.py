@@ -464,3 +464,29 @@ def test_a_definite_description_of_a_thing_is_not_the_person_named_before():
     claims = _analysis("Ivo Marek said on Monday that the officer had been dismissed after 12 complaints.\n\nThe statement "
                        "adds that the officer may challenge the dismissal before 1 May.")[1].claims
     assert [c.attributed_to for c in claims] == ["Ivo Marek", "the statement"]
+
+
+@pytest.mark.parametrize("text,language,source", [
+    # An elided article before a described source ("l’armée", "l'état-major"), with or without a comma before the verb.
+    ("L’état-major de l’armée, dans un communiqué publié lundi, indique que 40 soldats ont été tués près de la frontière.",
+     "fr", "l’état-major de l’armée"),
+    ("L'armée ruritanienne affirme que 300 instructeurs sont arrivés dans la capitale en 2022.", "fr", "l'armée ruritanienne"),
+])
+def test_a_source_with_an_elided_article_or_an_aside_before_its_verb(text, language, source):
+    (claim,) = _claims(text, language)
+    assert claim.attributed_to == source
+
+
+def test_that_after_a_verb_of_saying_opens_what_was_said_not_a_speaker():
+    # "that" is a demonstrative too ("..., said that official"): after an aside it still opens the reported clause.
+    att = attribute("The army, in a statement on Friday, said that the soldiers withdrew.", 0, [], {}, "en")
+    assert (att.source, att.trailing) == ("the army", False)
+
+
+def test_a_quotation_over_paragraphs_belongs_to_the_speaker_who_opens_it():
+    claims = _claims("Dans un communiqué publié mardi, le porte-parole de l’armée indique que : « Trois villages ont été "
+                     "attaqués près de la frontière.\n\nUne colonne de 40 véhicules a été repérée le mercredi 20 avril. Le "
+                     "lendemain, les assaillants ont incendié deux écoles ». Une enquête a été ouverte le 22 avril.", "fr")
+    sources = {" ".join(c.text.split()[:2]): c.attributed_to for c in claims}
+    assert sources["Une colonne"] == sources["Le lendemain,"] == "le porte-parole de l’armée"
+    assert sources["Une enquête"] is None  # the author's words again, once the quotation closes

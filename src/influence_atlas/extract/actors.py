@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Callable
 
@@ -48,6 +48,10 @@ _OFFICE_STATE_BEFORE = re.compile(r"\s*(?:['’]s?)?\s*")
 _ONE_WORD = re.compile(r"[A-ZÀ-ÖØ-Þ][^\W\d_A-ZÀ-ÖØ-Þ]+")
 _LOWER_WORD = re.compile(r"(?<![\w-])[^\W\d_A-ZÀ-ÖØ-Þ][\w-]*")
 _SENTENCE_END = re.compile(r"[.!?](?=\s)|\n")
+# What stands right before a name that is not a clause's subject: a preposition (perhaps with an article), or the bracket
+# of an acronym that repeats the name before it.
+_GOVERNED = re.compile(rf"(?:(?<!\w)(?:{_WORDS.any('name_prepositions')})(?:\s+|(?<=['’]))(?:{_WORDS.any('leading_articles')})?\s*"
+                       r"|\(\s*)$", re.I)
 # A person's name in a picture's credit: two to four capitalised words, in capitals or not.
 _CREDITED_NAME = r"[A-ZÀ-ÖØ-Þ][\w'’.-]*(?:[ \t]+[A-ZÀ-ÖØ-Þ][\w'’.-]*){1,3}"
 # "the city of X", "la région de X": the name after a place's head noun is a place whatever the tagger took it for (the
@@ -171,6 +175,11 @@ class Gazetteer:
                 self.folded[key] = _Form(entry, False)
                 self.max_len = max(self.max_len, len(key))
         self.bare_office = _bare_office_pattern(phrases)
+        # A UN mission says it is one in its name or an alias, not merely in a phrase for peacekeepers at large.
+        mission = re.compile(_WORDS.any("un_mission_names"), re.I)
+        self.peacekeepers = re.compile(rf"(?:{_WORDS.any('peacekeeping_phrases')})", re.I)
+        self.un_missions = {e.name for e in catalog.entries if e.kind == "igo" and any(
+            mission.search(a) and not self.peacekeepers.fullmatch(a) for a in (e.name, *e.aliases))}
         self.first_tokens = {k[0] for k in self.folded} | {k[0].lower() for k in self.exact}
 
     def find(self, text: str) -> list[tuple[int, int, ActorEntry, bool]]:
@@ -442,7 +451,22 @@ def link_actors(doc_id: str, text: str, entities: list[tuple[int, int, str]], ca
         kept = {m.actor for m in mentions if m.actor} | {m.actor for m in offices}
         actors = {name: a for name, a in actors.items() if name in kept}
         mentions = sorted(mentions + offices, key=lambda m: (m.start, m.end))
+    mentions, actors = _peacekeepers(mentions, actors, gaz)
     return mentions, sorted(actors.values(), key=lambda a: a.name)
+
+
+def _peacekeepers(mentions: list[Mention], actors: dict[str, Actor], gaz: Gazetteer) -> tuple[list[Mention], dict[str, Actor]]:
+    """Return the mentions and actors with UN peacekeepers named without their mission ("UN peacekeepers", "les casques
+    bleus", linked to the United Nations by the catalogue) read as the one UN mission the document names, if it names
+    exactly one: the peacekeepers in a text about one country are that country's mission's, not another's."""
+    generic = gaz.peacekeepers
+    named = {m.actor for m in mentions if m.actor in gaz.un_missions and not generic.fullmatch(m.text)}
+    if len(named) != 1:
+        return mentions, actors
+    mission = named.pop()
+    mentions = [replace(m, actor=mission) if m.actor and generic.fullmatch(m.text) else m for m in mentions]
+    kept = {m.actor for m in mentions if m.actor}
+    return mentions, {name: a for name, a in actors.items() if name in kept}
 
 
 _CAPITAL_WORD = r"[^\W\d_a-zß-öø-ÿ]{2,}"
@@ -683,12 +707,18 @@ def _office_mentions(doc_id: str, text: str, mentions: list[Mention], gaz: Gazet
         if hit.group("pos"):
             lo = max(0, start - 300)
             stop = [b.end() for b in _SENTENCE_END.finditer(text, lo, start)]
-            for m in reversed([m for m in before if m.start >= (stop[-1] if stop else lo)]):
+            served = []
+            for m in [m for m in before if m.start >= (stop[-1] if stop else lo)]:
                 entry = gaz.by_name.get(m.actor)
                 state = m.actor if entry and entry.kind == "state" else (entry.country if entry else None)
                 if state in gaz.states:
-                    actor = gaz.office_bodies.get((state, office), state)
-                    break
+                    served.append((m, state))
+            # The possessive points to the subject ("La Russie a envoyé ... en Centrafrique pour ... son ministère"): the
+            # last state named that no preposition governs (nor a bracket repeats), else the last state named.
+            free = [(m, state) for m, state in served if not _GOVERNED.search(text, max(0, m.start - 30), m.start)]
+            if served:
+                state = (free or served)[-1][1]
+                actor = gaz.office_bodies.get((state, office), state)
         elif len(offices_named.get(office, ())) == 1:
             actor = next(iter(offices_named[office]))
         if actor:

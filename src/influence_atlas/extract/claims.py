@@ -62,6 +62,8 @@ class _Words:
     def __init__(self, w: dict[str, str]):
         self.w = w
         self.determiner = w["determiners"]
+        # A determiner and what parts it from its noun: a space, or nothing after an elided article ("l’armée").
+        self.opener = rf"(?:{w['determiners']})(?:\s+|(?<=['’]))"
         # Words that may stand between a subject and its reporting verb ("Reuters has also reported").
         self.between = re.compile(rf"(?:\s*(?:\b{w['subject_verb_gap']}\b|[,]))*\s*$", re.I)
         self.continues = re.compile(rf"^\W*{w['continuation']}", re.I)
@@ -119,7 +121,7 @@ def _np_source(phrase: str, base: int, sent: _Sentence, cues: VoiceCues, languag
         return "", stripped
     wd = _words()
     w = wd.w
-    det = re.match(rf"{wd.determiner}\s+", stripped, re.I)
+    det = re.match(wd.opener, stripped, re.I)
     head_at = a + (det.end() if det else 0)
     nouns = cues.get("source_nouns", language)
     # "two army sources", "un responsable local": a source noun, perhaps followed by an adjective or two.
@@ -273,14 +275,14 @@ def _described_subject(sent: _Sentence, c0: int, stop: int, end: int, cues: Voic
     w = wd.w
     nouns = cues.get("source_nouns", language)
     # "two army sources", "a soldier who witnessed the attack": the described source, with its relative clause.
-    ending = re.compile(rf"((?:{wd.determiner}\s+)?(?:[\w’'.-]+\s+(?:{w['coordinators']}\s+)?){{0,4}}(?:{nouns.pattern}))"
+    ending = re.compile(rf"((?:{wd.opener})?(?:[\w’'.-]+\s+(?:{w['coordinators']}\s+)?){{0,4}}(?:{nouns.pattern}))"
                         rf"(\s+{w['relative_person']}\s+[^,;]{{3,50}}?)?\s*$", re.I)
     # A clause (or the words after a comma) that opens with the described source, up to two words after the noun that qualify it ("un responsable
     # local", "cet officier tchadien") and where or with whom it is ("the ambassador in Bangui", "sources close to X").
     after = rf"(?:\s+(?!{w['noun_complements']}\b|{w['relative_person']}\b)(?-i:[a-zà-ÿ’'-]+)){{0,2}}" if language != "en" else ""
     verbs = cues.get("reporting_verbs", language)
     not_in_phrase = w["source_qualifiers"] + (rf"|{verbs.pattern}" if verbs else "")
-    opening = re.compile(rf"(?:^|,)\s*((?:{wd.determiner}\s+)?(?:(?!(?:{not_in_phrase})\s)[\w’'.-]+\s+(?:{w['coordinators']}\s+)?){{0,4}}"
+    opening = re.compile(rf"(?:^|,)\s*((?:{wd.opener})?(?:(?!(?:{not_in_phrase})\s)[\w’'.-]+\s+(?:{w['coordinators']}\s+)?){{0,4}}"
                          rf"(?:{nouns.pattern}){after})"
                          rf"(\s+{w['source_qualifiers']}\s*[^,;:]{{1,60}}?)?\s*$", re.I)
     for pattern in (ending, opening):
@@ -485,7 +487,9 @@ def _verb_sources(sent: _Sentence, cues: VoiceCues, language: str | None) -> tup
         # (Not when an object or "that" follows the verb: "X, which ..., blamed the raid on Y", "X, minister of Y, said that".)
         # ("..., poursuit cet officier tchadien": a demonstrative before a source noun opens the speaker, not an object.)
         nouns = cues.get("source_nouns", language)
-        speaker = nouns and re.match(rf"\s+(?:{w['verb_objects']})\s+(?:[\w’']+[\s-]+)?(?:{nouns.pattern})", sentence[v.end():], re.I)
+        # (Not a complementizer that is also a demonstrative: "X, in a statement, said that the soldiers ...".)
+        speaker = nouns and re.match(rf"\s+(?!(?:{w['complementizers']})\s)(?:{w['verb_objects']})\s+(?:[\w’']+[\s-]+)?(?:{nouns.pattern})",
+                                     sentence[v.end():], re.I)
         # (Not after a relative clause set off by commas: "a diplomat, who asked not to be named, said X had ..." has its subject
         # before the clause, and X opens what was said.)
         appositive = re.search(rf",\s*{w['relatives']}\s[^,;:“”«»\"]*,\s*$", before, re.I)
@@ -878,8 +882,9 @@ def _attributions(text: str, spans: list[tuple[int, int]], mentions: list[Mentio
     out: list[Attribution] = []
     for i, (s, e) in enumerate(spans):
         att = _resolve(own[i], out[-6:], kinds)
-        if i in runs and runs[i] != i and att.source is None:
-            # A quotation that runs over several sentences: its speaker is named where it closes (or opens).
+        if i in runs and att.source is None:
+            # A quotation that runs over several sentences: its speaker is named where it closes (or opens; the sentence
+            # that closes it, naming no one, is the opener's too).
             closing = _resolve(own[runs[i]], out[-6:], kinds)
             opening = [o for j, o in enumerate(out) if runs.get(j) == runs[i] and o.source]
             att = closing if closing.source else (opening[0] if opening else att)

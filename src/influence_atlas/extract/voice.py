@@ -30,6 +30,9 @@ BEFORE_CONTRAST_WEIGHT = 0.5
 HEDGED_WEIGHT = 0.6
 _QUOTES = (("“", "”"), ("«", "»"), ("„", "“"), ("‘", "’"))
 _WORD = re.compile(r"\w+", re.U)
+# A quotation left open at the end of its paragraph may close in one of this many paragraphs after it (a statement quoted
+# over several paragraphs); never closed there, it is no quotation.
+QUOTE_PARAGRAPHS = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +47,8 @@ class Segment:
 
 
 def quoted_spans(text: str) -> list[tuple[int, int]]:
-    """Return the (start, end) spans of text inside quotation marks, paired within a paragraph."""
+    """Return the (start, end) spans of text inside quotation marks, paired within a paragraph; a quotation its paragraph
+    leaves open runs on to the first closing mark of the next `QUOTE_PARAGRAPHS` paragraphs that opens nothing."""
     return list(_quoted_spans(text))
 
 
@@ -52,6 +56,8 @@ def quoted_spans(text: str) -> list[tuple[int, int]]:
 def _quoted_spans(text: str) -> tuple[tuple[int, int], ...]:
     # Memoised by text: claims, stance and narratives each ask for a document's quotations (five calls a document).
     spans: list[tuple[int, int]] = []
+    # A quotation left open at the end of its paragraph (absolute start, paragraphs it has run over), per opening mark.
+    running: dict[str, tuple[int, int]] = {}
     for para in re.finditer(r"[^\n]+", text):
         p0, body = para.start(), para.group(0)
         for opening, closing in _QUOTES:
@@ -60,13 +66,27 @@ def _quoted_spans(text: str) -> tuple[tuple[int, int], ...]:
                 for m in re.finditer(r"‘([^‘’\n]{2,300})’(?!\w)", body):
                     spans.append((p0 + m.start(), p0 + m.end()))
                 continue
+            carried = running.pop(opening, None)
             depth_start = None
             for i, ch in enumerate(body):
+                if carried is not None and ch == opening and not body[:i].strip():
+                    continue  # a paragraph the quotation goes on into may open with the mark again
+                if carried is not None and ch in (opening, closing):
+                    if ch == closing:
+                        # A quotation over several paragraphs closes at the first closing mark that opens nothing.
+                        spans.append((carried[0], p0 + i + 1))
+                        carried = None
+                        continue
+                    carried = None
                 if ch == opening and depth_start is None:
                     depth_start = i
                 elif ch == closing and depth_start is not None:
                     spans.append((p0 + depth_start, p0 + i + 1))
                     depth_start = None
+            if depth_start is not None:
+                running[opening] = (p0 + depth_start, 1)
+            elif carried is not None and carried[1] < QUOTE_PARAGRAPHS:
+                running[opening] = (carried[0], carried[1] + 1)
         # Straight double quotes alternate open/close.
         marks = [m.start() for m in re.finditer(r'"', body)]
         for a, b in zip(marks[::2], marks[1::2]):

@@ -16,7 +16,8 @@ QUANTITIES_FILE = PACKAGE_DIR / "quantities.yaml"
 NAME_SECTIONS = ("leading_articles", "catalogue_articles", "name_articles", "name_glue", "coordinators", "title_articles",
                  "title_modifiers", "titles", "facility_heads", "non_actor_heads", "non_name_prefixes",
                  "acronym_word_exceptions", "defence_office", "foreign_office", "office_possessives", "credit_labels",
-                 "organisation_descriptors", "channel_words")
+                 "organisation_descriptors", "channel_words", "name_prepositions",
+                 "peacekeeping_phrases", "un_mission_names")
 NAME_WORD_SECTIONS = ("name_articles", "name_glue", "coordinators", "acronym_word_exceptions", "office_possessives",
                       "organisation_descriptors", "channel_words")
 # The sections of ontology/names.yaml that name a state's ministries by their office (plain phrases).
