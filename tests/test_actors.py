@@ -339,14 +339,14 @@ def test_un_peacekeepers_are_the_one_un_mission_the_document_names_else_the_unit
         mentions, _ = linker.link_actors("d", text, [], catalog)
         return {m.text: m.actor for m in mentions}
 
-    assert linked("MINUSCA patrols Bangui. The mercenaries warned UN peacekeepers to steer clear.")["UN peacekeepers"] == "MINUSCA"
+    assert linked("MINUSCA patrols Bangui. A convoy of UN peacekeepers was stopped at a checkpoint.")["UN peacekeepers"] == "MINUSCA"
     assert linked("Les casques bleus de la MINUSMA ont quitté Gao.")["casques bleus"] == "MINUSMA"
     # No mission named, or two: the peacekeepers are the United Nations'.
-    assert linked("The mercenaries warned UN peacekeepers to steer clear.")["UN peacekeepers"] == "United Nations"
+    assert linked("A convoy of UN peacekeepers was stopped at a checkpoint.")["UN peacekeepers"] == "United Nations"
     assert linked("MINUSMA and MINUSCA asked for help; UN peacekeepers waited.")["UN peacekeepers"] == "United Nations"
 
 
 def test_a_group_named_after_its_state_is_one_name_not_the_state_and_a_cut_name():
-    mentions, _ = _mentions("France Médias Monde, parent company of RFI and France 24, protested on Thursday.", "en")
+    mentions, _ = _mentions("The broadcaster group France Médias Monde said on Monday that it would appeal.", "en")
     linked = _linked(mentions)
     assert linked.get("France Médias Monde") == "France Médias Monde" and "Médias Monde" not in linked and "France" not in linked
