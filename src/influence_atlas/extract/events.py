@@ -61,6 +61,7 @@ class _Cues:
         self.intro_after = re.compile(c["intro_after"], re.I)
         self.speech_opening = re.compile(rf"(?:\b{c['speech_opening']}|:)(?:\s+[\w’'-]+){{0,2}}\s*$", re.I)
         self.self_reference = re.compile(rf"\s*{c['self_reference']}\b", re.I)
+        self.self_possessive = re.compile(rf"\b{c['self_possessive']}\b", re.I)
         self.denied_existence = re.compile(rf"\b{c['denied_existence']}\s+$", re.I)
         self.habitual = re.compile(rf"\b{c['habitual']}\b", re.I)
         self.time_anchor = re.compile(rf"\b{c['time_anchor']}\s+(?:{c['definite_article']}\s+)?$", re.I)
@@ -531,6 +532,18 @@ def _tells_no_happening(snt: _Sentence, trig: _Trigger, events: list[Event]) -> 
 _HABITUAL_WINDOW = 50
 # How far into what a reporter says its own verb may lie ("that it had swiftly removed").
 _SELF_REFERENCE_SPAN = 30
+# How far after a trigger a possessive still names the owner of what it tells ("the withdrawal of its troops").
+_POSSESSIVE_AFTER = 16
+
+
+def _speaks_of_itself(snt: _Sentence, trig: _Trigger, seg) -> bool:
+    """True when what a reporter says opens on a pronoun of its own, or holds a possessive by the trigger before any
+    other party is named ("X announced its withdrawal", "a annoncé la réduction de sa présence")."""
+    sentence = snt.text
+    if _cues().self_reference.match(sentence[seg[0] : seg[1]]):
+        return True
+    owner = _cues().self_possessive.search(sentence, seg[0], min(seg[1], trig.end + _POSSESSIVE_AFTER))
+    return bool(owner) and not any(seg[0] <= m.start - snt.start < owner.start() for m in snt.mentions)
 
 
 def _named_in_segment(stage: _Stage, snt: _Sentence, trig: _Trigger, seg) -> list[Mention] | None:
@@ -557,7 +570,7 @@ def _named_in_segment(stage: _Stage, snt: _Sentence, trig: _Trigger, seg) -> lis
         if not before:
             return None
         in_seg = snt.mentions
-    if seg[2] and reporter and not trig.weak and trig.start - seg[0] <= _SELF_REFERENCE_SPAN and _cues().self_reference.match(sentence[seg[0] : seg[1]]):
+    if seg[2] and reporter and not trig.weak and trig.start - seg[0] <= _SELF_REFERENCE_SPAN and _speaks_of_itself(snt, trig, seg):
         # What a reporter says is about others, unless it tells what it did itself ("X announced that it had removed").
         # A bare killing verb is left out: its doer must be named in the clause, not claimed by a speaker.
         in_seg = [frame[-1]] + [m for m in in_seg if m.actor != reporter]
