@@ -572,8 +572,10 @@ def _named_in_segment(stage: _Stage, snt: _Sentence, trig: _Trigger, seg) -> lis
         in_seg = snt.mentions
     if seg[2] and reporter and not trig.weak and trig.start - seg[0] <= _SELF_REFERENCE_SPAN and _speaks_of_itself(snt, trig, seg):
         # What a reporter says is about others, unless it tells what it did itself ("X announced that it had removed").
-        # A bare killing verb is left out: its doer must be named in the clause, not claimed by a speaker.
-        in_seg = [frame[-1]] + [m for m in in_seg if m.actor != reporter]
+        # A bare killing verb is left out: its doer must be named in the clause, not claimed by a speaker. When what it
+        # says names no one else, the other names of the sentence are its parties as they are of any clause naming none.
+        others = [m for m in in_seg if m.actor != reporter] or [m for m in mentions if m.actor != reporter]
+        in_seg = [frame[-1]] + others
         reporter = None
     elif not trig.etype.requires_source and seg[2] and reporter:
         in_seg = [m for m in in_seg if m.actor != reporter]
