@@ -432,3 +432,11 @@ def test_a_video_published_by_a_social_media_channel_is_an_information_operation
     assert "information_operation" in ev
     ev = _by_type(_events("On 3 May 2023, Prigozhin appeared in a video posted late on Monday by the Telegram channel Grey Zone."))
     assert "information_operation" in ev
+
+
+def test_what_a_picture_purports_to_show_is_no_happening():
+    text = ("Le 3 novembre 2021, des photos publiées sur Facebook prétendent montrer des soldats maliens entraînés par "
+            "un instructeur russe.")
+    assert "training" not in _by_type(_events(text))
+    ev = _by_type(_events("On 3 November 2021, Russian instructors trained Malian soldiers near Bamako."))
+    assert "training" in ev

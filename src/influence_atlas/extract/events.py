@@ -51,6 +51,8 @@ class _Cues:
         self.negation = re.compile(rf"\b({c['negation']})\s+(?:\w+\s+){{0,2}}$", re.I)
         # "calling for the mission to withdraw", "asked the force to leave": a demand, not a happening.
         self.demand = re.compile(rf"\b{c['demand']}\b[^.;]{{0,60}}$", re.I)
+        # "photos purporting to show soldiers trained by ...": what a picture is said to show, not a happening told.
+        self.depiction = re.compile(rf"\b{c['depiction']}\b[^.;]{{0,60}}$", re.I)
         # "the coup", "the second coup", "this agreement": a reference to a happening already told.
         self.reference = re.compile(rf"(?:\b{c['reference_determiner']}\s+(?:\w+\s+){{0,2}}|\b{c['elided_article']}|\w['’]s\s+(?:\w+\s+)?)$", re.I)
         self.introduces_parties = re.compile(rf"\s+{c['introduces_parties']}\b", re.I)
@@ -499,14 +501,14 @@ def _read_sentence(stage: _Stage, s_start: int, s_end: int, dated, triggers: lis
 
 
 def _tells_no_happening(snt: _Sentence, trig: _Trigger, events: list[Event]) -> bool:
-    """True when the words around the trigger name no happening of their own: a quoted label, a demand, a capability,
-    a date shifted from it, or a reference to a happening already told."""
+    """True when the words around the trigger name no happening of their own: a quoted label, a demand, what a picture
+    is said to show, a capability, a date shifted from it, or a reference to a happening already told."""
     sentence, before = snt.text, snt.text[: trig.start]
     if any(a < trig.start and trig.end < b and not _cues().speech_opening.search(sentence[max(0, a - _SPEECH_WINDOW) : a]) for a, b in snt.quoted):
         # A trigger inside a short quoted phrase is a label someone gave, not a happening the sentence tells; a quotation
         # opened as speech ("said that it “deplores ...”") tells what the speaker did.
         return True
-    if _cues().demand.search(before):
+    if _cues().demand.search(before) or _cues().depiction.search(before):
         return True
     if _cues().denied_existence.search(before[-_CUE_WINDOW:]):
         # "denied any contract": the speakers say there is none.
