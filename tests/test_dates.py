@@ -134,3 +134,12 @@ def test_french_abbreviated_months_and_the_year_before_publication():
 def test_shifts_count_back_or_forward_in_their_unit():
     text = "On 10 March 2021 the coup came. Two weeks later the envoy left; trois jours avant, the army moved. Deux ans plus tard, elections."
     assert [v for _, v in _resolve_all(text)] == ["2021-03-10", "2021-03-24", "2021-03-21", "2023-03"]
+
+
+def test_this_year_and_this_season_are_the_year_of_publication():
+    ctx = DateContext(published=date(2021, 11, 3))
+    assert _resolve_all("In 2019 the army moved. Earlier this year, the envoy left; cet été, la mission a pris fin.", ctx) == [
+        ("2019", "2019"), ("Earlier this year", "2021"), ("cet été", "2021")]
+    # Without a stated publication date, the latest year the text states; with neither, no date.
+    assert _resolve_all("this summer", DateContext(latest_year=2020)) == [("this summer", "2020")]
+    assert _resolve_all("ce printemps") == [("ce printemps", None)]

@@ -402,3 +402,41 @@ def test_a_continent_an_actor_name_or_a_country_named_by_its_soldiers_is_no_even
     # Nor is a country named by its soldiers: they are a party of the handover.
     ev = _by_type(_events("On 5 May 2022, the French army handed over the Tessit base to Malian soldiers."))
     assert ev["withdrawal"][0].location != "Mali"
+
+
+def test_a_reporter_announcing_its_own_act_by_a_possessive_is_its_party():
+    ev = _by_type(_events("On 15 May 2022, Mali announced its withdrawal from the G5 Sahel force."))
+    assert "Mali" in {a.name for a in ev["withdrawal"][0].actors}
+    ev = _by_type(_events("Le 17 février 2022, la France a annoncé la réduction de ses effectifs au Niger."))
+    assert "France" in {a.name for a in ev["withdrawal"][0].actors}
+    # A party named before the possessive owns it: the reporter is not the one that withdrew.
+    ev = _by_type(_events("On 3 March 2022, Mali accused France of withdrawing its troops from Gao."))
+    assert "Mali" not in {a.name for a in ev["withdrawal"][0].actors}
+
+
+def test_reducing_a_military_presence_is_a_withdrawal():
+    ev = _by_type(_events("On 9 June 2022, Germany reduced its military presence in Mali."))
+    assert "Germany" in {a.name for a in ev["withdrawal"][0].actors}
+    assert "withdrawal" not in _by_type(_events("On 9 June 2022, the ministry reduced fuel prices in Mali."))
+
+
+def test_two_officials_told_together_met():
+    ev = _by_type(_events("Le 11 novembre 2021, le ministre malien Abdoulaye Diop et son homologue russe, Sergueï Lavrov, "
+                          "ont réaffirmé la coopération des deux pays."))
+    assert ev["diplomatic_meeting"][0].date == "2021-11-11"
+    assert {"Abdoulaye Diop", "Sergey Lavrov"} <= {a.name for a in ev["diplomatic_meeting"][0].actors}
+
+
+def test_a_video_published_by_a_social_media_channel_is_an_information_operation():
+    ev = _by_type(_events("Le 3 mai 2023, Prigojine est apparu dans une vidéo publiée par la chaîne Telegram Grey Zone."))
+    assert "information_operation" in ev
+    ev = _by_type(_events("On 3 May 2023, Prigozhin appeared in a video posted late on Monday by the Telegram channel Grey Zone."))
+    assert "information_operation" in ev
+
+
+def test_what_a_picture_purports_to_show_is_no_happening():
+    text = ("Le 3 novembre 2021, des photos publiées sur Facebook prétendent montrer des soldats maliens entraînés par "
+            "un instructeur russe.")
+    assert "training" not in _by_type(_events(text))
+    ev = _by_type(_events("On 3 November 2021, Russian instructors trained Malian soldiers near Bamako."))
+    assert "training" in ev

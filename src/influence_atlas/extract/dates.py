@@ -74,6 +74,7 @@ _PATTERNS: list[tuple[str, re.Pattern]] = [
     ("rel_day", re.compile(rf"\b({_WORDS.direction('relative_day')})\b", re.I)),
     ("same_day", re.compile(rf"\b({_phrase('same_day')})\b", re.I)),
     ("last_year", re.compile(rf"\b({_phrase('last_year')})\b", re.I)),
+    ("this_year", re.compile(rf"\b({_phrase('this_year')})\b", re.I)),
     ("same_month", re.compile(rf"\b({_phrase('same_month')})\b", re.I)),
     ("same_year", re.compile(rf"\b({_phrase('same_year')})\b", re.I)),
     ("next_year", re.compile(rf"\b({_phrase('next_year')})\b", re.I)),
@@ -226,6 +227,8 @@ class DateContext:
             return self._next_day(dm.groups[0])
         if k in ("month_last_year", "last_year"):
             return self._last_year(k, dm.groups)
+        if k == "this_year":
+            return self._this_year()
         if k in ("same_day", "same_month", "same_year", "next_year"):
             return self._same(k)
         if k == "shift":
@@ -308,6 +311,11 @@ class DateContext:
             return None
         y = self.published.year - 1
         return ResolvedDate(f"{y:04d}-{_month(g[0]):02d}", "month") if k == "month_last_year" else ResolvedDate(f"{y:04d}", "year")
+
+    def _this_year(self) -> ResolvedDate | None:
+        """The year of publication; without a stated one, the latest year the text states (its present is not before)."""
+        y = self.published.year if self.published is not None else self.latest_year
+        return ResolvedDate(f"{y:04d}", "year") if y is not None else None
 
     def _same(self, k: str) -> ResolvedDate | None:
         """The day, month or year in context, or the year after it."""

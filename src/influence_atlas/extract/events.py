@@ -51,6 +51,8 @@ class _Cues:
         self.negation = re.compile(rf"\b({c['negation']})\s+(?:\w+\s+){{0,2}}$", re.I)
         # "calling for the mission to withdraw", "asked the force to leave": a demand, not a happening.
         self.demand = re.compile(rf"\b{c['demand']}\b[^.;]{{0,60}}$", re.I)
+        # "photos purporting to show soldiers trained by ...": what a picture is said to show, not a happening told.
+        self.depiction = re.compile(rf"\b{c['depiction']}\b[^.;]{{0,60}}$", re.I)
         # "the coup", "the second coup", "this agreement": a reference to a happening already told.
         self.reference = re.compile(rf"(?:\b{c['reference_determiner']}\s+(?:\w+\s+){{0,2}}|\b{c['elided_article']}|\w['’]s\s+(?:\w+\s+)?)$", re.I)
         self.introduces_parties = re.compile(rf"\s+{c['introduces_parties']}\b", re.I)
@@ -61,6 +63,7 @@ class _Cues:
         self.intro_after = re.compile(c["intro_after"], re.I)
         self.speech_opening = re.compile(rf"(?:\b{c['speech_opening']}|:)(?:\s+[\w’'-]+){{0,2}}\s*$", re.I)
         self.self_reference = re.compile(rf"\s*{c['self_reference']}\b", re.I)
+        self.self_possessive = re.compile(rf"\b{c['self_possessive']}\b", re.I)
         self.denied_existence = re.compile(rf"\b{c['denied_existence']}\s+$", re.I)
         self.habitual = re.compile(rf"\b{c['habitual']}\b", re.I)
         self.time_anchor = re.compile(rf"\b{c['time_anchor']}\s+(?:{c['definite_article']}\s+)?$", re.I)
@@ -498,14 +501,14 @@ def _read_sentence(stage: _Stage, s_start: int, s_end: int, dated, triggers: lis
 
 
 def _tells_no_happening(snt: _Sentence, trig: _Trigger, events: list[Event]) -> bool:
-    """True when the words around the trigger name no happening of their own: a quoted label, a demand, a capability,
-    a date shifted from it, or a reference to a happening already told."""
+    """True when the words around the trigger name no happening of their own: a quoted label, a demand, what a picture
+    is said to show, a capability, a date shifted from it, or a reference to a happening already told."""
     sentence, before = snt.text, snt.text[: trig.start]
     if any(a < trig.start and trig.end < b and not _cues().speech_opening.search(sentence[max(0, a - _SPEECH_WINDOW) : a]) for a, b in snt.quoted):
         # A trigger inside a short quoted phrase is a label someone gave, not a happening the sentence tells; a quotation
         # opened as speech ("said that it “deplores ...”") tells what the speaker did.
         return True
-    if _cues().demand.search(before):
+    if _cues().demand.search(before) or _cues().depiction.search(before):
         return True
     if _cues().denied_existence.search(before[-_CUE_WINDOW:]):
         # "denied any contract": the speakers say there is none.
@@ -531,6 +534,18 @@ def _tells_no_happening(snt: _Sentence, trig: _Trigger, events: list[Event]) -> 
 _HABITUAL_WINDOW = 50
 # How far into what a reporter says its own verb may lie ("that it had swiftly removed").
 _SELF_REFERENCE_SPAN = 30
+# How far after a trigger a possessive still names the owner of what it tells ("the withdrawal of its troops").
+_POSSESSIVE_AFTER = 16
+
+
+def _speaks_of_itself(snt: _Sentence, trig: _Trigger, seg) -> bool:
+    """True when what a reporter says opens on a pronoun of its own, or holds a possessive by the trigger before any
+    other party is named ("X announced its withdrawal", "a annoncé la réduction de sa présence")."""
+    sentence = snt.text
+    if _cues().self_reference.match(sentence[seg[0] : seg[1]]):
+        return True
+    owner = _cues().self_possessive.search(sentence, seg[0], min(seg[1], trig.end + _POSSESSIVE_AFTER))
+    return bool(owner) and not any(seg[0] <= m.start - snt.start < owner.start() for m in snt.mentions)
 
 
 def _named_in_segment(stage: _Stage, snt: _Sentence, trig: _Trigger, seg) -> list[Mention] | None:
@@ -557,10 +572,12 @@ def _named_in_segment(stage: _Stage, snt: _Sentence, trig: _Trigger, seg) -> lis
         if not before:
             return None
         in_seg = snt.mentions
-    if seg[2] and reporter and not trig.weak and trig.start - seg[0] <= _SELF_REFERENCE_SPAN and _cues().self_reference.match(sentence[seg[0] : seg[1]]):
+    if seg[2] and reporter and not trig.weak and trig.start - seg[0] <= _SELF_REFERENCE_SPAN and _speaks_of_itself(snt, trig, seg):
         # What a reporter says is about others, unless it tells what it did itself ("X announced that it had removed").
-        # A bare killing verb is left out: its doer must be named in the clause, not claimed by a speaker.
-        in_seg = [frame[-1]] + [m for m in in_seg if m.actor != reporter]
+        # A bare killing verb is left out: its doer must be named in the clause, not claimed by a speaker. When what it
+        # says names no one else, the other names of the sentence are its parties as they are of any clause naming none.
+        others = [m for m in in_seg if m.actor != reporter] or [m for m in mentions if m.actor != reporter]
+        in_seg = [frame[-1]] + others
         reporter = None
     elif not trig.etype.requires_source and seg[2] and reporter:
         in_seg = [m for m in in_seg if m.actor != reporter]

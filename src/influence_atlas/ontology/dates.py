@@ -13,7 +13,7 @@ from .files import PACKAGE_DIR, check_patterns, joined, languages_of, merge_sect
 
 DATES_FILE = PACKAGE_DIR / "dates.yaml"
 NAME_SECTIONS = ("months", "weekdays")
-PHRASE_SECTIONS = ("same_day", "same_month", "same_year", "next_year", "last_year", "month_leads", "month_of", "day_article",
+PHRASE_SECTIONS = ("same_day", "same_month", "same_year", "next_year", "last_year", "this_year", "month_leads", "month_of", "day_article",
                    "weekday_leads", "span_open", "span_join", "year_qualifiers", "decade_article", "decade_qualifiers",
                    "decade_leads")
 # Sections whose phrases are split by direction: back (earlier) or forward (later).

@@ -189,8 +189,8 @@ def _merge_event_type(merged: dict[str, dict], entry: dict) -> None:
 
 CUE_NAMES = ("reporting", "possible", "onset", "by_agent", "civilian_target", "place_preposition", "place_noun",
              "toll_victim", "toll_verb", "toll_qualifier", "toll_verb_qualifier", "toll_many", "harm_not_death", "remote_weapon",
-             "number_words", "no_deaths", "one_killed", "one", "demand", "reference_determiner", "elided_article",
-             "introduces_parties", "announced", "intro_clause", "intro_after", "passive", "no_object", "speech_opening", "self_reference", "denied_existence", "habitual", "time_anchor", "passive_perfect", "death_word", "of_gap", "article", "target",
+             "number_words", "no_deaths", "one_killed", "one", "demand", "depiction", "reference_determiner", "elided_article",
+             "introduces_parties", "announced", "intro_clause", "intro_after", "passive", "no_object", "speech_opening", "self_reference", "self_possessive", "denied_existence", "habitual", "time_anchor", "passive_perfect", "death_word", "of_gap", "article", "target",
              "agent_head", "conjunction", "perfect_auxiliary", "according_to", "singular_determiner", "definite_article", "near",
              "untagged_place_near", "untagged_place_preposition", "untagged_place_head", "locative", "locative_head",
              "place_article", "place_of", "partitive", "past_ending", "purpose", "route", "route_onward", "accident",
