@@ -18,14 +18,14 @@ CROSS_ACTORS = SHARED / "corpus" / "cross" / "actors_extra.json"
 
 # Development set (31 documents). One key per line: raise a floor when the system improves, never lower it.
 DEV_FLOORS = {
-    "event_f1": 0.79,
+    "event_f1": 0.81,
     "event_date_exact": 0.83,
     "claim_recall": 0.975,
     "attribution_acc": 0.82,
     "stance_sign_acc": 0.75,
     "narrative_f1": 0.71,
     "entity_p": 0.94,
-    "entity_r": 0.93,
+    "entity_r": 0.94,
 }
 # Errors on the development set that may only shrink.
 DEV_CEILINGS = {
@@ -33,7 +33,7 @@ DEV_CEILINGS = {
 }
 # The 28 dev documents alone.
 DEV28_FLOORS = {
-    "event_f1": 0.72,
+    "event_f1": 0.75,
     "claim_recall": 0.975,
     "attribution_acc": 0.81,
     "stance_sign_acc": 0.71,
@@ -44,9 +44,9 @@ MAX_CLAIMS_PER_GOLD_CLAIM = 1.5
 # Cross-source set: precision and recall of document pairs joined by a link of the right kind.
 # Links that touch the 28 development documents: their gold lists no cross-document link and most tell different
 # stories, so every such link must earn its place (each was judged by hand with scripts/list_links.py). May only shrink.
-MAX_DEV28_LINKS = 13
+MAX_DEV28_LINKS = 12
 CROSS_FLOORS = {
-    "event_f1": 0.66,
+    "event_f1": 0.68,
     "event_date_exact": 0.68,
     "cross_pair_p": 0.98,
     "cross_pair_r": 0.67,
