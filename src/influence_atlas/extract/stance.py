@@ -18,7 +18,7 @@ import logging
 import math
 import re
 from bisect import bisect_right
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -136,9 +136,83 @@ def _in_name(sentence: str, start: int, end: int) -> bool:
                                                                      and _CAPITALISED.fullmatch(prev.group(1))))
 
 
+_SUBJECT = ("nsubj", "csubj")
+_PASSIVE = ("nsubjpass", "nsubj:pass", "csubjpass", "csubj:pass")
+_AGENT = ("agent", "obl:agent")
+_RELATIVE = ("relcl", "acl:relcl")
+
+
+class _Parses:
+    """The dependency parse of a document's sentences, made on first need (the analysis itself runs no parser)."""
+
+    def __init__(self, text: str, language: str | None):
+        self.text, self.language, self.done = text, language, {}
+
+    def __call__(self, start: int, end: int):
+        if (start, end) not in self.done:
+            from ..nlp import load_pipeline
+
+            try:
+                sdoc = load_pipeline(self.language, ("parser",))(self.text[start:end])
+                self.done[start, end] = sdoc if sdoc.has_annotation("DEP") else None
+            except Exception as exc:  # no parser for this language: the word-order reading stays
+                log.debug("no dependency parse (%s)", exc)
+                self.done[start, end] = None
+        return self.done[start, end]
+
+
+def _span(token, offset: int) -> tuple[int, int]:
+    return offset + token.left_edge.idx, offset + token.right_edge.idx + len(token.right_edge)
+
+
+def _depth(sdoc, offset: int, target: _Target, top) -> int:
+    """Return how many steps up the parse the actor's first word stands below the token `top` (its subtree holds it)."""
+    token = next((t for t in sdoc if offset + t.idx >= target.start), top)
+    steps = 0
+    while token.i != top.i and token.head.i != token.i:
+        token, steps = token.head, steps + 1
+    return steps
+
+
+def _clause_subject(sdoc, offset: int, cue_start: int, cue_end: int, candidates: list[_Target]):
+    """Return the actor among `candidates` that the parse makes the subject of the clause an evaluative word sits in
+    (the doer, for a passive verb that is the word itself), or None when that subject is no actor or there is none."""
+    tokens = [t for t in sdoc if cue_start <= offset + t.idx < cue_end]
+    if not tokens:
+        return None
+    node = next((t for t in tokens if t.head.i == t.i or not cue_start <= offset + t.head.idx < cue_end), tokens[0])
+    first = node
+    for _ in range(len(sdoc)):
+        if node.pos_ in ("VERB", "AUX") or node.head.i == node.i:
+            deps = _SUBJECT + (() if node.i == first.i else _PASSIVE)
+            subjects = [c for c in node.children if c.dep_ in deps]
+            if node.i == first.i and any(c.dep_ in _PASSIVE for c in node.children):
+                subjects = [c for c in node.children if c.dep_ in _AGENT]  # "villages were looted by X": X did it
+                if not subjects:
+                    return None  # the passive's subject suffers the act
+            if subjects:
+                found = [(_depth(sdoc, offset, t, c), t) for t in candidates for c in subjects
+                         if _span(c, offset)[0] <= t.start and t.end <= _span(c, offset)[1]]
+                if found:
+                    return min(found, key=lambda f: (f[0], f[1].start))[1]  # the actor nearest the subject's head
+                relative = any(w.tag_ in ("WP", "WDT", "WP$") or "Rel" in w.morph.get("PronType")
+                               for c in subjects for w in c.subtree)
+                if node.dep_ in _RELATIVE and relative:
+                    a, b = _span(node.head, offset)
+                    head = [t for t in candidates if a <= t.start and t.end <= b and t.end <= offset + node.left_edge.idx]
+                    return head[-1] if head else None  # "X, whose forces looted ...": the antecedent
+                return None  # the clause's subject is no actor ("the army's brutal campaign continued")
+        if node.head.i == node.i:
+            break
+        node = node.head
+    return None
+
+
 def _holders(text: str, cue_start: int, cue_end: int, polarity: float, seg: Segment, targets: list[_Target],
-             lexicon: StanceLexicon, language: str | None, carried: _Target | None) -> list[_Target]:
-    """Return the actors an evaluative word is said of (one, or several coordinated ones), or none."""
+             lexicon: StanceLexicon, language: str | None, carried: _Target | None,
+             parsed: Callable[[], tuple] | None = None) -> list[_Target]:
+    """Return the actors an evaluative word is said of (one, or several coordinated ones), or none. `parsed` gives the
+    sentence's dependency parse and its offset, asked for where word order alone would take an actor farther off."""
     inside = [t for t in targets if seg.start <= t.start and t.end <= seg.end and not t.source]
     against = [re.compile(r"(?:" + p.pattern + r")\s+(?:[\w'’-]+\s+|(?:and|&|et|,)\s+){0,5}$", re.I)
                for p in _pick(lexicon.against, language)]
@@ -193,8 +267,16 @@ def _holders(text: str, cue_start: int, cue_end: int, polarity: float, seg: Segm
         subjects = [t for t in before if not victim(t) and (not lexicon.grammar.preposition_before.search(text[max(seg.start, t.start - 25) : t.start])
                                                             or lexicon.grammar.head_of.search(text[max(seg.start, t.start - 40) : t.start]))]
         candidates = [t for t in before if not victim(t)]
+        by_parse = None
+        if carried is None and candidates and parsed is not None:
+            sdoc, offset = parsed()
+            if sdoc is not None:
+                doers = [t for t in inside if not victim(t) and not _is_victim(text, seg, t, lexicon, language)]
+                by_parse = _clause_subject(sdoc, offset, cue_start, cue_end, doers)  # "the invasion of X by Y": Y
         if carried is not None:
             chosen = carried  # the clause opens with "It", "The latter", "Ce dernier": that is its subject
+        elif by_parse is not None:
+            chosen = by_parse  # the actor that is the subject of the word's clause, however far before the word
         elif subjects:
             chosen = subjects[0]
         elif candidates:
@@ -275,6 +357,7 @@ def _tally_lexicon(text: str, sentences: list[tuple[int, int]], mentions: list[M
     tally = _Tally({}, len(sentences))
     debunk = cues.get("debunk", lang)
     previous: list[_Target] = []
+    parses = _Parses(text, lang)
     all_segments = [sentence_segments(text, s, e, lang, quotes, cues) for s, e in sentences]
     all_speakers = segment_speakers(text, sentences, all_segments, mentions, lang, quotes, cues)
 
@@ -320,7 +403,7 @@ def _tally_lexicon(text: str, sentences: list[tuple[int, int]], mentions: list[M
             if seg.voice != AUTHOR:
                 # Quoted or attributed words count for their speaker; kept apart for a relay without distance.
                 if seg.start in speakers:
-                    for h in _holders(text, s + c0, s + c1, polarity, seg, targets, lexicon, lang, None):
+                    for h in _holders(text, s + c0, s + c1, polarity, seg, targets, lexicon, lang, None, lambda s=s, e=e: (parses(s, e), s)):
                         add(h.actor, value, index, speakers[seg.start])
                 continue
             if value < 0:
@@ -332,7 +415,7 @@ def _tally_lexicon(text: str, sentences: list[tuple[int, int]], mentions: list[M
             if first_debunk and c0 >= first_debunk.start():
                 # "Fake photos showing French soldiers ...": the fake is not France's; blame only its maker.
                 candidates = [t for t in targets if t.end <= s + c0 or (t.start >= s + c1 and lexicon.grammar.agent_after.match(text[s + c1 : t.start]))]
-            holders = _holders(text, s + c0, s + c1, polarity, seg, candidates, lexicon, lang, carried)
+            holders = _holders(text, s + c0, s + c1, polarity, seg, candidates, lexicon, lang, carried, lambda s=s, e=e: (parses(s, e), s))
             for h in holders:
                 add(h.actor, value, index)
         tally.neg += around_neg
