@@ -537,3 +537,19 @@ def test_a_passive_word_is_said_of_its_agent_however_far():
                     "nights last month by fighters of the Wagner Group. Mali said nothing. Wagner did not answer.", "en")
     assert found["Wagner Group"].score <= -1.0
     assert found["Mali"].score > -0.5 and found["France"].score > -0.5
+
+
+def test_a_hostile_word_before_a_preposition_is_not_said_of_the_actor_after_it():
+    """"Massacres in X" tells where, not whose: the actor after a preposition does not take the word (French too)."""
+    fr = stances("L'Union européenne a annoncé lundi l'adoption par la France de sanctions contre le groupe Wagner, accusé "
+                 "de massacres au Mali. La France a parlé. Wagner n'a pas répondu.", "fr")
+    assert abs(fr["Mali"].score) < 0.5
+    assert fr["France"].score > -0.5
+
+
+def test_a_hostile_word_coordinated_with_what_an_actor_opposes_is_opposed_too():
+    """"Mandated to investigate war crimes and other grave abuses": the second member is opposed as the first is, and
+    does not blame the investigator."""
+    found = stances("The International Criminal Court, mandated to investigate war crimes and other grave crimes "
+                    "committed since 2011, opened a new inquiry. The International Criminal Court spoke again.", "en")
+    assert found["International Criminal Court"].score > -0.5

@@ -208,6 +208,27 @@ def _clause_subject(sdoc, offset: int, cue_start: int, cue_end: int, candidates:
     return None
 
 
+def _opposed_object(sdoc, offset: int, cue_start: int, cue_end: int, text: str, opposing: list[re.Pattern],
+                    inside: list[_Target]) -> bool:
+    """Return whether the parse makes an evaluative word part of the object of an opposing verb (through the nouns and
+    coordinated members it belongs to), with no actor between the verb and the word."""
+    tokens = [t for t in sdoc if cue_start <= offset + t.idx < cue_end]
+    if not tokens:
+        return False
+    node = tokens[-1]
+    for _ in range(6):
+        if node.dep_ in ("conj", "amod", "compound", "appos") and node.head.i != node.i:
+            node = node.head
+            continue
+        if node.dep_ in ("dobj", "obj") and node.head.i != node.i:
+            verb = node.head
+            a = offset + verb.idx
+            return (any(p.match(text, a) for p in opposing)
+                    and not any(a <= t.start and t.end <= cue_start for t in inside))
+        return False
+    return False
+
+
 def _holders(text: str, cue_start: int, cue_end: int, polarity: float, seg: Segment, targets: list[_Target],
              lexicon: StanceLexicon, language: str | None, carried: _Target | None,
              parsed: Callable[[], tuple] | None = None) -> list[_Target]:
@@ -228,6 +249,8 @@ def _holders(text: str, cue_start: int, cue_end: int, polarity: float, seg: Segm
     opposing_before = [re.compile(r"(?:" + p.pattern + r")\s+(?:[\w'’-]+\s+){0,2}$", re.I)
                        for p in _pick(lexicon.opposing, language)] if polarity < 0 else []
 
+    opposing_anywhere = [re.compile(r"\b(?:" + p.pattern + r")\b", re.I) for p in _pick(lexicon.opposing, language)] if polarity < 0 else []
+
     def opposed(t: _Target) -> bool:
         # The actor is the target of an act against it: "sanctions against X", "condemned X".
         return victim(t) or any(p.search(text[max(seg.start, t.start - 40) : t.start]) for p in opposing_before)
@@ -240,6 +263,10 @@ def _holders(text: str, cue_start: int, cue_end: int, polarity: float, seg: Segm
             # "to investigate Wagner's abuses" still blames the actor named in between.
             if m and not any(window + m.start() <= t.start and t.end <= cue_start for t in inside):
                 return []
+        if parsed is not None and any(p.search(text, seg.start, cue_start) for p in opposing_anywhere):
+            sdoc, offset = parsed()
+            if sdoc is not None and _opposed_object(sdoc, offset, cue_start, cue_end, text, opposing_anywhere, inside):
+                return []  # "to investigate war crimes and other grave crimes": a member of what is opposed
     chosen: _Target | None = None
     overlapping = [t for t in inside if t.start < cue_end and cue_start < t.end]
     before = [t for t in inside if t.end <= cue_start]
@@ -257,8 +284,9 @@ def _holders(text: str, cue_start: int, cue_end: int, polarity: float, seg: Segm
         chosen = after[0]  # "France sanctioned the group": a word that is itself an act against someone is said of its object
     elif before and _ADJACENT.match(text[before[-1].end : cue_start].replace("’s", "").replace("'s", "")):
         chosen = before[-1]  # "Western dominance", "Russia's brutal war"
-    elif after and _ADJACENT.match(text[cue_end : after[0].start]) and not victim(after[0]):
-        chosen = after[0]  # "retreating French forces"
+    elif after and _ADJACENT.match(text[cue_end : after[0].start]) and not victim(after[0]) and not (
+            lexicon.grammar.preposition_before.search(text[cue_end : after[0].start])):
+        chosen = after[0]  # "retreating French forces" (not "massacres in X": the word is not X's)
     elif after and lexicon.grammar.agent_after.match(text[cue_end : after[0].start]):
         chosen = after[0]  # "atrocities by Wagner", "abandoned by Western forces"
     elif polarity < 0 and before and lexicon.grammar.reason_after.match(text[before[-1].end : cue_start]) and opposed(before[-1]):
