@@ -8,7 +8,9 @@ by another gets a little sympathy; an actor the author tells doing a blamed kind
 Per actor the weighted sum is squashed into [-2, 2], so a few strong words give a clear lean and
 scattered neutral mentions keep it near zero. Where that leaves an actor neutral, the
 target-sentiment model's reading of the author's sentences naming it may decide a hostile sign
-(`Aggregation.implied`).
+(`Aggregation.implied`). Which actor a word is said of is read from word order (`_holders`); where that would take
+the first actor of the sentence however far off, spaCy's dependency parse of that sentence (made only then) gives the
+subject of the word's own clause, and tells a word coordinated with what an opposing verb takes.
 """
 
 from __future__ import annotations
@@ -162,6 +164,7 @@ class _Parses:
 
 
 def _span(token, offset: int) -> tuple[int, int]:
+    """Return the text offsets of a token's subtree."""
     return offset + token.left_edge.idx, offset + token.right_edge.idx + len(token.right_edge)
 
 
@@ -191,8 +194,8 @@ def _clause_subject(sdoc, offset: int, cue_start: int, cue_end: int, candidates:
                 if not subjects:
                     return None  # the passive's subject suffers the act
             if subjects:
-                found = [(_depth(sdoc, offset, t, c), t) for t in candidates for c in subjects
-                         if _span(c, offset)[0] <= t.start and t.end <= _span(c, offset)[1]]
+                spans = [(c, *_span(c, offset)) for c in subjects]
+                found = [(_depth(sdoc, offset, t, c), t) for t in candidates for c, a, b in spans if a <= t.start and t.end <= b]
                 if found:
                     return min(found, key=lambda f: (f[0], f[1].start))[1]  # the actor nearest the subject's head
                 relative = any(w.tag_ in ("WP", "WDT", "WP$") or "Rel" in w.morph.get("PronType")
@@ -248,8 +251,8 @@ def _holders(text: str, cue_start: int, cue_end: int, polarity: float, seg: Segm
     # An opposing verb and at most two words, ending where a word or an actor starts ("fight", "condemned the").
     opposing_before = [re.compile(r"(?:" + p.pattern + r")\s+(?:[\w'’-]+\s+){0,2}$", re.I)
                        for p in _pick(lexicon.opposing, language)] if polarity < 0 else []
-
-    opposing_anywhere = [re.compile(r"\b(?:" + p.pattern + r")\b", re.I) for p in _pick(lexicon.opposing, language)] if polarity < 0 else []
+    opposing_anywhere = [re.compile(r"\b(?:" + p.pattern + r")\b", re.I)
+                         for p in _pick(lexicon.opposing, language)] if polarity < 0 else []
 
     def opposed(t: _Target) -> bool:
         # The actor is the target of an act against it: "sanctions against X", "condemned X".
