@@ -9,8 +9,8 @@ Per actor the weighted sum is squashed into [-2, 2], so a few strong words give 
 scattered neutral mentions keep it near zero. Where that leaves an actor neutral, the
 target-sentiment model's reading of the author's sentences naming it may decide a hostile sign
 (`Aggregation.implied`). Which actor a word is said of is read from word order (`_holders`); where that would take
-the first actor of the sentence however far off, spaCy's dependency parse of that sentence (made only then) gives the
-subject of the word's own clause, and tells a word coordinated with what an opposing verb takes.
+the first actor of the sentence however far off a hostile word, spaCy's dependency parse of that sentence (made only
+then) gives the subject of the word's own clause, and tells a word coordinated with what an opposing verb takes.
 """
 
 from __future__ import annotations
@@ -236,7 +236,8 @@ def _holders(text: str, cue_start: int, cue_end: int, polarity: float, seg: Segm
              lexicon: StanceLexicon, language: str | None, carried: _Target | None,
              parsed: Callable[[], tuple] | None = None) -> list[_Target]:
     """Return the actors an evaluative word is said of (one, or several coordinated ones), or none. `parsed` gives the
-    sentence's dependency parse and its offset, asked for where word order alone would take an actor farther off."""
+    sentence's dependency parse and its offset, asked for where word order alone would give a hostile word an actor
+    farther off (favourable words keep the word-order reading: see training/stance/README.md)."""
     inside = [t for t in targets if seg.start <= t.start and t.end <= seg.end and not t.source]
     against = [re.compile(r"(?:" + p.pattern + r")\s+(?:[\w'’-]+\s+|(?:and|&|et|,)\s+){0,5}$", re.I)
                for p in _pick(lexicon.against, language)]
@@ -270,6 +271,10 @@ def _holders(text: str, cue_start: int, cue_end: int, polarity: float, seg: Segm
             sdoc, offset = parsed()
             if sdoc is not None and _opposed_object(sdoc, offset, cue_start, cue_end, text, opposing_anywhere, inside):
                 return []  # "to investigate war crimes and other grave crimes": a member of what is opposed
+    prefix = re.search(r"(\w+)-$", text[max(seg.start, cue_start - 30) : cue_start])
+    if prefix and text[cue_start:cue_end].endswith("ed") and not any(
+            t.start < cue_start and cue_start - len(prefix.group(0)) < t.end for t in inside):
+        return []  # "army-dominated", "donor-funded": the participle's doer is the word before the hyphen, no actor
     chosen: _Target | None = None
     overlapping = [t for t in inside if t.start < cue_end and cue_start < t.end]
     before = [t for t in inside if t.end <= cue_start]
@@ -299,7 +304,7 @@ def _holders(text: str, cue_start: int, cue_end: int, polarity: float, seg: Segm
                                                             or lexicon.grammar.head_of.search(text[max(seg.start, t.start - 40) : t.start]))]
         candidates = [t for t in before if not victim(t)]
         by_parse = None
-        if carried is None and candidates and parsed is not None:
+        if carried is None and candidates and parsed is not None and polarity < 0:
             sdoc, offset = parsed()
             if sdoc is not None:
                 doers = [t for t in inside if not victim(t) and not _is_victim(text, seg, t, lexicon, language)]
