@@ -516,3 +516,48 @@ def test_the_int8_target_model_reads_like_the_float_one():
     quantised = TargetSentimentModel.load(int8=True).probabilities(items)
     assert not np.array_equal(exact, quantised)  # the int8 path ran
     assert np.abs(exact - quantised).max() < 0.05, (exact, quantised)
+
+
+def test_a_word_far_from_the_first_actor_goes_to_its_own_clauses_subject():
+    """Word order alone gives a hostile word the first actor of its sentence, however far; the dependency parse makes it
+    the subject of the clause the word is in (its verb's subject, through coordinated clauses), in English and French."""
+    en = stances("Russia signed a security deal with Mali last year, and the Wagner Group soon committed massacres in the "
+                 "centre. Russia said nothing. Wagner did not answer.", "en")
+    assert en["Wagner Group"].score <= -1.0
+    assert en["Russia"].score > -0.5
+    fr = stances("La Russie a signé un accord avec le Mali l'an dernier, et le groupe Wagner a ensuite commis des massacres "
+                 "dans le centre. La Russie n'a rien dit. Wagner n'a pas répondu.", "fr")
+    assert fr["Wagner Group"].score <= -1.0
+    assert fr["Russia"].score > -0.5
+
+
+def test_a_passive_word_is_said_of_its_agent_however_far():
+    """A hostile verb in the passive is said of its agent, however far after it, not of an earlier clause's subject."""
+    found = stances("Mali received aid from France last year, and villages near the border were looted over several "
+                    "nights last month by fighters of the Wagner Group. Mali said nothing. Wagner did not answer.", "en")
+    assert found["Wagner Group"].score <= -1.0
+    assert found["Mali"].score > -0.5 and found["France"].score > -0.5
+
+
+def test_a_hostile_word_before_a_preposition_is_not_said_of_the_actor_after_it():
+    """"Massacres in X" tells where, not whose: the actor after a preposition does not take the word (French too)."""
+    fr = stances("L'Union européenne a annoncé lundi l'adoption par la France de sanctions contre le groupe Wagner, accusé "
+                 "de massacres au Mali. La France a parlé. Wagner n'a pas répondu.", "fr")
+    assert abs(fr["Mali"].score) < 0.5
+    assert fr["France"].score > -0.5
+
+
+def test_a_hostile_word_coordinated_with_what_an_actor_opposes_is_opposed_too():
+    """"Mandated to investigate war crimes and other grave abuses": the second member is opposed as the first is, and
+    does not blame the investigator."""
+    found = stances("The International Criminal Court, mandated to investigate war crimes and other grave crimes "
+                    "committed since 2011, opened a new inquiry. The International Criminal Court spoke again.", "en")
+    assert found["International Criminal Court"].score > -0.5
+
+
+def test_a_hyphenated_participle_is_said_of_the_word_before_its_hyphen():
+    """"X's army-dominated government": the army dominates; the word blames no actor when the word before the hyphen
+    names none (the parse would give it to the clause's subject, X)."""
+    found = stances("Mali's army-dominated government has hired instructors from abroad this year. Mali said nothing "
+                    "more.", "en")
+    assert found["Mali"].score > -0.5

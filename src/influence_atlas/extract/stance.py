@@ -8,7 +8,9 @@ by another gets a little sympathy; an actor the author tells doing a blamed kind
 Per actor the weighted sum is squashed into [-2, 2], so a few strong words give a clear lean and
 scattered neutral mentions keep it near zero. Where that leaves an actor neutral, the
 target-sentiment model's reading of the author's sentences naming it may decide a hostile sign
-(`Aggregation.implied`).
+(`Aggregation.implied`). Which actor a word is said of is read from word order (`_holders`); where that would take
+the first actor of the sentence however far off a hostile word, spaCy's dependency parse of that sentence (made only
+then) gives the subject of the word's own clause, and tells a word coordinated with what an opposing verb takes.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import logging
 import math
 import re
 from bisect import bisect_right
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -136,9 +138,106 @@ def _in_name(sentence: str, start: int, end: int) -> bool:
                                                                      and _CAPITALISED.fullmatch(prev.group(1))))
 
 
+_SUBJECT = ("nsubj", "csubj")
+_PASSIVE = ("nsubjpass", "nsubj:pass", "csubjpass", "csubj:pass")
+_AGENT = ("agent", "obl:agent")
+_RELATIVE = ("relcl", "acl:relcl")
+
+
+class _Parses:
+    """The dependency parse of a document's sentences, made on first need (the analysis itself runs no parser)."""
+
+    def __init__(self, text: str, language: str | None):
+        self.text, self.language, self.done = text, language, {}
+
+    def __call__(self, start: int, end: int):
+        if (start, end) not in self.done:
+            from ..nlp import load_pipeline
+
+            try:
+                sdoc = load_pipeline(self.language, ("parser",))(self.text[start:end])
+                self.done[start, end] = sdoc if sdoc.has_annotation("DEP") else None
+            except Exception as exc:  # no parser for this language: the word-order reading stays
+                log.debug("no dependency parse (%s)", exc)
+                self.done[start, end] = None
+        return self.done[start, end]
+
+
+def _span(token, offset: int) -> tuple[int, int]:
+    """Return the text offsets of a token's subtree."""
+    return offset + token.left_edge.idx, offset + token.right_edge.idx + len(token.right_edge)
+
+
+def _depth(sdoc, offset: int, target: _Target, top) -> int:
+    """Return how many steps up the parse the actor's first word stands below the token `top` (its subtree holds it)."""
+    token = next((t for t in sdoc if offset + t.idx >= target.start), top)
+    steps = 0
+    while token.i != top.i and token.head.i != token.i:
+        token, steps = token.head, steps + 1
+    return steps
+
+
+def _clause_subject(sdoc, offset: int, cue_start: int, cue_end: int, candidates: list[_Target]):
+    """Return the actor among `candidates` that the parse makes the subject of the clause an evaluative word sits in
+    (the doer, for a passive verb that is the word itself), or None when that subject is no actor or there is none."""
+    tokens = [t for t in sdoc if cue_start <= offset + t.idx < cue_end]
+    if not tokens:
+        return None
+    node = next((t for t in tokens if t.head.i == t.i or not cue_start <= offset + t.head.idx < cue_end), tokens[0])
+    first = node
+    for _ in range(len(sdoc)):
+        if node.pos_ in ("VERB", "AUX") or node.head.i == node.i:
+            deps = _SUBJECT + (() if node.i == first.i else _PASSIVE)
+            subjects = [c for c in node.children if c.dep_ in deps]
+            if node.i == first.i and any(c.dep_ in _PASSIVE for c in node.children):
+                subjects = [c for c in node.children if c.dep_ in _AGENT]  # "villages were looted by X": X did it
+                if not subjects:
+                    return None  # the passive's subject suffers the act
+            if subjects:
+                spans = [(c, *_span(c, offset)) for c in subjects]
+                found = [(_depth(sdoc, offset, t, c), t) for t in candidates for c, a, b in spans if a <= t.start and t.end <= b]
+                if found:
+                    return min(found, key=lambda f: (f[0], f[1].start))[1]  # the actor nearest the subject's head
+                relative = any(w.tag_ in ("WP", "WDT", "WP$") or "Rel" in w.morph.get("PronType")
+                               for c in subjects for w in c.subtree)
+                if node.dep_ in _RELATIVE and relative:
+                    a, b = _span(node.head, offset)
+                    head = [t for t in candidates if a <= t.start and t.end <= b and t.end <= offset + node.left_edge.idx]
+                    return head[-1] if head else None  # "X, whose forces looted ...": the antecedent
+                return None  # the clause's subject is no actor ("the army's brutal campaign continued")
+        if node.head.i == node.i:
+            break
+        node = node.head
+    return None
+
+
+def _opposed_object(sdoc, offset: int, cue_start: int, cue_end: int, text: str, opposing: list[re.Pattern],
+                    inside: list[_Target]) -> bool:
+    """Return whether the parse makes an evaluative word part of the object of an opposing verb (through the nouns and
+    coordinated members it belongs to), with no actor between the verb and the word."""
+    tokens = [t for t in sdoc if cue_start <= offset + t.idx < cue_end]
+    if not tokens:
+        return False
+    node = tokens[-1]
+    for _ in range(6):
+        if node.dep_ in ("conj", "amod", "compound", "appos") and node.head.i != node.i:
+            node = node.head
+            continue
+        if node.dep_ in ("dobj", "obj") and node.head.i != node.i:
+            verb = node.head
+            a = offset + verb.idx
+            return (any(p.match(text, a) for p in opposing)
+                    and not any(a <= t.start and t.end <= cue_start for t in inside))
+        return False
+    return False
+
+
 def _holders(text: str, cue_start: int, cue_end: int, polarity: float, seg: Segment, targets: list[_Target],
-             lexicon: StanceLexicon, language: str | None, carried: _Target | None) -> list[_Target]:
-    """Return the actors an evaluative word is said of (one, or several coordinated ones), or none."""
+             lexicon: StanceLexicon, language: str | None, carried: _Target | None,
+             parsed: Callable[[], tuple] | None = None) -> list[_Target]:
+    """Return the actors an evaluative word is said of (one, or several coordinated ones), or none. `parsed` gives the
+    sentence's dependency parse and its offset, asked for where word order alone would give a hostile word an actor
+    farther off (favourable words keep the word-order reading: see training/stance/README.md)."""
     inside = [t for t in targets if seg.start <= t.start and t.end <= seg.end and not t.source]
     against = [re.compile(r"(?:" + p.pattern + r")\s+(?:[\w'’-]+\s+|(?:and|&|et|,)\s+){0,5}$", re.I)
                for p in _pick(lexicon.against, language)]
@@ -153,6 +252,8 @@ def _holders(text: str, cue_start: int, cue_end: int, polarity: float, seg: Segm
     # An opposing verb and at most two words, ending where a word or an actor starts ("fight", "condemned the").
     opposing_before = [re.compile(r"(?:" + p.pattern + r")\s+(?:[\w'’-]+\s+){0,2}$", re.I)
                        for p in _pick(lexicon.opposing, language)] if polarity < 0 else []
+    opposing_anywhere = [re.compile(r"\b(?:" + p.pattern + r")\b", re.I)
+                         for p in _pick(lexicon.opposing, language)] if polarity < 0 else []
 
     def opposed(t: _Target) -> bool:
         # The actor is the target of an act against it: "sanctions against X", "condemned X".
@@ -166,6 +267,14 @@ def _holders(text: str, cue_start: int, cue_end: int, polarity: float, seg: Segm
             # "to investigate Wagner's abuses" still blames the actor named in between.
             if m and not any(window + m.start() <= t.start and t.end <= cue_start for t in inside):
                 return []
+        if parsed is not None and any(p.search(text, seg.start, cue_start) for p in opposing_anywhere):
+            sdoc, offset = parsed()
+            if sdoc is not None and _opposed_object(sdoc, offset, cue_start, cue_end, text, opposing_anywhere, inside):
+                return []  # "to investigate war crimes and other grave crimes": a member of what is opposed
+    prefix = re.search(r"(\w+)-$", text[max(seg.start, cue_start - 30) : cue_start])
+    if prefix and text[cue_start:cue_end].endswith("ed") and not any(
+            t.start < cue_start and cue_start - len(prefix.group(0)) < t.end for t in inside):
+        return []  # "army-dominated", "donor-funded": the participle's doer is the word before the hyphen, no actor
     chosen: _Target | None = None
     overlapping = [t for t in inside if t.start < cue_end and cue_start < t.end]
     before = [t for t in inside if t.end <= cue_start]
@@ -183,8 +292,9 @@ def _holders(text: str, cue_start: int, cue_end: int, polarity: float, seg: Segm
         chosen = after[0]  # "France sanctioned the group": a word that is itself an act against someone is said of its object
     elif before and _ADJACENT.match(text[before[-1].end : cue_start].replace("’s", "").replace("'s", "")):
         chosen = before[-1]  # "Western dominance", "Russia's brutal war"
-    elif after and _ADJACENT.match(text[cue_end : after[0].start]) and not victim(after[0]):
-        chosen = after[0]  # "retreating French forces"
+    elif after and _ADJACENT.match(text[cue_end : after[0].start]) and not victim(after[0]) and not (
+            lexicon.grammar.preposition_before.search(text[cue_end : after[0].start])):
+        chosen = after[0]  # "retreating French forces" (not "massacres in X": the word is not X's)
     elif after and lexicon.grammar.agent_after.match(text[cue_end : after[0].start]):
         chosen = after[0]  # "atrocities by Wagner", "abandoned by Western forces"
     elif polarity < 0 and before and lexicon.grammar.reason_after.match(text[before[-1].end : cue_start]) and opposed(before[-1]):
@@ -193,8 +303,16 @@ def _holders(text: str, cue_start: int, cue_end: int, polarity: float, seg: Segm
         subjects = [t for t in before if not victim(t) and (not lexicon.grammar.preposition_before.search(text[max(seg.start, t.start - 25) : t.start])
                                                             or lexicon.grammar.head_of.search(text[max(seg.start, t.start - 40) : t.start]))]
         candidates = [t for t in before if not victim(t)]
+        by_parse = None
+        if carried is None and candidates and parsed is not None and polarity < 0:
+            sdoc, offset = parsed()
+            if sdoc is not None:
+                doers = [t for t in inside if not victim(t) and not _is_victim(text, seg, t, lexicon, language)]
+                by_parse = _clause_subject(sdoc, offset, cue_start, cue_end, doers)  # "the invasion of X by Y": Y
         if carried is not None:
             chosen = carried  # the clause opens with "It", "The latter", "Ce dernier": that is its subject
+        elif by_parse is not None:
+            chosen = by_parse  # the actor that is the subject of the word's clause, however far before the word
         elif subjects:
             chosen = subjects[0]
         elif candidates:
@@ -275,6 +393,7 @@ def _tally_lexicon(text: str, sentences: list[tuple[int, int]], mentions: list[M
     tally = _Tally({}, len(sentences))
     debunk = cues.get("debunk", lang)
     previous: list[_Target] = []
+    parses = _Parses(text, lang)
     all_segments = [sentence_segments(text, s, e, lang, quotes, cues) for s, e in sentences]
     all_speakers = segment_speakers(text, sentences, all_segments, mentions, lang, quotes, cues)
 
@@ -320,7 +439,7 @@ def _tally_lexicon(text: str, sentences: list[tuple[int, int]], mentions: list[M
             if seg.voice != AUTHOR:
                 # Quoted or attributed words count for their speaker; kept apart for a relay without distance.
                 if seg.start in speakers:
-                    for h in _holders(text, s + c0, s + c1, polarity, seg, targets, lexicon, lang, None):
+                    for h in _holders(text, s + c0, s + c1, polarity, seg, targets, lexicon, lang, None, lambda s=s, e=e: (parses(s, e), s)):
                         add(h.actor, value, index, speakers[seg.start])
                 continue
             if value < 0:
@@ -332,7 +451,7 @@ def _tally_lexicon(text: str, sentences: list[tuple[int, int]], mentions: list[M
             if first_debunk and c0 >= first_debunk.start():
                 # "Fake photos showing French soldiers ...": the fake is not France's; blame only its maker.
                 candidates = [t for t in targets if t.end <= s + c0 or (t.start >= s + c1 and lexicon.grammar.agent_after.match(text[s + c1 : t.start]))]
-            holders = _holders(text, s + c0, s + c1, polarity, seg, candidates, lexicon, lang, carried)
+            holders = _holders(text, s + c0, s + c1, polarity, seg, candidates, lexicon, lang, carried, lambda s=s, e=e: (parses(s, e), s))
             for h in holders:
                 add(h.actor, value, index)
         tally.neg += around_neg
