@@ -548,16 +548,16 @@ def test_a_hostile_word_before_a_preposition_is_not_said_of_the_actor_after_it()
 
 
 def test_a_hostile_word_coordinated_with_what_an_actor_opposes_is_opposed_too():
-    """"Mandated to investigate war crimes and other grave abuses": the second member is opposed as the first is, and
+    """"Charged with investigating torture and other serious abuses": the second member is opposed as the first is, and
     does not blame the investigator."""
-    found = stances("The International Criminal Court, mandated to investigate war crimes and other grave crimes "
-                    "committed since 2011, opened a new inquiry. The International Criminal Court spoke again.", "en")
+    found = stances("The International Criminal Court, charged with investigating torture and other serious abuses "
+                    "reported since 2019, opened a new inquiry. The International Criminal Court spoke again.", "en")
     assert found["International Criminal Court"].score > -0.5
 
 
 def test_a_hyphenated_participle_is_said_of_the_word_before_its_hyphen():
-    """"X's army-dominated government": the army dominates; the word blames no actor when the word before the hyphen
+    """"X's army-dominated council": the army dominates; the word blames no actor when the word before the hyphen
     names none (the parse would give it to the clause's subject, X)."""
-    found = stances("Mali's army-dominated government has hired instructors from abroad this year. Mali said nothing "
+    found = stances("Chad's army-dominated council appointed new governors last week. Chad said nothing "
                     "more.", "en")
-    assert found["Mali"].score > -0.5
+    assert found["Chad"].score > -0.5

@@ -270,7 +270,7 @@ def _holders(text: str, cue_start: int, cue_end: int, polarity: float, seg: Segm
         if parsed is not None and any(p.search(text, seg.start, cue_start) for p in opposing_anywhere):
             sdoc, offset = parsed()
             if sdoc is not None and _opposed_object(sdoc, offset, cue_start, cue_end, text, opposing_anywhere, inside):
-                return []  # "to investigate war crimes and other grave crimes": a member of what is opposed
+                return []  # "to investigate torture and other serious abuses": a member of what is opposed
     prefix = re.search(r"(\w+)-$", text[max(seg.start, cue_start - 30) : cue_start])
     if prefix and text[cue_start:cue_end].endswith("ed") and not any(
             t.start < cue_start and cue_start - len(prefix.group(0)) < t.end for t in inside):
