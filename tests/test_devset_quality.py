@@ -22,21 +22,21 @@ DEV_FLOORS = {
     "event_date_exact": 0.83,
     "claim_recall": 0.975,
     "attribution_acc": 0.82,
-    "stance_sign_acc": 0.75,
+    "stance_sign_acc": 0.77,
     "narrative_f1": 0.71,
     "entity_p": 0.94,
     "entity_r": 0.94,
 }
 # Errors on the development set that may only shrink.
 DEV_CEILINGS = {
-    "stance_mae": 0.40,
+    "stance_mae": 0.39,
 }
 # The 28 dev documents alone.
 DEV28_FLOORS = {
     "event_f1": 0.75,
     "claim_recall": 0.975,
     "attribution_acc": 0.81,
-    "stance_sign_acc": 0.71,
+    "stance_sign_acc": 0.74,
     "narrative_f1": 0.60,
 }
 # System claims per gold claim over the development set: every checkable statement is a claim, not every sentence.
