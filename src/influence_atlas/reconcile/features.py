@@ -24,7 +24,7 @@ import numpy as np
 
 from ..errors import ModelError
 from ..extract.actors import gazetteer_for
-from ..extract.dates import MONTHS, WEEKDAYS, dates_compatible, find_dates
+from ..extract.dates import MONTHS, WEEKDAYS, DateMention, dates_compatible, find_dates
 from ..extract.quantities import COUNTED_KINDS, counted_kind, find_quantities, stated_bound
 from ..ontology import load_actor_catalog
 from ..text.normalise import fold
@@ -101,7 +101,8 @@ def _described(text: str, language: str | None) -> Statement:
     # their first letters, so "villages" and "villageois" count as one thing.
     # A figure wholly inside a day-and-month date ("on December 14, ...") is the date's day, not a count (the quantity
     # stage keeps such figures: "in March 3 people died" reads alike).
-    days = [(d.start, d.end) for d in find_dates(text) if d.kind in ("md", "dm")]
+    dates = find_dates(text)
+    days = [(d.start, d.end) for d in dates if d.kind in ("md", "dm")]
     counted = [q for q in find_quantities(text) if q.unit != "%" and q.value >= 2
                and not any(s <= q.start and q.end <= e for s, e in days)]
     unit = {id(q): counted_kind(text, q) or fold(q.unit or "")[:4] for q in counted}
@@ -115,7 +116,7 @@ def _described(text: str, language: str | None) -> Statement:
         w for w in re.findall(r"\d{2,}", text))
     return Statement("", "", text, language, frozenset(actors), frozenset(places), figures,
                      bool(neg and neg.search(text)), bool(deb and deb.search(text)), words,
-                     sentence_names(text), months_named(text), at_most, at_least)
+                     sentence_names(text), months_named(dates), at_most, at_least)
 
 
 def sentence_names(text: str) -> frozenset[str]:
@@ -129,10 +130,10 @@ def _calendar_word(word: str) -> bool:
     return w in MONTHS or w in WEEKDAYS
 
 
-def months_named(text: str) -> frozenset[str]:
-    """Return the months (YYYY-MM) of the dates a text gives with at least a month and a year."""
+def months_named(dates: list[DateMention]) -> frozenset[str]:
+    """Return the months (YYYY-MM) of the dates (`find_dates` of a text) that give at least a month and a year."""
     out = set()
-    for d in find_dates(text):
+    for d in dates:
         parts = [g for g in d.groups if g]
         year = next((g for g in parts if re.fullmatch(r"(?:1[89]|20)\d\d", g)), None)
         month = next((MONTHS[g.lower().rstrip(".")] for g in parts if g.lower().rstrip(".") in MONTHS), None)
